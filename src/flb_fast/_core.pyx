@@ -1,0 +1,5 @@
+# cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False, cdivision=True
+"""flb_fast's compiled hot path: every entry point takes a whole batch (a read buffer, a list of
+lines, a chunk) and returns a batch, so the Python/C boundary is crossed once per batch."""
+
+include "_core/consts.pxi"

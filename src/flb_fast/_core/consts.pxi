@@ -1,0 +1,1 @@
+# Tunables of the compiled path, each with where its value comes from.

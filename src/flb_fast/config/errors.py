@@ -1,0 +1,44 @@
+"""Config problems carry the file, line and option so the user can find them at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ConfigError(Exception):
+    """A config that must not start the agent (exit code non-zero)."""
+
+    def __init__(self, file: str | None, line: int | None, option: str | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.option = option
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
+        option = f"'{self.option}': " if self.option and f"'{self.option}'" not in self.message else ""
+        return f"{where}{option}{self.message}"
+
+
+class PluginConfigError(Exception):
+    """Raised by a plugin constructor about one of its options; the loader adds file:line."""
+
+    def __init__(self, option: str | None, message: str) -> None:
+        self.option = option
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ConfigWarning:
+    """Something the agent tolerates but the user should fix (an unknown or unsupported option)."""
+
+    file: str | None
+    line: int | None
+    option: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else ""
+        return f"{where}{self.message}"

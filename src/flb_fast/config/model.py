@@ -1,0 +1,61 @@
+"""The one config model both file formats (classic and YAML) load into.
+
+Every value keeps the file and line it came from, so that any later check, in the option
+tables or in a plugin, can point the user at the exact place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Property:
+    key: str
+    value: str
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Section:
+    """``[INPUT]``, ``[FILTER]``, ... with its properties in file order (keys may repeat)."""
+
+    kind: str
+    properties: list[Property] = field(default_factory=list)
+    file: str | None = None
+    line: int | None = None
+
+    def get(self, key: str) -> str | None:
+        """The last value given for ``key`` (case-insensitive), as Fluent Bit's property lookup."""
+        found = None
+        for prop in self.properties:
+            if prop.key.lower() == key.lower():
+                found = prop.value
+        return found
+
+    def find(self, key: str) -> Property | None:
+        found = None
+        for prop in self.properties:
+            if prop.key.lower() == key.lower():
+                found = prop
+        return found
+
+    @property
+    def plugin_name(self) -> str | None:
+        name = self.get("name")
+        return name.strip().lower() if name else None
+
+
+@dataclass
+class Config:
+    """A whole loaded configuration: the service section and the pipeline, in file order."""
+
+    path: str | None = None
+    service: Section = field(default_factory=lambda: Section("service"))
+    inputs: list[Section] = field(default_factory=list)
+    filters: list[Section] = field(default_factory=list)
+    outputs: list[Section] = field(default_factory=list)
+    parsers: list[Section] = field(default_factory=list)
+    multiline_parsers: list[Section] = field(default_factory=list)
+    parsers_files: list[Property] = field(default_factory=list)

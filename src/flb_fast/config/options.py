@@ -1,0 +1,236 @@
+"""Option tables: each plugin declares its options once, as Fluent Bit's ``config_map`` does.
+
+The same table validates a config section, produces the frozen options struct the plugin
+reads, renders ``flb-fast -h <plugin>`` and names unknown options with their file:line.
+Values are converted with Fluent Bit's own rules (``flb_utils_size_to_bytes``,
+``flb_utils_bool``, ``flb_utils_time_to_seconds``), so a config means what it meant there.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import msgspec
+
+from flb_fast.config.errors import ConfigError, ConfigWarning
+from flb_fast.config.model import Property
+
+
+class OptionType(enum.Enum):
+    STR = "string"
+    INT = "integer"
+    DOUBLE = "double"
+    BOOL = "boolean"
+    SIZE = "size"
+    TIME = "time"
+    CLIST = "comma-separated list"
+    SLIST = "space-separated list"
+
+
+STR = OptionType.STR
+INT = OptionType.INT
+DOUBLE = OptionType.DOUBLE
+BOOL = OptionType.BOOL
+SIZE = OptionType.SIZE
+TIME = OptionType.TIME
+CLIST = OptionType.CLIST
+SLIST = OptionType.SLIST
+
+# Fluent Bit's flb_utils_size_to_bytes uses decimal units (KB = 1000), src/flb_utils.c.
+_SIZE_UNITS = {"K": 1000, "M": 1000**2, "G": 1000**3}
+_SIZE_RE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]{0,2})\s*$")
+_TIME_UNITS = {"": 1, "S": 1, "M": 60, "H": 3600, "D": 86400}
+_TIME_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]?)\s*$")
+_TRUE = frozenset({"true", "on", "yes"})
+_FALSE = frozenset({"false", "off", "no"})
+
+
+def parse_bool(value: str) -> bool:
+    """``flb_utils_bool``: on/off, true/false, yes/no in any case; anything else is an error."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"invalid boolean '{value}' (expected on/off, true/false or yes/no)")
+
+
+def parse_size(value: str) -> int:
+    """``flb_utils_size_to_bytes``: ``5MB``, ``32k``, ``1.5G``; ``false`` is 0; units are decimal."""
+    if value.strip().lower() == "false":
+        return 0
+    match = _SIZE_RE.match(value)
+    if not match:
+        raise ValueError(f"invalid size '{value}' (expected a number with an optional K, KB, M, MB, G or GB)")
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if not unit:
+        return int(number)
+    if (len(unit) == 2 and unit[1] != "B") or unit[0] not in _SIZE_UNITS:
+        raise ValueError(f"invalid size unit in '{value}' (expected K, KB, M, MB, G or GB)")
+    return int(number * _SIZE_UNITS[unit[0]])
+
+
+def parse_time(value: str) -> float:
+    """Seconds from ``10``, ``2.5``, ``30s``, ``5m``, ``1h``, ``7d`` (``flb_utils_time_to_seconds``).
+
+    Fluent Bit's ``atoi`` reads ``abc`` as 0; we reject it, since a silent zero interval is
+    never what the user meant.
+    """
+    match = _TIME_RE.match(value)
+    if not match or match.group(2).upper() not in _TIME_UNITS:
+        raise ValueError(f"invalid time '{value}' (expected seconds, optionally with s, m, h or d)")
+    return float(match.group(1)) * _TIME_UNITS[match.group(2).upper()]
+
+
+def parse_int(value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValueError(f"invalid integer '{value}'") from None
+
+
+def parse_double(value: str) -> float:
+    try:
+        return float(value.strip())
+    except ValueError:
+        raise ValueError(f"invalid number '{value}'") from None
+
+
+def parse_clist(value: str) -> list[str]:
+    """Comma-separated list, each entry trimmed (Fluent Bit's CLIST), empty entries dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_slist(value: str) -> list[str]:
+    return value.split()
+
+
+_CONVERTERS = {
+    STR: lambda value: value,
+    INT: parse_int,
+    DOUBLE: parse_double,
+    BOOL: parse_bool,
+    SIZE: parse_size,
+    TIME: parse_time,
+    CLIST: parse_clist,
+    SLIST: parse_slist,
+}
+
+_PY_TYPES: dict[OptionType, Any] = {
+    STR: str,
+    INT: int,
+    DOUBLE: float,
+    BOOL: bool,
+    SIZE: int,
+    TIME: float,
+    CLIST: list,
+    SLIST: list,
+}
+
+
+def field_name(option_name: str) -> str:
+    """The struct field for an option: ``DB.sync`` -> ``db_sync``, ``K8S-Logging.Parser`` -> ``k8s_logging_parser``."""
+    return re.sub(r"[.\-]", "_", option_name.lower())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its Fluent Bit name, type, default (as Fluent Bit writes it) and meaning.
+
+    ``multi`` options may repeat (``Parsers_File``, ``rule``) and bind to a list of values.
+    """
+
+    name: str
+    type: OptionType
+    default: str | None
+    description: str
+    multi: bool = False
+
+    @property
+    def field(self) -> str:
+        return field_name(self.name)
+
+    def convert(self, value: str) -> Any:
+        return _CONVERTERS[self.type](value)
+
+    def default_value(self) -> Any:
+        if self.multi:
+            return [] if self.default is None else [self.convert(self.default)]
+        return None if self.default is None else self.convert(self.default)
+
+
+class OptionTable:
+    """An ordered set of options; later tables may be combined with ``+`` (base + plugin)."""
+
+    def __init__(self, *options: Option) -> None:
+        self._options: dict[str, Option] = {}
+        for option in options:
+            key = option.name.lower()
+            if key in self._options:
+                raise ValueError(f"option '{option.name}' declared twice")
+            self._options[key] = option
+        self._struct: type[msgspec.Struct] | None = None
+
+    def __add__(self, other: OptionTable) -> OptionTable:
+        return OptionTable(*self._options.values(), *other._options.values())
+
+    def __iter__(self) -> Iterable[Option]:
+        return iter(self._options.values())
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._options
+
+    def get(self, name: str) -> Option | None:
+        return self._options.get(name.lower())
+
+    def struct_type(self, struct_name: str = "Options") -> type[msgspec.Struct]:
+        if self._struct is None:
+            fields = [
+                (opt.field, list if opt.multi else (_PY_TYPES[opt.type] | None), msgspec.field(default=None))
+                for opt in self._options.values()
+            ]
+            self._struct = msgspec.defstruct(struct_name, fields, frozen=True, kw_only=True)
+        return self._struct
+
+    def bind(self, properties: Iterable[Property], context: str) -> tuple[Any, list[ConfigWarning]]:
+        """Convert a section's properties into the frozen options struct.
+
+        A bad value raises ``ConfigError`` naming file:line and the option; an option the
+        table does not declare is returned as a warning (Fluent Bit's plugins would refuse
+        it; a warning keeps a config written for a newer Fluent Bit starting).
+        """
+        values: dict[str, Any] = {opt.field: opt.default_value() for opt in self._options.values()}
+        seen_multi: set[str] = set()
+        warnings: list[ConfigWarning] = []
+        for prop in properties:
+            option = self.get(prop.key)
+            if option is None:
+                warnings.append(
+                    ConfigWarning(prop.file, prop.line, prop.key, f"unknown option '{prop.key}' for {context}: ignored")
+                )
+                continue
+            try:
+                converted = option.convert(prop.value)
+            except ValueError as exc:
+                raise ConfigError(prop.file, prop.line, prop.key, f"{context}: {exc}") from None
+            if option.multi:
+                if option.field not in seen_multi:
+                    values[option.field] = []
+                    seen_multi.add(option.field)
+                values[option.field].append(converted)
+            else:
+                values[option.field] = converted
+        return self.struct_type()(**values), warnings
+
+    def help_lines(self) -> list[str]:
+        """``flb-fast -h <plugin>`` text: name, type, default and meaning of each option."""
+        width = max((len(opt.name) for opt in self._options.values()), default=0)
+        lines = []
+        for opt in self._options.values():
+            default = "" if opt.default is None else f" (default: {opt.default})"
+            multi = ", may repeat" if opt.multi else ""
+            lines.append(f"  {opt.name.ljust(width)}  {opt.type.value}{multi}{default}\n  {' ' * width}  {opt.description}")
+        return lines

@@ -1,0 +1,1 @@
+"""The engine: chunks, routing, backpressure, flush scheduling and retries."""

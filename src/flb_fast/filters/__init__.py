@@ -1,0 +1,1 @@
+"""Filter plugins: they modify, enrich or drop records of the chunks they match."""

@@ -1,0 +1,1 @@
+"""Input plugins: they read records and hand them to the engine in batches."""

@@ -1,0 +1,42 @@
+"""The input plugin protocol."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from flb_fast.config.options import OptionTable
+from flb_fast.plugin import PluginContext
+
+
+class Input(ABC):
+    """An input reads records and passes them, a batch (``Chunk``) at a time, to ``ctx.emit``.
+
+    The engine calls ``pause()`` when the input's buffered bytes reach ``Mem_Buf_Limit`` and
+    ``resume()`` when the outputs have drained them. A paused input reads nothing more (a tail
+    input keeps its file offsets where they are) and so loses nothing. ``stop()`` emits what is
+    still pending (Docker_Mode and multiline buffers) before it returns.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    OPTIONS: ClassVar[OptionTable]
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.paused = False
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Begin reading; returns once the input's own tasks are running."""
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop reading, emit pending partial records, release files and sockets."""

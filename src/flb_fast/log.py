@@ -1,0 +1,79 @@
+"""Fluent Bit's log format: ``[2026/11/25 13:00:00] [ info] [input:tail:tail.0] message``.
+
+Plugins log through ``plugin_logger(kind, plugin, instance)``; the prefix is part of the
+logger so every line names its instance, as Fluent Bit's ``flb_plg_info`` does. Nothing here
+prints option values: plugins must never pass credentials or tokens to a log call.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+TRACE = 5
+logging.addLevelName(TRACE, "trace")
+
+# Fluent Bit's level names, padded to five characters inside the brackets.
+_LEVEL_TAGS = {
+    logging.ERROR: "error",
+    logging.CRITICAL: "error",
+    logging.WARNING: " warn",
+    logging.INFO: " info",
+    logging.DEBUG: "debug",
+    TRACE: "trace",
+}
+
+LEVELS = {
+    "off": logging.CRITICAL + 10,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": TRACE,
+}
+
+ROOT = "flb_fast"
+
+
+class FluentBitFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y/%m/%d %H:%M:%S", time.localtime(record.created))
+        level = _LEVEL_TAGS.get(record.levelno, record.levelname.lower()[:5].rjust(5))
+        prefix = getattr(record, "flb_prefix", "")
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{self.formatException(record.exc_info)}"
+        return f"[{stamp}] [{level}] {prefix}{message}"
+
+
+class _PrefixAdapter(logging.LoggerAdapter):
+    def process(self, msg: object, kwargs: dict) -> tuple[object, dict]:
+        kwargs.setdefault("extra", {})["flb_prefix"] = self.extra["flb_prefix"]  # type: ignore[index]
+        return msg, kwargs
+
+
+def setup(level: str = "info", path: str | None = None) -> None:
+    """Send the agent's logs to stderr (or ``Log_File``) in Fluent Bit's format."""
+    root = logging.getLogger(ROOT)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FluentBitFormatter())
+    root.addHandler(handler)
+    root.setLevel(LEVELS.get(level.lower(), logging.INFO))
+    root.propagate = False
+
+
+def plugin_logger(kind: str, plugin: str, instance: str, level: str | None = None) -> logging.LoggerAdapter:
+    """A logger whose lines read ``[input:tail:tail.0] ...``; ``level`` is the plugin's Log_Level."""
+    logger = logging.getLogger(f"{ROOT}.{kind}.{instance}")
+    if level:
+        logger.setLevel(LEVELS.get(level.lower(), logging.INFO))
+    return _PrefixAdapter(logger, {"flb_prefix": f"[{kind}:{plugin}:{instance}] "})
+
+
+def component_logger(component: str) -> logging.LoggerAdapter:
+    """A logger for the agent itself, e.g. ``[engine] ...``, ``[config] ...``."""
+    return _PrefixAdapter(logging.getLogger(f"{ROOT}.{component}"), {"flb_prefix": f"[{component}] "})

@@ -1,0 +1,50 @@
+"""The output plugin protocol."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from flb_fast.config.options import OptionTable
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+
+class FlushResult(enum.Enum):
+    """Fluent Bit's FLB_OK / FLB_RETRY / FLB_ERROR: delivered, try again later, give up."""
+
+    OK = "ok"
+    RETRY = "retry"
+    ERROR = "error"
+
+
+class Output(ABC):
+    """An output delivers chunks. The engine runs up to ``Workers`` flushes at once and retries
+    a chunk whose flush returned RETRY with backoff, up to ``Retry_Limit``.
+
+    An output that splits a chunk over several requests may remember, by ``chunk.id``, which
+    parts were accepted, so that a retry sends only the rest (no duplicates on partial success).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    OPTIONS: ClassVar[OptionTable]
+    default_workers: ClassVar[int] = 1
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        self.ctx = ctx
+        self.options = options
+
+    async def start(self) -> None:
+        """Create clients and open files; the default needs none."""
+
+    @abstractmethod
+    async def flush(self, chunk: Chunk) -> FlushResult:
+        """Deliver one chunk; never raises for delivery problems (return RETRY or ERROR)."""
+
+    def forget(self, chunk: Chunk) -> None:
+        """The engine is done with ``chunk`` (delivered or dropped): drop any per-chunk progress."""
+
+    async def stop(self) -> None:
+        """Flush internal buffers and close clients."""

@@ -1,0 +1,62 @@
+"""The parser protocol and the registry that resolves parser names."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+# A parsed value: (timestamp in ns, or -1 when the parser found no time, record body).
+ParseResult = tuple[int, dict]
+
+
+class Parser(ABC):
+    """A compiled ``[PARSER]``: applied to a whole batch of texts per call, never per line.
+
+    ``parse_batch`` is what the kubernetes filter (annotations, Merge_Parser) and the parser
+    filter use; ``parse_lines`` is tail's path from raw lines to records, where a line the
+    parser does not match becomes ``{key: line}`` stamped with the read time, as in Fluent Bit.
+    Fast formats override ``parse_lines`` with a compiled loop.
+    """
+
+    name: str
+
+    @abstractmethod
+    def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
+        """One result per text: ``None`` where the text does not parse."""
+
+    def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
+        """Records for raw lines: (timestamps, records, number of lines that did not parse)."""
+        timestamps: list[int] = []
+        records: list[dict] = []
+        failed = 0
+        for line, result in zip(lines, self.parse_batch(lines)):
+            if result is None:
+                failed += 1
+                timestamps.append(read_time_ns)
+                records.append({key: line.decode("utf-8", "replace")})
+            else:
+                timestamps.append(result[0] if result[0] >= 0 else read_time_ns)
+                records.append(result[1])
+        return timestamps, records, failed
+
+
+class ParserRegistry:
+    """Parsers by name (case-sensitive, as Fluent Bit's ``flb_parser_get``)."""
+
+    def __init__(self, parsers: Sequence[Parser] = ()) -> None:
+        self._parsers: dict[str, Parser] = {}
+        for parser in parsers:
+            self.add(parser)
+
+    def add(self, parser: Parser) -> None:
+        """A later definition of a name replaces an earlier one, as in Fluent Bit."""
+        self._parsers[parser.name] = parser
+
+    def get(self, name: str) -> Parser | None:
+        return self._parsers.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._parsers
+
+    def names(self) -> list[str]:
+        return list(self._parsers)

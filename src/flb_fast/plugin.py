@@ -1,0 +1,33 @@
+"""What the engine hands every plugin instance: its name, logger, counters and shared services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from flb_fast.metrics import Counters
+
+if TYPE_CHECKING:
+    from flb_fast.parsers.base import ParserRegistry
+    from flb_fast.record import Chunk
+
+
+@dataclass
+class PluginContext:
+    """One plugin instance's view of the agent.
+
+    ``instance`` is Fluent Bit's instance name (``tail.0``); ``display_name`` is the ``Alias``
+    when set, as used in metrics labels. ``emit`` is set for inputs only: it hands a batch to
+    the engine and returns at once (the engine may call ``pause()`` on the input from inside it).
+    """
+
+    kind: str
+    plugin: str
+    instance: str
+    display_name: str
+    log: logging.LoggerAdapter
+    metrics: Counters
+    parsers: ParserRegistry
+    service: Any
+    emit: Callable[[Chunk], None] | None = field(default=None)
