@@ -3,3 +3,4 @@
 lines, a chunk) and returns a batch, so the Python/C boundary is crossed once per batch."""
 
 include "_core/consts.pxi"
+include "_core/inotify.pxi"
