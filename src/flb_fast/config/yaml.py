@@ -16,7 +16,6 @@ from flb_fast.config.errors import ConfigError, ConfigWarning
 from flb_fast.config.model import Property, Section
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NULL_TAG = "tag:yaml.org,2002:null"
 
 PIPELINE_SECTIONS = {"inputs": "input", "filters": "filter", "outputs": "output"}
 TOP_LEVEL_LISTS = {"parsers": "parser", "multiline_parsers": "multiline_parser"}
@@ -40,6 +39,12 @@ def translate_key(key: str) -> str:
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+def _is_missing(node: yaml.Node) -> bool:
+    """A plain scalar with no text (``key:``). ``null`` and ``~`` are text, as libyaml gives them
+    to Fluent Bit: ``name: null`` is the null output."""
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style
 
 
 def quote_rule_field(value: str) -> str:
@@ -114,7 +119,7 @@ class YamlReader:
     def _properties(self, kind: str, key_node: yaml.Node, value: yaml.Node, path: str) -> list[Property]:
         key = translate_key(self._scalar(key_node, path, "a key"))
         if isinstance(value, yaml.ScalarNode):
-            if value.tag == _NULL_TAG:
+            if _is_missing(value):
                 raise ConfigError(path, _line(key_node), key, "key has an empty value")
             return [Property(key, value.value, path, _line(value))]
         if kind == "multiline_parser" and key.lower() == "rules":
@@ -151,7 +156,7 @@ class YamlReader:
 
     @staticmethod
     def _scalar(node: yaml.Node, path: str, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
+        if not isinstance(node, yaml.ScalarNode) or _is_missing(node):
             raise ConfigError(path, _line(node), None, f"expected a value for {where}")
         return node.value
 
