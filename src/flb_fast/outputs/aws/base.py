@@ -1,0 +1,121 @@
+"""What the AWS outputs share at run time: the client, the executor, the backoff gate,
+per-chunk progress and the mapping of AWS errors to flush results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.engine.executors import BoundedExecutor
+from flb_fast.outputs.aws.backoff import OutputBackoff
+from flb_fast.outputs.aws.errors import THROTTLE_CODES, Outcome, classify, describe, error_code, is_network_error
+from flb_fast.outputs.base import FlushResult, Output
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+
+class AwsOutput(Output):
+    """Base of the AWS outputs. Subclasses set ``SERVICE`` (boto3's service name).
+
+    Blocking boto3 calls run in a ``BoundedExecutor`` sized by ``Workers``, so at most that many
+    requests are in flight, one client (one connection pool) serves them all, and the loop never
+    blocks on the network.
+    """
+
+    SERVICE: ClassVar[str]
+    # Options the Fluent Bit plugin has but flb_fast does not implement yet: named in a warning.
+    UNSUPPORTED: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        if not options.region:
+            raise PluginConfigError("region", "'region' is a required field")
+        self.workers = max(1, options.workers or self.default_workers)
+        self.backoff = OutputBackoff()
+        self._progress: dict[int, Any] = {}
+        self._executor: BoundedExecutor | None = None
+        self._client: Any = None
+        self._client_lock = asyncio.Lock()
+        for name in self.UNSUPPORTED:
+            value = getattr(options, name.replace(".", "_").replace("-", "_"), None)
+            if value not in (None, False, [], ""):
+                ctx.log.warning("option '%s' is not supported yet by flb_fast: ignored", name)
+
+    async def start(self) -> None:
+        self._executor = BoundedExecutor(self.ctx.instance, self.workers)
+        try:
+            await self.client()
+        except Exception as exc:  # noqa: BLE001 - retried at the first flush
+            self.ctx.log.error("could not create the %s client, will retry: %s", self.SERVICE, describe(exc))
+
+    async def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        if self._executor is not None:
+            self._executor.shutdown()
+
+    def forget(self, chunk: Chunk) -> None:
+        self._progress.pop(chunk.id, None)
+
+    async def client(self) -> Any:
+        """The output's boto3 client, created once (boto3 is imported only here)."""
+        if self._client is None:
+            async with self._client_lock:
+                if self._client is None:
+                    from flb_fast.outputs.aws.client import create_client
+
+                    self._client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
+        return self._client
+
+    @property
+    def executor(self) -> BoundedExecutor:
+        if self._executor is None:
+            self._executor = BoundedExecutor(self.ctx.instance, self.workers)
+        return self._executor
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """One API call off the loop; a network error is retried once at once when
+        ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate."""
+        client = await self.client()
+        func = getattr(client, method)
+        try:
+            return await self.executor.run(func, **params)
+        except Exception as exc:
+            if not (self.options.auto_retry_requests and is_network_error(exc)):
+                raise
+            self.ctx.log.debug("%s: network error, retrying at once: %s", method, describe(exc))
+        return await self.executor.run(func, **params)
+
+    def failure(self, exc: BaseException, action: str) -> FlushResult:
+        """Log and count a failed call, back the whole output off when the service is busy, and
+        say what the engine should do with the chunk."""
+        outcome = classify(exc)
+        if outcome is Outcome.BACKOFF:
+            if error_code(exc) in THROTTLE_CODES:
+                self.ctx.metrics.inc("throttled_requests")
+            else:
+                self.ctx.metrics.inc("failed_requests")
+            delay = self.backoff.failed()
+            self.ctx.log.warning("%s: %s; backing off all workers for %.1fs", action, describe(exc), delay)
+            return FlushResult.RETRY
+        self.ctx.metrics.inc("failed_requests")
+        if outcome is Outcome.INVALID:
+            self.ctx.log.error("%s: %s; the request cannot succeed, dropping it", action, describe(exc))
+            return FlushResult.ERROR
+        self.ctx.log.error("%s: %s", action, describe(exc))
+        return FlushResult.RETRY
+
+    def count_skipped(self, missing_log_key: int, empty: int, too_large: int = 0) -> None:
+        """Count and report records not sent: without ``log_key``, empty, or over the service's size."""
+        if missing_log_key:
+            self.ctx.metrics.inc("log_key_missing_records", missing_log_key)
+            self.ctx.log.error("could not find log_key '%s' in %d record(s)", self.options.log_key, missing_log_key)
+        if empty:
+            self.ctx.metrics.inc("empty_records", empty)
+            self.ctx.log.debug("skipped %d empty log message(s)", empty)
+        if too_large:
+            self.ctx.metrics.inc("too_large_records", too_large)
+            self.ctx.log.warning("discarded %d record(s) larger than the service allows", too_large)

@@ -1,0 +1,82 @@
+"""Record bodies as the AWS outputs send them: one JSON encode per record, key order kept.
+
+``log_key`` sends only that key's value, raw when it is a string (Fluent Bit strips the JSON
+quotes); ``time_key`` appends the formatted record time as the last key, spliced into the
+encoded bytes rather than copying the record. The Go plugins' ``data_keys`` and
+``replace_dots`` are applied here as well so every output shares one encoder.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+# Fluent Bit's time_key_format extensions: %3N milliseconds, %9N and %L nanoseconds
+# (plugins/out_kinesis_firehose docs); everything else is strftime.
+_FRACTION_RE = re.compile(r"%(3N|9N|L)")
+DEFAULT_TIME_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def format_time(timestamp_ns: int, fmt: str) -> str:
+    """``strftime`` in UTC of a nanosecond timestamp, with Fluent Bit's fraction specifiers."""
+    seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
+    if "%" in fmt and ("N" in fmt or "%L" in fmt):
+        fmt = _FRACTION_RE.sub(lambda m: f"{nanos // 1_000_000:03d}" if m.group(1) == "3N" else f"{nanos:09d}", fmt)
+    return datetime.fromtimestamp(seconds, UTC).strftime(fmt)
+
+
+def _replace_dots(value: Any, replacement: str) -> Any:
+    if isinstance(value, dict):
+        return {key.replace(".", replacement): _replace_dots(val, replacement) for key, val in value.items()}
+    if isinstance(value, list):
+        return [_replace_dots(item, replacement) for item in value]
+    return value
+
+
+class RecordEncoder:
+    """Encodes records for one output; reuses one msgspec encoder and one buffer.
+
+    ``encode`` returns the bytes to send, ``b""`` for an empty message (the outputs skip those, as
+    Fluent Bit does), or ``None`` when ``log_key`` is set and the record lacks it.
+    """
+
+    def __init__(
+        self,
+        log_key: str | None = None,
+        time_key: str | None = None,
+        time_key_format: str | None = None,
+        data_keys: list[str] | None = None,
+        replace_dots: str | None = None,
+    ) -> None:
+        self.log_key = log_key
+        self.time_key = time_key
+        self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
+        self.data_keys = frozenset(data_keys) if data_keys else None
+        self.replace_dots = replace_dots
+        self._encoder = msgspec.json.Encoder()
+        self._time_suffix_prefix = b',"' + self._encoder.encode(time_key)[1:-1] + b'":' if time_key else b""
+
+    def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
+        if self.data_keys is not None:
+            record = {key: value for key, value in record.items() if key in self.data_keys}
+        if self.replace_dots is not None:
+            record = _replace_dots(record, self.replace_dots)
+        if self.log_key is not None:
+            if self.log_key not in record:
+                return None
+            value = record[self.log_key]
+            if isinstance(value, str):
+                return value.encode()
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value)
+            return self._encoder.encode(value)
+        body = self._encoder.encode(record)
+        if self.time_key is None:
+            return body
+        stamp = self._encoder.encode(format_time(timestamp_ns, self.time_key_format))
+        if len(body) == 2:  # "{}"
+            return b"{" + self._time_suffix_prefix[1:] + stamp + b"}"
+        return body[:-1] + self._time_suffix_prefix + stamp + b"}"

@@ -1,0 +1,288 @@
+"""Output ``cloudwatch_logs`` (Fluent Bit's C plugin) and ``cloudwatch`` (the AWS Go plugin).
+
+Each flush groups the chunk's records by destination (group, stream), sorts each stream's events
+by time, cuts them into PutLogEvents requests within every service limit and sends them in
+order, one stream at a time per stream (a per-stream lock keeps concurrent workers from
+interleaving one stream's batches). Progress per chunk remembers how many events of each stream
+were accepted, so a retried chunk sends only the rest. A missing group or stream is created and
+the batch resent; throttling backs the whole output off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any, ClassVar
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
+from flb_fast.outputs.aws.base import AwsOutput
+from flb_fast.outputs.aws.encode import RecordEncoder
+from flb_fast.outputs.aws.errors import Outcome, classify, error_code
+from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
+from flb_fast.outputs.base import FlushResult
+from flb_fast.outputs.cloudwatch_logs.api import (
+    LOG_GROUP_CLASSES,
+    NOT_FOUND,
+    RETENTION_DAYS,
+    ignore_existing,
+    parse_tags,
+    rejected_counts,
+)
+from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches, truncate_message
+from flb_fast.outputs.cloudwatch_logs.streams import StreamNamer, Target
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+EMF_HEADER = "x-amzn-logs-format"
+
+
+class _Progress:
+    """What of one chunk has been accepted: events per destination, the destinations done, and
+    those whose skipped and truncated events were counted (a retry must not count them twice)."""
+
+    __slots__ = ("delivered", "complete", "counted")
+
+    def __init__(self) -> None:
+        self.delivered: dict[Target, int] = {}
+        self.complete: set[Target] = set()
+        self.counted: set[Target] = set()
+
+
+class _Events:
+    """One destination's events in chronological order: ms timestamps, messages, UTF-8 sizes."""
+
+    __slots__ = ("timestamps_ms", "messages", "sizes", "truncated")
+
+    def __init__(self) -> None:
+        self.timestamps_ms: list[int] = []
+        self.messages: list[str] = []
+        self.sizes: list[int] = []
+        self.truncated = 0
+
+
+class CloudWatchLogsOutput(AwsOutput):
+    name = "cloudwatch_logs"
+    description = "Send logs to Amazon CloudWatch Logs"
+    SERVICE = "logs"
+    GO: ClassVar[bool] = False
+    UNSUPPORTED = ("metric_namespace", "metric_dimensions", "add_entity")
+
+    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
+        Option("log_group_name", STR, None, "log group; the fallback when log_group_template cannot be rendered"),
+        Option(
+            "log_group_template",
+            STR,
+            None,
+            "record-accessor template of the group, e.g. app-$kubernetes['namespace_name']",
+        ),
+        Option("log_stream_name", STR, None, "fixed log stream name (not with log_stream_prefix)"),
+        Option("log_stream_prefix", STR, None, "stream name = prefix + tag (not with log_stream_name)"),
+        Option("log_stream_template", STR, None, "record-accessor template of the stream; falls back to name/prefix"),
+        Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
+        Option("log_format", STR, None, "log format header, e.g. json/emf"),
+        Option("auto_create_group", BOOL, "false", "create the log group when it does not exist"),
+        Option("log_retention_days", INT, "0", "retention set on log groups this output creates; 0 = never expire"),
+        Option("log_group_class", STR, "", "class of created log groups: STANDARD or INFREQUENT_ACCESS"),
+        Option("metric_namespace", STR, None, "EMF namespace for metrics records (not supported yet)"),
+        Option("metric_dimensions", STR, None, "EMF dimensions for metrics records (not supported yet)"),
+        Option("add_entity", BOOL, "false", "add entity to PutLogEvents (not supported yet)"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self._validate(options)
+        self.namer = StreamNamer(options, go=self.GO)
+        self.encoder = RecordEncoder(log_key=options.log_key)
+        self.create_stream = True
+        self.group_tags: dict[str, str] = {}
+        self._stream_locks: weakref.WeakValueDictionary[Target, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _validate(self, options: Any) -> None:
+        if not options.log_group_name:
+            raise PluginConfigError("log_group_name", "'log_group_name' is a required field")
+        if bool(options.log_stream_name) == bool(options.log_stream_prefix):
+            raise PluginConfigError("log_stream_name", "either 'log_stream_name' or 'log_stream_prefix' is required")
+        if options.log_retention_days and options.log_retention_days not in RETENTION_DAYS:
+            raise PluginConfigError(
+                "log_retention_days",
+                f"invalid log_retention_days {options.log_retention_days}: valid values are "
+                + ", ".join(map(str, sorted(RETENTION_DAYS))),
+            )
+        if options.log_group_class and options.log_group_class not in LOG_GROUP_CLASSES:
+            raise PluginConfigError(
+                "log_group_class",
+                f"the valid values for log_group_class are {{{', '.join(LOG_GROUP_CLASSES)}}}; got {options.log_group_class}",
+            )
+
+    async def client(self) -> Any:
+        fresh = self._client is None
+        client = await super().client()
+        if fresh and self.options.log_format:
+            header = self.options.log_format
+
+            def add_format_header(request: Any, **_: Any) -> None:
+                request.headers[EMF_HEADER] = header
+
+            client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_format_header)
+        return client
+
+    async def flush(self, chunk: Chunk) -> FlushResult:
+        progress: _Progress = self._progress.setdefault(chunk.id, _Progress())
+        for target, indexes in self.namer.split(chunk).items():
+            if target in progress.complete:
+                continue
+            events = self._events(chunk, indexes, target, progress)
+            result = await self._deliver(target, events, progress)
+            if result is not FlushResult.OK:
+                return result
+            progress.complete.add(target)
+        return FlushResult.OK
+
+    def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress) -> _Events:
+        """Encode the records of one destination and sort them by time (stable: equal times keep
+        record order). Oversized events are truncated, empty ones skipped, as Fluent Bit does."""
+        encode = self.encoder.encode
+        records, timestamps = chunk.records, chunk.timestamps
+        rows: list[tuple[int, bytes]] = []
+        missing = empty = truncated = 0
+        for index in indexes:
+            message = encode(records[index], timestamps[index])
+            if message is None:
+                missing += 1
+                continue
+            if not message:
+                empty += 1
+                continue
+            if len(message) > MAX_EVENT_BYTES:
+                message = truncate_message(message)
+                truncated += 1
+            rows.append((timestamps[index] // 1_000_000, message))
+        rows.sort(key=lambda row: row[0])
+        events = _Events()
+        events.timestamps_ms = [row[0] for row in rows]
+        events.sizes = [len(row[1]) for row in rows]
+        events.messages = [row[1].decode() for row in rows]
+        if target not in progress.counted:
+            progress.counted.add(target)
+            self.count_skipped(missing, empty)
+            if truncated:
+                self.ctx.metrics.inc("truncated_events", truncated)
+                self.ctx.log.warning(
+                    "truncated %d log event(s) longer than the %d bytes CloudWatch Logs accepts",
+                    truncated,
+                    MAX_EVENT_BYTES,
+                )
+        return events
+
+    def _lock(self, target: Target) -> asyncio.Lock:
+        lock = self._stream_locks.get(target)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._stream_locks[target] = lock
+        return lock
+
+    async def _deliver(self, target: Target, events: _Events, progress: _Progress) -> FlushResult:
+        group, stream = target
+        async with self._lock(target):
+            done = progress.delivered.get(target, 0)
+            pending_ts = events.timestamps_ms[done:]
+            for start, end in split_batches(pending_ts, events.sizes[done:]):
+                batch = [
+                    {"timestamp": ts, "message": message}
+                    for ts, message in zip(
+                        pending_ts[start:end], events.messages[done + start : done + end], strict=True
+                    )
+                ]
+                await self.backoff.wait()
+                try:
+                    response = await self._put(group, stream, batch)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
+                    return self.failure(exc, f"PutLogEvents to {group}/{stream}")
+                self.backoff.succeeded()
+                self._count_rejected(response, len(batch), group, stream)
+                progress.delivered[target] = done + end
+        return FlushResult.OK
+
+    async def _put(self, group: str, stream: str, batch: list[dict[str, Any]]) -> dict[str, Any]:
+        params = {"logGroupName": group, "logStreamName": stream, "logEvents": batch}
+        try:
+            return await self.call("put_log_events", **params)
+        except Exception as exc:
+            if classify(exc) is not Outcome.NOT_FOUND or not await self._create(group, stream):
+                raise
+        return await self.call("put_log_events", **params)
+
+    async def _create(self, group: str, stream: str) -> bool:
+        """Create the missing stream (and its group when allowed); False when not allowed."""
+        if not self.create_stream:
+            self.ctx.log.error("log stream %s/%s does not exist and auto_create_stream is off", group, stream)
+            return False
+        try:
+            await self.call("create_log_stream", logGroupName=group, logStreamName=stream)
+        except Exception as exc:
+            if error_code(exc) != NOT_FOUND:
+                ignore_existing(exc)
+                return True
+            if not self.options.auto_create_group:
+                self.ctx.log.error("log group %s does not exist and auto_create_group is off", group)
+                return False
+            await self._create_group(group)
+            try:
+                await self.call("create_log_stream", logGroupName=group, logStreamName=stream)
+            except Exception as again:
+                ignore_existing(again)
+        self.ctx.log.info("created log stream %s/%s", group, stream)
+        return True
+
+    async def _create_group(self, group: str) -> None:
+        params: dict[str, Any] = {"logGroupName": group}
+        if self.options.log_group_class and self.options.log_group_class != LOG_GROUP_CLASSES[0]:
+            params["logGroupClass"] = self.options.log_group_class
+        if self.group_tags:
+            params["tags"] = self.group_tags
+        try:
+            await self.call("create_log_group", **params)
+        except Exception as exc:
+            ignore_existing(exc)
+            return
+        self.ctx.log.info("created log group %s", group)
+        if self.options.log_retention_days:
+            await self.call("put_retention_policy", logGroupName=group, retentionInDays=self.options.log_retention_days)
+
+    def _count_rejected(self, response: dict[str, Any], sent: int, group: str, stream: str) -> None:
+        for reason, count in rejected_counts(response, sent).items():
+            self.ctx.metrics.inc(reason, count)
+            self.ctx.log.warning(
+                "CloudWatch Logs rejected %d event(s) of %s/%s: %s", count, group, stream, reason.replace("_", " ")
+            )
+
+
+class GoCloudWatchOutput(CloudWatchLogsOutput):
+    """``Name cloudwatch``: the AWS Go plugin's options and ``$(...)`` templates, plus every
+    option of the C plugin (configs written for either must start unchanged)."""
+
+    name = "cloudwatch"
+    description = "Send logs to Amazon CloudWatch Logs (AWS Go plugin options)"
+    GO = True
+    UNSUPPORTED = CloudWatchLogsOutput.UNSUPPORTED + ("credentials_endpoint",)
+
+    OPTIONS = CloudWatchLogsOutput.OPTIONS + OptionTable(
+        Option(
+            "default_log_group_name", STR, "fluentbit-default", "group used when log_group_name's template has no value"
+        ),
+        Option(
+            "default_log_stream_name",
+            STR,
+            "/fluentbit-default",
+            "stream used when log_stream_name's template has no value",
+        ),
+        Option("auto_create_stream", BOOL, "true", "create the log stream when it does not exist"),
+        Option("new_log_group_tags", STR, None, "tags of created log groups: key=value,key2=value2"),
+        Option("credentials_endpoint", STR, None, "HTTP endpoint serving credentials (not supported yet)"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self.create_stream = options.auto_create_stream
+        self.group_tags = parse_tags(options.new_log_group_tags)

@@ -1,0 +1,126 @@
+"""moto as a real HTTP server process on 127.0.0.1, for tests of the AWS outputs.
+
+``moto_process`` (one per test session and xdist worker) starts ``python -m moto.server`` on a
+free port and stops it at the end; ``moto`` resets its state for each test and points boto3 at
+fake credentials so no request ever leaves 127.0.0.1 (no profile files, no instance metadata).
+Import both fixtures into a test module: ``from tests.fakes.moto_server import moto, moto_process``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+REGION = "us-east-1"
+START_TIMEOUT_SECONDS = 90.0
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``condition`` until true; generous timeouts, since the test machine is shared."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+class MotoServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **FAKE_CREDENTIALS}
+        env.pop("AWS_PROFILE", None)
+        env.pop("AWS_ENDPOINT_URL", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        wait_until(self._ready, START_TIMEOUT_SECONDS, f"moto server on port {self.port}")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"moto server exited with code {self.process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+    def client(self, service: str) -> Any:
+        """A boto3 client talking straight to moto (the tests' view of what arrived)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_process() -> Iterator[MotoServer]:
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_process: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """A clean moto and fake credentials in the environment of this test."""
+    moto_process.reset()
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return moto_process
+
+
+@pytest.fixture
+def fault_proxy(moto: MotoServer) -> Iterator[Any]:
+    """A fault-injecting proxy in front of this test's clean moto."""
+    from tests.fakes.fault_proxy import FaultProxy
+
+    proxy = FaultProxy(moto.url)
+    yield proxy
+    proxy.close()

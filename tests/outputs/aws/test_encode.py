@@ -1,0 +1,49 @@
+"""Record encoding shared by the AWS outputs."""
+
+from __future__ import annotations
+
+import json
+
+from flb_fast.outputs.aws.encode import RecordEncoder, format_time
+
+TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
+
+
+def test_whole_records_are_json_in_key_order() -> None:
+    assert RecordEncoder().encode({"z": 1, "a": "é", "m": [1, None]}, TS) == '{"z":1,"a":"é","m":[1,null]}'.encode()
+
+
+def test_log_key_string_values_are_sent_raw() -> None:
+    assert RecordEncoder(log_key="log").encode({"log": 'say "hi"\n', "x": 1}, TS) == b'say "hi"\n'
+
+
+def test_log_key_other_values_are_json() -> None:
+    assert RecordEncoder(log_key="log").encode({"log": {"a": [1]}}, TS) == b'{"a":[1]}'
+
+
+def test_log_key_missing_is_none() -> None:
+    assert RecordEncoder(log_key="log").encode({"x": 1}, TS) is None
+
+
+def test_time_key_is_appended_as_the_last_key() -> None:
+    encoded = RecordEncoder(time_key="time").encode({"a": 1}, TS)
+    assert encoded == b'{"a":1,"time":"2023-11-14T22:13:20"}'
+
+
+def test_time_key_on_an_empty_record() -> None:
+    assert json.loads(RecordEncoder(time_key="t").encode({}, TS)) == {"t": "2023-11-14T22:13:20"}
+
+
+def test_time_key_format_fractions() -> None:
+    assert format_time(TS, "%H:%M:%S.%3N") == "22:13:20.123"
+    assert format_time(TS, "%S.%9N") == "20.123456789"
+    assert format_time(TS, "%S.%L") == "20.123456789"
+
+
+def test_data_keys_keep_only_the_listed_keys() -> None:
+    assert RecordEncoder(data_keys=["b", "c"]).encode({"a": 1, "b": 2, "c": 3}, TS) == b'{"b":2,"c":3}'
+
+
+def test_replace_dots_rewrites_nested_keys() -> None:
+    record = {"a.b": {"c.d": 1}, "l": [{"e.f": 2}]}
+    assert RecordEncoder(replace_dots="_").encode(record, TS) == b'{"a_b":{"c_d":1},"l":[{"e_f":2}]}'
