@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 # A parsed value: (timestamp in ns, or -1 when the parser found no time, record body).
 ParseResult = tuple[int, dict]
@@ -41,12 +42,28 @@ class Parser(ABC):
 
 
 class ParserRegistry:
-    """Parsers by name (case-sensitive, as Fluent Bit's ``flb_parser_get``)."""
+    """Parsers by name (case-sensitive, as Fluent Bit's ``flb_parser_get``).
+
+    Multiline parsers (``[MULTILINE_PARSER]`` and the built-in go, java, python, ruby) live in
+    their own namespace, as in Fluent Bit (``flb_ml_parser_get``): tail's ``multiline.parser``
+    and the multiline filter look them up with ``get_multiline``.
+    """
 
     def __init__(self, parsers: Sequence[Parser] = ()) -> None:
         self._parsers: dict[str, Parser] = {}
+        self._multiline: dict[str, Any] = {}
         for parser in parsers:
             self.add(parser)
+
+    def add_multiline(self, parser: Any) -> None:
+        """A ``flb_fast.parsers.multiline.MultilineParser``; a later definition replaces an earlier one."""
+        self._multiline[parser.name] = parser
+
+    def get_multiline(self, name: str) -> Any:
+        return self._multiline.get(name)
+
+    def multiline_names(self) -> list[str]:
+        return list(self._multiline)
 
     def add(self, parser: Parser) -> None:
         """A later definition of a name replaces an earlier one, as in Fluent Bit."""

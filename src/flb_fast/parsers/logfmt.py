@@ -1,0 +1,86 @@
+"""``Format logfmt``: ``key=value key="quoted value" bare`` (``flb_parser_logfmt.c``, brandur.org/logfmt).
+
+Keys are runs of bytes above space other than ``=`` and ``"``; anything else between pairs is
+skipped. A bare key or ``key=`` is ``true``, ``key=""`` is an empty string, and quoted values
+have their backslash escapes decoded. Parsing stops at the first line end after a pair. A time
+that does not parse fails the whole text, as in Fluent Bit. With Types set, every value goes
+through the cast as written (a bare key becomes the empty string), as Fluent Bit does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flb_fast.parsers.base import ParseResult
+from flb_fast.parsers.common import FieldParser
+from flb_fast.parsers.spec import ParserSpec
+
+_PAIR = re.compile(
+    r'[\x00-\x20="]*([^\x00-\x20="]+)(?:(=)(?:"((?:[^\\"]|\\[\s\S]?)*)("?)|([^\x00-\x20="]*)))?'
+)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
+
+
+def unescape(value: str) -> str:
+    """``flb_unescape_string_utf8`` for quoted logfmt values (JSON-style escapes, ``\\uXXXX``)."""
+    out: list[str] = []
+    i, size = 0, len(value)
+    while i < size:
+        ch = value[i]
+        if ch != "\\" or i + 1 >= size:
+            out.append(ch)
+            i += 1
+            continue
+        nxt = value[i + 1]
+        if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", value[i + 2 : i + 6]):
+            out.append(chr(int(value[i + 2 : i + 6], 16)))
+            i += 6
+        else:
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+    return "".join(out)
+
+
+class LogfmtParser(FieldParser):
+    format = "logfmt"
+
+    def __init__(self, spec: ParserSpec) -> None:
+        super().__init__(spec)
+        self._no_bare_keys = spec.logfmt_no_bare_keys
+
+    def parse_text(self, text: str) -> ParseResult | None:
+        record: dict[str, Any] = {}
+        timestamp = -1
+        pos, end = 0, len(text)
+        match_pair = _PAIR.match
+        while pos < end:
+            match = match_pair(text, pos)
+            if match is None:
+                break
+            key, has_value, quoted, _closing, plain = match.groups()
+            pos = match.end()
+            raw = quoted if quoted is not None else (plain or "")
+            if self._no_bare_keys and not has_value:
+                return None
+            if self.time is not None and key == self.time_key and raw:
+                ns = self.lookup_time(raw)
+                if ns is None:
+                    return None
+                timestamp = ns
+                if not self.time_keep:
+                    key = ""
+            if key:
+                if self.types:
+                    record[key] = self.cast(key, raw)
+                elif not raw:
+                    record[key] = "" if quoted is not None else True
+                else:
+                    record[key] = unescape(raw) if quoted is not None and "\\" in raw else raw
+            if pos < end and text[pos] in "\r\n":
+                break
+        if not record:
+            return None
+        if self.decoders is not None:
+            record = self.decoders.apply(record)
+        return timestamp, record

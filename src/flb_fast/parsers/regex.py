@@ -1,0 +1,64 @@
+"""``Format regex``: named groups become fields (``flb_parser_regex.c``).
+
+Fluent Bit searches (not anchors) the pattern; a line it does not match is not parsed. Each named
+group in pattern order gives a field; a group that is empty or did not take part is dropped while
+``Skip_Empty_Values`` is on (the default) and is an empty string otherwise. A time field that does
+not parse is dropped too (even with ``Time_Keep On``), and the record keeps the read time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flb_fast.parsers.base import ParseResult
+from flb_fast.parsers.common import FieldParser
+from flb_fast.parsers.onigmo import compile_onigmo
+from flb_fast.parsers.spec import ParserSpec
+
+
+class RegexParser(FieldParser):
+    format = "regex"
+
+    def __init__(self, spec: ParserSpec) -> None:
+        super().__init__(spec)
+        assert spec.regex is not None
+        self.regex = compile_onigmo(spec.regex)
+        self._search = self.regex.search
+        self._skip_empty = spec.skip_empty_values
+        self._plain = not self.types and self.decoders is None
+        self._time_field = self.time_key if self.time is not None else None
+
+    def parse_text(self, text: str) -> ParseResult | None:
+        match = self._search(text)
+        if match is None or not self.regex.groups:
+            return None
+        groups = match.groupdict()
+        timestamp = -1
+        time_field = self._time_field
+        if self._plain and self._skip_empty:
+            # The common case (the standard parsers): one dict pass, then the time field.
+            record: dict[str, Any] = {key: value for key, value in groups.items() if value}
+            if time_field is not None and time_field in record:
+                ns = self.lookup_time(record[time_field])
+                if ns is None or not self.time_keep:
+                    del record[time_field]
+                if ns is not None:
+                    timestamp = ns
+            return timestamp, record
+        record = {}
+        for key, value in groups.items():
+            if not value:
+                if self._skip_empty:
+                    continue
+                value = ""
+            if key == time_field:
+                ns = self.lookup_time(value)
+                if ns is None:
+                    continue
+                timestamp = ns
+                if not self.time_keep:
+                    continue
+            record[key] = self.cast(key, value) if self.types else value
+        if self.decoders is not None:
+            record = self.decoders.apply(record)
+        return timestamp, record
