@@ -1,0 +1,301 @@
+"""Run a pipeline: inputs -> filters -> chunks -> outputs, with backpressure, retries and Grace.
+
+Data path (Fluent Bit's ``flb_input_chunk_append_raw`` + ``flb_engine_flush``):
+
+1. An input calls ``ctx.emit(chunk)``. The engine stamps ``chunk.input_name``, counts the
+   input's ``records``/``bytes``, holds the bytes against its ``Mem_Buf_Limit`` and, when the
+   limit is reached, pauses the input and sends its open chunks to the outputs at once
+   (a full buffer is a reason to flush, not to wait for the timer: issue 6).
+2. The filters matching the tag run in config order, one batch at a time per input (order is
+   kept per input; a filter waiting on I/O holds up only its own input).
+3. The batch joins the open chunk of its (input, tag). Every ``Flush`` seconds, or when a
+   chunk reaches ``CHUNK_MAX_BYTES``, or under backpressure, the chunk goes to each matching
+   output as a task; an output runs at most ``Workers`` flushes at once.
+4. When every output is done with a chunk its bytes are released, and a paused input whose
+   bytes fell below the limit is resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections import deque
+from typing import Any
+
+from flb_fast.engine.chunk_pool import InputBuffer
+from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
+from flb_fast.engine.router import Routes
+from flb_fast.engine.task import RetryPolicy, deliver
+from flb_fast.log import component_logger
+from flb_fast.record import Chunk
+
+# An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
+MIN_STOP_SECONDS = 0.5
+
+
+class _Held:
+    """A dispatched chunk: which input's bytes it holds and how many outputs still have it."""
+
+    __slots__ = ("buffer", "input", "bytes", "remaining")
+
+    def __init__(self, buffer: InputBuffer, instance: InputInstance, held: int, remaining: int) -> None:
+        self.buffer = buffer
+        self.input = instance
+        self.bytes = held
+        self.remaining = remaining
+
+
+class Engine:
+    """The running pipeline. ``await start()`` then, on a signal or in a test, ``await stop()``."""
+
+    def __init__(self, pipeline: Pipeline, retry_policy: RetryPolicy | None = None) -> None:
+        service = pipeline.service
+        self.pipeline = pipeline
+        self.flush_seconds = float(service.flush)
+        self.grace_seconds = float(service.grace)
+        self.retry_policy = retry_policy or RetryPolicy(float(service.scheduler_base), float(service.scheduler_cap))
+        self.start_time = time.time()
+        self.log = component_logger("engine")
+        self._input_log = component_logger("input")
+        self._filters: Routes[FilterInstance] = Routes([(f.matcher, f) for f in pipeline.filters])
+        self._outputs: Routes[OutputInstance] = Routes([(o.matcher, o) for o in pipeline.outputs])
+        self._buffers: dict[InputInstance, InputBuffer] = {i: InputBuffer(i.mem_buf_limit) for i in pipeline.inputs}
+        self._queues: dict[InputInstance, deque[tuple[Chunk, int]]] = {i: deque() for i in pipeline.inputs}
+        self._filtering: dict[InputInstance, asyncio.Task[None]] = {}
+        self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._held: dict[int, _Held] = {}
+        self._flush_task: asyncio.Task[None] | None = None
+        self._started: list[Any] = []
+        self.http_server: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
+        self.start_time = time.time()
+        self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
+        for instance in [*self.pipeline.outputs, *self.pipeline.filters]:
+            await instance.plugin.start()
+            self._started.append(instance)
+        for instance in self.pipeline.inputs:
+            instance.sink = self._emit
+            await instance.plugin.start()
+            self._started.append(instance)
+        self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
+        if self.pipeline.service.http_server:
+            from flb_fast.http_server.server import MonitoringServer
+
+            self.http_server = MonitoringServer(self)
+            await self.http_server.start()
+        self.log.info("started (pid=%d)", os.getpid())
+
+    async def stop(self) -> None:
+        """Stop within ``Grace``: inputs first (they emit what they hold), then flush and wait for outputs."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.grace_seconds
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+            self._flush_task = None
+        for instance in self.pipeline.inputs:
+            if instance in self._started:
+                self._input_log.info("pausing %s", instance.name)
+                await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
+        if self._filtering:
+            await asyncio.wait(list(self._filtering.values()), timeout=max(0.0, deadline - loop.time()))
+        self.flush()
+        pending = set(self._deliveries)
+        if pending:
+            self.log.info("service will shutdown in max %g seconds", self.grace_seconds)
+            await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+        abandoned = [task for task in self._deliveries if not task.done()]
+        for task in abandoned:
+            task.cancel()
+        if abandoned:
+            await asyncio.gather(*abandoned, return_exceptions=True)
+            self.log.warning("grace period of %g seconds ended with %d chunk deliveries unfinished",
+                             self.grace_seconds, len(abandoned))
+        for instance in [*self.pipeline.filters, *self.pipeline.outputs]:
+            if instance in self._started:
+                await self._bounded(instance.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
+                                    f"stopping {instance.name}")
+        for instance in self.pipeline.inputs:
+            instance.sink = None
+        self._started.clear()
+        if self.http_server is not None:
+            await self.http_server.stop()
+            self.http_server = None
+        self.log.info("service has stopped (%d pending tasks)", len(abandoned))
+
+    async def _bounded(self, coro: Any, deadline: float, what: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(coro, timeout=max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            self.log.warning("%s took longer than the grace period", what)
+        except Exception:
+            self.log.exception("%s failed", what)
+
+    # -- data path ---------------------------------------------------------------------------
+
+    def _emit(self, instance: InputInstance, chunk: Chunk) -> None:
+        chunk.input_name = instance.name
+        counters = instance.ctx.metrics
+        counters.inc("records", len(chunk))
+        counters.inc("bytes", chunk.size)
+        buffer = self._buffers[instance]
+        held = chunk.size
+        buffer.hold(held)
+        if buffer.over_limit and not buffer.paused:
+            self._pause(instance, buffer)
+        queue = self._queues[instance]
+        if queue or self._filters(chunk.tag):
+            queue.append((chunk, held))
+            if instance not in self._filtering:
+                self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
+        else:
+            self._route(instance, buffer, chunk, held)
+
+    async def _run_filters(self, instance: InputInstance) -> None:
+        """Filter this input's batches in order; a batch leaves the queue only once routed."""
+        queue = self._queues[instance]
+        buffer = self._buffers[instance]
+        try:
+            while queue:
+                chunk, held = queue[0]
+                filtered = await self._apply_filters(chunk)
+                queue.popleft()
+                if filtered is None:
+                    self._release(instance, buffer, held)
+                else:
+                    self._route(instance, buffer, filtered, held)
+        finally:
+            self._filtering.pop(instance, None)
+
+    async def _apply_filters(self, chunk: Chunk) -> Chunk | None:
+        for instance in self._filters(chunk.tag):
+            before = len(chunk)
+            try:
+                result = await instance.plugin.filter(chunk)
+            except Exception:
+                instance.ctx.log.exception("filter failed on a chunk of %d records; records passed on unfiltered",
+                                           before)
+                result = chunk
+            counters = instance.ctx.metrics
+            after = 0 if result is None else len(result)
+            if after < before:
+                counters.inc("drop_records", before - after)
+            elif after > before:
+                counters.inc("add_records", after - before)
+            if result is None or not after:
+                return None
+            chunk = result
+        return chunk
+
+    def _route(self, instance: InputInstance, buffer: InputBuffer, chunk: Chunk, held: int) -> None:
+        if not len(chunk) or not instance.routable or not self._outputs(chunk.tag):
+            # Fluent Bit counts such records as input and discards the chunk ("no matching route").
+            self._release(instance, buffer, held)
+            return
+        full = buffer.append(chunk, held)
+        if full or buffer.over_limit:
+            self._dispatch(instance, buffer, chunk.tag)
+
+    def flush(self) -> None:
+        """Send every open chunk to its outputs now (the flush timer's tick)."""
+        for instance, buffer in self._buffers.items():
+            for tag in buffer.tags():
+                self._dispatch(instance, buffer, tag)
+
+    def _dispatch(self, instance: InputInstance, buffer: InputBuffer, tag: str) -> None:
+        chunk, held = buffer.take(tag)
+        outputs = self._outputs(tag)
+        self._held[chunk.id] = _Held(buffer, instance, held, len(outputs))
+        loop = asyncio.get_running_loop()
+        for output in outputs:
+            task = loop.create_task(self._deliver(chunk, output))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver(self, chunk: Chunk, output: OutputInstance) -> None:
+        try:
+            await deliver(chunk, output, self._workers[output], self.retry_policy, self.log)
+        finally:
+            try:
+                output.plugin.forget(chunk)
+            finally:
+                entry = self._held[chunk.id]
+                entry.remaining -= 1
+                if not entry.remaining:
+                    del self._held[chunk.id]
+                    self._release(entry.input, entry.buffer, entry.bytes)
+
+    async def _flush_timer(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            self.flush()
+
+    # -- backpressure ------------------------------------------------------------------------
+
+    def _pause(self, instance: InputInstance, buffer: InputBuffer) -> None:
+        buffer.paused = True
+        self._input_log.warning("%s paused (mem buf overlimit)", instance.name)
+        instance.plugin.pause()
+        for tag in buffer.tags():
+            self._dispatch(instance, buffer, tag)
+
+    def _release(self, instance: InputInstance, buffer: InputBuffer, held: int) -> None:
+        buffer.release(held)
+        if buffer.paused and not buffer.over_limit:
+            buffer.paused = False
+            self._input_log.info("%s resume (mem buf overlimit)", instance.name)
+            instance.plugin.resume()
+
+    # -- introspection (tests, monitoring) ---------------------------------------------------
+
+    def held_bytes(self, instance: InputInstance) -> int:
+        """Bytes of ``instance`` held in memory (emitted, not yet released by every output)."""
+        return self._buffers[instance].held
+
+    @property
+    def pending_deliveries(self) -> int:
+        return len(self._deliveries)
+
+
+def run(pipeline: Pipeline) -> int:
+    """Run ``pipeline`` on uvloop until SIGTERM or SIGINT; 0 on a clean stop, 1 if it cannot start."""
+    import uvloop
+
+    return uvloop.run(_serve(pipeline))
+
+
+async def _serve(pipeline: Pipeline) -> int:
+    log = component_logger("engine")
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        log.info("caught signal (%s)", signal.Signals(signum).name)
+        stopping.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    engine = Engine(pipeline)
+    try:
+        try:
+            await engine.start()
+        except Exception as exc:
+            log.error("could not start: %s", exc)
+            await engine.stop()
+            return 1
+        await stopping.wait()
+        await engine.stop()
+        return 0
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)

@@ -1,0 +1,89 @@
+"""Deliver one chunk to one output: flush, retry with backoff, count the outcome.
+
+The counters and log lines are Fluent Bit's (``flb_engine.c`` ``handle_output_event``):
+OK adds ``proc_records``/``proc_bytes``; ERROR adds ``errors`` and ``dropped_records``;
+RETRY schedules another attempt (``retries``, ``retried_records``) until ``Retry_Limit``
+retries have been made, after which the chunk is dropped for this output
+(``retries_failed``, ``dropped_records``); with ``no_retries`` it is dropped at once
+(``dropped_records`` only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+
+from flb_fast.engine.pipeline import OutputInstance
+from flb_fast.engine.scheduler import RETRY_NONE, RETRY_UNLIMITED, backoff_seconds
+from flb_fast.outputs.base import FlushResult
+from flb_fast.record import Chunk
+
+
+@dataclass
+class RetryPolicy:
+    """``scheduler.base`` / ``scheduler.cap`` seconds; ``rng`` is seeded in tests."""
+
+    base: float
+    cap: float
+    rng: random.Random = field(default_factory=random.Random)
+
+    def wait(self, attempt: int) -> float:
+        return backoff_seconds(self.base, self.cap, attempt, self.rng)
+
+
+async def deliver(
+    chunk: Chunk,
+    output: OutputInstance,
+    workers: asyncio.Semaphore,
+    policy: RetryPolicy,
+    log: logging.LoggerAdapter,
+) -> None:
+    """Run ``output.plugin.flush(chunk)`` until it succeeds, fails for good or runs out of retries."""
+    counters = output.ctx.metrics
+    where = f"input={chunk.input_name} > output={output.name}"
+    retries = 0
+    while True:
+        async with workers:
+            result = await _flush_once(chunk, output, log)
+        records = len(chunk)
+        if result is FlushResult.OK:
+            counters.inc("proc_records", records)
+            counters.inc("proc_bytes", chunk.size)
+            if retries:
+                log.info("flush chunk '%s' succeeded at retry %d: task_id=%d, %s", chunk.id, retries, chunk.id, where)
+            return
+        if result is FlushResult.ERROR:
+            counters.inc("errors")
+            counters.inc("dropped_records", records)
+            return
+        if output.retry_limit == RETRY_NONE:
+            counters.inc("dropped_records", records)
+            log.info("chunk '%s' is not retried (no retry config): task_id=%d, %s", chunk.id, chunk.id, where)
+            return
+        if output.retry_limit != RETRY_UNLIMITED and retries >= output.retry_limit:
+            counters.inc("retries_failed")
+            counters.inc("dropped_records", records)
+            log.error("chunk '%s' cannot be retried: task_id=%d, %s", chunk.id, chunk.id, where)
+            return
+        retries += 1
+        wait = policy.wait(retries)
+        counters.inc("retries")
+        counters.inc("retried_records", records)
+        log.warning("failed to flush chunk '%s', retry in %.1f seconds: task_id=%d, %s",
+                    chunk.id, wait, chunk.id, where)
+        await asyncio.sleep(wait)
+
+
+async def _flush_once(chunk: Chunk, output: OutputInstance, log: logging.LoggerAdapter) -> FlushResult:
+    """One attempt. An exception is a bug in the output, not a verdict on the chunk: retry it."""
+    try:
+        result = await output.plugin.flush(chunk)
+    except Exception:
+        log.exception("output %s raised while flushing chunk '%s'; will retry", output.name, chunk.id)
+        return FlushResult.RETRY
+    if not isinstance(result, FlushResult):
+        log.error("output %s returned %r instead of a FlushResult; will retry", output.name, result)
+        return FlushResult.RETRY
+    return result

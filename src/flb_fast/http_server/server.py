@@ -1,0 +1,120 @@
+"""A small HTTP/1.1 server on the agent's loop for the monitoring endpoints.
+
+Monitoring is a handful of GETs from Prometheus or a kubelet probe; an asyncio server
+answering one request per connection is all it needs, with no extra dependency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from flb_fast.http_server import routes
+from flb_fast.log import component_logger
+
+if TYPE_CHECKING:
+    from flb_fast.engine.engine import Engine
+
+# A request line and headers larger than this are refused (a monitoring GET is tiny).
+MAX_REQUEST_BYTES = 16384
+# Seconds a client has to send its request before the connection is dropped.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# Health samples are taken this often, as Fluent Bit's metrics are pushed once a second.
+HEALTH_SAMPLE_SECONDS = 1.0
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+
+
+class MonitoringServer:
+    """``HTTP_Listen:HTTP_Port`` serving ``/``, ``/api/v1/uptime``, ``/api/v1/metrics[/prometheus]``
+    and, with ``Health_Check On``, ``/api/v1/health``."""
+
+    def __init__(self, engine: Engine) -> None:
+        service = engine.pipeline.service
+        self.engine = engine
+        self.host = service.http_listen
+        self.port = service.http_port
+        self.health: routes.HealthWindow | None = None
+        if service.health_check:
+            self.health = routes.HealthWindow(float(service.hc_period), service.hc_errors_count,
+                                              service.hc_retry_failure_count)
+        self.log = component_logger("http_server")
+        self._server: asyncio.base_events.Server | None = None
+        self._sampler: asyncio.Task[None] | None = None
+
+    @property
+    def bound_port(self) -> int:
+        """The port actually listened on (differs from HTTP_Port when that is 0)."""
+        assert self._server is not None
+        return self._server.sockets[0].getsockname()[1]
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=MAX_REQUEST_BYTES)
+        if self.health is not None:
+            self._sampler = asyncio.get_running_loop().create_task(self._sample_health())
+        self.log.info("listen iface=%s tcp_port=%d", self.host, self.bound_port)
+
+    async def stop(self) -> None:
+        if self._sampler is not None:
+            self._sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sampler
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _sample_health(self) -> None:
+        assert self.health is not None
+        while True:
+            self.health.sample(time.time(), self.engine.pipeline.metrics.snapshot())
+            await asyncio.sleep(HEALTH_SAMPLE_SECONDS)
+
+    def route(self, method: str, path: str) -> routes.Response:
+        """The response for one request (also what tests call directly)."""
+        path = path.split("?", 1)[0]
+        if method not in ("GET", "HEAD"):
+            return routes.Response(405, "text/plain", b"method not allowed\n")
+        now = time.time()
+        start = self.engine.start_time
+        if path == "/":
+            return routes.root()
+        if path == "/api/v1/uptime":
+            return routes.uptime(now, start)
+        if path == "/api/v1/metrics":
+            return routes.metrics_json(self.engine.pipeline.metrics.snapshot())
+        if path == "/api/v1/metrics/prometheus":
+            return routes.metrics_prometheus(self.engine.pipeline.metrics.snapshot(), now, start)
+        if path == "/api/v1/health" and self.health is not None:
+            return self.health.response(now, self.engine.pipeline.metrics.snapshot())
+        return routes.Response(404, "text/plain", b"not found\n")
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT_SECONDS)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
+            writer.close()
+            return
+        try:
+            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            response = self.route(method, target)
+        except ValueError:
+            method, response = "GET", routes.Response(400, "text/plain", b"bad request\n")
+        except Exception:
+            self.log.exception("request failed")
+            method, response = "GET", routes.Response(500, "text/plain", b"internal error\n")
+        header = (f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}\r\n"
+                  f"Content-Type: {response.content_type}\r\n"
+                  f"Content-Length: {len(response.body)}\r\n"
+                  "Connection: close\r\n\r\n").encode("latin-1")
+        try:
+            writer.write(header if method == "HEAD" else header + response.body)
+            await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
