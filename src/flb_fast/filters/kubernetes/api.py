@@ -1,0 +1,288 @@
+"""Plain HTTPS GETs to the API server or the kubelet, on the event loop with asyncio streams.
+
+Why not the ``kubernetes`` client: importing it costs 68 MiB of RSS. Why not a thread pool:
+a GET is mostly waiting, and asyncio streams with ``ssl`` give a timeout that really cancels
+the request, so a slow API server costs a pending coroutine, never a stuck thread.
+
+Each request opens its own connection and sends ``Connection: close``, as Fluent Bit does
+(``get_meta_info_from_request``); the cache and the watch keep requests rare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flb_fast.config.errors import PluginConfigError
+
+# Largest status line + headers we accept; the API server sends a few hundred bytes.
+MAX_HEADER_BYTES = 64 * 1024
+# Stream reader buffer for watch streams: one watch event (a whole pod) must fit in a line.
+MAX_WATCH_EVENT_BYTES = 8 * 1024 * 1024
+# How long closing a connection may take before we drop it.
+CLOSE_TIMEOUT_SECONDS = 1.0
+USER_AGENT = "Fluent-Bit"
+
+
+class ApiError(Exception):
+    """A request that gave no usable answer: connection error, timeout or a non-200 status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ResponseTooLarge(ApiError):
+    """The body exceeded ``Buffer_Size`` (Fluent Bit drops the metadata silently; we say so)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def parse_url(url: str, option: str, default_port: int = 443) -> Endpoint:
+    """``kube_conf.c``: http:// or https://, host and optional port (443 when absent, even for http)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PluginConfigError(option, f"invalid URL '{url}': expected http://host[:port] or https://host[:port]")
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise PluginConfigError(option, f"invalid port in '{url}'") from None
+    return Endpoint(parts.scheme, parts.hostname, port)
+
+
+def ssl_context(verify: bool, verify_hostname: bool, ca_file: str | None, ca_path: str | None) -> ssl.SSLContext:
+    """TLS settings of ``flb_kube_network_init``: the chain is checked against Kube_CA_File;
+    the host name only with ``tls.verify_hostname`` (off by default, as in Fluent Bit)."""
+    if not verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
+    context.check_hostname = verify_hostname
+    return context
+
+
+class TokenSource:
+    """The bearer token: read from ``Kube_Token_File`` (or ``Kube_Token_Command``), again after
+    ``Kube_Token_TTL``, as soon as the file changes (projected tokens are rotated in place)
+    and when the server answers 401. The token never reaches a log line."""
+
+    def __init__(self, path: str | None, command: str | None, ttl_seconds: float, log, metrics) -> None:
+        self.path = path
+        self.command = command
+        self.ttl_seconds = ttl_seconds
+        self.log = log
+        self.metrics = metrics
+        self._header: str | None = None
+        self._loaded_at = 0.0
+        self._file_state: tuple[int, int, int] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    async def header(self, force: bool = False) -> str | None:
+        now = time.monotonic()
+        state = self._stat() if self.command is None else None
+        stale = self._loaded_at == 0.0 or now - self._loaded_at > self.ttl_seconds or state != self._file_state
+        if force or stale:
+            await self._load(state)
+        return self._header
+
+    async def _load(self, state: tuple[int, int, int] | None) -> None:
+        self._loaded_at = time.monotonic()
+        self._file_state = state
+        token = await (self._run_command() if self.command is not None else self._read_file())
+        self._header = f"Bearer {token}" if token else None
+        self.metrics.inc("kube_token_reloads")
+
+    async def _read_file(self) -> str | None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:  # type: ignore[arg-type]
+                return handle.read().strip()
+        except OSError as exc:
+            self.log.warning("cannot open token file %s: %s", self.path, exc.strerror)
+            return None
+
+    async def _run_command(self) -> str | None:
+        proc = await asyncio.create_subprocess_shell(
+            self.command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,  # type: ignore[arg-type]
+        )
+        out, _ = await proc.communicate()
+        token = out.decode("utf-8", "replace").strip()
+        if proc.returncode != 0 or not token:
+            self.log.warning("failed to run Kube_Token_Command (exit status %s)", proc.returncode)
+            return None
+        return token
+
+
+class HttpClient:
+    """GETs against one endpoint with a bearer token, a body limit and a time bound."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        context: ssl.SSLContext | None,
+        server_hostname: str | None,
+        token: TokenSource | None,
+        buffer_size: int,
+        timeout_seconds: float,
+    ) -> None:
+        self.endpoint = endpoint
+        self.context = context
+        self.server_hostname = server_hostname
+        self.token = token
+        self.buffer_size = buffer_size
+        self.timeout_seconds = timeout_seconds
+
+    async def get(self, path: str) -> bytes:
+        """The body of a 200 answer; anything else raises :class:`ApiError`."""
+        try:
+            async with asyncio.timeout(self.timeout_seconds or None):
+                status, body = await self._get_once(path, force_token=False)
+                if status == 401 and self.token is not None:
+                    status, body = await self._get_once(path, force_token=True)
+        except TimeoutError:
+            raise ApiError(f"GET {path}: no answer within {self.timeout_seconds:g}s") from None
+        except (OSError, asyncio.IncompleteReadError, ssl.SSLError, ValueError) as exc:
+            raise ApiError(f"GET {path}: {type(exc).__name__}: {exc}") from None
+        if status != 200:
+            raise ApiError(f"GET {path}: HTTP status {status}", status)
+        return body
+
+    async def stream(self, path: str, idle_timeout_seconds: float) -> AsyncIterator[bytes]:
+        """Lines of a long-lived 200 answer (a watch), each as it arrives."""
+        reader, writer = await self._open(path, await self._auth(False), limit=MAX_WATCH_EVENT_BYTES)
+        try:
+            status, headers = await asyncio.wait_for(_read_head(reader), self.timeout_seconds or None)
+            if status != 200:
+                raise ApiError(f"GET {path}: HTTP status {status}", status)
+            pending = b""
+            async for piece in _body_pieces(reader, headers, idle_timeout_seconds):
+                pending += piece
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield line
+                if len(pending) > MAX_WATCH_EVENT_BYTES:
+                    raise ResponseTooLarge(f"GET {path}: watch event larger than {MAX_WATCH_EVENT_BYTES} bytes")
+        finally:
+            await _close(writer)
+
+    async def _auth(self, force: bool) -> str | None:
+        return await self.token.header(force) if self.token is not None else None
+
+    async def _open(self, path: str, auth: str | None, limit: int = MAX_HEADER_BYTES):
+        reader, writer = await asyncio.open_connection(
+            self.endpoint.host,
+            self.endpoint.port,
+            ssl=self.context,
+            server_hostname=(self.server_hostname or self.endpoint.host) if self.context is not None else None,
+            limit=limit,
+        )
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {self.endpoint.host}:{self.endpoint.port}",
+            f"User-Agent: {USER_AGENT}",
+            "Accept: application/json",
+            "Connection: close",
+        ]
+        if auth:
+            lines.append(f"Authorization: {auth}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        return reader, writer
+
+    async def _get_once(self, path: str, force_token: bool) -> tuple[int, bytes]:
+        reader, writer = await self._open(path, await self._auth(force_token))
+        try:
+            status, headers = await _read_head(reader)
+            body = bytearray()
+            async for piece in _body_pieces(reader, headers, None):
+                body += piece
+                if self.buffer_size and len(body) > self.buffer_size:
+                    raise ResponseTooLarge(
+                        f"GET {path}: response larger than Buffer_Size ({self.buffer_size} bytes)", status
+                    )
+            return status, bytes(body)
+        finally:
+            await _close(writer)
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise ValueError("response headers too large") from None
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        raise ValueError(f"malformed status line {status_line[:80]!r}")
+    headers = {}
+    for line in header_lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+async def _body_pieces(
+    reader: asyncio.StreamReader, headers: dict[str, str], idle_timeout_seconds: float | None
+) -> AsyncIterator[bytes]:
+    """The body as it arrives: chunked, Content-Length or until the server closes."""
+
+    async def wait(awaitable):
+        return await asyncio.wait_for(awaitable, idle_timeout_seconds) if idle_timeout_seconds else await awaitable
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            size_line = await wait(reader.readline())
+            if not size_line:
+                raise asyncio.IncompleteReadError(b"", None)
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                return
+            yield await wait(reader.readexactly(size))
+            await wait(reader.readexactly(2))
+    elif "content-length" in headers:
+        remaining = int(headers["content-length"])
+        while remaining > 0:
+            piece = await wait(reader.read(min(remaining, 1 << 16)))
+            if not piece:
+                raise asyncio.IncompleteReadError(b"", remaining)
+            remaining -= len(piece)
+            yield piece
+    else:
+        while piece := await wait(reader.read(1 << 16)):
+            yield piece
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with suppress(Exception):
+        await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_SECONDS)

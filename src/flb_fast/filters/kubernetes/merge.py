@@ -1,0 +1,188 @@
+"""The per-record work of the filter: K8S-Logging.Exclude, Merge_Log, metadata attach.
+
+Fluent Bit's ``cb_kube_filter`` + ``pack_map_content`` + ``merge_log_handler``, on dicts in
+place. What Fluent Bit does per record, and so do we:
+
+- ``log`` is parsed by the pod's suggested parser, else ``Merge_Parser``, else as JSON: one
+  of them, never a chain. Only a JSON *object* merges. On failure the record is left as is.
+- Merged keys go after the record's own keys, or under ``Merge_Log_Key`` (only when there is
+  at least one), string values trimmed of trailing newlines (``Merge_Log_Trim``). ``Keep_Log
+  Off`` drops ``log`` once it was merged.
+- A parser (annotation or Merge_Parser) that finds a time sets the record's time; one that
+  does not sets it to now. JSON never changes it.
+- ``kubernetes`` (the one shared dict of the pod) and ``kubernetes_namespace`` go last.
+
+Where Fluent Bit writes a key twice (a merged key equal to an existing one), a dict keeps
+one: the merged value, at the existing key's position.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
+from flb_fast.parsers.base import ParserRegistry
+from flb_fast.record import Chunk
+
+_decode = msgspec.json.decode
+_DecodeError = msgspec.DecodeError
+_SPACE = " \t\r\n"
+
+
+def trim_value(value: str) -> str:
+    """``kubernetes.c value_trim_size``: drop trailing newlines and literal ``\\n``/``\\r`` pairs
+    (never the first character)."""
+    size = len(value)
+    i = size - 1
+    while i > 0:
+        char = value[i]
+        if char == "\n":
+            size -= 1
+            i -= 1
+        elif value[i - 1] == "\\" and char in "nr":
+            size -= 2
+            i -= 2
+        else:
+            break
+    return value[:size] if size != len(value) else value
+
+
+def _trim_all(obj: dict[str, Any]) -> None:
+    for key, value in obj.items():
+        if value.__class__ is str and value and value[-1] in "\nnr":
+            obj[key] = trim_value(value)
+
+
+def json_object(log: Any) -> dict[str, Any] | None:
+    """``log`` decoded when it is exactly one JSON object (whitespace around it allowed)."""
+    if log.__class__ is not str or not log:
+        return None
+    first = log[0]
+    if first != "{" and (first not in _SPACE or log.lstrip(_SPACE)[:1] != "{"):
+        return None
+    try:
+        obj = _decode(log)
+    except _DecodeError:
+        return None
+    return obj if obj.__class__ is dict else None
+
+
+class RecordProcessor:
+    """Applies one pod's settings to a chunk's records, in place."""
+
+    def __init__(self, options: Any, parsers: ParserRegistry) -> None:
+        self.merge_log = bool(options.merge_log)
+        self.merge_log_key = options.merge_log_key or None
+        self.trim = bool(options.merge_log_trim)
+        self.keep_log = bool(options.keep_log)
+        self.merge_parser = options.merge_parser or None
+        self.parsers = parsers
+
+    def apply(self, chunk: Chunk, kube: dict | None, namespace: dict | None, props: Props = NO_PROPS) -> bool:
+        """Process the chunk; False when every record was excluded."""
+        if props.stdout_exclude or props.stderr_exclude:
+            mask = [not _excluded(rec, props) for rec in chunk.records]
+            if not all(mask):
+                chunk.keep(mask)
+                if not chunk.records:
+                    return False
+        if self.merge_log:
+            parser_names = self._parsers_per_record(chunk.records, props)
+            if parser_names is None:
+                self._merge_json(chunk.records)
+            else:
+                self._merge_mixed(chunk, parser_names)
+        if kube is not None or namespace is not None:
+            _attach(chunk.records, kube, namespace)
+        return True
+
+    def _parsers_per_record(self, records: list[dict], props: Props) -> list[str | None] | None:
+        """The parser name for each record, or None when every record is plain JSON merging."""
+        if props.stdout_parser or props.stderr_parser:
+            return [_suggested_parser(rec, props) or self.merge_parser for rec in records]
+        if self.merge_parser:
+            return [self.merge_parser] * len(records)
+        return None
+
+    def _merge_json(self, records: list[dict]) -> None:
+        key, trim, keep_log = self.merge_log_key, self.trim, self.keep_log
+        for rec in records:
+            log = rec.get("log")
+            if log.__class__ is dict:
+                _merge(rec, log, key, False, keep_log)
+                continue
+            obj = json_object(log)
+            if obj is not None:
+                _merge(rec, obj, key, trim, keep_log)
+
+    def _merge_mixed(self, chunk: Chunk, parser_names: Sequence[str | None]) -> None:
+        """Records grouped by parser, one ``parse_batch`` per parser; the rest as JSON."""
+        groups: dict[str | None, list[int]] = {}
+        for index, name in enumerate(parser_names):
+            groups.setdefault(name, []).append(index)
+        records, timestamps = chunk.records, chunk.timestamps
+        key, trim, keep_log = self.merge_log_key, self.trim, self.keep_log
+        for name, indexes in groups.items():
+            parser = self.parsers.get(name) if name is not None else None
+            if parser is None:
+                self._merge_json([records[i] for i in indexes])
+                continue
+            texts = [records[i].get("log") for i in indexes]
+            string_indexes = [i for i, text in zip(indexes, texts, strict=True) if text.__class__ is str]
+            results = parser.parse_batch([records[i]["log"] for i in string_indexes])
+            now_ns = time.time_ns()
+            for i, result in zip(string_indexes, results, strict=True):
+                if result is None:
+                    continue
+                ts, obj = result
+                timestamps[i] = ts if ts > 0 else now_ns
+                _merge(records[i], obj, key, trim, keep_log)
+            for i in indexes:
+                if records[i].get("log").__class__ is dict:
+                    _merge(records[i], records[i]["log"], key, False, keep_log)
+
+
+def _merge(rec: dict, obj: dict, key: str | None, trim: bool, keep_log: bool) -> None:
+    if trim:
+        _trim_all(obj)
+    if not keep_log:
+        del rec["log"]
+    if key is None:
+        rec.update(obj)
+    elif obj:
+        rec[key] = obj
+
+
+def _attach(records: list[dict], kube: dict | None, namespace: dict | None) -> None:
+    if namespace is None:
+        for rec in records:
+            rec["kubernetes"] = kube
+    elif kube is None:
+        for rec in records:
+            rec["kubernetes_namespace"] = namespace
+    else:
+        for rec in records:
+            rec["kubernetes"] = kube
+            rec["kubernetes_namespace"] = namespace
+
+
+def _excluded(rec: dict, props: Props) -> bool:
+    stream = rec.get("stream")
+    if stream == "stdout":
+        return props.stdout_exclude
+    if stream == "stderr":
+        return props.stderr_exclude
+    return props.stdout_exclude and props.stderr_exclude
+
+
+def _suggested_parser(rec: dict, props: Props) -> str | None:
+    stream = rec.get("stream")
+    if stream == "stdout":
+        return props.stdout_parser
+    if stream == "stderr":
+        return props.stderr_parser
+    return props.stdout_parser if props.stdout_parser == props.stderr_parser else None

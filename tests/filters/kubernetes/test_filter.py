@@ -1,0 +1,475 @@
+"""The kubernetes filter against a real HTTPS API server: exact records, as Fluent Bit 4.2 makes them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+
+from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
+from tests.filters.kubernetes.conftest import (
+    DOCKER_ID,
+    TAG,
+    TS,
+    FilterFactory,
+    app_kubernetes,
+    app_pod,
+    chunk_of,
+    run_filter,
+)
+
+JSON_LOG = '{"level":"info","msg":"order placed","order_id":1042,"trace":"ab12\\n"}\n'
+DOCKER_TIME = "2023-11-14T22:13:20.123456789Z"
+
+
+def assert_records(actual: list[dict], expected: list[dict]) -> None:
+    """Equal, and with every key in the same order (Fluent Bit's output is ordered)."""
+    assert actual == expected
+    assert [json.dumps(r) for r in actual] == [json.dumps(r) for r in expected]
+
+
+def pod_requests(api: KubeApiServer) -> list[str]:
+    return [r.path for r in api.requests("/api/v1/namespaces/") if "/pods/" in r.path]
+
+
+async def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def test_json_log_is_merged_at_the_top_level_with_the_pod_metadata(make_filter: FilterFactory, run) -> None:
+    (out,) = run(run_filter(make_filter(Merge_Log="On"), chunk_of(JSON_LOG)))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": JSON_LOG,
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "level": "info",
+                "msg": "order placed",
+                "order_id": 1042,
+                "trace": "ab12",
+                "kubernetes": app_kubernetes(),
+            }
+        ],
+    )
+    assert out.timestamps == [TS]
+
+
+def test_json_log_is_merged_under_merge_log_key(make_filter: FilterFactory, run) -> None:
+    (out,) = run(run_filter(make_filter(Merge_Log="On", Merge_Log_Key="data"), chunk_of(JSON_LOG)))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": JSON_LOG,
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "data": {"level": "info", "msg": "order placed", "order_id": 1042, "trace": "ab12"},
+                "kubernetes": app_kubernetes(),
+            }
+        ],
+    )
+
+
+def test_keep_log_off_drops_log_once_merged(make_filter: FilterFactory, run) -> None:
+    flt = make_filter(Merge_Log="On", Merge_Log_Key="data", Keep_Log="Off")
+    (out,) = run(run_filter(flt, chunk_of(JSON_LOG, "plain text\n")))
+    assert_records(
+        out.records,
+        [
+            {
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "data": {"level": "info", "msg": "order placed", "order_id": 1042, "trace": "ab12"},
+                "kubernetes": app_kubernetes(),
+            },
+            {"log": "plain text\n", "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()},
+        ],
+    )
+
+
+def test_merge_log_trim_off_keeps_trailing_newlines(make_filter: FilterFactory, run) -> None:
+    flt = make_filter(Merge_Log="On", Merge_Log_Key="data", Merge_Log_Trim="Off")
+    (out,) = run(run_filter(flt, chunk_of(JSON_LOG)))
+    assert out.records[0]["data"]["trace"] == "ab12\n"
+
+
+def test_non_json_log_is_left_as_it_is(make_filter: FilterFactory, run) -> None:
+    logs = ["GET /health 200\n", "[1, 2]\n", '{"broken": \n', '"just a string"\n']
+    (out,) = run(run_filter(make_filter(Merge_Log="On", Merge_Log_Key="data"), chunk_of(*logs)))
+    assert_records(
+        out.records,
+        [{"log": log, "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()} for log in logs],
+    )
+
+
+def test_without_merge_log_a_json_log_is_not_merged(make_filter: FilterFactory, run) -> None:
+    (out,) = run(run_filter(make_filter(), chunk_of(JSON_LOG)))
+    assert_records(
+        out.records, [{"log": JSON_LOG, "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()}]
+    )
+
+
+def test_labels_and_annotations_off_leave_them_out(make_filter: FilterFactory, run) -> None:
+    (out,) = run(run_filter(make_filter(Labels="Off", Annotations="Off"), chunk_of("hello\n")))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": "hello\n",
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "kubernetes": app_kubernetes(labels=None, annotations=None),
+            }
+        ],
+    )
+
+
+def test_owner_references_on_adds_them_after_annotations(make_filter: FilterFactory, run) -> None:
+    (out,) = run(run_filter(make_filter(Owner_References="On"), chunk_of("hello\n")))
+    kube = out.records[0]["kubernetes"]
+    assert list(kube)[:6] == ["pod_name", "namespace_name", "pod_id", "labels", "annotations", "ownerReferences"]
+    assert kube["ownerReferences"] == [
+        {"apiVersion": "apps/v1", "controller": True, "kind": "ReplicaSet", "name": "app-7d4b9c", "uid": "0f0e"}
+    ]
+
+
+def test_every_record_of_a_chunk_shares_one_metadata_dict(make_filter: FilterFactory, run) -> None:
+    first, second = run(run_filter(make_filter(), chunk_of("a\n", "b\n"), chunk_of("c\n")))
+    kubes = [r["kubernetes"] for r in first.records + second.records]
+    assert all(k is kubes[0] for k in kubes)
+
+
+def test_one_request_per_pod_however_many_chunks_wait(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    flt = make_filter()
+
+    async def scenario() -> list:
+        await flt.start()
+        try:
+            return await asyncio.gather(*(flt.filter(chunk_of(f"line {i}\n")) for i in range(50)))
+        finally:
+            await flt.stop()
+
+    api.set_delay(0.3)
+    outs = run(scenario())
+    assert all(out.records[0]["kubernetes"] == app_kubernetes() for out in outs)
+    assert pod_requests(api) == ["/api/v1/namespaces/shop/pods/app-7d4b9c"]
+
+
+def test_containers_of_one_pod_get_their_own_container_fields(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    sidecar_tag = "kube.var.log.containers.app-7d4b9c_shop_sidecar-" + "1" * 64 + ".log"
+    web, sidecar = run(run_filter(make_filter(), chunk_of("a\n"), chunk_of("b\n", tag=sidecar_tag)))
+    assert web.records[0]["kubernetes"] == app_kubernetes()
+    assert sidecar.records[0]["kubernetes"] == app_kubernetes(
+        container_name="sidecar",
+        docker_id="1" * 64,
+        container_hash="envoy@sha256:" + "be" * 32,
+        container_image="envoy:1.30",
+    )
+    assert len(pod_requests(api)) == 1
+
+
+def test_a_pod_that_does_not_exist_passes_records_without_metadata(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    tag = "kube.var.log.containers.ghost-1_shop_web-" + "e" * 64 + ".log"
+    flt = make_filter(Merge_Log="On")
+    first, second = run(run_filter(flt, chunk_of(JSON_LOG, tag=tag), chunk_of("x\n", tag=tag)))
+    assert_records(
+        first.records,
+        [
+            {
+                "log": JSON_LOG,
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "level": "info",
+                "msg": "order placed",
+                "order_id": 1042,
+                "trace": "ab12",
+            }
+        ],
+    )
+    assert second.records == [{"log": "x\n", "stream": "stdout", "time": DOCKER_TIME}]
+    assert pod_requests(api) == ["/api/v1/namespaces/shop/pods/ghost-1"]
+    assert flt.ctx.metrics["kube_api_errors"] == 1
+    assert flt.ctx.metrics["kube_meta_missing_records"] == 2
+
+
+def test_a_tag_that_does_not_match_leaves_the_chunk_untouched(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    (out,) = run(run_filter(make_filter(Merge_Log="On"), chunk_of(JSON_LOG, tag="kube.var.log.syslog")))
+    assert out.records == [{"log": JSON_LOG, "stream": "stdout", "time": DOCKER_TIME}]
+    assert api.requests("/api/v1/namespaces/") == []
+
+
+def test_the_bearer_token_is_sent_and_reread_when_the_file_rotates(
+    make_filter: FilterFactory, api: KubeApiServer, token_file: Path, run
+) -> None:
+    other_tag = "kube.var.log.containers.batch-1_shop_job-" + "b" * 64 + ".log"
+    api.add_pod(
+        make_pod("batch-1", "shop", uid="u-batch", node="n1", containers=[Container("job", "job:1", "sha256:1")])
+    )
+    flt = make_filter()
+
+    async def scenario() -> list:
+        await flt.start()
+        try:
+            first = await flt.filter(chunk_of("a\n"))
+            token_file.write_text("token-2-rotated\n")
+            api.set_token("token-2-rotated")
+            second = await flt.filter(chunk_of("b\n", tag=other_tag))
+            return [first, second]
+        finally:
+            await flt.stop()
+
+    first, second = run(scenario())
+    assert first.records[0]["kubernetes"]["pod_name"] == "app-7d4b9c"
+    assert second.records[0]["kubernetes"]["pod_name"] == "batch-1"
+    assert [r.authorization for r in api.requests("/api/v1/namespaces/")] == [
+        "Bearer token-1",
+        "Bearer token-2-rotated",
+    ]
+
+
+def test_a_401_rereads_the_token_and_retries_once(
+    make_filter: FilterFactory, api: KubeApiServer, token_file: Path, run
+) -> None:
+    other_tag = "kube.var.log.containers.batch-1_shop_job-" + "b" * 64 + ".log"
+    api.add_pod(
+        make_pod("batch-1", "shop", uid="u-batch", node="n1", containers=[Container("job", "job:1", "sha256:1")])
+    )
+    flt = make_filter(Kube_Token_TTL="1h")
+
+    def rotate_unseen() -> None:
+        """Same size, same inode, same mtime: only the server's 401 can tell."""
+        stat = token_file.stat()
+        token_file.write_text("token-3\n")
+        os.utime(token_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        api.set_token("token-3")
+
+    async def scenario() -> list:
+        await flt.start()
+        try:
+            first = await flt.filter(chunk_of("a\n"))
+            rotate_unseen()
+            return [first, await flt.filter(chunk_of("b\n", tag=other_tag))]
+        finally:
+            await flt.stop()
+
+    first, second = run(scenario())
+    assert first.records[0]["kubernetes"] == app_kubernetes()
+    assert second.records[0]["kubernetes"]["pod_id"] == "u-batch"
+    assert [r.authorization for r in api.requests()] == ["Bearer token-1", "Bearer token-1", "Bearer token-3"]
+
+
+def test_an_api_server_that_is_down_is_retried_after_the_negative_ttl(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    flt = make_filter(Kube_Meta_Negative_Cache_TTL="0.3")
+
+    async def scenario() -> tuple:
+        await flt.start()
+        try:
+            api.set_down(True)
+            down = await flt.filter(chunk_of("while down\n"))
+            api.set_down(False)
+            results = []
+
+            async def enriched() -> bool:
+                results.append(await flt.filter(chunk_of("after\n")))
+                return "kubernetes" in results[-1].records[0]
+
+            deadline = time.monotonic() + 30
+            while not await enriched():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            return down, results
+        finally:
+            await flt.stop()
+
+    down, results = run(scenario())
+    assert down.records == [{"log": "while down\n", "stream": "stdout", "time": DOCKER_TIME}]
+    assert results[-1].records[0]["kubernetes"] == app_kubernetes()
+    assert all("kubernetes" not in out.records[0] for out in results[:-1])
+    assert flt.ctx.metrics["kube_api_errors"] == 1
+    assert len(pod_requests(api)) == 2
+
+
+def test_a_slow_api_server_never_holds_a_chunk_beyond_the_bound(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    flt = make_filter(Kube_Meta_Max_Wait="0.2")
+
+    async def scenario() -> tuple:
+        await flt.start()
+        try:
+            api.set_delay(1.0)
+            started = time.monotonic()
+            early = await flt.filter(chunk_of("early\n"))
+            waited = time.monotonic() - started
+            await wait_until(lambda: flt._pods.cached(("shop", "app-7d4b9c")) is not None)  # type: ignore[union-attr]
+            late = await flt.filter(chunk_of("late\n"))
+            return early, waited, late
+        finally:
+            await flt.stop()
+
+    early, waited, late = run(scenario())
+    assert early.records == [{"log": "early\n", "stream": "stdout", "time": DOCKER_TIME}]
+    assert waited < 1.0
+    assert late.records[0]["kubernetes"] == app_kubernetes()
+    assert len(pod_requests(api)) == 1
+
+
+def test_error_statuses_pass_records_without_metadata_and_are_counted(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    for status in (403, 500):
+        api.set_error(status)
+        flt = make_filter()
+        (out,) = run(run_filter(flt, chunk_of("x\n")))
+        assert out.records == [{"log": "x\n", "stream": "stdout", "time": DOCKER_TIME}]
+        assert flt.ctx.metrics["kube_api_errors"] == 1
+
+
+def test_a_response_over_buffer_size_is_a_counted_error(make_filter: FilterFactory, run) -> None:
+    flt = make_filter(Buffer_Size="200")
+    (out,) = run(run_filter(flt, chunk_of("x\n")))
+    assert "kubernetes" not in out.records[0]
+    assert flt.ctx.metrics["kube_api_response_too_large"] == 1
+
+
+def test_buffer_size_zero_is_unlimited(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    big = {f"note-{i}": "x" * 100 for i in range(400)}
+    api.add_pod(app_pod(annotations=big))
+    (out,) = run(run_filter(make_filter(Buffer_Size="0"), chunk_of("x\n")))
+    assert out.records[0]["kubernetes"]["annotations"] == big
+
+
+def test_a_ca_that_did_not_sign_the_server_gives_no_metadata_unless_tls_verify_is_off(
+    make_filter: FilterFactory, tmp_path: Path, run
+) -> None:
+    from tests.fakes.certs import make_certs
+
+    stranger = make_certs(tmp_path / "other-ca")
+    (refused,) = run(run_filter(make_filter(Kube_CA_File=str(stranger.ca_file)), chunk_of("x\n")))
+    assert "kubernetes" not in refused.records[0]
+    (unverified,) = run(run_filter(make_filter(Kube_CA_File=str(stranger.ca_file), tls__verify="Off"), chunk_of("x\n")))
+    assert unverified.records[0]["kubernetes"] == app_kubernetes()
+
+
+def test_use_tag_for_meta_needs_no_api_server(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    (out,) = run(run_filter(make_filter(Use_Tag_For_Meta="On"), chunk_of("x\n")))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": "x\n",
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "kubernetes": {
+                    "pod_name": "app-7d4b9c",
+                    "namespace_name": "shop",
+                    "container_name": "web",
+                    "docker_id": DOCKER_ID,
+                },
+            }
+        ],
+    )
+    assert api.requests() == []
+
+
+def test_dummy_meta_attaches_a_dummy_map(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    (out,) = run(run_filter(make_filter(Dummy_Meta="On"), chunk_of("x\n", tag="anything")))
+    assert list(out.records[0]["kubernetes"]) == ["dummy"]
+    assert time.strptime(out.records[0]["kubernetes"]["dummy"])
+    assert api.requests() == []
+
+
+def test_namespace_labels_and_annotations_go_under_kubernetes_namespace(make_filter: FilterFactory, run) -> None:
+    flt = make_filter(Namespace_Labels="On", Namespace_Annotations="On")
+    (out,) = run(run_filter(flt, chunk_of("x\n")))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": "x\n",
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "kubernetes": app_kubernetes(),
+                "kubernetes_namespace": {
+                    "name": "shop",
+                    "labels": {"team": "payments"},
+                    "annotations": {"owner": "ana"},
+                },
+            }
+        ],
+    )
+
+
+def test_namespace_metadata_only_skips_the_pod(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    flt = make_filter(Namespace_Labels="On", Namespace_Metadata_Only="On")
+    (out,) = run(run_filter(flt, chunk_of("x\n")))
+    assert out.records[0] == {
+        "log": "x\n",
+        "stream": "stdout",
+        "time": DOCKER_TIME,
+        "kubernetes_namespace": {"name": "shop", "labels": {"team": "payments"}},
+    }
+    assert pod_requests(api) == []
+
+
+def test_use_kubelet_lists_the_node_pods_once_for_all_of_them(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    other_tag = "kube.var.log.containers.batch-1_shop_job-" + "b" * 64 + ".log"
+    api.add_pod(
+        make_pod("batch-1", "shop", uid="u-batch", node="n1", containers=[Container("job", "job:1", "sha256:1")])
+    )
+    flt = make_filter(Use_Kubelet="On", Kubelet_Host="127.0.0.1", Kubelet_Port=str(api.port), Buffer_Size="0")
+    first, second = run(run_filter(flt, chunk_of("a\n"), chunk_of("b\n", tag=other_tag)))
+    assert first.records[0]["kubernetes"] == app_kubernetes()
+    assert second.records[0]["kubernetes"]["pod_id"] == "u-batch"
+    assert [r.path for r in api.requests()] == ["/pods"]
+
+
+def test_cache_use_docker_id_fetches_again_for_a_new_container_id(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    restarted = TAG.replace(DOCKER_ID, "7" * 64)
+    for option, expected_ids in (("Off", [DOCKER_ID, DOCKER_ID]), ("On", [DOCKER_ID, "7" * 64])):
+        flt = make_filter(Cache_Use_Docker_Id=option, Kube_Meta_Cache_TTL="0")
+        outs = run(run_filter(flt, chunk_of("a\n"), chunk_of("b\n", tag=restarted)))
+        assert [out.records[0]["kubernetes"]["docker_id"] for out in outs] == expected_ids
+
+
+def test_kube_meta_cache_ttl_refetches_expired_pods(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    flt = make_filter(Kube_Meta_Cache_TTL="0.2")
+
+    async def scenario() -> tuple:
+        await flt.start()
+        try:
+            first = await flt.filter(chunk_of("a\n"))
+            api.add_pod(app_pod(labels={"app": "shop", "version": "2"}))
+            await asyncio.sleep(0.3)
+            second = await flt.filter(chunk_of("b\n"))
+            return first, second
+        finally:
+            await flt.stop()
+
+    first, second = run(scenario())
+    assert first.records[0]["kubernetes"]["labels"] == {"app": "shop", "pod-template-hash": "7d4b9c"}
+    assert second.records[0]["kubernetes"]["labels"] == {"app": "shop", "version": "2"}
+
+
+def test_unsupported_options_are_named_in_a_warning(make_filter: FilterFactory, caplog) -> None:
+    make_filter(Use_Journal="On")
+    assert "option 'Use_Journal' is not supported yet by flb_fast" in caplog.text
