@@ -1,0 +1,263 @@
+"""The ``flb-fast`` command, with ``fluent-bit``'s flags so an existing DaemonSet command line carries over.
+
+``flb-fast -c /fluent-bit/etc/fluent-bit.conf`` runs a config; ``-i dummy -o stdout`` builds a
+pipeline from flags as ``fluent-bit`` does (``-p``, ``-m`` and ``-t`` apply to the last
+``-i``/``-F``/``-o``); ``-D`` validates without starting; ``-h PLUGIN`` prints a plugin's options
+from its option table. The engine is imported only once a pipeline is to be built, so help,
+version and config errors answer without loading it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from flb_fast import __version__, registry
+from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.errors import ConfigError, ConfigWarning
+from flb_fast.config.loader import load_config
+from flb_fast.config.model import Config, Property, Section
+from flb_fast.log import component_logger, setup
+
+FLUENT_BIT_COMPATIBLE = "4.2"
+BASE_TABLES = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
+PIPELINE_FLAGS = {"-i": "input", "--input": "input", "-F": "filter", "--filter": "filter",
+                  "-o": "output", "--output": "output"}
+SECTION_LISTS = {"input": "inputs", "filter": "filters", "output": "outputs"}
+# The Go plugins AWS for Fluent Bit loads with -e are flb_fast's own outputs.
+BUILT_IN_GO_PLUGINS = "cloudwatch, firehose and kinesis"
+# fluent-bit exits with EXIT_FAILURE for any command line it cannot run.
+USAGE_ERROR = 1
+
+
+class UsageError(Exception):
+    """A command line that cannot be run (``-p`` before any plugin, ``-p`` without ``=``)."""
+
+
+class _InOrder(argparse.Action):
+    """Keeps -i/-F/-o/-p/-m/-t in command-line order: -p applies to the plugin flag before it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        namespace.pipeline.append((option_string, values))
+
+
+def _argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flb-fast",
+        add_help=False,
+        usage="flb-fast [OPTION]",
+        description="A drop-in, faster replacement for AWS for Fluent Bit; fluent-bit's flags.",
+    )
+    add = parser.add_argument
+    add("-c", "--config", metavar="FILE", help="configuration file (classic fluent-bit.conf or YAML)")
+    add("-R", "--parser", metavar="FILE", action="append", default=[], help="parsers file (repeatable)")
+    add("-f", "--flush", metavar="SECONDS", help="flush interval in seconds (overrides [SERVICE] Flush)")
+    add("-i", "--input", metavar="INPUT", dest="pipeline", action=_InOrder, help="add an input")
+    add("-F", "--filter", metavar="FILTER", dest="pipeline", action=_InOrder, help="add a filter")
+    add("-o", "--output", metavar="OUTPUT", dest="pipeline", action=_InOrder, help="add an output")
+    add("-p", "--prop", metavar="KEY=VALUE", dest="pipeline", action=_InOrder,
+        help="set a property of the last -i/-F/-o")
+    add("-m", "--match", metavar="MATCH", dest="pipeline", action=_InOrder,
+        help="Match of the last -F/-o, same as -p match=MATCH")
+    add("-t", "--tag", metavar="TAG", dest="pipeline", action=_InOrder, help="Tag, same as -p tag=TAG")
+    add("-D", "--dry-run", action="store_true", help="validate the configuration and exit")
+    add("-H", "--http", "--http_server", action="store_true", help="enable the monitoring HTTP server")
+    add("-P", "--port", "--http_port", metavar="PORT", help="monitoring HTTP server port (default: 2020)")
+    add("-L", "--http_listen", metavar="ADDRESS", help="monitoring HTTP server address (default: 0.0.0.0)")
+    add("-l", "--log_file", metavar="FILE", help="write the agent's log to FILE")
+    add("-b", "--storage_path", metavar="PATH", help="storage buffering path ([SERVICE] storage.path)")
+    add("-e", "--plugin", metavar="FILE", action="append", default=[],
+        help=f"external plugin: ignored, the Go plugins {BUILT_IN_GO_PLUGINS} are built in")
+    add("-w", "--workdir", metavar="DIR", help="change to DIR before reading the configuration")
+    add("-v", "--verbose", action="count", default=0, help="debug log; -vv: trace")
+    add("-q", "--quiet", action="store_true", help="quiet: log errors only")
+    add("-V", "--version", action="store_true", help="print the version and exit")
+    add("-h", "--help", nargs="?", const=True, metavar="PLUGIN",
+        help="print this help, or a plugin's options (also: -i PLUGIN -h)")
+    parser.set_defaults(pipeline=[])
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> str:
+    lines = [parser.format_help().rstrip()]
+    for kind in ("input", "filter", "output"):
+        lines.append(f"\n{kind.capitalize()}s")
+        lines.extend(f"  {name}" for name in registry.names(kind))
+    return "\n".join(lines) + "\n"
+
+
+def _plugin_help(name: str, kinds: Sequence[str]) -> str:
+    """A plugin's description and options: its kind's base table plus its own ``OPTIONS``."""
+    found = []
+    reasons = []
+    for kind in kinds:
+        try:
+            cls = registry.load(kind, name)
+        except KeyError as exc:
+            reasons.append(str(exc.args[0]))
+            continue
+        except ImportError as exc:
+            raise UsageError(f"{kind} plugin '{name}' cannot be loaded: {exc}") from None
+        table = BASE_TABLES[kind] + cls.OPTIONS
+        found.append("\n".join([f"HELP\n{cls.name} {kind} plugin", f"\nDESCRIPTION\n{cls.description}",
+                                "\nOPTIONS", *table.help_lines()]))
+    if found:
+        return "\n\n".join(found) + "\n"
+    not_yet = [reason for reason in reasons if "does not support yet" in reason]
+    raise UsageError(not_yet[0] if not_yet else f"unknown plugin '{name}'")
+
+
+def _command_line_sections(pipeline: list[tuple[str, str]]) -> list[Section]:
+    """Sections from -i/-F/-o and the -p/-m/-t that follow each, as ``fluent-bit`` builds them."""
+    sections: list[Section] = []
+    for flag, value in pipeline:
+        if flag in PIPELINE_FLAGS:
+            sections.append(Section(PIPELINE_FLAGS[flag], [Property("name", value)]))
+            continue
+        if not sections:
+            raise UsageError(f"{flag} {value}: give it after the -i, -F or -o it applies to")
+        if flag in ("-p", "--prop"):
+            key, sep, prop_value = value.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"{flag} {value}: expected KEY=VALUE")
+            sections[-1].properties.append(Property(key.strip(), prop_value.strip()))
+        elif flag in ("-m", "--match"):
+            if sections[-1].kind == "input":
+                raise UsageError(f"{flag} {value}: Match applies to a filter or an output, not an input")
+            sections[-1].properties.append(Property("match", value))
+        else:
+            sections[-1].properties.append(Property("tag", value))
+    return sections
+
+
+def _apply_command_line(config: Config, args: argparse.Namespace) -> None:
+    """Command-line sections come before the file's (as in fluent-bit); service flags override the file."""
+    for kind, attribute in SECTION_LISTS.items():
+        ours = [section for section in _command_line_sections(args.pipeline) if section.kind == kind]
+        setattr(config, attribute, ours + getattr(config, attribute))
+    overrides = [("flush", args.flush), ("http_server", "on" if args.http else None), ("http_port", args.port),
+                 ("http_listen", args.http_listen), ("log_file", args.log_file), ("storage.path", args.storage_path)]
+    config.service.properties.extend(Property(key, value) for key, value in overrides if value is not None)
+    for path in args.parser:
+        resolved = os.path.abspath(path)
+        if not os.path.isfile(resolved) or not os.access(resolved, os.R_OK):
+            raise ConfigError(None, None, "-R", f"cannot open parsers file '{path}'")
+        config.parsers_files.append(Property("parsers_file", resolved))
+
+
+def _log_level(args: argparse.Namespace, config: Config) -> str:
+    """Flags win over ``[SERVICE] Log_Level``: -q errors only, -v debug, -vv trace."""
+    if args.quiet:
+        return "error"
+    if args.verbose:
+        return "trace" if args.verbose > 1 else "debug"
+    return config.service.get("log_level") or "info"
+
+
+def _section_at(config: Config, error: ConfigError) -> tuple[str, Section] | None:
+    """The pipeline section an error points into (its header or one of its properties)."""
+    for attribute in SECTION_LISTS.values():
+        for section in getattr(config, attribute):
+            places = [(section.file, section.line)] + [(p.file, p.line) for p in section.properties]
+            if error.file is not None and (error.file, error.line) in places:
+                return attribute, section
+    return None
+
+
+def _build_errors(config: Config, build: Any) -> tuple[Any, list[ConfigError], list[ConfigWarning]]:
+    """Build the pipeline; on errors, keep building without each failing section to report them all.
+
+    The engine's ``build`` stops at the first error; a user fixing a config wants every one at
+    once. An error that cannot be pinned to a section (a ``[SERVICE]`` value, a parser) ends the
+    search, as every later build would fail on it too.
+    """
+    errors: list[ConfigError] = []
+    while True:
+        try:
+            pipeline, warnings = build(config)
+            return (pipeline if not errors else None), errors, warnings
+        except ConfigError as exc:
+            errors.append(exc)
+            place = _section_at(config, exc)
+            if place is None:
+                return None, errors, []
+            attribute, section = place
+            config = replace(config, **{attribute: [s for s in getattr(config, attribute) if s is not section]})
+
+
+def _run(args: argparse.Namespace) -> int:
+    log = component_logger("config")
+    if args.workdir:
+        os.chdir(args.workdir)
+    config, warnings = load_config(args.config) if args.config else (Config(), [])
+    _apply_command_line(config, args)
+    if not (config.inputs or config.outputs or config.filters):
+        raise UsageError("nothing to run: give a configuration file (-c FILE) or a pipeline (-i INPUT -o OUTPUT)")
+    setup(_log_level(args, config), None if args.dry_run else config.service.get("log_file"))
+    component_logger("flb-fast").info("version=%s (Fluent Bit compatible %s), pid=%d",
+                                      __version__, FLUENT_BIT_COMPATIBLE, os.getpid())
+    for plugin in args.plugin:
+        component_logger("plugin").warning(
+            "external plugin '%s' ignored: flb_fast does not load shared libraries (the Go plugins %s are built in)",
+            plugin, BUILT_IN_GO_PLUGINS)
+    for warning in warnings:
+        log.warning("%s", warning)
+
+    from flb_fast.engine.pipeline import build
+
+    pipeline, errors, build_warnings = _build_errors(config, build)
+    for warning in build_warnings:
+        log.warning("%s", warning)
+    for error in errors:
+        log.error("%s", error)
+    if errors:
+        return 1
+    if args.dry_run:
+        print("configuration test is successful", file=sys.stderr)
+        return 0
+
+    from flb_fast.engine.engine import run
+
+    return run(pipeline)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``flb-fast``; returns the process exit code."""
+    parser = _argument_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+    setup("error" if args.quiet else "info")
+    try:
+        if args.version:
+            print(f"flb-fast v{__version__}\nFluent Bit compatible {FLUENT_BIT_COMPATIBLE}")
+            return 0
+        if args.help is not None:
+            return _help(args, parser)
+        return _run(args)
+    except UsageError as exc:
+        print(f"flb-fast: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except ConfigError as exc:
+        component_logger("config").error("%s", exc)
+        return 1
+
+
+def _help(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``-h``: usage and plugins; ``-h PLUGIN``: that plugin's options; ``-i PLUGIN -h``: same, by kind."""
+    if isinstance(args.help, str):
+        sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output")))
+        return 0
+    plugins = [(flag, value) for flag, value in args.pipeline if flag in PIPELINE_FLAGS]
+    if plugins:
+        flag, name = plugins[-1]
+        sys.stdout.write(_plugin_help(name, (PIPELINE_FLAGS[flag],)))
+        return 0
+    sys.stdout.write(_usage(parser))
+    return 0

@@ -1,0 +1,132 @@
+"""The real ``flb-fast`` command (``python -m flb_fast``), run as a user runs it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flb_fast import registry
+from flb_fast.config.common import OUTPUT_BASE
+
+STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
+
+
+def flb_fast(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flb_fast", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return str(path)
+
+
+def log_lines(stderr: str, level: str, component: str) -> list[str]:
+    """Messages of the log lines at ``level`` from ``component``, in Fluent Bit's format."""
+    pattern = re.compile(STAMP + re.escape(f"[{level}] [{component}] ") + "(.*)$")
+    return [match.group(1) for line in stderr.splitlines() if (match := pattern.match(line))]
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_names_flb_fast_and_the_fluent_bit_version_it_follows(flag: str) -> None:
+    result = flb_fast(flag)
+    assert (result.returncode, result.stdout) == (0, "flb-fast v0.1.0\nFluent Bit compatible 4.2\n")
+
+
+def test_help_lists_the_flags_and_every_plugin_by_kind() -> None:
+    result = flb_fast("-h")
+    assert result.returncode == 0
+    for flag in ("-c FILE, --config FILE", "-R FILE, --parser FILE", "-D, --dry-run", "-i INPUT, --input INPUT"):
+        assert flag in result.stdout
+    for kind in ("input", "filter", "output"):
+        listing = "\n".join(f"  {name}" for name in registry.names(kind))
+        assert f"\n{kind.capitalize()}s\n{listing}\n" in result.stdout
+
+
+def test_help_with_a_plugin_prints_its_base_and_own_options() -> None:
+    null_output = registry.load("output", "null")
+    result = flb_fast("-h", "null")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"HELP\nnull output plugin\n\nDESCRIPTION\n{null_output.description}\n\nOPTIONS\n")
+    assert "\n".join((OUTPUT_BASE + null_output.OPTIONS).help_lines()) in result.stdout
+
+
+def test_help_after_a_pipeline_flag_is_that_plugins_help_as_in_fluent_bit() -> None:
+    assert flb_fast("-o", "null", "-h").stdout == flb_fast("--help", "null").stdout
+
+
+def test_help_for_a_fluent_bit_plugin_we_lack_says_so() -> None:
+    result = flb_fast("-h", "systemd")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "flb-fast: error: input plugin 'systemd' is a Fluent Bit plugin that flb_fast does not support yet\n"
+    )
+
+
+def test_help_for_an_unknown_plugin_is_an_error() -> None:
+    result = flb_fast("-h", "nosuch")
+    assert (result.returncode, result.stderr) == (1, "flb-fast: error: unknown plugin 'nosuch'\n")
+
+
+def test_a_config_syntax_error_is_logged_with_file_and_line_and_exits_1(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", "[INPUT]\n    Name dummy\n\tTag t\n")
+    result = flb_fast("-c", path)
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [
+        f"{path}:3: invalid indentation level: inconsistent use of tab and space"
+    ]
+
+
+def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "nope.conf")
+    result = flb_fast("-c", path, "-D")
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [
+        f"cannot open config file '{path}': No such file or directory"
+    ]
+
+
+def test_an_error_in_an_included_file_names_that_file(tmp_path: Path) -> None:
+    main = write(tmp_path / "main.conf", "[SERVICE]\n    Flush 1\n@INCLUDE outputs.conf\n")
+    included = write(tmp_path / "outputs.conf", "[OUTPUT]\n    Name null\n    Match\n")
+    result = flb_fast("-c", main, "--dry-run")
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [f"{included}:3: 'Match': key has an empty value"]
+
+
+def test_a_missing_parsers_file_given_with_R_is_an_error(tmp_path: Path) -> None:
+    result = flb_fast("-i", "dummy", "-o", "null", "-R", str(tmp_path / "nope.conf"), "-D")
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [f"'-R': cannot open parsers file '{tmp_path}/nope.conf'"]
+
+
+def test_nothing_to_run_is_an_error() -> None:
+    result = flb_fast("-D")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "flb-fast: error: nothing to run: give a configuration file (-c FILE) or a pipeline (-i INPUT -o OUTPUT)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "tag=a", "-i", "dummy"], "-p tag=a: give it after the -i, -F or -o it applies to"),
+        (["-i", "dummy", "-p", "tag"], "-p tag: expected KEY=VALUE"),
+        (["-i", "dummy", "-m", "*"], "-m *: Match applies to a filter or an output, not an input"),
+    ],
+)
+def test_misplaced_pipeline_flags_are_errors(args: list[str], message: str) -> None:
+    result = flb_fast(*args, "-o", "null", "-D")
+    assert (result.returncode, result.stderr) == (1, f"flb-fast: error: {message}\n")
+
+
+def test_an_unknown_flag_is_a_usage_error() -> None:
+    result = flb_fast("--nosuch")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --nosuch" in result.stderr
