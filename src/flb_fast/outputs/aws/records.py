@@ -1,0 +1,162 @@
+"""The record-stream outputs (Firehose PutRecordBatch, Kinesis PutRecords): batching within the
+service limits, and partial failures retried record by record.
+
+A chunk's records are encoded once into entries (data, partition key). What is not yet accepted
+stays pending under the chunk's id: after a partial failure (``FailedPutCount`` /
+``FailedRecordCount``) only the failed entries, followed by those not yet sent, go out on the
+retry, so what already arrived is not duplicated (Fluent Bit resends the whole chunk:
+aws/aws-for-fluent-bit #150).
+"""
+
+from __future__ import annotations
+
+import gzip
+from abc import abstractmethod
+from typing import Any, ClassVar, NamedTuple
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.outputs.aws.base import AwsOutput
+from flb_fast.outputs.aws.encode import RecordEncoder
+from flb_fast.outputs.aws.errors import THROTTLE_CODES
+from flb_fast.outputs.base import FlushResult
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+COMPRESSIONS = ("gzip",)
+
+
+class Limits(NamedTuple):
+    """A batch API's limits; ``key_counts`` says whether partition keys count towards sizes."""
+
+    max_records: int
+    max_request_bytes: int
+    max_record_bytes: int
+    key_counts: bool
+
+
+class Entry(NamedTuple):
+    data: bytes
+    key: str | None
+
+    def size(self, limits: Limits) -> int:
+        return len(self.data) + (len(self.key.encode()) if limits.key_counts and self.key else 0)
+
+
+def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of entries that each make one request within ``limits``
+    (every entry is at most ``max_record_bytes``)."""
+    batches: list[tuple[int, int]] = []
+    start = 0
+    request_bytes = 0
+    for index, size in enumerate(sizes):
+        if index > start and (index - start >= limits.max_records or request_bytes + size > limits.max_request_bytes):
+            batches.append((start, index))
+            start = index
+            request_bytes = 0
+        request_bytes += size
+    if start < len(sizes):
+        batches.append((start, len(sizes)))
+    return batches
+
+
+class RecordsOutput(AwsOutput):
+    """Base of kinesis_firehose and kinesis_streams. Subclasses give ``LIMITS``, the stream
+    option, and ``_put`` / ``_failed_codes`` for their API."""
+
+    LIMITS: ClassVar[Limits]
+    STREAM_OPTION: ClassVar[str]
+    API: ClassVar[str]
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self.stream_name = getattr(options, self.STREAM_OPTION)
+        if not self.stream_name:
+            raise PluginConfigError(self.STREAM_OPTION, f"'{self.STREAM_OPTION}' is a required field")
+        compression = (options.compression or "").lower() or None
+        if compression is not None and compression not in COMPRESSIONS:
+            raise PluginConfigError(
+                "compression", f"compression '{options.compression}' is not supported (supported: gzip)"
+            )
+        self.compression = compression
+        self.encoder = RecordEncoder(
+            log_key=options.log_key,
+            time_key=options.time_key,
+            time_key_format=options.time_key_format,
+            data_keys=getattr(options, "data_keys", None),
+            replace_dots=getattr(options, "replace_dots", None),
+        )
+        self.append_newline = bool(getattr(options, "append_newline", False))
+
+    def partition_key(self, record: dict[str, Any]) -> str | None:
+        """The entry's partition key; None for services without one."""
+        return None
+
+    def _entries(self, chunk: Chunk) -> list[Entry]:
+        encode = self.encoder.encode
+        entries: list[Entry] = []
+        missing = empty = too_large = 0
+        for record, timestamp in zip(chunk.records, chunk.timestamps, strict=True):
+            data = encode(record, timestamp)
+            if data is None:
+                missing += 1
+                continue
+            if not data:
+                empty += 1
+                continue
+            if self.append_newline:
+                data += b"\n"
+            if self.compression == "gzip":
+                data = gzip.compress(data, mtime=0)
+            entry = Entry(data, self.partition_key(record))
+            if entry.size(self.LIMITS) > self.LIMITS.max_record_bytes:
+                too_large += 1
+                continue
+            entries.append(entry)
+        self.count_skipped(missing, empty, too_large)
+        return entries
+
+    async def flush(self, chunk: Chunk) -> FlushResult:
+        pending: list[Entry] | None = self._progress.get(chunk.id)
+        if pending is None:
+            pending = self._progress[chunk.id] = self._entries(chunk)
+        limits = self.LIMITS
+        while pending:
+            start, end = split_batches([entry.size(limits) for entry in pending], limits)[0]
+            batch = pending[start:end]
+            await self.backoff.wait()
+            try:
+                codes = self._failed_codes(await self._put(batch))
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
+                return self.failure(exc, f"{self.API} to {self.stream_name}")
+            failed = [entry for entry, code in zip(batch, codes, strict=True) if code]
+            pending = self._progress[chunk.id] = failed + pending[end:]
+            if failed:
+                return self._partial_failure(codes)
+            self.backoff.succeeded()
+        return FlushResult.OK
+
+    def _partial_failure(self, codes: list[str | None]) -> FlushResult:
+        failed_codes = [code for code in codes if code]
+        self.ctx.metrics.inc("failed_records", len(failed_codes))
+        throttled = any(code in THROTTLE_CODES for code in failed_codes)
+        delay = self.backoff.failed() if throttled else 0.0
+        if throttled:
+            self.ctx.metrics.inc("throttled_requests")
+        self.ctx.log.warning(
+            "%s to %s: %d of %d record(s) failed (%s); only those will be retried%s",
+            self.API,
+            self.stream_name,
+            len(failed_codes),
+            len(codes),
+            ", ".join(sorted(set(failed_codes))),
+            f", backing off all workers for {delay:.1f}s" if throttled else "",
+        )
+        return FlushResult.RETRY
+
+    @abstractmethod
+    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
+        """Send one batch with the service's API."""
+
+    @abstractmethod
+    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
+        """Per entry of the request, its error code or None when accepted."""

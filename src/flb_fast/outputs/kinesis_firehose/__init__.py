@@ -1,0 +1,57 @@
+"""Output ``kinesis_firehose`` (Fluent Bit's C plugin) and ``firehose`` (the AWS Go plugin).
+
+Records go out as JSON (or the ``log_key`` value) with PutRecordBatch; a partly failed batch is
+retried for its failed records only (see ``outputs.aws.records``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flb_fast.config.options import BOOL, CLIST, STR, Option, OptionTable
+from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
+from flb_fast.outputs.aws.records import Entry, RecordsOutput
+from flb_fast.outputs.kinesis_firehose.batch import LIMITS
+
+
+class KinesisFirehoseOutput(RecordsOutput):
+    name = "kinesis_firehose"
+    description = "Send logs to Amazon Data Firehose"
+    SERVICE = "firehose"
+    API = "PutRecordBatch"
+    LIMITS = LIMITS
+    STREAM_OPTION = "delivery_stream"
+    UNSUPPORTED = ("simple_aggregation",)
+
+    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
+        Option("delivery_stream", STR, None, "name of the Firehose delivery stream"),
+        Option("time_key", STR, None, "add the record time under this key"),
+        Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
+        Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
+        Option("compression", STR, None, "compress each record: gzip"),
+        Option(
+            "simple_aggregation", BOOL, "false", "pack several records into one Firehose record (not supported yet)"
+        ),
+    )
+
+    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
+        return await self.call(
+            "put_record_batch",
+            DeliveryStreamName=self.stream_name,
+            Records=[{"Data": entry.data} for entry in batch],
+        )
+
+    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
+        return [result.get("ErrorCode") for result in response["RequestResponses"]]
+
+
+class GoFirehoseOutput(KinesisFirehoseOutput):
+    """``Name firehose``: the AWS Go plugin's options as well as the C plugin's."""
+
+    name = "firehose"
+    description = "Send logs to Amazon Data Firehose (AWS Go plugin options)"
+
+    OPTIONS = KinesisFirehoseOutput.OPTIONS + OptionTable(
+        Option("data_keys", CLIST, None, "send only these keys of each record"),
+        Option("replace_dots", STR, None, "replace dots in key names with this string"),
+    )

@@ -1,0 +1,90 @@
+"""Output ``kinesis_streams`` (Fluent Bit's C plugin) and ``kinesis`` (the AWS Go plugin).
+
+PutRecords with a partition key per record: random in the C plugin (spreads records over the
+shards), or the Go plugin's ``partition_key`` (a record key, ``a->b`` for nested ones; random
+when the record lacks it). A partly failed batch is retried for its failed records only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
+from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
+from flb_fast.outputs.aws.records import Entry, RecordsOutput
+from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
+from flb_fast.plugin import PluginContext
+
+
+def random_partition_key() -> str:
+    return os.urandom(16).hex()
+
+
+class KinesisStreamsOutput(RecordsOutput):
+    name = "kinesis_streams"
+    description = "Send logs to Amazon Kinesis Data Streams"
+    SERVICE = "kinesis"
+    API = "PutRecords"
+    LIMITS = LIMITS
+    STREAM_OPTION = "stream"
+    UNSUPPORTED = ("simple_aggregation",)
+
+    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
+        Option("stream", STR, None, "name of the Kinesis data stream"),
+        Option("time_key", STR, None, "add the record time under this key"),
+        Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
+        Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
+        Option("compression", STR, None, "compress each record: gzip"),
+        Option("simple_aggregation", BOOL, "false", "pack several records into one Kinesis record (not supported yet)"),
+    )
+
+    def partition_key(self, record: dict[str, Any]) -> str | None:
+        return random_partition_key()
+
+    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
+        return await self.call(
+            "put_records",
+            StreamName=self.stream_name,
+            Records=[{"Data": entry.data, "PartitionKey": entry.key} for entry in batch],
+        )
+
+    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
+        return [result.get("ErrorCode") for result in response["Records"]]
+
+
+class GoKinesisOutput(KinesisStreamsOutput):
+    """``Name kinesis``: the AWS Go plugin's options as well as the C plugin's."""
+
+    name = "kinesis"
+    description = "Send logs to Amazon Kinesis Data Streams (AWS Go plugin options)"
+    UNSUPPORTED = ("simple_aggregation", "aggregation", "experimental_concurrency", "experimental_concurrency_retries")
+
+    OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
+        Option("partition_key", STR, None, "record key whose value is the partition key; a->b for nested keys"),
+        Option("data_keys", CLIST, None, "send only these keys of each record"),
+        Option("append_newline", BOOL, "false", "end each record with a newline"),
+        Option("replace_dots", STR, None, "replace dots in key names with this string"),
+        Option("aggregation", BOOL, "false", "KPL aggregation of records (not supported yet)"),
+        Option("experimental_concurrency", INT, "0", "concurrent PutRecords calls (use Workers)"),
+        Option(
+            "experimental_concurrency_retries", INT, None, "retries of concurrent calls (Go default 4; use Retry_Limit)"
+        ),
+        Option("http_request_timeout", TIME, None, "timeout of one request (use net.io_timeout)"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self.key_path = options.partition_key.split("->") if options.partition_key else None
+        if options.http_request_timeout:
+            ctx.log.warning("option 'http_request_timeout' is not supported yet by flb_fast: use net.io_timeout")
+
+    def partition_key(self, record: dict[str, Any]) -> str | None:
+        if self.key_path is None:
+            return random_partition_key()
+        value: Any = record
+        for key in self.key_path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None or value == "" or isinstance(value, (dict, list)):
+            return random_partition_key()
+        return str(value)[:MAX_PARTITION_KEY_CHARS]

@@ -1,0 +1,41 @@
+"""Batching of the record-stream outputs at the edges of their limits: exactly at, one over."""
+
+from __future__ import annotations
+
+from flb_fast.outputs.aws.records import Entry, Limits, split_batches
+from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
+from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
+
+
+def test_firehose_limits_are_the_documented_ones() -> None:
+    assert FIREHOSE == Limits(500, 4_194_304, 1_024_000, key_counts=False)
+
+
+def test_kinesis_limits_are_the_documented_ones() -> None:
+    assert KINESIS == Limits(500, 5_242_880, 1_048_576, key_counts=True)
+
+
+def test_exactly_500_records_make_one_request() -> None:
+    assert split_batches([1] * 500, FIREHOSE) == [(0, 500)]
+
+
+def test_501_records_make_two_requests() -> None:
+    assert split_batches([1] * 501, FIREHOSE) == [(0, 500), (500, 501)]
+
+
+def test_records_filling_exactly_the_request_size_make_one_request() -> None:
+    size = FIREHOSE.max_request_bytes // 8
+    assert split_batches([size] * 8, FIREHOSE) == [(0, 8)]
+
+
+def test_one_byte_over_the_request_size_starts_a_second_request() -> None:
+    size = FIREHOSE.max_request_bytes // 8
+    assert split_batches([size] * 7 + [size + 1], FIREHOSE) == [(0, 7), (7, 8)]
+
+
+def test_kinesis_counts_partition_keys_in_record_and_request_sizes() -> None:
+    assert Entry(b"x" * 10, "key").size(KINESIS) == 13
+    assert Entry(b"x" * 10, "key").size(FIREHOSE) == 10
+    size = KINESIS.max_request_bytes // 5
+    assert split_batches([size] * 5, KINESIS) == [(0, 5)]
+    assert split_batches([size] * 4 + [size + 1], KINESIS) == [(0, 4), (4, 5)]

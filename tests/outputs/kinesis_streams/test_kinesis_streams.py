@@ -1,0 +1,86 @@
+"""kinesis_streams and kinesis against moto and the fault proxy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flb_fast.outputs.aws.backoff import OutputBackoff
+from flb_fast.outputs.base import FlushResult
+from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
+from tests.outputs.aws.harness import chunk_of, make_output
+
+STREAM = "logs"
+
+
+def create_stream(moto: Any) -> None:
+    moto.client("kinesis").create_stream(StreamName=STREAM, ShardCount=1)
+
+
+def arrived(moto: Any) -> list[dict[str, Any]]:
+    """Records of the one shard in sequence order: data and partition key."""
+    kinesis = moto.client("kinesis")
+    iterator = kinesis.get_shard_iterator(
+        StreamName=STREAM, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while True:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+        records.extend({"data": r["Data"], "key": r["PartitionKey"]} for r in page["Records"])
+        if not page["Records"]:
+            return records
+        iterator = page["NextShardIterator"]
+
+
+def kinesis(endpoint: str, cls: type = KinesisStreamsOutput, **options: Any) -> Any:
+    return make_output(cls, **{"region": "us-east-1", "endpoint": endpoint, "stream": STREAM, **options})
+
+
+async def flush_all(output: Any, *chunks: Any) -> list[FlushResult]:
+    await output.start()
+    try:
+        return [await output.flush(chunk) for chunk in chunks]
+    finally:
+        await output.stop()
+
+
+def test_records_arrive_in_order_with_random_partition_keys(moto, run) -> None:
+    create_stream(moto)
+    output = kinesis(moto.url)
+    assert run(flush_all(output, chunk_of([{"n": i} for i in range(1200)]))) == [FlushResult.OK]
+    records = arrived(moto)
+    assert [r["data"] for r in records] == [f'{{"n":{i}}}'.encode() for i in range(1200)]
+    assert len({r["key"] for r in records}) == 1200
+
+
+def test_go_partition_key_reads_nested_keys_and_falls_back_to_random(moto, run) -> None:
+    create_stream(moto)
+    output = kinesis(moto.url, GoKinesisOutput, partition_key="kubernetes->pod_name", append_newline="on")
+    chunk = chunk_of([{"kubernetes": {"pod_name": "web-1"}}, {"other": 1}])
+    assert run(flush_all(output, chunk)) == [FlushResult.OK]
+    first, second = arrived(moto)
+    assert first == {"data": b'{"kubernetes":{"pod_name":"web-1"}}\n', "key": "web-1"}
+    assert second["data"] == b'{"other":1}\n'
+    assert len(second["key"]) == 32
+
+
+def test_a_partial_failure_retries_only_the_failed_records(moto, fault_proxy, run) -> None:
+    create_stream(moto)
+    output = kinesis(fault_proxy.url)
+    output.backoff = OutputBackoff(base_seconds=0.01)
+    fault_proxy.add("PutRecords", "partial", failing=(0, 2))
+    chunk = chunk_of([{"n": i} for i in range(4)])
+    assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
+    retry = fault_proxy.calls_to("PutRecords")[1]
+    assert len(json.loads(retry.body)["Records"]) == 2
+    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}', b'{"n":3}', b'{"n":0}', b'{"n":2}']
+
+
+def test_dropped_connections_are_retried_without_loss(moto, fault_proxy, run) -> None:
+    create_stream(moto)
+    output = kinesis(fault_proxy.url, auto_retry_requests="off")
+    output.backoff = OutputBackoff(base_seconds=0.01)
+    fault_proxy.add("PutRecords", "drop")
+    chunk = chunk_of([{"n": 1}])
+    assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
+    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}']
