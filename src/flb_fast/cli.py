@@ -150,13 +150,13 @@ def _apply_command_line(config: Config, args: argparse.Namespace) -> None:
         config.parsers_files.append(Property("parsers_file", resolved))
 
 
-def _log_level(args: argparse.Namespace, config: Config) -> str:
+def _log_level(args: argparse.Namespace, service_level: str | None) -> str:
     """Flags win over ``[SERVICE] Log_Level``: -q errors only, -v debug, -vv trace."""
     if args.quiet:
         return "error"
     if args.verbose:
         return "trace" if args.verbose > 1 else "debug"
-    return config.service.get("log_level") or "info"
+    return service_level or "info"
 
 
 def _section_at(config: Config, error: ConfigError) -> tuple[str, Section] | None:
@@ -198,7 +198,7 @@ def _run(args: argparse.Namespace) -> int:
     _apply_command_line(config, args)
     if not (config.inputs or config.outputs or config.filters):
         raise UsageError("nothing to run: give a configuration file (-c FILE) or a pipeline (-i INPUT -o OUTPUT)")
-    setup(_log_level(args, config), None if args.dry_run else config.service.get("log_file"))
+    setup(_log_level(args, config.service.get("log_level")), None if args.dry_run else config.service.get("log_file"))
     component_logger("flb-fast").info("version=%s (Fluent Bit compatible %s), pid=%d",
                                       __version__, FLUENT_BIT_COMPATIBLE, os.getpid())
     for plugin in args.plugin:
@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else USAGE_ERROR
-    setup("error" if args.quiet else "info")
+    setup(_log_level(args, None))
     try:
         if args.version:
             print(f"flb-fast v{__version__}\nFluent Bit compatible {FLUENT_BIT_COMPATIBLE}")

@@ -277,3 +277,24 @@ def test_a_file_that_is_not_utf8_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "f.conf"
     path.write_bytes(b"[INPUT]\n    Name \xff\n")
     assert error_of(str(path)) == f"{path}: config file is not valid UTF-8 (byte offset 17)"
+
+
+def test_include_from_a_subdirectory_is_relative_to_that_file(tmp_path: Path) -> None:
+    main = write(tmp_path / "main.conf", "@INCLUDE sub/a.conf\n")
+    write(tmp_path / "sub" / "a.conf", "@INCLUDE b.conf\n")
+    b = write(tmp_path / "sub" / "b.conf", "[INPUT]\n    Name dummy\n")
+    assert [s.file for s in read_classic(main).sections] == [b]
+
+
+def test_include_falls_back_to_the_top_level_configs_directory_as_fluent_bit(tmp_path: Path) -> None:
+    main = write(tmp_path / "main.conf", "@INCLUDE sub/a.conf\n")
+    write(tmp_path / "sub" / "a.conf", "@INCLUDE c.conf\n")
+    c = write(tmp_path / "c.conf", "[INPUT]\n    Name dummy\n")
+    assert [s.file for s in read_classic(main).sections] == [c]
+
+
+def test_include_falls_back_to_the_working_directory_as_fluent_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    main = write(tmp_path / "etc" / "main.conf", "@INCLUDE extra.conf\n")
+    write(tmp_path / "work" / "extra.conf", "[INPUT]\n    Name dummy\n")
+    monkeypatch.chdir(tmp_path / "work")
+    assert [s.file for s in read_classic(main).sections] == ["extra.conf"]

@@ -362,3 +362,20 @@ def test_container_insights_without_its_environment_warns_for_each_variable(monk
     assert {w.message for w in warnings} == {
         f"variable ${{{name}}} is used but not set" for name in CONTAINER_INSIGHTS_ENV
     }
+
+
+def test_parsers_file_falls_back_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "work" / "parsers.conf", "[PARSER]\n    Name p\n")
+    path = write(tmp_path / "etc" / "f.conf", "[SERVICE]\n    Parsers_File parsers.conf\n")
+    monkeypatch.chdir(tmp_path / "work")
+    assert [p.value for p in load_config(path)[0].parsers_files] == [str(tmp_path / "work" / "parsers.conf")]
+
+
+def test_parsers_file_next_to_the_config_wins_over_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "work" / "parsers.conf", "[PARSER]\n    Name p\n")
+    write(tmp_path / "etc" / "parsers.conf", "[PARSER]\n    Name q\n")
+    path = write(tmp_path / "etc" / "f.conf", "[SERVICE]\n    Parsers_File parsers.conf\n")
+    monkeypatch.chdir(tmp_path / "work")
+    assert [p.value for p in load_config(path)[0].parsers_files] == [str(tmp_path / "etc" / "parsers.conf")]

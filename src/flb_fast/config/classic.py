@@ -65,20 +65,20 @@ def read_text(path: str, file: str | None = None, line: int | None = None) -> st
 
 
 def include_paths(pattern: str, including: str, root: str, file: str, line: int) -> list[str]:
-    """The files an ``@INCLUDE`` / ``includes:`` entry names, resolved as Fluent Bit resolves them.
+    """The files an ``@INCLUDE`` / ``includes:`` entry names.
 
-    A relative name is tried as given (Fluent Bit stats it first), then next to the including
-    file, then next to the top-level config (Fluent Bit's ``root_path``). A glob matches in the
-    same directories; no match is an error, as in Fluent Bit, where ``read_glob`` fails the load.
-    Matches are sorted, where Fluent Bit's ``GLOB_NOSORT`` leaves the order to the filesystem.
+    A relative name is looked up next to the including file, then next to the top-level config
+    (Fluent Bit's ``root_path``), then as given (Fluent Bit stats it as given first; looking
+    next to the config first makes the result independent of the working directory, and still
+    finds every file Fluent Bit would). A glob matches in the same places; no match is an
+    error, as in Fluent Bit, where ``read_glob`` fails the load. Matches are sorted, where
+    Fluent Bit's ``GLOB_NOSORT`` leaves the order to the filesystem.
     """
     if os.path.isabs(pattern):
         candidates = [pattern]
     else:
-        bases = [os.path.dirname(including), os.path.dirname(root)]
-        candidates = [os.path.join(base, pattern) for base in dict.fromkeys(bases)]
-        if not glob.has_magic(pattern):
-            candidates.insert(0, pattern)
+        bases = (os.path.dirname(including), os.path.dirname(root))
+        candidates = list(dict.fromkeys([*(os.path.join(base, pattern) for base in bases), pattern]))
     if glob.has_magic(pattern):
         for candidate in candidates:
             matches = sorted(glob.glob(candidate))

@@ -91,9 +91,11 @@ def _check_kind(section: Section, known: tuple[str, ...], warnings: list[ConfigW
 
 
 def _parsers_files(config_path: str, service: Section) -> list[Property]:
-    """``Parsers_File`` entries with absolute paths, relative ones taken from the config's directory.
+    """``Parsers_File`` entries with absolute paths.
 
-    A missing file is an error at the line that names it, so the user need not guess which.
+    A relative path is taken from the config file's directory, else from the working directory
+    (Fluent Bit tries the latter first; this order finds the same files without depending on
+    where the agent was started). A missing file is an error at the line that names it.
     """
     base = os.path.dirname(os.path.abspath(config_path))
     resolved = []
@@ -101,7 +103,9 @@ def _parsers_files(config_path: str, service: Section) -> list[Property]:
         if prop.key.lower() != "parsers_file":
             continue
         path = os.path.normpath(os.path.join(base, prop.value))
-        if not os.access(path, os.R_OK) or not os.path.isfile(path):
+        if not os.path.isfile(path) and os.path.isfile(prop.value):
+            path = os.path.abspath(prop.value)
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise ConfigError(prop.file, prop.line, prop.key, f"cannot open parsers file '{path}'")
         resolved.append(Property(prop.key, path, prop.file, prop.line))
     return resolved
