@@ -30,7 +30,7 @@ class Parser(ABC):
         timestamps: list[int] = []
         records: list[dict] = []
         failed = 0
-        for line, result in zip(lines, self.parse_batch(lines)):
+        for line, result in zip(lines, self.parse_batch(lines), strict=True):
             if result is None:
                 failed += 1
                 timestamps.append(read_time_ns)

@@ -240,10 +240,10 @@ class Multiline:
         now = self._clock()
         for index, parser in enumerate(self.parsers):
             rec, ts = record, timestamp
+            key = parser.key_content or self.default_key
             if rec is None:
                 assert text is not None
-                rec, ts = self._parse_raw(parser, text, timestamp)
-            key = parser.key_content or self.default_key
+                rec, ts = self._parse_raw(parser, key, text, timestamp)
             content = rec.get(key)
             if not isinstance(content, str):
                 continue
@@ -264,12 +264,12 @@ class Multiline:
         return out
 
     @staticmethod
-    def _parse_raw(parser: MultilineParser, text: str, timestamp: int) -> tuple[dict[str, Any], int]:
+    def _parse_raw(parser: MultilineParser, key: str, text: str, timestamp: int) -> tuple[dict[str, Any], int]:
         if parser.parser is not None:
             result = parser.parser.parse_batch([text])[0]
             if result is not None:
                 return result[1], result[0] if result[0] >= 0 else timestamp
-        return {parser.key_content or "log": text}, timestamp
+        return {key: text}, timestamp
 
     def _process(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
                  record: dict[str, Any], out: Completed) -> bool:

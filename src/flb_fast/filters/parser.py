@@ -1,0 +1,124 @@
+"""The ``parser`` filter: parse one field of each record with the named parsers (``filter_parser.c``).
+
+For each record, the text in ``Key_Name`` (a plain key, or a record accessor such as
+``$log['inner']``) goes through the ``Parser`` entries in order; the first that parses it
+wins. The record becomes the parsed fields, then (``Reserve_Data``) the record's other fields
+(and the key itself with ``Preserve_Key``), or just the key (``Preserve_Key`` alone). A parsed
+time replaces the record's time. A record no parser matches, or without that text field, is
+left untouched. The parsers run over the whole chunk in one batch call each.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import BOOL, STR, Option, OptionTable
+from flb_fast.filters.base import Filter
+from flb_fast.parsers.base import Parser
+from flb_fast.parsers.decoders import unescape
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+_ACCESSOR = re.compile(r"\$([^\[\]]+)((?:\[(?:'[^']*'|\"[^\"]*\"|\d+)\])*)$")
+_SUBKEY = re.compile(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]")
+
+
+def accessor_path(key_name: str) -> tuple[str | int, ...] | None:
+    """``$a['b'][0]`` -> ("a", "b", 0); a plain key name -> None."""
+    if not key_name.startswith("$"):
+        return None
+    match = _ACCESSOR.match(key_name)
+    if match is None:
+        raise ValueError(f"invalid record accessor pattern '{key_name}'")
+    path: list[str | int] = [match.group(1)]
+    for single, double, index in _SUBKEY.findall(match.group(2)):
+        path.append(int(index) if index else (single or double))
+    return tuple(path)
+
+
+def _lookup(record: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(record, list) or part >= len(record):
+                return None
+        elif not isinstance(record, dict):
+            return None
+        record = record[part] if isinstance(part, int) else record.get(part)
+    return record
+
+
+class ParserFilter(Filter):
+    name = "parser"
+    description = "Parse a field of each record with one or more parsers"
+    OPTIONS = OptionTable(
+        Option("key_name", STR, None, "field to parse (a key, or a record accessor such as $log['msg'])"),
+        Option("parser", STR, None, "parser to try, in order; may repeat", multi=True),
+        Option("preserve_key", BOOL, "false", "keep the Key_Name field in the parsed record"),
+        Option("reserve_data", BOOL, "false", "keep the record's other fields after the parsed ones"),
+        Option("unescape_key", BOOL, "false", "unescape the field's text before parsing (deprecated in Fluent Bit)"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        if not options.key_name:
+            raise PluginConfigError("key_name", "missing 'Key_Name'")
+        self.key_name: str = options.key_name
+        try:
+            self.path = accessor_path(self.key_name)
+        except ValueError as exc:
+            raise PluginConfigError("key_name", str(exc)) from None
+        names = [name.strip() for name in options.parser if name.strip()]
+        if not names:
+            raise PluginConfigError("parser", "at least one 'Parser' is required")
+        self.parsers: list[Parser] = []
+        for name in names:
+            parser = ctx.parsers.get(name)
+            if parser is None:
+                raise PluginConfigError("parser", f"requested parser '{name}' not found")
+            self.parsers.append(parser)
+        self.preserve_key: bool = options.preserve_key
+        self.reserve_data: bool = options.reserve_data
+        self.unescape_key: bool = options.unescape_key
+
+    def _text(self, record: dict[str, Any]) -> str | None:
+        value = _lookup(record, self.path) if self.path is not None else record.get(self.key_name)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str):
+            return None
+        return unescape(value) if self.unescape_key else value
+
+    async def filter(self, chunk: Chunk) -> Chunk | None:
+        records = chunk.records
+        texts: dict[int, str] = {}
+        for index, record in enumerate(records):
+            text = self._text(record)
+            if text is not None:
+                texts[index] = text
+        for parser in self.parsers:
+            if not texts:
+                break
+            indexes = list(texts)
+            results = parser.parse_batch([texts[index] for index in indexes])
+            for index, result in zip(indexes, results, strict=True):
+                if result is None:
+                    continue
+                del texts[index]
+                timestamp, parsed = result
+                if timestamp > 0:
+                    chunk.timestamps[index] = timestamp
+                records[index] = self._merge(records[index], parsed)
+        return chunk
+
+    def _merge(self, original: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
+        """Parsed fields first, then what Reserve_Data / Preserve_Key keep (``flb_msgpack_expand_map``)."""
+        if self.reserve_data:
+            for key, value in original.items():
+                if key == self.key_name and self.path is None and not self.preserve_key:
+                    continue
+                parsed[key] = value
+        elif self.preserve_key and self.path is None and self.key_name in original:
+            parsed[self.key_name] = original[self.key_name]
+        return parsed

@@ -1,0 +1,55 @@
+"""build_registry: bundled parsers.conf, Parsers_File / -R files, then the config's own sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flb_fast.config.errors import ConfigError
+from flb_fast.config.model import Config, Property
+from flb_fast.parsers import DEFAULT_PARSERS_FILE, build_registry
+from tests.parsers.helpers import section
+
+STANDARD = ["apache", "apache2", "apache_error", "nginx", "k8s-nginx-ingress", "json", "logfmt", "docker",
+            "docker-daemon", "syslog-rfc5424", "syslog-rfc3164-local", "syslog-rfc3164", "mongodb", "envoy",
+            "istio-envoy-proxy", "cri", "kube-custom", "kmsg-netfilter-log"]
+
+
+def test_standard_parsers_are_available_without_any_parsers_file() -> None:
+    registry = build_registry(Config())
+    assert registry.names() == STANDARD
+    assert registry.multiline_names() == ["go", "java", "python", "ruby"]
+
+
+def test_bundled_file_keeps_fluent_bit_attribution() -> None:
+    text = Path(DEFAULT_PARSERS_FILE).read_text()
+    assert "Apache License, Version 2.0" in text and "The Fluent Bit Authors" in text
+
+
+def test_parsers_file_and_config_sections_replace_earlier_definitions(tmp_path: Path) -> None:
+    extra = tmp_path / "parsers.conf"
+    extra.write_text("[PARSER]\n    Name   nginx\n    Format json\n\n[PARSER]\n    Name mine\n    Format logfmt\n")
+    config = Config(parsers_files=[Property("parsers_file", str(extra), "fluent-bit.conf", 3)],
+                    parsers=[section(Name="mine", Format="ltsv")])
+    registry = build_registry(config)
+    assert registry.get("nginx").format == "json"  # type: ignore[union-attr]
+    assert registry.get("mine").format == "ltsv"  # type: ignore[union-attr]
+
+
+def test_bad_parser_in_a_parsers_file_names_its_file_and_line(tmp_path: Path) -> None:
+    extra = tmp_path / "bad.conf"
+    extra.write_text("[PARSER]\n    Name  bad\n    Format regex\n    Regex ^(?<x>\n")
+    with pytest.raises(ConfigError) as info:
+        build_registry(Config(parsers_files=[Property("parsers_file", str(extra), "fluent-bit.conf", 3)]))
+    assert info.value.file == str(extra) and info.value.line == 4
+
+
+def test_multiline_parser_section_is_registered(tmp_path: Path) -> None:
+    extra = tmp_path / "ml.conf"
+    extra.write_text('[MULTILINE_PARSER]\n    name  multiline-regex-test\n    type  regex\n    flush_timeout 1000\n'
+                     '    rule  "start_state"  "/([a-zA-Z]+ \\d+ \\d+\\:\\d+\\:\\d+)(.*)/"  "cont"\n'
+                     '    rule  "cont"         "/^\\s+at.*/"                               "cont"\n')
+    registry = build_registry(Config(parsers_files=[Property("parsers_file", str(extra))]))
+    ml = registry.get_multiline("multiline-regex-test")
+    assert ml is not None and ml.flush_timeout_ms == 1000 and len(ml.rules) == 2

@@ -1,0 +1,35 @@
+"""Format json (FB src/flb_parser_json.c)."""
+
+from __future__ import annotations
+
+from tests.parsers.helpers import ns, parser
+
+
+def test_types_do_not_apply_to_json() -> None:
+    assert parser(Name="j", Format="json", Types="n:integer").parse_text('{"n":"5"}') == (-1, {"n": "5"})
+
+
+def test_non_string_time_is_left_alone() -> None:
+    p = parser(Name="j", Format="json", Time_Key="t", Time_Format="%s")
+    assert p.parse_text('{"t":1764075600}') == (-1, {"t": 1764075600})
+
+
+def test_decode_field_as_json_replaces_the_escaped_value_before_time_lookup() -> None:
+    p = parser(Name="j", Format="json", Decode_Field_As="json log")
+    assert p.parse_text('{"log":"{\\"a\\":1}","s":"x"}') == (-1, {"log": {"a": 1}, "s": "x"})
+
+
+def test_time_keep_off_removes_a_parsed_time_only() -> None:
+    p = parser(Name="j", Format="json", Time_Key="ts", Time_Format="%Y-%m-%d")
+    assert p.parse_text('{"ts":"2026-11-25","a":1}') == (ns(2026, 11, 25), {"a": 1})
+
+
+def test_bytes_and_text_inputs_agree() -> None:
+    p = parser(Name="j", Format="json")
+    assert p.parse_batch([b'{"a":"\\u00e9"}', '{"a":"\u00e9"}']) == [(-1, {"a": "é"}), (-1, {"a": "é"})]
+
+
+def test_invalid_utf8_inside_a_string_is_replaced_and_the_line_still_parses() -> None:
+    """Fluent Bit passes the bytes through; flb_fast keeps the record, with U+FFFD for the bad bytes."""
+    timestamps, records, failed = parser(Name="j", Format="json").parse_lines([b'{"a":"\xff"}'], 7, "log")
+    assert (timestamps, records, failed) == ([7], [{"a": "\ufffd"}], 0)

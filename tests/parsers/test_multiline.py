@@ -1,0 +1,131 @@
+"""Multiline rules as Fluent Bit runs them (src/multiline/flb_ml_rule.c; docs: administration/configuring-fluent-bit/multiline-parsing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flb_fast.config.errors import ConfigError
+from flb_fast.config.model import Config, Property, Section
+from flb_fast.parsers import build_registry
+from flb_fast.parsers.base import ParserRegistry
+from flb_fast.parsers.multiline import Multiline, builtin_multiline_parsers, create_multiline_parser
+
+BUILTIN = {parser.name: parser for parser in builtin_multiline_parsers()}
+
+
+def feed_lines(ml: Multiline, lines: list[str], stream: str = "s") -> list[tuple[int, dict]]:
+    out = []
+    for ts, line in enumerate(lines, start=1):
+        out.extend(ml.feed(stream, ts, {"log": line, "stream": "stdout"}))
+    return out + ml.flush_all()
+
+
+JAVA_TRACE = [
+    "Exception in thread \"main\" java.lang.RuntimeException: Something has gone wrong, aborting!",
+    "    at com.myproject.module.MyProject.badMethod(MyProject.java:22)",
+    "    at com.myproject.module.MyProject.oneMoreMethod(MyProject.java:18)",
+    "Caused by: java.lang.NullPointerException",
+    "    ... 2 more",
+]
+
+
+def test_java_stack_trace_becomes_one_record_with_first_line_time() -> None:
+    out = feed_lines(Multiline([BUILTIN["java"]]), ["single line", *JAVA_TRACE, "another line"])
+    assert out == [
+        (1, {"log": "single line", "stream": "stdout"}),
+        (2, {"log": "\n".join(JAVA_TRACE), "stream": "stdout"}),
+        (7, {"log": "another line", "stream": "stdout"}),
+    ]
+
+
+def test_python_traceback_closes_at_the_exception_line() -> None:
+    lines = ["Traceback (most recent call last):", '  File "app.py", line 1, in <module>', "    boom()",
+             "ValueError: bad", "next"]
+    out = feed_lines(Multiline([BUILTIN["python"]]), lines)
+    assert [record["log"] for _, record in out] == ["\n".join(lines[:4]), "next"]
+
+
+def test_go_panic() -> None:
+    lines = ["panic: runtime error: index out of range", "", "goroutine 1 [running]:", "main.main()",
+             "\t/app/main.go:5 +0x1d", "exit status 2"]
+    out = feed_lines(Multiline([BUILTIN["go"]]), lines)
+    assert out[0][1]["log"] == "\n".join(lines[:5])
+    assert out[1][1]["log"] == "exit status 2"
+
+
+def test_ruby_backtrace() -> None:
+    lines = ["app.rb:2:in `fail_now': boom (RuntimeError)", "\tfrom app.rb:5:in `<main>'"]
+    assert feed_lines(Multiline([BUILTIN["ruby"]]), lines) == [(1, {"log": "\n".join(lines), "stream": "stdout"})]
+
+
+def test_streams_do_not_mix() -> None:
+    ml = Multiline([BUILTIN["java"]])
+    out = ml.feed("a", 1, {"log": JAVA_TRACE[0]})
+    out += ml.feed("b", 2, {"log": "unrelated"})
+    out += ml.feed("a", 3, {"log": JAVA_TRACE[1]})
+    out += ml.flush_all()
+    assert out == [(2, {"log": "unrelated"}), (1, {"log": "\n".join(JAVA_TRACE[:2])})]
+
+
+def test_idle_group_flushes_after_flush_timeout() -> None:
+    now = [100.0]
+    ml = Multiline([BUILTIN["java"]], clock=lambda: now[0])
+    assert ml.feed("a", 1, {"log": JAVA_TRACE[0]}) == []
+    assert ml.flush_expired(103.9) == []
+    assert ml.flush_expired(104.0) == [(1, {"log": JAVA_TRACE[0]})]
+    assert ml.pending() == 0
+
+
+def test_raw_text_lines_use_the_default_key() -> None:
+    ml = Multiline([BUILTIN["java"]], default_key="message")
+    out = ml.feed_text("f", 1, JAVA_TRACE[0]) + ml.feed_text("f", 2, JAVA_TRACE[1]) + ml.flush_all()
+    assert out == [(1, {"message": "\n".join(JAVA_TRACE[:2])})]
+
+
+def _section(*rules: str, **props: str) -> Section:
+    properties = [Property(key, value, "ml.conf", n + 2) for n, (key, value) in enumerate(props.items())]
+    properties += [Property("rule", rule, "ml.conf", 10 + n) for n, rule in enumerate(rules)]
+    return Section("multiline_parser", properties, "ml.conf", 1)
+
+
+def test_user_regex_parser_from_docs_example() -> None:
+    parser = create_multiline_parser(_section(
+        r'"start_state"   "/([a-zA-Z]+ \d+ \d+\:\d+\:\d+)(.*)/"  "cont"',
+        r'"cont"          "/^\s+at.*/"                           "cont"',
+        name="multiline-regex-test", type="regex", flush_timeout="1000"), ParserRegistry())
+    lines = ["single line...", "Dec 14 06:41:08 Exception in thread \"main\" java.lang.RuntimeException: Boom!",
+             "    at com.myproject.module.MyProject.badMethod(MyProject.java:22)", "another line..."]
+    out = feed_lines(Multiline([parser]), lines)
+    assert [record["log"] for _, record in out] == [lines[0], "\n".join(lines[1:3]), lines[3]]
+
+
+def test_multiline_parser_applies_its_parser_to_raw_lines_first() -> None:
+    registry = build_registry(Config())
+    parser = create_multiline_parser(_section(r'"start_state" "/^start/" "cont"', r'"cont" "/^\s/" "cont"',
+                                              name="m", type="regex", parser="json", key_content="msg"), registry)
+    ml = Multiline([parser])
+    out = ml.feed_text("f", 5, '{"msg":"start here","lvl":"e"}') + ml.feed_text("f", 6, '{"msg":"  more"}')
+    assert out + ml.flush_all() == [(5, {"msg": "start here\n  more", "lvl": "e"})]
+
+
+def test_endswith_type_joins_until_a_line_does_not_end_with_match_string() -> None:
+    parser = create_multiline_parser(_section(name="e", type="endswith", match_string="\\"), ParserRegistry())
+    out = feed_lines(Multiline([parser]), ["a \\", "b \\", "c", "d"])
+    assert [record["log"] for _, record in out] == ["a \\b \\c", "d"]
+
+
+@pytest.mark.parametrize("props,message", [
+    ({"name": "m", "type": "fancy"}, "type must be one of"),
+    ({"name": "m", "type": "regex"}, "needs at least one rule"),
+    ({"name": "m", "type": "regex", "parser": "nope"}, "unknown parser 'nope'"),
+])
+def test_bad_sections_are_config_errors(props: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_multiline_parser(_section(**props), ParserRegistry())
+
+
+def test_bad_rule_regex_names_the_rule_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        create_multiline_parser(_section('"start_state" "/(unclosed/" "cont"', name="m", type="regex"),
+                                ParserRegistry())
+    assert (info.value.file, info.value.line) == ("ml.conf", 10)

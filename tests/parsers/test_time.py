@@ -1,0 +1,129 @@
+"""Time_Format read as Fluent Bit's flb_parser_time_lookup + flb_strptime do (src/flb_parser.c, src/flb_strptime.c)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flb_fast.parsers.time import TimeFormat, parse_offset
+from tests.parsers.helpers import ns
+
+
+def test_fractional_seconds_keep_all_nine_digits() -> None:
+    fmt = TimeFormat("%Y-%m-%dT%H:%M:%S.%L%z")
+    assert fmt.parse("2026-11-25T13:00:00.123456789+02:00") == ns(2026, 11, 25, 13, 0, 0, 123456789, 120)
+
+
+def test_fraction_shorter_than_nine_digits_scales_to_nanoseconds() -> None:
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L").parse("2026-11-25T13:00:00.5") == ns(2026, 11, 25, 13, 0, 0, 500_000_000)
+
+
+def test_text_after_the_format_is_ignored_so_docker_z_suffix_reads_as_utc() -> None:
+    """The docker parser's format has no %z: the trailing Z is never read, the time is UTC."""
+    fmt = TimeFormat("%Y-%m-%dT%H:%M:%S.%L")
+    assert fmt.parse("2026-11-25T13:00:00.851160855Z") == ns(2026, 11, 25, 13, 0, 0, 851160855)
+
+
+@pytest.mark.parametrize("zone,offset_minutes", [("+0200", 120), ("-07:00", -420), ("Z", 0), ("UTC", 0),
+                                                 ("GMT", 0), ("+05", 300), ("PST", -480)])
+def test_percent_z_accepts_iso_and_rfc822_zones(zone: str, offset_minutes: int) -> None:
+    assert TimeFormat("%d/%b/%Y:%H:%M:%S %z").parse(f"25/Nov/2026:13:00:00 {zone}") == ns(
+        2026, 11, 25, 13, 0, 0, 0, offset_minutes)
+
+
+def test_percent_capital_z_reads_zone_abbreviations() -> None:
+    assert TimeFormat("%Y-%m-%d %H:%M:%S %Z").parse("2026-11-25 13:00:00 JST") == ns(2026, 11, 25, 13, 0, 0, 0, 540)
+
+
+def test_month_names_are_case_insensitive_full_or_abbreviated() -> None:
+    fmt = TimeFormat("%d %b %Y")
+    assert fmt.parse("25 NOVEMBER 2026") == fmt.parse("25 nov 2026") == ns(2026, 11, 25)
+
+
+def test_format_without_year_takes_the_current_utc_year() -> None:
+    """Syslog's %b %d %H:%M:%S: Fluent Bit prepends the current year (flb_parser_time_lookup)."""
+    now = calendar.timegm((2026, 6, 1, 0, 0, 0))
+    fmt = TimeFormat("%b %d %H:%M:%S", now=lambda: now)
+    assert fmt.parse("Nov 25 13:00:00") == ns(2026, 11, 25, 13)
+
+
+def test_time_only_format_defaults_to_today() -> None:
+    now = calendar.timegm((2026, 6, 1, 8, 0, 0))
+    assert TimeFormat("%H:%M:%S", now=lambda: now).parse("13:00:01") == ns(2026, 6, 1, 13, 0, 1)
+
+
+def test_epoch_seconds() -> None:
+    assert TimeFormat("%s").parse("1764075600") == 1764075600 * 10**9
+
+
+def test_two_digit_year_pivots_at_68() -> None:
+    fmt = TimeFormat("%y-%m-%d")
+    assert fmt.parse("68-01-01") == ns(2068, 1, 1)
+    assert fmt.parse("69-01-01") == ns(1969, 1, 1)
+
+
+def test_twelve_hour_clock() -> None:
+    fmt = TimeFormat("%Y-%m-%d %I:%M:%S %p")
+    assert fmt.parse("2026-11-25 01:00:00 PM") == ns(2026, 11, 25, 13)
+    assert fmt.parse("2026-11-25 12:00:00 AM") == ns(2026, 11, 25, 0)
+
+
+def test_whitespace_in_format_matches_any_run_of_spaces() -> None:
+    assert TimeFormat("%b %d %H:%M:%S %Y").parse("Nov  5 13:00:00 2026") == ns(2026, 11, 5, 13)
+
+
+def test_time_offset_applies_to_zoneless_formats_only() -> None:
+    assert TimeFormat("%Y-%m-%d %H:%M:%S", offset=3600).parse("2026-11-25 13:00:00") == ns(2026, 11, 25, 12)
+    assert TimeFormat("%Y-%m-%d %H:%M:%S %z", offset=3600).parse("2026-11-25 13:00:00 +0000") == ns(2026, 11, 25, 13)
+
+
+def test_strict_time_that_does_not_match_is_none() -> None:
+    assert TimeFormat("%Y-%m-%d").parse("not a date") is None
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L").parse("2026-11-25T13:00:00") is None
+
+
+def test_non_strict_time_keeps_what_was_read() -> None:
+    """Time_Strict Off: a partial match is accepted with the fields read so far (flb_parser.c)."""
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S", strict=False).parse("2026-11-25") == ns(2026, 11, 25)
+
+
+@pytest.mark.parametrize("value,seconds", [("+0900", 32400), ("-07:00", -25200), ("Z", 0)])
+def test_time_offset_values(value: str, seconds: int) -> None:
+    assert parse_offset(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["0900", "+9", "abc"])
+def test_bad_time_offset_is_an_error(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_offset(value)
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 12, 31)),
+       st.integers(min_value=0, max_value=999_999_999), st.integers(min_value=-14 * 60, max_value=14 * 60))
+def test_rfc3339_agrees_with_datetime(moment: datetime, fraction: int, offset_minutes: int) -> None:
+    """Property: the cached fast path and a fresh parse both equal Python's own calendar arithmetic."""
+    sign = "+" if offset_minutes >= 0 else "-"
+    zone = f"{sign}{abs(offset_minutes) // 60:02d}:{abs(offset_minutes) % 60:02d}"
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction:09d}{zone}"
+    expected = ns(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, fraction,
+                  offset_minutes)
+    shared = _SHARED_RFC3339
+    assert shared.parse(text) == expected
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L%z").parse(text) == expected
+
+
+_SHARED_RFC3339 = TimeFormat("%Y-%m-%dT%H:%M:%S.%L%z")
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 12, 31)))
+def test_nginx_time_agrees_with_datetime(moment: datetime) -> None:
+    text = moment.replace(tzinfo=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    assert _SHARED_NGINX.parse(text) == ns(moment.year, moment.month, moment.day, moment.hour, moment.minute,
+                                           moment.second)
+
+
+_SHARED_NGINX = TimeFormat("%d/%b/%Y:%H:%M:%S %z")
