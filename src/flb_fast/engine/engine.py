@@ -158,6 +158,8 @@ class Engine:
             queue.append((chunk, held))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
+            if buffer.over_limit:
+                self._dispatch_all(instance, buffer)
         else:
             self._route(instance, buffer, chunk, held)
 
@@ -202,15 +204,19 @@ class Engine:
             # Fluent Bit counts such records as input and discards the chunk ("no matching route").
             self._release(instance, buffer, held)
             return
-        full = buffer.append(chunk, held)
-        if full or buffer.over_limit:
+        if buffer.append(chunk, held):
             self._dispatch(instance, buffer, chunk.tag)
+        if buffer.over_limit:
+            self._dispatch_all(instance, buffer)
 
     def flush(self) -> None:
         """Send every open chunk to its outputs now (the flush timer's tick)."""
         for instance, buffer in self._buffers.items():
-            for tag in buffer.tags():
-                self._dispatch(instance, buffer, tag)
+            self._dispatch_all(instance, buffer)
+
+    def _dispatch_all(self, instance: InputInstance, buffer: InputBuffer) -> None:
+        for tag in buffer.tags():
+            self._dispatch(instance, buffer, tag)
 
     def _dispatch(self, instance: InputInstance, buffer: InputBuffer, tag: str) -> None:
         chunk, held = buffer.take(tag)
@@ -246,8 +252,6 @@ class Engine:
         buffer.paused = True
         self._input_log.warning("%s paused (mem buf overlimit)", instance.name)
         instance.plugin.pause()
-        for tag in buffer.tags():
-            self._dispatch(instance, buffer, tag)
 
     def _release(self, instance: InputInstance, buffer: InputBuffer, held: int) -> None:
         buffer.release(held)
@@ -264,7 +268,13 @@ class Engine:
 
     @property
     def pending_deliveries(self) -> int:
+        """(chunk, output) deliveries not finished yet, retries included."""
         return len(self._deliveries)
+
+    @property
+    def pending_filtering(self) -> int:
+        """Batches emitted but not yet through their filters."""
+        return sum(len(queue) for queue in self._queues.values())
 
 
 def run(pipeline: Pipeline) -> int:

@@ -1,0 +1,1 @@
+"""Engine tests: routing, chunks, backpressure, retries and Grace, with test plugins."""

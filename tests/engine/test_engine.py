@@ -1,0 +1,475 @@
+"""The running engine: flush by chunk, routing, filters, retries, Mem_Buf_Limit and Grace.
+
+Every test runs on asyncio and on uvloop (the ``run`` fixture) and waits on conditions with
+generous timeouts rather than on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+import pytest
+
+from flb_fast.engine.engine import Engine
+from flb_fast.log import FluentBitFormatter
+
+WAIT_SECONDS = 20.0
+
+
+async def until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(FluentBitFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record).split("] ", 2)[2])
+
+
+@pytest.fixture
+def logs():
+    """The agent's log lines without their date and level, e.g. ``[input] manual.0 paused (...)``."""
+    handler = Lines()
+    logger = logging.getLogger("flb_fast")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+SERVICE = "[SERVICE]\n    Flush {flush}\n    Grace {grace}\n    scheduler.base 0.01\n    scheduler.cap 1\n"
+
+
+def config(*sections: str, flush: float = 3600, grace: float = 5) -> str:
+    return SERVICE.format(flush=flush, grace=grace) + "".join(sections)
+
+
+def section(kind: str, **options: object) -> str:
+    return f"[{kind}]\n" + "".join(f"    {key} {value}\n" for key, value in options.items())
+
+
+MANUAL = section("INPUT", Name="manual", Tag="app")
+
+
+def counters(pipeline, kind: str, name: str) -> dict[str, int]:
+    return pipeline.metrics.snapshot()[kind][name]
+
+
+# -- flushing and routing ---------------------------------------------------------------------
+
+
+def test_batches_of_one_tag_leave_as_one_chunk_at_the_flush_tick(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*"), flush=0.2))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        source.push([{"n": 2}, {"n": 3}])
+        source.push([{"n": 4}], tag="other")
+        assert out.flushes == []
+        await until(lambda: len(out.flushes) == 2)
+        await engine.stop()
+
+    run(scenario())
+    assert sorted((tag, records) for _, tag, records in out.flushes) == [
+        ("app", [{"n": 1}, {"n": 2}, {"n": 3}]),
+        ("other", [{"n": 4}]),
+    ]
+    assert counters(built, "input", "manual.0") == {"records": 4, "bytes": 40}
+    assert counters(built, "output", "scripted.0")["proc_records"] == 4
+    assert counters(built, "output", "scripted.0")["proc_bytes"] == 40
+
+
+def test_a_chunk_goes_to_every_matching_output(run, pipeline):
+    built, _ = pipeline(config(
+        section("INPUT", Name="manual", Tag="app.web"),
+        section("OUTPUT", Name="scripted", Match="app.*"),
+        section("OUTPUT", Name="scripted", Match_Regex="^app"),
+        section("OUTPUT", Name="scripted", Match="db.*"),
+    ))
+    source = built.inputs[0].plugin
+    outs = [o.plugin for o in built.outputs]
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        engine.flush()
+        await until(lambda: outs[0].flushes and outs[1].flushes)
+        await engine.stop()
+
+    run(scenario())
+    assert [[records for _, _, records in o.flushes] for o in outs] == [[[{"n": 1}]], [[{"n": 1}]], []]
+
+
+def test_records_no_output_matches_are_counted_as_input_and_released(run, pipeline):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="nomatch", Mem_Buf_Limit=100),
+                               section("OUTPUT", Name="scripted", Match="app")))
+    source = built.inputs[0].plugin
+    result = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for _ in range(50):
+            source.push([{"n": 1}])
+        result["held"] = engine.held_bytes(built.inputs[0])
+        await engine.stop()
+
+    run(scenario())
+    assert result["held"] == 0
+    assert counters(built, "input", "manual.0")["records"] == 50
+    assert built.outputs[0].plugin.flushes == []
+
+
+def test_a_full_chunk_goes_out_without_waiting_for_the_timer(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}], size=1_000_000)
+        source.push([{"n": 2}], size=1_048_000)
+        await until(lambda: len(out.flushes) == 1)
+        source.push([{"n": 3}])
+        await engine.stop()
+
+    run(scenario())
+    assert [records for _, _, records in out.flushes] == [[{"n": 1}, {"n": 2}], [{"n": 3}]]
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def test_filters_drop_and_add_records_and_are_counted(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("FILTER", Name="edit", Match="*"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1, "drop": True}])
+        source.push([{"n": 2, "drop": True}, {"n": 3}])
+        source.push([{"n": 4, "double": True}])
+        await until(lambda: not engine.pending_filtering)
+        assert engine.held_bytes(built.inputs[0]) == 30
+        engine.flush()
+        await until(lambda: out.flushes)
+        await engine.stop()
+
+    run(scenario())
+    assert out.delivered_records() == [{"n": 3}, {"n": 4, "double": True}, {"n": 4, "double": True}]
+    assert counters(built, "filter", "edit.0") == {"drop_records": 2, "add_records": 1}
+    assert counters(built, "output", "scripted.0")["proc_records"] == 3
+
+
+def test_a_waiting_filter_keeps_the_order_of_its_input(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, edit, out = built.inputs[0].plugin, built.filters[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for n in range(5):
+            source.push([{"n": n}])
+        await asyncio.sleep(0.05)
+        assert edit.seen == []
+        edit.gate.set()
+        await until(lambda: len(edit.seen) == 5)
+        engine.flush()
+        await until(lambda: out.flushes)
+        await engine.stop()
+
+    run(scenario())
+    assert out.delivered_records() == [{"n": n} for n in range(5)]
+
+
+def test_a_failing_filter_passes_the_records_on(run, pipeline, logs):
+    built, _ = pipeline(config(MANUAL, section("FILTER", Name="edit", Match="*"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1, "explode": True}])
+        await until(lambda: not engine.pending_filtering)
+        engine.flush()
+        await until(lambda: out.flushes)
+        await engine.stop()
+
+    run(scenario())
+    assert out.delivered_records() == [{"n": 1, "explode": True}]
+    assert any(line.startswith("[filter:edit:edit.0] filter failed") for line in logs)
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+
+def deliver_once(run, built) -> None:
+    source = built.inputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}, {"n": 2}])
+        engine.flush()
+        await until(lambda: engine.pending_deliveries == 0)
+        assert engine.held_bytes(built.inputs[0]) == 0
+        await engine.stop()
+
+    run(scenario())
+
+
+def output_counters(built) -> dict[str, int]:
+    return counters(built, "output", built.outputs[0].display_name)
+
+
+def test_retry_then_success_counts_each_retry(run, pipeline, logs):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Retry_Limit=2,
+                                               Results="retry,retry,ok")))
+    deliver_once(run, built)
+    out = built.outputs[0].plugin
+    assert output_counters(built) == {"proc_records": 2, "proc_bytes": 20, "errors": 0, "retries": 2,
+                                      "retries_failed": 0, "dropped_records": 0, "retried_records": 4}
+    assert len(out.flushes) == 3
+    assert out.forgotten == [out.flushes[0][0]]
+    chunk_id = out.flushes[0][0]
+    assert f"[engine] flush chunk '{chunk_id}' succeeded at retry 2: task_id={chunk_id}, " \
+           f"input=manual.0 > output=scripted.0" in logs
+
+
+def test_exhausted_retries_drop_the_chunk_for_that_output(run, pipeline, logs):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Results="retry,retry,ok")))
+    deliver_once(run, built)
+    out = built.outputs[0].plugin
+    assert output_counters(built) == {"proc_records": 0, "proc_bytes": 0, "errors": 0, "retries": 1,
+                                      "retries_failed": 1, "dropped_records": 2, "retried_records": 2}
+    assert len(out.flushes) == 2
+    chunk_id = out.flushes[0][0]
+    assert out.forgotten == [chunk_id]
+    assert f"[engine] chunk '{chunk_id}' cannot be retried: task_id={chunk_id}, " \
+           f"input=manual.0 > output=scripted.0" in logs
+
+
+def test_no_retries_drops_at_the_first_retry_request(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Retry_Limit="no_retries",
+                                               Results="retry")))
+    deliver_once(run, built)
+    assert len(built.outputs[0].plugin.flushes) == 1
+    assert output_counters(built) == {"proc_records": 0, "proc_bytes": 0, "errors": 0, "retries": 0,
+                                      "retries_failed": 0, "dropped_records": 2, "retried_records": 0}
+
+
+def test_no_limits_retries_until_success(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Retry_Limit="no_limits",
+                                               Results="retry,retry,retry,retry,retry,ok")))
+    deliver_once(run, built)
+    assert output_counters(built) == {"proc_records": 2, "proc_bytes": 20, "errors": 0, "retries": 5,
+                                      "retries_failed": 0, "dropped_records": 0, "retried_records": 10}
+
+
+def test_error_drops_at_once_without_retry(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Retry_Limit=5,
+                                               Results="error")))
+    deliver_once(run, built)
+    assert len(built.outputs[0].plugin.flushes) == 1
+    assert output_counters(built) == {"proc_records": 0, "proc_bytes": 0, "errors": 1, "retries": 0,
+                                      "retries_failed": 0, "dropped_records": 2, "retried_records": 0}
+
+
+def test_an_output_that_raises_is_retried(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Results="raise,ok")))
+    deliver_once(run, built)
+    assert output_counters(built)["proc_records"] == 2
+    assert output_counters(built)["retries"] == 1
+
+
+def test_a_chunk_is_released_only_when_every_output_is_done(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*"),
+                               section("OUTPUT", Name="gated", Match="*")))
+    source, fast, slow = built.inputs[0].plugin, built.outputs[0].plugin, built.outputs[1].plugin
+    held = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        engine.flush()
+        await until(lambda: fast.flushes and slow.started)
+        await asyncio.sleep(0.02)
+        held.append(engine.held_bytes(built.inputs[0]))
+        slow.gate.set()
+        await until(lambda: engine.pending_deliveries == 0)
+        held.append(engine.held_bytes(built.inputs[0]))
+        await engine.stop()
+
+    run(scenario())
+    assert held == [10, 0]
+
+
+def test_workers_bound_concurrent_flushes_of_an_output(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="gated", Match="*", Workers=2)))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for tag in ("a", "b", "c"):
+            source.push([{"tag": tag}], tag=tag)
+        engine.flush()
+        await until(lambda: len(out.started) == 2)
+        await asyncio.sleep(0.05)
+        assert len(out.started) == 2
+        out.gate.set()
+        await until(lambda: len(out.records) == 3)
+        await engine.stop()
+
+    run(scenario())
+    assert out.max_in_flight == 2
+
+
+# -- Mem_Buf_Limit ----------------------------------------------------------------------------
+
+
+def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pipeline, logs):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=1000),
+                               section("OUTPUT", Name="gated", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for n in range(9):
+            source.push([{"n": n}], size=100)
+        seen["before"] = (list(source.calls), engine.held_bytes(built.inputs[0]), list(out.started))
+        source.push([{"n": 9}], size=100)
+        await until(lambda: len(out.started) == 1)
+        seen["at_limit"] = (list(source.calls), engine.held_bytes(built.inputs[0]))
+        source.push([{"n": 10}], size=100)  # a paused input may still hand over what it holds
+        assert engine.pending_deliveries == 2  # dispatched at once, waiting for the output's worker
+        out.gate.set()
+        await until(lambda: engine.pending_deliveries == 0)
+        seen["after"] = (list(source.calls), engine.held_bytes(built.inputs[0]))
+        await engine.stop()
+
+    run(scenario())
+    assert seen["before"] == (["start"], 900, [])
+    assert seen["at_limit"] == (["start", "pause"], 1000)
+    assert seen["after"] == (["start", "pause", "resume"], 0)
+    assert out.records == [{"n": n} for n in range(11)]
+    assert "[input] manual.0 paused (mem buf overlimit)" in logs
+    assert "[input] manual.0 resume (mem buf overlimit)" in logs
+
+
+def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeline):
+    limit, batch, batches = 1000, 100, 60
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("OUTPUT", Name="gated", Match="*"), flush=0.05))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+    highest = []
+
+    async def release_slowly():
+        while True:
+            out.gate.set()
+            await asyncio.sleep(0)
+            out.gate.clear()
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        releaser = asyncio.get_running_loop().create_task(release_slowly())
+        pushed = 0
+        while pushed < batches:
+            if source.paused:
+                await asyncio.sleep(0.002)
+                continue
+            source.push([{"n": pushed}], size=batch)
+            pushed += 1
+            highest.append(engine.held_bytes(built.inputs[0]))
+            await asyncio.sleep(0)
+        out.gate.set()
+        await until(lambda: len(out.records) == batches)
+        releaser.cancel()
+        await engine.stop()
+
+    run(scenario())
+    assert max(highest) <= limit + batch - 1
+    assert source.calls.count("pause") >= 1
+    assert source.calls.count("pause") == source.calls.count("resume")
+    assert out.records == [{"n": n} for n in range(batches)]
+
+
+# -- stop and Grace ---------------------------------------------------------------------------
+
+
+def test_stop_flushes_open_chunks_and_what_inputs_emit_when_stopping(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        source.pending = [{"n": 2, "partial": True}]
+        await engine.stop()
+
+    run(scenario())
+    assert out.delivered_records() == [{"n": 1}, {"n": 2, "partial": True}]
+    assert source.calls == ["start", "stop"]
+
+
+def test_a_retry_that_fits_in_grace_completes_before_exit(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Results="retry,ok")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        await engine.stop()
+
+    run(scenario())
+    assert out.delivered_records() == [{"n": 1}, {"n": 1}]
+    assert output_counters(built)["proc_records"] == 1
+
+
+def test_stop_returns_within_grace_when_an_output_never_finishes(run, pipeline, logs):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="gated", Match="*"), grace=0.3))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+    timing = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        started = time.monotonic()
+        await engine.stop()
+        timing["stop"] = time.monotonic() - started
+        timing["held"] = engine.held_bytes(built.inputs[0])
+
+    run(scenario())
+    assert 0.3 <= timing["stop"] < 0.3 + 5
+    assert timing["held"] == 0
+    assert out.forgotten == out.started
+    assert "[engine] service has stopped (1 pending tasks)" in logs

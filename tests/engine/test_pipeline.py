@@ -1,0 +1,103 @@
+"""build(config): instances, names, options and every config error with its file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from flb_fast.config.errors import ConfigError
+from flb_fast.engine.scheduler import RETRY_NONE, RETRY_UNLIMITED
+
+
+def test_instances_are_numbered_per_plugin_name_in_config_order(pipeline):
+    built, _ = pipeline(
+        "[INPUT]\n    Name dummy\n[INPUT]\n    Name manual\n[INPUT]\n    Name dummy\n"
+        "[OUTPUT]\n    Name null\n    Match *\n[OUTPUT]\n    Name stdout\n    Match *\n"
+        "[OUTPUT]\n    Name null\n    Match *\n"
+    )
+    assert [i.name for i in built.inputs] == ["dummy.0", "manual.0", "dummy.1"]
+    assert [o.name for o in built.outputs] == ["null.0", "stdout.0", "null.1"]
+
+
+def test_an_input_without_tag_is_tagged_with_its_instance_name(pipeline):
+    built, _ = pipeline("[INPUT]\n    Name dummy\n[INPUT]\n    Name dummy\n    Tag app.x\n")
+    assert [i.options.tag for i in built.inputs] == ["dummy.0", "app.x"]
+
+
+def test_alias_names_the_instance_in_metrics(pipeline):
+    built, _ = pipeline("[INPUT]\n    Name dummy\n    Alias gen\n[OUTPUT]\n    Name null\n    Match *\n")
+    assert built.inputs[0].display_name == "gen"
+    assert list(built.metrics.snapshot()["input"]) == ["gen"]
+    assert built.metrics.snapshot()["output"]["null.0"]["proc_records"] == 0
+
+
+def test_unknown_plugin_is_an_error_at_its_name_line(pipeline, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        pipeline("[INPUT]\n    Name dummy\n[OUTPUT]\n    Match *\n    Name nosuch\n")
+    assert (caught.value.file, caught.value.line) == (str(tmp_path / "fluent-bit.conf"), 5)
+    assert "unknown output plugin 'nosuch'" in caught.value.message
+
+
+def test_fluent_bit_plugin_not_yet_supported_is_named_as_such(pipeline):
+    with pytest.raises(ConfigError, match="does not support yet"):
+        pipeline("[FILTER]\n    Name grep\n    Match *\n")
+
+
+def test_unknown_option_is_a_warning_with_file_and_line(pipeline, tmp_path):
+    _, warnings = pipeline("[INPUT]\n    Name dummy\n    Bogus_Option 1\n")
+    [warning] = warnings
+    assert (warning.file, warning.line, warning.option) == (str(tmp_path / "fluent-bit.conf"), 3, "Bogus_Option")
+
+
+def test_bad_value_is_an_error_naming_the_option_and_line(pipeline):
+    with pytest.raises(ConfigError) as caught:
+        pipeline("[INPUT]\n    Name dummy\n    Mem_Buf_Limit 5XB\n")
+    assert (caught.value.line, caught.value.option) == (3, "Mem_Buf_Limit")
+
+
+def test_plugin_config_error_points_at_the_option(pipeline):
+    with pytest.raises(ConfigError) as caught:
+        pipeline("[OUTPUT]\n    Name stdout\n    Match *\n    Format yaml\n")
+    assert (caught.value.line, caught.value.option) == (4, "format")
+    assert "stdout.0: invalid format 'yaml'" in caught.value.message
+
+
+def test_invalid_match_regex_is_an_error_at_its_line(pipeline):
+    with pytest.raises(ConfigError) as caught:
+        pipeline("[OUTPUT]\n    Name null\n    Match_Regex (unclosed\n")
+    assert (caught.value.line, caught.value.option) == (3, "Match_Regex")
+
+
+def test_output_without_match_is_a_warning(pipeline):
+    _, warnings = pipeline("[OUTPUT]\n    Name null\n")
+    assert [w.message for w in warnings] == ["null.0 has no 'Match' or 'Match_Regex': it receives no records"]
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"), [("3", 3), ("no_limits", RETRY_UNLIMITED), ("False", RETRY_UNLIMITED), ("no_retries", RETRY_NONE)]
+)
+def test_retry_limit_meanings(pipeline, value, limit):
+    built, warnings = pipeline(f"[OUTPUT]\n    Name null\n    Match *\n    Retry_Limit {value}\n")
+    assert built.outputs[0].retry_limit == limit
+    assert warnings == []
+
+
+def test_invalid_retry_limit_falls_back_to_one_with_a_warning(pipeline):
+    built, warnings = pipeline("[OUTPUT]\n    Name null\n    Match *\n    Retry_Limit 0\n")
+    assert built.outputs[0].retry_limit == 1
+    assert [(w.line, w.option) for w in warnings] == [(4, "Retry_Limit")]
+
+
+def test_workers_default_to_the_plugin_and_can_be_set(pipeline):
+    built, _ = pipeline("[OUTPUT]\n    Name null\n    Match *\n[OUTPUT]\n    Name null\n    Match *\n    Workers 4\n")
+    assert [o.workers for o in built.outputs] == [1, 4]
+
+
+def test_service_options_are_bound(pipeline):
+    built, _ = pipeline("[SERVICE]\n    Flush 0.5\n    Grace 30\n    scheduler.base 0.01\n")
+    assert (built.service.flush, built.service.grace, built.service.scheduler_base) == (0.5, 30.0, 0.01)
+
+
+def test_emitting_before_the_engine_runs_is_refused(pipeline):
+    built, _ = pipeline("[INPUT]\n    Name manual\n")
+    with pytest.raises(RuntimeError, match="before the engine started"):
+        built.inputs[0].plugin.push([{"a": 1}])
