@@ -1,0 +1,80 @@
+"""File offsets in SQLite, in Fluent Bit's own ``in_tail_files`` table.
+
+The schema and statements are those of Fluent Bit's plugins/in_tail/tail_sql.h, so a DB
+written by Fluent Bit keeps its place when a user switches to flb_fast (and back). Offsets of
+all files read in one pass are written in one transaction: one commit per pass, not per line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+
+SQL_CREATE_FILES = (
+    "CREATE TABLE IF NOT EXISTS in_tail_files ("
+    "  id      INTEGER PRIMARY KEY,"
+    "  name    TEXT NOT NULL,"
+    "  offset  INTEGER,"
+    "  inode   INTEGER,"
+    "  created INTEGER,"
+    "  rotated INTEGER DEFAULT 0"
+    ");"
+)
+SQL_GET_FILE = "SELECT * from in_tail_files WHERE inode=@inode order by id desc;"
+SQL_GET_FILE_BY_INODE_AND_NAME = "SELECT * from in_tail_files WHERE inode=@inode AND name=@name order by id desc;"
+SQL_INSERT_FILE = "INSERT INTO in_tail_files (name, offset, inode, created)  VALUES (@name, @offset, @inode, @created);"
+SQL_ROTATE_FILE = "UPDATE in_tail_files set name=@name,rotated=1 WHERE id=@id;"
+SQL_UPDATE_OFFSET = "UPDATE in_tail_files set offset=@offset WHERE id=@id;"
+SQL_DELETE_FILE = "DELETE FROM in_tail_files WHERE id=@id;"
+
+# DB.sync values -> PRAGMA synchronous levels (Fluent Bit tail_config.c).
+SYNC_LEVELS = {"extra": 3, "full": 2, "normal": 1, "off": 0}
+JOURNAL_MODES = frozenset({"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "WAL", "OFF"})
+
+
+class OffsetsDB:
+    """The ``DB`` file: where each file (by inode, optionally also by name) was left."""
+
+    def __init__(self, path: str, sync: str, locking: bool, journal_mode: str, compare_filename: bool) -> None:
+        self.compare_filename = compare_filename
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves around each pass's updates.
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute(SQL_CREATE_FILES)
+        self._conn.execute(f"PRAGMA synchronous={SYNC_LEVELS[sync.lower()]};")
+        if locking:
+            self._conn.execute("PRAGMA locking_mode=EXCLUSIVE;")
+        self._conn.execute(f"PRAGMA journal_mode={journal_mode.upper()};")
+
+    def lookup(self, inode: int, name: str) -> tuple[int, int] | None:
+        """``(id, offset)`` of the newest row for this file, or ``None``."""
+        if self.compare_filename:
+            row = self._conn.execute(SQL_GET_FILE_BY_INODE_AND_NAME, {"inode": inode, "name": name}).fetchone()
+        else:
+            row = self._conn.execute(SQL_GET_FILE, {"inode": inode}).fetchone()
+        return None if row is None else (row[0], row[2] or 0)
+
+    def insert(self, name: str, offset: int, inode: int) -> int:
+        cursor = self._conn.execute(
+            SQL_INSERT_FILE, {"name": name, "offset": offset, "inode": inode, "created": int(time.time())}
+        )
+        return int(cursor.lastrowid or 0)
+
+    def save_offsets(self, offsets: Iterable[tuple[int, int]]) -> None:
+        """Write ``(id, offset)`` pairs in one transaction."""
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.executemany(SQL_UPDATE_OFFSET, [{"offset": offset, "id": row_id} for row_id, offset in offsets])
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def rotate(self, row_id: int, new_name: str) -> None:
+        self._conn.execute(SQL_ROTATE_FILE, {"name": new_name, "id": row_id})
+
+    def delete(self, row_id: int) -> None:
+        self._conn.execute(SQL_DELETE_FILE, {"id": row_id})
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,129 @@
+"""One tailed file: its descriptor, identity, tag, line splitter and offsets.
+
+Three offsets, kept apart on purpose:
+- ``read_pos``: the next byte to read (positional reads, so a rename never moves it);
+- ``committed``: the end of the last complete line handed to the engine. Bytes after it are a
+  partial line in the splitter or a Docker_Mode/multiline record still being joined; after a
+  restart reading resumes here, so nothing is read twice or skipped;
+- ``saved``: what the DB holds, written once per read pass when it differs from ``committed``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flb_fast import _core
+
+
+def open_readonly(path: str) -> int:
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+
+
+class TailFile:
+    """State of one open file; ``TailInput`` drives it."""
+
+    __slots__ = (
+        "path",
+        "fd",
+        "dev",
+        "inode",
+        "tag",
+        "splitter",
+        "joiner",
+        "read_pos",
+        "committed",
+        "saved",
+        "held_offset",
+        "db_id",
+        "wd",
+        "rotated_at",
+        "unlinked_at",
+        "skipped_seen",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        fd: int,
+        st: os.stat_result,
+        tag: str,
+        splitter: Any,
+        joiner: Any,
+        offset: int,
+    ) -> None:
+        self.path = path
+        self.fd = fd
+        self.dev = st.st_dev
+        self.inode = st.st_ino
+        self.tag = tag
+        self.splitter = splitter
+        self.joiner = joiner
+        self.read_pos = offset
+        self.committed = offset
+        self.saved = offset
+        self.held_offset: int | None = None
+        self.db_id: int | None = None
+        self.wd: int | None = None
+        self.rotated_at: float | None = None
+        self.unlinked_at: float | None = None
+        self.skipped_seen = 0
+
+    def __repr__(self) -> str:
+        return f"TailFile({self.path!r}, inode={self.inode}, read_pos={self.read_pos}, committed={self.committed})"
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.dev, self.inode)
+
+    @property
+    def closing_since(self) -> float | None:
+        """When the file stopped being the one at its path (renamed or unlinked), if it did."""
+        times = [t for t in (self.rotated_at, self.unlinked_at) if t is not None]
+        return min(times) if times else None
+
+    def line_start(self) -> int:
+        """File offset of the first byte the splitter has not returned as a line yet."""
+        return self.read_pos - self.splitter.pending
+
+    def read_into(self, buffer: bytearray) -> tuple[list[bytes], int, int]:
+        """Read one buffer's worth at ``read_pos``: ``(complete lines, offset of the first, bytes read)``.
+
+        ``bytes read`` is 0 at end of file. The caller owns ``buffer`` and may reuse it at once:
+        the splitter copies what it keeps.
+        """
+        first_offset = self.line_start()
+        count = os.preadv(self.fd, [buffer], self.read_pos)
+        if count == 0:
+            return [], first_offset, 0
+        self.read_pos += count
+        lines = self.splitter.feed(memoryview(buffer)[:count])
+        return lines, first_offset, count
+
+    def newly_skipped(self) -> int:
+        """Lines the splitter skipped as too long since the last call."""
+        total = self.splitter.skipped_lines
+        new = total - self.skipped_seen
+        self.skipped_seen = total
+        return new
+
+    def truncated(self) -> bool:
+        """copytruncate: the file is now shorter than what was read from it."""
+        return os.fstat(self.fd).st_size < self.read_pos
+
+    def reset_to_head(self) -> None:
+        self.read_pos = 0
+        self.committed = 0
+        self.held_offset = None
+
+    def unread_bytes(self) -> int:
+        return os.fstat(self.fd).st_size - self.read_pos
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def new_splitter(buffer_max_size: int, skip_long_lines: bool, skip_empty_lines: bool) -> Any:
+    return _core.LineSplitter(buffer_max_size, skip_long_lines, skip_empty_lines)

@@ -1,0 +1,108 @@
+"""Lines of one read buffer -> (timestamps, records): Parser or ``{Key: line}``, plus Path_Key/Offset_Key.
+
+One call per read buffer; the line splitter has already applied Skip_Empty_Lines and CRLF. The parser gets the whole list (``parse_lines``), so the docker
+parser decodes the buffer in one compiled call; the no-parser path decodes the buffer as one
+UTF-8 string and splits it, rather than decoding line by line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flb_fast.metrics import Counters
+from flb_fast.parsers.base import Parser
+
+
+class RecordBuilder:
+    """The input's record shape, fixed at construction from its options."""
+
+    def __init__(
+        self,
+        parser: Parser | None,
+        key: str,
+        path_key: str | None,
+        offset_key: str | None,
+        counters: Counters,
+    ) -> None:
+        self.parser = parser
+        self.key = key
+        self.path_key = path_key
+        self.offset_key = offset_key
+        self.counters = counters
+
+    def build(
+        self, lines: list[bytes], first_offset: int | None, read_time_ns: int, path: str
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        """Records for complete lines; ``first_offset`` (the file offset of the first) feeds Offset_Key."""
+        offsets: list[int] | None = None
+        if self.offset_key is not None and first_offset is not None:
+            offsets = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=first_offset))
+        if not lines:
+            return [], []
+        if self.parser is not None:
+            timestamps, records, failed = self.parser.parse_lines(lines, read_time_ns, self.key)
+            if failed:
+                self.counters.inc("lines_unparsed", failed)
+            if self.path_key is not None or offsets is not None:
+                records = self._prepend_keys(records, offsets, path)
+            return timestamps, records
+        texts = self._decode(lines)
+        timestamps = [read_time_ns] * len(texts)
+        key = self.key
+        if self.path_key is None and offsets is None:
+            return timestamps, [{key: text} for text in texts]
+        return timestamps, self._with_keys_first(texts, offsets, path)
+
+    def build_records(
+        self, records: list[dict[str, Any]], offsets: list[int] | None, path: str
+    ) -> list[dict[str, Any]]:
+        """Path_Key/Offset_Key for records made elsewhere (multiline groups)."""
+        if self.path_key is None and (self.offset_key is None or offsets is None):
+            return records
+        return self._prepend_keys(records, offsets if self.offset_key else None, path)
+
+    def _decode(self, lines: list[bytes]) -> list[str]:
+        try:
+            return b"\n".join(lines).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            texts = []
+            invalid = 0
+            for line in lines:
+                try:
+                    texts.append(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    invalid += 1
+                    texts.append(line.decode("utf-8", "replace"))
+            self.counters.inc("lines_invalid_utf8", invalid)
+            return texts
+
+    def _prepend_keys(
+        self, records: list[dict[str, Any]], offsets: list[int] | None, path: str
+    ) -> list[dict[str, Any]]:
+        """Fluent Bit prepends to a parsed record: Offset_Key first, then Path_Key, then its fields."""
+        path_key, offset_key = self.path_key, self.offset_key
+        out = []
+        for index, record in enumerate(records):
+            head: dict[str, Any] = {}
+            if offsets is not None and offset_key is not None:
+                head[offset_key] = offsets[index]
+            if path_key is not None:
+                head[path_key] = path
+            head.update(record)
+            out.append(head)
+        return out
+
+    def _with_keys_first(self, texts: list[str], offsets: list[int] | None, path: str) -> list[dict[str, Any]]:
+        """An unparsed line in Fluent Bit: Path_Key, then Offset_Key, then Key."""
+        path_key, offset_key, key = self.path_key, self.offset_key, self.key
+        out = []
+        for index, text in enumerate(texts):
+            record: dict[str, Any] = {}
+            if path_key is not None:
+                record[path_key] = path
+            if offsets is not None and offset_key is not None:
+                record[offset_key] = offsets[index]
+            record[key] = text
+            out.append(record)
+        return out

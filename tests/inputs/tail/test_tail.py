@@ -1,0 +1,694 @@
+"""TailInput's behaviour on real files, one option or situation per test, with exact records."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.inputs.tail import TailInput
+from tests.inputs.tail.harness import Harness, bind
+
+T0 = "2026-11-25T13:00:00.000000001Z"
+T0_NS = 1795611600_000000001
+
+
+def docker(log: str, stream: str = "stdout", time: str = T0) -> str:
+    return json.dumps({"log": log, "stream": stream, "time": time}, separators=(",", ":")) + "\n"
+
+
+def write(path: Path, text: str | bytes, mode: str = "a") -> None:
+    data = text.encode() if isinstance(text, str) else text
+    with open(path, mode + "b") as handle:
+        handle.write(data)
+
+
+WATCHERS = ["on", "off"]
+
+
+async def tailing(harness: Harness, scenario) -> None:  # type: ignore[no-untyped-def]
+    await harness.input.start()
+    try:
+        await scenario()
+    finally:
+        await harness.input.stop()
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def test_lines_become_records_under_key_with_the_read_time(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "first\nsecond\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("key", "message")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"message": "first"}, {"message": "second"}]
+    assert all(ts > T0_NS for ts in harness.timestamps)
+
+
+def test_files_present_at_start_are_read_from_their_end_by_default(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "old\n")
+    harness = Harness([("path", str(log))])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "new\n")
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "new"}]
+
+
+def test_files_appearing_after_start_are_read_from_head(tmp_path: Path, run) -> None:
+    harness = Harness([("path", str(tmp_path / "*.log")), ("refresh_interval", "0.2")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(tmp_path / "late.log", "one\ntwo\n")
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "one"}, {"log": "two"}]
+    assert harness.metrics["files_opened"] == 1
+
+
+def test_read_newly_discovered_files_from_head_off_starts_new_files_at_their_end(tmp_path: Path, run) -> None:
+    harness = Harness([("path", str(tmp_path / "*.log")), ("refresh_interval", "0.2"),
+                       ("read_newly_discovered_files_from_head", "off")])
+
+    async def scenario() -> None:
+        write(tmp_path / "late.log", "before discovery\n")
+        await harness.wait_for(lambda: harness.metrics["files_opened"] == 1)
+        write(tmp_path / "late.log", "after discovery\n")
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "after discovery"}]
+
+
+@pytest.mark.parametrize("inotify", WATCHERS)
+def test_appended_lines_are_read_with_either_watcher(tmp_path: Path, run, inotify: str) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("inotify_watcher", inotify)])
+
+    async def scenario() -> None:
+        await harness.settle()
+        for number in range(3):
+            write(log, f"line {number}\n")
+            await harness.wait_for(lambda n=number: len(harness.records) == n + 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "line 0"}, {"log": "line 1"}, {"log": "line 2"}]
+
+
+def test_a_partial_line_waits_for_its_newline(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    harness = Harness([("path", str(log)), ("read_from_head", "on")])
+    write(log, "complete\nhal")
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+        await harness.settle()
+        assert harness.records == [{"log": "complete"}]
+        write(log, "f done\n")
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "complete"}, {"log": "half done"}]
+
+
+def test_crlf_line_endings_lose_their_carriage_return(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "windows\r\nunix\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "windows"}, {"log": "unix"}]
+
+
+def test_empty_lines_are_records_unless_skip_empty_lines(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "a\n\nb\n")
+    kept = Harness([("path", str(log)), ("read_from_head", "on")])
+    skipped = Harness([("path", str(log)), ("read_from_head", "on"), ("skip_empty_lines", "on")])
+
+    async def scenario() -> None:
+        await kept.input.start()
+        await skipped.input.start()
+        await kept.wait_for(lambda: len(kept.records) == 3)
+        await skipped.wait_for(lambda: len(skipped.records) == 2)
+        await kept.input.stop()
+        await skipped.input.stop()
+
+    run(scenario())
+    assert kept.records == [{"log": "a"}, {"log": ""}, {"log": "b"}]
+    assert skipped.records == [{"log": "a"}, {"log": "b"}]
+
+
+def test_invalid_utf8_is_replaced_counted_and_the_next_line_still_read(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, b"ok\nbad \xff\xfe byte\nnext\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "ok"}, {"log": "bad \ufffd\ufffd byte"}, {"log": "next"}]
+    assert harness.metrics["lines_invalid_utf8"] == 1
+
+
+def test_one_chunk_per_read_buffer_with_the_bytes_read(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "".join(f"line {n}\n" for n in range(1000)))
+    harness = Harness([("path", str(log)), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1000)
+
+    run(tailing(harness, scenario))
+    assert len(harness.chunks) == 1
+    assert harness.chunks[0].size == log.stat().st_size
+    assert harness.chunks[0].input_name == "tail.0"
+
+
+# ---- tags and extra keys -------------------------------------------------------------------
+
+
+def test_tag_star_is_the_path_with_dots(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "x\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("tag", "kube.*")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.chunks[0].tag == "kube" + str(log).replace("/", ".")
+
+
+def test_without_tag_the_instance_name_is_the_tag(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "x\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.chunks[0].tag == "tail.0"
+
+
+def test_tag_regex_groups_fill_the_tag(tmp_path: Path, run) -> None:
+    log = tmp_path / "web-7d9f_prod_nginx-0123abcd.log"
+    write(log, "x\n")
+    harness = Harness([
+        ("path", str(tmp_path / "*.log")), ("read_from_head", "on"),
+        ("tag_regex", r"/(?<pod>[a-z0-9-]+)_(?<ns>[^_/]+)_(?<container>[^/]+)-(?<id>[0-9a-f]+)\.log$"),
+        ("tag", "kube.<ns>.<pod>.<container>.<missing>"),
+    ])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.chunks[0].tag == "kube.prod.web-7d9f.nginx._"
+
+
+def test_path_key_and_offset_key_on_unparsed_lines(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "first\nsecond\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("path_key", "file"), ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert [list(record) for record in harness.records] == [["file", "off", "log"]] * 2
+    assert harness.records == [{"file": str(log), "off": 0, "log": "first"},
+                               {"file": str(log), "off": 6, "log": "second"}]
+
+
+def test_offset_key_and_path_key_come_first_on_parsed_records(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("a\n") + docker("b\n"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"),
+                       ("path_key", "file"), ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    second = len(docker("a\n"))
+    assert harness.records == [
+        {"off": 0, "file": str(log), "log": "a\n", "stream": "stdout", "time": T0},
+        {"off": second, "file": str(log), "log": "b\n", "stream": "stdout", "time": T0},
+    ]
+
+
+# ---- parsers -------------------------------------------------------------------------------
+
+
+def test_docker_parser_takes_the_time_field_with_nanoseconds(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("hello\n", "stderr"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "hello\n", "stream": "stderr", "time": T0}]
+    assert harness.timestamps == [T0_NS]
+
+
+def test_invalid_json_passes_through_under_key_and_is_counted(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, '{"log": "broken\n' + docker("fine\n"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": '{"log": "broken'}, {"log": "fine\n", "stream": "stdout", "time": T0}]
+    assert harness.metrics["lines_unparsed"] == 1
+
+
+def test_an_unknown_parser_is_a_config_error() -> None:
+    with pytest.raises(PluginConfigError) as error:
+        Harness([("path", "/nonexistent/*.log"), ("parser", "nope")])
+    assert error.value.option == "parser"
+
+
+def test_a_missing_path_is_a_config_error() -> None:
+    with pytest.raises(PluginConfigError) as error:
+        Harness([])
+    assert error.value.option == "path"
+
+
+# ---- Docker_Mode and multiline ---------------------------------------------------------------
+
+
+def test_docker_mode_rejoins_split_entries_into_the_last_ones_record(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    part = "x" * 16384
+    write(log, docker(part, time="2026-11-25T13:00:00.1Z") + docker(part, time="2026-11-25T13:00:00.2Z")
+          + docker("end\n", time="2026-11-25T13:00:00.3Z") + docker("next\n"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"), ("docker_mode", "on"),
+                       ("buffer_max_size", "64k")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [
+        {"log": part + part + "end\n", "stream": "stdout", "time": "2026-11-25T13:00:00.3Z"},
+        {"log": "next\n", "stream": "stdout", "time": T0},
+    ]
+
+
+def test_docker_mode_flushes_an_unfinished_entry_after_docker_mode_flush(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("no newline yet"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"), ("docker_mode", "on"),
+                       ("docker_mode_flush", "1")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1, timeout=30)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "no newline yet", "stream": "stdout", "time": T0}]
+
+
+def test_docker_mode_parser_joins_continuation_lines_to_their_first_line(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("2026-11-25 boom\n") + docker("  at frame 1\n") + docker("2026-11-25 next\n"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"), ("docker_mode", "on"),
+                       ("docker_mode_parser", "firstline"), ("docker_mode_flush", "1")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2, timeout=30)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["2026-11-25 boom\n  at frame 1\n", "2026-11-25 next\n"]
+
+
+def test_multiline_parser_cri_joins_partial_lines_per_stream(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "2026-11-25T13:00:00.000000001Z stdout P out-a \n"
+               "2026-11-25T13:00:00.5Z stderr F err whole\n"
+               "2026-11-25T13:00:01Z stdout F out-b\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "docker, cri")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [
+        {"stream": "stderr", "_p": "F", "log": "err whole"},
+        {"stream": "stdout", "_p": "P", "log": "out-a out-b"},
+    ]
+    assert harness.timestamps == [1795611600_500000000, T0_NS]
+
+
+def test_multiline_parser_docker_joins_partial_entries(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("a ", time="2026-11-25T13:00:00.000000001Z") + docker("b\n", time="2026-11-25T13:00:09Z"))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "docker, cri")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "a b\n", "stream": "stdout"}]
+    assert harness.timestamps == [T0_NS]
+
+
+# ---- long lines ------------------------------------------------------------------------------
+
+
+def test_skip_long_lines_skips_the_line_counts_it_and_reads_on(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "short\n" + "L" * 5000 + "\nafter\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("buffer_chunk_size", "1k"),
+                       ("buffer_max_size", "1k"), ("skip_long_lines", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "short"}, {"log": "after"}]
+    assert harness.metrics["long_lines_skipped"] == 1
+
+
+def test_without_skip_long_lines_a_long_line_stops_that_file(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "short\n" + "L" * 5000 + "\nafter\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("buffer_chunk_size", "1k"),
+                       ("buffer_max_size", "1k")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "short"}]
+
+
+# ---- selection -------------------------------------------------------------------------------
+
+
+def test_comma_separated_paths_and_exclude_path(tmp_path: Path, run) -> None:
+    for name in ("a.log", "b.txt", "c.gz", "skip.log"):
+        write(tmp_path / name, f"{name}\n")
+    harness = Harness([("path", f"{tmp_path}/*.log, {tmp_path}/*.txt, {tmp_path}/*.gz"),
+                       ("exclude_path", "*.gz, *skip*"), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    assert sorted(harness.logs()) == ["a.log", "b.txt"]
+
+
+def test_ignore_older_skips_files_not_modified_recently(tmp_path: Path, run) -> None:
+    old, fresh = tmp_path / "old.log", tmp_path / "fresh.log"
+    write(old, "old\n")
+    write(fresh, "fresh\n")
+    os.utime(old, (1, 1))
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on"), ("ignore_older", "1h")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "fresh"}]
+
+
+def test_symlinked_files_are_followed_and_tagged_by_the_link(tmp_path: Path, run) -> None:
+    pods, containers = tmp_path / "pods", tmp_path / "containers"
+    pods.mkdir()
+    containers.mkdir()
+    target = pods / "0.log"
+    write(target, "via link\n")
+    (containers / "web.log").symlink_to(target)
+    harness = Harness([("path", str(containers / "*.log")), ("read_from_head", "on"), ("tag", "kube.*"),
+                       ("path_key", "path")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"path": str(containers / "web.log"), "log": "via link"}]
+    assert harness.chunks[0].tag == "kube" + str(containers / "web.log").replace("/", ".")
+
+
+# ---- rotation, truncation, deletion ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("inotify", WATCHERS)
+def test_rename_and_create_rotation_loses_and_duplicates_nothing(tmp_path: Path, run, inotify: str) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("rotate_wait", "1"), ("inotify_watcher", inotify),
+                       ("refresh_interval", "0.5")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "before 1\nbefore 2\n")
+        os.rename(log, tmp_path / "app.log.1")
+        write(tmp_path / "app.log.1", "late write to the rotated file\n")
+        write(log, "after 1\n")
+        await harness.wait_for(lambda: len(harness.records) == 4)
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+        write(log, "after 2\n")
+        await harness.wait_for(lambda: len(harness.records) == 5)
+
+    run(tailing(harness, scenario))
+    assert sorted(harness.logs()) == sorted(["before 1", "before 2", "late write to the rotated file",
+                                             "after 1", "after 2"])
+    assert harness.metrics["files_rotated"] == 1
+
+
+def test_a_rotated_file_is_closed_only_after_it_is_drained(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    lines = [f"backlog {n:05d}" for n in range(20000)]
+    paused = {"on": True}
+    harness = Harness([("path", str(log)), ("rotate_wait", "0")],
+                      on_emit=lambda chunk: harness.input.pause() if paused["on"] else None)
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "".join(f"{line}\n" for line in lines))
+        await harness.wait_for(lambda: len(harness.chunks) == 1)
+        os.rename(log, tmp_path / "app.log.1")
+        write(log, "new file\n")
+        await harness.settle(1.5)
+        assert harness.metrics["files_closed"] == 0
+        paused["on"] = False
+        harness.input.resume()
+        await harness.wait_for(lambda: len(harness.records) == 20001)
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+
+    run(tailing(harness, scenario))
+    assert sorted(harness.logs()) == sorted([*lines, "new file"])
+
+
+@pytest.mark.parametrize("inotify", WATCHERS)
+def test_copytruncate_restarts_from_the_head_without_loss(tmp_path: Path, run, inotify: str) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("inotify_watcher", inotify)])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "one\ntwo\n")
+        await harness.wait_for(lambda: len(harness.records) == 2)
+        os.truncate(log, 0)
+        write(log, "three\n")
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["one", "two", "three"]
+
+
+def test_a_file_deleted_mid_read_is_drained_then_closed(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "".join(f"{n}\n" for n in range(5000)) + "unterminated")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("rotate_wait", "0")],
+                      on_emit=lambda chunk: os.path.exists(log) and os.unlink(log))
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == [str(n) for n in range(5000)] + ["unterminated"]
+
+
+def test_a_vanished_path_does_not_stop_the_input(tmp_path: Path, run) -> None:
+    (tmp_path / "dangling.log").symlink_to(tmp_path / "missing")
+    write(tmp_path / "real.log", "real\n")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "real"}]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_file_is_counted_and_the_others_read(tmp_path: Path, run) -> None:
+    write(tmp_path / "secret.log", "no\n")
+    os.chmod(tmp_path / "secret.log", 0)
+    write(tmp_path / "open.log", "yes\n")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "yes"}]
+    assert harness.metrics["files_unreadable"] == 1
+
+
+# ---- pause / resume (Mem_Buf_Limit) ----------------------------------------------------------
+
+
+def test_a_paused_input_reads_nothing_until_resumed_and_loses_nothing(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    lines = [f"line {n:06d}" for n in range(100_000)]
+    write(log, "".join(f"{line}\n" for line in lines))
+    harness = Harness([("path", str(log)), ("read_from_head", "on")],
+                      on_emit=lambda chunk: harness.input.pause())
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.chunks) == 1)
+        await harness.settle()
+        assert len(harness.chunks) == 1
+        chunks_seen = 1
+        while len(harness.records) < len(lines):
+            harness.input.resume()
+            await harness.wait_for(lambda n=chunks_seen: len(harness.chunks) == n + 1)
+            chunks_seen += 1
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == lines
+    assert len(harness.chunks) > 2
+
+
+# ---- DB --------------------------------------------------------------------------------------
+
+
+def test_restart_resumes_at_the_stored_offset(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "one\ntwo\n")
+    properties = [("path", str(log)), ("read_from_head", "on"), ("db", str(db))]
+    first, second = Harness(properties), Harness(properties)
+
+    async def scenario() -> None:
+        await first.input.start()
+        await first.wait_for(lambda: len(first.records) == 2)
+        await first.input.stop()
+        write(log, "three\npart")
+        await second.input.start()
+        await second.wait_for(lambda: len(second.records) == 1)
+        await second.settle()
+        await second.input.stop()
+
+    run(scenario())
+    assert first.logs() == ["one", "two"]
+    assert second.logs() == ["three"]
+    rows = sqlite3.connect(db).execute("SELECT name, offset, inode, rotated FROM in_tail_files").fetchall()
+    assert rows == [(str(log), len("one\ntwo\nthree\n"), log.stat().st_ino, 0)]
+
+
+def test_an_existing_fluent_bit_db_keeps_its_place(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "fluent-bit.db"
+    write(log, "already shipped\nnot yet\n")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE in_tail_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL, offset INTEGER, "
+                 "inode INTEGER, created INTEGER, rotated INTEGER DEFAULT 0);")
+    conn.execute("INSERT INTO in_tail_files (name, offset, inode, created) VALUES (?, ?, ?, 0)",
+                 (str(log), len("already shipped\n"), log.stat().st_ino))
+    conn.commit()
+    conn.close()
+    harness = Harness([("path", str(log)), ("db", str(db))])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["not yet"]
+
+
+def test_db_compare_filename_ignores_a_row_of_another_name_with_the_same_inode(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "first line of a new file\n")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE in_tail_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL, offset INTEGER, "
+                 "inode INTEGER, created INTEGER, rotated INTEGER DEFAULT 0);")
+    conn.execute("INSERT INTO in_tail_files (name, offset, inode, created) VALUES (?, 10, ?, 0)",
+                 ("/old/deleted.log", log.stat().st_ino))
+    conn.commit()
+    conn.close()
+    harness = Harness([("path", str(log)), ("db", str(db)), ("read_from_head", "on"), ("db.compare_filename", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["first line of a new file"]
+
+
+def test_docker_mode_offset_stays_before_a_record_still_being_joined(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, docker("whole\n") + docker("part one "))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("parser", "docker"),
+                       ("docker_mode", "on"), ("docker_mode_flush", "3600")])
+    offsets = []
+
+    def stored_offset() -> int:
+        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
+
+    async def scenario() -> None:
+        await harness.input.start()
+        await harness.wait_for(lambda: len(harness.records) == 1)
+        await harness.settle()
+        offsets.append(stored_offset())
+        await harness.input.stop()
+        offsets.append(stored_offset())
+
+    run(scenario())
+    assert harness.logs() == ["whole\n", "part one "]
+    assert offsets == [len(docker("whole\n")), log.stat().st_size]
+
+
+def test_buffer_max_size_below_buffer_chunk_size_is_a_config_error() -> None:
+    with pytest.raises(PluginConfigError) as error:
+        Harness([("path", "/x"), ("buffer_max_size", "1k")])
+    assert error.value.option == "buffer_max_size"
+
+
+def test_bad_db_options_are_config_errors() -> None:
+    with pytest.raises(PluginConfigError) as sync_error:
+        TailInput(Harness([("path", "/x")]).ctx, bind([("path", "/x"), ("db.sync", "sometimes")]))
+    with pytest.raises(PluginConfigError) as journal_error:
+        TailInput(Harness([("path", "/x")]).ctx, bind([("path", "/x"), ("db.journal_mode", "fast")]))
+    assert (sync_error.value.option, journal_error.value.option) == ("db.sync", "db.journal_mode")
