@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from flb_fast import registry
-from flb_fast.config.loader import load_config
 from flb_fast.config.errors import ConfigWarning
+from flb_fast.config.loader import load_config
 from flb_fast.engine.pipeline import Pipeline, build
 
 BuildPipeline = Callable[[str], tuple[Pipeline, list[ConfigWarning]]]
