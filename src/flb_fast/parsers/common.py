@@ -46,9 +46,13 @@ class FieldParser(Parser):
         assert self.time is not None
         ns = self.time.parse(value)
         if ns is None:
-            self.counters.inc("time_errors")
-            self.warn_once("time", "invalid time format %s for '%s'", self.spec.time_format, value[:254])
+            self.time_failed(value)
         return ns
+
+    def time_failed(self, value: str) -> None:
+        """Count a time that did not parse; the record keeps the read time (warned once)."""
+        self.counters.inc("time_errors")
+        self.warn_once("time", "invalid time format %s for '%s'", self.spec.time_format, value[:254])
 
     def cast(self, key: str, value: str) -> Any:
         cast = self.types.get(key)

@@ -8,6 +8,7 @@ not parse is dropped too (even with ``Time_Keep On``), and the record keeps the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast.parsers.base import ParseResult
@@ -27,6 +28,46 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
+
+    def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
+        """Tail's path: one tight loop per batch for the common case (no Types, no decoders)."""
+        if not (self._plain and self._skip_empty and self.regex.groups):
+            return super().parse_lines(lines, read_time_ns, key)
+        search = self._search
+        time_field = self._time_field
+        keep = self.time_keep
+        times_seen: dict[str, int | None] = {}
+        timestamps: list[int] = []
+        records: list[dict] = []
+        failed = 0
+        for line in lines:
+            text = line.decode("utf-8", "replace")
+            match = search(text)
+            if match is None:
+                failed += 1
+                timestamps.append(read_time_ns)
+                records.append({key: text})
+                continue
+            record = match.groupdict("")
+            if "" in record.values():
+                record = {name: value for name, value in record.items() if value}
+            timestamp = read_time_ns
+            if time_field is not None:
+                value = record.get(time_field)
+                if value is not None:
+                    ns = times_seen.get(value, -1)
+                    if ns == -1:
+                        ns = times_seen[value] = self.time.parse(value)  # type: ignore[union-attr]
+                    if ns is None:
+                        self.time_failed(value)
+                        del record[time_field]
+                    else:
+                        timestamp = ns
+                        if not keep:
+                            del record[time_field]
+            timestamps.append(timestamp)
+            records.append(record)
+        return timestamps, records, failed
 
     def parse_text(self, text: str) -> ParseResult | None:
         match = self._search(text)
