@@ -1,0 +1,90 @@
+"""The monitoring server answers over HTTP on 127.0.0.1 with the engine's live counters."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+from flb_fast.config.loader import load_config
+from flb_fast.engine.engine import Engine
+from flb_fast.engine.pipeline import build
+
+CONFIG = """\
+[SERVICE]
+    Flush        0.05
+    HTTP_Server  On
+    HTTP_Listen  127.0.0.1
+    HTTP_Port    0
+    Health_Check {health}
+[INPUT]
+    Name     dummy
+    Alias    gen
+    Copies   4
+    Samples  1
+    Flush_On_Startup on
+[OUTPUT]
+    Name   null
+    Match  *
+"""
+
+
+async def get(port: int, path: str, method: str = "GET") -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head, body
+
+
+def serve(run, tmp_path, requests: list[str], health: str = "off") -> list[tuple[bytes, bytes]]:
+    path = tmp_path / "fluent-bit.conf"
+    path.write_text(CONFIG.format(health=health))
+    config, _ = load_config(str(path))
+    pipeline, _ = build(config)
+
+    async def scenario():
+        engine = Engine(pipeline)
+        await engine.start()
+        port = engine.http_server.bound_port
+        for _ in range(2000):
+            if pipeline.metrics.snapshot()["output"]["null.0"]["proc_records"] == 4:
+                break
+            await asyncio.sleep(0.005)
+        answers = [await get(port, request) for request in requests]
+        await engine.stop()
+        return answers
+
+    return run(scenario())
+
+
+def test_metrics_endpoint_serves_live_counters_keyed_by_alias(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v1/metrics"])
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Type: application/json" in head
+    metrics = msgspec.json.decode(body)
+    assert metrics["input"] == {"gen": {"records": 4, "bytes": 76}}
+    assert metrics["output"]["null.0"]["proc_records"] == 4
+
+
+def test_prometheus_endpoint_uses_fluent_bit_names(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v1/metrics/prometheus"])
+    assert b"Content-Type: text/plain; version=0.0.4" in head
+    lines = body.decode().splitlines()
+    assert any(line.startswith('fluentbit_input_records_total{name="gen"} 4 ') for line in lines)
+    assert any(line.startswith('fluentbit_output_proc_records_total{name="null.0"} 4 ') for line in lines)
+
+
+def test_unknown_path_is_404_and_health_needs_health_check(run, tmp_path):
+    answers = serve(run, tmp_path, ["/nope", "/api/v1/health", "/api/v1/uptime"])
+    assert [head.split(b"\r\n")[0] for head, _ in answers] == [
+        b"HTTP/1.1 404 Not Found", b"HTTP/1.1 404 Not Found", b"HTTP/1.1 200 OK"]
+    assert msgspec.json.decode(answers[2][1])["uptime_sec"] >= 0
+
+
+def test_health_endpoint_when_enabled(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v1/health"], health="on")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert body == b"ok\n"
