@@ -1,0 +1,72 @@
+"""The real command: dummy -> file, flushing on SIGTERM within Grace and exiting 0."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from tests.e2e.agent import Agent, free_port, lines
+
+CONFIG = """\
+[SERVICE]
+    Flush        {flush}
+    Grace        5
+    Log_Level    info
+    HTTP_Server  On
+    HTTP_Listen  127.0.0.1
+    HTTP_Port    {port}
+
+[INPUT]
+    Name              dummy
+    Tag               demo
+    Dummy             {{"message":"dummy","n":1}}
+    Rate              50
+    Samples           {samples}
+    Start_time_sec    1700000000
+    Fixed_Timestamp   on
+
+[OUTPUT]
+    Name   file
+    Match  demo
+    Path   {out}
+    Mkdir  on
+"""
+
+LINE = 'demo: [1700000000.000000000, {"message":"dummy","n":1}]'
+
+
+def metrics(port: int) -> dict:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/metrics", timeout=5) as response:
+            return json.load(response)
+    except OSError:
+        return {}
+
+
+def input_records(port: int) -> int:
+    return metrics(port).get("input", {}).get("dummy.0", {}).get("records", 0)
+
+
+def test_records_arrive_at_each_flush(tmp_path):
+    port = free_port()
+    out = tmp_path / "out"
+    with Agent(tmp_path, CONFIG.format(flush=0.2, port=port, samples=0, out=out)) as agent:
+        agent.wait_for(lambda: len(lines(out / "demo")) >= 20, "20 lines in the output file")
+        result = agent.stop()
+    written = lines(out / "demo")
+    assert result.returncode == 0, result.stderr
+    assert set(written) == {LINE}
+    assert "[engine] caught signal (SIGTERM)" in result.stderr
+
+
+def test_sigterm_flushes_pending_chunks_within_grace_and_exits_zero(tmp_path):
+    port = free_port()
+    out = tmp_path / "out"
+    with Agent(tmp_path, CONFIG.format(flush=3600, port=port, samples=25, out=out)) as agent:
+        agent.wait_for(lambda: input_records(port) == 25, "25 records read by the input")
+        assert lines(out / "demo") == []
+        result = agent.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stop_seconds < 5 + 10  # Grace, plus start-up slack of a loaded machine
+    assert lines(out / "demo") == [LINE] * 25
+    assert "[engine] service has stopped (0 pending tasks)" in result.stderr
