@@ -1,0 +1,292 @@
+"""Output ``s3``: records buffered on disk per tag, uploaded as objects of about
+``total_file_size`` bytes or every ``upload_timeout``, by multipart upload in
+``upload_chunk_size`` parts (or one PutObject with ``use_put_object``).
+
+A flush appends the chunk's lines to the tag's buffer in ``store_dir`` and returns OK once they
+are on disk (Fluent Bit's s3 keeps its own buffer and retries the same way); uploads happen
+when a buffer is big enough, on a timer and at stop. Anything not yet uploaded when the agent
+stops, including an open multipart upload, is found in ``store_dir`` at the next start and
+completed, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import BOOL, SIZE, STR, TIME, Option, OptionTable
+from flb_fast.outputs.aws.base import AwsOutput
+from flb_fast.outputs.aws.errors import Outcome, classify
+from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
+from flb_fast.outputs.base import FlushResult
+from flb_fast.outputs.s3.key import object_key
+from flb_fast.outputs.s3.store import STATE_FILE, IndexCounter, Piece, TagStore
+from flb_fast.outputs.s3.upload import (
+    DATE_FORMATS,
+    MAX_OBJECT_BYTES,
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MAX_PUT_OBJECT_BYTES,
+    MIN_PART_BYTES,
+    LineEncoder,
+    content_md5,
+    gzip_file,
+)
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+DEFAULT_REGION = "us-east-1"
+# How often buffers are checked against upload_timeout and failed uploads retried.
+TIMER_SECONDS = 1.0
+
+
+class S3Output(AwsOutput):
+    name = "s3"
+    description = "Send logs to Amazon S3 objects"
+    SERVICE = "s3"
+    UNSUPPORTED = ("preserve_data_ordering",)
+
+    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
+        Option("bucket", STR, None, "S3 bucket name"),
+        Option(
+            "s3_key_format",
+            STR,
+            "/fluent-bit-logs/$TAG/%Y/%m/%d/%H/%M/%S",
+            "object key: $TAG, $TAG[n], $UUID, $INDEX, strftime",
+        ),
+        Option("s3_key_format_tag_delimiters", STR, ".", "characters that split the tag for $TAG[n]"),
+        Option("static_file_path", BOOL, "false", "do not append -object<random> to keys without $UUID"),
+        Option("total_file_size", SIZE, "100000000", "size of an object; it is completed once this much is uploaded"),
+        Option("upload_chunk_size", SIZE, "5242880", "size of each multipart upload part"),
+        Option(
+            "upload_timeout", TIME, "10m", "complete an object after this long even if smaller than total_file_size"
+        ),
+        Option("use_put_object", BOOL, "false", "upload whole objects with PutObject instead of multipart uploads"),
+        Option("store_dir", STR, "/tmp/fluent-bit/s3", "directory buffering data not yet uploaded"),
+        Option("store_dir_limit_size", SIZE, "0", "largest size of store_dir; 0 = unlimited"),
+        Option("compression", STR, None, "compress objects: gzip"),
+        Option("content_type", STR, None, "Content-Type of the objects"),
+        Option("canned_acl", STR, None, "canned ACL of the objects"),
+        Option("storage_class", STR, None, "storage class of the objects"),
+        Option("send_content_md5", BOOL, "false", "send Content-MD5 with each upload"),
+        Option("json_date_key", STR, "date", "key of the record time added to each line; false = none"),
+        Option("json_date_format", STR, "iso8601", "time format: double, epoch, iso8601 or java_sql_timestamp"),
+        Option("log_key", STR, None, "write only this key's value (raw) per line"),
+        Option(
+            "preserve_data_ordering", BOOL, "false", "keep upload order on failures (uploads are always in order here)"
+        ),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        if not options.region:
+            options = msgspec.structs.replace(options, region=DEFAULT_REGION)
+        super().__init__(ctx, options)
+        if not options.bucket:
+            raise PluginConfigError("bucket", "'bucket' is a required field")
+        self.total_file_size = options.total_file_size
+        self.part_size = options.upload_chunk_size
+        self._validate_sizes(options)
+        compression = (options.compression or "").lower() or None
+        if compression not in (None, "gzip"):
+            raise PluginConfigError(
+                "compression", f"compression '{options.compression}' is not supported (supported: gzip)"
+            )
+        self.gzip = compression == "gzip"
+        date_format = options.json_date_format.lower()
+        if date_format not in DATE_FORMATS:
+            raise PluginConfigError(
+                "json_date_format",
+                f"invalid json_date_format '{options.json_date_format}' (valid: {', '.join(DATE_FORMATS)})",
+            )
+        date_key = None if options.json_date_key.lower() in ("false", "off", "") else options.json_date_key
+        self.lines = LineEncoder(date_key, date_format, options.log_key)
+        self.root = Path(options.store_dir) / ctx.instance
+        self._stores: dict[str, TagStore] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._index: IndexCounter | None = None
+        self._timer: asyncio.Task[None] | None = None
+
+    def _validate_sizes(self, options: Any) -> None:
+        limit = MAX_PUT_OBJECT_BYTES if options.use_put_object else MAX_OBJECT_BYTES
+        if not 0 < self.total_file_size <= limit:
+            raise PluginConfigError("total_file_size", f"total_file_size must be between 1 and {limit} bytes")
+        if not options.use_put_object:
+            if not MIN_PART_BYTES <= self.part_size <= MAX_PART_BYTES:
+                raise PluginConfigError(
+                    "upload_chunk_size",
+                    f"upload_chunk_size must be between {MIN_PART_BYTES} and {MAX_PART_BYTES} bytes",
+                )
+            if self.total_file_size > self.part_size * MAX_PARTS:
+                raise PluginConfigError(
+                    "total_file_size", f"total_file_size needs more than {MAX_PARTS} parts of upload_chunk_size"
+                )
+
+    async def start(self) -> None:
+        await super().start()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._index = IndexCounter(self.root)
+        for state in sorted(self.root.glob(f"*/{STATE_FILE}")):
+            tag = msgspec.json.decode(state.read_bytes())["tag"]
+            store = self._stores[tag] = TagStore(state.parent, tag)
+            if not store.idle:
+                self.ctx.log.info("resuming buffered data of tag %s from %s", tag, state.parent)
+        self._timer = asyncio.create_task(self._run_timer())
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        for tag, store in list(self._stores.items()):
+            async with self._lock(tag):
+                store.seal(last=True)
+                if not await self._upload(store):
+                    self.ctx.log.warning("data of tag %s stays in %s for the next start", tag, store.directory)
+            store.close()
+        await super().stop()
+
+    async def flush(self, chunk: Chunk) -> FlushResult:
+        data, missing = self.lines.encode(chunk.records, chunk.timestamps)
+        self.count_skipped(missing, 0)
+        if not data:
+            return FlushResult.OK
+        limit = self.options.store_dir_limit_size
+        if limit and sum(store.disk_bytes() for store in self._stores.values()) + len(data) > limit:
+            self.ctx.log.warning("store_dir is over store_dir_limit_size (%d bytes): chunk will be retried", limit)
+            return FlushResult.RETRY
+        store = self._store(chunk.tag)
+        async with self._lock(chunk.tag):
+            store.append(data, chunk.timestamps[0] / 1e9 if chunk.timestamps else 0.0, self._key_factory(chunk.tag))
+            self._seal_ready(store)
+            await self._upload(store)
+        return FlushResult.OK
+
+    def _store(self, tag: str) -> TagStore:
+        store = self._stores.get(tag)
+        if store is None:
+            store = self._stores[tag] = TagStore(TagStore.directory_for(self.root, tag), tag)
+        return store
+
+    def _lock(self, tag: str) -> asyncio.Lock:
+        return self._locks.setdefault(tag, asyncio.Lock())
+
+    def _key_factory(self, tag: str) -> Any:
+        options = self.options
+
+        def new_key(first_time: float) -> str:
+            index = self._index.next() if self._index is not None and "$INDEX" in options.s3_key_format else 0
+            return object_key(
+                options.s3_key_format,
+                tag,
+                first_time,
+                options.s3_key_format_tag_delimiters,
+                index,
+                options.static_file_path,
+            )
+
+        return new_key
+
+    def _seal_ready(self, store: TagStore) -> None:
+        """Seal the buffer into a piece when an object is complete or a part is full."""
+        if store.due(self.options.upload_timeout) or store.object_bytes >= self.total_file_size:
+            store.seal(last=True)
+        elif not self.options.use_put_object and store.buffer_bytes >= self.part_size:
+            store.seal(last=False)
+
+    async def _run_timer(self) -> None:
+        tick = min(TIMER_SECONDS, max(0.05, self.options.upload_timeout / 4))
+        while True:
+            await asyncio.sleep(tick)
+            for tag, store in list(self._stores.items()):
+                if self.backoff.remaining_seconds > 0:
+                    break
+                async with self._lock(tag):
+                    self._seal_ready(store)
+                    await self._upload(store)
+
+    async def _upload(self, store: TagStore) -> bool:
+        """Upload the store's sealed pieces in order; False when one failed (it stays on disk)."""
+        for piece in store.pieces():
+            await self.backoff.wait()
+            try:
+                await self._upload_piece(store, piece)
+            except Exception as exc:  # noqa: BLE001 - every failure keeps the data for a retry
+                if classify(exc) is Outcome.NOT_FOUND and store.state["upload"] is not None:
+                    self.ctx.log.error(
+                        "multipart upload %s vanished; its uploaded parts are lost", store.state["upload"]["key"]
+                    )
+                    store.state["upload"] = None
+                    store.save()
+                self.failure(exc, f"upload to s3://{self.options.bucket}/{store.key_of(piece)}")
+                self.ctx.metrics.inc("failed_uploads")
+                return False
+            self.backoff.succeeded()
+            store.done(piece)
+        return True
+
+    async def _upload_piece(self, store: TagStore, piece: Piece) -> None:
+        key = store.key_of(piece)
+        upload = store.state["upload"]
+        if piece.last and upload is None:
+            await self.call("put_object", **self._object_params(key), **await self._body(piece))
+            self.ctx.metrics.inc("uploaded_objects")
+            self.ctx.log.info("uploaded s3://%s/%s", self.options.bucket, key)
+            return
+        if upload is None:
+            response = await self.call("create_multipart_upload", **self._object_params(key))
+            upload = store.state["upload"] = {"key": key, "id": response["UploadId"], "parts": []}
+            store.save()
+        if piece.size and not any(part["seq"] == piece.seq for part in upload["parts"]):
+            number = len(upload["parts"]) + 1
+            response = await self.call(
+                "upload_part",
+                Bucket=self.options.bucket,
+                Key=key,
+                UploadId=upload["id"],
+                PartNumber=number,
+                **await self._body(piece),
+            )
+            upload["parts"].append({"PartNumber": number, "ETag": response["ETag"], "seq": piece.seq})
+            store.save()
+            self.ctx.metrics.inc("uploaded_parts")
+        if piece.last:
+            parts = [{"PartNumber": part["PartNumber"], "ETag": part["ETag"]} for part in upload["parts"]]
+            await self.call(
+                "complete_multipart_upload",
+                Bucket=self.options.bucket,
+                Key=key,
+                UploadId=upload["id"],
+                MultipartUpload={"Parts": parts},
+            )
+            self.ctx.metrics.inc("uploaded_objects")
+            self.ctx.log.info("completed multipart upload s3://%s/%s (%d parts)", self.options.bucket, key, len(parts))
+
+    def _object_params(self, key: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"Bucket": self.options.bucket, "Key": key}
+        if self.options.content_type:
+            params["ContentType"] = self.options.content_type
+        if self.gzip:
+            params["ContentEncoding"] = "gzip"
+        if self.options.canned_acl:
+            params["ACL"] = self.options.canned_acl
+        if self.options.storage_class:
+            params["StorageClass"] = self.options.storage_class
+        return params
+
+    async def _body(self, piece: Piece) -> dict[str, Any]:
+        """The upload body of a piece (gzip-compressed off the loop when asked), read into memory:
+        at most upload_chunk_size for a part, total_file_size for PutObject."""
+        path = await self.executor.run(gzip_file, piece.path) if self.gzip else piece.path
+        try:
+            params: dict[str, Any] = {"Body": await self.executor.run(path.read_bytes)}
+            if self.options.send_content_md5:
+                params["ContentMD5"] = await self.executor.run(content_md5, path)
+            return params
+        finally:
+            if path != piece.path:
+                path.unlink(missing_ok=True)
