@@ -25,7 +25,7 @@ from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
-from flb_fast.inputs.tail.docker_mode import HELD_FROM_EARLIER, DockerModeJoiner
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
 from flb_fast.inputs.tail.file import TailFile, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RuntimeMultiline
@@ -372,28 +372,26 @@ class TailInput(Input):
         joiner = file.joiner
         if joiner is None:
             timestamps, records = self.builder.build(lines, first_offset, now_ns, file.path)
-            held_at = None
+            held_offset = None
         elif isinstance(joiner, DockerModeJoiner):
-            ready_lines, held_at = joiner.join(lines, time.monotonic())
+            ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic())
             timestamps, records = self.builder.build(ready_lines, None, now_ns, file.path)
         else:
-            timestamps, records, held_at = joiner.process(lines, now_ns, self.builder.key, time.monotonic())
+            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, self.builder.key,
+                                                              time.monotonic())
             records = self.builder.build_records(records, None, file.path)
-        self._advance(file, lines, first_offset, held_at)
+        self._advance(file, held_offset)
         if records:
             self._emit(file, timestamps, records, size)
 
-    def _advance(self, file: TailFile, lines: list[bytes], first_offset: int, held_at: int | None) -> None:
-        """Move ``committed`` to the end of the last line that left this input."""
-        if held_at is None:
-            file.held_offset = None
+    def _advance(self, file: TailFile, held_offset: int | None) -> None:
+        """Move ``committed`` to the end of the last line that left this input (or before what is held)."""
+        if held_offset is None:
             file.committed = file.line_start()
             self.joining.discard(file)
-            return
-        if held_at != HELD_FROM_EARLIER or file.held_offset is None:
-            file.held_offset = first_offset + sum(len(line) + 1 for line in lines[: max(held_at, 0)])
-        file.committed = file.held_offset
-        self.joining.add(file)
+        else:
+            file.committed = held_offset
+            self.joining.add(file)
 
     def _emit(self, file: TailFile, timestamps: list[int], records: list[dict[str, Any]], size: int) -> None:
         emit = self.ctx.emit
@@ -431,15 +429,16 @@ class TailInput(Input):
         if joiner is None or not joiner.holding:
             return
         if isinstance(joiner, DockerModeJoiner):
-            timestamps, records = self.builder.build([joiner.flush()], None, time.time_ns(), file.path)
+            line = joiner.flush()
+            timestamps, records = self.builder.build([line], None, time.time_ns(), file.path)
+            size = len(line)
         else:
             timestamps, records = joiner.flush()
             records = self.builder.build_records(records, None, file.path)
+            size = sum(len(record.get("log", "")) for record in records)
         if records:
-            self._emit(file, timestamps, records, 0)
-        file.held_offset = None
-        file.committed = file.line_start()
-        self.joining.discard(file)
+            self._emit(file, timestamps, records, size)
+        self._advance(file, joiner.held_offset)
 
     def _housekeeping(self) -> None:
         """Flush joined records past their timeout; revisit closing files so they drain and close."""

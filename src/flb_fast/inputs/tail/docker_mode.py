@@ -27,10 +27,6 @@ _decode_one = msgspec.json.Decoder(_LogField).decode
 _decode_object = msgspec.json.Decoder(dict).decode
 _encode = msgspec.json.Encoder().encode
 
-# Marks "the held record started in an earlier batch" for the caller's offset bookkeeping.
-HELD_FROM_EARLIER = -1
-
-
 def log_values(lines: list[bytes]) -> list[str | None]:
     """The ``log`` string of each line, ``None`` where a line is not such JSON.
 
@@ -55,50 +51,49 @@ def log_values(lines: list[bytes]) -> list[str | None]:
 class DockerModeJoiner:
     """One file's Docker_Mode state: the parts held and the entry they will be written into."""
 
-    __slots__ = ("firstline", "parts", "last_line", "held_since")
+    __slots__ = ("firstline", "parts", "last_line", "held_since", "held_offset")
 
     def __init__(self, firstline: Parser | None) -> None:
         self.firstline = firstline
         self.parts: list[str] = []
         self.last_line: bytes | None = None
         self.held_since: float | None = None
+        self.held_offset: int | None = None
 
     @property
     def holding(self) -> bool:
         return self.last_line is not None
 
-    def join(self, lines: list[bytes], now: float) -> tuple[list[bytes], int | None]:
-        """Lines ready for the parser, and where what is still held begins.
+    def join(self, lines: list[bytes], first_offset: int, now: float) -> tuple[list[bytes], int | None]:
+        """Lines ready for the parser, and the file offset where what is still held begins.
 
-        The second value is ``None`` when nothing is held, ``HELD_FROM_EARLIER`` when the held
-        record began in an earlier batch, or the index in ``lines`` of its first entry.
+        ``first_offset`` is the offset of ``lines[0]``; the second value is ``None`` when
+        nothing is held (the caller may commit past every line).
         """
         out: list[bytes] = []
-        held_at: int | None = HELD_FROM_EARLIER if self.holding else None
-        for index, (line, log) in enumerate(zip(lines, log_values(lines), strict=False)):
+        offset = first_offset
+        for line, log in zip(lines, log_values(lines), strict=True):
             if log is None:
                 if self.holding:
                     out.append(self.flush())
                 out.append(line)
-                held_at = None
             elif not log.endswith("\n"):
                 if not self.holding:
-                    held_at = index
-                    self.held_since = now
+                    self._start(offset, now)
                 self._hold(line, log)
             elif self.firstline is None:
                 out.append(self._written(line, log) if self.holding else line)
                 self._clear()
-                held_at = None
             elif self.holding and self._starts_record(log):
                 out.append(self.flush())
-                held_at, self.held_since = index, now
+                self._start(offset, now)
                 self._hold(line, log)
             else:
                 if not self.holding:
-                    held_at, self.held_since = index, now
+                    self._start(offset, now)
                 self._hold(line, log)
-        return out, held_at
+            offset += len(line) + 1
+        return out, self.held_offset
 
     def flush(self) -> bytes:
         """The held record as one JSON line (the last entry with the joined ``log``); clears it."""
@@ -110,6 +105,10 @@ class DockerModeJoiner:
     def _starts_record(self, log: str) -> bool:
         assert self.firstline is not None
         return self.firstline.parse_batch([log.rstrip("\n")])[0] is not None
+
+    def _start(self, offset: int, now: float) -> None:
+        self.held_offset = offset
+        self.held_since = now
 
     def _hold(self, line: bytes, log: str) -> None:
         self.parts.append(log)
@@ -123,6 +122,7 @@ class DockerModeJoiner:
         self.parts = []
         self.last_line = None
         self.held_since = None
+        self.held_offset = None
 
 
 def _with_log(line: bytes, log: str) -> bytes:

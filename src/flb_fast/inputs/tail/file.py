@@ -34,7 +34,6 @@ class TailFile:
         "read_pos",
         "committed",
         "saved",
-        "held_offset",
         "db_id",
         "wd",
         "rotated_at",
@@ -62,7 +61,6 @@ class TailFile:
         self.read_pos = offset
         self.committed = offset
         self.saved = offset
-        self.held_offset: int | None = None
         self.db_id: int | None = None
         self.wd: int | None = None
         self.rotated_at: float | None = None
@@ -114,7 +112,6 @@ class TailFile:
     def reset_to_head(self) -> None:
         self.read_pos = 0
         self.committed = 0
-        self.held_offset = None
 
     def unread_bytes(self) -> int:
         return os.fstat(self.fd).st_size - self.read_pos

@@ -49,13 +49,14 @@ def parse_time_ns(text: str) -> int | None:
 
 
 class _Group:
-    __slots__ = ("timestamp", "record", "parts", "since")
+    __slots__ = ("timestamp", "record", "parts", "since", "offset")
 
-    def __init__(self, timestamp: int, record: dict[str, Any], since: float) -> None:
+    def __init__(self, timestamp: int, record: dict[str, Any], since: float, offset: int) -> None:
         self.timestamp = timestamp
         self.record = record
         self.parts = [record["log"]]
         self.since = since
+        self.offset = offset
 
     def finish(self) -> tuple[int, dict[str, Any]]:
         self.record["log"] = "".join(self.parts)
@@ -80,17 +81,24 @@ class RuntimeMultiline:
     def held_since(self) -> float | None:
         return min((group.since for group in self.groups.values()), default=None)
 
-    def process(
-        self, lines: list[bytes], read_time_ns: int, key: str, now: float
-    ) -> tuple[list[int], list[dict[str, Any]], int | None]:
-        """Records completed by these lines, and the index of the first line still held.
+    @property
+    def held_offset(self) -> int | None:
+        """File offset of the oldest line still held (``None`` if none): the offset to commit."""
+        return min((group.offset for group in self.groups.values()), default=None)
 
-        The index is ``-1`` when what is held began in an earlier batch, ``None`` if nothing is.
+    def process(
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float
+    ) -> tuple[list[int], list[dict[str, Any]], int | None]:
+        """Records completed by these lines, and ``held_offset`` afterwards.
+
+        ``first_offset`` is the file offset of ``lines[0]``.
         """
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
-        held_at: int | None = -1 if self.groups else None
-        for index, line in enumerate(lines):
+        offset = first_offset
+        for line in lines:
+            line_offset = offset
+            offset += len(line) + 1
             parsed = self._parse(line)
             if parsed is None:
                 timestamps.append(read_time_ns)
@@ -102,13 +110,11 @@ class RuntimeMultiline:
             stream = record.get("stream", "")
             group = self.groups.get(stream)
             if group is None:
-                if not partial:
+                if partial:
+                    self.groups[stream] = _Group(timestamp, record, now, line_offset)
+                else:
                     timestamps.append(timestamp)
                     records.append(record)
-                    continue
-                if not self.groups:
-                    held_at = index
-                self.groups[stream] = _Group(timestamp, record, now)
                 continue
             group.parts.append(record["log"])
             if not partial:
@@ -116,9 +122,7 @@ class RuntimeMultiline:
                 ts, joined = group.finish()
                 timestamps.append(ts)
                 records.append(joined)
-                if not self.groups:
-                    held_at = None
-        return timestamps, records, held_at
+        return timestamps, records, self.held_offset
 
     def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
         """Every held group as a record (timeout or stop), oldest first."""

@@ -1,0 +1,53 @@
+"""The offsets DB speaks Fluent Bit's in_tail_files schema and statements."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flb_fast.inputs.tail.db import OffsetsDB
+
+
+def open_db(path: Path, compare_filename: bool = False) -> OffsetsDB:
+    return OffsetsDB(str(path), "normal", False, "WAL", compare_filename)
+
+
+def test_the_table_has_fluent_bits_columns(tmp_path: Path) -> None:
+    open_db(tmp_path / "t.db").close()
+    columns = [row[1] for row in sqlite3.connect(tmp_path / "t.db").execute("PRAGMA table_info(in_tail_files)")]
+    assert columns == ["id", "name", "offset", "inode", "created", "rotated"]
+
+
+def test_insert_then_lookup_by_inode_returns_the_newest_row(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "t.db")
+    db.insert("/a.log", 5, 42)
+    newest = db.insert("/b.log", 7, 42)
+    assert db.lookup(42, "/whatever") == (newest, 7)
+    assert db.lookup(43, "/a.log") is None
+
+
+def test_compare_filename_matches_inode_and_name(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "t.db", compare_filename=True)
+    first = db.insert("/a.log", 5, 42)
+    db.insert("/b.log", 7, 42)
+    assert db.lookup(42, "/a.log") == (first, 5)
+    assert db.lookup(42, "/c.log") is None
+
+
+def test_offsets_rotation_and_deletion(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "t.db")
+    row = db.insert("/a.log", 0, 42)
+    db.save_offsets([(row, 123)])
+    db.rotate(row, "/a.log.1")
+    rows = sqlite3.connect(tmp_path / "t.db").execute("SELECT name, offset, inode, rotated FROM in_tail_files")
+    assert rows.fetchall() == [("/a.log.1", 123, 42, 1)]
+    db.delete(row)
+    assert db.lookup(42, "/a.log.1") is None
+
+
+def test_pragmas_follow_the_options(tmp_path: Path) -> None:
+    db = OffsetsDB(str(tmp_path / "t.db"), "full", True, "delete", False)
+    assert db._conn.execute("PRAGMA synchronous").fetchone() == (2,)
+    assert db._conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert db._conn.execute("PRAGMA locking_mode").fetchone() == ("exclusive",)
+    db.close()

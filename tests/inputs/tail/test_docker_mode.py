@@ -1,0 +1,61 @@
+"""Docker_Mode joining, batch in and batch out."""
+
+from __future__ import annotations
+
+import json
+
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_values
+from tests.inputs.tail.harness import registry
+
+
+def entry(log: str, time: str = "t1", stream: str = "stdout") -> bytes:
+    return json.dumps({"log": log, "stream": stream, "time": time}, separators=(",", ":")).encode()
+
+
+def test_log_values_of_a_batch_with_a_bad_line() -> None:
+    assert log_values([entry("a\n"), b"not json", b'{"log": 5}', entry("b")]) == ["a\n", None, None, "b"]
+
+
+def test_log_values_do_not_trust_a_line_holding_two_objects() -> None:
+    assert log_values([entry("a\n") + b"," + entry("b\n")]) == [None]
+
+
+def test_complete_entries_pass_through_unchanged() -> None:
+    lines = [entry("a\n"), entry("b\n")]
+    assert DockerModeJoiner(None).join(lines, 100, 0.0) == (lines, None)
+
+
+def test_parts_are_joined_into_the_last_entry() -> None:
+    joiner = DockerModeJoiner(None)
+    out, held_offset = joiner.join([entry("x\n"), entry("one ", "t1"), entry("two ", "t2")], 100, 0.0)
+    assert (out, held_offset) == ([entry("x\n")], 100 + len(entry("x\n")) + 1)
+    out, held_offset = joiner.join([entry("three\n", "t3", "stderr")], 500, 1.0)
+    assert (out, held_offset) == ([entry("one two three\n", "t3", "stderr")], None)
+
+
+def test_a_record_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
+    joiner = DockerModeJoiner(None)
+    joiner.join([entry("one ")], 100, 0.0)
+    assert joiner.join([entry("two ")], 200, 1.0) == ([], 100)
+
+
+def test_a_non_json_line_flushes_what_is_held_then_passes() -> None:
+    joiner = DockerModeJoiner(None)
+    joiner.join([entry("part ", "t1")], 0, 0.0)
+    assert joiner.join([b"plain"], 50, 1.0) == ([entry("part ", "t1"), b"plain"], None)
+
+
+def test_flush_writes_the_parts_into_the_last_entry() -> None:
+    joiner = DockerModeJoiner(None)
+    joiner.join([entry("a", "t1"), entry("b", "t2")], 0, 0.0)
+    assert (joiner.holding, joiner.held_since, joiner.held_offset) == (True, 0.0, 0)
+    assert joiner.flush() == entry("ab", "t2")
+    assert not joiner.holding
+
+
+def test_with_a_first_line_parser_continuations_join_their_first_line() -> None:
+    joiner = DockerModeJoiner(registry().get("firstline"))
+    lines = [entry("2026-11-25 boom\n"), entry("  at a\n"), entry("2026-11-25 next\n")]
+    out, held_offset = joiner.join(lines, 0, 0.0)
+    assert (out, held_offset) == ([entry("2026-11-25 boom\n  at a\n")], len(lines[0]) + len(lines[1]) + 2)
+    assert joiner.flush() == entry("2026-11-25 next\n")

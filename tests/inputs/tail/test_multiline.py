@@ -1,0 +1,58 @@
+"""multiline.parser docker and cri: partial lines joined per stream."""
+
+from __future__ import annotations
+
+import json
+
+from flb_fast.inputs.tail.multiline import RuntimeMultiline, parse_time_ns
+
+READ_NS = 7
+
+
+def docker(log: str, stream: str = "stdout", time: str = "2026-11-25T13:00:00.5Z") -> bytes:
+    return json.dumps({"log": log, "stream": stream, "time": time}).encode()
+
+
+def test_rfc3339_times_to_nanoseconds() -> None:
+    assert parse_time_ns("2026-11-25T13:00:00.123456789Z") == 1795611600_123456789
+    assert parse_time_ns("2026-11-25T14:00:00.5+01:00") == 1795611600_500000000
+    assert parse_time_ns("2026-11-25T13:00:00Z") == 1795611600_000000000
+    assert parse_time_ns("yesterday") is None
+
+
+def test_cri_final_lines_are_records_without_time() -> None:
+    parser = RuntimeMultiline(["cri"])
+    result = parser.process([b"2026-11-25T13:00:00.5Z stderr F boom"], 0, READ_NS, "log", 0.0)
+    assert result == ([1795611600_500000000], [{"stream": "stderr", "_p": "F", "log": "boom"}], None)
+
+
+def test_cri_partials_join_with_the_next_line_of_their_stream_only() -> None:
+    parser = RuntimeMultiline(["docker", "cri"])
+    lines = [
+        b"2026-11-25T13:00:00.1Z stdout P a-",
+        b"2026-11-25T13:00:00.2Z stderr P x-",
+        b"2026-11-25T13:00:00.3Z stdout F b",
+    ]
+    timestamps, records, held_offset = parser.process(lines, 100, READ_NS, "log", 0.0)
+    assert records == [{"stream": "stdout", "_p": "P", "log": "a-b"}]
+    assert timestamps == [1795611600_100000000]
+    assert held_offset == 100 + len(lines[0]) + 1
+    assert parser.flush() == ([1795611600_200000000], [{"stream": "stderr", "_p": "P", "log": "x-"}])
+
+
+def test_docker_entries_join_until_a_log_ends_in_newline() -> None:
+    parser = RuntimeMultiline(["docker"])
+    result = parser.process([docker("a"), docker("b\n", time="2026-11-25T13:00:09Z")], 0, READ_NS, "log", 0.0)
+    assert result == ([1795611600_500000000], [{"log": "ab\n", "stream": "stdout"}], None)
+
+
+def test_unrecognised_lines_pass_through_under_the_key_with_the_read_time() -> None:
+    parser = RuntimeMultiline(["cri"])
+    assert parser.process([b"plain text"], 0, READ_NS, "msg", 0.0) == ([READ_NS], [{"msg": "plain text"}], None)
+
+
+def test_a_group_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
+    parser = RuntimeMultiline(["cri"])
+    parser.process([b"2026-11-25T13:00:00.1Z stdout P a"], 40, READ_NS, "log", 3.0)
+    assert parser.process([b"2026-11-25T13:00:00.1Z stdout P b"], 90, READ_NS, "log", 4.0) == ([], [], 40)
+    assert parser.held_since == 3.0
