@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.parsers.helpers import ns, parser
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flb_fast.parsers.common import FieldParser
+from tests.parsers.helpers import ns, parser, standard
 
 
 def test_types_do_not_apply_to_json() -> None:
@@ -33,3 +39,23 @@ def test_invalid_utf8_inside_a_string_is_replaced_and_the_line_still_parses() ->
     """Fluent Bit passes the bytes through; flb_fast keeps the record, with U+FFFD for the bad bytes."""
     timestamps, records, failed = parser(Name="j", Format="json").parse_lines([b'{"a":"\xff"}'], 7, "log")
     assert (timestamps, records, failed) == ([7], [{"a": "\ufffd"}], 0)
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20),
+                    st.floats(allow_nan=False, allow_infinity=False))
+_TIMES = st.one_of(st.just("2026-11-25T13:00:00.851160855Z"), st.just("2026-11-25T13:00:00.5195"),
+                   st.just("not a time"), st.just("2026-11-25T13:00:00Z"), st.integers(0, 10).map(str))
+
+
+@pytest.mark.parametrize("name", ["docker", "json"])
+@given(lines=st.lists(st.one_of(
+    st.builds(lambda body, time: msgspec.json.encode({**body, "time": time}),
+              st.dictionaries(st.text(min_size=1, max_size=8), _VALUES, max_size=4), _TIMES),
+    st.binary(max_size=30)), max_size=8))
+def test_compiled_batch_path_agrees_with_reference_path(name: str, lines: list[bytes]) -> None:
+    """Property: tail's compiled path (_core.JsonLinesDecoder) gives the records of the per-line reference."""
+    parser = standard(name)
+    if getattr(parser, "_core_class", None) is None:
+        pytest.skip("_core.JsonLinesDecoder not built")
+    expected = FieldParser.parse_lines(parser, lines, 7, "log")
+    assert parser.parse_lines(lines, 7, "log") == expected

@@ -18,6 +18,16 @@ def test_fractional_seconds_keep_all_nine_digits() -> None:
     assert fmt.parse("2026-11-25T13:00:00.123456789+02:00") == ns(2026, 11, 25, 13, 0, 0, 123456789, 120)
 
 
+def test_fraction_uses_fluent_bits_truncated_double_arithmetic() -> None:
+    """flb_parser.c: tv_nsec = strtod("0.5195") * 1e9, truncated -> 519499999 ns, as in Fluent Bit's records."""
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L").parse("2026-11-25T13:00:00.5195") == ns(2026, 11, 25, 13, 0, 0, 519499999)
+
+
+def test_digits_past_the_ninth_are_ignored() -> None:
+    assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L").parse("2026-11-25T13:00:00.1234567891") == ns(
+        2026, 11, 25, 13, 0, 0, 123456789)
+
+
 def test_fraction_shorter_than_nine_digits_scales_to_nanoseconds() -> None:
     assert TimeFormat("%Y-%m-%dT%H:%M:%S.%L").parse("2026-11-25T13:00:00.5") == ns(2026, 11, 25, 13, 0, 0, 500_000_000)
 
@@ -109,7 +119,8 @@ def test_rfc3339_agrees_with_datetime(moment: datetime, fraction: int, offset_mi
     sign = "+" if offset_minutes >= 0 else "-"
     zone = f"{sign}{abs(offset_minutes) // 60:02d}:{abs(offset_minutes) % 60:02d}"
     text = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction:09d}{zone}"
-    expected = ns(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, fraction,
+    fb_fraction = int(float(f"0.{fraction:09d}") * 1_000_000_000)  # Fluent Bit's double arithmetic
+    expected = ns(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, fb_fraction,
                   offset_minutes)
     shared = _SHARED_RFC3339
     assert shared.parse(text) == expected

@@ -36,7 +36,9 @@ class Parser(ABC):
                 timestamps.append(read_time_ns)
                 records.append({key: line.decode("utf-8", "replace")})
             else:
-                timestamps.append(result[0] if result[0] >= 0 else read_time_ns)
+                # No time, or a time of exactly 0: the read time (tail_file.c checks
+                # flb_time_to_nanosec(&out_time) == 0L).
+                timestamps.append(result[0] if result[0] not in (-1, 0) else read_time_ns)
                 records.append(result[1])
         return timestamps, records, failed
 

@@ -17,16 +17,16 @@ from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
 
-# Time formats _core.decode_json_lines reads itself (RFC 3339 with fractional seconds).
-CORE_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%L", "%Y-%m-%dT%H:%M:%S.%L%z", "%Y-%m-%dT%H:%M:%S.%LZ")
+# The docker parser's Time_Format, which _core reads natively (see _core/time.pxi).
+DOCKER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L"
 
 
-def _core_decoder() -> Any:
+def _core_decoder_class() -> Any:
     try:
         from flb_fast import _core
     except ImportError:  # pragma: no cover - the extension is always built in a checkout
         return None
-    return getattr(_core, "decode_json_lines", None)
+    return getattr(_core, "JsonLinesDecoder", None)
 
 
 class JsonParser(FieldParser):
@@ -35,11 +35,13 @@ class JsonParser(FieldParser):
     def __init__(self, spec: ParserSpec) -> None:
         super().__init__(spec)
         self._decode = msgspec.json.Decoder().decode
+        # _core decodes whole batches; decoders must run before the time lookup, so they keep
+        # the Python path.
+        self._core_class = _core_decoder_class() if spec.decoders is None else None
+        self._core_decoders: dict[str, Any] = {}
         time = spec.time
-        plain_time = time is None or (
-            spec.time_format in CORE_TIME_FORMATS and time.strict and not time.system_timezone and not time.offset
-        )
-        self._core = _core_decoder() if spec.decoders is None and plain_time else None
+        self._core_native_time = time is not None and spec.time_format == DOCKER_TIME_FORMAT and time.strict \
+            and not time.system_timezone and not time.offset
 
     def parse_text(self, text: str | bytes) -> ParseResult | None:  # type: ignore[override]
         try:
@@ -68,7 +70,23 @@ class JsonParser(FieldParser):
         return [parse(text) for text in texts]
 
     def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
-        if self._core is not None:
-            time_key = self.time_key if self.time is not None else None
-            return self._core(lines, read_time_ns, key, time_key, self.time_keep)
-        return super().parse_lines(lines, read_time_ns, key)
+        """Tail's path: the compiled decoder when there are no decoders (one per ``key``)."""
+        if self._core_class is None:
+            return super().parse_lines(lines, read_time_ns, key)
+        decoder = self._core_decoders.get(key)
+        if decoder is None:
+            decoder = self._core_decoders[key] = self._core_class(
+                key, self.time_key if self.time is not None else None, self.time_keep,
+                None if self._core_native_time or self.time is None else self._core_time)
+        errors_before = decoder.time_errors
+        result = decoder.decode(lines if isinstance(lines, list) else list(lines), read_time_ns)
+        new_errors = decoder.time_errors - errors_before
+        if new_errors:
+            self.counters.inc("time_errors", new_errors)
+            self.warn_once("time", "invalid time format %s in %d line(s)", self.spec.time_format, new_errors)
+        return result
+
+    def _core_time(self, value: str) -> int:
+        assert self.time is not None
+        ns = self.time.parse(value)
+        return -1 if ns is None else ns

@@ -62,7 +62,7 @@ class RegexParser(FieldParser):
                         self.time_failed(value)
                         del record[time_field]
                     else:
-                        timestamp = ns
+                        timestamp = ns or read_time_ns
                         if not keep:
                             del record[time_field]
             timestamps.append(timestamp)

@@ -14,8 +14,9 @@ with extensions, and wraps it (``src/flb_parser.c``):
 - ``Time_Strict Off`` turns a failed parse into whatever fields were read so far;
 - ``Time_System_Timezone On`` converts with ``mktime`` (the host's zone) instead of ``timegm``.
 
-One deliberate difference: Fluent Bit computes nanoseconds as ``double(0.digits) * 1e9``
-truncated, so ``.123`` can become 122999999 ns; flb_fast keeps the digits exactly (123000000).
+- nanoseconds are Fluent Bit's ``(long)(strtod("0.<digits>") * 1e9)``: the same IEEE double
+  arithmetic, truncated, so ``.5195`` gives 519499999 ns exactly as in Fluent Bit's records (and
+  as ``_core``'s docker path computes them).
 
 Parsed results are cached per text (per text before ``%L`` when the format allows it), because
 log lines repeat the same second many times; that keeps the per-line cost to a dict lookup.
@@ -450,8 +451,7 @@ class TimeFormat:
             digits_end += 1
         if digits_end == pos:
             return None if self.strict else self._to_ns(tm, 0)
-        digits = text[pos:digits_end]
-        frac_ns = int(digits) * 10 ** (9 - len(digits))
+        frac_ns = int(float("0." + text[pos:digits_end]) * NS)
         if self.tail:
             if strptime(text, digits_end, self.tail, tm) < 0:
                 return None if self.strict else self._to_ns(tm, frac_ns)
