@@ -77,14 +77,14 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=30):
             pass
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = REGION) -> Any:
         """A boto3 client talking straight to moto (the tests' view of what arrived)."""
         import boto3
 
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name=REGION,
+            region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )

@@ -1,0 +1,74 @@
+"""The real flb-fast command: tail -> cloudwatch_logs / cloudwatch -> moto, every line exactly once, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.agent import Agent
+from tests.outputs.aws.e2e import agent, expected, numbered_log
+
+SEED_OUTPUT = """\
+[OUTPUT]
+    Name cloudwatch
+    Match   **
+    region us-east-2
+    log_group_name fluentbit-cloudwatch
+    log_stream_prefix fluentbit-
+    auto_create_group true
+"""
+
+C_OUTPUT = """\
+[OUTPUT]
+    Name                 cloudwatch_logs
+    Match                kube.*
+    region               us-east-1
+    endpoint             {endpoint}
+    log_group_name       fluentbit-cloudwatch
+    log_stream_prefix    fluentbit-
+    auto_create_group    true
+    Workers              2
+    Retry_Limit          no_limits
+"""
+
+
+def messages(moto: Any, region: str, stream: str = "fluentbit-kube.app") -> list[str]:
+    logs = moto.client("logs", region)
+    out: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": "fluentbit-cloudwatch", "logStreamName": stream, "startFromHead": True}
+    try:
+        while (page := logs.get_log_events(**kwargs))["events"]:
+            out.extend(event["message"] for event in page["events"])
+            kwargs["nextToken"] = page["nextForwardToken"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return out
+
+
+def run_until(running: Agent, moto: Any, region: str, count: int) -> list[str]:
+    with running:
+        running.wait_for(lambda: len(messages(moto, region)) >= count, f"{count} events in CloudWatch Logs")
+        result = running.stop()
+    assert result.returncode == 0, result.stderr
+    return messages(moto, region)
+
+
+def test_the_seed_config_unchanged_delivers_every_line_once_in_order(moto, tmp_path) -> None:
+    numbered_log(tmp_path, 3000)
+    running = agent(tmp_path, SEED_OUTPUT, env={"AWS_ENDPOINT_URL": moto.url})
+    assert run_until(running, moto, "us-east-2", 3000) == expected(3000)
+
+
+def test_throttles_errors_and_dropped_connections_lose_and_duplicate_nothing(moto, fault_proxy, tmp_path) -> None:
+    numbered_log(tmp_path, 3000)
+    fault_proxy.add("PutLogEvents", "throttle", times=2)
+    fault_proxy.add("PutLogEvents", "error500", times=1)
+    fault_proxy.add("PutLogEvents", "drop", times=2)
+    running = agent(tmp_path, C_OUTPUT, endpoint=fault_proxy.url)
+    assert run_until(running, moto, "us-east-1", 3000) == expected(3000)
+    assert [call.action for call in fault_proxy.calls_to("PutLogEvents")][:5] == [
+        "throttle",
+        "throttle",
+        "error500",
+        "drop",
+        "drop",
+    ]
