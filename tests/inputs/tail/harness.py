@@ -14,6 +14,7 @@ from flb_fast.log import plugin_logger
 from flb_fast.metrics import Counters
 from flb_fast.parsers import create_parser
 from flb_fast.parsers.base import ParserRegistry
+from flb_fast.parsers.multiline import builtin_multiline_parsers
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
@@ -23,10 +24,13 @@ FIRSTLINE_PARSER = [("name", "firstline"), ("format", "regex"), ("regex", r"^(?<
 
 
 def registry() -> ParserRegistry:
-    """The stock ``docker`` parser (Fluent Bit's conf/parsers.conf) and a first-line regex parser."""
+    """The stock ``docker`` parser (Fluent Bit's conf/parsers.conf), a first-line regex parser and
+    the built-in multiline parsers (go, java, python, ruby)."""
     parsers = ParserRegistry()
     for spec in (DOCKER_PARSER, FIRSTLINE_PARSER):
         parsers.add(create_parser(Section("parser", [Property(key, value) for key, value in spec])))
+    for multiline in builtin_multiline_parsers():
+        parsers.add_multiline(multiline)
     return parsers
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flb_fast.inputs.tail.multiline import RuntimeMultiline, parse_time_ns
+from flb_fast.inputs.tail.multiline import RulesMultiline, RuntimeMultiline, parse_time_ns
+from tests.inputs.tail.harness import registry
 
 READ_NS = 7
 
@@ -56,3 +57,12 @@ def test_a_group_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
     parser.process([b"2026-11-25T13:00:00.1Z stdout P a"], 40, READ_NS, "log", 3.0)
     assert parser.process([b"2026-11-25T13:00:00.1Z stdout P b"], 90, READ_NS, "log", 4.0) == ([], [], 40)
     assert parser.held_since == 3.0
+
+
+def test_rule_engine_groups_report_the_offset_of_their_first_line() -> None:
+    parser = RulesMultiline([registry().get_multiline("java")], "log")
+    lines = [b"plain", b"java.lang.RuntimeException: boom", b"    at a.B.c(B.java:1)"]
+    result = parser.process(lines, 10, READ_NS, "log", 0.0)
+    assert result == ([READ_NS], [{"log": "plain"}], 10 + len(lines[0]) + 1)
+    assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)"}])
+    assert parser.held_offset is None

@@ -378,6 +378,27 @@ def test_multiline_parser_docker_joins_partial_entries(tmp_path: Path, run) -> N
     assert harness.timestamps == [T0_NS]
 
 
+def test_multiline_parser_java_joins_a_stack_trace_through_the_rule_engine(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    trace = ('Exception in thread "main" java.lang.IllegalStateException: boom\n'
+             "    at com.example.App.main(App.java:10)\n"
+             "    at com.example.App.run(App.java:5)")
+    write(log, trace + "\nnext line\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "java")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": trace}, {"log": "next line"}]
+
+
+def test_an_unknown_multiline_parser_is_a_config_error() -> None:
+    with pytest.raises(PluginConfigError) as error:
+        Harness([("path", "/x"), ("multiline.parser", "cri, cobol")])
+    assert error.value.option == "multiline.parser"
+
+
 # ---- long lines ------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
 from flb_fast.inputs.tail.file import TailFile, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
-from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RuntimeMultiline
+from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
 from flb_fast.inputs.tail.records import RecordBuilder
 from flb_fast.inputs.tail.tag import TagComposer
 from flb_fast.inputs.tail.watch import Callbacks, make_watcher
@@ -78,7 +78,7 @@ class TailInput(Input):
         parser = self._lookup_parser("parser", options.parser)
         self.docker_mode_parser = self._lookup_parser("docker_mode_parser", options.docker_mode_parser)
         self.multiline_parsers = [name for group in options.multiline_parser for name in group]
-        self.unsupported_multiline = [name for name in self.multiline_parsers if name not in RUNTIME_PARSERS]
+        self.rule_parsers = self._lookup_multiline_parsers()
         self.docker_mode = bool(options.docker_mode) and not self.multiline_parsers
         self.docker_mode_flush = max(1, options.docker_mode_flush)
         self.builder = RecordBuilder(
@@ -102,6 +102,17 @@ class TailInput(Input):
         self.started_scan = False
         self.stopping = False
 
+    def _lookup_multiline_parsers(self) -> list[Any]:
+        """The rule-based multiline parsers named (go, java, ... or [MULTILINE_PARSER] sections)."""
+        others = [name for name in self.multiline_parsers if name not in RUNTIME_PARSERS]
+        found = []
+        for name in others:
+            parser = self.ctx.parsers.get_multiline(name)
+            if parser is None:
+                raise PluginConfigError("multiline.parser", f"multiline parser '{name}' is not registered")
+            found.append(parser)
+        return found
+
     def _lookup_parser(self, option: str, name: str | None) -> Any:
         if not name:
             return None
@@ -118,9 +129,9 @@ class TailInput(Input):
             value = getattr(self.options, option.replace(".", "_"))
             if value:
                 log.warning("option '%s' is not supported yet by flb_fast: ignored", option)
-        if self.unsupported_multiline:
-            log.warning("multiline.parser %s not supported yet by flb_fast's tail (only docker, cri): "
-                        "lines pass through unjoined", ", ".join(self.unsupported_multiline))
+        if self.rule_parsers and len(self.rule_parsers) != len(self.multiline_parsers):
+            log.warning("multiline.parser: combining docker/cri with other multiline parsers is not supported "
+                        "yet by flb_fast: only docker and cri are applied")
         if self.options.db:
             self.db = OffsetsDB(self.options.db, self.options.db_sync, self.options.db_locking,
                                 self.options.db_journal_mode, self.options.db_compare_filename)
@@ -245,7 +256,9 @@ class TailInput(Input):
         if row is not None:
             offset = row[1] if row[1] <= st.st_size else 0
         joiner: Any = None
-        if self.multiline_parsers:
+        if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
+            joiner = RulesMultiline(self.rule_parsers, self.builder.key)
+        elif self.multiline_parsers:
             joiner = RuntimeMultiline(self.multiline_parsers)
         elif self.docker_mode:
             joiner = DockerModeJoiner(self.docker_mode_parser)
@@ -447,6 +460,12 @@ class TailInput(Input):
         now = time.monotonic()
         for file in list(self.joining):
             joiner = file.joiner
+            if isinstance(joiner, RulesMultiline):
+                timestamps, records = joiner.flush_expired(now)
+                if records:
+                    self._emit(file, timestamps, self.builder.build_records(records, None, file.path), 0)
+                self._advance(file, joiner.held_offset)
+                continue
             timeout = self.docker_mode_flush if isinstance(joiner, DockerModeJoiner) else MULTILINE_FLUSH_SECONDS
             since = joiner.held_since if joiner is not None else None
             if since is None or now - since >= timeout:

@@ -146,3 +146,55 @@ class RuntimeMultiline:
                 time_text, stream, tag, log = match.groups()
                 return parse_time_ns(time_text), {"stream": stream, "_p": tag, "log": log}, tag == "P"
         return None
+
+
+class RulesMultiline:
+    """``multiline.parser`` naming ``[MULTILINE_PARSER]`` sections or the built-in go, java, python
+    and ruby: the parsers' shared rule engine (flb_fast.parsers.multiline), one stream per file."""
+
+    __slots__ = ("engine", "held_offset")
+
+    def __init__(self, parsers: list[Any], key: str) -> None:
+        from flb_fast.parsers.multiline import Multiline
+
+        self.engine = Multiline(parsers, default_key=key)
+        self.held_offset: int | None = None
+
+    @property
+    def holding(self) -> bool:
+        return self.engine.pending() > 0
+
+    def process(
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float
+    ) -> tuple[list[int], list[dict[str, Any]], int | None]:
+        """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``.
+
+        A group opens on the line after which the engine holds something it did not hold
+        before, or on a line that completed a group yet left one open (a start line).
+        """
+        timestamps: list[int] = []
+        records: list[dict[str, Any]] = []
+        offset = first_offset
+        for line in lines:
+            was_holding = self.holding
+            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"))
+            if not self.holding:
+                self.held_offset = None
+            elif not was_holding or completed:
+                self.held_offset = offset
+            for timestamp, record in completed:
+                timestamps.append(timestamp)
+                records.append(record)
+            offset += len(line) + 1
+        return timestamps, records, self.held_offset
+
+    def flush_expired(self, now: float) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_expired(now))
+
+    def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_all())
+
+    def _split(self, completed: list[tuple[int, dict[str, Any]]]) -> tuple[list[int], list[dict[str, Any]]]:
+        if not self.holding:
+            self.held_offset = None
+        return [ts for ts, _ in completed], [record for _, record in completed]
