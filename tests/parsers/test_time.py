@@ -138,3 +138,21 @@ def test_nginx_time_agrees_with_datetime(moment: datetime) -> None:
 
 
 _SHARED_NGINX = TimeFormat("%d/%b/%Y:%H:%M:%S %z")
+
+
+_RFC3339_TEXT = st.one_of(
+    st.builds(lambda d, frac, zone: d.strftime("%Y-%m-%dT%H:%M:%S") + frac + zone,
+              st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 12, 31)),
+              st.one_of(st.just(""), st.from_regex(r"\A\.[0-9]{0,12}\Z")),
+              st.sampled_from(["", "Z", "+02:00", "-0700", "+05", "UTC", "GMT", "PST", " +01:00", "+1", "x"])),
+    st.text(st.sampled_from("0123456789-T:.+Z "), max_size=40))
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%dT%H:%M:%S.%L", "%Y-%m-%dT%H:%M:%S.%L%z"])
+@given(text=_RFC3339_TEXT)
+def test_compiled_rfc3339_reading_agrees_with_reference(fmt: str, text: str) -> None:
+    """Property: _core.parse_time_rfc3339 (used for the standard parsers' formats) equals this port."""
+    compiled = TimeFormat(fmt)
+    if compiled._core is None:
+        pytest.skip("_core.parse_time_rfc3339 not built")
+    assert compiled.parse(text) == TimeFormat(fmt, compiled=False).parse(text)

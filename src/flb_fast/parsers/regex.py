@@ -14,7 +14,17 @@ from typing import Any
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.onigmo import compile_onigmo
+from flb_fast.parsers.regex_program import compile_program
 from flb_fast.parsers.spec import ParserSpec
+
+
+def core_program_class() -> Any:
+    """``_core.RegexProgram`` when the extension has it (``_core/regex.pxi``), else None."""
+    try:
+        from flb_fast import _core
+    except ImportError:  # pragma: no cover - the extension is always built in a checkout
+        return None
+    return getattr(_core, "RegexProgram", None)
 
 
 class RegexParser(FieldParser):
@@ -28,9 +38,26 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
+        self.compiled = self.compile(core_program_class())
+
+    def compile(self, program_class: Any) -> Any:
+        """The batch matcher in C for plain parsers (no Types, no decoders), or None to use re."""
+        if program_class is None or not self._plain:
+            return None
+        program = compile_program(self.regex)
+        if program is None:
+            return None
+        return program_class(program.code, program.classes, program.group_count, program.names,
+                             program.anchored_line_start)
 
     def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
-        """Tail's path: one tight loop per batch for the common case (no Types, no decoders)."""
+        """Tail's path: the whole batch in C when compiled, else one tight Python loop for the
+        common case (no Types, no decoders)."""
+        if self.compiled is not None:
+            return self.compiled.parse_lines(
+                lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
+                self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
+                self.parse_text, self.time_failed)
         if not (self._plain and self._skip_empty and self.regex.groups):
             return super().parse_lines(lines, read_time_ns, key)
         search = self._search

@@ -380,11 +380,28 @@ def parse_offset(value: str) -> int:
     return -seconds if text[0] == "-" else seconds
 
 
+# Formats _core reads in C with the same rules (container runtimes' and RFC 5424 times).
+_CORE_FORMATS = {"%Y-%m-%dT%H:%M:%S.%L": False, "%Y-%m-%dT%H:%M:%S.%L%z": True}
+
+
+def _core_parse_time() -> Callable[..., int] | None:
+    try:
+        from flb_fast import _core
+    except ImportError:  # pragma: no cover - the extension is always built in a checkout
+        return None
+    return getattr(_core, "parse_time_rfc3339", None)
+
+
 class TimeFormat:
-    """One parser's compiled ``Time_Format``: ``parse(text) -> ns`` or ``None`` when it does not parse."""
+    """One parser's compiled ``Time_Format``: ``parse(text) -> ns`` or ``None`` when it does not parse.
+
+    The two RFC 3339 formats of the standard parsers are read by ``_core.parse_time_rfc3339``
+    (every line has its own fraction, so no cache helps there); ``compiled=False`` keeps this
+    module's reading, the reference the tests compare it with.
+    """
 
     def __init__(self, fmt: str, offset: int = 0, strict: bool = True, system_timezone: bool = False,
-                 now: Callable[[], float] = _time.time) -> None:
+                 now: Callable[[], float] = _time.time, compiled: bool = True) -> None:
         self.format = fmt
         self.strict = strict
         self.system_timezone = system_timezone
@@ -403,9 +420,16 @@ class TimeFormat:
         self._cache: dict[str, int | None] = {}
         self._head_cache: dict[str, tuple[list[int], int]] = {}
         self._head_len = 0
+        zone = _CORE_FORMATS.get(fmt)
+        self._core = _core_parse_time() if compiled and zone is not None and strict and not system_timezone \
+            and (zone or not offset) else None
+        self._core_zone = bool(zone)
 
     def parse(self, text: str) -> int | None:
         """Nanoseconds since the epoch, or ``None`` (a strict format that does not match)."""
+        if self._core is not None:
+            ns = self._core(text, self._core_zone, True)
+            return None if ns == -1 else ns
         if not self.has_fraction:
             if not self.with_year:
                 return self._lookup(text)

@@ -1,0 +1,325 @@
+# Regex parsers' hot path: a whole batch of lines matched and turned into records in C.
+#
+# The program comes from flb_fast/parsers/regex_program.py, compiled from re's own parse of
+# the (Onigmo-translated) pattern, and this machine backtracks in exactly re's order: leftmost
+# start, then alternatives left to right, greedy repeats longest first, lazy ones shortest
+# first, groups restored on backtracking. So a match gives the same group values as
+# re.search; tests/parsers/test_regex_program.py checks that on random lines.
+#
+# Lines are decoded to str first (invalid UTF-8 becomes U+FFFD, as on the Python path) and
+# matched on the str's Latin-1 storage; a line with characters beyond Latin-1 goes to the
+# Python fallback the caller passes, so results never depend on the engine used.
+
+from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
+from libc.stdint cimport int64_t
+from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    int _rx_str_kind "PyUnicode_KIND"(object o)
+    void *_rx_str_data "PyUnicode_DATA"(object o)
+    Py_ssize_t _rx_str_len "PyUnicode_GET_LENGTH"(object o)
+    object _rx_substring "PyUnicode_Substring"(object o, Py_ssize_t start, Py_ssize_t end)
+
+# Opcodes: flb_fast/parsers/regex_program.py.
+cdef enum:
+    RX_CLASS = 0
+    RX_SPLIT = 1
+    RX_JMP = 2
+    RX_SAVE = 3
+    RX_BOL = 4
+    RX_EOL = 5
+    RX_BOS = 6
+    RX_EOS = 7
+    RX_WORDB = 8
+    RX_NWORDB = 9
+    RX_REPEAT = 10
+    RX_LAZY = 11
+    RX_MATCH = 12
+    RX_EOS_NL = 13
+
+# Backtrack entries.
+cdef enum:
+    BT_PC = 0
+    BT_RESTORE = 1
+    BT_GREEDY = 2
+    BT_LAZY = 3
+
+ctypedef struct _RxFrame:
+    int kind
+    int pc
+    Py_ssize_t a
+    Py_ssize_t b
+
+cdef object _RX_MISSING = object()
+
+
+cdef inline bint _rx_in(const unsigned char *bitmap, unsigned char c) noexcept nogil:
+    return (bitmap[c >> 3] >> (c & 7)) & 1
+
+cdef inline bint _rx_word(const unsigned char *s, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
+    cdef unsigned char c
+    if i < 0 or i >= n:
+        return False
+    c = s[i]
+    return (c >= 48 and c <= 57) or (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95
+
+
+cdef class RegexProgram:
+    """One compiled regex parser program; ``parse_lines`` runs a batch, ``spans`` one text (tests)."""
+
+    cdef int *code
+    cdef Py_ssize_t code_len
+    cdef unsigned char *classes
+    cdef int ncaps
+    cdef bint anchored
+    cdef Py_ssize_t *caps
+    cdef _RxFrame *stack
+    cdef Py_ssize_t stack_cap
+    cdef readonly list names
+
+    def __cinit__(self, list code, bytes classes, int group_count, list names, bint anchored):
+        cdef Py_ssize_t i
+        self.code_len = len(code)
+        self.code = <int *> PyMem_Malloc(sizeof(int) * (self.code_len + 1))
+        self.classes = <unsigned char *> PyMem_Malloc(len(classes) + 1)
+        self.ncaps = 2 * group_count
+        self.caps = <Py_ssize_t *> PyMem_Malloc(sizeof(Py_ssize_t) * (self.ncaps + 1))
+        self.stack_cap = 256
+        self.stack = <_RxFrame *> PyMem_Malloc(sizeof(_RxFrame) * self.stack_cap)
+        if not self.code or not self.classes or not self.caps or not self.stack:
+            raise MemoryError()
+        for i in range(self.code_len):
+            self.code[i] = code[i]
+        memcpy(self.classes, <const char *> classes, len(classes))
+        self.names = names
+        self.anchored = anchored
+
+    def __dealloc__(self):
+        PyMem_Free(self.code)
+        PyMem_Free(self.classes)
+        PyMem_Free(self.caps)
+        PyMem_Free(self.stack)
+
+    cdef int _push(self, Py_ssize_t top, int kind, int pc, Py_ssize_t a, Py_ssize_t b) except -1:
+        cdef _RxFrame *grown
+        if top >= self.stack_cap:
+            grown = <_RxFrame *> PyMem_Realloc(self.stack, sizeof(_RxFrame) * self.stack_cap * 2)
+            if not grown:
+                raise MemoryError()
+            self.stack = grown
+            self.stack_cap *= 2
+        self.stack[top].kind = kind
+        self.stack[top].pc = pc
+        self.stack[top].a = a
+        self.stack[top].b = b
+        return 0
+
+    cdef int _match_at(self, const unsigned char *s, Py_ssize_t n, Py_ssize_t start) except -1:
+        """1 and ``caps`` set when the program matches at ``start``; 0 otherwise."""
+        cdef int *code = self.code
+        cdef Py_ssize_t *caps = self.caps
+        cdef const unsigned char *bitmap
+        cdef int pc = 0
+        cdef int op
+        cdef Py_ssize_t sp = start
+        cdef Py_ssize_t top = 0
+        cdef Py_ssize_t count, low, high, i
+        cdef _RxFrame *frame
+        for i in range(self.ncaps):
+            caps[i] = -1
+        while True:
+            op = code[pc]
+            if op == RX_CLASS:
+                if sp < n and _rx_in(self.classes + 32 * code[pc + 1], s[sp]):
+                    sp += 1
+                    pc += 2
+                    continue
+            elif op == RX_REPEAT:
+                bitmap = self.classes + 32 * code[pc + 1]
+                low = code[pc + 2]
+                high = code[pc + 3]
+                count = 0
+                while (high < 0 or count < high) and sp + count < n and _rx_in(bitmap, s[sp + count]):
+                    count += 1
+                if count >= low:
+                    if count > low:
+                        self._push(top, BT_GREEDY, pc + 4, sp + low, sp + count)
+                        top += 1
+                    sp += count
+                    pc += 4
+                    continue
+            elif op == RX_LAZY:
+                bitmap = self.classes + 32 * code[pc + 1]
+                low = code[pc + 2]
+                count = 0
+                while count < low and sp + count < n and _rx_in(bitmap, s[sp + count]):
+                    count += 1
+                if count == low:
+                    sp += count
+                    self._push(top, BT_LAZY, pc, sp, count)
+                    top += 1
+                    pc += 4
+                    continue
+            elif op == RX_SPLIT:
+                self._push(top, BT_PC, code[pc + 2], sp, 0)
+                top += 1
+                pc = code[pc + 1]
+                continue
+            elif op == RX_JMP:
+                pc = code[pc + 1]
+                continue
+            elif op == RX_SAVE:
+                self._push(top, BT_RESTORE, code[pc + 1], caps[code[pc + 1]], 0)
+                top += 1
+                caps[code[pc + 1]] = sp
+                pc += 2
+                continue
+            elif op == RX_BOL:
+                if sp == 0 or s[sp - 1] == 10:
+                    pc += 1
+                    continue
+            elif op == RX_EOL:
+                if sp == n or s[sp] == 10:
+                    pc += 1
+                    continue
+            elif op == RX_BOS:
+                if sp == 0:
+                    pc += 1
+                    continue
+            elif op == RX_EOS:
+                if sp == n:
+                    pc += 1
+                    continue
+            elif op == RX_EOS_NL:
+                if sp == n or (sp == n - 1 and s[sp] == 10):
+                    pc += 1
+                    continue
+            elif op == RX_WORDB:
+                if _rx_word(s, n, sp - 1) != _rx_word(s, n, sp):
+                    pc += 1
+                    continue
+            elif op == RX_NWORDB:
+                if _rx_word(s, n, sp - 1) == _rx_word(s, n, sp):
+                    pc += 1
+                    continue
+            elif op == RX_MATCH:
+                return 1
+            # Failure: resume at the most recent choice point.
+            while True:
+                if top == 0:
+                    return 0
+                frame = &self.stack[top - 1]
+                if frame.kind == BT_RESTORE:
+                    caps[frame.pc] = frame.a
+                    top -= 1
+                elif frame.kind == BT_PC:
+                    pc = frame.pc
+                    sp = frame.a
+                    top -= 1
+                    break
+                elif frame.kind == BT_GREEDY:
+                    frame.b -= 1
+                    sp = frame.b
+                    pc = frame.pc
+                    if frame.b <= frame.a:
+                        top -= 1
+                    break
+                else:  # BT_LAZY: take one more character if the repeat allows it
+                    high = code[frame.pc + 3]
+                    sp = frame.a
+                    if (high < 0 or frame.b < high) and sp < n and \
+                            _rx_in(self.classes + 32 * code[frame.pc + 1], s[sp]):
+                        frame.a = sp + 1
+                        frame.b += 1
+                        sp += 1
+                        pc = frame.pc + 4
+                        break
+                    top -= 1
+
+    cdef int _search(self, const unsigned char *s, Py_ssize_t n) except -1:
+        cdef Py_ssize_t start = 0
+        while start <= n:
+            if self._match_at(s, n, start):
+                return 1
+            if self.anchored:
+                while start < n and s[start] != 10:
+                    start += 1
+            start += 1
+        return 0
+
+    def spans(self, str text):
+        """Group spans ``[(start, end) or (-1, -1), ...]`` of the first match, or None; a text
+        beyond Latin-1 raises ValueError (the caller uses re for it)."""
+        if _rx_str_kind(text) != 1:
+            raise ValueError("text beyond Latin-1")
+        if not self._search(<const unsigned char *> _rx_str_data(text), _rx_str_len(text)):
+            return None
+        return [(self.caps[2 * i], self.caps[2 * i + 1]) for i in range(self.ncaps // 2)]
+
+    def parse_lines(self, list lines, int64_t read_time_ns, str key, bint skip_empty, time_field,
+                    bint time_keep, object time_parse, object fallback, object time_failed) -> tuple:
+        """``(timestamps_ns, records, failed)`` for a batch of lines, as ``RegexParser.parse_lines``.
+
+        ``time_parse(text) -> ns or None`` reads the time field (results are cached per batch);
+        ``time_failed(text)`` counts one that does not parse; ``fallback(text) -> (ts, record) or
+        None`` parses a line beyond Latin-1 on the Python path.
+        """
+        cdef list timestamps = []
+        cdef list records = []
+        cdef Py_ssize_t failed = 0
+        cdef dict times_seen = {}
+        cdef object read_time = read_time_ns
+        cdef object line, text, value, ns, result, name
+        cdef dict record
+        cdef Py_ssize_t n, start, end
+        cdef int group
+        cdef list names = self.names
+        for line in lines:
+            if type(line) is not bytes:
+                line = bytes(line)
+            text = _str_from_utf8(_bytes_data(line), _bytes_size(line), "replace")
+            if _rx_str_kind(text) != 1:
+                result = fallback(text)
+                if result is None:
+                    failed += 1
+                    timestamps.append(read_time)
+                    records.append({key: text})
+                else:
+                    timestamps.append(result[0] if result[0] != -1 and result[0] != 0 else read_time)
+                    records.append(result[1])
+                continue
+            n = _rx_str_len(text)
+            if self.ncaps == 0 or not self._search(<const unsigned char *> _rx_str_data(text), n):
+                failed += 1
+                timestamps.append(read_time)
+                records.append({key: text})
+                continue
+            record = {}
+            for name, group in names:
+                start = self.caps[2 * group - 2]
+                end = self.caps[2 * group - 1]
+                if start < 0 or end <= start:
+                    if skip_empty:
+                        continue
+                    record[name] = ""
+                else:
+                    record[name] = _rx_substring(text, start, end)
+            ns = read_time
+            if time_field is not None:
+                value = record.get(time_field)
+                if value is not None:
+                    result = times_seen.get(value, _RX_MISSING)
+                    if result is _RX_MISSING:
+                        result = time_parse(value)
+                        times_seen[value] = result
+                    if result is None:
+                        time_failed(value)
+                        del record[time_field]
+                    else:
+                        if result != 0:
+                            ns = result
+                        if not time_keep:
+                            del record[time_field]
+            timestamps.append(ns)
+            records.append(record)
+        return timestamps, records, failed

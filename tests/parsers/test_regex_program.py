@@ -1,0 +1,116 @@
+"""The compiled regex machine (_core/regex.pxi) against re: same match, same groups, on random input.
+
+re is the reference: the machine is fed from re's own parse of the pattern and must backtrack
+in re's order, so every group span must agree (property tests over the standard parsers'
+patterns and over randomly generated patterns).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flb_fast.config.model import Config
+from flb_fast.parsers import build_registry
+from flb_fast.parsers.regex import RegexParser, core_program_class
+from flb_fast.parsers.regex_program import compile_program
+
+RegexProgram = core_program_class()
+pytestmark = pytest.mark.skipif(RegexProgram is None, reason="_core.RegexProgram not built")
+
+REGISTRY = build_registry(Config())
+REGEX_PARSERS = [name for name in REGISTRY.names() if isinstance(REGISTRY.get(name), RegexParser)]
+SAMPLES = {
+    "nginx": '10.0.0.1 - - [25/Nov/2026:13:00:00 +0000] "GET /a?b=1 HTTP/1.1" 200 612 "-" "curl/8.4.0"',
+    "cri": "2026-11-25T13:00:00.123456789+00:00 stdout F hello world",
+    "syslog-rfc3164": "<13>Nov 25 13:00:00 myhost sshd[1234]: Accepted publickey",
+    "mongodb": "2026-11-25T13:00:00.123+0000 I NETWORK  [conn1] end connection 10.0.0.1:5555 12ms",
+    "apache_error": "[Wed Nov 25 13:00:00 2026] [core:error] [pid 1:tid 2] [client 1.2.3.4:5] AH0: x",
+}
+
+
+def program_for(pattern: re.Pattern[str]):  # type: ignore[no-untyped-def]
+    program = compile_program(pattern)
+    assert program is not None, pattern.pattern
+    return RegexProgram(program.code, program.classes, program.group_count, program.names,
+                        program.anchored_line_start)
+
+
+def reference_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]] | None:
+    match = pattern.search(text)
+    return None if match is None else [match.span(group) for group in range(1, pattern.groups + 1)]
+
+
+def test_every_standard_regex_parser_compiles() -> None:
+    assert all(compile_program(REGISTRY.get(name).regex) is not None for name in REGEX_PARSERS)  # type: ignore[union-attr]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: str) -> str:
+    """A realistic line with a few random edits (insert, delete, replace), in Latin-1."""
+    text = base
+    for _ in range(draw(st.integers(0, 4))):
+        pos = draw(st.integers(0, len(text)))
+        piece = draw(st.text(st.characters(max_codepoint=255), max_size=4))
+        kind = draw(st.sampled_from(["insert", "delete", "replace"]))
+        if kind == "insert":
+            text = text[:pos] + piece + text[pos:]
+        elif kind == "delete":
+            text = text[:pos] + text[pos + len(piece) :]
+        else:
+            text = text[:pos] + piece + text[pos + len(piece) :]
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@given(data=st.data())
+def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.DataObject) -> None:
+    pattern = REGISTRY.get(name).regex  # type: ignore[union-attr]
+    text = data.draw(mutated(SAMPLES[name]))
+    assert program_for(pattern).spans(text) == reference_spans(pattern, text)
+
+
+_ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"\w", " ", "-", r"\b"])
+
+
+@settings(max_examples=300)
+@given(body=st.recursive(_ATOMS, lambda inner: st.one_of(
+    st.lists(inner, min_size=1, max_size=4).map("".join),
+    st.tuples(inner, inner).map(lambda pair: f"(?:{pair[0]}|{pair[1]})"),
+    inner.map(lambda body: f"({body})"),
+    st.tuples(inner, st.sampled_from(["*", "+", "?", "*?", "+?", "??", "{2}", "{1,3}", "{0,2}?"])).map(
+        lambda pair: f"(?:{pair[0]}){pair[1]}")), max_leaves=8),
+       anchor=st.sampled_from(["", "^", r"\A"]), end=st.sampled_from(["", "$", r"\Z"]),
+       text=st.text(st.sampled_from("ab -1\n\u00e9"), max_size=12))
+def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, text: str) -> None:
+    pattern = re.compile(anchor + body + end, re.MULTILINE | re.ASCII)
+    program = compile_program(pattern)
+    if program is None:  # a construct the machine leaves to re (e.g. a repeat of an empty match)
+        return
+    machine = RegexProgram(program.code, program.classes, program.group_count, program.names,
+                           program.anchored_line_start)
+    assert machine.spans(text) == reference_spans(pattern, text)
+
+
+@pytest.mark.parametrize("name", REGEX_PARSERS)
+def test_compiled_parse_lines_equals_python_path(name: str) -> None:
+    parser = REGISTRY.get(name)
+    assert isinstance(parser, RegexParser) and parser.compiled is not None
+    lines = [SAMPLES.get(name, "x").encode(), b"garbage", "caf\u00e9 \u2603".encode(), b"\xff\xfe", b""]
+    compiled = parser.compiled
+    try:
+        parser.compiled = None
+        expected = parser.parse_lines(lines, 5, "log")
+    finally:
+        parser.compiled = compiled
+    assert parser.parse_lines(lines, 5, "log") == expected
+
+
+def test_lines_beyond_latin1_use_the_python_path() -> None:
+    parser = REGISTRY.get("cri")
+    line = "2026-11-25T13:00:00.5Z stdout F snow \u2603".encode()
+    assert parser.parse_lines([line], 5, "log")[1] == [  # type: ignore[union-attr]
+        {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "logtag": "F", "message": "snow \u2603"}]
