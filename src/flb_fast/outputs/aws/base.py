@@ -76,18 +76,21 @@ class AwsOutput(Output):
             self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         return self._executor
 
-    async def call(self, method: str, **params: Any) -> Any:
+    async def call(self, method: str, body: bytes | None = None, **params: Any) -> Any:
         """One API call off the loop; a network error is retried once at once when
-        ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate."""
-        client = await self.client()
-        func = getattr(client, method)
+        ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate.
+
+        ``body``, when given, is the request's JSON built by the output (see ``call_with_body``)."""
+        from flb_fast.outputs.aws.client import call_with_body
+
+        func = getattr(await self.client(), method)
         try:
-            return await self.executor.run(func, **params)
+            return await self.executor.run(call_with_body, func, body, params)
         except Exception as exc:
             if not (self.options.auto_retry_requests and is_network_error(exc)):
                 raise
             self.ctx.log.debug("%s: network error, retrying at once: %s", method, describe(exc))
-        return await self.executor.run(func, **params)
+        return await self.executor.run(call_with_body, func, body, params)
 
     def failure(self, exc: BaseException, action: str) -> FlushResult:
         """Log and count a failed call, back the whole output off when the service is busy, and

@@ -14,6 +14,8 @@ import gzip
 from abc import abstractmethod
 from typing import Any, ClassVar, NamedTuple
 
+import msgspec
+
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.encode import RecordEncoder
@@ -86,6 +88,9 @@ class RecordsOutput(AwsOutput):
             replace_dots=getattr(options, "replace_dots", None),
         )
         self.append_newline = bool(getattr(options, "append_newline", False))
+        # Request bodies are built with msgspec (bytes become base64, as the JSON protocol
+        # wants) rather than by botocore's much slower shape-walking serialiser.
+        self.json = msgspec.json.Encoder()
 
     def partition_key(self, record: dict[str, Any]) -> str | None:
         """The entry's partition key; None for services without one."""

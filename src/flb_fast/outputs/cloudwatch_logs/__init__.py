@@ -14,6 +14,8 @@ import asyncio
 import weakref
 from typing import Any, ClassVar
 
+import msgspec
+
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.outputs.aws.base import AwsOutput
@@ -94,6 +96,7 @@ class CloudWatchLogsOutput(AwsOutput):
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
         self.encoder = RecordEncoder(log_key=options.log_key)
+        self._json = msgspec.json.Encoder()
         self.create_stream = True
         self.group_tags: dict[str, str] = {}
         self._stream_locks: weakref.WeakValueDictionary[Target, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -205,13 +208,14 @@ class CloudWatchLogsOutput(AwsOutput):
         return FlushResult.OK
 
     async def _put(self, group: str, stream: str, batch: list[dict[str, Any]]) -> dict[str, Any]:
-        params = {"logGroupName": group, "logStreamName": stream, "logEvents": batch}
+        body = self._json.encode({"logGroupName": group, "logStreamName": stream, "logEvents": batch})
+        params = {"logGroupName": group, "logStreamName": stream, "logEvents": []}
         try:
-            return await self.call("put_log_events", **params)
+            return await self.call("put_log_events", body=body, **params)
         except Exception as exc:
             if classify(exc) is not Outcome.NOT_FOUND or not await self._create(group, stream):
                 raise
-        return await self.call("put_log_events", **params)
+        return await self.call("put_log_events", body=body, **params)
 
     async def _create(self, group: str, stream: str) -> bool:
         """Create the missing stream (and its group when allowed); False when not allowed."""

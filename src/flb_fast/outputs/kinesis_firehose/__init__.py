@@ -35,11 +35,9 @@ class KinesisFirehoseOutput(RecordsOutput):
     )
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        return await self.call(
-            "put_record_batch",
-            DeliveryStreamName=self.stream_name,
-            Records=[{"Data": entry.data} for entry in batch],
-        )
+        records = [{"Data": entry.data} for entry in batch]
+        body = self.json.encode({"DeliveryStreamName": self.stream_name, "Records": records})
+        return await self.call("put_record_batch", body=body, DeliveryStreamName=self.stream_name, Records=[])
 
     def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
         return [result.get("ErrorCode") for result in response["RequestResponses"]]

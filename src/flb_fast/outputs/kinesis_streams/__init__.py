@@ -43,11 +43,9 @@ class KinesisStreamsOutput(RecordsOutput):
         return random_partition_key()
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        return await self.call(
-            "put_records",
-            StreamName=self.stream_name,
-            Records=[{"Data": entry.data, "PartitionKey": entry.key} for entry in batch],
-        )
+        records = [{"Data": entry.data, "PartitionKey": entry.key} for entry in batch]
+        body = self.json.encode({"StreamName": self.stream_name, "Records": records})
+        return await self.call("put_records", body=body, StreamName=self.stream_name, Records=[])
 
     def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
         return [result.get("ErrorCode") for result in response["Records"]]
