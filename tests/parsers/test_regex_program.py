@@ -114,3 +114,23 @@ def test_lines_beyond_latin1_use_the_python_path() -> None:
     line = "2026-11-25T13:00:00.5Z stdout F snow \u2603".encode()
     assert parser.parse_lines([line], 5, "log")[1] == [  # type: ignore[union-attr]
         {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "logtag": "F", "message": "snow \u2603"}]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@given(data=st.data())
+def test_compiled_parse_batch_equals_python_path(name: str, data: st.DataObject) -> None:
+    """parse_batch (kubernetes annotations, parser filter): None for a miss, -1 or 0 for no time."""
+    parser = REGISTRY.get(name)
+    texts = [data.draw(mutated(SAMPLES[name])) for _ in range(3)] + [SAMPLES[name], "snow \u2603"]
+    compiled = parser.compiled
+    try:
+        parser.compiled = None
+        expected = parser.parse_batch(texts)
+    finally:
+        parser.compiled = compiled
+    assert _normalized(parser.parse_batch(texts)) == _normalized(expected)
+
+
+def _normalized(results: list) -> list:  # type: ignore[type-arg]
+    """0 and -1 both mean "no time" to every caller."""
+    return [None if r is None else (-1 if r[0] in (0, -1) else r[0], r[1]) for r in results]

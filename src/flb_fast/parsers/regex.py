@@ -27,6 +27,10 @@ def core_program_class() -> Any:
     return getattr(_core, "RegexProgram", None)
 
 
+# Key of a line the compiled batch did not parse (no capture group can be named so).
+_UNPARSED = "\x00unparsed"
+
+
 class RegexParser(FieldParser):
     format = "regex"
 
@@ -95,6 +99,20 @@ class RegexParser(FieldParser):
             timestamps.append(timestamp)
             records.append(record)
         return timestamps, records, failed
+
+    def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
+        """The kubernetes and parser filters' path: compiled too, when the texts encode cleanly."""
+        if self.compiled is None:
+            return super().parse_batch(texts)
+        try:
+            lines = [text.encode() if isinstance(text, str) else text for text in texts]
+        except UnicodeEncodeError:  # a lone surrogate: only the Python path keeps it as it is
+            return super().parse_batch(texts)
+        timestamps, records, failed = self.parse_lines(lines, -1, _UNPARSED)
+        if not failed:
+            return list(zip(timestamps, records, strict=True))
+        return [None if _UNPARSED in record else (timestamp, record)
+                for timestamp, record in zip(timestamps, records, strict=True)]
 
     def parse_text(self, text: str) -> ParseResult | None:
         match = self._search(text)
