@@ -74,7 +74,8 @@ class TailInput(Input):
             raise PluginConfigError("buffer_max_size", "buffer_max_size must be >= buffer_chunk")
         self.buffer_max_size = options.buffer_max_size
         self.read_buffer = bytearray(max(READ_BUFFER_BYTES, options.buffer_chunk_size))
-        self.pass_bytes = max(1, min(options.static_batch_size or PASS_MAX_BYTES, PASS_MAX_BYTES))
+        self.pass_bytes = max(1, min(options.static_batch_size or PASS_MAX_BYTES,
+                                     options.event_batch_size or PASS_MAX_BYTES, PASS_MAX_BYTES))
         parser = self._lookup_parser("parser", options.parser)
         self.docker_mode_parser = self._lookup_parser("docker_mode_parser", options.docker_mode_parser)
         self.multiline_parsers = [name for group in options.multiline_parser for name in group]
@@ -93,6 +94,8 @@ class TailInput(Input):
         self.ready: dict[TailFile, None] = {}
         self.closing: set[TailFile] = set()
         self.joining: set[TailFile] = set()
+        # Files whose committed offset differs from the DB's: saved in one transaction per pass.
+        self.unsaved: set[TailFile] = set()
         self.unreadable: set[str] = set()
         self.db: OffsetsDB | None = None
         self.watcher: Any = None
@@ -158,9 +161,6 @@ class TailInput(Input):
     def _progress_interval(self) -> float:
         seconds = self.options.progress_check_interval + self.options.progress_check_interval_nsec / 1e9
         return seconds if seconds > 0 else 2.0
-
-    def pause(self) -> None:
-        super().pause()
 
     def resume(self) -> None:
         super().resume()
@@ -400,11 +400,16 @@ class TailInput(Input):
     def _advance(self, file: TailFile, held_offset: int | None) -> None:
         """Move ``committed`` to the end of the last line that left this input (or before what is held)."""
         if held_offset is None:
-            file.committed = file.line_start()
+            self._commit(file, file.line_start())
             self.joining.discard(file)
         else:
-            file.committed = held_offset
+            self._commit(file, held_offset)
             self.joining.add(file)
+
+    def _commit(self, file: TailFile, offset: int) -> None:
+        file.committed = offset
+        if offset != file.saved:
+            self.unsaved.add(file)
 
     def _emit(self, file: TailFile, timestamps: list[int], records: list[dict[str, Any]], size: int) -> None:
         emit = self.ctx.emit
@@ -417,6 +422,7 @@ class TailInput(Input):
             self.ctx.log.info("inode=%d file truncated %s", file.inode, file.path)
             self._flush_partial(file)
             file.reset_to_head()
+            self._commit(file, 0)
             return
         self.ready.pop(file, None)
         since = file.closing_since
@@ -434,7 +440,7 @@ class TailInput(Input):
             timestamps, records = self.builder.build(lines, file.line_start(), time.time_ns(), file.path)
             if records:
                 self._emit(file, timestamps, records, sum(len(line) for line in lines))
-        file.committed = file.read_pos
+        self._commit(file, file.read_pos)
 
     def _flush_joined(self, file: TailFile) -> None:
         """Emit the record a Docker_Mode/multiline joiner holds (timeout, file end or stop)."""
@@ -492,6 +498,7 @@ class TailInput(Input):
             del self.by_path[file.path]
         self.closing.discard(file)
         self.joining.discard(file)
+        self.unsaved.discard(file)
         self.ready.pop(file, None)
         self.ctx.metrics.inc("files_closed")
         self.ctx.log.debug("inode=%d removing file name %s", file.inode, file.path)
@@ -499,9 +506,10 @@ class TailInput(Input):
     def _save_offsets(self) -> None:
         if self.db is None:
             return
-        changed = [file for file in self.files.values() if file.committed != file.saved and file.db_id is not None]
-        if not changed:
+        if not self.unsaved:
             return
+        changed = [file for file in self.unsaved if file.fd >= 0 and file.db_id is not None]
+        self.unsaved.clear()
         self.db.save_offsets([(file.db_id, file.committed) for file in changed])  # type: ignore[misc]
         for file in changed:
             file.saved = file.committed

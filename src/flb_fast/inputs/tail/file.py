@@ -110,8 +110,8 @@ class TailFile:
         return os.fstat(self.fd).st_size < self.read_pos
 
     def reset_to_head(self) -> None:
+        """After copytruncate: read again from byte 0 (the caller commits offset 0)."""
         self.read_pos = 0
-        self.committed = 0
 
     def unread_bytes(self) -> int:
         return os.fstat(self.fd).st_size - self.read_pos
