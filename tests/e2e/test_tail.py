@@ -339,3 +339,13 @@ def test_sigterm_flushes_what_was_read_within_grace(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stop_seconds < 5 + 10  # Grace, plus slack for a loaded machine
     assert tail.logs_of("app.log") == [str(n) for n in range(100)]
+
+
+def test_an_option_not_supported_yet_is_a_warning_naming_its_file_and_line(tmp_path: Path) -> None:
+    tail = Tail(tmp_path, extra="Truncate_Long_Lines On")
+    line = next(number for number, text in enumerate(tail.config.splitlines(), 1) if "Truncate_Long_Lines" in text)
+    agent = Agent(tail.folder, tail.config, args=["--dry-run"]).start()
+    result = agent.wait_exit()
+    assert result.returncode == 0, result.stderr
+    assert (f"[ warn] [config] {agent.config_path}:{line}: tail.0: option 'truncate_long_lines' is not supported "
+            "yet by flb_fast: ignored") in result.stderr

@@ -137,6 +137,10 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             where = section.find(exc.option) if exc.option else None
             where = where or name_prop
             raise ConfigError(where.file, where.line, exc.option, f"{instance_name}: {exc.message}") from None
+        # A plugin names options it accepts but does not honour yet; the warning points at their line.
+        for option, message in getattr(instance.plugin, "config_warnings", ()):
+            where = section.find(option) or name_prop
+            warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
         return instance
 
     inputs = [make("input", section) for section in config.inputs]

@@ -723,3 +723,14 @@ def test_bad_db_options_are_config_errors() -> None:
     with pytest.raises(PluginConfigError) as journal_error:
         TailInput(Harness([("path", "/x")]).ctx, bind([("path", "/x"), ("db.journal_mode", "fast")]))
     assert (sync_error.value.option, journal_error.value.option) == ("db.sync", "db.journal_mode")
+
+
+def test_options_not_supported_yet_are_named_as_config_warnings() -> None:
+    harness = Harness([("path", "/x"), ("truncate_long_lines", "on"), ("unicode.encoding", "UTF-16LE"),
+                       ("multiline.parser", "cri, java")])
+    assert harness.input.config_warnings == [
+        ("truncate_long_lines", "option 'truncate_long_lines' is not supported yet by flb_fast: ignored"),
+        ("unicode.encoding", "option 'unicode.encoding' is not supported yet by flb_fast: ignored"),
+        ("multiline.parser", "combining docker/cri with other multiline parsers is not supported yet by flb_fast: "
+                             "only docker and cri are applied"),
+    ]

@@ -82,6 +82,12 @@ class TailInput(Input):
         self.rule_parsers = self._lookup_multiline_parsers()
         self.docker_mode = bool(options.docker_mode) and not self.multiline_parsers
         self.docker_mode_flush = max(1, options.docker_mode_flush)
+        # (option, message) the engine reports as warnings at the option's file:line.
+        self.config_warnings = [(option, f"option '{option}' is not supported yet by flb_fast: ignored")
+                                for option in _UNSUPPORTED if getattr(options, option.replace(".", "_"))]
+        if self.rule_parsers and len(self.rule_parsers) != len(self.multiline_parsers):
+            self.config_warnings.append(("multiline.parser", "combining docker/cri with other multiline parsers is "
+                                         "not supported yet by flb_fast: only docker and cri are applied"))
         self.builder = RecordBuilder(
             parser, options.key, options.path_key, options.offset_key, ctx.metrics
         )
@@ -128,13 +134,6 @@ class TailInput(Input):
 
     async def start(self) -> None:
         log = self.ctx.log
-        for option in _UNSUPPORTED:
-            value = getattr(self.options, option.replace(".", "_"))
-            if value:
-                log.warning("option '%s' is not supported yet by flb_fast: ignored", option)
-        if self.rule_parsers and len(self.rule_parsers) != len(self.multiline_parsers):
-            log.warning("multiline.parser: combining docker/cri with other multiline parsers is not supported "
-                        "yet by flb_fast: only docker and cri are applied")
         if self.options.db:
             self.db = OffsetsDB(self.options.db, self.options.db_sync, self.options.db_locking,
                                 self.options.db_journal_mode, self.options.db_compare_filename)
