@@ -10,8 +10,9 @@ separately, since on a real deployment it is AWS's. "encode" is the share spent 
 into sorted PutLogEvents events (msgspec), the rest is boto3 (serialising, signing, HTTP).
 
 Memory: fresh interpreters measure RSS after importing flb_fast and the output module, after
-``import boto3``, and after creating one CloudWatch Logs client (issue 6 target: the whole agent
-within 80 MiB with cloudwatch_logs loaded); the same with botocore alone, without boto3.
+importing the SDK, and after creating one CloudWatch Logs client (issue 6 target: the whole agent
+within 80 MiB with cloudwatch_logs loaded), through boto3 and through a botocore session alone
+(what ``outputs/aws/client.py`` does).
 """
 
 from __future__ import annotations
