@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 from flb_fast.outputs.aws.backoff import OutputBackoff
@@ -84,3 +85,16 @@ def test_dropped_connections_are_retried_without_loss(moto, fault_proxy, run) ->
     chunk = chunk_of([{"n": 1}])
     assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
     assert [r["data"] for r in arrived(moto)] == [b'{"n":1}']
+
+
+def test_zlib_compresses_each_record(moto, run) -> None:
+    create_stream(moto)
+    output = kinesis(moto.url, GoKinesisOutput, compression="zlib")
+    assert run(flush_all(output, chunk_of([{"n": 1}]))) == [FlushResult.OK]
+    assert [zlib.decompress(r["data"]) for r in arrived(moto)] == [b'{"n":1}']
+
+
+def test_options_not_supported_yet_are_reported_for_their_config_line() -> None:
+    output = kinesis("http://127.0.0.1:1", GoKinesisOutput, aggregation="on", http_request_timeout="5s")
+    assert [option for option, _ in output.config_warnings] == ["aggregation", "http_request_timeout"]
+    assert kinesis("http://127.0.0.1:1", GoKinesisOutput).config_warnings == []

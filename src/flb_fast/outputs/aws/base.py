@@ -38,10 +38,12 @@ class AwsOutput(Output):
         self._executor: BoundedExecutor | None = None
         self._client: Any = None
         self._client_lock = asyncio.Lock()
-        for name in self.UNSUPPORTED:
-            value = getattr(options, name.replace(".", "_").replace("-", "_"), None)
-            if value not in (None, False, [], ""):
-                ctx.log.warning("option '%s' is not supported yet by flb_fast: ignored", name)
+        # (option, message) pairs the engine reports as config warnings at the option's file:line.
+        self.config_warnings: list[tuple[str, str]] = [
+            (name, f"option '{name}' is not supported yet by flb_fast: ignored")
+            for name in self.UNSUPPORTED
+            if getattr(options, name, None) not in (None, False, [], "")
+        ]
 
     async def start(self) -> None:
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)

@@ -11,6 +11,7 @@ aws/aws-for-fluent-bit #150).
 from __future__ import annotations
 
 import gzip
+import zlib
 from abc import abstractmethod
 from typing import Any, ClassVar, NamedTuple
 
@@ -24,7 +25,8 @@ from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-COMPRESSIONS = ("gzip",)
+# gzip (both plugins) and zlib (the Go kinesis plugin), applied to each record on its own.
+COMPRESSIONS = ("gzip", "zlib")
 
 
 class Limits(NamedTuple):
@@ -112,6 +114,8 @@ class RecordsOutput(AwsOutput):
                 data += b"\n"
             if self.compression == "gzip":
                 data = gzip.compress(data, mtime=0)
+            elif self.compression == "zlib":
+                data = zlib.compress(data)
             entry = Entry(data, self.partition_key(record))
             if entry.size(self.LIMITS) > self.LIMITS.max_record_bytes:
                 too_large += 1

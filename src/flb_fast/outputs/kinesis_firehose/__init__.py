@@ -28,7 +28,7 @@ class KinesisFirehoseOutput(RecordsOutput):
         Option("time_key", STR, None, "add the record time under this key"),
         Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
         Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
-        Option("compression", STR, None, "compress each record: gzip"),
+        Option("compression", STR, None, "compress each record: gzip or zlib"),
         Option(
             "simple_aggregation", BOOL, "false", "pack several records into one Firehose record (not supported yet)"
         ),

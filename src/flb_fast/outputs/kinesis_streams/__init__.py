@@ -35,7 +35,7 @@ class KinesisStreamsOutput(RecordsOutput):
         Option("time_key", STR, None, "add the record time under this key"),
         Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
         Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
-        Option("compression", STR, None, "compress each record: gzip"),
+        Option("compression", STR, None, "compress each record: gzip or zlib"),
         Option("simple_aggregation", BOOL, "false", "pack several records into one Kinesis record (not supported yet)"),
     )
 
@@ -75,7 +75,12 @@ class GoKinesisOutput(KinesisStreamsOutput):
         super().__init__(ctx, options)
         self.key_path = options.partition_key.split("->") if options.partition_key else None
         if options.http_request_timeout:
-            ctx.log.warning("option 'http_request_timeout' is not supported yet by flb_fast: use net.io_timeout")
+            self.config_warnings.append(
+                (
+                    "http_request_timeout",
+                    "option 'http_request_timeout' is not supported yet by flb_fast: use net.io_timeout",
+                )
+            )
 
     def partition_key(self, record: dict[str, Any]) -> str | None:
         if self.key_path is None:

@@ -49,7 +49,6 @@ class S3Output(AwsOutput):
     name = "s3"
     description = "Send logs to Amazon S3 objects"
     SERVICE = "s3"
-    UNSUPPORTED = ("preserve_data_ordering",)
 
     OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
         Option("bucket", STR, None, "S3 bucket name"),
