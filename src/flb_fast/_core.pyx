@@ -3,4 +3,10 @@
 lines, a chunk) and returns a batch, so the Python/C boundary is crossed once per batch."""
 
 include "_core/consts.pxi"
+include "_core/capi.pxi"
 include "_core/inotify.pxi"
+include "_core/lines.pxi"
+include "_core/time.pxi"
+include "_core/docker.pxi"
+include "_core/cri.pxi"
+include "_core/regex.pxi"

@@ -1,0 +1,68 @@
+"""Types of the compiled hot path (flb_fast/_core.pyx and its _core/*.pxi sections)."""
+
+from collections.abc import Callable
+
+class LineSplitter:
+    buffer_max_size: int
+    skip_long_lines: bool
+    skip_empty_lines: bool
+    skipped_lines: int
+    skipped_bytes: int
+    long_line: bool
+    def __init__(self, buffer_max_size: int, skip_long_lines: bool, skip_empty_lines: bool = False) -> None: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def max_line_bytes(self) -> int: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]: ...
+    def flush(self) -> bytes | None: ...
+
+def parse_time_rfc3339(value: str | bytes, zone: bool = False, strict: bool = True) -> int: ...
+
+class JsonLinesDecoder:
+    key: str
+    time_key: str | None
+    time_keep: bool
+    time_parser: Callable[[str], int] | None
+    time_errors: int
+    def __init__(
+        self, key: str, time_key: str | None, time_keep: bool, time_parser: Callable[[str], int] | None = None
+    ) -> None: ...
+    def decode(self, lines: list[bytes], read_time_ns: int) -> tuple[list[int], list[dict[str, object]], int]: ...
+
+def decode_json_lines(
+    lines: list[bytes],
+    read_time_ns: int,
+    key: str,
+    time_key: str | None,
+    time_keep: bool,
+    time_parser: Callable[[str], int] | None = None,
+) -> tuple[list[int], list[dict[str, object]], int]: ...
+def decode_cri_lines(
+    lines: list[bytes], read_time_ns: int
+) -> tuple[list[int], list[dict[str, object]], list[int], int]: ...
+
+class Inotify:
+    MODIFY: int
+    ATTRIB: int
+    CLOSE_WRITE: int
+    MOVED_FROM: int
+    MOVED_TO: int
+    CREATE: int
+    DELETE: int
+    DELETE_SELF: int
+    MOVE_SELF: int
+    UNMOUNT: int
+    Q_OVERFLOW: int
+    IGNORED: int
+    ONLYDIR: int
+    DONT_FOLLOW: int
+    EXCL_UNLINK: int
+    ISDIR: int
+    def fileno(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def add_watch(self, path: str | bytes, mask: int) -> int: ...
+    def rm_watch(self, wd: int) -> bool: ...
+    def read(self) -> list[tuple[int, int, int, bytes]]: ...

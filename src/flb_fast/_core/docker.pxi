@@ -1,0 +1,440 @@
+# JSON lines to records: the Docker json-file hot path and the `json` parser's.
+#
+# Fluent Bit (src/flb_parser_json.c flb_parser_json_do(), plugins/in_tail/tail_file.c):
+# - a line that is not exactly one JSON object fails the parser, and tail packs
+#   {<Key>: <raw line>} stamped with the read time;
+# - the record is the object's keys in their order;
+# - Time_Key: the first key of that name. A string value parsed with the Time_Format gives
+#   the record time, and the key is removed unless Time_Keep. A value that does not parse (or
+#   is not a string) logs "invalid time format" and leaves the key in place; the record gets
+#   the read time. A parsed time of exactly 0 also gets the read time (tail's
+#   `flb_time_to_nanosec(&out_time) == 0L` check).
+# Python needs text where Fluent Bit passes bytes through: invalid UTF-8 becomes U+FFFD (one
+# per invalid sequence, Python's "replace"), and so does a \u escape of a lone surrogate
+# (which no JSON encoder downstream could write back).
+#
+# The scanner below decodes flat objects (string, number, true/false/null values: every
+# Docker line and most application JSON) straight into a dict. Anything else (nested objects,
+# arrays, odd syntax) goes to msgspec, which also settles what is and is not JSON.
+
+from libc.stdint cimport int64_t
+from libc.string cimport memchr, memcmp, memcpy
+from cpython.mem cimport PyMem_Realloc, PyMem_Free
+
+import msgspec
+
+cdef object _msgspec_json_decode = msgspec.json.decode
+
+
+cdef class _NameCache:
+    """Reuses one str object per repeated short ASCII string (record keys, "stdout"...)."""
+
+    cdef list names
+    cdef Py_ssize_t max_bytes
+    cdef Py_ssize_t max_entries
+
+    def __cinit__(self, Py_ssize_t max_bytes, Py_ssize_t max_entries):
+        self.names = []
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+
+    cdef object get(self, const char *data, Py_ssize_t size):
+        cdef object name
+        if size > self.max_bytes:
+            return _str_from_utf8(data, size, "replace")
+        for name in self.names:
+            if _str_length(name) == size and memcmp(_str_data(name), data, size) == 0:
+                return name
+        name = _str_from_utf8(data, size, "replace")
+        if len(self.names) < self.max_entries and _str_is_compact_ascii(name):
+            self.names.append(name)
+        return name
+
+    cdef void seed(self, object name):
+        if (name is not None and _str_is_compact_ascii(name) and _str_length(name) <= self.max_bytes
+                and name not in self.names):
+            self.names.append(name)
+
+
+cdef inline Py_ssize_t _skip_ws(const unsigned char *s, Py_ssize_t n, Py_ssize_t pos) noexcept:
+    while pos < n and (s[pos] == b' ' or s[pos] == b'\t' or s[pos] == b'\n' or s[pos] == b'\r'):
+        pos += 1
+    return pos
+
+
+cdef inline int _hex4(const unsigned char *s) noexcept:
+    """The value of four hex digits, or -1."""
+    cdef int value = 0
+    cdef int i
+    cdef unsigned char c
+    for i in range(4):
+        c = s[i]
+        if b'0' <= c <= b'9':
+            value = value * 16 + (c - 48)
+        elif b'a' <= c <= b'f':
+            value = value * 16 + (c - 87)
+        elif b'A' <= c <= b'F':
+            value = value * 16 + (c - 55)
+        else:
+            return -1
+    return value
+
+
+cdef inline Py_ssize_t _put_utf8(unsigned char *d, int cp) noexcept:
+    if cp < 0x80:
+        d[0] = cp
+        return 1
+    if cp < 0x800:
+        d[0] = 0xC0 | (cp >> 6)
+        d[1] = 0x80 | (cp & 0x3F)
+        return 2
+    if cp < 0x10000:
+        d[0] = 0xE0 | (cp >> 12)
+        d[1] = 0x80 | ((cp >> 6) & 0x3F)
+        d[2] = 0x80 | (cp & 0x3F)
+        return 3
+    d[0] = 0xF0 | (cp >> 18)
+    d[1] = 0x80 | ((cp >> 12) & 0x3F)
+    d[2] = 0x80 | ((cp >> 6) & 0x3F)
+    d[3] = 0x80 | (cp & 0x3F)
+    return 4
+
+
+cdef class JsonLinesDecoder:
+    """Decodes batches of JSON lines into records, as Fluent Bit's ``json``-format parsers do.
+
+    ``key`` names the field of a line that is not a JSON object (tail's ``Key``, ``log`` by
+    default); ``time_key`` is the parser's Time_Key, or None when it has no Time_Format (pass
+    ``"time"`` for a Time_Format without Time_Key, as Fluent Bit does); ``time_keep`` its
+    Time_Keep. Times are read with the ``docker`` parser's ``%Y-%m-%dT%H:%M:%S.%L``, or with
+    ``time_parser(text) -> ns or -1`` for any other Time_Format. ``time_errors`` counts time
+    values that did not parse (those records get the read time). See ``_core/docker.pxi``.
+    """
+
+    cdef readonly str key
+    cdef readonly object time_key
+    cdef readonly bint time_keep
+    cdef readonly object time_parser
+    cdef readonly Py_ssize_t time_errors
+    cdef _NameCache _keys
+    cdef _NameCache _values
+    cdef unsigned char *_scratch
+    cdef Py_ssize_t _scratch_cap
+
+    def __cinit__(self, str key, time_key, bint time_keep, time_parser=None):
+        if time_key is not None and not isinstance(time_key, str):
+            raise TypeError("time_key must be a str or None")
+        self.key = key
+        self.time_key = time_key
+        self.time_keep = time_keep
+        self.time_parser = time_parser
+        self._keys = _NameCache(_NAME_CACHE_MAX_BYTES, _NAME_CACHE_ENTRIES)
+        self._values = _NameCache(8, 16)
+        self._keys.seed(key)
+        self._keys.seed(time_key)
+
+    def __dealloc__(self):
+        PyMem_Free(self._scratch)
+
+    def decode(self, list lines, int64_t read_time_ns) -> tuple:
+        """``(timestamps_ns, records, failed)`` for a batch of lines (bytes, no newline).
+
+        ``failed`` counts lines that were not a JSON object: each became ``{key: line}`` with
+        the read time.
+        """
+        cdef list timestamps = []
+        cdef list records = []
+        cdef Py_ssize_t failed = 0
+        cdef object read_time = read_time_ns
+        cdef object line
+        cdef dict record
+        cdef int status
+        cdef int time_state
+        cdef int64_t ns
+        for line in lines:
+            if type(line) is not bytes:
+                line = bytes(line)
+            record = {}
+            ns = 0
+            time_state = 0
+            status = self._decode_flat(<const unsigned char *> _bytes_data(line), _bytes_size(line),
+                                       record, &ns, &time_state)
+            if status == 0:
+                ns = 0
+                time_state = 0
+                record = self._decode_general(line, &ns, &time_state)
+            if status < 0 or record is None:
+                failed += 1
+                timestamps.append(read_time)
+                records.append({self.key: _str_from_utf8(_bytes_data(line), _bytes_size(line), "replace")})
+                continue
+            if time_state == 2:
+                self.time_errors += 1
+            timestamps.append(ns if time_state == 1 and ns != 0 else read_time)
+            records.append(record)
+        return timestamps, records, failed
+
+    cdef int _reserve(self, Py_ssize_t size) except -1:
+        cdef unsigned char *grown
+        if size > self._scratch_cap:
+            grown = <unsigned char *> PyMem_Realloc(self._scratch, size)
+            if grown == NULL:
+                raise MemoryError()
+            self._scratch = grown
+            self._scratch_cap = size
+        return 0
+
+    cdef Py_ssize_t _string(self, const unsigned char *s, Py_ssize_t n, Py_ssize_t pos,
+                            const unsigned char **out, Py_ssize_t *out_len) except -2:
+        """Scan the string whose body starts at ``pos``: its unescaped UTF-8 in ``out`` (the
+        line itself when it has no escape, else the scratch buffer); returns the position after
+        the closing quote, or -1 when malformed."""
+        cdef const unsigned char *quote
+        cdef const unsigned char *backslash
+        cdef unsigned char *d
+        cdef Py_ssize_t w = 0
+        cdef int cp, low
+        cdef unsigned char e
+        quote = <const unsigned char *> memchr(s + pos, b'"', n - pos)
+        if quote == NULL:
+            return -1
+        backslash = <const unsigned char *> memchr(s + pos, b'\\', quote - (s + pos))
+        if backslash == NULL:
+            out[0] = s + pos
+            out_len[0] = quote - (s + pos)
+            return quote - s + 1
+        self._reserve(n - pos)
+        d = self._scratch
+        while True:
+            memcpy(d + w, s + pos, backslash - (s + pos))
+            w += backslash - (s + pos)
+            pos = backslash - s + 1
+            if pos >= n:
+                return -1
+            e = s[pos]
+            pos += 1
+            if e == b'"' or e == b'\\' or e == b'/':
+                d[w] = e
+                w += 1
+            elif e == b'n':
+                d[w] = b'\n'
+                w += 1
+            elif e == b't':
+                d[w] = b'\t'
+                w += 1
+            elif e == b'r':
+                d[w] = b'\r'
+                w += 1
+            elif e == b'b':
+                d[w] = 8
+                w += 1
+            elif e == b'f':
+                d[w] = 12
+                w += 1
+            elif e == b'u':
+                if pos + 4 > n:
+                    return -1
+                cp = _hex4(s + pos)
+                if cp < 0:
+                    return -1
+                pos += 4
+                if 0xD800 <= cp <= 0xDBFF:
+                    low = _hex4(s + pos + 2) if (pos + 6 <= n and s[pos] == b'\\' and s[pos + 1] == b'u') else -1
+                    if 0xDC00 <= low <= 0xDFFF:
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
+                        pos += 6
+                    else:
+                        cp = 0xFFFD
+                elif 0xDC00 <= cp <= 0xDFFF:
+                    cp = 0xFFFD
+                w += _put_utf8(d + w, cp)
+            else:
+                return -1
+            quote = <const unsigned char *> memchr(s + pos, b'"', n - pos)
+            if quote == NULL:
+                return -1
+            backslash = <const unsigned char *> memchr(s + pos, b'\\', quote - (s + pos))
+            if backslash == NULL:
+                memcpy(d + w, s + pos, quote - (s + pos))
+                out[0] = d
+                out_len[0] = w + (quote - (s + pos))
+                return quote - s + 1
+
+    cdef object _time_value(self, const unsigned char *text, Py_ssize_t size, object value,
+                            int64_t *ns, int *time_state):
+        """Read the time key's string value; returns the value to store, or None to drop it."""
+        cdef object parsed
+        if self.time_parser is None:
+            if _parse_time(text, size, False, True, ns):
+                time_state[0] = 1
+            else:
+                time_state[0] = 2
+        else:
+            if value is None:
+                value = _str_from_utf8(<const char *> text, size, "replace")
+            parsed = self.time_parser(value)
+            if parsed == -1:
+                time_state[0] = 2
+            else:
+                ns[0] = parsed
+                time_state[0] = 1
+        if time_state[0] == 1 and not self.time_keep:
+            return None
+        if value is None:
+            value = _str_from_utf8(<const char *> text, size, "replace")
+        return value
+
+    cdef int _decode_flat(self, const unsigned char *s, Py_ssize_t n, dict record,
+                          int64_t *ns, int *time_state) except -2:
+        """1: ``record`` is the line's object; 0: the general decoder must decide; -1: the line
+        is not a JSON object at all."""
+        cdef Py_ssize_t pos = _skip_ws(s, n, 0)
+        cdef const unsigned char *text
+        cdef Py_ssize_t size
+        cdef object name, value
+        cdef bint is_time
+        cdef str time_key = self.time_key
+        if pos >= n or s[pos] != b'{':
+            return -1
+        pos = _skip_ws(s, n, pos + 1)
+        if pos < n and s[pos] == b'}':
+            return 1 if _skip_ws(s, n, pos + 1) == n else 0
+        while True:
+            if pos >= n or s[pos] != b'"':
+                return 0
+            pos = self._string(s, n, pos + 1, &text, &size)
+            if pos < 0:
+                return 0
+            name = self._keys.get(<const char *> text, size)
+            is_time = time_state[0] == 0 and time_key is not None and (
+                name is time_key or (_str_length(name) == _str_length(time_key) and name == time_key))
+            pos = _skip_ws(s, n, pos)
+            if pos >= n or s[pos] != b':':
+                return 0
+            pos = _skip_ws(s, n, pos + 1)
+            if pos >= n:
+                return 0
+            if s[pos] == b'"':
+                pos = self._string(s, n, pos + 1, &text, &size)
+                if pos < 0:
+                    return 0
+                if is_time:
+                    value = self._time_value(text, size, None, ns, time_state)
+                    if value is not None:
+                        record[name] = value
+                else:
+                    record[name] = self._values.get(<const char *> text, size)
+            else:
+                value = self._scalar(s, n, &pos)
+                if pos < 0:
+                    return 0
+                if is_time:
+                    time_state[0] = 2
+                record[name] = value
+            pos = _skip_ws(s, n, pos)
+            if pos >= n:
+                return 0
+            if s[pos] == b',':
+                pos = _skip_ws(s, n, pos + 1)
+            elif s[pos] == b'}':
+                return 1 if _skip_ws(s, n, pos + 1) == n else 0
+            else:
+                return 0
+
+    cdef object _scalar(self, const unsigned char *s, Py_ssize_t n, Py_ssize_t *at):
+        """The number, true, false or null at ``at[0]``; moves ``at[0]`` past it, or sets -1."""
+        cdef Py_ssize_t pos = at[0]
+        cdef Py_ssize_t start = pos
+        cdef Py_ssize_t i
+        cdef bint integer = True
+        cdef long long whole = 0
+        cdef char number[_NUMBER_MAX_BYTES + 1]
+        cdef unsigned char c = s[pos]
+        if c == b't' and n - pos >= 4 and memcmp(s + pos, b"true", 4) == 0:
+            at[0] = pos + 4
+            return True
+        if c == b'f' and n - pos >= 5 and memcmp(s + pos, b"false", 5) == 0:
+            at[0] = pos + 5
+            return False
+        if c == b'n' and n - pos >= 4 and memcmp(s + pos, b"null", 4) == 0:
+            at[0] = pos + 4
+            return None
+        if c == b'-':
+            pos += 1
+        if pos < n and s[pos] == b'0':
+            pos += 1
+        elif pos < n and b'1' <= s[pos] <= b'9':
+            while pos < n and b'0' <= s[pos] <= b'9':
+                pos += 1
+        else:
+            at[0] = -1
+            return None
+        if pos < n and s[pos] == b'.':
+            integer = False
+            pos += 1
+            if not (pos < n and b'0' <= s[pos] <= b'9'):
+                at[0] = -1
+                return None
+            while pos < n and b'0' <= s[pos] <= b'9':
+                pos += 1
+        if pos < n and (s[pos] == b'e' or s[pos] == b'E'):
+            integer = False
+            pos += 1
+            if pos < n and (s[pos] == b'+' or s[pos] == b'-'):
+                pos += 1
+            if not (pos < n and b'0' <= s[pos] <= b'9'):
+                at[0] = -1
+                return None
+            while pos < n and b'0' <= s[pos] <= b'9':
+                pos += 1
+        if integer:
+            if pos - start > 18:
+                at[0] = -1
+                return None
+            for i in range(start + (c == b'-'), pos):
+                whole = whole * 10 + (s[i] - 48)
+            at[0] = pos
+            return -whole if c == b'-' else whole
+        if pos - start > _NUMBER_MAX_BYTES:
+            at[0] = -1
+            return None
+        memcpy(number, s + start, pos - start)
+        number[pos - start] = 0
+        at[0] = pos
+        return _string_to_double(number, NULL, NULL)
+
+    cdef dict _decode_general(self, bytes line, int64_t *ns, int *time_state):
+        """msgspec for what the scanner leaves (nested values, odd syntax); None if not an object."""
+        cdef object value
+        try:
+            value = _msgspec_json_decode(line)
+        except ValueError:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    value = _msgspec_json_decode(line.decode("utf-8", "replace"))
+                except ValueError:
+                    return None
+            else:
+                return None
+        if type(value) is not dict:
+            return None
+        if self.time_key is not None and self.time_key in value:
+            value_time = (<dict> value)[self.time_key]
+            if isinstance(value_time, str):
+                raw = (<str> value_time).encode("utf-8", "surrogatepass")
+                kept = self._time_value(<const unsigned char *> _bytes_data(raw), len(raw), value_time,
+                                        ns, time_state)
+                if kept is None:
+                    del (<dict> value)[self.time_key]
+            else:
+                time_state[0] = 2
+        return value
+
+
+def decode_json_lines(list lines, int64_t read_time_ns, str key, time_key, bint time_keep, time_parser=None) -> tuple:
+    """``(timestamps_ns, records, failed)``: ``JsonLinesDecoder(key, time_key, time_keep,
+    time_parser).decode(lines, read_time_ns)`` for a caller that keeps no decoder (and so
+    no ``time_errors`` count)."""
+    return JsonLinesDecoder(key, time_key, time_keep, time_parser).decode(lines, read_time_ns)

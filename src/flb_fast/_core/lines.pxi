@@ -1,0 +1,218 @@
+# Splitting read buffers into lines, with in_tail's rules (plugins/in_tail/tail_file.c,
+# flb_tail_file_chunk() and process_content(), Fluent Bit 4.x):
+#
+# - Lines end at "\n". One "\r" before it is dropped when the line has at least two bytes
+#   (`if (len >= 2) crlf = (data[len-1] == '\r')`), so a line made of a lone "\r" stays "\r".
+# - Skip_Empty_Lines drops "" and "\r".
+# - NUL bytes at the head of the read buffer are skipped (copytruncate leaves a hole of NULs at
+#   the start of the file when the writer keeps its old offset). Fluent Bit's buffer head is the
+#   first line of each read, or the partial line carried over from the previous one.
+# - The per-file buffer holds at most Buffer_Max_Size - 1 bytes (one is kept for the NUL
+#   terminator), and a line fits only with its "\n": the longest line kept is
+#   Buffer_Max_Size - 2 bytes (counting a "\r" before the "\n").
+# - A longer line: with Skip_Long_Lines it is dropped up to and including its "\n", and the
+#   lines after it are read as usual. Without it Fluent Bit logs "file=... requires a larger
+#   buffer size, lines are too long. Skipping file." and stops tailing the file
+#   (flb_tail_file_chunk() returns FLB_TAIL_ERROR, and the caller removes the file).
+
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
+from cpython.mem cimport PyMem_Realloc, PyMem_Free
+from libc.string cimport memchr, memcpy, memmove
+
+
+cdef class LineSplitter:
+    """Cuts a file's successive read buffers into complete lines, as Fluent Bit's tail does.
+
+    ``feed(buffer)`` takes a whole read (bytes, bytearray or memoryview) and returns the
+    complete lines in it, without their ``"\\n"`` (and without one ``"\\r"`` before it). The
+    partial last line is kept inside for the next ``feed``. ``pending`` is the number of bytes
+    fed that belong to the current incomplete line, so ``bytes_read - pending`` is always the
+    offset of a line start: the tail commits that, and a restart never resumes mid-line, also
+    while a long line is being discarded.
+
+    A line longer than ``buffer_max_size - 2`` bytes (Fluent Bit's buffer keeps one byte for a
+    terminator and needs room for the ``"\\n"``) is skipped whole when ``skip_long_lines`` is
+    true, counted in ``skipped_lines`` / ``skipped_bytes`` (line bytes with their newline), and
+    the following lines are read as usual. When ``skip_long_lines`` is false, ``long_line``
+    turns true: Fluent Bit stops tailing such a file, so the tail must log
+    ``file=<path> requires a larger buffer size, lines are too long. Skipping file.`` and
+    abandon it; lines before the long one are returned, ``pending`` then counts every byte
+    from the long line's start to the end of what was fed, and further ``feed`` calls raise.
+    """
+
+    cdef readonly Py_ssize_t buffer_max_size
+    cdef readonly bint skip_long_lines
+    cdef readonly bint skip_empty_lines
+    cdef readonly Py_ssize_t skipped_lines
+    cdef readonly Py_ssize_t skipped_bytes
+    cdef readonly bint long_line
+    cdef Py_ssize_t _max_line
+    cdef char *_held
+    cdef Py_ssize_t _held_len
+    cdef Py_ssize_t _held_cap
+    cdef bint _discarding
+    cdef Py_ssize_t _discarded
+    cdef Py_ssize_t _stalled
+
+    def __cinit__(self, Py_ssize_t buffer_max_size, bint skip_long_lines, bint skip_empty_lines=False):
+        if buffer_max_size < 3:
+            raise ValueError(f"buffer_max_size must be at least 3 bytes, got {buffer_max_size}")
+        self.buffer_max_size = buffer_max_size
+        self.skip_long_lines = skip_long_lines
+        self.skip_empty_lines = skip_empty_lines
+        self._max_line = buffer_max_size - 2
+
+    def __dealloc__(self):
+        PyMem_Free(self._held)
+
+    @property
+    def pending(self) -> int:
+        """Bytes fed so far that belong to no returned or skipped line (see the class doc)."""
+        if self.long_line:
+            return self._stalled
+        return self._held_len + self._discarded
+
+    @property
+    def max_line_bytes(self) -> int:
+        """The longest line kept, in bytes without its newline: ``buffer_max_size - 2``."""
+        return self._max_line
+
+    cdef int _hold(self, const char *data, Py_ssize_t size) except -1:
+        cdef Py_ssize_t need = self._held_len + size
+        cdef Py_ssize_t cap
+        cdef char *grown
+        if need > self._held_cap:
+            cap = max(need, 2 * self._held_cap, 256)
+            grown = <char *> PyMem_Realloc(self._held, cap)
+            if grown == NULL:
+                raise MemoryError()
+            self._held = grown
+            self._held_cap = cap
+        memcpy(self._held + self._held_len, data, size)
+        self._held_len = need
+        return 0
+
+    cdef Py_ssize_t _skip_head_nuls(self, const char *data, Py_ssize_t size):
+        """Drop the NULs at the head of Fluent Bit's buffer; returns how many of ``data`` went."""
+        cdef Py_ssize_t i = 0
+        if self._discarding:
+            return 0
+        if self._held_len:
+            while i < self._held_len and self._held[i] == 0:
+                i += 1
+            if i < self._held_len:
+                if i:
+                    memmove(self._held, self._held + i, self._held_len - i)
+                    self._held_len -= i
+                return 0
+            self._held_len = 0
+            i = 0
+        while i < size and data[i] == 0:
+            i += 1
+        return i
+
+    cdef int _emit(self, list out, const char *data, Py_ssize_t size) except -1:
+        """Append the line made of the held bytes followed by ``data[:size]``."""
+        cdef Py_ssize_t total = self._held_len + size
+        cdef Py_ssize_t from_held
+        cdef char last
+        cdef object line
+        cdef char *dest
+        if total:
+            last = data[size - 1] if size else self._held[self._held_len - 1]
+        if self.skip_empty_lines and (total == 0 or (total == 1 and last == b'\r')):
+            return 0
+        if total >= 2 and last == b'\r':
+            total -= 1
+        if self._held_len == 0:
+            out.append(_bytes_from_size(data, total))
+            return 0
+        line = _bytes_from_size(NULL, total)
+        dest = _bytes_data(line)
+        from_held = min(self._held_len, total)
+        memcpy(dest, self._held, from_held)
+        if total > from_held:
+            memcpy(dest + from_held, data, total - from_held)
+        out.append(line)
+        return 0
+
+    def feed(self, data) -> list:
+        """The complete lines of this read buffer, in order (see the class doc for the rules)."""
+        cdef Py_buffer view
+        cdef const char *base
+        cdef const char *newline
+        cdef Py_ssize_t size, pos, end, length
+        cdef list out = []
+        if self.long_line:
+            raise RuntimeError("this file was abandoned at a line longer than buffer_max_size")
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            base = <const char *> view.buf
+            size = view.len
+            pos = self._skip_head_nuls(base, size)
+            while pos < size:
+                newline = <const char *> memchr(base + pos, b'\n', size - pos)
+                if newline == NULL:
+                    self._tail_without_newline(base + pos, size - pos)
+                    break
+                end = newline - base
+                length = end - pos
+                if self._discarding:
+                    self.skipped_lines += 1
+                    self.skipped_bytes += self._discarded + length + 1
+                    self._discarded = 0
+                    self._discarding = False
+                elif self._held_len + length > self._max_line:
+                    if not self.skip_long_lines:
+                        self._abandon(size - pos)
+                        break
+                    self.skipped_lines += 1
+                    self.skipped_bytes += self._held_len + length + 1
+                    self._held_len = 0
+                else:
+                    self._emit(out, base + pos, length)
+                    self._held_len = 0
+                pos = end + 1
+        finally:
+            PyBuffer_Release(&view)
+        return out
+
+    cdef int _tail_without_newline(self, const char *data, Py_ssize_t size) except -1:
+        """Keep (or discard) the start of a line whose newline has not been read yet."""
+        if self._discarding:
+            self._discarded += size
+        elif self._held_len + size > self._max_line:
+            if not self.skip_long_lines:
+                self._abandon(size)
+            else:
+                self._discarding = True
+                self._discarded = self._held_len + size
+                self._held_len = 0
+        else:
+            self._hold(data, size)
+        return 0
+
+    cdef void _abandon(self, Py_ssize_t unread):
+        self.long_line = True
+        self._stalled = self._held_len + unread
+        self._held_len = 0
+
+    def flush(self):
+        """The partial last line (a file that does not end in a newline, at close), or None.
+
+        A line being discarded as too long counts as skipped; nothing is kept afterwards.
+        """
+        cdef list out = []
+        if self.long_line:
+            return None
+        if self._discarding:
+            self.skipped_lines += 1
+            self.skipped_bytes += self._discarded
+            self._discarded = 0
+            self._discarding = False
+            return None
+        if self._held_len == 0:
+            return None
+        self._emit(out, NULL, 0)
+        self._held_len = 0
+        return out[0] if out else None

@@ -1,0 +1,249 @@
+"""decode_json_lines / JsonLinesDecoder: Fluent Bit's json-format parsers (flb_parser_json.c) on
+Docker json-file lines and application JSON, checked against exact records and json.loads."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flb_fast._core import JsonLinesDecoder, decode_json_lines
+
+READ_TIME = 1_700_000_000_000_000_000
+DOCKER_LINE = b'{"log":"GET / 200\\n","stream":"stdout","time":"2024-01-01T00:00:00.123456789Z"}'
+
+
+def docker(lines: list[bytes], time_keep: bool = True) -> tuple[list[int], list[dict], int]:
+    return decode_json_lines(lines, READ_TIME, "log", "time", time_keep)
+
+
+def one(line: bytes) -> dict:
+    _, records, _ = docker([line])
+    return records[0]
+
+
+def test_a_docker_line_becomes_its_object_with_the_time_of_its_time_field():
+    assert docker([DOCKER_LINE]) == (
+        [1704067200123456789],
+        [{"log": "GET / 200\n", "stream": "stdout", "time": "2024-01-01T00:00:00.123456789Z"}],
+        0,
+    )
+
+
+def test_time_keep_off_removes_the_parsed_time_key():
+    assert docker([DOCKER_LINE], time_keep=False) == (
+        [1704067200123456789],
+        [{"log": "GET / 200\n", "stream": "stdout"}],
+        0,
+    )
+
+
+def test_keys_keep_the_order_of_the_line():
+    record = one(b'{"z":"1","a":"2","time":"2024-01-01T00:00:00.1Z","m":"3"}')
+    assert list(record) == ["z", "a", "time", "m"]
+
+
+def test_an_unparsable_time_keeps_the_key_gets_the_read_time_and_is_counted():
+    decoder = JsonLinesDecoder("log", "time", False)
+    line = b'{"log":"x","time":"yesterday"}'
+    assert decoder.decode([line, line], READ_TIME) == (
+        [READ_TIME, READ_TIME],
+        [{"log": "x", "time": "yesterday"}] * 2,
+        0,
+    )
+    assert decoder.time_errors == 2
+
+
+def test_a_time_without_fraction_does_not_match_the_docker_format():
+    decoder = JsonLinesDecoder("log", "time", True)
+    assert decoder.decode([b'{"time":"2024-01-01T00:00:00Z"}'], READ_TIME)[0] == [READ_TIME]
+    assert decoder.time_errors == 1
+
+
+def test_a_non_string_time_is_an_invalid_time():
+    decoder = JsonLinesDecoder("log", "time", False)
+    assert decoder.decode([b'{"log":"x","time":1704067200}'], READ_TIME) == (
+        [READ_TIME],
+        [{"log": "x", "time": 1704067200}],
+        0,
+    )
+    assert decoder.time_errors == 1
+
+
+def test_a_time_of_exactly_the_epoch_gets_the_read_time_as_in_tail():
+    decoder = JsonLinesDecoder("log", "time", True)
+    assert decoder.decode([b'{"time":"1970-01-01T00:00:00.0Z"}'], READ_TIME)[0] == [READ_TIME]
+    assert decoder.time_errors == 0
+
+
+def test_without_time_key_every_record_gets_the_read_time_and_keeps_its_keys():
+    line = b'{"log":"x","time":"2024-01-01T00:00:00.5Z"}'
+    assert decode_json_lines([line], READ_TIME, "log", None, False) == (
+        [READ_TIME],
+        [{"log": "x", "time": "2024-01-01T00:00:00.5Z"}],
+        0,
+    )
+
+
+def test_another_time_format_is_read_by_the_given_time_parser():
+    def epoch_seconds(text: str) -> int:
+        return int(text) * 1_000_000_000 if text.isdigit() else -1
+
+    decoder = JsonLinesDecoder("log", "ts", False, epoch_seconds)
+    timestamps, records, failed = decoder.decode([b'{"ts":"100","a":"b"}', b'{"ts":"soon","a":"c"}'], READ_TIME)
+    assert (timestamps, records, failed) == ([100_000_000_000, READ_TIME], [{"a": "b"}, {"ts": "soon", "a": "c"}], 0)
+    assert decoder.time_errors == 1
+
+
+def test_a_line_that_is_not_json_becomes_the_key_with_the_raw_line_and_the_read_time():
+    assert docker([b"plain text line", DOCKER_LINE]) == (
+        [READ_TIME, 1704067200123456789],
+        [
+            {"log": "plain text line"},
+            {"log": "GET / 200\n", "stream": "stdout", "time": "2024-01-01T00:00:00.123456789Z"},
+        ],
+        1,
+    )
+
+
+def test_json_that_is_not_an_object_is_a_failed_line():
+    lines = [b"[1,2]", b'"text"', b"12", b"null", b""]
+    assert docker(lines) == (
+        [READ_TIME] * 5,
+        [{"log": "[1,2]"}, {"log": '"text"'}, {"log": "12"}, {"log": "null"}, {"log": ""}],
+        5,
+    )
+
+
+def test_malformed_objects_are_failed_lines():
+    lines = [b'{"a":"b"', b'{"a":"b"} trailing', b'{"a" "b"}', b'{"a":"b",}', b'{"a":"\\x"}']
+    timestamps, records, failed = docker(lines)
+    assert failed == 5
+    assert records == [{"log": line.decode()} for line in lines]
+
+
+def test_the_key_of_failed_lines_is_configurable():
+    assert decode_json_lines([b"oops"], READ_TIME, "message", None, True)[1] == [{"message": "oops"}]
+
+
+def test_whitespace_around_tokens_is_allowed():
+    assert one(b' \t{ "a" : "b" , "c":"d" } ') == {"a": "b", "c": "d"}
+
+
+def test_an_empty_object_is_an_empty_record():
+    assert docker([b"{}"]) == ([READ_TIME], [{}], 0)
+
+
+def test_short_escapes_are_unescaped():
+    assert one(b'{"log":"q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t"}') == {"log": 'q" b\\ s/ \b\f\n\r\t'}
+
+
+def test_unicode_escapes_and_surrogate_pairs_become_their_characters():
+    assert one(b'{"log":"\\u00e9\\u20AC\\ud83d\\ude00 \\u0000"}') == {"log": "é€😀 \x00"}
+
+
+def test_escaped_keys_are_unescaped():
+    assert one(b'{"k\\u00e9y":"v"}') == {"kéy": "v"}
+
+
+def test_lone_surrogate_escapes_become_replacement_characters():
+    # A lone surrogate cannot be encoded to UTF-8 by any output, so it is replaced.
+    assert one(b'{"a":"x\\ud800y","b":"\\udc00","c":"\\ud800\\u0041"}') == {
+        "a": "x\ufffdy",
+        "b": "\ufffd",
+        "c": "\ufffdA",
+    }
+
+
+def test_invalid_utf8_is_replaced_without_losing_the_record():
+    # Fluent Bit passes the bytes through; Python text needs valid characters: U+FFFD each.
+    assert one(b'{"log":"bad \xff\xfe end","stream":"stdout"}') == {"log": "bad \ufffd\ufffd end", "stream": "stdout"}
+
+
+def test_invalid_utf8_in_a_nested_object_is_replaced_too():
+    assert one(b'{"log":{"msg":"\xc3("}}') == {"log": {"msg": "\ufffd("}}
+
+
+def test_invalid_utf8_in_a_line_that_is_not_json_is_replaced_in_the_raw_record():
+    assert docker([b"raw \xff line"])[1] == [{"log": "raw \ufffd line"}]
+
+
+def test_numbers_booleans_and_null_are_decoded():
+    assert one(b'{"i":-12,"z":0,"f":1.5,"e":2E-3,"t":true,"n":false,"x":null,"big":123456789012345678901}') == {
+        "i": -12,
+        "z": 0,
+        "f": 1.5,
+        "e": 0.002,
+        "t": True,
+        "n": False,
+        "x": None,
+        "big": 123456789012345678901,
+    }
+
+
+def test_nested_objects_and_arrays_are_decoded_in_full():
+    line = b'{"log":"x","data":{"a":[1,{"b":"c"}],"d":{}},"time":"2024-01-01T00:00:00.5Z"}'
+    assert docker([line], time_keep=False) == (
+        [1704067200500000000],
+        [{"log": "x", "data": {"a": [1, {"b": "c"}], "d": {}}}],
+        0,
+    )
+
+
+def test_bytearray_and_memoryview_lines_are_accepted():
+    assert docker([bytearray(b'{"a":"b"}'), memoryview(b'{"c":"d"}')])[1] == [{"a": "b"}, {"c": "d"}]
+
+
+def escape_json_string(text: str, rng: random.Random) -> str:
+    """A JSON string literal with each character written raw or escaped at random."""
+    out = ['"']
+    short = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "/": "\\/"}
+    for char in text:
+        code = ord(char)
+        must_escape = char in '"\\' or code < 0x20
+        choice = rng.random()
+        if char in short and (must_escape or choice < 0.3):
+            out.append(short[char] if choice < 0.6 or char not in '"\\\n\r\t\b\f' else f"\\u{code:04x}")
+        elif must_escape or choice < 0.2:
+            if code > 0xFFFF:
+                high, low = divmod(code - 0x10000, 0x400)
+                out.append(f"\\u{0xD800 + high:04X}\\u{0xDC00 + low:04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+@given(
+    record=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=6),
+    seed=st.integers(0, 2**32),
+    spacing=st.sampled_from(["", " ", "\t", " \r\n "]),
+)
+def test_flat_objects_with_random_escaping_decode_like_json_loads(record, seed, spacing):
+    rng = random.Random(seed)
+    items = [f"{escape_json_string(k, rng)}{spacing}:{spacing}{escape_json_string(v, rng)}" for k, v in record.items()]
+    line = ("{" + spacing + ("," + spacing).join(items) + spacing + "}").encode()
+    timestamps, records, failed = decode_json_lines([line], READ_TIME, "log", None, True)
+    assert (records, failed) == ([json.loads(line)], 0)
+
+
+@given(
+    record=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+            lambda children: (
+                st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=5,
+    )
+)
+def test_any_json_object_decodes_like_json_loads(record):
+    line = json.dumps(record).encode()
+    assert decode_json_lines([line], READ_TIME, "log", None, True)[1] == [json.loads(line)]
