@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_values
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_value
 from tests.inputs.tail.harness import registry
 
 
@@ -12,12 +12,14 @@ def entry(log: str, time: str = "t1", stream: str = "stdout") -> bytes:
     return json.dumps({"log": log, "stream": stream, "time": time}, separators=(",", ":")).encode()
 
 
-def test_log_values_of_a_batch_with_a_bad_line() -> None:
-    assert log_values([entry("a\n"), b"not json", b'{"log": 5}', entry("b")]) == ["a\n", None, None, "b"]
+def test_log_value_of_docker_lines_and_others() -> None:
+    assert [log_value(line) for line in [entry("a\n"), b"not json", b'{"log": 5}', entry("b")]] == [
+        "a\n", None, None, "b"]
 
 
-def test_log_values_do_not_trust_a_line_holding_two_objects() -> None:
-    assert log_values([entry("a\n") + b"," + entry("b\n")]) == [None]
+def test_a_line_ending_in_an_escaped_backslash_and_n_is_not_mistaken_for_complete() -> None:
+    joiner = DockerModeJoiner(None)
+    assert joiner.join([entry("ends with \\n"), entry("rest\n")], 0, 0.0) == ([entry("ends with \\nrest\n")], None)
 
 
 def test_complete_entries_pass_through_unchanged() -> None:

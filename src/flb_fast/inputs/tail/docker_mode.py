@@ -22,30 +22,24 @@ class _LogField(msgspec.Struct):
     log: str
 
 
-_decode_batch = msgspec.json.Decoder(list[_LogField]).decode
+# Docker json-file writes "log" first and "stream" next: a complete entry (log ends in a newline)
+# holds this byte run, which no string content can contain (its quote would be escaped). An
+# escaped backslash before the "n" would fake it, so a batch where that occurs takes the slow path.
+# Valid Docker output has one "stream" key per entry; garbage with a mark inside its text could at
+# worst leave a split entry unjoined (passed on as it is), never lose it.
+_COMPLETE_MARK = b'\\n","stream":'
+_FAKE_MARK = b'\\\\n","stream":'
+
 _decode_one = msgspec.json.Decoder(_LogField).decode
 _decode_object = msgspec.json.Decoder(dict).decode
 _encode = msgspec.json.Encoder().encode
 
-def log_values(lines: list[bytes]) -> list[str | None]:
-    """The ``log`` string of each line, ``None`` where a line is not such JSON.
-
-    One decoder call for the whole batch in the common case where every line is valid; a
-    batch with a bad line falls back to one call per line.
-    """
+def log_value(line: bytes) -> str | None:
+    """The ``log`` string of a Docker json-file line, ``None`` if the line is not such JSON."""
     try:
-        entries = _decode_batch(b"[" + b",".join(lines) + b"]")
-        if len(entries) == len(lines):
-            return [entry.log for entry in entries]
+        return _decode_one(line).log
     except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
-    values: list[str | None] = []
-    for line in lines:
-        try:
-            values.append(_decode_one(line).log)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            values.append(None)
-    return values
+        return None
 
 
 class DockerModeJoiner:
@@ -68,32 +62,58 @@ class DockerModeJoiner:
         """Lines ready for the parser, and the file offset where what is still held begins.
 
         ``first_offset`` is the offset of ``lines[0]``; the second value is ``None`` when
-        nothing is held (the caller may commit past every line).
+        nothing is held (the caller may commit past every line). Without Docker_Mode_Parser
+        only the lines that lack the complete-entry mark (and the one after a held record) are
+        decoded; runs of complete entries pass through as slices.
         """
         out: list[bytes] = []
-        offset = first_offset
-        for line, log in zip(lines, log_values(lines), strict=True):
-            if log is None:
-                if self.holding:
-                    out.append(self.flush())
-                out.append(line)
-            elif not log.endswith("\n"):
-                if not self.holding:
-                    self._start(offset, now)
-                self._hold(line, log)
-            elif self.firstline is None:
-                out.append(self._written(line, log) if self.holding else line)
-                self._clear()
-            elif self.holding and self._starts_record(log):
-                out.append(self.flush())
-                self._start(offset, now)
-                self._hold(line, log)
-            else:
-                if not self.holding:
-                    self._start(offset, now)
-                self._hold(line, log)
-            offset += len(line) + 1
+        if self.firstline is not None or _FAKE_MARK in b"\n".join(lines):
+            offset = first_offset
+            for line in lines:
+                self._step(line, offset, now, out)
+                offset += len(line) + 1
+            return out, self.held_offset
+        suspects: list[int] = []
+        _unmarked(lines, 0, len(lines), suspects)
+        if not suspects and not self.holding:
+            return lines, None
+        offset, start = first_offset, 0
+        for stop in [*suspects, len(lines)]:
+            if start < stop and self.holding:
+                self._step(lines[start], offset, now, out)
+                offset += len(lines[start]) + 1
+                start += 1
+            if start < stop:
+                out.extend(lines[start:stop])
+                offset += sum(map(len, lines[start:stop])) + stop - start
+            if stop < len(lines):
+                self._step(lines[stop], offset, now, out)
+                offset += len(lines[stop]) + 1
+            start = stop + 1
         return out, self.held_offset
+
+    def _step(self, line: bytes, offset: int, now: float, out: list[bytes]) -> None:
+        """One entry through the joining rules (``offset``: where it starts in the file)."""
+        log = log_value(line)
+        if log is None:
+            if self.holding:
+                out.append(self.flush())
+            out.append(line)
+        elif not log.endswith("\n"):
+            if not self.holding:
+                self._start(offset, now)
+            self._hold(line, log)
+        elif self.firstline is None:
+            out.append(self._written(line, log) if self.holding else line)
+            self._clear()
+        elif self.holding and self._starts_record(log):
+            out.append(self.flush())
+            self._start(offset, now)
+            self._hold(line, log)
+        else:
+            if not self.holding:
+                self._start(offset, now)
+            self._hold(line, log)
 
     def flush(self) -> bytes:
         """The held record as one JSON line (the last entry with the joined ``log``); clears it."""
@@ -123,6 +143,24 @@ class DockerModeJoiner:
         self.last_line = None
         self.held_since = None
         self.held_offset = None
+
+
+def _unmarked(lines: list[bytes], low: int, high: int, found: list[int]) -> None:
+    """Indices in ``lines[low:high]`` without the complete-entry mark, by bisection on mark counts.
+
+    One count over a joined range costs a memcpy and one scan; partial entries are rare (a few
+    per thousand lines), so this touches each byte a few times instead of searching every line
+    with a per-call needle setup.
+    """
+    count = high - low
+    if count == 0 or b"\n".join(lines[low:high]).count(_COMPLETE_MARK) == count:
+        return
+    if count == 1:
+        found.append(low)
+        return
+    middle = (low + high) // 2
+    _unmarked(lines, low, middle, found)
+    _unmarked(lines, middle, high, found)
 
 
 def _with_log(line: bytes, log: str) -> bytes:
