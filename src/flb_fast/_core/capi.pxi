@@ -5,6 +5,7 @@ cdef extern from "Python.h":
     object _bytes_from_size "PyBytes_FromStringAndSize"(const char *v, Py_ssize_t size)
     char *_bytes_data "PyBytes_AS_STRING"(object o)
     Py_ssize_t _bytes_size "PyBytes_GET_SIZE"(object o)
+    object _str_new "PyUnicode_New"(Py_ssize_t size, Py_UCS4 maxchar)
     object _str_from_utf8 "PyUnicode_DecodeUTF8"(const char *s, Py_ssize_t size, const char *errors)
     bint _str_is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(object o)
     Py_ssize_t _str_length "PyUnicode_GET_LENGTH"(object o)

@@ -17,7 +17,8 @@
 # Docker line and most application JSON) straight into a dict. Anything else (nested objects,
 # arrays, odd syntax) goes to msgspec, which also settles what is and is not JSON.
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
+from cpython.ref cimport PyObject
 from libc.string cimport memchr, memcmp, memcpy
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 
@@ -26,34 +27,122 @@ import msgspec
 cdef object _msgspec_json_decode = msgspec.json.decode
 
 
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #define FLB_ONES 0x0101010101010101ULL
+    #define FLB_HIGHS 0x8080808080808080ULL
+    /* The first quote or backslash at or after p, or end; *high collects the top bits of the bytes
+       before it (non-zero: not ASCII). Eight bytes at a time: the lowest byte flagged by the
+       has-zero-byte trick is exact. */
+    static inline const unsigned char *flb_find_special(const unsigned char *p,
+                                                        const unsigned char *end, uint64_t *high) {
+        while (end - p >= 8) {
+            uint64_t w, q, b, m;
+            memcpy(&w, p, 8);
+            q = w ^ (FLB_ONES * 0x22);
+            b = w ^ (FLB_ONES * 0x5C);
+            m = ((q - FLB_ONES) & ~q & FLB_HIGHS) | ((b - FLB_ONES) & ~b & FLB_HIGHS);
+            if (m) {
+                int k = __builtin_ctzll(m) >> 3;
+                if (k)
+                    *high |= w & FLB_HIGHS & ((1ULL << (8 * k)) - 1);
+                return p + k;
+            }
+            *high |= w & FLB_HIGHS;
+            p += 8;
+        }
+        while (p < end && *p != 0x22 && *p != 0x5C) {
+            *high |= *p & 0x80;
+            p++;
+        }
+        return p;
+    }
+    /* The same scan, copying the bytes before the quote or backslash to d (which needs room
+       for 8 bytes more than that: the copy goes a word at a time). */
+    static inline const unsigned char *flb_copy_special(const unsigned char *p, const unsigned char *end,
+                                                        unsigned char *d, uint64_t *high) {
+        while (end - p >= 8) {
+            uint64_t w, q, b, m;
+            memcpy(&w, p, 8);
+            memcpy(d, &w, 8);
+            q = w ^ (FLB_ONES * 0x22);
+            b = w ^ (FLB_ONES * 0x5C);
+            m = ((q - FLB_ONES) & ~q & FLB_HIGHS) | ((b - FLB_ONES) & ~b & FLB_HIGHS);
+            if (m) {
+                int k = __builtin_ctzll(m) >> 3;
+                if (k)
+                    *high |= w & FLB_HIGHS & ((1ULL << (8 * k)) - 1);
+                return p + k;
+            }
+            *high |= w & FLB_HIGHS;
+            p += 8;
+            d += 8;
+        }
+        while (p < end && *p != 0x22 && *p != 0x5C) {
+            *high |= *p & 0x80;
+            *d++ = *p++;
+        }
+        return p;
+    }
+    """
+    const unsigned char *flb_find_special(const unsigned char *p, const unsigned char *end, uint64_t *high) noexcept
+    const unsigned char *flb_copy_special(const unsigned char *p, const unsigned char *end,
+                                          unsigned char *d, uint64_t *high) noexcept
+
+
+cdef inline object _make_str(const char *data, Py_ssize_t size, bint ascii):
+    """A str of UTF-8 bytes: a plain copy when they are ASCII, else decoded with U+FFFD for
+    invalid sequences."""
+    cdef object text
+    if ascii:
+        text = _str_new(size, 127)
+        memcpy(_str_data(text), data, size)
+        return text
+    return _str_from_utf8(data, size, "replace")
+
+
 cdef class _NameCache:
     """Reuses one str object per repeated short ASCII string (record keys, "stdout"...)."""
 
-    cdef list names
+    cdef list owned
+    cdef PyObject *names[_NAME_CACHE_ENTRIES]
+    cdef const char *datas[_NAME_CACHE_ENTRIES]
+    cdef Py_ssize_t sizes[_NAME_CACHE_ENTRIES]
+    cdef Py_ssize_t count
     cdef Py_ssize_t max_bytes
     cdef Py_ssize_t max_entries
 
     def __cinit__(self, Py_ssize_t max_bytes, Py_ssize_t max_entries):
-        self.names = []
+        self.owned = []
         self.max_bytes = max_bytes
-        self.max_entries = max_entries
+        self.max_entries = min(max_entries, _NAME_CACHE_ENTRIES)
 
-    cdef object get(self, const char *data, Py_ssize_t size):
+    cdef object get(self, const char *data, Py_ssize_t size, bint ascii):
+        cdef Py_ssize_t i
         cdef object name
-        if size > self.max_bytes:
-            return _str_from_utf8(data, size, "replace")
-        for name in self.names:
-            if _str_length(name) == size and memcmp(_str_data(name), data, size) == 0:
-                return name
-        name = _str_from_utf8(data, size, "replace")
-        if len(self.names) < self.max_entries and _str_is_compact_ascii(name):
-            self.names.append(name)
+        if not ascii or size > self.max_bytes:
+            return _make_str(data, size, ascii)
+        for i in range(self.count):
+            if self.sizes[i] == size and memcmp(self.datas[i], data, size) == 0:
+                return <object> self.names[i]
+        name = _make_str(data, size, True)
+        self._add(name)
         return name
+
+    cdef void _add(self, object name):
+        if self.count < self.max_entries:
+            self.owned.append(name)
+            self.names[self.count] = <PyObject *> name
+            self.datas[self.count] = <const char *> _str_data(name)
+            self.sizes[self.count] = _str_length(name)
+            self.count += 1
 
     cdef void seed(self, object name):
         if (name is not None and _str_is_compact_ascii(name) and _str_length(name) <= self.max_bytes
-                and name not in self.names):
-            self.names.append(name)
+                and name not in self.owned):
+            self._add(name)
 
 
 cdef inline Py_ssize_t _skip_ws(const unsigned char *s, Py_ssize_t n, Py_ssize_t pos) noexcept:
@@ -185,82 +274,80 @@ cdef class JsonLinesDecoder:
         return 0
 
     cdef Py_ssize_t _string(self, const unsigned char *s, Py_ssize_t n, Py_ssize_t pos,
-                            const unsigned char **out, Py_ssize_t *out_len) except -2:
+                            const unsigned char **out, Py_ssize_t *out_len, bint *ascii) except -2:
         """Scan the string whose body starts at ``pos``: its unescaped UTF-8 in ``out`` (the
-        line itself when it has no escape, else the scratch buffer); returns the position after
-        the closing quote, or -1 when malformed."""
-        cdef const unsigned char *quote
-        cdef const unsigned char *backslash
+        line itself when it has no escape, else the scratch buffer), whether it is all ASCII;
+        returns the position after the closing quote, or -1 when malformed."""
+        cdef const unsigned char *end = s + n
+        cdef const unsigned char *p = s + pos
+        cdef const unsigned char *q
         cdef unsigned char *d
         cdef Py_ssize_t w = 0
+        cdef uint64_t high = 0
         cdef int cp, low
         cdef unsigned char e
-        quote = <const unsigned char *> memchr(s + pos, b'"', n - pos)
-        if quote == NULL:
+        q = flb_find_special(p, end, &high)
+        if q == end:
             return -1
-        backslash = <const unsigned char *> memchr(s + pos, b'\\', quote - (s + pos))
-        if backslash == NULL:
-            out[0] = s + pos
-            out_len[0] = quote - (s + pos)
-            return quote - s + 1
-        self._reserve(n - pos)
+        if q[0] == b'"':
+            out[0] = p
+            out_len[0] = q - p
+            ascii[0] = high == 0
+            return q - s + 1
+        self._reserve(end - p + 8)
         d = self._scratch
+        memcpy(d, p, q - p)
+        w = q - p
         while True:
-            memcpy(d + w, s + pos, backslash - (s + pos))
-            w += backslash - (s + pos)
-            pos = backslash - s + 1
-            if pos >= n:
+            if q[0] == b'"':
+                out[0] = d
+                out_len[0] = w
+                ascii[0] = high == 0
+                return q - s + 1
+            if end - q < 2:
                 return -1
-            e = s[pos]
-            pos += 1
+            e = q[1]
+            p = q + 2
             if e == b'"' or e == b'\\' or e == b'/':
                 d[w] = e
-                w += 1
             elif e == b'n':
-                d[w] = b'\n'
-                w += 1
+                d[w] = 10
             elif e == b't':
-                d[w] = b'\t'
-                w += 1
+                d[w] = 9
             elif e == b'r':
-                d[w] = b'\r'
-                w += 1
+                d[w] = 13
             elif e == b'b':
                 d[w] = 8
-                w += 1
             elif e == b'f':
                 d[w] = 12
-                w += 1
             elif e == b'u':
-                if pos + 4 > n:
+                if end - p < 4:
                     return -1
-                cp = _hex4(s + pos)
+                cp = _hex4(p)
                 if cp < 0:
                     return -1
-                pos += 4
+                p += 4
                 if 0xD800 <= cp <= 0xDBFF:
-                    low = _hex4(s + pos + 2) if (pos + 6 <= n and s[pos] == b'\\' and s[pos + 1] == b'u') else -1
+                    low = _hex4(p + 2) if (end - p >= 6 and p[0] == b'\\' and p[1] == b'u') else -1
                     if 0xDC00 <= low <= 0xDFFF:
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
-                        pos += 6
+                        p += 6
                     else:
                         cp = 0xFFFD
                 elif 0xDC00 <= cp <= 0xDFFF:
                     cp = 0xFFFD
-                w += _put_utf8(d + w, cp)
+                if cp >= 0x80:
+                    high = 1
+                w += _put_utf8(d + w, cp) - 1
             else:
                 return -1
-            quote = <const unsigned char *> memchr(s + pos, b'"', n - pos)
-            if quote == NULL:
+            w += 1
+            q = flb_copy_special(p, end, d + w, &high)
+            w += q - p
+            if q == end:
                 return -1
-            backslash = <const unsigned char *> memchr(s + pos, b'\\', quote - (s + pos))
-            if backslash == NULL:
-                memcpy(d + w, s + pos, quote - (s + pos))
-                out[0] = d
-                out_len[0] = w + (quote - (s + pos))
-                return quote - s + 1
 
-    cdef object _time_value(self, const unsigned char *text, Py_ssize_t size, object value,
+    cdef object _time_value(self, const unsigned char *text, Py_ssize_t size, bint ascii, object value,
                             int64_t *ns, int *time_state):
         """Read the time key's string value; returns the value to store, or None to drop it."""
         cdef object parsed
@@ -271,7 +358,7 @@ cdef class JsonLinesDecoder:
                 time_state[0] = 2
         else:
             if value is None:
-                value = _str_from_utf8(<const char *> text, size, "replace")
+                value = _make_str(<const char *> text, size, ascii)
             parsed = self.time_parser(value)
             if parsed == -1:
                 time_state[0] = 2
@@ -281,7 +368,7 @@ cdef class JsonLinesDecoder:
         if time_state[0] == 1 and not self.time_keep:
             return None
         if value is None:
-            value = _str_from_utf8(<const char *> text, size, "replace")
+            value = _make_str(<const char *> text, size, ascii)
         return value
 
     cdef int _decode_flat(self, const unsigned char *s, Py_ssize_t n, dict record,
@@ -293,6 +380,7 @@ cdef class JsonLinesDecoder:
         cdef Py_ssize_t size
         cdef object name, value
         cdef bint is_time
+        cdef bint ascii
         cdef str time_key = self.time_key
         if pos >= n or s[pos] != b'{':
             return -1
@@ -302,10 +390,10 @@ cdef class JsonLinesDecoder:
         while True:
             if pos >= n or s[pos] != b'"':
                 return 0
-            pos = self._string(s, n, pos + 1, &text, &size)
+            pos = self._string(s, n, pos + 1, &text, &size, &ascii)
             if pos < 0:
                 return 0
-            name = self._keys.get(<const char *> text, size)
+            name = self._keys.get(<const char *> text, size, ascii)
             is_time = time_state[0] == 0 and time_key is not None and (
                 name is time_key or (_str_length(name) == _str_length(time_key) and name == time_key))
             pos = _skip_ws(s, n, pos)
@@ -315,15 +403,15 @@ cdef class JsonLinesDecoder:
             if pos >= n:
                 return 0
             if s[pos] == b'"':
-                pos = self._string(s, n, pos + 1, &text, &size)
+                pos = self._string(s, n, pos + 1, &text, &size, &ascii)
                 if pos < 0:
                     return 0
                 if is_time:
-                    value = self._time_value(text, size, None, ns, time_state)
+                    value = self._time_value(text, size, ascii, None, ns, time_state)
                     if value is not None:
                         record[name] = value
                 else:
-                    record[name] = self._values.get(<const char *> text, size)
+                    record[name] = self._values.get(<const char *> text, size, ascii)
             else:
                 value = self._scalar(s, n, &pos)
                 if pos < 0:
@@ -424,7 +512,7 @@ cdef class JsonLinesDecoder:
             value_time = (<dict> value)[self.time_key]
             if isinstance(value_time, str):
                 raw = (<str> value_time).encode("utf-8", "surrogatepass")
-                kept = self._time_value(<const unsigned char *> _bytes_data(raw), len(raw), value_time,
+                kept = self._time_value(<const unsigned char *> _bytes_data(raw), len(raw), False, value_time,
                                         ns, time_state)
                 if kept is None:
                     del (<dict> value)[self.time_key]

@@ -134,6 +134,39 @@ cdef inline int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept:
     return era * 146097 + doe - 719468
 
 
+cdef inline int _two_digits(const unsigned char *s) noexcept:
+    """The value of two ASCII digits, or -1."""
+    if b'0' <= s[0] <= b'9' and b'0' <= s[1] <= b'9':
+        return (s[0] - 48) * 10 + (s[1] - 48)
+    return -1
+
+
+cdef inline bint _canonical_datetime(const unsigned char *s, Py_ssize_t n, int *year, int *month, int *day,
+                                     int *hour, int *minute, int *second) noexcept:
+    """The fast path for "YYYY-MM-DDTHH:MM:SS." with every field in range, which the runtimes
+    always write: strptime reads exactly these digits then. Anything else takes the slow path."""
+    cdef int century, y, mo, d, h, mi, sec
+    if n < 20 or s[4] != b'-' or s[7] != b'-' or s[10] != b'T' or s[13] != b':' or s[16] != b':' or s[19] != b'.':
+        return False
+    century = _two_digits(s)
+    y = _two_digits(s + 2)
+    mo = _two_digits(s + 5)
+    d = _two_digits(s + 8)
+    h = _two_digits(s + 11)
+    mi = _two_digits(s + 14)
+    sec = _two_digits(s + 17)
+    if (century < 0 or y < 0 or not 1 <= mo <= 12 or not 1 <= d <= 31 or not 0 <= h <= 23
+            or not 0 <= mi <= 59 or not 0 <= sec <= 60):
+        return False
+    year[0] = century * 100 + y
+    month[0] = mo
+    day[0] = d
+    hour[0] = h
+    minute[0] = mi
+    second[0] = sec
+    return True
+
+
 cdef bint _parse_time(const unsigned char *s, Py_ssize_t n, bint zone, bint strict, int64_t *out_ns) noexcept:
     """Nanoseconds since the epoch for the docker (``zone`` false) or cri (``zone`` true) format."""
     cdef Py_ssize_t pos = 0
@@ -143,21 +176,24 @@ cdef bint _parse_time(const unsigned char *s, Py_ssize_t n, bint zone, bint stri
     cdef int64_t fraction = 0
     cdef int64_t nanoseconds = 0
     cdef int64_t seconds
-    cdef bint has_date = False
+    cdef bint clock
     if n > _TIME_MAX_BYTES:
         return False
-    if not (_conv_num(s, n, &pos, 0, 9999, &year) and _literal(s, n, &pos, b'-')
-            and _conv_num(s, n, &pos, 1, 12, &month) and _literal(s, n, &pos, b'-')
-            and _conv_num(s, n, &pos, 1, 31, &day)):
-        return False
-    has_date = True
-    if not (_literal(s, n, &pos, b'T') and _conv_num(s, n, &pos, 0, 23, &hour)
-            and _literal(s, n, &pos, b':') and _conv_num(s, n, &pos, 0, 59, &minute)
-            and _literal(s, n, &pos, b':') and _conv_num(s, n, &pos, 0, 60, &second)
-            and _literal(s, n, &pos, b'.')):
-        if strict:
-            return False
+    if _canonical_datetime(s, n, &year, &month, &day, &hour, &minute, &second):
+        pos = 20
+        clock = True
     else:
+        if not (_conv_num(s, n, &pos, 0, 9999, &year) and _literal(s, n, &pos, b'-')
+                and _conv_num(s, n, &pos, 1, 12, &month) and _literal(s, n, &pos, b'-')
+                and _conv_num(s, n, &pos, 1, 31, &day)):
+            return False
+        clock = (_literal(s, n, &pos, b'T') and _conv_num(s, n, &pos, 0, 23, &hour)
+                 and _literal(s, n, &pos, b':') and _conv_num(s, n, &pos, 0, 59, &minute)
+                 and _literal(s, n, &pos, b':') and _conv_num(s, n, &pos, 0, 60, &second)
+                 and _literal(s, n, &pos, b'.'))
+        if not clock and strict:
+            return False
+    if clock:
         while digits < _TIME_FRACTION_DIGITS and pos < n and b'0' <= s[pos] <= b'9':
             fraction = fraction * 10 + (s[pos] - 48)
             pos += 1
@@ -175,7 +211,7 @@ cdef bint _parse_time(const unsigned char *s, Py_ssize_t n, bint zone, bint stri
     if not _NS_MIN_SECONDS <= seconds <= _NS_MAX_SECONDS:
         return False
     out_ns[0] = seconds * 1000000000 + nanoseconds
-    return has_date
+    return True
 
 
 def parse_time_rfc3339(value, bint zone=False, bint strict=True) -> int:
