@@ -66,3 +66,22 @@ class Inotify:
     def add_watch(self, path: str | bytes, mask: int) -> int: ...
     def rm_watch(self, wd: int) -> bool: ...
     def read(self) -> list[tuple[int, int, int, bytes]]: ...
+
+class RegexProgram:
+    names: list[tuple[str, int]]
+    def __init__(
+        self, code: list[int], classes: bytes, group_count: int, names: list[tuple[str, int]], anchored: bool
+    ) -> None: ...
+    def spans(self, text: str) -> list[tuple[int, int]] | None: ...
+    def parse_lines(
+        self,
+        lines: list[bytes],
+        read_time_ns: int,
+        key: str,
+        skip_empty: bool,
+        time_field: str | None,
+        time_keep: bool,
+        time_parse: Callable[[str], int | None] | None,
+        fallback: Callable[[str], tuple[int, dict[str, object]] | None],
+        time_failed: Callable[[str], object],
+    ) -> tuple[list[int], list[dict[str, object]], int]: ...

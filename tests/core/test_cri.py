@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from flb_fast._core import decode_cri_lines
 
 READ_TIME = 1_700_000_000_000_000_000
@@ -84,3 +87,16 @@ def test_invalid_utf8_in_the_log_is_replaced():
 def test_bytearray_lines_are_accepted():
     _, records, _, _ = decode_cri_lines([bytearray(b"2024-01-01T00:00:00.1Z stdout F x")], READ_TIME)
     assert records[0]["log"] == "x"
+
+
+@given(
+    st.lists(
+        st.binary(max_size=80) | st.sampled_from([b"x stdout F ", b" stderr P y", b"2024-01-01T00:00:00.1Z stdout F"]),
+        max_size=20,
+    )
+)
+def test_hostile_lines_never_crash_and_each_gives_one_record(lines):
+    timestamps, records, partials, failed = decode_cri_lines(lines, READ_TIME)
+    assert len(timestamps) == len(records) == len(lines)
+    assert all(records[i]["_p"] == "P" for i in partials)
+    assert failed == sum(1 for record in records if list(record) == ["log"])

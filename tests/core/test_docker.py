@@ -247,3 +247,42 @@ def test_flat_objects_with_random_escaping_decode_like_json_loads(record, seed, 
 def test_any_json_object_decodes_like_json_loads(record):
     line = json.dumps(record).encode()
     assert decode_json_lines([line], READ_TIME, "log", None, True)[1] == [json.loads(line)]
+
+
+@given(
+    st.lists(
+        st.binary(max_size=60)
+        | st.lists(
+            st.sampled_from(
+                [
+                    b"{",
+                    b"}",
+                    b'"',
+                    b"\\",
+                    b"\\u",
+                    b"d83d",
+                    b"dc00",
+                    b":",
+                    b",",
+                    b"1",
+                    b"e",
+                    b"\xff",
+                    b"\xc3",
+                    b" ",
+                    b"a",
+                ]
+            ),
+            max_size=30,
+        ).map(b"".join),
+        max_size=20,
+    )
+)
+def test_hostile_lines_never_crash_and_each_gives_one_record(lines):
+    timestamps, records, failed = decode_json_lines(lines, READ_TIME, "log", "time", False)
+    assert len(timestamps) == len(records) == len(lines)
+    assert all(type(record) is dict for record in records)
+    assert 0 <= failed <= len(lines)
+    for line, record in zip(lines, records, strict=True):
+        if record == {"log": line.decode("utf-8", "replace")}:
+            continue
+        assert all(type(key) is str for key in record)

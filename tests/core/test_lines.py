@@ -219,3 +219,25 @@ def test_the_committed_offset_is_always_a_line_start(data, cuts):
         read += len(piece)
         offset = read - splitter.pending
         assert offset == 0 or data[offset - 1 : offset] == b"\n"
+
+
+@given(
+    data=st.binary(max_size=300),
+    cuts=st.lists(st.integers(0, 300), max_size=10),
+    buffer_max_size=st.integers(3, 30),
+    skip_long_lines=st.booleans(),
+)
+def test_hostile_buffers_keep_the_offset_at_a_line_start_and_never_return_a_long_line(
+    data, cuts, buffer_max_size, skip_long_lines
+):
+    splitter = LineSplitter(buffer_max_size, skip_long_lines)
+    read = 0
+    for piece in cut(data, cuts):
+        if splitter.long_line:
+            break
+        lines = splitter.feed(piece)
+        read += len(piece)
+        assert all(len(line) <= buffer_max_size - 2 for line in lines)
+        offset = read - splitter.pending
+        assert 0 <= offset <= read
+        assert offset == 0 or data[offset - 1 : offset] in (b"\n", b"\0")

@@ -14,6 +14,10 @@
 #   lines after it are read as usual. Without it Fluent Bit logs "file=... requires a larger
 #   buffer size, lines are too long. Skipping file." and stops tailing the file
 #   (flb_tail_file_chunk() returns FLB_TAIL_ERROR, and the caller removes the file).
+# One difference: when a line fails its parser, Fluent Bit packs the raw line with its "\r"
+# (process_content() passes `data, len`, not the trimmed `line, line_len`); the lines given
+# here have lost that "\r" already, so such a record lacks it.
+# Not done here: Fluent Bit 4.2's truncate_long_lines (the tail warns that it is unsupported).
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
