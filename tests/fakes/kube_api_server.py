@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import queue
+import select
 import ssl
 import threading
 import time
@@ -132,6 +133,7 @@ class _State:
     delay_seconds: float = 0.0
     down: bool = False
     error_status: int | None = None
+    watch_error_status: int | None = None
     resource_version: int = 100
     watchers: list[queue.Queue] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -166,6 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
         if segments[:3] == ["api", "v1", "pods"] and len(segments) == 3:
             node = query.get("fieldSelector", [""])[0].removeprefix("spec.nodeName=") or None
             if query.get("watch", ["0"])[0] in ("1", "true"):
+                with state.lock:
+                    watch_error = state.watch_error_status
+                if watch_error is not None:
+                    return self._json(watch_error, _status(watch_error, "Error", f"injected status {watch_error}"))
                 return self._watch()
             return self._json(200, self._pod_list(node))
         if segments[:3] == ["api", "v1", "namespaces"] and len(segments) == 4:
@@ -211,6 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         try:
             while not self.server.stopping.is_set():
+                if select.select([self.connection], [], [], 0)[0]:
+                    break  # the client closed its end: this watch is over
                 try:
                     event = events.get(timeout=0.1)
                 except queue.Empty:
@@ -325,6 +333,11 @@ class KubeApiServer:
     def set_error(self, status: int | None) -> None:
         with self.state.lock:
             self.state.error_status = status
+
+    def set_watch_error(self, status: int | None) -> None:
+        """Answer watch requests (only them) with ``status``."""
+        with self.state.lock:
+            self.state.watch_error_status = status
 
     def requests(self, path_prefix: str = "") -> list[Request]:
         with self.state.lock:

@@ -8,9 +8,14 @@ import os
 import time
 from pathlib import Path
 
+from flb_fast.config.model import Config
+from flb_fast.parsers import build_registry
+from flb_fast.parsers.base import ParserRegistry
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
 from tests.filters.kubernetes.conftest import (
     DOCKER_ID,
+    NGINX_ID,
+    NGINX_TAG,
     TAG,
     TS,
     FilterFactory,
@@ -22,6 +27,11 @@ from tests.filters.kubernetes.conftest import (
 
 JSON_LOG = '{"level":"info","msg":"order placed","order_id":1042,"trace":"ab12\\n"}\n'
 DOCKER_TIME = "2023-11-14T22:13:20.123456789Z"
+
+
+def bundled_parsers() -> ParserRegistry:
+    """Fluent Bit's standard parsers.conf, as the agent loads it (``nginx`` among them)."""
+    return build_registry(Config())
 
 
 def assert_records(actual: list[dict], expected: list[dict]) -> None:
@@ -473,3 +483,136 @@ def test_kube_meta_cache_ttl_refetches_expired_pods(make_filter: FilterFactory, 
 def test_unsupported_options_are_named_in_a_warning(make_filter: FilterFactory, caplog) -> None:
     make_filter(Use_Journal="On")
     assert "option 'Use_Journal' is not supported yet by flb_fast" in caplog.text
+
+
+NGINX_LINE = '192.168.1.10 - - [14/Nov/2023:22:13:20 +0000] "GET /index.html HTTP/1.1" 200 615 "-" "curl/8.4.0"\n'
+
+
+def nginx_pod(annotations: dict[str, str]) -> dict:
+    return make_pod(
+        "nginx-5f6d",
+        "web",
+        uid="6c1d-nginx",
+        node="ip-10-0-1-23.ec2.internal",
+        containers=[
+            Container("nginx", "nginx:1.25", "docker-pullable://nginx@sha256:" + "ab" * 32, f"docker://{NGINX_ID}")
+        ],
+        labels={"app": "nginx"},
+        annotations=annotations,
+    )
+
+
+def nginx_kubernetes(annotations: dict[str, str]) -> dict:
+    return {
+        "pod_name": "nginx-5f6d",
+        "namespace_name": "web",
+        "pod_id": "6c1d-nginx",
+        "labels": {"app": "nginx"},
+        "annotations": annotations,
+        "host": "ip-10-0-1-23.ec2.internal",
+        "container_name": "nginx",
+        "docker_id": NGINX_ID,
+        "container_hash": "nginx@sha256:" + "ab" * 32,
+        "container_image": "nginx:1.25",
+    }
+
+
+def test_the_parser_annotation_parses_log_with_the_named_parser(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    annotations = {"fluentbit.io/parser": "nginx"}
+    api.add_pod(nginx_pod(annotations))
+    flt = make_filter(parsers=bundled_parsers(), Merge_Log="On", Merge_Log_Key="data", **{"K8S-Logging__Parser": "On"})
+    (out,) = run(run_filter(flt, chunk_of(NGINX_LINE, "not an access line\n", tag=NGINX_TAG)))
+    assert_records(
+        out.records,
+        [
+            {
+                "log": NGINX_LINE,
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "data": {
+                    "remote": "192.168.1.10",
+                    "host": "-",
+                    "user": "-",
+                    "method": "GET",
+                    "path": "/index.html",
+                    "code": "200",
+                    "size": "615",
+                    "referer": "-",
+                    "agent": "curl/8.4.0",
+                },
+                "kubernetes": nginx_kubernetes(annotations),
+            },
+            {
+                "log": "not an access line\n",
+                "stream": "stdout",
+                "time": DOCKER_TIME,
+                "kubernetes": nginx_kubernetes(annotations),
+            },
+        ],
+    )
+    # The access line's own time becomes the record's time; the unparsed line keeps its own.
+    assert out.timestamps == [1_700_000_000_000_000_000, TS]
+
+
+def test_the_parser_annotation_is_ignored_unless_k8s_logging_parser_is_on(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    api.add_pod(nginx_pod({"fluentbit.io/parser": "nginx"}))
+    flt = make_filter(parsers=bundled_parsers(), Merge_Log="On", Merge_Log_Key="data")
+    (out,) = run(run_filter(flt, chunk_of(NGINX_LINE, tag=NGINX_TAG)))
+    assert "data" not in out.records[0]
+
+
+def test_a_per_stream_container_parser_applies_only_to_that_stream(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    api.add_pod(nginx_pod({"fluentbit.io/parser_stderr-nginx": "nginx"}))
+    flt = make_filter(parsers=bundled_parsers(), Merge_Log="On", Merge_Log_Key="data", **{"K8S-Logging__Parser": "On"})
+    out, err = run(
+        run_filter(flt, chunk_of(NGINX_LINE, tag=NGINX_TAG), chunk_of(NGINX_LINE, tag=NGINX_TAG, stream="stderr"))
+    )
+    assert "data" not in out.records[0]
+    assert err.records[0]["data"]["path"] == "/index.html"
+
+
+def test_the_exclude_annotation_drops_the_pod_records(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    api.add_pod(nginx_pod({"fluentbit.io/exclude": "true"}))
+    flt = make_filter(**{"K8S-Logging__Exclude": "On"})
+    (out,) = run(run_filter(flt, chunk_of("a\n", "b\n", tag=NGINX_TAG)))
+    assert out is None
+
+
+def test_the_exclude_annotation_is_ignored_unless_k8s_logging_exclude_is_on(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    api.add_pod(nginx_pod({"fluentbit.io/exclude": "true"}))
+    (out,) = run(run_filter(make_filter(), chunk_of("a\n", tag=NGINX_TAG)))
+    assert [r["log"] for r in out.records] == ["a\n"]
+
+
+def test_a_per_stream_exclude_keeps_the_other_stream(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    annotations = {"fluentbit.io/exclude_stderr": "true"}
+    api.add_pod(nginx_pod(annotations))
+    flt = make_filter(**{"K8S-Logging__Exclude": "On"})
+    mixed = chunk_of(
+        {"log": "out\n", "stream": "stdout", "time": DOCKER_TIME},
+        {"log": "err\n", "stream": "stderr", "time": DOCKER_TIME},
+        tag=NGINX_TAG,
+    )
+    (out,) = run(run_filter(flt, mixed))
+    assert_records(
+        out.records,
+        [{"log": "out\n", "stream": "stdout", "time": DOCKER_TIME, "kubernetes": nginx_kubernetes(annotations)}],
+    )
+    assert out.timestamps == [TS]
+
+
+def test_a_container_exclude_spares_the_other_containers(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    api.add_pod(app_pod(annotations={"fluentbit.io/exclude-sidecar": "true"}))
+    sidecar_tag = "kube.var.log.containers.app-7d4b9c_shop_sidecar-" + "1" * 64 + ".log"
+    flt = make_filter(**{"K8S-Logging__Exclude": "On"})
+    web, sidecar = run(run_filter(flt, chunk_of("a\n"), chunk_of("b\n", tag=sidecar_tag)))
+    assert [r["log"] for r in web.records] == ["a\n"]
+    assert sidecar is None

@@ -14,8 +14,7 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -176,13 +175,15 @@ class HttpClient:
             raise ApiError(f"GET {path}: HTTP status {status}", status)
         return body
 
-    async def stream(self, path: str, idle_timeout_seconds: float) -> AsyncIterator[bytes]:
-        """Lines of a long-lived 200 answer (a watch), each as it arrives."""
+    async def stream(self, path: str, idle_timeout_seconds: float, on_open: Callable[[], None]) -> AsyncIterator[bytes]:
+        """Lines of a long-lived 200 answer (a watch), each as it arrives; ``on_open`` once the
+        server accepted it."""
         reader, writer = await self._open(path, await self._auth(False), limit=MAX_WATCH_EVENT_BYTES)
         try:
             status, headers = await asyncio.wait_for(_read_head(reader), self.timeout_seconds or None)
             if status != 200:
                 raise ApiError(f"GET {path}: HTTP status {status}", status)
+            on_open()
             pending = b""
             async for piece in _body_pieces(reader, headers, idle_timeout_seconds):
                 pending += piece
@@ -283,6 +284,10 @@ async def _body_pieces(
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:
+    """Close politely; a peer that does not answer the TLS close within the bound is cut off
+    (uvloop would otherwise keep the connection, and the loop, for its 30 s shutdown timeout)."""
     writer.close()
-    with suppress(Exception):
+    try:
         await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_SECONDS)
+    except (TimeoutError, OSError, ssl.SSLError):
+        writer.transport.abort()

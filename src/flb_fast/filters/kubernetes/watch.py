@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -129,26 +130,37 @@ class PodWatcher:
             allowWatchBookmarks="true",
             timeoutSeconds=str(WATCH_TIMEOUT_SECONDS),
         )
-        async for line in self.client.stream(path, WATCH_IDLE_SECONDS):
-            self.synced = True
-            event = _decode_event(line)
-            if event.type == "ERROR":
-                status = _decode_status(event.object)
-                if status.code == 410:
-                    self.log.info("pod watch: resourceVersion expired, listing again")
-                    self.resource_version = None
+        async with aclosing(self.client.stream(path, WATCH_IDLE_SECONDS, self._opened)) as lines:
+            async for line in lines:
+                self._apply(line)
+                if self.resource_version is None:
                     return
-                raise ApiError(f"watch error {status.code}: {status.message}", status.code)
-            pod = _decode_pod(event.object)
-            if pod.metadata.resourceVersion:
-                self.resource_version = pod.metadata.resourceVersion
-            if event.type == "BOOKMARK":
-                continue
-            key = _key(pod)
-            if event.type == "DELETED":
-                self._pods.pop(key, None)
-                self._deleted[key] = (pod, self.clock() + DELETED_POD_GRACE_SECONDS)
-            else:
-                self._pods[key] = pod
-                self._deleted.pop(key, None)
-            self.on_change(key)
+
+    def _opened(self) -> None:
+        self.synced = True
+
+    def _apply(self, line: bytes) -> None:
+        """One watch event; an expired resourceVersion clears ours so that we list again."""
+        event = _decode_event(line)
+        if event.type == "ERROR":
+            status = _decode_status(event.object)
+            if status.code == 410:
+                self.log.info("pod watch: resourceVersion expired, listing again")
+                self.resource_version = None
+                return
+            raise ApiError(f"watch error {status.code}: {status.message}", status.code)
+        pod = _decode_pod(event.object)
+        if pod.metadata.resourceVersion:
+            self.resource_version = pod.metadata.resourceVersion
+        if event.type == "BOOKMARK":
+            return
+        key = _key(pod)
+        now = self.clock()
+        if event.type == "DELETED":
+            self._pods.pop(key, None)
+            self._deleted = {k: v for k, v in self._deleted.items() if v[1] > now}
+            self._deleted[key] = (pod, now + DELETED_POD_GRACE_SECONDS)
+        else:
+            self._pods[key] = pod
+            self._deleted.pop(key, None)
+        self.on_change(key)
