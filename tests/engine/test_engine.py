@@ -473,3 +473,22 @@ def test_stop_returns_within_grace_when_an_output_never_finishes(run, pipeline, 
     assert timing["held"] == 0
     assert out.forgotten == out.started
     assert "[engine] service has stopped (1 pending tasks)" in logs
+
+
+def test_log_lines_name_instances_by_alias(run, pipeline, logs):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Alias="src", Mem_Buf_Limit=10),
+                               section("OUTPUT", Name="scripted", Match="*", Alias="dest", Results="retry,retry")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        await until(lambda: engine.pending_deliveries == 0)
+        await engine.stop()
+
+    run(scenario())
+    chunk_id = out.flushes[0][0]
+    assert "[input] src paused (mem buf overlimit)" in logs
+    assert "[input] src resume (mem buf overlimit)" in logs
+    assert f"[engine] chunk '{chunk_id}' cannot be retried: task_id={chunk_id}, input=src > output=dest" in logs

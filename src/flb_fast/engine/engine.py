@@ -104,7 +104,7 @@ class Engine:
             self._flush_task = None
         for instance in self.pipeline.inputs:
             if instance in self._started:
-                self._input_log.info("pausing %s", instance.name)
+                self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
         if self._filtering:
             await asyncio.wait(list(self._filtering.values()), timeout=max(0.0, deadline - loop.time()))
@@ -230,7 +230,8 @@ class Engine:
 
     async def _deliver(self, chunk: Chunk, output: OutputInstance) -> None:
         try:
-            await deliver(chunk, output, self._workers[output], self.retry_policy, self.log)
+            await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
+                          self._held[chunk.id].input.display_name)
         finally:
             try:
                 output.plugin.forget(chunk)
@@ -250,14 +251,14 @@ class Engine:
 
     def _pause(self, instance: InputInstance, buffer: InputBuffer) -> None:
         buffer.paused = True
-        self._input_log.warning("%s paused (mem buf overlimit)", instance.name)
+        self._input_log.warning("%s paused (mem buf overlimit)", instance.display_name)
         instance.plugin.pause()
 
     def _release(self, instance: InputInstance, buffer: InputBuffer, held: int) -> None:
         buffer.release(held)
         if buffer.paused and not buffer.over_limit:
             buffer.paused = False
-            self._input_log.info("%s resume (mem buf overlimit)", instance.name)
+            self._input_log.info("%s resume (mem buf overlimit)", instance.display_name)
             instance.plugin.resume()
 
     # -- introspection (tests, monitoring) ---------------------------------------------------

@@ -118,7 +118,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         table = BASE_TABLE[kind] + cls.OPTIONS
         options, bind_warnings = table.bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
-        instance = _new_instance(kind, plugin_name, instance_name, options, section, warnings)
+        instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)
         display = options.alias or instance_name
         instance.ctx = PluginContext(
             kind=kind,
@@ -151,7 +151,8 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
 
 
 def _new_instance(
-    kind: str, plugin_name: str, name: str, options: Any, section: Section, warnings: list[ConfigWarning]
+    kind: str, cls: Any, plugin_name: str, name: str, options: Any, section: Section,
+    warnings: list[ConfigWarning],
 ) -> Instance:
     if kind == "input":
         return InputInstance(kind, plugin_name, name, options, mem_buf_limit=options.mem_buf_limit or 0,
@@ -165,9 +166,7 @@ def _new_instance(
         warnings.append(ConfigWarning(prop.file if prop else section.file, prop.line if prop else section.line,
                                       "Retry_Limit", f"{name}: invalid Retry_Limit '{options.retry_limit}': "
                                       f"using the default, 1"))
-    workers = options.workers
-    if workers is None:
-        workers = registry.load(kind, plugin_name).default_workers
+    workers = cls.default_workers if options.workers is None else options.workers
     return OutputInstance(kind, plugin_name, name, options, matcher=matcher, retry_limit=retry_limit,
                           workers=max(1, workers))
 

@@ -39,10 +39,15 @@ async def deliver(
     workers: asyncio.Semaphore,
     policy: RetryPolicy,
     log: logging.LoggerAdapter,
+    input_label: str,
 ) -> None:
-    """Run ``output.plugin.flush(chunk)`` until it succeeds, fails for good or runs out of retries."""
+    """Run ``output.plugin.flush(chunk)`` until it succeeds, fails for good or runs out of retries.
+
+    ``input_label`` and the output are named in log lines as Fluent Bit's ``flb_input_name`` /
+    ``flb_output_name`` name them: by ``Alias`` when set.
+    """
     counters = output.ctx.metrics
-    where = f"input={chunk.input_name} > output={output.name}"
+    where = f"input={input_label} > output={output.display_name}"
     retries = 0
     while True:
         async with workers:
