@@ -101,3 +101,22 @@ def test_emitting_before_the_engine_runs_is_refused(pipeline):
     built, _ = pipeline("[INPUT]\n    Name manual\n")
     with pytest.raises(RuntimeError, match="before the engine started"):
         built.inputs[0].plugin.push([{"a": 1}])
+
+
+def test_shared_options_not_supported_yet_are_warnings_at_their_line(pipeline):
+    _, warnings = pipeline(
+        "[SERVICE]\n    storage.path /var/flb\n    Hot_Reload On\n"
+        "[INPUT]\n    Name dummy\n    storage.type filesystem\n"
+        "[OUTPUT]\n    Name null\n    Match *\n    storage.total_limit_size 5M\n"
+    )
+    assert [(w.line, w.message) for w in warnings] == [
+        (2, "[SERVICE]: option 'storage.path' is not supported yet by flb_fast: chunks are buffered in memory only"),
+        (3, "[SERVICE]: option 'hot_reload' is not supported yet by flb_fast: restart the agent to apply a new config"),
+        (6, "dummy.0: option 'storage.type' is not supported yet by flb_fast: chunks are buffered in memory"),
+        (10, "null.0: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"),
+    ]
+
+
+def test_default_shared_options_raise_no_warning(pipeline):
+    _, warnings = pipeline("[SERVICE]\n    Hot_Reload Off\n[INPUT]\n    Name dummy\n    storage.type memory\n")
+    assert warnings == []

@@ -18,7 +18,7 @@ from flb_fast import registry
 from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
 from flb_fast.config.errors import ConfigError, ConfigWarning, PluginConfigError
 from flb_fast.config.model import Config, Property, Section
-from flb_fast.config.options import OptionTable
+from flb_fast.config.options import OptionTable, field_name
 from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.engine.router import TagMatcher
 from flb_fast.engine.scheduler import parse_retry_limit
@@ -31,6 +31,25 @@ from flb_fast.record import Chunk
 BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
 
 Sink = Callable[["InputInstance", Chunk], None]
+
+# Options of the shared tables that flb_fast accepts but does not act on yet: a test of the
+# bound value saying the user asked for the feature, and what happens instead.
+UNSUPPORTED: dict[str, tuple[tuple[str, Callable[[Any], bool], str], ...]] = {
+    "service": (
+        ("daemon", bool, "run flb-fast under a supervisor instead"),
+        ("plugins_file", lambda v: v is not None, "ignored"),
+        ("streams_file", lambda v: v is not None, "ignored"),
+        ("storage.path", lambda v: v is not None, "chunks are buffered in memory only"),
+        ("storage.metrics", bool, "/api/v1/storage is not served"),
+        ("hot_reload", bool, "restart the agent to apply a new config"),
+    ),
+    "input": (
+        ("storage.type", lambda v: v.lower() != "memory", "chunks are buffered in memory"),
+        ("storage.pause_on_chunks_overlimit", bool, "ignored"),
+    ),
+    "filter": (),
+    "output": (("storage.total_limit_size", lambda v: v is not None, "ignored"),),
+}
 
 
 @dataclass(eq=False)
@@ -95,6 +114,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     warnings: list[ConfigWarning] = []
     service, service_warnings = SERVICE_OPTIONS.bind(config.service.properties, "[SERVICE]")
     warnings.extend(service_warnings)
+    warnings.extend(_unsupported("service", "[SERVICE]", service, config.service))
     parsers = build_registry(config)
     metrics = Metrics()
     numbering: dict[tuple[str, str], int] = defaultdict(int)
@@ -118,6 +138,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         table = BASE_TABLE[kind] + cls.OPTIONS
         options, bind_warnings = table.bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
+        warnings.extend(_unsupported(kind, instance_name, options, section))
         instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)
         display = options.alias or instance_name
         instance.ctx = PluginContext(
@@ -148,6 +169,18 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     outputs = [make("output", section) for section in config.outputs]
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
+
+
+def _unsupported(kind: str, owner: str, options: Any, section: Section) -> list[ConfigWarning]:
+    found = []
+    for option, asked, instead in UNSUPPORTED[kind]:
+        value = getattr(options, field_name(option))
+        if value is not None and asked(value):
+            prop = section.find(option)
+            found.append(ConfigWarning(prop.file if prop else section.file, prop.line if prop else section.line,
+                                       option, f"{owner}: option '{option}' is not supported yet by flb_fast: "
+                                       f"{instead}"))
+    return found
 
 
 def _new_instance(
