@@ -112,6 +112,7 @@ class KubernetesFilter(Filter):
         self._pods: FetchCache[PodKey, Pod] | None = None
         self._namespaces: FetchCache[str, dict] | None = None
         self._watcher: PodWatcher | None = None
+        self._kubelet_list: asyncio.Task[dict[PodKey, Pod]] | None = None
         self._requests = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._background: list[asyncio.Task] = []
 
@@ -175,6 +176,9 @@ class KubernetesFilter(Filter):
         self._background.clear()
         if self._watcher is not None:
             await self._watcher.stop()
+        if self._kubelet_list is not None:
+            self._kubelet_list.cancel()
+            await asyncio.gather(self._kubelet_list, return_exceptions=True)
         for cache in (self._pods, self._namespaces):
             if cache is not None:
                 await cache.close()
@@ -252,18 +256,27 @@ class KubernetesFilter(Filter):
         return _decode_pod(await self._request(self._api, path))
 
     async def _fetch_pod_kubelet(self, key: PodKey) -> Pod:
-        """One /pods answer serves every pod of the node: all of them are cached from it."""
-        pods = _decode_pod_list(await self._request(self._kubelet, KUBELET_PODS_PATH))
-        found = None
-        for pod in pods.items:
-            item_key = (pod.metadata.namespace, pod.metadata.name)
-            if item_key == key:
-                found = pod
-            elif self._pods is not None:
-                self._pods.prime(item_key, pod)
-        if found is None:
+        """One /pods answer serves every pod of the node: all of them are cached from it, and
+        pods missed at the same time share the one request in flight."""
+        if self._kubelet_list is None:
+            self._kubelet_list = asyncio.get_running_loop().create_task(self._list_kubelet_pods())
+        listing = self._kubelet_list
+        try:
+            pods = await asyncio.shield(listing)
+        finally:
+            if self._kubelet_list is listing and listing.done():
+                self._kubelet_list = None
+        if key not in pods:
             raise ApiError(f"kubelet didn't find pod: {key[1]}, ns: {key[0]} match", 404)
-        return found
+        return pods[key]
+
+    async def _list_kubelet_pods(self) -> dict[PodKey, Pod]:
+        listing = _decode_pod_list(await self._request(self._kubelet, KUBELET_PODS_PATH))
+        pods = {(pod.metadata.namespace, pod.metadata.name): pod for pod in listing.items}
+        if self._pods is not None:
+            for key, pod in pods.items():
+                self._pods.prime(key, pod)
+        return pods
 
     async def _fetch_namespace(self, name: str) -> dict:
         preloaded = self._preloaded(f"{name}.namespace_meta")

@@ -1,0 +1,258 @@
+"""CPU cost per line of the kubernetes filter, and API requests for a node of 1,000 pods.
+
+    python -m bench.bench_kubernetes [--lines N] [--pods N] [--repeat N] [--json] [--versions]
+
+Records are what the tail hands the filter: bench.gen_logs' Docker json-file logs (nginx
+access lines, JSON application logs, plain text, long lines) in 20 container files, split
+and decoded by ``_core`` in reads of 64 KiB, one chunk per read. The filter runs with the
+seed config (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser On, K8S-Logging.Exclude On)
+against the tests' fake API server over HTTPS on 127.0.0.1, after one warm-up chunk per pod.
+CPU time is ``time.process_time`` around the filter calls only (fresh record dicts are made
+outside the timer, one chunk alive at a time as in the pipeline), best of ``--repeat`` runs.
+
+Rows: the seed config; Merge_Log Off (metadata attach only); and the per-record merge step
+alone. The request table starts a fake API server holding ``--pods`` pods on this node and
+sends three chunks per pod at once (as 3 files of a busy node would), for each way of
+getting metadata: one GET per pod (Fluent Bit's way), Use_Kubelet, and Watch_Pods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from tests.fakes.certs import make_certs
+from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
+
+from bench.gen_logs import generate
+from flb_fast._core import JsonLinesDecoder, LineSplitter
+from flb_fast.config.common import FILTER_BASE
+from flb_fast.config.model import Config, Property
+from flb_fast.filters.kubernetes import KubernetesFilter
+from flb_fast.log import plugin_logger
+from flb_fast.metrics import Metrics
+from flb_fast.parsers import build_registry
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+READ_BYTES = 64 * 1024
+BUFFER_MAX_SIZE = 128 * 1024
+READ_TIME_NS = 1_795_611_600_000_000_000
+TOKEN = "bench-token"
+NODE = "bench-node"
+SEED = {"Merge_Log": "On", "Merge_Log_Key": "data", "K8S-Logging.Parser": "On", "K8S-Logging.Exclude": "On"}
+
+
+def file_chunks(lines: int, out: str) -> list[tuple[str, list[int], list[dict[str, Any]]]]:
+    """(tag, timestamps, records) per 64 KiB read, as tail with Parser docker emits them."""
+    summary = generate(lines, 20, out, "docker", seed=1)
+    chunks = []
+    for path in summary.files:
+        tag = "kube.var.log.containers." + os.path.basename(path)
+        splitter = LineSplitter(BUFFER_MAX_SIZE, True)
+        decoder = JsonLinesDecoder("log", "time", True)
+        data = Path(path).read_bytes()
+        for offset in range(0, len(data), READ_BYTES):
+            timestamps, records, _ = decoder.decode(splitter.feed(data[offset : offset + READ_BYTES]), READ_TIME_NS)
+            if records:
+                chunks.append((tag, timestamps, records))
+    return chunks
+
+
+def pod_for(tag: str) -> dict:
+    name, namespace, rest = tag.removeprefix("kube.var.log.containers.").split("_", 2)
+    container, docker_id = rest.removesuffix(".log").rsplit("-", 1)
+    return make_pod(
+        name,
+        namespace,
+        uid=f"uid-{name}",
+        node=NODE,
+        containers=[Container(container, f"{container}:1.0", f"sha256:{docker_id}", f"containerd://{docker_id}")],
+        labels={"app": container, "pod-template-hash": name.rsplit("-", 1)[-1]},
+        annotations={"kubernetes.io/psp": "eks.privileged"},
+    )
+
+
+def make_filter(api: KubeApiServer, ca_file: str, token_file: str, parsers, **options: str) -> KubernetesFilter:
+    props = {
+        "Name": "kubernetes",
+        "Match": "kube.*",
+        "Kube_URL": api.url,
+        "Kube_CA_File": ca_file,
+        "Kube_Token_File": token_file,
+        "Kube_Namespace_File": "/nonexistent",
+        "Buffer_Size": "0",
+        "Kube_Meta_Max_Wait": "60s",
+        **options,
+    }
+    bound, _ = (FILTER_BASE + KubernetesFilter.OPTIONS).bind(
+        [Property(k, v) for k, v in props.items()], "filter kubernetes"
+    )
+    ctx = PluginContext(
+        "filter",
+        "kubernetes",
+        "kubernetes.0",
+        "kubernetes.0",
+        plugin_logger("filter", "kubernetes", "kubernetes.0"),
+        Metrics().register("filter", "kubernetes.0"),
+        parsers,
+        None,
+    )
+    return KubernetesFilter(ctx, bound)
+
+
+def fresh(tag: str, timestamps: list[int], records: list[dict]) -> Chunk:
+    """A new chunk of copies: the filter changes records in place."""
+    return Chunk(tag, list(timestamps), [dict(r) for r in records], 0, "tail.0")
+
+
+async def cpu_of_filter(flt: KubernetesFilter, chunks, repeat: int) -> float:
+    await flt.start()
+    try:
+        seen = set()
+        for tag, ts, records in chunks:
+            if tag not in seen:
+                seen.add(tag)
+                await flt.filter(Chunk(tag, list(ts[:1]), [dict(records[0])], 0))
+        best = float("inf")
+        for _ in range(repeat):
+            total = 0.0
+            for tag, ts, records in chunks:
+                chunk = fresh(tag, ts, records)
+                start = time.process_time()
+                await flt.filter(chunk)
+                total += time.process_time() - start
+            best = min(best, total)
+        return best
+    finally:
+        await flt.stop()
+
+
+def cpu_of_merge(flt: KubernetesFilter, chunks, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        total = 0.0
+        for tag, ts, records in chunks:
+            chunk = fresh(tag, ts, records)
+            start = time.process_time()
+            flt.records.apply(chunk, None, None)
+            total += time.process_time() - start
+        best = min(best, total)
+    return best
+
+
+async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: list[str]) -> tuple[int, float]:
+    await flt.start()
+    try:
+        if flt._watcher is not None:
+            while not (flt._watcher.synced and api.watch_count() == 1):
+                await asyncio.sleep(0.01)
+        started = time.monotonic()
+        chunks = [Chunk(tag, [READ_TIME_NS], [{"log": "x\n", "stream": "stdout"}], 2) for tag in tags for _ in range(3)]
+        outs = await asyncio.gather(*(flt.filter(chunk) for chunk in chunks))
+        elapsed = time.monotonic() - started
+        assert all("kubernetes" in out.records[0] for out in outs), "a pod went without metadata"
+        return len(api.requests()), elapsed
+    finally:
+        await flt.stop()
+
+
+def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
+    parsers = build_registry(Config())
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = make_certs(Path(tmp) / "certs")
+        token_file = Path(tmp) / "token"
+        token_file.write_text(TOKEN)
+        chunks = file_chunks(lines, str(Path(tmp) / "logs"))
+        records = sum(len(r) for _, _, r in chunks)
+        rows = []
+        with KubeApiServer(certs, TOKEN) as api:
+            for tag in {tag for tag, _, _ in chunks}:
+                api.add_pod(pod_for(tag))
+            for name, options in (("seed config (Merge_Log On, Merge_Log_Key data)", SEED), ("Merge_Log Off", {})):
+                flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **options)
+                seconds = asyncio.run(cpu_of_filter(flt, chunks, repeat))
+                rows.append(row(name, records, seconds))
+            flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **SEED)
+            rows.append(row("Merge_Log step alone (RecordProcessor.apply)", records, cpu_of_merge(flt, chunks, repeat)))
+        scale = []
+        tags = [f"kube.var.log.containers.app-{i:04d}_ns-{i % 7}_main-{i:064x}.log" for i in range(pods)]
+        for name, options in (
+            ("one GET per pod", {}),
+            ("Use_Kubelet On", {"Use_Kubelet": "On", "Kubelet_Host": "127.0.0.1"}),
+            ("Watch_Pods On", {"Watch_Pods": "On", "Node_Name": NODE}),
+        ):
+            with KubeApiServer(certs, TOKEN) as api:
+                for tag in tags:
+                    api.add_pod(pod_for(tag))
+                if "Kubelet_Host" in options:
+                    options = {**options, "Kubelet_Port": str(api.port)}
+                flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **options)
+                count, elapsed = asyncio.run(requests_for_pods(api, flt, tags))
+                scale.append(
+                    {"mode": name, "pods": pods, "chunks": 3 * pods, "api_requests": count, "wall_s": round(elapsed, 3)}
+                )
+    return {"records": records, "rows": rows, "requests": scale}
+
+
+def row(name: str, records: int, seconds: float) -> dict[str, Any]:
+    return {
+        "name": name,
+        "lines_per_cpu_s": round(records / seconds),
+        "cpu_s_per_1m_lines": round(seconds * 1e6 / records, 3),
+        "us_per_line": round(seconds * 1e6 / records, 3),
+    }
+
+
+def versions() -> dict[str, str]:
+    import Cython
+    import uvloop
+
+    return {
+        "python": platform.python_version(),
+        "msgspec": msgspec.__version__,
+        "uvloop": uvloop.__version__,
+        "cython": Cython.__version__,
+        "machine": platform.machine(),
+        "cpus": str(os.cpu_count()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_kubernetes", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--versions", action="store_true", help="include library versions")
+    args = parser.parse_args(argv)
+    result = run(args.lines, args.pods, args.repeat)
+    if args.versions:
+        result["versions"] = versions()
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"kubernetes filter, {result['records']:,} records (CPU of the filter only; smaller is better)")
+    print(f"{'':52} {'lines/CPU-s':>12} {'CPU s/1M lines':>15}")
+    for r in result["rows"]:
+        print(f"{r['name']:52} {r['lines_per_cpu_s']:>12,} {r['cpu_s_per_1m_lines']:>15.3f}")
+    print(f"\nAPI requests for {args.pods:,} pods, 3 chunks each sent at once (smaller is better)")
+    for r in result["requests"]:
+        print(f"{r['mode']:52} {r['api_requests']:>12,} requests {r['wall_s']:>8.2f} s wall")
+    if args.versions:
+        print("\n" + ", ".join(f"{k} {v}" for k, v in result["versions"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

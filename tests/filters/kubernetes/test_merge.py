@@ -1,0 +1,124 @@
+"""Merge_Log on records in place: Fluent Bit's pack_map_content, rule by rule."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from flb_fast.filters.kubernetes.merge import RecordProcessor, json_object, trim_value
+from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
+from flb_fast.parsers.base import ParserRegistry
+from flb_fast.record import Chunk
+
+
+def options(**overrides) -> SimpleNamespace:
+    values = {"merge_log": True, "merge_log_key": None, "merge_log_trim": True, "keep_log": True, "merge_parser": None}
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+def apply(records: list[dict], props: Props = NO_PROPS, **overrides) -> Chunk | None:
+    chunk = Chunk("t", [7] * len(records), records, 0)
+    kept = RecordProcessor(options(**overrides), ParserRegistry()).apply(chunk, {"pod_name": "p"}, None, props)
+    return chunk if kept else None
+
+
+def ordered(record: dict) -> str:
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("value", "trimmed"),
+    [
+        ("abc\n", "abc"),
+        ("abc\n\n", "abc"),
+        ("abc\\n", "abc"),
+        ("abc\\r\\n\n", "abc"),
+        ("abc\r", "abc\r"),
+        ("\n", "\n"),
+        ("a\n", "a"),
+        ("plain", "plain"),
+        ("ends in n", "ends in n"),
+    ],
+)
+def test_trim_value_drops_what_value_trim_size_drops(value: str, trimmed: str) -> None:
+    assert trim_value(value) == trimmed
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        ('{"a":1}', {"a": 1}),
+        ('{"a":1}\n', {"a": 1}),
+        (' \t{"a":1}\r\n', {"a": 1}),
+        ("{}", {}),
+        ("[1]", None),
+        ('"s"', None),
+        ("12", None),
+        ('{"a":1}{"b":2}', None),
+        ('{"a":', None),
+        ("", None),
+        (None, None),
+        (5, None),
+    ],
+)
+def test_json_object_accepts_exactly_one_object(log, expected) -> None:
+    assert json_object(log) == expected
+
+
+def test_merged_keys_follow_the_record_keys_and_precede_kubernetes() -> None:
+    out = apply([{"log": '{"b":2,"a":1}\n', "stream": "stdout"}])
+    assert ordered(out.records[0]) == ordered(
+        {"log": '{"b":2,"a":1}\n', "stream": "stdout", "b": 2, "a": 1, "kubernetes": {"pod_name": "p"}}
+    )
+
+
+def test_an_empty_object_adds_no_merge_log_key_but_still_counts_as_merged() -> None:
+    out = apply([{"log": "{}", "stream": "stdout"}], merge_log_key="data", keep_log=False)
+    assert out.records == [{"stream": "stdout", "kubernetes": {"pod_name": "p"}}]
+
+
+def test_only_top_level_string_values_are_trimmed() -> None:
+    out = apply([{"log": '{"a":"x\\n","n":{"b":"y\\n"},"l":["z\\n"]}'}], merge_log_key="data")
+    assert out.records[0]["data"] == {"a": "x", "n": {"b": "y\n"}, "l": ["z\n"]}
+
+
+def test_a_log_that_is_already_a_map_is_merged_untrimmed() -> None:
+    out = apply([{"log": {"a": "x\n"}, "stream": "stdout"}], merge_log_key="data")
+    assert out.records[0] == {
+        "log": {"a": "x\n"},
+        "stream": "stdout",
+        "data": {"a": "x\n"},
+        "kubernetes": {"pod_name": "p"},
+    }
+
+
+def test_a_merged_key_that_exists_replaces_the_value_in_place() -> None:
+    out = apply([{"log": '{"stream":"custom","x":1}', "stream": "stdout"}])
+    assert ordered(out.records[0]) == ordered(
+        {"log": '{"stream":"custom","x":1}', "stream": "custom", "x": 1, "kubernetes": {"pod_name": "p"}}
+    )
+
+
+def test_records_without_a_log_key_only_get_metadata() -> None:
+    out = apply([{"message": "{}"}])
+    assert out.records == [{"message": "{}", "kubernetes": {"pod_name": "p"}}]
+
+
+def test_merge_log_off_leaves_json_alone() -> None:
+    out = apply([{"log": '{"a":1}'}], merge_log=False)
+    assert out.records == [{"log": '{"a":1}', "kubernetes": {"pod_name": "p"}}]
+
+
+def test_exclude_per_stream_drops_only_that_stream_and_its_timestamps() -> None:
+    records = [{"log": "o", "stream": "stdout"}, {"log": "e", "stream": "stderr"}, {"log": "n"}]
+    out = apply(records, Props(stderr_exclude=True))
+    assert [r["log"] for r in out.records] == ["o", "n"]
+    assert out.timestamps == [7, 7]
+
+
+def test_records_without_a_stream_are_excluded_only_when_both_streams_are() -> None:
+    assert apply([{"log": "n"}], Props(stdout_exclude=True)) is not None
+    assert apply([{"log": "n"}], Props(stdout_exclude=True, stderr_exclude=True)) is None
