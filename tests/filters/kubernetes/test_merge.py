@@ -6,8 +6,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from flb_fast.filters.kubernetes.merge import RecordProcessor, json_object, trim_value
+from flb_fast import _core
+from flb_fast.filters.kubernetes.merge import RecordProcessor, json_object, merge_json_logs, trim_value
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
 from flb_fast.parsers.base import ParserRegistry
 from flb_fast.record import Chunk
@@ -122,3 +125,36 @@ def test_exclude_per_stream_drops_only_that_stream_and_its_timestamps() -> None:
 def test_records_without_a_stream_are_excluded_only_when_both_streams_are() -> None:
     assert apply([{"log": "n"}], Props(stdout_exclude=True)) is not None
     assert apply([{"log": "n"}], Props(stdout_exclude=True, stderr_exclude=True)) is None
+
+
+# The compiled loop against its Python twin, on generated logs.
+_log_text = st.one_of(
+    st.text(alphabet=st.sampled_from(list(' \t\r\n{}[]":,\\nr0a1é')), max_size=24),
+    st.dictionaries(
+        st.text(max_size=4), st.one_of(st.text(alphabet="ab\n\\nr", max_size=6), st.integers(), st.none()), max_size=4
+    ).map(lambda d: json.dumps(d) + "\n"),
+    st.dictionaries(st.text(max_size=3), st.text(alphabet="x\n", max_size=3), max_size=3),
+    st.none(),
+    st.integers(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    logs=st.lists(_log_text, max_size=8),
+    key=st.sampled_from([None, "data"]),
+    trim=st.booleans(),
+    keep_log=st.booleans(),
+)
+def test_the_compiled_merge_matches_the_python_twin(logs, key, trim, keep_log) -> None:
+    def records() -> list[dict]:
+        return [{"log": json.loads(json.dumps(log)), "stream": "stdout"} for log in logs]
+
+    compiled, python = records(), records()
+    assert _core.kube_merge_json_logs(compiled, key, trim, keep_log) == merge_json_logs(python, key, trim, keep_log)
+    assert [ordered(r) for r in compiled] == [ordered(r) for r in python]
+
+
+@given(st.text(alphabet="ab\\nr\n\r", max_size=12))
+def test_the_compiled_trim_matches_the_python_twin(value: str) -> None:
+    assert _core.kube_trim_value(value) == trim_value(value)

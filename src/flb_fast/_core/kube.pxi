@@ -1,0 +1,108 @@
+# Merge_Log of the kubernetes filter (filters/kubernetes/merge.py): the per-record loop of a
+# chunk in C. Each record whose `log` is exactly one JSON object (whitespace around it
+# allowed) is merged into the record, at the top level or under a key, as Fluent Bit's
+# pack_map_content does. msgspec settles what is JSON; this loop only saves the Python-level
+# calls around it (one per record) and rejects plain-text lines on their first character.
+
+cdef object _kube_json_decode = msgspec.json.decode
+cdef object _kube_decode_error = msgspec.DecodeError
+
+
+cdef inline bint _kube_space(Py_UCS4 c):
+    return c == u' ' or c == u'\t' or c == u'\r' or c == u'\n'
+
+
+cdef str _kube_trim(str value):
+    """kubernetes.c value_trim_size: trailing newlines and literal \\n / \\r pairs, never the
+    first character."""
+    cdef Py_ssize_t length = len(value)
+    cdef Py_ssize_t size = length
+    cdef Py_ssize_t i = length - 1
+    cdef Py_UCS4 c
+    while i > 0:
+        c = value[i]
+        if c == u'\n':
+            size -= 1
+            i -= 1
+        elif value[i - 1] == u'\\' and (c == u'n' or c == u'r'):
+            size -= 2
+            i -= 2
+        else:
+            break
+    return value if size == length else value[:size]
+
+
+cdef inline void _kube_trim_values(dict obj):
+    cdef object key, value
+    cdef str text
+    cdef Py_UCS4 last
+    for key, value in obj.items():
+        if type(value) is str:
+            text = <str>value
+            if len(text) > 1:
+                last = text[len(text) - 1]
+                if last == u'\n' or last == u'n' or last == u'r':
+                    obj[key] = _kube_trim(text)
+
+
+def kube_trim_value(str value):
+    """value_trim_size on one string (exposed for tests against the Python twin)."""
+    return _kube_trim(value)
+
+
+def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
+    """Merge each record's JSON-object ``log`` in place; returns how many records merged.
+
+    A ``log`` that is already a map merges untrimmed. ``key`` None merges at the top level
+    (a key that exists keeps its place and takes the merged value); otherwise the object goes
+    under ``key`` when it has entries. ``keep_log`` False drops ``log`` once merged.
+    """
+    cdef Py_ssize_t merged = 0
+    cdef Py_ssize_t n, j
+    cdef object item, log, decoded
+    cdef dict rec, obj
+    cdef str text
+    cdef Py_UCS4 first
+    cdef bint trim_this
+    for item in records:
+        rec = <dict>item
+        log = rec.get(u"log")
+        if log is None:
+            continue
+        if type(log) is dict:
+            obj = <dict>log
+            trim_this = False
+        elif type(log) is str:
+            text = <str>log
+            n = len(text)
+            if n == 0:
+                continue
+            first = text[0]
+            if first != u'{':
+                if not _kube_space(first):
+                    continue
+                j = 1
+                while j < n and _kube_space(text[j]):
+                    j += 1
+                if j == n or text[j] != u'{':
+                    continue
+            try:
+                decoded = _kube_json_decode(text)
+            except _kube_decode_error:
+                continue
+            if type(decoded) is not dict:
+                continue
+            obj = <dict>decoded
+            trim_this = trim
+        else:
+            continue
+        if trim_this:
+            _kube_trim_values(obj)
+        if not keep_log:
+            del rec[u"log"]
+        if key is None:
+            rec.update(obj)
+        elif obj:
+            rec[key] = obj
+        merged += 1
+    return merged
