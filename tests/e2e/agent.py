@@ -61,6 +61,7 @@ class Agent:
         config_name: str = "fluent-bit.conf",
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        stdout_pipe: bool = False,
     ) -> None:
         self.folder = Path(folder)
         self.config_path = self.folder / config_name
@@ -69,14 +70,23 @@ class Agent:
         self.env = {**os.environ, **(env or {})}
         self.stdout_path = self.folder / "agent.stdout"
         self.stderr_path = self.folder / "agent.stderr"
+        self.stdout_pipe = stdout_pipe
+        self.pipe: int | None = None  # read end of the stdout pipe, with stdout_pipe=True
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Agent:
+        """Start the agent; with ``stdout_pipe`` its stdout is a pipe that only the test reads (``pipe``)."""
+        write_fd = None
+        if self.stdout_pipe:
+            self.pipe, write_fd = os.pipe()
         with open(self.stdout_path, "wb") as stdout, open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flb_fast", "-c", str(self.config_path), *self.args],
-                stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=self.folder, env=self.env,
+                stdout=stdout if write_fd is None else write_fd, stderr=stderr, stdin=subprocess.DEVNULL,
+                cwd=self.folder, env=self.env,
             )
+        if write_fd is not None:
+            os.close(write_fd)
         return self
 
     def __enter__(self) -> Agent:
@@ -86,6 +96,9 @@ class Agent:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if self.pipe is not None:
+            os.close(self.pipe)
+            self.pipe = None
 
     def stdout(self) -> str:
         return self.stdout_path.read_text(encoding="utf-8", errors="replace")

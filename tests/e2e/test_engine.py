@@ -70,3 +70,18 @@ def test_sigterm_flushes_pending_chunks_within_grace_and_exits_zero(tmp_path):
     assert result.stop_seconds < 5 + 10  # Grace, plus start-up slack of a loaded machine
     assert lines(out / "demo") == [LINE] * 25
     assert "[engine] service has stopped (0 pending tasks)" in result.stderr
+
+
+def test_exits_within_grace_while_stdout_is_a_pipe_nobody_reads(tmp_path):
+    port = free_port()
+    config = CONFIG.format(flush=0.2, port=port, samples=0, out=tmp_path / "out").replace(
+        "    Name   file\n", "    Name   stdout\n").replace("    Rate              50\n",
+                                                         "    Rate              50\n    Copies            200\n")
+    config = config.replace("    Grace        5\n", "    Grace        1\n")
+    with Agent(tmp_path, config, stdout_pipe=True) as agent:
+        # 20,000 records of ~60 bytes are far more than a pipe holds: the stdout writer is stuck.
+        agent.wait_for(lambda: input_records(port) >= 20_000, "20000 records read by the input")
+        result = agent.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stop_seconds < 1 + 10
+    assert "worker threads still busy" in result.stderr

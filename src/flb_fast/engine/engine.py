@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from typing import Any
@@ -34,6 +37,8 @@ from flb_fast.record import Chunk
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
+# After the loop ends, idle worker threads get this long to finish before the process leaves.
+THREAD_EXIT_SECONDS = 1.0
 
 
 class _Held:
@@ -107,7 +112,10 @@ class Engine:
                 self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
         if self._filtering:
-            await asyncio.wait(list(self._filtering.values()), timeout=max(0.0, deadline - loop.time()))
+            filtering = list(self._filtering.values())
+            await asyncio.wait(filtering, timeout=max(0.0, deadline - loop.time()))
+            for task in filtering:
+                task.cancel()
         self.flush()
         pending = set(self._deliveries)
         if pending:
@@ -282,7 +290,29 @@ def run(pipeline: Pipeline) -> int:
     """Run ``pipeline`` on uvloop until SIGTERM or SIGINT; 0 on a clean stop, 1 if it cannot start."""
     import uvloop
 
-    return uvloop.run(_serve(pipeline))
+    code = uvloop.run(_serve(pipeline))
+    _leave_if_threads_are_stuck(code)
+    return code
+
+
+def _leave_if_threads_are_stuck(code: int) -> None:
+    """Exit now if a worker thread is still busy (say, a write to a stdout pipe nobody reads).
+
+    The interpreter joins executor threads when it exits, so one stuck thread would keep the
+    process alive past ``Grace``; Grace is a promise to the orchestrator, so we leave instead.
+    """
+    deadline = time.monotonic() + THREAD_EXIT_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if stuck:
+        component_logger("engine").warning("exiting with %d worker threads still busy: %s",
+                                           len(stuck), ", ".join(stuck))
+        logging.shutdown()
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(code)
 
 
 async def _serve(pipeline: Pipeline) -> int:
