@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flb_fast.engine.engine import Engine
+from flb_fast.engine.engine import Engine, StartError
 from flb_fast.log import FluentBitFormatter
 
 WAIT_SECONDS = 20.0
@@ -492,3 +492,22 @@ def test_log_lines_name_instances_by_alias(run, pipeline, logs):
     assert "[input] src paused (mem buf overlimit)" in logs
     assert "[input] src resume (mem buf overlimit)" in logs
     assert f"[engine] chunk '{chunk_id}' cannot be retried: task_id={chunk_id}, input=src > output=dest" in logs
+
+
+def test_a_plugin_that_cannot_start_names_itself_and_nothing_is_left_running(run, pipeline, monkeypatch):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*")))
+    source = built.inputs[0].plugin
+
+    async def refuse() -> None:
+        raise OSError("port in use")
+
+    monkeypatch.setattr(built.outputs[0].plugin, "start", refuse)
+
+    async def scenario():
+        engine = Engine(built)
+        with pytest.raises(StartError, match="scripted.0 failed to start: port in use"):
+            await engine.start()
+        await engine.stop()
+
+    run(scenario())
+    assert source.calls == []

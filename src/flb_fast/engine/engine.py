@@ -41,6 +41,10 @@ MIN_STOP_SECONDS = 0.5
 THREAD_EXIT_SECONDS = 1.0
 
 
+class StartError(Exception):
+    """A plugin could not start (a file it cannot open, a port in use, no credentials)."""
+
+
 class _Held:
     """A dispatched chunk: which input's bytes it holds and how many outputs still have it."""
 
@@ -83,12 +87,13 @@ class Engine:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
         self.start_time = time.time()
         self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
-        for instance in [*self.pipeline.outputs, *self.pipeline.filters]:
-            await instance.plugin.start()
-            self._started.append(instance)
-        for instance in self.pipeline.inputs:
-            instance.sink = self._emit
-            await instance.plugin.start()
+        for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.inputs]:
+            if isinstance(instance, InputInstance):
+                instance.sink = self._emit
+            try:
+                await instance.plugin.start()
+            except Exception as exc:
+                raise StartError(f"{instance.name} failed to start: {exc}") from exc
             self._started.append(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
         if self.pipeline.service.http_server:
