@@ -129,3 +129,12 @@ def test_bad_rule_regex_names_the_rule_line() -> None:
         create_multiline_parser(_section('"start_state" "/(unclosed/" "cont"', name="m", type="regex"),
                                 ParserRegistry())
     assert (info.value.file, info.value.line) == ("ml.conf", 10)
+
+
+def test_group_over_the_buffer_limit_is_flushed_truncated_and_counted() -> None:
+    """flb_ml_group_cat: a group stops at multiline_buffer_limit (2MB by default) and is flushed."""
+    ml = Multiline([BUILTIN["java"]], buffer_limit=len(JAVA_TRACE[0]) + 10)
+    out = feed_lines(ml, JAVA_TRACE[:3])
+    assert out == [(1, {"log": JAVA_TRACE[0] + "\n" + JAVA_TRACE[1][:9], "stream": "stdout"}),
+                   (3, {"log": JAVA_TRACE[2], "stream": "stdout"})]
+    assert ml.truncated == 1

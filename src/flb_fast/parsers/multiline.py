@@ -34,6 +34,9 @@ from flb_fast.parsers.onigmo import compile_onigmo
 
 # FLB_ML_FLUSH_TIMEOUT, include/fluent-bit/multiline/flb_ml.h
 FLUSH_TIMEOUT_MS = 4000
+# FLB_ML_BUFFER_LIMIT_DEFAULT (same header; [SERVICE] multiline_buffer_limit): a group's text
+# stops growing here, is flushed truncated and counted. flb_fast counts characters.
+BUFFER_LIMIT_CHARS = 2 * 1024 * 1024
 TYPES = ("regex", "endswith", "equal")
 
 MULTILINE_PARSER_OPTIONS = OptionTable(
@@ -205,10 +208,14 @@ class _Group:
         self.rule: Rule | None = None
         self.updated = 0.0
 
-    def append(self, text: str) -> None:
+    def append(self, text: str, limit: int) -> bool:
+        """Add a line (joined with a newline); False when the limit cut it (``flb_ml_group_cat``)."""
         if self.text and not self.text.endswith("\n"):
             self.text += "\n"
-        self.text += text if text else "\n"
+        text = text or "\n"
+        room = limit - len(self.text) if limit > 0 else len(text)
+        self.text += text[: max(room, 0)]
+        return room >= len(text)
 
 
 Completed = list[tuple[int, dict[str, Any]]]
@@ -218,9 +225,12 @@ class Multiline:
     """Joins records per stream with one or more multiline parsers, tried in order."""
 
     def __init__(self, parsers: Sequence[MultilineParser], default_key: str = "log",
-                 clock: Any = time.monotonic) -> None:
+                 clock: Any = time.monotonic, buffer_limit: int = BUFFER_LIMIT_CHARS) -> None:
         self.parsers = list(parsers)
         self.default_key = default_key
+        self.buffer_limit = buffer_limit
+        # Groups cut at buffer_limit (Fluent Bit's multiline_truncated counter).
+        self.truncated = 0
         self._clock = clock
         self._groups: dict[tuple[Hashable, int, Any], _Group] = {}
 
@@ -279,7 +289,11 @@ class Multiline:
         if group.rule is not None and group.record is not None:
             for candidate in group.rule.next_rules:
                 if not candidate.start and candidate.regex.search(content):
-                    group.append(content)
+                    if not group.append(content, self.buffer_limit):
+                        # Full: flush what fits now; the rest of this group is dropped.
+                        self.truncated += 1
+                        out.append(self._emit(group, key))
+                        return True
                     rule = candidate
                     break
         if rule is None:
@@ -288,7 +302,9 @@ class Multiline:
                 return False
             if group.record is not None:
                 out.append(self._emit(group, key))
-            group.timestamp, group.record, group.text = ts, record, content
+            group.timestamp, group.record, group.text = ts, record, ""
+            if not group.append(content, self.buffer_limit):
+                self.truncated += 1
         group.rule = rule
         if rule.closes_group:
             out.append(self._emit(group, key))
@@ -306,9 +322,12 @@ class Multiline:
         if parser.negate:
             complete = not complete
         if group.record is None:
-            group.timestamp, group.record, group.text = ts, record, content
-        else:
-            group.text += content
+            group.timestamp, group.record, group.text = ts, record, ""
+        room = self.buffer_limit - len(group.text) if self.buffer_limit > 0 else len(content)
+        group.text += content[: max(room, 0)]
+        if room < len(content):
+            self.truncated += 1
+            complete = True
         if complete:
             out.append(self._emit(group, key))
         return True
