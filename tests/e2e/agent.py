@@ -96,7 +96,7 @@ class Agent:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.pipe is not None:
+        if self.stdout_pipe and self.pipe is not None:
             os.close(self.pipe)
             self.pipe = None
 
