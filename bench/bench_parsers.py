@@ -147,27 +147,28 @@ def run(lines_per_parser: int, repeat: int) -> list[dict[str, object]]:
     return results
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     args.add_argument("--lines", type=int, default=50_000, help="lines per parser (default 50000)")
     args.add_argument("--repeat", type=int, default=3, help="runs per measurement, best kept (default 3)")
     args.add_argument("--json", action="store_true", help="print raw results as JSON")
     args.add_argument("--versions", action="store_true", help="print Python and library versions")
-    opts = args.parse_args()
+    opts = args.parse_args(argv)
     if opts.versions:
         print(f"Python {sys.version.split()[0]} on {platform.machine()} ({platform.processor() or 'unknown cpu'}), "
               f"msgspec {msgspec.__version__}")
     results = run(opts.lines, opts.repeat)
     if opts.json:
         print(json.dumps(results, indent=2))
-        return
+        return 0
     print(f"{'parser':<22}{'format':<8}{'unparsed':>9}{'lines/CPU-s (ours)':>20}{'reference':>12}  engine")
     for row in results:
         ref = row["reference_lines_per_cpu_s"]
         ref_text = "-" if ref is None else f"{ref:,}"
         print(f"{row['parser']:<22}{row['format']:<8}{row['unparsed']:>9}{row['lines_per_cpu_s']:>20,}"
               f"{ref_text:>12}  {row['reference']}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
