@@ -53,3 +53,27 @@ def test_multiline_parser_section_is_registered(tmp_path: Path) -> None:
     registry = build_registry(Config(parsers_files=[Property("parsers_file", str(extra))]))
     ml = registry.get_multiline("multiline-regex-test")
     assert ml is not None and ml.flush_timeout_ms == 1000 and len(ml.rules) == 2
+
+
+def test_yaml_parsers_file(tmp_path: Path) -> None:
+    """YAML parsers files (parsers: / multiline_parsers: with rules:) build the same parsers."""
+    extra = tmp_path / "parsers.yaml"
+    extra.write_text(
+        "parsers:\n"
+        "  - name: kv\n"
+        "    format: logfmt\n"
+        "    types: n:integer\n"
+        "multiline_parsers:\n"
+        "  - name: ml\n"
+        "    type: regex\n"
+        "    rules:\n"
+        "      - state: start_state\n"
+        "        regex: '/^\\d+ start \"x\"/'\n"
+        "        next_state: cont\n"
+        "      - state: cont\n"
+        "        regex: '/^\\s+more/'\n"
+        "        next_state: cont\n")
+    registry = build_registry(Config(parsers_files=[Property("parsers_file", str(extra))]))
+    assert registry.get("kv").parse_text("n=5 a=b") == (-1, {"n": 5, "a": "b"})  # type: ignore[union-attr]
+    ml = registry.get_multiline("ml")
+    assert [rule.regex.pattern for rule in ml.rules] == ['^\\d+ start "x"', "^\\s+more"]
