@@ -125,3 +125,9 @@ def test_flush_writes_to_standard_output(run, capfd):
 
     assert run(scenario()) is FlushResult.OK
     assert capfd.readouterr().out == '{"date":1700000000.123457,"a":1}\n'
+
+
+def test_a_lone_surrogate_is_written_as_the_replacement_character():
+    assert render([{"log": "bad \udcff end"}], format="json_lines", json_date_key="off") == (
+        b'{"log":"bad \\ufffd end"}\n'
+    )

@@ -143,20 +143,41 @@ class JsonRecordEncoder:
             if prefix is not None:
                 buffer += prefix(timestamp)
             body = jsonable(record)
-            if self.date_key is None or self.date_key in record:
-                encode_into(body, buffer, len(buffer))
-            else:
+            if self.date_key is not None and self.date_key not in record:
                 buffer += self._date_prefix
                 buffer += date_value(timestamp, self.date_format).encode()
                 start = len(buffer)
-                encode_into(body, buffer, start)
+                _encode_text(encode_into, body, buffer, start)
                 if body:
                     buffer[start] = 0x2C  # the record's "{" becomes the "," after the date
                 else:
                     del buffer[start]
+            else:
+                _encode_text(encode_into, body, buffer, len(buffer))
             buffer += suffix
         buffer += closing
         return escape_unicode(bytes(buffer))
+
+
+def _encode_text(encode_into: Callable[..., None], body: Any, buffer: bytearray, offset: int) -> None:
+    """Encode at ``offset``; a lone surrogate (text that was never valid UTF-8) becomes U+FFFD,
+    as Fluent Bit writes U+FFFD for invalid UTF-8 rather than losing the record."""
+    try:
+        encode_into(body, buffer, offset)
+    except UnicodeEncodeError:
+        del buffer[offset:]
+        encode_into(_without_surrogates(body), buffer, offset)
+
+
+def _without_surrogates(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if kind is dict:
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_without_surrogates(item) for item in value]
+    return value
 
 
 def print_value(value: Any) -> str:
