@@ -198,6 +198,7 @@ cdef class JsonLinesDecoder:
     Time_Keep. Times are read with the ``docker`` parser's ``%Y-%m-%dT%H:%M:%S.%L``, or with
     ``time_parser(text) -> ns or -1`` for any other Time_Format. ``time_errors`` counts time
     values that did not parse (those records get the read time). See ``_core/docker.pxi``.
+    One decoder per caller: it reuses a scratch buffer and is not for concurrent threads.
     """
 
     cdef readonly str key
