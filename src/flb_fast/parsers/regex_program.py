@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 try:  # Python 3.11+: the parser behind re.compile
     from re import _constants as C  # type: ignore[attr-defined]
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python < 3.11 is not supported
     _parser = None
 
@@ -109,6 +110,10 @@ class _Compiler:
         if chars is not None:
             self.emit(OP_CLASS, self.class_id(chars))
         elif op is C.SUBPATTERN:
+            group: int
+            add_flags: int
+            del_flags: int
+            sub: Any
             group, add_flags, del_flags, sub = av  # type: ignore[misc]
             inner = (flags | add_flags) & ~del_flags
             if group:
