@@ -117,7 +117,7 @@ def test_a_chunk_goes_to_every_matching_output(run, pipeline):
     assert [[records for _, _, records in o.flushes] for o in outs] == [[[{"n": 1}]], [[{"n": 1}]], []]
 
 
-def test_records_no_output_matches_are_counted_as_input_and_released(run, pipeline):
+def test_records_no_output_matches_are_counted_as_input_and_released(run, pipeline, logs):
     built, _ = pipeline(config(section("INPUT", Name="manual", Tag="nomatch", Mem_Buf_Limit=100),
                                section("OUTPUT", Name="scripted", Match="app")))
     source = built.inputs[0].plugin
@@ -135,6 +135,7 @@ def test_records_no_output_matches_are_counted_as_input_and_released(run, pipeli
     assert result["held"] == 0
     assert counters(built, "input", "manual.0")["records"] == 50
     assert built.outputs[0].plugin.flushes == []
+    assert logs.count("[engine] no matching route for tag 'nomatch' of manual.0: its records are dropped") == 1
 
 
 def test_a_full_chunk_goes_out_without_waiting_for_the_timer(run, pipeline):

@@ -30,7 +30,7 @@ from typing import Any
 
 from flb_fast.engine.chunk_pool import InputBuffer
 from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
-from flb_fast.engine.router import Routes
+from flb_fast.engine.router import MAX_CACHED_TAGS, Routes
 from flb_fast.engine.task import RetryPolicy, deliver
 from flb_fast.log import component_logger
 from flb_fast.record import Chunk
@@ -77,6 +77,7 @@ class Engine:
         self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
         self._held: dict[int, _Held] = {}
+        self._unrouted: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
         self._started: list[Any] = []
         self.http_server: Any = None
@@ -215,6 +216,12 @@ class Engine:
     def _route(self, instance: InputInstance, buffer: InputBuffer, chunk: Chunk, held: int) -> None:
         if not len(chunk) or not instance.routable or not self._outputs(chunk.tag):
             # Fluent Bit counts such records as input and discards the chunk ("no matching route").
+            if len(chunk) and chunk.tag not in self._unrouted:
+                if len(self._unrouted) >= MAX_CACHED_TAGS:
+                    self._unrouted.clear()
+                self._unrouted.add(chunk.tag)
+                self.log.debug("no matching route for tag '%s' of %s: its records are dropped",
+                               chunk.tag, instance.display_name)
             self._release(instance, buffer, held)
             return
         if buffer.append(chunk, held):
