@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
 from flb_fast.parsers.base import ParserRegistry
@@ -616,3 +618,34 @@ def test_a_container_exclude_spares_the_other_containers(make_filter: FilterFact
     web, sidecar = run(run_filter(flt, chunk_of("a\n"), chunk_of("b\n", tag=sidecar_tag)))
     assert [r["log"] for r in web.records] == ["a\n"]
     assert sidecar is None
+
+
+def test_merge_parser_parses_every_log_of_the_chunk(make_filter: FilterFactory, run) -> None:
+    flt = make_filter(parsers=bundled_parsers(), Merge_Log="On", Merge_Parser="nginx", Keep_Log="Off")
+    (out,) = run(run_filter(flt, chunk_of(NGINX_LINE, JSON_LOG)))
+    assert list(out.records[0]) == [
+        "stream",
+        "time",
+        "remote",
+        "host",
+        "user",
+        "method",
+        "path",
+        "code",
+        "size",
+        "referer",
+        "agent",
+        "kubernetes",
+    ]
+    # Merge_Parser replaces JSON merging: a JSON log that the parser does not match stays as it is.
+    assert out.records[1] == {"log": JSON_LOG, "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()}
+    assert out.timestamps == [1_700_000_000_000_000_000, TS]
+
+
+def test_unknown_parsers_are_config_errors_naming_the_option(make_filter: FilterFactory) -> None:
+    from flb_fast.config.errors import PluginConfigError
+
+    for option in ("Merge_Parser", "Regex_Parser"):
+        with pytest.raises(PluginConfigError) as caught:
+            make_filter(**{option: "no-such-parser"})
+        assert caught.value.option == option.lower()

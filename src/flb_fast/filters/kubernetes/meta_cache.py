@@ -1,7 +1,10 @@
 """Bounded caches with a TTL, and fetches that run once per key however many chunks wait.
 
 A chunk waits for its pod's metadata at most ``max_wait`` seconds; the fetch goes on in the
-background and serves the chunks that come after. Failures (API down, 403, 404, timeouts) are
+background and serves the chunks that come after. The engine filters one chunk at a time per
+input, so waits would add up over the new pods of a restarting node: once a fetch has been
+running longer than ``max_wait`` (the API server is slow), chunks of other pods do not wait
+at all until it is answered. Failures (API down, 403, 404, timeouts) are
 remembered for ``negative_ttl`` so that a dead API server costs one request per pod per
 period instead of one per chunk (Fluent Bit's ``kube_meta_negative_cache_ttl``).
 """
@@ -91,6 +94,7 @@ class FetchCache(Generic[K, V]):
         self.clock = clock
         self._values: TtlLru[K, V | Failure] = TtlLru(max_entries)
         self._flights: dict[K, asyncio.Task[V | Failure]] = {}
+        self._flight_started: dict[K, float] = {}
 
     def cached(self, key: K) -> V | Failure | None:
         value = self._values.get(key, self.clock())
@@ -107,15 +111,24 @@ class FetchCache(Generic[K, V]):
         value = self.cached(key)
         if value is not None:
             return None if isinstance(value, Failure) else value
+        now = self.clock()
+        wait = 0.0 if self._stalled(now) else self.max_wait
         flight = self._flights.get(key)
         if flight is None:
             flight = asyncio.get_running_loop().create_task(self._run(key))
             self._flights[key] = flight
+            self._flight_started[key] = now
+        if wait <= 0 and not flight.done():
+            return None
         try:
-            result = await asyncio.wait_for(asyncio.shield(flight), self.max_wait)
+            result = await asyncio.wait_for(asyncio.shield(flight), wait)
         except TimeoutError:
             return None
         return None if isinstance(result, Failure) else result
+
+    def _stalled(self, now: float) -> bool:
+        """Whether some fetch has already outlasted ``max_wait``."""
+        return any(now - started >= self.max_wait for started in self._flight_started.values())
 
     async def _run(self, key: K) -> V | Failure:
         try:
@@ -130,6 +143,7 @@ class FetchCache(Generic[K, V]):
                 self._values.put(key, value, self.clock() + self.negative_ttl)
         finally:
             self._flights.pop(key, None)
+            self._flight_started.pop(key, None)
         return value
 
     async def close(self) -> None:
@@ -138,3 +152,4 @@ class FetchCache(Generic[K, V]):
             flight.cancel()
         await asyncio.gather(*flights, return_exceptions=True)
         self._flights.clear()
+        self._flight_started.clear()

@@ -1,0 +1,147 @@
+"""The HTTP client: URL rules of kube_conf.c, bodies in every framing, Buffer_Size, the token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.filters.kubernetes.api import ApiError, Endpoint, HttpClient, ResponseTooLarge, TokenSource, parse_url
+from flb_fast.metrics import Counters
+
+LOG = logging.getLogger("flb_fast.test.kube_api")
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        ("https://kubernetes.default.svc", Endpoint("https", "kubernetes.default.svc", 443)),
+        ("https://10.0.0.1:6443", Endpoint("https", "10.0.0.1", 6443)),
+        ("http://127.0.0.1:8001", Endpoint("http", "127.0.0.1", 8001)),
+        ("http://proxy", Endpoint("http", "proxy", 443)),
+    ],
+)
+def test_parse_url(url: str, endpoint: Endpoint) -> None:
+    assert parse_url(url, "kube_url") == endpoint
+
+
+@pytest.mark.parametrize("url", ["kubernetes.default.svc", "ftp://x", "https://", "https://h:port"])
+def test_a_bad_url_is_a_config_error_naming_the_option(url: str) -> None:
+    with pytest.raises(PluginConfigError) as caught:
+        parse_url(url, "kube_url")
+    assert caught.value.option == "kube_url"
+
+
+async def serving(answer: bytes, seen: list[bytes]) -> tuple[asyncio.Server, int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def get(answer: bytes, run, buffer_size: int = 0, token: TokenSource | None = None) -> tuple[bytes | Exception, list]:
+    seen: list[bytes] = []
+
+    async def scenario():
+        server, port = await serving(answer, seen)
+        try:
+            client = HttpClient(Endpoint("http", "127.0.0.1", port), None, None, token, buffer_size, 10)
+            try:
+                return await client.get("/api/v1/namespaces/ns/pods/p")
+            except ApiError as exc:
+                return exc
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    return run(scenario()), seen
+
+
+def test_a_chunked_body_is_reassembled(run) -> None:
+    body, _ = get(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4;ext=1\r\n":1}\r\n0\r\n\r\n', run)
+    assert body == b'{"a":1}'
+
+
+def test_a_content_length_body_is_read_exactly(run) -> None:
+    body, _ = get(b'HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{"a":1}', run)
+    assert body == b'{"a":1}'
+
+
+def test_a_body_without_length_is_read_to_the_end(run) -> None:
+    body, _ = get(b'HTTP/1.0 200 OK\r\n\r\n{"a":1}', run)
+    assert body == b'{"a":1}'
+
+
+def test_a_body_over_buffer_size_is_refused(run) -> None:
+    error, _ = get(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", run, buffer_size=9)
+    assert isinstance(error, ResponseTooLarge)
+
+
+def test_a_non_200_status_is_an_error_with_the_status(run) -> None:
+    error, _ = get(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\n{}", run)
+    assert isinstance(error, ApiError)
+    assert error.status == 403
+
+
+def test_a_malformed_answer_is_an_error(run) -> None:
+    error, _ = get(b"garbage\r\n\r\n", run)
+    assert isinstance(error, ApiError)
+
+
+def test_a_cut_body_is_an_error(run) -> None:
+    error, _ = get(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{}", run)
+    assert isinstance(error, ApiError)
+
+
+def test_the_request_names_fluent_bit_and_closes_the_connection(run, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("secret\n")
+    token = TokenSource(str(token_file), None, 600, LOG, Counters())
+    _, seen = get(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", run, token=token)
+    head = seen[0].decode()
+    assert head.startswith("GET /api/v1/namespaces/ns/pods/p HTTP/1.1\r\n")
+    for line in ("User-Agent: Fluent-Bit", "Connection: close", "Authorization: Bearer secret"):
+        assert f"{line}\r\n" in head
+
+
+def test_a_missing_token_file_sends_no_authorization(run, tmp_path: Path, caplog) -> None:
+    token = TokenSource(str(tmp_path / "absent"), None, 600, LOG, Counters())
+    _, seen = get(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", run, token=token)
+    assert "Authorization" not in seen[0].decode()
+    assert "cannot open token file" in caplog.text
+
+
+def test_the_token_is_reread_after_its_ttl(run, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("one")
+    token = TokenSource(str(token_file), None, 0.05, LOG, Counters())
+
+    async def scenario():
+        first = await token.header()
+        stat = token_file.stat()
+        token_file.write_text("two")  # same inode, size and (restored) mtime: only the TTL tells
+        os.utime(token_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        cached = await token.header()
+        await asyncio.sleep(0.1)
+        return first, cached, await token.header()
+
+    assert run(scenario()) == ("Bearer one", "Bearer one", "Bearer two")
+
+
+def test_kube_token_command_prints_the_token(run) -> None:
+    token = TokenSource(None, "echo from-command", 600, LOG, Counters())
+    assert run(token.header()) == "Bearer from-command"
+
+
+def test_a_failing_token_command_gives_no_token(run, caplog) -> None:
+    token = TokenSource(None, "exit 3", 600, LOG, Counters())
+    assert run(token.header()) is None
+    assert "failed to run Kube_Token_Command (exit status 3)" in caplog.text
