@@ -16,13 +16,28 @@ from flb_fast.record import Chunk
 from tests.conftest import Runner
 from tests.parsers.helpers import ns, section
 
-REGISTRY = build_registry(Config(parsers=[
-    section(Name="dummy_test", Format="regex", Regex=r"^(?<INT>[^ ]+) (?<FLOAT>[^ ]+) (?<BOOL>[^ ]+) (?<STRING>.+)$"),
-    section(Name="kv", Format="logfmt"),
-]))
+REGISTRY = build_registry(
+    Config(
+        parsers=[
+            section(
+                Name="dummy_test", Format="regex", Regex=r"^(?<INT>[^ ]+) (?<FLOAT>[^ ]+) (?<BOOL>[^ ]+) (?<STRING>.+)$"
+            ),
+            section(Name="kv", Format="logfmt"),
+        ]
+    )
+)
 NGINX = '10.0.0.1 - - [25/Nov/2026:13:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl"'
-NGINX_FIELDS = {"remote": "10.0.0.1", "host": "-", "user": "-", "method": "GET", "path": "/", "code": "200",
-                "size": "5", "referer": "-", "agent": "curl"}
+NGINX_FIELDS = {
+    "remote": "10.0.0.1",
+    "host": "-",
+    "user": "-",
+    "method": "GET",
+    "path": "/",
+    "code": "200",
+    "size": "5",
+    "referer": "-",
+    "agent": "curl",
+}
 
 
 def make_filter(**props: str | list[str]) -> ParserFilter:
@@ -31,8 +46,16 @@ def make_filter(**props: str | list[str]) -> ParserFilter:
         for item in value if isinstance(value, list) else [value]:
             properties.append(Property(key, item, "fluent-bit.conf", 1))
     options, _ = (FILTER_BASE + ParserFilter.OPTIONS).bind([Property("name", "parser"), *properties], "filter parser")
-    ctx = PluginContext("filter", "parser", "parser.0", "parser.0", plugin_logger("filter", "parser", "parser.0"),
-                        Counters(), REGISTRY, None)
+    ctx = PluginContext(
+        "filter",
+        "parser",
+        "parser.0",
+        "parser.0",
+        plugin_logger("filter", "parser", "parser.0"),
+        Counters(),
+        REGISTRY,
+        None,
+    )
     return ParserFilter(ctx, options)
 
 
@@ -49,22 +72,30 @@ def test_parsed_record_replaces_the_original_and_takes_its_time(run: Runner) -> 
 
 
 def test_reserve_data_keeps_other_fields_after_parsed_ones(run: Runner) -> None:
-    chunk = run_filter(run, make_filter(Key_Name="log", Parser="nginx", Reserve_Data="On"),
-                       [{"stream": "stdout", "log": NGINX}])
+    chunk = run_filter(
+        run, make_filter(Key_Name="log", Parser="nginx", Reserve_Data="On"), [{"stream": "stdout", "log": NGINX}]
+    )
     assert chunk.records == [{**NGINX_FIELDS, "stream": "stdout"}]
 
 
 def test_preserve_key_keeps_the_parsed_field(run: Runner) -> None:
-    chunk = run_filter(run, make_filter(Key_Name="log", Parser="nginx", Preserve_Key="On"),
-                       [{"stream": "stdout", "log": NGINX}])
+    chunk = run_filter(
+        run, make_filter(Key_Name="log", Parser="nginx", Preserve_Key="On"), [{"stream": "stdout", "log": NGINX}]
+    )
     assert chunk.records == [{**NGINX_FIELDS, "log": NGINX}]
 
 
 def test_several_parsers_are_tried_in_order(run: Runner) -> None:
-    chunk = run_filter(run, make_filter(Key_Name="data", Parser=["nginx", "dummy_test", "kv"]),
-                       [{"data": "100 0.5 true This is an example"}, {"data": "a=1"}, {"data": NGINX}])
-    assert chunk.records == [{"INT": "100", "FLOAT": "0.5", "BOOL": "true", "STRING": "This is an example"},
-                             {"a": "1"}, NGINX_FIELDS]
+    chunk = run_filter(
+        run,
+        make_filter(Key_Name="data", Parser=["nginx", "dummy_test", "kv"]),
+        [{"data": "100 0.5 true This is an example"}, {"data": "a=1"}, {"data": NGINX}],
+    )
+    assert chunk.records == [
+        {"INT": "100", "FLOAT": "0.5", "BOOL": "true", "STRING": "This is an example"},
+        {"a": "1"},
+        NGINX_FIELDS,
+    ]
     assert chunk.timestamps == [7, 7, ns(2026, 11, 25, 13)]
 
 
@@ -75,8 +106,11 @@ def test_unparsable_or_missing_field_leaves_the_record_untouched(run: Runner) ->
 
 
 def test_record_accessor_key_name(run: Runner) -> None:
-    chunk = run_filter(run, make_filter(Key_Name="$kubernetes['raw']", Parser="kv", Reserve_Data="On"),
-                       [{"kubernetes": {"raw": "x=1"}}])
+    chunk = run_filter(
+        run,
+        make_filter(Key_Name="$kubernetes['raw']", Parser="kv", Reserve_Data="On"),
+        [{"kubernetes": {"raw": "x=1"}}],
+    )
     assert chunk.records == [{"x": "1", "kubernetes": {"raw": "x=1"}}]
 
 
@@ -85,8 +119,14 @@ def test_unescape_key(run: Runner) -> None:
     assert chunk.records == [{"a": "1", "b": "2"}]
 
 
-@pytest.mark.parametrize("props,option", [({"Parser": "nginx"}, "key_name"), ({"Key_Name": "log"}, "parser"),
-                                          ({"Key_Name": "log", "Parser": "missing"}, "parser")])
+@pytest.mark.parametrize(
+    "props,option",
+    [
+        ({"Parser": "nginx"}, "key_name"),
+        ({"Key_Name": "log"}, "parser"),
+        ({"Key_Name": "log", "Parser": "missing"}, "parser"),
+    ],
+)
 def test_configuration_errors_name_the_option(props: dict[str, str], option: str) -> None:
     with pytest.raises(PluginConfigError) as info:
         make_filter(**props)
