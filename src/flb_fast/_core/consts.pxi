@@ -11,5 +11,8 @@ cdef enum:
     _NAME_CACHE_ENTRIES = 48
     # Only strings this short are cached: keys and enum-like values, never log messages.
     _NAME_CACHE_MAX_BYTES = 24
+    # Values cached the same way: "stdout"/"stderr", levels ("info"), methods ("GET").
+    _VALUE_CACHE_ENTRIES = 16
+    _VALUE_CACHE_MAX_BYTES = 8
     # A JSON number longer than this goes to the general decoder (msgspec) rather than strtod.
     _NUMBER_MAX_BYTES = 63

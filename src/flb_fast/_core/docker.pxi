@@ -219,7 +219,7 @@ cdef class JsonLinesDecoder:
         self.time_keep = time_keep
         self.time_parser = time_parser
         self._keys = _NameCache(_NAME_CACHE_MAX_BYTES, _NAME_CACHE_ENTRIES)
-        self._values = _NameCache(8, 16)
+        self._values = _NameCache(_VALUE_CACHE_MAX_BYTES, _VALUE_CACHE_ENTRIES)
         self._keys.seed(key)
         self._keys.seed(time_key)
 
