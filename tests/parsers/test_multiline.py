@@ -108,10 +108,37 @@ def test_multiline_parser_applies_its_parser_to_raw_lines_first() -> None:
     assert out + ml.flush_all() == [(5, {"msg": "start here\n  more", "lvl": "e"})]
 
 
-def test_endswith_type_joins_until_a_line_does_not_end_with_match_string() -> None:
-    parser = create_multiline_parser(_section(name="e", type="endswith", match_string="\\"), ParserRegistry())
+def test_endswith_flushes_on_a_line_ending_with_match_string() -> None:
+    """flb_ml.c package_content: in endswith mode "a rule match means flush the content"."""
+    parser = create_multiline_parser(_section(name="e", type="endswith", match_string=";", key_content="log"),
+                                     ParserRegistry())
+    out = feed_lines(Multiline([parser]), ["select *", " from t;", "commit;"])
+    assert [record["log"] for _, record in out] == ["select * from t;", "commit;"]
+
+
+def test_endswith_negate_without_key_content_joins_with_newlines() -> None:
+    """negate: a line NOT ending with the string flushes; raw lines are joined by breakline_prepare."""
+    parser = create_multiline_parser(_section(name="e", type="endswith", match_string="\\", negate="on"),
+                                     ParserRegistry())
     out = feed_lines(Multiline([parser]), ["a \\", "b \\", "c", "d"])
-    assert [record["log"] for _, record in out] == ["a \\b \\c", "d"]
+    assert [record["log"] for _, record in out] == ["a \\\nb \\\nc", "d"]
+
+
+def test_equal_uses_key_pattern() -> None:
+    parser = create_multiline_parser(_section(name="q", type="equal", match_string="F", key_content="log",
+                                              key_pattern="_p"), ParserRegistry())
+    ml = Multiline([parser])
+    out = ml.feed("s", 1, {"log": "part1 ", "_p": "P"}) + ml.feed("s", 2, {"log": "part2", "_p": "F"})
+    assert out == [(1, {"log": "part1 part2", "_p": "P"})]
+
+
+def test_line_its_parser_cannot_read_passes_through() -> None:
+    """ml_append_try_parser_type_text: a parser failure hands the line to the next parser, or out as is."""
+    registry = build_registry(Config())
+    parser = create_multiline_parser(_section(r'"start_state" "/^start/" "cont"', name="m", type="regex",
+                                              parser="json", key_content="msg"), registry)
+    ml = Multiline([parser])
+    assert ml.feed_text("f", 3, "start but not json") == [(3, {"log": "start but not json"})]
 
 
 @pytest.mark.parametrize("props,message", [

@@ -253,7 +253,10 @@ class Multiline:
             key = parser.key_content or self.default_key
             if rec is None:
                 assert text is not None
-                rec, ts = self._parse_raw(parser, key, text, timestamp)
+                parsed = self._parse_raw(parser, key, text, timestamp)
+                if parsed is None:  # its parser does not read the line: the next parser may
+                    continue
+                rec, ts = parsed
             content = rec.get(key)
             if not isinstance(content, str):
                 continue
@@ -274,12 +277,15 @@ class Multiline:
         return out
 
     @staticmethod
-    def _parse_raw(parser: MultilineParser, key: str, text: str, timestamp: int) -> tuple[dict[str, Any], int]:
-        if parser.parser is not None:
-            result = parser.parser.parse_batch([text])[0]
-            if result is not None:
-                return result[1], result[0] if result[0] >= 0 else timestamp
-        return {key: text}, timestamp
+    def _parse_raw(parser: MultilineParser, key: str, text: str, timestamp: int) -> tuple[dict[str, Any], int] | None:
+        """The record a raw line gives this parser, or None when its ``parser`` fails on it
+        (``ml_append_try_parser_type_text``)."""
+        if parser.parser is None:
+            return {key: text}, timestamp
+        result = parser.parser.parse_batch([text])[0]
+        if result is None:
+            return None
+        return result[1], result[0] if result[0] not in (-1, 0) else timestamp
 
     def _process(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
                  record: dict[str, Any], out: Completed) -> bool:
@@ -312,17 +318,26 @@ class Multiline:
 
     def _process_match_string(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
                               record: dict[str, Any], out: Completed) -> bool:
-        """``endswith``: a line ending in match_string continues; ``equal``: a line whose
-        key_pattern equals match_string ends the group (``negate`` inverts either)."""
+        """``package_content`` in flb_ml.c: the line joins the group, and the group is flushed
+        when the value (key_pattern's if set, else the content) ends with (``endswith``) or
+        equals (``equal``) match_string; ``negate`` inverts the test. Without key_content the
+        lines are joined with newlines (``breakline_prepare``)."""
         match_string = parser.match_string or ""
+        value = record.get(parser.key_pattern) if parser.key_pattern else content
+        if not isinstance(value, str):
+            value = content
         if parser.type == "endswith":
-            complete = not content.endswith(match_string)
+            if len(value) < len(match_string):
+                return False
+            complete = value.endswith(match_string)
         else:
-            complete = record.get(parser.key_pattern or key) == match_string
+            complete = value == match_string
         if parser.negate:
             complete = not complete
         if group.record is None:
             group.timestamp, group.record, group.text = ts, record, ""
+        elif parser.key_content is None and group.text and not group.text.endswith("\n"):
+            group.text += "\n"
         room = self.buffer_limit - len(group.text) if self.buffer_limit > 0 else len(content)
         group.text += content[: max(room, 0)]
         if room < len(content):
@@ -350,14 +365,17 @@ class Multiline:
         return out
 
     def flush_expired(self, now: float | None = None) -> Completed:
-        """Groups idle longer than their parser's flush_timeout, oldest first."""
+        """Groups idle longer than their parser's flush_timeout, in stream order; idle empty
+        groups are forgotten so that streams that come and go do not accumulate."""
         now = self._clock() if now is None else now
         out: Completed = []
-        for (_stream, index, _), group in list(self._groups.items()):
-            parser = self.parsers[index]
-            if group.record is not None and now - group.updated >= parser.flush_timeout_ms / 1000:
+        for group_key, group in list(self._groups.items()):
+            parser = self.parsers[group_key[1]]
+            if now - group.updated < parser.flush_timeout_ms / 1000:
+                continue
+            if group.record is not None:
                 out.append(self._emit(group, parser.key_content or self.default_key))
-        out.sort(key=lambda item: item[0])
+            del self._groups[group_key]
         return out
 
     def flush_all(self) -> Completed:
