@@ -3,7 +3,8 @@
     python -m bench.bench_parsers [--lines N] [--json] [--versions]
 
 For every parser of the bundled parsers.conf it times ``parser.parse_lines(lines, read_time, "log")``
-(our path: match, record, time and types) and, for reference, the bare engine on the same lines:
+(tail's path: match, record, time and types), with its compiled ``_core`` path and with it
+switched off (pure Python), and, for reference, the bare engine on the same lines:
 ``re.search(...).groupdict()`` for regex parsers, ``msgspec.json.decode`` for json ones. CPU time
 is ``time.process_time`` around one batch call, best of ``--repeat`` runs (one core).
 """
@@ -117,6 +118,16 @@ def run(lines_per_parser: int, repeat: int) -> list[dict[str, object]]:
         _, _, failed = parser.parse_lines(lines, read_time, "log")
         ours = _cpu_rate(lambda parser=parser, lines=lines, now=read_time: parser.parse_lines(lines, now, "log"),
                          len(lines), repeat)
+        compiled = getattr(parser, "compiled", None)
+        python_path = None
+        if compiled is not None:  # the same parser with its _core path switched off
+            try:
+                parser.compiled = None
+                python_path = _cpu_rate(
+                    lambda parser=parser, lines=lines, now=read_time: parser.parse_lines(lines, now, "log"),
+                    len(lines), repeat)
+            finally:
+                parser.compiled = compiled
         regex = getattr(parser, "regex", None)
         if regex is not None:
             source, flags = translate(parser.spec.regex)
@@ -142,7 +153,9 @@ def run(lines_per_parser: int, repeat: int) -> list[dict[str, object]]:
             engine = "msgspec.json.decode" if parser.format == "json" else "(none)"
         ref = _cpu_rate(reference, len(lines), repeat) if engine != "(none)" else None
         results.append({"parser": name, "format": parser.format, "lines": len(lines), "unparsed": failed,
-                        "lines_per_cpu_s": round(ours), "reference": engine,
+                        "lines_per_cpu_s": round(ours),
+                        "python_path_lines_per_cpu_s": round(python_path) if python_path else None,
+                        "reference": engine,
                         "reference_lines_per_cpu_s": round(ref) if ref else None})
     return results
 
@@ -161,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     if opts.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'parser':<22}{'format':<8}{'unparsed':>9}{'lines/CPU-s (ours)':>20}{'reference':>12}  engine")
+    print(f"{'parser':<22}{'format':<8}{'unparsed':>9}{'ours (_core)':>14}{'ours (Python)':>15}"
+          f"{'reference':>12}  engine  (lines per CPU-second)")
     for row in results:
-        ref = row["reference_lines_per_cpu_s"]
+        python_path, ref = row["python_path_lines_per_cpu_s"], row["reference_lines_per_cpu_s"]
+        python_text = "-" if python_path is None else f"{python_path:,}"
         ref_text = "-" if ref is None else f"{ref:,}"
-        print(f"{row['parser']:<22}{row['format']:<8}{row['unparsed']:>9}{row['lines_per_cpu_s']:>20,}"
-              f"{ref_text:>12}  {row['reference']}")
+        print(f"{row['parser']:<22}{row['format']:<8}{row['unparsed']:>9}{row['lines_per_cpu_s']:>14,}"
+              f"{python_text:>15}{ref_text:>12}  {row['reference']}")
     return 0
 
 

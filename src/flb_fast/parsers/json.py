@@ -35,9 +35,9 @@ class JsonParser(FieldParser):
     def __init__(self, spec: ParserSpec) -> None:
         super().__init__(spec)
         self._decode = msgspec.json.Decoder().decode
-        # _core decodes whole batches; decoders must run before the time lookup, so they keep
-        # the Python path.
-        self._core_class = _core_decoder_class() if spec.decoders is None else None
+        # _core decodes whole batches (``compiled``: the decoder class, None for the Python
+        # path); decoders must run before the time lookup, so they keep the Python path.
+        self.compiled = _core_decoder_class() if spec.decoders is None else None
         self._core_decoders: dict[str, Any] = {}
         time = spec.time
         self._core_native_time = time is not None and spec.time_format == DOCKER_TIME_FORMAT and time.strict \
@@ -71,11 +71,11 @@ class JsonParser(FieldParser):
 
     def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
         """Tail's path: the compiled decoder when there are no decoders (one per ``key``)."""
-        if self._core_class is None:
+        if self.compiled is None:
             return super().parse_lines(lines, read_time_ns, key)
         decoder = self._core_decoders.get(key)
         if decoder is None:
-            decoder = self._core_decoders[key] = self._core_class(
+            decoder = self._core_decoders[key] = self.compiled(
                 key, self.time_key if self.time is not None else None, self.time_keep,
                 None if self._core_native_time or self.time is None else self._core_time)
         errors_before = decoder.time_errors
