@@ -649,3 +649,20 @@ def test_unknown_parsers_are_config_errors_naming_the_option(make_filter: Filter
         with pytest.raises(PluginConfigError) as caught:
             make_filter(**{option: "no-such-parser"})
         assert caught.value.option == option.lower()
+
+
+def test_a_tag_that_does_not_match_is_warned_about_once(make_filter: FilterFactory, run, caplog) -> None:
+    run(run_filter(make_filter(), chunk_of("a\n", tag="kube.other"), chunk_of("b\n", tag="kube.other")))
+    assert caplog.text.count("invalid pattern for given tag kube.other") == 1
+
+
+def test_preloaded_metadata_files_are_used_before_the_api(
+    make_filter: FilterFactory, api: KubeApiServer, tmp_path: Path, run
+) -> None:
+    preload = tmp_path / "preload"
+    preload.mkdir()
+    pod = app_pod(labels={"from": "file"})
+    (preload / "shop_app-7d4b9c.meta").write_text(json.dumps(pod))
+    (out,) = run(run_filter(make_filter(Kube_Meta_Preload_Cache_Dir=str(preload)), chunk_of("x\n")))
+    assert out.records[0]["kubernetes"]["labels"] == {"from": "file"}
+    assert pod_requests(api) == []

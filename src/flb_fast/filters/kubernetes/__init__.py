@@ -99,7 +99,7 @@ class KubernetesFilter(Filter):
         self.node_name = o.node_name or os.environ.get("NODE_NAME")
         if o.watch_pods and not (o.use_tag_for_meta or o.dummy_meta) and not self.node_name:
             raise PluginConfigError("watch_pods", "needs Node_Name or the NODE_NAME environment variable")
-        self.tags = TagParser(o.kube_tag_prefix, regex_parser)
+        self.tags = TagParser(o.kube_tag_prefix, regex_parser, self._tag_mismatch)
         self.records = RecordProcessor(o, ctx.parsers)
         self.view = PodView(labels=o.labels, annotations=o.annotations, owner_references=o.owner_references)
         self.want_namespace = bool(o.namespace_labels or o.namespace_annotations)
@@ -191,7 +191,6 @@ class KubernetesFilter(Filter):
         else:
             tag = self.tags.parse(chunk.tag)
             if tag is None:
-                self.log.warning("invalid pattern for given tag %s", chunk.tag)
                 return chunk
             kube, namespace, props = await self._metadata(tag)
             if kube is None and self.want_pod:
@@ -210,6 +209,8 @@ class KubernetesFilter(Filter):
         if self.options.use_tag_for_meta:
             kube = self._tag_only.get(key)
             if kube is None:
+                if len(self._tag_only) >= MAX_CACHED_ENTRIES:
+                    self._tag_only.clear()
                 kube = self._tag_only[key] = tag_map(tag)
             return kube, namespace, NO_PROPS
         pod_key = tag.pod_key
@@ -225,6 +226,9 @@ class KubernetesFilter(Filter):
             composed = (pod, pod_map(tag, pod, self.view), self._props(tag, pod))
             self._composed.put(key, composed, float("inf"))
         return composed[1], namespace, composed[2]
+
+    def _tag_mismatch(self, tag: str) -> None:
+        self.log.warning("invalid pattern for given tag %s", tag)
 
     def _props(self, tag: TagMeta, pod: Pod) -> Props:
         def warn(message: str) -> None:

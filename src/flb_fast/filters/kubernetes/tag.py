@@ -8,6 +8,7 @@ Tags are per file, so each tag is parsed once and remembered.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +65,15 @@ def _meta_from_groups(groups: dict[str, Any]) -> TagMeta:
 
 
 class TagParser:
-    def __init__(self, prefix: str, parser: Parser | None = None) -> None:
+    """``on_mismatch(tag)`` is called the first time a tag does not match (Fluent Bit warns on
+    every chunk; once per tag says the same without flooding the log)."""
+
+    def __init__(
+        self, prefix: str, parser: Parser | None = None, on_mismatch: Callable[[str], None] | None = None
+    ) -> None:
         self.prefix_len = len(prefix)
         self.parser = parser
+        self.on_mismatch = on_mismatch
         self._cache: dict[str, TagMeta | None] = {}
 
     def parse(self, tag: str) -> TagMeta | None:
@@ -76,6 +83,8 @@ class TagParser:
         except KeyError:
             pass
         meta = self._parse(tag)
+        if meta is None and self.on_mismatch is not None:
+            self.on_mismatch(tag)
         if len(self._cache) >= MAX_CACHED_TAGS:
             self._cache.clear()
         self._cache[tag] = meta
