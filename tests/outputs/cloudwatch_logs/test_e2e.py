@@ -1,10 +1,14 @@
-"""The real flb-fast command: tail -> cloudwatch_logs / cloudwatch -> moto, every line exactly once, in order."""
+"""The real flb-fast command: tail (-> kubernetes) -> cloudwatch_logs / cloudwatch -> moto, every line
+exactly once, in order, in the right group and stream."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.e2e.agent import Agent
+from tests.fakes.moto_server import FAKE_CREDENTIALS
+from tests.filters.kubernetes.conftest import DOCKER_ID
 from tests.outputs.aws.e2e import agent, expected, numbered_log
 
 SEED_OUTPUT = """\
@@ -72,3 +76,82 @@ def test_throttles_errors_and_dropped_connections_lose_and_duplicate_nothing(mot
         "drop",
         "drop",
     ]
+
+
+SEED_PIPELINE = """\
+[SERVICE]
+    Flush        0.2
+    Grace        10
+
+[INPUT]
+    Name              tail
+    Tag               kube.*
+    Path              {logs}/*.log
+    Parser            docker
+    Docker_Mode       On
+    Mem_Buf_Limit     5MB
+    Skip_Long_Lines   On
+    Read_from_Head    On
+    Refresh_Interval  0.5
+    DB                {db}
+
+[FILTER]
+    Name                 kubernetes
+    Match                kube.*
+    Kube_URL             {url}
+    Kube_CA_File         {ca}
+    Kube_Token_File      {token}
+    Kube_Namespace_File  {logs}/no-namespace-file
+    Kube_Tag_Prefix      {prefix}
+    Merge_Log            On
+    Merge_Log_Key        data
+    K8S-Logging.Parser   On
+    K8S-Logging.Exclude  On
+
+[OUTPUT]
+    Name                 cloudwatch_logs
+    Match                *
+    region               us-east-1
+    endpoint             {endpoint}
+    log_group_name       fluentbit-cloudwatch
+    log_group_template   /eks/$kubernetes['namespace_name']
+    log_stream_template  $kubernetes['pod_name'].$kubernetes['container_name']
+    log_stream_prefix    fluentbit-
+    auto_create_group    true
+"""
+
+
+def test_the_seed_pipeline_routes_each_pod_to_its_namespace_group(moto, api, certs, token_file, tmp_path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    time = "2026-11-25T13:00:00.000000001Z"
+    lines = [json.dumps({"log": f'{{"n":{i}}}\n', "stream": "stdout", "time": time}) + "\n" for i in range(500)]
+    (logs / f"app-7d4b9c_shop_web-{DOCKER_ID}.log").write_text("".join(lines))
+    config = SEED_PIPELINE.format(
+        logs=logs,
+        db=tmp_path / "tail.db",
+        url=api.url,
+        ca=certs.ca_file,
+        token=token_file,
+        prefix="kube" + str(logs).replace("/", ".") + ".",
+        endpoint=moto.url,
+    )
+    logs_client = moto.client("logs")
+
+    def arrived() -> list[str]:
+        try:
+            events = logs_client.get_log_events(
+                logGroupName="/eks/shop", logStreamName="app-7d4b9c.web", startFromHead=True
+            )
+        except logs_client.exceptions.ResourceNotFoundException:
+            return []
+        return [event["message"] for event in events["events"]]
+
+    with Agent(tmp_path, config, env=dict(FAKE_CREDENTIALS)) as running:
+        running.wait_for(lambda: len(arrived()) >= 500, "500 events in /eks/shop")
+        result = running.stop()
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(message) for message in arrived()]
+    assert [record["data"] for record in records] == [{"n": i} for i in range(500)]
+    assert {record["kubernetes"]["namespace_name"] for record in records} == {"shop"}
+    assert list(records[0]) == ["log", "stream", "time", "data", "kubernetes"]

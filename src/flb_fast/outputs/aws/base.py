@@ -69,8 +69,13 @@ class AwsOutput(Output):
                 if self._client is None:
                     from flb_fast.outputs.aws.client import create_client
 
-                    self._client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
+                    client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
+                    self.configure_client(client)
+                    self._client = client
         return self._client
+
+    def configure_client(self, client: Any) -> None:
+        """Adjust a new client (request hooks) before its first call; nothing by default."""
 
     @property
     def executor(self) -> BoundedExecutor:

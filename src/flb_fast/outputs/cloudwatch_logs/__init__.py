@@ -2,8 +2,7 @@
 
 Each flush groups the chunk's records by destination (group, stream), sorts each stream's events
 by time, cuts them into PutLogEvents requests within every service limit and sends them in
-order, one stream at a time per stream (a per-stream lock keeps concurrent workers from
-interleaving one stream's batches). Progress per chunk remembers how many events of each stream
+order; a lock per stream keeps concurrent workers from interleaving one stream's batches. Progress per chunk remembers how many events of each stream
 were accepted, so a retried chunk sends only the rest. A missing group or stream is created and
 the batch resent; throttling backs the whole output off.
 """
@@ -54,13 +53,12 @@ class _Progress:
 class _Events:
     """One destination's events in chronological order: ms timestamps, messages, UTF-8 sizes."""
 
-    __slots__ = ("timestamps_ms", "messages", "sizes", "truncated")
+    __slots__ = ("timestamps_ms", "messages", "sizes")
 
     def __init__(self) -> None:
         self.timestamps_ms: list[int] = []
         self.messages: list[str] = []
         self.sizes: list[int] = []
-        self.truncated = 0
 
 
 class CloudWatchLogsOutput(AwsOutput):
@@ -118,17 +116,14 @@ class CloudWatchLogsOutput(AwsOutput):
                 f"the valid values for log_group_class are {{{', '.join(LOG_GROUP_CLASSES)}}}; got {options.log_group_class}",
             )
 
-    async def client(self) -> Any:
-        fresh = self._client is None
-        client = await super().client()
-        if fresh and self.options.log_format:
+    def configure_client(self, client: Any) -> None:
+        if self.options.log_format:
             header = self.options.log_format
 
             def add_format_header(request: Any, **_: Any) -> None:
                 request.headers[EMF_HEADER] = header
 
             client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_format_header)
-        return client
 
     async def flush(self, chunk: Chunk) -> FlushResult:
         progress: _Progress = self._progress.setdefault(chunk.id, _Progress())
