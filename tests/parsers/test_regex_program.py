@@ -134,3 +134,22 @@ def test_compiled_parse_batch_equals_python_path(name: str, data: st.DataObject)
 def _normalized(results: list) -> list:  # type: ignore[type-arg]
     """0 and -1 both mean "no time" to every caller."""
     return [None if r is None else (-1 if r[0] in (0, -1) else r[0], r[1]) for r in results]
+
+
+def test_types_and_decoders_run_on_the_compiled_path_too() -> None:
+    from tests.parsers.helpers import parser as make_parser
+
+    typed = make_parser(Name="t", Format="regex", Regex=r"^(?<time>\S+) (?<n>\d+) (?<ok>\w+) (?<log>.*)$",
+                        Time_Format="%Y-%m-%d", Time_Keep="On", Types="n:integer ok:bool",
+                        Decode_Field_As="escaped log")
+    assert isinstance(typed, RegexParser) and typed.compiled is not None
+    lines = [b"2026-11-25 42 true a\\tb", b"2026-11-25 7 maybe x"]
+    compiled = typed.compiled
+    try:
+        typed.compiled = None
+        expected = typed.parse_lines(lines, 5, "log")
+    finally:
+        typed.compiled = compiled
+    assert typed.parse_lines(lines, 5, "log") == expected
+    assert expected[1] == [{"time": "2026-11-25", "n": 42, "ok": True, "log": "a\tb"},
+                           {"time": "2026-11-25", "n": 7, "ok": "maybe", "log": "x"}]

@@ -257,12 +257,14 @@ cdef class RegexProgram:
         return [(self.caps[2 * i], self.caps[2 * i + 1]) for i in range(self.ncaps // 2)]
 
     def parse_lines(self, list lines, int64_t read_time_ns, str key, bint skip_empty, time_field,
-                    bint time_keep, object time_parse, object fallback, object time_failed) -> tuple:
+                    bint time_keep, object time_parse, object fallback, object time_failed,
+                    object finish=None) -> tuple:
         """``(timestamps_ns, records, failed)`` for a batch of lines, as ``RegexParser.parse_lines``.
 
         ``time_parse(text) -> ns or None`` reads the time field (results are cached per batch);
         ``time_failed(text)`` counts one that does not parse; ``fallback(text) -> (ts, record) or
-        None`` parses a line beyond Latin-1 on the Python path.
+        None`` parses a line beyond Latin-1 on the Python path; ``finish(record) -> record``, when
+        given, runs on each parsed record after the time lookup (Types, decoders).
         """
         cdef list timestamps = []
         cdef list records = []
@@ -320,6 +322,8 @@ cdef class RegexProgram:
                             ns = result
                         if not time_keep:
                             del record[time_field]
+            if finish is not None:
+                record = finish(record)
             timestamps.append(ns)
             records.append(record)
         return timestamps, records, failed

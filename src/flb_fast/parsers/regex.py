@@ -45,8 +45,8 @@ class RegexParser(FieldParser):
         self.compiled = self.compile(core_program_class())
 
     def compile(self, program_class: Any) -> Any:
-        """The batch matcher in C for plain parsers (no Types, no decoders), or None to use re."""
-        if program_class is None or not self._plain:
+        """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run)."""
+        if program_class is None:
             return None
         program = compile_program(self.regex)
         if program is None:
@@ -61,7 +61,7 @@ class RegexParser(FieldParser):
             return self.compiled.parse_lines(
                 lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
                 self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
-                self.parse_text, self.time_failed)
+                self.parse_text, self.time_failed, None if self._plain else self._finish)
         if not (self._plain and self._skip_empty and self.regex.groups):
             return super().parse_lines(lines, read_time_ns, key)
         search = self._search
@@ -113,6 +113,14 @@ class RegexParser(FieldParser):
             return list(zip(timestamps, records, strict=True))
         return [None if _UNPARSED in record else (timestamp, record)
                 for timestamp, record in zip(timestamps, records, strict=True)]
+
+    def _finish(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Types, then decoders, on a record whose time field was already handled (cb_results order)."""
+        if self.types:
+            for key, value in record.items():
+                if key in self.types:
+                    record[key] = self.cast(key, value)
+        return self.decoders.apply(record) if self.decoders is not None else record
 
     def parse_text(self, text: str) -> ParseResult | None:
         match = self._search(text)
