@@ -175,3 +175,17 @@ def test_close_cancels_fetches_in_flight(run) -> None:
         return values._flights
 
     assert run(scenario()) == {}
+
+
+def test_waiters_of_a_fetch_cancelled_by_close_go_on_without_the_value(run) -> None:
+    fetch, clock = Fetcher(), Clock()
+
+    async def scenario():
+        values = cache(fetch, clock, max_wait=30.0)
+        fetch.gate = asyncio.Event()
+        waiter = asyncio.ensure_future(values.get("pod"))
+        await asyncio.sleep(0)
+        await values.close()
+        return await waiter
+
+    assert run(scenario()) is None

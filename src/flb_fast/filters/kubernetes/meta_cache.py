@@ -124,6 +124,12 @@ class FetchCache(Generic[K, V]):
             result = await asyncio.wait_for(asyncio.shield(flight), wait)
         except TimeoutError:
             return None
+        except asyncio.CancelledError:
+            # The fetch was cancelled by close(), not this waiter: go on without the value.
+            task = asyncio.current_task()
+            if flight.cancelled() and task is not None and not task.cancelling():
+                return None
+            raise
         return None if isinstance(result, Failure) else result
 
     def _stalled(self, now: float) -> bool:

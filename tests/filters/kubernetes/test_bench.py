@@ -1,0 +1,23 @@
+"""Smoke test of bench/bench_kubernetes.py on a tiny input (request counts asserted, no timing)."""
+
+from __future__ import annotations
+
+import json
+
+from bench import bench_kubernetes
+
+
+def test_bench_kubernetes_reports_every_row_and_the_request_counts(capsys) -> None:
+    assert bench_kubernetes.main(["--lines", "200", "--pods", "12", "--repeat", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in report["rows"]] == [
+        "seed config (Merge_Log On, Merge_Log_Key data)",
+        "Merge_Log Off",
+        "Merge_Log step alone (RecordProcessor.apply)",
+    ]
+    assert all(row["lines_per_cpu_s"] > 0 for row in report["rows"])
+    assert [(r["mode"], r["api_requests"]) for r in report["requests"]] == [
+        ("one GET per pod", 12),
+        ("Use_Kubelet On", 1),
+        ("Watch_Pods On", 2),
+    ]
