@@ -224,3 +224,72 @@ def test_kmsg_netfilter_log() -> None:
         "macdst": "66:77:88:99:aa:bb", "ethtype": "08:00", "saddr": "10.0.0.1", "daddr": "10.0.0.2", "len": "60",
         "tos": "0x00", "prec": "0x00", "ttl": "64", "id": "54321", "proto": "TCP", "sport": "12345", "dport": "80",
         "window": "29200", "res": "0x00", "flag": "SYN", "urgp": "0"})
+
+
+REGEX_STANDARD = ["apache", "apache2", "apache_error", "nginx", "k8s-nginx-ingress", "docker-daemon", "syslog-rfc5424",
+                  "syslog-rfc3164-local", "syslog-rfc3164", "mongodb", "envoy", "istio-envoy-proxy", "cri",
+                  "kube-custom", "kmsg-netfilter-log"]
+
+
+@pytest.mark.parametrize("name", REGEX_STANDARD)
+@pytest.mark.parametrize("line", ["", "garbage line", "\x00\ufffd"])
+def test_malformed_lines_do_not_parse(name: str, line: str) -> None:
+    """A line the regex does not match is not parsed; tail then keeps it whole under its Key."""
+    assert parse(name, line) is None
+
+
+def test_apache2_with_user_and_negative_offset() -> None:
+    assert parse("apache2", '10.1.1.1 - bob [25/Nov/2026:13:00:00 -0500] "GET /x?y=1 HTTP/1.0" 404 512 "http://r/" '
+                            '"Wget/1.21 (linux-gnu)"') == (
+        ns(2026, 11, 25, 13, offset_minutes=-300),
+        {"host": "10.1.1.1", "user": "bob", "method": "GET", "path": "/x?y=1", "code": "404", "size": "512",
+         "referer": "http://r/", "agent": "Wget/1.21 (linux-gnu)"})
+
+
+def test_k8s_nginx_ingress_with_alternative_upstream() -> None:
+    assert parse("k8s-nginx-ingress", '10.0.0.1 - alice [25/Nov/2026:13:00:00 +0000] "POST /v1/x HTTP/2.0" 503 0 '
+                                      '"https://ref/" "Go-http-client/2.0" 120 0.010 [default-api-80] '
+                                      '[default-api-canary-80] 10.1.2.4:8080 0 0.009 503 abcd') == (
+        ns(2026, 11, 25, 13),
+        {"host": "10.0.0.1", "user": "alice", "method": "POST", "path": "/v1/x", "code": "503", "size": "0",
+         "referer": "https://ref/", "agent": "Go-http-client/2.0", "request_length": "120", "request_time": "0.010",
+         "proxy_upstream_name": "default-api-80", "proxy_alternative_upstream_name": "default-api-canary-80",
+         "upstream_addr": "10.1.2.4:8080", "upstream_response_length": "0", "upstream_response_time": "0.009",
+         "upstream_status": "503", "reg_id": "abcd"})
+
+
+def test_docker_daemon_one_nanosecond() -> None:
+    assert parse("docker-daemon", 'time="2026-11-25T13:00:00.000000001Z" level=warning msg="Health check timed out"') == (
+        ns(2026, 11, 25, 13, 0, 0, 1),
+        {"time": "2026-11-25T13:00:00.000000001Z", "level": "warning", "msg": "Health check timed out"})
+
+
+def test_syslog_rfc5424_with_zone_offset_and_nil_structured_data() -> None:
+    assert parse("syslog-rfc5424", "<34>1 2026-11-25T13:00:00.5+01:00 host su 123 - - su root failed on /dev/pts/8") == (
+        ns(2026, 11, 25, 13, 0, 0, 500_000_000, offset_minutes=60),
+        {"pri": "34", "time": "2026-11-25T13:00:00.5+01:00", "host": "host", "ident": "su", "pid": "123",
+         "msgid": "-", "extradata": "-", "message": "su root failed on /dev/pts/8"})
+
+
+def test_syslog_rfc3164_local_with_space_padded_day() -> None:
+    assert parse("syslog-rfc3164-local", "<86>Nov  5 07:08:09 CRON[42]: pam_unix(cron:session): session opened") == (
+        _this_year_ns("Nov 5 07:08:09"),
+        {"pri": "86", "time": "Nov  5 07:08:09", "ident": "CRON", "pid": "42",
+         "message": "pam_unix(cron:session): session opened"})
+
+
+def test_mongodb_without_duration() -> None:
+    assert parse("mongodb", "2026-11-25T13:00:00.456+0000 W COMMAND  [conn7] Slow query") == (
+        ns(2026, 11, 25, 13, 0, 0, 456_000_000),
+        {"time": "2026-11-25T13:00:00.456+0000", "severity": "W", "component": "COMMAND", "context": "conn7",
+         "message": "Slow query"})
+
+
+def test_envoy_upstream_failure_with_dashes() -> None:
+    assert parse("envoy", '[2026-11-25T13:00:00.999Z] "POST /submit HTTP/2" 503 UF 128 0 15 - "-" "grpc-go/1.60" '
+                          '"id-2" "svc:8080" "-"') == (
+        ns(2026, 11, 25, 13, 0, 0, 999_000_000),
+        {"start_time": "2026-11-25T13:00:00.999Z", "method": "POST", "path": "/submit", "protocol": "HTTP/2",
+         "code": "503", "response_flags": "UF", "bytes_received": "128", "bytes_sent": "0", "duration": "15",
+         "x_envoy_upstream_service_time": "-", "x_forwarded_for": "-", "user_agent": "grpc-go/1.60",
+         "request_id": "id-2", "authority": "svc:8080", "upstream_host": "-"})
