@@ -1,0 +1,294 @@
+"""The seed pipeline end to end, measured from outside the real ``flb-fast`` process.
+
+    python -m bench.bench_pipeline --lines 1000000 --files 20 --variant kubernetes [--json] [--plot PNG]
+
+Variants (each the seed config of issue 6, only the output differs where named):
+  docker      tail (Parser docker, Docker_Mode On, Mem_Buf_Limit 5MB, Skip_Long_Lines On, DB) -> null
+  kubernetes  the same -> kubernetes (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser/Exclude On,
+              the tests' HTTPS API server on 127.0.0.1) -> null
+  cloudwatch  the same -> kubernetes -> cloudwatch_logs against moto on 127.0.0.1
+
+The log files are written first by ``bench.gen_logs`` (same seed, same bytes) and read as a
+start-up backlog (Read_from_Head On). The agent runs with ``Flush`` left at its default of 1 s.
+Reported: lines/s (all lines out / wall from process start), CPU µs per line (user + system of
+the agent process, start-up included), peak RSS (VmHWM), and the API requests the filter made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import gen_logs
+from bench.procstat import cpu_seconds, memory_mib
+
+SAMPLE_SECONDS = 0.25
+# The agent is stopped once every line is out, or when nothing more came out for this long.
+IDLE_SECONDS = 20.0
+TIMEOUT_SECONDS = 1800.0
+RESULTS = Path(__file__).parent / "results"
+
+SEED_INPUT = """\
+[SERVICE]
+    HTTP_Server  On
+    HTTP_Listen  127.0.0.1
+    HTTP_Port    {port}
+    Log_Level    warn
+
+[INPUT]
+    Name              tail
+    Tag               kube.*
+    Path              {logs}/*.log
+    DB                {root}/flb_kube.db
+    Parser            docker
+    Docker_Mode       On
+    Mem_Buf_Limit     {mem_buf_limit}
+    Skip_Long_Lines   On
+    Refresh_Interval  10
+    Read_from_Head    On
+"""
+
+KUBERNETES_FILTER = """
+[FILTER]
+    Name                kubernetes
+    Match               kube.*
+    Kube_URL            {api_url}
+    Kube_CA_File        {ca_file}
+    Kube_Token_File     {token_file}
+    Kube_Tag_Prefix     {tag_prefix}
+    Merge_Log           On
+    Merge_Log_Key       data
+    K8S-Logging.Parser  On
+    K8S-Logging.Exclude On
+"""
+
+NULL_OUTPUT = """
+[OUTPUT]
+    Name   null
+    Match  *
+"""
+
+CLOUDWATCH_OUTPUT = """
+[OUTPUT]
+    Name               cloudwatch_logs
+    Match              *
+    region             us-east-1
+    endpoint           {moto_url}
+    log_group_name     fluentbit-cloudwatch
+    log_stream_prefix  fluentbit-
+    auto_create_group  true
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _metrics(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/metrics", timeout=2) as response:
+            return json.load(response)
+    except OSError:
+        return None
+
+
+def _records_out(metrics: dict[str, Any]) -> int:
+    return sum(o["proc_records"] + o["dropped_records"] for o in metrics["output"].values())
+
+
+def _start_kube_api(stack: ExitStack, root: Path, files: list[str]) -> tuple[Any, dict[str, str]]:
+    """The tests' HTTPS API server with one running pod per generated container log file."""
+    from tests.fakes.certs import make_certs
+    from tests.fakes.kube_api_server import Container, KubeApiServer, make_namespace, make_pod
+
+    certs = make_certs(root)
+    token = "bench-token"
+    token_file = root / "token"
+    token_file.write_text(token)
+    api = stack.enter_context(KubeApiServer(certs, token))
+    namespaces = set()
+    for index, path in enumerate(files):
+        pod, namespace, rest = Path(path).name[: -len(".log")].split("_", 2)
+        container, docker_id = rest.rsplit("-", 1)
+        namespaces.add(namespace)
+        api.add_pod(
+            make_pod(
+                pod,
+                namespace,
+                uid=f"00000000-0000-0000-0000-{index:012d}",
+                node="bench-node",
+                labels={"app": container, "pod-template-hash": "7d4b9c6f5"},
+                annotations={"kubernetes.io/psp": "eks.privileged"},
+                containers=[
+                    Container(
+                        name=container,
+                        image=f"registry.example/{container}:1.0",
+                        image_id=f"registry.example/{container}@sha256:{'ab' * 32}",
+                        container_id=f"containerd://{docker_id}",
+                    )
+                ],
+            )
+        )
+    for namespace in namespaces:
+        api.add_namespace(make_namespace(namespace))
+    return api, {"api_url": api.url, "ca_file": str(certs.ca_file), "token_file": str(token_file)}
+
+
+def _start_moto(stack: ExitStack) -> dict[str, str]:
+    from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
+
+    os.environ.update(FAKE_CREDENTIALS)
+    server = MotoServer()
+    stack.callback(server.stop)
+    return {"moto_url": server.url}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="flb-bench-") as tmp, ExitStack() as stack:
+        root = Path(tmp)
+        logs = root / "containers"
+        summary = gen_logs.generate(args.lines, args.files, str(logs), seed=args.seed)
+        port = _free_port()
+        config = SEED_INPUT.format(port=port, logs=logs, root=root, mem_buf_limit=args.mem_buf_limit)
+        api = None
+        if args.variant in ("kubernetes", "cloudwatch"):
+            api, kube = _start_kube_api(stack, root, summary.files)
+            # The files live in a temporary folder, not /var/log/containers: the tag prefix follows them.
+            config += KUBERNETES_FILTER.format(**kube, tag_prefix="kube" + str(logs).replace("/", ".") + ".")
+        config += CLOUDWATCH_OUTPUT.format(**_start_moto(stack)) if args.variant == "cloudwatch" else NULL_OUTPUT
+        (root / "fluent-bit.conf").write_text(config)
+
+        started = time.perf_counter()
+        agent = subprocess.Popen([sys.executable, "-m", "flb_fast", "-c", str(root / "fluent-bit.conf")])
+        samples: list[dict[str, float]] = []
+        out = last_change_out = 0
+        last_change = started
+        try:
+            while time.perf_counter() - started < TIMEOUT_SECONDS and agent.poll() is None:
+                time.sleep(SAMPLE_SECONDS)
+                metrics = _metrics(port)
+                if metrics is None:
+                    continue
+                out = _records_out(metrics)
+                now = time.perf_counter()
+                rss, _peak = memory_mib(agent.pid)
+                samples.append({"t": now - started, "records_out": out, "rss_mib": rss, "cpu_s": cpu_seconds(agent.pid)})
+                if out != last_change_out:
+                    last_change, last_change_out = now, out
+                if out >= summary.lines or now - last_change > IDLE_SECONDS:
+                    break
+            wall = (last_change if out else time.perf_counter()) - started
+            cpu = cpu_seconds(agent.pid)
+            _rss, peak = memory_mib(agent.pid)
+            final = _metrics(port) or {}
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            exit_code = agent.wait(timeout=60)
+        return {
+            "variant": args.variant,
+            "lines": summary.lines,
+            "files": args.files,
+            "input_bytes": summary.bytes,
+            "records_out": out,
+            "wall_s": round(wall, 3),
+            "lines_per_s": round(out / wall) if wall else 0,
+            "cpu_s": round(cpu, 3),
+            "cpu_us_per_line": round(cpu / max(out, 1) * 1e6, 3),
+            "peak_rss_mib": round(peak, 1),
+            "api_requests": len(api.requests()) if api is not None else 0,
+            "exit_code": exit_code,
+            "metrics": final,
+            "samples": samples,
+        }
+
+
+def versions() -> dict[str, str]:
+    import Cython
+    import msgspec
+    import uvloop
+
+    return {
+        "python": platform.python_version(),
+        "cython": Cython.__version__,
+        "msgspec": msgspec.__version__,
+        "uvloop": uvloop.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+    }
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples = result["samples"]
+    times = [s["t"] for s in samples]
+    rates = [0.0] + [
+        (b["records_out"] - a["records_out"]) / (b["t"] - a["t"]) / 1000 for a, b in zip(samples, samples[1:])
+    ]
+    figure, throughput = plt.subplots(figsize=(8, 4))
+    throughput.plot(times, rates, color="tab:blue")
+    throughput.set_xlabel("seconds since start")
+    throughput.set_ylabel("thousand lines/s out", color="tab:blue")
+    memory = throughput.twinx()
+    memory.plot(times, [s["rss_mib"] for s in samples], color="tab:red")
+    memory.set_ylabel("RSS (MiB)", color="tab:red")
+    memory.set_ylim(bottom=0)
+    figure.suptitle(
+        f"flb-fast {result['variant']}: {result['lines']:,} lines, {result['lines_per_s']:,} lines/s, "
+        f"peak RSS {result['peak_rss_mib']} MiB"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_pipeline", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--variant", choices=("docker", "kubernetes", "cloudwatch"), default="kubernetes")
+    parser.add_argument("--mem-buf-limit", default="5MB")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
+    parser.add_argument("--save", action="store_true", help="write the raw result to bench/results/")
+    parser.add_argument("--plot", type=Path, help="write a PNG of throughput and RSS over time")
+    args = parser.parse_args(argv)
+    result = run(args)
+    result["versions"] = versions()
+    if args.save:
+        RESULTS.mkdir(exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        name = f"{stamp}-{platform.node() or 'machine'}-{args.variant}-{args.lines}.json"
+        (RESULTS / name).write_text(json.dumps(result, indent=1))
+    if args.plot:
+        plot(result, args.plot)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(
+            f"{result['variant']}: {result['records_out']:,}/{result['lines']:,} lines in {result['wall_s']} s = "
+            f"{result['lines_per_s']:,} lines/s; CPU {result['cpu_s']} s = {result['cpu_us_per_line']} us/line; "
+            f"peak RSS {result['peak_rss_mib']} MiB; API requests {result['api_requests']}; exit {result['exit_code']}"
+        )
+    return 0 if result["records_out"] >= result["lines"] and result["exit_code"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

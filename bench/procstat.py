@@ -1,0 +1,29 @@
+"""CPU seconds and resident memory of a running process, read from /proc.
+
+The benchmarks measure the real ``flb-fast`` process from the outside, as one would measure
+Fluent Bit, so what is reported includes start-up, imports and the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used by ``pid`` so far."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def memory_mib(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of ``pid`` in MiB (VmRSS, VmHWM)."""
+    values = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, amount, _unit = line.split()
+                values[key] = int(amount) / 1024
+    return values["VmRSS:"], values["VmHWM:"]
