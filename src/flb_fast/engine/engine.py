@@ -134,10 +134,10 @@ class Engine:
             await asyncio.gather(*abandoned, return_exceptions=True)
             self.log.warning("grace period of %g seconds ended with %d chunk deliveries unfinished",
                              self.grace_seconds, len(abandoned))
-        for instance in [*self.pipeline.filters, *self.pipeline.outputs]:
-            if instance in self._started:
-                await self._bounded(instance.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
-                                    f"stopping {instance.name}")
+        for plugin in [*self.pipeline.filters, *self.pipeline.outputs]:
+            if plugin in self._started:
+                await self._bounded(plugin.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
+                                    f"stopping {plugin.name}")
         for instance in self.pipeline.inputs:
             instance.sink = None
         self._started.clear()

@@ -235,7 +235,7 @@ def validated_choice(option: str, value: str | None, choices: Any, default: str)
     return lowered
 
 
-def json_layout(fmt: str) -> dict[str, bytes]:
+def json_layout(fmt: str) -> dict[str, Any]:
     """How ``flb_pack_msgpack_to_json_format`` joins records for ``json``/``json_lines``/``json_stream``."""
     if fmt == "json":
         return {"opening": b"[", "separator": b",", "closing": b"]"}
