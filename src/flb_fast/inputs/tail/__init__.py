@@ -108,7 +108,6 @@ class TailInput(Input):
         self.scanner: BoundedExecutor | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.wake = asyncio.Event()
-        self.started_scan = False
         self.stopping = False
 
     def _lookup_multiline_parsers(self) -> list[Any]:
@@ -133,21 +132,19 @@ class TailInput(Input):
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        log = self.ctx.log
         if self.options.db:
             self.db = OffsetsDB(self.options.db, self.options.db_sync, self.options.db_locking,
                                 self.options.db_journal_mode, self.options.db_compare_filename)
         self.watcher = make_watcher(
             self.options.inotify_watcher,
             Callbacks(self._mark_ready, self._check_identity, self._check_all),
-            log,
+            self.ctx.log,
         )
         self.watcher.start()
         self.scanner = BoundedExecutor(f"{self.ctx.instance}.scan", 1)
         found = await self._scan()
         for path, _st in found:
             self._open(path, from_head=self.options.read_from_head)
-        self.started_scan = True
         loop = asyncio.get_running_loop()
         self.tasks = [
             loop.create_task(self._reader(), name=f"{self.ctx.instance}.reader"),
@@ -392,9 +389,9 @@ class TailInput(Input):
             timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, self.builder.key,
                                                               time.monotonic())
             records = self.builder.build_records(records, None, file.path)
-        self._advance(file, held_offset)
         if records:
             self._emit(file, timestamps, records, size)
+        self._advance(file, held_offset)
 
     def _advance(self, file: TailFile, held_offset: int | None) -> None:
         """Move ``committed`` to the end of the last line that left this input (or before what is held)."""
