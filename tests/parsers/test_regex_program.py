@@ -153,3 +153,16 @@ def test_types_and_decoders_run_on_the_compiled_path_too() -> None:
     assert typed.parse_lines(lines, 5, "log") == expected
     assert expected[1] == [{"time": "2026-11-25", "n": 42, "ok": True, "log": "a\tb"},
                            {"time": "2026-11-25", "n": 7, "ok": "maybe", "log": "x"}]
+
+
+def test_one_program_serves_several_threads_at_once() -> None:
+    """Working memory is per call: batches parsed concurrently from threads (whose Python callbacks
+    let the GIL switch mid-batch) give the results of one thread alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = REGISTRY.get("nginx")
+    lines = [SAMPLES["nginx"].encode(), "caf\u00e9 \u2603".encode(), b"garbage"] * 300
+    expected = parser.parse_lines(lines, 5, "log")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: parser.parse_lines(lines, 5, "log"), range(16)))
+    assert all(result == expected for result in results)

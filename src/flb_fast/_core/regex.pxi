@@ -50,6 +50,13 @@ ctypedef struct _RxFrame:
     Py_ssize_t a
     Py_ssize_t b
 
+# Per-call working memory (group positions, backtrack stack): allocated for each batch, so one
+# program may serve callers in several threads (its callbacks can release the GIL mid-batch).
+ctypedef struct _RxState:
+    Py_ssize_t *caps
+    _RxFrame *stack
+    Py_ssize_t stack_cap
+
 cdef object _RX_MISSING = object()
 
 
@@ -72,9 +79,6 @@ cdef class RegexProgram:
     cdef unsigned char *classes
     cdef int ncaps
     cdef bint anchored
-    cdef Py_ssize_t *caps
-    cdef _RxFrame *stack
-    cdef Py_ssize_t stack_cap
     cdef readonly list names
 
     def __cinit__(self, list code, bytes classes, int group_count, list names, bint anchored):
@@ -83,10 +87,7 @@ cdef class RegexProgram:
         self.code = <int *> PyMem_Malloc(sizeof(int) * (self.code_len + 1))
         self.classes = <unsigned char *> PyMem_Malloc(len(classes) + 1)
         self.ncaps = 2 * group_count
-        self.caps = <Py_ssize_t *> PyMem_Malloc(sizeof(Py_ssize_t) * (self.ncaps + 1))
-        self.stack_cap = 256
-        self.stack = <_RxFrame *> PyMem_Malloc(sizeof(_RxFrame) * self.stack_cap)
-        if not self.code or not self.classes or not self.caps or not self.stack:
+        if not self.code or not self.classes:
             raise MemoryError()
         for i in range(self.code_len):
             self.code[i] = code[i]
@@ -97,27 +98,35 @@ cdef class RegexProgram:
     def __dealloc__(self):
         PyMem_Free(self.code)
         PyMem_Free(self.classes)
-        PyMem_Free(self.caps)
-        PyMem_Free(self.stack)
 
-    cdef int _push(self, Py_ssize_t top, int kind, int pc, Py_ssize_t a, Py_ssize_t b) except -1:
-        cdef _RxFrame *grown
-        if top >= self.stack_cap:
-            grown = <_RxFrame *> PyMem_Realloc(self.stack, sizeof(_RxFrame) * self.stack_cap * 2)
-            if not grown:
-                raise MemoryError()
-            self.stack = grown
-            self.stack_cap *= 2
-        self.stack[top].kind = kind
-        self.stack[top].pc = pc
-        self.stack[top].a = a
-        self.stack[top].b = b
+    cdef int _state_init(self, _RxState *st) except -1:
+        st.stack_cap = 256
+        st.caps = <Py_ssize_t *> PyMem_Malloc(sizeof(Py_ssize_t) * (self.ncaps + 1))
+        st.stack = <_RxFrame *> PyMem_Malloc(sizeof(_RxFrame) * st.stack_cap)
+        if not st.caps or not st.stack:
+            PyMem_Free(st.caps)
+            PyMem_Free(st.stack)
+            raise MemoryError()
         return 0
 
-    cdef int _match_at(self, const unsigned char *s, Py_ssize_t n, Py_ssize_t start) except -1:
-        """1 and ``caps`` set when the program matches at ``start``; 0 otherwise."""
+    cdef int _push(self, _RxState *st, Py_ssize_t top, int kind, int pc, Py_ssize_t a, Py_ssize_t b) except -1:
+        cdef _RxFrame *grown
+        if top >= st.stack_cap:
+            grown = <_RxFrame *> PyMem_Realloc(st.stack, sizeof(_RxFrame) * st.stack_cap * 2)
+            if not grown:
+                raise MemoryError()
+            st.stack = grown
+            st.stack_cap *= 2
+        st.stack[top].kind = kind
+        st.stack[top].pc = pc
+        st.stack[top].a = a
+        st.stack[top].b = b
+        return 0
+
+    cdef int _match_at(self, _RxState *st, const unsigned char *s, Py_ssize_t n, Py_ssize_t start) except -1:
+        """1 and ``st.caps`` set when the program matches at ``start``; 0 otherwise."""
         cdef int *code = self.code
-        cdef Py_ssize_t *caps = self.caps
+        cdef Py_ssize_t *caps = st.caps
         cdef const unsigned char *bitmap
         cdef int pc = 0
         cdef int op
@@ -143,7 +152,7 @@ cdef class RegexProgram:
                     count += 1
                 if count >= low:
                     if count > low:
-                        self._push(top, BT_GREEDY, pc + 4, sp + low, sp + count)
+                        self._push(st, top, BT_GREEDY, pc + 4, sp + low, sp + count)
                         top += 1
                     sp += count
                     pc += 4
@@ -156,12 +165,12 @@ cdef class RegexProgram:
                     count += 1
                 if count == low:
                     sp += count
-                    self._push(top, BT_LAZY, pc, sp, count)
+                    self._push(st, top, BT_LAZY, pc, sp, count)
                     top += 1
                     pc += 4
                     continue
             elif op == RX_SPLIT:
-                self._push(top, BT_PC, code[pc + 2], sp, 0)
+                self._push(st, top, BT_PC, code[pc + 2], sp, 0)
                 top += 1
                 pc = code[pc + 1]
                 continue
@@ -169,7 +178,7 @@ cdef class RegexProgram:
                 pc = code[pc + 1]
                 continue
             elif op == RX_SAVE:
-                self._push(top, BT_RESTORE, code[pc + 1], caps[code[pc + 1]], 0)
+                self._push(st, top, BT_RESTORE, code[pc + 1], caps[code[pc + 1]], 0)
                 top += 1
                 caps[code[pc + 1]] = sp
                 pc += 2
@@ -208,7 +217,7 @@ cdef class RegexProgram:
             while True:
                 if top == 0:
                     return 0
-                frame = &self.stack[top - 1]
+                frame = &st.stack[top - 1]
                 if frame.kind == BT_RESTORE:
                     caps[frame.pc] = frame.a
                     top -= 1
@@ -236,10 +245,10 @@ cdef class RegexProgram:
                         break
                     top -= 1
 
-    cdef int _search(self, const unsigned char *s, Py_ssize_t n) except -1:
+    cdef int _search(self, _RxState *st, const unsigned char *s, Py_ssize_t n) except -1:
         cdef Py_ssize_t start = 0
         while start <= n:
-            if self._match_at(s, n, start):
+            if self._match_at(st, s, n, start):
                 return 1
             if self.anchored:
                 while start < n and s[start] != 10:
@@ -250,11 +259,17 @@ cdef class RegexProgram:
     def spans(self, str text):
         """Group spans ``[(start, end) or (-1, -1), ...]`` of the first match, or None; a text
         beyond Latin-1 raises ValueError (the caller uses re for it)."""
+        cdef _RxState st
         if _rx_str_kind(text) != 1:
             raise ValueError("text beyond Latin-1")
-        if not self._search(<const unsigned char *> _rx_str_data(text), _rx_str_len(text)):
-            return None
-        return [(self.caps[2 * i], self.caps[2 * i + 1]) for i in range(self.ncaps // 2)]
+        self._state_init(&st)
+        try:
+            if not self._search(&st, <const unsigned char *> _rx_str_data(text), _rx_str_len(text)):
+                return None
+            return [(st.caps[2 * i], st.caps[2 * i + 1]) for i in range(self.ncaps // 2)]
+        finally:
+            PyMem_Free(st.caps)
+            PyMem_Free(st.stack)
 
     def parse_lines(self, list lines, int64_t read_time_ns, str key, bint skip_empty, time_field,
                     bint time_keep, object time_parse, object fallback, object time_failed,
@@ -271,6 +286,19 @@ cdef class RegexProgram:
         cdef Py_ssize_t failed = 0
         cdef dict times_seen = {}
         cdef object read_time = read_time_ns
+        cdef _RxState st
+        self._state_init(&st)
+        try:
+            self._parse_into(&st, lines, read_time, key, skip_empty, time_field, time_keep, time_parse, fallback,
+                             time_failed, finish, timestamps, records, times_seen, &failed)
+        finally:
+            PyMem_Free(st.caps)
+            PyMem_Free(st.stack)
+        return timestamps, records, failed
+
+    cdef int _parse_into(self, _RxState *st, list lines, object read_time, str key, bint skip_empty, object time_field,
+                         bint time_keep, object time_parse, object fallback, object time_failed, object finish,
+                         list timestamps, list records, dict times_seen, Py_ssize_t *failed) except -1:
         cdef object line, text, value, ns, result, name
         cdef dict record
         cdef Py_ssize_t n, start, end
@@ -283,7 +311,7 @@ cdef class RegexProgram:
             if _rx_str_kind(text) != 1:
                 result = fallback(text)
                 if result is None:
-                    failed += 1
+                    failed[0] += 1
                     timestamps.append(read_time)
                     records.append({key: text})
                 else:
@@ -291,15 +319,15 @@ cdef class RegexProgram:
                     records.append(result[1])
                 continue
             n = _rx_str_len(text)
-            if self.ncaps == 0 or not self._search(<const unsigned char *> _rx_str_data(text), n):
-                failed += 1
+            if self.ncaps == 0 or not self._search(st, <const unsigned char *> _rx_str_data(text), n):
+                failed[0] += 1
                 timestamps.append(read_time)
                 records.append({key: text})
                 continue
             record = {}
             for name, group in names:
-                start = self.caps[2 * group - 2]
-                end = self.caps[2 * group - 1]
+                start = st.caps[2 * group - 2]
+                end = st.caps[2 * group - 1]
                 if start < 0 or end <= start:
                     if skip_empty:
                         continue
@@ -326,4 +354,4 @@ cdef class RegexProgram:
                 record = finish(record)
             timestamps.append(ns)
             records.append(record)
-        return timestamps, records, failed
+        return 0
