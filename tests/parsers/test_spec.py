@@ -50,3 +50,16 @@ def test_bad_boolean() -> None:
 
 def test_empty_value_means_unset_as_in_get_parser_key() -> None:
     assert parser(Name="p", Format="json", Time_Format=" ").time is None
+
+
+def test_unknown_time_directive_is_warned_about_with_file_and_line(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    root = logging.getLogger("flb_fast")
+    propagate, root.propagate = root.propagate, True  # log.setup() may have turned it off
+    try:
+        with caplog.at_level(logging.WARNING, logger="flb_fast"):
+            parser(Name="p", Format="json", Time_Format="%Y-%m-%d %Q")
+    finally:
+        root.propagate = propagate
+    assert "parsers.conf:4: parser 'p': Time_Format directive %Q" in caplog.text

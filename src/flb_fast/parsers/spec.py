@@ -6,10 +6,11 @@ line, raised at start-up: a parser that cannot be built must never silently pass
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flb_fast.config.errors import ConfigError
+from flb_fast.config.errors import ConfigError, ConfigWarning
 from flb_fast.config.model import Section
 from flb_fast.config.options import BOOL, STR, Option, OptionTable
 from flb_fast.log import component_logger
@@ -18,6 +19,8 @@ from flb_fast.parsers.time import TimeFormat, parse_offset
 from flb_fast.parsers.types import parse_types
 
 FORMATS = ("regex", "json", "ltsv", "logfmt")
+# Conversions flb_strptime.c knows (plus %L, handled by flb_parser.c); any other fails every time.
+_TIME_DIRECTIVES = frozenset("%aAbBhcCdDeFgGHIjklLmMnOEprRsStTuUVwWxXyYzZ")
 
 PARSER_OPTIONS = OptionTable(
     Option("name", STR, None, "name other sections use to refer to this parser"),
@@ -102,6 +105,12 @@ def spec_from_section(section: Section) -> ParserSpec:
                 raise _error(section, "time_offset", name, str(exc)) from None
         spec.time = TimeFormat(spec.time_format, offset=offset, strict=options.time_strict,
                                system_timezone=options.time_system_timezone)
+        unknown = sorted({f"%{c}" for c in re.findall(r"%(.)", spec.time_format) if c not in _TIME_DIRECTIVES})
+        if unknown:
+            prop = section.find("time_format")
+            log.warning("%s", ConfigWarning(prop.file if prop else None, prop.line if prop else None, "time_format",
+                                            f"parser '{name}': Time_Format directive {', '.join(unknown)} is not one "
+                                            f"Fluent Bit's strptime knows: no time will parse"))
     types = _value(options, "types")
     if types:
         spec.types = parse_types(types)
