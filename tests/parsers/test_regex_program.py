@@ -66,6 +66,7 @@ def mutated(draw: st.DrawFn, base: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
+@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(data=st.data())
 def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.DataObject) -> None:
     pattern = REGISTRY.get(name).regex  # type: ignore[union-attr]
@@ -76,7 +77,7 @@ def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.Da
 _ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"\w", " ", "-", r"\b"])
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(body=st.recursive(_ATOMS, lambda inner: st.one_of(
     st.lists(inner, min_size=1, max_size=4).map("".join),
     st.tuples(inner, inner).map(lambda pair: f"(?:{pair[0]}|{pair[1]})"),
@@ -117,6 +118,7 @@ def test_lines_beyond_latin1_use_the_python_path() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
+@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(data=st.data())
 def test_compiled_parse_batch_equals_python_path(name: str, data: st.DataObject) -> None:
     """parse_batch (kubernetes annotations, parser filter): None for a miss, -1 or 0 for no time."""
