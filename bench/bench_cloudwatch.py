@@ -11,8 +11,8 @@ into sorted PutLogEvents events (msgspec), the rest is boto3 (serialising, signi
 
 Memory: fresh interpreters measure RSS after importing flb_fast and the output module, after
 importing the SDK, and after creating one CloudWatch Logs client (issue 6 target: the whole agent
-within 80 MiB with cloudwatch_logs loaded), through boto3 and through a botocore session alone
-(what ``outputs/aws/client.py`` does).
+within 80 MiB with cloudwatch_logs loaded): a plain boto3 client, and the client the outputs
+create (``outputs/aws/client.py``: a botocore session with endpoint data trimmed to our services).
 """
 
 from __future__ import annotations
@@ -51,9 +51,14 @@ if sys.argv[1] == "boto3":
     out["+ import boto3"] = rss()
     client = boto3.session.Session(region_name="us-east-1").client("logs")
 else:
+    from types import SimpleNamespace
     import botocore.session
+    from flb_fast.outputs.aws.client import create_client
     out["+ import botocore"] = rss()
-    client = botocore.session.get_session().create_client("logs", region_name="us-east-1")
+    options = SimpleNamespace(profile=None, region="us-east-1", role_arn=None, extra_user_agent=None,
+                              net_connect_timeout=10.0, net_io_timeout=0.0, net_keepalive=True, endpoint=None,
+                              port=None, tls=True, tls_verify=True, tls_ca_file=None)
+    client = create_client("logs", options, 1)
 gc.collect()
 out["+ logs client"] = rss()
 print(json.dumps(out))
@@ -62,7 +67,7 @@ print(json.dumps(out))
 
 def rss_costs() -> dict[str, dict[str, float]]:
     results = {}
-    for variant in ("boto3", "botocore"):
+    for variant in ("boto3", "flb_fast"):
         proc = subprocess.run(
             [sys.executable, "-c", RSS_PROBE, variant],
             capture_output=True,

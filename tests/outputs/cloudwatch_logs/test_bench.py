@@ -24,4 +24,4 @@ def test_the_bench_runs_on_a_tiny_input() -> None:
         "encode_cpu_us_per_record",
         "moto_cpu_us_per_record",
     }
-    assert set(report["rss_mib"]) == {"boto3", "botocore"}
+    assert set(report["rss_mib"]) == {"boto3", "flb_fast"}
