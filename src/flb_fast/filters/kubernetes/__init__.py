@@ -161,7 +161,7 @@ class KubernetesFilter(Filter):
                 max_wait=o.kube_meta_max_wait,
                 on_failure=self._failed,
             )
-        if o.watch_pods and self._api is not None:
+        if o.watch_pods and self._api is not None and self.node_name:
             lister = HttpClient(
                 self.endpoint, self._api.context, o.tls_vhost, token, _list_limit(o.buffer_size), timeout
             )
@@ -186,6 +186,7 @@ class KubernetesFilter(Filter):
     # -- the filter -----------------------------------------------------------------------
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
+        kube: dict | None
         if self.options.dummy_meta:
             kube, namespace, props = _dummy_map(), None, NO_PROPS
         else:

@@ -14,7 +14,7 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -115,23 +115,27 @@ class TokenSource:
     async def _load(self, state: tuple[int, int, int] | None) -> None:
         self._loaded_at = time.monotonic()
         self._file_state = state
-        token = await (self._run_command() if self.command is not None else self._read_file())
+        if self.command is not None:
+            token = await self._run_command(self.command)
+        elif self.path is not None:
+            token = self._read_file(self.path)
+        else:
+            token = None
         self._header = f"Bearer {token}" if token else None
         self.metrics.inc("kube_token_reloads")
 
-    async def _read_file(self) -> str | None:
+    def _read_file(self, path: str) -> str | None:
+        """A few bytes from a tmpfs secret: read on the loop."""
         try:
-            with open(self.path, encoding="utf-8") as handle:  # type: ignore[arg-type]
+            with open(path, encoding="utf-8") as handle:
                 return handle.read().strip()
         except OSError as exc:
-            self.log.warning("cannot open token file %s: %s", self.path, exc.strerror)
+            self.log.warning("cannot open token file %s: %s", path, exc.strerror)
             return None
 
-    async def _run_command(self) -> str | None:
+    async def _run_command(self, command: str) -> str | None:
         proc = await asyncio.create_subprocess_shell(
-            self.command,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,  # type: ignore[arg-type]
+            command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
         )
         out, _ = await proc.communicate()
         token = out.decode("utf-8", "replace").strip()
@@ -175,7 +179,9 @@ class HttpClient:
             raise ApiError(f"GET {path}: HTTP status {status}", status)
         return body
 
-    async def stream(self, path: str, idle_timeout_seconds: float, on_open: Callable[[], None]) -> AsyncIterator[bytes]:
+    async def stream(
+        self, path: str, idle_timeout_seconds: float, on_open: Callable[[], None]
+    ) -> AsyncGenerator[bytes, None]:
         """Lines of a long-lived 200 answer (a watch), each as it arrives; ``on_open`` once the
         server accepted it."""
         reader, writer = await self._open(path, await self._auth(False), limit=MAX_WATCH_EVENT_BYTES)
