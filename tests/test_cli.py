@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -130,3 +132,150 @@ def test_an_unknown_flag_is_a_usage_error() -> None:
     result = flb_fast("--nosuch")
     assert result.returncode == 2
     assert "unrecognized arguments: --nosuch" in result.stderr
+
+
+DATA = Path(__file__).resolve().parent / "data" / "config"
+
+
+def test_dry_run_of_a_valid_config_succeeds_and_logs_its_warnings(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", """
+        [INPUT]
+            Name   dummy
+            Tag    demo
+        [OUTPUT]
+            Name   null
+            Match  demo
+            Colour blue
+    """)
+    result = flb_fast("-c", path, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("configuration test is successful\n")
+    assert log_lines(result.stderr, " warn", "config") == [f"{path}:7: unknown option 'Colour' for [OUTPUT] null: ignored"]
+    assert result.stdout == ""
+
+
+def test_dry_run_of_a_yaml_config_succeeds(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.yaml", """
+        service:
+          flush: 1
+        pipeline:
+          inputs:
+            - name: dummy
+              tag: demo
+          outputs:
+            - name: null
+              match: '*'
+    """)
+    result = flb_fast("-c", path, "-D")
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (0, "configuration test is successful")
+
+
+def test_dry_run_prints_every_error_with_its_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", """
+        [INPUT]
+            Name          dummy
+            Tag           ok
+        [INPUT]
+            Name          systemd
+        [INPUT]
+            Name          dummy
+            Rate          fast
+        [FILTER]
+            Name          nosuch
+            Match         *
+        [OUTPUT]
+            Name          null
+            Match_Regex   ([a-z
+    """)
+    result = flb_fast("-c", path, "-D")
+    assert result.returncode == 1
+    assert "configuration test is successful" not in result.stderr
+    errors = log_lines(result.stderr, "error", "config")
+    assert errors[:3] == [
+        f"{path}:5: 'Name': input plugin 'systemd' is a Fluent Bit plugin that flb_fast does not support yet",
+        f"{path}:8: 'Rate': [INPUT] dummy: invalid integer 'fast'",
+        f"{path}:10: 'Name': unknown filter plugin 'nosuch' (known: {', '.join(registry.names('filter'))})",
+    ]
+    assert len(errors) == 4 and errors[3].startswith(f"{path}:14: 'Match_Regex': ")
+
+
+def test_dry_run_of_the_container_insights_config_names_each_plugin_we_lack(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"HTTP_SERVER": "On", "HTTP_PORT": "2020", "READ_FROM_HEAD": "Off", "READ_FROM_TAIL": "On",
+                        "AWS_REGION": "us-west-2", "CLUSTER_NAME": "demo", "HOST_NAME": "node-1"}.items():
+        monkeypatch.setenv(name, value)
+    result = flb_fast("-c", "fluent-bit.conf", "-D", cwd=DATA / "container-insights")
+    assert result.returncode == 1
+    lacking = "is a Fluent Bit plugin that flb_fast does not support yet"
+    assert log_lines(result.stderr, "error", "config") == [
+        f"dataplane-log.conf:2: 'Name': input plugin 'systemd' {lacking}",
+        f"host-log.conf:2: 'Name': input plugin 'systemd' {lacking}",
+        f"host-log.conf:10: 'Name': input plugin 'systemd' {lacking}",
+        f"host-log.conf:24: 'Name': input plugin 'systemd' {lacking}",
+        f"dataplane-log.conf:25: 'Name': filter plugin 'modify' {lacking}",
+        f"dataplane-log.conf:33: 'Name': filter plugin 'aws' {lacking}",
+        f"host-log.conf:32: 'Name': filter plugin 'aws' {lacking}",
+        f"host-log.conf:37: 'Name': filter plugin 'grep' {lacking}",
+        f"host-log.conf:42: 'Name': filter plugin 'modify' {lacking}",
+    ]
+
+
+def test_prop_applies_to_the_plugin_flag_before_it() -> None:
+    result = flb_fast("-i", "dummy", "-p", "nosuch=1", "-t", "t", "-o", "null", "-m", "t", "-p", "other=2", "-D")
+    assert result.returncode == 0, result.stderr
+    assert log_lines(result.stderr, " warn", "config") == [
+        "unknown option 'nosuch' for [INPUT] dummy: ignored",
+        "unknown option 'other' for [OUTPUT] null: ignored",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-f", "soon"], "'flush': [SERVICE]: invalid number 'soon'"),
+        (["-H", "-P", "http"], "'http_port': [SERVICE]: invalid integer 'http'"),
+    ],
+)
+def test_service_flags_set_service_options(flags: list[str], message: str) -> None:
+    result = flb_fast("-i", "dummy", "-o", "null", "-m", "*", *flags, "-D")
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [message]
+
+
+def test_flush_flag_overrides_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", "[SERVICE]\n    Flush soon\n[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n")
+    assert flb_fast("-c", path, "-D").returncode == 1
+    result = flb_fast("-c", path, "-f", "2", "-D")
+    assert result.returncode == 0, result.stderr
+
+
+def test_external_go_plugins_are_accepted_with_a_warning() -> None:
+    result = flb_fast("-e", "/fluent-bit/cloudwatch.so", "-i", "dummy", "-o", "null", "-m", "*", "-D")
+    assert result.returncode == 0, result.stderr
+    assert log_lines(result.stderr, " warn", "plugin") == [
+        "external plugin '/fluent-bit/cloudwatch.so' ignored: flb_fast does not load shared libraries "
+        "(the Go plugins cloudwatch, firehose and kinesis are built in)"
+    ]
+
+
+def test_quiet_logs_errors_only() -> None:
+    result = flb_fast("-q", "-i", "dummy", "-p", "nosuch=1", "-o", "null", "-m", "*", "-D")
+    assert (result.returncode, result.stderr) == (0, "configuration test is successful\n")
+
+
+def test_command_line_pipeline_runs_until_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flb_fast", "-i", "dummy", "-p", "dummy={\"msg\":\"hi\"}", "-p", "flush_on_startup=on",
+         "-t", "demo", "-o", "stdout", "-m", "demo", "-p", "format=json_lines", "-f", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert json.loads(first)["msg"] == "hi"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()

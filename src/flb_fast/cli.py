@@ -137,12 +137,16 @@ def _command_line_sections(pipeline: list[tuple[str, str]]) -> list[Section]:
 
 def _apply_command_line(config: Config, args: argparse.Namespace) -> None:
     """Command-line sections come before the file's (as in fluent-bit); service flags override the file."""
+    sections = _command_line_sections(args.pipeline)
     for kind, attribute in SECTION_LISTS.items():
-        ours = [section for section in _command_line_sections(args.pipeline) if section.kind == kind]
+        ours = [section for section in sections if section.kind == kind]
         setattr(config, attribute, ours + getattr(config, attribute))
     overrides = [("flush", args.flush), ("http_server", "on" if args.http else None), ("http_port", args.port),
                  ("http_listen", args.http_listen), ("log_file", args.log_file), ("storage.path", args.storage_path)]
-    config.service.properties.extend(Property(key, value) for key, value in overrides if value is not None)
+    for key, value in overrides:
+        if value is not None:
+            kept = [prop for prop in config.service.properties if prop.key.lower() != key]
+            config.service.properties[:] = [*kept, Property(key, value)]
     for path in args.parser:
         resolved = os.path.abspath(path)
         if not os.path.isfile(resolved) or not os.access(resolved, os.R_OK):

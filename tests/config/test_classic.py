@@ -298,3 +298,9 @@ def test_include_falls_back_to_the_working_directory_as_fluent_bit(tmp_path: Pat
     write(tmp_path / "work" / "extra.conf", "[INPUT]\n    Name dummy\n")
     monkeypatch.chdir(tmp_path / "work")
     assert [s.file for s in read_classic(main).sections] == ["extra.conf"]
+
+
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "f.conf"
+    path.write_bytes(b"\xef\xbb\xbf[INPUT]\n    Name dummy\n")
+    assert [(s.kind, s.line) for s in read_classic(str(path)).sections] == [("input", 1)]

@@ -54,9 +54,13 @@ class IncludeGuard:
 
 
 def read_text(path: str, file: str | None = None, line: int | None = None) -> str:
-    """A config file's text; a missing or unreadable file is an error at the place that named it."""
+    """A config file's text; a missing or unreadable file is an error at the place that named it.
+
+    A UTF-8 byte order mark (some Windows editors write one) is dropped rather than read as
+    part of the first line.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             return handle.read()
     except OSError as exc:
         raise ConfigError(file, line, None, f"cannot open config file '{path}': {exc.strerror}") from None
