@@ -191,7 +191,8 @@ def _build_errors(config: Config, build: Any) -> tuple[Any, list[ConfigError], l
             if place is None:
                 return None, errors, []
             attribute, section = place
-            config = replace(config, **{attribute: [s for s in getattr(config, attribute) if s is not section]})
+            config = replace(config)
+            setattr(config, attribute, [s for s in getattr(config, attribute) if s is not section])
 
 
 def _run(args: argparse.Namespace) -> int:
