@@ -317,6 +317,7 @@ def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(t
     with agent:
         # Nobody reads the pipe yet: the output's write blocks, chunks pile up, the input pauses.
         agent.wait_for(lambda: "paused (mem buf overlimit)" in agent.stderr(), "the input to pause")
+        agent.wait_for(lambda: "bytes" in tail.metrics(), "the monitoring API to answer")
         held = tail.metrics()["bytes"]
         time.sleep(1.0)  # the input must not read on while paused (a fixed wait only to look for absence)
         assert tail.metrics()["bytes"] == held
