@@ -94,6 +94,17 @@ class Tail:
     def logs_of(self, name: str, key: str = "log") -> list[str]:
         return [record[key] for record in self.records() if record["file"].endswith(name)]
 
+    def counter(self, agent: Agent, name: str) -> int:
+        """One counter of the input, waiting for the monitoring API to answer (it is slow under load)."""
+        found: dict = {}
+
+        def answered() -> bool:
+            found.update(self.metrics())
+            return name in found
+
+        agent.wait_for(answered, f"the input's '{name}' counter")
+        return found[name]
+
     def metrics(self) -> dict:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/metrics", timeout=5) as response:
@@ -317,10 +328,9 @@ def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(t
     with agent:
         # Nobody reads the pipe yet: the output's write blocks, chunks pile up, the input pauses.
         agent.wait_for(lambda: "paused (mem buf overlimit)" in agent.stderr(), "the input to pause")
-        agent.wait_for(lambda: "bytes" in tail.metrics(), "the monitoring API to answer")
-        held = tail.metrics()["bytes"]
+        held = tail.counter(agent, "bytes")
         time.sleep(1.0)  # the input must not read on while paused (a fixed wait only to look for absence)
-        assert tail.metrics()["bytes"] == held
+        assert tail.counter(agent, "bytes") == held
         assert held <= 200_000 + 256 * 1024  # the limit, overshot by at most the read buffer that crossed it
         received = agent.read_lines(len(expected))
         result = agent.stop()
