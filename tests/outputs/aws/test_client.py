@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
 from flb_fast.outputs.aws import client as client_module
-from flb_fast.outputs.aws.client import SERVICES, create_client
+from flb_fast.outputs.aws.client import OPERATIONS, SERVICES, create_client, trimmed_model
 
 
 def options(region: str, **overrides: object) -> SimpleNamespace:
@@ -51,3 +52,35 @@ def test_the_endpoint_option_wins(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     client = create_client("logs", options("us-east-1", endpoint="127.0.0.1", port=5000, tls=False), 1)
     assert client.meta.endpoint_url == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("service", sorted(OPERATIONS))
+def test_clients_offer_exactly_the_operations_the_outputs_call(service: str) -> None:
+    client = create_client(service, options("us-east-1"), 1)
+    assert set(client.meta.service_model.operation_names) == OPERATIONS[service]
+
+
+def test_a_trimmed_model_keeps_every_shape_its_operations_reach() -> None:
+    document = json.dumps(
+        {
+            "version": "2.0",
+            "metadata": {"protocol": "json"},
+            "documentation": "long text",
+            "operations": {
+                "Put": {"input": {"shape": "PutRequest"}, "errors": [{"shape": "Oops"}]},
+                "Other": {"input": {"shape": "Unused"}},
+            },
+            "shapes": {
+                "PutRequest": {"type": "structure", "members": {"Items": {"shape": "Items"}}},
+                "Items": {"type": "list", "member": {"shape": "Item"}},
+                "Item": {"type": "map", "key": {"shape": "Text"}, "value": {"shape": "Text"}},
+                "Text": {"type": "string"},
+                "Oops": {"type": "structure", "members": {}},
+                "Unused": {"type": "string"},
+            },
+        }
+    ).encode()
+    model = trimmed_model(document, frozenset({"Put"}))
+    assert list(model["operations"]) == ["Put"]
+    assert set(model["shapes"]) == {"PutRequest", "Items", "Item", "Text", "Oops"}
+    assert "documentation" not in model and model["metadata"] == {"protocol": "json"}
