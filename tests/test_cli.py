@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -279,3 +281,25 @@ def test_command_line_pipeline_runs_until_sigterm(tmp_path: Path) -> None:
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+@pytest.fixture
+def agent_logging() -> Iterator[None]:
+    """``main()`` configures the ``flb_fast`` logger; put it back for the tests that follow in this process."""
+    logger = logging.getLogger("flb_fast")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+@pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind in registry.KINDS for name in registry.names(kind)])
+def test_every_registered_plugin_has_help_from_its_option_table(
+    kind: str, name: str, capsys: pytest.CaptureFixture[str], agent_logging: None
+) -> None:
+    from flb_fast.cli import BASE_TABLES, main
+
+    cls = registry.load(kind, name)
+    assert main(["-h", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"HELP\n{name} {kind} plugin\n\nDESCRIPTION\n{cls.description}\n")
+    assert "\n".join((BASE_TABLES[kind] + cls.OPTIONS).help_lines()) in out
