@@ -185,6 +185,21 @@ def test_one_chunk_per_read_buffer_with_the_bytes_read(tmp_path: Path, run) -> N
     assert harness.chunks[0].input_name == "tail.0"
 
 
+def test_a_thousand_files_are_tailed_at_once(tmp_path: Path, run) -> None:
+    for number in range(1000):
+        write(tmp_path / f"c{number:04d}.log", f"file {number}\n")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1000, timeout=60)
+        write(tmp_path / "c0500.log", "appended to one of them\n")
+        await harness.wait_for(lambda: len(harness.records) == 1001, timeout=60)
+
+    run(tailing(harness, scenario))
+    assert sorted(harness.logs()) == sorted([f"file {n}" for n in range(1000)] + ["appended to one of them"])
+    assert harness.metrics["files_opened"] == 1000
+
+
 # ---- tags and extra keys -------------------------------------------------------------------
 
 
