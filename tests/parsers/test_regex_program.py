@@ -85,9 +85,10 @@ _ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"
     st.tuples(inner, st.sampled_from(["*", "+", "?", "*?", "+?", "??", "{2}", "{1,3}", "{0,2}?"])).map(
         lambda pair: f"(?:{pair[0]}){pair[1]}")), max_leaves=8),
        anchor=st.sampled_from(["", "^", r"\A"]), end=st.sampled_from(["", "$", r"\Z"]),
-       text=st.text(st.sampled_from("ab -1\n\u00e9"), max_size=12))
-def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, text: str) -> None:
-    pattern = re.compile(anchor + body + end, re.MULTILINE | re.ASCII)
+       flags=st.sampled_from([0, re.IGNORECASE, re.DOTALL]),
+       text=st.text(st.sampled_from("abAB -1\n\u00e9\u00c9"), max_size=12))
+def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, flags: int, text: str) -> None:
+    pattern = re.compile(anchor + body + end, re.MULTILINE | re.ASCII | flags)
     program = compile_program(pattern)
     if program is None:  # a construct the machine leaves to re (e.g. a repeat of an empty match)
         return
