@@ -304,3 +304,10 @@ def test_a_utf8_byte_order_mark_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "f.conf"
     path.write_bytes(b"\xef\xbb\xbf[INPUT]\n    Name dummy\n")
     assert [(s.kind, s.line) for s in read_classic(str(path)).sections] == [("input", 1)]
+
+
+def test_only_a_line_feed_ends_a_line_as_with_fgets(tmp_path: Path) -> None:
+    path = tmp_path / "f.conf"
+    path.write_bytes(b"[OUTPUT]\n    Name null\n    Match a\rb\n    Alias x\n")
+    properties = read_classic(str(path)).sections[0].properties
+    assert [(p.key, p.value, p.line) for p in properties] == [("Name", "null", 2), ("Match", "a\rb", 3), ("Alias", "x", 4)]

@@ -60,7 +60,7 @@ def read_text(path: str, file: str | None = None, line: int | None = None) -> st
     part of the first line.
     """
     try:
-        with open(path, encoding="utf-8-sig") as handle:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             return handle.read()
     except OSError as exc:
         raise ConfigError(file, line, None, f"cannot open config file '{path}': {exc.strerror}") from None
