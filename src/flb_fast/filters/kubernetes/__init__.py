@@ -104,7 +104,6 @@ class KubernetesFilter(Filter):
         self.view = PodView(labels=o.labels, annotations=o.annotations, owner_references=o.owner_references)
         self.want_namespace = bool(o.namespace_labels or o.namespace_annotations)
         self.want_pod = not o.namespace_metadata_only
-        self.network = not (o.dummy_meta or o.use_tag_for_meta)
         self._composed: TtlLru[tuple, tuple[Pod, dict, Props]] = TtlLru(MAX_CACHED_ENTRIES)
         self._tag_only: dict[tuple, dict] = {}
         self._api: HttpClient | None = None
