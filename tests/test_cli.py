@@ -303,3 +303,27 @@ def test_every_registered_plugin_has_help_from_its_option_table(
     out = capsys.readouterr().out
     assert out.startswith(f"HELP\n{name} {kind} plugin\n\nDESCRIPTION\n{cls.description}\n")
     assert "\n".join((BASE_TABLES[kind] + cls.OPTIONS).help_lines()) in out
+
+
+def test_log_file_receives_the_agents_log_instead_of_stderr(tmp_path: Path) -> None:
+    log_file = tmp_path / "agent.log"
+    result = flb_fast("-i", "dummy", "-o", "null", "-m", "*", "-l", str(log_file), "-f", "x")
+    assert (result.returncode, result.stderr) == (1, "")
+    assert log_lines(log_file.read_text(), "error", "config") == ["'flush': [SERVICE]: invalid number 'x'"]
+
+
+def test_a_log_file_that_cannot_be_opened_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", f"""
+        [SERVICE]
+            Log_File {tmp_path}/missing/agent.log
+        [INPUT]
+            Name dummy
+        [OUTPUT]
+            Name null
+            Match *
+    """)
+    result = flb_fast("-c", path)
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "config") == [
+        f"{path}:2: 'Log_File': cannot open log file '{tmp_path}/missing/agent.log': No such file or directory"
+    ]

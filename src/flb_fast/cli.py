@@ -163,6 +163,20 @@ def _log_level(args: argparse.Namespace, service_level: str | None) -> str:
     return service_level or "info"
 
 
+def _setup_logging(args: argparse.Namespace, config: Config) -> None:
+    """Log at the level flags and ``[SERVICE]`` ask for, to ``Log_File`` if set (not in a dry run,
+    whose answer belongs on the terminal); a log file that cannot be opened stops the start."""
+    level = _log_level(args, config.service.get("log_level"))
+    log_file = None if args.dry_run else config.service.find("log_file")
+    try:
+        setup(level, log_file.value if log_file else None)
+    except OSError as exc:
+        assert log_file is not None
+        setup(level)
+        raise ConfigError(log_file.file, log_file.line, log_file.key,
+                          f"cannot open log file '{log_file.value}': {exc.strerror}") from None
+
+
 def _section_at(config: Config, error: ConfigError) -> tuple[str, Section] | None:
     """The pipeline section an error points into (its header or one of its properties)."""
     for attribute in SECTION_LISTS.values():
@@ -203,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
     _apply_command_line(config, args)
     if not (config.inputs or config.outputs or config.filters):
         raise UsageError("nothing to run: give a configuration file (-c FILE) or a pipeline (-i INPUT -o OUTPUT)")
-    setup(_log_level(args, config.service.get("log_level")), None if args.dry_run else config.service.get("log_file"))
+    _setup_logging(args, config)
     component_logger("flb-fast").info("version=%s (Fluent Bit compatible %s), pid=%d",
                                       __version__, FLUENT_BIT_COMPATIBLE, os.getpid())
     for plugin in args.plugin:
