@@ -131,3 +131,10 @@ def test_a_lone_surrogate_is_written_as_the_replacement_character():
     assert render([{"log": "bad \udcff end"}], format="json_lines", json_date_key="off") == (
         b'{"log":"bad \\ufffd end"}\n'
     )
+
+
+def test_msgpack_format_writes_undecodable_bytes_back_and_never_fails_on_surrogates():
+    assert render([{"log": "raw \udcff", "odd": "\ud800"}]) == (
+        b'[0] app.web: [[1700000000.123456789, {}], {"log"=>"raw ?", "odd"=>"?"}]\n'
+    )
+    assert render([{"log": "raw \udcff"}]) == b'[0] app.web: [[1700000000.123456789, {}], {"log"=>"raw \xff"}]\n'

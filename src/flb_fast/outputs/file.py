@@ -34,6 +34,7 @@ from flb_fast.outputs.fluent_json import (
     print_value,
     seconds_dot_nanos,
     seconds_double,
+    text_bytes,
     validated_choice,
 )
 from flb_fast.plugin import PluginContext
@@ -154,7 +155,7 @@ class FileOutput(Output):
                 out.append(self.delimiter.join(["timestamp", *map(print_value, record)]) + "\n")
                 file_is_empty = False
             out.append(line(ts, record))
-        return "".join(out).encode("utf-8", "surrogateescape")
+        return text_bytes("".join(out))
 
     def _csv_line(self, timestamp_ns: int, record: dict) -> str:
         if not record:

@@ -180,6 +180,15 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+def text_bytes(text: str) -> bytes:
+    """Printed text as bytes: undecodable input bytes (surrogate-escaped) go out as they came in;
+    any other lone surrogate becomes ``?`` rather than failing the chunk."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
 def print_value(value: Any) -> str:
     """``msgpack_object_print``: the human-readable form in stdout's msgpack format, csv and ltsv.
 

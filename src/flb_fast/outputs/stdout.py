@@ -22,6 +22,7 @@ from flb_fast.outputs.fluent_json import (
     json_layout,
     print_value,
     seconds_dot_nanos,
+    text_bytes,
     validated_choice,
 )
 from flb_fast.plugin import PluginContext
@@ -59,10 +60,10 @@ class StdoutOutput(Output):
         """The exact bytes Fluent Bit prints for ``chunk``."""
         if self.format == "msgpack":
             tag = chunk.tag
-            return "".join(
+            return text_bytes("".join(
                 f"[{index}] {tag}: [[{seconds_dot_nanos(ts)}, {{}}], {print_value(record)}]\n"
                 for index, (ts, record) in enumerate(zip(chunk.timestamps, chunk.records, strict=True))
-            ).encode("utf-8", "surrogateescape")
+            ))
         data = self.encoder.encode(chunk.timestamps, chunk.records, **self.layout)
         # out_stdout ends json and json_stream output with a newline; json_lines has its own.
         return data if self.format == "json_lines" else data + b"\n"
