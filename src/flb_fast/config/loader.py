@@ -21,6 +21,7 @@ from flb_fast.log import component_logger
 
 PIPELINE_KINDS = ("input", "filter", "output")
 PARSER_KINDS = ("parser", "multiline_parser")
+KNOWN_KINDS = ("service", *PIPELINE_KINDS, *PARSER_KINDS)
 # Sections Fluent Bit knows that flb_fast reads past with a warning rather than an error.
 UNSUPPORTED_KINDS = frozenset({"plugins", "upstream", "upstream_servers", "node", "custom", "stream_processor"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -124,7 +125,7 @@ def load_config(path: str) -> tuple[Config, list[ConfigWarning]]:
     lists = {"input": config.inputs, "filter": config.filters, "output": config.outputs,
              "parser": config.parsers, "multiline_parser": config.multiline_parsers}
     for raw in document.sections:
-        if not _check_kind(raw, ("service", *lists), warnings):
+        if not _check_kind(raw, KNOWN_KINDS, warnings):
             continue
         section = variables.expand_section(raw, warnings)
         if section.kind != "service":
@@ -152,7 +153,7 @@ def load_parsers_file(path: str) -> tuple[list[Section], list[Section]]:
     parsers: list[Section] = []
     multiline: list[Section] = []
     for raw in document.sections:
-        if not _check_kind(raw, ("service", *PIPELINE_KINDS, *PARSER_KINDS), warnings):
+        if not _check_kind(raw, KNOWN_KINDS, warnings):
             continue
         if raw.kind in PARSER_KINDS:
             (parsers if raw.kind == "parser" else multiline).append(variables.expand_section(raw, warnings))
