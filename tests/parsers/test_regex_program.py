@@ -74,7 +74,7 @@ def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.Da
     assert program_for(pattern).spans(text) == reference_spans(pattern, text)
 
 
-_ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"\w", " ", "-", r"\b"])
+_ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"\w", " ", "-", r"\b", r"\B", "^", "$"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -208,7 +208,8 @@ cdef class RegexProgram:
                     pc += 1
                     continue
             elif op == RX_NWORDB:
-                if _rx_word(s, n, sp - 1) == _rx_word(s, n, sp):
+                # re (3.11-3.13) never matches \B in an empty string (_sre SRE_AT_NON_BOUNDARY).
+                if n > 0 and _rx_word(s, n, sp - 1) == _rx_word(s, n, sp):
                     pc += 1
                     continue
             elif op == RX_MATCH:
