@@ -112,7 +112,7 @@ class KubernetesFilter(Filter):
         self._namespaces: FetchCache[str, dict] | None = None
         self._watcher: PodWatcher | None = None
         self._kubelet_list: asyncio.Task[dict[PodKey, Pod]] | None = None
-        self._requests = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self._requests: asyncio.Semaphore | None = None
         self._background: list[asyncio.Task] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -125,6 +125,7 @@ class KubernetesFilter(Filter):
         if o.use_tag_for_meta:
             self.log.info("no network access required (OK)")
             return
+        self._requests = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         token = TokenSource(o.kube_token_file, o.kube_token_command, o.kube_token_ttl, self.log, self.metrics)
         timeout = o.kube_meta_io_timeout
         context = None
@@ -246,7 +247,7 @@ class KubernetesFilter(Filter):
     # -- fetching -------------------------------------------------------------------------
 
     async def _request(self, client: HttpClient | None, path: str) -> bytes:
-        if client is None:
+        if client is None or self._requests is None:
             raise ApiError("no connection to the API server (TLS setup failed)")
         async with self._requests:
             self.metrics.inc("kube_api_requests")
