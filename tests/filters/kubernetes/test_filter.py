@@ -666,3 +666,23 @@ def test_preloaded_metadata_files_are_used_before_the_api(
     (out,) = run(run_filter(make_filter(Kube_Meta_Preload_Cache_Dir=str(preload)), chunk_of("x\n")))
     assert out.records[0]["kubernetes"]["labels"] == {"from": "file"}
     assert pod_requests(api) == []
+
+
+def test_in_a_pod_the_start_checks_connectivity_with_its_own_pod_in_the_background(
+    make_filter: FilterFactory, api: KubeApiServer, tmp_path: Path, run, monkeypatch, caplog
+) -> None:
+    caplog.set_level("INFO", logger="flb_fast")
+    namespace_file = tmp_path / "namespace"
+    namespace_file.write_text("shop")
+    monkeypatch.setenv("HOSTNAME", "app-7d4b9c")
+    flt = make_filter(Kube_Namespace_File=str(namespace_file))
+
+    async def scenario() -> None:
+        await flt.start()
+        try:
+            await wait_until(lambda: "connectivity OK" in caplog.text)
+        finally:
+            await flt.stop()
+
+    run(scenario())
+    assert pod_requests(api) == ["/api/v1/namespaces/shop/pods/app-7d4b9c"]
