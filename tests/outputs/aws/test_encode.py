@@ -47,3 +47,22 @@ def test_data_keys_keep_only_the_listed_keys() -> None:
 def test_replace_dots_rewrites_nested_keys() -> None:
     record = {"a.b": {"c.d": 1}, "l": [{"e.f": 2}]}
     assert RecordEncoder(replace_dots="_").encode(record, TS) == b'{"a_b":{"c_d":1},"l":[{"e_f":2}]}'
+
+
+def test_undecodable_text_is_still_encoded() -> None:
+    encoded = RecordEncoder().encode({"log": "bad \udcff byte"}, TS)
+    assert json.loads(encoded) == {"log": "bad \udcff byte"}
+    assert encoded.isascii()
+
+
+def test_unsupported_values_are_encoded_as_their_text() -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque"
+
+    assert RecordEncoder().encode({"v": Opaque()}, TS) == b'{"v":"opaque"}'
+
+
+def test_log_key_values_are_always_valid_utf8() -> None:
+    assert RecordEncoder(log_key="log").encode({"log": b"\xffok"}, TS) == "\ufffdok".encode()
+    assert RecordEncoder(log_key="log").encode({"log": "x\udcffy"}, TS) == b"x?y"

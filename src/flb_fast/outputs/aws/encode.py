@@ -8,6 +8,7 @@ encoded bytes rather than copying the record. The Go plugins' ``data_keys`` and
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,13 @@ def format_time(timestamp_ns: int, fmt: str) -> str:
     if "%" in fmt and ("N" in fmt or "%L" in fmt):
         fmt = _FRACTION_RE.sub(lambda m: f"{nanos // 1_000_000:03d}" if m.group(1) == "3N" else f"{nanos:09d}", fmt)
     return datetime.fromtimestamp(seconds, UTC).strftime(fmt)
+
+
+def json_fallback(value: Any) -> bytes:
+    """JSON of a value msgspec refuses (a str with lone surrogates from undecodable input, an
+    object of an unsupported type): escaped ASCII, unknown objects as their text, so the record
+    is still delivered rather than failing its whole chunk."""
+    return json.dumps(value, ensure_ascii=True, default=str, separators=(",", ":")).encode()
 
 
 def _replace_dots(value: Any, replacement: str) -> Any:
@@ -59,6 +67,12 @@ class RecordEncoder:
         self._encoder = msgspec.json.Encoder()
         self._time_suffix_prefix = b',"' + self._encoder.encode(time_key)[1:-1] + b'":' if time_key else b""
 
+    def _json(self, value: Any) -> bytes:
+        try:
+            return self._encoder.encode(value)
+        except (UnicodeEncodeError, TypeError):
+            return json_fallback(value)
+
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
         if self.data_keys is not None:
             record = {key: value for key, value in record.items() if key in self.data_keys}
@@ -68,12 +82,13 @@ class RecordEncoder:
             if self.log_key not in record:
                 return None
             value = record[self.log_key]
+            # Always valid UTF-8 (CloudWatch Logs requires it): undecodable input becomes U+FFFD.
             if isinstance(value, str):
-                return value.encode()
+                return value.encode(errors="replace")
             if isinstance(value, (bytes, bytearray)):
-                return bytes(value)
-            return self._encoder.encode(value)
-        body = self._encoder.encode(record)
+                return bytes(value).decode(errors="replace").encode()
+            return self._json(value)
+        body = self._json(record)
         if self.time_key is None:
             return body
         stamp = self._encoder.encode(format_time(timestamp_ns, self.time_key_format))

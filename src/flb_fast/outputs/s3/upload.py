@@ -18,6 +18,8 @@ from pathlib import Path
 
 import msgspec
 
+from flb_fast.outputs.aws.encode import json_fallback
+
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PART_BYTES = 50_000_000
 MAX_PARTS = 10_000
@@ -51,20 +53,25 @@ class LineEncoder:
         self.date_format = date_format
         self._date_prefix = b'{"' + self._encoder.encode(date_key)[1:-1] + b'":' if date_key else None
 
+    def _json(self, value: object) -> bytes:
+        try:
+            return self._encoder.encode(value)
+        except (UnicodeEncodeError, TypeError):
+            return json_fallback(value)
+
     def encode(self, records: list[dict], timestamps: list[int]) -> tuple[bytes, int]:
         """The lines of a chunk, and how many records lacked ``log_key``."""
         out = bytearray()
         missing = 0
-        encode = self._encoder.encode
         for record, timestamp in zip(records, timestamps, strict=True):
             if self.log_key is not None:
                 if self.log_key not in record:
                     missing += 1
                     continue
                 value = record[self.log_key]
-                out += value.encode() if isinstance(value, str) else encode(value)
+                out += value.encode(errors="replace") if isinstance(value, str) else self._json(value)
             elif self._date_prefix is not None:
-                body = encode(record)
+                body = self._json(record)
                 out += self._date_prefix
                 out += format_date(timestamp, self.date_format)
                 if len(body) > 2:
@@ -73,7 +80,7 @@ class LineEncoder:
                 else:
                     out += b"}"
             else:
-                out += encode(record)
+                out += self._json(record)
             out += b"\n"
         return bytes(out), missing
 
