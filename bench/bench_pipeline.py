@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     samples = result["samples"]
     times = [s["t"] for s in samples]
     rates = [0.0] + [
-        (b["records_out"] - a["records_out"]) / (b["t"] - a["t"]) / 1000 for a, b in zip(samples, samples[1:])
+        (b["records_out"] - a["records_out"]) / (b["t"] - a["t"]) / 1000 for a, b in zip(samples, samples[1:], strict=False)
     ]
     figure, throughput = plt.subplots(figsize=(8, 4))
     throughput.plot(times, rates, color="tab:blue")
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     result["versions"] = versions()
     if args.save:
         RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
         name = f"{stamp}-{platform.node() or 'machine'}-{args.variant}-{args.lines}.json"
         (RESULTS / name).write_text(json.dumps(result, indent=1))
     if args.plot:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PODS = [
@@ -52,7 +52,7 @@ CONFIG = """\
 
 
 def _docker_line(message: str, stream: str = "stdout", partial: bool = False) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
     return json.dumps({"log": message if partial else message + "\n", "stream": stream, "time": stamp}) + "\n"
 
 

@@ -46,5 +46,5 @@ class Chunk:
 
     def keep(self, mask: list[bool]) -> None:
         """Keep only the records whose mask entry is true (a filter dropping records)."""
-        self.timestamps = [ts for ts, kept in zip(self.timestamps, mask) if kept]
-        self.records = [rec for rec, kept in zip(self.records, mask) if kept]
+        self.timestamps = [ts for ts, kept in zip(self.timestamps, mask, strict=True) if kept]
+        self.records = [rec for rec, kept in zip(self.records, mask, strict=True) if kept]
