@@ -122,7 +122,7 @@ def test_a_missing_token_file_sends_no_authorization(run, tmp_path: Path, caplog
 def test_the_token_is_reread_after_its_ttl(run, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("one")
-    token = TokenSource(str(token_file), None, 0.05, LOG, Counters())
+    token = TokenSource(str(token_file), None, 1.0, LOG, Counters())
 
     async def scenario():
         first = await token.header()
@@ -130,7 +130,7 @@ def test_the_token_is_reread_after_its_ttl(run, tmp_path: Path) -> None:
         token_file.write_text("two")  # same inode, size and (restored) mtime: only the TTL tells
         os.utime(token_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         cached = await token.header()
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(1.1)
         return first, cached, await token.header()
 
     assert run(scenario()) == ("Bearer one", "Bearer one", "Bearer two")
