@@ -21,10 +21,11 @@ def test_rfc3339_times_to_nanoseconds() -> None:
     assert parse_time_ns("yesterday") is None
 
 
-def test_cri_final_lines_are_records_without_time() -> None:
+def test_cri_final_lines_are_records_with_their_time_kept() -> None:
     parser = RuntimeMultiline(["cri"])
     result = parser.process([b"2026-11-25T13:00:00.5Z stderr F boom"], 0, READ_NS, "log", 0.0)
-    assert result == ([1795611600_500000000], [{"stream": "stderr", "_p": "F", "log": "boom"}], None)
+    assert result == ([1795611600_500000000],
+                      [{"time": "2026-11-25T13:00:00.5Z", "stream": "stderr", "_p": "F", "log": "boom"}], None)
 
 
 def test_cri_partials_join_with_the_next_line_of_their_stream_only() -> None:
@@ -35,21 +36,27 @@ def test_cri_partials_join_with_the_next_line_of_their_stream_only() -> None:
         b"2026-11-25T13:00:00.3Z stdout F b",
     ]
     timestamps, records, held_offset = parser.process(lines, 100, READ_NS, "log", 0.0)
-    assert records == [{"stream": "stdout", "_p": "P", "log": "a-b"}]
+    assert records == [{"time": "2026-11-25T13:00:00.1Z", "stream": "stdout", "_p": "P", "log": "a-b"}]
     assert timestamps == [1795611600_100000000]
     assert held_offset == 100 + len(lines[0]) + 1
-    assert parser.flush() == ([1795611600_200000000], [{"stream": "stderr", "_p": "P", "log": "x-"}])
+    assert parser.flush() == ([1795611600_200000000],
+                              [{"time": "2026-11-25T13:00:00.2Z", "stream": "stderr", "_p": "P", "log": "x-"}])
 
 
 def test_docker_entries_join_until_a_log_ends_in_newline() -> None:
     parser = RuntimeMultiline(["docker"])
     result = parser.process([docker("a"), docker("b\n", time="2026-11-25T13:00:09Z")], 0, READ_NS, "log", 0.0)
-    assert result == ([1795611600_500000000], [{"log": "ab\n", "stream": "stdout"}], None)
+    assert result == ([1795611600_500000000],
+                      [{"log": "ab\n", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}], None)
 
 
 def test_unrecognised_lines_pass_through_under_the_key_with_the_read_time() -> None:
-    parser = RuntimeMultiline(["cri"])
+    parser = RuntimeMultiline(["docker", "cri"])
     assert parser.process([b"plain text"], 0, READ_NS, "msg", 0.0) == ([READ_NS], [{"msg": "plain text"}], None)
+    mixed = parser.process([b"{not json", b"2026-11-25T13:00:00.5Z stdout F ok"], 0, READ_NS, "msg", 0.0)
+    assert mixed == ([READ_NS, 1795611600_500000000],
+                     [{"msg": "{not json"}, {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "_p": "F", "log": "ok"}],
+                     None)
 
 
 def test_a_group_held_from_an_earlier_batch_keeps_its_first_offset() -> None:

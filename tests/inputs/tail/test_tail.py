@@ -374,8 +374,8 @@ def test_multiline_parser_cri_joins_partial_lines_per_stream(tmp_path: Path, run
 
     run(tailing(harness, scenario))
     assert harness.records == [
-        {"stream": "stderr", "_p": "F", "log": "err whole"},
-        {"stream": "stdout", "_p": "P", "log": "out-a out-b"},
+        {"time": "2026-11-25T13:00:00.5Z", "stream": "stderr", "_p": "F", "log": "err whole"},
+        {"time": "2026-11-25T13:00:00.000000001Z", "stream": "stdout", "_p": "P", "log": "out-a out-b"},
     ]
     assert harness.timestamps == [1795611600_500000000, T0_NS]
 
@@ -389,7 +389,7 @@ def test_multiline_parser_docker_joins_partial_entries(tmp_path: Path, run) -> N
         await harness.wait_for(lambda: len(harness.records) == 1)
 
     run(tailing(harness, scenario))
-    assert harness.records == [{"log": "a b\n", "stream": "stdout"}]
+    assert harness.records == [{"log": "a b\n", "stream": "stdout", "time": "2026-11-25T13:00:00.000000001Z"}]
     assert harness.timestamps == [T0_NS]
 
 

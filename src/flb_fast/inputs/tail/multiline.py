@@ -5,8 +5,8 @@ Fluent Bit's built-in ``docker`` and ``cri`` multiline parsers (src/multiline/fl
 next entry of the same stream; a CRI line ``<time> <stream> <P|F> <log>`` with ``P`` continues in
 the next line of the same stream. Partial lines are grouped by ``stream``, so interleaved
 stdout and stderr parts never mix (fluent-bit #4387). The record is the first part's fields
-(time removed, as those parsers do not keep it) with the parts' ``log`` joined, stamped with
-the first part's time. A line neither parser recognises passes through as ``{"log": line}``.
+(``time`` kept, as both parsers have Time_Keep on) with the parts' ``log`` joined, stamped with
+the first part's time. A line neither parser recognises passes through as ``{Key: line}``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
-# FB src/multiline/flb_ml_parser_cri.c: FLB_ML_CRI_REGEX.
-CRI_LINE = re.compile(r"^(?P<time>.+?) (?P<stream>stdout|stderr) (?P<_p>F|P) (?P<log>.*)$", re.DOTALL)
+from flb_fast import _core
+
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
 # FB include/fluent-bit/multiline/flb_ml.h: FLB_ML_FLUSH_TIMEOUT (ms) for built-in parsers.
@@ -91,20 +91,46 @@ class RuntimeMultiline:
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Records completed by these lines, and ``held_offset`` afterwards.
 
-        ``first_offset`` is the file offset of ``lines[0]``.
+        ``first_offset`` is the file offset of ``lines[0]``. A batch of CRI lines is decoded in
+        one compiled call; when none is partial and nothing is held, its records are the result.
         """
+        if self.use_cri and not (self.use_docker and _has_json_line(lines)):
+            timestamps, records, partials, _failed = _core.decode_cri_lines(lines, read_time_ns)
+            if not partials and not self.groups:
+                if key != "log":
+                    _rename_unparsed(records, key)
+                return timestamps, records, None
+            partial_at = set(partials)
+            parsed: list[tuple[int | None, dict[str, Any], bool] | None] = [
+                (timestamp, record, index in partial_at) if len(record) > 1 else None
+                for index, (timestamp, record) in enumerate(zip(timestamps, records, strict=True))
+            ]
+        else:
+            parsed = [self._parse_docker(line) for line in lines]
+            if self.use_cri:
+                self._parse_cri_rest(lines, parsed, read_time_ns)
+        return self._group(lines, parsed, first_offset, read_time_ns, key, now)
+
+    def _group(
+        self,
+        lines: list[bytes],
+        parsed: list[tuple[int | None, dict[str, Any], bool] | None],
+        first_offset: int,
+        read_time_ns: int,
+        key: str,
+        now: float,
+    ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
         offset = first_offset
-        for line in lines:
+        for line, entry in zip(lines, parsed, strict=True):
             line_offset = offset
             offset += len(line) + 1
-            parsed = self._parse(line)
-            if parsed is None:
+            if entry is None:
                 timestamps.append(read_time_ns)
                 records.append({key: line.decode("utf-8", "replace")})
                 continue
-            timestamp, record, partial = parsed
+            timestamp, record, partial = entry
             if timestamp is None:
                 timestamp = read_time_ns
             stream = record.get("stream", "")
@@ -130,22 +156,44 @@ class RuntimeMultiline:
         self.groups = {}
         return [ts for ts, _ in finished], [record for _, record in finished]
 
-    def _parse(self, line: bytes) -> tuple[int | None, dict[str, Any], bool] | None:
-        if self.use_docker and line[:1] == b"{":
-            try:
-                record = _decode_object(line)
-            except msgspec.DecodeError:
-                record = None
-            if record is not None and isinstance(record.get("log"), str):
-                time_text = record.pop("time", None)
-                timestamp = parse_time_ns(time_text) if isinstance(time_text, str) else None
-                return timestamp, record, not record["log"].endswith("\n")
-        if self.use_cri:
-            match = CRI_LINE.match(line.decode("utf-8", "replace"))
-            if match is not None:
-                time_text, stream, tag, log = match.groups()
-                return parse_time_ns(time_text), {"stream": stream, "_p": tag, "log": log}, tag == "P"
-        return None
+    @staticmethod
+    def _parse_cri_rest(
+        lines: list[bytes], parsed: list[tuple[int | None, dict[str, Any], bool] | None], read_time_ns: int
+    ) -> None:
+        """Lines of a mixed batch that are not Docker entries, tried as CRI lines."""
+        rest = [index for index, entry in enumerate(parsed) if entry is None]
+        if not rest:
+            return
+        timestamps, records, partials, _failed = _core.decode_cri_lines([lines[i] for i in rest], read_time_ns)
+        partial_at = set(partials)
+        for position, index in enumerate(rest):
+            if len(records[position]) > 1:
+                parsed[index] = (timestamps[position], records[position], position in partial_at)
+
+    def _parse_docker(self, line: bytes) -> tuple[int | None, dict[str, Any], bool] | None:
+        """A Docker json-file entry (time kept, as Fluent Bit's docker multiline parser keeps it)."""
+        if not self.use_docker or line[:1] != b"{":
+            return None
+        try:
+            record = _decode_object(line)
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(record.get("log"), str):
+            return None
+        time_text = record.get("time")
+        timestamp = parse_time_ns(time_text) if isinstance(time_text, str) else None
+        return timestamp, record, not record["log"].endswith("\n")
+
+
+def _has_json_line(lines: list[bytes]) -> bool:
+    return bool(lines) and (lines[0][:1] == b"{" or b"\n{" in b"\n".join(lines))
+
+
+def _rename_unparsed(records: list[dict[str, Any]], key: str) -> None:
+    """decode_cri_lines stores a line it could not read under "log"; Key names that field."""
+    for index, record in enumerate(records):
+        if len(record) == 1 and "log" in record:
+            records[index] = {key: record["log"]}
 
 
 class RulesMultiline:
