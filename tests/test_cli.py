@@ -327,3 +327,38 @@ def test_a_log_file_that_cannot_be_opened_is_an_error_at_its_line(tmp_path: Path
     assert log_lines(result.stderr, "error", "config") == [
         f"{path}:2: 'Log_File': cannot open log file '{tmp_path}/missing/agent.log': No such file or directory"
     ]
+
+
+YAML_MULTILINE = """
+    multiline_parsers:
+      - name: java
+        type: regex
+        flush_timeout: 1000
+        rules:
+          - state: start_state
+            regex: '/^\\d{4}-\\d\\d-\\d\\d .*/'
+            next_state: cont
+          - state: cont
+            regex: '{cont_regex}'
+            next_state: cont
+    pipeline:
+      inputs:
+        - name: dummy
+      outputs:
+        - name: null
+          match: '*'
+"""
+
+
+def test_yaml_multiline_rules_reach_the_multiline_parser(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.yaml", YAML_MULTILINE.replace("{cont_regex}", "/^\\s+at .*/"))
+    result = flb_fast("-c", path, "-D")
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (0, "configuration test is successful")
+
+
+def test_a_bad_yaml_multiline_rule_is_an_error_at_the_rules_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.yaml", YAML_MULTILINE.replace("{cont_regex}", "/^(at/"))
+    result = flb_fast("-c", path, "-D")
+    assert result.returncode == 1
+    [error] = log_lines(result.stderr, "error", "config")
+    assert error.startswith(f"{path}:9: 'rule': multiline parser 'java': ")
