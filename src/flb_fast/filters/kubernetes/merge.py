@@ -138,6 +138,7 @@ class RecordProcessor:
                 continue
             texts = [records[i].get("log") for i in indexes]
             string_indexes = [i for i, text in zip(indexes, texts, strict=True) if text.__class__ is str]
+            map_indexes = [i for i, text in zip(indexes, texts, strict=True) if text.__class__ is dict]
             results = parser.parse_batch([records[i]["log"] for i in string_indexes])
             now_ns = time.time_ns()
             for i, result in zip(string_indexes, results, strict=True):
@@ -146,9 +147,8 @@ class RecordProcessor:
                 ts, obj = result
                 timestamps[i] = ts if ts > 0 else now_ns
                 _merge(records[i], obj, key, trim, keep_log)
-            for i in indexes:
-                if records[i].get("log").__class__ is dict:
-                    _merge(records[i], records[i]["log"], key, False, keep_log)
+            for i in map_indexes:
+                _merge(records[i], records[i]["log"], key, False, keep_log)
 
 
 def merge_json_logs(records: list[dict], key: str | None, trim: bool, keep_log: bool) -> int:
