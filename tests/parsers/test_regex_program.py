@@ -50,11 +50,11 @@ def test_every_standard_regex_parser_compiles() -> None:
 
 @st.composite
 def mutated(draw: st.DrawFn, base: str) -> str:
-    """A realistic line with a few random edits (insert, delete, replace), in Latin-1."""
+    """A realistic line with a few random edits (insert, delete, replace), any characters."""
     text = base
     for _ in range(draw(st.integers(0, 4))):
         pos = draw(st.integers(0, len(text)))
-        piece = draw(st.text(st.characters(max_codepoint=255), max_size=4))
+        piece = draw(st.text(st.one_of(st.characters(max_codepoint=255), st.characters()), max_size=4))
         kind = draw(st.sampled_from(["insert", "delete", "replace"]))
         if kind == "insert":
             text = text[:pos] + piece + text[pos:]
@@ -86,7 +86,7 @@ _ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"
         lambda pair: f"(?:{pair[0]}){pair[1]}")), max_leaves=8),
        anchor=st.sampled_from(["", "^", r"\A"]), end=st.sampled_from(["", "$", r"\Z"]),
        flags=st.sampled_from([0, re.IGNORECASE, re.DOTALL]),
-       text=st.text(st.sampled_from("abAB -1\n\u00e9\u00c9"), max_size=12))
+       text=st.text(st.sampled_from("abAB -1\n\u00e9\u00c9\u2603\U0001f600"), max_size=12))
 def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, flags: int, text: str) -> None:
     pattern = re.compile(anchor + body + end, re.MULTILINE | re.ASCII | flags)
     program = compile_program(pattern)
@@ -111,11 +111,14 @@ def test_compiled_parse_lines_equals_python_path(name: str) -> None:
     assert parser.parse_lines(lines, 5, "log") == expected
 
 
-def test_lines_beyond_latin1_use_the_python_path() -> None:
+@pytest.mark.parametrize("message", ["snow \u2603", "emoji \U0001f600", "\u4e2d\u6587 caf\u00e9"])
+def test_lines_beyond_latin1_parse_on_the_compiled_path(message: str) -> None:
+    """2- and 4-byte str storage is matched directly (no per-line fallback to re)."""
     parser = REGISTRY.get("cri")
-    line = "2026-11-25T13:00:00.5Z stdout F snow \u2603".encode()
+    line = f"2026-11-25T13:00:00.5Z stdout F {message}".encode()
+    assert parser.compiled.spans(line.decode()) is not None  # type: ignore[union-attr]
     assert parser.parse_lines([line], 5, "log")[1] == [  # type: ignore[union-attr]
-        {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "logtag": "F", "message": "snow \u2603"}]
+        {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "logtag": "F", "message": message}]
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

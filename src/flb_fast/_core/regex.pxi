@@ -7,11 +7,12 @@
 # re.search; tests/parsers/test_regex_program.py checks that on random lines.
 #
 # Lines are decoded to str first (invalid UTF-8 becomes U+FFFD, as on the Python path) and
-# matched on the str's Latin-1 storage; a line with characters beyond Latin-1 goes to the
-# Python fallback the caller passes, so results never depend on the engine used.
+# matched on the str's own storage (1, 2 or 4 bytes per character), so a group is a substring
+# of that str. A class is a 256-bit map over Latin-1 plus one byte saying whether characters
+# beyond Latin-1 belong to it (patterns naming such characters stay on re).
 
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t
 from libc.string cimport memcpy
 
 cdef extern from "Python.h":
@@ -57,18 +58,44 @@ ctypedef struct _RxState:
     _RxFrame *stack
     Py_ssize_t stack_cap
 
+# A str's storage: PyUnicode_1BYTE_KIND, 2BYTE_KIND or 4BYTE_KIND code units.
+ctypedef fused _rx_char:
+    uint8_t
+    uint16_t
+    uint32_t
+
+# Bytes per class: a 256-bit map, then the membership of every character beyond Latin-1.
+DEF _RX_CLASS_BYTES = 33
+
 cdef object _RX_MISSING = object()
 
 
-cdef inline bint _rx_in(const unsigned char *bitmap, unsigned char c) noexcept nogil:
-    return (bitmap[c >> 3] >> (c & 7)) & 1
+cdef inline bint _rx_in(const unsigned char *cls, uint32_t c) noexcept nogil:
+    if c < 256:
+        return (cls[c >> 3] >> (c & 7)) & 1
+    return cls[32]
 
-cdef inline bint _rx_word(const unsigned char *s, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
-    cdef unsigned char c
+cdef inline bint _rx_word(const _rx_char *s, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
+    cdef uint32_t c
     if i < 0 or i >= n:
         return False
     c = s[i]
     return (c >= 48 and c <= 57) or (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95
+
+
+cdef int _rx_push(_RxState *st, Py_ssize_t top, int kind, int pc, Py_ssize_t a, Py_ssize_t b) except -1:
+    cdef _RxFrame *grown
+    if top >= st.stack_cap:
+        grown = <_RxFrame *> PyMem_Realloc(st.stack, sizeof(_RxFrame) * st.stack_cap * 2)
+        if not grown:
+            raise MemoryError()
+        st.stack = grown
+        st.stack_cap *= 2
+    st.stack[top].kind = kind
+    st.stack[top].pc = pc
+    st.stack[top].a = a
+    st.stack[top].b = b
+    return 0
 
 
 cdef class RegexProgram:
@@ -109,163 +136,23 @@ cdef class RegexProgram:
             raise MemoryError()
         return 0
 
-    cdef int _push(self, _RxState *st, Py_ssize_t top, int kind, int pc, Py_ssize_t a, Py_ssize_t b) except -1:
-        cdef _RxFrame *grown
-        if top >= st.stack_cap:
-            grown = <_RxFrame *> PyMem_Realloc(st.stack, sizeof(_RxFrame) * st.stack_cap * 2)
-            if not grown:
-                raise MemoryError()
-            st.stack = grown
-            st.stack_cap *= 2
-        st.stack[top].kind = kind
-        st.stack[top].pc = pc
-        st.stack[top].a = a
-        st.stack[top].b = b
-        return 0
-
-    cdef int _match_at(self, _RxState *st, const unsigned char *s, Py_ssize_t n, Py_ssize_t start) except -1:
-        """1 and ``st.caps`` set when the program matches at ``start``; 0 otherwise."""
-        cdef int *code = self.code
-        cdef Py_ssize_t *caps = st.caps
-        cdef const unsigned char *bitmap
-        cdef int pc = 0
-        cdef int op
-        cdef Py_ssize_t sp = start
-        cdef Py_ssize_t top = 0
-        cdef Py_ssize_t count, low, high, i
-        cdef _RxFrame *frame
-        for i in range(self.ncaps):
-            caps[i] = -1
-        while True:
-            op = code[pc]
-            if op == RX_CLASS:
-                if sp < n and _rx_in(self.classes + 32 * code[pc + 1], s[sp]):
-                    sp += 1
-                    pc += 2
-                    continue
-            elif op == RX_REPEAT:
-                bitmap = self.classes + 32 * code[pc + 1]
-                low = code[pc + 2]
-                high = code[pc + 3]
-                count = 0
-                while (high < 0 or count < high) and sp + count < n and _rx_in(bitmap, s[sp + count]):
-                    count += 1
-                if count >= low:
-                    if count > low:
-                        self._push(st, top, BT_GREEDY, pc + 4, sp + low, sp + count)
-                        top += 1
-                    sp += count
-                    pc += 4
-                    continue
-            elif op == RX_LAZY:
-                bitmap = self.classes + 32 * code[pc + 1]
-                low = code[pc + 2]
-                count = 0
-                while count < low and sp + count < n and _rx_in(bitmap, s[sp + count]):
-                    count += 1
-                if count == low:
-                    sp += count
-                    self._push(st, top, BT_LAZY, pc, sp, count)
-                    top += 1
-                    pc += 4
-                    continue
-            elif op == RX_SPLIT:
-                self._push(st, top, BT_PC, code[pc + 2], sp, 0)
-                top += 1
-                pc = code[pc + 1]
-                continue
-            elif op == RX_JMP:
-                pc = code[pc + 1]
-                continue
-            elif op == RX_SAVE:
-                self._push(st, top, BT_RESTORE, code[pc + 1], caps[code[pc + 1]], 0)
-                top += 1
-                caps[code[pc + 1]] = sp
-                pc += 2
-                continue
-            elif op == RX_BOL:
-                if sp == 0 or s[sp - 1] == 10:
-                    pc += 1
-                    continue
-            elif op == RX_EOL:
-                if sp == n or s[sp] == 10:
-                    pc += 1
-                    continue
-            elif op == RX_BOS:
-                if sp == 0:
-                    pc += 1
-                    continue
-            elif op == RX_EOS:
-                if sp == n:
-                    pc += 1
-                    continue
-            elif op == RX_EOS_NL:
-                if sp == n or (sp == n - 1 and s[sp] == 10):
-                    pc += 1
-                    continue
-            elif op == RX_WORDB:
-                if _rx_word(s, n, sp - 1) != _rx_word(s, n, sp):
-                    pc += 1
-                    continue
-            elif op == RX_NWORDB:
-                # re (3.11-3.13) never matches \B in an empty string (_sre SRE_AT_NON_BOUNDARY).
-                if n > 0 and _rx_word(s, n, sp - 1) == _rx_word(s, n, sp):
-                    pc += 1
-                    continue
-            elif op == RX_MATCH:
-                return 1
-            # Failure: resume at the most recent choice point.
-            while True:
-                if top == 0:
-                    return 0
-                frame = &st.stack[top - 1]
-                if frame.kind == BT_RESTORE:
-                    caps[frame.pc] = frame.a
-                    top -= 1
-                elif frame.kind == BT_PC:
-                    pc = frame.pc
-                    sp = frame.a
-                    top -= 1
-                    break
-                elif frame.kind == BT_GREEDY:
-                    frame.b -= 1
-                    sp = frame.b
-                    pc = frame.pc
-                    if frame.b <= frame.a:
-                        top -= 1
-                    break
-                else:  # BT_LAZY: take one more character if the repeat allows it
-                    high = code[frame.pc + 3]
-                    sp = frame.a
-                    if (high < 0 or frame.b < high) and sp < n and \
-                            _rx_in(self.classes + 32 * code[frame.pc + 1], s[sp]):
-                        frame.a = sp + 1
-                        frame.b += 1
-                        sp += 1
-                        pc = frame.pc + 4
-                        break
-                    top -= 1
-
-    cdef int _search(self, _RxState *st, const unsigned char *s, Py_ssize_t n) except -1:
-        cdef Py_ssize_t start = 0
-        while start <= n:
-            if self._match_at(st, s, n, start):
-                return 1
-            if self.anchored:
-                while start < n and s[start] != 10:
-                    start += 1
-            start += 1
-        return 0
+    cdef int _search_text(self, _RxState *st, str text) except -1:
+        """1 and ``st.caps`` set when the program matches somewhere in ``text``."""
+        cdef int kind = _rx_str_kind(text)
+        cdef void *data = _rx_str_data(text)
+        cdef Py_ssize_t n = _rx_str_len(text)
+        if kind == 1:
+            return _rx_search(self, st, <const uint8_t *> data, n)
+        if kind == 2:
+            return _rx_search(self, st, <const uint16_t *> data, n)
+        return _rx_search(self, st, <const uint32_t *> data, n)
 
     def spans(self, str text):
-        """Group spans ``[(start, end) or (-1, -1), ...]`` of the first match, or None; a text
-        beyond Latin-1 raises ValueError (the caller uses re for it)."""
+        """Group spans ``[(start, end) or (-1, -1), ...]`` of the first match, or None (tests)."""
         cdef _RxState st
-        if _rx_str_kind(text) != 1:
-            raise ValueError("text beyond Latin-1")
         self._state_init(&st)
         try:
-            if not self._search(&st, <const unsigned char *> _rx_str_data(text), _rx_str_len(text)):
+            if not self._search_text(&st, text):
                 return None
             return [(st.caps[2 * i], st.caps[2 * i + 1]) for i in range(self.ncaps // 2)]
         finally:
@@ -273,13 +160,11 @@ cdef class RegexProgram:
             PyMem_Free(st.stack)
 
     def parse_lines(self, list lines, int64_t read_time_ns, str key, bint skip_empty, time_field,
-                    bint time_keep, object time_parse, object fallback, object time_failed,
-                    object finish=None) -> tuple:
+                    bint time_keep, object time_parse, object time_failed, object finish=None) -> tuple:
         """``(timestamps_ns, records, failed)`` for a batch of lines, as ``RegexParser.parse_lines``.
 
         ``time_parse(text) -> ns or None`` reads the time field (results are cached per batch);
-        ``time_failed(text)`` counts one that does not parse; ``fallback(text) -> (ts, record) or
-        None`` parses a line beyond Latin-1 on the Python path; ``finish(record) -> record``, when
+        ``time_failed(text)`` counts one that does not parse; ``finish(record) -> record``, when
         given, runs on each parsed record after the time lookup (Types, decoders).
         """
         cdef list timestamps = []
@@ -290,37 +175,26 @@ cdef class RegexProgram:
         cdef _RxState st
         self._state_init(&st)
         try:
-            self._parse_into(&st, lines, read_time, key, skip_empty, time_field, time_keep, time_parse, fallback,
-                             time_failed, finish, timestamps, records, times_seen, &failed)
+            self._parse_into(&st, lines, read_time, key, skip_empty, time_field, time_keep, time_parse, time_failed,
+                             finish, timestamps, records, times_seen, &failed)
         finally:
             PyMem_Free(st.caps)
             PyMem_Free(st.stack)
         return timestamps, records, failed
 
     cdef int _parse_into(self, _RxState *st, list lines, object read_time, str key, bint skip_empty, object time_field,
-                         bint time_keep, object time_parse, object fallback, object time_failed, object finish,
+                         bint time_keep, object time_parse, object time_failed, object finish,
                          list timestamps, list records, dict times_seen, Py_ssize_t *failed) except -1:
         cdef object line, text, value, ns, result, name
         cdef dict record
-        cdef Py_ssize_t n, start, end
+        cdef Py_ssize_t start, end
         cdef int group
         cdef list names = self.names
         for line in lines:
             if type(line) is not bytes:
                 line = bytes(line)
             text = _str_from_utf8(_bytes_data(line), _bytes_size(line), "replace")
-            if _rx_str_kind(text) != 1:
-                result = fallback(text)
-                if result is None:
-                    failed[0] += 1
-                    timestamps.append(read_time)
-                    records.append({key: text})
-                else:
-                    timestamps.append(result[0] if result[0] != -1 and result[0] != 0 else read_time)
-                    records.append(result[1])
-                continue
-            n = _rx_str_len(text)
-            if self.ncaps == 0 or not self._search(st, <const unsigned char *> _rx_str_data(text), n):
+            if self.ncaps == 0 or not self._search_text(st, text):
                 failed[0] += 1
                 timestamps.append(read_time)
                 records.append({key: text})
@@ -356,3 +230,140 @@ cdef class RegexProgram:
             timestamps.append(ns)
             records.append(record)
         return 0
+
+
+cdef int _rx_match_at(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssize_t n,
+                      Py_ssize_t start) except -1:
+    """1 and ``st.caps`` set when the program matches at ``start``; 0 otherwise."""
+    cdef int *code = prog.code
+    cdef Py_ssize_t *caps = st.caps
+    cdef const unsigned char *bitmap
+    cdef int pc = 0
+    cdef int op
+    cdef Py_ssize_t sp = start
+    cdef Py_ssize_t top = 0
+    cdef Py_ssize_t count, low, high, i
+    cdef _RxFrame *frame
+    for i in range(prog.ncaps):
+        caps[i] = -1
+    while True:
+        op = code[pc]
+        if op == RX_CLASS:
+            if sp < n and _rx_in(prog.classes + _RX_CLASS_BYTES * code[pc + 1], s[sp]):
+                sp += 1
+                pc += 2
+                continue
+        elif op == RX_REPEAT:
+            bitmap = prog.classes + _RX_CLASS_BYTES * code[pc + 1]
+            low = code[pc + 2]
+            high = code[pc + 3]
+            count = 0
+            while (high < 0 or count < high) and sp + count < n and _rx_in(bitmap, s[sp + count]):
+                count += 1
+            if count >= low:
+                if count > low:
+                    _rx_push(st, top, BT_GREEDY, pc + 4, sp + low, sp + count)
+                    top += 1
+                sp += count
+                pc += 4
+                continue
+        elif op == RX_LAZY:
+            bitmap = prog.classes + _RX_CLASS_BYTES * code[pc + 1]
+            low = code[pc + 2]
+            count = 0
+            while count < low and sp + count < n and _rx_in(bitmap, s[sp + count]):
+                count += 1
+            if count == low:
+                sp += count
+                _rx_push(st, top, BT_LAZY, pc, sp, count)
+                top += 1
+                pc += 4
+                continue
+        elif op == RX_SPLIT:
+            _rx_push(st, top, BT_PC, code[pc + 2], sp, 0)
+            top += 1
+            pc = code[pc + 1]
+            continue
+        elif op == RX_JMP:
+            pc = code[pc + 1]
+            continue
+        elif op == RX_SAVE:
+            _rx_push(st, top, BT_RESTORE, code[pc + 1], caps[code[pc + 1]], 0)
+            top += 1
+            caps[code[pc + 1]] = sp
+            pc += 2
+            continue
+        elif op == RX_BOL:
+            if sp == 0 or s[sp - 1] == 10:
+                pc += 1
+                continue
+        elif op == RX_EOL:
+            if sp == n or s[sp] == 10:
+                pc += 1
+                continue
+        elif op == RX_BOS:
+            if sp == 0:
+                pc += 1
+                continue
+        elif op == RX_EOS:
+            if sp == n:
+                pc += 1
+                continue
+        elif op == RX_EOS_NL:
+            if sp == n or (sp == n - 1 and s[sp] == 10):
+                pc += 1
+                continue
+        elif op == RX_WORDB:
+            if _rx_word(s, n, sp - 1) != _rx_word(s, n, sp):
+                pc += 1
+                continue
+        elif op == RX_NWORDB:
+            # re (3.11-3.13) never matches \B in an empty string (_sre SRE_AT_NON_BOUNDARY).
+            if n > 0 and _rx_word(s, n, sp - 1) == _rx_word(s, n, sp):
+                pc += 1
+                continue
+        elif op == RX_MATCH:
+            return 1
+        # Failure: resume at the most recent choice point.
+        while True:
+            if top == 0:
+                return 0
+            frame = &st.stack[top - 1]
+            if frame.kind == BT_RESTORE:
+                caps[frame.pc] = frame.a
+                top -= 1
+            elif frame.kind == BT_PC:
+                pc = frame.pc
+                sp = frame.a
+                top -= 1
+                break
+            elif frame.kind == BT_GREEDY:
+                frame.b -= 1
+                sp = frame.b
+                pc = frame.pc
+                if frame.b <= frame.a:
+                    top -= 1
+                break
+            else:  # BT_LAZY: take one more character if the repeat allows it
+                high = code[frame.pc + 3]
+                sp = frame.a
+                if (high < 0 or frame.b < high) and sp < n and \
+                        _rx_in(prog.classes + _RX_CLASS_BYTES * code[frame.pc + 1], s[sp]):
+                    frame.a = sp + 1
+                    frame.b += 1
+                    sp += 1
+                    pc = frame.pc + 4
+                    break
+                top -= 1
+
+cdef int _rx_search(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssize_t n) except -1:
+    cdef Py_ssize_t start = 0
+    while start <= n:
+        if _rx_match_at(prog, st, s, n, start):
+            return 1
+        if prog.anchored:
+            while start < n and s[start] != 10:
+                start += 1
+        start += 1
+    return 0
+

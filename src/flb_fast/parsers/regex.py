@@ -61,7 +61,7 @@ class RegexParser(FieldParser):
             return self.compiled.parse_lines(
                 lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
                 self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
-                self.parse_text, self.time_failed, None if self._plain else self._finish)
+                self.time_failed, None if self._plain else self._finish)
         if not (self._plain and self._skip_empty and self.regex.groups):
             return super().parse_lines(lines, read_time_ns, key)
         search = self._search

@@ -10,7 +10,7 @@ that the two agree on every standard parser.
 Only what the machine implements is compiled: literals, classes, ``.``, anchors, ``\\b``,
 groups, alternation and greedy or lazy repeats. A pattern using anything else (look-around,
 atomic groups, possessive repeats, back-references, a repeat of something that can match
-empty, non-Latin-1 characters) gets ``None`` here and stays on ``re``.
+empty, characters beyond Latin-1 in the pattern) gets ``None`` here and stays on ``re``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Unsupported(Exception):
 @dataclass
 class Program:
     code: list[int]
-    classes: bytes  # 32-byte bitmaps over Latin-1 code points, one per class
+    classes: bytes  # per class: a 32-byte bitmap over Latin-1, then 1 byte: do characters beyond it belong
     group_count: int  # capture groups, group 0 excluded
     names: list[tuple[str, int]]  # named groups in re's groupdict order
     anchored_line_start: bool  # the pattern starts with ^ (only line starts can match)
@@ -55,10 +55,12 @@ class _Compiler:
         self.classes: list[bytes] = []
         self.class_index: dict[bytes, int] = {}
 
-    def class_id(self, members: frozenset[int]) -> int:
-        bitmap = bytearray(32)
+    def class_id(self, chars: tuple[frozenset[int], bool]) -> int:
+        members, beyond_latin1 = chars
+        bitmap = bytearray(33)
         for member in members:
             bitmap[member >> 3] |= 1 << (member & 7)
+        bitmap[32] = beyond_latin1
         key = bytes(bitmap)
         if key not in self.class_index:
             self.class_index[key] = len(self.classes)
@@ -74,16 +76,19 @@ class _Compiler:
     # -- single characters -------------------------------------------------------------------
 
     @staticmethod
-    def single_char(op: object, av: object, flags: int) -> frozenset[int] | None:
-        """The Latin-1 code points one item matches, or None when it is not a one-character item."""
+    def single_char(op: object, av: object, flags: int) -> tuple[frozenset[int], bool] | None:
+        """What one item matches: (its Latin-1 code points, whether every character beyond Latin-1
+        matches), or None when it is not a one-character item."""
+        latin1 = frozenset(range(256))
         if op is C.LITERAL or op is C.NOT_LITERAL:
             chars = _fold({av}, flags)  # type: ignore[arg-type]
-            return frozenset(range(256)) - chars if op is C.NOT_LITERAL else chars
+            return (latin1 - chars, True) if op is C.NOT_LITERAL else (chars, False)
         if op is C.ANY:
-            return frozenset(range(256)) if flags & re.DOTALL else frozenset(range(256)) - {10}
+            return (latin1 if flags & re.DOTALL else latin1 - {10}), True
         if op is C.IN:
             negate = False
             members: set[int] = set()
+            beyond = False
             for item_op, item_av in av:  # type: ignore[attr-defined]
                 if item_op is C.NEGATE:
                     negate = True
@@ -91,12 +96,16 @@ class _Compiler:
                     members |= _fold({item_av}, flags)
                 elif item_op is C.RANGE:
                     low, high = item_av
-                    members |= _fold(set(range(low, min(high, 255) + 1)), flags)
+                    if high > 255:
+                        raise Unsupported("class range beyond Latin-1")
+                    members |= _fold(set(range(low, high + 1)), flags)
                 elif item_op is C.CATEGORY:
-                    members |= _category(item_av)
+                    chars, category_beyond = _category(item_av)
+                    members |= chars
+                    beyond = beyond or category_beyond
                 else:
                     raise Unsupported(f"class item {item_op}")
-            return frozenset(range(256)) - members if negate else frozenset(members)
+            return (latin1 - members, not beyond) if negate else (frozenset(members), beyond)
         return None
 
     # -- structure ---------------------------------------------------------------------------
@@ -200,7 +209,9 @@ class _Compiler:
 
 def _fold(chars: set[int], flags: int) -> frozenset[int]:
     """Latin-1 members; IGNORECASE with ASCII folds ASCII letters only, as re does."""
-    result = {c for c in chars if c < 256}
+    if any(c > 255 for c in chars):
+        raise Unsupported("character beyond Latin-1")
+    result = set(chars)
     if flags & re.IGNORECASE:
         if not flags & re.ASCII:
             raise Unsupported("Unicode case folding")
@@ -208,15 +219,16 @@ def _fold(chars: set[int], flags: int) -> frozenset[int]:
     return frozenset(result)
 
 
-def _category(code: object) -> frozenset[int]:
+def _category(code: object) -> tuple[frozenset[int], bool]:
+    """ASCII categories (re.ASCII): \\d \\w \\s hold no character beyond Latin-1, their negations all."""
     table = {
         C.CATEGORY_DIGIT: _DIGIT, C.CATEGORY_WORD: _WORD, C.CATEGORY_SPACE: _SPACE,
     }
     negated = {C.CATEGORY_NOT_DIGIT: _DIGIT, C.CATEGORY_NOT_WORD: _WORD, C.CATEGORY_NOT_SPACE: _SPACE}
     if code in table:
-        return frozenset(table[code])
+        return frozenset(table[code]), False
     if code in negated:
-        return frozenset(range(256)) - negated[code]
+        return frozenset(range(256)) - negated[code], True
     raise Unsupported(str(code))
 
 
