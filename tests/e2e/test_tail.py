@@ -289,6 +289,8 @@ def test_a_file_deleted_mid_read_is_read_to_its_end(tmp_path: Path) -> None:
 class PipedAgent(Agent):
     """The agent with its stdout on a pipe the test reads only when it chooses to."""
 
+    pipe: int = -1
+
     def start(self) -> PipedAgent:
         read_fd, write_fd = os.pipe()
         with open(self.stderr_path, "wb") as stderr:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.inputs.tail import TailInput
+from flb_fast.record import Chunk
 from tests.inputs.tail.harness import Harness, bind
 
 T0 = "2026-11-25T13:00:00.000000001Z"
@@ -30,7 +32,15 @@ def write(path: Path, text: str | bytes, mode: str = "a") -> None:
 WATCHERS = ["on", "off"]
 
 
-async def tailing(harness: Harness, scenario) -> None:  # type: ignore[no-untyped-def]
+def records_reach(harness: Harness, count: int) -> Callable[[], bool]:
+    return lambda: len(harness.records) == count
+
+
+def chunks_reach(harness: Harness, count: int) -> Callable[[], bool]:
+    return lambda: len(harness.chunks) == count
+
+
+async def tailing(harness: Harness, scenario: Callable[[], Awaitable[None]]) -> None:
     await harness.input.start()
     try:
         await scenario()
@@ -103,9 +113,9 @@ def test_appended_lines_are_read_with_either_watcher(tmp_path: Path, run, inotif
 
     async def scenario() -> None:
         await harness.settle()
-        for number in range(3):
-            write(log, f"line {number}\n")
-            await harness.wait_for(lambda n=number: len(harness.records) == n + 1)
+        for number in range(1, 4):
+            write(log, f"line {number - 1}\n")
+            await harness.wait_for(records_reach(harness, number))
 
     run(tailing(harness, scenario))
     assert harness.records == [{"log": "line 0"}, {"log": "line 1"}, {"log": "line 2"}]
@@ -567,8 +577,11 @@ def test_copytruncate_restarts_from_the_head_without_loss(tmp_path: Path, run, i
 def test_a_file_deleted_mid_read_is_drained_then_closed(tmp_path: Path, run) -> None:
     log = tmp_path / "app.log"
     write(log, "".join(f"{n}\n" for n in range(200_000)) + "unterminated")
-    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("rotate_wait", "0")],
-                      on_emit=lambda chunk: os.path.exists(log) and os.unlink(log))
+    def unlink_once(_chunk: Chunk) -> None:
+        if log.exists():
+            log.unlink()
+
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("rotate_wait", "0")], on_emit=unlink_once)
 
     async def scenario() -> None:
         await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
@@ -632,8 +645,8 @@ def test_a_paused_input_reads_nothing_until_resumed_and_loses_nothing(tmp_path: 
         chunks_seen = 1
         while len(harness.records) < len(lines):
             harness.input.resume()
-            await harness.wait_for(lambda n=chunks_seen: len(harness.chunks) == n + 1)
             chunks_seen += 1
+            await harness.wait_for(chunks_reach(harness, chunks_seen))
 
     run(tailing(harness, scenario))
     assert harness.logs() == lines

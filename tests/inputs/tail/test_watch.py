@@ -20,7 +20,7 @@ def test_inotify_read_returns_every_pending_event_and_never_blocks(tmp_path: Pat
     log = tmp_path / "a.log"
     log.write_text("")
     file_wd = inotify.add_watch(str(log), _core.Inotify.MODIFY | _core.Inotify.MOVE_SELF)
-    dir_wd = inotify.add_watch(tmp_path, _core.Inotify.CREATE)
+    dir_wd = inotify.add_watch(str(tmp_path), _core.Inotify.CREATE)
     with open(log, "a") as handle:
         handle.write("x\n")
     (tmp_path / "b.log").write_text("")
@@ -35,7 +35,7 @@ def test_inotify_read_returns_every_pending_event_and_never_blocks(tmp_path: Pat
 def test_inotify_add_watch_on_a_missing_path_raises_oserror(tmp_path: Path) -> None:
     inotify = _core.Inotify()
     try:
-        inotify.add_watch(tmp_path / "missing", _core.Inotify.MODIFY)
+        inotify.add_watch(str(tmp_path / "missing"), _core.Inotify.MODIFY)
     except OSError as exc:
         assert exc.filename == str(tmp_path / "missing")
     else:

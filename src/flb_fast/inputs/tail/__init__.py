@@ -429,13 +429,12 @@ class TailInput(Input):
     def _flush_partial(self, file: TailFile) -> None:
         """A file that ends (truncated, or rotated and drained) gives up its unterminated last line."""
         self._flush_joined(file)
-        partial = file.splitter.flush()
-        lines = [partial] if isinstance(partial, (bytes, bytearray)) else list(partial or [])
-        lines = [bytes(line) for line in lines if line]
-        if lines:
-            timestamps, records = self.builder.build(lines, file.line_start(), time.time_ns(), file.path)
+        start = file.line_start()
+        partial: bytes | None = file.splitter.flush()
+        if partial:
+            timestamps, records = self.builder.build([partial], start, time.time_ns(), file.path)
             if records:
-                self._emit(file, timestamps, records, sum(len(line) for line in lines))
+                self._emit(file, timestamps, records, len(partial))
         self._commit(file, file.read_pos)
 
     def _flush_joined(self, file: TailFile) -> None:
