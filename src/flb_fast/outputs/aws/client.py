@@ -12,9 +12,11 @@ expire.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 from flb_fast.outputs.aws.endpoint import endpoint_url
@@ -41,12 +43,19 @@ def _use_prebuilt_body(params: dict[str, Any], **_: Any) -> None:
 
 def call_with_body(func: Callable[..., Any], body: bytes | None, params: dict[str, Any]) -> Any:
     """Call ``func(**params)`` (blocking) sending ``body`` as the request body when given; the
-    params then only need what botocore puts in the URL and headers."""
+    params then only need what botocore puts in the URL and headers. A param given as a ``Path``
+    is sent as that file's contents, streamed from a file opened for this attempt only (so an
+    immediate retry sends it whole again, and a large S3 body never sits in memory)."""
     _prebuilt.body = body
-    try:
-        return func(**params)
-    finally:
-        _prebuilt.body = None
+    with contextlib.ExitStack() as files:
+        opened = {
+            name: files.enter_context(open(value, "rb")) if isinstance(value, PurePath) else value
+            for name, value in params.items()
+        }
+        try:
+            return func(**opened)
+        finally:
+            _prebuilt.body = None
 
 
 # The services the outputs call. botocore's endpoints.json describes some 300 services and costs

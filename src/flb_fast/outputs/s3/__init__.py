@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +233,8 @@ class S3Output(AwsOutput):
         key = store.key_of(piece)
         upload = store.state["upload"]
         if piece.last and upload is None:
-            await self.call("put_object", **self._object_params(key), **await self._body(piece))
+            async with self._body(piece) as body:
+                await self.call("put_object", **self._object_params(key), **body)
             self.ctx.metrics.inc("uploaded_objects")
             self.ctx.log.info("uploaded s3://%s/%s", self.options.bucket, key)
             return
@@ -242,14 +244,10 @@ class S3Output(AwsOutput):
             store.save()
         if piece.size and not any(part["seq"] == piece.seq for part in upload["parts"]):
             number = len(upload["parts"]) + 1
-            response = await self.call(
-                "upload_part",
-                Bucket=self.options.bucket,
-                Key=key,
-                UploadId=upload["id"],
-                PartNumber=number,
-                **await self._body(piece),
-            )
+            async with self._body(piece) as body:
+                response = await self.call(
+                    "upload_part", Bucket=self.options.bucket, Key=key, UploadId=upload["id"], PartNumber=number, **body
+                )
             upload["parts"].append({"PartNumber": number, "ETag": response["ETag"], "seq": piece.seq})
             store.save()
             self.ctx.metrics.inc("uploaded_parts")
@@ -277,15 +275,16 @@ class S3Output(AwsOutput):
             params["StorageClass"] = self.options.storage_class
         return params
 
-    async def _body(self, piece: Piece) -> dict[str, Any]:
-        """The upload body of a piece (gzip-compressed off the loop when asked), read into memory:
-        at most upload_chunk_size for a part, total_file_size for PutObject."""
+    @contextlib.asynccontextmanager
+    async def _body(self, piece: Piece) -> AsyncIterator[dict[str, Any]]:
+        """The upload body of a piece: its file (gzip-compressed off the loop into a temporary
+        file when asked), streamed by the call rather than read into memory."""
         path = await self.executor.run(gzip_file, piece.path) if self.gzip else piece.path
         try:
-            params: dict[str, Any] = {"Body": await self.executor.run(path.read_bytes)}
+            params: dict[str, Any] = {"Body": path}
             if self.options.send_content_md5:
                 params["ContentMD5"] = await self.executor.run(content_md5, path)
-            return params
+            yield params
         finally:
             if path != piece.path:
                 path.unlink(missing_ok=True)
