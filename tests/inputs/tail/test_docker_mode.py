@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flb_fast.inputs.tail import docker_mode
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_value
 from tests.inputs.tail.harness import registry
 
@@ -61,3 +62,11 @@ def test_with_a_first_line_parser_continuations_join_their_first_line() -> None:
     out, held_offset = joiner.join(lines, 0, 0.0)
     assert (out, held_offset) == ([entry("2026-11-25 boom\n  at a\n")], len(lines[0]) + len(lines[1]) + 2)
     assert joiner.flush() == entry("2026-11-25 next\n")
+
+
+def test_a_joined_record_is_flushed_at_its_size_bound_and_joining_starts_afresh(monkeypatch) -> None:
+    monkeypatch.setattr(docker_mode, "JOINED_MAX_BYTES", 6)
+    joiner = DockerModeJoiner(None)
+    lines = [entry("abc", "t1"), entry("def", "t2"), entry("gh", "t3"), entry("i\n", "t4")]
+    out, held_offset = joiner.join(lines, 0, 0.0)
+    assert (out, held_offset) == ([entry("abcdef", "t2"), entry("ghi\n", "t4")], None)

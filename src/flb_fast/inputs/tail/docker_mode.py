@@ -30,6 +30,11 @@ class _LogField(msgspec.Struct):
 _COMPLETE_MARK = b'\\n","stream":'
 _FAKE_MARK = b'\\\\n","stream":'
 
+# A joined record is flushed once its parts reach this size, and joining starts afresh: memory
+# stays bounded whatever a container writes without a newline. 1 MiB is above what any AWS
+# destination takes in one event (CloudWatch Logs 256 KiB, Firehose 1,000 KiB).
+JOINED_MAX_BYTES = 1024 * 1024
+
 _decode_one = msgspec.json.Decoder(_LogField).decode
 _decode_object = msgspec.json.Decoder(dict).decode
 _encode = msgspec.json.Encoder().encode
@@ -45,11 +50,12 @@ def log_value(line: bytes) -> str | None:
 class DockerModeJoiner:
     """One file's Docker_Mode state: the parts held and the entry they will be written into."""
 
-    __slots__ = ("firstline", "parts", "last_line", "held_since", "held_offset")
+    __slots__ = ("firstline", "parts", "held_bytes", "last_line", "held_since", "held_offset")
 
     def __init__(self, firstline: Parser | None) -> None:
         self.firstline = firstline
         self.parts: list[str] = []
+        self.held_bytes = 0
         self.last_line: bytes | None = None
         self.held_since: float | None = None
         self.held_offset: int | None = None
@@ -102,18 +108,18 @@ class DockerModeJoiner:
         elif not log.endswith("\n"):
             if not self.holding:
                 self._start(offset, now)
-            self._hold(line, log)
+            self._hold(line, log, out)
         elif self.firstline is None:
             out.append(self._written(line, log) if self.holding else line)
             self._clear()
         elif self.holding and self._starts_record(log):
             out.append(self.flush())
             self._start(offset, now)
-            self._hold(line, log)
+            self._hold(line, log, out)
         else:
             if not self.holding:
                 self._start(offset, now)
-            self._hold(line, log)
+            self._hold(line, log, out)
 
     def flush(self) -> bytes:
         """The held record as one JSON line (the last entry with the joined ``log``); clears it."""
@@ -130,9 +136,12 @@ class DockerModeJoiner:
         self.held_offset = offset
         self.held_since = now
 
-    def _hold(self, line: bytes, log: str) -> None:
+    def _hold(self, line: bytes, log: str, out: list[bytes]) -> None:
         self.parts.append(log)
+        self.held_bytes += len(log)
         self.last_line = line
+        if self.held_bytes >= JOINED_MAX_BYTES:
+            out.append(self.flush())
 
     def _written(self, line: bytes, log: str) -> bytes:
         joined = "".join(self.parts) + log
@@ -140,6 +149,7 @@ class DockerModeJoiner:
 
     def _clear(self) -> None:
         self.parts = []
+        self.held_bytes = 0
         self.last_line = None
         self.held_since = None
         self.held_offset = None
