@@ -10,8 +10,8 @@ against the tests' fake API server over HTTPS on 127.0.0.1, after one warm-up ch
 CPU time is ``time.process_time`` around the filter calls only (fresh record dicts are made
 outside the timer, one chunk alive at a time as in the pipeline), best of ``--repeat`` runs.
 
-Rows: the seed config; Merge_Log Off (metadata attach only); and the per-record merge step
-alone. The request table starts a fake API server holding ``--pods`` pods on this node and
+Rows: the seed config; Merge_Log Off (metadata attach only); the per-record merge step alone,
+compiled (``_core.kube_merge_json_logs``) and as its Python twin. The request table starts a fake API server holding ``--pods`` pods on this node and
 sends three chunks per pod at once (as 3 files of a busy node would), for each way of
 getting metadata: one GET per pod (Fluent Bit's way), Use_Kubelet, and Watch_Pods.
 """
@@ -26,6 +26,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from flb_fast._core import JsonLinesDecoder, LineSplitter
 from flb_fast.config.common import FILTER_BASE
 from flb_fast.config.model import Config, Property
 from flb_fast.filters.kubernetes import KubernetesFilter
+from flb_fast.filters.kubernetes.merge import merge_json_logs
 from flb_fast.log import plugin_logger
 from flb_fast.metrics import Metrics
 from flb_fast.parsers import build_registry
@@ -137,14 +139,14 @@ async def cpu_of_filter(flt: KubernetesFilter, chunks, repeat: int) -> float:
         await flt.stop()
 
 
-def cpu_of_merge(flt: KubernetesFilter, chunks, repeat: int) -> float:
+def cpu_of_merge(merge: Callable[[Chunk], object], chunks, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         total = 0.0
         for tag, ts, records in chunks:
             chunk = fresh(tag, ts, records)
             start = time.process_time()
-            flt.records.apply(chunk, None, None)
+            merge(chunk)
             total += time.process_time() - start
         best = min(best, total)
     return best
@@ -183,7 +185,10 @@ def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
                 seconds = asyncio.run(cpu_of_filter(flt, chunks, repeat))
                 rows.append(row(name, records, seconds))
             flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **SEED)
-            rows.append(row("Merge_Log step alone (RecordProcessor.apply)", records, cpu_of_merge(flt, chunks, repeat)))
+            step = cpu_of_merge(lambda chunk: flt.records.apply(chunk, None, None), chunks, repeat)
+            rows.append(row("Merge_Log step alone (RecordProcessor.apply)", records, step))
+            python = cpu_of_merge(lambda chunk: merge_json_logs(chunk.records, "data", True, True), chunks, repeat)
+            rows.append(row("Merge_Log step, Python twin (no _core)", records, python))
         scale = []
         tags = [f"kube.var.log.containers.app-{i:04d}_ns-{i % 7}_main-{i:064x}.log" for i in range(pods)]
         for name, options in (

@@ -14,6 +14,7 @@ def test_bench_kubernetes_reports_every_row_and_the_request_counts(capsys) -> No
         "seed config (Merge_Log On, Merge_Log_Key data)",
         "Merge_Log Off",
         "Merge_Log step alone (RecordProcessor.apply)",
+        "Merge_Log step, Python twin (no _core)",
     ]
     assert all(row["lines_per_cpu_s"] > 0 for row in report["rows"])
     assert [(r["mode"], r["api_requests"]) for r in report["requests"]] == [
