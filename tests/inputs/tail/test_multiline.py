@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flb_fast.inputs.tail import multiline
 from flb_fast.inputs.tail.multiline import RulesMultiline, RuntimeMultiline, parse_time_ns
 from tests.inputs.tail.harness import registry
 
@@ -73,3 +74,13 @@ def test_rule_engine_groups_report_the_offset_of_their_first_line() -> None:
     assert result == ([READ_NS], [{"log": "plain"}], 10 + len(lines[0]) + 1)
     assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)"}])
     assert parser.held_offset is None
+
+
+def test_a_group_is_emitted_at_its_size_bound(monkeypatch) -> None:
+    monkeypatch.setattr(multiline, "JOINED_MAX_BYTES", 4)
+    parser = RuntimeMultiline(["cri"])
+    lines = [b"2026-11-25T13:00:00.1Z stdout P ab", b"2026-11-25T13:00:00.2Z stdout P cd",
+             b"2026-11-25T13:00:00.3Z stdout F e"]
+    timestamps, records, held_offset = parser.process(lines, 0, READ_NS, "log", 0.0)
+    assert [record["log"] for record in records] == ["abcd", "e"]
+    assert held_offset is None

@@ -7,6 +7,7 @@ the next line of the same stream. Partial lines are grouped by ``stream``, so in
 stdout and stderr parts never mix (fluent-bit #4387). The record is the first part's fields
 (``time`` kept, as both parsers have Time_Keep on) with the parts' ``log`` joined, stamped with
 the first part's time. A line neither parser recognises passes through as ``{Key: line}``.
+A group is also emitted when it reaches ``JOINED_MAX_BYTES``, keeping memory bounded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import msgspec
 
 from flb_fast import _core
+from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
@@ -49,14 +51,19 @@ def parse_time_ns(text: str) -> int | None:
 
 
 class _Group:
-    __slots__ = ("timestamp", "record", "parts", "since", "offset")
+    __slots__ = ("timestamp", "record", "parts", "size", "since", "offset")
 
     def __init__(self, timestamp: int, record: dict[str, Any], since: float, offset: int) -> None:
         self.timestamp = timestamp
         self.record = record
         self.parts = [record["log"]]
+        self.size = len(record["log"])
         self.since = since
         self.offset = offset
+
+    def add(self, part: str) -> None:
+        self.parts.append(part)
+        self.size += len(part)
 
     def finish(self) -> tuple[int, dict[str, Any]]:
         self.record["log"] = "".join(self.parts)
@@ -142,8 +149,8 @@ class RuntimeMultiline:
                     timestamps.append(timestamp)
                     records.append(record)
                 continue
-            group.parts.append(record["log"])
-            if not partial:
+            group.add(record["log"])
+            if not partial or group.size >= JOINED_MAX_BYTES:
                 del self.groups[stream]
                 ts, joined = group.finish()
                 timestamps.append(ts)
