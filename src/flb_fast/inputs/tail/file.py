@@ -113,9 +113,6 @@ class TailFile:
         """After copytruncate: read again from byte 0 (the caller commits offset 0)."""
         self.read_pos = 0
 
-    def unread_bytes(self) -> int:
-        return os.fstat(self.fd).st_size - self.read_pos
-
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
