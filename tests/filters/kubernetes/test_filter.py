@@ -686,3 +686,24 @@ def test_in_a_pod_the_start_checks_connectivity_with_its_own_pod_in_the_backgrou
 
     run(scenario())
     assert pod_requests(api) == ["/api/v1/namespaces/shop/pods/app-7d4b9c"]
+
+
+def test_a_pod_answer_of_the_wrong_shape_is_a_counted_error_not_a_crash(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    with api.state.lock:
+        api.state.pods[("shop", "app-7d4b9c")] = {"kind": "Pod", "metadata": "not a map", "spec": [1, 2]}
+    flt = make_filter(Merge_Log="On")
+    (out,) = run(run_filter(flt, chunk_of(JSON_LOG)))
+    assert "kubernetes" not in out.records[0]
+    assert out.records[0]["level"] == "info"
+    assert flt.ctx.metrics["kube_api_errors"] == 1
+
+
+def test_a_missing_namespace_leaves_out_only_kubernetes_namespace(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    with api.state.lock:
+        api.state.namespaces.clear()
+    (out,) = run(run_filter(make_filter(Namespace_Labels="On"), chunk_of("x\n")))
+    assert out.records == [{"log": "x\n", "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()}]
