@@ -341,3 +341,19 @@ def test_invalid_options_are_config_errors(options: dict[str, str], option: str)
 def test_importing_the_output_does_not_import_boto3() -> None:
     code = "import sys, flb_fast.outputs.cloudwatch_logs; assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_options_not_supported_yet_are_reported_for_their_config_line() -> None:
+    output = make_output(
+        GoCloudWatchOutput,
+        region="us-east-1",
+        log_group_name="/ecs/$(ecs_cluster)",
+        log_stream_prefix="p-",
+        metric_namespace="ns",
+        credentials_endpoint="http://127.0.0.1:1/creds",
+    )
+    assert sorted(option for option, _ in output.config_warnings) == [
+        "credentials_endpoint",
+        "log_group_name",
+        "metric_namespace",
+    ]

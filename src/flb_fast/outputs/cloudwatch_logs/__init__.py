@@ -36,6 +36,8 @@ from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
 EMF_HEADER = "x-amzn-logs-format"
+# The Go plugin's $(ecs_task_id), $(ecs_cluster), $(ecs_task_arn): read from the ECS task metadata.
+ECS_VARIABLE = "$(ecs_"
 
 
 class _Progress:
@@ -285,3 +287,11 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
         super().__init__(ctx, options)
         self.create_stream = options.auto_create_stream
         self.group_tags = parse_tags(options.new_log_group_tags)
+        for option in ("log_group_name", "log_stream_name"):
+            if ECS_VARIABLE in (getattr(options, option) or ""):
+                self.config_warnings.append(
+                    (
+                        option,
+                        f"ECS metadata variables $(ecs_...) in '{option}' are not supported yet: the default name is used",
+                    )
+                )
