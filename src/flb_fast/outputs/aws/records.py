@@ -46,6 +46,16 @@ class Entry(NamedTuple):
         return len(self.data) + (len(self.key.encode()) if limits.key_counts and self.key else 0)
 
 
+class _Pending:
+    """A chunk's encoded entries and how many of them were accepted, in order."""
+
+    __slots__ = ("entries", "sent")
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.sent = 0
+
+
 def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of entries that each make one request within ``limits``
     (every entry is at most ``max_record_bytes``)."""
@@ -125,22 +135,24 @@ class RecordsOutput(AwsOutput):
         return entries
 
     async def flush(self, chunk: Chunk) -> FlushResult:
-        pending: list[Entry] | None = self._progress.get(chunk.id)
+        pending: _Pending | None = self._progress.get(chunk.id)
         if pending is None:
-            pending = self._progress[chunk.id] = self._entries(chunk)
-        limits = self.LIMITS
-        while pending:
-            start, end = split_batches([entry.size(limits) for entry in pending], limits)[0]
-            batch = pending[start:end]
+            pending = self._progress[chunk.id] = _Pending(self._entries(chunk))
+        entries, limits = pending.entries, self.LIMITS
+        first = pending.sent
+        for start, end in split_batches([entry.size(limits) for entry in entries[first:]], limits):
+            batch = entries[first + start : first + end]
             await self.backoff.wait()
             try:
                 codes = self._failed_codes(await self._put(batch))
             except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
                 return self.failure(exc, f"{self.API} to {self.stream_name}")
             failed = [entry for entry, code in zip(batch, codes, strict=True) if code]
-            pending = self._progress[chunk.id] = failed + pending[end:]
             if failed:
+                # The failed records go first, then those not sent yet: the retry's order.
+                self._progress[chunk.id] = _Pending(failed + entries[first + end :])
                 return self._partial_failure(codes)
+            pending.sent = first + end
             self.backoff.succeeded()
         return FlushResult.OK
 
