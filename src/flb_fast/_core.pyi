@@ -82,9 +82,23 @@ class RegexProgram:
         time_field: str | None,
         time_keep: bool,
         time_parse: Callable[[str], int | None] | None,
-        fallback: Callable[[str], tuple[int, dict[str, object]] | None],
         time_failed: Callable[[str], object],
+        finish: Callable[[dict[str, object]], dict[str, object]] | None = None,
     ) -> tuple[list[int], list[dict[str, object]], int]: ...
+
+def parse_logfmt_lines(
+    lines: list[bytes],
+    read_time_ns: int,
+    key: str,
+    time_key: str | None,
+    time_keep: bool,
+    no_bare_keys: bool,
+    typed: bool,
+    time_parse: Callable[[str], int | None] | None,
+    time_failed: Callable[[str], object],
+    unescape: Callable[[str], str],
+    finish: Callable[[dict[str, object]], dict[str, object]] | None = None,
+) -> tuple[list[int], list[dict[str, object]], int]: ...
 
 def kube_trim_value(value: str) -> str: ...
 def kube_merge_json_logs(records: list[dict[str, object]], key: str | None, trim: bool, keep_log: bool) -> int: ...

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flb_fast.parsers.common import FieldParser
 from tests.parsers.helpers import ns, parser
 
 
@@ -29,3 +34,29 @@ def test_time_and_types() -> None:
 
 def test_garbage_only_does_not_parse() -> None:
     assert parser(Name="f", Format="logfmt").parse_text(' = "" ') is None
+
+
+_LOGFMT_PIECES = st.sampled_from(['a=1', 'b="x y"', 'c', 'd=', 'e=""', 'msg="say \\"hi\\"\\n"', 'ts=2026-11-25T13:00:00Z',
+                                  'ts=never', 'n=42', 'ok=true', ' ', '\n', '\r\n', '"', '=', '\\', 'caf\u00e9=\u2603',
+                                  'k="unterminated', '\x7f=\x01'])
+_LOGFMT_LINES = st.one_of(st.lists(_LOGFMT_PIECES, max_size=8).map(" ".join), st.text(max_size=30),
+                          st.binary(max_size=20).map(lambda raw: raw.decode("utf-8", "replace")))
+_CONFIGS = [
+    {},
+    {"Time_Key": "ts", "Time_Format": "%Y-%m-%dT%H:%M:%SZ"},
+    {"Time_Key": "ts", "Time_Format": "%Y-%m-%dT%H:%M:%SZ", "Time_Keep": "On", "Types": "n:integer ok:bool"},
+    {"Logfmt_No_Bare_Keys": "On"},
+    {"Decode_Field_As": "escaped msg"},
+]
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@settings(deadline=None)  # timing is never asserted; the machine is shared
+@given(lines=st.lists(_LOGFMT_LINES, max_size=6), invalid_utf8=st.booleans())
+def test_compiled_batch_agrees_with_python_path(config: dict[str, str], lines: list[str], invalid_utf8: bool) -> None:
+    """Property: _core.parse_logfmt_lines gives the Python scanner's records, times and failures."""
+    p = parser(Name="f", Format="logfmt", **config)
+    if p.compiled is None:
+        pytest.skip("_core.parse_logfmt_lines not built")
+    raw = [line.encode() + (b"\xff" if invalid_utf8 else b"") for line in lines]
+    assert p.parse_lines(raw, 7, "log") == FieldParser.parse_lines(p, raw, 7, "log")

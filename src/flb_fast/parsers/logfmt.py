@@ -10,6 +10,7 @@ through the cast as written (a bare key becomes the empty string), as Fluent Bit
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast.parsers.base import ParseResult
@@ -42,12 +43,40 @@ def unescape(value: str) -> str:
     return "".join(out)
 
 
+def _core_lines_function() -> Any:
+    try:
+        from flb_fast import _core
+    except ImportError:  # pragma: no cover - the extension is always built in a checkout
+        return None
+    return getattr(_core, "parse_logfmt_lines", None)
+
+
 class LogfmtParser(FieldParser):
     format = "logfmt"
 
     def __init__(self, spec: ParserSpec) -> None:
         super().__init__(spec)
         self._no_bare_keys = spec.logfmt_no_bare_keys
+        # The batch scanner in C (_core/logfmt.pxi), None for the Python path.
+        self.compiled = _core_lines_function()
+
+    def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
+        """Tail's path: the whole batch scanned in C when the extension has it."""
+        if self.compiled is None:
+            return super().parse_lines(lines, read_time_ns, key)
+        plain = not self.types and self.decoders is None
+        return self.compiled(
+            lines if isinstance(lines, list) else list(lines), read_time_ns, key,
+            self.time_key if self.time is not None else None, self.time_keep, self._no_bare_keys, bool(self.types),
+            self.time.parse if self.time is not None else None, self.time_failed, unescape,
+            None if plain else self._finish)
+
+    def _finish(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Types on the values as written, then decoders (flb_parser_logfmt.c order)."""
+        if self.types:
+            for name, value in record.items():
+                record[name] = self.cast(name, value)
+        return self.decoders.apply(record) if self.decoders is not None else record
 
     def parse_text(self, text: str) -> ParseResult | None:
         record: dict[str, Any] = {}
