@@ -27,6 +27,11 @@ from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config
 from flb_fast.parsers import DEFAULT_PARSERS_FILE
 from tests.e2e.agent import Agent, free_port
+from tests.fakes.moto_server import MotoServer
+
+# pytest fixtures: moto as a real server process on 127.0.0.1.
+from tests.fakes.moto_server import moto as moto
+from tests.fakes.moto_server import moto_process as moto_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -371,6 +376,43 @@ def test_probe_paths_answer_200_from_the_agent_with_the_deployed_service_section
     with Agent(tmp_path, f"[SERVICE]\n{service}\n\n{pipeline}", args=["-P", str(port), "-L", "127.0.0.1"]) as agent:
         agent.wait_for(lambda: all(http_get(port, path) == 200 for path in paths), f"200 on {paths}")
         assert agent.stop().returncode == 0
+
+
+def test_configmap_output_ships_with_the_web_identity_credentials_irsa_injects(
+    tmp_path: Path, config: Config, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy/README.md's IRSA setup: no keys in the env, only the role and token file the EKS
+    webhook injects; the SDK chain exchanges them at STS (moto) for the keys the output signs with."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.signature")
+    irsa = {
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/flb-fast",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+        "AWS_ENDPOINT_URL_STS": moto.url,
+    }
+    [output] = config.outputs
+    shipped = "\n".join(f"    {prop.key} {prop.value}" for prop in output.properties)
+    agent_config = (
+        "[SERVICE]\n    Flush 1\n\n[INPUT]\n    Name dummy\n    Tag kube.probe\n    Samples 3\n\n"
+        f"[OUTPUT]\n{shipped}\n    endpoint {moto.url}\n"
+    )
+    logs = moto.client("logs", region=container_env()["AWS_REGION"])
+    group, stream = output.get("log_group_name"), output.get("log_stream_prefix") + "kube.probe"
+
+    def messages() -> list[str]:
+        try:
+            return [
+                event["message"] for event in logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
+            ]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    with Agent(tmp_path, agent_config, env=irsa) as agent:
+        agent.wait_for(lambda: len(messages()) >= 3, f"3 events in {group}/{stream}")
+        assert agent.stop().returncode == 0
+    assert messages() == ['{"message":"dummy"}'] * 3
 
 
 # -- the image ------------------------------------------------------------------------------
