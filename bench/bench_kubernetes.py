@@ -152,7 +152,7 @@ def cpu_of_merge(merge: Callable[[Chunk], object], chunks, repeat: int) -> float
     return best
 
 
-async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: list[str]) -> tuple[int, float]:
+async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: list[str]) -> tuple[int, int, float]:
     await flt.start()
     try:
         if flt._watcher is not None:
@@ -163,7 +163,7 @@ async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: lis
         outs = await asyncio.gather(*(flt.filter(chunk) for chunk in chunks))
         elapsed = time.monotonic() - started
         assert all("kubernetes" in out.records[0] for out in outs), "a pod went without metadata"
-        return len(api.requests()), elapsed
+        return len(api.requests()), api.connection_count(), elapsed
     finally:
         await flt.stop()
 
@@ -202,9 +202,16 @@ def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
                 if "Kubelet_Host" in options:
                     options = {**options, "Kubelet_Port": str(api.port)}
                 flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **options)
-                count, elapsed = asyncio.run(requests_for_pods(api, flt, tags))
+                count, connections, elapsed = asyncio.run(requests_for_pods(api, flt, tags))
                 scale.append(
-                    {"mode": name, "pods": pods, "chunks": 3 * pods, "api_requests": count, "wall_s": round(elapsed, 3)}
+                    {
+                        "mode": name,
+                        "pods": pods,
+                        "chunks": 3 * pods,
+                        "api_requests": count,
+                        "connections": connections,
+                        "wall_s": round(elapsed, 3),
+                    }
                 )
     return {"records": records, "rows": rows, "requests": scale}
 
@@ -254,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['name']:52} {r['lines_per_cpu_s']:>12,} {r['cpu_s_per_1m_lines']:>15.3f}")
     print(f"\nAPI requests for {args.pods:,} pods, 3 chunks each sent at once (smaller is better)")
     for r in result["requests"]:
-        print(f"{r['mode']:52} {r['api_requests']:>12,} requests {r['wall_s']:>8.2f} s wall")
+        print(
+            f"{r['mode']:40} {r['api_requests']:>6,} requests {r['connections']:>4} connections "
+            f"{r['wall_s']:>6.2f} s wall"
+        )
     if args.versions:
         print("\n" + ", ".join(f"{k} {v}" for k, v in result["versions"].items()))
     return 0

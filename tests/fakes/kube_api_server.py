@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import select
+import socket
 import ssl
 import threading
 import time
@@ -135,6 +136,7 @@ class _State:
     error_status: int | None = None
     watch_error_status: int | None = None
     resource_version: int = 100
+    connections: int = 0
     watchers: list[queue.Queue] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,6 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes: without this, Nagle's algorithm holds the
+        # body for the client's delayed ACK (40 ms per kept-alive request). Go's server sets it too.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.state.lock:
+            self.server.state.connections += 1
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         state = self.server.state
@@ -200,10 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
-        self.close_connection = True
 
     def _watch(self) -> None:
         events: queue.Queue = queue.Queue()
@@ -342,6 +350,11 @@ class KubeApiServer:
     def requests(self, path_prefix: str = "") -> list[Request]:
         with self.state.lock:
             return [r for r in self.state.requests if r.path.startswith(path_prefix)]
+
+    def connection_count(self) -> int:
+        """TLS connections accepted so far (keep-alive reuses them)."""
+        with self.state.lock:
+            return self.state.connections
 
     def watch_count(self) -> int:
         with self.state.lock:

@@ -58,6 +58,8 @@ def get(answer: bytes, run, buffer_size: int = 0, token: TokenSource | None = No
                 return await client.get("/api/v1/namespaces/ns/pods/p")
             except ApiError as exc:
                 return exc
+            finally:
+                await client.close()
         finally:
             server.close()
             await server.wait_closed()
@@ -101,14 +103,14 @@ def test_a_cut_body_is_an_error(run) -> None:
     assert isinstance(error, ApiError)
 
 
-def test_the_request_names_fluent_bit_and_closes_the_connection(run, tmp_path: Path) -> None:
+def test_the_request_names_fluent_bit_and_carries_the_token(run, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("secret\n")
     token = TokenSource(str(token_file), None, 600, LOG, Counters())
     _, seen = get(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", run, token=token)
     head = seen[0].decode()
     assert head.startswith("GET /api/v1/namespaces/ns/pods/p HTTP/1.1\r\n")
-    for line in ("User-Agent: Fluent-Bit", "Connection: close", "Authorization: Bearer secret"):
+    for line in ("User-Agent: Fluent-Bit", "Accept: application/json", "Authorization: Bearer secret"):
         assert f"{line}\r\n" in head
 
 
@@ -145,3 +147,52 @@ def test_a_failing_token_command_gives_no_token(run, caplog) -> None:
     token = TokenSource(None, "exit 3", 600, LOG, Counters())
     assert run(token.header()) is None
     assert "failed to run Kube_Token_Command (exit status 3)" in caplog.text
+
+
+def test_answered_connections_are_reused(run) -> None:
+    connections: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+
+    async def scenario() -> list[bytes]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        client = HttpClient(Endpoint("http", "127.0.0.1", server.sockets[0].getsockname()[1]), None, None, None, 0, 10)
+        try:
+            return [await client.get("/a"), await client.get("/b"), await client.get("/c")]
+        finally:
+            await client.close()
+            server.close()
+
+    assert run(scenario()) == [b"{}", b"{}", b"{}"]
+    assert len(connections) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_once(run) -> None:
+    served: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        served.append(head.split(b" ")[1].decode())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        try:
+            await reader.readuntil(b"\r\n\r\n")  # the next request on this connection: dropped unanswered
+        except asyncio.IncompleteReadError:
+            pass
+        writer.transport.abort()
+
+    async def scenario() -> list[bytes]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        client = HttpClient(Endpoint("http", "127.0.0.1", server.sockets[0].getsockname()[1]), None, None, None, 0, 10)
+        try:
+            return [await client.get("/a"), await client.get("/b")]
+        finally:
+            await client.close()
+            server.close()
+
+    assert run(scenario()) == [b"{}", b"{}"]
+    assert served == ["/a", "/b"]

@@ -707,3 +707,15 @@ def test_a_missing_namespace_leaves_out_only_kubernetes_namespace(
         api.state.namespaces.clear()
     (out,) = run(run_filter(make_filter(Namespace_Labels="On"), chunk_of("x\n")))
     assert out.records == [{"log": "x\n", "stream": "stdout", "time": DOCKER_TIME, "kubernetes": app_kubernetes()}]
+
+
+def test_requests_for_many_pods_share_a_few_connections(make_filter: FilterFactory, api: KubeApiServer, run) -> None:
+    for i in range(10):
+        api.add_pod(
+            make_pod(f"job-{i}", "shop", uid=f"u{i}", node="n1", containers=[Container("job", "job:1", "sha256:1")])
+        )
+    chunks = [chunk_of("x\n", tag=f"kube.var.log.containers.job-{i}_shop_job-{'a' * 64}.log") for i in range(10)]
+    outs = run(run_filter(make_filter(), *chunks))
+    assert [out.records[0]["kubernetes"]["pod_id"] for out in outs] == [f"u{i}" for i in range(10)]
+    assert len(pod_requests(api)) == 10
+    assert api.connection_count() == 1

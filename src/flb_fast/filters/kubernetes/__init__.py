@@ -111,6 +111,7 @@ class KubernetesFilter(Filter):
         self._pods: FetchCache[PodKey, Pod] | None = None
         self._namespaces: FetchCache[str, dict] | None = None
         self._watcher: PodWatcher | None = None
+        self._clients: list[HttpClient] = []
         self._kubelet_list: asyncio.Task[dict[PodKey, Pod]] | None = None
         self._requests: asyncio.Semaphore | None = None
         self._background: list[asyncio.Task] = []
@@ -140,9 +141,11 @@ class KubernetesFilter(Filter):
         else:
             tls = context if self.endpoint.tls else None
             self._api = HttpClient(self.endpoint, tls, o.tls_vhost, token, o.buffer_size, timeout)
+            self._clients.append(self._api)
             if o.use_kubelet:
                 kubelet = Endpoint("https", o.kubelet_host, o.kubelet_port)
                 self._kubelet = HttpClient(kubelet, context, o.tls_vhost, token, _list_limit(o.buffer_size), timeout)
+                self._clients.append(self._kubelet)
         self.log.info("https=%d host=%s port=%d", self.endpoint.tls, self.endpoint.host, self.endpoint.port)
         self._pods = FetchCache(
             self._fetch_pod_kubelet if o.use_kubelet else self._fetch_pod_api,
@@ -165,6 +168,7 @@ class KubernetesFilter(Filter):
             lister = HttpClient(
                 self.endpoint, self._api.context, o.tls_vhost, token, _list_limit(o.buffer_size), timeout
             )
+            self._clients.append(lister)
             self._watcher = PodWatcher(lister, self.node_name, self.log, self.metrics, self._pod_changed)
             self._watcher.start()
         self._background.append(asyncio.get_running_loop().create_task(self._check_connectivity()))
@@ -182,6 +186,9 @@ class KubernetesFilter(Filter):
         for cache in (self._pods, self._namespaces):
             if cache is not None:
                 await cache.close()
+        for client in self._clients:
+            await client.close()
+        self._clients.clear()
 
     # -- the filter -----------------------------------------------------------------------
 
