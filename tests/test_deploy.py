@@ -228,6 +228,19 @@ def test_every_manifest_is_a_kubernetes_object_with_api_version_kind_and_name() 
         assert isinstance(obj.get("metadata", {}).get("name"), str), obj
 
 
+@pytest.mark.parametrize("obj", manifests(), ids=lambda obj: obj["kind"])
+def test_every_field_is_one_the_kubernetes_api_knows(obj: dict[str, Any]) -> None:
+    """Round trip through the API's own models (the kubernetes package): they keep only the fields
+    the API defines, so a misspelt field, which kubectl would reject or drop, changes the object."""
+    from kubernetes.client import ApiClient
+
+    group_version = obj["apiVersion"].rpartition("/")[2]
+    api = ApiClient()
+    response = type("Response", (), {"data": json.dumps(obj)})()
+    model = api.deserialize(response, f"{group_version.capitalize()}{obj['kind']}")
+    assert api.sanitize_for_serialization(model) == obj
+
+
 def test_deploy_holds_exactly_the_agent_objects() -> None:
     assert sorted(obj["kind"] for obj in manifests()) == sorted(
         ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"]
