@@ -346,6 +346,21 @@ def test_tailed_container_logs_and_their_link_targets_are_read_from_the_node(con
         assert host_path_for(target) == target
 
 
+def test_agent_does_not_tail_its_own_log(config: Config) -> None:
+    """Its own log lines shipped would feed back (an output error logged, shipped, failing again)."""
+    from flb_fast.inputs.tail.scan import is_excluded
+
+    [tail] = [s for s in config.inputs if s.plugin_name == "tail"]
+    excludes = [pattern.strip() for pattern in tail.get("exclude_path").split(",")]
+    daemonset = the("DaemonSet")["metadata"]
+    container_id = "0123456789abcdef" * 4
+    pod = f"{daemonset['name']}-x7k2p"
+    own = f"/var/log/containers/{pod}_{daemonset['namespace']}_{container()['name']}-{container_id}.log"
+    other = f"/var/log/containers/web-7d4b9c6f5-abcde_shop_nginx-{container_id}.log"
+    assert is_excluded(own, excludes)
+    assert not is_excluded(other, excludes)
+
+
 def test_tail_db_is_on_a_writable_node_directory_at_the_same_path(config: Config) -> None:
     [tail] = [s for s in config.inputs if s.plugin_name == "tail"]
     db_dir = posixpath.dirname(tail.get("db"))
