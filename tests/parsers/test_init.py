@@ -27,14 +27,21 @@ def test_bundled_file_keeps_fluent_bit_attribution() -> None:
     assert "Apache License, Version 2.0" in text and "The Fluent Bit Authors" in text
 
 
-def test_parsers_file_and_config_sections_replace_earlier_definitions(tmp_path: Path) -> None:
+def test_a_users_parser_replaces_the_bundled_one_of_that_name(tmp_path: Path) -> None:
     extra = tmp_path / "parsers.conf"
-    extra.write_text("[PARSER]\n    Name   nginx\n    Format json\n\n[PARSER]\n    Name mine\n    Format logfmt\n")
+    extra.write_text("[PARSER]\n    Name   nginx\n    Format json\n")
+    registry = build_registry(Config(parsers_files=[Property("parsers_file", str(extra), "fluent-bit.conf", 3)]))
+    assert registry.get("nginx").format == "json"  # type: ignore[union-attr]
+    assert registry.names() == [*dict.fromkeys(["nginx", *STANDARD])]
+
+
+def test_the_first_user_definition_of_a_name_wins_and_later_ones_are_skipped(tmp_path: Path) -> None:
+    """flb_parser_create: "parser named '...' already exists, skip"."""
+    extra = tmp_path / "parsers.conf"
+    extra.write_text("[PARSER]\n    Name mine\n    Format logfmt\n")
     config = Config(parsers_files=[Property("parsers_file", str(extra), "fluent-bit.conf", 3)],
                     parsers=[section(Name="mine", Format="ltsv")])
-    registry = build_registry(config)
-    assert registry.get("nginx").format == "json"  # type: ignore[union-attr]
-    assert registry.get("mine").format == "ltsv"  # type: ignore[union-attr]
+    assert build_registry(config).get("mine").format == "logfmt"  # type: ignore[union-attr]
 
 
 def test_bad_parser_in_a_parsers_file_names_its_file_and_line(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """Parsers: [PARSER] sections and the built-in formats, compiled once, applied per batch.
 
-``build_registry(config)`` is the one entry point the engine calls. It loads, in order, the
-bundled ``parsers.conf`` (Fluent Bit's standard set, found by default the way the AWS image finds
-``/fluent-bit/parsers/parsers.conf``), each ``Parsers_File``/``-R`` file, then the ``[PARSER]`` and
-``[MULTILINE_PARSER]`` sections of the main config; a later definition of a name replaces an
-earlier one, so a user's own ``docker`` parser wins over the bundled one.
+``build_registry(config)`` is the one entry point the engine calls. It loads each
+``Parsers_File``/``-R`` file, then the ``[PARSER]`` and ``[MULTILINE_PARSER]`` sections of the
+main config; as in Fluent Bit (``flb_parser_create``: "parser named '...' already exists, skip"),
+the first definition of a name is kept and a later one is skipped with a warning at its
+file:line. The bundled ``parsers.conf`` (Fluent Bit's standard set, found by default the way the
+AWS image finds ``/fluent-bit/parsers/parsers.conf``) then supplies only the names the user did
+not define, so a user's own ``docker`` parser wins over the bundled one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Config, Section
+from flb_fast.log import component_logger
 from flb_fast.parsers.base import Parser, ParserRegistry
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec, spec_from_section
@@ -60,16 +63,24 @@ def build_registry(config: Config) -> ParserRegistry:
     registry = ParserRegistry()
     for ml_parser in builtin_multiline_parsers():
         registry.add_multiline(ml_parser)
-    parser_sections: list[Section] = []
-    multiline_sections: list[Section] = []
-    for path in [DEFAULT_PARSERS_FILE, *(prop.value for prop in config.parsers_files)]:
+    user_parsers: list[Section] = []
+    user_multiline: list[Section] = []
+    for path in (prop.value for prop in config.parsers_files):
         parsers, multiline = load_parsers_file(path)
-        parser_sections.extend(parsers)
-        multiline_sections.extend(multiline)
-    parser_sections.extend(config.parsers)
-    multiline_sections.extend(config.multiline_parsers)
-    for section in parser_sections:
-        registry.add(create_parser(section))
-    for section in multiline_sections:
-        registry.add_multiline(create_multiline_parser(section, registry))
+        user_parsers.extend(parsers)
+        user_multiline.extend(multiline)
+    user_parsers.extend(config.parsers)
+    user_multiline.extend(config.multiline_parsers)
+    bundled_parsers, bundled_multiline = load_parsers_file(DEFAULT_PARSERS_FILE)
+    log = component_logger("parser")
+    for section in user_parsers:
+        if not registry.add(create_parser(section)):
+            log.warning("%s:%s: parser named '%s' already exists, skip", section.file, section.line, section.get("name"))
+    for section in bundled_parsers:
+        if section.get("name") not in registry:
+            registry.add(create_parser(section))
+    for section in [*user_multiline, *bundled_multiline]:
+        if not registry.add_multiline(create_multiline_parser(section, registry)):
+            log.warning("%s:%s: multiline parser named '%s' already exists, skip", section.file, section.line,
+                        section.get("name"))
     return registry

@@ -57,9 +57,9 @@ class ParserRegistry:
         for parser in parsers:
             self.add(parser)
 
-    def add_multiline(self, parser: Any) -> None:
-        """A ``flb_fast.parsers.multiline.MultilineParser``; a later definition replaces an earlier one."""
-        self._multiline[parser.name] = parser
+    def add_multiline(self, parser: Any) -> bool:
+        """Add a ``flb_fast.parsers.multiline.MultilineParser``; False (not added) if the name exists."""
+        return self._multiline.setdefault(parser.name, parser) is parser
 
     def get_multiline(self, name: str) -> Any:
         return self._multiline.get(name)
@@ -67,9 +67,9 @@ class ParserRegistry:
     def multiline_names(self) -> list[str]:
         return list(self._multiline)
 
-    def add(self, parser: Parser) -> None:
-        """A later definition of a name replaces an earlier one, as in Fluent Bit."""
-        self._parsers[parser.name] = parser
+    def add(self, parser: Parser) -> bool:
+        """Add a parser; False (not added) if the name exists: the first definition wins, as in Fluent Bit."""
+        return self._parsers.setdefault(parser.name, parser) is parser
 
     def get(self, name: str) -> Parser | None:
         return self._parsers.get(name)
