@@ -13,12 +13,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from flb_fast import __version__, registry
 from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
-from flb_fast.config.errors import ConfigError, ConfigWarning
+from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config, Property, Section
 from flb_fast.log import component_logger, setup
@@ -177,38 +176,6 @@ def _setup_logging(args: argparse.Namespace, config: Config) -> None:
                           f"cannot open log file '{log_file.value}': {exc.strerror}") from None
 
 
-def _section_at(config: Config, error: ConfigError) -> tuple[str, Section] | None:
-    """The pipeline section an error points into (its header or one of its properties)."""
-    for attribute in SECTION_LISTS.values():
-        for section in getattr(config, attribute):
-            places = [(section.file, section.line)] + [(p.file, p.line) for p in section.properties]
-            if error.file is not None and (error.file, error.line) in places:
-                return attribute, section
-    return None
-
-
-def _build_errors(config: Config, build: Any) -> tuple[Any, list[ConfigError], list[ConfigWarning]]:
-    """Build the pipeline; on errors, keep building without each failing section to report them all.
-
-    The engine's ``build`` stops at the first error; a user fixing a config wants every one at
-    once. An error that cannot be pinned to a section (a ``[SERVICE]`` value, a parser) ends the
-    search, as every later build would fail on it too.
-    """
-    errors: list[ConfigError] = []
-    while True:
-        try:
-            pipeline, warnings = build(config)
-            return (pipeline if not errors else None), errors, warnings
-        except ConfigError as exc:
-            errors.append(exc)
-            place = _section_at(config, exc)
-            if place is None:
-                return None, errors, []
-            attribute, section = place
-            config = replace(config)
-            setattr(config, attribute, [s for s in getattr(config, attribute) if s is not section])
-
-
 def _run(args: argparse.Namespace) -> int:
     log = component_logger("config")
     if args.workdir:
@@ -229,13 +196,16 @@ def _run(args: argparse.Namespace) -> int:
 
     from flb_fast.engine.pipeline import build
 
-    pipeline, errors, build_warnings = _build_errors(config, build)
+    try:
+        pipeline, build_warnings = build(config)
+    except ConfigErrors as exc:
+        for warning in exc.warnings:
+            log.warning("%s", warning)
+        for error in exc.errors:
+            log.error("%s", error)
+        return 1
     for warning in build_warnings:
         log.warning("%s", warning)
-    for error in errors:
-        log.error("%s", error)
-    if errors:
-        return 1
     if args.dry_run:
         print("configuration test is successful", file=sys.stderr)
         return 0

@@ -21,6 +21,20 @@ class ConfigError(Exception):
         return f"{where}{option}{self.message}"
 
 
+class ConfigErrors(ConfigError):
+    """Every error one pass over a config found, so the user can fix them all at once.
+
+    It reads as its first error; ``errors`` holds all of them and ``warnings`` what the pass
+    would have warned about.
+    """
+
+    def __init__(self, errors: list[ConfigError], warnings: list[ConfigWarning]) -> None:
+        first = errors[0]
+        super().__init__(first.file, first.line, first.option, first.message)
+        self.errors = errors
+        self.warnings = warnings
+
+
 class PluginConfigError(Exception):
     """Raised by a plugin constructor about one of its options; the loader adds file:line."""
 

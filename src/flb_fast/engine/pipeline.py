@@ -16,7 +16,7 @@ from typing import Any
 
 from flb_fast import registry
 from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
-from flb_fast.config.errors import ConfigError, ConfigWarning, PluginConfigError
+from flb_fast.config.errors import ConfigError, ConfigErrors, ConfigWarning, PluginConfigError
 from flb_fast.config.model import Config, Property, Section
 from flb_fast.config.options import OptionTable, field_name
 from flb_fast.config.service import SERVICE_OPTIONS
@@ -108,7 +108,11 @@ class Pipeline:
 
 
 def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
-    """Validate ``config`` and create every plugin instance; raises ``ConfigError`` at the first error."""
+    """Validate ``config`` and create every plugin instance.
+
+    Every section is checked even after one failed, and ``ConfigErrors`` lists all the errors:
+    a user fixing a config wants each of them at once (``flb-fast --dry-run``).
+    """
     from flb_fast.parsers import build_registry
 
     warnings: list[ConfigWarning] = []
@@ -164,9 +168,22 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
         return instance
 
-    inputs = [make("input", section) for section in config.inputs]
-    filters = [make("filter", section) for section in config.filters]
-    outputs = [make("output", section) for section in config.outputs]
+    errors: list[ConfigError] = []
+
+    def make_all(kind: str, sections: list[Section]) -> list[Any]:
+        made = []
+        for section in sections:
+            try:
+                made.append(make(kind, section))
+            except ConfigError as exc:
+                errors.append(exc)
+        return made
+
+    inputs = make_all("input", config.inputs)
+    filters = make_all("filter", config.filters)
+    outputs = make_all("output", config.outputs)
+    if errors:
+        raise ConfigErrors(errors, warnings)
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
 
