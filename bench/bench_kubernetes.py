@@ -13,7 +13,9 @@ outside the timer, one chunk alive at a time as in the pipeline), best of ``--re
 Rows: the seed config; Merge_Log Off (metadata attach only); the per-record merge step alone,
 compiled (``_core.kube_merge_json_logs``) and as its Python twin. The request table starts a fake API server holding ``--pods`` pods on this node and
 sends three chunks per pod at once (as 3 files of a busy node would), for each way of
-getting metadata: one GET per pod (Fluent Bit's way), Use_Kubelet, and Watch_Pods.
+getting metadata: one GET per pod (Fluent Bit's way), Use_Kubelet, and Watch_Pods. The last
+table is why the filter's GETs use asyncio streams rather than a blocking client in threads:
+the agent's CPU per GET against a server in another process, for both.
 """
 
 from __future__ import annotations
@@ -168,6 +170,86 @@ async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: lis
         await flt.stop()
 
 
+def _serve_pods(certs: Any, count: int, ports: Any) -> None:
+    """A fake API server in its own process, so that only the client's CPU is measured."""
+    with KubeApiServer(certs, TOKEN) as api:
+        for i in range(count):
+            api.add_pod(pod_for(f"kube.var.log.containers.app-{i:04d}_ns-{i % 7}_main-{i:064x}.log"))
+        ports.put(api.port)
+        time.sleep(3600)
+
+
+def get_cost(certs: Any, token_file: str, count: int) -> list[dict[str, Any]]:
+    """CPU per pod GET on the agent side: our asyncio streams client vs http.client in threads.
+
+    Both keep their connections alive and run 8 requests at once (the filter's request slots).
+    """
+    import http.client
+    import multiprocessing
+    import threading
+
+    from flb_fast.engine.executors import BoundedExecutor
+    from flb_fast.filters.kubernetes import MAX_CONCURRENT_REQUESTS
+    from flb_fast.filters.kubernetes.api import Endpoint, HttpClient, TokenSource, ssl_context
+
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process that has threads
+    ports: Any = spawn.Queue()
+    server = spawn.Process(target=_serve_pods, args=(certs, count, ports), daemon=True)
+    server.start()
+    try:
+        port = ports.get(timeout=60)
+        context = ssl_context(True, False, str(certs.ca_file), None)
+        paths = [f"/api/v1/namespaces/ns-{i % 7}/pods/app-{i:04d}" for i in range(count)]
+        log = plugin_logger("filter", "kubernetes", "bench")
+
+        async def streams() -> float:
+            token = TokenSource(token_file, None, 600, log, Metrics().register("filter", "bench"))
+            client = HttpClient(Endpoint("https", "127.0.0.1", port), context, None, token, 0, 30)
+            slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+
+            async def one(path: str) -> bytes:
+                async with slots:
+                    return await client.get(path)
+
+            start = time.process_time()
+            await asyncio.gather(*(one(path) for path in paths))
+            spent = time.process_time() - start
+            await client.close()
+            return spent
+
+        async def threads() -> float:
+            pool = BoundedExecutor("kube-bench", MAX_CONCURRENT_REQUESTS)
+            local = threading.local()
+            opened: list[http.client.HTTPSConnection] = []
+
+            def one(path: str) -> bytes:
+                if getattr(local, "conn", None) is None:
+                    local.conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+                    opened.append(local.conn)
+                local.conn.request(
+                    "GET", path, headers={"Authorization": f"Bearer {TOKEN}", "User-Agent": "Fluent-Bit"}
+                )
+                return local.conn.getresponse().read()
+
+            start = time.process_time()
+            await asyncio.gather(*(pool.run(one, path) for path in paths))
+            spent = time.process_time() - start
+            pool.shutdown()
+            for conn in opened:
+                conn.close()
+            return spent
+
+        rows = []
+        for name, way in (("asyncio streams (ours)", streams), ("http.client in BoundedExecutor(8)", threads)):
+            asyncio.run(way())  # warm: connections, imports
+            spent = min(asyncio.run(way()) for _ in range(3))
+            rows.append({"client": name, "requests": count, "cpu_us_per_request": round(spent * 1e6 / count)})
+        return rows
+    finally:
+        server.terminate()
+        server.join(10)
+
+
 def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
     parsers = build_registry(Config())
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,7 +295,8 @@ def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
                         "wall_s": round(elapsed, 3),
                     }
                 )
-    return {"records": records, "rows": rows, "requests": scale}
+        clients = get_cost(certs, str(token_file), pods)
+    return {"records": records, "rows": rows, "requests": scale, "get_cost": clients}
 
 
 def row(name: str, records: int, seconds: float) -> dict[str, Any]:
@@ -265,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['mode']:40} {r['api_requests']:>6,} requests {r['connections']:>4} connections "
             f"{r['wall_s']:>6.2f} s wall"
         )
+    print("\nCPU per pod GET in the agent, 8 at once over kept-alive connections (smaller is better)")
+    for r in result["get_cost"]:
+        print(f"{r['client']:40} {r['cpu_us_per_request']:>6} us per request")
     if args.versions:
         print("\n" + ", ".join(f"{k} {v}" for k, v in result["versions"].items()))
     return 0

@@ -247,6 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: more simultaneous connects than that lose
+    # their SYN and wait a second for the retransmission.
+    request_queue_size = 128
     state: _State
     stopping: threading.Event
 

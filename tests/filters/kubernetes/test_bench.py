@@ -22,3 +22,5 @@ def test_bench_kubernetes_reports_every_row_and_the_request_counts(capsys) -> No
         ("Use_Kubelet On", 1),
         ("Watch_Pods On", 2),
     ]
+    assert [r["client"] for r in report["get_cost"]] == ["asyncio streams (ours)", "http.client in BoundedExecutor(8)"]
+    assert all(r["requests"] == 12 and r["cpu_us_per_request"] > 0 for r in report["get_cost"])
