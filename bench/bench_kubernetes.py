@@ -28,7 +28,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,20 @@ def fresh(tag: str, timestamps: list[int], records: list[dict]) -> Chunk:
     return Chunk(tag, list(timestamps), [dict(r) for r in records], 0, "tail.0")
 
 
+async def cpu_per_chunk(work: Callable[[Chunk], Awaitable[object]], chunks, repeat: int) -> float:
+    """CPU seconds of ``work`` over every chunk (fresh copies, made outside the timer), best of ``repeat``."""
+    best = float("inf")
+    for _ in range(repeat):
+        total = 0.0
+        for tag, ts, records in chunks:
+            chunk = fresh(tag, ts, records)
+            start = time.process_time()
+            await work(chunk)
+            total += time.process_time() - start
+        best = min(best, total)
+    return best
+
+
 async def cpu_of_filter(flt: KubernetesFilter, chunks, repeat: int) -> float:
     await flt.start()
     try:
@@ -127,31 +141,9 @@ async def cpu_of_filter(flt: KubernetesFilter, chunks, repeat: int) -> float:
             if tag not in seen:
                 seen.add(tag)
                 await flt.filter(Chunk(tag, list(ts[:1]), [dict(records[0])], 0))
-        best = float("inf")
-        for _ in range(repeat):
-            total = 0.0
-            for tag, ts, records in chunks:
-                chunk = fresh(tag, ts, records)
-                start = time.process_time()
-                await flt.filter(chunk)
-                total += time.process_time() - start
-            best = min(best, total)
-        return best
+        return await cpu_per_chunk(flt.filter, chunks, repeat)
     finally:
         await flt.stop()
-
-
-def cpu_of_merge(merge: Callable[[Chunk], object], chunks, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        total = 0.0
-        for tag, ts, records in chunks:
-            chunk = fresh(tag, ts, records)
-            start = time.process_time()
-            merge(chunk)
-            total += time.process_time() - start
-        best = min(best, total)
-    return best
 
 
 async def requests_for_pods(api: KubeApiServer, flt: KubernetesFilter, tags: list[str]) -> tuple[int, int, float]:
@@ -267,10 +259,18 @@ def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
                 seconds = asyncio.run(cpu_of_filter(flt, chunks, repeat))
                 rows.append(row(name, records, seconds))
             flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **SEED)
-            step = cpu_of_merge(lambda chunk: flt.records.apply(chunk, None, None), chunks, repeat)
+            processor = flt.records
+
+            async def apply(chunk: Chunk) -> None:
+                processor.apply(chunk, None, None)
+
+            async def python(chunk: Chunk) -> None:
+                merge_json_logs(chunk.records, "data", True, True)
+
+            step = asyncio.run(cpu_per_chunk(apply, chunks, repeat))
             rows.append(row("Merge_Log step alone (RecordProcessor.apply)", records, step))
-            python = cpu_of_merge(lambda chunk: merge_json_logs(chunk.records, "data", True, True), chunks, repeat)
-            rows.append(row("Merge_Log step, Python twin (no _core)", records, python))
+            twin = asyncio.run(cpu_per_chunk(python, chunks, repeat))
+            rows.append(row("Merge_Log step, Python twin (no _core)", records, twin))
         scale = []
         tags = [f"kube.var.log.containers.app-{i:04d}_ns-{i % 7}_main-{i:064x}.log" for i in range(pods)]
         for name, options in (
