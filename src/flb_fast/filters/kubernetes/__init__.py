@@ -208,11 +208,19 @@ class KubernetesFilter(Filter):
         return chunk
 
     async def _metadata(self, tag: TagMeta) -> tuple[dict | None, dict | None, Props]:
-        namespace = None
-        if self._namespaces is not None and tag.namespace_name is not None:
-            namespace = await self._namespaces.get(tag.namespace_name)
+        """(kubernetes, kubernetes_namespace, props); the two lookups wait side by side, so a
+        chunk waits one Kube_Meta_Max_Wait at most, not one per lookup."""
+        if self._namespaces is None or tag.namespace_name is None:
+            kube, props = await self._pod_metadata(tag)
+            return kube, None, props
+        namespace, (kube, props) = await asyncio.gather(
+            self._namespaces.get(tag.namespace_name), self._pod_metadata(tag)
+        )
+        return kube, namespace, props
+
+    async def _pod_metadata(self, tag: TagMeta) -> tuple[dict | None, Props]:
         if not self.want_pod:
-            return None, namespace, NO_PROPS
+            return None, NO_PROPS
         key = tag.cache_key(self.options.cache_use_docker_id)
         if self.options.use_tag_for_meta:
             kube = self._tag_only.get(key)
@@ -220,20 +228,20 @@ class KubernetesFilter(Filter):
                 if len(self._tag_only) >= MAX_CACHED_ENTRIES:
                     self._tag_only.clear()
                 kube = self._tag_only[key] = tag_map(tag)
-            return kube, namespace, NO_PROPS
+            return kube, NO_PROPS
         pod_key = tag.pod_key
         if pod_key is None or self._pods is None:
-            return None, namespace, NO_PROPS
+            return None, NO_PROPS
         pod = self._watcher.get(pod_key) if self._watcher is not None else None
         if pod is None:
             pod = await self._pods.get(pod_key)
             if pod is None:
-                return None, namespace, NO_PROPS
+                return None, NO_PROPS
         composed = self._composed.get(key, 0.0)
         if composed is MISSING or composed[0] is not pod:
             composed = (pod, pod_map(tag, pod, self.view), self._props(tag, pod))
             self._composed.put(key, composed, float("inf"))
-        return composed[1], namespace, composed[2]
+        return composed[1], composed[2]
 
     def _tag_mismatch(self, tag: str) -> None:
         self.log.warning("invalid pattern for given tag %s", tag)
