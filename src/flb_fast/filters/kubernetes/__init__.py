@@ -35,10 +35,12 @@ from flb_fast.filters.kubernetes.meta import (
     NO_PROPS,
     Namespace,
     Pod,
+    PodKey,
     PodList,
     PodView,
     Props,
     namespace_map,
+    pod_key,
     pod_map,
     tag_map,
 )
@@ -65,8 +67,6 @@ KUBELET_PODS_PATH = "/pods"
 _decode_pod = msgspec.json.Decoder(Pod).decode
 _decode_pod_list = msgspec.json.Decoder(PodList).decode
 _decode_namespace = msgspec.json.Decoder(Namespace).decode
-
-PodKey = tuple[str, str]
 
 
 class KubernetesFilter(Filter):
@@ -292,7 +292,7 @@ class KubernetesFilter(Filter):
 
     async def _list_kubelet_pods(self) -> dict[PodKey, Pod]:
         listing = _decode_pod_list(await self._request(self._kubelet, KUBELET_PODS_PATH))
-        pods = {(pod.metadata.namespace, pod.metadata.name): pod for pod in listing.items}
+        pods = {pod_key(pod): pod for pod in listing.items}
         if self._pods is not None:
             for key, pod in pods.items():
                 self._pods.prime(key, pod)

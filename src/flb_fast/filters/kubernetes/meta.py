@@ -50,6 +50,14 @@ class Pod(msgspec.Struct):
     status: PodStatus = msgspec.field(default_factory=PodStatus)
 
 
+PodKey = tuple[str, str]
+
+
+def pod_key(pod: Pod) -> PodKey:
+    """(namespace, name): how pods are found, as a tag names them."""
+    return (pod.metadata.namespace, pod.metadata.name)
+
+
 class ListMeta(msgspec.Struct):
     resourceVersion: str | None = None
 

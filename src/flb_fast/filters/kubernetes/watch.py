@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 import msgspec
 
 from flb_fast.filters.kubernetes.api import ApiError, HttpClient
-from flb_fast.filters.kubernetes.meta import Pod, PodList, Status, WatchEvent
+from flb_fast.filters.kubernetes.meta import Pod, PodKey, PodList, Status, WatchEvent, pod_key
 
 # The server ends each watch after this long; we then resume from the last resourceVersion.
 WATCH_TIMEOUT_SECONDS = 300
@@ -31,16 +31,10 @@ RETRY_CAP_SECONDS = 30.0
 # A deleted pod's metadata still serves its last lines (tail reads them after the delete).
 DELETED_POD_GRACE_SECONDS = 120.0
 
-PodKey = tuple[str, str]
-
 _decode_event = msgspec.json.Decoder(WatchEvent).decode
 _decode_pod = msgspec.json.Decoder(Pod).decode
 _decode_list = msgspec.json.Decoder(PodList).decode
 _decode_status = msgspec.json.Decoder(Status).decode
-
-
-def _key(pod: Pod) -> PodKey:
-    return (pod.metadata.namespace, pod.metadata.name)
 
 
 class PodWatcher:
@@ -113,7 +107,7 @@ class PodWatcher:
     async def _list(self) -> None:
         self.metrics.inc("kube_api_requests")
         pods = _decode_list(await self.client.get(self._path(resourceVersion="0")))
-        fresh = {_key(pod): pod for pod in pods.items}
+        fresh = {pod_key(pod): pod for pod in pods.items}
         changed = set(self._pods) | set(fresh)
         self._pods = fresh
         self.resource_version = pods.metadata.resourceVersion
@@ -154,7 +148,7 @@ class PodWatcher:
             self.resource_version = pod.metadata.resourceVersion
         if event.type == "BOOKMARK":
             return
-        key = _key(pod)
+        key = pod_key(pod)
         now = self.clock()
         if event.type == "DELETED":
             self._pods.pop(key, None)
