@@ -196,3 +196,14 @@ def test_a_kept_connection_the_server_dropped_is_replaced_once(run) -> None:
 
     assert run(scenario()) == [b"{}", b"{}"]
     assert served == ["/a", "/b"]
+
+
+def test_requests_starting_together_run_the_token_command_once(run, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    token = TokenSource(None, f"echo run >> {runs}; echo tok", 600, LOG, Counters())
+
+    async def scenario() -> list[str | None]:
+        return await asyncio.gather(*(token.header() for _ in range(8)))
+
+    assert run(scenario()) == ["Bearer tok"] * 8
+    assert runs.read_text() == "run\n"

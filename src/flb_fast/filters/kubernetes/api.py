@@ -99,6 +99,7 @@ class TokenSource:
         self._header: str | None = None
         self._loaded_at = 0.0
         self._file_state: tuple[int, int, int] | None = None
+        self._loading = asyncio.Lock()
 
     def _stat(self) -> tuple[int, int, int] | None:
         if self.path is None:
@@ -110,16 +111,20 @@ class TokenSource:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     async def header(self, force: bool = False) -> str | None:
-        now = time.monotonic()
-        state = self._stat() if self.command is None else None
-        stale = self._loaded_at == 0.0 or now - self._loaded_at > self.ttl_seconds or state != self._file_state
-        if force or stale:
-            await self._load(state)
+        if force or self._stale():
+            async with self._loading:  # requests starting together read (or run) it once
+                if force or self._stale():
+                    await self._load()
         return self._header
 
-    async def _load(self, state: tuple[int, int, int] | None) -> None:
+    def _stale(self) -> bool:
+        if self._loaded_at == 0.0 or time.monotonic() - self._loaded_at > self.ttl_seconds:
+            return True
+        return self.command is None and self._stat() != self._file_state
+
+    async def _load(self) -> None:
         self._loaded_at = time.monotonic()
-        self._file_state = state
+        self._file_state = self._stat() if self.command is None else None
         if self.command is not None:
             token = await self._run_command(self.command)
         elif self.path is not None:
