@@ -123,8 +123,7 @@ class TokenSource:
         return self.command is None and self._stat() != self._file_state
 
     async def _load(self) -> None:
-        self._loaded_at = time.monotonic()
-        self._file_state = self._stat() if self.command is None else None
+        state = self._stat() if self.command is None else None
         if self.command is not None:
             token = await self._run_command(self.command)
         elif self.path is not None:
@@ -132,6 +131,9 @@ class TokenSource:
         else:
             token = None
         self._header = f"Bearer {token}" if token else None
+        # Marked fresh only now: a request arriving during a command run waits for its token.
+        self._file_state = state
+        self._loaded_at = time.monotonic()
         self.metrics.inc("kube_token_reloads")
 
     def _read_file(self, path: str) -> str | None:
