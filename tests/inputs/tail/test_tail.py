@@ -284,6 +284,36 @@ def test_offset_key_and_path_key_come_first_on_parsed_records(tmp_path: Path, ru
     ]
 
 
+def test_offset_key_of_a_docker_mode_record_is_its_last_entrys(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    first, split, last = docker("a\n"), docker("part "), docker("end\n")
+    write(log, first + split + last)
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"), ("docker_mode", "on"),
+                       ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert [(record["off"], record["log"]) for record in harness.records] == [
+        (0, "a\n"), (len(first) + len(split), "part end\n")]
+
+
+def test_offset_key_of_a_joined_cri_record_is_its_first_lines(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    lines = ["2026-11-25T13:00:00.1Z stdout F one\n", "2026-11-25T13:00:00.2Z stdout P tw\n",
+             "2026-11-25T13:00:00.3Z stdout F o\n"]
+    write(log, "".join(lines))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "cri"),
+                       ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert [(record["off"], record["log"]) for record in harness.records] == [(0, "one"), (len(lines[0]), "two")]
+
+
 # ---- parsers -------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
-from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, line_offsets
 from flb_fast.inputs.tail.file import TailFile, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
@@ -379,16 +379,19 @@ class TailInput(Input):
     def _emit_lines(self, file: TailFile, lines: list[bytes], first_offset: int, size: int) -> None:
         now_ns = time.time_ns()
         joiner = file.joiner
+        offsets: list[int] | None = [] if self.builder.wants_offsets else None
         if joiner is None:
-            timestamps, records = self.builder.build(lines, first_offset, now_ns, file.path)
+            if offsets is not None:
+                offsets = line_offsets(lines, first_offset)
+            timestamps, records = self.builder.build(lines, offsets, now_ns, file.path)
             held_offset = None
         elif isinstance(joiner, DockerModeJoiner):
-            ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic())
-            timestamps, records = self.builder.build(ready_lines, None, now_ns, file.path)
+            ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
+            timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)
         else:
             timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, self.builder.key,
-                                                              time.monotonic())
-            records = self.builder.build_records(records, None, file.path)
+                                                              time.monotonic(), offsets)
+            records = self.builder.build_records(records, offsets, file.path)
         if records:
             self._emit(file, timestamps, records, size)
         self._advance(file, held_offset)
@@ -432,7 +435,7 @@ class TailInput(Input):
         start = file.line_start()
         partial: bytes | None = file.splitter.flush()
         if partial:
-            timestamps, records = self.builder.build([partial], start, time.time_ns(), file.path)
+            timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path)
             if records:
                 self._emit(file, timestamps, records, len(partial))
         self._commit(file, file.read_pos)
@@ -443,12 +446,14 @@ class TailInput(Input):
         if joiner is None or not joiner.holding:
             return
         if isinstance(joiner, DockerModeJoiner):
+            offset = joiner.held_offset
             line = joiner.flush()
-            timestamps, records = self.builder.build([line], None, time.time_ns(), file.path)
+            timestamps, records = self.builder.build([line], [offset or 0], time.time_ns(), file.path)
             size = len(line)
         else:
-            timestamps, records = joiner.flush()
-            records = self.builder.build_records(records, None, file.path)
+            offsets: list[int] = []
+            timestamps, records = joiner.flush(offsets)
+            records = self.builder.build_records(records, offsets, file.path)
             size = sum(len(record.get("log", "")) for record in records)
         if records:
             self._emit(file, timestamps, records, size)
@@ -462,9 +467,10 @@ class TailInput(Input):
         for file in list(self.joining):
             joiner = file.joiner
             if isinstance(joiner, RulesMultiline):
-                timestamps, records = joiner.flush_expired(now)
+                offsets: list[int] = []
+                timestamps, records = joiner.flush_expired(now, offsets)
                 if records:
-                    self._emit(file, timestamps, self.builder.build_records(records, None, file.path), 0)
+                    self._emit(file, timestamps, self.builder.build_records(records, offsets, file.path), 0)
                 self._advance(file, joiner.held_offset)
                 continue
             timeout = self.docker_mode_flush if isinstance(joiner, DockerModeJoiner) else MULTILINE_FLUSH_SECONDS

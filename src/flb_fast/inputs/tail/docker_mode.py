@@ -13,6 +13,8 @@ line by line). What is held is flushed after ``Docker_Mode_Flush`` seconds, and 
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import msgspec
 
 from flb_fast.parsers.base import Parser
@@ -47,6 +49,31 @@ def log_value(line: bytes) -> str | None:
         return None
 
 
+def line_offsets(lines: list[bytes], first_offset: int) -> list[int]:
+    """The file offset of each line, given the first one's (each line was followed by a newline)."""
+    return list(accumulate((len(line) + 1 for line in lines[:-1]), initial=first_offset)) if lines else []
+
+
+class _Sink:
+    """Lines handed on, with their file offsets when Offset_Key wants them."""
+
+    __slots__ = ("lines", "offsets")
+
+    def __init__(self, offsets: list[int] | None) -> None:
+        self.lines: list[bytes] = []
+        self.offsets = offsets
+
+    def add(self, line: bytes, offset: int) -> None:
+        self.lines.append(line)
+        if self.offsets is not None:
+            self.offsets.append(offset)
+
+    def extend(self, lines: list[bytes], first_offset: int) -> None:
+        self.lines.extend(lines)
+        if self.offsets is not None:
+            self.offsets.extend(line_offsets(lines, first_offset))
+
+
 class DockerModeJoiner:
     """One file's Docker_Mode state: the parts held and the entry they will be written into."""
 
@@ -64,24 +91,29 @@ class DockerModeJoiner:
     def holding(self) -> bool:
         return self.last_line is not None
 
-    def join(self, lines: list[bytes], first_offset: int, now: float) -> tuple[list[bytes], int | None]:
+    def join(
+        self, lines: list[bytes], first_offset: int, now: float, offsets: list[int] | None = None
+    ) -> tuple[list[bytes], int | None]:
         """Lines ready for the parser, and the file offset where what is still held begins.
 
         ``first_offset`` is the offset of ``lines[0]``; the second value is ``None`` when
-        nothing is held (the caller may commit past every line). Without Docker_Mode_Parser
-        only the lines that lack the complete-entry mark (and the one after a held record) are
-        decoded; runs of complete entries pass through as slices.
+        nothing is held (the caller may commit past every line). When ``offsets`` is a list,
+        the file offset of each returned line is appended to it (Offset_Key): a joined record
+        has its last entry's, as in Fluent Bit. Without Docker_Mode_Parser only the lines that
+        lack the complete-entry mark (and the one after a held record) are decoded; runs of
+        complete entries pass through as slices.
         """
-        out: list[bytes] = []
+        out = _Sink(offsets)
         if self.firstline is not None or _FAKE_MARK in b"\n".join(lines):
             offset = first_offset
             for line in lines:
                 self._step(line, offset, now, out)
                 offset += len(line) + 1
-            return out, self.held_offset
+            return out.lines, self.held_offset
         suspects: list[int] = []
         _unmarked(lines, 0, len(lines), suspects)
         if not suspects and not self.holding:
+            out.extend(lines, first_offset)
             return lines, None
         offset, start = first_offset, 0
         for stop in [*suspects, len(lines)]:
@@ -90,36 +122,40 @@ class DockerModeJoiner:
                 offset += len(lines[start]) + 1
                 start += 1
             if start < stop:
-                out.extend(lines[start:stop])
+                out.extend(lines[start:stop], offset)
                 offset += sum(map(len, lines[start:stop])) + stop - start
             if stop < len(lines):
                 self._step(lines[stop], offset, now, out)
                 offset += len(lines[stop]) + 1
             start = stop + 1
-        return out, self.held_offset
+        return out.lines, self.held_offset
 
-    def _step(self, line: bytes, offset: int, now: float, out: list[bytes]) -> None:
+    def _step(self, line: bytes, offset: int, now: float, out: _Sink) -> None:
         """One entry through the joining rules (``offset``: where it starts in the file)."""
         log = log_value(line)
         if log is None:
             if self.holding:
-                out.append(self.flush())
-            out.append(line)
+                self._flush_into(out)
+            out.add(line, offset)
         elif not log.endswith("\n"):
             if not self.holding:
                 self._start(offset, now)
             self._hold(line, log, out)
         elif self.firstline is None:
-            out.append(self._written(line, log) if self.holding else line)
+            out.add(self._written(line, log) if self.holding else line, offset)
             self._clear()
         elif self.holding and self._starts_record(log):
-            out.append(self.flush())
+            self._flush_into(out)
             self._start(offset, now)
             self._hold(line, log, out)
         else:
             if not self.holding:
                 self._start(offset, now)
             self._hold(line, log, out)
+
+    def _flush_into(self, out: _Sink) -> None:
+        offset = self.held_offset
+        out.add(self.flush(), offset if offset is not None else 0)
 
     def flush(self) -> bytes:
         """The held record as one JSON line (the last entry with the joined ``log``); clears it."""
@@ -136,12 +172,12 @@ class DockerModeJoiner:
         self.held_offset = offset
         self.held_since = now
 
-    def _hold(self, line: bytes, log: str, out: list[bytes]) -> None:
+    def _hold(self, line: bytes, log: str, out: _Sink) -> None:
         self.parts.append(log)
         self.held_bytes += len(log)
         self.last_line = line
         if self.held_bytes >= JOINED_MAX_BYTES:
-            out.append(self.flush())
+            self._flush_into(out)
 
     def _written(self, line: bytes, log: str) -> bytes:
         joined = "".join(self.parts) + log

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from flb_fast import _core
-from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES
+from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES, line_offsets
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
@@ -94,18 +94,23 @@ class RuntimeMultiline:
         return min((group.offset for group in self.groups.values()), default=None)
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float,
+        offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Records completed by these lines, and ``held_offset`` afterwards.
 
-        ``first_offset`` is the file offset of ``lines[0]``. A batch of CRI lines is decoded in
-        one compiled call; when none is partial and nothing is held, its records are the result.
+        ``first_offset`` is the file offset of ``lines[0]``; when ``offsets`` is a list, each
+        record's file offset is appended to it (a joined record has its first line's). A batch
+        of CRI lines is decoded in one compiled call; when none is partial and nothing is held,
+        its records are the result.
         """
         if self.use_cri and not (self.use_docker and _has_json_line(lines)):
             timestamps, records, partials, _failed = _core.decode_cri_lines(lines, read_time_ns)
             if not partials and not self.groups:
                 if key != "log":
                     _rename_unparsed(records, key)
+                if offsets is not None:
+                    offsets.extend(line_offsets(lines, first_offset))
                 return timestamps, records, None
             partial_at = set(partials)
             parsed: list[tuple[int | None, dict[str, Any], bool] | None] = [
@@ -116,7 +121,7 @@ class RuntimeMultiline:
             parsed = [self._parse_docker(line) for line in lines]
             if self.use_cri:
                 self._parse_cri_rest(lines, parsed, read_time_ns)
-        return self._group(lines, parsed, first_offset, read_time_ns, key, now)
+        return self._group(lines, parsed, first_offset, read_time_ns, key, now, offsets)
 
     def _group(
         self,
@@ -126,6 +131,7 @@ class RuntimeMultiline:
         read_time_ns: int,
         key: str,
         now: float,
+        offsets: list[int] | None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
@@ -136,6 +142,8 @@ class RuntimeMultiline:
             if entry is None:
                 timestamps.append(read_time_ns)
                 records.append({key: line.decode("utf-8", "replace")})
+                if offsets is not None:
+                    offsets.append(line_offset)
                 continue
             timestamp, record, partial = entry
             if timestamp is None:
@@ -148,6 +156,8 @@ class RuntimeMultiline:
                 else:
                     timestamps.append(timestamp)
                     records.append(record)
+                    if offsets is not None:
+                        offsets.append(line_offset)
                 continue
             group.add(record["log"])
             if not partial or group.size >= JOINED_MAX_BYTES:
@@ -155,12 +165,17 @@ class RuntimeMultiline:
                 ts, joined = group.finish()
                 timestamps.append(ts)
                 records.append(joined)
+                if offsets is not None:
+                    offsets.append(group.offset)
         return timestamps, records, self.held_offset
 
-    def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
+    def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
         """Every held group as a record (timeout or stop), oldest first."""
-        finished = sorted((group.finish() for group in self.groups.values()), key=lambda item: item[0])
+        groups = sorted(self.groups.values(), key=lambda group: group.timestamp)
         self.groups = {}
+        if offsets is not None:
+            offsets.extend(group.offset for group in groups)
+        finished = [group.finish() for group in groups]
         return [ts for ts, _ in finished], [record for _, record in finished]
 
     @staticmethod
@@ -220,9 +235,11 @@ class RulesMultiline:
         return self.engine.pending() > 0
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float,
+        offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
-        """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``.
+        """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``
+        (a record's offset is that of the line that completed it).
 
         A group opens on the line after which the engine holds something it did not hold
         before, or on a line that completed a group yet left one open (a start line).
@@ -240,16 +257,22 @@ class RulesMultiline:
             for timestamp, record in completed:
                 timestamps.append(timestamp)
                 records.append(record)
+                if offsets is not None:
+                    offsets.append(offset)
             offset += len(line) + 1
         return timestamps, records, self.held_offset
 
-    def flush_expired(self, now: float) -> tuple[list[int], list[dict[str, Any]]]:
-        return self._split(self.engine.flush_expired(now))
+    def flush_expired(self, now: float, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_expired(now), offsets)
 
-    def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
-        return self._split(self.engine.flush_all())
+    def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_all(), offsets)
 
-    def _split(self, completed: list[tuple[int, dict[str, Any]]]) -> tuple[list[int], list[dict[str, Any]]]:
+    def _split(
+        self, completed: list[tuple[int, dict[str, Any]]], offsets: list[int] | None
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        if offsets is not None:
+            offsets.extend([self.held_offset or 0] * len(completed))
         if not self.holding:
             self.held_offset = None
         return [ts for ts, _ in completed], [record for _, record in completed]

@@ -7,7 +7,6 @@ UTF-8 string and splits it, rather than decoding line by line.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from flb_fast.metrics import Counters
@@ -31,13 +30,16 @@ class RecordBuilder:
         self.offset_key = offset_key
         self.counters = counters
 
+    @property
+    def wants_offsets(self) -> bool:
+        return self.offset_key is not None
+
     def build(
-        self, lines: list[bytes], first_offset: int | None, read_time_ns: int, path: str
+        self, lines: list[bytes], offsets: list[int] | None, read_time_ns: int, path: str
     ) -> tuple[list[int], list[dict[str, Any]]]:
-        """Records for complete lines; ``first_offset`` (the file offset of the first) feeds Offset_Key."""
-        offsets: list[int] | None = None
-        if self.offset_key is not None and first_offset is not None:
-            offsets = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=first_offset))
+        """Records for complete lines; ``offsets`` (each line's file offset) feed Offset_Key."""
+        if self.offset_key is None:
+            offsets = None
         if not lines:
             return [], []
         if self.parser is not None:
