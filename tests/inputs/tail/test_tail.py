@@ -621,6 +621,23 @@ def test_a_file_deleted_mid_read_is_drained_then_closed(tmp_path: Path, run) -> 
     assert harness.logs() == [str(n) for n in range(200_000)] + ["unterminated"]
 
 
+def test_a_file_deleted_and_created_again_is_tailed_from_its_head_at_once(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("rotate_wait", "0"), ("refresh_interval", "3600")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "old\n")
+        await harness.wait_for(lambda: len(harness.records) == 1)
+        log.unlink()
+        write(log, "new 1\nnew 2\n")
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["old", "new 1", "new 2"]
+
+
 def test_a_vanished_path_does_not_stop_the_input(tmp_path: Path, run) -> None:
     (tmp_path / "dangling.log").symlink_to(tmp_path / "missing")
     write(tmp_path / "real.log", "real\n")

@@ -296,32 +296,44 @@ class TailInput(Input):
                 self._check_identity(file)
 
     def _check_identity(self, file: TailFile) -> None:
-        """Has the file been renamed away from its path (rotation) or unlinked (deletion)?"""
+        """Has the file been renamed away from its path (rotation) or unlinked (deletion)?
+
+        Either way it keeps being read until drained, and a new file at its path is tailed
+        from its head at once (the rotated-to file of a rename-and-create rotation).
+        """
         if file.fd < 0:
             return
         now = time.monotonic()
+        at_path = self.by_path.get(file.path) is file
         if file.unlinked_at is None and os.fstat(file.fd).st_nlink == 0:
             file.unlinked_at = now
             self.ctx.log.debug("inode=%d file deleted: %s", file.inode, file.path)
-            self._start_closing(file)
-        if file.rotated_at is None and self.by_path.get(file.path) is file:
+        elif at_path and file.rotated_at is None:
             try:
                 st = os.stat(file.path)
             except OSError:
                 st = None
             if st is not None and (st.st_dev, st.st_ino) == file.key:
+                self._mark_ready(file)
                 return
-            if file.unlinked_at is None:
-                file.rotated_at = now
-                self.ctx.metrics.inc("files_rotated")
-                new_name = _name_of(file.fd)
-                self.ctx.log.info("inode=%d handle rotation(): %s => %s", file.inode, file.path, new_name)
-                if self.db is not None and file.db_id is not None:
-                    self.db.rotate(file.db_id, new_name)
+            file.rotated_at = now
+            self.ctx.metrics.inc("files_rotated")
+            new_name = _name_of(file.fd)
+            self.ctx.log.info("inode=%d handle rotation(): %s => %s", file.inode, file.path, new_name)
+            if self.db is not None and file.db_id is not None:
+                self.db.rotate(file.db_id, new_name)
+        if at_path and file.closing_since is not None:
             self._start_closing(file)
-            if st is not None and stat.S_ISREG(st.st_mode) and file.path not in self.by_path:
-                self._open(file.path, from_head=True)
+            self._open_successor(file.path)
         self._mark_ready(file)
+
+    def _open_successor(self, path: str) -> None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in self.files and path not in self.by_path:
+            self._open(path, from_head=True)
 
     def _start_closing(self, file: TailFile) -> None:
         if self.by_path.get(file.path) is file:
