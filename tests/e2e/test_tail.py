@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.gen_logs import generate
+
 from tests.e2e.agent import Agent, free_port, lines
 
 CONFIG = """\
@@ -363,3 +365,34 @@ def test_an_option_not_supported_yet_is_a_warning_naming_its_file_and_line(tmp_p
     assert result.returncode == 0, result.stderr
     assert (f"[ warn] [config] {agent.config_path}:{line}: tail.0: option 'truncate_long_lines' is not supported "
             "yet by flb_fast: ignored") in result.stderr
+
+
+def expected_docker_logs(path: Path) -> list[str]:
+    """The records Docker_Mode must give for a json-file log: partial entries joined (plain oracle)."""
+    logs, parts = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts.append(json.loads(line)["log"])
+        if parts[-1].endswith("\n"):
+            logs.append("".join(parts))
+            parts = []
+    return logs
+
+
+def test_the_seed_config_delivers_every_generated_line_once_in_order(tmp_path: Path) -> None:
+    tail = Tail(tmp_path, extra="""
+        Tag               kube.*
+        Parser            docker
+        Docker_Mode       On
+        Mem_Buf_Limit     5MB
+        Skip_Long_Lines   On
+    """)
+    summary = generate(20_000, 5, str(tail.logs), seed=7)
+    expected = {path: expected_docker_logs(Path(path)) for path in summary.files}
+    assert sum(map(len, expected.values())) == summary.lines
+    with tail.agent() as agent:
+        agent.wait_for(lambda: len(lines(tail.out)) >= summary.lines, "every generated line", timeout=120)
+        result = agent.stop()
+    assert result.returncode == 0, result.stderr
+    for path, logs in expected.items():
+        assert tail.logs_of(Path(path).name) == logs
+    assert len(tail.records()) == summary.lines
