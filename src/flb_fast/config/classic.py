@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from flb_fast.config.errors import ConfigError, ConfigWarning
@@ -51,6 +52,31 @@ class IncludeGuard:
         if key in self._seen:
             raise ConfigError(file, line, None, f"file already included: '{path}'")
         self._seen.add(key)
+
+
+class DocumentReader(ABC):
+    """Reads one top-level file and the files it includes into a ``Document``.
+
+    Both formats share how a file is reached (the include guard, then its text, with errors at
+    the place that named it); a subclass only says what the text means, in ``_read_text``.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.document = Document()
+        self._guard = IncludeGuard()
+
+    def read(self) -> Document:
+        self._read_file(self.root, None, None)
+        return self.document
+
+    def _read_file(self, path: str, from_file: str | None, from_line: int | None) -> None:
+        self._guard.enter(path, from_file, from_line)
+        self._read_text(read_text(path, from_file, from_line), path)
+
+    @abstractmethod
+    def _read_text(self, text: str, path: str) -> None:
+        """Add what one file's text says to ``self.document``; ``path`` names it in errors."""
 
 
 def read_text(path: str, file: str | None = None, line: int | None = None) -> str:
@@ -137,21 +163,10 @@ def _indent_level(text: str, indent: str, file: str, line: int) -> int:
     return level + extra
 
 
-class ClassicReader:
-    """Reads one top-level classic file and the files it includes into a ``Document``."""
+class ClassicReader(DocumentReader):
+    """The classic format's lines into sections, ``@INCLUDE`` and ``@SET``."""
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.document = Document()
-        self._guard = IncludeGuard()
-
-    def read(self) -> Document:
-        self._read_file(self.root, None, None)
-        return self.document
-
-    def _read_file(self, path: str, from_file: str | None, from_line: int | None) -> None:
-        self._guard.enter(path, from_file, from_line)
-        text = read_text(path, from_file, from_line)
+    def _read_text(self, text: str, path: str) -> None:
         indent: str | None = None
         section: Section | None = None
         for number, raw in enumerate(text.split("\n"), start=1):

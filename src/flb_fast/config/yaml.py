@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import yaml
 
-from flb_fast.config.classic import Document, IncludeGuard, define_variable, include_paths, read_text
+from flb_fast.config.classic import Document, DocumentReader, define_variable, include_paths
 from flb_fast.config.errors import ConfigError, ConfigWarning
 from flb_fast.config.model import Property, Section
 
@@ -52,21 +52,10 @@ def quote_rule_field(value: str) -> str:
     return '"' + value.replace('"', '\\"') + '"'
 
 
-class YamlReader:
-    """Reads one top-level YAML file and the files it includes into a ``Document``."""
+class YamlReader(DocumentReader):
+    """A YAML file's top-level keys into sections, ``includes:`` and ``env:``."""
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.document = Document()
-        self._guard = IncludeGuard()
-
-    def read(self) -> Document:
-        self._read_file(self.root, None, None)
-        return self.document
-
-    def _read_file(self, path: str, from_file: str | None, from_line: int | None) -> None:
-        self._guard.enter(path, from_file, from_line)
-        text = read_text(path, from_file, from_line)
+    def _read_text(self, text: str, path: str) -> None:
         try:
             root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError as exc:
