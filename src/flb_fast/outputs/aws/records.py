@@ -18,6 +18,7 @@ from typing import Any, ClassVar, NamedTuple
 import msgspec
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import STR, Option, OptionTable
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.aws.errors import THROTTLE_CODES
@@ -27,6 +28,15 @@ from flb_fast.record import Chunk
 
 # gzip (both plugins) and zlib (the Go kinesis plugin), applied to each record on its own.
 COMPRESSIONS = ("gzip", "zlib")
+
+RECORD_OPTIONS = OptionTable(
+    Option("time_key", STR, None, "add the record time under this key"),
+    Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
+    Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
+    Option("compression", STR, None, "compress each record: gzip or zlib"),
+)
+"""How ``RecordsOutput`` encodes each record: declared once, next to the code that reads them,
+so Firehose and Kinesis cannot drift apart (each plugin's table follows its stream option with it)."""
 
 
 class Limits(NamedTuple):

@@ -10,7 +10,7 @@ from typing import Any
 
 from flb_fast.config.options import BOOL, CLIST, STR, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import Entry, RecordsOutput
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS
 
 
@@ -23,15 +23,15 @@ class KinesisFirehoseOutput(RecordsOutput):
     STREAM_OPTION = "delivery_stream"
     UNSUPPORTED = ("simple_aggregation",)
 
-    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
-        Option("delivery_stream", STR, None, "name of the Firehose delivery stream"),
-        Option("time_key", STR, None, "add the record time under this key"),
-        Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
-        Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
-        Option("compression", STR, None, "compress each record: gzip or zlib"),
-        Option(
-            "simple_aggregation", BOOL, "false", "pack several records into one Firehose record (not supported yet)"
-        ),
+    OPTIONS = (
+        AWS_COMMON_OPTIONS
+        + OptionTable(Option("delivery_stream", STR, None, "name of the Firehose delivery stream"))
+        + RECORD_OPTIONS
+        + OptionTable(
+            Option(
+                "simple_aggregation", BOOL, "false", "pack several records into one Firehose record (not supported yet)"
+            )
+        )
     )
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:

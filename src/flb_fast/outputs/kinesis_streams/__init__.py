@@ -12,7 +12,7 @@ from typing import Any
 
 from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import Entry, RecordsOutput
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput
 from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
 from flb_fast.plugin import PluginContext
 
@@ -30,13 +30,15 @@ class KinesisStreamsOutput(RecordsOutput):
     STREAM_OPTION = "stream"
     UNSUPPORTED = ("simple_aggregation",)
 
-    OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
-        Option("stream", STR, None, "name of the Kinesis data stream"),
-        Option("time_key", STR, None, "add the record time under this key"),
-        Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
-        Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
-        Option("compression", STR, None, "compress each record: gzip or zlib"),
-        Option("simple_aggregation", BOOL, "false", "pack several records into one Kinesis record (not supported yet)"),
+    OPTIONS = (
+        AWS_COMMON_OPTIONS
+        + OptionTable(Option("stream", STR, None, "name of the Kinesis data stream"))
+        + RECORD_OPTIONS
+        + OptionTable(
+            Option(
+                "simple_aggregation", BOOL, "false", "pack several records into one Kinesis record (not supported yet)"
+            )
+        )
     )
 
     def partition_key(self, record: dict[str, Any]) -> str | None:
