@@ -10,6 +10,7 @@ from flb_fast.config.common import OUTPUT_BASE
 from flb_fast.config.model import Property
 from flb_fast.log import plugin_logger
 from flb_fast.metrics import Metrics
+from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
@@ -33,6 +34,15 @@ def make_output(cls: type, **properties: Any) -> Any:
         service=None,
     )
     return cls(ctx, options)
+
+
+async def flush_all(output: Any, *chunks: Chunk) -> list[FlushResult]:
+    """Start ``output``, flush ``chunks`` one after the other and stop it: each flush's result."""
+    await output.start()
+    try:
+        return [await output.flush(chunk) for chunk in chunks]
+    finally:
+        await output.stop()
 
 
 def now_ns() -> int:

@@ -15,7 +15,7 @@ from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, GoCloudWatchOutput
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
-from tests.outputs.aws.harness import chunk_of, make_output, now_ns
+from tests.outputs.aws.harness import chunk_of, flush_all, make_output, now_ns
 
 HOUR_NS = 3600 * 1_000_000_000
 DAY_NS = 24 * HOUR_NS
@@ -34,18 +34,11 @@ def events(moto: Any, group: str, stream: str) -> list[str]:
 
 
 def cwl(endpoint: str, cls: type = CloudWatchLogsOutput, **options: Any) -> Any:
+    """``cls`` at ``endpoint`` in us-east-1, with the seed config's group and stream prefix unless ``options`` name others."""
     base = {"region": "us-east-1", "endpoint": endpoint, "log_group_name": "fluentbit-cloudwatch"}
     if "log_stream_name" not in options:
         base["log_stream_prefix"] = "fluentbit-"
     return make_output(cls, **{**base, **options})
-
-
-async def flush_all(output: Any, *chunks: Any) -> list[FlushResult]:
-    await output.start()
-    try:
-        return [await output.flush(chunk) for chunk in chunks]
-    finally:
-        await output.stop()
 
 
 def test_records_arrive_as_json_in_the_prefix_and_tag_stream_of_a_created_group(moto, run) -> None:
@@ -120,10 +113,9 @@ def test_templates_route_records_by_kubernetes_metadata_with_fallback(moto, run)
 
 
 def test_go_templates_and_default_names(moto, run) -> None:
-    output = make_output(
+    output = cwl(
+        moto.url,
         GoCloudWatchOutput,
-        region="us-east-1",
-        endpoint=moto.url,
         log_group_name="/eks/$(kubernetes['namespace_name'])",
         log_stream_name="$(tag[1])-$(kubernetes['container_name'])",
         auto_create_group="true",
@@ -137,23 +129,15 @@ def test_go_templates_and_default_names(moto, run) -> None:
 
 def test_go_auto_create_stream_false_never_creates_streams(moto, run) -> None:
     moto.client("logs").create_log_group(logGroupName="g")
-    output = make_output(
-        GoCloudWatchOutput,
-        region="us-east-1",
-        endpoint=moto.url,
-        log_group_name="g",
-        log_stream_name="s",
-        auto_create_stream="false",
-    )
+    output = cwl(moto.url, GoCloudWatchOutput, log_group_name="g", log_stream_name="s", auto_create_stream="false")
     assert run(flush_all(output, chunk_of([{"a": 1}]))) == [FlushResult.RETRY]
     assert moto.client("logs").describe_log_streams(logGroupName="g")["logStreams"] == []
 
 
 def test_go_new_log_group_tags_tag_created_groups(moto, run) -> None:
-    output = make_output(
+    output = cwl(
+        moto.url,
         GoCloudWatchOutput,
-        region="us-east-1",
-        endpoint=moto.url,
         log_group_name="g",
         log_stream_name="s",
         auto_create_group="true",

@@ -13,7 +13,7 @@ from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.kinesis_firehose import GoFirehoseOutput, KinesisFirehoseOutput
 from flb_fast.outputs.kinesis_firehose.batch import MAX_RECORD_BYTES
-from tests.outputs.aws.harness import chunk_of, make_output
+from tests.outputs.aws.harness import chunk_of, flush_all, make_output
 
 BUCKET = "firehose-dest"
 STREAM = "logs-stream"
@@ -50,14 +50,6 @@ def json_records(objects: list[bytes]) -> list[dict[str, Any]]:
 
 def firehose(endpoint: str, cls: type = KinesisFirehoseOutput, **options: Any) -> Any:
     return make_output(cls, **{"region": "us-east-1", "endpoint": endpoint, "delivery_stream": STREAM, **options})
-
-
-async def flush_all(output: Any, *chunks: Any) -> list[FlushResult]:
-    await output.start()
-    try:
-        return [await output.flush(chunk) for chunk in chunks]
-    finally:
-        await output.stop()
 
 
 def test_records_arrive_as_json(moto, run) -> None:

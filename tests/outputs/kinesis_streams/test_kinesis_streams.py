@@ -9,7 +9,7 @@ from typing import Any
 from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
-from tests.outputs.aws.harness import chunk_of, make_output
+from tests.outputs.aws.harness import chunk_of, flush_all, make_output
 
 STREAM = "logs"
 
@@ -35,14 +35,6 @@ def arrived(moto: Any) -> list[dict[str, Any]]:
 
 def kinesis(endpoint: str, cls: type = KinesisStreamsOutput, **options: Any) -> Any:
     return make_output(cls, **{"region": "us-east-1", "endpoint": endpoint, "stream": STREAM, **options})
-
-
-async def flush_all(output: Any, *chunks: Any) -> list[FlushResult]:
-    await output.start()
-    try:
-        return [await output.flush(chunk) for chunk in chunks]
-    finally:
-        await output.stop()
 
 
 def test_records_arrive_in_order_with_random_partition_keys(moto, run) -> None:
