@@ -13,12 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flb_fast.compiled import core_part
 from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
-from flb_fast.parsers.regex import RegexParser, core_program_class
+from flb_fast.parsers.regex import RegexParser
 from flb_fast.parsers.regex_program import compile_program
 
-RegexProgram = core_program_class()
+RegexProgram = core_part("RegexProgram")
 pytestmark = pytest.mark.skipif(RegexProgram is None, reason="_core.RegexProgram not built")
 
 REGISTRY = build_registry(Config())

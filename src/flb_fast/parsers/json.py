@@ -13,20 +13,13 @@ from typing import Any
 
 import msgspec
 
+from flb_fast.compiled import core_part
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
 
 # The docker parser's Time_Format, which _core reads natively (see _core/time.pxi).
 DOCKER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L"
-
-
-def _core_decoder_class() -> Any:
-    try:
-        from flb_fast import _core
-    except ImportError:  # pragma: no cover - the extension is always built in a checkout
-        return None
-    return getattr(_core, "JsonLinesDecoder", None)
 
 
 class JsonParser(FieldParser):
@@ -37,7 +30,7 @@ class JsonParser(FieldParser):
         self._decode = msgspec.json.Decoder().decode
         # _core decodes whole batches (``compiled``: the decoder class, None for the Python
         # path); decoders must run before the time lookup, so they keep the Python path.
-        self.compiled = _core_decoder_class() if spec.decoders is None else None
+        self.compiled = core_part("JsonLinesDecoder") if spec.decoders is None else None
         self._core_decoders: dict[str, Any] = {}
         time = spec.time
         self._core_native_time = time is not None and spec.time_format == DOCKER_TIME_FORMAT and time.strict \

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
@@ -43,14 +44,6 @@ def unescape(value: str) -> str:
     return "".join(out)
 
 
-def _core_lines_function() -> Any:
-    try:
-        from flb_fast import _core
-    except ImportError:  # pragma: no cover - the extension is always built in a checkout
-        return None
-    return getattr(_core, "parse_logfmt_lines", None)
-
-
 class LogfmtParser(FieldParser):
     format = "logfmt"
 
@@ -58,7 +51,7 @@ class LogfmtParser(FieldParser):
         super().__init__(spec)
         self._no_bare_keys = spec.logfmt_no_bare_keys
         # The batch scanner in C (_core/logfmt.pxi), None for the Python path.
-        self.compiled = _core_lines_function()
+        self.compiled = core_part("parse_logfmt_lines")
 
     def parse_lines(self, lines: Sequence[bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
         """Tail's path: the whole batch scanned in C when the extension has it."""

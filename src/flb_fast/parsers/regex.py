@@ -11,21 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.onigmo import compile_onigmo
 from flb_fast.parsers.regex_program import compile_program
 from flb_fast.parsers.spec import ParserSpec
-
-
-def core_program_class() -> Any:
-    """``_core.RegexProgram`` when the extension has it (``_core/regex.pxi``), else None."""
-    try:
-        from flb_fast import _core
-    except ImportError:  # pragma: no cover - the extension is always built in a checkout
-        return None
-    return getattr(_core, "RegexProgram", None)
-
 
 # Key of a line the compiled batch did not parse (no capture group can be named so).
 _UNPARSED = "\x00unparsed"
@@ -42,7 +33,7 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
-        self.compiled = self.compile(core_program_class())
+        self.compiled = self.compile(core_part("RegexProgram"))
 
     def compile(self, program_class: Any) -> Any:
         """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run)."""

@@ -27,6 +27,8 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 
+from flb_fast.compiled import core_part
+
 NS = 1_000_000_000
 _CACHE_LIMIT = 4096
 
@@ -384,14 +386,6 @@ def parse_offset(value: str) -> int:
 _CORE_FORMATS = {"%Y-%m-%dT%H:%M:%S.%L": False, "%Y-%m-%dT%H:%M:%S.%L%z": True}
 
 
-def _core_parse_time() -> Callable[..., int] | None:
-    try:
-        from flb_fast import _core
-    except ImportError:  # pragma: no cover - the extension is always built in a checkout
-        return None
-    return getattr(_core, "parse_time_rfc3339", None)
-
-
 class TimeFormat:
     """One parser's compiled ``Time_Format``: ``parse(text) -> ns`` or ``None`` when it does not parse.
 
@@ -421,7 +415,7 @@ class TimeFormat:
         self._head_cache: dict[str, tuple[list[int], int]] = {}
         self._head_len = 0
         zone = _CORE_FORMATS.get(fmt)
-        self._core = _core_parse_time() if compiled and zone is not None and strict and not system_timezone \
+        self._core = core_part("parse_time_rfc3339") if compiled and zone is not None and strict and not system_timezone \
             and (zone or not offset) else None
         self._core_zone = bool(zone)
 
