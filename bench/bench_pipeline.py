@@ -33,6 +33,7 @@ from typing import Any
 
 from bench import gen_logs
 from bench.procstat import cpu_seconds, memory_mib
+from bench.versions import versions
 
 SAMPLE_SECONDS = 0.25
 # The agent is stopped once every line is out, or when nothing more came out for this long.
@@ -218,20 +219,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
 
 
-def versions() -> dict[str, str]:
-    import Cython
-    import msgspec
-    import uvloop
-
-    return {
-        "python": platform.python_version(),
-        "cython": Cython.__version__,
-        "msgspec": msgspec.__version__,
-        "uvloop": uvloop.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
-    }
-
-
 def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -271,11 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="write a PNG of throughput and RSS over time")
     args = parser.parse_args(argv)
     result = run(args)
-    result["versions"] = versions()
+    result["versions"] = versions("Cython", "msgspec", "uvloop")
     if args.save:
         RESULTS.mkdir(exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-        name = f"{stamp}-{platform.node() or 'machine'}-{args.variant}-{args.lines}.json"
+        name = f"{stamp}-{platform.node() or 'machine'}-{args.variant}-{args.lines}-lines-{args.files}-files.json"
         (RESULTS / name).write_text(json.dumps(result, indent=1))
     if args.plot:
         plot(result, args.plot)
