@@ -21,11 +21,13 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from typing import Any
+
+from bench.procstat import cpu_seconds
+from bench.versions import versions
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -37,11 +39,12 @@ ENV = {
 }
 
 RSS_PROBE = """
-import gc, json, resource, sys
+import gc, json, os, sys
+
+from bench.procstat import memory_mib
 
 def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    return memory_mib(os.getpid())[0]
 
 out = {}
 import flb_fast.engine.executors, flb_fast.outputs.cloudwatch_logs, msgspec, uvloop
@@ -100,12 +103,6 @@ def make_records(count: int) -> list[dict[str, Any]]:
             }
         )
     return records
-
-
-def process_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def throughput(endpoint: str, records: int, chunk_size: int, workers: int) -> dict[str, float]:
@@ -178,22 +175,6 @@ async def throughput(endpoint: str, records: int, chunk_size: int, workers: int)
     }
 
 
-def versions() -> dict[str, str]:
-    import boto3
-    import botocore
-    import moto
-    import msgspec
-
-    return {
-        "python": platform.python_version(),
-        "boto3": boto3.__version__,
-        "botocore": botocore.__version__,
-        "msgspec": msgspec.__version__,
-        "moto": moto.__version__,
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -209,14 +190,14 @@ def main() -> None:
     memory = rss_costs()
     server = MotoServer()
     try:
-        moto_cpu0 = process_cpu(server.process.pid)
+        moto_cpu0 = cpu_seconds(server.process.pid)
         result = asyncio.run(throughput(server.url, args.records, args.chunk, args.workers))
-        result["moto_cpu_us_per_record"] = (process_cpu(server.process.pid) - moto_cpu0) / result["records"] * 1e6
+        result["moto_cpu_us_per_record"] = (cpu_seconds(server.process.pid) - moto_cpu0) / result["records"] * 1e6
     finally:
         server.stop()
     report: dict[str, Any] = {"throughput": result, "rss_mib": memory}
     if args.versions:
-        report["versions"] = versions()
+        report["versions"] = versions("boto3", "botocore", "msgspec", "moto")
     if args.json:
         print(json.dumps(report, indent=2))
         return

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 import msgspec
 
 from bench.gen_logs import generate
+from bench.versions import versions
 from flb_fast._core import JsonLinesDecoder, LineSplitter, decode_cri_lines
 
 READ_TIME_NS = 1_795_611_600_000_000_000
@@ -152,17 +152,6 @@ def run(lines: int, read_bytes: int, repeat: int) -> list[dict[str, object]]:
     return results
 
 
-def versions() -> dict[str, str]:
-    import Cython
-
-    return {
-        "python": platform.python_version(),
-        "cython": Cython.__version__,
-        "msgspec": msgspec.__version__,
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_core", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=200_000, help="logical lines generated per format")
@@ -174,12 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.lines < 1 or args.read_bytes < 1 or args.repeat < 1:
         parser.error("--lines, --read-bytes and --repeat must be positive")
     results = run(args.lines, args.read_bytes, args.repeat)
+    measured_with = versions("Cython", "msgspec")
     if args.json:
-        json.dump({"results": results, "versions": versions(), "args": vars(args)}, sys.stdout, indent=1)
+        json.dump({"results": results, "versions": measured_with, "args": vars(args)}, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if args.versions:
-        print(" ".join(f"{key}={value}" for key, value in versions().items()))
+        print(" ".join(f"{key}={value}" for key, value in measured_with.items()))
     print(f"{'function':48} {'lines':>9} {'lines/s':>12} {'ns/line':>9} {'MB/s':>8}")
     for row in results:
         print(

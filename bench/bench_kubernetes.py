@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -32,11 +31,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from tests.fakes.certs import make_certs
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
 
 from bench.gen_logs import generate
+from bench.versions import versions
 from flb_fast._core import JsonLinesDecoder, LineSplitter
 from flb_fast.config.common import FILTER_BASE
 from flb_fast.config.model import Config, Property
@@ -309,20 +308,6 @@ def row(name: str, records: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def versions() -> dict[str, str]:
-    import Cython
-    import uvloop
-
-    return {
-        "python": platform.python_version(),
-        "msgspec": msgspec.__version__,
-        "uvloop": uvloop.__version__,
-        "cython": Cython.__version__,
-        "machine": platform.machine(),
-        "cpus": str(os.cpu_count()),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_kubernetes", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=200_000)
@@ -333,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args.lines, args.pods, args.repeat)
     if args.versions:
-        result["versions"] = versions()
+        result["versions"] = versions("msgspec", "uvloop", "Cython")
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import random
 import re
 import sys
@@ -22,6 +21,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from bench.versions import versions
 from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
 from flb_fast.parsers.onigmo import translate
@@ -168,8 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument("--versions", action="store_true", help="print Python and library versions")
     opts = args.parse_args(argv)
     if opts.versions:
-        print(f"Python {sys.version.split()[0]} on {platform.machine()} ({platform.processor() or 'unknown cpu'}), "
-              f"msgspec {msgspec.__version__}")
+        print(" ".join(f"{key}={value}" for key, value in versions("msgspec").items()))
     results = run(opts.lines, opts.repeat)
     if opts.json:
         print(json.dumps(results, indent=2))
