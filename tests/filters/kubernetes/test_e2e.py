@@ -9,36 +9,16 @@ from tests.e2e.agent import Agent, lines
 from tests.fakes.certs import CertFiles
 from tests.fakes.kube_api_server import KubeApiServer
 from tests.filters.kubernetes.conftest import DOCKER_ID, app_kubernetes, app_pod
+from tests.filters.kubernetes.e2e import TIME, docker, seed_input_and_filter
 
-CONFIG = """\
+SERVICE = """\
 [SERVICE]
     Flush        0.2
     Grace        5
     Log_Level    info
+"""
 
-[INPUT]
-    Name              tail
-    Tag               kube.*
-    Path              {logs}/*.log
-    Parser            docker
-    Docker_Mode       On
-    Read_from_Head    On
-    Refresh_Interval  0.5
-    DB                {db}
-
-[FILTER]
-    Name                 kubernetes
-    Match                kube.*
-    Kube_URL             {url}
-    Kube_CA_File         {ca}
-    Kube_Token_File      {token}
-    Kube_Namespace_File  {logs}/no-namespace-file
-    Kube_Tag_Prefix      {prefix}
-    Merge_Log            On
-    Merge_Log_Key        data
-    K8S-Logging.Parser   On
-    K8S-Logging.Exclude  On
-
+FILE_OUTPUT = """\
 [OUTPUT]
     Name    file
     Match   *
@@ -48,12 +28,6 @@ CONFIG = """\
     Mkdir   On
 """
 
-TIME = "2026-11-25T13:00:00.000000001Z"
-
-
-def docker(log: str, stream: str = "stdout") -> str:
-    return json.dumps({"log": log, "stream": stream, "time": TIME}, separators=(",", ":")) + "\n"
-
 
 def test_the_seed_pipeline_delivers_merged_records_with_pod_metadata(
     tmp_path: Path, api: KubeApiServer, certs: CertFiles, token_file: Path
@@ -61,14 +35,8 @@ def test_the_seed_pipeline_delivers_merged_records_with_pod_metadata(
     logs = tmp_path / "logs"
     logs.mkdir()
     out = tmp_path / "out" / "out.txt"
-    config = CONFIG.format(
-        logs=logs,
-        db=tmp_path / "tail.db",
-        url=api.url,
-        ca=certs.ca_file,
-        token=token_file,
-        prefix="kube" + str(logs).replace("/", ".") + ".",
-        out=tmp_path / "out",
+    config = "\n".join(
+        [SERVICE, seed_input_and_filter(logs, api, certs, token_file), FILE_OUTPUT.format(out=tmp_path / "out")]
     )
     excluded = app_pod(annotations={"fluentbit.io/exclude": "true"})
     excluded["metadata"]["name"] = "quiet-1"

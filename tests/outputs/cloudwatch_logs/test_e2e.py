@@ -9,6 +9,7 @@ from typing import Any
 from tests.e2e.agent import Agent
 from tests.fakes.moto_server import FAKE_CREDENTIALS
 from tests.filters.kubernetes.conftest import DOCKER_ID
+from tests.filters.kubernetes.e2e import docker, seed_input_and_filter
 from tests.outputs.aws.e2e import agent, expected, numbered_log
 
 SEED_OUTPUT = """\
@@ -78,36 +79,13 @@ def test_throttles_errors_and_dropped_connections_lose_and_duplicate_nothing(mot
     ]
 
 
-SEED_PIPELINE = """\
+SEED_SERVICE = """\
 [SERVICE]
     Flush        0.2
     Grace        10
+"""
 
-[INPUT]
-    Name              tail
-    Tag               kube.*
-    Path              {logs}/*.log
-    Parser            docker
-    Docker_Mode       On
-    Mem_Buf_Limit     5MB
-    Skip_Long_Lines   On
-    Read_from_Head    On
-    Refresh_Interval  0.5
-    DB                {db}
-
-[FILTER]
-    Name                 kubernetes
-    Match                kube.*
-    Kube_URL             {url}
-    Kube_CA_File         {ca}
-    Kube_Token_File      {token}
-    Kube_Namespace_File  {logs}/no-namespace-file
-    Kube_Tag_Prefix      {prefix}
-    Merge_Log            On
-    Merge_Log_Key        data
-    K8S-Logging.Parser   On
-    K8S-Logging.Exclude  On
-
+SEED_PIPELINE_OUTPUT = """\
 [OUTPUT]
     Name                 cloudwatch_logs
     Match                *
@@ -124,17 +102,13 @@ SEED_PIPELINE = """\
 def test_the_seed_pipeline_routes_each_pod_to_its_namespace_group(moto, api, certs, token_file, tmp_path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    time = "2026-11-25T13:00:00.000000001Z"
-    lines = [json.dumps({"log": f'{{"n":{i}}}\n', "stream": "stdout", "time": time}) + "\n" for i in range(500)]
-    (logs / f"app-7d4b9c_shop_web-{DOCKER_ID}.log").write_text("".join(lines))
-    config = SEED_PIPELINE.format(
-        logs=logs,
-        db=tmp_path / "tail.db",
-        url=api.url,
-        ca=certs.ca_file,
-        token=token_file,
-        prefix="kube" + str(logs).replace("/", ".") + ".",
-        endpoint=moto.url,
+    (logs / f"app-7d4b9c_shop_web-{DOCKER_ID}.log").write_text("".join(docker(f'{{"n":{i}}}\n') for i in range(500)))
+    config = "\n".join(
+        [
+            SEED_SERVICE,
+            seed_input_and_filter(logs, api, certs, token_file),
+            SEED_PIPELINE_OUTPUT.format(endpoint=moto.url),
+        ]
     )
     logs_client = moto.client("logs")
 
