@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from flb_fast import registry
 from flb_fast.config.common import OUTPUT_BASE
+from tests.config.files import write
 
 STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
 
@@ -23,11 +23,6 @@ STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
 def flb_fast(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "flb_fast", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=120)
-
-
-def write(path: Path, text: str) -> str:
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return str(path)
 
 
 def log_lines(stderr: str, level: str, component: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,7 @@ import pytest
 from flb_fast.config.classic import read_classic
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Property
-
-
-def write(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return str(path)
+from tests.config.files import write
 
 
 def error_of(path: str) -> str:

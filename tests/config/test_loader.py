@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,7 @@ import pytest
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.loader import load_config, load_parsers_file
 from flb_fast.config.model import Property
-
-
-def write(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return str(path)
+from tests.config.files import write
 
 
 def test_parsers_file_classic_returns_parser_and_multiline_sections_with_file_and_line(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,12 +9,7 @@ import pytest
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Property
 from flb_fast.config.yaml import read_yaml, translate_key
-
-
-def write(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return str(path)
+from tests.config.files import write
 
 
 def error_of(path: str) -> str:
