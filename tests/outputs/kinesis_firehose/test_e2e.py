@@ -38,3 +38,22 @@ def test_name_firehose_delivers_with_go_options(moto, tmp_path) -> None:
         result = running.stop()
     assert result.returncode == 0, result.stderr
     assert sorted(map(str, json_records(delivered(moto)))) == sorted(str({"log": f"line {i}"}) for i in range(10))
+
+
+def aggregated_lines(objects: list[bytes]) -> list[str]:
+    """The records of simple aggregates: their non-empty lines."""
+    return [line for data in objects for line in data.decode().split("\n") if line]
+
+
+def test_simple_aggregation_delivers_every_line_once_despite_partial_failures(moto, fault_proxy, tmp_path) -> None:
+    delivery_stream(moto)
+    numbered_log(tmp_path, 2000)
+    fault_proxy.add("PutRecordBatch", "partial", times=2, failing=(0,))
+    fault_proxy.add("PutRecordBatch", "throttle")
+    output = OUTPUT + "    simple_aggregation  on\n"
+    with agent(tmp_path, output, name="kinesis_firehose", endpoint=fault_proxy.url, stream=STREAM) as running:
+        running.wait_for(lambda: len(aggregated_lines(delivered(moto))) >= 2000, "2000 aggregated lines delivered")
+        result = running.stop()
+    assert result.returncode == 0, result.stderr
+    assert "not supported yet" not in result.stderr
+    assert sorted(aggregated_lines(delivered(moto))) == sorted(expected(2000))

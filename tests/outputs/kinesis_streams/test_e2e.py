@@ -6,6 +6,7 @@ import pytest
 
 from tests.outputs.aws.e2e import agent, expected, numbered_log
 from tests.outputs.kinesis_streams.test_kinesis_streams import arrived, create_stream
+from tests.outputs.kinesis_streams.test_kpl import user_records
 
 OUTPUT = """\
 [OUTPUT]
@@ -29,3 +30,17 @@ def test_every_line_arrives_once_in_order(moto, fault_proxy, tmp_path, name) -> 
         result = running.stop()
     assert result.returncode == 0, result.stderr
     assert [record["data"].decode() for record in arrived(moto)] == expected(1500)
+
+
+def test_kpl_aggregation_delivers_every_line_once_in_order(moto, fault_proxy, tmp_path) -> None:
+    create_stream(moto)
+    numbered_log(tmp_path, 1500)
+    fault_proxy.add("PutRecords", "throttle")
+    fault_proxy.add("PutRecords", "drop")
+    output = OUTPUT + "    aggregation  on\n"
+    with agent(tmp_path, output, name="kinesis", endpoint=fault_proxy.url) as running:
+        running.wait_for(lambda: len(user_records(arrived(moto))) >= 1500, "1500 user records in the stream")
+        result = running.stop()
+    assert result.returncode == 0, result.stderr
+    assert "not supported yet" not in result.stderr
+    assert [data.decode() for _, data in user_records(arrived(moto))] == expected(1500)

@@ -87,6 +87,6 @@ def test_zlib_compresses_each_record(moto, run) -> None:
 
 
 def test_options_not_supported_yet_are_reported_for_their_config_line() -> None:
-    output = kinesis("http://127.0.0.1:1", GoKinesisOutput, aggregation="on", http_request_timeout="5s")
-    assert [option for option, _ in output.config_warnings] == ["aggregation", "http_request_timeout"]
+    output = kinesis("http://127.0.0.1:1", GoKinesisOutput, experimental_concurrency="2", http_request_timeout="5s")
+    assert [option for option, _ in output.config_warnings] == ["experimental_concurrency", "http_request_timeout"]
     assert kinesis("http://127.0.0.1:1", GoKinesisOutput).config_warnings == []

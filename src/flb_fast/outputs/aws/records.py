@@ -19,6 +19,7 @@ import msgspec
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
+from flb_fast.outputs.aws.aggregation import aggregate_groups, compressed_aggregates
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.aws.errors import THROTTLE_CODES
@@ -90,6 +91,8 @@ class RecordsOutput(AwsOutput):
     LIMITS: ClassVar[Limits]
     STREAM_OPTION: ClassVar[str]
     API: ClassVar[str]
+    # Whether a simple aggregate ends with one more newline (Firehose does, Kinesis does not).
+    AGGREGATE_FINAL_NEWLINE: ClassVar[bool] = False
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         super().__init__(ctx, options)
@@ -110,6 +113,7 @@ class RecordsOutput(AwsOutput):
             replace_dots=getattr(options, "replace_dots", None),
         )
         self.append_newline = bool(getattr(options, "append_newline", False))
+        self.simple_aggregation = bool(getattr(options, "simple_aggregation", False))
         # Request bodies are built with msgspec (bytes become base64, as the JSON protocol
         # wants) rather than by botocore's much slower shape-walking serialiser.
         self.json = msgspec.json.Encoder()
@@ -120,8 +124,8 @@ class RecordsOutput(AwsOutput):
 
     def _entries(self, chunk: Chunk) -> list[Entry]:
         encode = self.encoder.encode
-        entries: list[Entry] = []
-        missing = empty = too_large = 0
+        bodies: list[tuple[bytes, dict[str, Any]]] = []
+        missing = empty = 0
         for record, timestamp in zip(chunk.records, chunk.timestamps, strict=True):
             data = encode(record, timestamp)
             if data is None:
@@ -132,17 +136,50 @@ class RecordsOutput(AwsOutput):
                 continue
             if self.append_newline:
                 data += b"\n"
-            if self.compression == "gzip":
-                data = gzip.compress(data, mtime=0)
-            elif self.compression == "zlib":
-                data = zlib.compress(data)
-            entry = Entry(data, self.partition_key(record))
-            if entry.size(self.LIMITS) > self.LIMITS.max_record_bytes:
+            bodies.append((data, record))
+        entries, too_large = self._pack(bodies)
+        self.count_skipped(missing, empty, too_large)
+        return entries
+
+    def compress(self, data: bytes) -> bytes:
+        """``data`` as the ``compression`` option wants it sent."""
+        if self.compression == "gzip":
+            return gzip.compress(data, mtime=0)
+        if self.compression == "zlib":
+            return zlib.compress(data)
+        return data
+
+    def _pack(self, bodies: list[tuple[bytes, dict[str, Any]]]) -> tuple[list[Entry], int]:
+        """The entries to send for the encoded records (body, record), and how many records
+        were too large to send: one entry per record, or Fluent Bit's simple aggregates."""
+        if self.simple_aggregation:
+            return self._simple_aggregates(bodies)
+        limits = self.LIMITS
+        entries: list[Entry] = []
+        too_large = 0
+        for data, record in bodies:
+            entry = Entry(self.compress(data), self.partition_key(record))
+            if entry.size(limits) > limits.max_record_bytes:
                 too_large += 1
                 continue
             entries.append(entry)
-        self.count_skipped(missing, empty, too_large)
-        return entries
+        return entries, too_large
+
+    def _simple_aggregates(self, bodies: list[tuple[bytes, dict[str, Any]]]) -> tuple[list[Entry], int]:
+        """``simple_aggregation``: newline-joined records per entry (see ``outputs.aws.aggregation``);
+        an aggregate takes the partition key of its first record."""
+        limits = self.LIMITS
+        keys = [self.partition_key(record) for _, record in bodies]
+        room = [limits.max_record_bytes - (len(key.encode()) if limits.key_counts and key else 0) for key in keys]
+        groups, too_large = aggregate_groups([len(data) for data, _ in bodies], room)
+        entries: list[Entry] = []
+        for group in groups:
+            first = group[0]
+            members = [bodies[index][0] for index in group]
+            packed, dropped = compressed_aggregates(members, room[first], self.AGGREGATE_FINAL_NEWLINE, self.compress)
+            entries += (Entry(data, keys[first]) for data in packed)
+            too_large += dropped
+        return entries, too_large
 
     async def flush(self, chunk: Chunk) -> FlushResult:
         pending: _Pending | None = self._progress.get(chunk.id)

@@ -1,7 +1,8 @@
 """Output ``kinesis_firehose`` (Fluent Bit's C plugin) and ``firehose`` (the AWS Go plugin).
 
-Records go out as JSON (or the ``log_key`` value) with PutRecordBatch; a partly failed batch is
-retried for its failed records only (see ``outputs.aws.records``).
+Records go out as JSON (or the ``log_key`` value) with PutRecordBatch, one per Firehose record or,
+with ``simple_aggregation``, newline-separated in as few records as fit (``outputs.aws.aggregation``);
+a partly failed batch is retried for its failed records only (see ``outputs.aws.records``).
 """
 
 from __future__ import annotations
@@ -21,16 +22,14 @@ class KinesisFirehoseOutput(RecordsOutput):
     API = "PutRecordBatch"
     LIMITS = LIMITS
     STREAM_OPTION = "delivery_stream"
-    UNSUPPORTED = ("simple_aggregation",)
+    AGGREGATE_FINAL_NEWLINE = True
 
     OPTIONS = (
         AWS_COMMON_OPTIONS
         + OptionTable(Option("delivery_stream", STR, None, "name of the Firehose delivery stream"))
         + RECORD_OPTIONS
         + OptionTable(
-            Option(
-                "simple_aggregation", BOOL, "false", "pack several records into one Firehose record (not supported yet)"
-            )
+            Option("simple_aggregation", BOOL, "false", "pack newline-separated records into each Firehose record")
         )
     )
 

@@ -2,7 +2,9 @@
 
 PutRecords with a partition key per record: random in the C plugin (spreads records over the
 shards), or the Go plugin's ``partition_key`` (a record key, ``a->b`` for nested ones; random
-when the record lacks it). A partly failed batch is retried for its failed records only.
+when the record lacks it). ``simple_aggregation`` packs newline-separated records into each
+Kinesis record (``outputs.aws.aggregation``), the Go plugin's ``aggregation`` packs them into KPL
+aggregated records (``kpl``). A partly failed batch is retried for its failed records only.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
 from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput
 from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
+from flb_fast.outputs.kinesis_streams.kpl import kpl_entries
 from flb_fast.plugin import PluginContext
 
 
@@ -28,16 +32,13 @@ class KinesisStreamsOutput(RecordsOutput):
     API = "PutRecords"
     LIMITS = LIMITS
     STREAM_OPTION = "stream"
-    UNSUPPORTED = ("simple_aggregation",)
 
     OPTIONS = (
         AWS_COMMON_OPTIONS
         + OptionTable(Option("stream", STR, None, "name of the Kinesis data stream"))
         + RECORD_OPTIONS
         + OptionTable(
-            Option(
-                "simple_aggregation", BOOL, "false", "pack several records into one Kinesis record (not supported yet)"
-            )
+            Option("simple_aggregation", BOOL, "false", "pack newline-separated records into each Kinesis record")
         )
     )
 
@@ -58,14 +59,14 @@ class GoKinesisOutput(KinesisStreamsOutput):
 
     name = "kinesis"
     description = "Send logs to Amazon Kinesis Data Streams (AWS Go plugin options)"
-    UNSUPPORTED = ("simple_aggregation", "aggregation", "experimental_concurrency", "experimental_concurrency_retries")
+    UNSUPPORTED = ("experimental_concurrency", "experimental_concurrency_retries")
 
     OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
         Option("partition_key", STR, None, "record key whose value is the partition key; a->b for nested keys"),
         Option("data_keys", CLIST, None, "send only these keys of each record"),
         Option("append_newline", BOOL, "false", "end each record with a newline"),
         Option("replace_dots", STR, None, "replace dots in key names with this string"),
-        Option("aggregation", BOOL, "false", "KPL aggregation of records (not supported yet)"),
+        Option("aggregation", BOOL, "false", "pack records into KPL aggregated records"),
         Option("experimental_concurrency", INT, "0", "concurrent PutRecords calls (use Workers)"),
         Option(
             "experimental_concurrency_retries", INT, None, "retries of concurrent calls (Go default 4; use Retry_Limit)"
@@ -76,6 +77,9 @@ class GoKinesisOutput(KinesisStreamsOutput):
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         super().__init__(ctx, options)
         self.key_path = options.partition_key.split("->") if options.partition_key else None
+        self.kpl_aggregation = bool(options.aggregation)
+        if self.kpl_aggregation and self.simple_aggregation:
+            raise PluginConfigError("aggregation", "'aggregation' and 'simple_aggregation' cannot both be on")
         if options.http_request_timeout:
             self.config_warnings.append(
                 (
@@ -84,12 +88,22 @@ class GoKinesisOutput(KinesisStreamsOutput):
                 )
             )
 
-    def partition_key(self, record: dict[str, Any]) -> str | None:
+    def record_key(self, record: dict[str, Any]) -> str | None:
+        """The ``partition_key`` value of ``record``; None when not configured or absent."""
         if self.key_path is None:
-            return random_partition_key()
+            return None
         value: Any = record
         for key in self.key_path:
             value = value.get(key) if isinstance(value, dict) else None
         if value is None or value == "" or isinstance(value, (dict, list)):
-            return random_partition_key()
+            return None
         return str(value)[:MAX_PARTITION_KEY_CHARS]
+
+    def partition_key(self, record: dict[str, Any]) -> str | None:
+        return self.record_key(record) or random_partition_key()
+
+    def _pack(self, bodies: list[tuple[bytes, dict[str, Any]]]) -> tuple[list[Entry], int]:
+        if not self.kpl_aggregation:
+            return super()._pack(bodies)
+        items = [(self.compress(data), self.record_key(record)) for data, record in bodies]
+        return kpl_entries(items, self.LIMITS.max_record_bytes, random_partition_key)
