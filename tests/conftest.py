@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import uvloop
 
+from flb_fast.log import utf8_safe
+
 Runner = Callable[..., Any]
 
 
@@ -32,3 +34,18 @@ def run(request: pytest.FixtureRequest) -> Runner:
         return asyncio.run(bounded())
 
     return runner
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Escape lone surrogates in a report's captured output and failure text.
+
+    Tests feed hostile text to parsers, and what they log or assert on can hold a lone
+    surrogate; pytest-xdist cannot send such a report between processes and would abort the
+    whole run with an INTERNALERROR instead of showing the one failing test.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    report.sections = [(title, utf8_safe(content)) for title, content in report.sections]
+    if report.failed and report.longrepr is not None:
+        report.longrepr = utf8_safe(str(report.longrepr))

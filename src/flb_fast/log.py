@@ -45,7 +45,16 @@ class FluentBitFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
-        return f"[{stamp}] [{level}] {prefix}{message}"
+        return utf8_safe(f"[{stamp}] [{level}] {prefix}{message}")
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with any lone surrogate written as ``\\udXXX``.
+
+    Log lines quote what the agent read (a line that did not parse), and a stream or a pipe
+    refuses to encode a lone surrogate; the line is written with it escaped instead of lost.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _PrefixAdapter(logging.LoggerAdapter):
