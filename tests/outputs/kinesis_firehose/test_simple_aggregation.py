@@ -13,6 +13,7 @@ from typing import Any
 from flb_fast.outputs.aws.aggregation import aggregate_groups, compressed_aggregates, join
 from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
+from flb_fast.outputs.kinesis_firehose import GoFirehoseOutput
 from flb_fast.outputs.kinesis_firehose.batch import MAX_RECORD_BYTES
 from tests.outputs.aws.harness import chunk_of, flush_all
 from tests.outputs.kinesis_firehose.test_kinesis_firehose import delivered, delivery_stream, firehose
@@ -34,6 +35,15 @@ def test_records_are_joined_by_newlines_with_one_more_at_the_end(moto, fault_pro
     aggregate = b'{"log":"line 0","n":0}\n{"log":"line 1","n":1}\n{"log":"line 2","n":2}\n\n'
     assert sent_records(fault_proxy) == [[aggregate]]
     assert delivered(moto) == [aggregate]
+
+
+def test_go_firehose_aggregates_without_the_final_newline(moto, run) -> None:
+    # amazon-kinesis-firehose-for-fluent-bit appends each newline-terminated record as it is.
+    delivery_stream(moto)
+    output = firehose(moto.url, GoFirehoseOutput, simple_aggregation="on")
+    assert run(flush_all(output, chunk_of([{"n": 0}, {"n": 1}]))) == [FlushResult.OK]
+    assert delivered(moto) == [b'{"n":0}\n{"n":1}\n']
+    assert output.config_warnings == []
 
 
 def test_time_key_is_added_to_each_aggregated_record(moto, run) -> None:
@@ -108,40 +118,37 @@ def test_a_partly_failed_batch_resends_only_the_failed_aggregates(moto, fault_pr
 
 
 def test_groups_cut_where_the_next_record_would_not_fit() -> None:
-    # Sizes with their newlines: 4, 4, 3 under a limit of 8.
-    assert aggregate_groups([3, 3, 2], [8, 8, 8]) == ([[0, 1], [2]], 0)
-    assert aggregate_groups([3, 4, 2], [8, 8, 8]) == ([[0], [1, 2]], 0)
+    # Sizes count each record's newline.
+    assert aggregate_groups([4, 4, 3], [8, 8, 8]) == ([[0, 1], [2]], 0)
+    assert aggregate_groups([4, 5, 3], [8, 8, 8]) == ([[0], [1, 2]], 0)
 
 
 def test_each_aggregate_keeps_the_limit_of_its_first_record() -> None:
-    assert aggregate_groups([3, 3, 3], [8, 12, 12]) == ([[0, 1], [2]], 0)
-    assert aggregate_groups([3, 3, 3], [12, 8, 8]) == ([[0, 1, 2]], 0)
+    assert aggregate_groups([4, 4, 4], [8, 12, 12]) == ([[0, 1], [2]], 0)
+    assert aggregate_groups([4, 4, 4], [12, 8, 8]) == ([[0, 1, 2]], 0)
 
 
 def test_records_too_large_alone_are_discarded_and_the_rest_kept_in_order() -> None:
-    assert aggregate_groups([7, 6, 1], [8, 8, 8]) == ([[1], [2]], 1)
+    assert aggregate_groups([8, 7, 2], [8, 8, 8]) == ([[1], [2]], 1)
 
 
 def test_the_final_newline_is_added_only_when_there_is_room() -> None:
-    assert join([b"abc"], 5, final_newline=True) == b"abc\n\n"
-    assert join([b"abc"], 4, final_newline=True) == b"abc\n"
-    assert join([b"abc"], 5, final_newline=False) == b"abc\n"
+    assert join([b"ab\n", b"c\n"], 6, final_newline=True) == b"ab\nc\n\n"
+    assert join([b"ab\n", b"c\n"], 5, final_newline=True) == b"ab\nc\n"
+    assert join([b"ab\n", b"c\n"], 6, final_newline=False) == b"ab\nc\n"
 
 
 def test_an_aggregate_that_compresses_over_the_limit_is_halved_not_truncated() -> None:
     stored = partial(zlib.compress, level=0)  # real zlib that stores, so it only grows
-    bodies = [bytes([65 + i]) * 40 for i in range(4)]
+    bodies = [bytes([65 + i]) * 40 + b"\n" for i in range(4)]
     packed, dropped = compressed_aggregates(bodies, 100, False, stored)
     assert dropped == 0
-    assert [zlib.decompress(data) for data in packed] == [
-        b"\n".join(bodies[:2]) + b"\n",
-        b"\n".join(bodies[2:]) + b"\n",
-    ]
+    assert [zlib.decompress(data) for data in packed] == [b"".join(bodies[:2]), b"".join(bodies[2:])]
     assert all(len(data) <= 100 for data in packed)
 
 
 def test_a_single_record_that_compresses_over_the_limit_is_dropped_and_counted() -> None:
     stored = partial(zlib.compress, level=0)
-    packed, dropped = compressed_aggregates([b"x" * 95, b"y" * 10], 100, False, stored)
+    packed, dropped = compressed_aggregates([b"x" * 95 + b"\n", b"y" * 10 + b"\n"], 100, False, stored)
     assert dropped == 1
     assert [zlib.decompress(data) for data in packed] == [b"y" * 10 + b"\n"]

@@ -37,12 +37,12 @@ def kinesis(endpoint: str, cls: type = KinesisStreamsOutput, **options: Any) -> 
     return make_output(cls, **{"region": "us-east-1", "endpoint": endpoint, "stream": STREAM, **options})
 
 
-def test_records_arrive_in_order_with_random_partition_keys(moto, run) -> None:
+def test_records_arrive_in_order_as_lines_with_random_partition_keys(moto, run) -> None:
     create_stream(moto)
     output = kinesis(moto.url)
     assert run(flush_all(output, chunk_of([{"n": i} for i in range(1200)]))) == [FlushResult.OK]
     records = arrived(moto)
-    assert [r["data"] for r in records] == [f'{{"n":{i}}}'.encode() for i in range(1200)]
+    assert [r["data"] for r in records] == [f'{{"n":{i}}}\n'.encode() for i in range(1200)]
     assert len({r["key"] for r in records}) == 1200
 
 
@@ -66,7 +66,7 @@ def test_a_partial_failure_retries_only_the_failed_records(moto, fault_proxy, ru
     assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
     retry = fault_proxy.calls_to("PutRecords")[1]
     assert len(json.loads(retry.body)["Records"]) == 2
-    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}', b'{"n":3}', b'{"n":0}', b'{"n":2}']
+    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}\n', b'{"n":3}\n', b'{"n":0}\n', b'{"n":2}\n']
 
 
 def test_dropped_connections_are_retried_without_loss(moto, fault_proxy, run) -> None:
@@ -76,7 +76,7 @@ def test_dropped_connections_are_retried_without_loss(moto, fault_proxy, run) ->
     fault_proxy.add("PutRecords", "drop")
     chunk = chunk_of([{"n": 1}])
     assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
-    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}']
+    assert [r["data"] for r in arrived(moto)] == [b'{"n":1}\n']
 
 
 def test_zlib_compresses_each_record(moto, run) -> None:

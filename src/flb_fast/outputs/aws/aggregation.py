@@ -3,11 +3,12 @@ records packed into one service record, so a PutRecordBatch / PutRecords call ca
 log lines and costs far fewer billed records.
 
 As ``src/aws/flb_aws_aggregation.c`` does it: each record's body (JSON with ``time_key``, or the
-``log_key`` value) is followed by a newline and appended to the aggregate while the aggregate
-stays within the record size; a record that, with its newline, is as large as the record size or
-larger is discarded. Firehose ends each aggregate with one more newline unless it is exactly
-full (``flb_aws_aggregation_finalize(..., 1, ...)``); Kinesis does not. Compression, when on,
-applies to the whole aggregate (one gzip member per aggregate, not per record).
+``log_key`` value), ended by its newline, is appended to the aggregate while the aggregate stays
+within the record size; a record that, with its newline, is as large as the record size or
+larger is discarded. kinesis_firehose ends each aggregate with one more newline unless it is
+exactly full (``flb_aws_aggregation_finalize(..., 1, ...)``); kinesis_streams does not, nor does
+the Go firehose plugin's ``simple_aggregation``. Compression, when on, applies to the whole
+aggregate (one gzip member per aggregate, not per record).
 
 Where Fluent Bit truncates an aggregate whose compressed form is over the limit
 (``flb_aws_compression_b64_truncate_compress``), losing its tail, the aggregate is split in two
@@ -25,7 +26,7 @@ NEWLINE = b"\n"
 def aggregate_groups(sizes: Sequence[int], limits: Sequence[int]) -> tuple[list[list[int]], int]:
     """Cut records into aggregates as Fluent Bit does.
 
-    ``sizes[i]`` is record i's body size and ``limits[i]`` the largest aggregate allowed if it
+    ``sizes[i]`` is record i's body size (its newline included) and ``limits[i]`` the largest aggregate allowed if it
     started with record i (the record size, less the partition key where the service counts
     it). Returns the indexes of the records of each aggregate, in order, and how many records
     were discarded as too large.
@@ -34,8 +35,7 @@ def aggregate_groups(sizes: Sequence[int], limits: Sequence[int]) -> tuple[list[
     current: list[int] = []
     used = limit = 0
     discarded = 0
-    for index, size in enumerate(sizes):
-        needed = size + len(NEWLINE)
+    for index, needed in enumerate(sizes):
         if needed >= limits[index]:
             discarded += 1
             continue
@@ -52,8 +52,8 @@ def aggregate_groups(sizes: Sequence[int], limits: Sequence[int]) -> tuple[list[
 
 
 def join(bodies: Sequence[bytes], limit: int, final_newline: bool) -> bytes:
-    """One aggregate: each body and a newline; Firehose's extra newline when there is room."""
-    data = NEWLINE.join(bodies) + NEWLINE
+    """One aggregate of newline-terminated bodies; Firehose's extra newline when there is room."""
+    data = b"".join(bodies)
     if final_newline and len(data) < limit:
         data += NEWLINE
     return data

@@ -91,7 +91,10 @@ class RecordsOutput(AwsOutput):
     LIMITS: ClassVar[Limits]
     STREAM_OPTION: ClassVar[str]
     API: ClassVar[str]
-    # Whether a simple aggregate ends with one more newline (Firehose does, Kinesis does not).
+    # Whether every record ends with a newline (Fluent Bit's C plugins and the Go firehose
+    # plugin add one; the Go kinesis plugin only with append_newline).
+    RECORD_NEWLINE: ClassVar[bool] = False
+    # Whether a simple aggregate ends with one more newline (kinesis_firehose does).
     AGGREGATE_FINAL_NEWLINE: ClassVar[bool] = False
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
@@ -112,8 +115,11 @@ class RecordsOutput(AwsOutput):
             data_keys=getattr(options, "data_keys", None),
             replace_dots=getattr(options, "replace_dots", None),
         )
-        self.append_newline = bool(getattr(options, "append_newline", False))
         self.simple_aggregation = bool(getattr(options, "simple_aggregation", False))
+        # Aggregated records are always newline-terminated: the newline is their delimiter.
+        self.record_newline = (
+            self.RECORD_NEWLINE or self.simple_aggregation or bool(getattr(options, "append_newline", False))
+        )
         # Request bodies are built with msgspec (bytes become base64, as the JSON protocol
         # wants) rather than by botocore's much slower shape-walking serialiser.
         self.json = msgspec.json.Encoder()
@@ -134,7 +140,7 @@ class RecordsOutput(AwsOutput):
             if not data:
                 empty += 1
                 continue
-            if self.append_newline:
+            if self.record_newline:
                 data += b"\n"
             bodies.append((data, record))
         entries, too_large = self._pack(bodies)

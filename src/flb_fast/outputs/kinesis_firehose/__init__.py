@@ -1,6 +1,7 @@
 """Output ``kinesis_firehose`` (Fluent Bit's C plugin) and ``firehose`` (the AWS Go plugin).
 
-Records go out as JSON (or the ``log_key`` value) with PutRecordBatch, one per Firehose record or,
+Records go out as JSON (or the ``log_key`` value) ended by a newline, as both Fluent Bit plugins
+send them, with PutRecordBatch, one per Firehose record or,
 with ``simple_aggregation``, newline-separated in as few records as fit (``outputs.aws.aggregation``);
 a partly failed batch is retried for its failed records only (see ``outputs.aws.records``).
 """
@@ -22,6 +23,7 @@ class KinesisFirehoseOutput(RecordsOutput):
     API = "PutRecordBatch"
     LIMITS = LIMITS
     STREAM_OPTION = "delivery_stream"
+    RECORD_NEWLINE = True
     AGGREGATE_FINAL_NEWLINE = True
 
     OPTIONS = (
@@ -47,6 +49,7 @@ class GoFirehoseOutput(KinesisFirehoseOutput):
 
     name = "firehose"
     description = "Send logs to Amazon Data Firehose (AWS Go plugin options)"
+    AGGREGATE_FINAL_NEWLINE = False
 
     OPTIONS = KinesisFirehoseOutput.OPTIONS + OptionTable(
         Option("data_keys", CLIST, None, "send only these keys of each record"),

@@ -1,6 +1,7 @@
 """Output ``kinesis_streams`` (Fluent Bit's C plugin) and ``kinesis`` (the AWS Go plugin).
 
-PutRecords with a partition key per record: random in the C plugin (spreads records over the
+PutRecords with each record ended by a newline (the C plugin; the Go plugin only with
+``append_newline``) and a partition key per record: random in the C plugin (spreads records over the
 shards), or the Go plugin's ``partition_key`` (a record key, ``a->b`` for nested ones; random
 when the record lacks it). ``simple_aggregation`` packs newline-separated records into each
 Kinesis record (``outputs.aws.aggregation``), the Go plugin's ``aggregation`` packs them into KPL
@@ -32,6 +33,7 @@ class KinesisStreamsOutput(RecordsOutput):
     API = "PutRecords"
     LIMITS = LIMITS
     STREAM_OPTION = "stream"
+    RECORD_NEWLINE = True
 
     OPTIONS = (
         AWS_COMMON_OPTIONS
@@ -60,6 +62,7 @@ class GoKinesisOutput(KinesisStreamsOutput):
     name = "kinesis"
     description = "Send logs to Amazon Kinesis Data Streams (AWS Go plugin options)"
     UNSUPPORTED = ("experimental_concurrency", "experimental_concurrency_retries")
+    RECORD_NEWLINE = False  # the Go plugin adds one only with append_newline
 
     OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
         Option("partition_key", STR, None, "record key whose value is the partition key; a->b for nested keys"),
