@@ -20,16 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-NEWLINE = b"\n"
+NEWLINE = b"\n"  # ends every aggregated record; kinesis_firehose adds one more per aggregate
 
 
 def aggregate_groups(sizes: Sequence[int], limits: Sequence[int]) -> tuple[list[list[int]], int]:
     """Cut records into aggregates as Fluent Bit does.
 
-    ``sizes[i]`` is record i's body size (its newline included) and ``limits[i]`` the largest aggregate allowed if it
-    started with record i (the record size, less the partition key where the service counts
-    it). Returns the indexes of the records of each aggregate, in order, and how many records
-    were discarded as too large.
+    ``sizes[i]`` is record i's body size, its newline included, and ``limits[i]`` the largest
+    aggregate allowed if it started with record i (the record size, less the partition key
+    where the service counts it). Returns the indexes of the records of each aggregate, in
+    order, and how many records were discarded as too large.
     """
     groups: list[list[int]] = []
     current: list[int] = []

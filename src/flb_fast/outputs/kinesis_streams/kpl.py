@@ -44,8 +44,13 @@ _KEY_INDEX_TAG = b"\x08"  # Record field 1, varint
 _DATA_TAG = b"\x1a"  # Record field 3, length-delimited
 
 
+_ONE_BYTE_VARINTS = [bytes((value,)) for value in range(0x80)]
+
+
 def varint(value: int) -> bytes:
     """Protobuf base-128 varint of a non-negative integer."""
+    if value < 0x80:
+        return _ONE_BYTE_VARINTS[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -55,7 +60,7 @@ def varint(value: int) -> bytes:
 
 
 def _varint_size(value: int) -> int:
-    return max(1, (value.bit_length() + 6) // 7)
+    return (value.bit_length() + 6) // 7 or 1
 
 
 def _delimited_size(length: int) -> int:
@@ -63,41 +68,44 @@ def _delimited_size(length: int) -> int:
     return 1 + _varint_size(length) + length
 
 
-def _record_size(key_index: int, data_size: int) -> int:
-    return 1 + _varint_size(key_index) + _delimited_size(data_size)
-
-
 class KplAggregate:
     """One aggregated record being built; knows its exact encoded size at every step."""
 
-    __slots__ = ("keys", "records", "proto_size")
+    __slots__ = ("keys", "records", "proto_size", "first_key_bytes")
 
     def __init__(self) -> None:
         self.keys: dict[str, int] = {}
         self.records: list[tuple[int, bytes]] = []
         self.proto_size = 0
+        self.first_key_bytes = 0
 
     @property
     def first_key(self) -> str | None:
         return next(iter(self.keys), None)
 
-    def size_with(self, data: bytes, key: str) -> int:
-        """The PutRecords size (data and partition key) of this aggregate with one more record."""
+    def growth(self, data_size: int, key: str) -> int:
+        """Protobuf bytes that one more record of ``data_size`` bytes under ``key`` adds."""
         index = self.keys.get(key)
-        proto_size = self.proto_size
+        added = 0
         if index is None:
             index = len(self.keys)
-            proto_size += _delimited_size(len(key.encode()))
-        proto_size += _delimited_size(_record_size(index, len(data)))
-        return len(MAGIC) + proto_size + DIGEST_BYTES + len((self.first_key or key).encode())
+            added = _delimited_size(len(key.encode()))
+        record_size = 1 + _varint_size(index) + _delimited_size(data_size)
+        return added + _delimited_size(record_size)
 
-    def add(self, data: bytes, key: str) -> None:
+    def size_with(self, growth: int, key: str) -> int:
+        """The PutRecords size (data and partition key) of this aggregate grown by ``growth``."""
+        key_bytes = self.first_key_bytes or len(key.encode())
+        return len(MAGIC) + self.proto_size + growth + DIGEST_BYTES + key_bytes
+
+    def add(self, data: bytes, key: str, growth: int) -> None:
         index = self.keys.get(key)
         if index is None:
+            if not self.keys:
+                self.first_key_bytes = len(key.encode())
             index = self.keys[key] = len(self.keys)
-            self.proto_size += _delimited_size(len(key.encode()))
         self.records.append((index, data))
-        self.proto_size += _delimited_size(_record_size(index, len(data)))
+        self.proto_size += growth
 
     def encode(self) -> Entry:
         parts: list[bytes] = []
@@ -131,11 +139,13 @@ def kpl_entries(
                 entries.append(Entry(data, alone_key))
             continue
         record_key = key or aggregate.first_key or random_key()
-        if aggregate.records and aggregate.size_with(data, record_key) > max_record_bytes:
+        growth = aggregate.growth(len(data), record_key)
+        if aggregate.records and aggregate.size_with(growth, record_key) > max_record_bytes:
             entries.append(aggregate.encode())
             aggregate = KplAggregate()
             record_key = key or random_key()
-        aggregate.add(data, record_key)
+            growth = aggregate.growth(len(data), record_key)
+        aggregate.add(data, record_key, growth)
     if aggregate.records:
         entries.append(aggregate.encode())
     return entries, too_large
