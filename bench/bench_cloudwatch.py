@@ -106,13 +106,10 @@ def make_records(count: int) -> list[dict[str, Any]]:
 
 
 async def throughput(endpoint: str, records: int, chunk_size: int, workers: int) -> dict[str, float]:
-    from flb_fast.config.common import OUTPUT_BASE
-    from flb_fast.config.model import Property
-    from flb_fast.log import plugin_logger
-    from flb_fast.metrics import Metrics
+    from tests.standalone import plugin_for
+
     from flb_fast.outputs.base import FlushResult
     from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, _Progress
-    from flb_fast.plugin import PluginContext
     from flb_fast.record import Chunk
 
     props = {
@@ -123,18 +120,7 @@ async def throughput(endpoint: str, records: int, chunk_size: int, workers: int)
         "auto_create_group": "true",
         "workers": str(workers),
     }
-    options, _ = (OUTPUT_BASE + CloudWatchLogsOutput.OPTIONS).bind([Property(k, v) for k, v in props.items()], "bench")
-    ctx = PluginContext(
-        "output",
-        "cloudwatch_logs",
-        "cloudwatch_logs.0",
-        "cloudwatch_logs.0",
-        plugin_logger("output", "cloudwatch_logs", "cloudwatch_logs.0"),
-        Metrics().register("output", "cloudwatch_logs.0"),
-        None,
-        None,
-    )
-    output = CloudWatchLogsOutput(ctx, options)
+    output = plugin_for(CloudWatchLogsOutput, **props)
     await output.start()
     now = time.time_ns()
     body = make_records(chunk_size)

@@ -33,18 +33,17 @@ from typing import Any
 
 from tests.fakes.certs import make_certs
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
+from tests.standalone import plugin_for
 
 from bench.gen_logs import generate
 from bench.versions import versions
 from flb_fast._core import JsonLinesDecoder, LineSplitter
-from flb_fast.config.common import FILTER_BASE
-from flb_fast.config.model import Config, Property
+from flb_fast.config.model import Config
 from flb_fast.filters.kubernetes import KubernetesFilter
 from flb_fast.filters.kubernetes.merge import merge_json_logs
 from flb_fast.log import plugin_logger
 from flb_fast.metrics import Metrics
 from flb_fast.parsers import build_registry
-from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
 READ_BYTES = 64 * 1024
@@ -97,20 +96,7 @@ def make_filter(api: KubeApiServer, ca_file: str, token_file: str, parsers, **op
         "Kube_Meta_Max_Wait": "60s",
         **options,
     }
-    bound, _ = (FILTER_BASE + KubernetesFilter.OPTIONS).bind(
-        [Property(k, v) for k, v in props.items()], "filter kubernetes"
-    )
-    ctx = PluginContext(
-        "filter",
-        "kubernetes",
-        "kubernetes.0",
-        "kubernetes.0",
-        plugin_logger("filter", "kubernetes", "kubernetes.0"),
-        Metrics().register("filter", "kubernetes.0"),
-        parsers,
-        None,
-    )
-    return KubernetesFilter(ctx, bound)
+    return plugin_for(KubernetesFilter, parsers=parsers, **props)
 
 
 def fresh(tag: str, timestamps: list[int], records: list[dict]) -> Chunk:

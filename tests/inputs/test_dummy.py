@@ -9,7 +9,7 @@ import pytest
 
 from flb_fast.inputs.dummy import DummyInput
 from flb_fast.record import Chunk
-from tests.outputs import plugin_for
+from tests.standalone import plugin_for
 
 
 def dummy(**options: str) -> tuple[DummyInput, list[Chunk]]:

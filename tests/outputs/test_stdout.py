@@ -8,7 +8,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.stdout import StdoutOutput
 from flb_fast.record import Chunk
-from tests.outputs import plugin_for
+from tests.standalone import plugin_for
 
 TS = 1_700_000_000_123_456_789
 

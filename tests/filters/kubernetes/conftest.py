@@ -8,16 +8,12 @@ from typing import Any
 
 import pytest
 
-from flb_fast.config.common import FILTER_BASE
-from flb_fast.config.model import Property
 from flb_fast.filters.kubernetes import KubernetesFilter
-from flb_fast.log import plugin_logger
-from flb_fast.metrics import Metrics
 from flb_fast.parsers.base import ParserRegistry
-from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from tests.fakes.certs import CertFiles, make_certs
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_namespace, make_pod
+from tests.standalone import plugin_for
 
 TOKEN = "token-1"
 DOCKER_ID = "4f1c2d3e" * 8
@@ -106,21 +102,7 @@ def make_filter(api: KubeApiServer, certs: CertFiles, token_file: Path, tmp_path
             "Kube_Meta_Max_Wait": "20s",
         }
         props.update({key.replace("__", "."): value for key, value in options.items()})
-        bound, warnings = (FILTER_BASE + KubernetesFilter.OPTIONS).bind(
-            [Property(k, v, "fluent-bit.conf", n) for n, (k, v) in enumerate(props.items(), 1)], "filter kubernetes"
-        )
-        assert warnings == []
-        ctx = PluginContext(
-            kind="filter",
-            plugin="kubernetes",
-            instance="kubernetes.0",
-            display_name="kubernetes.0",
-            log=plugin_logger("filter", "kubernetes", "kubernetes.0"),
-            metrics=Metrics().register("filter", "kubernetes.0"),
-            parsers=parsers or ParserRegistry(),
-            service=None,
-        )
-        return KubernetesFilter(ctx, bound)
+        return plugin_for(KubernetesFilter, parsers=parsers, **props)
 
     return factory
 

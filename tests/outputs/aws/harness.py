@@ -1,39 +1,20 @@
-"""Build an AWS output in-process the way the engine does: its option table bound from
-properties, a PluginContext with real counters and a Fluent Bit-style logger."""
+"""Build an AWS output in-process the way the engine does (its option table bound from
+properties, a PluginContext with real counters and a Fluent Bit-style logger), and drive it."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from flb_fast.config.common import OUTPUT_BASE
-from flb_fast.config.model import Property
-from flb_fast.log import plugin_logger
-from flb_fast.metrics import Metrics
 from flb_fast.outputs.base import FlushResult
-from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from tests.standalone import plugin_for
 
 
 def make_output(cls: type, **properties: Any) -> Any:
-    """``cls`` constructed from ``properties`` (option names as in a config file)."""
-    instance = f"{cls.name}.0"
-    options, warnings = (OUTPUT_BASE + cls.OPTIONS).bind(
-        [Property(key, str(value), "test.conf", line) for line, (key, value) in enumerate(properties.items(), 1)],
-        f"output {cls.name}",
-    )
-    assert not warnings, warnings
-    ctx = PluginContext(
-        kind="output",
-        plugin=cls.name,
-        instance=instance,
-        display_name=instance,
-        log=plugin_logger("output", cls.name, instance),
-        metrics=Metrics().register("output", instance),
-        parsers=None,
-        service=None,
-    )
-    return cls(ctx, options)
+    """``cls`` built as the engine builds it (``plugin_for``), from ``properties`` as in a config
+    file; numbers are written as their text."""
+    return plugin_for(cls, **{key: str(value) for key, value in properties.items()})
 
 
 async def flush_all(output: Any, *chunks: Chunk) -> list[FlushResult]:
