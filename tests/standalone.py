@@ -17,18 +17,31 @@ from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 
 
-def plugin_for(cls: Any, emit: Any = None, parsers: ParserRegistry | None = None, **options: str) -> Any:
-    """``cls`` bound to ``options`` (keys as in a config file, each on its own line of test.conf).
+def plugin_for(cls: Any, emit: Any = None, parsers: ParserRegistry | None = None, **options: str | list[str]) -> Any:
+    """``cls`` bound to ``options`` (keys as in a config file, each on its own line of test.conf;
+    a list is the key repeated, one line per value, as ``Parser`` may be).
 
     An input emits through ``emit``; a filter finds its parsers in ``parsers`` (none by default).
     """
     kind = "input" if issubclass(cls, Input) else "filter" if issubclass(cls, Filter) else "output"
     base = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}[kind]
-    properties = [Property(key, value, "test.conf", number) for number, (key, value) in enumerate(options.items(), 1)]
+    lines = [
+        (key, value) for key, values in options.items() for value in (values if isinstance(values, list) else [values])
+    ]
+    properties = [Property(key, value, "test.conf", number) for number, (key, value) in enumerate(lines, 1)]
     bound, warnings = (base + cls.OPTIONS).bind(properties, f"[{kind.upper()}] {cls.name}")
     assert warnings == []
     instance = f"{cls.name}.0"
     service, _ = SERVICE_OPTIONS.bind([], "[SERVICE]")
-    ctx = PluginContext(kind, cls.name, instance, instance, plugin_logger(kind, cls.name, instance),
-                        Metrics().register(kind, instance), parsers or ParserRegistry(), service, emit)
+    ctx = PluginContext(
+        kind,
+        cls.name,
+        instance,
+        instance,
+        plugin_logger(kind, cls.name, instance),
+        Metrics().register(kind, instance),
+        parsers or ParserRegistry(),
+        service,
+        emit,
+    )
     return cls(ctx, bound)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from flb_fast.config.common import FILTER_BASE
 from flb_fast.config.errors import PluginConfigError
-from flb_fast.config.model import Config, Property
+from flb_fast.config.model import Config
 from flb_fast.filters.parser import ParserFilter
-from flb_fast.log import plugin_logger
-from flb_fast.metrics import Counters
 from flb_fast.parsers import build_registry
-from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from tests.conftest import Runner
 from tests.parsers.helpers import ns, section
+from tests.standalone import plugin_for
 
 REGISTRY = build_registry(
     Config(
@@ -41,22 +38,7 @@ NGINX_FIELDS = {
 
 
 def make_filter(**props: str | list[str]) -> ParserFilter:
-    properties = []
-    for key, value in props.items():
-        for item in value if isinstance(value, list) else [value]:
-            properties.append(Property(key, item, "fluent-bit.conf", 1))
-    options, _ = (FILTER_BASE + ParserFilter.OPTIONS).bind([Property("name", "parser"), *properties], "filter parser")
-    ctx = PluginContext(
-        "filter",
-        "parser",
-        "parser.0",
-        "parser.0",
-        plugin_logger("filter", "parser", "parser.0"),
-        Counters(),
-        REGISTRY,
-        None,
-    )
-    return ParserFilter(ctx, options)
+    return plugin_for(ParserFilter, parsers=REGISTRY, Name="parser", **props)
 
 
 def run_filter(run: Runner, filt: ParserFilter, records: list[dict]) -> Chunk:
