@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.ports import free_port
+
 from bench import gen_logs
 from bench.procstat import cpu_seconds, memory_mib
 from bench.versions import versions
@@ -91,14 +93,6 @@ CLOUDWATCH_OUTPUT = """
     log_stream_prefix  fluentbit-
     auto_create_group  true
 """
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _metrics(port: int) -> dict[str, Any] | None:
@@ -165,7 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         root = Path(tmp)
         logs = root / "containers"
         summary = gen_logs.generate(args.lines, args.files, str(logs), seed=args.seed)
-        port = _free_port()
+        port = free_port()
         config = SEED_INPUT.format(port=port, logs=logs, root=root, mem_buf_limit=args.mem_buf_limit)
         api = None
         if args.variant in ("kubernetes", "cloudwatch"):

@@ -26,12 +26,13 @@ import yaml
 from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config
 from flb_fast.parsers import DEFAULT_PARSERS_FILE
-from tests.e2e.agent import Agent, free_port
+from tests.e2e.agent import Agent
 from tests.fakes.moto_server import MotoServer
 
 # pytest fixtures: moto as a real server process on 127.0.0.1.
 from tests.fakes.moto_server import moto as moto
 from tests.fakes.moto_server import moto_process as moto_process
+from tests.fakes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

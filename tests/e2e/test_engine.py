@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.e2e.agent import Agent, free_port, lines
+from tests.e2e.agent import Agent, lines
+from tests.fakes.ports import free_port
 
 CONFIG = """\
 [SERVICE]

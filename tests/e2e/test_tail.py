@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench.gen_logs import generate
 
-from tests.e2e.agent import Agent, free_port, lines
+from tests.e2e.agent import Agent, lines
+from tests.fakes.ports import free_port
 
 CONFIG = """\
 [SERVICE]

@@ -9,7 +9,6 @@ Import both fixtures into a test module: ``from tests.fakes.moto_server import m
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.fakes.ports import free_port
 
 REGION = "us-east-1"
 START_TIMEOUT_SECONDS = 90.0
@@ -31,12 +32,6 @@ FAKE_CREDENTIALS = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
