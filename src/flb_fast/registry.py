@@ -30,6 +30,8 @@ OUTPUTS = {
     "kinesis_streams": "flb_fast.outputs.kinesis_streams:KinesisStreamsOutput",
     "kinesis": "flb_fast.outputs.kinesis_streams:GoKinesisOutput",
     "s3": "flb_fast.outputs.s3:S3Output",
+    "opensearch": "flb_fast.outputs.opensearch:OpenSearchOutput",
+    "es": "flb_fast.outputs.opensearch:ElasticsearchOutput",
 }
 
 KINDS = {"input": INPUTS, "filter": FILTERS, "output": OUTPUTS}
@@ -44,7 +46,7 @@ NOT_YET_SUPPORTED = {
     "filter": {"aws", "grep", "modify", "nest", "record_modifier", "rewrite_tag", "multiline", "lua", "throttle",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
-    "output": {"forward", "http", "es", "elasticsearch", "opensearch", "loki", "kafka", "splunk", "datadog",
+    "output": {"forward", "http", "loki", "kafka", "splunk", "datadog",
                "prometheus_exporter", "prometheus_remote_write", "opentelemetry", "tcp", "udp", "syslog",
                "influxdb", "stackdriver", "azure", "azure_blob", "azure_kusto", "bigquery", "counter",
                "flowcounter", "gelf", "logdna", "nats", "newrelic", "pgsql", "slack", "td", "websocket",

@@ -199,7 +199,8 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
     _use_trimmed_models(session)
     _use_trimmed_endpoints(session)
     if options.role_arn:
-        _assume_role(session, options)
+        assume_role(session, options.role_arn, options.external_id, options.sts_endpoint, options.region,
+                    _verify(options))
     extra = USER_AGENT if not options.extra_user_agent else f"{USER_AGENT}-{options.extra_user_agent}"
     config = Config(
         region_name=options.region,
@@ -224,29 +225,30 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
     return client
 
 
-def _assume_role(session: Any, options: Any) -> None:
+def assume_role(session: Any, role_arn: str, external_id: str | None, sts_endpoint: str | None, region: str | None,
+                verify: bool | str) -> None:
     """Make ``session`` use refreshable credentials of ``role_arn``, obtained from its base chain."""
     from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
     base = session.get_credentials()
     extra_args: dict[str, str] = {"RoleSessionName": f"{STS_SESSION_PREFIX}{uuid.uuid4().hex[:16]}"}
-    if options.external_id:
-        extra_args["ExternalId"] = options.external_id
+    if external_id:
+        extra_args["ExternalId"] = external_id
     # Fluent Bit takes sts_endpoint as a URL; a bare host gets https, as there.
-    sts_url = options.sts_endpoint
+    sts_url = sts_endpoint
     if sts_url and "://" not in sts_url:
         sts_url = f"https://{sts_url}"
 
     def client_creator(service_name: str, **kwargs: Any) -> Any:
         kwargs.setdefault("endpoint_url", sts_url)
-        kwargs.setdefault("region_name", options.region)
-        kwargs.setdefault("verify", _verify(options))
+        kwargs.setdefault("region_name", region)
+        kwargs.setdefault("verify", verify)
         return session.create_client(service_name, **kwargs)
 
     fetcher = AssumeRoleCredentialFetcher(
         client_creator=client_creator,
         source_credentials=base,
-        role_arn=options.role_arn,
+        role_arn=role_arn,
         extra_args=extra_args,
     )
     credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")

@@ -1,0 +1,185 @@
+"""One ``POST <Path>/_bulk`` to the cluster, with the plugin's authentication (blocking: it runs
+in the output's bounded executor, never on the event loop).
+
+Connections come from one urllib3 pool per output, kept alive between requests (Fluent Bit's
+``net.keepalive`` default). Authentication, as ``opensearch.c`` / ``es_conf.c`` set it up:
+- ``HTTP_User`` / ``HTTP_Passwd`` (or es ``Cloud_Auth user:password``): basic auth;
+- es ``HTTP_API_Key``: ``Authorization: ApiKey <key>``;
+- ``AWS_Auth On``: SigV4 for ``AWS_Service_Name`` (``es``, or ``aoss`` for OpenSearch
+  Serverless) in ``AWS_Region``, signed with botocore's own signer over the exact bytes sent,
+  with the payload hash header and without the port in ``Host`` (Amazon OpenSearch Service
+  refuses a signature over ``host:port``, ``add_aws_auth``). Credentials come from the SDK
+  chain (``AWS_Profile``), or ``AWS_Role_ARN`` through STS, and are refreshed before they expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+# Fluent Bit's User-Agent: "Fluent-Bit", or the AWS plugins' one when the request is signed.
+USER_AGENT = "Fluent-Bit"
+AWS_USER_AGENT = "aws-fluent-bit-plugin"
+CONTENT_TYPE = "application/x-ndjson"
+# Fluent Bit's net.io_timeout 0 means "no limit"; an agent must never wait forever on a read.
+DEFAULT_READ_TIMEOUT_SECONDS = 60.0
+
+
+class TransportError(Exception):
+    """No answer: the connection failed, timed out or was closed (retry the documents)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class SigV4Settings:
+    region: str
+    service: str
+    profile: str | None
+    role_arn: str | None
+    external_id: str | None
+    sts_endpoint: str | None
+
+
+class BulkTransport:
+    """Sends bulk bodies to ``scheme://host:port<uri>``."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        tls: bool,
+        uri: str,
+        verify: bool,
+        ca_file: str | None,
+        cert_file: str | None,
+        key_file: str | None,
+        key_password: str | None,
+        server_hostname: str | None,
+        connect_timeout: float,
+        read_timeout: float,
+        max_connections: int,
+        gzip_body: bool,
+        basic_auth: tuple[str, str] | None,
+        api_key: str | None,
+        sigv4: SigV4Settings | None,
+        response_limit: int,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.scheme = "https" if tls else "http"
+        self.uri = uri
+        self.gzip_body = gzip_body
+        self.sigv4 = sigv4
+        self.response_limit = response_limit
+        self._pool_options: dict[str, Any] = {
+            "maxsize": max(1, max_connections),
+            "block": True,
+        }
+        if tls:
+            self._pool_options.update(
+                cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
+                ca_certs=ca_file,
+                cert_file=cert_file,
+                key_file=key_file,
+                key_password=key_password,
+                server_hostname=server_hostname,
+                assert_hostname=False if not verify else None,
+            )
+        self._timeout = (connect_timeout, read_timeout or DEFAULT_READ_TIMEOUT_SECONDS)
+        self._headers = {"Content-Type": CONTENT_TYPE, "User-Agent": AWS_USER_AGENT if sigv4 else USER_AGENT}
+        if basic_auth is not None:
+            token = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
+        elif api_key is not None:
+            self._headers["Authorization"] = f"ApiKey {api_key}"
+        if gzip_body:
+            self._headers["Content-Encoding"] = "gzip"
+        self._pool: Any = None
+        self._credentials: Any = None
+
+    def open(self) -> None:
+        """Create the connection pool and resolve AWS credentials (blocking: IMDS, STS, files)."""
+        import urllib3
+
+        pool_class = urllib3.HTTPSConnectionPool if self.scheme == "https" else urllib3.HTTPConnectionPool
+        options = {key: value for key, value in self._pool_options.items() if value is not None}
+        self._pool = pool_class(self.host, self.port, **options)
+        if self.sigv4 is not None:
+            self._credentials = _credentials(self.sigv4)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def post(self, body: bytes) -> Answer:
+        """Send one bulk body; returns the status and at most ``Buffer_Size`` bytes of the answer."""
+        import urllib3
+
+        if self._pool is None:
+            self.open()
+        payload = gzip.compress(body) if self.gzip_body else body
+        headers = dict(self._headers)
+        if self.sigv4 is not None:
+            headers.update(self._signature(payload))
+        try:
+            response = self._pool.urlopen(
+                "POST", self.uri, body=payload, headers=headers, timeout=urllib3.Timeout(*self._timeout),
+                retries=False, preload_content=False, assert_same_host=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise TransportError(str(exc)) from exc
+        try:
+            limit = self.response_limit
+            data = response.read(limit) if limit else response.read()
+            truncated = bool(limit) and len(data) == limit and bool(response.read(1))
+            return Answer(response.status, data, truncated)
+        except urllib3.exceptions.HTTPError as exc:
+            raise TransportError(str(exc)) from exc
+        finally:
+            response.drain_conn()
+            response.release_conn()
+
+    def _signature(self, payload: bytes) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        assert self.sigv4 is not None
+        default_port = 443 if self.scheme == "https" else 80
+        url_host = self.host if self.port == default_port else f"{self.host}:{self.port}"
+        request = AWSRequest(
+            method="POST",
+            url=f"{self.scheme}://{url_host}{self.uri}",
+            data=payload,
+            headers={
+                **self._headers,
+                "Host": self.host,
+                "X-Amz-Content-Sha256": hashlib.sha256(payload).hexdigest(),
+            },
+        )
+        SigV4Auth(self._credentials.get_frozen_credentials(), self.sigv4.service, self.sigv4.region).add_auth(request)
+        return {name: value for name, value in request.headers.items() if name.lower() != "user-agent"}
+
+
+def _credentials(settings: SigV4Settings) -> Any:
+    import botocore.session
+
+    from flb_fast.outputs.aws.client import assume_role
+
+    session = botocore.session.Session(profile=settings.profile)
+    if settings.role_arn:
+        assume_role(session, settings.role_arn, settings.external_id, settings.sts_endpoint, settings.region, True)
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise TransportError("AWS_Auth is on but no AWS credentials were found")
+    return credentials
