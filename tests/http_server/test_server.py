@@ -77,11 +77,17 @@ def test_prometheus_endpoint_uses_fluent_bit_names(run, tmp_path):
     assert any(line.startswith('fluentbit_output_proc_records_total{name="null.0"} 4 ') for line in lines)
 
 
-def test_unknown_path_is_404_and_health_needs_health_check(run, tmp_path):
-    answers = serve(run, tmp_path, ["/nope", "/api/v1/health", "/api/v1/uptime"])
-    assert [head.split(b"\r\n")[0] for head, _ in answers] == [
-        b"HTTP/1.1 404 Not Found", b"HTTP/1.1 404 Not Found", b"HTTP/1.1 200 OK"]
-    assert msgspec.json.decode(answers[2][1])["uptime_sec"] >= 0
+def test_a_path_without_a_route_answers_as_the_root_does_as_fluent_bits_server(run, tmp_path):
+    answers = serve(run, tmp_path, ["/nope", "/api/v1/health", "/"])
+    assert [head.split(b"\r\n")[0] for head, _ in answers] == [b"HTTP/1.1 200 OK"] * 3
+    assert answers[0][1] == answers[1][1] == answers[2][1]
+    assert msgspec.json.decode(answers[0][1])["fluent-bit"]["edition"] == "flb_fast"
+
+
+def test_uptime_endpoint(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v1/uptime"])
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert msgspec.json.decode(body)["uptime_sec"] >= 0
 
 
 def test_health_endpoint_when_enabled(run, tmp_path):

@@ -89,7 +89,10 @@ class MonitoringServer:
             return routes.metrics_prometheus(self.engine.pipeline.metrics.snapshot(), now, start)
         if path == "/api/v1/health" and self.health is not None:
             return self.health.response(now, self.engine.pipeline.metrics.snapshot())
-        return routes.Response(404, "text/plain", b"not found\n")
+        # Fluent Bit's HTTP server (monkey) serves "/" for every path it has no route for, so
+        # /api/v1/health without Health_Check answers 200: a liveness probe written against
+        # Fluent Bit must pass here too.
+        return routes.root()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
