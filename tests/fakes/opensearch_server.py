@@ -11,7 +11,8 @@ botocore's own signer does not reproduce for the same request. It runs in a thre
 
 Failures are injected per document: ``item_status`` maps a document's 0-based position in the
 server's whole history of documents to the status its item gets (429, 500, 400 ...), and
-``reject_requests`` answers the next N requests with a 503 and no items.
+``reject_requests`` answers the next N requests with a 503 and no items. With ``tls`` (the
+tests' throw-away CA, ``tests/fakes/certs.py``) it speaks HTTPS, as Amazon OpenSearch Service does.
 
 ``python -m tests.fakes.opensearch_server --port N --dump DIR`` runs it standalone and writes
 each request body to DIR, to record what Fluent Bit sends.
@@ -23,12 +24,14 @@ import argparse
 import base64
 import gzip
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.certs import CertFiles
 from tests.fakes.ports import free_port
 
 # How long a verified SigV4 timestamp may be from the server's clock (AWS allows 5 minutes).
@@ -61,7 +64,7 @@ class Signer:
 
 class OpenSearchServer:
     def __init__(self, user: str | None = None, password: str | None = None, signer: Signer | None = None,
-                 dump: Path | None = None, port: int | None = None) -> None:
+                 dump: Path | None = None, port: int | None = None, tls: CertFiles | None = None) -> None:
         self.user = user
         self.password = password
         self.signer = signer
@@ -97,6 +100,10 @@ class OpenSearchServer:
         self.port = port or free_port()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls.cert_file, tls.key_file)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="opensearch-server", daemon=True)
 
     @property

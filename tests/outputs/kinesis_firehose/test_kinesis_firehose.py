@@ -19,10 +19,10 @@ BUCKET = "firehose-dest"
 STREAM = "logs-stream"
 
 
-def delivery_stream(moto: Any) -> None:
+def delivery_stream(moto: Any, name: str = STREAM) -> None:
     moto.client("s3").create_bucket(Bucket=BUCKET)
     moto.client("firehose").create_delivery_stream(
-        DeliveryStreamName=STREAM,
+        DeliveryStreamName=name,
         ExtendedS3DestinationConfiguration={
             "RoleARN": "arn:aws:iam::123456789012:role/firehose",
             "BucketARN": f"arn:aws:s3:::{BUCKET}",

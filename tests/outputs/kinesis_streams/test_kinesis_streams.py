@@ -14,15 +14,15 @@ from tests.outputs.aws.harness import chunk_of, flush_all, make_output
 STREAM = "logs"
 
 
-def create_stream(moto: Any) -> None:
-    moto.client("kinesis").create_stream(StreamName=STREAM, ShardCount=1)
+def create_stream(moto: Any, name: str = STREAM) -> None:
+    moto.client("kinesis").create_stream(StreamName=name, ShardCount=1)
 
 
-def arrived(moto: Any) -> list[dict[str, Any]]:
+def arrived(moto: Any, name: str = STREAM) -> list[dict[str, Any]]:
     """Records of the one shard in sequence order: data and partition key."""
     kinesis = moto.client("kinesis")
     iterator = kinesis.get_shard_iterator(
-        StreamName=STREAM, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        StreamName=name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
     records: list[dict[str, Any]] = []
     while True:

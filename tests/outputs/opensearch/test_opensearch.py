@@ -12,6 +12,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.opensearch import ElasticsearchOutput, OpenSearchOutput, cloud_host
 from flb_fast.record import Chunk
+from tests.fakes.certs import make_certs
 from tests.fakes.opensearch_server import OpenSearchServer, Signer
 from tests.fakes.ports import free_port
 from tests.standalone import plugin_for
@@ -150,6 +151,21 @@ def test_gzip_compresses_the_body(run, server):
     request = server.requests[0]
     assert request.headers["Content-Encoding"] == "gzip"
     assert [doc["n"] for doc in request.documents] == [0, 1]
+
+
+def test_tls_with_the_clusters_ca(run, tmp_path):
+    certs = make_certs(tmp_path, "opensearch")
+    server = OpenSearchServer(tls=certs).start()
+    try:
+        trusted = output(server, tls="on", **{"tls.ca_file": str(certs.ca_file)})
+        untrusted = output(server, tls="on")
+        unverified = output(server, tls="on", **{"tls.verify": "off"})
+        assert flush(run, trusted, chunk(1)) is FlushResult.OK
+        assert flush(run, untrusted, chunk(1)) is FlushResult.RETRY
+        assert flush(run, unverified, chunk(1)) is FlushResult.OK
+    finally:
+        server.stop()
+    assert len(server.documents) == 2
 
 
 def test_path_and_pipeline_make_the_uri(run, server):

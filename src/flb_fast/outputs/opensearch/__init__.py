@@ -194,6 +194,8 @@ class OpenSearchOutput(Output):
         return options.host, options.port, basic
 
     async def start(self) -> None:
+        if self.options.tls and not self.options.tls_verify:
+            self.ctx.log.warning("tls.verify is off: the certificate of %s is not checked", self.transport.host)
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         try:
             await self._executor.run(self.transport.open)

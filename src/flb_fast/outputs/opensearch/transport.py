@@ -77,6 +77,7 @@ class BulkTransport:
         self.host = host
         self.port = port
         self.scheme = "https" if tls else "http"
+        self.verify = verify
         self.uri = uri
         self.gzip_body = gzip_body
         self.sigv4 = sigv4
@@ -109,7 +110,14 @@ class BulkTransport:
 
     def open(self) -> None:
         """Create the connection pool and resolve AWS credentials (blocking: IMDS, STS, files)."""
+        import warnings
+
         import urllib3
+
+        if self.scheme == "https" and not self.verify:
+            # The output says once, at start, that certificates are not checked; urllib3 would
+            # say it again on every request.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
         pool_class = urllib3.HTTPSConnectionPool if self.scheme == "https" else urllib3.HTTPConnectionPool
         options = {key: value for key, value in self._pool_options.items() if value is not None}
