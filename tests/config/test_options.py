@@ -16,6 +16,7 @@ from flb_fast.config.options import (
     TIME,
     Option,
     OptionTable,
+    Repeated,
     field_name,
     parse_bool,
     parse_clist,
@@ -126,6 +127,17 @@ def test_bind_last_value_wins_for_a_single_option() -> None:
 def test_bind_collects_every_value_of_a_multi_option_in_order() -> None:
     options, _ = bind(Property("Parsers_File", "a.conf"), Property("parsers_file", "b.conf"))
     assert options.parsers_file == ["a.conf", "b.conf"]
+
+
+def test_bind_keeps_repeated_values_in_config_order_across_options_with_their_lines() -> None:
+    table = OptionTable(Option("Regex", STR, None, "keep", multi=True), Option("Exclude", STR, None, "drop", multi=True))
+    first, second, third = Property("Regex", "a x", "f.conf", 3), Property("Exclude", "b y", "f.conf", 4), Property(
+        "regex", "c z", "f.conf", 5
+    )
+    options, _ = table.bind([first, second, third], "[FILTER] grep")
+    assert options.sequence == (
+        Repeated("regex", "a x", first), Repeated("exclude", "b y", second), Repeated("regex", "c z", third)
+    )
 
 
 def test_bind_result_is_frozen() -> None:
