@@ -1,6 +1,6 @@
 """Cases recorded from Fluent Bit 4.2.8, replayed through flb_fast's own filters.
 
-A case is a folder of ``tests/data/filters/<filter>/``: ``fluent-bit.conf`` tails ``input.jsonl``
+A case is a folder of ``tests/data/filters/<filter>/``: ``fluent-bit.conf`` (or ``.yaml``) tails ``input.jsonl``
 (one JSON record a line) through its ``[FILTER]`` sections to stdout ``json_lines``;
 ``expected.jsonl`` is what Fluent Bit printed (``tests/data/filters/record.sh`` re-records it).
 ``replay`` loads the same file with flb_fast's config loader, builds its filters as the engine
@@ -31,7 +31,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def replay(run: Runner, folder: Path) -> list[dict[str, Any]]:
     """The records flb_fast's filters produce from the case's input."""
-    config, _ = load_config(str(folder / "fluent-bit.conf"))
+    yaml = folder / "fluent-bit.yaml"
+    config, _ = load_config(str(yaml if yaml.exists() else folder / "fluent-bit.conf"))
     pipeline, _ = build(config)
     tag = pipeline.inputs[0].options.tag
     records = read_jsonl(folder / "input.jsonl")
