@@ -21,6 +21,7 @@ from flb_fast.config.options import (
     parse_bool,
     parse_clist,
     parse_size,
+    parse_slist,
     parse_time,
 )
 
@@ -187,3 +188,20 @@ def test_help_lines_show_name_type_default_and_meaning() -> None:
         "  Mem_Buf_Limit  size (default: 0)\n                 memory limit",
         "  Parsers_File   string, may repeat\n                 parsers files",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a b", ["a", "b"]),
+        ("  a   b  ", ["a", "b"]),
+        ('key "hello world"', ["key", "hello world"]),
+        ('log "say \\"hi\\""', ["log", 'say "hi"']),
+        ('x "open to the end', ["x", "open to the end"]),
+        ('x "', ["x"]),
+        ('a"b c', ['a"b', "c"]),
+        ("x 'single quotes'", ["x", "'single", "quotes'"]),
+    ],
+)
+def test_space_separated_lists_read_double_quoted_words_as_flb_slist_split_tokens(text: str, words: list[str]) -> None:
+    assert parse_slist(text) == words

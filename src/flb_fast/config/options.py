@@ -106,7 +106,28 @@ def parse_clist(value: str) -> list[str]:
 
 
 def parse_slist(value: str) -> list[str]:
-    return value.split()
+    """Space-separated words, as ``flb_slist_split_tokens`` reads them: ``"a b"`` is one word
+    (``\\"`` is a quote inside it; a quote left open runs to the end)."""
+    words: list[str] = []
+    position, length = 0, len(value)
+    while position < length:
+        while position < length and value[position] == " ":
+            position += 1
+        if position >= length:
+            break
+        if value[position] == '"':
+            start = end = position + 1
+            while end < length and not (value[end] == '"' and value[end - 1] != "\\"):
+                end += 1
+            if end < length or end > start:
+                words.append(value[start:end].replace('\\"', '"'))
+        else:
+            start = position
+            end = value.find(" ", start)
+            end = length if end < 0 else end
+            words.append(value[start:end])
+        position = end + 1
+    return words
 
 
 _CONVERTERS = {
