@@ -208,11 +208,8 @@ def test_dry_run_of_the_container_insights_config_names_each_plugin_we_lack(monk
         f"host-log.conf:2: 'Name': input plugin 'systemd' {lacking}",
         f"host-log.conf:10: 'Name': input plugin 'systemd' {lacking}",
         f"host-log.conf:24: 'Name': input plugin 'systemd' {lacking}",
-        f"dataplane-log.conf:25: 'Name': filter plugin 'modify' {lacking}",
         f"dataplane-log.conf:33: 'Name': filter plugin 'aws' {lacking}",
         f"host-log.conf:32: 'Name': filter plugin 'aws' {lacking}",
-        f"host-log.conf:37: 'Name': filter plugin 'grep' {lacking}",
-        f"host-log.conf:42: 'Name': filter plugin 'modify' {lacking}",
     ]
 
 

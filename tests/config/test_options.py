@@ -16,10 +16,12 @@ from flb_fast.config.options import (
     TIME,
     Option,
     OptionTable,
+    Repeated,
     field_name,
     parse_bool,
     parse_clist,
     parse_size,
+    parse_slist,
     parse_time,
 )
 
@@ -128,6 +130,17 @@ def test_bind_collects_every_value_of_a_multi_option_in_order() -> None:
     assert options.parsers_file == ["a.conf", "b.conf"]
 
 
+def test_bind_keeps_repeated_values_in_config_order_across_options_with_their_lines() -> None:
+    table = OptionTable(Option("Regex", STR, None, "keep", multi=True), Option("Exclude", STR, None, "drop", multi=True))
+    first, second, third = Property("Regex", "a x", "f.conf", 3), Property("Exclude", "b y", "f.conf", 4), Property(
+        "regex", "c z", "f.conf", 5
+    )
+    options, _ = table.bind([first, second, third], "[FILTER] grep")
+    assert options.sequence == (
+        Repeated("regex", "a x", first), Repeated("exclude", "b y", second), Repeated("regex", "c z", third)
+    )
+
+
 def test_bind_result_is_frozen() -> None:
     options, _ = bind()
     with pytest.raises(AttributeError):
@@ -175,3 +188,20 @@ def test_help_lines_show_name_type_default_and_meaning() -> None:
         "  Mem_Buf_Limit  size (default: 0)\n                 memory limit",
         "  Parsers_File   string, may repeat\n                 parsers files",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a b", ["a", "b"]),
+        ("  a   b  ", ["a", "b"]),
+        ('key "hello world"', ["key", "hello world"]),
+        ('log "say \\"hi\\""', ["log", 'say "hi"']),
+        ('x "open to the end', ["x", "open to the end"]),
+        ('x "', ["x"]),
+        ('a"b c', ['a"b', "c"]),
+        ("x 'single quotes'", ["x", "'single", "quotes'"]),
+    ],
+)
+def test_space_separated_lists_read_double_quoted_words_as_flb_slist_split_tokens(text: str, words: list[str]) -> None:
+    assert parse_slist(text) == words

@@ -39,7 +39,7 @@ def test_unknown_plugin_is_an_error_at_its_name_line(pipeline, tmp_path):
 
 def test_fluent_bit_plugin_not_yet_supported_is_named_as_such(pipeline):
     with pytest.raises(ConfigError, match="does not support yet"):
-        pipeline("[FILTER]\n    Name grep\n    Match *\n")
+        pipeline("[FILTER]\n    Name expect\n    Match *\n")
 
 
 def test_unknown_option_is_a_warning_with_file_and_line(pipeline, tmp_path):

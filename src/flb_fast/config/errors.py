@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flb_fast.config.model import Property
 
 
 class ConfigError(Exception):
@@ -36,11 +40,15 @@ class ConfigErrors(ConfigError):
 
 
 class PluginConfigError(Exception):
-    """Raised by a plugin constructor about one of its options; the loader adds file:line."""
+    """Raised by a plugin constructor about one of its options; the loader adds file:line.
 
-    def __init__(self, option: str | None, message: str) -> None:
+    ``prop`` names the exact line when the option repeats (one bad rule among several).
+    """
+
+    def __init__(self, option: str | None, message: str, prop: Property | None = None) -> None:
         self.option = option
         self.message = message
+        self.prop = prop
         super().__init__(message)
 
 

@@ -106,7 +106,28 @@ def parse_clist(value: str) -> list[str]:
 
 
 def parse_slist(value: str) -> list[str]:
-    return value.split()
+    """Space-separated words, as ``flb_slist_split_tokens`` reads them: ``"a b"`` is one word
+    (``\\"`` is a quote inside it; a quote left open runs to the end)."""
+    words: list[str] = []
+    position, length = 0, len(value)
+    while position < length:
+        while position < length and value[position] == " ":
+            position += 1
+        if position >= length:
+            break
+        if value[position] == '"':
+            start = end = position + 1
+            while end < length and not (value[end] == '"' and value[end - 1] != "\\"):
+                end += 1
+            if end < length or end > start:
+                words.append(value[start:end].replace('\\"', '"'))
+        else:
+            start = position
+            end = value.find(" ", start)
+            end = length if end < 0 else end
+            words.append(value[start:end])
+        position = end + 1
+    return words
 
 
 _CONVERTERS = {
@@ -135,6 +156,24 @@ _PY_TYPES: dict[OptionType, Any] = {
 def field_name(option_name: str) -> str:
     """The struct field for an option: ``DB.sync`` -> ``db_sync``, ``K8S-Logging.Parser`` -> ``k8s_logging_parser``."""
     return re.sub(r"[.\-]", "_", option_name.lower())
+
+
+SEQUENCE_FIELD = "sequence"
+"""The bound struct's field listing every value of a repeatable option in config order."""
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """One value of a repeatable option, with the line it came from.
+
+    Bound options keep these in config order across option names (``sequence``): Fluent Bit's
+    modify and grep apply their rules in the order of the filter's properties, whatever their
+    kind, and a bad rule is reported at its own line.
+    """
+
+    field: str
+    value: Any
+    prop: Property
 
 
 @dataclass(frozen=True)
@@ -189,10 +228,13 @@ class OptionTable:
 
     def struct_type(self, struct_name: str = "Options") -> type[msgspec.Struct]:
         if self._struct is None:
+            if SEQUENCE_FIELD in (opt.field for opt in self._options.values()):
+                raise ValueError(f"option field '{SEQUENCE_FIELD}' is reserved")
             fields = [
                 (opt.field, list if opt.multi else (_PY_TYPES[opt.type] | None), msgspec.field(default=None))
                 for opt in self._options.values()
             ]
+            fields.append((SEQUENCE_FIELD, tuple, msgspec.field(default=())))
             self._struct = msgspec.defstruct(struct_name, fields, frozen=True, kw_only=True)
         return self._struct
 
@@ -205,6 +247,7 @@ class OptionTable:
         """
         values: dict[str, Any] = {opt.field: opt.default_value() for opt in self._options.values()}
         seen_multi: set[str] = set()
+        sequence: list[Repeated] = []
         warnings: list[ConfigWarning] = []
         for prop in properties:
             option = self.get(prop.key)
@@ -222,8 +265,10 @@ class OptionTable:
                     values[option.field] = []
                     seen_multi.add(option.field)
                 values[option.field].append(converted)
+                sequence.append(Repeated(option.field, converted, prop))
             else:
                 values[option.field] = converted
+        values[SEQUENCE_FIELD] = tuple(sequence)
         return self.struct_type()(**values), warnings
 
     def help_lines(self) -> list[str]:

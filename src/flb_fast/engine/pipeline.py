@@ -159,7 +159,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         try:
             instance.plugin = cls(instance.ctx, options)
         except PluginConfigError as exc:
-            where = section.find(exc.option) if exc.option else None
+            where = exc.prop or (section.find(exc.option) if exc.option else None)
             where = where or name_prop
             raise ConfigError(where.file, where.line, exc.option, f"{instance_name}: {exc.message}") from None
         # A plugin names options it accepts but does not honour yet; the warning points at their line.

@@ -1,0 +1,111 @@
+"""The ``grep`` filter: keep or drop records by regular expressions on their fields (``filter_grep/grep.c``).
+
+Each ``Regex KEY REGEX`` / ``Exclude KEY REGEX`` is one rule, split at the first space: the rest
+of the line, spaces included, is the Onigmo regex. ``KEY`` is a record accessor (``$`` is added
+when missing), so ``$kubernetes['labels']['app']`` and ``$tags[0]`` reach nested maps and arrays.
+Only string values are matched (``flb_ra_key_regex_match``): a number, boolean, null, map or
+array never matches, so a ``Regex`` on it drops the record and an ``Exclude`` keeps it.
+
+``Logical_Op legacy`` (the default) goes through the rules in config order and stops at the
+first decision (``grep_filter_data``): a ``Regex`` that fails drops the record, an ``Exclude``
+that matches drops it, a ``Regex`` that matches keeps it at once, so the rules after it are not
+looked at. ``AND`` / ``OR`` combine rules of one kind (``grep_filter_data_and_or``); mixing
+``Regex`` and ``Exclude`` with them is a config error, as in Fluent Bit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import STR, Option, OptionTable
+from flb_fast.filters.base import Filter
+from flb_fast.parsers.onigmo import compile_onigmo
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+from flb_fast.record_accessor import KeyAccessor, Template
+
+LEGACY, AND, OR = "legacy", "and", "or"
+
+
+class _Rule:
+    __slots__ = ("exclude", "key", "regex")
+
+    def __init__(self, exclude: bool, key: KeyAccessor | None, regex: re.Pattern[str]) -> None:
+        self.exclude = exclude
+        self.key = key
+        self.regex = regex
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        value = self.key.get(record) if self.key is not None else None
+        return isinstance(value, str) and self.regex.search(value) is not None
+
+
+class GrepFilter(Filter):
+    name = "grep"
+    description = "grep events by specified field values"
+    OPTIONS = OptionTable(
+        Option("regex", STR, None, "KEY REGEX: keep records whose KEY matches REGEX", multi=True),
+        Option("exclude", STR, None, "KEY REGEX: drop records whose KEY matches REGEX", multi=True),
+        Option("logical_op", STR, "legacy", "how rules combine: legacy, AND or OR"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self.config_warnings: list[tuple[str, str]] = []
+        self.logical_op = (options.logical_op or LEGACY).strip().lower()
+        if self.logical_op not in (LEGACY, AND, OR):
+            # cb_grep_init keeps legacy for any other value.
+            self.config_warnings.append(
+                ("logical_op", f"unknown Logical_Op '{options.logical_op}': legacy is used (legacy, AND or OR)")
+            )
+            self.logical_op = LEGACY
+        self.rules: list[_Rule] = []
+        for entry in options.sequence:
+            if entry.field not in ("regex", "exclude"):
+                continue
+            exclude = entry.field == "exclude"
+            if self.logical_op != LEGACY and self.rules and self.rules[0].exclude != exclude:
+                raise PluginConfigError(entry.prop.key, "Both 'regex' and 'exclude' are set.", entry.prop)
+            field, sep, pattern = entry.value.partition(" ")
+            if not sep or not field:
+                raise PluginConfigError(
+                    entry.prop.key, "invalid regex, expected field and regular expression", entry.prop
+                )
+            try:
+                key = Template(field if field.startswith("$") else "$" + field).first_key
+            except ValueError as exc:
+                raise PluginConfigError(entry.prop.key, str(exc), entry.prop) from None
+            try:
+                regex = compile_onigmo(pattern)
+            except ValueError as exc:
+                raise PluginConfigError(
+                    entry.prop.key, f"could not compile regex pattern '{pattern}': {exc}", entry.prop
+                ) from None
+            self.rules.append(_Rule(exclude, key, regex))
+
+    def _keep_legacy(self, record: dict[str, Any]) -> bool:
+        for rule in self.rules:
+            if rule.matches(record):
+                return not rule.exclude
+            if not rule.exclude:
+                return False
+        return True
+
+    def _keep_and_or(self, record: dict[str, Any]) -> bool:
+        found = False
+        for rule in self.rules:
+            found = rule.matches(record)
+            if found == (self.logical_op == OR):
+                break
+        return found != self.rules[0].exclude
+
+    async def filter(self, chunk: Chunk) -> Chunk | None:
+        if not self.rules:
+            return chunk
+        keep = self._keep_legacy if self.logical_op == LEGACY else self._keep_and_or
+        mask = [keep(record) for record in chunk.records]
+        if not all(mask):
+            chunk.keep(mask)
+        return chunk

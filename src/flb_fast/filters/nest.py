@@ -1,0 +1,109 @@
+"""The ``nest`` filter: move top-level keys under a new map, or lift a map's keys to the top (``filter_nest/nest.c``).
+
+``Operation nest`` takes every top-level key a ``Wildcard`` names (a trailing ``*`` makes it a
+prefix, otherwise the key itself), keeps the other keys in order and appends ``Nest_under``
+holding the taken keys (``apply_nesting_rules``). ``Operation lift`` replaces each top-level
+``Nested_under`` key whose value is a map by that map's entries, appended after the other keys
+(``apply_lifting_rules``); a value that is not a map is left in place. ``Add_prefix`` /
+``Remove_prefix`` rename the keys moved either way.
+
+A record cannot hold a key twice, while Fluent Bit's msgpack map can: where Fluent Bit writes a
+duplicate (a lifted key already at the top, or ``Nest_under`` naming a key that stays), the
+later value takes the earlier key's place here, as any JSON reader of Fluent Bit's output sees it.
+
+The maps moved are never changed in place: lifting ``kubernetes`` reads the pod's shared
+metadata map and builds a new record around its entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import STR, Option, OptionTable
+from flb_fast.filters.base import Filter
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+Record = dict[str, Any]
+NEST, LIFT = "nest", "lift"
+
+
+class NestFilter(Filter):
+    name = "nest"
+    description = "nest events by specified field values"
+    OPTIONS = OptionTable(
+        Option("Operation", STR, None, "nest or lift"),
+        Option("Wildcard", STR, None, "key to nest; a trailing * matches keys starting with the rest", multi=True),
+        Option("Nest_under", STR, None, "key of the new map holding the nested keys (nest)"),
+        Option("Nested_under", STR, None, "key of the map whose entries are lifted (lift)"),
+        Option("Add_prefix", STR, None, "prefix added to the keys nested or lifted"),
+        Option("Remove_prefix", STR, None, "prefix removed from the keys nested or lifted that start with it"),
+    )
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        operation = options.operation or ""
+        # configure() compares the first four characters, case-sensitively.
+        if operation[:4] not in (NEST, LIFT):
+            raise PluginConfigError("operation", f"Key \"operation\" has invalid value '{operation}'. "
+                                                 "Expected 'nest' or 'lift'")
+        self.operation = operation[:4]
+        if options.add_prefix is not None and options.remove_prefix is not None:
+            raise PluginConfigError("remove_prefix", "Add_prefix and Remove_prefix are exclusive")
+        self.add_prefix: str = options.add_prefix or ""
+        self.remove_prefix: str = options.remove_prefix or ""
+        # Fluent Bit keeps one key for both options; each operation reads its own, else the other.
+        first, second = (options.nest_under, options.nested_under) if self.operation == NEST else (
+            options.nested_under, options.nest_under)
+        self.key: str | None = first if first is not None else second
+        self.config_warnings: list[tuple[str, str]] = []
+        if self.key is None:
+            # Fluent Bit starts and passes every record unchanged.
+            wanted = "Nest_under" if self.operation == NEST else "Nested_under"
+            self.config_warnings.append(
+                ("operation", f"no '{wanted}' for Operation {self.operation}: records pass unchanged")
+            )
+        self.exact: set[str] = set()
+        self.prefixes: tuple[str, ...] = ()
+        for wildcard in options.wildcard:
+            if wildcard.endswith("*"):
+                self.prefixes += (wildcard[:-1],)
+            else:
+                self.exact.add(wildcard)
+
+    def _rename(self, key: str) -> str:
+        if self.add_prefix:
+            return self.add_prefix + key
+        if self.remove_prefix and key.startswith(self.remove_prefix):
+            return key[len(self.remove_prefix):]
+        return key
+
+    def _nested(self, key: str) -> bool:
+        return key in self.exact or key.startswith(self.prefixes)
+
+    def _nest(self, record: Record) -> Record:
+        taken = {key: value for key, value in record.items() if self._nested(key)}
+        if not taken:
+            return record
+        out = {key: value for key, value in record.items() if key not in taken}
+        key = str(self.key)
+        out.pop(key, None)
+        out[key] = {self._rename(name): value for name, value in taken.items()}
+        return out
+
+    def _lift(self, record: Record) -> Record:
+        inner = record.get(self.key)
+        if not isinstance(inner, dict):
+            return record
+        out = {key: value for key, value in record.items() if key != self.key}
+        for key, value in inner.items():
+            out[self._rename(key)] = value
+        return out
+
+    async def filter(self, chunk: Chunk) -> Chunk | None:
+        if self.key is None or (self.operation == NEST and not (self.exact or self.prefixes)):
+            return chunk
+        apply = self._nest if self.operation == NEST else self._lift
+        chunk.records = [apply(record) for record in chunk.records]
+        return chunk
