@@ -10,7 +10,6 @@ left untouched. The parsers run over the whole chunk in one batch call each.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flb_fast.config.errors import PluginConfigError
@@ -20,33 +19,7 @@ from flb_fast.parsers.base import Parser
 from flb_fast.parsers.decoders import unescape
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
-
-_ACCESSOR = re.compile(r"\$([^\[\]]+)((?:\[(?:'[^']*'|\"[^\"]*\"|\d+)\])*)$")
-_SUBKEY = re.compile(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]")
-
-
-def accessor_path(key_name: str) -> tuple[str | int, ...] | None:
-    """``$a['b'][0]`` -> ("a", "b", 0); a plain key name -> None."""
-    if not key_name.startswith("$"):
-        return None
-    match = _ACCESSOR.match(key_name)
-    if match is None:
-        raise ValueError(f"invalid record accessor pattern '{key_name}'")
-    path: list[str | int] = [match.group(1)]
-    for single, double, index in _SUBKEY.findall(match.group(2)):
-        path.append(int(index) if index else (single or double))
-    return tuple(path)
-
-
-def _lookup(record: Any, path: tuple[str | int, ...]) -> Any:
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(record, list) or part >= len(record):
-                return None
-        elif not isinstance(record, dict):
-            return None
-        record = record[part] if isinstance(part, int) else record.get(part)
-    return record
+from flb_fast.record_accessor import KeyAccessor, Template
 
 
 class ParserFilter(Filter):
@@ -65,10 +38,15 @@ class ParserFilter(Filter):
         if not options.key_name:
             raise PluginConfigError("key_name", "missing 'Key_Name'")
         self.key_name: str = options.key_name
+        # A '$' name is a record accessor; anything else is the key's own name (filter_parser.c).
+        self.nested = self.key_name.startswith("$")
         try:
-            self.path = accessor_path(self.key_name)
+            key = Template(self.key_name).first_key if self.nested else KeyAccessor(self.key_name)
         except ValueError as exc:
             raise PluginConfigError("key_name", str(exc)) from None
+        if key is None:
+            raise PluginConfigError("key_name", f"'{self.key_name}' names no record key")
+        self.key: KeyAccessor = key
         names = [name.strip() for name in options.parser if name.strip()]
         if not names:
             raise PluginConfigError("parser", "at least one 'Parser' is required")
@@ -83,7 +61,7 @@ class ParserFilter(Filter):
         self.unescape_key: bool = options.unescape_key
 
     def _text(self, record: dict[str, Any]) -> str | None:
-        value = _lookup(record, self.path) if self.path is not None else record.get(self.key_name)
+        value = self.key.get(record)
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         if not isinstance(value, str):
@@ -116,9 +94,9 @@ class ParserFilter(Filter):
         """Parsed fields first, then what Reserve_Data / Preserve_Key keep (``flb_msgpack_expand_map``)."""
         if self.reserve_data:
             for key, value in original.items():
-                if key == self.key_name and self.path is None and not self.preserve_key:
+                if key == self.key_name and not self.nested and not self.preserve_key:
                     continue
                 parsed[key] = value
-        elif self.preserve_key and self.path is None and self.key_name in original:
+        elif self.preserve_key and not self.nested and self.key_name in original:
             parsed[self.key_name] = original[self.key_name]
         return parsed

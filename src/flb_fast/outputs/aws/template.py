@@ -1,14 +1,12 @@
-"""Name templates for log groups, streams and keys, in both plugins' syntaxes.
+"""Name templates in the AWS Go plugins' ``$(...)`` syntax (``Name cloudwatch``, ``firehose``, ``kinesis``).
 
-- Fluent Bit record accessors (``log_group_template``): ``$kubernetes['namespace_name']``,
-  ``$key``, ``$TAG``, ``$TAG[n]``.
-- The Go plugins' ``$(...)`` syntax (``Name cloudwatch``): ``$(kubernetes['namespace_name'])``,
-  ``$(key)``, ``$(tag)``, ``$(tag[n])``, ``$(uuid)``.
-
-A bare ``$key`` name is word characters (a key with dashes goes in brackets:
-``$kubernetes['labels']['app-name']``). A template is parsed once into literal and variable
-parts; ``render`` returns None when a variable has no value in the record, so the caller falls
-back to the static name, as both plugins do.
+``$(kubernetes['namespace_name'])``, ``$(key)``, ``$(tag)``, ``$(tag[n])`` and ``$(uuid)``, as
+amazon-cloudwatch-logs-for-fluent-bit's ``parseDataMapTags`` reads them. The key inside is
+looked up by the shared record accessor, so ``$(a['b'][0])`` reads what ``$a['b'][0]`` reads in
+Fluent Bit's own templates (``flb_fast.record_accessor.Template``, used by the C plugins'
+``log_group_template``). A template is parsed once into literal and variable parts; ``render``
+returns None when a variable has no value in the record, so the caller falls back to the static
+name, as the Go plugin does.
 """
 
 from __future__ import annotations
@@ -17,37 +15,48 @@ import re
 import uuid
 from typing import Any
 
+from flb_fast.record_accessor import MISSING, KeyAccessor
+
 _SUBKEYS = r"((?:\[(?:'[^']*'|\"[^\"]*\"|\d+)\])*)"
-_C_VARIABLE = re.compile(r"\$([A-Za-z_]\w*)" + _SUBKEYS)
-_GO_VARIABLE = re.compile(r"\$\(\s*([A-Za-z_][\w\-]*)" + _SUBKEYS + r"\s*\)")
+_VARIABLE = re.compile(r"\$\(\s*([A-Za-z_][\w\-]*)" + _SUBKEYS + r"\s*\)")
 _SUBKEY = re.compile(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]")
 
-_TAG = "tag"
-_UUID = "uuid"
+
+class _TagPart:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int | None) -> None:
+        self.index = index
 
 
-def _path(head: str, subkeys: str) -> tuple[str | int, ...]:
-    parts: list[str | int] = [head]
-    for quoted, double, index in _SUBKEY.findall(subkeys):
-        parts.append(int(index) if index else (quoted or double))
-    return tuple(parts)
+class _Uuid:
+    __slots__ = ()
 
 
-class Template:
-    """A parsed name template; ``go=True`` reads the Go plugins' ``$(...)`` syntax."""
+_Part = str | KeyAccessor | _TagPart | _Uuid
 
-    def __init__(self, text: str, go: bool = False) -> None:
+
+def _variable(head: str, subkeys: str) -> _Part:
+    path: list[str | int] = [int(index) if index else (quoted or double) for quoted, double, index in
+                             _SUBKEY.findall(subkeys)]
+    if head.lower() == "tag":
+        return _TagPart(path[0] if path and isinstance(path[0], int) else None)
+    if head.lower() == "uuid":
+        return _Uuid()
+    return KeyAccessor(head, tuple(path))
+
+
+class GoTemplate:
+    """A parsed ``$(...)`` template."""
+
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.parts: list[str | tuple[str | int, ...]] = []
-        pattern = _GO_VARIABLE if go else _C_VARIABLE
+        self.parts: list[_Part] = []
         position = 0
-        for match in pattern.finditer(text):
+        for match in _VARIABLE.finditer(text):
             if match.start() > position:
                 self.parts.append(text[position : match.start()])
-            head = match.group(1)
-            if (go and head.lower() in (_TAG, _UUID)) or (not go and head == "TAG"):
-                head = head.lower()
-            self.parts.append(_path(head, match.group(2)))
+            self.parts.append(_variable(match.group(1), match.group(2)))
             position = match.end()
         if position < len(text):
             self.parts.append(text[position:])
@@ -58,41 +67,33 @@ class Template:
 
     @property
     def uses_record(self) -> bool:
-        return any(not isinstance(part, str) and part[0] not in (_TAG, _UUID) for part in self.parts)
+        return any(isinstance(part, KeyAccessor) for part in self.parts)
 
     def render(self, tag: str, record: dict[str, Any] | None = None) -> str | None:
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
-                continue
-            value = _lookup(part, tag, record)
-            if value is None:
-                return None
-            out.append(value)
+            elif isinstance(part, _Uuid):
+                out.append(str(uuid.uuid4()))
+            elif isinstance(part, _TagPart):
+                if part.index is None:
+                    out.append(tag)
+                    continue
+                pieces = tag.split(".")
+                if part.index >= len(pieces):
+                    return None
+                out.append(pieces[part.index])
+            else:
+                value = _text(part.get(record) if record is not None else MISSING)
+                if value is None:
+                    return None
+                out.append(value)
         return "".join(out)
 
 
-def _lookup(path: tuple[str | int, ...], tag: str, record: dict[str, Any] | None) -> str | None:
-    head = path[0]
-    if head == _TAG:
-        if len(path) == 1:
-            return tag
-        pieces = tag.split(".")
-        index = path[1]
-        return pieces[index] if isinstance(index, int) and index < len(pieces) else None
-    if head == _UUID:
-        return str(uuid.uuid4())
-    value: Any = record
-    for key in path:
-        if isinstance(value, dict) and isinstance(key, str):
-            value = value.get(key)
-        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
-            value = value[key]
-        else:
-            return None
-        if value is None:
-            return None
+def _text(value: Any) -> str | None:
+    """The Go plugin prints scalars; a map, array, null or missing key has no name."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flb_fast.outputs.aws.template import Template
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.outputs.aws.template import GoTemplate
 from flb_fast.record import Chunk
+from flb_fast.record_accessor import Template
 
 Target = tuple[str, str]
 
@@ -21,14 +23,14 @@ class StreamNamer:
     def __init__(self, options: Any, go: bool) -> None:
         self.prefix: str | None = options.log_stream_prefix
         if go:
-            self.group = Template(options.log_group_name, go=True)
+            self.group: GoTemplate | Template | None = GoTemplate(options.log_group_name)
             self.group_fallback = options.default_log_group_name
-            self.stream = None if self.prefix else Template(options.log_stream_name, go=True)
+            self.stream: GoTemplate | Template | None = None if self.prefix else GoTemplate(options.log_stream_name)
             self.stream_fallback = options.default_log_stream_name
         else:
-            self.group = Template(options.log_group_template) if options.log_group_template else None
+            self.group = _record_template("log_group_template", options.log_group_template)
             self.group_fallback = options.log_group_name
-            self.stream = Template(options.log_stream_template) if options.log_stream_template else None
+            self.stream = _record_template("log_stream_template", options.log_stream_template)
             self.stream_fallback = options.log_stream_name
         self.per_record = any(t is not None and t.uses_record for t in (self.group, self.stream))
 
@@ -51,3 +53,12 @@ class StreamNamer:
         for index, record in enumerate(chunk.records):
             targets.setdefault(self.target(tag, record), []).append(index)
         return targets
+
+
+def _record_template(option: str, text: str | None) -> Template | None:
+    if not text:
+        return None
+    try:
+        return Template(text)
+    except ValueError as exc:
+        raise PluginConfigError(option, str(exc)) from None
