@@ -21,6 +21,8 @@ FILTERS = {
     "modify": "flb_fast.filters.modify:ModifyFilter",
     "nest": "flb_fast.filters.nest:NestFilter",
     "record_modifier": "flb_fast.filters.record_modifier:RecordModifierFilter",
+    "multiline": "flb_fast.filters.multiline:MultilineFilter",
+    "rewrite_tag": "flb_fast.filters.rewrite_tag:RewriteTagFilter",
 }
 
 OUTPUTS = {
@@ -47,7 +49,7 @@ NOT_YET_SUPPORTED = {
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"aws", "rewrite_tag", "multiline", "lua", "throttle",
+    "filter": {"aws", "lua", "throttle",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "loki", "kafka", "splunk", "datadog",

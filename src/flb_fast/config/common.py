@@ -35,6 +35,15 @@ OUTPUT_BASE = OptionTable(
     Option("storage.total_limit_size", SIZE, None, "limit of filesystem chunks queued for this output"),
 )
 
+# Filters that re-emit records through an emitter input of their own (rewrite_tag, multiline):
+# flb_filter config_map entries emitter_name, emitter_storage.type, emitter_mem_buf_limit.
+EMITTER_OPTIONS = OptionTable(
+    Option("emitter_name", STR, None, "name of the emitter input this filter re-emits records through "
+           "(default: emitter_for_<filter name>)"),
+    Option("emitter_storage.type", STR, "memory", "buffer type of the emitter: memory or filesystem"),
+    Option("emitter_mem_buf_limit", SIZE, "10M", "Mem_Buf_Limit of the emitter input; 0 = no limit"),
+)
+
 TLS_OPTIONS = OptionTable(
     Option("tls", BOOL, "off", "use TLS"),
     Option("tls.verify", BOOL, "on", "verify the peer's certificate"),

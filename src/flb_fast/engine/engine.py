@@ -115,13 +115,13 @@ class Engine:
             self._flush_task = None
         for instance in self.pipeline.inputs:
             if instance in self._started:
+                if instance.emitter_of is not None:
+                    # An emitter (after the configured inputs) emits what its filter still holds
+                    # when it stops: what the inputs emitted goes through the filters first.
+                    await self._settle_filters(deadline)
                 self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
-        if self._filtering:
-            filtering = list(self._filtering.values())
-            await asyncio.wait(filtering, timeout=max(0.0, deadline - loop.time()))
-            for task in filtering:
-                task.cancel()
+        await self._settle_filters(deadline)
         self.flush()
         pending = set(self._deliveries)
         if pending:
@@ -145,6 +145,18 @@ class Engine:
             await self.http_server.stop()
             self.http_server = None
         self.log.info("service has stopped (%d pending tasks)", len(abandoned))
+
+    async def _settle_filters(self, deadline: float) -> None:
+        """Wait until no batch is in the filters (a filter may emit new batches through an
+        emitter input while it runs); at ``deadline`` the filtering still going on is cancelled."""
+        loop = asyncio.get_running_loop()
+        while self._filtering:
+            filtering = list(self._filtering.values())
+            await asyncio.wait(filtering, timeout=max(0.0, deadline - loop.time()))
+            if loop.time() >= deadline:
+                for task in self._filtering.values():
+                    task.cancel()
+                return
 
     async def _bounded(self, coro: Any, deadline: float, what: str) -> None:
         loop = asyncio.get_running_loop()

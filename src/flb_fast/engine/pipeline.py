@@ -74,6 +74,8 @@ class InputInstance(Instance):
     mem_buf_limit: int = 0
     routable: bool = True
     sink: Sink | None = None
+    # For the emitter input of a filter that re-emits records (rewrite_tag, multiline): that filter.
+    emitter_of: FilterInstance | None = None
 
     def emit(self, chunk: Chunk) -> None:
         """``ctx.emit``: hand a batch to the engine (synchronous; may pause this input)."""
@@ -122,6 +124,9 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     parsers = build_registry(config)
     metrics = Metrics()
     numbering: dict[tuple[str, str], int] = defaultdict(int)
+    # Every input by instance name, emitters included; emitters look up the inputs they pause in it.
+    inputs_by_name: dict[str, Any] = {}
+    emitters: list[InputInstance] = []
 
     def make(kind: str, section: Section) -> Instance:
         name_prop = section.find("name")
@@ -166,6 +171,12 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         for option, message in getattr(instance.plugin, "config_warnings", ()):
             where = section.find(option) or name_prop
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
+        if isinstance(instance, InputInstance):
+            inputs_by_name[instance.name] = instance.plugin
+        elif isinstance(instance, FilterInstance) and instance.plugin.uses_emitter:
+            emitter = _emitter(instance, section, inputs_by_name, metrics, parsers, service, warnings)
+            emitters.append(emitter)
+            inputs_by_name[emitter.name] = emitter.plugin
         return instance
 
     errors: list[ConfigError] = []
@@ -182,10 +193,60 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     inputs = make_all("input", config.inputs)
     filters = make_all("filter", config.filters)
     outputs = make_all("output", config.outputs)
+    # Fluent Bit creates emitters while it initialises filters, after the configured inputs.
+    inputs.extend(emitters)
     if errors:
         raise ConfigErrors(errors, warnings)
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
+
+
+def _emitter(
+    owner: FilterInstance, section: Section, inputs_by_name: dict[str, Any], metrics: Metrics,
+    parsers: ParserRegistry, service: Any, warnings: list[ConfigWarning],
+) -> InputInstance:
+    """The emitter input of a filter that re-emits records (``emitter_create`` in rewrite_tag.c, ml.c).
+
+    It is named by ``Emitter_Name`` (default ``emitter_for_<filter>``), which must not be the
+    name or alias of another input, and holds at most ``Emitter_Mem_Buf_Limit`` bytes.
+    """
+    from flb_fast.inputs.emitter import EmitterInput
+
+    options = owner.options
+    name = options.emitter_name or f"emitter_for_{owner.display_name}"
+
+    def where(option: str) -> Property:
+        prop = section.find(option)
+        return prop or Property(option, "", section.file, section.line)
+
+    taken = {key for instance in inputs_by_name.values() for key in (instance.ctx.instance, instance.ctx.display_name)}
+    if name in taken:
+        prop = where("emitter_name")
+        raise ConfigError(prop.file, prop.line, "Emitter_Name", f"{owner.name}: emitter_name '{name}' already exists")
+    storage_type = options.emitter_storage_type.strip().lower()
+    if storage_type not in ("memory", "filesystem"):
+        prop = where("emitter_storage.type")
+        raise ConfigError(prop.file, prop.line, "Emitter_Storage.type", f"{owner.name}: invalid "
+                          "'emitter_storage.type' value. Only 'memory' or 'filesystem' types are allowed")
+    if storage_type == "filesystem":
+        prop = where("emitter_storage.type")
+        warnings.append(ConfigWarning(prop.file, prop.line, "Emitter_Storage.type",
+                                      f"{owner.name}: option 'emitter_storage.type' is not supported yet by "
+                                      "flb_fast: chunks are buffered in memory"))
+    properties = [Property("Name", "emitter", section.file, section.line),
+                  Property("Tag", name, section.file, section.line),
+                  Property("storage.type", storage_type, section.file, section.line)]
+    bound, _ = (INPUT_BASE + EmitterInput.OPTIONS).bind(properties, f"[FILTER] {owner.plugin_name}")
+    instance = InputInstance("input", "emitter", name, bound, mem_buf_limit=options.emitter_mem_buf_limit,
+                             emitter_of=owner)
+    instance.ctx = PluginContext(
+        kind="input", plugin="emitter", instance=name, display_name=name,
+        log=plugin_logger("input", "emitter", name, owner.options.log_level),
+        metrics=metrics.register("input", name), parsers=parsers, service=service, emit=instance.emit,
+    )
+    instance.plugin = EmitterInput(instance.ctx, bound, inputs_by_name)
+    owner.plugin.emitter = instance.plugin
+    return instance
 
 
 def _unsupported(kind: str, owner: str, options: Any, section: Section) -> list[ConfigWarning]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flb_fast.config.options import OptionTable
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+
+if TYPE_CHECKING:
+    from flb_fast.inputs.emitter import EmitterInput
 
 
 class Filter(ABC):
@@ -25,6 +28,14 @@ class Filter(ABC):
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         self.ctx = ctx
         self.options = options
+        # The emitter input the pipeline gives a filter whose ``uses_emitter`` is true, before start().
+        self.emitter: EmitterInput | None = None
+
+    @property
+    def uses_emitter(self) -> bool:
+        """True for a filter that re-emits records through an emitter input of its own
+        (its options then include ``config.common.EMITTER_OPTIONS``)."""
+        return False
 
     async def start(self) -> None:
         """Open connections or caches the filter needs; the default needs none."""

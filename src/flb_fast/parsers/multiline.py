@@ -233,6 +233,10 @@ class Multiline:
         self.truncated = 0
         self._clock = clock
         self._groups: dict[tuple[Hashable, int, Any], _Group] = {}
+        # The parser that claimed a stream's last line is tried first on its next line
+        # (``group->lru_parser`` in flb_ml.c), so a line a parser tried earlier would also claim
+        # (python's "ValueError: ..." is a java start line) stays in the open group.
+        self._last_parser: dict[Hashable, int] = {}
 
     def pending(self) -> int:
         return sum(1 for group in self._groups.values() if group.record is not None)
@@ -248,7 +252,10 @@ class Multiline:
     def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None) -> Completed:
         out: Completed = []
         now = self._clock()
-        for index, parser in enumerate(self.parsers):
+        last = self._last_parser.get(stream)
+        order = range(len(self.parsers)) if not last else [last, *(i for i in range(len(self.parsers)) if i != last)]
+        for index in order:
+            parser = self.parsers[index]
             rec, ts = record, timestamp
             key = parser.key_content or self.default_key
             if rec is None:
@@ -266,6 +273,7 @@ class Multiline:
                 group = self._groups[group_key] = _Group()
             if self._process(parser, group, key, content, ts, rec, out):
                 group.updated = now
+                self._last_parser[stream] = index
                 return out
         # No parser claimed the line: close this stream's open groups, then pass it through.
         out.extend(self._flush_stream(stream))
@@ -376,6 +384,8 @@ class Multiline:
             if group.record is not None:
                 out.append(self._emit(group, parser.key_content or self.default_key))
             del self._groups[group_key]
+        streams = {stream for stream, _, _ in self._groups}
+        self._last_parser = {stream: index for stream, index in self._last_parser.items() if stream in streams}
         return out
 
     def flush_all(self) -> Completed:
@@ -384,4 +394,5 @@ class Multiline:
             if group.record is not None:
                 out.append(self._emit(group, self.parsers[index].key_content or self.default_key))
         self._groups.clear()
+        self._last_parser.clear()
         return out

@@ -1,0 +1,265 @@
+"""The ``multiline`` filter: join the lines of stack traces and split messages (plugins/filter_multiline/ml.c).
+
+``mode parser`` runs the records' ``multiline.key_content`` field through the named multiline
+parsers (built-in go, java, python, ruby or ``[MULTILINE_PARSER]`` sections) with the same engine
+tail's ``multiline.parser`` uses (``flb_fast.parsers.multiline``). ``multiline.key_content``
+replaces each parser's own ``key_content``; a parser left without one passes records unchanged.
+
+- ``buffer on`` (the default): every record is taken out of the chunk and fed to the engine, one
+  stream per (input, tag); what it completes, joined records and lines no rule claims alike, is
+  re-emitted under the original tag through the filter's emitter input, so it goes through the
+  filters again from the first (``cb_ml_filter``; records from the filter's own emitter pass
+  untouched). Every ``flush_ms`` the groups still open are emitted as they are
+  (``cb_ml_flush_timer``, which flushes every pending group, whatever its age).
+- ``buffer off``: one stream for the whole filter, and the groups still open when the chunk ends
+  are flushed into it (``flb_ml_flush_pending_now``): lines are joined only within one chunk.
+- ``mode partial_message`` joins Docker's split messages (``partial_message``, ``partial_id``,
+  ``partial_last``, ml_concat.c): the parts' ``multiline.key_content`` values are concatenated, the
+  first part's other fields (without ``partial_*`` keys) kept; a group whose last part arrived
+  returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter.
+
+Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emit_truncated``
+(groups cut at ``multiline_buffer_limit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Hashable
+from typing import Any
+
+from flb_fast.config.common import EMITTER_OPTIONS
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.config.options import BOOL, CLIST, INT, STR, Option, OptionTable
+from flb_fast.filters.base import Filter
+from flb_fast.parsers.multiline import Multiline, MultilineParser
+from flb_fast.plugin import PluginContext
+from flb_fast.record import Chunk
+
+MODES = ("parser", "partial_message")
+# flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds.
+MIN_FLUSH_MS = 500
+# ml_concat.h: FLB_MULTILINE_PARTIAL_{MESSAGE,ID,LAST}_KEY and the prefix of keys not copied.
+PARTIAL_MESSAGE_KEY = "partial_message"
+PARTIAL_ID_KEY = "partial_id"
+PARTIAL_LAST_KEY = "partial_last"
+PARTIAL_PREFIX = "partial_"
+
+Completed = list[tuple[int, dict[str, Any]]]
+
+
+def _is_true(value: Any) -> bool:
+    """``ml_is_partial``: the value starts with ``true``, in any case."""
+    return isinstance(value, str) and value[:4].lower() == "true"
+
+
+def _is_partial_key(key: str) -> bool:
+    """``ml_create_packer`` compares at most the key's own length with ``partial_``."""
+    return PARTIAL_PREFIX.startswith(key) if len(key) < len(PARTIAL_PREFIX) else key.startswith(PARTIAL_PREFIX)
+
+
+class _Packer:
+    """One split message being joined (``struct split_message_packer``)."""
+
+    __slots__ = ("timestamp", "record", "parts", "written")
+
+    def __init__(self, timestamp: int, record: dict[str, Any], key: str, now: float) -> None:
+        self.timestamp = timestamp
+        self.record = {k: v for k, v in record.items() if k != key and not _is_partial_key(k)}
+        self.parts: list[str] = []
+        self.written = now
+
+    def complete(self, key: str) -> tuple[int, dict[str, Any]]:
+        self.record[key] = "".join(self.parts)
+        return self.timestamp, self.record
+
+
+class MultilineFilter(Filter):
+    name = "multiline"
+    description = "Concatenate multiline messages"
+    OPTIONS = OptionTable(
+        Option("debug_flush", BOOL, "false", "print each joined record to stdout as it is flushed"),
+        Option("buffer", BOOL, "true", "take records out of the chunk and re-emit them joined through "
+               "an emitter input (needed for inputs that emit records one by one)"),
+        Option("mode", STR, "parser", "parser (join by multiline parser rules) or partial_message "
+               "(join Docker's split messages)"),
+        Option("flush_ms", INT, "2000", "milliseconds after which pending groups are emitted"),
+        Option("multiline.parser", CLIST, None, "multiline parsers tried in order: go, java, python, ...",
+               multi=True),
+        Option("multiline.key_content", STR, None, "field holding the text to join"),
+    ) + EMITTER_OPTIONS
+
+    def __init__(self, ctx: PluginContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        mode = options.mode.strip().lower()
+        if mode not in MODES:
+            raise PluginConfigError("mode", "'Mode' must be 'partial_message' or 'parser'")
+        self.partial_mode = mode == "partial_message"
+        self.buffered: bool = options.buffer
+        self.key_content: str | None = options.multiline_key_content
+        self.flush_seconds = options.flush_ms / 1000
+        self.config_warnings: list[tuple[str, str]] = []
+        if options.debug_flush:
+            self.config_warnings.append(("debug_flush", "option 'debug_flush' is not supported yet by flb_fast: "
+                                                        "ignored"))
+        if self.partial_mode and not self.buffered:
+            raise PluginConfigError("buffer", "'partial_message' 'Mode' requires 'Buffer' to be 'On'")
+        if self.partial_mode and not self.key_content:
+            raise PluginConfigError("multiline.key_content",
+                                    "'Mode' 'partial_message' requires 'multiline.key_content'")
+        if self.buffered and options.flush_ms < MIN_FLUSH_MS:
+            raise PluginConfigError("flush_ms", f"flush timeout '{options.flush_ms}' is too low")
+        names = [name for group in options.multiline_parser for name in group]
+        if not self.partial_mode and not names:
+            raise PluginConfigError("multiline.parser",
+                                    "The default 'Mode' 'parser' requires at least one 'multiline.parser'")
+        parsers: list[MultilineParser] = []
+        for name in names:
+            parser = ctx.parsers.get_multiline(name)
+            if parser is None:
+                raise PluginConfigError("multiline.parser", f"multiline parser '{name}' is not registered")
+            if self.key_content:
+                parser = dataclasses.replace(parser, key_content=self.key_content)
+            if parser.key_content:
+                parsers.append(parser)
+        # With no key to read, a parser passes every record through: an empty list does just that.
+        self.parsers = parsers
+        # Buffered mode: one engine per stream, so that a flush knows each record's input and tag.
+        self._engines: dict[Hashable, Multiline] = {}
+        self._packers: dict[tuple[str, str | None, Hashable], _Packer] = {}
+        self._timer: asyncio.Task[None] | None = None
+        self.ctx.metrics.setdefault("emit_truncated", 0)
+        if self.buffered:
+            self.ctx.metrics.setdefault("emit_records", 0)
+
+    @property
+    def uses_emitter(self) -> bool:
+        return self.buffered
+
+    async def start(self) -> None:
+        if self.emitter is not None:
+            self.emitter.on_stop = self.flush_pending
+        if self.buffered:
+            self._timer = asyncio.get_running_loop().create_task(self._tick())
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+
+    async def _tick(self) -> None:
+        # Partial messages are looked at twice per flush_ms (partial_timer_cb), groups once.
+        period = self.flush_seconds / 2 if self.partial_mode else self.flush_seconds
+        while True:
+            await asyncio.sleep(period)
+            if self.partial_mode:
+                self._flush_packers(time.monotonic() - self.flush_seconds)
+            else:
+                self.flush_pending()
+
+    def flush_pending(self) -> None:
+        """Emit every open group as it is (the flush timer, and the agent stopping)."""
+        if self.partial_mode:
+            self._flush_packers(None)
+            return
+        for stream, engine in list(self._engines.items()):
+            completed = engine.flush_all()
+            if completed:
+                self._emit(stream, completed)
+            else:  # idle for a whole period: forgotten, so that streams that come and go do not pile up
+                del self._engines[stream]
+
+    def _engine(self, stream: Hashable) -> Multiline:
+        engine = self._engines.get(stream)
+        if engine is None:
+            engine = self._engines[stream] = Multiline(self.parsers, default_key=self.key_content or "")
+        return engine
+
+    def _emit(self, stream: Hashable, completed: Completed) -> None:
+        if not completed:
+            return
+        assert self.emitter is not None and isinstance(stream, tuple)
+        sender, tag = stream
+        self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender)
+
+    async def filter(self, chunk: Chunk) -> Chunk | None:
+        if self.emitter is not None and chunk.input_name == self.emitter.ctx.instance:
+            return chunk
+        if self.partial_mode:
+            return self._filter_partial(chunk)
+        stream = (chunk.input_name, chunk.tag) if self.buffered else None
+        engine = self._engine(stream)
+        truncated = engine.truncated
+        completed: Completed = []
+        for timestamp, record in zip(chunk.timestamps, chunk.records, strict=True):
+            completed.extend(engine.feed(stream, timestamp, record))
+        if not self.buffered:
+            completed.extend(engine.flush_all())
+        self._count_truncated(engine.truncated - truncated)
+        if not self.buffered:
+            chunk.timestamps = [ts for ts, _ in completed]
+            chunk.records = [record for _, record in completed]
+            return chunk
+        self.ctx.metrics.inc("emit_records", len(chunk))
+        self._emit(stream, completed)
+        return None
+
+    def _count_truncated(self, cut: int) -> None:
+        if cut:
+            self.ctx.log.warning("multiline message truncated due to buffer limit")
+            self.ctx.metrics.inc("emit_truncated", cut)
+
+    def _filter_partial(self, chunk: Chunk) -> Chunk | None:
+        """``ml_filter_partial``: parts are held, a message whose last part came returns here."""
+        key = self.key_content
+        assert key is not None
+        now = time.monotonic()
+        timestamps: list[int] = []
+        records: list[dict[str, Any]] = []
+        partial_records = 0
+        for timestamp, record in zip(chunk.timestamps, chunk.records, strict=True):
+            value = record.get(key)
+            if _is_true(record.get(PARTIAL_MESSAGE_KEY)) and isinstance(value, str):
+                partial_id = record.get(PARTIAL_ID_KEY)
+                if partial_id is not None:
+                    partial_records += 1
+                    packer_key = (chunk.tag, chunk.input_name, str(partial_id))
+                    packer = self._packers.get(packer_key)
+                    if packer is None:
+                        packer = self._packers[packer_key] = _Packer(timestamp, record, key, now)
+                    packer.parts.append(value)
+                    packer.written = now
+                    if _is_true(record.get(PARTIAL_LAST_KEY)):
+                        del self._packers[packer_key]
+                        ts, joined = packer.complete(key)
+                        timestamps.append(ts)
+                        records.append(joined)
+                    continue
+                self.ctx.log.warning("Could not find partial_id but partial_message key is FLB_TRUE for record "
+                                     "with tag %s", chunk.tag)
+            timestamps.append(timestamp)
+            records.append(record)
+        if not partial_records:
+            return chunk
+        if not records:
+            return None
+        chunk.timestamps, chunk.records = timestamps, records
+        return chunk
+
+    def _flush_packers(self, idle_before: float | None) -> None:
+        """Emit the split messages last written before ``idle_before`` (all of them when None)."""
+        assert self.key_content is not None
+        by_stream: dict[Hashable, Completed] = {}
+        for packer_key, packer in list(self._packers.items()):
+            if idle_before is not None and packer.written >= idle_before:
+                continue
+            del self._packers[packer_key]
+            tag, sender, _ = packer_key
+            by_stream.setdefault((sender, tag), []).append(packer.complete(self.key_content))
+        for stream, completed in by_stream.items():
+            self._emit(stream, completed)
