@@ -51,7 +51,7 @@ def _lookup(record: Any, path: tuple[str | int, ...]) -> Any:
 
 class ParserFilter(Filter):
     name = "parser"
-    description = "Parse a field of each record with one or more parsers"
+    description = "Parse events"
     OPTIONS = OptionTable(
         Option("key_name", STR, None, "field to parse (a key, or a record accessor such as $log['msg'])"),
         Option("parser", STR, None, "parser to try, in order; may repeat", multi=True),
