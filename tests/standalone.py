@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.common import BASE_TABLES, plugin_table
 from flb_fast.config.model import Property
 from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.filters.base import Filter
@@ -23,14 +23,7 @@ def plugin_for(cls: Any, emit: Any = None, parsers: ParserRegistry | None = None
 
     An input emits through ``emit``; a filter finds its parsers in ``parsers`` (none by default).
     """
-    kind = "input" if issubclass(cls, Input) else "filter" if issubclass(cls, Filter) else "output"
-    base = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}[kind]
-    lines = [
-        (key, value) for key, values in options.items() for value in (values if isinstance(values, list) else [values])
-    ]
-    properties = [Property(key, value, "test.conf", number) for number, (key, value) in enumerate(lines, 1)]
-    bound, warnings = (base + cls.OPTIONS).bind(properties, f"[{kind.upper()}] {cls.name}")
-    assert warnings == []
+    kind, bound, _warnings = _bind(cls, options)
     instance = f"{cls.name}.0"
     service, _ = SERVICE_OPTIONS.bind([], "[SERVICE]")
     ctx = PluginContext(
@@ -45,3 +38,19 @@ def plugin_for(cls: Any, emit: Any = None, parsers: ParserRegistry | None = None
         emit,
     )
     return cls(ctx, bound)
+
+
+def config_warnings_for(cls: Any, **options: str | list[str]) -> list[str]:
+    """The warnings binding ``options`` gives (``test.conf:<line>: ...``), as the engine logs them."""
+    return [str(warning) for warning in _bind(cls, options)[2]]
+
+
+def _bind(cls: Any, options: dict[str, str | list[str]]) -> tuple[str, Any, list[Any]]:
+    kind = "input" if issubclass(cls, Input) else "filter" if issubclass(cls, Filter) else "output"
+    lines = [
+        (key, value) for key, values in options.items() for value in (values if isinstance(values, list) else [values])
+    ]
+    properties = [Property(key, value, "test.conf", number) for number, (key, value) in enumerate(lines, 1)]
+    assert cls.OPTIONS.check_properties(properties, cls.name, BASE_TABLES[kind]) == []
+    bound, warnings = plugin_table(kind, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {cls.name}")
+    return kind, bound, warnings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flb_fast import registry
-from flb_fast.config.common import OUTPUT_BASE
+from flb_fast.config.common import plugin_table
 from tests.config.files import write
 
 STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
@@ -43,8 +43,15 @@ def test_help_lists_the_flags_and_every_plugin_by_kind() -> None:
     for flag in ("-c FILE, --config FILE", "-R FILE, --parser FILE", "-D, --dry-run", "-i INPUT, --input INPUT"):
         assert flag in result.stdout
     for kind in ("input", "filter", "output"):
-        listing = "\n".join(f"  {name}" for name in registry.names(kind))
+        listing = "\n".join(f"  {name:<23} {registry.load(kind, name).description}" for name in registry.names(kind))
         assert f"\n{kind.capitalize()}s\n{listing}\n" in result.stdout
+
+
+def test_help_lists_plugins_with_fluent_bits_descriptions() -> None:
+    result = flb_fast("-h")
+    for line in ("  tail                    Tail files", "  kubernetes              Filter to append Kubernetes metadata",
+                 "  cloudwatch_logs         Send logs to Amazon CloudWatch", "  s3                      Send to S3"):
+        assert f"\n{line}\n" in result.stdout
 
 
 def test_help_with_a_plugin_prints_its_base_and_own_options() -> None:
@@ -52,7 +59,7 @@ def test_help_with_a_plugin_prints_its_base_and_own_options() -> None:
     result = flb_fast("-h", "null")
     assert result.returncode == 0
     assert result.stdout.startswith(f"HELP\nnull output plugin\n\nDESCRIPTION\n{null_output.description}\n\nOPTIONS\n")
-    assert "\n".join((OUTPUT_BASE + null_output.OPTIONS).help_lines()) in result.stdout
+    assert "\n".join(plugin_table("output", null_output.OPTIONS).help_lines()) in result.stdout
 
 
 def test_help_after_a_pipeline_flag_is_that_plugins_help_as_in_fluent_bit() -> None:
@@ -142,13 +149,51 @@ def test_dry_run_of_a_valid_config_succeeds_and_logs_its_warnings(tmp_path: Path
         [OUTPUT]
             Name   null
             Match  demo
-            Colour blue
+            storage.total_limit_size 5M
     """)
     result = flb_fast("-c", path, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stderr.endswith("configuration test is successful\n")
-    assert log_lines(result.stderr, " warn", "config") == [f"{path}:7: unknown option 'Colour' for [OUTPUT] null: ignored"]
+    assert log_lines(result.stderr, " warn", "config") == [
+        f"{path}:7: [OUTPUT] null: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"]
     assert result.stdout == ""
+
+
+def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", """
+        [SERVICE]
+            Log_Level    error
+            storage.path /var/fluent-bit/state/flb-storage/
+        [INPUT]
+            Name         dummy
+        [OUTPUT]
+            Name         null
+            Match        *
+    """)
+    dry_run = flb_fast("-c", path, "--dry-run")
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert log_lines(dry_run.stderr, " warn", "config") == [
+        f"{path}:3: [SERVICE]: option 'storage.path' is not supported yet by flb_fast: chunks are buffered in memory only"]
+
+
+def test_unknown_option_stops_the_start_as_in_fluent_bit_and_names_the_closest_option(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.conf", """
+        [INPUT]
+            Name          dummy
+            Mem_Buf_Limt  5M
+        [OUTPUT]
+            Name          null
+            Match         *
+    """)
+    allowed = ("dummy, rate, interval_sec, interval_nsec, samples, copies, start_time_sec, start_time_nsec, "
+               "fixed_timestamp, and flush_on_startup")
+    for args in ([], ["--dry-run"]):
+        result = flb_fast("-c", path, *args)
+        assert result.returncode == 255, result.stderr
+        assert log_lines(result.stderr, "error", "config") == [
+            f"{path}:3: dummy: unknown configuration property 'mem_buf_limt'. The following properties are allowed: "
+            f"{allowed}. Did you mean 'Mem_Buf_Limit'?"]
+        assert result.stderr.splitlines()[-1].endswith("] [ help] try the command: flb-fast -i dummy -h")
 
 
 def test_dry_run_of_a_yaml_config_succeeds(tmp_path: Path) -> None:
@@ -214,11 +259,10 @@ def test_dry_run_of_the_container_insights_config_names_each_plugin_we_lack(monk
 
 
 def test_prop_applies_to_the_plugin_flag_before_it() -> None:
-    result = flb_fast("-i", "dummy", "-p", "nosuch=1", "-t", "t", "-o", "null", "-m", "t", "-p", "other=2", "-D")
-    assert result.returncode == 0, result.stderr
-    assert log_lines(result.stderr, " warn", "config") == [
-        "unknown option 'nosuch' for [INPUT] dummy: ignored",
-        "unknown option 'other' for [OUTPUT] null: ignored",
+    result = flb_fast("-i", "dummy", "-p", "rate=2", "-t", "t", "-o", "null", "-m", "t", "-p", "rate=2", "-D")
+    assert result.returncode == 255, result.stderr
+    assert [line.split(".")[0] for line in log_lines(result.stderr, "error", "config")] == [
+        "null: unknown configuration property 'rate'",
     ]
 
 
@@ -252,8 +296,10 @@ def test_external_go_plugins_are_accepted_with_a_warning() -> None:
 
 
 def test_quiet_logs_errors_only() -> None:
-    result = flb_fast("-q", "-i", "dummy", "-p", "nosuch=1", "-o", "null", "-m", "*", "-D")
-    assert (result.returncode, result.stderr) == (0, "configuration test is successful\n")
+    result = flb_fast("-q", "-i", "dummy", "-o", "null", "-m", "*", "-p", "nosuch=1")
+    assert result.returncode == 255
+    levels = [re.match(STAMP + r"\[(.{5})\]", line).group(1) for line in result.stderr.splitlines()]  # type: ignore[union-attr]
+    assert levels == ["error", " help"]
 
 
 def test_command_line_pipeline_runs_until_sigterm(tmp_path: Path) -> None:
@@ -288,13 +334,13 @@ def agent_logging() -> Iterator[None]:
 def test_every_registered_plugin_has_help_from_its_option_table(
     kind: str, name: str, capsys: pytest.CaptureFixture[str], agent_logging: None
 ) -> None:
-    from flb_fast.cli import BASE_TABLES, main
+    from flb_fast.cli import main
 
     cls = registry.load(kind, name)
     assert main(["-h", name]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"HELP\n{name} {kind} plugin\n\nDESCRIPTION\n{cls.description}\n")
-    assert "\n".join((BASE_TABLES[kind] + cls.OPTIONS).help_lines()) in out
+    assert "\n".join(plugin_table(kind, cls.OPTIONS).help_lines()) in out
 
 
 def test_log_file_receives_the_agents_log_instead_of_stderr(tmp_path: Path) -> None:

@@ -10,20 +10,20 @@ version and config errors answer without loading it.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from flb_fast import __version__, registry
-from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.common import plugin_table
 from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config, Property, Section
-from flb_fast.log import component_logger, setup
+from flb_fast.log import LEVELS, component_logger, log_help, setup
 
 FLUENT_BIT_COMPATIBLE = "4.2"
-BASE_TABLES = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
 PIPELINE_FLAGS = {"-i": "input", "--input": "input", "-F": "filter", "--filter": "filter",
                   "-o": "output", "--output": "output"}
 SECTION_LISTS = {"input": "inputs", "filter": "filters", "output": "outputs"}
@@ -83,10 +83,11 @@ def _argument_parser() -> argparse.ArgumentParser:
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
+    """Usage, then each kind's plugins with their one-line descriptions, as ``fluent-bit -h`` lists them."""
     lines = [parser.format_help().rstrip()]
     for kind in ("input", "filter", "output"):
         lines.append(f"\n{kind.capitalize()}s")
-        lines.extend(f"  {name}" for name in registry.names(kind))
+        lines.extend(f"  {name:<23} {registry.load(kind, name).description}" for name in registry.names(kind))
     return "\n".join(lines) + "\n"
 
 
@@ -102,7 +103,7 @@ def _plugin_help(name: str, kinds: Sequence[str]) -> str:
             continue
         except ImportError as exc:
             raise UsageError(f"{kind} plugin '{name}' cannot be loaded: {exc}") from None
-        table = BASE_TABLES[kind] + cls.OPTIONS
+        table = plugin_table(kind, cls.OPTIONS)
         found.append("\n".join([f"HELP\n{cls.name} {kind} plugin", f"\nDESCRIPTION\n{cls.description}",
                                 "\nOPTIONS", *table.help_lines()]))
     if found:
@@ -163,9 +164,15 @@ def _log_level(args: argparse.Namespace, service_level: str | None) -> str:
 
 
 def _setup_logging(args: argparse.Namespace, config: Config) -> None:
-    """Log at the level flags and ``[SERVICE]`` ask for, to ``Log_File`` if set (not in a dry run,
-    whose answer belongs on the terminal); a log file that cannot be opened stops the start."""
+    """Log at the level flags and ``[SERVICE]`` ask for, to ``Log_File`` if set; a log file that
+    cannot be opened stops the start.
+
+    A dry run answers on the terminal and shows every warning whatever the level (a config that
+    sets ``Log_Level error`` must still hear which of its options flb_fast does not implement).
+    """
     level = _log_level(args, config.service.get("log_level"))
+    if args.dry_run and LEVELS.get(level.lower(), logging.INFO) > logging.WARNING:
+        level = "warn"
     log_file = None if args.dry_run else config.service.find("log_file")
     try:
         setup(level, log_file.value if log_file else None)
@@ -202,8 +209,8 @@ def _run(args: argparse.Namespace) -> int:
         for warning in exc.warnings:
             log.warning("%s", warning)
         for error in exc.errors:
-            log.error("%s", error)
-        return 1
+            _log_error(error)
+        return exc.exit_code
     for warning in build_warnings:
         log.warning("%s", warning)
     if args.dry_run:
@@ -234,8 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flb-fast: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except ConfigError as exc:
-        component_logger("config").error("%s", exc)
-        return 1
+        _log_error(exc)
+        return exc.exit_code
+
+
+def _log_error(error: ConfigError) -> None:
+    """A config error, then its ``[ help]`` line when it has one (as ``fluent-bit`` prints them)."""
+    component_logger("config").error("%s", error)
+    if error.hint:
+        log_help(error.hint)
 
 
 def _help(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -13,11 +13,15 @@ import time
 
 TRACE = 5
 logging.addLevelName(TRACE, "trace")
+# Fluent Bit's flb_help lines: shown whatever the log level, as errors are.
+HELP = logging.ERROR + 1
+logging.addLevelName(HELP, "help")
 
 # Fluent Bit's level names, padded to five characters inside the brackets.
 _LEVEL_TAGS = {
     logging.ERROR: "error",
     logging.CRITICAL: "error",
+    HELP: " help",
     logging.WARNING: " warn",
     logging.INFO: " info",
     logging.DEBUG: "debug",
@@ -86,3 +90,8 @@ def plugin_logger(kind: str, plugin: str, instance: str, level: str | None = Non
 def component_logger(component: str) -> logging.LoggerAdapter:
     """A logger for the agent itself, e.g. ``[engine] ...``, ``[config] ...``."""
     return _PrefixAdapter(logging.getLogger(f"{ROOT}.{component}"), {"flb_prefix": f"[{component}] "})
+
+
+def log_help(text: str) -> None:
+    """A ``[ help]`` line with no component, as ``fluent-bit`` follows a config error with one."""
+    logging.getLogger(ROOT).log(HELP, "%s", text)

@@ -75,9 +75,9 @@ def test_sigterm_flushes_pending_chunks_within_grace_and_exits_zero(tmp_path):
 
 def test_exits_within_grace_while_stdout_is_a_pipe_nobody_reads(tmp_path):
     port = free_port()
-    config = CONFIG.format(flush=0.2, port=port, samples=0, out=tmp_path / "out").replace(
-        "    Name   file\n", "    Name   stdout\n").replace("    Rate              50\n",
-                                                         "    Rate              50\n    Copies            200\n")
+    config = CONFIG.format(flush=0.2, port=port, samples=0, out=tmp_path / "out")
+    config = config[:config.index("    Name   file\n")] + "    Name   stdout\n    Match  demo\n"
+    config = config.replace("    Rate              50\n", "    Rate              50\n    Copies            200\n")
     config = config.replace("    Grace        5\n", "    Grace        1\n")
     with Agent(tmp_path, config, stdout_pipe=True) as agent:
         # 20,000 records of ~60 bytes are far more than a pipe holds: the stdout writer is stuck.

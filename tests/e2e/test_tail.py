@@ -364,8 +364,8 @@ def test_an_option_not_supported_yet_is_a_warning_naming_its_file_and_line(tmp_p
     agent = Agent(tail.folder, tail.config, args=["--dry-run"]).start()
     result = agent.wait_exit()
     assert result.returncode == 0, result.stderr
-    assert (f"[ warn] [config] {agent.config_path}:{line}: tail.0: option 'truncate_long_lines' is not supported "
-            "yet by flb_fast: ignored") in result.stderr
+    assert (f"[ warn] [config] {agent.config_path}:{line}: [INPUT] tail: option 'truncate_long_lines' is not "
+            "supported yet by flb_fast: long lines are skipped, as Skip_Long_Lines says") in result.stderr
 
 
 def expected_docker_logs(path: Path) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flb_fast.config.errors import ConfigError
+from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.engine.scheduler import RETRY_NONE, RETRY_UNLIMITED
 
 
@@ -42,10 +42,65 @@ def test_fluent_bit_plugin_not_yet_supported_is_named_as_such(pipeline):
         pipeline("[FILTER]\n    Name expect\n    Match *\n")
 
 
-def test_unknown_option_is_a_warning_with_file_and_line(pipeline, tmp_path):
-    _, warnings = pipeline("[INPUT]\n    Name dummy\n    Bogus_Option 1\n")
-    [warning] = warnings
-    assert (warning.file, warning.line, warning.option) == (str(tmp_path / "fluent-bit.conf"), 3, "Bogus_Option")
+def test_unknown_option_is_an_error_listing_the_plugins_own_options_as_fluent_bit_does(pipeline, tmp_path):
+    with pytest.raises(ConfigErrors) as caught:
+        pipeline("[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n    Colour blue\n")
+    [error] = caught.value.errors
+    assert (error.file, error.line, error.option, error.exit_code) == (str(tmp_path / "fluent-bit.conf"), 6, "colour", 255)
+    assert error.message == ("null: unknown configuration property 'colour'. The following properties are allowed: "
+                             "format, json_date_format, and json_date_key.")
+    assert error.hint == "try the command: flb-fast -o null -h"
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [("mem_buf_limt", "mem_buf_limit"), ("Mem_Buf_Limt", "Mem_Buf_Limit"), ("Samles", "Samples")],
+)
+def test_unknown_option_suggests_the_closest_known_name_in_the_users_spelling(pipeline, typed, suggestion):
+    with pytest.raises(ConfigErrors) as caught:
+        pipeline(f"[INPUT]\n    Name dummy\n    {typed} 5M\n")
+    assert caught.value.errors[0].message.endswith(f". Did you mean '{suggestion}'?")
+
+
+def test_unknown_option_far_from_every_name_gets_no_suggestion(pipeline):
+    with pytest.raises(ConfigErrors) as caught:
+        pipeline("[INPUT]\n    Name dummy\n    Bogus_Option 1\n")
+    assert "Did you mean" not in caught.value.errors[0].message
+
+
+def test_an_option_of_the_plugin_set_twice_is_an_error_as_in_fluent_bit(pipeline):
+    with pytest.raises(ConfigErrors) as caught:
+        pipeline("[INPUT]\n    Name dummy\n    Rate 2\n    rate 3\n")
+    [error] = caught.value.errors
+    assert (error.line, error.message, error.hint) == (4, "dummy: configuration property 'rate' is set 2 times", None)
+
+
+def test_every_unknown_option_of_every_section_is_reported_at_once(pipeline):
+    with pytest.raises(ConfigErrors) as caught:
+        pipeline("[INPUT]\n    Name dummy\n    Nosuch 1\n    Other 2\n"
+                 "[FILTER]\n    Name parser\n    Match *\n    Key_Name log\n    Parser json\n    Third 3\n")
+    assert [(error.line, error.option) for error in caught.value.errors] == [(3, "nosuch"), (4, "other"),
+                                                                              (10, "third")]
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "[INPUT]\n    Name dummy\n    Host x\n    Port 1\n    Listen 0.0.0.0\n    ipv6 off\n    tls off\n"
+        "    Log_Suppress_Interval 5s\n    Threaded off\n",
+        "[FILTER]\n    Name parser\n    Match *\n    Key_Name log\n    Parser json\n    Log_Suppress_Interval 5s\n",
+        "[OUTPUT]\n    Name stdout\n    Match *\n    Host x\n    tls.verify off\n    net.connect_timeout 5\n"
+        "    net.keepalive on\n    Workers 1\n",
+    ],
+)
+def test_options_fluent_bit_takes_for_every_plugin_of_a_kind_are_known(pipeline, section):
+    pipeline(section)
+
+
+def test_a_plugin_declaring_a_shared_option_again_keeps_its_own_default(pipeline):
+    built, _ = pipeline("[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n    region us-east-1\n"
+                        "    log_group_name g\n    log_stream_name s\n")
+    assert built.outputs[0].options.tls is True
 
 
 def test_bad_value_is_an_error_naming_the_option_and_line(pipeline):
@@ -112,8 +167,8 @@ def test_shared_options_not_supported_yet_are_warnings_at_their_line(pipeline):
     assert [(w.line, w.message) for w in warnings] == [
         (2, "[SERVICE]: option 'storage.path' is not supported yet by flb_fast: chunks are buffered in memory only"),
         (3, "[SERVICE]: option 'hot_reload' is not supported yet by flb_fast: restart the agent to apply a new config"),
-        (6, "dummy.0: option 'storage.type' is not supported yet by flb_fast: chunks are buffered in memory"),
-        (10, "null.0: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"),
+        (6, "[INPUT] dummy: option 'storage.type' is not supported yet by flb_fast: chunks are buffered in memory"),
+        (10, "[OUTPUT] null: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"),
     ]
 
 

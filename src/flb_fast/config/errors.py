@@ -10,19 +10,34 @@ if TYPE_CHECKING:
 
 
 class ConfigError(Exception):
-    """A config that must not start the agent (exit code non-zero)."""
+    """A config that must not start the agent: the command exits with ``exit_code``.
+
+    ``hint`` is a line of help logged after the error, as Fluent Bit's ``[ help]`` lines.
+    """
+
+    exit_code = 1
 
     def __init__(self, file: str | None, line: int | None, option: str | None, message: str) -> None:
         self.file = file
         self.line = line
         self.option = option
         self.message = message
+        self.hint: str | None = None
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
         option = f"'{self.option}': " if self.option and f"'{self.option}'" not in self.message else ""
         return f"{where}{option}{self.message}"
+
+
+class UnknownOptionError(ConfigError):
+    """A plugin section naming an option its plugin does not have, or one of its options twice.
+
+    Fluent Bit's ``flb_start`` fails with -1 on these, so ``fluent-bit`` exits with 255.
+    """
+
+    exit_code = 255
 
 
 class ConfigErrors(ConfigError):
@@ -37,6 +52,7 @@ class ConfigErrors(ConfigError):
         super().__init__(first.file, first.line, first.option, first.message)
         self.errors = errors
         self.warnings = warnings
+        self.exit_code = first.exit_code
 
 
 class PluginConfigError(Exception):

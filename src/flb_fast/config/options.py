@@ -1,13 +1,15 @@
 """Option tables: each plugin declares its options once, as Fluent Bit's ``config_map`` does.
 
 The same table validates a config section, produces the frozen options struct the plugin
-reads, renders ``flb-fast -h <plugin>`` and names unknown options with their file:line.
+reads, renders ``flb-fast -h <plugin>``, refuses unknown options with their file:line and
+names the Fluent Bit options flb_fast does not implement yet, with what happens instead.
 Values are converted with Fluent Bit's own rules (``flb_utils_size_to_bytes``,
 ``flb_utils_bool``, ``flb_utils_time_to_seconds``), so a config means what it meant there.
 """
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 from collections.abc import Iterable
@@ -16,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from flb_fast.config.errors import ConfigError, ConfigWarning
+from flb_fast.config.errors import ConfigError, ConfigWarning, UnknownOptionError
 from flb_fast.config.model import Property
 
 
@@ -181,6 +183,9 @@ class Option:
     """One option: its Fluent Bit name, type, default (as Fluent Bit writes it) and meaning.
 
     ``multi`` options may repeat (``Parsers_File``, ``rule``) and bind to a list of values.
+    ``unsupported`` marks a Fluent Bit option flb_fast accepts but does not implement yet; it
+    says what happens instead ("chunks are buffered in memory only"). Setting such an option to
+    anything but its default is a warning at its file:line, and ``-h`` says it too.
     """
 
     name: str
@@ -188,6 +193,7 @@ class Option:
     default: str | None
     description: str
     multi: bool = False
+    unsupported: str | None = None
 
     @property
     def field(self) -> str:
@@ -200,6 +206,18 @@ class Option:
         if self.multi:
             return [] if self.default is None else [self.convert(self.default)]
         return None if self.default is None else self.convert(self.default)
+
+    def asks_unsupported(self, converted: Any) -> bool:
+        """Whether a value given for an ``unsupported`` option asks for what flb_fast lacks.
+
+        The default never does (``storage.type memory``, ``Hot_Reload Off``), in any case.
+        """
+        if self.unsupported is None:
+            return False
+        default = None if self.default is None else self.convert(self.default)
+        if isinstance(converted, str) and isinstance(default, str):
+            return converted.lower() != default.lower()
+        return converted != default
 
 
 class OptionTable:
@@ -241,9 +259,10 @@ class OptionTable:
     def bind(self, properties: Iterable[Property], context: str) -> tuple[Any, list[ConfigWarning]]:
         """Convert a section's properties into the frozen options struct.
 
-        A bad value raises ``ConfigError`` naming file:line and the option; an option the
-        table does not declare is returned as a warning (Fluent Bit's plugins would refuse
-        it; a warning keeps a config written for a newer Fluent Bit starting).
+        A bad value raises ``ConfigError`` naming file:line and the option. Warnings name each
+        ``unsupported`` option given a value other than its default, and each option the table
+        does not declare (ignored here: ``[SERVICE]`` and parsers files tolerate them as Fluent
+        Bit does; plugin sections are checked first with ``check_properties``).
         """
         values: dict[str, Any] = {opt.field: opt.default_value() for opt in self._options.values()}
         seen_multi: set[str] = set()
@@ -260,6 +279,10 @@ class OptionTable:
                 converted = option.convert(prop.value)
             except ValueError as exc:
                 raise ConfigError(prop.file, prop.line, prop.key, f"{context}: {exc}") from None
+            if option.asks_unsupported(converted):
+                warnings.append(ConfigWarning(prop.file, prop.line, option.name,
+                                              f"{context}: option '{option.name}' is not supported yet by flb_fast: "
+                                              f"{option.unsupported}"))
             if option.multi:
                 if option.field not in seen_multi:
                     values[option.field] = []
@@ -271,12 +294,64 @@ class OptionTable:
         values[SEQUENCE_FIELD] = tuple(sequence)
         return self.struct_type()(**values), warnings
 
+    def check_properties(
+        self, properties: Iterable[Property], plugin: str, shared: OptionTable, hint: str | None = None
+    ) -> list[ConfigError]:
+        """Fluent Bit's ``flb_config_map_properties_check`` for a plugin section, ``self`` being
+        the plugin's own table and ``shared`` the options every plugin of its kind accepts.
+
+        An unknown option is an error listing the plugin's own options in Fluent Bit's words,
+        plus the closest known name; one of the plugin's own options set twice (and not ``multi``)
+        is an error too. Both stop the start, as they do in Fluent Bit; ``hint`` follows an
+        unknown option (``try the command: flb-fast -i dummy -h``).
+        """
+        properties = list(properties)
+        errors: list[ConfigError] = []
+        seen: dict[str, int] = {}
+        for prop in properties:
+            key = prop.key.lower()
+            option = self.get(key)
+            if option is None and key not in shared:
+                error = UnknownOptionError(prop.file, prop.line, key, self._unknown_message(plugin, prop.key, shared))
+                error.hint = hint
+                errors.append(error)
+            elif option is not None and not option.multi:
+                seen[key] = seen.get(key, 0) + 1
+                if seen[key] == 2:
+                    count = sum(1 for other in properties if other.key.lower() == key)
+                    errors.append(UnknownOptionError(prop.file, prop.line, key,
+                                                     f"{plugin}: configuration property '{key}' is set {count} times"))
+        return errors
+
+    def _unknown_message(self, plugin: str, key: str, shared: OptionTable) -> str:
+        names = [opt.name for opt in self._options.values()]
+        message = f"{plugin}: unknown configuration property '{key.lower()}'"
+        if names:
+            listed = f"{names[0]}." if len(names) == 1 else f"{', '.join(names[:-1])}, and {names[-1]}."
+            message += f". The following properties are allowed: {listed}"
+        known = {opt.name.lower(): opt.name for opt in (*shared._options.values(), *self._options.values())}
+        close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
+        if close:
+            message += f" Did you mean '{_spelled_like(known[close[0]], key)}'?"
+        return message
+
     def help_lines(self) -> list[str]:
-        """``flb-fast -h <plugin>`` text: name, type, default and meaning of each option."""
+        """``flb-fast -h <plugin>`` text: name, type, default and meaning of each option, and what
+        happens instead when flb_fast does not implement it yet."""
         width = max((len(opt.name) for opt in self._options.values()), default=0)
         lines = []
         for opt in self._options.values():
             default = "" if opt.default is None else f" (default: {opt.default})"
             multi = ", may repeat" if opt.multi else ""
-            lines.append(f"  {opt.name.ljust(width)}  {opt.type.value}{multi}{default}\n  {' ' * width}  {opt.description}")
+            text = f"  {opt.name.ljust(width)}  {opt.type.value}{multi}{default}\n  {' ' * width}  {opt.description}"
+            if opt.unsupported:
+                text += f"\n  {' ' * width}  not supported yet by flb_fast: {opt.unsupported}"
+            lines.append(text)
         return lines
+
+
+def _spelled_like(name: str, typed: str) -> str:
+    """``name`` in the user's style: ``Mem_Buf_Limit`` for ``Mem_Buf_Limt``, ``mem_buf_limit`` for ``mem_buf_limt``."""
+    if typed == typed.lower():
+        return name
+    return re.sub(r"(^|[_.\-])([a-z])", lambda match: match.group(1) + match.group(2).upper(), name)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flb_fast import registry
-from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.common import BASE_TABLES, plugin_table
 from flb_fast.config.errors import ConfigError, ConfigErrors, ConfigWarning, PluginConfigError
 from flb_fast.config.model import Config, Property, Section
-from flb_fast.config.options import OptionTable, field_name
 from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.engine.router import TagMatcher
 from flb_fast.engine.scheduler import parse_retry_limit
@@ -28,28 +27,10 @@ from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
-
 Sink = Callable[["InputInstance", Chunk], None]
 
-# Options of the shared tables that flb_fast accepts but does not act on yet: a test of the
-# bound value saying the user asked for the feature, and what happens instead.
-UNSUPPORTED: dict[str, tuple[tuple[str, Callable[[Any], bool], str], ...]] = {
-    "service": (
-        ("daemon", bool, "run flb-fast under a supervisor instead"),
-        ("plugins_file", lambda v: v is not None, "ignored"),
-        ("streams_file", lambda v: v is not None, "ignored"),
-        ("storage.path", lambda v: v is not None, "chunks are buffered in memory only"),
-        ("storage.metrics", bool, "/api/v1/storage is not served"),
-        ("hot_reload", bool, "restart the agent to apply a new config"),
-    ),
-    "input": (
-        ("storage.type", lambda v: v.lower() != "memory", "chunks are buffered in memory"),
-        ("storage.pause_on_chunks_overlimit", bool, "ignored"),
-    ),
-    "filter": (),
-    "output": (("storage.total_limit_size", lambda v: v is not None, "ignored"),),
-}
+# The flag that names a plugin of each kind on fluent-bit's (and flb-fast's) command line.
+KIND_FLAGS = {"input": "-i", "filter": "-F", "output": "-o"}
 
 
 @dataclass(eq=False)
@@ -120,7 +101,6 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     warnings: list[ConfigWarning] = []
     service, service_warnings = SERVICE_OPTIONS.bind(config.service.properties, "[SERVICE]")
     warnings.extend(service_warnings)
-    warnings.extend(_unsupported("service", "[SERVICE]", service, config.service))
     parsers = build_registry(config)
     metrics = Metrics()
     numbering: dict[tuple[str, str], int] = defaultdict(int)
@@ -144,10 +124,12 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         if kind == "input" and section.find("tag") is None:
             # Fluent Bit tags an input's records with its instance name when Tag is unset.
             properties.append(Property("Tag", instance_name, section.file, section.line))
-        table = BASE_TABLE[kind] + cls.OPTIONS
-        options, bind_warnings = table.bind(properties, f"[{kind.upper()}] {plugin_name}")
+        unknown = cls.OPTIONS.check_properties(properties, plugin_name, BASE_TABLES[kind],
+                                               f"try the command: flb-fast {KIND_FLAGS[kind]} {plugin_name} -h")
+        if unknown:
+            raise ConfigErrors(unknown, [])
+        options, bind_warnings = plugin_table(kind, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
-        warnings.extend(_unsupported(kind, instance_name, options, section))
         instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)
         display = options.alias or instance_name
         instance.ctx = PluginContext(
@@ -167,7 +149,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             where = exc.prop or (section.find(exc.option) if exc.option else None)
             where = where or name_prop
             raise ConfigError(where.file, where.line, exc.option, f"{instance_name}: {exc.message}") from None
-        # A plugin names options it accepts but does not honour yet; the warning points at their line.
+        # A plugin names values of its options it does not honour yet; the warning points at their line.
         for option, message in getattr(instance.plugin, "config_warnings", ()):
             where = section.find(option) or name_prop
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
@@ -186,6 +168,8 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         for section in sections:
             try:
                 made.append(make(kind, section))
+            except ConfigErrors as exc:
+                errors.extend(exc.errors)
             except ConfigError as exc:
                 errors.append(exc)
         return made
@@ -236,7 +220,7 @@ def _emitter(
     properties = [Property("Name", "emitter", section.file, section.line),
                   Property("Tag", name, section.file, section.line),
                   Property("storage.type", storage_type, section.file, section.line)]
-    bound, _ = (INPUT_BASE + EmitterInput.OPTIONS).bind(properties, f"[FILTER] {owner.plugin_name}")
+    bound, _ = plugin_table("input", EmitterInput.OPTIONS).bind(properties, f"[FILTER] {owner.plugin_name}")
     instance = InputInstance("input", "emitter", name, bound, mem_buf_limit=options.emitter_mem_buf_limit,
                              emitter_of=owner)
     instance.ctx = PluginContext(
@@ -247,18 +231,6 @@ def _emitter(
     instance.plugin = EmitterInput(instance.ctx, bound, inputs_by_name)
     owner.plugin.emitter = instance.plugin
     return instance
-
-
-def _unsupported(kind: str, owner: str, options: Any, section: Section) -> list[ConfigWarning]:
-    found = []
-    for option, asked, instead in UNSUPPORTED[kind]:
-        value = getattr(options, field_name(option))
-        if value is not None and asked(value):
-            prop = section.find(option)
-            found.append(ConfigWarning(prop.file if prop else section.file, prop.line if prop else section.line,
-                                       option, f"{owner}: option '{option}' is not supported yet by flb_fast: "
-                                       f"{instead}"))
-    return found
 
 
 def _new_instance(

@@ -24,7 +24,7 @@ from flb_fast.record_accessor import KeyAccessor, Template
 
 class ParserFilter(Filter):
     name = "parser"
-    description = "Parse a field of each record with one or more parsers"
+    description = "Parse events"
     OPTIONS = OptionTable(
         Option("key_name", STR, None, "field to parse (a key, or a record accessor such as $log['msg'])"),
         Option("parser", STR, None, "parser to try, in order; may repeat", multi=True),

@@ -27,9 +27,9 @@ class NullOutput(Output):
     description = "Throws away events"
     OPTIONS = OptionTable(
         Option("format", STR, None, "encode records as json, json_lines or json_stream before discarding them"),
-        Option("json_date_key", STR, "date", "name of the date key when format is set; false or off leaves it out"),
         Option("json_date_format", STR, "double",
                "date value when format is set: double, epoch, epoch_ms, iso8601 or java_sql_timestamp"),
+        Option("json_date_key", STR, "date", "name of the date key when format is set; false or off leaves it out"),
     )
     default_workers = 1
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flb_fast.config.model import Config
+from flb_fast.filters.kubernetes import KubernetesFilter
 from flb_fast.parsers import build_registry
 from flb_fast.parsers.base import ParserRegistry
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
@@ -26,6 +27,7 @@ from tests.filters.kubernetes.conftest import (
     chunk_of,
     run_filter,
 )
+from tests.standalone import config_warnings_for
 
 JSON_LOG = '{"level":"info","msg":"order placed","order_id":1042,"trace":"ab12\\n"}\n'
 DOCKER_TIME = "2023-11-14T22:13:20.123456789Z"
@@ -482,9 +484,14 @@ def test_kube_meta_cache_ttl_refetches_expired_pods(make_filter: FilterFactory, 
     assert second.records[0]["kubernetes"]["labels"] == {"app": "shop", "version": "2"}
 
 
-def test_unsupported_options_are_named_in_a_warning(make_filter: FilterFactory, caplog) -> None:
-    make_filter(Use_Journal="On")
-    assert "option 'Use_Journal' is not supported yet by flb_fast" in caplog.text
+def test_options_not_supported_yet_are_config_warnings_naming_what_happens_instead() -> None:
+    assert config_warnings_for(KubernetesFilter, Use_Journal="On", aws_use_pod_association="Off",
+                               use_pod_association="On") == [
+        "test.conf:1: [FILTER] kubernetes: option 'use_journal' is not supported yet by flb_fast: "
+        "metadata is looked up from the tag, as for files read by tail",
+        "test.conf:3: [FILTER] kubernetes: option 'use_pod_association' is not supported yet by flb_fast: "
+        "no aws_entity_* keys are added",
+    ]
 
 
 NGINX_LINE = '192.168.1.10 - - [14/Nov/2023:22:13:20 +0000] "GET /index.html HTTP/1.1" 200 615 "-" "curl/8.4.0"\n'

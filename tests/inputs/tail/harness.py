@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flb_fast.config.common import INPUT_BASE
+from flb_fast.config.common import plugin_table
 from flb_fast.config.model import Property, Section
 from flb_fast.inputs.tail import TailInput
 from flb_fast.log import plugin_logger
@@ -35,7 +35,7 @@ def registry() -> ParserRegistry:
 
 
 def bind(properties: list[tuple[str, str]]) -> Any:
-    options, _warnings = (INPUT_BASE + TailInput.OPTIONS).bind(
+    options, _warnings = plugin_table("input", TailInput.OPTIONS).bind(
         [Property(key, value, "test.conf", number) for number, (key, value) in enumerate(properties, 1)], "input tail"
     )
     return options

@@ -14,6 +14,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.inputs.tail import TailInput
 from flb_fast.record import Chunk
 from tests.inputs.tail.harness import Harness, bind
+from tests.standalone import config_warnings_for
 
 T0 = "2026-11-25T13:00:00.000000001Z"
 T0_NS = 1795611600_000000001
@@ -801,12 +802,20 @@ def test_bad_db_options_are_config_errors() -> None:
     assert (sync_error.value.option, journal_error.value.option) == ("db.sync", "db.journal_mode")
 
 
-def test_options_not_supported_yet_are_named_as_config_warnings() -> None:
-    harness = Harness([("path", "/x"), ("truncate_long_lines", "on"), ("unicode.encoding", "UTF-16LE"),
-                       ("multiline.parser", "cri, java")])
+def test_options_not_supported_yet_are_config_warnings_naming_what_happens_instead() -> None:
+    assert config_warnings_for(TailInput, path="/x", truncate_long_lines="on",
+                               exit_on_eof="off") == [
+        "test.conf:2: [INPUT] tail: option 'truncate_long_lines' is not supported yet by flb_fast: "
+        "long lines are skipped, as Skip_Long_Lines says",
+    ]
+    assert config_warnings_for(TailInput, **{"path": "/x", "unicode.encoding": "UTF-16LE"}) == [
+        "test.conf:2: [INPUT] tail: option 'unicode.encoding' is not supported yet by flb_fast: lines are read as UTF-8",
+    ]
+
+
+def test_combining_docker_or_cri_with_other_multiline_parsers_is_a_config_warning() -> None:
+    harness = Harness([("path", "/x"), ("multiline.parser", "cri, java")])
     assert harness.input.config_warnings == [
-        ("truncate_long_lines", "option 'truncate_long_lines' is not supported yet by flb_fast: ignored"),
-        ("unicode.encoding", "option 'unicode.encoding' is not supported yet by flb_fast: ignored"),
         ("multiline.parser", "combining docker/cri with other multiline parsers is not supported yet by flb_fast: "
                              "only docker and cri are applied"),
     ]

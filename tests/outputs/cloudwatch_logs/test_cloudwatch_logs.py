@@ -16,6 +16,7 @@ from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, GoCloudWatchOutput
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
 from tests.outputs.aws.harness import chunk_of, flush_all, make_output, now_ns
+from tests.standalone import config_warnings_for
 
 HOUR_NS = 3600 * 1_000_000_000
 DAY_NS = 24 * HOUR_NS
@@ -327,17 +328,19 @@ def test_importing_the_output_does_not_import_boto3() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_options_not_supported_yet_are_reported_for_their_config_line() -> None:
-    output = make_output(
-        GoCloudWatchOutput,
-        region="us-east-1",
-        log_group_name="/ecs/$(ecs_cluster)",
-        log_stream_prefix="p-",
-        metric_namespace="ns",
+def test_options_not_supported_yet_are_config_warnings_naming_what_happens_instead() -> None:
+    assert config_warnings_for(
+        GoCloudWatchOutput, region="us-east-1", log_stream_prefix="p-", metric_namespace="ns", add_entity="false",
         credentials_endpoint="http://127.0.0.1:1/creds",
-    )
-    assert sorted(option for option, _ in output.config_warnings) == [
-        "credentials_endpoint",
-        "log_group_name",
-        "metric_namespace",
+    ) == [
+        "test.conf:3: [OUTPUT] cloudwatch: option 'metric_namespace' is not supported yet by flb_fast: "
+        "records are sent as log events",
+        "test.conf:5: [OUTPUT] cloudwatch: option 'credentials_endpoint' is not supported yet by flb_fast: "
+        "credentials come from the default AWS chain",
     ]
+
+
+def test_ecs_variables_in_names_are_a_config_warning() -> None:
+    output = make_output(GoCloudWatchOutput, region="us-east-1", log_group_name="/ecs/$(ecs_cluster)",
+                         log_stream_prefix="p-")
+    assert [option for option, _ in output.config_warnings] == ["log_group_name"]

@@ -10,6 +10,7 @@ from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
 from tests.outputs.aws.harness import chunk_of, flush_all, make_output
+from tests.standalone import config_warnings_for
 
 STREAM = "logs"
 
@@ -86,7 +87,12 @@ def test_zlib_compresses_each_record(moto, run) -> None:
     assert [zlib.decompress(r["data"]) for r in arrived(moto)] == [b'{"n":1}']
 
 
-def test_options_not_supported_yet_are_reported_for_their_config_line() -> None:
-    output = kinesis("http://127.0.0.1:1", GoKinesisOutput, experimental_concurrency="2", http_request_timeout="5s")
-    assert [option for option, _ in output.config_warnings] == ["experimental_concurrency", "http_request_timeout"]
-    assert kinesis("http://127.0.0.1:1", GoKinesisOutput).config_warnings == []
+def test_options_not_supported_yet_are_config_warnings_naming_what_to_use_instead() -> None:
+    assert config_warnings_for(GoKinesisOutput, region="us-east-1", stream=STREAM, experimental_concurrency="2",
+                               http_request_timeout="5s") == [
+        "test.conf:3: [OUTPUT] kinesis: option 'experimental_concurrency' is not supported yet by flb_fast: "
+        "ignored: use Workers",
+        "test.conf:4: [OUTPUT] kinesis: option 'http_request_timeout' is not supported yet by flb_fast: "
+        "ignored: use net.io_timeout",
+    ]
+    assert config_warnings_for(GoKinesisOutput, region="us-east-1", stream=STREAM, experimental_concurrency="0") == []

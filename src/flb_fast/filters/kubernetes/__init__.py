@@ -80,12 +80,6 @@ class KubernetesFilter(Filter):
         self.metrics = ctx.metrics
         for counter in COUNTERS:
             self.metrics.setdefault(counter, 0)
-        for option, enabled in (
-            ("Use_Journal", o.use_journal),
-            ("aws_use_pod_association", o.aws_use_pod_association or o.use_pod_association),
-        ):
-            if enabled:
-                self.log.warning("option '%s' is not supported yet by flb_fast: ignored", option)
         self.endpoint = parse_url(o.kube_url, "kube_url")
         regex_parser = None
         if o.regex_parser:
@@ -421,7 +415,8 @@ OPTIONS = OptionTable(
     Option("namespace_metadata_only", BOOL, "false", "ignore pod metadata entirely and only fetch namespace metadata"),
     Option("k8s-logging.parser", BOOL, "false", "allow Pods to suggest a parser"),
     Option("k8s-logging.exclude", BOOL, "false", "allow Pods to exclude themselves from the logging pipeline"),
-    Option("use_journal", BOOL, "false", "use Journald (Systemd) mode (not supported yet)"),
+    Option("use_journal", BOOL, "false", "use Journald (Systemd) mode",
+           unsupported="metadata is looked up from the tag, as for files read by tail"),
     Option(
         "regex_parser",
         STR,
@@ -445,9 +440,11 @@ OPTIONS = OptionTable(
         "aws_use_pod_association",
         BOOL,
         "false",
-        "use custom endpoint to get pod to service name mapping (not supported yet)",
+        "use custom endpoint to get pod to service name mapping",
+        unsupported="no aws_entity_* keys are added",
     ),
-    Option("use_pod_association", BOOL, "false", "alias of aws_use_pod_association (not supported yet)"),
+    Option("use_pod_association", BOOL, "false", "alias of aws_use_pod_association",
+           unsupported="no aws_entity_* keys are added"),
     Option(
         "kube_meta_max_wait",
         TIME,

@@ -48,10 +48,6 @@ HOUSEKEEPING_SECONDS = 0.5
 # Pause after an unexpected error in a read pass, so a persistent one cannot spin the loop.
 ERROR_BACKOFF_SECONDS = 0.1
 
-_UNSUPPORTED = ("multiline", "parser_firstline", "truncate_long_lines", "exit_on_eof", "unicode.encoding",
-                "generic.encoding")
-
-
 class TailInput(Input):
     name = "tail"
     description = "Tail files"
@@ -83,8 +79,7 @@ class TailInput(Input):
         self.docker_mode = bool(options.docker_mode) and not self.multiline_parsers
         self.docker_mode_flush = max(1, options.docker_mode_flush)
         # (option, message) the engine reports as warnings at the option's file:line.
-        self.config_warnings = [(option, f"option '{option}' is not supported yet by flb_fast: ignored")
-                                for option in _UNSUPPORTED if getattr(options, option.replace(".", "_"))]
+        self.config_warnings: list[tuple[str, str]] = []
         if self.rule_parsers and len(self.rule_parsers) != len(self.multiline_parsers):
             self.config_warnings.append(("multiline.parser", "combining docker/cri with other multiline parsers is "
                                          "not supported yet by flb_fast: only docker and cri are applied"))
@@ -560,9 +555,11 @@ OPTIONS = OptionTable(
     Option("static_batch_size", SIZE, "50M", "bytes read per pass from files present at start"),
     Option("event_batch_size", SIZE, "50M", "bytes read per pass from files reported by events"),
     Option("skip_long_lines", BOOL, "false", "skip lines longer than Buffer_Max_Size instead of dropping the file"),
-    Option("exit_on_eof", BOOL, "false", "exit when a file reaches its end (testing)"),
+    Option("exit_on_eof", BOOL, "false", "exit when a file reaches its end (testing)",
+           unsupported="the agent keeps running"),
     Option("skip_empty_lines", BOOL, "false", "drop empty lines"),
-    Option("truncate_long_lines", BOOL, "false", "truncate long lines instead of skipping them"),
+    Option("truncate_long_lines", BOOL, "false", "truncate long lines instead of skipping them",
+           unsupported="long lines are skipped, as Skip_Long_Lines says"),
     Option("file_cache_advise", BOOL, "true", "advise the kernel not to keep read file pages cached"),
     Option("inotify_watcher", BOOL, "true", "watch files with inotify; false polls them with stat"),
     Option("parser", STR, None, "parser applied to each line"),
@@ -572,12 +569,16 @@ OPTIONS = OptionTable(
     Option("db.locking", BOOL, "false", "lock the DB exclusively"),
     Option("db.journal_mode", STR, "WAL", "SQLite journal mode: DELETE, TRUNCATE, PERSIST, MEMORY, WAL or OFF"),
     Option("db.compare_filename", BOOL, "false", "match DB rows by inode and file name (guards against inode reuse)"),
-    Option("multiline", BOOL, "false", "old multiline mode (Parser_Firstline)"),
+    Option("multiline", BOOL, "false", "old multiline mode (Parser_Firstline)",
+           unsupported="lines are not joined: use multiline.parser"),
     Option("multiline_flush", TIME, "4", "seconds to wait before flushing an old-mode multiline record"),
-    Option("parser_firstline", STR, None, "old multiline mode: parser matching a record's first line"),
+    Option("parser_firstline", STR, None, "old multiline mode: parser matching a record's first line",
+           unsupported="lines are not joined: use multiline.parser"),
     Option("multiline.parser", CLIST, None, "multiline parsers tried in order: docker, cri, ...", multi=True),
-    Option("unicode.encoding", STR, None, "input encoding to convert to UTF-8 (UTF-16LE, UTF-16BE, auto)"),
-    Option("generic.encoding", STR, None, "legacy input encoding to convert to UTF-8 (ShiftJIS, GBK, ...)"),
+    Option("unicode.encoding", STR, None, "input encoding to convert to UTF-8 (UTF-16LE, UTF-16BE, auto)",
+           unsupported="lines are read as UTF-8"),
+    Option("generic.encoding", STR, None, "legacy input encoding to convert to UTF-8 (ShiftJIS, GBK, ...)",
+           unsupported="lines are read as UTF-8"),
 )
 
 # Wired last, as Fluent Bit's in_tail_plugin struct names its config_map after declaring it.

@@ -25,8 +25,6 @@ class AwsOutput(Output):
     """
 
     SERVICE: ClassVar[str]
-    # Options the Fluent Bit plugin has but flb_fast does not implement yet: named in a warning.
-    UNSUPPORTED: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         super().__init__(ctx, options)
@@ -39,11 +37,7 @@ class AwsOutput(Output):
         self._client: Any = None
         self._client_lock = asyncio.Lock()
         # (option, message) pairs the engine reports as config warnings at the option's file:line.
-        self.config_warnings: list[tuple[str, str]] = [
-            (name, f"option '{name}' is not supported yet by flb_fast: ignored")
-            for name in self.UNSUPPORTED
-            if getattr(options, name, None) not in (None, False, [], "")
-        ]
+        self.config_warnings: list[tuple[str, str]] = []
 
     async def start(self) -> None:
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)

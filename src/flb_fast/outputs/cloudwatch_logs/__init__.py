@@ -65,10 +65,9 @@ class _Events:
 
 class CloudWatchLogsOutput(AwsOutput):
     name = "cloudwatch_logs"
-    description = "Send logs to Amazon CloudWatch Logs"
+    description = "Send logs to Amazon CloudWatch"
     SERVICE = "logs"
     GO: ClassVar[bool] = False
-    UNSUPPORTED = ("metric_namespace", "metric_dimensions", "add_entity")
 
     OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
         Option("log_group_name", STR, None, "log group; the fallback when log_group_template cannot be rendered"),
@@ -86,9 +85,11 @@ class CloudWatchLogsOutput(AwsOutput):
         Option("auto_create_group", BOOL, "false", "create the log group when it does not exist"),
         Option("log_retention_days", INT, "0", "retention set on log groups this output creates; 0 = never expire"),
         Option("log_group_class", STR, "", "class of created log groups: STANDARD or INFREQUENT_ACCESS"),
-        Option("metric_namespace", STR, None, "EMF namespace for metrics records (not supported yet)"),
-        Option("metric_dimensions", STR, None, "EMF dimensions for metrics records (not supported yet)"),
-        Option("add_entity", BOOL, "false", "add entity to PutLogEvents (not supported yet)"),
+        Option("metric_namespace", STR, None, "EMF namespace for metrics records",
+               unsupported="records are sent as log events"),
+        Option("metric_dimensions", STR, None, "EMF dimensions for metrics records",
+               unsupported="records are sent as log events"),
+        Option("add_entity", BOOL, "false", "add entity to PutLogEvents", unsupported="no entity is sent"),
     )
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
@@ -266,7 +267,6 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
     name = "cloudwatch"
     description = "Send logs to Amazon CloudWatch Logs (AWS Go plugin options)"
     GO = True
-    UNSUPPORTED = CloudWatchLogsOutput.UNSUPPORTED + ("credentials_endpoint",)
 
     OPTIONS = CloudWatchLogsOutput.OPTIONS + OptionTable(
         Option(
@@ -280,7 +280,8 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
         ),
         Option("auto_create_stream", BOOL, "true", "create the log stream when it does not exist"),
         Option("new_log_group_tags", STR, None, "tags of created log groups: key=value,key2=value2"),
-        Option("credentials_endpoint", STR, None, "HTTP endpoint serving credentials (not supported yet)"),
+        Option("credentials_endpoint", STR, None, "HTTP endpoint serving credentials",
+               unsupported="credentials come from the default AWS chain"),
     )
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:

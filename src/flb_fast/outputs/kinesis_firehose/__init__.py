@@ -18,7 +18,7 @@ from flb_fast.outputs.kinesis_firehose.batch import LIMITS
 
 class KinesisFirehoseOutput(RecordsOutput):
     name = "kinesis_firehose"
-    description = "Send logs to Amazon Data Firehose"
+    description = "Send logs to Amazon Kinesis Firehose"
     SERVICE = "firehose"
     API = "PutRecordBatch"
     LIMITS = LIMITS

@@ -28,7 +28,7 @@ def random_partition_key() -> str:
 
 class KinesisStreamsOutput(RecordsOutput):
     name = "kinesis_streams"
-    description = "Send logs to Amazon Kinesis Data Streams"
+    description = "Send logs to Amazon Kinesis Streams"
     SERVICE = "kinesis"
     API = "PutRecords"
     LIMITS = LIMITS
@@ -61,7 +61,6 @@ class GoKinesisOutput(KinesisStreamsOutput):
 
     name = "kinesis"
     description = "Send logs to Amazon Kinesis Data Streams (AWS Go plugin options)"
-    UNSUPPORTED = ("experimental_concurrency", "experimental_concurrency_retries")
     RECORD_NEWLINE = False  # the Go plugin adds one only with append_newline
 
     OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
@@ -70,11 +69,11 @@ class GoKinesisOutput(KinesisStreamsOutput):
         Option("append_newline", BOOL, "false", "end each record with a newline"),
         Option("replace_dots", STR, None, "replace dots in key names with this string"),
         Option("aggregation", BOOL, "false", "pack records into KPL aggregated records"),
-        Option("experimental_concurrency", INT, "0", "concurrent PutRecords calls (use Workers)"),
-        Option(
-            "experimental_concurrency_retries", INT, None, "retries of concurrent calls (Go default 4; use Retry_Limit)"
-        ),
-        Option("http_request_timeout", TIME, None, "timeout of one request (use net.io_timeout)"),
+        Option("experimental_concurrency", INT, "0", "concurrent PutRecords calls",
+               unsupported="ignored: use Workers"),
+        Option("experimental_concurrency_retries", INT, None, "retries of concurrent calls (Go default 4)",
+               unsupported="ignored: use Retry_Limit"),
+        Option("http_request_timeout", TIME, None, "timeout of one request", unsupported="ignored: use net.io_timeout"),
     )
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
@@ -83,13 +82,6 @@ class GoKinesisOutput(KinesisStreamsOutput):
         self.kpl_aggregation = bool(options.aggregation)
         if self.kpl_aggregation and self.simple_aggregation:
             raise PluginConfigError("aggregation", "'aggregation' and 'simple_aggregation' cannot both be on")
-        if options.http_request_timeout:
-            self.config_warnings.append(
-                (
-                    "http_request_timeout",
-                    "option 'http_request_timeout' is not supported yet by flb_fast: use net.io_timeout",
-                )
-            )
 
     def record_key(self, record: dict[str, Any]) -> str | None:
         """The ``partition_key`` value of ``record``; None when not configured or absent."""

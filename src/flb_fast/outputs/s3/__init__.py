@@ -48,7 +48,7 @@ TIMER_SECONDS = 1.0
 
 class S3Output(AwsOutput):
     name = "s3"
-    description = "Send logs to Amazon S3 objects"
+    description = "Send to S3"
     SERVICE = "s3"
 
     OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
