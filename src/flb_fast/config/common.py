@@ -10,8 +10,9 @@ INPUT_BASE = OptionTable(
     Option("alias", STR, None, "name of this instance in logs and metrics"),
     Option("log_level", STR, None, "log level of this instance (default: the service's)"),
     Option("mem_buf_limit", SIZE, "0", "pause the input when its records held in memory reach this size; 0 = no limit"),
-    Option("storage.type", STR, "memory", "buffer type: memory (filesystem comes with storage.path support)"),
-    Option("storage.pause_on_chunks_overlimit", BOOL, "off", "pause when filesystem chunks are over the limit"),
+    Option("storage.type", STR, "memory", "buffer type: memory, or filesystem (chunk files under storage.path)"),
+    Option("storage.pause_on_chunks_overlimit", BOOL, "off",
+           "pause a filesystem input while storage.max_chunks_up chunks are in memory"),
     Option("threaded", BOOL, "off", "run the input in its own thread (accepted; flb_fast inputs share the loop)"),
     Option("routable", BOOL, "true", "whether records of this input are routed to outputs"),
 )
@@ -32,7 +33,8 @@ OUTPUT_BASE = OptionTable(
     Option("log_level", STR, None, "log level of this instance (default: the service's)"),
     Option("retry_limit", STR, "1", "retries of a failed chunk: N, no_limits/false/off (unlimited) or no_retries"),
     Option("workers", INT, None, "concurrent flushes of this output (default: the plugin's)"),
-    Option("storage.total_limit_size", SIZE, None, "limit of filesystem chunks queued for this output"),
+    Option("storage.total_limit_size", SIZE, None,
+           "limit of the filesystem chunks queued for this output; the oldest are dropped beyond it"),
 )
 
 TLS_OPTIONS = OptionTable(

@@ -36,7 +36,7 @@ from flb_fast.engine.task import RetryPolicy, deliver
 from flb_fast.log import component_logger
 from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import FilesystemBackend
-from flb_fast.storage.store import ChunkStore, StoredChunk
+from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
@@ -246,17 +246,28 @@ class Engine:
             task.add_done_callback(self._deliveries.discard)
 
     async def _send_backlog(self) -> None:
-        """Chunk files of the previous run go out first, oldest first (Fluent Bit's storage_backlog)."""
+        """Chunk files of the previous run go out first, oldest first (Fluent Bit's storage_backlog).
+
+        The first ``storage.max_chunks_up`` of them are read back before any input starts, and
+        their deliveries queue for the outputs' workers; the rest wait for a slot ahead of any
+        new filesystem chunk.
+        """
         for stored in await self.store.recover():
             outputs = self._outputs(stored.tag)
             self.log.info("backlog chunk %d of %s (%d records) sent to %d outputs",
                           stored.id, stored.source.instance.display_name, stored.records, len(outputs))
             if self.store.dispatch(stored, outputs):
                 self._send(stored, outputs)
+        await asyncio.sleep(0)  # the deliveries ask for their chunks
+        await self.store.loaded()
+        await asyncio.sleep(0)  # and, woken in order, queue for the workers
 
     async def _deliver(self, stored: StoredChunk, output: OutputInstance) -> None:
         """One (chunk, output) delivery; the store hears of it only once it is decided."""
-        chunk = await self.store.bring_up(stored)
+        try:
+            chunk = await self.store.bring_up(stored, output)
+        except ChunkDropped:
+            return
         try:
             result = await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
                                    stored.source.instance.display_name)

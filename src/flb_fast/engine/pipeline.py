@@ -28,6 +28,10 @@ from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+# Fluent Bit's storage.type values (flb_input.c) and storage.sync modes (flb_storage.c).
+STORAGE_TYPES = frozenset({"memory", "memrb", "filesystem"})
+STORAGE_SYNC_MODES = frozenset({"normal", "full"})
+
 BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
 
 Sink = Callable[["InputInstance", Chunk], None]
@@ -39,16 +43,11 @@ UNSUPPORTED: dict[str, tuple[tuple[str, Callable[[Any], bool], str], ...]] = {
         ("daemon", bool, "run flb-fast under a supervisor instead"),
         ("plugins_file", lambda v: v is not None, "ignored"),
         ("streams_file", lambda v: v is not None, "ignored"),
-        ("storage.path", lambda v: v is not None, "chunks are buffered in memory only"),
-        ("storage.metrics", bool, "/api/v1/storage is not served"),
         ("hot_reload", bool, "restart the agent to apply a new config"),
     ),
-    "input": (
-        ("storage.type", lambda v: v.lower() != "memory", "chunks are buffered in memory"),
-        ("storage.pause_on_chunks_overlimit", bool, "ignored"),
-    ),
+    "input": (("storage.type", lambda v: v.lower() == "memrb", "chunks are buffered in memory"),),
     "filter": (),
-    "output": (("storage.total_limit_size", lambda v: v is not None, "ignored"),),
+    "output": (),
 }
 
 
@@ -119,6 +118,11 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     service, service_warnings = SERVICE_OPTIONS.bind(config.service.properties, "[SERVICE]")
     warnings.extend(service_warnings)
     warnings.extend(_unsupported("service", "[SERVICE]", service, config.service))
+    errors: list[ConfigError] = []
+    if service.storage_sync.lower() not in STORAGE_SYNC_MODES:
+        prop = config.service.find("storage.sync")
+        errors.append(ConfigError(prop.file if prop else None, prop.line if prop else None, "storage.sync",
+                                  f"invalid synchronization mode '{service.storage_sync}': normal or full"))
     parsers = build_registry(config)
     metrics = Metrics()
     numbering: dict[tuple[str, str], int] = defaultdict(int)
@@ -143,6 +147,8 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         options, bind_warnings = table.bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
         warnings.extend(_unsupported(kind, instance_name, options, section))
+        if kind == "input":
+            _check_storage_type(instance_name, options, service, section)
         instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)
         display = options.alias or instance_name
         instance.ctx = PluginContext(
@@ -167,8 +173,6 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             where = section.find(option) or name_prop
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
         return instance
-
-    errors: list[ConfigError] = []
 
     def make_all(kind: str, sections: list[Section]) -> list[Any]:
         made = []
@@ -198,6 +202,20 @@ def _unsupported(kind: str, owner: str, options: Any, section: Section) -> list[
                                        option, f"{owner}: option '{option}' is not supported yet by flb_fast: "
                                        f"{instead}"))
     return found
+
+
+def _check_storage_type(name: str, options: Any, service: Any, section: Section) -> None:
+    """``storage.type`` is one Fluent Bit knows, and filesystem has a ``storage.path`` (flb_storage.c)."""
+    storage_type = options.storage_type.lower()
+    if storage_type in STORAGE_TYPES and (storage_type != "filesystem" or service.storage_path):
+        return
+    prop = section.find("storage.type")
+    where = (prop.file, prop.line) if prop else (section.file, section.line)
+    if storage_type not in STORAGE_TYPES:
+        raise ConfigError(*where, "storage.type", f"{name}: invalid storage.type '{options.storage_type}': "
+                          "memory, memrb or filesystem")
+    raise ConfigError(*where, "storage.type", f"instance '{name}' requested filesystem storage but no "
+                      "filesystem path was defined ([SERVICE] storage.path)")
 
 
 def _new_instance(

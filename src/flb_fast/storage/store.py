@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from flb_fast.engine.pipeline import InputInstance, OutputInstance
@@ -34,6 +35,10 @@ from flb_fast.storage.memory import MemoryBackend
 # Fluent Bit closes a chunk once it holds about 2 MB (FLB_INPUT_CHUNK_FS_MAX_SIZE, 2048000,
 # include/fluent-bit/flb_input_chunk.h), so no single chunk grows without bound.
 CHUNK_MAX_BYTES = 2_048_000
+
+
+class ChunkDropped(Exception):
+    """The output no longer owes this chunk: it was dropped for it (``storage.total_limit_size``)."""
 
 
 class StoredChunk:
@@ -86,6 +91,21 @@ class InputStore:
         return 0 < self.limit <= self.held
 
 
+@dataclass(frozen=True)
+class InputUsage:
+    """One input's chunks and bytes in memory, at one moment."""
+
+    name: str
+    filesystem: bool
+    overlimit: bool
+    mem_size: int
+    mem_limit: int
+    total: int
+    up: int
+    busy: int
+    busy_size: int
+
+
 class ChunkStore:
     """The engine's storage layer; see the module docstring."""
 
@@ -105,6 +125,10 @@ class ChunkStore:
         self.up_chunks: set[StoredChunk] = set()
         self._waiting: deque[tuple[StoredChunk, asyncio.Future[None]]] = deque()
         self._loading: dict[StoredChunk, asyncio.Future[None]] = {}
+        self._load_tasks: set[asyncio.Task[None]] = set()
+        # storage.total_limit_size: per output with a limit, its filesystem chunks (oldest first) and their bytes.
+        self._queued: dict[OutputInstance, dict[StoredChunk, None]] = {}
+        self._queued_bytes: dict[OutputInstance, int] = {}
 
     # -- from the input's emit to the open chunk ----------------------------------------------
 
@@ -180,6 +204,10 @@ class ChunkStore:
         if not stored.owed:
             self._finish(stored)
             return False
+        if stored.file is not None:
+            for output in outputs:
+                if output.options.storage_total_limit_size is not None:
+                    self._queue_for(output, stored)
         if stored.file is not None and stored.chunk is not None:
             if len(self.up_chunks) < self.max_chunks_up:
                 self.up_chunks.add(stored)
@@ -188,19 +216,53 @@ class ChunkStore:
             self._check_chunks_overlimit(stored.source)
         return True
 
+    def _queue_for(self, output: OutputInstance, stored: StoredChunk) -> None:
+        """Count ``stored`` against the output's ``storage.total_limit_size``; drop its oldest chunks beyond it.
+
+        As Fluent Bit's ``flb_input_chunk_find_space_new_data``: the oldest chunks queued for the
+        output go first, and never a chunk being flushed (here: one in memory for its delivery).
+        """
+        limit = output.options.storage_total_limit_size
+        queue = self._queued.setdefault(output, {})
+        queue[stored] = None
+        total = self._queued_bytes[output] = self._queued_bytes.get(output, 0) + stored.size
+        for old in list(queue):
+            if total <= limit:
+                break
+            if old is stored or old in self.up_chunks:
+                continue
+            total -= old.size
+            self._unqueue(output, old)
+            output.ctx.metrics.inc("dropped_records", old.records)
+            self.log.warning("chunk %d of %s (%d records) dropped for %s: storage.total_limit_size %d bytes reached",
+                             old.id, old.source.instance.display_name, old.records, output.display_name, limit)
+            old.owed.discard(output)
+            if not old.owed:
+                self._finish(old)
+
+    def _unqueue(self, output: OutputInstance, stored: StoredChunk) -> None:
+        queue = self._queued.get(output)
+        if queue is not None and queue.pop(stored, False) is None:
+            self._queued_bytes[output] -= stored.size
+
     # -- delivery ---------------------------------------------------------------------------
 
-    async def bring_up(self, stored: StoredChunk) -> Chunk:
-        """The chunk's records; a filesystem chunk first waits for one of ``storage.max_chunks_up``
-        slots (oldest waiting first) and is read back from its file if it went down."""
+    async def bring_up(self, stored: StoredChunk, output: OutputInstance) -> Chunk:
+        """The chunk's records for ``output``; a filesystem chunk first waits for one of
+        ``storage.max_chunks_up`` slots (oldest waiting first) and is read back from its file if it
+        went down. Raises ``ChunkDropped`` when the output no longer owes it (storage.total_limit_size)."""
         if stored.file is not None:
             while stored not in self.up_chunks:
+                if output not in stored.owed:
+                    raise ChunkDropped(stored.id)
                 loading = self._loading.get(stored)
                 if loading is None:
                     loading = self._loading[stored] = asyncio.get_running_loop().create_future()
                     self._waiting.append((stored, loading))
                     self._bring_up_waiting()
                 await asyncio.shield(loading)
+        if output not in stored.owed:
+            raise ChunkDropped(stored.id)
         assert stored.chunk is not None
         return stored.chunk
 
@@ -211,6 +273,7 @@ class ChunkStore:
             self.log.debug("chunk %d of %s dropped by %s", stored.id, stored.source.instance.display_name,
                            output.display_name)
         stored.owed.discard(output)
+        self._unqueue(output, stored)
         if not stored.owed:
             self._finish(stored)
 
@@ -222,6 +285,10 @@ class ChunkStore:
             stored.chunk = None
         if stored.file is not None:
             source.backend.remove(stored.file)
+        loading = self._loading.pop(stored, None)
+        if loading is not None:
+            self._waiting = deque(entry for entry in self._waiting if entry[0] is not stored)
+            loading.set_result(None)
         if stored in self.up_chunks:
             self.up_chunks.discard(stored)
             self._bring_up_waiting()
@@ -248,7 +315,9 @@ class ChunkStore:
                 return
             self._waiting.popleft()
             self.up_chunks.add(stored)
-            loop.create_task(self._load(stored, loading))
+            task = loop.create_task(self._load(stored, loading))
+            self._load_tasks.add(task)
+            task.add_done_callback(self._load_tasks.discard)
 
     def _backlog_up_bytes(self) -> int:
         return sum(chunk.size for chunk in self.up_chunks if chunk.backlog)
@@ -276,6 +345,11 @@ class ChunkStore:
             loading.set_result(None)
 
     # -- backlog -----------------------------------------------------------------------------
+
+    async def loaded(self) -> None:
+        """Wait until the chunks being read back from disk are in memory (their deliveries woken)."""
+        while self._load_tasks:
+            await asyncio.gather(*self._load_tasks)
 
     async def recover(self) -> list[StoredChunk]:
         """Chunk files a previous run left, oldest first, as down chunks of their inputs."""
@@ -337,6 +411,25 @@ class ChunkStore:
 
     def held_bytes(self, instance: InputInstance) -> int:
         return self.inputs[instance].held
+
+    def usage(self) -> list[InputUsage]:
+        """Per input, what ``/api/v1/storage`` reports (Fluent Bit's ``flb_storage.c`` storage metrics)."""
+        found = []
+        for source in self.inputs.values():
+            chunks = source.chunks.values()
+            busy = [stored for stored in chunks if stored.owed]
+            found.append(InputUsage(
+                name=source.instance.display_name,
+                filesystem=source.backend.durable,
+                overlimit=source.over_limit or self._chunks_overlimit(source),
+                mem_size=source.held,
+                mem_limit=source.instance.mem_buf_limit,
+                total=len(source.chunks),
+                up=sum(1 for stored in chunks if stored.up),
+                busy=len(busy),
+                busy_size=sum(stored.size for stored in busy if stored.up),
+            ))
+        return found
 
     async def shutdown(self) -> None:
         """Wait for queued file writes and removals, then stop the storage worker (at stop)."""
