@@ -146,16 +146,16 @@ def test_dry_run_of_a_valid_config_succeeds_and_logs_its_warnings(tmp_path: Path
         [INPUT]
             Name   dummy
             Tag    demo
+            storage.type memrb
         [OUTPUT]
             Name   null
             Match  demo
-            storage.total_limit_size 5M
     """)
     result = flb_fast("-c", path, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stderr.endswith("configuration test is successful\n")
     assert log_lines(result.stderr, " warn", "config") == [
-        f"{path}:7: [OUTPUT] null: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"]
+        f"{path}:4: dummy.0: storage.type 'memrb' is not supported yet by flb_fast: chunks are buffered in memory"]
     assert result.stdout == ""
 
 
@@ -163,7 +163,7 @@ def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_pat
     path = write(tmp_path / "f.conf", """
         [SERVICE]
             Log_Level    error
-            storage.path /var/fluent-bit/state/flb-storage/
+            Daemon       On
         [INPUT]
             Name         dummy
         [OUTPUT]
@@ -173,7 +173,7 @@ def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_pat
     dry_run = flb_fast("-c", path, "--dry-run")
     assert dry_run.returncode == 0, dry_run.stderr
     assert log_lines(dry_run.stderr, " warn", "config") == [
-        f"{path}:3: [SERVICE]: option 'storage.path' is not supported yet by flb_fast: chunks are buffered in memory only"]
+        f"{path}:3: [SERVICE]: option 'daemon' is not supported yet by flb_fast: run flb-fast under a supervisor instead"]
 
 
 def test_unknown_option_stops_the_start_as_in_fluent_bit_and_names_the_closest_option(tmp_path: Path) -> None:

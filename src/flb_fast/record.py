@@ -4,6 +4,10 @@ A chunk is a batch of records of one tag from one input: parallel lists of nanos
 timestamps and record bodies (plain dicts in key order). ``_core`` fills it, filters modify it
 in place, outputs encode it once. ``size`` counts the raw input bytes behind the records; it is
 what ``Mem_Buf_Limit`` accounts against and what output ``proc_bytes`` reports.
+
+``positions`` are the input's own marks of where these records came from (a tail file and the
+offset after them). They travel with the records and go back to the input once every output has
+accepted the chunk, so the input commits a position only for records that can no longer be lost.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ _chunk_ids = itertools.count(1)
 
 
 class Chunk:
-    __slots__ = ("id", "tag", "input_name", "timestamps", "records", "size")
+    __slots__ = ("id", "tag", "input_name", "timestamps", "records", "size", "positions")
 
     def __init__(
         self,
@@ -24,6 +28,7 @@ class Chunk:
         records: list[dict[str, Any]],
         size: int,
         input_name: str | None = None,
+        positions: list[Any] | None = None,
     ) -> None:
         self.id = next(_chunk_ids)
         self.tag = tag
@@ -31,6 +36,7 @@ class Chunk:
         self.timestamps = timestamps
         self.records = records
         self.size = size
+        self.positions: list[Any] = positions if positions is not None else []
 
     def __len__(self) -> int:
         return len(self.records)
@@ -43,6 +49,7 @@ class Chunk:
         self.timestamps.extend(other.timestamps)
         self.records.extend(other.records)
         self.size += other.size
+        self.positions.extend(other.positions)
 
     def keep(self, mask: list[bool]) -> None:
         """Keep only the records whose mask entry is true (a filter dropping records)."""

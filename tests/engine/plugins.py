@@ -19,7 +19,10 @@ TIMESTAMP_NS = 1_700_000_000_123_456_789
 
 
 class ManualInput(Input):
-    """Emits what the test pushes; ``stop()`` emits ``pending`` (as tail emits partial lines)."""
+    """Emits what the test pushes; ``stop()`` emits ``pending`` (as tail emits partial lines).
+
+    A push may carry ``positions``; those the engine acknowledges land in ``acknowledged``.
+    """
 
     name = "manual"
     description = "test input driven by the test"
@@ -29,13 +32,18 @@ class ManualInput(Input):
         super().__init__(ctx, options)
         self.calls: list[str] = []
         self.pending: list[dict] = []
+        self.acknowledged: list[object] = []
 
     async def start(self) -> None:
         self.calls.append("start")
 
-    def push(self, records: list[dict], size: int | None = None, tag: str | None = None) -> None:
+    def push(self, records: list[dict], size: int | None = None, tag: str | None = None,
+             positions: list[object] | None = None) -> None:
         size = 10 * len(records) if size is None else size
-        self.ctx.emit(Chunk(tag or self.options.tag, [TIMESTAMP_NS] * len(records), records, size))
+        self.ctx.emit(Chunk(tag or self.options.tag, [TIMESTAMP_NS] * len(records), records, size, None, positions))
+
+    def acknowledge(self, positions: list[object]) -> None:
+        self.acknowledged.extend(positions)
 
     def pause(self) -> None:
         super().pause()

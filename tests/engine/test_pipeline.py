@@ -161,15 +161,35 @@ def test_emitting_before_the_engine_runs_is_refused(pipeline):
 def test_shared_options_not_supported_yet_are_warnings_at_their_line(pipeline):
     _, warnings = pipeline(
         "[SERVICE]\n    storage.path /var/flb\n    Hot_Reload On\n"
-        "[INPUT]\n    Name dummy\n    storage.type filesystem\n"
+        "[INPUT]\n    Name dummy\n    storage.type memrb\n"
         "[OUTPUT]\n    Name null\n    Match *\n    storage.total_limit_size 5M\n"
     )
     assert [(w.line, w.message) for w in warnings] == [
-        (2, "[SERVICE]: option 'storage.path' is not supported yet by flb_fast: chunks are buffered in memory only"),
         (3, "[SERVICE]: option 'hot_reload' is not supported yet by flb_fast: restart the agent to apply a new config"),
-        (6, "[INPUT] dummy: option 'storage.type' is not supported yet by flb_fast: chunks are buffered in memory"),
-        (10, "[OUTPUT] null: option 'storage.total_limit_size' is not supported yet by flb_fast: ignored"),
+        (6, "dummy.0: storage.type 'memrb' is not supported yet by flb_fast: chunks are buffered in memory"),
     ]
+
+
+def test_filesystem_storage_without_storage_path_is_a_config_error_at_its_line(pipeline):
+    with pytest.raises(ConfigError) as error:
+        pipeline("[INPUT]\n    Name dummy\n    storage.type filesystem\n")
+    assert (error.value.line, error.value.option, error.value.message) == (
+        3, "storage.type",
+        "instance 'dummy.0' requested filesystem storage but no filesystem path was defined ([SERVICE] storage.path)")
+
+
+def test_an_unknown_storage_type_is_a_config_error(pipeline):
+    with pytest.raises(ConfigError) as error:
+        pipeline("[INPUT]\n    Name dummy\n    storage.type disk\n")
+    assert (error.value.line, error.value.message) == (
+        3, "dummy.0: invalid storage.type 'disk': memory, memrb or filesystem")
+
+
+def test_an_unknown_storage_sync_mode_is_a_config_error(pipeline):
+    with pytest.raises(ConfigError) as error:
+        pipeline("[SERVICE]\n    storage.sync sometimes\n")
+    assert (error.value.line, error.value.option, error.value.message) == (
+        2, "storage.sync", "invalid synchronization mode 'sometimes': normal or full")
 
 
 def test_default_shared_options_raise_no_warning(pipeline):

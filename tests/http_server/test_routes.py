@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
 from flb_fast import __version__
 from flb_fast.http_server import routes
+from flb_fast.storage.store import InputUsage
+
+DATA = Path(__file__).parent.parent / "data"
 
 SNAPSHOT = {
     "input": {"tail.0": {"records": 12, "bytes": 3400, "files_opened": 2}, "dummy.0": {"records": 1, "bytes": 19}},
@@ -123,3 +128,24 @@ def test_health_counts_failed_retries_too():
     window = routes.HealthWindow(period=60, errors_limit=5, retry_failures_limit=1)
     window.sample(0, output_errors(0, 0))
     assert window.response(1, output_errors(0, 2)).status == 500
+
+
+def test_sizes_are_written_as_fluent_bit_writes_them():
+    assert [routes.human_size(size) for size in (0, 144, 1023, 1024, 42_906, 5 * 1024 * 1024, 3 * 1024**3)] == [
+        "0b", "144b", "1023b", "1.0K", "41.9K", "5.0M", "3.0G"]
+
+
+def test_storage_body_has_fluent_bits_shape_for_the_same_chunks():
+    recorded = msgspec.json.decode(DATA.joinpath("storage", "api_v1_storage.json").read_bytes())
+    # Fluent Bit lists its internal storage_backlog input too; flb_fast replays a backlog through
+    # the inputs that wrote it, so it has no such entry.
+    del recorded["input_chunks"]["storage_backlog.2"]
+    usage = [
+        InputUsage("tail.0", filesystem=True, overlimit=False, mem_size=42_906, mem_limit=0, total=1, up=0, busy=1,
+                   busy_size=0),
+        InputUsage("dummy.1", filesystem=False, overlimit=False, mem_size=144, mem_limit=0, total=4, up=4, busy=3,
+                   busy_size=108),
+    ]
+    response = routes.storage(usage)
+    assert (response.status, response.content_type) == (200, "application/json")
+    assert msgspec.json.decode(response.body) == recorded

@@ -17,6 +17,7 @@ CONFIG = """\
     HTTP_Listen  127.0.0.1
     HTTP_Port    0
     Health_Check {health}
+    storage.metrics {storage_metrics}
 [INPUT]
     Name     dummy
     Alias    gen
@@ -39,9 +40,10 @@ async def get(port: int, path: str, method: str = "GET") -> tuple[bytes, bytes]:
     return head, body
 
 
-def serve(run, tmp_path, requests: list[str], health: str = "off") -> list[tuple[bytes, bytes]]:
+def serve(run, tmp_path, requests: list[str], health: str = "off", storage_metrics: str = "off",
+          ) -> list[tuple[bytes, bytes]]:
     path = tmp_path / "fluent-bit.conf"
-    path.write_text(CONFIG.format(health=health))
+    path.write_text(CONFIG.format(health=health, storage_metrics=storage_metrics))
     config, _ = load_config(str(path))
     pipeline, _ = build(config)
 
@@ -78,8 +80,8 @@ def test_prometheus_endpoint_uses_fluent_bit_names(run, tmp_path):
 
 
 def test_a_path_without_a_route_answers_as_the_root_does_as_fluent_bits_server(run, tmp_path):
-    answers = serve(run, tmp_path, ["/nope", "/api/v1/health", "/"])
-    assert [head.split(b"\r\n")[0] for head, _ in answers] == [b"HTTP/1.1 200 OK"] * 3
+    answers = serve(run, tmp_path, ["/nope", "/api/v1/health", "/api/v1/storage", "/"])
+    assert [head.split(b"\r\n")[0] for head, _ in answers] == [b"HTTP/1.1 200 OK"] * 4
     assert answers[0][1] == answers[1][1] == answers[2][1]
     assert msgspec.json.decode(answers[0][1])["fluent-bit"]["edition"] == "flb_fast"
 
@@ -94,3 +96,14 @@ def test_health_endpoint_when_enabled(run, tmp_path):
     [(head, body)] = serve(run, tmp_path, ["/api/v1/health"], health="on")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert body == b"ok\n"
+
+
+def test_storage_endpoint_when_storage_metrics_is_on(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v1/storage"], storage_metrics="on")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert msgspec.json.decode(body) == {
+        "storage_layer": {"chunks": {"total_chunks": 0, "mem_chunks": 0, "fs_chunks": 0, "fs_chunks_up": 0,
+                                     "fs_chunks_down": 0}},
+        "input_chunks": {"gen": {"status": {"overlimit": False, "mem_size": "0b", "mem_limit": "0b"},
+                                 "chunks": {"total": 0, "up": 0, "down": 0, "busy": 0, "busy_size": "0b"}}},
+    }

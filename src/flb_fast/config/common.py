@@ -61,10 +61,9 @@ INPUT_BASE = OptionTable(
     Option("log_level", STR, None, "log level of this instance (default: the service's)"),
     Option("log_suppress_interval", TIME, "0", "seconds during which a repeated log message is suppressed"),
     Option("mem_buf_limit", SIZE, "0", "pause the input when its records held in memory reach this size; 0 = no limit"),
-    Option("storage.type", STR, "memory", "buffer type: memory or filesystem",
-           unsupported="chunks are buffered in memory"),
-    Option("storage.pause_on_chunks_overlimit", BOOL, "off", "pause when filesystem chunks are over the limit",
-           unsupported="ignored"),
+    Option("storage.type", STR, "memory", "buffer type: memory, or filesystem (chunk files under storage.path)"),
+    Option("storage.pause_on_chunks_overlimit", BOOL, "off",
+           "pause a filesystem input while storage.max_chunks_up chunks are in memory"),
     Option("threaded", BOOL, "off", "run the input in its own thread (accepted; flb_fast inputs share the loop)"),
     Option("thread.ring_buffer.capacity", INT, None, "records a threaded input may queue"),
     Option("thread.ring_buffer.window", INT, None, "percent of the ring buffer that triggers a flush"),
@@ -90,8 +89,8 @@ OUTPUT_BASE = OptionTable(
     Option("log_suppress_interval", TIME, "0", "seconds during which a repeated log message is suppressed"),
     Option("retry_limit", STR, "1", "retries of a failed chunk: N, no_limits/false/off (unlimited) or no_retries"),
     Option("workers", INT, None, "concurrent flushes of this output (default: the plugin's)"),
-    Option("storage.total_limit_size", SIZE, None, "limit of filesystem chunks queued for this output",
-           unsupported="ignored"),
+    Option("storage.total_limit_size", SIZE, None,
+           "limit of the filesystem chunks queued for this output; the oldest are dropped beyond it"),
 ) + _ADDRESS_OPTIONS + TLS_OPTIONS + NET_OPTIONS
 
 # Filters that re-emit records through an emitter input of their own (rewrite_tag, multiline):

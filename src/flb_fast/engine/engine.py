@@ -1,18 +1,20 @@
 """Run a pipeline: inputs -> filters -> chunks -> outputs, with backpressure, retries and Grace.
 
-Data path (Fluent Bit's ``flb_input_chunk_append_raw`` + ``flb_engine_flush``):
+Data path (Fluent Bit's ``flb_input_chunk_append_raw`` + ``flb_engine_flush``); the chunks
+themselves, their bytes and who still owes them live in the storage layer (``storage.store``):
 
-1. An input calls ``ctx.emit(chunk)``. The engine stamps ``chunk.input_name``, counts the
-   input's ``records``/``bytes``, holds the bytes against its ``Mem_Buf_Limit`` and, when the
-   limit is reached, pauses the input and sends its open chunks to the outputs at once
-   (a full buffer is a reason to flush, not to wait for the timer: issue 6).
+1. An input calls ``ctx.emit(chunk)``. The engine counts the input's ``records``/``bytes`` and
+   the store holds the bytes against its ``Mem_Buf_Limit``; when the limit is reached the store
+   pauses the input and the engine sends its open chunks to the outputs at once (a full buffer
+   is a reason to flush, not to wait for the timer).
 2. The filters matching the tag run in config order, one batch at a time per input (order is
    kept per input; a filter waiting on I/O holds up only its own input).
 3. The batch joins the open chunk of its (input, tag). Every ``Flush`` seconds, or when a
    chunk reaches ``CHUNK_MAX_BYTES``, or under backpressure, the chunk goes to each matching
    output as a task; an output runs at most ``Workers`` flushes at once.
-4. When every output is done with a chunk its bytes are released, and a paused input whose
-   bytes fell below the limit is resumed.
+4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
+   dropped it for good; the last one releases its bytes, removes its file and acknowledges the
+   input's positions. A chunk file left by a previous run is sent before any input starts.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ import time
 from collections import deque
 from typing import Any
 
-from flb_fast.engine.chunk_pool import InputBuffer
 from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
 from flb_fast.engine.router import MAX_CACHED_TAGS, Routes
 from flb_fast.engine.task import RetryPolicy, deliver
 from flb_fast.log import component_logger
 from flb_fast.record import Chunk
+from flb_fast.storage.filesystem import FilesystemBackend
+from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
@@ -43,18 +46,6 @@ THREAD_EXIT_SECONDS = 1.0
 
 class StartError(Exception):
     """A plugin could not start (a file it cannot open, a port in use, no credentials)."""
-
-
-class _Held:
-    """A dispatched chunk: which input's bytes it holds and how many outputs still have it."""
-
-    __slots__ = ("buffer", "input", "bytes", "remaining")
-
-    def __init__(self, buffer: InputBuffer, instance: InputInstance, held: int, remaining: int) -> None:
-        self.buffer = buffer
-        self.input = instance
-        self.bytes = held
-        self.remaining = remaining
 
 
 class Engine:
@@ -71,12 +62,11 @@ class Engine:
         self._input_log = component_logger("input")
         self._filters: Routes[FilterInstance] = Routes([(f.matcher, f) for f in pipeline.filters])
         self._outputs: Routes[OutputInstance] = Routes([(o.matcher, o) for o in pipeline.outputs])
-        self._buffers: dict[InputInstance, InputBuffer] = {i: InputBuffer(i.mem_buf_limit) for i in pipeline.inputs}
-        self._queues: dict[InputInstance, deque[tuple[Chunk, int]]] = {i: deque() for i in pipeline.inputs}
+        self.store = ChunkStore(service, pipeline.inputs, _filesystem(service))
+        self._queues: dict[InputInstance, deque[tuple[Chunk, int, list[Any]]]] = {i: deque() for i in pipeline.inputs}
         self._filtering: dict[InputInstance, asyncio.Task[None]] = {}
         self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
-        self._held: dict[int, _Held] = {}
         self._unrouted: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
         self._started: list[Any] = []
@@ -88,14 +78,12 @@ class Engine:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
         self.start_time = time.time()
         self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
-        for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.inputs]:
-            if isinstance(instance, InputInstance):
-                instance.sink = self._emit
-            try:
-                await instance.plugin.start()
-            except Exception as exc:
-                raise StartError(f"{instance.name} failed to start: {exc}") from exc
-            self._started.append(instance)
+        for instance in [*self.pipeline.outputs, *self.pipeline.filters]:
+            await self._start(instance)
+        await self._send_backlog()
+        for instance in self.pipeline.inputs:
+            instance.sink = self._emit
+            await self._start(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
         if self.pipeline.service.http_server:
             from flb_fast.http_server.server import MonitoringServer
@@ -103,6 +91,13 @@ class Engine:
             self.http_server = MonitoringServer(self)
             await self.http_server.start()
         self.log.info("started (pid=%d)", os.getpid())
+
+    async def _start(self, instance: Any) -> None:
+        try:
+            await instance.plugin.start()
+        except Exception as exc:
+            raise StartError(f"{instance.name} failed to start: {exc}") from exc
+        self._started.append(instance)
 
     async def stop(self) -> None:
         """Stop within ``Grace``: inputs first (they emit what they hold), then flush and wait for outputs."""
@@ -140,7 +135,10 @@ class Engine:
                                     f"stopping {plugin.name}")
         for instance in self.pipeline.inputs:
             instance.sink = None
+            if instance in self._started:
+                await self._bounded(instance.plugin.close(), loop.time() + MIN_STOP_SECONDS, f"closing {instance.name}")
         self._started.clear()
+        await self.store.shutdown()
         if self.http_server is not None:
             await self.http_server.stop()
             self.http_server = None
@@ -174,34 +172,30 @@ class Engine:
         counters = instance.ctx.metrics
         counters.inc("records", len(chunk))
         counters.inc("bytes", chunk.size)
-        buffer = self._buffers[instance]
-        held = chunk.size
-        buffer.hold(held)
-        if buffer.over_limit and not buffer.paused:
-            self._pause(instance, buffer)
+        held = self.store.received(instance, chunk)
+        positions, chunk.positions = chunk.positions, []
         queue = self._queues[instance]
         if queue or self._filters(chunk.tag):
-            queue.append((chunk, held))
+            queue.append((chunk, held, positions))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
-            if buffer.over_limit:
-                self._dispatch_all(instance, buffer)
+            if self.store.over_limit(instance):
+                self._dispatch_all(instance)
         else:
-            self._route(instance, buffer, chunk, held)
+            self._route(instance, chunk, held, positions)
 
     async def _run_filters(self, instance: InputInstance) -> None:
         """Filter this input's batches in order; a batch leaves the queue only once routed."""
         queue = self._queues[instance]
-        buffer = self._buffers[instance]
         try:
             while queue:
-                chunk, held = queue[0]
+                chunk, held, positions = queue[0]
                 filtered = await self._apply_filters(chunk)
                 queue.popleft()
                 if filtered is None:
-                    self._release(instance, buffer, held)
+                    self.store.discard(instance, held, positions)
                 else:
-                    self._route(instance, buffer, filtered, held)
+                    self._route(instance, filtered, held, positions)
         finally:
             self._filtering.pop(instance, None)
 
@@ -225,7 +219,7 @@ class Engine:
             chunk = result
         return chunk
 
-    def _route(self, instance: InputInstance, buffer: InputBuffer, chunk: Chunk, held: int) -> None:
+    def _route(self, instance: InputInstance, chunk: Chunk, held: int, positions: list[Any]) -> None:
         if not len(chunk) or not instance.routable or not self._outputs(chunk.tag):
             # Fluent Bit counts such records as input and discards the chunk ("no matching route").
             if len(chunk) and chunk.tag not in self._unrouted:
@@ -234,70 +228,75 @@ class Engine:
                 self._unrouted.add(chunk.tag)
                 self.log.debug("no matching route for tag '%s' of %s: its records are dropped",
                                chunk.tag, instance.display_name)
-            self._release(instance, buffer, held)
+            self.store.discard(instance, held, positions)
             return
-        if buffer.append(chunk, held):
-            self._dispatch(instance, buffer, chunk.tag)
-        if buffer.over_limit:
-            self._dispatch_all(instance, buffer)
+        if self.store.append(instance, chunk, held, positions):
+            self._dispatch(instance, chunk.tag)
+        if self.store.over_limit(instance):
+            self._dispatch_all(instance)
 
     def flush(self) -> None:
         """Send every open chunk to its outputs now (the flush timer's tick)."""
-        for instance, buffer in self._buffers.items():
-            self._dispatch_all(instance, buffer)
+        for instance in self.pipeline.inputs:
+            self._dispatch_all(instance)
 
-    def _dispatch_all(self, instance: InputInstance, buffer: InputBuffer) -> None:
-        for tag in buffer.tags():
-            self._dispatch(instance, buffer, tag)
+    def _dispatch_all(self, instance: InputInstance) -> None:
+        for tag in self.store.open_tags(instance):
+            self._dispatch(instance, tag)
 
-    def _dispatch(self, instance: InputInstance, buffer: InputBuffer, tag: str) -> None:
-        chunk, held = buffer.take(tag)
+    def _dispatch(self, instance: InputInstance, tag: str) -> None:
         outputs = self._outputs(tag)
-        self._held[chunk.id] = _Held(buffer, instance, held, len(outputs))
+        stored = self.store.close(instance, tag, outputs)
+        if stored is not None:
+            self._send(stored, outputs)
+
+    def _send(self, stored: StoredChunk, outputs: list[OutputInstance]) -> None:
         loop = asyncio.get_running_loop()
         for output in outputs:
-            task = loop.create_task(self._deliver(chunk, output))
+            task = loop.create_task(self._deliver(stored, output))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
 
-    async def _deliver(self, chunk: Chunk, output: OutputInstance) -> None:
+    async def _send_backlog(self) -> None:
+        """Chunk files of the previous run go out first, oldest first (Fluent Bit's storage_backlog).
+
+        The first ``storage.max_chunks_up`` of them are read back before any input starts, and
+        their deliveries queue for the outputs' workers; the rest wait for a slot ahead of any
+        new filesystem chunk.
+        """
+        for stored in await self.store.recover():
+            outputs = self._outputs(stored.tag)
+            self.log.info("backlog chunk %d of %s (%d records) sent to %d outputs",
+                          stored.id, stored.source.instance.display_name, stored.records, len(outputs))
+            if self.store.dispatch(stored, outputs):
+                self._send(stored, outputs)
+        await asyncio.sleep(0)  # the deliveries ask for their chunks
+        await self.store.loaded()
+        await asyncio.sleep(0)  # and, woken in order, queue for the workers
+
+    async def _deliver(self, stored: StoredChunk, output: OutputInstance) -> None:
+        """One (chunk, output) delivery; the store hears of it only once it is decided."""
         try:
-            await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
-                          self._held[chunk.id].input.display_name)
+            chunk = await self.store.bring_up(stored, output)
+        except ChunkDropped:
+            return
+        try:
+            result = await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
+                                   stored.source.instance.display_name)
         finally:
-            try:
-                output.plugin.forget(chunk)
-            finally:
-                entry = self._held[chunk.id]
-                entry.remaining -= 1
-                if not entry.remaining:
-                    del self._held[chunk.id]
-                    self._release(entry.input, entry.buffer, entry.bytes)
+            output.plugin.forget(chunk)
+        self.store.done(stored, output, result)
 
     async def _flush_timer(self) -> None:
         while True:
             await asyncio.sleep(self.flush_seconds)
             self.flush()
 
-    # -- backpressure ------------------------------------------------------------------------
-
-    def _pause(self, instance: InputInstance, buffer: InputBuffer) -> None:
-        buffer.paused = True
-        self._input_log.warning("%s paused (mem buf overlimit)", instance.display_name)
-        instance.plugin.pause()
-
-    def _release(self, instance: InputInstance, buffer: InputBuffer, held: int) -> None:
-        buffer.release(held)
-        if buffer.paused and not buffer.over_limit:
-            buffer.paused = False
-            self._input_log.info("%s resume (mem buf overlimit)", instance.display_name)
-            instance.plugin.resume()
-
     # -- introspection (tests, monitoring) ---------------------------------------------------
 
     def held_bytes(self, instance: InputInstance) -> int:
         """Bytes of ``instance`` held in memory (emitted, not yet released by every output)."""
-        return self._buffers[instance].held
+        return self.store.held_bytes(instance)
 
     @property
     def pending_deliveries(self) -> int:
@@ -378,3 +377,11 @@ async def _serve(pipeline: Pipeline) -> int:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+def _filesystem(service: Any) -> FilesystemBackend | None:
+    """The chunk files' backend when ``storage.path`` is set (Fluent Bit's ``flb_storage_create``)."""
+    if not service.storage_path:
+        return None
+    return FilesystemBackend(service.storage_path, service.storage_sync.lower() == "full",
+                             bool(service.storage_checksum), bool(service.storage_delete_irrecoverable_chunks))

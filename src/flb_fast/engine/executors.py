@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -22,6 +22,10 @@ class BoundedExecutor:
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+
+    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        """Queue one call without waiting for it; with one worker, calls run in the order queued."""
+        return self._pool.submit(func, *args)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

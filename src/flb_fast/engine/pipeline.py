@@ -27,6 +27,10 @@ from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+# Fluent Bit's storage.type values (flb_input.c) and storage.sync modes (flb_storage.c).
+STORAGE_TYPES = frozenset({"memory", "memrb", "filesystem"})
+STORAGE_SYNC_MODES = frozenset({"normal", "full"})
+
 Sink = Callable[["InputInstance", Chunk], None]
 
 # The flag that names a plugin of each kind on fluent-bit's (and flb-fast's) command line.
@@ -101,6 +105,11 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     warnings: list[ConfigWarning] = []
     service, service_warnings = SERVICE_OPTIONS.bind(config.service.properties, "[SERVICE]")
     warnings.extend(service_warnings)
+    errors: list[ConfigError] = []
+    if service.storage_sync.lower() not in STORAGE_SYNC_MODES:
+        prop = config.service.find("storage.sync")
+        errors.append(ConfigError(prop.file if prop else None, prop.line if prop else None, "storage.sync",
+                                  f"invalid synchronization mode '{service.storage_sync}': normal or full"))
     parsers = build_registry(config)
     metrics = Metrics()
     numbering: dict[tuple[str, str], int] = defaultdict(int)
@@ -130,6 +139,8 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             raise ConfigErrors(unknown, [])
         options, bind_warnings = plugin_table(kind, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
+        if kind == "input":
+            warnings.extend(_check_storage_type(instance_name, options, service, section))
         instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)
         display = options.alias or instance_name
         instance.ctx = PluginContext(
@@ -160,8 +171,6 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             emitters.append(emitter)
             inputs_by_name[emitter.name] = emitter.plugin
         return instance
-
-    errors: list[ConfigError] = []
 
     def make_all(kind: str, sections: list[Section]) -> list[Any]:
         made = []
@@ -231,6 +240,24 @@ def _emitter(
     instance.plugin = EmitterInput(instance.ctx, bound, inputs_by_name)
     owner.plugin.emitter = instance.plugin
     return instance
+
+
+def _check_storage_type(name: str, options: Any, service: Any, section: Section) -> list[ConfigWarning]:
+    """``storage.type`` is one Fluent Bit knows, and filesystem has a ``storage.path`` (flb_storage.c);
+    ``memrb`` (a memory ring buffer that drops the oldest chunks) is not implemented yet."""
+    storage_type = options.storage_type.lower()
+    prop = section.find("storage.type")
+    where = (prop.file, prop.line) if prop else (section.file, section.line)
+    if storage_type == "memrb":
+        return [ConfigWarning(*where, "storage.type", f"{name}: storage.type 'memrb' is not supported yet by "
+                              "flb_fast: chunks are buffered in memory")]
+    if storage_type in STORAGE_TYPES and (storage_type != "filesystem" or service.storage_path):
+        return []
+    if storage_type not in STORAGE_TYPES:
+        raise ConfigError(*where, "storage.type", f"{name}: invalid storage.type '{options.storage_type}': "
+                          "memory, memrb or filesystem")
+    raise ConfigError(*where, "storage.type", f"instance '{name}' requested filesystem storage but no "
+                      "filesystem path was defined ([SERVICE] storage.path)")
 
 
 def _new_instance(

@@ -40,8 +40,11 @@ async def deliver(
     policy: RetryPolicy,
     log: logging.LoggerAdapter,
     input_label: str,
-) -> None:
+) -> FlushResult:
     """Run ``output.plugin.flush(chunk)`` until it succeeds, fails for good or runs out of retries.
+
+    The result is the decision for this (chunk, output): ``OK`` (accepted) or ``ERROR`` (dropped
+    for good, counted in ``dropped_records``); the engine reports it to the chunk store.
 
     ``input_label`` and the output are named in log lines as Fluent Bit's ``flb_input_name`` /
     ``flb_output_name`` name them: by ``Alias`` when set.
@@ -58,20 +61,20 @@ async def deliver(
             counters.inc("proc_bytes", chunk.size)
             if retries:
                 log.info("flush chunk '%s' succeeded at retry %d: task_id=%d, %s", chunk.id, retries, chunk.id, where)
-            return
+            return FlushResult.OK
         if result is FlushResult.ERROR:
             counters.inc("errors")
             counters.inc("dropped_records", records)
-            return
+            return FlushResult.ERROR
         if output.retry_limit == RETRY_NONE:
             counters.inc("dropped_records", records)
             log.info("chunk '%s' is not retried (no retry config): task_id=%d, %s", chunk.id, chunk.id, where)
-            return
+            return FlushResult.ERROR
         if output.retry_limit != RETRY_UNLIMITED and retries >= output.retry_limit:
             counters.inc("retries_failed")
             counters.inc("dropped_records", records)
             log.error("chunk '%s' cannot be retried: task_id=%d, %s", chunk.id, chunk.id, where)
-            return
+            return FlushResult.ERROR
         retries += 1
         wait = policy.wait(retries)
         counters.inc("retries")

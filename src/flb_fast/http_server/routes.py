@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from flb_fast import __version__
+
+if TYPE_CHECKING:
+    from flb_fast.storage.store import InputUsage
 
 JSON_CONTENT_TYPE = "application/json"
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -142,3 +146,43 @@ class HealthWindow:
         if healthy:
             return Response(200, "text/plain", b"ok\n")
         return Response(500, "text/plain", b"error\n")
+
+
+# flb_utils.c flb_utils_bytes_to_human_readable_size: binary units, one decimal above bytes.
+_SIZE_UNITS = ("b", "K", "M", "G", "T", "P", "E", "Z", "Y")
+
+
+def human_size(size: int) -> str:
+    """``1024`` -> ``1.0K`` (Fluent Bit's ``flb_utils_bytes_to_human_readable_size``)."""
+    unit = 1024
+    index = 0
+    while index < len(_SIZE_UNITS) - 1 and size // unit:
+        index += 1
+        unit *= 1024
+    if not index:
+        return f"{size}{_SIZE_UNITS[0]}"
+    return f"{size / (unit // 1024):.1f}{_SIZE_UNITS[index]}"
+
+
+def storage(usage: list[InputUsage]) -> Response:
+    """``/api/v1/storage`` (api/v1/storage.c): chunk counts overall and per input."""
+    fs_inputs = [entry for entry in usage if entry.filesystem]
+    body = {
+        "storage_layer": {"chunks": {
+            "total_chunks": sum(entry.total for entry in usage),
+            "mem_chunks": sum(entry.total for entry in usage if not entry.filesystem),
+            "fs_chunks": sum(entry.total for entry in fs_inputs),
+            "fs_chunks_up": sum(entry.up for entry in fs_inputs),
+            "fs_chunks_down": sum(entry.total - entry.up for entry in fs_inputs),
+        }},
+        "input_chunks": {
+            entry.name: {
+                "status": {"overlimit": entry.overlimit, "mem_size": human_size(entry.mem_size),
+                           "mem_limit": human_size(entry.mem_limit)},
+                "chunks": {"total": entry.total, "up": entry.up, "down": entry.total - entry.up, "busy": entry.busy,
+                           "busy_size": human_size(entry.busy_size)},
+            }
+            for entry in usage
+        },
+    }
+    return Response(200, JSON_CONTENT_TYPE, msgspec.json.encode(body))

@@ -87,6 +87,8 @@ class MonitoringServer:
             return routes.metrics_json(self.engine.pipeline.metrics.snapshot())
         if path == "/api/v1/metrics/prometheus":
             return routes.metrics_prometheus(self.engine.pipeline.metrics.snapshot(), now, start)
+        if path == "/api/v1/storage" and self.engine.pipeline.service.storage_metrics:
+            return routes.storage(self.engine.store.usage())
         if path == "/api/v1/health" and self.health is not None:
             return self.health.response(now, self.engine.pipeline.metrics.snapshot())
         # Fluent Bit's HTTP server (monkey) serves "/" for every path it has no route for, so

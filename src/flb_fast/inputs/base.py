@@ -16,6 +16,11 @@ class Input(ABC):
     ``resume()`` when the outputs have drained them. A paused input reads nothing more (a tail
     input keeps its file offsets where they are) and so loses nothing. ``stop()`` emits what is
     still pending (Docker_Mode and multiline buffers) before it returns.
+
+    Every chunk may carry ``positions`` (the input's own marks, such as a file offset); the engine
+    hands them back through ``acknowledge()`` once the records are safe (every output took them,
+    or they are in a chunk file), and only then may the input commit them. Acknowledgements keep
+    coming after ``stop()`` while the engine finishes its deliveries; ``close()`` comes last.
     """
 
     name: ClassVar[str]
@@ -37,6 +42,12 @@ class Input(ABC):
     def resume(self) -> None:
         self.paused = False
 
+    def acknowledge(self, positions: list[Any]) -> None:
+        """These positions' records are safe: commit them (an input without positions ignores this)."""
+
     @abstractmethod
     async def stop(self) -> None:
-        """Stop reading, emit pending partial records, release files and sockets."""
+        """Stop reading and emit pending partial records."""
+
+    async def close(self) -> None:
+        """After the engine's last delivery: release what ``stop()`` kept for acknowledgements."""

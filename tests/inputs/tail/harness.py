@@ -42,11 +42,17 @@ def bind(properties: list[tuple[str, str]]) -> Any:
 
 
 class Harness:
-    """One TailInput whose chunks land in ``self.chunks``; ``on_emit`` runs inside each emit."""
+    """One TailInput whose chunks land in ``self.chunks``; ``on_emit`` runs inside each emit.
 
-    def __init__(self, properties: list[tuple[str, str]], on_emit: Callable[[Chunk], None] | None = None) -> None:
+    Each chunk is acknowledged as soon as it is emitted (an engine whose outputs take everything
+    at once), unless ``acknowledge`` is False: then the test acknowledges ``chunk.positions``.
+    """
+
+    def __init__(self, properties: list[tuple[str, str]], on_emit: Callable[[Chunk], None] | None = None,
+                 acknowledge: bool = True) -> None:
         self.chunks: list[Chunk] = []
         self.on_emit = on_emit
+        self.acknowledge = acknowledge
         self.metrics = Counters(records=0, bytes=0)
         self.ctx = PluginContext(
             kind="input", plugin="tail", instance="tail.0", display_name="tail.0",
@@ -59,6 +65,13 @@ class Harness:
         self.chunks.append(chunk)
         if self.on_emit is not None:
             self.on_emit(chunk)
+        if self.acknowledge:
+            self.input.acknowledge(chunk.positions)
+
+    async def stop(self) -> None:
+        """Stop the input and close it, as the engine does once its deliveries are over."""
+        await self.input.stop()
+        await self.input.close()
 
     @property
     def records(self) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ async def tailing(harness: Harness, scenario: Callable[[], Awaitable[None]]) -> 
     try:
         await scenario()
     finally:
-        await harness.input.stop()
+        await harness.stop()
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -161,8 +161,8 @@ def test_empty_lines_are_records_unless_skip_empty_lines(tmp_path: Path, run) ->
         await skipped.input.start()
         await kept.wait_for(lambda: len(kept.records) == 3)
         await skipped.wait_for(lambda: len(skipped.records) == 2)
-        await kept.input.stop()
-        await skipped.input.stop()
+        await kept.stop()
+        await skipped.stop()
 
     run(scenario())
     assert kept.records == [{"log": "a"}, {"log": ""}, {"log": "b"}]
@@ -713,18 +713,75 @@ def test_restart_resumes_at_the_stored_offset(tmp_path: Path, run) -> None:
     async def scenario() -> None:
         await first.input.start()
         await first.wait_for(lambda: len(first.records) == 2)
-        await first.input.stop()
+        await first.stop()
         write(log, "three\npart")
         await second.input.start()
         await second.wait_for(lambda: len(second.records) == 1)
         await second.settle()
-        await second.input.stop()
+        await second.stop()
 
     run(scenario())
     assert first.logs() == ["one", "two"]
     assert second.logs() == ["three"]
     rows = sqlite3.connect(db).execute("SELECT name, offset, inode, rotated FROM in_tail_files").fetchall()
     assert rows == [(str(log), len("one\ntwo\nthree\n"), log.stat().st_ino, 0)]
+
+
+def test_the_db_offset_follows_acknowledgements_in_the_order_records_were_read(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    harness = Harness([("path", str(log)), ("db", str(db)), ("read_from_head", "on")], acknowledge=False)
+    offsets = []
+
+    def stored_offset() -> int:
+        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
+
+    async def scenario() -> None:
+        write(log, "one\n")
+        await harness.input.start()
+        await harness.wait_for(chunks_reach(harness, 1))
+        write(log, "two\n")
+        await harness.wait_for(chunks_reach(harness, 2))
+        await harness.settle(0.7)  # housekeeping saves acknowledged offsets every 0.5 s
+        offsets.append(stored_offset())
+        harness.input.acknowledge(harness.chunks[1].positions)
+        await harness.settle(0.7)
+        offsets.append(stored_offset())
+        harness.input.acknowledge(harness.chunks[0].positions)
+        await harness.settle(0.7)
+        offsets.append(stored_offset())
+        await harness.stop()
+
+    run(scenario())
+    assert offsets == [0, 0, len("one\ntwo\n")]
+
+
+def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "old\n")
+    harness = Harness([("path", str(log)), ("db", str(db)), ("read_from_head", "on"), ("rotate_wait", "0"),
+                       ("refresh_interval", "3600")], acknowledge=False)
+    rows = []
+
+    def stored_rows() -> list[tuple[str, int]]:
+        return sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files ORDER BY id").fetchall()
+
+    async def scenario() -> None:
+        await harness.input.start()
+        await harness.wait_for(chunks_reach(harness, 1))
+        log.rename(tmp_path / "app.log.1")
+        write(log, "new\n")
+        await harness.wait_for(chunks_reach(harness, 2))
+        await harness.settle(1.2)
+        rows.append((harness.metrics["files_closed"], stored_rows()))
+        harness.input.acknowledge(harness.chunks[0].positions)
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+        await harness.settle(0.7)
+        rows.append((harness.metrics["files_closed"], stored_rows()))
+        await harness.stop()
+
+    run(scenario())
+    assert harness.logs() == ["old", "new"]
+    assert rows == [(0, [(str(tmp_path / "app.log.1"), 0), (str(log), 0)]), (1, [(str(log), 0)])]
 
 
 def test_an_existing_fluent_bit_db_keeps_its_place(tmp_path: Path, run) -> None:
@@ -780,7 +837,7 @@ def test_docker_mode_offset_stays_before_a_record_still_being_joined(tmp_path: P
         await harness.wait_for(lambda: len(harness.records) == 1)
         await harness.settle()
         offsets.append(stored_offset())
-        await harness.input.stop()
+        await harness.stop()
         offsets.append(stored_offset())
 
     run(scenario())

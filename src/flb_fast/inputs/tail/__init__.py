@@ -1,10 +1,12 @@
 """The ``tail`` input: follow files matched by ``Path`` and emit one Chunk per read buffer.
 
-Fluent Bit's in_tail, with two deliberate differences that close its best-known causes of
-lost logs: a rotated or deleted file is closed only once it has been read to the end (never
-abandoned with unread bytes after ``Rotate_Wait``, fluent-bit #10414), and the DB offset is
-the end of the last complete line handed to the engine (a line joined by Docker_Mode or still
-partial is read again after a restart, never skipped).
+Fluent Bit's in_tail, with deliberate differences that close its best-known causes of lost
+logs: a rotated or deleted file is closed only once it has been read to the end and all its
+records are acknowledged (never abandoned with unread bytes after ``Rotate_Wait``, fluent-bit
+#10414), and the DB offset is the end of the last complete line whose record the engine
+acknowledged: delivered to every output, or written to a chunk file with filesystem storage.
+A line joined by Docker_Mode, still partial or still on its way is read again after a crash or
+restart, never skipped.
 
 How work is driven: watchers (inotify or stat polling) and rescans only put files in an
 ordered "ready" set; one reader task drains that set, one read buffer per file per turn, up
@@ -26,7 +28,7 @@ from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, line_offsets
-from flb_fast.inputs.tail.file import TailFile, new_splitter, open_readonly
+from flb_fast.inputs.tail.file import Position, TailFile, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
 from flb_fast.inputs.tail.records import RecordBuilder
@@ -169,6 +171,10 @@ class TailInput(Input):
             self.scanner.shutdown()
         for file in list(self.files.values()):
             self._flush_joined(file)
+        self._save_offsets()
+
+    async def close(self) -> None:
+        """Save the offsets acknowledged since ``stop()`` and release the files and the DB."""
         self._save_offsets()
         for file in list(self.files.values()):
             file.close()
@@ -400,7 +406,7 @@ class TailInput(Input):
                                                               time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
         if records:
-            self._emit(file, timestamps, records, size)
+            self._emit(file, timestamps, records, size, file.line_start() if held_offset is None else held_offset)
         self._advance(file, held_offset)
 
     def _advance(self, file: TailFile, held_offset: int | None) -> None:
@@ -413,14 +419,38 @@ class TailInput(Input):
             self.joining.add(file)
 
     def _commit(self, file: TailFile, offset: int) -> None:
+        """``offset`` is reached with nothing emitted since the last position: committed as soon as
+        every record before it is acknowledged."""
+        positions = file.positions
+        if not positions:
+            self._set_committed(file, offset)
+        elif positions[-1].offset != offset:
+            positions.append(Position(file, offset, True))
+
+    def _set_committed(self, file: TailFile, offset: int) -> None:
         file.committed = offset
         if offset != file.saved:
             self.unsaved.add(file)
 
-    def _emit(self, file: TailFile, timestamps: list[int], records: list[dict[str, Any]], size: int) -> None:
+    def _emit(self, file: TailFile, timestamps: list[int], records: list[dict[str, Any]], size: int,
+              offset: int) -> None:
+        """Hand records to the engine with the file offset after them, committed once acknowledged."""
         emit = self.ctx.emit
         assert emit is not None
-        emit(Chunk(file.tag, timestamps, records, size, self.ctx.instance))
+        position = Position(file, offset, False)
+        file.positions.append(position)
+        emit(Chunk(file.tag, timestamps, records, size, self.ctx.instance, [position]))
+
+    def acknowledge(self, positions: list[Any]) -> None:
+        """Records up to these offsets are safe: commit each file's oldest acknowledged offsets, in order."""
+        files = set()
+        for position in positions:
+            position.acked = True
+            files.add(position.file)
+        for file in files:
+            queue = file.positions
+            while queue and queue[0].acked:
+                self._set_committed(file, queue.popleft().offset)
 
     def _at_end(self, file: TailFile) -> None:
         """End of file: handle copytruncate, and close a rotated/deleted file once drained."""
@@ -434,7 +464,8 @@ class TailInput(Input):
         since = file.closing_since
         if since is not None and time.monotonic() - since >= self.options.rotate_wait:
             self._flush_partial(file)
-            self._close(file)
+            if not file.positions:
+                self._close(file)
 
     def _flush_partial(self, file: TailFile) -> None:
         """A file that ends (truncated, or rotated and drained) gives up its unterminated last line."""
@@ -444,7 +475,7 @@ class TailInput(Input):
         if partial:
             timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path)
             if records:
-                self._emit(file, timestamps, records, len(partial))
+                self._emit(file, timestamps, records, len(partial), file.read_pos)
         self._commit(file, file.read_pos)
 
     def _flush_joined(self, file: TailFile) -> None:
@@ -463,11 +494,12 @@ class TailInput(Input):
             records = self.builder.build_records(records, offsets, file.path)
             size = sum(len(record.get("log", "")) for record in records)
         if records:
-            self._emit(file, timestamps, records, size)
+            self._emit(file, timestamps, records, size, _resume_offset(file))
         self._advance(file, joiner.held_offset)
 
     def _housekeeping(self) -> None:
         """Flush joined records past their timeout; revisit closing files so they drain and close."""
+        self._save_offsets()
         if self.paused:
             return
         now = time.monotonic()
@@ -477,7 +509,8 @@ class TailInput(Input):
                 offsets: list[int] = []
                 timestamps, records = joiner.flush_expired(now, offsets)
                 if records:
-                    self._emit(file, timestamps, self.builder.build_records(records, offsets, file.path), 0)
+                    self._emit(file, timestamps, self.builder.build_records(records, offsets, file.path), 0,
+                               _resume_offset(file))
                 self._advance(file, joiner.held_offset)
                 continue
             timeout = self.docker_mode_flush if isinstance(joiner, DockerModeJoiner) else MULTILINE_FLUSH_SECONDS
@@ -497,6 +530,7 @@ class TailInput(Input):
         if self.db is not None and file.db_id is not None:
             if closing:
                 self.db.delete(file.db_id)
+                file.db_id = None
             else:
                 self.db.save_offsets([(file.db_id, file.committed)])
         file.saved = file.committed
@@ -516,11 +550,18 @@ class TailInput(Input):
             return
         if not self.unsaved:
             return
-        changed = [file for file in self.unsaved if file.fd >= 0 and file.db_id is not None]
+        # A file closed with records still on their way keeps its row, and their acknowledgements move it.
+        changed = [file for file in self.unsaved if file.db_id is not None]
         self.unsaved.clear()
         self.db.save_offsets([(file.db_id, file.committed) for file in changed])  # type: ignore[misc]
         for file in changed:
             file.saved = file.committed
+
+
+def _resume_offset(file: TailFile) -> int:
+    """Where reading resumes after what a joiner has emitted: before what it still holds."""
+    held = file.joiner.held_offset if file.joiner is not None else None
+    return file.line_start() if held is None else held
 
 
 def _name_of(fd: int) -> str:

@@ -2,15 +2,20 @@
 
 Three offsets, kept apart on purpose:
 - ``read_pos``: the next byte to read (positional reads, so a rename never moves it);
-- ``committed``: the end of the last complete line handed to the engine. Bytes after it are a
-  partial line in the splitter or a Docker_Mode/multiline record still being joined; after a
-  restart reading resumes here, so nothing is read twice or skipped;
+- ``committed``: the end of the last complete line whose record is safe (acknowledged by the
+  engine: delivered to every output, or written to a chunk file). Bytes after it are records
+  still on their way, a partial line in the splitter or a Docker_Mode/multiline record still
+  being joined; after a restart reading resumes here, so nothing is skipped;
 - ``saved``: what the DB holds, written once per read pass when it differs from ``committed``.
+
+``positions`` are the offsets handed out with chunks (or reached without emitting anything), in
+the order they were reached; the oldest acknowledged ones become ``committed``.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any
 
 from flb_fast import _core
@@ -39,6 +44,7 @@ class TailFile:
         "rotated_at",
         "unlinked_at",
         "skipped_seen",
+        "positions",
     )
 
     def __init__(
@@ -66,6 +72,7 @@ class TailFile:
         self.rotated_at: float | None = None
         self.unlinked_at: float | None = None
         self.skipped_seen = 0
+        self.positions: deque[Position] = deque()
 
     def __repr__(self) -> str:
         return f"TailFile({self.path!r}, inode={self.inode}, read_pos={self.read_pos}, committed={self.committed})"
@@ -117,6 +124,20 @@ class TailFile:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+class Position:
+    """The offset after some records of ``file``; ``acked`` once the engine says they are safe."""
+
+    __slots__ = ("file", "offset", "acked")
+
+    def __init__(self, file: TailFile, offset: int, acked: bool) -> None:
+        self.file = file
+        self.offset = offset
+        self.acked = acked
+
+    def __repr__(self) -> str:
+        return f"Position({self.file.path!r}, {self.offset}, acked={self.acked})"
 
 
 def new_splitter(buffer_max_size: int, skip_long_lines: bool, skip_empty_lines: bool) -> Any:

@@ -1,0 +1,442 @@
+"""``ChunkStore``: every chunk from the input's emit until the last matching output is done with it.
+
+Fluent Bit splits this between ``flb_input_chunk.c`` (open chunks per input and tag, byte
+accounting, pause at the limits) and ``flb_task.c`` (which outputs a chunk still goes to); one
+object here owns both, so that a chunk's bytes, its file and its input's positions are released
+at one place: when the chunk is done for every output.
+
+- Bytes are *held* against ``Mem_Buf_Limit`` from the emit until the chunk is done (or goes down
+  to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input.
+- A chunk records the outputs that have not yet taken it. ``done(stored, output)`` strikes one
+  out (accepted, or dropped for good after its retries); with none left the chunk's bytes are
+  released, its file removed and the input acknowledged.
+- Acknowledgement: the input's positions (``Chunk.positions``) go back to it through
+  ``Input.acknowledge`` once the records cannot be lost any more: when every output has them
+  (memory storage), or as soon as they are written to a chunk file (filesystem storage).
+- Filesystem chunks: at most ``storage.max_chunks_up`` of them have their records in memory; the
+  others wait on disk ("down") and are brought up, oldest first, when a slot frees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from flb_fast.engine.pipeline import InputInstance, OutputInstance
+from flb_fast.log import component_logger
+from flb_fast.outputs.base import FlushResult
+from flb_fast.record import Chunk
+from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
+from flb_fast.storage.memory import MemoryBackend
+
+# Fluent Bit closes a chunk once it holds about 2 MB (FLB_INPUT_CHUNK_FS_MAX_SIZE, 2048000,
+# include/fluent-bit/flb_input_chunk.h), so no single chunk grows without bound.
+CHUNK_MAX_BYTES = 2_048_000
+
+
+class ChunkDropped(Exception):
+    """The output no longer owes this chunk: it was dropped for it (``storage.total_limit_size``)."""
+
+
+class StoredChunk:
+    """One chunk: its records (``None`` while down on disk), where they came from and who still owes it."""
+
+    __slots__ = ("id", "tag", "chunk", "source", "held", "size", "records", "positions", "owed", "file", "backlog")
+
+    def __init__(self, chunk_id: int, tag: str, source: InputStore) -> None:
+        self.id = chunk_id
+        self.tag = tag
+        self.chunk: Chunk | None = None
+        self.source = source
+        # Bytes held against the input's limit (may differ from chunk.size when a filter replaced it).
+        self.held = 0
+        self.size = 0
+        self.records = 0
+        # Positions to acknowledge when the chunk is done (those not yet made safe on disk).
+        self.positions: list[Any] = []
+        self.owed: set[OutputInstance] = set()
+        self.file: ChunkFile | None = None
+        self.backlog = False
+
+    @property
+    def up(self) -> bool:
+        return self.chunk is not None
+
+
+class InputStore:
+    """One input's open chunks, the bytes it holds and its backend (``storage.type``)."""
+
+    __slots__ = ("instance", "backend", "limit", "held", "open", "paused", "chunks", "pause_on_chunks_overlimit")
+
+    def __init__(self, instance: InputInstance, backend: MemoryBackend | FilesystemBackend) -> None:
+        self.instance = instance
+        self.backend = backend
+        # Fluent Bit applies Mem_Buf_Limit to memory inputs only (flb_input_chunk_protect): a
+        # filesystem input's records wait on disk instead, bounded by storage.max_chunks_up.
+        self.limit = 0 if backend.durable else instance.mem_buf_limit
+        self.held = 0
+        self.open: dict[str, StoredChunk] = {}
+        self.paused = False
+        # Every chunk of this input not yet done: open, up or down.
+        self.chunks: dict[int, StoredChunk] = {}
+        options = instance.options
+        self.pause_on_chunks_overlimit = backend.durable and bool(
+            getattr(options, "storage_pause_on_chunks_overlimit", False))
+
+    @property
+    def over_limit(self) -> bool:
+        return 0 < self.limit <= self.held
+
+
+@dataclass(frozen=True)
+class InputUsage:
+    """One input's chunks and bytes in memory, at one moment."""
+
+    name: str
+    filesystem: bool
+    overlimit: bool
+    mem_size: int
+    mem_limit: int
+    total: int
+    up: int
+    busy: int
+    busy_size: int
+
+
+class ChunkStore:
+    """The engine's storage layer; see the module docstring."""
+
+    def __init__(self, service: Any, inputs: list[InputInstance], filesystem: FilesystemBackend | None) -> None:
+        self.max_chunks_up = max(1, int(service.storage_max_chunks_up))
+        self.backlog_mem_limit = int(service.storage_backlog_mem_limit)
+        self.filesystem = filesystem
+        self.log = component_logger("storage")
+        self._input_log = component_logger("input")
+        memory = MemoryBackend()
+        self.inputs: dict[InputInstance, InputStore] = {}
+        for instance in inputs:
+            durable = _storage_type(instance) == "filesystem" and filesystem is not None
+            self.inputs[instance] = InputStore(instance, filesystem if durable and filesystem else memory)
+        self._ids = itertools.count(1)
+        # Filesystem chunks dispatched with their records in memory, and those waiting to come up.
+        self.up_chunks: set[StoredChunk] = set()
+        self._waiting: deque[tuple[StoredChunk, asyncio.Future[None]]] = deque()
+        self._loading: dict[StoredChunk, asyncio.Future[None]] = {}
+        self._load_tasks: set[asyncio.Task[None]] = set()
+        # storage.total_limit_size: per output with a limit, its filesystem chunks (oldest first) and their bytes.
+        self._queued: dict[OutputInstance, dict[StoredChunk, None]] = {}
+        self._queued_bytes: dict[OutputInstance, int] = {}
+
+    # -- from the input's emit to the open chunk ----------------------------------------------
+
+    def received(self, instance: InputInstance, chunk: Chunk) -> int:
+        """Hold an emitted batch's bytes against its input's limit (pausing it there); the bytes held."""
+        source = self.inputs[instance]
+        source.held += chunk.size
+        if source.over_limit and not source.paused:
+            self._pause(source, "mem buf overlimit")
+        return chunk.size
+
+    def over_limit(self, instance: InputInstance) -> bool:
+        return self.inputs[instance].over_limit
+
+    def discard(self, instance: InputInstance, held: int, positions: list[Any]) -> None:
+        """A batch no output will get (filtered out, or no route): release it and acknowledge it."""
+        source = self.inputs[instance]
+        self._release(source, held)
+        self._acknowledge(source, positions)
+
+    def append(self, instance: InputInstance, chunk: Chunk, held: int, positions: list[Any]) -> bool:
+        """Add a routed batch to its tag's open chunk; True when that chunk is now full."""
+        source = self.inputs[instance]
+        stored = source.open.get(chunk.tag)
+        chunk.positions = []
+        if stored is None:
+            stored = StoredChunk(next(self._ids), chunk.tag, source)
+            chunk.id = stored.id
+            chunk.input_name = instance.name
+            stored.chunk = chunk
+            stored.file = source.backend.create(stored.id, chunk.tag, instance.name)
+            source.open[chunk.tag] = stored
+            source.chunks[stored.id] = stored
+        else:
+            assert stored.chunk is not None
+            stored.chunk.extend(chunk)
+        stored.held += held
+        stored.size += chunk.size
+        stored.records += len(chunk)
+        if stored.file is not None and not stored.file.failed:
+            source.backend.write(stored.file, chunk, lambda ok: self._written(stored, positions, ok))
+        else:
+            stored.positions.extend(positions)
+        return stored.size >= CHUNK_MAX_BYTES
+
+    def _written(self, stored: StoredChunk, positions: list[Any], ok: bool) -> None:
+        """A batch reached its chunk file: its records survive a crash, so the input may move on."""
+        if ok:
+            self._acknowledge(stored.source, positions)
+        else:
+            # The disk refused it (full, read-only): the records stay in memory and are
+            # acknowledged once delivered, as memory storage does.
+            stored.positions.extend(positions)
+        self._maybe_put_down(stored)
+
+    def open_tags(self, instance: InputInstance) -> list[str]:
+        return list(self.inputs[instance].open)
+
+    def close(self, instance: InputInstance, tag: str, outputs: list[OutputInstance]) -> StoredChunk | None:
+        """The open chunk of (input, tag) stops taking batches and goes to ``outputs`` (see ``dispatch``)."""
+        source = self.inputs[instance]
+        stored = source.open.pop(tag)
+        if stored.file is not None:
+            source.backend.seal(stored.file)
+        return stored if self.dispatch(stored, outputs) else None
+
+    def dispatch(self, stored: StoredChunk, outputs: list[OutputInstance]) -> bool:
+        """Record which outputs owe ``stored``; False (and the chunk is done) when none does.
+
+        A filesystem chunk in memory takes a free ``storage.max_chunks_up`` slot, or goes down.
+        """
+        stored.owed = set(outputs)
+        if not stored.owed:
+            self._finish(stored)
+            return False
+        if stored.file is not None:
+            for output in outputs:
+                if output.options.storage_total_limit_size is not None:
+                    self._queue_for(output, stored)
+        if stored.file is not None and stored.chunk is not None:
+            if len(self.up_chunks) < self.max_chunks_up:
+                self.up_chunks.add(stored)
+            else:
+                self._maybe_put_down(stored)
+            self._check_chunks_overlimit(stored.source)
+        return True
+
+    def _queue_for(self, output: OutputInstance, stored: StoredChunk) -> None:
+        """Count ``stored`` against the output's ``storage.total_limit_size``; drop its oldest chunks beyond it.
+
+        As Fluent Bit's ``flb_input_chunk_find_space_new_data``: the oldest chunks queued for the
+        output go first, and never a chunk being flushed (here: one in memory for its delivery).
+        """
+        limit = output.options.storage_total_limit_size
+        queue = self._queued.setdefault(output, {})
+        queue[stored] = None
+        total = self._queued_bytes[output] = self._queued_bytes.get(output, 0) + stored.size
+        for old in list(queue):
+            if total <= limit:
+                break
+            if old is stored or old in self.up_chunks:
+                continue
+            total -= old.size
+            self._unqueue(output, old)
+            output.ctx.metrics.inc("dropped_records", old.records)
+            self.log.warning("chunk %d of %s (%d records) dropped for %s: storage.total_limit_size %d bytes reached",
+                             old.id, old.source.instance.display_name, old.records, output.display_name, limit)
+            old.owed.discard(output)
+            if not old.owed:
+                self._finish(old)
+
+    def _unqueue(self, output: OutputInstance, stored: StoredChunk) -> None:
+        queue = self._queued.get(output)
+        if queue is not None and queue.pop(stored, False) is None:
+            self._queued_bytes[output] -= stored.size
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    async def bring_up(self, stored: StoredChunk, output: OutputInstance) -> Chunk:
+        """The chunk's records for ``output``; a filesystem chunk first waits for one of
+        ``storage.max_chunks_up`` slots (oldest waiting first) and is read back from its file if it
+        went down. Raises ``ChunkDropped`` when the output no longer owes it (storage.total_limit_size)."""
+        if stored.file is not None:
+            while stored not in self.up_chunks:
+                if output not in stored.owed:
+                    raise ChunkDropped(stored.id)
+                loading = self._loading.get(stored)
+                if loading is None:
+                    loading = self._loading[stored] = asyncio.get_running_loop().create_future()
+                    self._waiting.append((stored, loading))
+                    self._bring_up_waiting()
+                await asyncio.shield(loading)
+        if output not in stored.owed:
+            raise ChunkDropped(stored.id)
+        assert stored.chunk is not None
+        return stored.chunk
+
+    def done(self, stored: StoredChunk, output: OutputInstance, result: FlushResult) -> None:
+        """``output`` accepted ``stored`` (OK) or dropped it for good (ERROR, counted by the delivery);
+        the last output to decide finishes the chunk."""
+        if result is not FlushResult.OK:
+            self.log.debug("chunk %d of %s dropped by %s", stored.id, stored.source.instance.display_name,
+                           output.display_name)
+        stored.owed.discard(output)
+        self._unqueue(output, stored)
+        if not stored.owed:
+            self._finish(stored)
+
+    def _finish(self, stored: StoredChunk) -> None:
+        source = stored.source
+        source.chunks.pop(stored.id, None)
+        if stored.chunk is not None:
+            self._release(source, stored.held)
+            stored.chunk = None
+        if stored.file is not None:
+            source.backend.remove(stored.file)
+        loading = self._loading.pop(stored, None)
+        if loading is not None:
+            self._waiting = deque(entry for entry in self._waiting if entry[0] is not stored)
+            loading.set_result(None)
+        if stored in self.up_chunks:
+            self.up_chunks.discard(stored)
+            self._bring_up_waiting()
+        self._acknowledge(source, stored.positions)
+        stored.positions = []
+        self._check_chunks_overlimit(source)
+
+    def _maybe_put_down(self, stored: StoredChunk) -> None:
+        """Keep only the file of a closed chunk without a slot: its records leave memory until an
+        output needs them, once every write of it is on disk (a chunk the disk refused stays up)."""
+        file = stored.file
+        if (file is None or stored.chunk is None or not stored.owed or stored in self.up_chunks
+                or file.pending or file.failed):
+            return
+        self._release(stored.source, stored.held)
+        stored.chunk = None
+
+    def _bring_up_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting and len(self.up_chunks) < self.max_chunks_up:
+            stored, loading = self._waiting[0]
+            if stored.backlog and self._backlog_up_bytes() + stored.size > self.backlog_mem_limit \
+                    and any(chunk.backlog for chunk in self.up_chunks):
+                return
+            self._waiting.popleft()
+            self.up_chunks.add(stored)
+            task = loop.create_task(self._load(stored, loading))
+            self._load_tasks.add(task)
+            task.add_done_callback(self._load_tasks.discard)
+
+    def _backlog_up_bytes(self) -> int:
+        return sum(chunk.size for chunk in self.up_chunks if chunk.backlog)
+
+    async def _load(self, stored: StoredChunk, loading: asyncio.Future[None]) -> None:
+        assert stored.file is not None
+        source = stored.source
+        if stored.chunk is None:
+            try:
+                chunk = await source.backend.load(stored.file)
+            except Exception as exc:
+                self.log.error("cannot read chunk %s back from disk: %s; its records are dropped",
+                               stored.file.path, exc)
+                chunk = Chunk(stored.tag, [], [], 0)
+            chunk.id = stored.id
+            chunk.input_name = source.instance.name
+            if stored.owed:
+                stored.chunk = chunk
+                stored.held = chunk.size
+                source.held += chunk.size
+        if not stored.owed:
+            self.up_chunks.discard(stored)
+        self._loading.pop(stored, None)
+        if not loading.done():
+            loading.set_result(None)
+
+    # -- backlog -----------------------------------------------------------------------------
+
+    async def loaded(self) -> None:
+        """Wait until the chunks being read back from disk are in memory (their deliveries woken)."""
+        while self._load_tasks:
+            await asyncio.gather(*self._load_tasks)
+
+    async def recover(self) -> list[StoredChunk]:
+        """Chunk files a previous run left, oldest first, as down chunks of their inputs."""
+        if self.filesystem is None:
+            return []
+        by_name = {source.instance.name: source for source in self.inputs.values() if source.backend.durable}
+        found = []
+        files = await self.filesystem.recover(list(by_name))
+        if files:
+            self._ids = itertools.count(files[-1].chunk_id + 1)
+        for file in files:
+            source = by_name[file.input_name]
+            stored = StoredChunk(file.chunk_id, file.tag, source)
+            stored.file = file
+            stored.size = file.size
+            stored.records = file.records
+            stored.backlog = True
+            source.chunks[stored.id] = stored
+            found.append(stored)
+        return found
+
+    # -- backpressure ------------------------------------------------------------------------
+
+    def _pause(self, source: InputStore, reason: str) -> None:
+        source.paused = True
+        self._input_log.warning("%s paused (%s)", source.instance.display_name, reason)
+        source.instance.plugin.pause()
+
+    def _release(self, source: InputStore, held: int) -> None:
+        source.held -= held
+        if source.paused and not source.over_limit and not self._chunks_overlimit(source):
+            source.paused = False
+            self._input_log.info("%s resume (%s)", source.instance.display_name,
+                                 self._reason(source))
+            source.instance.plugin.resume()
+
+    def _chunks_overlimit(self, source: InputStore) -> bool:
+        return source.pause_on_chunks_overlimit and len(self.up_chunks) >= self.max_chunks_up
+
+    def _reason(self, source: InputStore) -> str:
+        if source.backend.durable:
+            return f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}"
+        return "mem buf overlimit"
+
+    def _check_chunks_overlimit(self, source: InputStore) -> None:
+        """``storage.pause_on_chunks_overlimit``: pause at ``storage.max_chunks_up`` chunks up, resume below."""
+        if not source.pause_on_chunks_overlimit:
+            return
+        if self._chunks_overlimit(source) and not source.paused:
+            self._pause(source, self._reason(source))
+        elif source.paused and not self._chunks_overlimit(source):
+            self._release(source, 0)
+
+    def _acknowledge(self, source: InputStore, positions: list[Any]) -> None:
+        if positions:
+            source.instance.plugin.acknowledge(positions)
+
+    # -- introspection -----------------------------------------------------------------------
+
+    def held_bytes(self, instance: InputInstance) -> int:
+        return self.inputs[instance].held
+
+    def usage(self) -> list[InputUsage]:
+        """Per input, what ``/api/v1/storage`` reports (Fluent Bit's ``flb_storage.c`` storage metrics)."""
+        found = []
+        for source in self.inputs.values():
+            chunks = source.chunks.values()
+            busy = [stored for stored in chunks if stored.owed]
+            found.append(InputUsage(
+                name=source.instance.display_name,
+                filesystem=source.backend.durable,
+                overlimit=source.over_limit or self._chunks_overlimit(source),
+                mem_size=source.held,
+                mem_limit=source.instance.mem_buf_limit,
+                total=len(source.chunks),
+                up=sum(1 for stored in chunks if stored.up),
+                busy=len(busy),
+                busy_size=sum(stored.size for stored in busy if stored.up),
+            ))
+        return found
+
+    async def shutdown(self) -> None:
+        """Wait for queued file writes and removals, then stop the storage worker (at stop)."""
+        if self.filesystem is not None:
+            await self.filesystem.drain()
+            self.filesystem.close()
+
+
+def _storage_type(instance: InputInstance) -> str:
+    return str(getattr(instance.options, "storage_type", "memory") or "memory").lower()
