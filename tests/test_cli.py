@@ -185,8 +185,9 @@ def test_unknown_option_stops_the_start_as_in_fluent_bit_and_names_the_closest_o
             Name          null
             Match         *
     """)
-    allowed = ("dummy, rate, interval_sec, interval_nsec, samples, copies, start_time_sec, start_time_nsec, "
-               "fixed_timestamp, and flush_on_startup")
+    # Fluent Bit 4.2.8's own list, word for word.
+    allowed = ("samples, dummy, metadata, rate, interval_sec, interval_nsec, copies, start_time_sec, "
+               "start_time_nsec, fixed_timestamp, flush_on_startup, and test_hang_on_exit")
     for args in ([], ["--dry-run"]):
         result = flb_fast("-c", path, *args)
         assert result.returncode == 255, result.stderr

@@ -205,3 +205,14 @@ def test_help_lines_show_name_type_default_and_meaning() -> None:
 )
 def test_space_separated_lists_read_double_quoted_words_as_flb_slist_split_tokens(text: str, words: list[str]) -> None:
     assert parse_slist(text) == words
+
+
+def test_a_prefix_option_takes_every_key_that_starts_with_its_name_in_order():
+    table = OptionTable(Option("parser_firstline", STR, None, "first"),
+                        Option("parser_", STR, None, "more", multi=True, prefix=True))
+    props = [Property("Parser_Firstline", "a", "f.conf", 1), Property("Parser_2", "c", "f.conf", 2),
+             Property("Parser_1", "b", "f.conf", 3)]
+    options, warnings = table.bind(props, "[INPUT] tail")
+    assert (options.parser_firstline, options.parser_) == ("a", ["c", "b"])
+    assert warnings == []
+    assert "parser_9" in table

@@ -54,6 +54,9 @@ _ADDRESS_OPTIONS = OptionTable(
     Option("ipv6", BOOL, "off", "use IPv6"),
 )
 
+# Fluent Bit's outputs accept Windows certificate store options on every platform; there is none here.
+_WINDOWS_ONLY = "ignored (Windows certificate stores only)"
+
 INPUT_BASE = OptionTable(
     Option("name", STR, None, "plugin name"),
     Option("tag", STR, None, "tag of the records this input emits (default: the instance name)"),
@@ -91,6 +94,10 @@ OUTPUT_BASE = OptionTable(
     Option("workers", INT, None, "concurrent flushes of this output (default: the plugin's)"),
     Option("storage.total_limit_size", SIZE, None,
            "limit of the filesystem chunks queued for this output; the oldest are dropped beyond it"),
+    Option("tls.windows.certstore_name", STR, None, "Windows certificate store name", unsupported=_WINDOWS_ONLY),
+    Option("tls.windows.use_enterprise_store", STR, None, "use the Windows enterprise store", unsupported=_WINDOWS_ONLY),
+    Option("tls.windows.client_thumbprints", STR, None, "Windows store certificates to trust",
+           unsupported=_WINDOWS_ONLY),
 ) + _ADDRESS_OPTIONS + TLS_OPTIONS + NET_OPTIONS
 
 # Filters that re-emit records through an emitter input of their own (rewrite_tag, multiline):

@@ -186,6 +186,10 @@ class Option:
     ``unsupported`` marks a Fluent Bit option flb_fast accepts but does not implement yet; it
     says what happens instead ("chunks are buffered in memory only"). Setting such an option to
     anything but its default is a warning at its file:line, and ``-h`` says it too.
+
+    A ``prefix`` option is Fluent Bit's ``FLB_CONFIG_MAP_*_PREFIX``: any key that starts with its
+    name and is no other option of the table sets it (tail's ``Parser_1`` ... ``Parser_N``); it
+    binds, as a ``multi`` option, to the values in config order.
     """
 
     name: str
@@ -194,6 +198,11 @@ class Option:
     description: str
     multi: bool = False
     unsupported: str | None = None
+    prefix: bool = False
+
+    def __post_init__(self) -> None:
+        if self.prefix and not self.multi:
+            raise ValueError(f"prefix option '{self.name}' must be multi")
 
     @property
     def field(self) -> str:
@@ -230,6 +239,7 @@ class OptionTable:
             if key in self._options:
                 raise ValueError(f"option '{option.name}' declared twice")
             self._options[key] = option
+        self._prefixes = [option for option in self._options.values() if option.prefix]
         self._struct: type[msgspec.Struct] | None = None
 
     def __add__(self, other: OptionTable) -> OptionTable:
@@ -239,10 +249,14 @@ class OptionTable:
         return iter(self._options.values())
 
     def __contains__(self, name: str) -> bool:
-        return name.lower() in self._options
+        return self.get(name) is not None
 
     def get(self, name: str) -> Option | None:
-        return self._options.get(name.lower())
+        key = name.lower()
+        option = self._options.get(key)
+        if option is None:
+            option = next((prefix for prefix in self._prefixes if key.startswith(prefix.name.lower())), None)
+        return option
 
     def struct_type(self, struct_name: str = "Options") -> type[msgspec.Struct]:
         if self._struct is None:

@@ -29,17 +29,21 @@ NS_PER_SECOND = 1_000_000_000
 class DummyInput(Input):
     name = "dummy"
     description = "Generate dummy data"
+    # In Fluent Bit's order (in_dummy.c config_map), as the unknown-option error lists them.
     OPTIONS = OptionTable(
+        Option("samples", INT, "0", "number of batches to emit; 0 = no limit"),
         Option("dummy", STR, DEFAULT_DUMMY_MESSAGE, "the sample record, a JSON object"),
+        Option("metadata", STR, "{}", "the sample's log event metadata, a JSON object",
+               unsupported="records carry no event metadata"),
         Option("rate", INT, "1", "records batches per second"),
         Option("interval_sec", INT, "0", "seconds between batches; overrides rate"),
         Option("interval_nsec", INT, "0", "nanoseconds between batches; overrides rate"),
-        Option("samples", INT, "0", "number of batches to emit; 0 = no limit"),
         Option("copies", INT, "1", "records per batch"),
         Option("start_time_sec", INT, "-1", "base timestamp in seconds (default: now)"),
         Option("start_time_nsec", INT, "-1", "base timestamp in nanoseconds"),
         Option("fixed_timestamp", BOOL, "off", "stamp every record with the base timestamp"),
         Option("flush_on_startup", BOOL, "false", "emit the first batch at start instead of after one interval"),
+        Option("test_hang_on_exit", BOOL, "false", "Fluent Bit's own test switch (hang at exit)", unsupported="ignored"),
     )
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:

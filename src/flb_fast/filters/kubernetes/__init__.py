@@ -445,6 +445,26 @@ OPTIONS = OptionTable(
     ),
     Option("use_pod_association", BOOL, "false", "alias of aws_use_pod_association",
            unsupported="no aws_entity_* keys are added"),
+    *(
+        Option(name, kind, default, description, unsupported="no aws_entity_* keys are added")
+        for name, kind, default, description in (
+            ("aws_pod_association_host", STR, "cloudwatch-agent.amazon-cloudwatch", "pod association server host"),
+            ("aws_pod_association_endpoint", STR, "/kubernetes/pod-to-service-env-map", "its endpoint"),
+            ("aws_pod_association_port", INT, "4311", "its port"),
+            ("aws_pod_service_map_ttl", INT, "0", "TTL of the pod to service map; 0 = none"),
+            ("aws_pod_service_map_refresh_interval", INT, "60", "seconds between pod to service map refreshes"),
+            ("aws_pod_service_preload_cache_dir", STR, None, "directory of pod to service map files"),
+            ("aws_pod_association_host_server_ca_file", STR,
+             "/etc/amazon-cloudwatch-observability-agent-server-cert/tls-ca.crt", "its server's CA file"),
+            ("aws_pod_association_host_client_cert_file", STR,
+             "/etc/amazon-cloudwatch-observability-agent-client-cert/client.crt", "mTLS client certificate"),
+            ("aws_pod_association_host_client_key_file", STR,
+             "/etc/amazon-cloudwatch-observability-agent-client-cert/client.key", "mTLS client key"),
+            ("aws_pod_association_host_tls_debug", INT, "0", "TLS debug level of pod association calls"),
+            ("aws_pod_association_host_tls_verify", BOOL, "true", "verify the pod association server"),
+            ("set_platform", STR, None, "the platform for pod association: k8s or eks"),
+        )
+    ),
     Option(
         "kube_meta_max_wait",
         TIME,

@@ -615,6 +615,8 @@ OPTIONS = OptionTable(
     Option("multiline_flush", TIME, "4", "seconds to wait before flushing an old-mode multiline record"),
     Option("parser_firstline", STR, None, "old multiline mode: parser matching a record's first line",
            unsupported="lines are not joined: use multiline.parser"),
+    Option("parser_", STR, None, "old multiline mode: more parsers, Parser_1 ... Parser_N", multi=True, prefix=True,
+           unsupported="lines are not joined: use multiline.parser"),
     Option("multiline.parser", CLIST, None, "multiline parsers tried in order: docker, cri, ...", multi=True),
     Option("unicode.encoding", STR, None, "input encoding to convert to UTF-8 (UTF-16LE, UTF-16BE, auto)",
            unsupported="lines are read as UTF-8"),

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from flb_fast.config.errors import PluginConfigError
-from flb_fast.config.options import BOOL, SIZE, STR, TIME, Option, OptionTable
+from flb_fast.config.options import BOOL, INT, SIZE, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.errors import Outcome, classify
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
@@ -44,6 +44,10 @@ from flb_fast.record import Chunk
 DEFAULT_REGION = "us-east-1"
 # How often buffers are checked against upload_timeout and failed uploads retried.
 TIMER_SECONDS = 1.0
+
+
+# What the blob upload options mean here: flb_fast has no blob input, so there is nothing to upload.
+_NO_BLOBS = "ignored (no blob input feeds this output)"
 
 
 class S3Output(AwsOutput):
@@ -80,6 +84,18 @@ class S3Output(AwsOutput):
         Option(
             "preserve_data_ordering", BOOL, "false", "keep upload order on failures (uploads are always in order here)"
         ),
+        # Blob uploads (files sent whole by Fluent Bit's blob input, which flb_fast does not have).
+        Option("blob_database_file", STR, None, "database of blob file uploads", unsupported=_NO_BLOBS),
+        Option("part_size", SIZE, "25M", "part size of blob file uploads", unsupported=_NO_BLOBS),
+        Option("file_delivery_attempt_limit", INT, "1", "blob file delivery attempts", unsupported=_NO_BLOBS),
+        Option("part_delivery_attempt_limit", INT, "1", "blob file part delivery attempts", unsupported=_NO_BLOBS),
+        Option("upload_parts_timeout", TIME, "10M", "timeout of a blob file's part uploads", unsupported=_NO_BLOBS),
+        Option("upload_part_freshness_limit", TIME, "6D", "longest life of an uncommitted blob part",
+               unsupported=_NO_BLOBS),
+        Option("authorization_endpoint_url", STR, None, "blob upload authorization endpoint", unsupported=_NO_BLOBS),
+        Option("authorization_endpoint_username", STR, None, "its basic-auth user", unsupported=_NO_BLOBS),
+        Option("authorization_endpoint_password", STR, None, "its basic-auth password", unsupported=_NO_BLOBS),
+        Option("authorization_endpoint_bearer_token", STR, None, "its bearer token", unsupported=_NO_BLOBS),
     )
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
