@@ -58,3 +58,7 @@ NET_OPTIONS = OptionTable(
     Option("net.dns.prefer_ipv4", BOOL, "off", "prefer IPv4 addresses"),
     Option("net.source_address", STR, None, "local address to connect from"),
 )
+
+# ``DB.sync`` values -> SQLite ``PRAGMA synchronous`` levels, for every input keeping a DB
+# (Fluent Bit's plugins/in_tail/tail_config.c and plugins/in_systemd/systemd_config.c).
+DB_SYNC_LEVELS = {"extra": 3, "full": 2, "normal": 1, "off": 0}
