@@ -205,8 +205,6 @@ def test_dry_run_of_the_container_insights_config_names_each_plugin_we_lack(monk
     lacking = "is a Fluent Bit plugin that flb_fast does not support yet"
     assert log_lines(result.stderr, "error", "config") == [
         f"dataplane-log.conf:25: 'Name': filter plugin 'modify' {lacking}",
-        f"dataplane-log.conf:33: 'Name': filter plugin 'aws' {lacking}",
-        f"host-log.conf:32: 'Name': filter plugin 'aws' {lacking}",
         f"host-log.conf:37: 'Name': filter plugin 'grep' {lacking}",
         f"host-log.conf:42: 'Name': filter plugin 'modify' {lacking}",
     ]

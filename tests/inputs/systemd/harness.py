@@ -37,8 +37,13 @@ def case_options(case: str) -> dict[str, str | list[str]]:
 
 def fluent_bit_records(case: str) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     """``<case>.expected`` as tag -> [(timestamp ns, record)], in Fluent Bit's order per tag."""
+    return out_file_records((DATA / f"{case}.expected").read_text())
+
+
+def out_file_records(text: str) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """The ``file`` output's default format (``tag: [seconds.nanoseconds, record]`` lines) by tag."""
     by_tag: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for line in (DATA / f"{case}.expected").read_text().splitlines():
+    for line in text.splitlines():
         tag, _, rest = line.partition(": [")
         seconds, _, record = rest[:-1].partition(", ")
         by_tag[tag].append((int(Decimal(seconds) * 10**9), json.loads(record)))

@@ -3,7 +3,6 @@ tags and timestamps, the filters, Read_From_Tail, the cursor kept in DB, new ent
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -95,7 +94,7 @@ def test_read_from_tail_skips_what_is_there_and_follows_new_entries(run, tmp_pat
     async def scenario() -> None:
         await plugin.start()
         try:
-            await asyncio.sleep(0.2)
+            assert plugin.read_pass() is False
             assert emitted == []
             write_entries(journal, [entry(n) for n in range(3, 5)])
             await wait_for(lambda: len(records_of(emitted)) >= 2, "the appended entries")
@@ -178,7 +177,7 @@ def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):
         plugin.pause()
         await plugin.start()
         try:
-            await asyncio.sleep(0.2)
+            await wait_for(lambda: not plugin.wake.is_set(), "the reader to take its wake-up")
             assert emitted == []
             plugin.resume()
             await wait_for(lambda: len(emitted) == 1, "the entry after resume")
