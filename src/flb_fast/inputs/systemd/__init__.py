@@ -6,8 +6,8 @@ Fluent Bit's ``in_systemd_collect`` with its config (systemd_config.c) and curso
 (``Systemd_Filter_Type``), the reader starts at the head, or at the end with
 ``Read_From_Tail``, or just after the cursor saved in ``DB``. Each entry becomes one record
 (records.py) stamped with the entry's realtime timestamp (``sd_journal_get_realtime_usec``, the
-journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``), grouped into one chunk per tag
-and pass.
+journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``), grouped into one chunk per run
+of the same tag, so records leave in journal order whatever their tags.
 
 How work is driven: the journal's file descriptor is watched on the event loop (``add_reader``;
 no thread), and a one-second timer stands in for journals whose changes it cannot see, as Fluent
@@ -192,18 +192,13 @@ class SystemdInput(Input):
                 await asyncio.sleep(0)
 
     def read_pass(self) -> bool:
-        """Read up to one pass of entries, emit them, save the cursor; True if more may be waiting.
-
-        The pass's entries go out as one chunk per tag (in the order the tags first appeared),
-        each in journal order: a journal interleaves units, and a chunk per change of unit, as
-        Fluent Bit appends them, would cost an engine hand-off per entry.
-        """
+        """Read up to one pass of entries, emit them, save the cursor; True if more may be waiting."""
         reader = self.reader
         tag_for = self.tags.tag_for
         shape = self.shaper.record
         emit = self.ctx.emit
         assert emit is not None
-        chunks: dict[str, Chunk] = {}
+        chunk: Chunk | None = None
         last_cursor: bytes | None = None
         read = 0
         more = True
@@ -223,16 +218,16 @@ class SystemdInput(Input):
             record, size = shape(fields)
             timestamp = entry.get_realtime_usec() * 1000
             last_cursor = entry.cursor
-            chunk = chunks.get(tag)
-            if chunk is None or chunk.size > CHUNK_MAX_BYTES:
-                if chunk is not None:
-                    emit(chunk)
-                chunks[tag] = Chunk(tag, [timestamp], [record], size)
+            if chunk is not None and (chunk.tag != tag or chunk.size > CHUNK_MAX_BYTES):
+                emit(chunk)
+                chunk = None
+            if chunk is None:
+                chunk = Chunk(tag, [timestamp], [record], size)
             else:
                 chunk.timestamps.append(timestamp)
                 chunk.records.append(record)
                 chunk.size += size
-        for chunk in chunks.values():
+        if chunk is not None:
             emit(chunk)
         if last_cursor is not None and self.db is not None:
             self.db.save(last_cursor.decode())
