@@ -223,6 +223,18 @@ def test_an_identity_document_without_account_id_gives_null(run, imds):
     assert run(scenario()) == [[("log", "hello"), ("account_id", "NULL")]]
 
 
+def test_entity_keys_come_even_when_the_ids_are_not_added_as_their_own_keys(run, imds):
+    async def scenario():
+        plugin = await started(aws_filter(az="false", ec2_instance_id="false", enable_entity="true"))
+        try:
+            return await filtered(plugin, RECORD)
+        finally:
+            await plugin.stop()
+
+    assert run(scenario()) == [[("log", "hello"), ("aws_entity_ec2_instance_id", "i-0123456789abcdef0"),
+                                ("aws_entity_account_id", "123456789012")]]
+
+
 def test_tags_include_takes_keys_as_written_without_trimming(run, imds):
     async def scenario():
         plugin = await started(aws_filter(az="false", ec2_instance_id="false", tags_enabled="true",

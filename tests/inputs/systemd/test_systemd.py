@@ -124,6 +124,28 @@ def test_new_entries_are_followed_without_a_restart(run, tmp_path):
     assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0", "entry 1", "entry 2"]
 
 
+def test_path_reads_journald_machine_id_folders_as_in_var_log_journal(run, tmp_path):
+    machine = tmp_path / "0123456789abcdef0123456789abcdef"
+    machine.mkdir()
+    write_entries(machine / "system.journal", [entry(0)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    run(read_all(plugin, emitted, 1))
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0"]
+
+
+def test_db_sync_sets_the_sqlite_synchronous_level(run, tmp_path):
+    plugin, _ = systemd_input(tmp_path, tag="sd", db=str(tmp_path / "c.db"), **{"db.sync": "Normal"})
+
+    async def level():
+        await plugin.start()
+        try:
+            return plugin.db._conn.execute("PRAGMA synchronous").fetchone()[0]
+        finally:
+            await plugin.stop()
+
+    assert run(level()) == 1
+
+
 def test_db_keeps_the_cursor_of_the_last_record_in_fluent_bits_table(run, tmp_path):
     journal_dir = tmp_path / "journal"
     journal_dir.mkdir()
