@@ -198,6 +198,10 @@ class AwsFilter(Filter):
                             later.last_attempt = now
                     break
                 continue
+            except Exception:
+                self.ctx.metrics.inc("imds_errors")
+                self.ctx.log.exception("Failed to get %s", group.key)
+                continue
             if group.key == TAGS_GROUP:
                 self.tags = value
             elif group.key != ENTITY_GROUP:

@@ -41,6 +41,8 @@ PASS_MAX_ENTRIES = 512
 CHUNK_MAX_BYTES = 1_024_000
 # systemd.c: flb_input_set_collector_time(ins, in_systemd_collect, 1, 0, config).
 PENDING_CHECK_SECONDS = 1.0
+# Pause after an unexpected error in a pass, so a persistent one cannot spin the loop.
+ERROR_BACKOFF_SECONDS = 0.1
 # systemd_config.c: entries skipped after seeking to the tail (systemd bug #9934 workaround).
 TAIL_SKIP_ENTRIES = 350
 # sd_journal_add_match accepts FIELD=value with FIELD of [A-Z0-9_], not starting with a digit
@@ -188,8 +190,15 @@ class SystemdInput(Input):
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while not self.paused and self.read_pass():
-                await asyncio.sleep(0)
+            try:
+                while not self.paused and self.read_pass():
+                    await asyncio.sleep(0)
+            except Exception:
+                # Whatever went wrong, the input keeps reading: counted, logged, tried again shortly.
+                self.ctx.metrics.inc("read_errors")
+                self.ctx.log.exception("reading the journal failed")
+                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
+                self.wake.set()
 
     def read_pass(self) -> bool:
         """Read up to one pass of entries, emit them, save the cursor; True if more may be waiting."""
