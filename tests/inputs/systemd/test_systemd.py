@@ -226,6 +226,7 @@ def test_a_path_that_is_not_a_directory_stops_start_up(run, tmp_path):
         ({"db.sync": "sometimes"}, "db.sync", "invalid database 'db.sync' value: sometimes"),
         ({"systemd_filter": "no_equals_sign"}, "systemd_filter", "invalid input 'no_equals_sign'"),
         ({"systemd_filter": "lower=case"}, "systemd_filter", "invalid input 'lower=case'"),
+        ({"systemd_filter": "__CURSOR=x"}, "systemd_filter", "invalid input '__CURSOR=x'"),
     ],
 )
 def test_bad_options_are_config_errors(options, option, message):

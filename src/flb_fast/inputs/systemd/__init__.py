@@ -45,9 +45,9 @@ PENDING_CHECK_SECONDS = 1.0
 ERROR_BACKOFF_SECONDS = 0.1
 # systemd_config.c: entries skipped after seeking to the tail (systemd bug #9934 workaround).
 TAIL_SKIP_ENTRIES = 350
-# sd_journal_add_match accepts FIELD=value with FIELD of [A-Z0-9_], not starting with a digit
-# (systemd's journal_field_valid, as used by sd-journal.c).
-_MATCH_RE = re.compile(r"^[A-Z_][A-Z0-9_]*=", re.DOTALL)
+# sd_journal_add_match accepts FIELD=value with FIELD of [A-Z0-9_], not starting with "__"
+# (sd-journal.c match_is_valid); anything else fails Fluent Bit's start-up.
+_MATCH_RE = re.compile(r"^(?!__)[A-Z0-9_]+=", re.DOTALL)
 
 
 class SystemdInput(Input):
