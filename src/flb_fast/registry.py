@@ -12,6 +12,7 @@ from typing import Any
 INPUTS = {
     "tail": "flb_fast.inputs.tail:TailInput",
     "dummy": "flb_fast.inputs.dummy:DummyInput",
+    "systemd": "flb_fast.inputs.systemd:SystemdInput",
 }
 
 FILTERS = {
@@ -23,6 +24,7 @@ FILTERS = {
     "record_modifier": "flb_fast.filters.record_modifier:RecordModifierFilter",
     "multiline": "flb_fast.filters.multiline:MultilineFilter",
     "rewrite_tag": "flb_fast.filters.rewrite_tag:RewriteTagFilter",
+    "aws": "flb_fast.filters.aws:AwsFilter",
 }
 
 OUTPUTS = {
@@ -45,11 +47,11 @@ KINDS = {"input": INPUTS, "filter": FILTERS, "output": OUTPUTS}
 # Fluent Bit plugins a config may name that flb_fast does not implement yet: named in the
 # error so the user knows it is a gap of ours, not a typo of theirs.
 NOT_YET_SUPPORTED = {
-    "input": {"systemd", "forward", "http", "tcp", "syslog", "fluentbit_metrics", "node_exporter_metrics",
+    "input": {"forward", "http", "tcp", "syslog", "fluentbit_metrics", "node_exporter_metrics",
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"aws", "lua", "throttle",
+    "filter": {"lua", "throttle",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "loki", "kafka", "splunk", "datadog",

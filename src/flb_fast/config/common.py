@@ -121,3 +121,7 @@ def plugin_table(kind: str, own: OptionTable) -> OptionTable:
     """
     shared = [option for option in BASE_TABLES[kind] if option.name not in own]
     return OptionTable(*shared, *own)
+
+# ``DB.sync`` values -> SQLite ``PRAGMA synchronous`` levels, for every input keeping a DB
+# (Fluent Bit's plugins/in_tail/tail_config.c and plugins/in_systemd/systemd_config.c).
+DB_SYNC_LEVELS = {"extra": 3, "full": 2, "normal": 1, "off": 0}

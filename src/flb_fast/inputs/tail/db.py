@@ -11,6 +11,8 @@ import sqlite3
 import time
 from collections.abc import Iterable
 
+from flb_fast.config.common import DB_SYNC_LEVELS
+
 SQL_CREATE_FILES = (
     "CREATE TABLE IF NOT EXISTS in_tail_files ("
     "  id      INTEGER PRIMARY KEY,"
@@ -28,8 +30,7 @@ SQL_ROTATE_FILE = "UPDATE in_tail_files set name=@name,rotated=1 WHERE id=@id;"
 SQL_UPDATE_OFFSET = "UPDATE in_tail_files set offset=@offset WHERE id=@id;"
 SQL_DELETE_FILE = "DELETE FROM in_tail_files WHERE id=@id;"
 
-# DB.sync values -> PRAGMA synchronous levels (Fluent Bit tail_config.c).
-SYNC_LEVELS = {"extra": 3, "full": 2, "normal": 1, "off": 0}
+SYNC_LEVELS = DB_SYNC_LEVELS
 JOURNAL_MODES = frozenset({"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "WAL", "OFF"})
 
 

@@ -1,0 +1,86 @@
+"""Running the systemd input on real journal files, and reading the recorded Fluent Bit cases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flb_fast.inputs.systemd import SystemdInput
+from flb_fast.record import Chunk
+from tests.standalone import plugin_for
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "inputs" / "systemd"
+WAIT_SECONDS = 30.0
+
+
+def golden_entries() -> list[tuple[int, list[tuple[str, str]]]]:
+    return [(realtime, [(key, value) for key, value in fields])
+            for realtime, fields in json.loads((DATA / "entries.json").read_text())]
+
+
+def case_options(case: str) -> dict[str, str | list[str]]:
+    """A case's ``<case>.conf`` as plugin options (a repeated key becomes a list)."""
+    options: dict[str, Any] = {}
+    for line in (DATA / f"{case}.conf").read_text().splitlines():
+        key, _, value = line.strip().partition(" ")
+        if key in options:
+            options[key] = [*(options[key] if isinstance(options[key], list) else [options[key]]), value.strip()]
+        else:
+            options[key] = value.strip()
+    return options
+
+
+def fluent_bit_records(case: str) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """``<case>.expected`` as tag -> [(timestamp ns, record)], in Fluent Bit's order per tag."""
+    return out_file_records((DATA / f"{case}.expected").read_text())
+
+
+def out_file_records(text: str) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """The ``file`` output's default format (``tag: [seconds.nanoseconds, record]`` lines) by tag."""
+    by_tag: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for line in text.splitlines():
+        tag, _, rest = line.partition(": [")
+        seconds, _, record = rest[:-1].partition(", ")
+        by_tag[tag].append((int(Decimal(seconds) * 10**9), json.loads(record)))
+    return dict(by_tag)
+
+
+def by_tag(chunks: list[Chunk]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    grouped: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for chunk in chunks:
+        grouped[chunk.tag].extend(zip(chunk.timestamps, chunk.records, strict=True))
+    return dict(grouped)
+
+
+def records_of(chunks: list[Chunk]) -> list[dict[str, Any]]:
+    return [record for chunk in chunks for record in chunk.records]
+
+
+def systemd_input(journal_dir: Path, **options: Any) -> tuple[SystemdInput, list[Chunk]]:
+    emitted: list[Chunk] = []
+    plugin = plugin_for(SystemdInput, emit=emitted.append, path=str(journal_dir), **options)
+    return plugin, emitted
+
+
+async def wait_for(condition: Callable[[], bool], what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def read_all(plugin: SystemdInput, emitted: list[Chunk], count: int) -> list[Chunk]:
+    """Start the input, wait until ``count`` records came out, stop it."""
+    await plugin.start()
+    try:
+        await wait_for(lambda: sum(map(len, emitted)) >= count, f"{count} records")
+    finally:
+        await plugin.stop()
+    return emitted

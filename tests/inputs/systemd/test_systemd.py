@@ -1,0 +1,235 @@
+"""The systemd input reads real journal files as Fluent Bit's in_systemd does: the same records,
+tags and timestamps, the filters, Read_From_Tail, the cursor kept in DB, new entries followed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flb_fast.config.errors import PluginConfigError
+from flb_fast.inputs.systemd import PASS_MAX_ENTRIES, SystemdInput
+from tests.inputs.systemd.harness import (
+    DATA,
+    by_tag,
+    case_options,
+    fluent_bit_records,
+    golden_entries,
+    read_all,
+    records_of,
+    systemd_input,
+    wait_for,
+)
+from tests.inputs.systemd.journal import write_entries
+from tests.standalone import plugin_for
+
+CASES = sorted(path.stem for path in DATA.glob("*.conf"))
+T0 = 1_700_000_000_000_000
+
+
+def entry(n: int, **fields: str) -> tuple[int, list[tuple[str, str]]]:
+    return T0 + n, [("MESSAGE", f"entry {n}"), *fields.items()]
+
+
+@pytest.fixture
+def golden_journal(tmp_path: Path) -> Path:
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    write_entries(journal_dir / "system.journal", golden_entries())
+    return journal_dir
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_records_tags_and_times_are_fluent_bits(run, golden_journal, case):
+    expected = fluent_bit_records(case)
+    plugin, emitted = systemd_input(golden_journal, **case_options(case))
+    run(read_all(plugin, emitted, sum(map(len, expected.values()))))
+    assert by_tag(emitted) == expected
+
+
+def test_record_time_is_the_journal_realtime_not_source_realtime(run, golden_journal):
+    plugin, emitted = systemd_input(golden_journal, tag="sd")
+    run(read_all(plugin, emitted, 7))
+    first = emitted[0]
+    assert first.records[0]["_SOURCE_REALTIME_TIMESTAMP"] == "1699999999000001"
+    assert first.timestamps[0] == 1_700_000_000_123_456_000
+
+
+def test_a_run_of_one_tag_is_one_chunk_and_records_keep_journal_order(run, golden_journal):
+    plugin, emitted = systemd_input(golden_journal, tag="sd.*")
+    run(read_all(plugin, emitted, 7))
+    assert [(chunk.tag, len(chunk)) for chunk in emitted] == [
+        ("sd.kubelet.service", 1), ("sd.docker.service", 1), ("sd.unknown", 1), ("sd.containerd.service", 1),
+        ("sd.sshd.service", 1), ("sd.kubelet.service", 2),
+    ]
+
+
+def test_chunk_size_counts_the_journal_fields_bytes(run, tmp_path):
+    write_entries(tmp_path / "a.journal", [(T0, [("MESSAGE", "hello"), ("PRIORITY", "6")])])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    run(read_all(plugin, emitted, 1))
+    boot = len("_BOOT_ID=0123456789abcdef0123456789abcdef")
+    assert emitted[0].size == boot + len("MESSAGE=hello") + len("PRIORITY=6")
+
+
+def test_one_pass_reads_at_most_max_entries(tmp_path):
+    write_entries(tmp_path / "a.journal", [entry(n) for n in range(5)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd", max_entries="2")
+    plugin.reader = plugin.open_journal()
+    assert [plugin.read_pass() for _ in range(3)] == [True, True, False]
+    assert [len(chunk) for chunk in emitted] == [2, 2, 1]
+
+
+def test_a_pass_is_bounded_whatever_max_entries_says(tmp_path):
+    plugin, _ = systemd_input(tmp_path, max_entries="100000")
+    assert plugin.pass_entries == PASS_MAX_ENTRIES
+
+
+def test_read_from_tail_skips_what_is_there_and_follows_new_entries(run, tmp_path):
+    journal = tmp_path / "system.journal"
+    write_entries(journal, [entry(n) for n in range(3)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd", read_from_tail="on")
+
+    async def scenario() -> None:
+        await plugin.start()
+        try:
+            assert plugin.read_pass() is False
+            assert emitted == []
+            write_entries(journal, [entry(n) for n in range(3, 5)])
+            await wait_for(lambda: len(records_of(emitted)) >= 2, "the appended entries")
+        finally:
+            await plugin.stop()
+
+    run(scenario())
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 3", "entry 4"]
+
+
+def test_new_entries_are_followed_without_a_restart(run, tmp_path):
+    journal = tmp_path / "system.journal"
+    write_entries(journal, [entry(0)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+
+    async def scenario() -> None:
+        await plugin.start()
+        try:
+            await wait_for(lambda: len(records_of(emitted)) == 1, "the first entry")
+            write_entries(journal, [entry(1)])
+            write_entries(tmp_path / "other.journal", [entry(2)])
+            await wait_for(lambda: len(records_of(emitted)) == 3, "the new entries")
+        finally:
+            await plugin.stop()
+
+    run(scenario())
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0", "entry 1", "entry 2"]
+
+
+def test_path_reads_journald_machine_id_folders_as_in_var_log_journal(run, tmp_path):
+    machine = tmp_path / "0123456789abcdef0123456789abcdef"
+    machine.mkdir()
+    write_entries(machine / "system.journal", [entry(0)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    run(read_all(plugin, emitted, 1))
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0"]
+
+
+def test_db_sync_sets_the_sqlite_synchronous_level(run, tmp_path):
+    plugin, _ = systemd_input(tmp_path, tag="sd", db=str(tmp_path / "c.db"), **{"db.sync": "Normal"})
+
+    async def level():
+        await plugin.start()
+        try:
+            return plugin.db._conn.execute("PRAGMA synchronous").fetchone()[0]
+        finally:
+            await plugin.stop()
+
+    assert run(level()) == 1
+
+
+def test_db_keeps_the_cursor_of_the_last_record_in_fluent_bits_table(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    write_entries(journal_dir / "system.journal", [entry(n) for n in range(3)])
+    db = tmp_path / "systemd.db"
+    plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
+    run(read_all(plugin, emitted, 3))
+    with sqlite3.connect(db) as conn:
+        schema = conn.execute("SELECT sql FROM sqlite_master").fetchall()
+        rows = conn.execute("SELECT cursor FROM in_systemd_cursor").fetchall()
+    # The schema text Fluent Bit 4.2.8 created (read back from its own DB file).
+    assert schema == [("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)",)]
+    [(cursor,)] = rows
+    assert ";i=3;" in cursor
+
+
+def test_a_restart_resumes_right_after_the_last_record_handed_on(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    journal = journal_dir / "system.journal"
+    write_entries(journal, [entry(n) for n in range(3)])
+    db = str(tmp_path / "systemd.db")
+    first, first_emitted = systemd_input(journal_dir, tag="sd", db=db)
+    run(read_all(first, first_emitted, 3))
+    write_entries(journal, [entry(n) for n in range(3, 5)])
+    second, second_emitted = systemd_input(journal_dir, tag="sd", db=db)
+    run(read_all(second, second_emitted, 2))
+    assert [r["MESSAGE"] for r in records_of(first_emitted)] == ["entry 0", "entry 1", "entry 2"]
+    assert [r["MESSAGE"] for r in records_of(second_emitted)] == ["entry 3", "entry 4"]
+
+
+def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
+    """Fluent Bit's first row is the cursor text '(null)'; reading starts where it would have."""
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    db = tmp_path / "systemd.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)")
+        conn.execute("INSERT INTO in_systemd_cursor VALUES ('(null)', 1796546219)")
+    write_entries(journal_dir / "system.journal", [entry(0)])
+    plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
+    run(read_all(plugin, emitted, 1))
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0"]
+
+
+def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):
+    write_entries(tmp_path / "a.journal", [entry(0)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+
+    async def scenario() -> None:
+        plugin.pause()
+        await plugin.start()
+        try:
+            await wait_for(lambda: not plugin.wake.is_set(), "the reader to take its wake-up")
+            assert emitted == []
+            plugin.resume()
+            await wait_for(lambda: len(emitted) == 1, "the entry after resume")
+        finally:
+            await plugin.stop()
+
+    run(scenario())
+
+
+def test_a_path_that_is_not_a_directory_stops_start_up(run, tmp_path):
+    missing, _ = systemd_input(tmp_path / "missing")
+    with pytest.raises(OSError, match="given path .*missing is invalid"):
+        run(missing.start())
+    (tmp_path / "file").write_text("")
+    not_dir, _ = systemd_input(tmp_path / "file")
+    with pytest.raises(OSError, match="given path is not a directory"):
+        run(not_dir.start())
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "message"),
+    [
+        ({"systemd_filter_type": "xor"}, "systemd_filter_type", "systemd_filter_type must be 'and' or 'or'. Got xor"),
+        ({"db.sync": "sometimes"}, "db.sync", "invalid database 'db.sync' value: sometimes"),
+        ({"systemd_filter": "no_equals_sign"}, "systemd_filter", "invalid input 'no_equals_sign'"),
+        ({"systemd_filter": "lower=case"}, "systemd_filter", "invalid input 'lower=case'"),
+        ({"systemd_filter": "__CURSOR=x"}, "systemd_filter", "invalid input '__CURSOR=x'"),
+    ],
+)
+def test_bad_options_are_config_errors(options, option, message):
+    with pytest.raises(PluginConfigError, match=message) as caught:
+        plugin_for(SystemdInput, emit=list().append, **options)
+    assert caught.value.option == option
