@@ -217,9 +217,20 @@ def _run(args: argparse.Namespace) -> int:
         print("configuration test is successful", file=sys.stderr)
         return 0
 
-    from flb_fast.engine.engine import run
+    from flb_fast.runner import run
 
-    return run(pipeline)
+    def reload_config() -> Any:
+        """The pipeline of the config file as it is now, with the same command line (hot reload)."""
+        config, warnings = load_config(args.config) if args.config else (Config(), [])
+        _apply_command_line(config, args)
+        for warning in warnings:
+            log.warning("%s", warning)
+        reloaded, build_warnings = build(config)
+        for warning in build_warnings:
+            log.warning("%s", warning)
+        return reloaded
+
+    return run(pipeline, reload_config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,6 +67,22 @@ class _PrefixAdapter(logging.LoggerAdapter):
         return msg, kwargs
 
 
+class _MessageCounter(logging.Filter):
+    """Counts the lines written per Fluent Bit message type (``fluentbit_logger_logs_total``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = _MESSAGE_TYPES.get(record.levelno)
+        if kind is not None:
+            MESSAGES_LOGGED[kind] += 1
+        return True
+
+
+# Fluent Bit's message types (flb_log.c) and the lines written of each since start.
+_MESSAGE_TYPES = {logging.ERROR: "error", logging.WARNING: "warn", logging.INFO: "info", logging.DEBUG: "debug",
+                  TRACE: "trace"}
+MESSAGES_LOGGED = {"error": 0, "warn": 0, "info": 0, "debug": 0, "trace": 0}
+
+
 def setup(level: str = "info", path: str | None = None) -> None:
     """Send the agent's logs to stderr (or ``Log_File``) in Fluent Bit's format."""
     root = logging.getLogger(ROOT)
@@ -74,6 +90,7 @@ def setup(level: str = "info", path: str | None = None) -> None:
         root.removeHandler(handler)
     handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
     handler.setFormatter(FluentBitFormatter())
+    handler.addFilter(_MessageCounter())
     root.addHandler(handler)
     root.setLevel(LEVELS.get(level.lower(), logging.INFO))
     root.propagate = False

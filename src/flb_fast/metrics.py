@@ -1,4 +1,5 @@
-"""Counters per plugin instance, named as Fluent Bit names them (``/api/v1/metrics``).
+"""Counters per plugin instance, named as Fluent Bit names them (``/api/v1/metrics``), and what
+``/api/v2/metrics`` adds: per-route records, bytes and delivery latency.
 
 Each instance owns one ``Counters`` (a dict of name -> int), created with Fluent Bit's
 standard counters for its kind so that zeros show; plugins add their own (tail's
@@ -6,6 +7,9 @@ standard counters for its kind so that zeros show; plugins add their own (tail's
 """
 
 from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
 
 # FB src/flb_input.c, flb_filter.c, flb_output.c: flb_metrics_add(...) names.
 STANDARD_COUNTERS = {
@@ -23,6 +27,35 @@ STANDARD_COUNTERS = {
 }
 
 
+# Counters only the v2 API reports (cmetrics in Fluent Bit: flb_filter.c cmt_records, cmt_bytes,
+# cmt_drop_bytes); /api/v1/metrics keeps Fluent Bit's old set for filters.
+V2_ONLY_COUNTERS = {"input": frozenset(), "filter": frozenset({"records", "bytes", "drop_bytes"}),
+                    "output": frozenset()}
+# flb_output.c: the buckets of fluentbit_output_latency_seconds, in seconds.
+LATENCY_BUCKETS_SECONDS = (0.5, 1.0, 1.5, 2.5, 5.0, 10.0, 20.0, 30.0)
+
+
+@dataclass
+class Route:
+    """What went from one input to one output (flb_engine.c, on each successful flush)."""
+
+    records: int = 0
+    bytes: int = 0
+    latency_buckets: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS_SECONDS))
+    latency_count: int = 0
+    latency_sum: float = 0.0
+
+    def observe(self, records: int, size: int, latency_seconds: float) -> None:
+        self.records += records
+        self.bytes += size
+        # A bucket counts observations up to its bound, as a Prometheus histogram's buckets do.
+        for index in range(bisect.bisect_left(LATENCY_BUCKETS_SECONDS, latency_seconds),
+                           len(LATENCY_BUCKETS_SECONDS)):
+            self.latency_buckets[index] += 1
+        self.latency_count += 1
+        self.latency_sum += latency_seconds
+
+
 class Counters(dict[str, int]):
     """Monotonic counters of one plugin instance."""
 
@@ -35,11 +68,26 @@ class Metrics:
 
     def __init__(self) -> None:
         self.sections: dict[str, dict[str, Counters]] = {"input": {}, "filter": {}, "output": {}}
+        self.routes: dict[tuple[str, str], Route] = {}
 
     def register(self, kind: str, instance: str) -> Counters:
         counters = Counters((name, 0) for name in STANDARD_COUNTERS[kind])
         self.sections[kind][instance] = counters
         return counters
 
+    def routed(self, source: str, output: str, records: int, size: int, latency_seconds: float) -> None:
+        """A chunk of ``source`` delivered to ``output``."""
+        route = self.routes.get((source, output))
+        if route is None:
+            route = self.routes[(source, output)] = Route()
+        route.observe(records, size, latency_seconds)
+
     def snapshot(self) -> dict[str, dict[str, dict[str, int]]]:
-        return {kind: {name: dict(counters) for name, counters in instances.items()} for kind, instances in self.sections.items()}
+        """``/api/v1/metrics``: every instance's counters but those only the v2 API reports."""
+        return {
+            kind: {
+                name: {key: value for key, value in counters.items() if key not in V2_ONLY_COUNTERS[kind]}
+                for name, counters in instances.items()
+            }
+            for kind, instances in self.sections.items()
+        }

@@ -160,12 +160,12 @@ def test_emitting_before_the_engine_runs_is_refused(pipeline):
 
 def test_shared_options_not_supported_yet_are_warnings_at_their_line(pipeline):
     _, warnings = pipeline(
-        "[SERVICE]\n    storage.path /var/flb\n    Hot_Reload On\n"
+        "[SERVICE]\n    storage.path /var/flb\n    Streams_File streams.conf\n"
         "[INPUT]\n    Name dummy\n    storage.type memrb\n"
         "[OUTPUT]\n    Name null\n    Match *\n    storage.total_limit_size 5M\n"
     )
     assert [(w.line, w.message) for w in warnings] == [
-        (3, "[SERVICE]: option 'hot_reload' is not supported yet by flb_fast: restart the agent to apply a new config"),
+        (3, "[SERVICE]: option 'streams_file' is not supported yet by flb_fast: ignored"),
         (6, "dummy.0: storage.type 'memrb' is not supported yet by flb_fast: chunks are buffered in memory"),
     ]
 

@@ -7,8 +7,8 @@ import asyncio
 import msgspec
 
 from flb_fast.config.loader import load_config
-from flb_fast.engine.engine import Engine
 from flb_fast.engine.pipeline import build
+from flb_fast.runner import Runner
 
 CONFIG = """\
 [SERVICE]
@@ -32,7 +32,7 @@ CONFIG = """\
 
 async def get(port: int, path: str, method: str = "GET") -> tuple[bytes, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    writer.write(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
     await writer.drain()
     data = await reader.read()
     writer.close()
@@ -40,23 +40,25 @@ async def get(port: int, path: str, method: str = "GET") -> tuple[bytes, bytes]:
     return head, body
 
 
-def serve(run, tmp_path, requests: list[str], health: str = "off", storage_metrics: str = "off",
+def serve(run, tmp_path, requests: list[str | tuple[str, str]], health: str = "off", storage_metrics: str = "off",
           ) -> list[tuple[bytes, bytes]]:
+    """Each request (a path, or a (method, path) pair) once the 4 dummy records were delivered."""
     path = tmp_path / "fluent-bit.conf"
     path.write_text(CONFIG.format(health=health, storage_metrics=storage_metrics))
     config, _ = load_config(str(path))
     pipeline, _ = build(config)
 
     async def scenario():
-        engine = Engine(pipeline)
-        await engine.start()
-        port = engine.http_server.bound_port
+        runner = Runner(pipeline)
+        await runner.start()
+        port = runner.http_server.bound_port
         for _ in range(2000):
             if pipeline.metrics.snapshot()["output"]["null.0"]["proc_records"] == 4:
                 break
             await asyncio.sleep(0.005)
-        answers = [await get(port, request) for request in requests]
-        await engine.stop()
+        answers = [await get(port, *(("GET", request) if isinstance(request, str) else request)[::-1])
+                   for request in requests]
+        await runner.stop()
         return answers
 
     return run(scenario())
@@ -107,3 +109,27 @@ def test_storage_endpoint_when_storage_metrics_is_on(run, tmp_path):
         "input_chunks": {"gen": {"status": {"overlimit": False, "mem_size": "0b", "mem_limit": "0b"},
                                  "chunks": {"total": 0, "up": 0, "down": 0, "busy": 0, "busy_size": "0b"}}},
     }
+
+
+def test_v2_prometheus_serves_fluent_bits_families_with_live_values(run, tmp_path):
+    [(head, body)] = serve(run, tmp_path, ["/api/v2/metrics/prometheus"])
+    assert b"Content-Type: text/plain; version=0.0.4" in head
+    lines = body.decode().splitlines()
+    assert 'fluentbit_input_records_total{name="gen"} 4' in lines
+    assert 'fluentbit_output_proc_records_total{name="null.0"} 4' in lines
+    assert 'fluentbit_routing_logs_records_total{input="gen",output="null.0"} 4' in lines
+    assert 'fluentbit_output_latency_seconds_count{input="gen",output="null.0"} 1' in lines
+    assert "# TYPE fluentbit_output_latency_seconds histogram" in lines
+
+
+def test_v2_text_format_is_cmetrics_text(run, tmp_path):
+    [(_, body)] = serve(run, tmp_path, ["/api/v2/metrics"])
+    lines = body.decode().splitlines()
+    assert any(line.endswith(' fluentbit_input_records_total{name="gen"} = 4') for line in lines)
+    assert all(line[:4].isdigit() and line[10] == "T" for line in lines)
+
+
+def test_reload_without_hot_reload_is_not_enabled(run, tmp_path):
+    answers = serve(run, tmp_path, [("POST", "/api/v2/reload"), "/api/v2/reload"])
+    assert [msgspec.json.decode(body) for _, body in answers] == [
+        {"reload": "not enabled", "status": -1}, {"hot_reload_count": 0}]

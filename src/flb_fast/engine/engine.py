@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
-import signal
-import sys
-import threading
 import time
 from collections import deque
 from typing import Any
@@ -34,14 +30,13 @@ from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstan
 from flb_fast.engine.router import MAX_CACHED_TAGS, Routes
 from flb_fast.engine.task import RetryPolicy, deliver
 from flb_fast.log import component_logger
+from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import FilesystemBackend
 from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
-# After the loop ends, idle worker threads get this long to finish before the process leaves.
-THREAD_EXIT_SECONDS = 1.0
 
 
 class StartError(Exception):
@@ -57,7 +52,6 @@ class Engine:
         self.flush_seconds = float(service.flush)
         self.grace_seconds = float(service.grace)
         self.retry_policy = retry_policy or RetryPolicy(float(service.scheduler_base), float(service.scheduler_cap))
-        self.start_time = time.time()
         self.log = component_logger("engine")
         self._input_log = component_logger("input")
         self._filters: Routes[FilterInstance] = Routes([(f.matcher, f) for f in pipeline.filters])
@@ -70,13 +64,11 @@ class Engine:
         self._unrouted: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
         self._started: list[Any] = []
-        self.http_server: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
-        self.start_time = time.time()
         self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
         for instance in [*self.pipeline.outputs, *self.pipeline.filters]:
             await self._start(instance)
@@ -85,11 +77,6 @@ class Engine:
             instance.sink = self._emit
             await self._start(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
-        if self.pipeline.service.http_server:
-            from flb_fast.http_server.server import MonitoringServer
-
-            self.http_server = MonitoringServer(self)
-            await self.http_server.start()
         self.log.info("started (pid=%d)", os.getpid())
 
     async def _start(self, instance: Any) -> None:
@@ -139,9 +126,6 @@ class Engine:
                 await self._bounded(instance.plugin.close(), loop.time() + MIN_STOP_SECONDS, f"closing {instance.name}")
         self._started.clear()
         await self.store.shutdown()
-        if self.http_server is not None:
-            await self.http_server.stop()
-            self.http_server = None
         self.log.info("service has stopped (%d pending tasks)", len(abandoned))
 
     async def _settle_filters(self, deadline: float) -> None:
@@ -210,8 +194,12 @@ class Engine:
                 result = chunk
             counters = instance.ctx.metrics
             after = 0 if result is None else len(result)
+            counters.inc("records", before)
+            counters.inc("bytes", chunk.size)
             if after < before:
                 counters.inc("drop_records", before - after)
+                # Raw input bytes of the dropped records, apportioned (records have no size of their own).
+                counters.inc("drop_bytes", chunk.size * (before - after) // before)
             elif after > before:
                 counters.inc("add_records", after - before)
             if result is None or not after:
@@ -280,11 +268,14 @@ class Engine:
             chunk = await self.store.bring_up(stored, output)
         except ChunkDropped:
             return
+        source = stored.source.instance.display_name
         try:
-            result = await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
-                                   stored.source.instance.display_name)
+            result = await deliver(chunk, output, self._workers[output], self.retry_policy, self.log, source)
         finally:
             output.plugin.forget(chunk)
+        if result is FlushResult.OK:
+            self.pipeline.metrics.routed(source, output.display_name, len(chunk), chunk.size,
+                                         time.monotonic() - stored.created)
         self.store.done(stored, output, result)
 
     async def _flush_timer(self) -> None:
@@ -307,76 +298,6 @@ class Engine:
     def pending_filtering(self) -> int:
         """Batches emitted but not yet through their filters."""
         return sum(len(queue) for queue in self._queues.values())
-
-
-# Records are dicts that hold the shared pod metadata dict, so the collector tracks every one
-# of them, and with CPython's default threshold (700) it scans young records over and over
-# although they form no cycles. Fewer young collections cut the CPU per line of
-# bench_pipeline's kubernetes variant by about 15% at the same peak RSS (bench/README.md);
-# objects left from start-up are frozen out of the scans altogether.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def run(pipeline: Pipeline) -> int:
-    """Run ``pipeline`` on uvloop until SIGTERM or SIGINT; 0 on a clean stop, 1 if it cannot start."""
-    import gc
-
-    import uvloop
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-    code = uvloop.run(_serve(pipeline))
-    _leave_if_threads_are_stuck(code)
-    return code
-
-
-def _leave_if_threads_are_stuck(code: int) -> None:
-    """Exit now if a worker thread is still busy (say, a write to a stdout pipe nobody reads).
-
-    The interpreter joins executor threads when it exits, so one stuck thread would keep the
-    process alive past ``Grace``; Grace is a promise to the orchestrator, so we leave instead.
-    """
-    deadline = time.monotonic() + THREAD_EXIT_SECONDS
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if stuck:
-        component_logger("engine").warning("exiting with %d worker threads still busy: %s",
-                                           len(stuck), ", ".join(stuck))
-        logging.shutdown()
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-        os._exit(code)
-
-
-async def _serve(pipeline: Pipeline) -> int:
-    log = component_logger("engine")
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-
-    def on_signal(signum: int) -> None:
-        log.info("caught signal (%s)", signal.Signals(signum).name)
-        stopping.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, on_signal, signum)
-    engine = Engine(pipeline)
-    try:
-        try:
-            await engine.start()
-        except Exception as exc:
-            log.error("could not start: %s", exc)
-            await engine.stop()
-            return 1
-        await stopping.wait()
-        await engine.stop()
-        return 0
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
 
 
 def _filesystem(service: Any) -> FilesystemBackend | None:

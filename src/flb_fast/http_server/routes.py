@@ -46,6 +46,10 @@ class Response:
     body: bytes
 
 
+def json_response(body: object) -> Response:
+    return Response(200, JSON_CONTENT_TYPE, msgspec.json.encode(body))
+
+
 def root() -> Response:
     """``/``: what is answering."""
     body = {"fluent-bit": {"version": __version__, "edition": EDITION, "flags": list(FLAGS)}}

@@ -11,11 +11,12 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from flb_fast.http_server import routes
+from flb_fast.http_server import metrics_v2, routes
 from flb_fast.log import component_logger
 
 if TYPE_CHECKING:
     from flb_fast.engine.engine import Engine
+    from flb_fast.runner import Runner
 
 # A request line and headers larger than this are refused (a monitoring GET is tiny).
 MAX_REQUEST_BYTES = 16384
@@ -28,12 +29,16 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Al
 
 
 class MonitoringServer:
-    """``HTTP_Listen:HTTP_Port`` serving ``/``, ``/api/v1/uptime``, ``/api/v1/metrics[/prometheus]``
-    and, with ``Health_Check On``, ``/api/v1/health``."""
+    """``HTTP_Listen:HTTP_Port`` serving ``/``, ``/api/v1/uptime``, ``/api/v1/metrics[/prometheus]``,
+    ``/api/v1/storage`` (``storage.metrics On``), ``/api/v1/health`` (``Health_Check On``),
+    ``/api/v2/metrics[/prometheus]`` and ``/api/v2/reload``.
 
-    def __init__(self, engine: Engine) -> None:
-        service = engine.pipeline.service
-        self.engine = engine
+    It belongs to the runner and outlives hot reloads: every answer is about the engine running now.
+    """
+
+    def __init__(self, runner: Runner) -> None:
+        service = runner.engine.pipeline.service
+        self.runner = runner
         self.host = service.http_listen
         self.port = service.http_port
         self.health: routes.HealthWindow | None = None
@@ -66,6 +71,10 @@ class MonitoringServer:
             await self._server.wait_closed()
             self._server = None
 
+    @property
+    def engine(self) -> Engine:
+        return self.runner.engine
+
     async def _sample_health(self) -> None:
         assert self.health is not None
         while True:
@@ -75,10 +84,14 @@ class MonitoringServer:
     def route(self, method: str, path: str) -> routes.Response:
         """The response for one request (also what tests call directly)."""
         path = path.split("?", 1)[0]
+        if path == "/api/v2/reload":
+            if method in ("POST", "PUT"):
+                return routes.json_response(self.runner.request_reload())
+            return routes.json_response({"hot_reload_count": self.runner.reload_count})
         if method not in ("GET", "HEAD"):
             return routes.Response(405, "text/plain", b"method not allowed\n")
         now = time.time()
-        start = self.engine.start_time
+        start = self.runner.start_time
         if path == "/":
             return routes.root()
         if path == "/api/v1/uptime":
@@ -91,6 +104,11 @@ class MonitoringServer:
             return routes.storage(self.engine.store.usage())
         if path == "/api/v1/health" and self.health is not None:
             return self.health.response(now, self.engine.pipeline.metrics.snapshot())
+        if path == "/api/v2/metrics":
+            return routes.Response(200, "text/plain", metrics_v2.text(metrics_v2.collect(self.runner, now), now).encode())
+        if path == "/api/v2/metrics/prometheus":
+            families = metrics_v2.collect(self.runner, now)
+            return routes.Response(200, routes.PROMETHEUS_CONTENT_TYPE, metrics_v2.prometheus(families).encode())
         # Fluent Bit's HTTP server (monkey) serves "/" for every path it has no route for, so
         # /api/v1/health without Health_Check answers 200: a liveness probe written against
         # Fluent Bit must pass here too.

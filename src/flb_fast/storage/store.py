@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,8 @@ class ChunkDropped(Exception):
 class StoredChunk:
     """One chunk: its records (``None`` while down on disk), where they came from and who still owes it."""
 
-    __slots__ = ("id", "tag", "chunk", "source", "held", "size", "records", "positions", "owed", "file", "backlog")
+    __slots__ = ("id", "tag", "chunk", "source", "held", "size", "records", "positions", "owed", "file", "backlog",
+                 "created")
 
     def __init__(self, chunk_id: int, tag: str, source: InputStore) -> None:
         self.id = chunk_id
@@ -60,6 +62,8 @@ class StoredChunk:
         self.owed: set[OutputInstance] = set()
         self.file: ChunkFile | None = None
         self.backlog = False
+        # When it was opened (monotonic), for the delivery latency Fluent Bit reports per route.
+        self.created = time.monotonic()
 
     @property
     def up(self) -> bool:
@@ -104,6 +108,7 @@ class InputUsage:
     up: int
     busy: int
     busy_size: int
+    paused: bool = False
 
 
 class ChunkStore:
@@ -412,6 +417,10 @@ class ChunkStore:
     def held_bytes(self, instance: InputInstance) -> int:
         return self.inputs[instance].held
 
+    def queued_bytes(self, output: OutputInstance) -> int:
+        """Bytes of the filesystem chunks waiting for ``output`` (counted with storage.total_limit_size)."""
+        return self._queued_bytes.get(output, 0)
+
     def usage(self) -> list[InputUsage]:
         """Per input, what ``/api/v1/storage`` reports (Fluent Bit's ``flb_storage.c`` storage metrics)."""
         found = []
@@ -428,6 +437,7 @@ class ChunkStore:
                 up=sum(1 for stored in chunks if stored.up),
                 busy=len(busy),
                 busy_size=sum(stored.size for stored in busy if stored.up),
+                paused=source.paused,
             ))
         return found
 
