@@ -21,6 +21,7 @@ FILTERS = {
     "modify": "flb_fast.filters.modify:ModifyFilter",
     "nest": "flb_fast.filters.nest:NestFilter",
     "record_modifier": "flb_fast.filters.record_modifier:RecordModifierFilter",
+    "throttle": "flb_fast.filters.throttle:ThrottleFilter",
 }
 
 OUTPUTS = {
@@ -45,7 +46,7 @@ NOT_YET_SUPPORTED = {
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"aws", "rewrite_tag", "multiline", "lua", "throttle",
+    "filter": {"aws", "rewrite_tag", "multiline", "lua",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "es", "elasticsearch", "opensearch", "loki", "kafka", "splunk", "datadog",
