@@ -25,6 +25,7 @@ FILTERS = {
     "multiline": "flb_fast.filters.multiline:MultilineFilter",
     "rewrite_tag": "flb_fast.filters.rewrite_tag:RewriteTagFilter",
     "aws": "flb_fast.filters.aws:AwsFilter",
+    "throttle": "flb_fast.filters.throttle:ThrottleFilter",
 }
 
 OUTPUTS = {
@@ -51,7 +52,7 @@ NOT_YET_SUPPORTED = {
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"lua", "throttle",
+    "filter": {"lua",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "loki", "kafka", "splunk", "datadog",

@@ -30,16 +30,15 @@ LEGACY, AND, OR = "legacy", "and", "or"
 
 
 class _Rule:
-    __slots__ = ("exclude", "key", "regex")
+    __slots__ = ("exclude", "key", "name", "nested", "search")
 
     def __init__(self, exclude: bool, key: KeyAccessor | None, regex: re.Pattern[str]) -> None:
         self.exclude = exclude
         self.key = key
-        self.regex = regex
-
-    def matches(self, record: dict[str, Any]) -> bool:
-        value = self.key.get(record) if self.key is not None else None
-        return isinstance(value, str) and self.regex.search(value) is not None
+        # A top-level key is read with one dict lookup; a nested one through the accessor.
+        self.name = key.key if key is not None else None
+        self.nested = key is not None and bool(key.subkeys)
+        self.search = regex.search
 
 
 class GrepFilter(Filter):
@@ -85,27 +84,59 @@ class GrepFilter(Filter):
                 ) from None
             self.rules.append(_Rule(exclude, key, regex))
 
-    def _keep_legacy(self, record: dict[str, Any]) -> bool:
-        for rule in self.rules:
-            if rule.matches(record):
-                return not rule.exclude
-            if not rule.exclude:
-                return False
-        return True
+    def _hits(self, rule: _Rule, records: list[dict[str, Any]]) -> list[bool]:
+        """Whether ``rule`` matches each record: one column at a time, the per-record work kept in comprehensions."""
+        if rule.nested:
+            get = rule.key.get  # type: ignore[union-attr]
+            values = [get(record) for record in records]
+        else:
+            name = rule.name
+            values = [record.get(name) for record in records]  # type: ignore[arg-type]
+        search = rule.search
+        return [isinstance(value, str) and search(value) is not None for value in values]
 
-    def _keep_and_or(self, record: dict[str, Any]) -> bool:
-        found = False
+    def _keep_legacy(self, records: list[dict[str, Any]]) -> list[bool]:
+        """``grep_filter_data``: the first rule that decides a record decides it; none keeps it."""
+        keep = [True] * len(records)
+        pending = list(range(len(records)))
         for rule in self.rules:
-            found = rule.matches(record)
-            if found == (self.logical_op == OR):
+            if not pending:
                 break
-        return found != self.rules[0].exclude
+            hits = self._hits(rule, [records[index] for index in pending])
+            undecided = []
+            for index, hit in zip(pending, hits, strict=True):
+                if hit:
+                    keep[index] = not rule.exclude
+                elif rule.exclude:
+                    undecided.append(index)
+                else:
+                    keep[index] = False
+            pending = undecided
+        return keep
+
+    def _keep_and_or(self, records: list[dict[str, Any]]) -> list[bool]:
+        """``grep_filter_data_and_or``: AND needs every rule to match, OR one; Exclude rules invert."""
+        found = [self.logical_op == AND] * len(records)
+        pending = list(range(len(records)))
+        for rule in self.rules:
+            if not pending:
+                break
+            hits = self._hits(rule, [records[index] for index in pending])
+            undecided = []
+            for index, hit in zip(pending, hits, strict=True):
+                if hit == (self.logical_op == OR):
+                    found[index] = hit
+                else:
+                    undecided.append(index)
+            pending = undecided
+        exclude = self.rules[0].exclude
+        return [hit != exclude for hit in found]
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if not self.rules:
             return chunk
         keep = self._keep_legacy if self.logical_op == LEGACY else self._keep_and_or
-        mask = [keep(record) for record in chunk.records]
+        mask = keep(chunk.records)
         if not all(mask):
             chunk.keep(mask)
         return chunk

@@ -115,17 +115,21 @@ def _matches(regex: re.Pattern[str], value: Any) -> bool:
 
 
 class _Condition:
-    __slots__ = ("holds", "key", "a_regex", "b", "b_regex")
+    __slots__ = ("holds", "key", "name", "a_regex", "b", "b_regex")
 
     def __init__(self, kind: str, a: str, b: str | None, a_regex: re.Pattern[str] | None,
                  b_regex: re.Pattern[str] | None) -> None:
         self.key = Template(a).first_key
+        # A top-level key is read with one dict lookup; a nested one through the accessor.
+        self.name = self.key.key if self.key is not None and not self.key.subkeys else None
         self.a_regex = a_regex
         self.b = b
         self.b_regex = b_regex
         self.holds: Callable[[Record], bool] = getattr(self, "_" + kind)
 
     def _value(self, record: Record) -> Any:
+        if self.name is not None:
+            return record.get(self.name, MISSING)
         return self.key.get(record) if self.key is not None else MISSING
 
     def _key_exists(self, record: Record) -> bool:

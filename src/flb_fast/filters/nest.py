@@ -93,13 +93,19 @@ class NestFilter(Filter):
         return out
 
     def _lift(self, record: Record) -> Record:
-        inner = record.get(self.key)
+        inner = record.get(self.key)  # type: ignore[arg-type]
         if not isinstance(inner, dict):
             return record
-        out = {key: value for key, value in record.items() if key != self.key}
-        for key, value in inner.items():
-            out[self._rename(key)] = value
-        return out
+        # The record is this filter's to change; the lifted map is shared and only read.
+        del record[self.key]  # type: ignore[arg-type]
+        if self.add_prefix:
+            prefix = self.add_prefix
+            record.update({prefix + key: value for key, value in inner.items()})
+        elif self.remove_prefix:
+            record.update({self._rename(key): value for key, value in inner.items()})
+        else:
+            record.update(inner)
+        return record
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if self.key is None or (self.operation == NEST and not (self.exact or self.prefixes)):
