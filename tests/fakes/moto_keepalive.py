@@ -16,11 +16,10 @@ switched off (it selects on the socket through ``werkzeug.serving.selectors``).
 from __future__ import annotations
 
 import io
-import sys
-from typing import Any
-
 import selectors
+import sys
 from types import SimpleNamespace
+from typing import Any
 
 import werkzeug.serving
 from moto.server import DomainDispatcherApplication, create_backend_app
