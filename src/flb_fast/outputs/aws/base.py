@@ -60,7 +60,7 @@ class AwsOutput(Output):
     async def stop(self) -> None:
         client, self._client = self._client, None
         if self._api is not None:
-            self._api.close()
+            await self._api.aclose()
             self._api = None
         if client is not None:
             client.close()

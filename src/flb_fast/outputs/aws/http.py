@@ -38,6 +38,8 @@ MAX_HEADER_BYTES = 64 * 1024
 # A reused connection the server closed meanwhile fails before any answer: resent once at once on a
 # new connection, as urllib3 does for a stale pooled connection.
 STALE_RETRIES = 1
+# How long stop() waits for each idle connection to close (a TLS close_notify exchange).
+CLOSE_SECONDS = 1.0
 
 
 class _Connection:
@@ -266,7 +268,12 @@ class JsonApi:
         self.connections_opened += 1
         return _Connection(reader, writer)
 
-    def close(self) -> None:
-        for connection in self._idle:
+    async def aclose(self) -> None:
+        """Close the idle connections and wait (briefly) until they are closed."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
             connection.close()
-        self._idle.clear()
+        await asyncio.gather(
+            *(asyncio.wait_for(connection.writer.wait_closed(), CLOSE_SECONDS) for connection in idle),
+            return_exceptions=True,
+        )
