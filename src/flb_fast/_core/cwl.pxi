@@ -53,21 +53,39 @@ cdef inline Py_ssize_t _cwl_char(const unsigned char *s, Py_ssize_t n, Py_ssize_
     return length
 
 
+# Extra output bytes of each ASCII byte once escaped (0: copied as is); 0xFF marks the first
+# byte of a multi-byte (or invalid) UTF-8 sequence, which is decoded and written as \uXXXX.
+cdef unsigned char _CWL_EXTRA[256]
+
+
+cdef void _cwl_init_extra() noexcept:
+    cdef int c
+    for c in range(256):
+        if c >= 0x80:
+            _CWL_EXTRA[c] = 0xFF
+        elif c == 34 or c == 92 or c == 8 or c == 9 or c == 10 or c == 12 or c == 13:
+            _CWL_EXTRA[c] = 1
+        elif c < 0x20 or c == 0x7F:
+            _CWL_EXTRA[c] = 5
+        else:
+            _CWL_EXTRA[c] = 0
+
+
+_cwl_init_extra()
+
+
 cdef inline Py_ssize_t _cwl_escaped_size(const unsigned char *s, Py_ssize_t n) noexcept:
-    cdef Py_ssize_t i = 0, size = 0, step
-    cdef unsigned char c
+    cdef Py_ssize_t i = 0, size = n, step
+    cdef unsigned char extra
     cdef unsigned int cp
     while i < n:
-        c = s[i]
-        if c >= 0x20 and c < 0x7F:
-            size += 2 if (c == 34 or c == 92) else 1
-            i += 1
-        elif c < 0x20 or c == 0x7F:
-            size += 2 if (c == 8 or c == 9 or c == 10 or c == 12 or c == 13) else 6
+        extra = _CWL_EXTRA[s[i]]
+        if extra != 0xFF:
+            size += extra
             i += 1
         else:
             step = _cwl_char(s, n, i, &cp)
-            size += 12 if cp > 0xFFFF else 6
+            size += (12 if cp > 0xFFFF else 6) - step
             i += step
     return size
 
@@ -95,20 +113,26 @@ cdef inline char *_cwl_u_escape(char *w, unsigned int unit, const char *hex) noe
 
 
 cdef inline char *_cwl_write_escaped(char *w, const unsigned char *s, Py_ssize_t n, const char *hex) noexcept:
-    cdef Py_ssize_t i = 0, step
+    cdef Py_ssize_t i = 0, run, step
     cdef unsigned char c
     cdef unsigned int cp
     while i < n:
+        run = i
+        while run < n and _CWL_EXTRA[s[run]] == 0:
+            run += 1
+        if run > i:
+            memcpy(w, s + i, run - i)
+            w += run - i
+            i = run
+            if i == n:
+                break
         c = s[i]
-        if c >= 0x20 and c < 0x7F:
+        if c < 0x80:
             if c == 34 or c == 92:
                 w[0] = 92
-                w += 1
-            w[0] = c
-            w += 1
-            i += 1
-        elif c < 0x20 or c == 0x7F:
-            if c == 8 or c == 9 or c == 10 or c == 12 or c == 13:
+                w[1] = c
+                w += 2
+            elif c == 8 or c == 9 or c == 10 or c == 12 or c == 13:
                 w[0] = 92
                 w[1] = _cwl_short_escape(c)
                 w += 2

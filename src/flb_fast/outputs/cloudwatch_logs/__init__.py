@@ -169,21 +169,19 @@ class CloudWatchLogsOutput(AwsOutput):
         """Encode the records of one destination and sort them by time (stable: equal times keep
         record order; no sort when already in order). Oversized events are truncated, empty ones
         skipped, as Fluent Bit does."""
-        encode = self.encoder.encode
         records, timestamps = chunk.records, chunk.timestamps
-        messages: list[bytes] = []
-        times: list[int] = []
-        missing = empty = 0
-        for index in indexes:
-            message = encode(records[index], timestamps[index])
-            if message is None:
-                missing += 1
-                continue
-            if not message:
-                empty += 1
-                continue
-            messages.append(message)
-            times.append(timestamps[index])
+        if len(indexes) != len(records):
+            records = [records[index] for index in indexes]
+            timestamps = [timestamps[index] for index in indexes]
+        encoded = self.encoder.encode_all(records, timestamps)
+        missing = encoded.count(None)
+        empty = encoded.count(b"")
+        if missing or empty:
+            kept = [(message, timestamp) for message, timestamp in zip(encoded, timestamps, strict=True) if message]
+            messages: list[bytes] = [message for message, _ in kept]  # type: ignore[misc]
+            times = [timestamp for _, timestamp in kept]
+        else:
+            messages, times = encoded, timestamps  # type: ignore[assignment]
         if _cwl_events is not None:
             times_ms, messages, truncated = _cwl_events(messages, times, MAX_EVENT_BYTES)
         else:
