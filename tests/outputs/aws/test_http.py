@@ -1,5 +1,5 @@
-"""JSON-protocol calls sent on the loop (outputs/aws/http.py): every request is the one botocore
-sends, byte for byte in body and signature; connections are kept alive and reused; answers and
+"""JSON-protocol calls sent on the loop (outputs/aws/http.py: CloudWatch Logs, Firehose, Kinesis):
+every request is the one botocore sends, byte for byte in body and signature; connections are kept alive and reused; answers and
 failures come back as botocore's.
 
 The byte comparison runs each call twice with the signing clock pinned: once through the output
@@ -10,6 +10,7 @@ botocore client whose ``before-send`` hook captures the request it would put on 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import json
 import threading
@@ -20,6 +21,8 @@ from typing import Any
 import pytest
 
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
+from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
+from flb_fast.outputs.kinesis_streams import KinesisStreamsOutput
 from tests.fakes.certs import make_certs
 from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
 from tests.outputs.aws.harness import chunk_of, make_output
@@ -66,14 +69,14 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Any:
     server.server_close()
 
 
-def botocore_request(url: str, method: str, **params: Any) -> Any:
+def botocore_request(url: str, method: str, service: str = "logs", **params: Any) -> Any:
     """The request a botocore client (same endpoint, region, credentials) sends for ``method``."""
     import botocore.session
     from botocore.awsrequest import AWSResponse
     from botocore.config import Config
 
     client = botocore.session.Session().create_client(
-        "logs", region_name="us-east-1", endpoint_url=url, config=Config(retries={"total_max_attempts": 1})
+        service, region_name="us-east-1", endpoint_url=url, config=Config(retries={"total_max_attempts": 1})
     )
     captured = []
 
@@ -159,6 +162,46 @@ def test_every_other_call_is_the_request_boto3_sends(capture: Any, run: Any, met
     run(call())
     [ours] = capture.requests
     assert_same_request(ours, botocore_request(capture.url, method, **params))
+
+
+def flush_records(output: Any, run: Any, records: list[dict[str, Any]]) -> Any:
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of(records))
+        finally:
+            await output.stop()
+
+    return run(flush())
+
+
+RECORDS = [{"log": message} for message in MESSAGES]
+
+
+def test_put_record_batch_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    answer = {"FailedPutCount": 0, "RequestResponses": [{"RecordId": str(n)} for n in range(len(RECORDS))]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    flush_records(make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url,
+                              delivery_stream="stream é"), run, RECORDS)
+    [ours] = capture.requests
+    data = [json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for record in RECORDS]
+    theirs = botocore_request(capture.url, "put_record_batch", "firehose", DeliveryStreamName="stream é",
+                              Records=[{"Data": item} for item in data])
+    assert_same_request(ours, theirs)
+
+
+def test_put_records_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    answer = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in RECORDS]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    flush_records(make_output(KinesisStreamsOutput, region="us-east-1", endpoint=capture.url, stream="stream"),
+                  run, RECORDS)
+    [ours] = capture.requests
+    # Partition keys are random: botocore is given the ones sent, and the records sent.
+    sent = [(base64.b64decode(item["Data"]), item["PartitionKey"]) for item in json.loads(ours[2])["Records"]]
+    assert [json.loads(data) for data, _ in sent] == RECORDS
+    theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
+                              Records=[{"Data": data, "PartitionKey": key} for data, key in sent])
+    assert_same_request(ours, theirs)
 
 
 def test_log_format_header_is_signed_with_the_request(capture: Any, run: Any) -> None:
