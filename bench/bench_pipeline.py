@@ -1,17 +1,25 @@
-"""The seed pipeline end to end, measured from outside the real ``flb-fast`` process.
+"""The seed pipeline end to end, measured from outside the real agent process, side by side with Fluent Bit.
 
-    python -m bench.bench_pipeline --lines 1000000 --files 20 --variant kubernetes [--json] [--plot PNG]
+    python -m bench.bench_pipeline --lines 200000 --files 20 --variant cloudwatch \
+        [--fluent-bit /path/to/fluent-bit] [--json] [--save] [--plot PNG]
 
-Variants (each the seed config of issue 6, only the output differs where named):
-  docker      tail (Parser docker, Docker_Mode On, Mem_Buf_Limit 5MB, Skip_Long_Lines On, DB) -> null
-  kubernetes  the same -> kubernetes (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser/Exclude On,
-              the tests' HTTPS API server on 127.0.0.1) -> null
-  cloudwatch  the same -> kubernetes -> cloudwatch_logs against moto on 127.0.0.1
+Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only the output differs):
+  docker                tail (Parser docker, Docker_Mode On, Mem_Buf_Limit 5MB, Skip_Long_Lines On, DB) -> null
+  kubernetes            the same -> kubernetes (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser/Exclude
+                        On; the tests' HTTPS API server on 127.0.0.1, nginx pods annotated
+                        ``fluentbit.io/parser: nginx``) -> null
+  cloudwatch            the same -> kubernetes -> cloudwatch_logs against moto over TLS on 127.0.0.1
+                        (moto's server closes every connection after its answer)
+  cloudwatch-keepalive  the same, moto over TLS keeping connections open, as AWS endpoints do
 
 The log files are written first by ``bench.gen_logs`` (same seed, same bytes) and read as a
-start-up backlog (Read_from_Head On). The agent runs with ``Flush`` left at its default of 1 s.
-Reported: lines/s (all lines out / wall from process start), CPU µs per line (user + system of
-the agent process, start-up included), peak RSS (VmHWM), and the API requests the filter made.
+start-up backlog (Read_from_Head On). The agents run with ``Flush`` left at its default of 1 s.
+With ``--fluent-bit`` (or ``FLUENT_BIT_BIN``) the same config runs through that Fluent Bit binary
+on the same files in the same invocation, after flb-fast, each with a fresh DB and a fresh moto.
+Reported per agent: lines/s (all lines out / wall from process start), CPU µs per line (user +
+system of the agent process, start-up included), peak RSS (VmHWM), the API requests the filter
+made; and the ratios (Fluent Bit's CPU per line / ours, our lines/s / Fluent Bit's, our peak RSS /
+Fluent Bit's). On a shared machine the ratios from one run are the figures to quote.
 """
 
 from __future__ import annotations
@@ -41,7 +49,12 @@ SAMPLE_SECONDS = 0.25
 # The agent is stopped once every line is out, or when nothing more came out for this long.
 IDLE_SECONDS = 20.0
 TIMEOUT_SECONDS = 1800.0
+# SIGTERM gives the agents Grace (5 s by default) to finish; past this they are killed.
+STOP_SECONDS = 30.0
 RESULTS = Path(__file__).parent / "results"
+
+PARSERS_FILE = Path(__file__).resolve().parents[1] / "src" / "flb_fast" / "data" / "parsers.conf"
+VARIANTS = ("docker", "kubernetes", "cloudwatch", "cloudwatch-keepalive")
 
 SEED_INPUT = """\
 [SERVICE]
@@ -49,6 +62,7 @@ SEED_INPUT = """\
     HTTP_Listen  127.0.0.1
     HTTP_Port    {port}
     Log_Level    warn
+    Parsers_File {parsers}
 
 [INPUT]
     Name              tail
@@ -88,7 +102,9 @@ CLOUDWATCH_OUTPUT = """
     Name               cloudwatch_logs
     Match              *
     region             us-east-1
-    endpoint           {moto_url}
+    endpoint           127.0.0.1
+    port               {moto_port}
+    tls.ca_file        {moto_ca_file}
     log_group_name     fluentbit-cloudwatch
     log_stream_prefix  fluentbit-
     auto_create_group  true
@@ -129,7 +145,8 @@ def _start_kube_api(stack: ExitStack, root: Path, files: list[str]) -> tuple[Any
                 uid=f"00000000-0000-0000-0000-{index:012d}",
                 node="bench-node",
                 labels={"app": container, "pod-template-hash": "7d4b9c6f5"},
-                annotations={"kubernetes.io/psp": "eks.privileged"},
+                annotations={"kubernetes.io/psp": "eks.privileged"}
+                | ({"fluentbit.io/parser": "nginx"} if container == "nginx" else {}),
                 containers=[
                     Container(
                         name=container,
@@ -145,13 +162,69 @@ def _start_kube_api(stack: ExitStack, root: Path, files: list[str]) -> tuple[Any
     return api, {"api_url": api.url, "ca_file": str(certs.ca_file), "token_file": str(token_file)}
 
 
-def _start_moto(stack: ExitStack) -> dict[str, str]:
+def _start_moto(stack: ExitStack, root: Path, keep_alive: bool) -> Any:
+    from tests.fakes.certs import make_certs
     from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
 
     os.environ.update(FAKE_CREDENTIALS)
-    server = MotoServer()
+    server = MotoServer(make_certs(root / "moto-tls", "moto"), keep_alive=keep_alive)
     stack.callback(server.stop)
-    return {"moto_url": server.url}
+    return server
+
+
+def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
+    """Run one agent until every line is out (or nothing more comes out), measuring it from outside."""
+    started = time.perf_counter()
+    agent = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    samples: list[dict[str, float]] = []
+    out = last_change_out = 0
+    last_change = started
+    try:
+        while time.perf_counter() - started < TIMEOUT_SECONDS and agent.poll() is None:
+            time.sleep(SAMPLE_SECONDS)
+            metrics = _metrics(port)
+            if metrics is None:
+                continue
+            out = _records_out(metrics)
+            now = time.perf_counter()
+            rss, _peak = memory_mib(agent.pid)
+            samples.append({"t": now - started, "records_out": out, "rss_mib": rss, "cpu_s": cpu_seconds(agent.pid)})
+            if out != last_change_out:
+                last_change, last_change_out = now, out
+            if out >= expected or now - last_change > IDLE_SECONDS:
+                break
+        wall = (last_change if out else time.perf_counter()) - started
+        cpu = cpu_seconds(agent.pid)
+        _rss, peak = memory_mib(agent.pid)
+        final = _metrics(port) or {}
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        try:
+            exit_code = agent.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            exit_code = agent.wait()
+    return {
+        "records_out": out,
+        "wall_s": round(wall, 3),
+        "lines_per_s": round(out / wall) if wall else 0,
+        "cpu_s": round(cpu, 3),
+        "cpu_us_per_line": round(cpu / max(out, 1) * 1e6, 3),
+        "peak_rss_mib": round(peak, 1),
+        "exit_code": exit_code,
+        "metrics": final,
+        "samples": samples,
+    }
+
+
+def _ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float]:
+    """How many times better flb-fast is: CPU per line and lines/s (above 1 is better), and
+    peak RSS as a multiple of Fluent Bit's (below 1 is better)."""
+    return {
+        "cpu_per_line": round(theirs["cpu_us_per_line"] / max(ours["cpu_us_per_line"], 1e-9), 2),
+        "lines_per_s": round(ours["lines_per_s"] / max(theirs["lines_per_s"], 1), 2),
+        "peak_rss": round(ours["peak_rss_mib"] / max(theirs["peak_rss_mib"], 1e-9), 2),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -159,67 +232,54 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         root = Path(tmp)
         logs = root / "containers"
         summary = gen_logs.generate(args.lines, args.files, str(logs), seed=args.seed)
-        port = free_port()
-        config = SEED_INPUT.format(port=port, logs=logs, root=root, mem_buf_limit=args.mem_buf_limit)
-        api = None
-        if args.variant in ("kubernetes", "cloudwatch"):
+        api = moto = None
+        filters = output = ""
+        if args.variant != "docker":
             api, kube = _start_kube_api(stack, root, summary.files)
             # The files live in a temporary folder, not /var/log/containers: the tag prefix follows them.
-            config += KUBERNETES_FILTER.format(**kube, tag_prefix="kube" + str(logs).replace("/", ".") + ".")
-        config += CLOUDWATCH_OUTPUT.format(**_start_moto(stack)) if args.variant == "cloudwatch" else NULL_OUTPUT
-        (root / "fluent-bit.conf").write_text(config)
-
-        started = time.perf_counter()
-        agent = subprocess.Popen([sys.executable, "-m", "flb_fast", "-c", str(root / "fluent-bit.conf")])
-        samples: list[dict[str, float]] = []
-        out = last_change_out = 0
-        last_change = started
-        try:
-            while time.perf_counter() - started < TIMEOUT_SECONDS and agent.poll() is None:
-                time.sleep(SAMPLE_SECONDS)
-                metrics = _metrics(port)
-                if metrics is None:
-                    continue
-                out = _records_out(metrics)
-                now = time.perf_counter()
-                rss, _peak = memory_mib(agent.pid)
-                samples.append({"t": now - started, "records_out": out, "rss_mib": rss, "cpu_s": cpu_seconds(agent.pid)})
-                if out != last_change_out:
-                    last_change, last_change_out = now, out
-                if out >= summary.lines or now - last_change > IDLE_SECONDS:
-                    break
-            wall = (last_change if out else time.perf_counter()) - started
-            cpu = cpu_seconds(agent.pid)
-            _rss, peak = memory_mib(agent.pid)
-            final = _metrics(port) or {}
-        finally:
-            agent.send_signal(signal.SIGTERM)
-            exit_code = agent.wait(timeout=60)
-        return {
+            filters = KUBERNETES_FILTER.format(**kube, tag_prefix="kube" + str(logs).replace("/", ".") + ".")
+        if args.variant.startswith("cloudwatch"):
+            moto = _start_moto(stack, root, keep_alive=args.variant.endswith("keepalive"))
+            output = CLOUDWATCH_OUTPUT.format(moto_port=moto.port, moto_ca_file=moto.certs.ca_file)
+        else:
+            output = NULL_OUTPUT
+        agents = {"flb-fast": [sys.executable, "-m", "flb_fast"]}
+        if args.fluent_bit:
+            agents["fluent-bit"] = [args.fluent_bit]
+        result: dict[str, Any] = {
             "variant": args.variant,
             "lines": summary.lines,
             "files": args.files,
             "input_bytes": summary.bytes,
-            "records_out": out,
-            "wall_s": round(wall, 3),
-            "lines_per_s": round(out / wall) if wall else 0,
-            "cpu_s": round(cpu, 3),
-            "cpu_us_per_line": round(cpu / max(out, 1) * 1e6, 3),
-            "peak_rss_mib": round(peak, 1),
-            "api_requests": len(api.requests()) if api is not None else 0,
-            "exit_code": exit_code,
-            "metrics": final,
-            "samples": samples,
         }
+        for name, command in agents.items():
+            run_root = root / name
+            run_root.mkdir()
+            port = free_port()
+            config = SEED_INPUT.format(
+                port=port, logs=logs, root=run_root, mem_buf_limit=args.mem_buf_limit, parsers=PARSERS_FILE
+            )
+            (run_root / "fluent-bit.conf").write_text(config + filters + output)
+            if moto is not None:
+                moto.reset()
+            requests_before = len(api.requests()) if api is not None else 0
+            measured = _measure([*command, "-c", str(run_root / "fluent-bit.conf")], port, summary.lines)
+            measured["api_requests"] = (len(api.requests()) if api is not None else 0) - requests_before
+            result[name] = measured
+        if "fluent-bit" in result:
+            result["ratios"] = _ratios(result["flb-fast"], result["fluent-bit"])
+        return result
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
+    """flb-fast's throughput and RSS over time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    samples = result["samples"]
+    ours = result["flb-fast"]
+    samples = ours["samples"]
     times = [s["t"] for s in samples]
     rates = [0.0] + [
         (b["records_out"] - a["records_out"]) / (b["t"] - a["t"]) / 1000 for a, b in zip(samples, samples[1:], strict=False)
@@ -233,26 +293,43 @@ def plot(result: dict[str, Any], path: Path) -> None:
     memory.set_ylabel("RSS (MiB)", color="tab:red")
     memory.set_ylim(bottom=0)
     figure.suptitle(
-        f"flb-fast {result['variant']}: {result['lines']:,} lines, {result['lines_per_s']:,} lines/s, "
-        f"peak RSS {result['peak_rss_mib']} MiB"
+        f"flb-fast {result['variant']}: {result['lines']:,} lines, {ours['lines_per_s']:,} lines/s, "
+        f"peak RSS {ours['peak_rss_mib']} MiB"
     )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
+    return (
+        f"{name} {result['variant']}: {measured['records_out']:,}/{result['lines']:,} lines in {measured['wall_s']} s"
+        f" = {measured['lines_per_s']:,} lines/s; CPU {measured['cpu_s']} s = {measured['cpu_us_per_line']} us/line;"
+        f" peak RSS {measured['peak_rss_mib']} MiB; API requests {measured['api_requests']};"
+        f" exit {measured['exit_code']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=20)
-    parser.add_argument("--variant", choices=("docker", "kubernetes", "cloudwatch"), default="kubernetes")
+    parser.add_argument("--variant", choices=VARIANTS, default="kubernetes")
     parser.add_argument("--mem-buf-limit", default="5MB")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--fluent-bit",
+        default=os.environ.get("FLUENT_BIT_BIN"),
+        help="a Fluent Bit binary to run side by side (default: $FLUENT_BIT_BIN)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
     parser.add_argument("--save", action="store_true", help="write the raw result to bench/results/")
-    parser.add_argument("--plot", type=Path, help="write a PNG of throughput and RSS over time")
+    parser.add_argument("--plot", type=Path, help="write a PNG of flb-fast's throughput and RSS over time")
     args = parser.parse_args(argv)
     result = run(args)
-    result["versions"] = versions("Cython", "msgspec", "uvloop")
+    result["versions"] = versions("Cython", "msgspec", "uvloop", "botocore", "moto")
+    if args.fluent_bit:
+        version = subprocess.run([args.fluent_bit, "--version"], capture_output=True, text=True, check=False)
+        result["versions"]["fluent-bit"] = version.stdout.split("\n", 1)[0]
     if args.save:
         RESULTS.mkdir(exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -263,12 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(
-            f"{result['variant']}: {result['records_out']:,}/{result['lines']:,} lines in {result['wall_s']} s = "
-            f"{result['lines_per_s']:,} lines/s; CPU {result['cpu_s']} s = {result['cpu_us_per_line']} us/line; "
-            f"peak RSS {result['peak_rss_mib']} MiB; API requests {result['api_requests']}; exit {result['exit_code']}"
-        )
-    return 0 if result["records_out"] >= result["lines"] and result["exit_code"] == 0 else 1
+        for name in ("flb-fast", "fluent-bit"):
+            if name in result:
+                print(_line(name, result, result[name]))
+        if "ratios" in result:
+            r = result["ratios"]
+            print(
+                f"flb-fast vs fluent-bit: {r['cpu_per_line']}x lines per CPU-second, {r['lines_per_s']}x lines/s, "
+                f"{r['peak_rss']}x peak RSS"
+            )
+    ok = all(
+        result[name]["records_out"] >= result["lines"] and result[name]["exit_code"] == 0
+        for name in ("flb-fast", "fluent-bit")
+        if name in result
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

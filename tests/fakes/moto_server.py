@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.certs import CertFiles
 from tests.fakes.ports import free_port
 
 REGION = "us-east-1"
@@ -44,14 +45,24 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05
 
 
 class MotoServer:
-    def __init__(self) -> None:
+    """moto on a free port of 127.0.0.1: over TLS with ``certs``, and with ``keep_alive`` keeping
+    connections open as AWS does (moto's own server closes each one: see ``moto_keepalive``)."""
+
+    def __init__(self, certs: CertFiles | None = None, keep_alive: bool = False) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.certs = certs
+        self.url = f"{'https' if certs else 'http'}://127.0.0.1:{self.port}"
         env = {**os.environ, **FAKE_CREDENTIALS}
         env.pop("AWS_PROFILE", None)
         env.pop("AWS_ENDPOINT_URL", None)
+        tls = [str(certs.cert_file), str(certs.key_file)] if certs else []
+        if keep_alive:
+            command = [sys.executable, "-m", "tests.fakes.moto_keepalive", str(self.port), *tls]
+        else:
+            command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+            command += ["-c", tls[0], "-k", tls[1]] if certs else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -62,14 +73,21 @@ class MotoServer:
         if self.process.poll() is not None:
             raise RuntimeError(f"moto server exited with code {self.process.returncode}")
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2, context=self._ssl_context()):
                 return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
+    def _ssl_context(self) -> Any:
+        if self.certs is None:
+            return None
+        import ssl
+
+        return ssl.create_default_context(cafile=str(self.certs.ca_file))
+
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=30):
+        with urllib.request.urlopen(request, timeout=30, context=self._ssl_context()):
             pass
 
     def client(self, service: str, region: str = REGION) -> Any:
@@ -82,6 +100,7 @@ class MotoServer:
             region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            verify=str(self.certs.ca_file) if self.certs else None,
         )
 
     def stop(self) -> None:

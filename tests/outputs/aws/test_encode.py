@@ -66,3 +66,11 @@ def test_unsupported_values_are_encoded_as_their_text() -> None:
 def test_log_key_values_are_always_valid_utf8() -> None:
     assert RecordEncoder(log_key="log").encode({"log": b"\xffok"}, TS) == "\ufffdok".encode()
     assert RecordEncoder(log_key="log").encode({"log": "x\udcffy"}, TS) == b"x?y"
+
+
+def test_records_encoded_together_are_each_record_encoded_alone() -> None:
+    records = [{"log": "line\nwith newline"}, {}, {"a": "é", "n": [1, {"b": None}]}, {"log": "bad \udcff byte"}]
+    for encoder in (RecordEncoder(), RecordEncoder(log_key="log"), RecordEncoder(time_key="t")):
+        assert encoder.encode_all(records, [TS] * len(records)) == [encoder.encode(record, TS) for record in records]
+    fine = records[:3]
+    assert RecordEncoder().encode_all(fine, [TS] * 3) == [RecordEncoder().encode(record, TS) for record in fine]

@@ -5,6 +5,8 @@ per-chunk progress and the mapping of AWS errors to flush results.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 from typing import Any, ClassVar
 
 from flb_fast.config.errors import PluginConfigError
@@ -21,10 +23,12 @@ class AwsOutput(Output):
 
     Blocking boto3 calls run in a ``BoundedExecutor`` sized by ``Workers``, so at most that many
     requests are in flight, one client (one connection pool) serves them all, and the loop never
-    blocks on the network.
+    blocks on the network. Services speaking AWS's JSON protocol (``JSON_PROTOCOL``) are called
+    on the loop instead (``outputs/aws/http.py``), with botocore kept for endpoint and credentials.
     """
 
     SERVICE: ClassVar[str]
+    JSON_PROTOCOL: ClassVar[bool] = False
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         super().__init__(ctx, options)
@@ -35,6 +39,7 @@ class AwsOutput(Output):
         self._progress: dict[int, Any] = {}
         self._executor: BoundedExecutor | None = None
         self._client: Any = None
+        self._api: Any = None
         self._client_lock = asyncio.Lock()
         # (option, message) pairs the engine reports as config warnings at the option's file:line.
         self.config_warnings: list[tuple[str, str]] = []
@@ -48,6 +53,9 @@ class AwsOutput(Output):
 
     async def stop(self) -> None:
         client, self._client = self._client, None
+        if self._api is not None:
+            await self._api.aclose()
+            self._api = None
         if client is not None:
             client.close()
         if self._executor is not None:
@@ -65,6 +73,10 @@ class AwsOutput(Output):
 
                     client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
                     self.configure_client(client)
+                    if self.JSON_PROTOCOL:
+                        from flb_fast.outputs.aws.http import JsonApi
+
+                        self._api = JsonApi(client, self.executor, self.options, self.workers)
                     self._client = client
         return self._client
 
@@ -77,21 +89,32 @@ class AwsOutput(Output):
             self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         return self._executor
 
-    async def call(self, method: str, body: bytes | None = None, **params: Any) -> Any:
-        """One API call off the loop; a network error is retried once at once when
-        ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate.
+    async def call(
+        self, method: str, body: bytes | None = None, headers: dict[str, str] | None = None, **params: Any
+    ) -> Any:
+        """One API call (boto3's method name and params); a network error is retried once at once
+        when ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate.
 
-        ``body``, when given, is the request's JSON built by the output (see ``call_with_body``)."""
-        from flb_fast.outputs.aws.client import call_with_body
+        ``body``, when given, is the request's JSON built by the output (see ``call_with_body``);
+        otherwise a JSON-protocol call's body is ``params`` as botocore serialises them (in their
+        order, ``json.dumps`` defaults). ``headers`` are signed with the request (JSON protocol only)."""
+        client = await self.client()
+        send: Any
+        if self._api is not None:
+            operation = client.meta.method_to_api_mapping[method]
+            payload = body if body is not None else json.dumps(params).encode()
+            send = functools.partial(self._api.call, operation, payload, headers)
+        else:
+            from flb_fast.outputs.aws.client import call_with_body
 
-        func = getattr(await self.client(), method)
+            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params)
         try:
-            return await self.executor.run(call_with_body, func, body, params)
+            return await send()
         except Exception as exc:
             if not (self.options.auto_retry_requests and is_network_error(exc)):
                 raise
             self.ctx.log.debug("%s: network error, retrying at once: %s", method, describe(exc))
-        return await self.executor.run(call_with_body, func, body, params)
+        return await send()
 
     def failure(self, exc: BaseException, action: str) -> FlushResult:
         """Log and count a failed call, back the whole output off when the service is busy, and

@@ -73,6 +73,17 @@ class RecordEncoder:
         except (UnicodeEncodeError, TypeError):
             return json_fallback(value)
 
+    def encode_all(self, records: list[dict[str, Any]], timestamps_ns: list[int]) -> list[bytes | None]:
+        """``encode`` of each record. When records are sent whole (no ``log_key``, ``time_key``,
+        ``data_keys`` or ``replace_dots``) they are encoded in one msgspec call
+        (``encode_lines``: a JSON text never holds a raw newline, so the lines are the records)."""
+        if self.log_key is None and self.time_key is None and self.data_keys is None and self.replace_dots is None:
+            try:
+                return self._encoder.encode_lines(records).split(b"\n")[:-1]  # type: ignore[return-value]
+            except (UnicodeEncodeError, TypeError):
+                pass  # one record msgspec refuses: each record on its own, with the fallback
+        return [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
         if self.data_keys is not None:
             record = {key: value for key, value in record.items() if key in self.data_keys}

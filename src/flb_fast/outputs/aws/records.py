@@ -10,12 +10,12 @@ aws/aws-for-fluent-bit #150).
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import zlib
 from abc import abstractmethod
 from typing import Any, ClassVar, NamedTuple
-
-import msgspec
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
@@ -67,6 +67,19 @@ class _Pending:
         self.sent = 0
 
 
+def batch_body(name_field: str, name: str, batch: list[Entry], keyed: bool) -> bytes:
+    """A PutRecordBatch / PutRecords body, ``{name_field: name, "Records": [{"Data": ...,
+    "PartitionKey": ...}, ...]}``, byte for byte as botocore's JSON serialiser writes it
+    (``json.dumps`` defaults; blobs as base64, which needs no escaping)."""
+    records = []
+    for entry in batch:
+        record = b'{"Data": "' + base64.b64encode(entry.data) + b'"'
+        if keyed:
+            record += b', "PartitionKey": ' + json.dumps(entry.key).encode()
+        records.append(record + b"}")
+    return (json.dumps({name_field: name})[:-1] + ', "Records": [').encode() + b", ".join(records) + b"]}"
+
+
 def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of entries that each make one request within ``limits``
     (every entry is at most ``max_record_bytes``)."""
@@ -88,6 +101,7 @@ class RecordsOutput(AwsOutput):
     """Base of kinesis_firehose and kinesis_streams. Subclasses give ``LIMITS``, the stream
     option, and ``_put`` / ``_failed_codes`` for their API."""
 
+    JSON_PROTOCOL = True
     LIMITS: ClassVar[Limits]
     STREAM_OPTION: ClassVar[str]
     API: ClassVar[str]
@@ -120,9 +134,6 @@ class RecordsOutput(AwsOutput):
         self.record_newline = (
             self.RECORD_NEWLINE or self.simple_aggregation or bool(getattr(options, "append_newline", False))
         )
-        # Request bodies are built with msgspec (bytes become base64, as the JSON protocol
-        # wants) rather than by botocore's much slower shape-walking serialiser.
-        self.json = msgspec.json.Encoder()
 
     def partition_key(self, record: dict[str, Any]) -> str | None:
         """The entry's partition key; None for services without one."""

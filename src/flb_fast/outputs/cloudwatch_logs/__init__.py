@@ -10,11 +10,11 @@ the batch resent; throttling backs the whole output off.
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from typing import Any, ClassVar
 
-import msgspec
-
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.outputs.aws.base import AwsOutput
@@ -53,20 +53,55 @@ class _Progress:
 
 
 class _Events:
-    """One destination's events in chronological order: ms timestamps, messages, UTF-8 sizes."""
+    """One destination's events in chronological order: ms timestamps and messages (UTF-8)."""
 
-    __slots__ = ("timestamps_ms", "messages", "sizes")
+    __slots__ = ("timestamps_ms", "messages")
 
-    def __init__(self) -> None:
-        self.timestamps_ms: list[int] = []
-        self.messages: list[str] = []
-        self.sizes: list[int] = []
+    def __init__(self, timestamps_ms: list[int], messages: list[bytes]) -> None:
+        self.timestamps_ms = timestamps_ms
+        self.messages = messages
+
+
+def sorted_events(messages: list[bytes], timestamps_ns: list[int]) -> tuple[list[int], list[bytes], int]:
+    """``(timestamps_ms, messages, truncated)``: the events in chronological order (stable), each
+    message within MAX_EVENT_BYTES. The reference of ``_core.cwl_events``."""
+    rows = []
+    truncated = 0
+    for message, timestamp in zip(messages, timestamps_ns, strict=True):
+        if len(message) > MAX_EVENT_BYTES:
+            message = truncate_message(message)
+            truncated += 1
+        rows.append((timestamp // 1_000_000, message))
+    rows.sort(key=lambda row: row[0])
+    return [row[0] for row in rows], [row[1] for row in rows], truncated
+
+
+def request_head(group: str, stream: str) -> bytes:
+    """A PutLogEvents body up to its first event, as botocore's serialiser writes it."""
+    text = json.dumps({"logGroupName": group, "logStreamName": stream, "logEvents": []})
+    return text[: -len("]}")].encode()
+
+
+def request_body(head: bytes, timestamps_ms: list[int], messages: list[bytes], start: int, end: int) -> bytes:
+    """The PutLogEvents body of events ``[start, end)``: what botocore's JSON serialiser sends for
+    them (``json.dumps`` with its defaults). The reference of ``_core.cwl_body``."""
+    events = [
+        {"timestamp": timestamp, "message": message.decode()}
+        for timestamp, message in zip(timestamps_ms[start:end], messages[start:end], strict=True)
+    ]
+    return head + json.dumps(events)[1:].encode() + b"}"
+
+
+# The compiled builders when the extension has them (it does in any current build).
+_cwl_events = core_part("cwl_events")
+_cwl_body = core_part("cwl_body")
 
 
 class CloudWatchLogsOutput(AwsOutput):
     name = "cloudwatch_logs"
     description = "Send logs to Amazon CloudWatch"
     SERVICE = "logs"
+    JSON_PROTOCOL = True
     GO: ClassVar[bool] = False
 
     OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
@@ -97,7 +132,7 @@ class CloudWatchLogsOutput(AwsOutput):
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
         self.encoder = RecordEncoder(log_key=options.log_key)
-        self._json = msgspec.json.Encoder()
+        self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
         self.group_tags: dict[str, str] = {}
         self._stream_locks: weakref.WeakValueDictionary[Target, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -119,15 +154,6 @@ class CloudWatchLogsOutput(AwsOutput):
                 f"the valid values for log_group_class are {{{', '.join(LOG_GROUP_CLASSES)}}}; got {options.log_group_class}",
             )
 
-    def configure_client(self, client: Any) -> None:
-        if self.options.log_format:
-            header = self.options.log_format
-
-            def add_format_header(request: Any, **_: Any) -> None:
-                request.headers[EMF_HEADER] = header
-
-            client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_format_header)
-
     async def flush(self, chunk: Chunk) -> FlushResult:
         progress: _Progress = self._progress.setdefault(chunk.id, _Progress())
         for target, indexes in self.namer.split(chunk).items():
@@ -142,28 +168,25 @@ class CloudWatchLogsOutput(AwsOutput):
 
     def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress) -> _Events:
         """Encode the records of one destination and sort them by time (stable: equal times keep
-        record order). Oversized events are truncated, empty ones skipped, as Fluent Bit does."""
-        encode = self.encoder.encode
+        record order; no sort when already in order). Oversized events are truncated, empty ones
+        skipped, as Fluent Bit does."""
         records, timestamps = chunk.records, chunk.timestamps
-        rows: list[tuple[int, bytes]] = []
-        missing = empty = truncated = 0
-        for index in indexes:
-            message = encode(records[index], timestamps[index])
-            if message is None:
-                missing += 1
-                continue
-            if not message:
-                empty += 1
-                continue
-            if len(message) > MAX_EVENT_BYTES:
-                message = truncate_message(message)
-                truncated += 1
-            rows.append((timestamps[index] // 1_000_000, message))
-        rows.sort(key=lambda row: row[0])
-        events = _Events()
-        events.timestamps_ms = [row[0] for row in rows]
-        events.sizes = [len(row[1]) for row in rows]
-        events.messages = [row[1].decode() for row in rows]
+        if len(indexes) != len(records):
+            records = [records[index] for index in indexes]
+            timestamps = [timestamps[index] for index in indexes]
+        encoded = self.encoder.encode_all(records, timestamps)
+        missing = encoded.count(None)
+        empty = encoded.count(b"")
+        if missing or empty:
+            kept = [(message, timestamp) for message, timestamp in zip(encoded, timestamps, strict=True) if message]
+            messages: list[bytes] = [message for message, _ in kept]  # type: ignore[misc]
+            times = [timestamp for _, timestamp in kept]
+        else:
+            messages, times = encoded, timestamps  # type: ignore[assignment]
+        if _cwl_events is not None:
+            times_ms, messages, truncated = _cwl_events(messages, times, MAX_EVENT_BYTES)
+        else:
+            times_ms, messages, truncated = sorted_events(messages, times)
         if target not in progress.counted:
             progress.counted.add(target)
             self.count_skipped(missing, empty)
@@ -174,7 +197,7 @@ class CloudWatchLogsOutput(AwsOutput):
                     truncated,
                     MAX_EVENT_BYTES,
                 )
-        return events
+        return _Events(times_ms, messages)
 
     def _lock(self, target: Target) -> asyncio.Lock:
         lock = self._stream_locks.get(target)
@@ -187,33 +210,28 @@ class CloudWatchLogsOutput(AwsOutput):
         group, stream = target
         async with self._lock(target):
             done = progress.delivered.get(target, 0)
-            pending_ts = events.timestamps_ms[done:]
-            for start, end in split_batches(pending_ts, events.sizes[done:]):
-                batch = [
-                    {"timestamp": ts, "message": message}
-                    for ts, message in zip(
-                        pending_ts[start:end], events.messages[done + start : done + end], strict=True
-                    )
-                ]
+            times_ms, messages = events.timestamps_ms, events.messages
+            head = request_head(group, stream)
+            build = _cwl_body if _cwl_body is not None else request_body
+            for start, end in split_batches(times_ms[done:], [len(message) for message in messages[done:]]):
+                body = build(head, times_ms, messages, done + start, done + end)
                 await self.backoff.wait()
                 try:
-                    response = await self._put(group, stream, batch)
+                    response = await self._put(group, stream, body)
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
                     return self.failure(exc, f"PutLogEvents to {group}/{stream}")
                 self.backoff.succeeded()
-                self._count_rejected(response, len(batch), group, stream)
+                self._count_rejected(response, end - start, group, stream)
                 progress.delivered[target] = done + end
         return FlushResult.OK
 
-    async def _put(self, group: str, stream: str, batch: list[dict[str, Any]]) -> dict[str, Any]:
-        body = self._json.encode({"logGroupName": group, "logStreamName": stream, "logEvents": batch})
-        params = {"logGroupName": group, "logStreamName": stream, "logEvents": []}
+    async def _put(self, group: str, stream: str, body: bytes) -> dict[str, Any]:
         try:
-            return await self.call("put_log_events", body=body, **params)
+            return await self.call("put_log_events", body=body, headers=self._put_headers)
         except Exception as exc:
             if classify(exc) is not Outcome.NOT_FOUND or not await self._create(group, stream):
                 raise
-        return await self.call("put_log_events", body=body, **params)
+        return await self.call("put_log_events", body=body, headers=self._put_headers)
 
     async def _create(self, group: str, stream: str) -> bool:
         """Create the missing stream (and its group when allowed); False when not allowed."""

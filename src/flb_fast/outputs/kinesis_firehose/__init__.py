@@ -12,7 +12,7 @@ from typing import Any
 
 from flb_fast.config.options import BOOL, CLIST, STR, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput, batch_body
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS
 
 
@@ -36,9 +36,8 @@ class KinesisFirehoseOutput(RecordsOutput):
     )
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        records = [{"Data": entry.data} for entry in batch]
-        body = self.json.encode({"DeliveryStreamName": self.stream_name, "Records": records})
-        return await self.call("put_record_batch", body=body, DeliveryStreamName=self.stream_name, Records=[])
+        body = batch_body("DeliveryStreamName", self.stream_name, batch, keyed=False)
+        return await self.call("put_record_batch", body=body)
 
     def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
         return [result.get("ErrorCode") for result in response["RequestResponses"]]

@@ -16,7 +16,7 @@ from typing import Any
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput, batch_body
 from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
 from flb_fast.outputs.kinesis_streams.kpl import kpl_entries
 from flb_fast.plugin import PluginContext
@@ -48,9 +48,8 @@ class KinesisStreamsOutput(RecordsOutput):
         return random_partition_key()
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        records = [{"Data": entry.data, "PartitionKey": entry.key} for entry in batch]
-        body = self.json.encode({"StreamName": self.stream_name, "Records": records})
-        return await self.call("put_records", body=body, StreamName=self.stream_name, Records=[])
+        body = batch_body("StreamName", self.stream_name, batch, keyed=True)
+        return await self.call("put_records", body=body)
 
     def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
         return [result.get("ErrorCode") for result in response["Records"]]

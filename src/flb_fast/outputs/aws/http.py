@@ -1,0 +1,279 @@
+"""Calls to AWS JSON-protocol services (CloudWatch Logs) sent on the event loop, over kept-alive
+connections, signed by botocore's own SigV4 signer.
+
+botocore stays what it is for: the client created at start resolves the endpoint and the region,
+names the operations, and its credential chain (environment, profile, IRSA web identity, ECS and
+EC2 metadata, ``role_arn``) supplies the keys. What it costs per request is left out: its event
+machinery, its shape-walking serialiser and urllib3 in a thread, with one thread hop per call.
+A request is the one botocore sends (same method, URL, body, headers and signature:
+tests/outputs/aws/test_http.py compares them), written on an asyncio stream (uvloop's when the
+engine runs on it). Connections are kept open and reused, at most one idle per worker, so a busy
+output pays one TLS handshake per worker rather than one per request; a connection the server
+closed or marked ``Connection: close`` is never reused.
+
+Answers become what botocore would have returned: the parsed JSON on success, a
+``botocore.exceptions.ClientError`` with the code and message botocore's JSON parser reads
+(``BaseJSONParser._do_error_parse``) on an error status, and botocore's connection errors on a
+network failure, so ``outputs/aws/errors.py`` classifies them unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flb_fast.engine.executors import BoundedExecutor
+
+# Frozen credentials are re-read from botocore's provider this often (off the loop: a refresh may
+# call STS or the metadata service). botocore refreshes 15 min before expiry (advisory) and 10 min
+# (mandatory; botocore/credentials.py RefreshableCredentials), far longer than this.
+CREDENTIALS_RECHECK_SECONDS = 60.0
+# Largest status line + headers accepted from the service (AWS answers use well under 2 KiB).
+MAX_HEADER_BYTES = 64 * 1024
+# A reused connection the server closed meanwhile fails before any answer: resent once at once on a
+# new connection, as urllib3 does for a stale pooled connection.
+STALE_RETRIES = 1
+# How long stop() waits for each idle connection to close (a TLS close_notify exchange).
+CLOSE_SECONDS = 1.0
+
+
+class _Connection:
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Stale(Exception):
+    """A reused connection ended before any byte of the answer."""
+
+
+class Response:
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[Response, bool]:
+    """One HTTP/1.1 answer; also whether the connection may carry another request."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise _Stale from exc
+        raise
+    except asyncio.LimitOverrunError as exc:
+        raise ConnectionError("response headers too large") from exc
+    lines = head.decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    status = int(rest.split(" ", 1)[0])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        parts = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                break
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        body = b"".join(parts)
+    elif "content-length" in headers:
+        body = await reader.readexactly(int(headers["content-length"]))
+    else:
+        body = await reader.read()
+        keep = False
+    return Response(status, headers, body), keep
+
+
+def client_error(response: Response, operation: str) -> Exception:
+    """The ``ClientError`` botocore raises for this error answer (its JSON parser's reading)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        body = json.loads(response.body) if response.body else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = str(body.get("__type", str(response.status)))
+    if ":" in code:
+        code = code.split(":", 1)[0]
+    if "#" in code:
+        code = code.rsplit("#", 1)[1]
+    metadata: dict[str, Any] = {"HTTPStatusCode": response.status, "HTTPHeaders": response.headers}
+    if "x-amzn-requestid" in response.headers:
+        metadata["RequestId"] = response.headers["x-amzn-requestid"]
+    error = {
+        "Error": {"Message": body.get("message", body.get("Message", "")), "Code": code},
+        "ResponseMetadata": metadata,
+    }
+    return ClientError(error, operation)
+
+
+class JsonApi:
+    """One output's calls to a JSON-protocol service, on the loop (see the module docstring)."""
+
+    def __init__(self, client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> None:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        self._sigv4 = SigV4Auth
+        self._request = AWSRequest
+        meta = client.meta
+        model = meta.service_model
+        self.url = meta.endpoint_url.rstrip("/") + "/"
+        parts = urlsplit(self.url)
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.region = meta.region_name
+        self.signing_name = model.signing_name
+        self.target_prefix = model.metadata["targetPrefix"]
+        self.content_type = f"application/x-amz-json-{model.metadata['jsonVersion']}"
+        creator = getattr(client, "_user_agent_creator", None)
+        self.user_agent = creator.to_string() if creator is not None else meta.config.user_agent
+        self.ssl = self._ssl_context(options) if parts.scheme == "https" else None
+        self.connect_timeout = options.net_connect_timeout or 10.0
+        from flb_fast.outputs.aws.client import DEFAULT_READ_TIMEOUT_SECONDS
+
+        self.read_timeout = options.net_io_timeout or DEFAULT_READ_TIMEOUT_SECONDS
+        self._credentials = client._request_signer._credentials
+        self._frozen: Any = None
+        self._frozen_at = 0.0
+        self._executor = executor
+        self._idle: list[_Connection] = []
+        self._max_idle = max(1, idle_connections)
+        self.connections_opened = 0
+
+    @staticmethod
+    def _ssl_context(options: Any) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=options.tls_ca_file or None, capath=options.tls_ca_path or None)
+        if not options.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    async def _frozen_credentials(self) -> Any:
+        if self._frozen is None or time.monotonic() - self._frozen_at > CREDENTIALS_RECHECK_SECONDS:
+            if self._credentials is None:
+                from botocore.exceptions import NoCredentialsError
+
+                raise NoCredentialsError()
+            self._frozen = await self._executor.run(self._credentials.get_frozen_credentials)
+            self._frozen_at = time.monotonic()
+        return self._frozen
+
+    def signed_request(self, operation: str, body: bytes, credentials: Any, headers: dict[str, str] | None = None) -> Any:
+        """The signed ``AWSRequest`` botocore would send for ``operation`` with ``body``."""
+        request = self._request(
+            method="POST",
+            url=self.url,
+            data=body,
+            headers={
+                "X-Amz-Target": f"{self.target_prefix}.{operation}",
+                "Content-Type": self.content_type,
+                "User-Agent": self.user_agent,
+                **(headers or {}),
+            },
+        )
+        self._sigv4(credentials, self.signing_name, self.region).add_auth(request)
+        request.headers["amz-sdk-invocation-id"] = str(uuid.uuid4())
+        request.headers["amz-sdk-request"] = "attempt=1; max=1"
+        request.headers["Content-Length"] = str(len(body))
+        return request
+
+    def _head(self, request: Any) -> bytes:
+        host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
+        lines = [f"POST {urlsplit(self.url).path or '/'} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+        for name, value in request.headers.items():
+            lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def call(self, operation: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Send one call; the parsed answer, or the exception botocore would raise."""
+        request = self.signed_request(operation, body, await self._frozen_credentials(), headers)
+        head = self._head(request)
+        response = await self._exchange(head, body)
+        if response.status >= 300:
+            raise client_error(response, operation)
+        parsed = json.loads(response.body) if response.body else {}
+        parsed["ResponseMetadata"] = {"HTTPStatusCode": response.status, "HTTPHeaders": response.headers}
+        return parsed
+
+    async def _exchange(self, head: bytes, body: bytes) -> Response:
+        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+        attempt = 0
+        while True:
+            attempt += 1
+            connection = self._take_idle()
+            reused = connection is not None
+            if connection is None:
+                try:
+                    connection = await asyncio.wait_for(self._open(), self.connect_timeout)
+                except (TimeoutError, OSError) as exc:
+                    raise EndpointConnectionError(endpoint_url=self.url, error=exc) from exc
+            try:
+                connection.writer.write(head)
+                connection.writer.write(body)
+                response, keep = await asyncio.wait_for(_read_response(connection.reader), self.read_timeout)
+            except _Stale as exc:
+                connection.close()
+                if reused and attempt <= STALE_RETRIES:
+                    continue
+                raise ConnectionClosedError(endpoint_url=self.url) from exc
+            except TimeoutError as exc:
+                connection.close()
+                raise ReadTimeoutError(endpoint_url=self.url) from exc
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                connection.close()
+                if reused and attempt <= STALE_RETRIES and isinstance(exc, ConnectionResetError | BrokenPipeError):
+                    continue
+                raise ConnectionClosedError(endpoint_url=self.url) from exc
+            if keep and len(self._idle) < self._max_idle:
+                self._idle.append(connection)
+            else:
+                connection.close()
+            return response
+
+    def _take_idle(self) -> _Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.reader.at_eof() and not connection.writer.is_closing():
+                return connection
+            connection.close()
+        return None
+
+    async def _open(self) -> _Connection:
+        reader, writer = await asyncio.open_connection(
+            self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None, limit=MAX_HEADER_BYTES
+        )
+        self.connections_opened += 1
+        return _Connection(reader, writer)
+
+    async def aclose(self) -> None:
+        """Close the idle connections and wait (briefly) until they are closed."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+        await asyncio.gather(
+            *(asyncio.wait_for(connection.writer.wait_closed(), CLOSE_SECONDS) for connection in idle),
+            return_exceptions=True,
+        )

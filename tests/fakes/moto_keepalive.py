@@ -1,0 +1,65 @@
+"""moto's server with HTTP/1.1 keep-alive, over TLS when given a certificate.
+
+    python -m tests.fakes.moto_keepalive PORT [CERT KEY]
+
+Werkzeug, which ``python -m moto.server`` runs on, answers every request with
+``Connection: close`` (werkzeug/serving.py ``run_wsgi``), so each client request opens a new
+TCP and TLS connection. Real AWS endpoints keep connections open; this launcher serves moto's
+own application with a request handler that leaves that header out, so a client's connection
+reuse (and the TLS handshakes it saves) can be tested and measured. The handler reads each
+request's body whole before moto sees it (moto leaves some unread), so the next request on the
+connection starts where Python's ``http.server`` expects it; werkzeug's drain of unread data
+after each answer, which would block on an open connection and swallow the next request, is
+switched off (it selects on the socket through ``werkzeug.serving.selectors``).
+"""
+
+from __future__ import annotations
+
+import io
+import selectors
+import sys
+from types import SimpleNamespace
+from typing import Any
+
+import werkzeug.serving
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, run_simple
+
+
+class _NothingLeftToDrain(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    def select(self, timeout: float | None = None) -> list[Any]:
+        return []
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and value.lower() == "close":
+            return
+        super().send_header(keyword, value)
+
+
+def main(argv: list[str]) -> None:
+    werkzeug.serving.selectors = SimpleNamespace(  # type: ignore[attr-defined]
+        DefaultSelector=_NothingLeftToDrain, EVENT_READ=selectors.EVENT_READ
+    )
+    port = int(argv[0])
+    ssl_context = (argv[1], argv[2]) if len(argv) == 3 else None
+    run_simple(
+        "127.0.0.1",
+        port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=KeepAliveHandler,
+        ssl_context=ssl_context,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,365 @@
+"""JSON-protocol calls sent on the loop (outputs/aws/http.py: CloudWatch Logs, Firehose, Kinesis):
+every request is the one botocore sends, byte for byte in body and signature; connections are kept alive and reused; answers and
+failures come back as botocore's.
+
+The byte comparison runs each call twice with the signing clock pinned: once through the output
+(``AwsOutput.call`` / ``flush``) to a capturing HTTP server on 127.0.0.1, once through a plain
+botocore client whose ``before-send`` hook captures the request it would put on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
+from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
+from flb_fast.outputs.kinesis_streams import KinesisStreamsOutput
+from tests.fakes.certs import make_certs
+from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
+from tests.outputs.aws.harness import chunk_of, make_output
+
+PINNED = datetime.datetime(2026, 11, 25, 13, 0, 0)
+# Headers botocore signs or sends that must be equal; amz-sdk-invocation-id is a fresh UUID per call.
+COMPARED = ("X-Amz-Target", "Content-Type", "X-Amz-Date", "X-Amz-Security-Token", "Authorization", "Content-Length")
+
+
+class _Capture(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((self.path, dict(self.headers), body))  # type: ignore[attr-defined]
+        status, answer = self.server.answers.pop(0) if self.server.answers else (200, b"{}")  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-RequestId", "req-1")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def capture(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A keep-alive HTTP server recording every request; answers 200 ``{}`` unless told otherwise."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: PINNED)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    server.requests = []  # type: ignore[attr-defined]
+    server.answers = []  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def botocore_request(url: str, method: str, service: str = "logs", **params: Any) -> Any:
+    """The request a botocore client (same endpoint, region, credentials) sends for ``method``."""
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    client = botocore.session.Session().create_client(
+        service, region_name="us-east-1", endpoint_url=url, config=Config(retries={"total_max_attempts": 1})
+    )
+    captured = []
+
+    class _Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b"{}"
+
+    def before_send(request: Any, **_: Any) -> Any:
+        captured.append(request)
+        return AWSResponse(request.url, 200, {}, _Raw())
+
+    client.meta.events.register("before-send", before_send)
+    getattr(client, method)(**params)
+    return captured[0]
+
+
+def assert_same_request(ours: tuple[str, dict[str, str], bytes], theirs: Any) -> None:
+    path, headers, body = ours
+    assert path == "/" and theirs.url.endswith("/")
+    assert body == theirs.body
+    theirs_headers = {name: value.decode() if isinstance(value, bytes) else value for name, value in theirs.headers.items()}
+    assert {name: headers[name] for name in COMPARED} == {name: theirs_headers[name] for name in COMPARED}
+
+
+def cloudwatch(url: str, **extra: str) -> Any:
+    return make_output(
+        CloudWatchLogsOutput,
+        region="us-east-1",
+        endpoint=url,
+        log_group_name="group",
+        log_stream_name="stream",
+        **extra,
+    )
+
+
+MESSAGES = ["plain", 'quote " backslash \\ tab \t newline \n', "é 日本語 😀 \x7f \x01", ""]
+
+
+def test_put_log_events_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    records = [{"log": message, "n": index} for index, message in enumerate(MESSAGES)]
+    timestamps = [1_795_611_600_000_000_000 + index * 1_000_000 for index in range(len(records))]
+    output = cloudwatch(capture.url)
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of(records, timestamps=timestamps))
+        finally:
+            await output.stop()
+
+    run(flush())
+    [ours] = capture.requests
+    events = [
+        {"timestamp": timestamp // 1_000_000, "message": json.dumps(record, ensure_ascii=False, separators=(",", ":"))}
+        for record, timestamp in zip(records, timestamps, strict=True)
+    ]
+    assert_same_request(ours, botocore_request(capture.url, "put_log_events", logGroupName="group",
+                                               logStreamName="stream", logEvents=events))
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("create_log_stream", {"logGroupName": "group", "logStreamName": "stream é"}),
+        ("create_log_group", {"logGroupName": "group"}),
+        (
+            "create_log_group",
+            {"logGroupName": "group", "logGroupClass": "INFREQUENT_ACCESS", "tags": {"team": "a", "env": "prod"}},
+        ),
+        ("put_retention_policy", {"logGroupName": "group", "retentionInDays": 14}),
+    ],
+)
+def test_every_other_call_is_the_request_boto3_sends(capture: Any, run: Any, method: str, params: dict) -> None:
+    output = cloudwatch(capture.url)
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call(method, **params)
+        finally:
+            await output.stop()
+
+    run(call())
+    [ours] = capture.requests
+    assert_same_request(ours, botocore_request(capture.url, method, **params))
+
+
+def flush_records(output: Any, run: Any, records: list[dict[str, Any]]) -> Any:
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of(records))
+        finally:
+            await output.stop()
+
+    return run(flush())
+
+
+RECORDS = [{"log": message} for message in MESSAGES]
+
+
+def test_put_record_batch_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    answer = {"FailedPutCount": 0, "RequestResponses": [{"RecordId": str(n)} for n in range(len(RECORDS))]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    flush_records(make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url,
+                              delivery_stream="stream é"), run, RECORDS)
+    [ours] = capture.requests
+    data = [json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for record in RECORDS]
+    theirs = botocore_request(capture.url, "put_record_batch", "firehose", DeliveryStreamName="stream é",
+                              Records=[{"Data": item} for item in data])
+    assert_same_request(ours, theirs)
+
+
+def test_put_records_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    answer = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in RECORDS]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    flush_records(make_output(KinesisStreamsOutput, region="us-east-1", endpoint=capture.url, stream="stream"),
+                  run, RECORDS)
+    [ours] = capture.requests
+    # Partition keys are random: botocore is given the ones sent, and the records sent.
+    sent = [(base64.b64decode(item["Data"]), item["PartitionKey"]) for item in json.loads(ours[2])["Records"]]
+    assert [json.loads(data) for data, _ in sent] == RECORDS
+    theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
+                              Records=[{"Data": data, "PartitionKey": key} for data, key in sent])
+    assert_same_request(ours, theirs)
+
+
+def test_log_format_header_is_signed_with_the_request(capture: Any, run: Any) -> None:
+    output = cloudwatch(capture.url, log_format="json/emf")
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of([{"log": "x"}]))
+        finally:
+            await output.stop()
+
+    run(flush())
+    [(_, headers, _)] = capture.requests
+    assert headers["x-amzn-logs-format"] == "json/emf"
+    assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+
+
+def test_an_error_answer_raises_the_client_error_botocore_raises(capture: Any, run: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    capture.answers.append(
+        (400, b'{"__type": "com.amazonaws.logs#InvalidSequenceTokenException", "message": "bad token"}')
+    )
+    output = cloudwatch(capture.url)
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call("create_log_group", logGroupName="group")
+        finally:
+            await output.stop()
+
+    with pytest.raises(ClientError) as raised:
+        run(call())
+    assert raised.value.response["Error"] == {"Code": "InvalidSequenceTokenException", "Message": "bad token"}
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert raised.value.response["ResponseMetadata"]["RequestId"] == "req-1"
+    assert raised.value.operation_name == "CreateLogGroup"
+
+
+def test_an_error_answer_without_a_json_body_is_coded_by_its_status(capture: Any, run: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    capture.answers.append((503, b"<html>busy</html>"))
+    output = cloudwatch(capture.url, auto_retry_requests="false")
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call("create_log_group", logGroupName="group")
+        finally:
+            await output.stop()
+
+    with pytest.raises(ClientError) as raised:
+        run(call())
+    assert raised.value.response["Error"] == {"Code": "503", "Message": ""}
+
+
+def test_one_kept_alive_connection_carries_every_request(capture: Any, run: Any) -> None:
+    output = cloudwatch(capture.url)
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return [await output.flush(chunk_of([{"n": n}])) for n in range(5)], output._api.connections_opened
+        finally:
+            await output.stop()
+
+    _results, opened = run(flush())
+    assert (len(capture.requests), opened) == (5, 1)
+
+
+@pytest.fixture(scope="module")
+def moto_tls_keepalive(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    server = MotoServer(make_certs(tmp_path_factory.mktemp("moto-tls"), "moto"), keep_alive=True)
+    yield server
+    server.stop()
+
+
+def test_over_tls_one_handshake_serves_every_request_when_the_server_keeps_connections(
+    moto_tls_keepalive: MotoServer, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    moto_tls_keepalive.reset()
+    port = moto_tls_keepalive.port
+    output = make_output(
+        CloudWatchLogsOutput,
+        region="us-east-1",
+        endpoint="127.0.0.1",
+        port=port,
+        **{"tls.ca_file": str(moto_tls_keepalive.certs.ca_file)},
+        log_group_name="group",
+        log_stream_prefix="app-",
+        auto_create_group="true",
+    )
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            results = [await output.flush(chunk_of([{"n": n}])) for n in range(4)]
+            return results, output._api.connections_opened
+        finally:
+            await output.stop()
+
+    results, opened = run(flush())
+    assert opened == 1
+    events = moto_tls_keepalive.client("logs").get_log_events(logGroupName="group", logStreamName="app-app.log")
+    assert [json.loads(event["message"]) for event in events["events"]] == [{"n": n} for n in range(4)]
+
+
+def test_a_reused_connection_the_server_closed_is_replaced_at_once(capture: Any, run: Any) -> None:
+    output = cloudwatch(capture.url)
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            await output.flush(chunk_of([{"n": 0}]))
+            for connection in output._api._idle:
+                connection.writer.transport.abort()
+            await asyncio.sleep(0)
+            await output.flush(chunk_of([{"n": 1}]))
+            return output._api.connections_opened
+        finally:
+            await output.stop()
+
+    assert run(flush()) == 2
+    assert [json.loads(json.loads(body)["logEvents"][0]["message"]) for _, _, body in capture.requests] == [
+        {"n": 0},
+        {"n": 1},
+    ]
+
+
+def test_the_certificate_is_verified_against_tls_ca_file(
+    moto_tls_keepalive: MotoServer, run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    other_ca = make_certs(tmp_path, "other").ca_file
+    output = make_output(
+        CloudWatchLogsOutput,
+        region="us-east-1",
+        endpoint=f"127.0.0.1:{moto_tls_keepalive.port}",
+        **{"tls.ca_file": str(other_ca)},
+        log_group_name="group",
+        log_stream_name="stream",
+        auto_retry_requests="false",
+    )
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call("create_log_group", logGroupName="group")
+        finally:
+            await output.stop()
+
+    with pytest.raises(EndpointConnectionError):
+        run(call())
