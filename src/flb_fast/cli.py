@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from flb_fast import __version__, registry
-from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE, PROCESSOR_BASE
 from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config, Property, Section
 from flb_fast.log import component_logger, setup
 
 FLUENT_BIT_COMPATIBLE = "4.2"
-BASE_TABLES = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
+BASE_TABLES = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE, "processor": PROCESSOR_BASE}
 PIPELINE_FLAGS = {"-i": "input", "--input": "input", "-F": "filter", "--filter": "filter",
                   "-o": "output", "--output": "output"}
 SECTION_LISTS = {"input": "inputs", "filter": "filters", "output": "outputs"}
@@ -84,7 +84,7 @@ def _argument_parser() -> argparse.ArgumentParser:
 
 def _usage(parser: argparse.ArgumentParser) -> str:
     lines = [parser.format_help().rstrip()]
-    for kind in ("input", "filter", "output"):
+    for kind in ("input", "filter", "output", "processor"):
         lines.append(f"\n{kind.capitalize()}s")
         lines.extend(f"  {name}" for name in registry.names(kind))
     return "\n".join(lines) + "\n"
@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _help(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """``-h``: usage and plugins; ``-h PLUGIN``: that plugin's options; ``-i PLUGIN -h``: same, by kind."""
     if isinstance(args.help, str):
-        sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output")))
+        sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output", "processor")))
         return 0
     plugins = [(flag, value) for flag, value in args.pipeline if flag in PIPELINE_FLAGS]
     if plugins:

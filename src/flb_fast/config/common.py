@@ -24,6 +24,13 @@ FILTER_BASE = OptionTable(
     Option("log_level", STR, None, "log level of this instance (default: the service's)"),
 )
 
+# A processor unit in a YAML input's or output's processors list (flb_processor.c properties).
+PROCESSOR_BASE = OptionTable(
+    Option("name", STR, None, "plugin name"),
+    Option("alias", STR, None, "name of this processor in logs"),
+    Option("log_level", STR, None, "log level of this processor (default: the service's)"),
+)
+
 OUTPUT_BASE = OptionTable(
     Option("name", STR, None, "plugin name"),
     Option("match", STR, None, "tag pattern with * wildcards selecting the records to deliver"),

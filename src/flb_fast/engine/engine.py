@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast.engine.chunk_pool import InputBuffer
@@ -88,7 +89,8 @@ class Engine:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
         self.start_time = time.time()
         self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
-        for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.inputs]:
+        for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.processors,
+                         *self.pipeline.inputs]:
             if isinstance(instance, InputInstance):
                 instance.sink = self._emit
             try:
@@ -134,7 +136,7 @@ class Engine:
             await asyncio.gather(*abandoned, return_exceptions=True)
             self.log.warning("grace period of %g seconds ended with %d chunk deliveries unfinished",
                              self.grace_seconds, len(abandoned))
-        for plugin in [*self.pipeline.filters, *self.pipeline.outputs]:
+        for plugin in [*self.pipeline.filters, *self.pipeline.processors, *self.pipeline.outputs]:
             if plugin in self._started:
                 await self._bounded(plugin.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
                                     f"stopping {plugin.name}")
@@ -171,16 +173,15 @@ class Engine:
 
     def _emit(self, instance: InputInstance, chunk: Chunk) -> None:
         chunk.input_name = instance.name
-        counters = instance.ctx.metrics
-        counters.inc("records", len(chunk))
-        counters.inc("bytes", chunk.size)
+        if not instance.processors:
+            self._count_input(instance, chunk)
         buffer = self._buffers[instance]
         held = chunk.size
         buffer.hold(held)
         if buffer.over_limit and not buffer.paused:
             self._pause(instance, buffer)
         queue = self._queues[instance]
-        if queue or self._filters(chunk.tag):
+        if queue or instance.processors or self._filters(chunk.tag):
             queue.append((chunk, held))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
@@ -196,7 +197,14 @@ class Engine:
         try:
             while queue:
                 chunk, held = queue[0]
-                filtered = await self._apply_filters(chunk)
+                filtered: Chunk | None = chunk
+                if instance.processors:
+                    # Fluent Bit counts an input's records once its processors have run.
+                    filtered = await self._apply_filters(chunk, instance.processors)
+                    if filtered is not None:
+                        self._count_input(instance, filtered)
+                if filtered is not None:
+                    filtered = await self._apply_filters(filtered, self._filters(filtered.tag))
                 queue.popleft()
                 if filtered is None:
                     self._release(instance, buffer, held)
@@ -205,8 +213,15 @@ class Engine:
         finally:
             self._filtering.pop(instance, None)
 
-    async def _apply_filters(self, chunk: Chunk) -> Chunk | None:
-        for instance in self._filters(chunk.tag):
+    @staticmethod
+    def _count_input(instance: InputInstance, chunk: Chunk) -> None:
+        counters = instance.ctx.metrics
+        counters.inc("records", len(chunk))
+        counters.inc("bytes", chunk.size)
+
+    async def _apply_filters(self, chunk: Chunk, units: Sequence[FilterInstance]) -> Chunk | None:
+        """Run ``chunk`` through ``units`` (the filters matching its tag, or processors) in order."""
+        for instance in units:
             before = len(chunk)
             try:
                 result = await instance.plugin.filter(chunk)
@@ -261,12 +276,19 @@ class Engine:
             task.add_done_callback(self._deliveries.discard)
 
     async def _deliver(self, chunk: Chunk, output: OutputInstance) -> None:
+        sent: Chunk | None = chunk
         try:
-            await deliver(chunk, output, self._workers[output], self.retry_policy, self.log,
-                          self._held[chunk.id].input.display_name)
+            if output.processors:
+                # This output's processors work on its own copy: other outputs get the chunk as it is.
+                copy = Chunk(chunk.tag, list(chunk.timestamps), [dict(record) for record in chunk.records],
+                             chunk.size, chunk.input_name)
+                sent = await self._apply_filters(copy, output.processors)
+            if sent is not None:
+                await deliver(sent, output, self._workers[output], self.retry_policy, self.log,
+                              self._held[chunk.id].input.display_name)
         finally:
             try:
-                output.plugin.forget(chunk)
+                output.plugin.forget(sent if sent is not None else chunk)
             finally:
                 entry = self._held[chunk.id]
                 entry.remaining -= 1

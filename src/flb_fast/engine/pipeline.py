@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flb_fast import registry
-from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE
+from flb_fast.config.common import FILTER_BASE, INPUT_BASE, OUTPUT_BASE, PROCESSOR_BASE
 from flb_fast.config.errors import ConfigError, ConfigErrors, ConfigWarning, PluginConfigError
 from flb_fast.config.model import Config, Property, Section
 from flb_fast.config.options import OptionTable, field_name
@@ -23,12 +23,13 @@ from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.engine.router import TagMatcher
 from flb_fast.engine.scheduler import parse_retry_limit
 from flb_fast.log import plugin_logger
-from flb_fast.metrics import Metrics
+from flb_fast.metrics import STANDARD_COUNTERS, Counters, Metrics
 from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
+BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE,
+                                      "processor": PROCESSOR_BASE}
 
 Sink = Callable[["InputInstance", Chunk], None]
 
@@ -49,6 +50,7 @@ UNSUPPORTED: dict[str, tuple[tuple[str, Callable[[Any], bool], str], ...]] = {
     ),
     "filter": (),
     "output": (("storage.total_limit_size", lambda v: v is not None, "ignored"),),
+    "processor": (),
 }
 
 
@@ -74,6 +76,8 @@ class InputInstance(Instance):
     mem_buf_limit: int = 0
     routable: bool = True
     sink: Sink | None = None
+    # ``processors: logs:`` (YAML): run on every batch before it is counted, filtered and routed.
+    processors: list[FilterInstance] = field(default_factory=list)
     # For the emitter input of a filter that re-emits records (rewrite_tag, multiline): that filter.
     emitter_of: FilterInstance | None = None
 
@@ -94,6 +98,8 @@ class OutputInstance(Instance):
     matcher: TagMatcher = field(default_factory=lambda: TagMatcher(None, None))
     retry_limit: int = 1
     workers: int = 1
+    # ``processors: logs:`` (YAML): run on this output's own copy of each chunk before its flush.
+    processors: list[FilterInstance] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +113,11 @@ class Pipeline:
     inputs: list[InputInstance]
     filters: list[FilterInstance]
     outputs: list[OutputInstance]
+
+    @property
+    def processors(self) -> list[FilterInstance]:
+        """Every input's and output's processor units."""
+        return [unit for owner in [*self.inputs, *self.outputs] for unit in owner.processors]
 
 
 def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
@@ -134,7 +145,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             raise ConfigError(section.file, section.line, "Name", f"[{kind.upper()}] section without a 'Name'")
         plugin_name = name_prop.value.strip().lower()
         try:
-            cls = registry.load(kind, plugin_name)
+            cls = _load(kind, plugin_name)
         except KeyError as exc:
             raise ConfigError(name_prop.file, name_prop.line, "Name", str(exc.args[0])) from None
         number = numbering[(kind, plugin_name)]
@@ -144,7 +155,9 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         if kind == "input" and section.find("tag") is None:
             # Fluent Bit tags an input's records with its instance name when Tag is unset.
             properties.append(Property("Tag", instance_name, section.file, section.line))
-        table = BASE_TABLE[kind] + cls.OPTIONS
+        # A filter in a processors list keeps its filter options (flb_filter instance properties).
+        base = "filter" if kind == "processor" and plugin_name not in registry.PROCESSORS else kind
+        table = BASE_TABLE[base] + cls.OPTIONS
         options, bind_warnings = table.bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
         warnings.extend(_unsupported(kind, instance_name, options, section))
@@ -156,7 +169,9 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             instance=instance_name,
             display_name=display,
             log=plugin_logger(kind, plugin_name, instance_name, options.log_level),
-            metrics=metrics.register(kind, display),
+            # Processors have no counters in Fluent Bit's /api/v1/metrics: theirs are kept apart.
+            metrics=(Counters((name, 0) for name in STANDARD_COUNTERS["filter"]) if kind == "processor"
+                     else metrics.register(kind, display)),
             parsers=parsers,
             service=service,
             emit=instance.emit if isinstance(instance, InputInstance) else None,
@@ -171,9 +186,15 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         for option, message in getattr(instance.plugin, "config_warnings", ()):
             where = section.find(option) or name_prop
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
+        if isinstance(instance, (InputInstance, OutputInstance)):
+            instance.processors = [make("processor", unit) for unit in section.processors]
         if isinstance(instance, InputInstance):
             inputs_by_name[instance.name] = instance.plugin
         elif isinstance(instance, FilterInstance) and instance.plugin.uses_emitter:
+            if kind == "processor":
+                raise ConfigError(name_prop.file, name_prop.line, "Name", f"{instance_name}: a filter that "
+                                  "re-emits records is not supported yet by flb_fast as a processor: use it in "
+                                  "the pipeline's filters")
             emitter = _emitter(instance, section, inputs_by_name, metrics, parsers, service, warnings)
             emitters.append(emitter)
             inputs_by_name[emitter.name] = emitter.plugin
@@ -199,6 +220,13 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         raise ConfigErrors(errors, warnings)
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
+
+
+def _load(kind: str, plugin_name: str) -> Any:
+    """The plugin class; a processor list may also name any filter (``flb_processor_unit_create``)."""
+    if kind == "processor" and plugin_name not in registry.PROCESSORS and plugin_name in registry.FILTERS:
+        return registry.load("filter", plugin_name)
+    return registry.load(kind, plugin_name)
 
 
 def _emitter(
@@ -268,6 +296,9 @@ def _new_instance(
     if kind == "input":
         return InputInstance(kind, plugin_name, name, options, mem_buf_limit=options.mem_buf_limit or 0,
                              routable=bool(options.routable))
+    if kind == "processor":
+        # A processor works on everything that passes its input or output.
+        return FilterInstance(kind, plugin_name, name, options, matcher=TagMatcher("*", None))
     matcher = _matcher(name, options, section, warnings)
     if kind == "filter":
         return FilterInstance(kind, plugin_name, name, options, matcher=matcher)

@@ -1,0 +1,100 @@
+"""YAML ``processors: logs:`` on the running engine: an input's run on each batch before it is
+counted, filtered and routed; an output's on that output's own copy of each chunk. As observed
+with Fluent Bit 4.2.8 (tests/data/processors/README.md): input counters count what the processors
+let through, an output's processors change nothing another output receives, and processors have
+no counters of their own in the metrics."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from flb_fast.config.errors import ConfigErrors
+from flb_fast.config.loader import load_config
+from flb_fast.engine.engine import Engine
+from flb_fast.engine.pipeline import build
+from tests.engine.test_engine import counters, until
+
+INSERT = "- name: content_modifier\n  action: insert\n  key: added\n  value: v1\n"
+DELETE = "- name: content_modifier\n  action: delete\n  key: secret\n"
+EDIT = "- name: edit\n"
+
+
+def processors(units: str) -> str:
+    """A pipeline item's processors list, as the lines under ``- name: ...`` (indented 6)."""
+    return f"      processors:\n        logs:\n{textwrap.indent(units, ' ' * 10)}" if units else ""
+
+
+def yaml_pipeline(tmp_path, input_units: str = "", outputs: str = "", filters: bool = True):
+    text = textwrap.dedent("""\
+    service:
+      flush: 3600
+      grace: 5
+    pipeline:
+      inputs:
+        - name: manual
+          tag: app
+    """) + processors(input_units) + ("  filters:\n    - name: edit\n      match: '*'\n" if filters else "") + \
+        "  outputs:\n" + outputs
+    path = tmp_path / "fluent-bit.yaml"
+    path.write_text(text)
+    config, _ = load_config(str(path))
+    return build(config)[0]
+
+
+def output(units: str = "") -> str:
+    return "    - name: scripted\n      match: '*'\n" + processors(units)
+
+
+def deliver_all(run, built, records: list[dict]) -> None:
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        built.inputs[0].plugin.push(records)
+        await until(lambda: engine.pending_filtering == 0)
+        engine.flush()
+        await until(lambda: engine.pending_deliveries == 0)
+        await engine.stop()
+
+    run(scenario())
+
+
+def received(built, index: int) -> list[dict]:
+    return built.outputs[index].plugin.delivered_records()
+
+
+def test_input_processors_run_before_the_filters_and_the_input_counts_what_they_let_through(run, pipeline, tmp_path):
+    built = yaml_pipeline(tmp_path, INSERT + EDIT, output())
+    deliver_all(run, built, [{"n": 1}, {"n": 2, "drop": True}])
+    assert received(built, 0) == [{"n": 1, "added": "v1"}]
+    assert built.filters[0].plugin.seen == ["1"]
+    assert counters(built, "input", "manual.0") == {"records": 1, "bytes": 20}
+
+
+def test_an_outputs_processors_change_only_what_that_output_receives(run, pipeline, tmp_path):
+    built = yaml_pipeline(tmp_path, outputs=output(DELETE) + output())
+    deliver_all(run, built, [{"n": 1, "secret": "s"}])
+    assert received(built, 0) == [{"n": 1}]
+    assert received(built, 1) == [{"n": 1, "secret": "s"}]
+
+
+def test_an_output_whose_processors_drop_every_record_flushes_nothing_and_the_chunk_is_released(
+        run, pipeline, tmp_path):
+    built = yaml_pipeline(tmp_path, outputs=output(EDIT) + output(), filters=False)
+    deliver_all(run, built, [{"n": 1, "drop": True}])
+    assert built.outputs[0].plugin.flushes == []
+    assert received(built, 1) == [{"n": 1, "drop": True}]
+    assert counters(built, "output", "scripted.0")["proc_records"] == 0
+
+
+def test_processors_have_no_counters_in_the_metrics(pipeline, tmp_path):
+    built = yaml_pipeline(tmp_path, INSERT, output(INSERT))
+    assert [unit.name for unit in built.processors] == ["content_modifier.0", "content_modifier.1"]
+    assert list(built.metrics.snapshot()["filter"]) == ["edit.0"]
+
+
+def test_a_filter_that_re_emits_records_is_refused_as_a_processor(pipeline, tmp_path):
+    rewrite = "- name: rewrite_tag\n  rule: $a ^b$ c false\n"
+    with pytest.raises(ConfigErrors, match="not supported yet by flb_fast as a processor"):
+        yaml_pipeline(tmp_path, rewrite, output())
