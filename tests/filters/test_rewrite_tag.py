@@ -131,3 +131,11 @@ def test_a_bad_rule_stops_start_up_at_its_line(pipeline, rule, message):
 def test_rewrite_tag_without_rules_is_a_config_error(pipeline):
     with pytest.raises(ConfigErrors, match="at least one 'Rule'"):
         pipeline(config(MANUAL, rewrite(), SCRIPTED))
+
+
+def test_a_filesystem_emitter_is_accepted_with_a_warning_that_it_buffers_in_memory(pipeline):
+    built, warnings = pipeline(config(MANUAL, rewrite("$a b c true", **{"Emitter_Storage.type": "filesystem"}),
+                                      SCRIPTED))
+    assert [(w.line, w.message) for w in warnings] == [
+        (12, "rewrite_tag.0: option 'emitter_storage.type' is not supported yet by flb_fast: chunks are buffered "
+             "in memory")]
