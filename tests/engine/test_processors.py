@@ -98,3 +98,13 @@ def test_a_filter_that_re_emits_records_is_refused_as_a_processor(pipeline, tmp_
     rewrite = "- name: rewrite_tag\n  rule: $a ^b$ c false\n"
     with pytest.raises(ConfigErrors, match="not supported yet by flb_fast as a processor"):
         yaml_pipeline(tmp_path, rewrite, output())
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("nosuch", "unknown processor plugin 'nosuch' (known: content_modifier, or any filter plugin)"),
+    ("labels", "processor plugin 'labels' is a Fluent Bit plugin that flb_fast does not support yet"),
+])
+def test_an_unknown_processor_is_a_config_error_naming_what_a_processor_can_be(pipeline, tmp_path, name, message):
+    with pytest.raises(ConfigErrors) as caught:
+        yaml_pipeline(tmp_path, f"- name: {name}\n", output())
+    assert [error.message for error in caught.value.errors] == [message]

@@ -224,9 +224,14 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
 
 def _load(kind: str, plugin_name: str) -> Any:
     """The plugin class; a processor list may also name any filter (``flb_processor_unit_create``)."""
-    if kind == "processor" and plugin_name not in registry.PROCESSORS and plugin_name in registry.FILTERS:
+    if kind != "processor" or plugin_name in registry.PROCESSORS:
+        return registry.load(kind, plugin_name)
+    if plugin_name in registry.FILTERS or plugin_name in registry.NOT_YET_SUPPORTED["filter"]:
         return registry.load("filter", plugin_name)
-    return registry.load(kind, plugin_name)
+    if plugin_name in registry.NOT_YET_SUPPORTED["processor"]:
+        return registry.load(kind, plugin_name)
+    raise KeyError(f"unknown processor plugin '{plugin_name}' (known: {', '.join(registry.names('processor'))}, "
+                   "or any filter plugin)")
 
 
 def _emitter(
