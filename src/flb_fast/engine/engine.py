@@ -73,7 +73,8 @@ class Engine:
         self._filters: Routes[FilterInstance] = Routes([(f.matcher, f) for f in pipeline.filters])
         self._outputs: Routes[OutputInstance] = Routes([(o.matcher, o) for o in pipeline.outputs])
         self._buffers: dict[InputInstance, InputBuffer] = {i: InputBuffer(i.mem_buf_limit) for i in pipeline.inputs}
-        self._queues: dict[InputInstance, deque[tuple[Chunk, int]]] = {i: deque() for i in pipeline.inputs}
+        # Per input: (batch, bytes held, index of the first of the input's processors to run).
+        self._queues: dict[InputInstance, deque[tuple[Chunk, int, int]]] = {i: deque() for i in pipeline.inputs}
         self._filtering: dict[InputInstance, asyncio.Task[None]] = {}
         self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
@@ -123,6 +124,12 @@ class Engine:
                     await self._settle_filters(deadline)
                 self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
+                for unit in instance.processors:
+                    # A processor that holds records (multiline) emits them back into its input.
+                    emitter = unit.plugin.emitter
+                    if emitter is not None and emitter.on_stop is not None:
+                        await self._settle_filters(deadline)
+                        emitter.on_stop()
         await self._settle_filters(deadline)
         self.flush()
         pending = set(self._deliveries)
@@ -171,7 +178,7 @@ class Engine:
 
     # -- data path ---------------------------------------------------------------------------
 
-    def _emit(self, instance: InputInstance, chunk: Chunk) -> None:
+    def _emit(self, instance: InputInstance, chunk: Chunk, stage: int = 0) -> None:
         chunk.input_name = instance.name
         if not instance.processors:
             self._count_input(instance, chunk)
@@ -182,7 +189,7 @@ class Engine:
             self._pause(instance, buffer)
         queue = self._queues[instance]
         if queue or instance.processors or self._filters(chunk.tag):
-            queue.append((chunk, held))
+            queue.append((chunk, held, stage))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
             if buffer.over_limit:
@@ -196,11 +203,11 @@ class Engine:
         buffer = self._buffers[instance]
         try:
             while queue:
-                chunk, held = queue[0]
+                chunk, held, stage = queue[0]
                 filtered: Chunk | None = chunk
                 if instance.processors:
                     # Fluent Bit counts an input's records once its processors have run.
-                    filtered = await self._apply_filters(chunk, instance.processors)
+                    filtered = await self._apply_filters(chunk, instance.processors[stage:])
                     if filtered is not None:
                         self._count_input(instance, filtered)
                 if filtered is not None:

@@ -31,7 +31,8 @@ from flb_fast.record import Chunk
 BASE_TABLE: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE,
                                       "processor": PROCESSOR_BASE}
 
-Sink = Callable[["InputInstance", Chunk], None]
+# The engine's entry for an input's batches; the int is the first of the input's processors to run.
+Sink = Callable[["InputInstance", Chunk, int], None]
 
 # Options of the shared tables that flb_fast accepts but does not act on yet: a test of the
 # bound value saying the user asked for the feature, and what happens instead.
@@ -85,7 +86,14 @@ class InputInstance(Instance):
         """``ctx.emit``: hand a batch to the engine (synchronous; may pause this input)."""
         if self.sink is None:
             raise RuntimeError(f"{self.name} emitted records before the engine started")
-        self.sink(self, chunk)
+        self.sink(self, chunk, 0)
+
+    def emit_after(self, stage: int, chunk: Chunk) -> None:
+        """A batch the processor at ``stage`` puts back into this input: the processors after it,
+        then the filters and routing (``flb_input_log_append_skip_processor_stages``)."""
+        if self.sink is None:
+            raise RuntimeError(f"{self.name} emitted records before the engine started")
+        self.sink(self, chunk, stage + 1)
 
 
 @dataclass(eq=False)
@@ -190,11 +198,13 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             instance.processors = [make("processor", unit) for unit in section.processors]
         if isinstance(instance, InputInstance):
             inputs_by_name[instance.name] = instance.plugin
+            for stage, unit in enumerate(instance.processors):
+                if unit.plugin.uses_emitter:
+                    # ingest_inline: in an input's processors, a re-emitting filter emits into the input.
+                    unit.plugin.emitter = _inline_emitter(instance, stage, unit.name)
         elif isinstance(instance, FilterInstance) and instance.plugin.uses_emitter:
-            if kind == "processor":
-                raise ConfigError(name_prop.file, name_prop.line, "Name", f"{instance_name}: a filter that "
-                                  "re-emits records is not supported yet by flb_fast as a processor: use it in "
-                                  "the pipeline's filters")
+            # Fluent Bit creates the emitter input for a re-emitting processor too (an input's
+            # processors do not use it; an output's do).
             emitter = _emitter(instance, section, inputs_by_name, metrics, parsers, service, warnings)
             emitters.append(emitter)
             inputs_by_name[emitter.name] = emitter.plugin
@@ -220,6 +230,12 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         raise ConfigErrors(errors, warnings)
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
+
+
+def _inline_emitter(owner: InputInstance, stage: int, processor: str) -> Any:
+    from flb_fast.inputs.emitter import InlineEmitter
+
+    return InlineEmitter(owner, stage, processor)
 
 
 def _load(kind: str, plugin_name: str) -> Any:
