@@ -42,7 +42,7 @@ def test_help_lists_the_flags_and_every_plugin_by_kind() -> None:
     assert result.returncode == 0
     for flag in ("-c FILE, --config FILE", "-R FILE, --parser FILE", "-D, --dry-run", "-i INPUT, --input INPUT"):
         assert flag in result.stdout
-    for kind in ("input", "filter", "output"):
+    for kind in ("input", "filter", "output", "processor"):
         listing = "\n".join(f"  {name:<23} {registry.load(kind, name).description}" for name in registry.names(kind))
         assert f"\n{kind.capitalize()}s\n{listing}\n" in result.stdout
 

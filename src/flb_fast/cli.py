@@ -85,7 +85,7 @@ def _argument_parser() -> argparse.ArgumentParser:
 def _usage(parser: argparse.ArgumentParser) -> str:
     """Usage, then each kind's plugins with their one-line descriptions, as ``fluent-bit -h`` lists them."""
     lines = [parser.format_help().rstrip()]
-    for kind in ("input", "filter", "output"):
+    for kind in ("input", "filter", "output", "processor"):
         lines.append(f"\n{kind.capitalize()}s")
         lines.extend(f"  {name:<23} {registry.load(kind, name).description}" for name in registry.names(kind))
     return "\n".join(lines) + "\n"
@@ -266,7 +266,7 @@ def _log_error(error: ConfigError) -> None:
 def _help(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """``-h``: usage and plugins; ``-h PLUGIN``: that plugin's options; ``-i PLUGIN -h``: same, by kind."""
     if isinstance(args.help, str):
-        sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output")))
+        sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output", "processor")))
         return 0
     plugins = [(flag, value) for flag, value in args.pipeline if flag in PIPELINE_FLAGS]
     if plugins:

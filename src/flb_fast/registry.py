@@ -43,7 +43,13 @@ OUTPUTS = {
     "es": "flb_fast.outputs.opensearch:ElasticsearchOutput",
 }
 
-KINDS = {"input": INPUTS, "filter": FILTERS, "output": OUTPUTS}
+# Plugins that exist only as processors (a YAML input's or output's ``processors: logs:``);
+# a processor list may also name any filter.
+PROCESSORS = {
+    "content_modifier": "flb_fast.processors.content_modifier:ContentModifierProcessor",
+}
+
+KINDS = {"input": INPUTS, "filter": FILTERS, "output": OUTPUTS, "processor": PROCESSORS}
 
 # Fluent Bit plugins a config may name that flb_fast does not implement yet: named in the
 # error so the user knows it is a gap of ours, not a typo of theirs.
@@ -60,6 +66,8 @@ NOT_YET_SUPPORTED = {
                "influxdb", "stackdriver", "azure", "azure_blob", "azure_kusto", "bigquery", "counter",
                "flowcounter", "gelf", "logdna", "nats", "newrelic", "pgsql", "slack", "td", "websocket",
                "kafka-rest", "calyptia", "skywalking", "vivo_exporter", "oracle_log_analytics", "chronicle"},
+    "processor": {"labels", "attributes", "sql", "metrics_selector", "opentelemetry_envelope", "sampling",
+                  "cumulative_to_delta", "tda"},
 }
 
 

@@ -195,7 +195,7 @@ def test_a_key_without_value_is_an_error_at_its_line(tmp_path: Path) -> None:
     assert error_of(path) == f"{path}:4: 'path': key has an empty value"
 
 
-def test_processors_are_a_warning_and_ignored(tmp_path: Path) -> None:
+def test_an_inputs_and_an_outputs_logs_processors_are_sections_of_their_own(tmp_path: Path) -> None:
     path = write(tmp_path / "f.yaml", """
         pipeline:
           inputs:
@@ -203,10 +203,49 @@ def test_processors_are_a_warning_and_ignored(tmp_path: Path) -> None:
               processors:
                 logs:
                   - name: content_modifier
+                    action: insert
+                  - name: grep
+                    regex: [log a, log b]
+          outputs:
+            - name: stdout
+              processors:
+                logs:
+                  - name: content_modifier
+    """)
+    source, sink = read_yaml(path).sections
+    assert source.properties == [Property("name", "dummy", path, 3)]
+    assert [(unit.kind, unit.line, unit.properties) for unit in source.processors] == [
+        ("processor", 6, [Property("name", "content_modifier", path, 6), Property("action", "insert", path, 7)]),
+        ("processor", 8, [Property("name", "grep", path, 8), Property("regex", "log a", path, 9),
+                          Property("regex", "log b", path, 9)]),
+    ]
+    assert [unit.properties for unit in sink.processors] == [[Property("name", "content_modifier", path, 14)]]
+
+
+def test_metrics_and_traces_processors_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.yaml", """
+        pipeline:
+          inputs:
+            - name: dummy
+              processors:
+                metrics:
+                  - name: labels
     """)
     document = read_yaml(path)
-    assert document.sections[0].properties == [Property("name", "dummy", path, 3)]
-    assert [str(w) for w in document.warnings] == [f"{path}:4: processors are not supported by flb_fast: ignored"]
+    assert document.sections[0].processors == []
+    assert [str(w) for w in document.warnings] == [
+        f"{path}:5: metrics processors are ignored: flb_fast carries logs only"]
+
+
+def test_processors_on_a_filter_are_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.yaml", """
+        pipeline:
+          filters:
+            - name: grep
+              processors:
+                logs: []
+    """)
+    assert error_of(path) == f"{path}:4: 'processors': processors are only for inputs and outputs"
 
 
 def test_a_mapping_value_is_an_error(tmp_path: Path) -> None:

@@ -70,6 +70,15 @@ def test_unbuffered_mode_joins_within_the_chunk_without_an_emitter(run, pipeline
     assert counters(built, "filter", "multiline.0") == {"drop_records": 18, "add_records": 0, "emit_truncated": 0}
 
 
+def test_a_multiline_parser_section_joins_as_fluent_bit_joins_with_it(run, pipeline):
+    parser = (DATA / "parsers_multiline.conf").read_text()
+    built, _ = pipeline(config(parser, tail("stack"), multiline(**{"multiline.parser": "multiline-regex-test"}),
+                               SCRIPTED, flush=0.05))
+    want = expected("custom")
+    drive(run, built, lambda _: None, lambda b: len(records_of(b)) >= len(want))
+    assert records_of(built) == want
+
+
 def test_partial_messages_are_concatenated_and_idle_ones_flushed_after_flush_ms(run, pipeline):
     built, _ = pipeline(config(tail("partial", Parser="json"),
                                multiline(mode="partial_message", flush_ms=1000), SCRIPTED, flush=0.05))

@@ -83,6 +83,13 @@ FILTER_BASE = OptionTable(
     Option("log_suppress_interval", TIME, "0", "seconds during which a repeated log message is suppressed"),
 )
 
+# A processor unit in a YAML input's or output's processors list (flb_processor.c properties).
+PROCESSOR_BASE = OptionTable(
+    Option("name", STR, None, "plugin name"),
+    Option("alias", STR, None, "name of this processor in logs"),
+    Option("log_level", STR, None, "log level of this processor (default: the service's)"),
+)
+
 OUTPUT_BASE = OptionTable(
     Option("name", STR, None, "plugin name"),
     Option("match", STR, None, "tag pattern with * wildcards selecting the records to deliver"),
@@ -109,7 +116,8 @@ EMITTER_OPTIONS = OptionTable(
     Option("emitter_mem_buf_limit", SIZE, "10M", "Mem_Buf_Limit of the emitter input; 0 = no limit"),
 )
 
-BASE_TABLES: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE}
+BASE_TABLES: dict[str, OptionTable] = {"input": INPUT_BASE, "filter": FILTER_BASE, "output": OUTPUT_BASE,
+                                       "processor": PROCESSOR_BASE}
 
 
 @functools.cache

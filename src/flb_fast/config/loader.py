@@ -74,7 +74,8 @@ class Variables:
 
     def expand_section(self, section: Section, warnings: list[ConfigWarning]) -> Section:
         properties = [self.expand(prop, warnings) for prop in section.properties]
-        return Section(section.kind, properties, section.file, section.line)
+        processors = [self.expand_section(unit, warnings) for unit in section.processors]
+        return Section(section.kind, properties, section.file, section.line, processors)
 
 
 def _check_kind(section: Section, known: tuple[str, ...], warnings: list[ConfigWarning]) -> bool:

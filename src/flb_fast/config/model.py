@@ -25,6 +25,8 @@ class Section:
     properties: list[Property] = field(default_factory=list)
     file: str | None = None
     line: int | None = None
+    # An input's or output's ``processors: logs:`` list (YAML only), each a "processor" section.
+    processors: list[Section] = field(default_factory=list)
 
     def get(self, key: str) -> str | None:
         """The last value given for ``key`` (case-insensitive), as Fluent Bit's property lookup."""

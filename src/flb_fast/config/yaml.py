@@ -24,6 +24,9 @@ TOP_LEVEL_LISTS = {"parsers": "parser", "multiline_parsers": "multiline_parser"}
 UNSUPPORTED_TOP_LEVEL = {"plugins": "plugins", "upstream_servers": "upstream_servers", "customs": "custom",
                          "stream_processor": "stream_processor"}
 RULE_KEYS = ("state", "regex", "next_state")
+# Sections that take a ``processors:`` mapping, and the signals other than logs it may list.
+PROCESSOR_OWNERS = ("input", "output")
+OTHER_SIGNALS = ("metrics", "traces", "profiles")
 
 
 def translate_key(key: str) -> str:
@@ -100,10 +103,33 @@ class YamlReader(DocumentReader):
                 self._add_section(kind, item, path)
 
     def _add_section(self, kind: str, node: yaml.Node, path: str) -> None:
+        self.document.sections.append(self._section(kind, node, path))
+
+    def _section(self, kind: str, node: yaml.Node, path: str) -> Section:
         section = Section(kind, [], path, _line(node))
         for key_node, value in self._mapping(node, path, kind).value:
-            section.properties.extend(self._properties(kind, key_node, value, path))
-        self.document.sections.append(section)
+            if kind in PROCESSOR_OWNERS and self._scalar(key_node, path, "a key").lower() == "processors":
+                section.processors.extend(self._processors(value, path))
+            else:
+                section.properties.extend(self._properties(kind, key_node, value, path))
+        return section
+
+    def _processors(self, node: yaml.Node, path: str) -> list[Section]:
+        """``processors:`` by signal: the ``logs`` list becomes processor sections; flb_fast carries
+        no metrics or traces, so their lists are ignored with a warning."""
+        units: list[Section] = []
+        for key_node, value in self._mapping(node, path, "processors").value:
+            signal = key_node.value.lower()
+            if signal == "logs":
+                units.extend(self._section("processor", item, path) for item in self._sequence(value, path, "logs"))
+            elif signal in OTHER_SIGNALS:
+                self.document.warnings.append(ConfigWarning(
+                    path, _line(key_node), key_node.value,
+                    f"{key_node.value} processors are ignored: flb_fast carries logs only"))
+            else:
+                raise ConfigError(path, _line(key_node), key_node.value,
+                                  f"unknown processors type '{key_node.value}' (expected logs, metrics or traces)")
+        return units
 
     def _properties(self, kind: str, key_node: yaml.Node, value: yaml.Node, path: str) -> list[Property]:
         key = translate_key(self._scalar(key_node, path, "a key"))
@@ -116,10 +142,7 @@ class YamlReader(DocumentReader):
         if isinstance(value, yaml.SequenceNode):
             return [Property(key, self._scalar(item, path, key), path, _line(item)) for item in value.value]
         if key.lower() == "processors":
-            self.document.warnings.append(
-                ConfigWarning(path, _line(key_node), key, "processors are not supported by flb_fast: ignored")
-            )
-            return []
+            raise ConfigError(path, _line(key_node), key, "processors are only for inputs and outputs")
         raise ConfigError(path, _line(key_node), key, "expected a value or a list of values, not a mapping")
 
     def _rule(self, node: yaml.Node, path: str) -> Property:

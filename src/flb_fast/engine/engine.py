@@ -24,6 +24,7 @@ import contextlib
 import os
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
@@ -57,7 +58,10 @@ class Engine:
         self._filters: Routes[FilterInstance] = Routes([(f.matcher, f) for f in pipeline.filters])
         self._outputs: Routes[OutputInstance] = Routes([(o.matcher, o) for o in pipeline.outputs])
         self.store = ChunkStore(service, pipeline.inputs, _filesystem(service))
-        self._queues: dict[InputInstance, deque[tuple[Chunk, int, list[Any]]]] = {i: deque() for i in pipeline.inputs}
+        # Per input: (batch, bytes held, positions it covers, index of the first of the input's
+        # processors still to run on it).
+        self._queues: dict[InputInstance, deque[tuple[Chunk, int, list[Any], int]]] = {
+            i: deque() for i in pipeline.inputs}
         self._filtering: dict[InputInstance, asyncio.Task[None]] = {}
         self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
@@ -70,7 +74,7 @@ class Engine:
     async def start(self) -> None:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
         self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
-        for instance in [*self.pipeline.outputs, *self.pipeline.filters]:
+        for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.processors]:
             await self._start(instance)
         await self._send_backlog()
         for instance in self.pipeline.inputs:
@@ -103,6 +107,12 @@ class Engine:
                     await self._settle_filters(deadline)
                 self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
+                for unit in instance.processors:
+                    # A processor that holds records (multiline) emits them back into its input.
+                    emitter = unit.plugin.emitter
+                    if emitter is not None and emitter.on_stop is not None:
+                        await self._settle_filters(deadline)
+                        emitter.on_stop()
         await self._settle_filters(deadline)
         self.flush()
         pending = set(self._deliveries)
@@ -116,7 +126,7 @@ class Engine:
             await asyncio.gather(*abandoned, return_exceptions=True)
             self.log.warning("grace period of %g seconds ended with %d chunk deliveries unfinished",
                              self.grace_seconds, len(abandoned))
-        for plugin in [*self.pipeline.filters, *self.pipeline.outputs]:
+        for plugin in [*self.pipeline.filters, *self.pipeline.processors, *self.pipeline.outputs]:
             if plugin in self._started:
                 await self._bounded(plugin.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
                                     f"stopping {plugin.name}")
@@ -151,16 +161,15 @@ class Engine:
 
     # -- data path ---------------------------------------------------------------------------
 
-    def _emit(self, instance: InputInstance, chunk: Chunk) -> None:
+    def _emit(self, instance: InputInstance, chunk: Chunk, stage: int = 0) -> None:
         chunk.input_name = instance.name
-        counters = instance.ctx.metrics
-        counters.inc("records", len(chunk))
-        counters.inc("bytes", chunk.size)
+        if not instance.processors:
+            self._count_input(instance, chunk)
         held = self.store.received(instance, chunk)
         positions, chunk.positions = chunk.positions, []
         queue = self._queues[instance]
-        if queue or self._filters(chunk.tag):
-            queue.append((chunk, held, positions))
+        if queue or instance.processors or self._filters(chunk.tag):
+            queue.append((chunk, held, positions, stage))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
             if self.store.over_limit(instance):
@@ -173,8 +182,15 @@ class Engine:
         queue = self._queues[instance]
         try:
             while queue:
-                chunk, held, positions = queue[0]
-                filtered = await self._apply_filters(chunk)
+                chunk, held, positions, stage = queue[0]
+                filtered: Chunk | None = chunk
+                if instance.processors:
+                    # Fluent Bit counts an input's records once its processors have run.
+                    filtered = await self._apply_filters(chunk, instance.processors[stage:])
+                    if filtered is not None:
+                        self._count_input(instance, filtered)
+                if filtered is not None:
+                    filtered = await self._apply_filters(filtered, self._filters(filtered.tag))
                 queue.popleft()
                 if filtered is None:
                     self.store.discard(instance, held, positions)
@@ -183,8 +199,15 @@ class Engine:
         finally:
             self._filtering.pop(instance, None)
 
-    async def _apply_filters(self, chunk: Chunk) -> Chunk | None:
-        for instance in self._filters(chunk.tag):
+    @staticmethod
+    def _count_input(instance: InputInstance, chunk: Chunk) -> None:
+        counters = instance.ctx.metrics
+        counters.inc("records", len(chunk))
+        counters.inc("bytes", chunk.size)
+
+    async def _apply_filters(self, chunk: Chunk, units: Sequence[FilterInstance]) -> Chunk | None:
+        """Run ``chunk`` through ``units`` (the filters matching its tag, or processors) in order."""
+        for instance in units:
             before = len(chunk)
             try:
                 result = await instance.plugin.filter(chunk)
@@ -269,12 +292,20 @@ class Engine:
         except ChunkDropped:
             return
         source = stored.source.instance.display_name
+        sent: Chunk | None = chunk
+        result = FlushResult.OK
         try:
-            result = await deliver(chunk, output, self._workers[output], self.retry_policy, self.log, source)
+            if output.processors:
+                # This output's processors work on its own copy: other outputs get the chunk as it is.
+                copy = Chunk(chunk.tag, list(chunk.timestamps), [dict(record) for record in chunk.records],
+                             chunk.size, chunk.input_name)
+                sent = await self._apply_filters(copy, output.processors)
+            if sent is not None:
+                result = await deliver(sent, output, self._workers[output], self.retry_policy, self.log, source)
         finally:
-            output.plugin.forget(chunk)
-        if result is FlushResult.OK:
-            self.pipeline.metrics.routed(source, output.display_name, len(chunk), chunk.size,
+            output.plugin.forget(sent if sent is not None else chunk)
+        if result is FlushResult.OK and sent is not None:
+            self.pipeline.metrics.routed(source, output.display_name, len(sent), sent.size,
                                          time.monotonic() - stored.created)
         self.store.done(stored, output, result)
 

@@ -22,7 +22,7 @@ from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.engine.router import TagMatcher
 from flb_fast.engine.scheduler import parse_retry_limit
 from flb_fast.log import plugin_logger
-from flb_fast.metrics import Metrics
+from flb_fast.metrics import STANDARD_COUNTERS, Counters, Metrics
 from flb_fast.parsers.base import ParserRegistry
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -31,10 +31,11 @@ from flb_fast.record import Chunk
 STORAGE_TYPES = frozenset({"memory", "memrb", "filesystem"})
 STORAGE_SYNC_MODES = frozenset({"normal", "full"})
 
-Sink = Callable[["InputInstance", Chunk], None]
+# The engine's entry for an input's batches; the int is the first of the input's processors to run.
+Sink = Callable[["InputInstance", Chunk, int], None]
 
 # The flag that names a plugin of each kind on fluent-bit's (and flb-fast's) command line.
-KIND_FLAGS = {"input": "-i", "filter": "-F", "output": "-o"}
+KIND_FLAGS = {"input": "-i", "filter": "-F", "output": "-o", "processor": "-F"}
 
 
 @dataclass(eq=False)
@@ -59,6 +60,8 @@ class InputInstance(Instance):
     mem_buf_limit: int = 0
     routable: bool = True
     sink: Sink | None = None
+    # ``processors: logs:`` (YAML): run on every batch before it is counted, filtered and routed.
+    processors: list[FilterInstance] = field(default_factory=list)
     # For the emitter input of a filter that re-emits records (rewrite_tag, multiline): that filter.
     emitter_of: FilterInstance | None = None
 
@@ -66,7 +69,14 @@ class InputInstance(Instance):
         """``ctx.emit``: hand a batch to the engine (synchronous; may pause this input)."""
         if self.sink is None:
             raise RuntimeError(f"{self.name} emitted records before the engine started")
-        self.sink(self, chunk)
+        self.sink(self, chunk, 0)
+
+    def emit_after(self, stage: int, chunk: Chunk) -> None:
+        """A batch the processor at ``stage`` puts back into this input: the processors after it,
+        then the filters and routing (``flb_input_log_append_skip_processor_stages``)."""
+        if self.sink is None:
+            raise RuntimeError(f"{self.name} emitted records before the engine started")
+        self.sink(self, chunk, stage + 1)
 
 
 @dataclass(eq=False)
@@ -79,6 +89,8 @@ class OutputInstance(Instance):
     matcher: TagMatcher = field(default_factory=lambda: TagMatcher(None, None))
     retry_limit: int = 1
     workers: int = 1
+    # ``processors: logs:`` (YAML): run on this output's own copy of each chunk before its flush.
+    processors: list[FilterInstance] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +104,11 @@ class Pipeline:
     inputs: list[InputInstance]
     filters: list[FilterInstance]
     outputs: list[OutputInstance]
+
+    @property
+    def processors(self) -> list[FilterInstance]:
+        """Every input's and output's processor units."""
+        return [unit for owner in [*self.inputs, *self.outputs] for unit in owner.processors]
 
 
 def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
@@ -123,7 +140,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             raise ConfigError(section.file, section.line, "Name", f"[{kind.upper()}] section without a 'Name'")
         plugin_name = name_prop.value.strip().lower()
         try:
-            cls = registry.load(kind, plugin_name)
+            cls = _load(kind, plugin_name)
         except KeyError as exc:
             raise ConfigError(name_prop.file, name_prop.line, "Name", str(exc.args[0])) from None
         number = numbering[(kind, plugin_name)]
@@ -133,11 +150,13 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         if kind == "input" and section.find("tag") is None:
             # Fluent Bit tags an input's records with its instance name when Tag is unset.
             properties.append(Property("Tag", instance_name, section.file, section.line))
-        unknown = cls.OPTIONS.check_properties(properties, plugin_name, BASE_TABLES[kind],
+        # A filter in a processors list keeps its filter options (flb_filter instance properties).
+        base = "filter" if kind == "processor" and plugin_name not in registry.PROCESSORS else kind
+        unknown = cls.OPTIONS.check_properties(properties, plugin_name, BASE_TABLES[base],
                                                f"try the command: flb-fast {KIND_FLAGS[kind]} {plugin_name} -h")
         if unknown:
             raise ConfigErrors(unknown, [])
-        options, bind_warnings = plugin_table(kind, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {plugin_name}")
+        options, bind_warnings = plugin_table(base, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
         if kind == "input":
             warnings.extend(_check_storage_type(instance_name, options, service, section))
@@ -149,7 +168,9 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             instance=instance_name,
             display_name=display,
             log=plugin_logger(kind, plugin_name, instance_name, options.log_level),
-            metrics=metrics.register(kind, display),
+            # Processors have no counters in Fluent Bit's /api/v1/metrics: theirs are kept apart.
+            metrics=(Counters((name, 0) for name in STANDARD_COUNTERS["filter"]) if kind == "processor"
+                     else metrics.register(kind, display)),
             parsers=parsers,
             service=service,
             emit=instance.emit if isinstance(instance, InputInstance) else None,
@@ -164,9 +185,17 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         for option, message in getattr(instance.plugin, "config_warnings", ()):
             where = section.find(option) or name_prop
             warnings.append(ConfigWarning(where.file, where.line, option, f"{instance_name}: {message}"))
+        if isinstance(instance, (InputInstance, OutputInstance)):
+            instance.processors = [make("processor", unit) for unit in section.processors]
         if isinstance(instance, InputInstance):
             inputs_by_name[instance.name] = instance.plugin
+            for stage, unit in enumerate(instance.processors):
+                if unit.plugin.uses_emitter:
+                    # ingest_inline: in an input's processors, a re-emitting filter emits into the input.
+                    unit.plugin.emitter = _inline_emitter(instance, stage, unit.name)
         elif isinstance(instance, FilterInstance) and instance.plugin.uses_emitter:
+            # Fluent Bit creates the emitter input for a re-emitting processor too (an input's
+            # processors do not use it; an output's do).
             emitter = _emitter(instance, section, inputs_by_name, metrics, parsers, service, warnings)
             emitters.append(emitter)
             inputs_by_name[emitter.name] = emitter.plugin
@@ -192,6 +221,24 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
         raise ConfigErrors(errors, warnings)
     pipeline = Pipeline(config, service, parsers, metrics, inputs, filters, outputs)  # type: ignore[arg-type]
     return pipeline, warnings
+
+
+def _inline_emitter(owner: InputInstance, stage: int, processor: str) -> Any:
+    from flb_fast.inputs.emitter import InlineEmitter
+
+    return InlineEmitter(owner, stage, processor)
+
+
+def _load(kind: str, plugin_name: str) -> Any:
+    """The plugin class; a processor list may also name any filter (``flb_processor_unit_create``)."""
+    if kind != "processor" or plugin_name in registry.PROCESSORS:
+        return registry.load(kind, plugin_name)
+    if plugin_name in registry.FILTERS or plugin_name in registry.NOT_YET_SUPPORTED["filter"]:
+        return registry.load("filter", plugin_name)
+    if plugin_name in registry.NOT_YET_SUPPORTED["processor"]:
+        return registry.load(kind, plugin_name)
+    raise KeyError(f"unknown processor plugin '{plugin_name}' (known: {', '.join(registry.names('processor'))}, "
+                   "or any filter plugin)")
 
 
 def _emitter(
@@ -267,6 +314,9 @@ def _new_instance(
     if kind == "input":
         return InputInstance(kind, plugin_name, name, options, mem_buf_limit=options.mem_buf_limit or 0,
                              routable=bool(options.routable))
+    if kind == "processor":
+        # A processor works on everything that passes its input or output.
+        return FilterInstance(kind, plugin_name, name, options, matcher=TagMatcher("*", None))
     matcher = _matcher(name, options, section, warnings)
     if kind == "filter":
         return FilterInstance(kind, plugin_name, name, options, matcher=matcher)

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 from flb_fast.config.options import OptionTable
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-if TYPE_CHECKING:
-    from flb_fast.inputs.emitter import EmitterInput
+
+class Emitter(Protocol):
+    """Where a re-emitting filter puts records back into the pipeline: its emitter input
+    (``inputs/emitter.py``) or, for a filter in an input's processors list, that input itself."""
+
+    # A hook the filter sets: emit what it still holds, when the agent stops.
+    on_stop: Callable[[], None] | None
+
+    @property
+    def instance_name(self) -> str:
+        """The input name the emitted records carry (``Chunk.input_name``)."""
+
+    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None) -> None:
+        """Emit records under ``tag`` on behalf of the input named ``sender``."""
 
 
 class Filter(ABC):
@@ -29,7 +42,7 @@ class Filter(ABC):
         self.ctx = ctx
         self.options = options
         # The emitter input the pipeline gives a filter whose ``uses_emitter`` is true, before start().
-        self.emitter: EmitterInput | None = None
+        self.emitter: Emitter | None = None
 
     @property
     def uses_emitter(self) -> bool:

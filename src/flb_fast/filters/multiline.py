@@ -188,7 +188,7 @@ class MultilineFilter(Filter):
         self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender)
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
-        if self.emitter is not None and chunk.input_name == self.emitter.ctx.instance:
+        if self.emitter is not None and chunk.input_name == self.emitter.instance_name:
             return chunk
         if self.partial_mode:
             return self._filter_partial(chunk)

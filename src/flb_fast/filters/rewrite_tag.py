@@ -7,7 +7,8 @@ match's ``$0`` (whole match) .. ``$9`` (groups); a missing key adds nothing (``f
 The record is re-emitted under that tag through the filter's emitter input (``emitter_for_<filter>``
 unless ``Emitter_Name`` says otherwise), so it goes through every filter matching the new tag,
 from the first, and is routed by it; ``keep`` (true, on or yes) also keeps the original in the
-chunk. A record no rule matches stays as it is.
+chunk. A record no rule matches stays as it is. In an input's YAML ``processors`` list the
+records go back into that input after this processor instead (``ingest_inline``).
 
 As Fluent Bit's ``flb_slist`` reads a rule, it is split on spaces into at most four fields
 (double quotes group a field), the last taking the rest of the line.
@@ -94,7 +95,8 @@ class RewriteTagFilter(Filter):
         self.rules = [self._rule(text) for text in options.rule]
         if not self.rules:
             raise PluginConfigError("rule", "at least one 'Rule' ($key regex new_tag keep) is required")
-        if options.match is not None and options.match and not options.match.strip("*"):
+        # A processor unit matches everything, as a filter with 'Match *' does.
+        if ctx.kind == "processor" or (options.match and not options.match.strip("*")):
             ctx.log.warning("'Match' may cause infinite loop.")
         self._cycle_reported = False
         self.ctx.metrics.setdefault("emit_records", 0)
@@ -139,7 +141,7 @@ class RewriteTagFilter(Filter):
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         assert self.emitter is not None
-        if chunk.input_name == self.emitter.ctx.instance:
+        if chunk.input_name == self.emitter.instance_name:
             self._report_cycle(chunk)
             return chunk
         emitted: dict[str, tuple[list[int], list[dict[str, Any]]]] = {}

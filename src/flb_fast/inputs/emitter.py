@@ -8,6 +8,9 @@ counters and its own ``Mem_Buf_Limit`` (``Emitter_Mem_Buf_Limit``). Records it e
 engine as any input's do: every filter matching their tag runs on them, from the first, then
 they are routed by that tag.
 
+``InlineEmitter`` stands in for it when the filter runs in an input's ``processors`` list: the
+records then go back into that input, after the filter's own stage.
+
 A user cannot configure it (Fluent Bit flags it ``FLB_INPUT_PRIVATE``), so it is not in the
 registry. When the engine pauses it (its bytes reached the limit), it pauses the inputs whose
 records it has re-emitted, as ``cb_emitter_pause`` does, and resumes them with it.
@@ -16,7 +19,7 @@ records it has re-emitted, as ``cb_emitter_pause`` does, and resumes them with i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -24,6 +27,9 @@ from flb_fast.config.options import OptionTable
 from flb_fast.inputs.base import Input
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+
+if TYPE_CHECKING:
+    from flb_fast.engine.pipeline import InputInstance
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -42,6 +48,10 @@ class EmitterInput(Input):
         self._paused_senders: list[Input] = []
         # The owning filter's hook that emits what it still holds when the agent stops.
         self.on_stop: Callable[[], None] | None = None
+
+    @property
+    def instance_name(self) -> str:
+        return self.ctx.instance
 
     def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None) -> None:
         """Emit records under ``tag`` on behalf of the input named ``sender``.
@@ -82,3 +92,22 @@ class EmitterInput(Input):
     async def stop(self) -> None:
         if self.on_stop is not None:
             self.on_stop()
+
+
+class InlineEmitter:
+    """What a re-emitting filter in an input's processors list emits through: the records go back
+    into that input after the filter's own stage (``ingest_inline`` in rewrite_tag.c and ml.c), so
+    they are counted by that input and never reach the filter again."""
+
+    def __init__(self, owner: InputInstance, stage: int, processor: str) -> None:
+        self.owner = owner
+        self.stage = stage
+        self._name = f"{owner.name}:{processor}"
+        self.on_stop: Callable[[], None] | None = None
+
+    @property
+    def instance_name(self) -> str:
+        return self._name
+
+    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None) -> None:
+        self.owner.emit_after(self.stage, Chunk(tag, timestamps, records, len(_encode(records))))
