@@ -8,14 +8,15 @@ from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.engine.scheduler import RETRY_NONE, RETRY_UNLIMITED
 
 
-def test_instances_are_numbered_per_plugin_name_in_config_order(pipeline):
+def test_instances_are_numbered_per_kind_in_config_order_as_in_fluent_bit(pipeline):
     built, _ = pipeline(
         "[INPUT]\n    Name dummy\n[INPUT]\n    Name manual\n[INPUT]\n    Name dummy\n"
         "[OUTPUT]\n    Name null\n    Match *\n[OUTPUT]\n    Name stdout\n    Match *\n"
         "[OUTPUT]\n    Name null\n    Match *\n"
     )
-    assert [i.name for i in built.inputs] == ["dummy.0", "manual.0", "dummy.1"]
-    assert [o.name for o in built.outputs] == ["null.0", "stdout.0", "null.1"]
+    # Fluent Bit 4.2.8 names the outputs of tests/data/fluent-bit/api-v2/fluent-bit.conf null.0, stdout.1.
+    assert [i.name for i in built.inputs] == ["dummy.0", "manual.1", "dummy.2"]
+    assert [o.name for o in built.outputs] == ["null.0", "stdout.1", "null.2"]
 
 
 def test_an_input_without_tag_is_tagged_with_its_instance_name(pipeline):

@@ -129,7 +129,9 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
                                   f"invalid synchronization mode '{service.storage_sync}': normal or full"))
     parsers = build_registry(config)
     metrics = Metrics()
-    numbering: dict[tuple[str, str], int] = defaultdict(int)
+    # Fluent Bit numbers instances per kind, whatever their plugin (flb_input_new: ``ins->id``):
+    # dummy.0, tail.1; metrics, logs and default emitter names carry these names.
+    numbering: dict[str, int] = defaultdict(int)
     # Every input by instance name, emitters included; emitters look up the inputs they pause in it.
     inputs_by_name: dict[str, Any] = {}
     emitters: list[InputInstance] = []
@@ -143,15 +145,15 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             cls = _load(kind, plugin_name)
         except KeyError as exc:
             raise ConfigError(name_prop.file, name_prop.line, "Name", str(exc.args[0])) from None
-        number = numbering[(kind, plugin_name)]
-        numbering[(kind, plugin_name)] += 1
+        # A filter in a processors list is a filter instance (flb_filter instance properties and numbers).
+        base = "filter" if kind == "processor" and plugin_name not in registry.PROCESSORS else kind
+        number = numbering[base]
+        numbering[base] += 1
         instance_name = f"{plugin_name}.{number}"
         properties = list(section.properties)
         if kind == "input" and section.find("tag") is None:
             # Fluent Bit tags an input's records with its instance name when Tag is unset.
             properties.append(Property("Tag", instance_name, section.file, section.line))
-        # A filter in a processors list keeps its filter options (flb_filter instance properties).
-        base = "filter" if kind == "processor" and plugin_name not in registry.PROCESSORS else kind
         unknown = cls.OPTIONS.check_properties(properties, plugin_name, BASE_TABLES[base],
                                                f"try the command: flb-fast {KIND_FLAGS[kind]} {plugin_name} -h")
         if unknown:
