@@ -17,6 +17,7 @@ INPUTS = {
 FILTERS = {
     "kubernetes": "flb_fast.filters.kubernetes:KubernetesFilter",
     "parser": "flb_fast.filters.parser:ParserFilter",
+    "lua": "flb_fast.filters.lua:LuaFilter",
 }
 
 OUTPUTS = {
@@ -41,7 +42,7 @@ NOT_YET_SUPPORTED = {
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"aws", "grep", "modify", "nest", "record_modifier", "rewrite_tag", "multiline", "lua", "throttle",
+    "filter": {"aws", "grep", "modify", "nest", "record_modifier", "rewrite_tag", "multiline", "throttle",
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "es", "elasticsearch", "opensearch", "loki", "kafka", "splunk", "datadog",
