@@ -87,6 +87,14 @@ def test_a_shared_dict_changed_by_the_script_changes_only_that_record(run: Runne
     assert pod == {"pod_name": "web-1", "labels": {"app": "web"}}
 
 
+def test_a_dict_met_twice_in_one_record_arrives_twice(run: Runner) -> None:
+    shared = {"k": "v"}
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.a.k = 'changed' return 2, ts, r end"),
+                       [{"a": shared, "b": shared, "c": {"x": shared, "y": [shared]}}])
+    assert chunk is not None
+    assert chunk.records == [{"a": {"k": "changed"}, "b": {"k": "v"}, "c": {"x": {"k": "v"}, "y": [{"k": "v"}]}}]
+
+
 def test_kept_records_are_the_original_dicts(run: Runner) -> None:
     record = {"log": "a"}
     chunk = run_filter(run, lua("function cb(tag, ts, r) r.log = 'ignored' return 0, ts, r end"), [record])

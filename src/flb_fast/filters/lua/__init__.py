@@ -6,9 +6,10 @@ returned array of records splits the record into several (``plugins/filter_lua/l
 ``cb_lua_filter``). Scripts run in LuaJIT, the Lua Fluent Bit embeds, so a script written for
 Fluent Bit (Lua 5.1 with ``bit``, ``table.maxn``, ``unpack``) runs unchanged.
 
-A chunk crosses into Lua once: each record becomes a Lua table, ``batch.lua`` calls the function
-on every record and writes all the results as one JSON text, and one msgspec call turns that into
-the new records. Records handed to Lua are copies and every replaced record is a new dict, so a
+A chunk crosses into Lua once: the records become Lua tables in one lupa call (a dict many
+records share, such as the pod metadata, converted once and copied in Lua), ``batch.lua`` calls the
+function on every record and writes all the results as one JSON text, and one msgspec call turns
+that into the new records. Records handed to Lua are copies and every replaced record is a new dict, so a
 script never changes a dict that other records share (the pod metadata the kubernetes filter
 attaches to every record of a pod).
 
@@ -44,7 +45,6 @@ from flb_fast.record import Chunk
 LUPA_MODULES = ("lupa.luajit21", "lupa.lua51")
 NS_PER_SECOND = 1_000_000_000
 _decode = msgspec.json.Decoder().decode
-_encode = msgspec.json.Encoder().encode
 
 
 def lua_runtime() -> Any:
@@ -130,7 +130,7 @@ class LuaFilter(Filter):
     async def filter(self, chunk: Chunk) -> Chunk | None:
         records, timestamps = chunk.records, chunk.timestamps
         tables, passed = self._tables(records)
-        if not tables:
+        if not passed:
             return chunk
         lua = self._lua
         stamps = [timestamps[index] for index in passed]
@@ -141,7 +141,7 @@ class LuaFilter(Filter):
         else:
             times = lua.table_from([sec + nsec / 1e9 for sec, nsec in (divmod(ns, NS_PER_SECOND) for ns in stamps)])
             lua_secs = lua_nsecs = None
-        text = self._run(chunk.tag, lua.table_from(tables), len(tables), times, lua_secs, lua_nsecs, self.nargs)
+        text = self._run(chunk.tag, tables, len(passed), times, lua_secs, lua_nsecs, self.nargs)
         entries, messages = _decode(text)
         for message in messages:
             self.ctx.log.error("%s", message)
@@ -169,36 +169,66 @@ class LuaFilter(Filter):
         chunk.timestamps, chunk.records = new_stamps, new_records
         return chunk
 
-    def _tables(self, records: list[dict[str, Any]]) -> tuple[list[Any], list[int]]:
-        """Each record as a Lua table, with the indexes of the records that could be converted.
+    def _tables(self, records: list[dict[str, Any]]) -> tuple[Any, list[int]]:
+        """The records as one Lua table of tables, and the indexes of the records in it.
 
-        Empty arrays are marked so they come back as arrays, and null values become ``flb_null``
-        with ``enable_flb_null``; records without either go through lupa's converter as they are.
-        A record whose text cannot be UTF-8 (a lone surrogate) stays out of Lua and passes unchanged.
+        A dict or list in a record is converted once per chunk however many records share it (the
+        kubernetes filter's pod metadata), and ``batch.lua`` gives each record its own copy. Each is
+        converted from a fresh copy: lupa turns a container met twice in one conversion into an empty
+        table. A record whose text cannot be UTF-8 (a lone surrogate) stays out of Lua and passes
+        unchanged.
         """
         table_from = self._lua.table_from
-        try:
-            encoded = _encode(records)
-            marked = b"[]" in encoded or (self.flb_null and b"null" in encoded)
-        except (UnicodeEncodeError, TypeError):
-            marked = True
-        tables, passed = [], []
+        converted: dict[int, Any] = {}
+        rows: list[dict[str, Any]] = []
+        passed: list[int] = []
         for index, record in enumerate(records):
             try:
-                tables.append(table_from(self._marked(record) if marked else record, recursive=True))
+                rows.append({key: self._value(value, converted) for key, value in record.items()})
             except UnicodeEncodeError:
-                self.ctx.log.error("record with text that is not valid UTF-8 passed unchanged")
+                self._unconvertible()
                 continue
             passed.append(index)
-        return tables, passed
+        try:
+            return table_from(rows, recursive=True), passed
+        except UnicodeEncodeError:
+            pass
+        tables, kept = [], []
+        for index, row in zip(passed, rows, strict=True):
+            try:
+                tables.append(table_from(row))
+            except UnicodeEncodeError:
+                self._unconvertible()
+                continue
+            kept.append(index)
+        return table_from(tables), kept
 
-    def _marked(self, value: Any) -> Any:
+    def _unconvertible(self) -> None:
+        self.ctx.log.error("record with text that is not valid UTF-8 passed unchanged")
+
+    def _value(self, value: Any, converted: dict[int, Any]) -> Any:
+        """A record's value as lupa may convert it: containers already as Lua tables (one per object)."""
+        if isinstance(value, dict | list):
+            table = converted.get(id(value))
+            if table is None:
+                fresh = self._fresh(value)
+                table = converted[id(value)] = (
+                    self._lua.table_from(fresh, recursive=True) if isinstance(fresh, dict | list) else fresh
+                )
+            return table
+        if value is None and self.flb_null:
+            return self._null
+        return value
+
+    def _fresh(self, value: Any) -> Any:
+        """A copy of ``value`` with empty arrays marked as arrays (so that they come back as arrays)
+        and, with ``enable_flb_null``, null values as ``flb_null``."""
         if isinstance(value, dict):
-            return {key: self._marked(item) for key, item in value.items()}
+            return {key: self._fresh(item) for key, item in value.items()}
         if isinstance(value, list):
             if not value:
                 return self._mark_array(self._lua.table())
-            return [self._marked(item) for item in value]
+            return [self._fresh(item) for item in value]
         if value is None and self.flb_null:
             return self._null
         return value

@@ -225,6 +225,29 @@ local function put_array(t, len)
   put("]")
 end
 
+-- Map keys repeat from record to record: each is escaped once into '"key":'. The cache starts
+-- over past MAX_CACHED_KEYS, so records with ever-new keys cannot grow it without bound.
+local MAX_CACHED_KEYS = 4096
+local keys, cached_keys = {}, 0
+
+local function put_key(k)
+  local json = keys[k]
+  if not json then
+    local mark = n
+    put_string(type(k) == "string" and k or tostring(k))
+    put(":")
+    json = concat(buf, "", mark + 1, n)
+    for j = mark + 2, n do buf[j] = nil end
+    n = mark + 1
+    buf[n] = json
+    if cached_keys >= MAX_CACHED_KEYS then keys, cached_keys = {}, 0 end
+    keys[k] = json
+    cached_keys = cached_keys + 1
+    return
+  end
+  put(json)
+end
+
 local function put_map(t)
   put("{")
   local first = true
@@ -233,8 +256,7 @@ local function put_map(t)
     if v == NULL or (tv ~= "function" and tv ~= "userdata" and tv ~= "thread") then
       if first then first = false else put(",") end
       local tk = type(k)
-      if tk == "string" then put_string(k) else put_string(tostring(k)) end
-      put(":")
+      put_key(k)
       if convert_types and tk == "string" and tv == "number" and int_prefix[k] then
         put(format("%d", truncate(v)))
       elseif convert_types and tk == "string" and tv == "table" and array_prefix[k] then
@@ -308,21 +330,58 @@ local function callback_args()
   return 3
 end
 
+-- A deep copy, keeping the array/map marks.
+local function copy(t)
+  local c = {}
+  for k, v in next, t do
+    if type(v) == "table" then v = copy(v) end
+    c[k] = v
+  end
+  return setmetatable(c, getmetatable(t))
+end
+
+-- lupa converts a Python dict that several records share into one Lua table; Fluent Bit gives every
+-- record its own tables, so a script changing one record never changes another. Tables met before
+-- in this chunk are replaced by copies.
+local function unshare(t, seen)
+  for k, v in next, t do
+    if type(v) == "table" then
+      if seen[v] then
+        t[k] = copy(v)
+      else
+        seen[v] = true
+        unshare(v, seen)
+      end
+    end
+  end
+end
+
 local function run(tag, records, count, times, secs, nsecs, nargs)
   local fn = _G[call_name]
   local messages = {}
+  local seen = {}
+  for i = 1, count do
+    local record = records[i]
+    if seen[record] then
+      records[i] = copy(record)
+    else
+      seen[record] = true
+      unshare(record, seen)
+    end
+  end
   buf, n = {}, 0
   put("[[")
   for i = 1, count do
     if i > 1 then put(",") end
+    local record = records[i]
     local ts
     if time_as_table then ts = {sec = secs[i], nsec = nsecs[i]} else ts = times[i] end
     local ok, code, rts, out
     if nargs == 5 then
       local _meta
-      ok, code, rts, _meta, out = pcall(fn, tag, ts, {}, {}, records[i])
+      ok, code, rts, _meta, out = pcall(fn, tag, ts, {}, {}, record)
     else
-      ok, code, rts, out = pcall(fn, tag, ts, records[i])
+      ok, code, rts, out = pcall(fn, tag, ts, record)
     end
     if not ok then
       messages[#messages + 1] = "error code 2: " .. tostring(code)
