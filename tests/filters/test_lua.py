@@ -21,6 +21,7 @@ from flb_fast.engine.pipeline import build
 from flb_fast.filters.lua import LuaFilter
 from flb_fast.record import Chunk
 from tests.conftest import Runner
+from tests.e2e.agent import Agent, lines
 from tests.standalone import plugin_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "filters" / "lua"
@@ -217,3 +218,47 @@ def test_a_relative_script_is_found_next_to_the_config_file(
     pipeline, _ = build(config)
     chunk = run_filter(run, pipeline.filters[0].plugin, [{"a": 1}])
     assert chunk is not None and chunk.records == [{"a": 1, "marked": True}]
+
+
+def test_the_agent_runs_a_script_and_logs_a_lua_error_with_its_line(tmp_path: Path) -> None:
+    """The real command: the error logged in Fluent Bit's format with the script's line, that record
+    delivered unchanged, the others of the same chunk modified."""
+    (tmp_path / "count.lua").write_text(
+        "calls = 0\n"
+        "function cb(tag, ts, r)\n"
+        "  calls = calls + 1\n"
+        "  if calls == 2 then error('second record') end\n"
+        "  r.call = calls\n"
+        "  return 2, ts, r\n"
+        "end\n"
+    )
+    config = textwrap.dedent(f"""\
+        [SERVICE]
+            Flush 0.2
+        [INPUT]
+            Name dummy
+            Tag app
+            Dummy {{"n": 1}}
+            Copies 3
+            Samples 1
+        [FILTER]
+            Name lua
+            Match *
+            Script count.lua
+            Call cb
+        [OUTPUT]
+            Name file
+            Match *
+            Path {tmp_path / "out"}
+            Mkdir true
+            Format plain
+        """)
+    with Agent(tmp_path, config) as agent:
+        agent.wait_for(lambda: len(lines(tmp_path / "out" / "app")) >= 3, "3 records written")
+        result = agent.stop()
+    assert result.returncode == 0
+    assert [json.loads(line) for line in lines(tmp_path / "out" / "app")] == [
+        {"n": 1, "call": 1}, {"n": 1}, {"n": 1, "call": 3}
+    ]
+    [error] = [line for line in result.stderr.splitlines() if "[error]" in line]
+    assert error.endswith("[error] [filter:lua:lua.0] error code 2: count.lua:4: second record")
