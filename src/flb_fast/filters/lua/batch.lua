@@ -271,7 +271,8 @@ end
 
 put_value = function(v)
   local tv = type(v)
-  if tv == "string" then put_string(v)
+  if v == NULL then put("null")
+  elseif tv == "string" then put_string(v)
   elseif tv == "number" then put_number(v)
   elseif tv == "boolean" then put(v and "true" or "false")
   elseif tv == "table" then
@@ -334,7 +335,7 @@ end
 local function copy(t)
   local c = {}
   for k, v in next, t do
-    if type(v) == "table" then v = copy(v) end
+    if type(v) == "table" and v ~= NULL then v = copy(v) end
     c[k] = v
   end
   return setmetatable(c, getmetatable(t))
@@ -345,7 +346,7 @@ end
 -- in this chunk are replaced by copies.
 local function unshare(t, seen)
   for k, v in next, t do
-    if type(v) == "table" then
+    if type(v) == "table" and v ~= NULL then
       if seen[v] then
         t[k] = copy(v)
       else
