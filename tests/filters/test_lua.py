@@ -88,6 +88,32 @@ def test_a_shared_dict_changed_by_the_script_changes_only_that_record(run: Runne
     assert pod == {"pod_name": "web-1", "labels": {"app": "web"}}
 
 
+def test_a_shared_dict_the_script_leaves_alone_comes_back_as_the_same_object(run: Runner) -> None:
+    pod = {"pod_name": "web-1", "labels": {"app": "web"}, "ratio": 0.5}
+    filt = lua("function cb(tag, ts, r) r.seen = true if r.log == 'b' then r.kubernetes.pod_name = 'x' end "
+               "return 2, ts, r end")
+    chunk = run_filter(run, filt, [{"log": "a", "kubernetes": pod}, {"log": "b", "kubernetes": pod},
+                                   {"log": "c", "kubernetes": pod}])
+    assert chunk is not None
+    assert chunk.records == [
+        {"log": "a", "kubernetes": pod, "seen": True},
+        {"log": "b", "kubernetes": {"pod_name": "x", "labels": {"app": "web"}, "ratio": 0.5}, "seen": True},
+        {"log": "c", "kubernetes": pod, "seen": True},
+    ]
+    assert chunk.records[0]["kubernetes"] is pod and chunk.records[2]["kubernetes"] is pod
+    assert pod == {"pod_name": "web-1", "labels": {"app": "web"}, "ratio": 0.5}
+
+
+def test_a_shared_dict_lua_would_change_comes_back_as_lua_changes_it(run: Runner) -> None:
+    """null values leave a map and integral floats become integers (Fluent Bit's conversion), so such
+    a dict is not handed back as it was even when the script leaves it alone."""
+    shared = {"gone": None, "two": 2.0, "big": 2**60}
+    chunk = run_filter(run, lua("function cb(tag, ts, r) return 2, ts, r end"), [{"m": shared}, {"m": shared}])
+    assert chunk is not None
+    assert chunk.records == [{"m": {"two": 2, "big": 2**60}}] * 2
+    assert all(record["m"] is not shared for record in chunk.records)
+
+
 def test_a_dict_met_twice_in_one_record_arrives_twice(run: Runner) -> None:
     shared = {"k": "v"}
     chunk = run_filter(run, lua("function cb(tag, ts, r) r.a.k = 'changed' return 2, ts, r end"),

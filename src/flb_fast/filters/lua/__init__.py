@@ -28,6 +28,7 @@ Differences from Fluent Bit, each on purpose:
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import socket
 from importlib import resources
@@ -70,6 +71,48 @@ def script_path(script: str, conf_path: str | None) -> str:
     return path
 
 
+# Integers Lua numbers (doubles) hold exactly.
+MAX_EXACT_INT = 2**53
+
+
+def round_trips(value: Any) -> bool:
+    """Whether ``value`` comes back from Lua unchanged when the script leaves it alone: no null (nil
+    removes a key), no integral float (it comes back an integer), no integer a double cannot hold,
+    only text keys and no bytes."""
+    if isinstance(value, dict):
+        return all(type(key) is str and round_trips(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(round_trips(item) for item in value)
+    if isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_EXACT_INT <= value <= MAX_EXACT_INT
+    if isinstance(value, float):
+        return math.isfinite(value) and not value.is_integer()
+    return False
+
+
+class _Conversion:
+    """One chunk's records on their way into Lua."""
+
+    def __init__(self, lua: Any) -> None:
+        self.lua = lua
+        self.tables: Any = None
+        self.passed: list[int] = []
+        self.converted: dict[int, Any] = {}  # id(container) -> its Lua table
+        self.checked: set[int] = set()
+        self.reused: list[Any] = []  # record values a returned record may refer to (1-based in Lua)
+        self._origins: dict[Any, int] = {}
+
+    def reuse(self, table: Any, value: Any) -> None:
+        self.reused.append(value)
+        self._origins[table] = len(self.reused)
+
+    def origins(self) -> Any:
+        """The Lua table -> index of the reusable values, or nil."""
+        return self.lua.table_from(self._origins) if self._origins else None
+
+
 class LuaFilter(Filter):
     name = "lua"
     description = "Lua Scripting Filter"
@@ -102,6 +145,7 @@ class LuaFilter(Filter):
         if not options.call:
             raise PluginConfigError("call", "function name defined by 'call' is not set")
         self.call: str = options.call
+        self.convert_types: bool = bool(options.type_int_key or options.type_array_key)
         self.time_as_table: bool = options.time_as_table
         self.flb_null: bool = options.enable_flb_null
         lua = lua_runtime(self.lua_modules)
@@ -132,7 +176,8 @@ class LuaFilter(Filter):
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         records, timestamps = chunk.records, chunk.timestamps
-        tables, passed = self._tables(records)
+        conversion = self._convert(records)
+        passed = conversion.passed
         if not passed:
             return chunk
         lua = self._lua
@@ -144,13 +189,15 @@ class LuaFilter(Filter):
         else:
             times = lua.table_from([sec + nsec / 1e9 for sec, nsec in (divmod(ns, NS_PER_SECOND) for ns in stamps)])
             lua_secs = lua_nsecs = None
-        text = self._run(chunk.tag, tables, len(passed), times, lua_secs, lua_nsecs, self.nargs)
+        text = self._run(chunk.tag, conversion.tables, len(passed), times, lua_secs, lua_nsecs, self.nargs,
+                         conversion.origins())
         entries, messages = _decode(text)
         for message in messages:
             self.ctx.log.error("%s", message)
         if not any(entries):
             return chunk
         results = dict(zip(passed, entries, strict=True))
+        reused = conversion.reused
         new_stamps: list[int] = []
         new_records: list[dict[str, Any]] = []
         for index, (stamp, record) in enumerate(zip(timestamps, records, strict=True)):
@@ -158,22 +205,25 @@ class LuaFilter(Filter):
             if entry == 0:
                 new_stamps.append(stamp)
                 new_records.append(record)
-            elif entry == -1:
                 continue
-            elif entry[0] == 1:
+            if entry == -1:
+                continue
+            if entry[0] == 1:
                 stamp = entry[1] * NS_PER_SECOND + entry[2]
-                new_stamps.extend([stamp] * (len(entry) - 3))
-                new_records.extend(entry[3:])
+                replaced = entry[3:-1]
             else:
-                new_stamps.extend([stamp] * (len(entry) - 1))
-                new_records.extend(entry[1:])
+                replaced = entry[1:-1]
+            for key, number in entry[-1] or ():
+                replaced[0][key] = reused[number - 1]
+            new_stamps.extend([stamp] * len(replaced))
+            new_records.extend(replaced)
         if not new_records:
             return None
         chunk.timestamps, chunk.records = new_stamps, new_records
         return chunk
 
-    def _tables(self, records: list[dict[str, Any]]) -> tuple[Any, list[int]]:
-        """The records as one Lua table of tables, and the indexes of the records in it.
+    def _convert(self, records: list[dict[str, Any]]) -> _Conversion:
+        """The records as one Lua table of tables, with the indexes of the records in it.
 
         A dict or list in a record is converted once per chunk however many records share it (the
         kubernetes filter's pod metadata), and ``batch.lua`` gives each record its own copy. Each is
@@ -182,42 +232,52 @@ class LuaFilter(Filter):
         unchanged.
         """
         table_from = self._lua.table_from
-        converted: dict[int, Any] = {}
+        conversion = _Conversion(self._lua)
         rows: list[dict[str, Any]] = []
-        passed: list[int] = []
         for index, record in enumerate(records):
             try:
-                rows.append({key: self._value(value, converted) for key, value in record.items()})
+                rows.append({key: self._value(value, conversion) for key, value in record.items()})
             except UnicodeEncodeError:
                 self._unconvertible()
                 continue
-            passed.append(index)
+            conversion.passed.append(index)
         try:
-            return table_from(rows, recursive=True), passed
+            conversion.tables = table_from(rows, recursive=True)
+            return conversion
         except UnicodeEncodeError:
             pass
         tables, kept = [], []
-        for index, row in zip(passed, rows, strict=True):
+        for index, row in zip(conversion.passed, rows, strict=True):
             try:
                 tables.append(table_from(row))
             except UnicodeEncodeError:
                 self._unconvertible()
                 continue
             kept.append(index)
-        return table_from(tables), kept
+        conversion.tables, conversion.passed = table_from(tables), kept
+        return conversion
 
     def _unconvertible(self) -> None:
         self.ctx.log.error("record with text that is not valid UTF-8 passed unchanged")
 
-    def _value(self, value: Any, converted: dict[int, Any]) -> Any:
-        """A record's value as lupa may convert it: containers already as Lua tables (one per object)."""
+    def _value(self, value: Any, conversion: _Conversion) -> Any:
+        """A record's value as lupa may convert it: containers already as Lua tables (one per object).
+
+        A container met a second time in the chunk, whose values Lua gives back as they are, may
+        come back as this very object when the script leaves it unchanged (``batch.lua`` run).
+        """
         if isinstance(value, dict | list):
-            table = converted.get(id(value))
+            key = id(value)
+            table = conversion.converted.get(key)
             if table is None:
                 fresh = self._fresh(value)
-                table = converted[id(value)] = (
+                table = conversion.converted[key] = (
                     self._lua.table_from(fresh, recursive=True) if isinstance(fresh, dict | list) else fresh
                 )
+            elif key not in conversion.checked:
+                conversion.checked.add(key)
+                if not self.convert_types and round_trips(value):
+                    conversion.reuse(table, value)
             return table
         if value is None and self.flb_null:
             return self._null

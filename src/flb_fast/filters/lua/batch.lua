@@ -15,9 +15,10 @@
 --     a configured key (flb_lua.c compares with strncmp over the entry key's length);
 --   * nil and flb_null become null; functions, userdata and threads cannot be serialised and are left out.
 --
--- Results: [entries, messages]. An entry is 0 (keep the record), -1 (drop it), [1, sec, nsec, record...]
--- (replace it, with a new time) or [2, record...] (replace it, keeping its time). Messages are what
--- Fluent Bit logs as errors for the chunk, in order.
+-- Results: [entries, messages]. An entry is 0 (keep the record), -1 (drop it), [1, sec, nsec, record...,
+-- refs] (replace it, with a new time) or [2, record..., refs] (replace it, keeping its time); refs is 0
+-- or the [key, index] of the first record's values to take from the record values Python passed
+-- (see run). Messages are what Fluent Bit logs as errors for the chunk, in order.
 
 local call_name, time_as_table, int_keys, array_keys, label, enable_flb_null = ...
 
@@ -248,7 +249,26 @@ local function put_key(k)
   put(json)
 end
 
-local function put_map(t)
+-- copy_origin[t] is the index of the record value a table t was copied from, when that value may
+-- come back as the Python object it was (see run); originals[index] is the untouched table.
+local copy_origin, originals = {}, {}
+
+-- Whether a and b hold the same values (and array/map marks).
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" or getmetatable(a) ~= getmetatable(b) then return false end
+  for k, v in next, a do
+    if not same(v, b[k]) then return false end
+  end
+  for k in next, b do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- A map; with refs (a record's top level), an entry whose table is an unchanged copy of a record
+-- value is written as null and listed in refs as {key, index}, for Python to put the value back.
+local function put_map(t, refs)
   put("{")
   local first = true
   for k, v in next, t do
@@ -257,7 +277,11 @@ local function put_map(t)
       if first then first = false else put(",") end
       local tk = type(k)
       put_key(k)
-      if convert_types and tk == "string" and tv == "number" and int_prefix[k] then
+      local origin = refs and tv == "table" and tk == "string" and copy_origin[v]
+      if origin and same(v, originals[origin]) then
+        put("null")
+        refs[#refs + 1] = {k, origin}
+      elseif convert_types and tk == "string" and tv == "number" and int_prefix[k] then
         put(format("%d", truncate(v)))
       elseif convert_types and tk == "string" and tv == "table" and array_prefix[k] then
         put_array(v, #v)
@@ -287,13 +311,26 @@ put_value = function(v)
   end
 end
 
--- The records a returned value stands for, or nil when Fluent Bit's pack_result rejects it
--- (not a map, or an array with an entry that is not a map).
+-- The records a returned value stands for, then the refs of the first (0 for none); false when
+-- Fluent Bit's pack_result rejects the value (not a map, or an array with an entry that is not a map).
 local function put_records(out)
   local k = kind(out)
   if k == "map" then
+    local refs = {}
     put(",")
-    put_map(out)
+    put_map(out, refs)
+    if #refs == 0 then
+      put(",0")
+      return true
+    end
+    put(",[")
+    for i = 1, #refs do
+      if i > 1 then put(",") end
+      put("[")
+      put_string(refs[i][1])
+      put(format(",%d]", refs[i][2]))
+    end
+    put("]")
     return true
   end
   if k ~= "array" then return false end
@@ -305,6 +342,7 @@ local function put_records(out)
     put(",")
     put_map(out[i])
   end
+  put(",0")
   return true
 end
 
@@ -357,17 +395,40 @@ local function unshare(t, seen)
   end
 end
 
-local function run(tag, records, count, times, secs, nsecs, nargs)
+-- Calls the function on each record. origins (or nil) maps the tables of record values that may
+-- come back as the Python objects they were (a pod's metadata, shared by records) to their index:
+-- every record gets a copy of such a table, and a returned record holding an unchanged copy refers
+-- to the value instead of writing it out again.
+local function run(tag, records, count, times, secs, nsecs, nargs, origins)
   local fn = _G[call_name]
   local messages = {}
   local seen = {}
+  copy_origin, originals = {}, {}
+  if origins then
+    for t, index in next, origins do originals[index] = t end
+  end
   for i = 1, count do
     local record = records[i]
     if seen[record] then
-      records[i] = copy(record)
+      record = copy(record)
+      records[i] = record
     else
       seen[record] = true
-      unshare(record, seen)
+    end
+    for k, v in next, record do
+      if type(v) == "table" and v ~= NULL then
+        local origin = origins and origins[v]
+        if origin then
+          local c = copy(v)
+          record[k] = c
+          copy_origin[c] = origin
+        elseif seen[v] then
+          record[k] = copy(v)
+        else
+          seen[v] = true
+          unshare(v, seen)
+        end
+      end
     end
   end
   buf, n = {}, 0
@@ -438,7 +499,7 @@ local function run(tag, records, count, times, secs, nsecs, nargs)
   end
   put("]]")
   local text = concat(buf, "", 1, n)
-  buf = {}
+  buf, copy_origin, originals = {}, {}, {}
   return text
 end
 
