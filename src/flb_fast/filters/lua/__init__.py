@@ -9,9 +9,10 @@ Fluent Bit (Lua 5.1 with ``bit``, ``table.maxn``, ``unpack``) runs unchanged.
 A chunk crosses into Lua once: the records become Lua tables in one lupa call (a dict many
 records share, such as the pod metadata, converted once and copied in Lua), ``batch.lua`` calls the
 function on every record and writes all the results as one JSON text, and one msgspec call turns
-that into the new records. Records handed to Lua are copies and every replaced record is a new dict, so a
-script never changes a dict that other records share (the pod metadata the kubernetes filter
-attaches to every record of a pod).
+that into the new records. Records handed to Lua are copies and every replaced record is a new
+dict, so a script never changes a dict that other records share (the pod metadata the kubernetes
+filter attaches to every record of a pod); a shared map the script left as it was comes back as
+the original dict rather than being written out and decoded again.
 
 Differences from Fluent Bit, each on purpose:
 - A Lua error, or a table Fluent Bit cannot turn into records, keeps that record unchanged
