@@ -1,5 +1,8 @@
 """deploy/ and the Dockerfile: the manifests apply as written and run the image the way it is built.
 
+deploy/ is a kustomize base (deploy/base, the objects below) with overlays for a CloudWatch setup
+and for IRSA; what ``kubectl kustomize`` renders of each is loaded into the API's models.
+
 The ConfigMap's fluent-bit.conf goes through the real ``flb-fast --dry-run`` with the env the
 DaemonSet gives it; every path that config reads or writes must be a volume the DaemonSet mounts;
 the probes must hit endpoints the config's [SERVICE] serves (checked against the real agent);
@@ -14,6 +17,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -36,6 +40,10 @@ from tests.fakes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
+BASE = DEPLOY / "base"
+OVERLAYS = DEPLOY / "overlays"
+KUBECTL = shutil.which("kubectl")
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl renders the kustomizations")
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 CONFIG_KEY = "fluent-bit.conf"
@@ -46,12 +54,42 @@ READ_VERBS = {"get", "list", "watch"}
 
 
 def manifests() -> list[dict[str, Any]]:
-    """Every object under deploy/, in the order ``kubectl apply -f deploy/`` applies them."""
+    """Every object of the base, in the order its kustomization lists the files."""
+    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
     objects = []
-    for path in sorted(DEPLOY.glob("*.yaml")):
-        with path.open() as handle:
+    for name in kustomization["resources"]:
+        with (BASE / name).open() as handle:
             objects.extend(doc for doc in yaml.safe_load_all(handle) if doc is not None)
     return objects
+
+
+def rendered(directory: Path) -> list[dict[str, Any]]:
+    """What ``kubectl kustomize`` makes of a kustomization (what ``kubectl apply -k`` applies)."""
+    assert KUBECTL is not None
+    result = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
+
+
+def by_kind(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {obj["kind"]: obj for obj in objects}
+
+
+def env_of(daemonset: dict[str, Any]) -> dict[str, str]:
+    [agent] = daemonset["spec"]["template"]["spec"]["containers"]
+    return {entry["name"]: entry["value"] for entry in agent["env"] if "value" in entry}
+
+
+def round_trips_through_the_api_models(obj: dict[str, Any]) -> bool:
+    """The API's own models (the kubernetes package) keep only the fields the API defines, so a
+    misspelt field, which kubectl would reject or drop, changes the object."""
+    from kubernetes.client import ApiClient
+
+    group_version = obj["apiVersion"].rpartition("/")[2]
+    api = ApiClient()
+    response = type("Response", (), {"data": json.dumps(obj)})()
+    model = api.deserialize(response, f"{group_version.capitalize()}{obj['kind']}")
+    return api.sanitize_for_serialization(model) == obj
 
 
 def the(kind: str) -> dict[str, Any]:
@@ -231,15 +269,52 @@ def test_every_manifest_is_a_kubernetes_object_with_api_version_kind_and_name() 
 
 @pytest.mark.parametrize("obj", manifests(), ids=lambda obj: obj["kind"])
 def test_every_field_is_one_the_kubernetes_api_knows(obj: dict[str, Any]) -> None:
-    """Round trip through the API's own models (the kubernetes package): they keep only the fields
-    the API defines, so a misspelt field, which kubectl would reject or drop, changes the object."""
-    from kubernetes.client import ApiClient
+    assert round_trips_through_the_api_models(obj)
 
-    group_version = obj["apiVersion"].rpartition("/")[2]
-    api = ApiClient()
-    response = type("Response", (), {"data": json.dumps(obj)})()
-    model = api.deserialize(response, f"{group_version.capitalize()}{obj['kind']}")
-    assert api.sanitize_for_serialization(model) == obj
+
+@needs_kubectl
+def test_kustomize_renders_deploy_as_the_base_files_say() -> None:
+    def key(obj: dict[str, Any]) -> str:
+        return f"{obj['kind']}/{obj['metadata']['name']}"
+
+    assert sorted(rendered(DEPLOY), key=key) == sorted(manifests(), key=key)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("directory", [DEPLOY, OVERLAYS / "cloudwatch", OVERLAYS / "irsa"], ids=lambda d: d.name)
+def test_every_rendered_object_loads_into_the_api_models(directory: Path) -> None:
+    objects = rendered(directory)
+    assert sorted(obj["kind"] for obj in objects) == sorted(obj["kind"] for obj in manifests())
+    for obj in objects:
+        assert round_trips_through_the_api_models(obj), obj["kind"]
+
+
+@needs_kubectl
+def test_cloudwatch_overlay_sets_the_image_region_and_log_group_and_nothing_else() -> None:
+    base, overlay = by_kind(manifests()), by_kind(rendered(OVERLAYS / "cloudwatch"))
+    assert env_of(overlay["DaemonSet"]) == {
+        "AWS_REGION": "eu-west-1", "LOG_GROUP_NAME": "/aws/containerinsights/my-cluster/application"
+    }
+    [agent] = overlay["DaemonSet"]["spec"]["template"]["spec"]["containers"]
+    assert agent["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/flb-fast:0.1.0"
+    assert {kind: obj for kind, obj in overlay.items() if kind != "DaemonSet"} == {
+        kind: obj for kind, obj in base.items() if kind != "DaemonSet"
+    }
+
+
+@needs_kubectl
+def test_irsa_overlay_annotates_the_service_account_with_the_role_on_top_of_cloudwatch() -> None:
+    cloudwatch, irsa = by_kind(rendered(OVERLAYS / "cloudwatch")), by_kind(rendered(OVERLAYS / "irsa"))
+    annotations = irsa["ServiceAccount"]["metadata"].pop("annotations")
+    assert annotations == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/flb-fast"}
+    assert irsa == cloudwatch
+
+
+def test_every_variable_the_config_uses_is_set_by_the_cloudwatch_overlay_too() -> None:
+    overlay = yaml.safe_load((OVERLAYS / "cloudwatch" / "kustomization.yaml").read_text())
+    [patch] = overlay["patches"]
+    [agent] = yaml.safe_load(patch["patch"])["spec"]["template"]["spec"]["containers"]
+    assert {entry["name"] for entry in agent["env"]} == set(container_env()) - {"NODE_NAME"}
 
 
 def test_deploy_holds_exactly_the_agent_objects() -> None:

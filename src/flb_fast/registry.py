@@ -26,6 +26,7 @@ FILTERS = {
     "rewrite_tag": "flb_fast.filters.rewrite_tag:RewriteTagFilter",
     "aws": "flb_fast.filters.aws:AwsFilter",
     "throttle": "flb_fast.filters.throttle:ThrottleFilter",
+    "lua": "flb_fast.filters.lua:LuaFilter",
 }
 
 OUTPUTS = {
@@ -58,7 +59,7 @@ NOT_YET_SUPPORTED = {
               "cpu", "mem", "disk", "netif", "kmsg", "exec", "random", "head", "docker", "docker_events",
               "prometheus_scrape", "opentelemetry", "stdin", "health", "proc", "thermal", "winlog",
               "windows_exporter_metrics", "mqtt", "serial", "kafka", "statsd", "collectd", "udp", "dummy_thread"},
-    "filter": {"lua",
+    "filter": {,
                "expect", "geoip2", "stdout", "tensorflow", "type_converter", "checklist", "ecs", "log_to_metrics",
                "sysinfo", "nightfall", "wasm", "alter_size", "throttle_size"},
     "output": {"forward", "http", "loki", "kafka", "splunk", "datadog",

@@ -8,6 +8,7 @@ constructor's ``PluginConfigError``. Nothing here does I/O that could fail at ru
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -135,6 +136,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
     # Every input by instance name, emitters included; emitters look up the inputs they pause in it.
     inputs_by_name: dict[str, Any] = {}
     emitters: list[InputInstance] = []
+    conf_path = os.path.dirname(os.path.abspath(config.path)) if config.path else None
 
     def make(kind: str, section: Section) -> Instance:
         name_prop = section.find("name")
@@ -176,6 +178,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             parsers=parsers,
             service=service,
             emit=instance.emit if isinstance(instance, InputInstance) else None,
+            conf_path=conf_path,
         )
         try:
             instance.plugin = cls(instance.ctx, options)

@@ -726,3 +726,34 @@ def test_requests_for_many_pods_share_a_few_connections(make_filter: FilterFacto
     assert [out.records[0]["kubernetes"]["pod_id"] for out in outs] == [f"u{i}" for i in range(10)]
     assert len(pod_requests(api)) == 10
     assert api.connection_count() == 1
+
+
+@pytest.mark.parametrize(("retries", "tries_again"), [("1", 0), ("3", 2)])
+def test_an_unresolved_api_host_is_retried_in_the_background_and_not_waited_for_after_the_last_try(
+    make_filter: FilterFactory, run, caplog: pytest.LogCaptureFixture, retries: str, tries_again: int
+) -> None:
+    """Fluent Bit logs "Wait 30 secs until DNS starts up" and holds start-up; the pipeline runs
+    meanwhile here, so the log says so, and never announces a wait after the last attempt."""
+    flt = make_filter(Kube_URL="https://no-such-host.invalid:443", DNS_Retries=retries, DNS_Wait_Time="0")
+
+    def messages() -> list[str]:
+        return [record.getMessage() for record in caplog.records]
+
+    async def scenario() -> None:
+        await flt.start()
+        try:
+            await wait_until(lambda: any("could not resolve" in message for message in messages()))
+        finally:
+            await flt.stop()
+
+    with caplog.at_level("INFO", logger="flb_fast"):
+        run(scenario())
+    retried = [m for m in messages() if "not resolved yet" in m]
+    assert retried == [
+        f"host: no-such-host.invalid not resolved yet ({n}/{retries}): trying again in 0 secs; records flow meanwhile"
+        for n in range(1, tries_again + 1)
+    ]
+    assert [m for m in messages() if "could not resolve" in m] == [
+        f"could not resolve no-such-host.invalid ({retries}/{retries}): metadata lookups will keep trying it"
+    ]
+    assert not [m for m in messages() if "Wait" in m]

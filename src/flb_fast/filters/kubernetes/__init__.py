@@ -323,24 +323,27 @@ class KubernetesFilter(Filter):
     async def _check_connectivity(self) -> None:
         """``flb_kube_meta_init``: wait for DNS, then GET our own pod, only to log the outcome.
 
-        Fluent Bit blocks start-up for this (up to DNS_Retries x DNS_Wait_Time); we do it in
-        the background so the pipeline runs meanwhile.
+        Fluent Bit blocks start-up for this (up to DNS_Retries x DNS_Wait_Time, logging "Wait N
+        secs until DNS starts up"); we do it in the background so the pipeline runs meanwhile,
+        and the log says so instead of announcing a wait that does not hold anything up. After
+        the last attempt nothing is waited for.
         """
         o = self.options
         loop = asyncio.get_running_loop()
         host = o.kubelet_host if o.use_kubelet else self.endpoint.host
-        for attempt in range(1, max(o.dns_retries, 1) + 1):
+        attempts = max(o.dns_retries, 1)
+        for attempt in range(1, attempts + 1):
             try:
                 await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
                 break
             except OSError:
-                self.log.info(
-                    "host: %s Wait %g secs until DNS starts up (%d/%d)", host, o.dns_wait_time, attempt, o.dns_retries
-                )
+                if attempt == attempts:
+                    self.log.warning("could not resolve %s (%d/%d): metadata lookups will keep trying it",
+                                     host, attempt, attempts)
+                    return
+                self.log.info("host: %s not resolved yet (%d/%d): trying again in %g secs; records flow meanwhile",
+                              host, attempt, attempts, o.dns_wait_time)
                 await asyncio.sleep(o.dns_wait_time)
-        else:
-            self.log.warning("could not resolve %s", host)
-            return
         try:
             with open(o.kube_namespace_file, encoding="utf-8") as handle:
                 own_namespace = handle.read().strip()

@@ -1,0 +1,290 @@
+"""The lua filter (FB plugins/filter_lua; docs: data-pipeline/filters/lua).
+
+The recorded cases (tests/data/filters/lua, re-recorded with its record.py) are what Fluent Bit
+4.2.8 printed for the same records, options and scripts: among them the documentation's examples.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flb_fast.config.errors import ConfigError, PluginConfigError
+from flb_fast.config.loader import load_config
+from flb_fast.engine.pipeline import build
+from flb_fast.filters.lua import LuaFilter
+from flb_fast.record import Chunk
+from tests.conftest import Runner
+from tests.e2e.agent import Agent, lines
+from tests.standalone import plugin_for
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "filters" / "lua"
+CASES: dict[str, dict[str, Any]] = json.loads((DATA / "cases.json").read_text())
+# The timestamp record.py gives every record (dummy's Start_time_sec / Start_time_nsec).
+START_NS = 1700000000_123456789
+LOGGER = "flb_fast"
+
+
+def make_filter(**options: str) -> LuaFilter:
+    return plugin_for(LuaFilter, Name="lua", Match="*", **options)
+
+
+def run_filter(run: Runner, filt: LuaFilter, records: list[dict[str, Any]], tag: str = "app.log") -> Chunk | None:
+    return run(filt.filter(Chunk(tag, [START_NS] * len(records), records, 100)))
+
+
+def lua(code: str, **options: str) -> LuaFilter:
+    return make_filter(call="cb", code=code, **options)
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def script_names(lines: list[str]) -> list[str]:
+    """Messages with a script's folder left out: Lua names a file by its path, shortened to its end
+    ("...ipts/error.lua") when long, so only the file name is the same from one checkout to another."""
+    return [re.sub(r"\S*/([\w.]+\.lua:)", r"\1", line) for line in lines]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_records_are_those_fluent_bit_printed(
+    name: str, run: Runner, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = CASES[name]
+    for key, value in case.get("env", {}).items():
+        monkeypatch.setenv(key, value)
+    options = {key: str(DATA / value) if key == "script" else value for key, value in case["options"].items()}
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, make_filter(**options), json.loads(json.dumps(case["records"])))
+    printed = [json.loads(line) for line in (DATA / "expected" / f"{name}.jsonl").read_text().splitlines()]
+    got = [] if chunk is None else list(zip(chunk.timestamps, chunk.records, strict=True))
+    # Fluent Bit's json_lines prints the time as seconds with six decimals.
+    assert [(round(ts / 1000), record) for ts, record in got] == [
+        (round(line.pop("date") * 1e6), line) for line in printed
+    ]
+    # Fluent Bit names an inline script "(null)" in this message; flb_fast names it fluentbit.lua,
+    # the chunk name both give it in Lua's own error messages.
+    expected_errors = (DATA / "expected" / f"{name}.errors").read_text().replace("(null)", "fluentbit.lua")
+    assert script_names(errors(caplog)) == script_names(expected_errors.splitlines())
+
+
+def test_a_shared_dict_changed_by_the_script_changes_only_that_record(run: Runner) -> None:
+    pod = {"pod_name": "web-1", "labels": {"app": "web"}}
+    filt = lua("function cb(tag, ts, r) if r.log == 'a' then r.kubernetes.labels.app = 'changed' end "
+               "return 2, ts, r end")
+    chunk = run_filter(run, filt, [{"log": "a", "kubernetes": pod}, {"log": "b", "kubernetes": pod}])
+    assert chunk is not None
+    assert chunk.records == [
+        {"log": "a", "kubernetes": {"pod_name": "web-1", "labels": {"app": "changed"}}},
+        {"log": "b", "kubernetes": {"pod_name": "web-1", "labels": {"app": "web"}}},
+    ]
+    assert pod == {"pod_name": "web-1", "labels": {"app": "web"}}
+
+
+def test_a_shared_dict_the_script_leaves_alone_comes_back_as_the_same_object(run: Runner) -> None:
+    pod = {"pod_name": "web-1", "labels": {"app": "web"}, "ratio": 0.5}
+    filt = lua("function cb(tag, ts, r) r.seen = true if r.log == 'b' then r.kubernetes.pod_name = 'x' end "
+               "return 2, ts, r end")
+    chunk = run_filter(run, filt, [{"log": "a", "kubernetes": pod}, {"log": "b", "kubernetes": pod},
+                                   {"log": "c", "kubernetes": pod}])
+    assert chunk is not None
+    assert chunk.records == [
+        {"log": "a", "kubernetes": pod, "seen": True},
+        {"log": "b", "kubernetes": {"pod_name": "x", "labels": {"app": "web"}, "ratio": 0.5}, "seen": True},
+        {"log": "c", "kubernetes": pod, "seen": True},
+    ]
+    assert chunk.records[0]["kubernetes"] is pod and chunk.records[2]["kubernetes"] is pod
+    assert pod == {"pod_name": "web-1", "labels": {"app": "web"}, "ratio": 0.5}
+
+
+def test_a_shared_dict_lua_would_change_comes_back_as_lua_changes_it(run: Runner) -> None:
+    """null values leave a map and integral floats become integers (Fluent Bit's conversion), so such
+    a dict is not handed back as it was even when the script leaves it alone."""
+    shared = {"gone": None, "two": 2.0, "big": 2**60}
+    chunk = run_filter(run, lua("function cb(tag, ts, r) return 2, ts, r end"), [{"m": shared}, {"m": shared}])
+    assert chunk is not None
+    assert chunk.records == [{"m": {"two": 2, "big": 2**60}}] * 2
+    assert all(record["m"] is not shared for record in chunk.records)
+
+
+def test_a_dict_met_twice_in_one_record_arrives_twice(run: Runner) -> None:
+    shared = {"k": "v"}
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.a.k = 'changed' return 2, ts, r end"),
+                       [{"a": shared, "b": shared, "c": {"x": shared, "y": [shared]}}])
+    assert chunk is not None
+    assert chunk.records == [{"a": {"k": "changed"}, "b": {"k": "v"}, "c": {"x": {"k": "v"}, "y": [{"k": "v"}]}}]
+
+
+def test_kept_records_are_the_original_dicts(run: Runner) -> None:
+    record = {"log": "a"}
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.log = 'ignored' return 0, ts, r end"), [record])
+    assert chunk is not None and chunk.records[0] is record and record == {"log": "a"}
+
+
+def test_dropping_every_record_drops_the_chunk(run: Runner) -> None:
+    assert run_filter(run, lua("function cb(tag, ts, r) return -1, ts, r end"), [{"a": 1}, {"b": 2}]) is None
+
+
+def test_split_records_take_the_new_time_and_keep_their_place(run: Runner) -> None:
+    filt = lua("function cb(tag, ts, r) if r.n == 2 then return 1, 1700000001.5, {{n = 21}, {n = 22}} end "
+               "return 0, ts, r end")
+    chunk = run_filter(run, filt, [{"n": 1}, {"n": 2}, {"n": 3}])
+    assert chunk is not None
+    assert chunk.records == [{"n": 1}, {"n": 21}, {"n": 22}, {"n": 3}]
+    assert chunk.timestamps == [START_NS, 1700000001_500000000, 1700000001_500000000, START_NS]
+
+
+def test_the_function_gets_the_tag_and_the_time_as_a_number(run: Runner) -> None:
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.tag = tag r.ts = ts return 2, ts, r end"), [{}], "kube.x")
+    assert chunk is not None and chunk.records == [{"tag": "kube.x", "ts": 1700000000.123456789}]
+
+
+def test_an_error_keeps_only_that_record_unchanged_and_logs_the_script_line(
+    run: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    script = str(DATA / "scripts" / "error.lua")
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, make_filter(script=script, call="cb"), [{"msg": "no request"}, {"request": {"path": "/"}}])
+    assert chunk is not None
+    assert chunk.records == [{"msg": "no request"}, {"request": {"path": "/"}, "path": "/"}]
+    assert errors(caplog) == [f"error code 2: {script}:3: attempt to index field 'request' (a nil value)"]
+
+
+def test_invalid_utf8_made_by_a_script_becomes_replacement_characters(run: Runner) -> None:
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.cut = string.sub(r.text, 1, 2) return 2, ts, r end"),
+                       [{"text": "aé"}])
+    assert chunk is not None and chunk.records == [{"text": "aé", "cut": "a\ufffd"}]
+
+
+def test_control_characters_quotes_and_backslashes_survive_the_round_trip(run: Runner) -> None:
+    text = 'a"b\\c\n\t\x01\x7f end'
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.copy = r.text return 2, ts, r end"), [{"text": text}])
+    assert chunk is not None and chunk.records == [{"text": text, "copy": text}]
+
+
+def test_a_five_parameter_function_gets_empty_group_and_metadata(run: Runner) -> None:
+    filt = lua("function cb(tag, ts, group, meta, r) r.g = next(group) == nil r.m = next(meta) == nil "
+               "return 1, ts, {x = 1}, r end")
+    assert [option for option, _ in filt.config_warnings] == ["call"]
+    chunk = run_filter(run, filt, [{"a": 1}])
+    assert chunk is not None and chunk.records == [{"a": 1, "g": True, "m": True}]
+
+
+def test_flb_env_holds_the_hostname(run: Runner) -> None:
+    import socket
+
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.host = FLB_ENV.HOSTNAME return 2, ts, r end"), [{}])
+    assert chunk is not None and chunk.records == [{"host": socket.gethostname()}]
+
+
+def test_protected_mode_off_is_warned_about() -> None:
+    filt = lua("function cb(tag, ts, r) return 0, ts, r end", protected_mode="off")
+    assert [option for option, _ in filt.config_warnings] == ["protected_mode"]
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "message"),
+    [
+        ({"call": "cb"}, "script", "no script path defined"),
+        ({"code": "function cb() end"}, "call", "function name defined by 'call' is not set"),
+        ({"code": "function other() end", "call": "cb"}, "call", "function cb is not found"),
+        ({"code": "function cb( end", "call": "cb"}, "code",
+         "error loading script: [string \"fluentbit.lua\"]:1: <name> or '...' expected near 'end'"),
+        ({"code": "error('boom at load')", "call": "cb"}, "code",
+         "invalid lua content: [string \"fluentbit.lua\"]:1: boom at load"),
+        ({"script": "/nonexistent/filter.lua", "call": "cb"}, "script", "cannot access script '/nonexistent/filter.lua'"),
+    ],
+)
+def test_a_script_that_cannot_run_is_a_config_error(options: dict[str, str], option: str, message: str) -> None:
+    with pytest.raises(PluginConfigError) as info:
+        make_filter(**options)
+    assert (info.value.option, info.value.message) == (option, message)
+
+
+def test_a_syntax_error_in_a_script_file_names_the_config_line_and_the_script_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.lua").write_text("function cb(tag, ts, r)\n  return 1, ts r\nend\n")
+    conf = tmp_path / "fluent-bit.conf"
+    conf.write_text(textwrap.dedent("""\
+        [INPUT]
+            Name dummy
+        [FILTER]
+            Name lua
+            Match *
+            Script bad.lua
+            Call cb
+        [OUTPUT]
+            Name null
+            Match *
+        """))
+    config, _ = load_config(str(conf))
+    with pytest.raises(ConfigError) as info:
+        build(config)
+    assert str(conf) + ":6" in str(info.value)
+    # Lua shortens a long chunk name to its end ("...ata/bad.lua"), in Fluent Bit as here.
+    assert "bad.lua:2: 'end' expected (to close 'function' at line 1) near 'r'" in str(info.value)
+
+
+def test_a_relative_script_is_found_next_to_the_config_file(
+    tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "mark.lua").write_text("function cb(tag, ts, r) r.marked = true return 2, ts, r end\n")
+    conf = tmp_path / "conf" / "fluent-bit.conf"
+    conf.write_text("[INPUT]\n    Name dummy\n[FILTER]\n    Name lua\n    Match *\n    Script mark.lua\n"
+                    "    Call cb\n[OUTPUT]\n    Name null\n    Match *\n")
+    monkeypatch.chdir(tmp_path)
+    config, _ = load_config(str(conf))
+    pipeline, _ = build(config)
+    chunk = run_filter(run, pipeline.filters[0].plugin, [{"a": 1}])
+    assert chunk is not None and chunk.records == [{"a": 1, "marked": True}]
+
+
+def test_the_agent_runs_a_script_and_logs_a_lua_error_with_its_line(tmp_path: Path) -> None:
+    """The real command: the error logged in Fluent Bit's format with the script's line, that record
+    delivered unchanged, the others of the same chunk modified."""
+    (tmp_path / "count.lua").write_text(
+        "calls = 0\n"
+        "function cb(tag, ts, r)\n"
+        "  calls = calls + 1\n"
+        "  if calls == 2 then error('second record') end\n"
+        "  r.call = calls\n"
+        "  return 2, ts, r\n"
+        "end\n"
+    )
+    config = textwrap.dedent(f"""\
+        [SERVICE]
+            Flush 0.2
+        [INPUT]
+            Name dummy
+            Tag app
+            Dummy {{"n": 1}}
+            Copies 3
+            Samples 1
+        [FILTER]
+            Name lua
+            Match *
+            Script count.lua
+            Call cb
+        [OUTPUT]
+            Name file
+            Match *
+            Path {tmp_path / "out"}
+            Mkdir true
+            Format plain
+        """)
+    with Agent(tmp_path, config) as agent:
+        agent.wait_for(lambda: len(lines(tmp_path / "out" / "app")) >= 3, "3 records written")
+        result = agent.stop()
+    assert result.returncode == 0
+    assert [json.loads(line) for line in lines(tmp_path / "out" / "app")] == [
+        {"n": 1, "call": 1}, {"n": 1}, {"n": 1, "call": 3}
+    ]
+    [error] = [line for line in result.stderr.splitlines() if "[error]" in line]
+    assert error.endswith("[error] [filter:lua:lua.0] error code 2: count.lua:4: second record")
