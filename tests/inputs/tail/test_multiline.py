@@ -68,11 +68,11 @@ def test_a_group_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
 
 
 def test_rule_engine_groups_report_the_offset_of_their_first_line() -> None:
-    parser = RulesMultiline([registry().get_multiline("java")], "log")
+    parser = RulesMultiline([registry().get_multiline("java")])
     lines = [b"plain", b"java.lang.RuntimeException: boom", b"    at a.B.c(B.java:1)"]
     result = parser.process(lines, 10, READ_NS, "log", 0.0)
-    assert result == ([READ_NS], [{"log": "plain"}], 10 + len(lines[0]) + 1)
-    assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)"}])
+    assert result == ([READ_NS], [{"log": "plain\n"}], 10 + len(lines[0]) + 1)
+    assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)\n"}])
     assert parser.held_offset is None
 
 

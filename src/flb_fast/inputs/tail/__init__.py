@@ -248,7 +248,7 @@ class TailInput(Input):
             offset = row[1] if row[1] <= st.st_size else 0
         joiner: Any = None
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
-            joiner = RulesMultiline(self.rule_parsers, self.builder.key)
+            joiner = RulesMultiline(self.rule_parsers)
         elif self.multiline_parsers:
             joiner = RuntimeMultiline(self.multiline_parsers)
         elif self.docker_mode:

@@ -220,14 +220,18 @@ def _rename_unparsed(records: list[dict[str, Any]], key: str) -> None:
 
 class RulesMultiline:
     """``multiline.parser`` naming ``[MULTILINE_PARSER]`` sections or the built-in go, java, python
-    and ruby: the parsers' shared rule engine (flb_fast.parsers.multiline), one stream per file."""
+    and ruby: the parsers' shared rule engine (flb_fast.parsers.multiline), one stream per file.
+
+    Records hold their text under the parser's ``key_content``, else ``log``: tail's ``Key`` does
+    not apply (in_tail hands the lines to flb_ml_append_text, whose records name "log").
+    """
 
     __slots__ = ("engine", "held_offset")
 
-    def __init__(self, parsers: list[Any], key: str) -> None:
+    def __init__(self, parsers: list[Any]) -> None:
         from flb_fast.parsers.multiline import Multiline
 
-        self.engine = Multiline(parsers, default_key=key)
+        self.engine = Multiline(parsers, default_key="log")
         self.held_offset: int | None = None
 
     @property
