@@ -8,6 +8,8 @@ apply to one API operation (``PutLogEvents``, ``PutRecordBatch``, ``PutRecords``
 - ``throttle``: answer 400 ThrottlingException (503 SlowDown for S3), as a throttled AWS does;
 - ``error500``: answer 500 InternalFailure;
 - ``drop``: close the connection without answering;
+- ``accepted``: forward the request, then answer 400 DataAlreadyAcceptedException, as CloudWatch
+  Logs answers a batch it had accepted before (the first answer lost on the way);
 - ``partial``: for PutRecordBatch / PutRecords, forward only the records not listed as failing
   and answer with those listed marked failed (FailedPutCount / FailedRecordCount), so the
   output must resend exactly the failed ones.
@@ -27,6 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 THROTTLE_BODY = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+ALREADY_ACCEPTED_BODY = {
+    "__type": "DataAlreadyAcceptedException",
+    "message": "The given batch of log events has already been accepted.",
+    "expectedSequenceToken": "49039859513425838487385932957245389211452567297312432754",
+}
 INTERNAL_BODY = {"__type": "InternalFailure", "message": "We encountered an internal error. Please try again."}
 S3_SLOWDOWN = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 PARTIAL_ERROR = {
@@ -103,6 +110,10 @@ class FaultProxy:
                     return
                 if action == "error500":
                     self._answer(500, json.dumps(INTERNAL_BODY).encode(), "application/x-amz-json-1.1")
+                    return
+                if action == "accepted":
+                    proxy._forward(self.command, self.path, self.headers, body)
+                    self._answer(400, json.dumps(ALREADY_ACCEPTED_BODY).encode(), "application/x-amz-json-1.1")
                     return
                 if action == "partial" and rule is not None:
                     status, answer, ctype = proxy._partial(self.command, self.path, self.headers, body, operation, rule)

@@ -229,6 +229,18 @@ def test_a_retried_chunk_resends_only_the_batches_not_yet_accepted(moto, fault_p
     assert events(moto, "fluentbit-cloudwatch", "s") == [f'{{"n":{i}}}' for i in range(25_000)]
 
 
+def test_a_batch_already_accepted_is_delivered_and_not_sent_again(moto, fault_proxy, run) -> None:
+    """DataAlreadyAcceptedException: CloudWatch Logs holds the events, so resending would store them twice."""
+    output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
+    fault_proxy.add("PutLogEvents", "forward", times=1)  # answered NOT_FOUND: the output creates the stream
+    fault_proxy.add("PutLogEvents", "accepted", times=1)  # the same batch again, stored but answered so
+    first, second = chunk_of([{"n": 1}, {"n": 2}]), chunk_of([{"n": 3}])
+    assert run(flush_all(output, first, second)) == [FlushResult.OK, FlushResult.OK]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"n":1}', '{"n":2}', '{"n":3}']
+    assert [call.action for call in fault_proxy.calls_to("PutLogEvents")] == ["forward", "accepted", "forward"]
+    assert output.ctx.metrics["already_accepted_batches"] == 1
+
+
 def test_a_dropped_connection_is_retried_at_once_with_auto_retry_requests(moto, fault_proxy, run) -> None:
     output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
     fault_proxy.add("PutLogEvents", "drop", times=1)
