@@ -14,19 +14,23 @@ apply to one API operation (``PutLogEvents``, ``PutRecordBatch``, ``PutRecords``
   and answer with those listed marked failed (FailedPutCount / FailedRecordCount), so the
   output must resend exactly the failed ones.
 
-Every call is recorded (operation and what the proxy did) for the tests to assert on.
+Every call is recorded (operation and what the proxy did) for the tests to assert on. Given a
+certificate (``tests.fakes.certs``), the proxy answers HTTPS.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.fakes.certs import CertFiles
 
 THROTTLE_BODY = {"__type": "ThrottlingException", "message": "Rate exceeded"}
 ALREADY_ACCEPTED_BODY = {
@@ -77,7 +81,7 @@ def operation_of(method: str, path: str, headers: Any) -> str:
 
 
 class FaultProxy:
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(self, upstream_url: str, certs: CertFiles | None = None) -> None:
         parts = urlsplit(upstream_url)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rules: list[Rule] = []
@@ -139,7 +143,13 @@ class FaultProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if certs is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certs.cert_file, certs.key_file)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
         self._thread.start()
 
