@@ -205,7 +205,7 @@ class _Group:
     context are cleared (``flb_ml_flush_stream_group``).
     """
 
-    __slots__ = ("timestamp", "record", "text", "rule", "updated", "breakline")
+    __slots__ = ("timestamp", "record", "text", "rule", "updated", "breakline", "position")
 
     def __init__(self, breakline: bool) -> None:
         self.timestamp = 0
@@ -216,6 +216,8 @@ class _Group:
         # A raw line's group whose parser has no key_content ends its text with a newline
         # (breakline_prepare): tail's records keep the line's "\n", joined or not.
         self.breakline = breakline
+        # The caller's position of the line that made the group hold something (tail: its offset).
+        self.position: int | None = None
 
     @property
     def holding(self) -> bool:
@@ -262,22 +264,31 @@ class Multiline:
     def pending(self) -> int:
         return sum(1 for group in self._groups.values() if group.holding)
 
-    def feed_text(self, stream: Hashable, timestamp: int, text: str) -> Completed:
-        """A raw line (tail's path): parsed first by a parser's ``parser`` if it names one."""
-        return self._feed(stream, timestamp, None, text)
+    def feed_text(self, stream: Hashable, timestamp: int, text: str, position: int | None = None) -> Completed:
+        """A raw line (tail's path): parsed first by a parser's ``parser`` if it names one.
+
+        ``position`` (tail: the line's file offset) is remembered by the group the line opens;
+        ``held_position`` is the oldest such position still held.
+        """
+        return self._feed(stream, timestamp, None, text, position)
+
+    def held_position(self) -> int | None:
+        """The oldest ``position`` of a line some group still holds (``None`` if none holds one)."""
+        return min((group.position for group in self._groups.values() if group.position is not None), default=None)
 
     def feed(self, stream: Hashable, timestamp: int, record: dict[str, Any]) -> Completed:
         """A record (the multiline filter's path); its ``key_content`` field is what the rules see."""
         return self._feed(stream, timestamp, record, None)
 
-    def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None) -> Completed:
+    def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None,
+              position: int | None = None) -> Completed:
         out: Completed = []
         now = self._clock()
         lru = self._lru[1] if self._lru is not None and self._lru[0] == stream else None
-        if lru is not None and self._try(lru, stream, timestamp, record, text, now, out):
+        if lru is not None and self._try(lru, stream, timestamp, record, text, now, out, position):
             return out
         for index in range(len(self.parsers)):
-            if index != lru and self._try(index, stream, timestamp, record, text, now, out):
+            if index != lru and self._try(index, stream, timestamp, record, text, now, out, position):
                 self._lru = (stream, index)
                 return out
         out.extend(self._flush_stream(stream))
@@ -290,7 +301,7 @@ class Multiline:
         return out
 
     def _try(self, index: int, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None,
-             now: float, out: Completed) -> bool:
+             now: float, out: Completed, position: int | None) -> bool:
         """``ml_append_try_parser``: whether parser ``index`` claims the line (and took it)."""
         parser = self.parsers[index]
         key = parser.key_content or self.default_key
@@ -320,6 +331,8 @@ class Multiline:
             claimed = self._process_match_string(parser, group, key, content, ts, context, out)
         if claimed:
             group.updated = now
+            if group.holding and group.position is None:
+                group.position = position
         return claimed
 
     @staticmethod
@@ -412,7 +425,7 @@ class Multiline:
             record = {key: group.text}
         else:
             return []
-        group.record, group.text = None, ""
+        group.record, group.text, group.position = None, "", None
         return [(group.timestamp, record)]
 
     def _flush_stream(self, stream: Hashable) -> Completed:

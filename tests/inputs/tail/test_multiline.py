@@ -76,6 +76,20 @@ def test_rule_engine_groups_report_the_offset_of_their_first_line() -> None:
     assert parser.held_offset is None
 
 
+def test_the_held_offset_is_the_oldest_line_any_parsers_group_holds() -> None:
+    """A python traceback left open while a java trace is joined and emitted keeps the offset at
+    its first line, so a restart reads it again rather than losing it."""
+    parser = RulesMultiline([registry().get_multiline("java"), registry().get_multiline("python")])
+    lines = [b"Traceback (most recent call last):", b'  File "a.py", line 1, in <module>', b"    boom()",
+             b'Exception in thread "main" java.lang.RuntimeException: boom', b"    at a.B.c(B.java:1)"]
+    assert parser.process(lines, 10, READ_NS, "log", 0.0)[2] == 10
+    completed = parser.process([b'Exception in thread "main" java.lang.IllegalStateException: again'], 200,
+                               READ_NS, "log", 0.0)
+    assert completed == ([READ_NS], [{"log": 'Exception in thread "main" java.lang.RuntimeException: boom\n'
+                                             "    at a.B.c(B.java:1)\n"}], 10)
+    assert parser.process([b"plain"], 250, READ_NS, "log", 0.0)[2] is None
+
+
 def test_a_group_is_emitted_at_its_size_bound(monkeypatch) -> None:
     monkeypatch.setattr(multiline, "JOINED_MAX_BYTES", 4)
     parser = RuntimeMultiline(["cri"])

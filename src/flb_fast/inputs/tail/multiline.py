@@ -245,19 +245,15 @@ class RulesMultiline:
         """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``
         (a record's offset is that of the line that completed it).
 
-        A group opens on the line after which the engine holds something it did not hold
-        before, or on a line that completed a group yet left one open (a start line).
+        ``held_offset`` is the offset of the oldest line a group still holds, whichever parser's
+        group it is (a python traceback may stay open while a java trace is joined).
         """
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
         offset = first_offset
         for line in lines:
-            was_holding = self.holding
-            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"))
-            if not self.holding:
-                self.held_offset = None
-            elif not was_holding or completed:
-                self.held_offset = offset
+            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"), offset)
+            self.held_offset = self.engine.held_position()
             for timestamp, record in completed:
                 timestamps.append(timestamp)
                 records.append(record)
@@ -277,6 +273,5 @@ class RulesMultiline:
     ) -> tuple[list[int], list[dict[str, Any]]]:
         if offsets is not None:
             offsets.extend([self.held_offset or 0] * len(completed))
-        if not self.holding:
-            self.held_offset = None
+        self.held_offset = self.engine.held_position()
         return [ts for ts, _ in completed], [record for _, record in completed]
