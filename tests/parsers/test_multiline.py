@@ -180,6 +180,14 @@ def test_bad_sections_are_config_errors(props: dict[str, str], message: str) -> 
         create_multiline_parser(_section(**props), ParserRegistry())
 
 
+def test_an_unknown_key_is_a_warning_at_its_line(caplog: pytest.LogCaptureFixture) -> None:
+    """Fluent Bit ignores it silently; a typo (flsh_timeout) should not go unnoticed."""
+    create_multiline_parser(_section('"start_state" "/^a/" "cont"', name="m", type="regex", flsh_timeout="100"),
+                            ParserRegistry())
+    assert [record.getMessage() for record in caplog.records] == [
+        "ml.conf:4: unknown option 'flsh_timeout' for multiline parser 'm': ignored"]
+
+
 def test_bad_rule_regex_names_the_rule_line() -> None:
     with pytest.raises(ConfigError) as info:
         create_multiline_parser(_section('"start_state" "/(unclosed/" "cont"', name="m", type="regex"),

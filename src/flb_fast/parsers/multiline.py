@@ -30,6 +30,7 @@ from typing import Any
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Section
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
+from flb_fast.log import component_logger
 from flb_fast.parsers.base import Parser, ParserRegistry
 from flb_fast.parsers.onigmo import compile_onigmo
 
@@ -156,7 +157,10 @@ def create_multiline_parser(section: Section, registry: ParserRegistry) -> Multi
     name = (section.get("name") or "").strip()
     if not name:
         raise ConfigError(section.file, section.line, "name", "[MULTILINE_PARSER] section without a 'Name'")
-    options, _warnings = MULTILINE_PARSER_OPTIONS.bind(section.properties, f"multiline parser '{name}'")
+    options, warnings = MULTILINE_PARSER_OPTIONS.bind(section.properties, f"multiline parser '{name}'")
+    log = component_logger("multiline")
+    for warning in warnings:
+        log.warning("%s", warning)
 
     def error(key: str | None, message: str) -> ConfigError:
         prop = section.find(key) if key else None
