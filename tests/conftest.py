@@ -42,11 +42,11 @@ def agent_logging() -> Iterator[None]:
     """``log.setup()`` (which ``main()`` calls) configures the ``flb_fast`` and root loggers and
     routes Python warnings to logging; put all of it back for the tests that follow in this process."""
     agent, root = logging.getLogger("flb_fast"), logging.getLogger()
-    saved = (list(agent.handlers), agent.level, agent.propagate, list(root.handlers))
+    saved = (list(agent.handlers), agent.level, agent.propagate, list(root.handlers), root.level)
     yield
     for handler in {*agent.handlers, *root.handlers} - {*saved[0], *saved[3]}:
         handler.close()
-    agent.handlers[:], agent.level, agent.propagate, root.handlers[:] = saved
+    agent.handlers[:], agent.level, agent.propagate, root.handlers[:], root.level = saved
     logging.captureWarnings(False)
 
 

@@ -100,3 +100,11 @@ def test_libraries_loggers_and_python_warnings_are_written_in_the_same_format_an
     assert f"] [ warn] [botocore.credentials] Refreshing credentials {REDACTED} failed\n" in text
     assert "] [ warn] [py.warnings] " in text
     assert not any(secret in text for secret in SECRETS)
+
+
+def test_libraries_warnings_follow_a_log_level_of_error(tmp_path: Path, agent_logging: None) -> None:
+    path = tmp_path / "agent.log"
+    setup("error", str(path))
+    logging.getLogger("botocore.credentials").warning("not shown")
+    logging.getLogger("botocore.credentials").error("shown")
+    assert [line.split("] ", 2)[2] for line in path.read_text().splitlines()] == ["[botocore.credentials] shown"]

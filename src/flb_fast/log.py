@@ -117,11 +117,12 @@ def setup(level: str = "info", path: str | None = None) -> None:
     agent.addHandler(handler)
     agent.setLevel(LEVELS.get(level.lower(), logging.INFO))
     agent.propagate = False
-    # Libraries log through the root logger (level WARNING unless they set their own).
+    # Libraries log through the root logger: their warnings and errors, fewer if Log_Level asks.
     libraries = logging.getLogger()
     for old in [old for old in libraries.handlers if isinstance(old.formatter, FluentBitFormatter)]:
         libraries.removeHandler(old)
     libraries.addHandler(handler)
+    libraries.setLevel(max(logging.WARNING, agent.level))
     logging.captureWarnings(True)
 
 
