@@ -396,8 +396,7 @@ class TailInput(Input):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
             timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)
         else:
-            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, self.builder.key,
-                                                              time.monotonic(), offsets)
+            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
         if records:
             self._emit(file, timestamps, records, size)
