@@ -7,7 +7,8 @@ Every test directory is a package (has ``__init__.py``), so helpers are imported
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,6 +35,19 @@ def run(request: pytest.FixtureRequest) -> Runner:
         return asyncio.run(bounded())
 
     return runner
+
+
+@pytest.fixture
+def agent_logging() -> Iterator[None]:
+    """``log.setup()`` (which ``main()`` calls) configures the ``flb_fast`` and root loggers and
+    routes Python warnings to logging; put all of it back for the tests that follow in this process."""
+    agent, root = logging.getLogger("flb_fast"), logging.getLogger()
+    saved = (list(agent.handlers), agent.level, agent.propagate, list(root.handlers), root.level)
+    yield
+    for handler in {*agent.handlers, *root.handlers} - {*saved[0], *saved[3]}:
+        handler.close()
+    agent.handlers[:], agent.level, agent.propagate, root.handlers[:], root.level = saved
+    logging.captureWarnings(False)
 
 
 @pytest.hookimpl(hookwrapper=True)

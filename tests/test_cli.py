@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -311,15 +309,6 @@ def test_command_line_pipeline_runs_until_sigterm(tmp_path: Path) -> None:
             process.wait()
         process.stdout.close()
         process.stderr.close()
-
-
-@pytest.fixture
-def agent_logging() -> Iterator[None]:
-    """``main()`` configures the ``flb_fast`` logger; put it back for the tests that follow in this process."""
-    logger = logging.getLogger("flb_fast")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
 @pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind in registry.KINDS for name in registry.names(kind)])

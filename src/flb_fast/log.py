@@ -1,13 +1,18 @@
 """Fluent Bit's log format: ``[2026/11/25 13:00:00] [ info] [input:tail:tail.0] message``.
 
 Plugins log through ``plugin_logger(kind, plugin, instance)``; the prefix is part of the
-logger so every line names its instance, as Fluent Bit's ``flb_plg_info`` does. Nothing here
-prints option values: plugins must never pass credentials or tokens to a log call.
+logger so every line names its instance, as Fluent Bit's ``flb_plg_info`` does.
+
+Every line is written through ``FluentBitFormatter``, which redacts secrets (``redact``): AWS
+error messages quote the request they refused (a signature error echoes the canonical request,
+session token included), and exception text from botocore may hold credentials. Libraries'
+loggers (botocore, urllib3) and Python warnings go through the same formatter.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -39,6 +44,37 @@ LEVELS = {
 }
 
 ROOT = "flb_fast"
+REDACTED = "[redacted]"
+
+# Secrets as they appear in AWS error messages, presigned URLs, botocore exceptions and HTTP
+# headers; each pattern keeps its first group and replaces the secret after it.
+_SECRET_PATTERNS = [
+    # x-amz-security-token:VALUE (canonical request), X-Amz-Security-Token=VALUE (query), and
+    # the session token, secret key and access key fields of credentials files and API answers.
+    re.compile(
+        r"((?:x-amz-security-token|aws_session_token|aws_security_token|session_?token|"
+        r"aws_secret_access_key|secret_?access_?key|secret_?key|x-amz-credential|access_?key_?id|"
+        r"aws_access_key_id)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;]+",
+        re.IGNORECASE,
+    ),
+    # SigV4: Signature=<hex> (Authorization header) and X-Amz-Signature=<hex> (query).
+    re.compile(r"((?:x-amz-)?signature\s*=\s*)[0-9a-f]{16,}", re.IGNORECASE),
+    # Authorization: Bearer <token> / Basic <...>, and any other bearer token.
+    re.compile(r"(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
+    # Access key ids (AKIA long-term, ASIA temporary, ...): 20 characters.
+    re.compile(r"()\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+    # A bare secret access key: 40 characters of base64 with both cases and a digit.
+    re.compile(r"()(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[0-9])"
+               r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with AWS credentials, session tokens, signatures and bearer tokens replaced by
+    ``[redacted]``; what surrounds them (the error, the header name) stays readable."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
 
 
 class FluentBitFormatter(logging.Formatter):
@@ -49,7 +85,9 @@ class FluentBitFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
-        return utf8_safe(f"[{stamp}] [{level}] {prefix}{message}")
+        if not prefix and record.name != ROOT and not record.name.startswith(ROOT + "."):
+            prefix = f"[{record.name}] "
+        return utf8_safe(redact(f"[{stamp}] [{level}] {prefix}{message}"))
 
 
 def utf8_safe(text: str) -> str:
@@ -84,16 +122,25 @@ MESSAGES_LOGGED = {"error": 0, "warn": 0, "info": 0, "debug": 0, "trace": 0}
 
 
 def setup(level: str = "info", path: str | None = None) -> None:
-    """Send the agent's logs to stderr (or ``Log_File``) in Fluent Bit's format."""
-    root = logging.getLogger(ROOT)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    """Send the agent's logs to stderr (or ``Log_File``) in Fluent Bit's format, and the
+    warnings of the libraries it uses (and Python warnings) the same way, redacted alike."""
+    agent = logging.getLogger(ROOT)
+    for old in list(agent.handlers):
+        agent.removeHandler(old)
+        old.close()
     handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
     handler.setFormatter(FluentBitFormatter())
     handler.addFilter(_MessageCounter())
-    root.addHandler(handler)
-    root.setLevel(LEVELS.get(level.lower(), logging.INFO))
-    root.propagate = False
+    agent.addHandler(handler)
+    agent.setLevel(LEVELS.get(level.lower(), logging.INFO))
+    agent.propagate = False
+    # Libraries log through the root logger: their warnings and errors, fewer if Log_Level asks.
+    libraries = logging.getLogger()
+    for old in [old for old in libraries.handlers if isinstance(old.formatter, FluentBitFormatter)]:
+        libraries.removeHandler(old)
+    libraries.addHandler(handler)
+    libraries.setLevel(max(logging.WARNING, agent.level))
+    logging.captureWarnings(True)
 
 
 def plugin_logger(kind: str, plugin: str, instance: str, level: str | None = None) -> logging.LoggerAdapter:

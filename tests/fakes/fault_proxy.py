@@ -8,17 +8,21 @@ apply to one API operation (``PutLogEvents``, ``PutRecordBatch``, ``PutRecords``
 - ``throttle``: answer 400 ThrottlingException (503 SlowDown for S3), as a throttled AWS does;
 - ``error500``: answer 500 InternalFailure;
 - ``drop``: close the connection without answering;
+- ``accepted``: forward the request, then answer 400 DataAlreadyAcceptedException, as CloudWatch
+  Logs answers a batch it had accepted before (the first answer lost on the way);
 - ``partial``: for PutRecordBatch / PutRecords, forward only the records not listed as failing
   and answer with those listed marked failed (FailedPutCount / FailedRecordCount), so the
   output must resend exactly the failed ones.
 
-Every call is recorded (operation and what the proxy did) for the tests to assert on.
+Every call is recorded (operation and what the proxy did) for the tests to assert on. Given a
+certificate (``tests.fakes.certs``), the proxy answers HTTPS.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +30,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.fakes.certs import CertFiles
+
 THROTTLE_BODY = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+ALREADY_ACCEPTED_BODY = {
+    "__type": "DataAlreadyAcceptedException",
+    "message": "The given batch of log events has already been accepted.",
+    "expectedSequenceToken": "49039859513425838487385932957245389211452567297312432754",
+}
 INTERNAL_BODY = {"__type": "InternalFailure", "message": "We encountered an internal error. Please try again."}
 S3_SLOWDOWN = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 PARTIAL_ERROR = {
@@ -70,7 +81,7 @@ def operation_of(method: str, path: str, headers: Any) -> str:
 
 
 class FaultProxy:
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(self, upstream_url: str, certs: CertFiles | None = None) -> None:
         parts = urlsplit(upstream_url)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rules: list[Rule] = []
@@ -104,6 +115,10 @@ class FaultProxy:
                 if action == "error500":
                     self._answer(500, json.dumps(INTERNAL_BODY).encode(), "application/x-amz-json-1.1")
                     return
+                if action == "accepted":
+                    proxy._forward(self.command, self.path, self.headers, body)
+                    self._answer(400, json.dumps(ALREADY_ACCEPTED_BODY).encode(), "application/x-amz-json-1.1")
+                    return
                 if action == "partial" and rule is not None:
                     status, answer, ctype = proxy._partial(self.command, self.path, self.headers, body, operation, rule)
                     self._answer(status, answer, ctype)
@@ -128,7 +143,13 @@ class FaultProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if certs is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certs.cert_file, certs.key_file)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
         self._thread.start()
 

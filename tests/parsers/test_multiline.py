@@ -76,10 +76,38 @@ def test_idle_group_flushes_after_flush_timeout() -> None:
     assert ml.pending() == 0
 
 
-def test_raw_text_lines_use_the_default_key() -> None:
+def test_raw_text_lines_use_the_default_key_and_keep_a_final_newline() -> None:
+    """flb_ml_flush_stream_group's breakline_prepare: without key_content, a raw line's record
+    ends with a newline, joined or not."""
     ml = Multiline([BUILTIN["java"]], default_key="message")
-    out = ml.feed_text("f", 1, JAVA_TRACE[0]) + ml.feed_text("f", 2, JAVA_TRACE[1]) + ml.flush_all()
-    assert out == [(1, {"message": "\n".join(JAVA_TRACE[:2])})]
+    out = ml.feed_text("f", 1, JAVA_TRACE[0]) + ml.feed_text("f", 2, JAVA_TRACE[1]) + ml.feed_text("f", 3, "plain")
+    assert out == [(1, {"message": "\n".join(JAVA_TRACE[:2]) + "\n"}), (3, {"message": "plain\n"})]
+
+
+def test_a_raw_empty_line_no_parser_claims_gives_no_record() -> None:
+    ml = Multiline([BUILTIN["java"]])
+    assert ml.feed_text("f", 1, "a") + ml.feed_text("f", 2, "") + ml.feed_text("f", 3, "b") == [
+        (1, {"log": "a\n"}), (3, {"log": "b\n"})]
+
+
+def test_the_parser_that_took_the_previous_line_is_tried_first() -> None:
+    """flb_ml_append_text's LRU parser: python's "KeyError: 'x'" ends its traceback although java,
+    listed first, would open a trace on it ("...Error:")."""
+    ml = Multiline([BUILTIN["java"], BUILTIN["python"]])
+    lines = ["Traceback (most recent call last):", '  File "a.py", line 1, in <module>', "    d['x']", "KeyError: 'x'"]
+    out = [record for line in [*lines, "next"] for record in ml.feed_text("f", 1, line)]
+    assert out == [(1, {"log": "\n".join(lines) + "\n"}), (1, {"log": "next\n"})]
+
+
+def test_a_trace_of_another_parser_stays_open_until_a_line_no_parser_claims() -> None:
+    """Each parser keeps its own groups: a python traceback cut by a java trace is flushed, after
+    the java one, when an unclaimed line closes every group of the stream in parser order."""
+    ml = Multiline([BUILTIN["java"], BUILTIN["python"]])
+    lines = ["Traceback (most recent call last):", '  File "a.py", line 1, in <module>', "    boom()",
+             JAVA_TRACE[0], JAVA_TRACE[1], "plain"]
+    out = [record for n, line in enumerate(lines, 1) for record in ml.feed_text("f", n, line)]
+    assert out == [(4, {"log": "\n".join(JAVA_TRACE[:2]) + "\n"}), (1, {"log": "\n".join(lines[:3]) + "\n"}),
+                   (6, {"log": "plain\n"})]
 
 
 def _section(*rules: str, **props: str) -> Section:
@@ -132,13 +160,14 @@ def test_equal_uses_key_pattern() -> None:
     assert out == [(1, {"log": "part1 part2", "_p": "P"})]
 
 
-def test_line_its_parser_cannot_read_passes_through() -> None:
-    """ml_append_try_parser_type_text: a parser failure hands the line to the next parser, or out as is."""
+def test_line_its_parser_cannot_read_passes_through_under_the_first_parsers_key_content() -> None:
+    """ml_append_try_parser_type_text: a parser failure hands the line to the next parser, or out as
+    is, under the first parser's key_content and without a final newline (flb_ml_append_text)."""
     registry = build_registry(Config())
     parser = create_multiline_parser(_section(r'"start_state" "/^start/" "cont"', name="m", type="regex",
                                               parser="json", key_content="msg"), registry)
     ml = Multiline([parser])
-    assert ml.feed_text("f", 3, "start but not json") == [(3, {"log": "start but not json"})]
+    assert ml.feed_text("f", 3, "start but not json") == [(3, {"msg": "start but not json"})]
 
 
 @pytest.mark.parametrize("props,message", [
@@ -149,6 +178,14 @@ def test_line_its_parser_cannot_read_passes_through() -> None:
 def test_bad_sections_are_config_errors(props: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_multiline_parser(_section(**props), ParserRegistry())
+
+
+def test_an_unknown_key_is_a_warning_at_its_line(caplog: pytest.LogCaptureFixture) -> None:
+    """Fluent Bit ignores it silently; a typo (flsh_timeout) should not go unnoticed."""
+    create_multiline_parser(_section('"start_state" "/^a/" "cont"', name="m", type="regex", flsh_timeout="100"),
+                            ParserRegistry())
+    assert [record.getMessage() for record in caplog.records] == [
+        "ml.conf:4: unknown option 'flsh_timeout' for multiline parser 'm': ignored"]
 
 
 def test_bad_rule_regex_names_the_rule_line() -> None:

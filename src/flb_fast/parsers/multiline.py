@@ -3,12 +3,13 @@ the engine that joins lines into records, shared by tail's ``multiline.parser`` 
 ``multiline`` filter.
 
 Rules follow Fluent Bit's state machine (``src/multiline/flb_ml_rule.c``): a line that matches a
-``start_state`` rule opens a group (flushing the previous one); while a group is open, a line that
-matches a rule reachable from the last matched rule (start rules excepted) is appended to it,
-joined with ``\\n``; a rule whose next state is a start state closes the group at once. A line no
-rule claims flushes the stream's open group and passes through unchanged. A group gets the time
-and the other fields of its first record; ``key_content`` holds the joined text. Groups idle for
-``flush_timeout`` milliseconds are flushed by ``Multiline.flush_expired``.
+``start_state`` rule opens a group (flushing the previous one); a line that matches a rule
+reachable from the last matched rule (start rules excepted) is appended to it, joined with
+``\\n``; a rule whose next state is a start state closes the group at once. Which parser gets a
+line, and what happens to a line no parser claims, follow ``flb_ml_append_text`` (see
+``Multiline``). A group gets the time and the other fields of its first record; ``key_content``
+holds the joined text. Groups idle for ``flush_timeout`` milliseconds are flushed by
+``Multiline.flush_expired``.
 
 Engine API (one ``Multiline`` per input instance or filter instance)::
 
@@ -29,6 +30,7 @@ from typing import Any
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Section
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
+from flb_fast.log import component_logger
 from flb_fast.parsers.base import Parser, ParserRegistry
 from flb_fast.parsers.onigmo import compile_onigmo
 
@@ -155,7 +157,10 @@ def create_multiline_parser(section: Section, registry: ParserRegistry) -> Multi
     name = (section.get("name") or "").strip()
     if not name:
         raise ConfigError(section.file, section.line, "name", "[MULTILINE_PARSER] section without a 'Name'")
-    options, _warnings = MULTILINE_PARSER_OPTIONS.bind(section.properties, f"multiline parser '{name}'")
+    options, warnings = MULTILINE_PARSER_OPTIONS.bind(section.properties, f"multiline parser '{name}'")
+    log = component_logger("multiline")
+    for warning in warnings:
+        log.warning("%s", warning)
 
     def error(key: str | None, message: str) -> ConfigError:
         prop = section.find(key) if key else None
@@ -197,32 +202,56 @@ def create_multiline_parser(section: Section, registry: ParserRegistry) -> Multi
 
 
 class _Group:
-    """An open multiline group: the first record's time and fields, and the text so far."""
+    """One parser's group of one stream (``flb_ml_stream_group``): the text joined so far, the
+    first record's fields and time (its "context"), and the rule state.
 
-    __slots__ = ("timestamp", "record", "text", "rule", "updated")
+    As in Fluent Bit, the rule state and the time outlive a flush: only the text and the
+    context are cleared (``flb_ml_flush_stream_group``).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("timestamp", "record", "text", "rule", "updated", "breakline", "position")
+
+    def __init__(self, breakline: bool) -> None:
         self.timestamp = 0
         self.record: dict[str, Any] | None = None
         self.text = ""
         self.rule: Rule | None = None
         self.updated = 0.0
+        # A raw line's group whose parser has no key_content ends its text with a newline
+        # (breakline_prepare): tail's records keep the line's "\n", joined or not.
+        self.breakline = breakline
+        # The caller's position of the line that made the group hold something (tail: its offset).
+        self.position: int | None = None
 
-    def append(self, text: str, limit: int) -> bool:
-        """Add a line (joined with a newline); False when the limit cut it (``flb_ml_group_cat``)."""
-        if self.text and not self.text.endswith("\n"):
-            self.text += "\n"
-        text = text or "\n"
+    @property
+    def holding(self) -> bool:
+        return bool(self.text) or self.record is not None
+
+    def cat(self, text: str, limit: int) -> bool:
+        """``flb_ml_group_cat``: add ``text`` up to ``limit``; False when the limit cut it."""
         room = limit - len(self.text) if limit > 0 else len(text)
         self.text += text[: max(room, 0)]
         return room >= len(text)
+
+    def newline(self) -> None:
+        if self.text and not self.text.endswith("\n"):
+            self.text += "\n"
 
 
 Completed = list[tuple[int, dict[str, Any]]]
 
 
 class Multiline:
-    """Joins records per stream with one or more multiline parsers, tried in order."""
+    """Joins records per stream with one or more multiline parsers, as ``flb_ml_append_text``
+    and ``flb_ml_append_object`` do (src/multiline/flb_ml.c).
+
+    A line goes first to the parser that took the stream's previous line (Fluent Bit's "LRU"
+    parser), then to the others in order; the first that claims it keeps it. Each parser keeps
+    its own groups, so a trace another parser holds stays open meanwhile. A line no parser
+    claims closes every open group of its stream, in parser order, then passes through on its
+    own: a raw line under the first parser's key_content (else ``default_key``), an empty raw
+    line not at all (Fluent Bit emits nothing for it), a record unchanged.
+    """
 
     def __init__(self, parsers: Sequence[MultilineParser], default_key: str = "log",
                  clock: Any = time.monotonic, buffer_limit: int = BUFFER_LIMIT_CHARS) -> None:
@@ -233,105 +262,138 @@ class Multiline:
         self.truncated = 0
         self._clock = clock
         self._groups: dict[tuple[Hashable, int, Any], _Group] = {}
-        # The parser that claimed a stream's last line is tried first on its next line
-        # (``group->lru_parser`` in flb_ml.c), so a line a parser tried earlier would also claim
-        # (python's "ValueError: ..." is a java start line) stays in the open group.
-        self._last_parser: dict[Hashable, int] = {}
+        # (stream, parser index) of the parser that claimed the last line: flb_ml_group.lru_parser.
+        self._lru: tuple[Hashable, int] | None = None
 
     def pending(self) -> int:
-        return sum(1 for group in self._groups.values() if group.record is not None)
+        return sum(1 for group in self._groups.values() if group.holding)
 
-    def feed_text(self, stream: Hashable, timestamp: int, text: str) -> Completed:
-        """A raw line (tail's path): parsed first by a parser's ``parser`` if it names one."""
-        return self._feed(stream, timestamp, None, text)
+    def feed_text(self, stream: Hashable, timestamp: int, text: str, position: int | None = None) -> Completed:
+        """A raw line (tail's path): parsed first by a parser's ``parser`` if it names one.
+
+        ``position`` (tail: the line's file offset) is remembered by the group the line opens;
+        ``held_position`` is the oldest such position still held.
+        """
+        return self._feed(stream, timestamp, None, text, position)
+
+    def held_position(self) -> int | None:
+        """The oldest ``position`` of a line some group still holds (``None`` if none holds one)."""
+        return min((group.position for group in self._groups.values() if group.position is not None), default=None)
 
     def feed(self, stream: Hashable, timestamp: int, record: dict[str, Any]) -> Completed:
         """A record (the multiline filter's path); its ``key_content`` field is what the rules see."""
         return self._feed(stream, timestamp, record, None)
 
-    def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None) -> Completed:
+    def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None,
+              position: int | None = None) -> Completed:
         out: Completed = []
         now = self._clock()
-        last = self._last_parser.get(stream)
-        order = range(len(self.parsers)) if not last else [last, *(i for i in range(len(self.parsers)) if i != last)]
-        for index in order:
-            parser = self.parsers[index]
-            rec, ts = record, timestamp
-            key = parser.key_content or self.default_key
-            if rec is None:
-                assert text is not None
-                parsed = self._parse_raw(parser, key, text, timestamp)
-                if parsed is None:  # its parser does not read the line: the next parser may
-                    continue
-                rec, ts = parsed
-            content = rec.get(key)
-            if not isinstance(content, str):
-                continue
-            group_key = (stream, index, rec.get(parser.key_group) if parser.key_group else None)
-            group = self._groups.get(group_key)
-            if group is None:
-                group = self._groups[group_key] = _Group()
-            if self._process(parser, group, key, content, ts, rec, out):
-                group.updated = now
-                self._last_parser[stream] = index
+        lru = self._lru[1] if self._lru is not None and self._lru[0] == stream else None
+        if lru is not None and self._try(lru, stream, timestamp, record, text, now, out, position):
+            return out
+        for index in range(len(self.parsers)):
+            if index != lru and self._try(index, stream, timestamp, record, text, now, out, position):
+                self._lru = (stream, index)
                 return out
-        # No parser claimed the line: close this stream's open groups, then pass it through.
         out.extend(self._flush_stream(stream))
         if record is not None:
             out.append((timestamp, record))
-        else:
-            assert text is not None
-            out.append((timestamp, {self.default_key: text}))
+        elif text:
+            first = self.parsers[0]
+            key = first.key_content or self.default_key
+            out.append((timestamp, {key: text if first.key_content else text + "\n"}))
         return out
 
+    def _try(self, index: int, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None,
+             now: float, out: Completed, position: int | None) -> bool:
+        """``ml_append_try_parser``: whether parser ``index`` claims the line (and took it)."""
+        parser = self.parsers[index]
+        key = parser.key_content or self.default_key
+        context, ts = record, timestamp
+        if record is None:
+            assert text is not None
+            if parser.parser is not None:
+                parsed = self._parse_raw(parser, text, timestamp)
+                if parsed is None:  # its parser does not read the line: the next parser may
+                    return False
+                context, ts = parsed
+                content = context.get(key)
+            else:
+                content = text
+        else:
+            content = record.get(key)
+        if not isinstance(content, str):
+            return False
+        group_value = context.get(parser.key_group) if parser.key_group and context is not None else None
+        group_key = (stream, index, group_value if isinstance(group_value, str) else None)
+        group = self._groups.get(group_key)
+        if group is None:
+            group = self._groups[group_key] = _Group(record is None and parser.key_content is None)
+        if parser.type == "regex":
+            claimed = self._process_rules(parser, group, key, content, ts, context, out)
+        else:
+            claimed = self._process_match_string(parser, group, key, content, ts, context, out)
+        if claimed:
+            group.updated = now
+            if group.holding and group.position is None:
+                group.position = position
+        return claimed
+
     @staticmethod
-    def _parse_raw(parser: MultilineParser, key: str, text: str, timestamp: int) -> tuple[dict[str, Any], int] | None:
+    def _parse_raw(parser: MultilineParser, text: str, timestamp: int) -> tuple[dict[str, Any], int] | None:
         """The record a raw line gives this parser, or None when its ``parser`` fails on it
         (``ml_append_try_parser_type_text``)."""
-        if parser.parser is None:
-            return {key: text}, timestamp
+        assert parser.parser is not None
         result = parser.parser.parse_batch([text])[0]
         if result is None:
             return None
         return result[1], result[0] if result[0] not in (-1, 0) else timestamp
 
-    def _process(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
-                 record: dict[str, Any], out: Completed) -> bool:
-        if parser.type != "regex":
-            return self._process_match_string(parser, group, key, content, ts, record, out)
+    def _process_rules(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
+                       context: dict[str, Any] | None, out: Completed) -> bool:
+        """``flb_ml_rule_process``: continue the group by a rule reachable from its state, or
+        open one by a start rule (flushing what the group held); then flush at once when the
+        rule leads back to a start state (``try_flushing_buffer``)."""
         rule = None
-        if group.rule is not None and group.record is not None:
+        if group.rule is not None:
             for candidate in group.rule.next_rules:
-                if not candidate.start and candidate.regex.search(content):
-                    if not group.append(content, self.buffer_limit):
-                        # Full: flush what fits now; the rest of this group is dropped.
-                        self.truncated += 1
-                        out.append(self._emit(group, key))
-                        return True
-                    rule = candidate
-                    break
+                if candidate.start or not candidate.regex.search(content):
+                    continue
+                group.newline()
+                if not content:
+                    group.text += "\n"
+                elif not group.cat(content, self.buffer_limit):
+                    # Full: flush what fits now; the rest of this group is dropped.
+                    self.truncated += 1
+                    out.extend(self._emit(group, key))
+                    group.rule = None
+                    return True
+                rule = candidate
+                break
         if rule is None:
             rule = parser.start_rule(content)
             if rule is None:
                 return False
-            if group.record is not None:
-                out.append(self._emit(group, key))
-            group.timestamp, group.record, group.text = ts, record, ""
-            if not group.append(content, self.buffer_limit):
+            if group.text:
+                out.extend(self._emit(group, key))
+            group.rule = rule
+            if not group.cat(content, self.buffer_limit):
                 self.truncated += 1
+                return True
+            group.timestamp, group.record = ts, context
         group.rule = rule
-        if rule.closes_group:
-            out.append(self._emit(group, key))
+        if rule.closes_group and group.text:
+            out.extend(self._emit(group, key))
         return True
 
     def _process_match_string(self, parser: MultilineParser, group: _Group, key: str, content: str, ts: int,
-                              record: dict[str, Any], out: Completed) -> bool:
+                              context: dict[str, Any] | None, out: Completed) -> bool:
         """``package_content`` in flb_ml.c: the line joins the group, and the group is flushed
         when the value (key_pattern's if set, else the content) ends with (``endswith``) or
         equals (``equal``) match_string; ``negate`` inverts the test. Without key_content the
         lines are joined with newlines (``breakline_prepare``)."""
         match_string = parser.match_string or ""
-        value = record.get(parser.key_pattern) if parser.key_pattern else content
+        value = context.get(parser.key_pattern) if parser.key_pattern and context is not None else content
         if not isinstance(value, str):
             value = content
         if parser.type == "endswith":
@@ -342,57 +404,59 @@ class Multiline:
             complete = value == match_string
         if parser.negate:
             complete = not complete
-        if group.record is None:
-            group.timestamp, group.record, group.text = ts, record, ""
-        elif parser.key_content is None and group.text and not group.text.endswith("\n"):
-            group.text += "\n"
-        room = self.buffer_limit - len(group.text) if self.buffer_limit > 0 else len(content)
-        group.text += content[: max(room, 0)]
-        if room < len(content):
+        if not group.holding:
+            group.timestamp, group.record = ts, context
+        elif parser.key_content is None:
+            group.newline()
+        if not group.cat(content, self.buffer_limit):
             self.truncated += 1
             complete = True
         if complete:
-            out.append(self._emit(group, key))
+            out.extend(self._emit(group, key))
         return True
 
     @staticmethod
-    def _emit(group: _Group, key: str) -> tuple[int, dict[str, Any]]:
-        assert group.record is not None
-        record = dict(group.record)
-        record[key] = group.text
-        result = (group.timestamp, record)
-        group.record, group.text, group.rule = None, "", None
-        return result
+    def _emit(group: _Group, key: str) -> Completed:
+        """``flb_ml_flush_stream_group``: the group as a record (none when it holds nothing),
+        then an empty group that keeps its rule state."""
+        if group.breakline:
+            group.newline()
+        if group.record is not None:
+            record = dict(group.record)
+            if group.text:
+                record[key] = group.text
+        elif group.text:
+            record = {key: group.text}
+        else:
+            return []
+        group.record, group.text, group.position = None, "", None
+        return [(group.timestamp, record)]
 
     def _flush_stream(self, stream: Hashable) -> Completed:
+        """Every open group of ``stream``, parser by parser (``flb_ml_flush_parser_instance``)."""
         out: Completed = []
-        for (group_stream, index, _), group in self._groups.items():
-            if group_stream == stream and group.record is not None:
-                parser = self.parsers[index]
-                out.append(self._emit(group, parser.key_content or self.default_key))
+        for index, parser in enumerate(self.parsers):
+            for (group_stream, group_index, _), group in self._groups.items():
+                if group_stream == stream and group_index == index:
+                    out.extend(self._emit(group, parser.key_content or self.default_key))
         return out
 
     def flush_expired(self, now: float | None = None) -> Completed:
-        """Groups idle longer than their parser's flush_timeout, in stream order; idle empty
-        groups are forgotten so that streams that come and go do not accumulate."""
+        """Groups idle longer than their parser's flush_timeout, in stream order; idle groups
+        are then forgotten so that streams that come and go do not accumulate."""
         now = self._clock() if now is None else now
         out: Completed = []
         for group_key, group in list(self._groups.items()):
             parser = self.parsers[group_key[1]]
             if now - group.updated < parser.flush_timeout_ms / 1000:
                 continue
-            if group.record is not None:
-                out.append(self._emit(group, parser.key_content or self.default_key))
+            out.extend(self._emit(group, parser.key_content or self.default_key))
             del self._groups[group_key]
-        streams = {stream for stream, _, _ in self._groups}
-        self._last_parser = {stream: index for stream, index in self._last_parser.items() if stream in streams}
         return out
 
     def flush_all(self) -> Completed:
         out: Completed = []
         for (_stream, index, _), group in self._groups.items():
-            if group.record is not None:
-                out.append(self._emit(group, self.parsers[index].key_content or self.default_key))
+            out.extend(self._emit(group, self.parsers[index].key_content or self.default_key))
         self._groups.clear()
-        self._last_parser.clear()
         return out

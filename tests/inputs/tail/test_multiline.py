@@ -15,16 +15,16 @@ def docker(log: str, stream: str = "stdout", time: str = "2026-11-25T13:00:00.5Z
     return json.dumps({"log": log, "stream": stream, "time": time}).encode()
 
 
-def test_rfc3339_times_to_nanoseconds() -> None:
+def test_rfc3339_times_to_nanoseconds_read_as_utc_as_fluent_bits_docker_parser_does() -> None:
     assert parse_time_ns("2026-11-25T13:00:00.123456789Z") == 1795611600_123456789
-    assert parse_time_ns("2026-11-25T14:00:00.5+01:00") == 1795611600_500000000
+    assert parse_time_ns("2026-11-25T13:00:00.5+01:00") == 1795611600_500000000
     assert parse_time_ns("2026-11-25T13:00:00Z") == 1795611600_000000000
     assert parse_time_ns("yesterday") is None
 
 
 def test_cri_final_lines_are_records_with_their_time_kept() -> None:
     parser = RuntimeMultiline(["cri"])
-    result = parser.process([b"2026-11-25T13:00:00.5Z stderr F boom"], 0, READ_NS, "log", 0.0)
+    result = parser.process([b"2026-11-25T13:00:00.5Z stderr F boom"], 0, READ_NS, 0.0)
     assert result == ([1795611600_500000000],
                       [{"time": "2026-11-25T13:00:00.5Z", "stream": "stderr", "_p": "F", "log": "boom"}], None)
 
@@ -36,7 +36,7 @@ def test_cri_partials_join_with_the_next_line_of_their_stream_only() -> None:
         b"2026-11-25T13:00:00.2Z stderr P x-",
         b"2026-11-25T13:00:00.3Z stdout F b",
     ]
-    timestamps, records, held_offset = parser.process(lines, 100, READ_NS, "log", 0.0)
+    timestamps, records, held_offset = parser.process(lines, 100, READ_NS, 0.0)
     assert records == [{"time": "2026-11-25T13:00:00.1Z", "stream": "stdout", "_p": "P", "log": "a-b"}]
     assert timestamps == [1795611600_100000000]
     assert held_offset == 100 + len(lines[0]) + 1
@@ -46,34 +46,58 @@ def test_cri_partials_join_with_the_next_line_of_their_stream_only() -> None:
 
 def test_docker_entries_join_until_a_log_ends_in_newline() -> None:
     parser = RuntimeMultiline(["docker"])
-    result = parser.process([docker("a"), docker("b\n", time="2026-11-25T13:00:09Z")], 0, READ_NS, "log", 0.0)
+    result = parser.process([docker("a"), docker("b\n", time="2026-11-25T13:00:09Z")], 0, READ_NS, 0.0)
     assert result == ([1795611600_500000000],
                       [{"log": "ab\n", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}], None)
 
 
-def test_unrecognised_lines_pass_through_under_the_key_with_the_read_time() -> None:
+def test_unrecognised_lines_pass_through_under_log_with_the_read_time() -> None:
     parser = RuntimeMultiline(["docker", "cri"])
-    assert parser.process([b"plain text"], 0, READ_NS, "msg", 0.0) == ([READ_NS], [{"msg": "plain text"}], None)
-    mixed = parser.process([b"{not json", b"2026-11-25T13:00:00.5Z stdout F ok"], 0, READ_NS, "msg", 0.0)
+    assert parser.process([b"plain text"], 0, READ_NS, 0.0) == ([READ_NS], [{"log": "plain text"}], None)
+    mixed = parser.process([b"{not json", b"2026-11-25T13:00:00.5Z stdout F ok"], 0, READ_NS, 0.0)
     assert mixed == ([READ_NS, 1795611600_500000000],
-                     [{"msg": "{not json"}, {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "_p": "F", "log": "ok"}],
+                     [{"log": "{not json"}, {"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "_p": "F", "log": "ok"}],
                      None)
+
+
+def test_an_unrecognised_line_first_emits_the_partial_lines_held() -> None:
+    """flb_ml_append_text: a line no parser claims flushes every open group, unjoined."""
+    parser = RuntimeMultiline(["docker", "cri"])
+    lines = [docker("part one, "), b"garbage", docker("part two\n")]
+    assert parser.process(lines, 0, READ_NS, 0.0) == (
+        [1795611600_500000000, READ_NS, 1795611600_500000000],
+        [{"log": "part one, ", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}, {"log": "garbage"},
+         {"log": "part two\n", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}], None)
 
 
 def test_a_group_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
     parser = RuntimeMultiline(["cri"])
-    parser.process([b"2026-11-25T13:00:00.1Z stdout P a"], 40, READ_NS, "log", 3.0)
-    assert parser.process([b"2026-11-25T13:00:00.1Z stdout P b"], 90, READ_NS, "log", 4.0) == ([], [], 40)
+    parser.process([b"2026-11-25T13:00:00.1Z stdout P a"], 40, READ_NS, 3.0)
+    assert parser.process([b"2026-11-25T13:00:00.1Z stdout P b"], 90, READ_NS, 4.0) == ([], [], 40)
     assert parser.held_since == 3.0
 
 
 def test_rule_engine_groups_report_the_offset_of_their_first_line() -> None:
-    parser = RulesMultiline([registry().get_multiline("java")], "log")
+    parser = RulesMultiline([registry().get_multiline("java")])
     lines = [b"plain", b"java.lang.RuntimeException: boom", b"    at a.B.c(B.java:1)"]
-    result = parser.process(lines, 10, READ_NS, "log", 0.0)
-    assert result == ([READ_NS], [{"log": "plain"}], 10 + len(lines[0]) + 1)
-    assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)"}])
+    result = parser.process(lines, 10, READ_NS, 0.0)
+    assert result == ([READ_NS], [{"log": "plain\n"}], 10 + len(lines[0]) + 1)
+    assert parser.flush() == ([READ_NS], [{"log": "java.lang.RuntimeException: boom\n    at a.B.c(B.java:1)\n"}])
     assert parser.held_offset is None
+
+
+def test_the_held_offset_is_the_oldest_line_any_parsers_group_holds() -> None:
+    """A python traceback left open while a java trace is joined and emitted keeps the offset at
+    its first line, so a restart reads it again rather than losing it."""
+    parser = RulesMultiline([registry().get_multiline("java"), registry().get_multiline("python")])
+    lines = [b"Traceback (most recent call last):", b'  File "a.py", line 1, in <module>', b"    boom()",
+             b'Exception in thread "main" java.lang.RuntimeException: boom', b"    at a.B.c(B.java:1)"]
+    assert parser.process(lines, 10, READ_NS, 0.0)[2] == 10
+    completed = parser.process([b'Exception in thread "main" java.lang.IllegalStateException: again'], 200,
+                               READ_NS, 0.0)
+    assert completed == ([READ_NS], [{"log": 'Exception in thread "main" java.lang.RuntimeException: boom\n'
+                                             "    at a.B.c(B.java:1)\n"}], 10)
+    assert parser.process([b"plain"], 250, READ_NS, 0.0)[2] is None
 
 
 def test_a_group_is_emitted_at_its_size_bound(monkeypatch) -> None:
@@ -81,6 +105,6 @@ def test_a_group_is_emitted_at_its_size_bound(monkeypatch) -> None:
     parser = RuntimeMultiline(["cri"])
     lines = [b"2026-11-25T13:00:00.1Z stdout P ab", b"2026-11-25T13:00:00.2Z stdout P cd",
              b"2026-11-25T13:00:00.3Z stdout F e"]
-    timestamps, records, held_offset = parser.process(lines, 0, READ_NS, "log", 0.0)
+    timestamps, records, held_offset = parser.process(lines, 0, READ_NS, 0.0)
     assert [record["log"] for record in records] == ["abcd", "e"]
     assert held_offset is None

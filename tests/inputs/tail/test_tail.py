@@ -446,7 +446,7 @@ def test_multiline_parser_java_joins_a_stack_trace_through_the_rule_engine(tmp_p
         await harness.wait_for(lambda: len(harness.records) == 2)
 
     run(tailing(harness, scenario))
-    assert harness.records == [{"log": trace}, {"log": "next line"}]
+    assert harness.records == [{"log": trace + "\n"}, {"log": "next line\n"}]
 
 
 def test_an_unknown_multiline_parser_is_a_config_error() -> None:

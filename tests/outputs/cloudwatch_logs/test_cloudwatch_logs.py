@@ -15,6 +15,8 @@ from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, GoCloudWatchOutput
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
+from tests.fakes.certs import make_certs
+from tests.fakes.fault_proxy import FaultProxy
 from tests.outputs.aws.harness import chunk_of, flush_all, make_output, now_ns
 from tests.standalone import config_warnings_for
 
@@ -227,6 +229,32 @@ def test_a_retried_chunk_resends_only_the_batches_not_yet_accepted(moto, fault_p
     results = run(scenario(), timeout=180)
     assert results == [FlushResult.RETRY, FlushResult.RETRY, FlushResult.OK]
     assert events(moto, "fluentbit-cloudwatch", "s") == [f'{{"n":{i}}}' for i in range(25_000)]
+
+
+def test_a_batch_already_accepted_is_delivered_and_not_sent_again(moto, fault_proxy, run) -> None:
+    """DataAlreadyAcceptedException: CloudWatch Logs holds the events, so resending would store them twice."""
+    output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
+    fault_proxy.add("PutLogEvents", "forward", times=1)  # answered NOT_FOUND: the output creates the stream
+    fault_proxy.add("PutLogEvents", "accepted", times=1)  # the same batch again, stored but answered so
+    first, second = chunk_of([{"n": 1}, {"n": 2}]), chunk_of([{"n": 3}])
+    assert run(flush_all(output, first, second)) == [FlushResult.OK, FlushResult.OK]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"n":1}', '{"n":2}', '{"n":3}']
+    assert [call.action for call in fault_proxy.calls_to("PutLogEvents")] == ["forward", "accepted", "forward"]
+    assert output.ctx.metrics["already_accepted_batches"] == 1
+
+
+def test_tls_verify_off_is_said_once_at_start_not_at_every_request(moto, run, tmp_path) -> None:
+    """With tls.verify off, urllib3 warns (InsecureRequestWarning) at every request; the suite turns
+    warnings into errors, so two deliveries over HTTPS prove the output silenced it."""
+    proxy = FaultProxy(moto.url, make_certs(tmp_path, "logs"))
+    try:
+        output = cwl(proxy.url, auto_create_group="true", log_stream_name="s", tls="on", **{"tls.verify": "off"})
+        assert output.config_warnings == [
+            ("tls.verify", "tls.verify is off: the service's TLS certificate is not verified")]
+        assert run(flush_all(output, chunk_of([{"a": 1}]), chunk_of([{"a": 2}]))) == [FlushResult.OK, FlushResult.OK]
+    finally:
+        proxy.close()
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}', '{"a":2}']
 
 
 def test_a_dropped_connection_is_retried_at_once_with_auto_retry_requests(moto, fault_proxy, run) -> None:

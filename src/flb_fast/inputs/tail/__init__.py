@@ -254,7 +254,7 @@ class TailInput(Input):
             offset = row[1] if row[1] <= st.st_size else 0
         joiner: Any = None
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
-            joiner = RulesMultiline(self.rule_parsers, self.builder.key)
+            joiner = RulesMultiline(self.rule_parsers)
         elif self.multiline_parsers:
             joiner = RuntimeMultiline(self.multiline_parsers)
         elif self.docker_mode:
@@ -402,8 +402,7 @@ class TailInput(Input):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
             timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)
         else:
-            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, self.builder.key,
-                                                              time.monotonic(), offsets)
+            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
         if records:
             self._emit(file, timestamps, records, size, file.line_start() if held_offset is None else held_offset)

@@ -6,8 +6,10 @@ next entry of the same stream; a CRI line ``<time> <stream> <P|F> <log>`` with `
 the next line of the same stream. Partial lines are grouped by ``stream``, so interleaved
 stdout and stderr parts never mix (fluent-bit #4387). The record is the first part's fields
 (``time`` kept, as both parsers have Time_Keep on) with the parts' ``log`` joined, stamped with
-the first part's time. A line neither parser recognises passes through as ``{Key: line}``.
-A group is also emitted when it reaches ``JOINED_MAX_BYTES``, keeping memory bounded.
+the first part's time. A line neither parser recognises first closes the file's open groups
+(they are emitted as they are), then passes through as ``{"log": line}`` (flb_ml_append_text:
+tail's ``Key`` does not apply). A group is also emitted when it reaches ``JOINED_MAX_BYTES``,
+keeping memory bounded.
 """
 
 from __future__ import annotations
@@ -31,23 +33,20 @@ _decode_object = msgspec.json.Decoder(dict).decode
 
 
 @functools.lru_cache(maxsize=256)
-def _epoch_seconds(date: str, clock: str, zone: str) -> int:
-    seconds = calendar.timegm(tuple(int(part) for part in (*date.split("-"), *clock.split(":"))) + (0, 0, 0))  # type: ignore[arg-type]
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return seconds
+def _epoch_seconds(date: str, clock: str) -> int:
+    return calendar.timegm(tuple(int(part) for part in (*date.split("-"), *clock.split(":"))) + (0, 0, 0))  # type: ignore[arg-type]
 
 
 def parse_time_ns(text: str) -> int | None:
-    """Nanoseconds since the epoch from an RFC 3339 time with up to 9 fractional digits."""
+    """Nanoseconds since the epoch from an RFC 3339 time with up to 9 fractional digits, read as
+    UTC: Fluent Bit's docker multiline parser reads ``%Y-%m-%dT%H:%M:%S.%L`` and ignores an
+    offset after it (flb_ml_parser_docker.c), as the compiled CRI decoder does."""
     match = _RFC3339.match(text)
     if match is None:
         return None
-    date, clock, fraction, zone = match.groups()
+    date, clock, fraction, _zone = match.groups()
     nanos = int((fraction or "").ljust(9, "0")) if fraction else 0
-    return _epoch_seconds(date, clock, zone or "") * 1_000_000_000 + nanos
+    return _epoch_seconds(date, clock) * 1_000_000_000 + nanos
 
 
 class _Group:
@@ -94,7 +93,7 @@ class RuntimeMultiline:
         return min((group.offset for group in self.groups.values()), default=None)
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float,
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, now: float,
         offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Records completed by these lines, and ``held_offset`` afterwards.
@@ -107,8 +106,6 @@ class RuntimeMultiline:
         if self.use_cri and not (self.use_docker and _has_json_line(lines)):
             timestamps, records, partials, _failed = _core.decode_cri_lines(lines, read_time_ns)
             if not partials and not self.groups:
-                if key != "log":
-                    _rename_unparsed(records, key)
                 if offsets is not None:
                     offsets.extend(line_offsets(lines, first_offset))
                 return timestamps, records, None
@@ -121,7 +118,7 @@ class RuntimeMultiline:
             parsed = [self._parse_docker(line) for line in lines]
             if self.use_cri:
                 self._parse_cri_rest(lines, parsed, read_time_ns)
-        return self._group(lines, parsed, first_offset, read_time_ns, key, now, offsets)
+        return self._group(lines, parsed, first_offset, read_time_ns, now, offsets)
 
     def _group(
         self,
@@ -129,7 +126,6 @@ class RuntimeMultiline:
         parsed: list[tuple[int | None, dict[str, Any], bool] | None],
         first_offset: int,
         read_time_ns: int,
-        key: str,
         now: float,
         offsets: list[int] | None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
@@ -140,8 +136,11 @@ class RuntimeMultiline:
             line_offset = offset
             offset += len(line) + 1
             if entry is None:
+                held_ts, held_records = self.flush(offsets)
+                timestamps.extend(held_ts)
+                records.extend(held_records)
                 timestamps.append(read_time_ns)
-                records.append({key: line.decode("utf-8", "replace")})
+                records.append({"log": line.decode("utf-8", "replace")})
                 if offsets is not None:
                     offsets.append(line_offset)
                 continue
@@ -211,23 +210,20 @@ def _has_json_line(lines: list[bytes]) -> bool:
     return bool(lines) and (lines[0][:1] == b"{" or b"\n{" in b"\n".join(lines))
 
 
-def _rename_unparsed(records: list[dict[str, Any]], key: str) -> None:
-    """decode_cri_lines stores a line it could not read under "log"; Key names that field."""
-    for index, record in enumerate(records):
-        if len(record) == 1 and "log" in record:
-            records[index] = {key: record["log"]}
-
-
 class RulesMultiline:
     """``multiline.parser`` naming ``[MULTILINE_PARSER]`` sections or the built-in go, java, python
-    and ruby: the parsers' shared rule engine (flb_fast.parsers.multiline), one stream per file."""
+    and ruby: the parsers' shared rule engine (flb_fast.parsers.multiline), one stream per file.
+
+    Records hold their text under the parser's ``key_content``, else ``log``: tail's ``Key`` does
+    not apply (in_tail hands the lines to flb_ml_append_text, whose records name "log").
+    """
 
     __slots__ = ("engine", "held_offset")
 
-    def __init__(self, parsers: list[Any], key: str) -> None:
+    def __init__(self, parsers: list[Any]) -> None:
         from flb_fast.parsers.multiline import Multiline
 
-        self.engine = Multiline(parsers, default_key=key)
+        self.engine = Multiline(parsers, default_key="log")
         self.held_offset: int | None = None
 
     @property
@@ -235,25 +231,21 @@ class RulesMultiline:
         return self.engine.pending() > 0
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, key: str, now: float,
+        self, lines: list[bytes], first_offset: int, read_time_ns: int, now: float,
         offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``
         (a record's offset is that of the line that completed it).
 
-        A group opens on the line after which the engine holds something it did not hold
-        before, or on a line that completed a group yet left one open (a start line).
+        ``held_offset`` is the offset of the oldest line a group still holds, whichever parser's
+        group it is (a python traceback may stay open while a java trace is joined).
         """
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
         offset = first_offset
         for line in lines:
-            was_holding = self.holding
-            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"))
-            if not self.holding:
-                self.held_offset = None
-            elif not was_holding or completed:
-                self.held_offset = offset
+            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"), offset)
+            self.held_offset = self.engine.held_position()
             for timestamp, record in completed:
                 timestamps.append(timestamp)
                 records.append(record)
@@ -273,6 +265,5 @@ class RulesMultiline:
     ) -> tuple[list[int], list[dict[str, Any]]]:
         if offsets is not None:
             offsets.extend([self.held_offset or 0] * len(completed))
-        if not self.holding:
-            self.held_offset = None
+        self.held_offset = self.engine.held_position()
         return [ts for ts, _ in completed], [record for _, record in completed]

@@ -43,6 +43,10 @@ class AwsOutput(Output):
         self._client_lock = asyncio.Lock()
         # (option, message) pairs the engine reports as config warnings at the option's file:line.
         self.config_warnings: list[tuple[str, str]] = []
+        if options.tls and not options.tls_verify:
+            self.config_warnings.append(
+                ("tls.verify", "tls.verify is off: the service's TLS certificate is not verified")
+            )
 
     async def start(self) -> None:
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)

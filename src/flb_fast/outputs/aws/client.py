@@ -185,7 +185,14 @@ def _use_trimmed_endpoints(session: Any) -> None:
 
 
 def _verify(options: Any) -> bool | str:
+    """botocore's ``verify``. With ``tls.verify off``, urllib3's InsecureRequestWarning (one per
+    request in the agent's log) is silenced: the output said it once at start (AwsOutput)."""
     if not options.tls_verify:
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         return False
     return options.tls_ca_file or True
 

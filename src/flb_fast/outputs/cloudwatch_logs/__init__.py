@@ -23,6 +23,7 @@ from flb_fast.outputs.aws.errors import Outcome, classify, error_code
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs.api import (
+    ALREADY_ACCEPTED,
     LOG_GROUP_CLASSES,
     NOT_FOUND,
     RETENTION_DAYS,
@@ -219,7 +220,12 @@ class CloudWatchLogsOutput(AwsOutput):
                 try:
                     response = await self._put(group, stream, body)
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
-                    return self.failure(exc, f"PutLogEvents to {group}/{stream}")
+                    if error_code(exc) != ALREADY_ACCEPTED:
+                        return self.failure(exc, f"PutLogEvents to {group}/{stream}")
+                    response = {}
+                    self.ctx.metrics.inc("already_accepted_batches")
+                    self.ctx.log.info("PutLogEvents to %s/%s: %d event(s) were accepted before (%s): delivered",
+                                      group, stream, end - start, ALREADY_ACCEPTED)
                 self.backoff.succeeded()
                 self._count_rejected(response, end - start, group, stream)
                 progress.delivered[target] = done + end

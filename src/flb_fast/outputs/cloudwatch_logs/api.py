@@ -9,6 +9,9 @@ from typing import Any
 from flb_fast.outputs.aws.errors import error_code
 
 ALREADY_EXISTS = "ResourceAlreadyExistsException"
+# PutLogEvents' answer to a batch it accepted before (an earlier attempt whose answer was lost):
+# the events are stored, so the batch counts as delivered, as the AWS Go plugin counts it.
+ALREADY_ACCEPTED = "DataAlreadyAcceptedException"
 NOT_FOUND = "ResourceNotFoundException"
 # PutRetentionPolicy's allowed values (CloudWatch Logs API reference).
 RETENTION_DAYS = frozenset(
