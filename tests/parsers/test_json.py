@@ -35,10 +35,10 @@ def test_bytes_and_text_inputs_agree() -> None:
     assert p.parse_batch([b'{"a":"\\u00e9"}', '{"a":"\u00e9"}']) == [(-1, {"a": "é"}), (-1, {"a": "é"})]
 
 
-def test_invalid_utf8_inside_a_string_is_replaced_and_the_line_still_parses() -> None:
-    """Fluent Bit passes the bytes through; flb_fast keeps the record, with U+FFFD for the bad bytes."""
+def test_invalid_utf8_inside_a_string_keeps_each_byte_as_u_e000_plus_byte() -> None:
+    """Fluent Bit passes the bytes through and its JSON outputs write byte b as U+E000 + b."""
     timestamps, records, failed = parser(Name="j", Format="json").parse_lines([b'{"a":"\xff"}'], 7, "log")
-    assert (timestamps, records, failed) == ([7], [{"a": "\ufffd"}], 0)
+    assert (timestamps, records, failed) == ([7], [{"a": "\ue0ff"}], 0)
 
 
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20),

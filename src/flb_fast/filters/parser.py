@@ -20,6 +20,7 @@ from flb_fast.parsers.base import Parser
 from flb_fast.parsers.decoders import unescape
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.text import INVALID_UTF8
 
 _ACCESSOR = re.compile(r"\$([^\[\]]+)((?:\[(?:'[^']*'|\"[^\"]*\"|\d+)\])*)$")
 _SUBKEY = re.compile(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]")
@@ -85,7 +86,7 @@ class ParserFilter(Filter):
     def _text(self, record: dict[str, Any]) -> str | None:
         value = _lookup(record, self.path) if self.path is not None else record.get(self.key_name)
         if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
+            value = value.decode("utf-8", INVALID_UTF8)
         if not isinstance(value, str):
             return None
         return unescape(value) if self.unescape_key else value
