@@ -8,6 +8,7 @@ class LineSplitter:
     skip_empty_lines: bool
     truncate_long_lines: bool
     truncated_lines: int
+    crlf_lines: list[int]
     skipped_lines: int
     skipped_bytes: int
     long_line: bool

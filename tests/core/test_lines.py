@@ -307,3 +307,11 @@ def test_offsets_count_the_nul_bytes_skipped_at_the_head_of_a_read():
     offsets: list[int] = []
     assert splitter.feed(b"\0\0\0abc\n", offsets, 100) == [b"abc"]
     assert offsets == [103]
+
+
+def test_crlf_lines_names_the_lines_of_the_last_feed_that_lost_a_carriage_return():
+    splitter = LineSplitter(32768, True)
+    assert splitter.feed(b"a\r\nb\n\r\nc\r\n") == [b"a", b"b", b"\r", b"c"]
+    assert splitter.crlf_lines == [0, 3]
+    assert splitter.feed(b"d\n") == [b"d"]
+    assert splitter.crlf_lines == []

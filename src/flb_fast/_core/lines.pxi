@@ -18,9 +18,8 @@
 #   (flb_tail_file_chunk() returns FLB_TAIL_ERROR, and the caller removes the file).
 # - Offset_Key is the file offset of the line's first byte, counting every byte before it (a
 #   "\r", an empty line that was skipped, head NULs): recorded in tests/data/fluent-bit/tail_offset_key*.
-# One difference: when a line fails its parser, Fluent Bit packs the raw line with its "\r"
-# (process_content() passes `data, len`, not the trimmed `line, line_len`); the lines given
-# here have lost that "\r" already, so such a record lacks it.
+# - When a line fails its parser, Fluent Bit packs the raw line with its "\r" (process_content()
+#   passes `data, len`, not the trimmed `line, line_len`): crlf_lines says which lines lost one.
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
@@ -50,13 +49,16 @@ cdef class LineSplitter:
 
     ``feed(buffer, offsets, base)`` also appends each returned line's file offset to ``offsets``
     (a list), ``base`` being the file offset of the first pending byte (``bytes_read - pending``
-    before this feed).
+    before this feed). ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
+    ``flush``) that lost a ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
+    did not parse.
     """
 
     cdef readonly Py_ssize_t buffer_max_size
     cdef readonly bint skip_long_lines
     cdef readonly bint skip_empty_lines
     cdef readonly bint truncate_long_lines
+    cdef readonly list crlf_lines
     cdef readonly Py_ssize_t truncated_lines
     cdef readonly Py_ssize_t skipped_lines
     cdef readonly Py_ssize_t skipped_bytes
@@ -78,6 +80,7 @@ cdef class LineSplitter:
         self.skip_long_lines = skip_long_lines
         self.skip_empty_lines = skip_empty_lines
         self.truncate_long_lines = truncate_long_lines
+        self.crlf_lines = []
         self._max_line = buffer_max_size - 2
 
     def __dealloc__(self):
@@ -142,6 +145,7 @@ cdef class LineSplitter:
             return 0
         if total >= 2 and last == b'\r':
             total -= 1
+            self.crlf_lines.append(len(out))
         if self._held_len == 0:
             out.append(_bytes_from_size(data, total))
             return 0
@@ -166,6 +170,8 @@ cdef class LineSplitter:
         cdef list out = []
         if self.long_line:
             raise RuntimeError("this file was abandoned at a line longer than buffer_max_size")
+        if self.crlf_lines:
+            self.crlf_lines = []
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             base_ptr = <const char *> view.buf
@@ -258,6 +264,8 @@ cdef class LineSplitter:
         A line being discarded as too long counts as skipped; nothing is kept afterwards.
         """
         cdef list out = []
+        if self.crlf_lines:
+            self.crlf_lines = []
         if self.long_line:
             return None
         if self._discarding:

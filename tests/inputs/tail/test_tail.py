@@ -298,6 +298,19 @@ def test_a_line_its_parser_does_not_parse_gets_path_key_and_offset_key_first(tmp
     assert list(harness.records[1].items()) == [("file", str(log)), ("off", len(docker("a\n"))), ("log", "plain")]
 
 
+def test_a_crlf_line_its_parser_does_not_parse_keeps_its_carriage_return(tmp_path: Path, run) -> None:
+    """Fluent Bit packs the raw line, "\\r" included (recorded: tests/data/fluent-bit/tail_offset_key)."""
+    log = tmp_path / "app.log"
+    write(log, "plain\r\n" + docker("a\n").rstrip("\n") + "\r\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "plain\r"}, {"log": "a\n", "stream": "stdout", "time": T0}]
+
+
 def test_offset_key_counts_carriage_returns_and_skipped_empty_lines(tmp_path: Path, run) -> None:
     """The offset of the line's first byte in the file (recorded: tail_offset_key_skip_empty)."""
     log = tmp_path / "app.log"

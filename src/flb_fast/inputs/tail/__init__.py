@@ -403,7 +403,7 @@ class TailInput(Input):
         joiner = file.joiner
         offsets: list[int] | None = [] if self.builder.wants_offsets else None
         if joiner is None:
-            timestamps, records = self.builder.build(lines, starts, now_ns, file.path)
+            timestamps, records = self.builder.build(lines, starts, now_ns, file.path, file.splitter.crlf_lines)
             held_offset = None
         elif isinstance(joiner, DockerModeJoiner):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
@@ -455,7 +455,8 @@ class TailInput(Input):
         start = file.line_start()
         partial: bytes | None = file.splitter.flush()
         if partial:
-            timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path)
+            timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path,
+                                                     file.splitter.crlf_lines)
             if records:
                 self._emit(file, timestamps, records, len(partial))
         self._commit(file, file.read_pos)
