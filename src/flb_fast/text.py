@@ -1,8 +1,9 @@
 """Text from log bytes that are not always UTF-8, kept as Fluent Bit's JSON outputs write them.
 
 Fluent Bit passes a line's bytes through untouched (msgpack strings are bytes); its JSON encoder
-(``flb_utils_write_str`` in src/flb_utils.c, used by stdout json, file and the AWS outputs) then
-writes each string's bytes that are not valid UTF-8 as follows (Fluent Bit 4.2.8, recorded in
+(``flb_msgpack_to_json`` -> ``flb_utils_write_str``, src/flb_utils.c: stdout's JSON formats, file,
+and the AWS outputs, e.g. cloudwatch_api.c ``process_event``) then writes each string's bytes
+that are not valid UTF-8 as follows (Fluent Bit 4.2.8, recorded in
 tests/data/fluent-bit/tail_invalid_utf8*):
 
 - a byte of an invalid sequence becomes the private-use character U+E000 + byte
