@@ -240,12 +240,12 @@ def test_invalid_json_passes_through_as_log(tmp_path: Path) -> None:
 
 def test_invalid_utf8_does_not_stop_the_file(tmp_path: Path) -> None:
     tail = Tail(tmp_path)
-    append(tail.logs / "app.log", b"bad \xff\xfe\nstill read\n")
+    append(tail.logs / "app.log", b"bad \xff\xfe bytes\nstill read\n")
     with tail.agent() as agent:
         agent.wait_for(lambda: len(tail.records()) == 2, "both lines")
         result = agent.stop()
     assert result.returncode == 0, result.stderr
-    assert tail.logs_of("app.log") == ["bad \ue0ff\ue0fe", "still read"]
+    assert tail.logs_of("app.log") == ["bad \ue0ff\ue0fe bytes", "still read"]
 
 
 def test_an_empty_file_is_tailed_until_lines_arrive(tmp_path: Path) -> None:
