@@ -79,9 +79,9 @@ def test_a_time_without_fraction_keeps_its_seconds_as_the_lenient_cri_parser_doe
     assert timestamps == [NEW_YEAR_2024_NS + 10 * 10**9]
 
 
-def test_invalid_utf8_in_the_log_is_replaced():
-    _, records, _, _ = decode_cri_lines([b"2024-01-01T00:00:00.1Z stdout F bad \xff"], READ_TIME)
-    assert records[0]["log"] == "bad \ufffd"
+def test_invalid_utf8_in_the_log_keeps_each_byte_as_u_e000_plus_byte():
+    _, records, _, _ = decode_cri_lines([b"2024-01-01T00:00:00.1Z stdout F bad \xff\xfe bytes \xc3"], READ_TIME)
+    assert records[0]["log"] == "bad \ue0ff\ue0fe bytes "
 
 
 def test_bytearray_lines_are_accepted():

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flb_fast._core import JsonLinesDecoder, decode_json_lines
+from flb_fast.text import INVALID_UTF8
 
 READ_TIME = 1_700_000_000_000_000_000
 DOCKER_LINE = b'{"log":"GET / 200\\n","stream":"stdout","time":"2024-01-01T00:00:00.123456789Z"}'
@@ -118,10 +120,30 @@ def test_json_that_is_not_an_object_is_a_failed_line():
 
 
 def test_malformed_objects_are_failed_lines():
-    lines = [b'{"a":"b"', b'{"a":"b"} trailing', b'{"a" "b"}', b'{"a":"b",}', b'{"a":"\\x"}']
+    lines = [b'{"a":"b"', b'{"a" "b"}', b'{"a":"b",}', b'{"a":"\\x"}']
     timestamps, records, failed = docker(lines)
-    assert failed == 5
+    assert failed == 4
     assert records == [{"log": line.decode()} for line in lines]
+
+
+@pytest.mark.parametrize("trailing", [b" garbage", b"   ", b" }", b" ]", b",", b' {"a"', b" tru", b" -", b' x"y',
+                                      b' garbage{"a":1}', b", {\"a\":1}", b" [1 junk"])
+def test_bytes_after_the_object_that_are_no_json_value_are_ignored(trailing: bytes) -> None:
+    """Fluent Bit 4.2.8 reads the object and stops at what is not JSON (recorded: docker_trailing_garbage)."""
+    assert docker([b'{"log":"x\\n","stream":"stdout","time":"2024-03-01T10:00:00.5Z"}' + trailing]) == (
+        [1709287200_500000000], [{"log": "x\n", "stream": "stdout", "time": "2024-03-01T10:00:00.5Z"}], 0)
+
+
+@pytest.mark.parametrize("trailing", [b" 123", b" {}", b'{"log":"y"}', b' "s" junk', b" true", b" 12x", b" [ ]",
+                                      b" 1}"])
+def test_a_second_json_value_after_the_object_fails_the_line(trailing: bytes) -> None:
+    """Two values are not one record for Fluent Bit: the line stays whole with the read time."""
+    line = b'{"log":"x"}' + trailing
+    assert docker([line]) == ([READ_TIME], [{"log": line.decode()}], 1)
+
+
+def test_a_nested_object_with_bytes_after_it_parses_too() -> None:
+    assert one(b'  {"log":{"a":[1,2]}} garbage') == {"log": {"a": [1, 2]}}
 
 
 def test_the_key_of_failed_lines_is_configurable():
@@ -157,17 +179,20 @@ def test_lone_surrogate_escapes_become_replacement_characters():
     }
 
 
-def test_invalid_utf8_is_replaced_without_losing_the_record():
-    # Fluent Bit passes the bytes through; Python text needs valid characters: U+FFFD each.
-    assert one(b'{"log":"bad \xff\xfe end","stream":"stdout"}') == {"log": "bad \ufffd\ufffd end", "stream": "stdout"}
+def test_invalid_utf8_keeps_each_byte_as_u_e000_plus_byte():
+    # Fluent Bit passes the bytes through and its JSON outputs write byte b as U+E000 + b
+    # (recorded: docker_invalid_utf8); the oracle is the stdlib decoder with flb_fast.text's handler.
+    line = b'{"log":"bad \xff\xfe end \xed\xa0\x80","stream":"stdout"}'
+    assert one(line) == json.loads(line.decode("utf-8", INVALID_UTF8)) == {
+        "log": "bad \ue0ff\ue0fe end \ue0ed\ue0a0\ue080", "stream": "stdout"}
 
 
-def test_invalid_utf8_in_a_nested_object_is_replaced_too():
-    assert one(b'{"log":{"msg":"\xc3("}}') == {"log": {"msg": "\ufffd("}}
+def test_invalid_utf8_in_a_nested_object_is_kept_too():
+    assert one(b'{"log":{"msg":"\xc3("}}') == {"log": {"msg": "\ue0c3("}}
 
 
-def test_invalid_utf8_in_a_line_that_is_not_json_is_replaced_in_the_raw_record():
-    assert docker([b"raw \xff line"])[1] == [{"log": "raw \ufffd line"}]
+def test_invalid_utf8_in_a_line_that_is_not_json_is_kept_in_the_raw_record():
+    assert docker([b"raw \xff line"])[1] == [{"log": "raw \ue0ff line"}]
 
 
 def test_numbers_booleans_and_null_are_decoded():

@@ -241,3 +241,77 @@ def test_hostile_buffers_keep_the_offset_at_a_line_start_and_never_return_a_long
         offset = read - splitter.pending
         assert 0 <= offset <= read
         assert offset == 0 or data[offset - 1 : offset] in (b"\n", b"\0")
+
+
+def test_truncate_long_lines_emits_the_first_buffer_max_size_minus_one_bytes_and_drops_the_rest():
+    # Fluent Bit 4.2.8 (recorded: tests/data/fluent-bit/tail_truncate_long_lines): a full buffer.
+    splitter = LineSplitter(10, False, truncate_long_lines=True)
+    offsets: list[int] = []
+    assert splitter.feed(b"ok\n" + b"L" * 30 + b"\nafter\n", offsets, 0) == [b"ok", b"L" * 9, b"after"]
+    assert offsets == [0, 3, 34]
+    assert (splitter.truncated_lines, splitter.skipped_lines, splitter.long_line) == (1, 0, False)
+
+
+def test_truncate_long_lines_cuts_a_line_whose_newline_is_not_read_yet():
+    splitter = LineSplitter(10, True, truncate_long_lines=True)
+    offsets: list[int] = []
+    assert splitter.feed(b"ok\n12345", offsets, 0) == [b"ok"]
+    assert splitter.feed(b"67890abc", offsets, 3) == [b"123456789"]
+    assert splitter.feed(b"def\nnext\n", offsets, 3) == [b"next"]
+    assert offsets == [0, 3, 20]
+    assert (splitter.truncated_lines, splitter.skipped_lines, splitter.pending) == (1, 0, 0)
+
+
+def oracle_offsets(data: bytes, buffer_max_size: int, skip_empty: bool, truncate: bool) -> list[tuple[bytes, int]]:
+    """bytes.split with Fluent Bit's rules, each line with the offset of its first byte; a truncated
+    line is emitted once its buffer is full, so an unterminated last line can be too."""
+    def crlf(line: bytes) -> bytes:
+        return line[:-1] if len(line) >= 2 and line.endswith(b"\r") else line
+
+    out = []
+    start = 0
+    *complete, partial = data.split(b"\n")
+    for line in complete:
+        if len(line) > buffer_max_size - 2:
+            if truncate:
+                out.append((crlf(line[:buffer_max_size - 1]), start))
+        elif not (skip_empty and line in (b"", b"\r")):
+            out.append((crlf(line), start))
+        start += len(line) + 1
+    if truncate and len(partial) > buffer_max_size - 2:
+        out.append((crlf(partial[:buffer_max_size - 1]), start))
+    return out
+
+
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bcd", b"\n", b"\r\n", b"\r", b"long-long-long"]), max_size=60).map(b"".join),
+    cuts=st.lists(st.integers(0, 600), max_size=12),
+    buffer_max_size=st.integers(3, 20),
+    skip_empty=st.booleans(),
+    truncate=st.booleans(),
+)
+def test_each_line_comes_with_the_file_offset_of_its_first_byte(data, cuts, buffer_max_size, skip_empty, truncate):
+    """Offset_Key: every byte before the line counts, "\\r" and skipped lines included."""
+    splitter = LineSplitter(buffer_max_size, True, skip_empty_lines=skip_empty, truncate_long_lines=truncate)
+    lines: list[bytes] = []
+    offsets: list[int] = []
+    read = 0
+    for piece in cut(data, cuts):
+        lines.extend(splitter.feed(piece, offsets, read - splitter.pending))
+        read += len(piece)
+    assert list(zip(lines, offsets, strict=True)) == oracle_offsets(data, buffer_max_size, skip_empty, truncate)
+
+
+def test_offsets_count_the_nul_bytes_skipped_at_the_head_of_a_read():
+    splitter = LineSplitter(32768, True)
+    offsets: list[int] = []
+    assert splitter.feed(b"\0\0\0abc\n", offsets, 100) == [b"abc"]
+    assert offsets == [103]
+
+
+def test_crlf_lines_names_the_lines_of_the_last_feed_that_lost_a_carriage_return():
+    splitter = LineSplitter(32768, True)
+    assert splitter.feed(b"a\r\nb\n\r\nc\r\n") == [b"a", b"b", b"\r", b"c"]
+    assert splitter.crlf_lines == [0, 3]
+    assert splitter.feed(b"d\n") == [b"d"]
+    assert splitter.crlf_lines == []

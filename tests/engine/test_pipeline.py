@@ -14,7 +14,7 @@ def test_instances_are_numbered_per_kind_in_config_order_as_in_fluent_bit(pipeli
         "[OUTPUT]\n    Name null\n    Match *\n[OUTPUT]\n    Name stdout\n    Match *\n"
         "[OUTPUT]\n    Name null\n    Match *\n"
     )
-    # Fluent Bit 4.2.8 names the outputs of tests/data/fluent-bit/api-v2/fluent-bit.conf null.0, stdout.1.
+    # Fluent Bit 4.2.8 names the outputs of tests/data/http_server/api-v2/fluent-bit.conf null.0, stdout.1.
     assert [i.name for i in built.inputs] == ["dummy.0", "manual.1", "dummy.2"]
     assert [o.name for o in built.outputs] == ["null.0", "stdout.1", "null.2"]
 

@@ -1,5 +1,5 @@
 """/api/v2/metrics/prometheus carries Fluent Bit 4.2.8's families for the same config, with their
-types and label names (recorded in tests/data/fluent-bit/api-v2, see README.md there), and
+types and label names (recorded in tests/data/http_server/api-v2, see README.md there), and
 parses with the Prometheus client's own parser."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.agent import Agent
 from tests.fakes.ports import free_port
 
-DATA = Path(__file__).parents[1] / "data" / "fluent-bit" / "api-v2"
+DATA = Path(__file__).parents[1] / "data" / "http_server" / "api-v2"
 # Families flb_fast does not serve: its outputs' HTTP clients do not count their pooled connections.
 NOT_SERVED = {"fluentbit_output_upstream_total_connections", "fluentbit_output_upstream_busy_connections"}
 

@@ -48,7 +48,7 @@ def decode_cri_lines(list lines, int64_t read_time_ns) -> tuple:
         if sep < 0:
             failed += 1
             timestamps.append(read_time)
-            records.append({"log": _str_from_utf8(<const char *> s, n, "replace")})
+            records.append({"log": _str_from_utf8(<const char *> s, n, _INVALID_UTF8)})
             continue
         partial = s[sep + 8] == b'P'
         ns = 0
@@ -57,10 +57,10 @@ def decode_cri_lines(list lines, int64_t read_time_ns) -> tuple:
         else:
             timestamps.append(read_time)
         records.append({
-            "time": _str_from_utf8(<const char *> s, sep, "replace"),
+            "time": _str_from_utf8(<const char *> s, sep, _INVALID_UTF8),
             "stream": "stdout" if s[sep + 4] == b'o' else "stderr",
             "_p": "P" if partial else "F",
-            "log": _str_from_utf8(<const char *> s + sep + 10, n - sep - 10, "replace"),
+            "log": _str_from_utf8(<const char *> s + sep + 10, n - sep - 10, _INVALID_UTF8),
         })
         if partial:
             partials.append(index)

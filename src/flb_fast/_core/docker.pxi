@@ -9,9 +9,9 @@
 #   is not a string) logs "invalid time format" and leaves the key in place; the record gets
 #   the read time. A parsed time of exactly 0 also gets the read time (tail's
 #   `flb_time_to_nanosec(&out_time) == 0L` check).
-# Python needs text where Fluent Bit passes bytes through: invalid UTF-8 becomes U+FFFD (one
-# per invalid sequence, Python's "replace"), and so does a \u escape of a lone surrogate
-# (which no JSON encoder downstream could write back).
+# Python needs text where Fluent Bit passes bytes through: each byte that is not valid UTF-8
+# becomes U+E000 + byte, which is what Fluent Bit's JSON encoders write for it (flb_fast/text.py);
+# a \u escape of a lone surrogate becomes U+FFFD (no JSON encoder downstream could write it back).
 #
 # The scanner below decodes flat objects (string, number, true/false/null values: every
 # Docker line and most application JSON) straight into a dict. Anything else (nested objects,
@@ -22,9 +22,16 @@ from cpython.ref cimport PyObject
 from libc.string cimport memchr, memcmp, memcpy
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 
+import json as _json
+import re as _re
+
 import msgspec
 
+from flb_fast.text import INVALID_UTF8  # importing it registers the handler
+
 cdef object _msgspec_json_decode = msgspec.json.decode
+# The codec error handler every section decodes line bytes with (see flb_fast/text.py).
+cdef const char *_INVALID_UTF8 = b"flb_fast.invalid_utf8"
 
 
 cdef extern from *:
@@ -93,14 +100,14 @@ cdef extern from *:
 
 
 cdef inline object _make_str(const char *data, Py_ssize_t size, bint ascii):
-    """A str of UTF-8 bytes: a plain copy when they are ASCII, else decoded with U+FFFD for
-    invalid sequences."""
+    """A str of UTF-8 bytes: a plain copy when they are ASCII, else decoded with U+E000 + byte
+    for each invalid byte."""
     cdef object text
     if ascii:
         text = _str_new(size, 127)
         memcpy(_str_data(text), data, size)
         return text
-    return _str_from_utf8(data, size, "replace")
+    return _str_from_utf8(data, size, _INVALID_UTF8)
 
 
 cdef class _NameCache:
@@ -256,7 +263,7 @@ cdef class JsonLinesDecoder:
             if status < 0 or record is None:
                 failed += 1
                 timestamps.append(read_time)
-                records.append({self.key: _str_from_utf8(_bytes_data(line), _bytes_size(line), "replace")})
+                records.append({self.key: _str_from_utf8(_bytes_data(line), _bytes_size(line), _INVALID_UTF8)})
                 continue
             if time_state == 2:
                 self.time_errors += 1
@@ -493,20 +500,13 @@ cdef class JsonLinesDecoder:
         return _string_to_double(number, NULL, NULL)
 
     cdef dict _decode_general(self, bytes line, int64_t *ns, int *time_state):
-        """msgspec for what the scanner leaves (nested values, odd syntax); None if not an object."""
+        """msgspec for what the scanner leaves (nested values, odd syntax, invalid UTF-8, bytes
+        after the object); None if not an object."""
         cdef object value
         try:
             value = _msgspec_json_decode(line)
         except ValueError:
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                try:
-                    value = _msgspec_json_decode(line.decode("utf-8", "replace"))
-                except ValueError:
-                    return None
-            else:
-                return None
+            value = _first_json_object(line)
         if type(value) is not dict:
             return None
         if self.time_key is not None and self.time_key in value:
@@ -520,6 +520,77 @@ cdef class JsonLinesDecoder:
             else:
                 time_state[0] = 2
         return value
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+# Python's scanner, which reports where a value ends; NaN and Infinity are not JSON.
+cdef object _json_scanner = _json.JSONDecoder(parse_constant=_not_json).raw_decode
+_JSON_SPACE = " \t\n\r"
+# Surrogates that surrogateescape did not make (those are U+DC80-U+DCFF, one per invalid byte).
+_LONE_SURROGATE = _re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+cdef object _fluent_text(object value):
+    """Strings read with surrogateescape, as Fluent Bit writes each one's invalid bytes (flb_fast/text.py)."""
+    cdef str text
+    if type(value) is str:
+        text = <str> value
+        if text.isascii():
+            return text
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", INVALID_UTF8)
+        except UnicodeEncodeError:  # a \\u escape of a lone surrogate: U+FFFD, as the scanner does
+            text = _LONE_SURROGATE.sub("\ufffd", text)
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", INVALID_UTF8)
+    if type(value) is dict:
+        return {_fluent_text(k): _fluent_text(v) for k, v in (<dict> value).items()}
+    if type(value) is list:
+        return [_fluent_text(v) for v in <list> value]
+    return value
+
+
+cdef object _first_json_object(bytes line):
+    """The object a line starts with, as Fluent Bit's JSON parser reads it; None if it has none.
+
+    Fluent Bit (4.2.8, recorded in tests/data/fluent-bit/docker_trailing_garbage) reads the JSON
+    values of a line one after the other and stops at the first thing that is not one: the line
+    is a record when it holds exactly one complete value, an object, whatever unreadable bytes
+    follow it (``{...} garbage``, ``{...} }``, ``{...} {"a"``). A second complete value
+    (``{...} 123``, ``{...} {}``, ``{...} "s" x``) makes it no record at all. Invalid UTF-8 is
+    kept as Fluent Bit writes it, string by string.
+    """
+    cdef bint valid = True
+    cdef str text
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = line.decode("utf-8", "surrogateescape")
+        valid = False
+    cdef Py_ssize_t start = len(text) - len(text.lstrip(_JSON_SPACE))
+    cdef Py_ssize_t end, after
+    try:
+        value, end = _json_scanner(text, start)
+    except ValueError:
+        return None
+    if type(value) is not dict:
+        return None
+    after = len(text) - len(text[end:].lstrip(_JSON_SPACE))
+    if after < len(text):
+        try:
+            _json_scanner(text, after)
+        except ValueError:
+            pass
+        else:
+            return None
+    if not valid:
+        return _fluent_text(value)
+    try:
+        return _msgspec_json_decode(text[start:end].encode())
+    except ValueError:  # what Python's scanner allows and msgspec does not (a lone surrogate escape)
+        return _fluent_text(value)
 
 
 def decode_json_lines(list lines, int64_t read_time_ns, str key, time_key, bint time_keep, time_parser=None) -> tuple:

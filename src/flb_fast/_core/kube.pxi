@@ -59,7 +59,7 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
     """
     cdef Py_ssize_t merged = 0
     cdef Py_ssize_t n, j
-    cdef object item, log, decoded
+    cdef object item, log, decoded, name
     cdef dict rec, obj
     cdef str text
     cdef Py_UCS4 first
@@ -101,6 +101,9 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
         if not keep_log:
             del rec[u"log"]
         if key is None:
+            for name in obj:
+                if name in rec:
+                    del rec[name]
             rec.update(obj)
         elif obj:
             rec[key] = obj

@@ -10,14 +10,16 @@
 # - The per-file buffer holds at most Buffer_Max_Size - 1 bytes (one is kept for the NUL
 #   terminator), and a line fits only with its "\n": the longest line kept is
 #   Buffer_Max_Size - 2 bytes (counting a "\r" before the "\n").
-# - A longer line: with Skip_Long_Lines it is dropped up to and including its "\n", and the
-#   lines after it are read as usual. Without it Fluent Bit logs "file=... requires a larger
+# - A longer line: with Truncate_Long_Lines (Fluent Bit 4.2) its first Buffer_Max_Size - 1 bytes
+#   (a full buffer) are emitted as the line and the rest is dropped up to and including its "\n",
+#   whatever Skip_Long_Lines says. Otherwise, with Skip_Long_Lines it is dropped whole, and the
+#   lines after it are read as usual. Without either, Fluent Bit logs "file=... requires a larger
 #   buffer size, lines are too long. Skipping file." and stops tailing the file
 #   (flb_tail_file_chunk() returns FLB_TAIL_ERROR, and the caller removes the file).
-# One difference: when a line fails its parser, Fluent Bit packs the raw line with its "\r"
-# (process_content() passes `data, len`, not the trimmed `line, line_len`); the lines given
-# here have lost that "\r" already, so such a record lacks it.
-# Not done here: Fluent Bit 4.2's truncate_long_lines (the tail warns that it is unsupported).
+# - Offset_Key is the file offset of the line's first byte, counting every byte before it (a
+#   "\r", an empty line that was skipped, head NULs): recorded in tests/data/fluent-bit/tail_offset_key*.
+# - When a line fails its parser, Fluent Bit packs the raw line with its "\r" (process_content()
+#   passes `data, len`, not the trimmed `line, line_len`): crlf_lines says which lines lost one.
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
@@ -35,18 +37,29 @@ cdef class LineSplitter:
     while a long line is being discarded.
 
     A line longer than ``buffer_max_size - 2`` bytes (Fluent Bit's buffer keeps one byte for a
-    terminator and needs room for the ``"\\n"``) is skipped whole when ``skip_long_lines`` is
+    terminator and needs room for the ``"\\n"``) is cut to its first ``buffer_max_size - 1``
+    bytes when ``truncate_long_lines`` is true (counted in ``truncated_lines``; the rest of it is
+    dropped). Otherwise it is skipped whole when ``skip_long_lines`` is
     true, counted in ``skipped_lines`` / ``skipped_bytes`` (line bytes with their newline), and
     the following lines are read as usual. When ``skip_long_lines`` is false, ``long_line``
     turns true: Fluent Bit stops tailing such a file, so the tail must log
     ``file=<path> requires a larger buffer size, lines are too long. Skipping file.`` and
     abandon it; lines before the long one are returned, ``pending`` then counts every byte
     from the long line's start to the end of what was fed, and further ``feed`` calls raise.
+
+    ``feed(buffer, offsets, base)`` also appends each returned line's file offset to ``offsets``
+    (a list), ``base`` being the file offset of the first pending byte (``bytes_read - pending``
+    before this feed). ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
+    ``flush``) that lost a ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
+    did not parse.
     """
 
     cdef readonly Py_ssize_t buffer_max_size
     cdef readonly bint skip_long_lines
     cdef readonly bint skip_empty_lines
+    cdef readonly bint truncate_long_lines
+    cdef readonly list crlf_lines
+    cdef readonly Py_ssize_t truncated_lines
     cdef readonly Py_ssize_t skipped_lines
     cdef readonly Py_ssize_t skipped_bytes
     cdef readonly bint long_line
@@ -55,15 +68,19 @@ cdef class LineSplitter:
     cdef Py_ssize_t _held_len
     cdef Py_ssize_t _held_cap
     cdef bint _discarding
+    cdef bint _discarding_truncated
     cdef Py_ssize_t _discarded
     cdef Py_ssize_t _stalled
 
-    def __cinit__(self, Py_ssize_t buffer_max_size, bint skip_long_lines, bint skip_empty_lines=False):
+    def __cinit__(self, Py_ssize_t buffer_max_size, bint skip_long_lines, bint skip_empty_lines=False,
+                  bint truncate_long_lines=False):
         if buffer_max_size < 3:
             raise ValueError(f"buffer_max_size must be at least 3 bytes, got {buffer_max_size}")
         self.buffer_max_size = buffer_max_size
         self.skip_long_lines = skip_long_lines
         self.skip_empty_lines = skip_empty_lines
+        self.truncate_long_lines = truncate_long_lines
+        self.crlf_lines = []
         self._max_line = buffer_max_size - 2
 
     def __dealloc__(self):
@@ -128,6 +145,7 @@ cdef class LineSplitter:
             return 0
         if total >= 2 and last == b'\r':
             total -= 1
+            self.crlf_lines.append(len(out))
         if self._held_len == 0:
             out.append(_bytes_from_size(data, total))
             return 0
@@ -140,53 +158,82 @@ cdef class LineSplitter:
         out.append(line)
         return 0
 
-    def feed(self, data) -> list:
+    def feed(self, data, list offsets=None, long long base=0) -> list:
         """The complete lines of this read buffer, in order (see the class doc for the rules)."""
         cdef Py_buffer view
-        cdef const char *base
+        cdef const char *base_ptr
         cdef const char *newline
-        cdef Py_ssize_t size, pos, end, length
+        cdef Py_ssize_t size, pos, end, length, emitted
+        cdef Py_ssize_t pending = self._held_len + self._discarded
+        cdef Py_ssize_t held = self._held_len
+        cdef Py_ssize_t start
         cdef list out = []
         if self.long_line:
             raise RuntimeError("this file was abandoned at a line longer than buffer_max_size")
+        if self.crlf_lines:
+            self.crlf_lines = []
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
-            base = <const char *> view.buf
+            base_ptr = <const char *> view.buf
             size = view.len
-            pos = self._skip_head_nuls(base, size)
+            pos = self._skip_head_nuls(base_ptr, size)
+            # Where the current line starts, counted from ``base``: after the held NULs dropped,
+            # or in this buffer when nothing is held.
+            start = held - self._held_len if self._held_len or self._discarding else pending + pos
             while pos < size:
-                newline = <const char *> memchr(base + pos, b'\n', size - pos)
+                newline = <const char *> memchr(base_ptr + pos, b'\n', size - pos)
                 if newline == NULL:
-                    self._tail_without_newline(base + pos, size - pos)
+                    self._tail_without_newline(out, offsets, base + start, base_ptr + pos, size - pos)
                     break
-                end = newline - base
+                end = newline - base_ptr
                 length = end - pos
                 if self._discarding:
-                    self.skipped_lines += 1
-                    self.skipped_bytes += self._discarded + length + 1
-                    self._discarded = 0
-                    self._discarding = False
+                    self._end_discard(length + 1)
                 elif self._held_len + length > self._max_line:
-                    if not self.skip_long_lines:
+                    if self.truncate_long_lines:
+                        self._truncate(out, offsets, base + start, base_ptr + pos, length)
+                        self._held_len = 0
+                    elif not self.skip_long_lines:
                         self._abandon(size - pos)
                         break
-                    self.skipped_lines += 1
-                    self.skipped_bytes += self._held_len + length + 1
-                    self._held_len = 0
+                    else:
+                        self.skipped_lines += 1
+                        self.skipped_bytes += self._held_len + length + 1
+                        self._held_len = 0
                 else:
-                    self._emit(out, base + pos, length)
+                    emitted = len(out)
+                    self._emit(out, base_ptr + pos, length)
+                    if offsets is not None and len(out) > emitted:
+                        offsets.append(base + start)
                     self._held_len = 0
                 pos = end + 1
+                start = pending + pos
         finally:
             PyBuffer_Release(&view)
         return out
 
-    cdef int _tail_without_newline(self, const char *data, Py_ssize_t size) except -1:
+    cdef int _truncate(self, list out, list offsets, long long offset, const char *data, Py_ssize_t size) except -1:
+        """Truncate_Long_Lines: the held bytes and ``data[:size]`` are over-long; emit their
+        first ``buffer_max_size - 1`` bytes (Fluent Bit's full buffer) as the line."""
+        self._emit(out, data, min(self._max_line + 1 - self._held_len, size))
+        if offsets is not None:
+            offsets.append(offset)
+        self.truncated_lines += 1
+        return 0
+
+    cdef int _tail_without_newline(self, list out, list offsets, long long offset, const char *data,
+                                   Py_ssize_t size) except -1:
         """Keep (or discard) the start of a line whose newline has not been read yet."""
         if self._discarding:
             self._discarded += size
         elif self._held_len + size > self._max_line:
-            if not self.skip_long_lines:
+            if self.truncate_long_lines:
+                self._truncate(out, offsets, offset, data, size)
+                self._discarding = True
+                self._discarding_truncated = True
+                self._discarded = self._held_len + size
+                self._held_len = 0
+            elif not self.skip_long_lines:
                 self._abandon(size)
             else:
                 self._discarding = True
@@ -195,6 +242,16 @@ cdef class LineSplitter:
         else:
             self._hold(data, size)
         return 0
+
+    cdef void _end_discard(self, Py_ssize_t rest):
+        """The discarded line ended ``rest`` bytes on (its newline included, if any): a skipped
+        line is counted, the rest of a truncated one is not."""
+        if not self._discarding_truncated:
+            self.skipped_lines += 1
+            self.skipped_bytes += self._discarded + rest
+        self._discarded = 0
+        self._discarding = False
+        self._discarding_truncated = False
 
     cdef void _abandon(self, Py_ssize_t unread):
         self.long_line = True
@@ -207,13 +264,12 @@ cdef class LineSplitter:
         A line being discarded as too long counts as skipped; nothing is kept afterwards.
         """
         cdef list out = []
+        if self.crlf_lines:
+            self.crlf_lines = []
         if self.long_line:
             return None
         if self._discarding:
-            self.skipped_lines += 1
-            self.skipped_bytes += self._discarded
-            self._discarded = 0
-            self._discarding = False
+            self._end_discard(0)
             return None
         if self._held_len == 0:
             return None

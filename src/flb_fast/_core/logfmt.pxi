@@ -3,7 +3,7 @@
 # Keys are runs of bytes above space other than '=' and '"'; anything else between pairs is
 # skipped; `key="quoted value"` may hold backslash escapes; a bare `key` or `key=` is true and
 # `key=""` is empty; the scan stops at the first line end after a pair. Every boundary falls on
-# an ASCII byte, so decoding each token from UTF-8 ("replace") gives the same text as decoding
+# an ASCII byte, so decoding each token from UTF-8 (_INVALID_UTF8) gives the same text as decoding
 # the line first, which is what the Python path (flb_fast/parsers/logfmt.py) does; a property
 # test checks the two agree.
 
@@ -85,8 +85,8 @@ def parse_logfmt_lines(list lines, int64_t read_time_ns, str key, object time_ke
             if no_bare_keys and not value_set:
                 bad = True
                 break
-            name = _str_from_utf8(<const char *> s + key_start, key_end - key_start, "replace")
-            value = _str_from_utf8(<const char *> s + value_start, value_end - value_start, "replace") \
+            name = _str_from_utf8(<const char *> s + key_start, key_end - key_start, _INVALID_UTF8)
+            value = _str_from_utf8(<const char *> s + value_start, value_end - value_start, _INVALID_UTF8) \
                 if value_end > value_start else ""
             if time_key is not None and value_end > value_start and name == time_key:
                 result = times_seen.get(value, _LF_MISSING)
@@ -115,7 +115,7 @@ def parse_logfmt_lines(list lines, int64_t read_time_ns, str key, object time_ke
         if bad or not record:
             failed += 1
             timestamps.append(read_time)
-            records.append({key: _str_from_utf8(<const char *> s, n, "replace")})
+            records.append({key: _str_from_utf8(<const char *> s, n, _INVALID_UTF8)})
             continue
         if finish is not None:
             record = finish(record)

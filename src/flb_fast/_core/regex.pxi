@@ -193,7 +193,7 @@ cdef class RegexProgram:
         for line in lines:
             if type(line) is not bytes:
                 line = bytes(line)
-            text = _str_from_utf8(_bytes_data(line), _bytes_size(line), "replace")
+            text = _str_from_utf8(_bytes_data(line), _bytes_size(line), _INVALID_UTF8)
             if self.ncaps == 0 or not self._search_text(st, text):
                 failed[0] += 1
                 timestamps.append(read_time)

@@ -20,6 +20,7 @@ from flb_fast.parsers.decoders import unescape
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from flb_fast.record_accessor import KeyAccessor, Template
+from flb_fast.text import INVALID_UTF8
 
 
 class ParserFilter(Filter):
@@ -63,7 +64,7 @@ class ParserFilter(Filter):
     def _text(self, record: dict[str, Any]) -> str | None:
         value = self.key.get(record)
         if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
+            value = value.decode("utf-8", INVALID_UTF8)
         if not isinstance(value, str):
             return None
         return unescape(value) if self.unescape_key else value

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from flb_fast.text import INVALID_UTF8
+
 # A parsed value: (timestamp in ns, or -1 when the parser found no time, record body).
 ParseResult = tuple[int, dict]
 
@@ -34,7 +36,7 @@ class Parser(ABC):
             if result is None:
                 failed += 1
                 timestamps.append(read_time_ns)
-                records.append({key: line.decode("utf-8", "replace")})
+                records.append({key: line.decode("utf-8", INVALID_UTF8)})
             else:
                 # No time, or a time of exactly 0: the read time (tail_file.c checks
                 # flb_time_to_nanosec(&out_time) == 0L).

@@ -10,6 +10,7 @@ from flb_fast.metrics import Counters
 from flb_fast.parsers.base import Parser, ParseResult
 from flb_fast.parsers.spec import ParserSpec
 from flb_fast.parsers.types import CastError
+from flb_fast.text import INVALID_UTF8
 
 
 class FieldParser(Parser):
@@ -39,7 +40,7 @@ class FieldParser(Parser):
 
     def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
         parse = self.parse_text
-        return [parse(text if isinstance(text, str) else text.decode("utf-8", "replace")) for text in texts]
+        return [parse(text if isinstance(text, str) else text.decode("utf-8", INVALID_UTF8)) for text in texts]
 
     def lookup_time(self, value: str) -> int | None:
         """Nanoseconds for a time field, or None after counting and (once) warning."""

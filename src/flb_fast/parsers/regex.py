@@ -17,6 +17,7 @@ from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.onigmo import compile_onigmo
 from flb_fast.parsers.regex_program import compile_program
 from flb_fast.parsers.spec import ParserSpec
+from flb_fast.text import INVALID_UTF8
 
 # Key of a line the compiled batch did not parse (no capture group can be named so).
 _UNPARSED = "\x00unparsed"
@@ -63,7 +64,7 @@ class RegexParser(FieldParser):
         records: list[dict] = []
         failed = 0
         for line in lines:
-            text = line.decode("utf-8", "replace")
+            text = line.decode("utf-8", INVALID_UTF8)
             match = search(text)
             if match is None:
                 failed += 1

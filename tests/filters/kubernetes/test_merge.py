@@ -163,3 +163,22 @@ def test_the_compiled_merge_matches_the_python_twin(logs, key, trim, keep_log) -
 @given(st.text(alphabet="ab\\nr\n\r", max_size=12))
 def test_the_compiled_trim_matches_the_python_twin(value: str) -> None:
     assert _core.kube_trim_value(value) == trim_value(value)
+
+
+@pytest.mark.parametrize("merge", [merge_json_logs, _core.kube_merge_json_logs])
+def test_a_merged_key_the_record_has_replaces_it_after_the_records_keys(merge) -> None:
+    """Fluent Bit 4.2.8 (recorded: tests/data/fluent-bit/kube_merge_log_collisions)."""
+    records = [{"log": '{"stream":"merged","a":1}', "stream": "stdout", "time": "t0"},
+               {"log": '{"time":"t","log":"inner","b":2}', "stream": "stdout", "time": "t1"}]
+    merge(records, None, False, True)
+    assert [ordered(r) for r in records] == [
+        ordered({"log": '{"stream":"merged","a":1}', "time": "t0", "stream": "merged", "a": 1}),
+        ordered({"stream": "stdout", "time": "t", "log": "inner", "b": 2}),
+    ]
+
+
+def test_a_merged_kubernetes_key_gives_way_to_the_metadata_map_at_the_end() -> None:
+    chunk = apply([{"log": '{"kubernetes":"x","c":3}', "stream": "stdout"}])
+    assert chunk is not None
+    assert ordered(chunk.records[0]) == ordered(
+        {"log": '{"kubernetes":"x","c":3}', "stream": "stdout", "c": 3, "kubernetes": {"pod_name": "p"}})

@@ -57,6 +57,7 @@ def test_the_container_status_fills_what_the_tag_lacks() -> None:
         ("pod_id", "u"),
         ("labels", {"a": "b"}),
         ("host", "n"),
+        ("pod_ip", "10.0.0.7"),
         ("container_name", "app"),
         ("container_hash", "app@sha256:2"),
         ("container_image", "app:2"),
@@ -70,4 +71,16 @@ def test_the_tag_docker_id_wins_over_the_status() -> None:
 
 def test_a_container_without_status_gets_only_tag_fields() -> None:
     kube = pod_map(TagMeta("p", "ns", "gone", ID), pod(), PodView())
-    assert list(kube) == ["pod_name", "namespace_name", "pod_id", "host", "container_name", "docker_id"]
+    assert list(kube) == ["pod_name", "namespace_name", "pod_id", "host", "pod_ip", "container_name", "docker_id"]
+
+
+def test_pod_ip_follows_host() -> None:
+    """Fluent Bit 4.2 adds status.podIP as pod_ip right after host (recorded: kube_metadata)."""
+    kube = pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip="10.1.2.3"), PodView())
+    assert list(kube)[3:5] == ["host", "pod_ip"]
+    assert kube["pod_ip"] == "10.1.2.3"
+
+
+def test_a_pod_without_an_ip_has_no_pod_ip() -> None:
+    """A pending pod has no status.podIP: the key is left out (recorded: kube_no_pod_ip)."""
+    assert "pod_ip" not in pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip=None), PodView())

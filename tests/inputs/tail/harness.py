@@ -20,7 +20,8 @@ from flb_fast.record import Chunk
 
 DOCKER_PARSER = [("name", "docker"), ("format", "json"), ("time_key", "time"),
                  ("time_format", "%Y-%m-%dT%H:%M:%S.%L"), ("time_keep", "On")]
-FIRSTLINE_PARSER = [("name", "firstline"), ("format", "regex"), ("regex", r"^(?<start>\d{4}-\d\d-\d\d) ")]
+# Docker_Mode_Parser sees the raw JSON line (Fluent Bit 4.2.8), so a first line is matched there.
+FIRSTLINE_PARSER = [("name", "firstline"), ("format", "regex"), ("regex", r'^\{"log":"(?<start>\d{4}-\d\d-\d\d) ')]
 
 
 def registry() -> ParserRegistry:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from flb_fast.config.model import Property, Section
 from flb_fast.inputs.tail import docker_mode
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_value
+from flb_fast.parsers import create_parser
 from tests.inputs.tail.harness import registry
 
 
@@ -70,3 +72,21 @@ def test_a_joined_record_is_flushed_at_its_size_bound_and_joining_starts_afresh(
     lines = [entry("abc", "t1"), entry("def", "t2"), entry("gh", "t3"), entry("i\n", "t4")]
     out, held_offset = joiner.join(lines, 0, 0.0)
     assert (out, held_offset) == ([entry("abcdef", "t2"), entry("ghi\n", "t4")], None)
+
+
+def test_docker_mode_parser_reads_the_raw_json_line_not_its_log() -> None:
+    """Fluent Bit 4.2.8 (recorded: docker_mode_parser): a regex on the log text never matches, so no
+    record starts and each complete entry passes alone; a split one is still joined."""
+    spec = [("name", "text"), ("format", "regex"), ("regex", r"^2026-11-25 ")]
+    joiner = DockerModeJoiner(create_parser(Section("parser", [Property(key, value) for key, value in spec])))
+    lines = [entry("2026-11-25 bo"), entry("om\n"), entry("  at a\n"), entry("2026-11-25 next\n")]
+    out, held_offset = joiner.join(lines, 0, 0.0)
+    assert (out, held_offset) == ([entry("2026-11-25 boom\n"), entry("  at a\n"), entry("2026-11-25 next\n")], None)
+
+
+def test_entries_before_the_first_matching_one_pass_alone() -> None:
+    joiner = DockerModeJoiner(registry().get("firstline"))
+    lines = [entry("  orphan\n"), entry("2026-11-25 boom\n"), entry("  at a\n")]
+    out, held_offset = joiner.join(lines, 0, 0.0)
+    assert (out, held_offset) == ([entry("  orphan\n")], len(lines[0]) + 1)
+    assert joiner.flush() == entry("2026-11-25 boom\n  at a\n")

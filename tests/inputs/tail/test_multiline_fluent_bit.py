@@ -1,7 +1,7 @@
 """tail ``multiline.parser`` record for record as Fluent Bit 4.2.8 gives it.
 
-Each ``tests/data/fluent-bit/multiline-*`` case holds a config, its input file and what Fluent
-Bit printed for them (``record-multiline.sh`` there re-records them with a new binary). The real
+Each ``tests/data/inputs/tail/multiline-fluent-bit/multiline-*`` case holds a config, its input file and what Fluent
+Bit printed for them (``record.sh`` there re-records them with a new binary). The real
 ``flb-fast`` runs the same config on a copy of the folder; records must be equal and in the same
 order, a date Fluent Bit took from the input equal to ours, and an ingestion time (any date from
 the recording's start on) an ingestion time of ours.
@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.agent import Agent, lines
 
-CASES = Path(__file__).resolve().parents[2] / "data" / "fluent-bit"
+CASES = Path(__file__).resolve().parents[2] / "data" / "inputs" / "tail" / "multiline-fluent-bit"
 # Dates printed with microseconds (stdout json_lines' double), so equal within this.
 DATE_TOLERANCE_SECONDS = 1e-6
 

@@ -169,7 +169,7 @@ def test_empty_lines_are_records_unless_skip_empty_lines(tmp_path: Path, run) ->
     assert skipped.records == [{"log": "a"}, {"log": "b"}]
 
 
-def test_invalid_utf8_is_replaced_counted_and_the_next_line_still_read(tmp_path: Path, run) -> None:
+def test_invalid_utf8_is_kept_as_u_e000_plus_byte_counted_and_the_next_line_still_read(tmp_path: Path, run) -> None:
     log = tmp_path / "app.log"
     write(log, b"ok\nbad \xff\xfe byte\nnext\n")
     harness = Harness([("path", str(log)), ("read_from_head", "on")])
@@ -178,7 +178,7 @@ def test_invalid_utf8_is_replaced_counted_and_the_next_line_still_read(tmp_path:
         await harness.wait_for(lambda: len(harness.records) == 3)
 
     run(tailing(harness, scenario))
-    assert harness.records == [{"log": "ok"}, {"log": "bad \ufffd\ufffd byte"}, {"log": "next"}]
+    assert harness.records == [{"log": "ok"}, {"log": "bad \ue0ff\ue0fe byte"}, {"log": "next"}]
     assert harness.metrics["lines_invalid_utf8"] == 1
 
 
@@ -268,7 +268,8 @@ def test_path_key_and_offset_key_on_unparsed_lines(tmp_path: Path, run) -> None:
                                {"file": str(log), "off": 6, "log": "second"}]
 
 
-def test_offset_key_and_path_key_come_first_on_parsed_records(tmp_path: Path, run) -> None:
+def test_path_key_and_offset_key_follow_the_fields_of_parsed_records(tmp_path: Path, run) -> None:
+    """Fluent Bit 4.2.8 appends them (recorded: tests/data/fluent-bit/tail_path_key, tail_offset_key)."""
     log = tmp_path / "app.log"
     write(log, docker("a\n") + docker("b\n"))
     harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"),
@@ -279,10 +280,50 @@ def test_offset_key_and_path_key_come_first_on_parsed_records(tmp_path: Path, ru
 
     run(tailing(harness, scenario))
     second = len(docker("a\n"))
-    assert harness.records == [
-        {"off": 0, "file": str(log), "log": "a\n", "stream": "stdout", "time": T0},
-        {"off": second, "file": str(log), "log": "b\n", "stream": "stdout", "time": T0},
+    assert [list(record.items()) for record in harness.records] == [
+        [("log", "a\n"), ("stream", "stdout"), ("time", T0), ("file", str(log)), ("off", 0)],
+        [("log", "b\n"), ("stream", "stdout"), ("time", T0), ("file", str(log)), ("off", second)],
     ]
+
+
+def test_a_line_its_parser_does_not_parse_gets_path_key_and_offset_key_first(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, docker("a\n") + "plain\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"),
+                       ("path_key", "file"), ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert list(harness.records[1].items()) == [("file", str(log)), ("off", len(docker("a\n"))), ("log", "plain")]
+
+
+def test_a_crlf_line_its_parser_does_not_parse_keeps_its_carriage_return(tmp_path: Path, run) -> None:
+    """Fluent Bit packs the raw line, "\\r" included (recorded: tests/data/fluent-bit/tail_offset_key)."""
+    log = tmp_path / "app.log"
+    write(log, "plain\r\n" + docker("a\n").rstrip("\n") + "\r\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "plain\r"}, {"log": "a\n", "stream": "stdout", "time": T0}]
+
+
+def test_offset_key_counts_carriage_returns_and_skipped_empty_lines(tmp_path: Path, run) -> None:
+    """The offset of the line's first byte in the file (recorded: tail_offset_key_skip_empty)."""
+    log = tmp_path / "app.log"
+    write(log, "\n\nfirst\n\n\r\nsecond\r\n\r\n\nthird\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("offset_key", "off"),
+                       ("skip_empty_lines", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"off": 2, "log": "first"}, {"off": 11, "log": "second"}, {"off": 22, "log": "third"}]
 
 
 def test_offset_key_of_a_docker_mode_record_is_its_last_entrys(tmp_path: Path, run) -> None:
@@ -472,6 +513,22 @@ def test_skip_long_lines_skips_the_line_counts_it_and_reads_on(tmp_path: Path, r
     assert harness.metrics["long_lines_skipped"] == 1
 
 
+def test_truncate_long_lines_emits_the_line_cut_to_buffer_max_size_minus_one_bytes(tmp_path: Path, run) -> None:
+    """Fluent Bit 4.2 (recorded: tests/data/fluent-bit/tail_truncate_long_lines), whatever Skip_Long_Lines says."""
+    log = tmp_path / "app.log"
+    write(log, "short\n" + "L" * 5000 + "\nafter\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("buffer_chunk_size", "1k"),
+                       ("buffer_max_size", "2k"), ("truncate_long_lines", "on"), ("offset_key", "off")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"off": 0, "log": "short"}, {"off": 6, "log": "L" * 1999},
+                               {"off": 5007, "log": "after"}]
+    assert harness.metrics["long_lines_skipped"] == 0
+
+
 def test_without_skip_long_lines_a_long_line_stops_that_file(tmp_path: Path, run) -> None:
     log = tmp_path / "app.log"
     write(log, "short\n" + "L" * 5000 + "\nafter\n")
@@ -480,9 +537,12 @@ def test_without_skip_long_lines_a_long_line_stops_that_file(tmp_path: Path, run
 
     async def scenario() -> None:
         await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+        await harness.input._refresh()
+        await harness.settle()
 
     run(tailing(harness, scenario))
     assert harness.records == [{"log": "short"}]
+    assert harness.metrics["files_opened"] == 1  # a rescan does not read it again from its head
 
 
 # ---- selection -------------------------------------------------------------------------------
@@ -860,10 +920,8 @@ def test_bad_db_options_are_config_errors() -> None:
 
 
 def test_options_not_supported_yet_are_config_warnings_naming_what_happens_instead() -> None:
-    assert config_warnings_for(TailInput, path="/x", truncate_long_lines="on",
-                               exit_on_eof="off") == [
-        "test.conf:2: [INPUT] tail: option 'truncate_long_lines' is not supported yet by flb_fast: "
-        "long lines are skipped, as Skip_Long_Lines says",
+    assert config_warnings_for(TailInput, path="/x", exit_on_eof="on") == [
+        "test.conf:2: [INPUT] tail: option 'exit_on_eof' is not supported yet by flb_fast: the agent keeps running",
     ]
     assert config_warnings_for(TailInput, **{"path": "/x", "unicode.encoding": "UTF-16LE"}) == [
         "test.conf:2: [INPUT] tail: option 'unicode.encoding' is not supported yet by flb_fast: lines are read as UTF-8",

@@ -12,8 +12,9 @@ place. What Fluent Bit does per record, and so do we:
   does not sets it to now. JSON never changes it.
 - ``kubernetes`` (the one shared dict of the pod) and ``kubernetes_namespace`` go last.
 
-Where Fluent Bit writes a key twice (a merged key equal to an existing one), a dict keeps
-one: the merged value, at the existing key's position.
+A merged key the record already has replaces it: the record's own is removed and the merged
+one comes after the record's keys, as Fluent Bit 4.2.8 writes it; a merged ``kubernetes`` gives
+way to the metadata map, which still goes last (recorded: tests/data/fluent-bit/kube_merge_log*).
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ def _merge(rec: dict, obj: dict, key: str | None, trim: bool, keep_log: bool) ->
     if not keep_log:
         del rec["log"]
     if key is None:
+        for name in obj:
+            if name in rec:
+                del rec[name]
         rec.update(obj)
     elif obj:
         rec[key] = obj
@@ -174,12 +178,16 @@ def _merge(rec: dict, obj: dict, key: str | None, trim: bool, keep_log: bool) ->
 def _attach(records: list[dict], kube: dict | None, namespace: dict | None) -> None:
     if namespace is None:
         for rec in records:
+            rec.pop("kubernetes", None)
             rec["kubernetes"] = kube
     elif kube is None:
         for rec in records:
+            rec.pop("kubernetes_namespace", None)
             rec["kubernetes_namespace"] = namespace
     else:
         for rec in records:
+            rec.pop("kubernetes", None)
+            rec.pop("kubernetes_namespace", None)
             rec["kubernetes"] = kube
             rec["kubernetes_namespace"] = namespace
 

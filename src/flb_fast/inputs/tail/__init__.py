@@ -27,7 +27,7 @@ from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
-from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, line_offsets
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
 from flb_fast.inputs.tail.file import Position, TailFile, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
@@ -100,6 +100,10 @@ class TailInput(Input):
         # Files whose committed offset differs from the DB's: saved in one transaction per pass.
         self.unsaved: set[TailFile] = set()
         self.unreadable: set[str] = set()
+        # Files given up at a line longer than Buffer_Max_Size, by (dev, inode): rescans leave
+        # them alone while they exist (Fluent Bit re-reads one from its head at every rescan and
+        # sends its first lines again each time; see the README's differences).
+        self.abandoned: set[tuple[int, int]] = set()
         self.db: OffsetsDB | None = None
         self.watcher: Any = None
         self.scanner: BoundedExecutor | None = None
@@ -208,8 +212,9 @@ class TailInput(Input):
             return
         for file in list(self.by_path.values()):
             self._check_identity(file)
+        self.abandoned &= {(st.st_dev, st.st_ino) for _, st in found}
         for path, st in found:
-            if (st.st_dev, st.st_ino) in self.files:
+            if (st.st_dev, st.st_ino) in self.files or (st.st_dev, st.st_ino) in self.abandoned:
                 continue
             current = self.by_path.get(path)
             if current is not None:
@@ -260,7 +265,8 @@ class TailInput(Input):
         elif self.docker_mode:
             joiner = DockerModeJoiner(self.docker_mode_parser)
         file = TailFile(path, fd, st, tag, new_splitter(self.buffer_max_size, self.options.skip_long_lines,
-                                                             self.options.skip_empty_lines),
+                                                             self.options.skip_empty_lines,
+                                                             self.options.truncate_long_lines),
                         joiner, offset)
         if self.db is not None:
             file.db_id = row[0] if row is not None else self.db.insert(path, offset, st.st_ino)
@@ -368,7 +374,8 @@ class TailInput(Input):
 
     def _read_once(self, file: TailFile) -> int:
         try:
-            lines, first_offset, count = file.read_into(self.read_buffer)
+            starts: list[int] | None = [] if self.builder.wants_offsets else None
+            lines, first_offset, count = file.read_into(self.read_buffer, starts)
         except OSError as exc:
             self.ctx.metrics.inc("read_errors")
             self.ctx.log.error("cannot read %s: %s", file.path, exc.strerror)
@@ -382,21 +389,22 @@ class TailInput(Input):
         if skipped:
             self.ctx.metrics.inc("long_lines_skipped", skipped)
             self.ctx.log.warning("file=%s have long lines. Skipping long lines.", file.path)
-        self._emit_lines(file, lines, first_offset, count)
+        self._emit_lines(file, lines, first_offset, count, starts)
         if file.splitter.long_line:
             self.ctx.log.error("file=%s requires a larger buffer size, lines are too long. Skipping file.",
                                file.path)
+            self.abandoned.add(file.key)
             self._close(file)
         return count
 
-    def _emit_lines(self, file: TailFile, lines: list[bytes], first_offset: int, size: int) -> None:
+    def _emit_lines(self, file: TailFile, lines: list[bytes], first_offset: int, size: int,
+                    starts: list[int] | None) -> None:
+        """``starts``: each line's file offset, as the splitter counted it (with Offset_Key)."""
         now_ns = time.time_ns()
         joiner = file.joiner
         offsets: list[int] | None = [] if self.builder.wants_offsets else None
         if joiner is None:
-            if offsets is not None:
-                offsets = line_offsets(lines, first_offset)
-            timestamps, records = self.builder.build(lines, offsets, now_ns, file.path)
+            timestamps, records = self.builder.build(lines, starts, now_ns, file.path, file.splitter.crlf_lines)
             held_offset = None
         elif isinstance(joiner, DockerModeJoiner):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
@@ -472,7 +480,8 @@ class TailInput(Input):
         start = file.line_start()
         partial: bytes | None = file.splitter.flush()
         if partial:
-            timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path)
+            timestamps, records = self.builder.build([partial], [start], time.time_ns(), file.path,
+                                                     file.splitter.crlf_lines)
             if records:
                 self._emit(file, timestamps, records, len(partial), file.read_pos)
         self._commit(file, file.read_pos)
@@ -598,8 +607,8 @@ OPTIONS = OptionTable(
     Option("exit_on_eof", BOOL, "false", "exit when a file reaches its end (testing)",
            unsupported="the agent keeps running"),
     Option("skip_empty_lines", BOOL, "false", "drop empty lines"),
-    Option("truncate_long_lines", BOOL, "false", "truncate long lines instead of skipping them",
-           unsupported="long lines are skipped, as Skip_Long_Lines says"),
+    Option("truncate_long_lines", BOOL, "false",
+           "emit the first Buffer_Max_Size - 1 bytes of a longer line and drop the rest (wins over Skip_Long_Lines)"),
     Option("file_cache_advise", BOOL, "true", "advise the kernel not to keep read file pages cached"),
     Option("inotify_watcher", BOOL, "true", "watch files with inotify; false polls them with stat"),
     Option("parser", STR, None, "parser applied to each line"),

@@ -6,9 +6,10 @@ Docker writes a long line as several JSON entries of which only the last one's `
 then goes through the input's ``Parser`` like any other line. A line that is not JSON with a
 string ``log`` first flushes what is held, then passes through unchanged.
 
-With ``Docker_Mode_Parser``, complete entries are held too: an entry whose ``log`` matches that
-parser starts a new record, any other one continues the held record (a stack trace logged
-line by line). What is held is flushed after ``Docker_Mode_Flush`` seconds, and at stop.
+With ``Docker_Mode_Parser``, an entry that matches that parser starts a record that is held
+while the entries that do not match are appended to it (a stack trace logged line by line); an
+entry that matches starts the next one. Entries outside such a record are joined as without it. The parser sees the entry's raw JSON line, not its ``log``, as in Fluent Bit 4.2.8
+(recorded: tests/data/fluent-bit/docker_mode_parser*). What is held is flushed after ``Docker_Mode_Flush`` seconds, and at stop.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class _Sink:
 class DockerModeJoiner:
     """One file's Docker_Mode state: the parts held and the entry they will be written into."""
 
-    __slots__ = ("firstline", "parts", "held_bytes", "last_line", "held_since", "held_offset")
+    __slots__ = ("firstline", "parts", "held_bytes", "last_line", "held_since", "held_offset", "first_matched")
 
     def __init__(self, firstline: Parser | None) -> None:
         self.firstline = firstline
@@ -86,6 +87,9 @@ class DockerModeJoiner:
         self.last_line: bytes | None = None
         self.held_since: float | None = None
         self.held_offset: int | None = None
+        # The held record began with an entry Docker_Mode_Parser matched: complete entries that
+        # do not match are its continuation lines.
+        self.first_matched = False
 
     @property
     def holding(self) -> bool:
@@ -140,17 +144,20 @@ class DockerModeJoiner:
         elif not log.endswith("\n"):
             if not self.holding:
                 self._start(offset, now)
+                self.first_matched = self.firstline is not None and self._starts_record(line)
             self._hold(line, log, out)
-        elif self.firstline is None:
+        elif self.firstline is None or not self.first_matched and (self.holding or not self._starts_record(line)):
             out.add(self._written(line, log) if self.holding else line, offset)
             self._clear()
-        elif self.holding and self._starts_record(log):
+        elif self.holding and self.first_matched and self._starts_record(line):
             self._flush_into(out)
             self._start(offset, now)
+            self.first_matched = True
             self._hold(line, log, out)
         else:
             if not self.holding:
                 self._start(offset, now)
+                self.first_matched = True
             self._hold(line, log, out)
 
     def _flush_into(self, out: _Sink) -> None:
@@ -164,9 +171,9 @@ class DockerModeJoiner:
         self._clear()
         return _with_log(last_line, "".join(parts))
 
-    def _starts_record(self, log: str) -> bool:
+    def _starts_record(self, line: bytes) -> bool:
         assert self.firstline is not None
-        return self.firstline.parse_batch([log.rstrip("\n")])[0] is not None
+        return self.firstline.parse_batch([line])[0] is not None
 
     def _start(self, offset: int, now: float) -> None:
         self.held_offset = offset
@@ -184,6 +191,7 @@ class DockerModeJoiner:
         return _with_log(line, joined)
 
     def _clear(self) -> None:
+        self.first_matched = False
         self.parts = []
         self.held_bytes = 0
         self.last_line = None

@@ -91,18 +91,18 @@ class TailFile:
         """File offset of the first byte the splitter has not returned as a line yet."""
         return self.read_pos - self.splitter.pending
 
-    def read_into(self, buffer: bytearray) -> tuple[list[bytes], int, int]:
+    def read_into(self, buffer: bytearray, starts: list[int] | None = None) -> tuple[list[bytes], int, int]:
         """Read one buffer's worth at ``read_pos``: ``(complete lines, offset of the first, bytes read)``.
 
         ``bytes read`` is 0 at end of file. The caller owns ``buffer`` and may reuse it at once:
-        the splitter copies what it keeps.
+        the splitter copies what it keeps. ``starts``, when given, receives each line's file offset.
         """
         first_offset = self.line_start()
         count = os.preadv(self.fd, [buffer], self.read_pos)
         if count == 0:
             return [], first_offset, 0
         self.read_pos += count
-        lines = self.splitter.feed(memoryview(buffer)[:count])
+        lines = self.splitter.feed(memoryview(buffer)[:count], starts, first_offset)
         return lines, first_offset, count
 
     def newly_skipped(self) -> int:
@@ -140,5 +140,6 @@ class Position:
         return f"Position({self.file.path!r}, {self.offset}, acked={self.acked})"
 
 
-def new_splitter(buffer_max_size: int, skip_long_lines: bool, skip_empty_lines: bool) -> Any:
-    return _core.LineSplitter(buffer_max_size, skip_long_lines, skip_empty_lines)
+def new_splitter(buffer_max_size: int, skip_long_lines: bool, skip_empty_lines: bool,
+                 truncate_long_lines: bool = False) -> Any:
+    return _core.LineSplitter(buffer_max_size, skip_long_lines, skip_empty_lines, truncate_long_lines)

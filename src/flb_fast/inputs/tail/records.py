@@ -11,6 +11,7 @@ from typing import Any
 
 from flb_fast.metrics import Counters
 from flb_fast.parsers.base import Parser
+from flb_fast.text import INVALID_UTF8
 
 
 class RecordBuilder:
@@ -35,19 +36,25 @@ class RecordBuilder:
         return self.offset_key is not None
 
     def build(
-        self, lines: list[bytes], offsets: list[int] | None, read_time_ns: int, path: str
+        self, lines: list[bytes], offsets: list[int] | None, read_time_ns: int, path: str,
+        crlf: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]]]:
-        """Records for complete lines; ``offsets`` (each line's file offset) feed Offset_Key."""
+        """Records for complete lines; ``offsets`` (each line's file offset) feed Offset_Key;
+        ``crlf`` lists the lines that lost a ``"\\r"`` (the splitter's ``crlf_lines``)."""
         if self.offset_key is None:
             offsets = None
         if not lines:
             return [], []
         if self.parser is not None:
             timestamps, records, failed = self.parser.parse_lines(lines, read_time_ns, self.key)
+            unparsed: set[int] = set()
             if failed:
                 self.counters.inc("lines_unparsed", failed)
+                unparsed = self._unparsed(records, lines)
+                for index in unparsed.intersection(crlf or ()):
+                    records[index][self.key] += "\r"
             if self.path_key is not None or offsets is not None:
-                records = self._prepend_keys(records, offsets, path)
+                records = self._add_keys(records, offsets, path, unparsed)
             return timestamps, records
         texts = self._decode(lines)
         timestamps = [read_time_ns] * len(texts)
@@ -62,7 +69,7 @@ class RecordBuilder:
         """Path_Key/Offset_Key for records made elsewhere (multiline groups)."""
         if self.path_key is None and (self.offset_key is None or offsets is None):
             return records
-        return self._prepend_keys(records, offsets if self.offset_key else None, path)
+        return self._add_keys(records, offsets if self.offset_key else None, path, set())
 
     def _decode(self, lines: list[bytes]) -> list[str]:
         try:
@@ -75,24 +82,37 @@ class RecordBuilder:
                     texts.append(line.decode("utf-8"))
                 except UnicodeDecodeError:
                     invalid += 1
-                    texts.append(line.decode("utf-8", "replace"))
+                    texts.append(line.decode("utf-8", INVALID_UTF8))
             self.counters.inc("lines_invalid_utf8", invalid)
             return texts
 
-    def _prepend_keys(
-        self, records: list[dict[str, Any]], offsets: list[int] | None, path: str
+    def _unparsed(self, records: list[dict[str, Any]], lines: list[bytes]) -> set[int]:
+        """Indexes of the lines the parser did not parse: their record is ``{Key: line}``. (A parser
+        that captures a whole line under Key alone would look the same; its record is the line too.)"""
+        key = self.key
+        return {index for index, record in enumerate(records)
+                if len(record) == 1 and key in record and record[key] == lines[index].decode("utf-8", INVALID_UTF8)}
+
+    def _add_keys(
+        self, records: list[dict[str, Any]], offsets: list[int] | None, path: str, unparsed: set[int]
     ) -> list[dict[str, Any]]:
-        """Fluent Bit prepends to a parsed record: Offset_Key first, then Path_Key, then its fields."""
+        """Fluent Bit appends Path_Key then Offset_Key to a parsed record; a line its parser did not
+        parse gets them first, as an unparsed line does (recorded: tests/data/fluent-bit/tail_offset_key,
+        tail_path_key)."""
         path_key, offset_key = self.path_key, self.offset_key
         out = []
         for index, record in enumerate(records):
-            head: dict[str, Any] = {}
-            if offsets is not None and offset_key is not None:
-                head[offset_key] = offsets[index]
+            extra: dict[str, Any] = {}
             if path_key is not None:
-                head[path_key] = path
-            head.update(record)
-            out.append(head)
+                extra[path_key] = path
+            if offsets is not None and offset_key is not None:
+                extra[offset_key] = offsets[index]
+            if index in unparsed:
+                extra.update(record)
+                out.append(extra)
+            else:
+                record.update(extra)
+                out.append(record)
         return out
 
     def _with_keys_first(self, texts: list[str], offsets: list[int] | None, path: str) -> list[dict[str, Any]]:

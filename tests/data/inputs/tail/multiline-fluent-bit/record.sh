@@ -1,6 +1,6 @@
 #!/bin/sh
 # Re-records what Fluent Bit gives for every multiline-* case here (tail with multiline.parser):
-#   FLUENT_BIT=/path/to/fluent-bit tests/data/fluent-bit/record-multiline.sh
+#   FLUENT_BIT=/path/to/fluent-bit tests/data/inputs/tail/multiline-fluent-bit/record.sh
 # Each case folder holds fluent-bit.conf (stdout json_lines), input.log and maybe parsers.conf;
 # Fluent Bit runs in the folder for 8 s (past the 4 s multiline flush timeout), and its records
 # go to expected.jsonl, its version to fluent-bit-version.txt and the time the run started to
