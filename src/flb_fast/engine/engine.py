@@ -133,12 +133,14 @@ class Engine:
             if plugin in self._started:
                 await self._bounded(plugin.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
                                     f"stopping {plugin.name}")
+        # Writes still queued for chunk files acknowledge their records before the inputs close.
+        await self.store.drain()
         for instance in self.pipeline.inputs:
             instance.sink = None
             if instance in self._started:
                 await self._bounded(instance.plugin.close(), loop.time() + MIN_STOP_SECONDS, f"closing {instance.name}")
         self._started.clear()
-        await self.store.shutdown()
+        self.store.close_files()
         if self.http_server is not None:
             await self.http_server.stop()
             self.http_server = None
