@@ -478,6 +478,8 @@ class TailInput(Input):
             queue = file.positions
             while queue and queue[0].acked:
                 self._set_committed(file, queue.popleft().offset)
+        # Saved at once: the longer a delivered line's offset waits, the more a crash sends twice.
+        self._save_offsets()
 
     def _at_end(self, file: TailFile) -> None:
         """End of file: handle copytruncate, and close a rotated/deleted file once drained."""
