@@ -157,6 +157,11 @@ class FaultProxy:
         with self._lock:
             self.rules.append(Rule(operation, action, times, failing))
 
+    def clear(self) -> None:
+        """Forget every rule: from now on each request is forwarded (an outage ends)."""
+        with self._lock:
+            self.rules.clear()
+
     def calls_to(self, operation: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.operation == operation]

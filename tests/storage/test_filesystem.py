@@ -157,3 +157,13 @@ def test_a_write_the_disk_refuses_is_reported_failed(tmp_path: Path, run, storag
     store.close()
     assert written == [False]
     assert f"cannot write chunk {path}: " in storage_logs.text
+
+
+def test_storage_sync_full_makes_each_write_durable_with_fsync(tmp_path: Path, run, monkeypatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    store = FilesystemBackend(str(tmp_path), sync_full=True, checksum=False, delete_irrecoverable=False)
+    run(write_chunk(store, 1, batch(1), batch(2)))
+    store.close()
+    assert len(synced) == 3  # the header, then each batch

@@ -90,6 +90,40 @@ def test_chunks_left_by_a_previous_run_go_out_first_and_in_order(run, pipeline, 
     assert chunk_files(store) == []
 
 
+def test_backlog_mem_limit_bounds_the_chunks_of_the_previous_run_in_memory(run, pipeline, tmp_path):
+    store = tmp_path / "store"
+    first, _ = pipeline(config(store, fs_input(), section("OUTPUT", Name="gated", Match="*"), grace=0.2))
+
+    async def before_the_crash():
+        engine = Engine(first)
+        await engine.start()
+        for n in range(3):
+            first.inputs[0].plugin.push([{"n": n}])
+            engine.flush()
+        await until(lambda: first.outputs[0].plugin.started)
+        await engine.stop()
+
+    run(before_the_crash())
+    second, _ = pipeline(config(store, fs_input(), section("OUTPUT", Name="gated", Match="*"))
+                         + "[SERVICE]\n    storage.backlog.mem_limit 15\n")
+    out = second.outputs[0].plugin
+    seen = []
+
+    async def after_the_restart():
+        engine = Engine(second)
+        await engine.start()
+        await until(lambda: out.started)
+        await asyncio.sleep(0.05)
+        seen.append([entry.up for entry in engine.store.usage()])
+        out.gate.set()
+        await until(lambda: engine.pending_deliveries == 0)
+        await engine.stop()
+
+    run(after_the_restart())
+    assert seen == [[1]]  # 10 bytes each: a second one would pass the 15-byte limit
+    assert out.records == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
 def test_only_max_chunks_up_chunks_keep_their_records_in_memory(run, pipeline, tmp_path):
     store = tmp_path / "store"
     built, _ = pipeline(config(store, fs_input(), section("OUTPUT", Name="gated", Match="*"), up=2))

@@ -130,12 +130,14 @@ class Engine:
             if plugin in self._started:
                 await self._bounded(plugin.plugin.stop(), max(deadline, loop.time() + MIN_STOP_SECONDS),
                                     f"stopping {plugin.name}")
+        # Writes still queued for chunk files acknowledge their records before the inputs close.
+        await self.store.drain()
         for instance in self.pipeline.inputs:
             instance.sink = None
             if instance in self._started:
                 await self._bounded(instance.plugin.close(), loop.time() + MIN_STOP_SECONDS, f"closing {instance.name}")
         self._started.clear()
-        await self.store.shutdown()
+        self.store.close_files()
         self.log.info("service has stopped (%d pending tasks)", len(abandoned))
 
     async def _settle_filters(self, deadline: float) -> None:

@@ -15,8 +15,11 @@ frame: on start it is cut off (the batch was never acknowledged, so its input re
 ``storage.checksum On`` stores and checks each frame's CRC32 (chunkio's ``CIO_CHECKSUM``);
 ``storage.sync full`` makes each write durable with ``fsync`` (chunkio's ``CIO_FULL_SYNC``).
 
-All file work runs in order on one worker thread, so writes, the seal and the removal of one
-chunk never overtake each other and the event loop never waits on the disk.
+File work runs off the event loop: writes and seals in order on one worker thread, removals on
+a second one, so that a delivered chunk's file goes at once rather than behind the writes queued
+meanwhile (a file still there after a crash is sent again). A write that lands after its file's
+removal goes to the unlinked file, harmlessly; a chunk removed before its file was even created
+is never created.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class CorruptChunk(Exception):
 class ChunkFile:
     """One chunk's file; ``pending`` (loop side) counts writes queued but not yet done."""
 
-    __slots__ = ("path", "input_name", "chunk_id", "tag", "size", "records", "fd", "failed", "pending")
+    __slots__ = ("path", "input_name", "chunk_id", "tag", "size", "records", "fd", "failed", "pending", "removed")
 
     def __init__(self, path: str, input_name: str, chunk_id: int, tag: str) -> None:
         self.path = path
@@ -67,6 +70,7 @@ class ChunkFile:
         self.fd = -1
         self.failed = False
         self.pending = 0
+        self.removed = False
 
 
 class FilesystemBackend:
@@ -82,6 +86,7 @@ class FilesystemBackend:
         self.delete_irrecoverable = delete_irrecoverable
         self.log = component_logger("storage")
         self._worker = BoundedExecutor("storage", 1)
+        self._remover = BoundedExecutor("storage-remove", 1)
         self._disk_error: str | None = None
 
     # -- writing (called on the loop; the work is queued on the worker) -----------------------
@@ -118,7 +123,8 @@ class FilesystemBackend:
         self._worker.submit(self._close, file)
 
     def remove(self, file: ChunkFile) -> None:
-        self._worker.submit(self._unlink, file)
+        file.removed = True
+        self._remover.submit(self._unlink, file)
 
     async def load(self, file: ChunkFile) -> Chunk:
         return await self._worker.run(self._read, file)
@@ -126,6 +132,7 @@ class FilesystemBackend:
     async def drain(self) -> None:
         """Wait until every queued file operation has run."""
         await self._worker.run(lambda: None)
+        await self._remover.run(lambda: None)
 
     def _frame(self, payload: bytes) -> bytes:
         return FRAME.pack(len(payload), zlib.crc32(payload) if self.checksum else 0) + payload
@@ -133,6 +140,8 @@ class FilesystemBackend:
     # -- the worker thread ---------------------------------------------------------------------
 
     def _open(self, file: ChunkFile, header: bytes) -> None:
+        if file.removed:
+            return
         try:
             os.makedirs(os.path.dirname(file.path), exist_ok=True)
             file.fd = os.open(file.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
@@ -142,7 +151,8 @@ class FilesystemBackend:
 
     def _append(self, file: ChunkFile, frame: bytes) -> bool:
         if file.fd < 0:
-            return False
+            # Removed before it was created: every output has decided on the chunk already.
+            return file.removed
         try:
             self._write_all(file.fd, frame)
         except OSError as exc:
@@ -176,7 +186,6 @@ class FilesystemBackend:
             file.fd = -1
 
     def _unlink(self, file: ChunkFile) -> None:
-        self._close(file)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(file.path)
 
@@ -294,3 +303,4 @@ class FilesystemBackend:
 
     def close(self) -> None:
         self._worker.shutdown()
+        self._remover.shutdown()

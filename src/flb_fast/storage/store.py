@@ -441,10 +441,15 @@ class ChunkStore:
             ))
         return found
 
-    async def shutdown(self) -> None:
-        """Wait for queued file writes and removals, then stop the storage worker (at stop)."""
+    async def drain(self) -> None:
+        """Wait for the queued file writes and removals, and for the acknowledgements they bring."""
         if self.filesystem is not None:
             await self.filesystem.drain()
+            await asyncio.sleep(0)
+
+    def close_files(self) -> None:
+        """Stop the storage worker (at stop, after ``drain``)."""
+        if self.filesystem is not None:
             self.filesystem.close()
 
 

@@ -844,6 +844,31 @@ def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tm
     assert rows == [(0, [(str(tmp_path / "app.log.1"), 0), (str(log), 0)]), (1, [(str(log), 0)])]
 
 
+def test_a_file_rotated_away_before_its_lines_were_acknowledged_is_read_on_at_the_next_start(
+        tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "one\ntwo\n")
+    properties = [("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("rotate_wait", "0"),
+                  ("refresh_interval", "3600")]
+    first, second = Harness(properties, acknowledge=False), Harness(properties)
+
+    async def scenario() -> None:
+        await first.input.start()
+        await first.wait_for(chunks_reach(first, 1))
+        log.rename(tmp_path / "app.log.1")
+        write(log, "three\n")
+        await first.wait_for(chunks_reach(first, 2))
+        await first.stop()  # as after a crash: "one" and "two" were never acknowledged
+        await second.input.start()
+        await second.wait_for(lambda: second.metrics["files_closed"] == 1)
+        await second.stop()
+
+    run(scenario())
+    assert sorted(second.logs()) == ["one", "three", "two"]
+    assert sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files").fetchall() == [
+        (str(log), len("three\n"))]
+
+
 def test_an_existing_fluent_bit_db_keeps_its_place(tmp_path: Path, run) -> None:
     log, db = tmp_path / "app.log", tmp_path / "fluent-bit.db"
     write(log, "already shipped\nnot yet\n")

@@ -146,6 +146,9 @@ class TailInput(Input):
         found = await self._scan()
         for path, _st in found:
             self._open(path, from_head=self.options.read_from_head)
+        if self.db is not None:
+            for name, inode in self.db.rotated():
+                self._resume_rotated(name, inode)
         loop = asyncio.get_running_loop()
         self.tasks = [
             loop.create_task(self._reader(), name=f"{self.ctx.instance}.reader"),
@@ -282,6 +285,25 @@ class TailInput(Input):
         self.ctx.log.debug("inode=%d with offset=%d appended as %s", file.inode, offset, path)
         self._mark_ready(file)
         return file
+
+    def _resume_rotated(self, name: str, inode: int) -> None:
+        """A file rotated away before a stop or crash, with lines not yet read or acknowledged:
+        read it on from its DB offset, then close it like any rotated file.
+
+        Its tag is composed from the name it has now: the one it had is not in the DB.
+        """
+        try:
+            st = os.stat(name)
+        except OSError:
+            return
+        if st.st_ino != inode or not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) in self.files:
+            return
+        file = self._open(name, from_head=False)
+        if file is None:
+            return
+        file.rotated_at = time.monotonic()
+        self._start_closing(file)
+        self.ctx.log.info("inode=%d rotated file %s resumed at offset %d", file.inode, name, file.read_pos)
 
     # ---- watcher callbacks -------------------------------------------------------------------
 
@@ -458,6 +480,8 @@ class TailInput(Input):
             queue = file.positions
             while queue and queue[0].acked:
                 self._set_committed(file, queue.popleft().offset)
+        # Saved at once: the longer a delivered line's offset waits, the more a crash sends twice.
+        self._save_offsets()
 
     def _at_end(self, file: TailFile) -> None:
         """End of file: handle copytruncate, and close a rotated/deleted file once drained."""

@@ -29,6 +29,7 @@ SQL_INSERT_FILE = "INSERT INTO in_tail_files (name, offset, inode, created)  VAL
 SQL_ROTATE_FILE = "UPDATE in_tail_files set name=@name,rotated=1 WHERE id=@id;"
 SQL_UPDATE_OFFSET = "UPDATE in_tail_files set offset=@offset WHERE id=@id;"
 SQL_DELETE_FILE = "DELETE FROM in_tail_files WHERE id=@id;"
+SQL_GET_ROTATED = "SELECT name, inode FROM in_tail_files WHERE rotated=1 ORDER BY id;"
 
 SYNC_LEVELS = DB_SYNC_LEVELS
 JOURNAL_MODES = frozenset({"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "WAL", "OFF"})
@@ -73,6 +74,10 @@ class OffsetsDB:
 
     def rotate(self, row_id: int, new_name: str) -> None:
         self._conn.execute(SQL_ROTATE_FILE, {"name": new_name, "id": row_id})
+
+    def rotated(self) -> list[tuple[str, int]]:
+        """``(name, inode)`` of the files rotated away while still being read, oldest first."""
+        return [(row[0], row[1]) for row in self._conn.execute(SQL_GET_ROTATED).fetchall()]
 
     def delete(self, row_id: int) -> None:
         self._conn.execute(SQL_DELETE_FILE, {"id": row_id})
