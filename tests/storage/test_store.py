@@ -161,7 +161,11 @@ def test_total_limit_size_drops_the_oldest_chunks_waiting_for_that_output(run, p
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        for n in range(4):
+        source.push([{"n": 0}], positions=[0])
+        engine.flush()
+        # Chunk 0 is being delivered (its flush started) before the others queue behind it.
+        await until(lambda: out.in_flight == 1)
+        for n in range(1, 4):
             source.push([{"n": n}], positions=[n])
             engine.flush()
         await until(lambda: len(chunk_files(store)) == 2)
