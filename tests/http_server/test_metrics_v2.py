@@ -13,8 +13,6 @@ from tests.e2e.agent import Agent
 from tests.fakes.ports import free_port
 
 DATA = Path(__file__).parents[1] / "data" / "http_server" / "api-v2"
-# Families flb_fast does not serve: its outputs' HTTP clients do not count their pooled connections.
-NOT_SERVED = {"fluentbit_output_upstream_total_connections", "fluentbit_output_upstream_busy_connections"}
 
 
 def shapes(text: str) -> dict[str, tuple[str, frozenset[str]]]:
@@ -39,8 +37,7 @@ def test_every_family_fluent_bit_serves_is_served_with_its_type_and_labels(tmp_p
         ours = shapes(get(port, "/api/v2/metrics/prometheus"))
         agent.stop()
     theirs = shapes((DATA / "prometheus.txt").read_text())
-    expected = {name: shape for name, shape in theirs.items() if name not in NOT_SERVED}
-    assert {name: ours.get(name) for name in expected} == expected
+    assert {name: ours.get(name) for name in theirs} == theirs
 
 
 def _metrics(port: int) -> str:

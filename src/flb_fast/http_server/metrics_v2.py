@@ -6,9 +6,10 @@ The names, help texts, types, labels and order are those Fluent Bit 4.2.8 serves
 dashboards and alerts work unchanged. Values come from the running engine: the instances'
 counters, the routes' records, bytes and latency, and the storage layer.
 
-Two families Fluent Bit has are not served: ``fluentbit_output_upstream_total_connections``
-and ``fluentbit_output_upstream_busy_connections``. flb_fast's outputs keep their connections in
-their HTTP clients' pools, which do not count them; a constant would mislead an alert.
+``fluentbit_output_upstream_total_connections`` and ``..._busy_connections`` come from each
+output's own client (``Output.upstream_connections``): the kept-alive connections of the
+CloudWatch, Firehose, Kinesis and OpenSearch clients and those in use; s3's botocore pool does not
+say how many it keeps, so its calls in progress are what it reports.
 """
 
 from __future__ import annotations
@@ -144,6 +145,11 @@ def collect(runner: Any, now: float) -> list[Family]:
     families += [Family(f"fluentbit_input_{key}", text, "gauge", [(_name(item.name), per_input[key](item))
                                                                     for item in usage])
                  for key, text in _INPUT_STORAGE]
+    connections = {output.display_name: output.plugin.upstream_connections() for output in engine.pipeline.outputs}
+    families.append(Family("fluentbit_output_upstream_total_connections", "Total Connection count.", "gauge",
+                           [(_name(name), counts[0]) for name, counts in connections.items()]))
+    families.append(Family("fluentbit_output_upstream_busy_connections", "Busy Connection count.", "gauge",
+                           [(_name(name), counts[1]) for name, counts in connections.items()]))
     families.append(Family("fluentbit_output_chunk_available_capacity_percent", "Available chunk capacity (percent)",
                            "gauge", [(_name(output.display_name), _capacity(engine, output))
                                      for output in engine.pipeline.outputs]))

@@ -43,6 +43,11 @@ class Output(ABC):
     async def flush(self, chunk: Chunk) -> FlushResult:
         """Deliver one chunk; never raises for delivery problems (return RETRY or ERROR)."""
 
+    def upstream_connections(self) -> tuple[int, int]:
+        """(open, busy) connections to the destination, as ``fluentbit_output_upstream_*_connections``
+        report them; an output that writes locally (stdout, file, null) has none."""
+        return 0, 0
+
     def forget(self, chunk: Chunk) -> None:
         """The engine is done with ``chunk`` (delivered or dropped): drop any per-chunk progress."""
 

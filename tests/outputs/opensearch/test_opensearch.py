@@ -256,3 +256,17 @@ def test_trace_output_prints_the_request(run, server, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[0]) == {"create": {"_index": "fluent-bit"}}
 
 
+
+
+def test_upstream_connections_count_the_kept_alive_connection(run, server):
+    plugin = output(server)
+
+    async def go() -> tuple[int, int]:
+        await plugin.start()
+        try:
+            await plugin.flush(chunk(1))
+            return plugin.upstream_connections()
+        finally:
+            await plugin.stop()
+
+    assert run(go()) == (1, 0)

@@ -40,6 +40,7 @@ class AwsOutput(Output):
         self._executor: BoundedExecutor | None = None
         self._client: Any = None
         self._api: Any = None
+        self._calls_in_progress = 0
         self._client_lock = asyncio.Lock()
         # (option, message) pairs the engine reports as config warnings at the option's file:line.
         self.config_warnings: list[tuple[str, str]] = []
@@ -84,6 +85,13 @@ class AwsOutput(Output):
                     self._client = client
         return self._client
 
+    def upstream_connections(self) -> tuple[int, int]:
+        """The JSON APIs' connections on the loop; s3 goes through botocore's pool, which does not
+        say how many it keeps: its calls in progress are what is counted there."""
+        if self._api is not None:
+            return self._api.connections()
+        return self._calls_in_progress, self._calls_in_progress
+
     def configure_client(self, client: Any) -> None:
         """Adjust a new client (request hooks) before its first call; nothing by default."""
 
@@ -112,13 +120,17 @@ class AwsOutput(Output):
             from flb_fast.outputs.aws.client import call_with_body
 
             send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params)
+        self._calls_in_progress += 1
         try:
+            try:
+                return await send()
+            except Exception as exc:
+                if not (self.options.auto_retry_requests and is_network_error(exc)):
+                    raise
+                self.ctx.log.debug("%s: network error, retrying at once: %s", method, describe(exc))
             return await send()
-        except Exception as exc:
-            if not (self.options.auto_retry_requests and is_network_error(exc)):
-                raise
-            self.ctx.log.debug("%s: network error, retrying at once: %s", method, describe(exc))
-        return await send()
+        finally:
+            self._calls_in_progress -= 1
 
     def failure(self, exc: BaseException, action: str) -> FlushResult:
         """Log and count a failed call, back the whole output off when the service is busy, and

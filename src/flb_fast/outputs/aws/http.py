@@ -161,6 +161,8 @@ class JsonApi:
         self._idle: list[_Connection] = []
         self._max_idle = max(1, idle_connections)
         self.connections_opened = 0
+        # Calls in progress, each on a connection of its own (fluentbit_output_upstream_busy_connections).
+        self.busy = 0
 
     @staticmethod
     def _ssl_context(options: Any) -> ssl.SSLContext:
@@ -210,7 +212,11 @@ class JsonApi:
         """Send one call; the parsed answer, or the exception botocore would raise."""
         request = self.signed_request(operation, body, await self._frozen_credentials(), headers)
         head = self._head(request)
-        response = await self._exchange(head, body)
+        self.busy += 1
+        try:
+            response = await self._exchange(head, body)
+        finally:
+            self.busy -= 1
         if response.status >= 300:
             raise client_error(response, operation)
         parsed = json.loads(response.body) if response.body else {}
@@ -252,6 +258,10 @@ class JsonApi:
             else:
                 connection.close()
             return response
+
+    def connections(self) -> tuple[int, int]:
+        """(open, busy): the kept-alive connections waiting for a call, plus those in use."""
+        return len(self._idle) + self.busy, self.busy
 
     def _take_idle(self) -> _Connection | None:
         while self._idle:

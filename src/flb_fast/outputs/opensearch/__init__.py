@@ -212,6 +212,9 @@ class OpenSearchOutput(Output):
     def forget(self, chunk: Chunk) -> None:
         self._pending.pop(chunk.id, None)
 
+    def upstream_connections(self) -> tuple[int, int]:
+        return self.transport.connections()
+
     async def flush(self, chunk: Chunk) -> FlushResult:
         entries = self._pending.get(chunk.id)
         if entries is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,9 @@ class BulkTransport:
             self._headers["Content-Encoding"] = "gzip"
         self._pool: Any = None
         self._credentials: Any = None
+        # Posts in progress (each on a connection of its own), counted across the executor's threads.
+        self._busy = 0
+        self._busy_lock = threading.Lock()
 
     def open(self) -> None:
         """Create the connection pool and resolve AWS credentials (blocking: IMDS, STS, files)."""
@@ -132,14 +136,28 @@ class BulkTransport:
 
     def post(self, body: bytes) -> Answer:
         """Send one bulk body; returns the status and at most ``Buffer_Size`` bytes of the answer."""
-        import urllib3
-
         if self._pool is None:
             self.open()
         payload = gzip.compress(body) if self.gzip_body else body
         headers = dict(self._headers)
         if self.sigv4 is not None:
             headers.update(self._signature(payload))
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            return self._exchange(payload, headers)
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def connections(self) -> tuple[int, int]:
+        """(open, busy): the pool's kept-alive connections plus those in use."""
+        idle = sum(1 for connection in self._pool.pool.queue if connection is not None) if self._pool else 0
+        return idle + self._busy, self._busy
+
+    def _exchange(self, payload: bytes, headers: dict[str, str]) -> Answer:
+        import urllib3
+
         try:
             response = self._pool.urlopen(
                 "POST", self.uri, body=payload, headers=headers, timeout=urllib3.Timeout(*self._timeout),
