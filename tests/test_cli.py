@@ -14,6 +14,7 @@ import pytest
 from flb_fast import registry
 from flb_fast.config.common import plugin_table
 from tests.config.files import write
+from tests.fakes.process import die_with_parent
 
 STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
 
@@ -296,7 +297,7 @@ def test_command_line_pipeline_runs_until_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "flb_fast", "-i", "dummy", "-p", "dummy={\"msg\":\"hi\"}", "-p", "flush_on_startup=on",
          "-t", "demo", "-o", "stdout", "-m", "demo", "-p", "format=json_lines", "-f", "0.2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
     )
     try:
         first = process.stdout.readline()

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fakes.process import die_with_parent
+
 WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.05
 
@@ -75,7 +77,7 @@ class Agent:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flb_fast", "-c", str(self.config_path), *self.args],
                 stdout=stdout if write_fd is None else write_fd, stderr=stderr, stdin=subprocess.DEVNULL,
-                cwd=self.folder, env=self.env,
+                cwd=self.folder, env=self.env, preexec_fn=die_with_parent,
             )
         if write_fd is not None:
             os.close(write_fd)

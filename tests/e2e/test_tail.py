@@ -19,6 +19,7 @@ from bench.gen_logs import generate
 
 from tests.e2e.agent import Agent, lines
 from tests.fakes.ports import free_port
+from tests.fakes.process import die_with_parent
 
 CONFIG = """\
 [SERVICE]
@@ -300,6 +301,7 @@ class PipedAgent(Agent):
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flb_fast", "-c", str(self.config_path), *self.args],
                 stdout=write_fd, stderr=stderr, stdin=subprocess.DEVNULL, cwd=self.folder, env=self.env,
+                preexec_fn=die_with_parent,
             )
         os.close(write_fd)
         self.pipe = read_fd

@@ -21,6 +21,7 @@ import pytest
 
 from tests.fakes.certs import CertFiles
 from tests.fakes.ports import free_port
+from tests.fakes.process import die_with_parent
 
 REGION = "us-east-1"
 START_TIMEOUT_SECONDS = 90.0
@@ -66,6 +67,7 @@ class MotoServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
+            preexec_fn=die_with_parent,
         )
         wait_until(self._ready, START_TIMEOUT_SECONDS, f"moto server on port {self.port}")
 
