@@ -363,3 +363,24 @@ def test_the_certificate_is_verified_against_tls_ca_file(
 
     with pytest.raises(EndpointConnectionError):
         run(call())
+
+
+def test_an_endpoint_behind_a_proxy_from_the_environment_is_left_to_botocore(
+    capture: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", capture.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    output = cloudwatch("http://logs.example.invalid")
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            await output.call("create_log_group", logGroupName="group")
+            return output._api
+        finally:
+            await output.stop()
+
+    assert run(call()) is None
+    [(path, headers, body)] = capture.requests
+    assert path == "http://logs.example.invalid/" and json.loads(body) == {"logGroupName": "group"}

@@ -80,9 +80,11 @@ class AwsOutput(Output):
                     client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
                     self.configure_client(client)
                     if self.JSON_PROTOCOL:
-                        from flb_fast.outputs.aws.http import JsonApi
+                        from flb_fast.outputs.aws.http import JsonApi, through_proxy
 
-                        self._api = JsonApi(client, self.executor, self.options, self.workers)
+                        # A proxy from HTTPS_PROXY / HTTP_PROXY (NO_PROXY honoured) is botocore's to use.
+                        if not through_proxy(client.meta.endpoint_url):
+                            self._api = JsonApi(client, self.executor, self.options, self.workers)
                     self._client = client
         return self._client
 

@@ -42,6 +42,14 @@ STALE_RETRIES = 1
 CLOSE_SECONDS = 1.0
 
 
+def through_proxy(url: str) -> bool:
+    """Whether botocore would reach ``url`` through a proxy from the environment; such calls
+    stay with botocore and urllib3, which speak to proxies."""
+    from botocore.utils import get_environ_proxies
+
+    return bool(get_environ_proxies(url).get(urlsplit(url).scheme))
+
+
 class _Connection:
     __slots__ = ("reader", "writer")
 
