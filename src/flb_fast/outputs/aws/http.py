@@ -255,6 +255,9 @@ class JsonApi:
                 if reused and attempt <= STALE_RETRIES and isinstance(exc, ConnectionResetError | BrokenPipeError):
                     continue
                 raise ConnectionClosedError(endpoint_url=self.url) from exc
+            except BaseException:
+                connection.close()  # cancelled mid-exchange: the connection's state is unknown
+                raise
             if keep and len(self._idle) < self._max_idle:
                 self._idle.append(connection)
             else:
