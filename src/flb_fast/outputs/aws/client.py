@@ -24,6 +24,8 @@ from flb_fast.outputs.aws.endpoint import endpoint_url
 # botocore's default is 60 s; Fluent Bit's net.io_timeout 0 means "no limit", which an agent
 # should never wait for, so 0 maps to this.
 DEFAULT_READ_TIMEOUT_SECONDS = 60.0
+# Fluent Bit's net.connect_timeout default (flb_upstream: 10 s), used when the option is 0.
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 # Fluent Bit's User-Agent for the AWS outputs (src/aws/flb_aws_util.c), kept for server-side stats.
 USER_AGENT = "aws-fluent-bit-plugin"
 STS_SESSION_PREFIX = "flb-fast-"
@@ -206,7 +208,7 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
         # Retries are ours: auto_retry_requests for network errors, the engine and the
         # output-wide backoff for the rest. botocore's own would hide throttling from both.
         retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=options.net_connect_timeout or 10.0,
+        connect_timeout=options.net_connect_timeout or DEFAULT_CONNECT_TIMEOUT_SECONDS,
         read_timeout=options.net_io_timeout or DEFAULT_READ_TIMEOUT_SECONDS,
         max_pool_connections=max(1, max_connections),
         tcp_keepalive=bool(options.net_keepalive),
