@@ -422,3 +422,17 @@ def test_a_call_cancelled_while_waiting_for_the_answer_closes_its_connection(
             await output.stop()
 
     assert run(call()) == (1, [])
+
+
+def test_behind_a_proxy_the_log_format_header_is_still_signed_with_put_log_events(
+    capture: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", capture.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    output = cloudwatch("http://logs.example.invalid", log_format="json/emf")
+    flush_records(output, run, [{"log": "x"}])
+    [(_, headers, body)] = capture.requests
+    assert headers["x-amzn-logs-format"] == "json/emf"
+    assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert json.loads(json.loads(body)["logEvents"][0]["message"]) == {"log": "x"}

@@ -78,7 +78,6 @@ class AwsOutput(Output):
                     from flb_fast.outputs.aws.client import create_client
 
                     client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
-                    self.configure_client(client)
                     if self.JSON_PROTOCOL:
                         from flb_fast.outputs.aws.http import JsonApi, through_proxy
 
@@ -87,9 +86,6 @@ class AwsOutput(Output):
                             self._api = JsonApi(client, self.executor, self.options, self.workers)
                     self._client = client
         return self._client
-
-    def configure_client(self, client: Any) -> None:
-        """Adjust a new client (request hooks) before its first call; nothing by default."""
 
     @property
     def executor(self) -> BoundedExecutor:
@@ -105,7 +101,7 @@ class AwsOutput(Output):
 
         ``body``, when given, is the request's JSON built by the output (see ``call_with_body``);
         otherwise a JSON-protocol call's body is ``params`` as botocore serialises them (in their
-        order, ``json.dumps`` defaults). ``headers`` are signed with the request (JSON protocol only)."""
+        order, ``json.dumps`` defaults). ``headers`` are signed with the request."""
         client = await self.client()
         send: Any
         if self._api is not None:
@@ -115,7 +111,7 @@ class AwsOutput(Output):
         else:
             from flb_fast.outputs.aws.client import call_with_body
 
-            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params)
+            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params, headers)
         try:
             return await send()
         except Exception as exc:
