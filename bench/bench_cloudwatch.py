@@ -1,13 +1,17 @@
 """The cloudwatch_logs output against moto: records/s, CPU per record, and what boto3 costs in RSS.
 
-    python -m bench.bench_cloudwatch [--records N] [--chunk N] [--workers N] [--json] [--versions]
+    python -m bench.bench_cloudwatch [--records N] [--chunk N] [--workers N] [--tls] [--keep-alive]
+        [--transport loop|botocore] [--json] [--versions]
 
 Throughput: Kubernetes-shaped records (a Docker log line merged with pod metadata, ~450 bytes
 as JSON) in chunks of ``--chunk`` records are flushed through ``CloudWatchLogsOutput`` to moto
-running as a server process on 127.0.0.1, ``--workers`` flushes at a time. CPU is this process's
-user+sys (all threads: the loop and the boto3 executor) per record; moto's own CPU is reported
-separately, since on a real deployment it is AWS's. "encode" is the share spent turning records
-into sorted PutLogEvents events (msgspec), the rest is boto3 (serialising, signing, HTTP).
+running as a server process on 127.0.0.1 (``--tls``: over TLS with a self-signed certificate;
+``--keep-alive``: keeping connections open, as AWS does and moto's own server does not),
+``--workers`` flushes at a time. CPU is this process's user+sys (all threads: the loop and the
+executor) per record; moto's own CPU is reported separately, since on a real deployment it is
+AWS's. "encode" is the share spent turning records into sorted events; the rest is building the
+bodies, signing and HTTP. ``--transport botocore`` sends the same bodies through botocore and
+urllib3 in the executor instead of on the loop, to measure what the loop transport saves.
 
 Memory: fresh interpreters measure RSS after importing flb_fast and the output module, after
 importing the SDK, and after creating one CloudWatch Logs client (issue 6 target: the whole agent
@@ -105,16 +109,20 @@ def make_records(count: int) -> list[dict[str, Any]]:
     return records
 
 
-async def throughput(endpoint: str, records: int, chunk_size: int, workers: int) -> dict[str, float]:
+async def throughput(
+    endpoint: str, records: int, chunk_size: int, workers: int, ca_file: str | None, transport: str
+) -> dict[str, float]:
     from tests.standalone import plugin_for
 
     from flb_fast.outputs.base import FlushResult
     from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, _Progress
     from flb_fast.record import Chunk
 
+    CloudWatchLogsOutput.JSON_PROTOCOL = transport == "loop"
     props = {
         "region": "us-east-1",
         "endpoint": endpoint,
+        **({"tls.ca_file": ca_file} if ca_file else {}),
         "log_group_name": "bench",
         "log_stream_prefix": "bench-",
         "auto_create_group": "true",
@@ -166,18 +174,30 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tls", action="store_true", help="moto over TLS (self-signed certificate)")
+    parser.add_argument("--keep-alive", action="store_true", help="moto keeping connections open")
+    parser.add_argument("--transport", choices=("loop", "botocore"), default="loop")
     parser.add_argument("--json", action="store_true", help="print raw JSON")
     parser.add_argument("--versions", action="store_true")
     args = parser.parse_args()
     os.environ.update(ENV)
 
+    import tempfile
+    from pathlib import Path
+
+    import uvloop
+    from tests.fakes.certs import make_certs
     from tests.fakes.moto_server import MotoServer
 
     memory = rss_costs()
-    server = MotoServer()
+    certs = make_certs(Path(tempfile.mkdtemp(prefix="bench-moto-")), "moto") if args.tls else None
+    server = MotoServer(certs, keep_alive=args.keep_alive)
     try:
         moto_cpu0 = cpu_seconds(server.process.pid)
-        result = asyncio.run(throughput(server.url, args.records, args.chunk, args.workers))
+        ca_file = str(certs.ca_file) if certs else None
+        result = uvloop.run(
+            throughput(server.url, args.records, args.chunk, args.workers, ca_file, args.transport)
+        )
         result["moto_cpu_us_per_record"] = (cpu_seconds(server.process.pid) - moto_cpu0) / result["records"] * 1e6
     finally:
         server.stop()
@@ -188,7 +208,10 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     r = result
-    print(f"cloudwatch_logs -> moto: {r['records']:,} records, chunks of {args.chunk}, workers {args.workers}")
+    print(
+        f"cloudwatch_logs -> moto{' TLS' if args.tls else ''}{' keep-alive' if args.keep_alive else ''}: "
+        f"{r['records']:,} records, chunks of {args.chunk}, workers {args.workers}, transport {args.transport}"
+    )
     print(
         f"  {r['records_per_s']:,.0f} records/s wall, {r['cpu_us_per_record']:.1f} us CPU/record in the agent "
         f"(encode {r['encode_cpu_us_per_record']:.2f}), moto {r['moto_cpu_us_per_record']:.1f} us/record"

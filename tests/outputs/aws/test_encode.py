@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flb_fast.outputs.aws.encode import RecordEncoder, format_time
+from flb_fast.outputs.aws.encode import ENCODE_SLICE_RECORDS, RecordEncoder, format_time
 
 TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
 
@@ -72,5 +72,5 @@ def test_records_encoded_together_are_each_record_encoded_alone() -> None:
     records = [{"log": "line\nwith newline"}, {}, {"a": "é", "n": [1, {"b": None}]}, {"log": "bad \udcff byte"}]
     for encoder in (RecordEncoder(), RecordEncoder(log_key="log"), RecordEncoder(time_key="t")):
         assert encoder.encode_all(records, [TS] * len(records)) == [encoder.encode(record, TS) for record in records]
-    fine = records[:3]
-    assert RecordEncoder().encode_all(fine, [TS] * 3) == [RecordEncoder().encode(record, TS) for record in fine]
+    many = [{"n": n} for n in range(ENCODE_SLICE_RECORDS * 2 + 3)]
+    assert RecordEncoder().encode_all(many, [TS] * len(many)) == [RecordEncoder().encode(record, TS) for record in many]

@@ -363,3 +363,76 @@ def test_the_certificate_is_verified_against_tls_ca_file(
 
     with pytest.raises(EndpointConnectionError):
         run(call())
+
+
+def test_an_endpoint_behind_a_proxy_from_the_environment_is_left_to_botocore(
+    capture: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", capture.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    output = cloudwatch("http://logs.example.invalid")
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            await output.call("create_log_group", logGroupName="group")
+            return output._api
+        finally:
+            await output.stop()
+
+    assert run(call()) is None
+    [(path, headers, body)] = capture.requests
+    assert path == "http://logs.example.invalid/" and json.loads(body) == {"logGroupName": "group"}
+
+
+def test_a_call_cancelled_while_waiting_for_the_answer_closes_its_connection(
+    capture: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flb_fast.outputs.aws import http
+
+    release = threading.Event()
+    closed: list[object] = []
+    close = http._Connection.close
+
+    def held(handler: _Capture) -> None:
+        handler.server.requests.append(("/", {}, b""))  # type: ignore[attr-defined]
+        release.wait(30)
+
+    def counted_close(connection: Any) -> None:
+        closed.append(connection)
+        close(connection)
+
+    monkeypatch.setattr(_Capture, "do_POST", held)
+    monkeypatch.setattr(http._Connection, "close", counted_close)
+    output = cloudwatch(capture.url)
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            task = asyncio.ensure_future(output.call("create_log_group", logGroupName="group"))
+            while not capture.requests:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return len(closed), output._api._idle
+        finally:
+            release.set()
+            await output.stop()
+
+    assert run(call()) == (1, [])
+
+
+def test_behind_a_proxy_the_log_format_header_is_still_signed_with_put_log_events(
+    capture: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", capture.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    output = cloudwatch("http://logs.example.invalid", log_format="json/emf")
+    flush_records(output, run, [{"log": "x"}])
+    [(_, headers, body)] = capture.requests
+    assert headers["x-amzn-logs-format"] == "json/emf"
+    assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert json.loads(json.loads(body)["logEvents"][0]["message"]) == {"log": "x"}

@@ -77,11 +77,12 @@ class AwsOutput(Output):
                     from flb_fast.outputs.aws.client import create_client
 
                     client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
-                    self.configure_client(client)
                     if self.JSON_PROTOCOL:
-                        from flb_fast.outputs.aws.http import JsonApi
+                        from flb_fast.outputs.aws.http import JsonApi, through_proxy
 
-                        self._api = JsonApi(client, self.executor, self.options, self.workers)
+                        # A proxy from HTTPS_PROXY / HTTP_PROXY (NO_PROXY honoured) is botocore's to use.
+                        if not through_proxy(client.meta.endpoint_url):
+                            self._api = JsonApi(client, self.executor, self.options, self.workers)
                     self._client = client
         return self._client
 
@@ -91,9 +92,6 @@ class AwsOutput(Output):
         if self._api is not None:
             return self._api.connections()
         return self._calls_in_progress, self._calls_in_progress
-
-    def configure_client(self, client: Any) -> None:
-        """Adjust a new client (request hooks) before its first call; nothing by default."""
 
     @property
     def executor(self) -> BoundedExecutor:
@@ -109,7 +107,7 @@ class AwsOutput(Output):
 
         ``body``, when given, is the request's JSON built by the output (see ``call_with_body``);
         otherwise a JSON-protocol call's body is ``params`` as botocore serialises them (in their
-        order, ``json.dumps`` defaults). ``headers`` are signed with the request (JSON protocol only)."""
+        order, ``json.dumps`` defaults). ``headers`` are signed with the request."""
         client = await self.client()
         send: Any
         if self._api is not None:
@@ -119,7 +117,7 @@ class AwsOutput(Output):
         else:
             from flb_fast.outputs.aws.client import call_with_body
 
-            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params)
+            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params, headers)
         self._calls_in_progress += 1
         try:
             try:

@@ -24,14 +24,16 @@ from flb_fast.outputs.aws.endpoint import endpoint_url
 # botocore's default is 60 s; Fluent Bit's net.io_timeout 0 means "no limit", which an agent
 # should never wait for, so 0 maps to this.
 DEFAULT_READ_TIMEOUT_SECONDS = 60.0
+# Fluent Bit's net.connect_timeout default (flb_upstream: 10 s), used when the option is 0.
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 # Fluent Bit's User-Agent for the AWS outputs (src/aws/flb_aws_util.c), kept for server-side stats.
 USER_AGENT = "aws-fluent-bit-plugin"
 STS_SESSION_PREFIX = "flb-fast-"
 
 
-# A request body the output built itself (msgspec, one pass), handed to botocore for the call
-# running on this thread. botocore's own JSON serialiser walks every event and record through
-# its shape model: about 5.5 us per CloudWatch event, most of the agent's CPU per record.
+# A request body the output built itself (one pass), and extra headers to sign with it, handed to
+# botocore for the call running on this thread. botocore's own JSON serialiser walks every event
+# and record through its shape model: about 5.5 us per CloudWatch event.
 _prebuilt = threading.local()
 
 
@@ -41,12 +43,21 @@ def _use_prebuilt_body(params: dict[str, Any], **_: Any) -> None:
         params["body"] = body
 
 
-def call_with_body(func: Callable[..., Any], body: bytes | None, params: dict[str, Any]) -> Any:
-    """Call ``func(**params)`` (blocking) sending ``body`` as the request body when given; the
-    params then only need what botocore puts in the URL and headers. A param given as a ``Path``
-    is sent as that file's contents, streamed from a file opened for this attempt only (so an
-    immediate retry sends it whole again, and a large S3 body never sits in memory)."""
+def _add_prebuilt_headers(request: Any, **_: Any) -> None:
+    for name, value in (getattr(_prebuilt, "headers", None) or {}).items():
+        request.headers[name] = value
+
+
+def call_with_body(
+    func: Callable[..., Any], body: bytes | None, params: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    """Call ``func(**params)`` (blocking) sending ``body`` as the request body when given (the
+    params then only need what botocore puts in the URL and headers) and ``headers`` signed with
+    it. A param given as a ``Path`` is sent as that file's contents, streamed from a file opened
+    for this attempt only (so an immediate retry sends it whole again, and a large S3 body never
+    sits in memory)."""
     _prebuilt.body = body
+    _prebuilt.headers = headers
     with contextlib.ExitStack() as files:
         opened = {
             name: files.enter_context(open(value, "rb")) if isinstance(value, PurePath) else value
@@ -56,6 +67,7 @@ def call_with_body(func: Callable[..., Any], body: bytes | None, params: dict[st
             return func(**opened)
         finally:
             _prebuilt.body = None
+            _prebuilt.headers = None
 
 
 # The services the outputs call. botocore's endpoints.json describes some 300 services and costs
@@ -214,7 +226,7 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
         # Retries are ours: auto_retry_requests for network errors, the engine and the
         # output-wide backoff for the rest. botocore's own would hide throttling from both.
         retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=options.net_connect_timeout or 10.0,
+        connect_timeout=options.net_connect_timeout or DEFAULT_CONNECT_TIMEOUT_SECONDS,
         read_timeout=options.net_io_timeout or DEFAULT_READ_TIMEOUT_SECONDS,
         max_pool_connections=max(1, max_connections),
         tcp_keepalive=bool(options.net_keepalive),
@@ -229,6 +241,7 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
         config=config,
     )
     client.meta.events.register("before-call", _use_prebuilt_body)
+    client.meta.events.register("before-sign", _add_prebuilt_headers)
     return client
 
 

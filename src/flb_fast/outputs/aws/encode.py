@@ -19,6 +19,10 @@ import msgspec
 # (plugins/out_kinesis_firehose docs); everything else is strftime.
 _FRACTION_RE = re.compile(r"%(3N|9N|L)")
 DEFAULT_TIME_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# Records encoded per msgspec call by ``encode_all``: the joined text of a slice is a transient
+# copy of its records' JSON, so a slice (about 1 MB of kubernetes records) bounds that copy
+# rather than a whole chunk (up to Mem_Buf_Limit of raw lines, several times that as JSON).
+ENCODE_SLICE_RECORDS = 1024
 
 
 def format_time(timestamp_ns: int, fmt: str) -> str:
@@ -75,14 +79,19 @@ class RecordEncoder:
 
     def encode_all(self, records: list[dict[str, Any]], timestamps_ns: list[int]) -> list[bytes | None]:
         """``encode`` of each record. When records are sent whole (no ``log_key``, ``time_key``,
-        ``data_keys`` or ``replace_dots``) they are encoded in one msgspec call
-        (``encode_lines``: a JSON text never holds a raw newline, so the lines are the records)."""
-        if self.log_key is None and self.time_key is None and self.data_keys is None and self.replace_dots is None:
+        ``data_keys`` or ``replace_dots``) they are encoded ENCODE_SLICE_RECORDS at a time in one
+        msgspec call (``encode_lines``: a JSON text never holds a raw newline, so the lines are
+        the records); a slice holding a record msgspec refuses is encoded record by record."""
+        if any(option is not None for option in (self.log_key, self.time_key, self.data_keys, self.replace_dots)):
+            return [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+        encoded: list[bytes | None] = []
+        for start in range(0, len(records), ENCODE_SLICE_RECORDS):
+            part = records[start : start + ENCODE_SLICE_RECORDS]
             try:
-                return self._encoder.encode_lines(records).split(b"\n")[:-1]  # type: ignore[return-value]
+                encoded += self._encoder.encode_lines(part).split(b"\n")[:-1]
             except (UnicodeEncodeError, TypeError):
-                pass  # one record msgspec refuses: each record on its own, with the fallback
-        return [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+                encoded += [self._json(record) for record in part]
+        return encoded
 
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
         if self.data_keys is not None:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flb_fast.engine.executors import BoundedExecutor
+from flb_fast.outputs.aws.client import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
 
 # Frozen credentials are re-read from botocore's provider this often (off the loop: a refresh may
 # call STS or the metadata service). botocore refreshes 15 min before expiry (advisory) and 10 min
@@ -40,6 +41,14 @@ MAX_HEADER_BYTES = 64 * 1024
 STALE_RETRIES = 1
 # How long stop() waits for each idle connection to close (a TLS close_notify exchange).
 CLOSE_SECONDS = 1.0
+
+
+def through_proxy(url: str) -> bool:
+    """Whether botocore would reach ``url`` through a proxy from the environment; such calls
+    stay with botocore and urllib3, which speak to proxies."""
+    from botocore.utils import get_environ_proxies
+
+    return bool(get_environ_proxies(url).get(urlsplit(url).scheme))
 
 
 class _Connection:
@@ -142,6 +151,7 @@ class JsonApi:
         self.url = meta.endpoint_url.rstrip("/") + "/"
         parts = urlsplit(self.url)
         self.host = parts.hostname or ""
+        self.path = parts.path or "/"
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.region = meta.region_name
         self.signing_name = model.signing_name
@@ -150,9 +160,7 @@ class JsonApi:
         creator = getattr(client, "_user_agent_creator", None)
         self.user_agent = creator.to_string() if creator is not None else meta.config.user_agent
         self.ssl = self._ssl_context(options) if parts.scheme == "https" else None
-        self.connect_timeout = options.net_connect_timeout or 10.0
-        from flb_fast.outputs.aws.client import DEFAULT_READ_TIMEOUT_SECONDS
-
+        self.connect_timeout = options.net_connect_timeout or DEFAULT_CONNECT_TIMEOUT_SECONDS
         self.read_timeout = options.net_io_timeout or DEFAULT_READ_TIMEOUT_SECONDS
         self._credentials = client._request_signer._credentials
         self._frozen: Any = None
@@ -203,7 +211,7 @@ class JsonApi:
 
     def _head(self, request: Any) -> bytes:
         host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
-        lines = [f"POST {urlsplit(self.url).path or '/'} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+        lines = [f"POST {self.path} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
         for name, value in request.headers.items():
             lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -253,6 +261,9 @@ class JsonApi:
                 if reused and attempt <= STALE_RETRIES and isinstance(exc, ConnectionResetError | BrokenPipeError):
                     continue
                 raise ConnectionClosedError(endpoint_url=self.url) from exc
+            except BaseException:
+                connection.close()  # cancelled mid-exchange: the connection's state is unknown
+                raise
             if keep and len(self._idle) < self._max_idle:
                 self._idle.append(connection)
             else:
