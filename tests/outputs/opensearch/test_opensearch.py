@@ -35,15 +35,22 @@ def output(server: OpenSearchServer, cls=OpenSearchOutput, **options: str):
     return plugin_for(cls, host="127.0.0.1", port=str(server.port), suppress_type_name="on", **options)
 
 
-def flush(run, plugin, batch: Chunk) -> FlushResult:
-    async def go() -> FlushResult:
+def flushes(run, plugin, batch: Chunk, times: int = 1) -> list[FlushResult]:
+    """Start ``plugin``, flush ``batch`` ``times`` times (a retry is the same chunk again), stop it."""
+
+    async def go() -> list[FlushResult]:
         await plugin.start()
         try:
-            return await plugin.flush(batch)
+            return [await plugin.flush(batch) for _ in range(times)]
         finally:
             await plugin.stop()
 
     return run(go())
+
+
+def flush(run, plugin, batch: Chunk) -> FlushResult:
+    [result] = flushes(run, plugin, batch)
+    return result
 
 
 def test_every_document_is_one_action_and_one_document_line(run, server):
@@ -60,16 +67,7 @@ def test_every_document_is_one_action_and_one_document_line(run, server):
 def test_a_retry_sends_only_the_documents_the_cluster_was_too_busy_for(run, server):
     plugin = output(server)
     server.item_status[1] = 429
-    batch = chunk(3)
-
-    async def go() -> list[FlushResult]:
-        await plugin.start()
-        try:
-            return [await plugin.flush(batch), await plugin.flush(batch)]
-        finally:
-            await plugin.stop()
-
-    assert run(go()) == [FlushResult.RETRY, FlushResult.OK]
+    assert flushes(run, plugin, chunk(3), times=2) == [FlushResult.RETRY, FlushResult.OK]
     assert [[doc["n"] for doc in request.documents] for request in server.requests] == [[0, 2], [1]]
     assert plugin.ctx.metrics["retried_documents"] == 1
 
@@ -92,16 +90,7 @@ def test_a_document_the_cluster_refuses_for_good_is_counted_not_resent(run, serv
 def test_a_failed_request_is_retried_whole(run, server):
     server.reject_requests = 1
     plugin = output(server)
-    batch = chunk(2)
-
-    async def go() -> list[FlushResult]:
-        await plugin.start()
-        try:
-            return [await plugin.flush(batch), await plugin.flush(batch)]
-        finally:
-            await plugin.stop()
-
-    assert run(go()) == [FlushResult.RETRY, FlushResult.OK]
+    assert flushes(run, plugin, chunk(2), times=2) == [FlushResult.RETRY, FlushResult.OK]
     assert [doc["n"] for doc in server.documents] == [0, 1]
 
 
