@@ -58,6 +58,7 @@ def app_kubernetes(**overrides: Any) -> dict:
         "labels": {"app": "shop", "pod-template-hash": "7d4b9c"},
         "annotations": {"prometheus.io/scrape": "true"},
         "host": "ip-10-0-1-23.ec2.internal",
+        "pod_ip": "10.0.0.7",
         "container_name": "web",
         "docker_id": DOCKER_ID,
         "container_hash": "shop/web@sha256:" + "c0ffee" * 10 + "abcd",

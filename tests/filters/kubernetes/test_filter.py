@@ -519,6 +519,7 @@ def nginx_kubernetes(annotations: dict[str, str]) -> dict:
         "labels": {"app": "nginx"},
         "annotations": annotations,
         "host": "ip-10-0-1-23.ec2.internal",
+        "pod_ip": "10.0.0.7",
         "container_name": "nginx",
         "docker_id": NGINX_ID,
         "container_hash": "nginx@sha256:" + "ab" * 32,

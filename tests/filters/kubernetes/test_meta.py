@@ -57,10 +57,18 @@ def test_the_container_status_fills_what_the_tag_lacks() -> None:
         ("pod_id", "u"),
         ("labels", {"a": "b"}),
         ("host", "n"),
+        ("pod_ip", "10.0.0.7"),
         ("container_name", "app"),
         ("container_hash", "app@sha256:2"),
         ("container_image", "app:2"),
     ]
+
+
+def test_the_pod_ip_comes_after_the_host_and_only_when_the_pod_has_one() -> None:
+    """Fluent Bit 4.2.8 adds status.podIP as ``pod_ip`` (merge_pod_meta's have_podip); a pending pod has none."""
+    assert list(pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip="10.1.2.3"), PodView()).items())[3:5] == [
+        ("host", "n"), ("pod_ip", "10.1.2.3")]
+    assert "pod_ip" not in pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip=None), PodView())
 
 
 def test_the_tag_docker_id_wins_over_the_status() -> None:
@@ -70,4 +78,5 @@ def test_the_tag_docker_id_wins_over_the_status() -> None:
 
 def test_a_container_without_status_gets_only_tag_fields() -> None:
     kube = pod_map(TagMeta("p", "ns", "gone", ID), pod(), PodView())
-    assert list(kube) == ["pod_name", "namespace_name", "pod_id", "host", "container_name", "docker_id"]
+    assert list(kube) == ["pod_name", "namespace_name", "pod_id", "host", "pod_ip", "container_name",
+                          "docker_id"]

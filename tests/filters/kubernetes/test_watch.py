@@ -87,6 +87,7 @@ def test_added_and_modified_pods_arrive_through_the_watch(make_filter: FilterFac
         "pod_id": "u-batch",
         "labels": {"v": "1"},
         "host": NODE,
+        "pod_ip": "10.0.0.7",
         "container_name": "job",
         "docker_id": "b" * 64,
         "container_hash": "sha256:" + "9" * 64,

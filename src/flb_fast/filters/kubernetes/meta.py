@@ -40,6 +40,7 @@ class PodSpec(msgspec.Struct):
 
 
 class PodStatus(msgspec.Struct):
+    podIP: str | None = None
     initContainerStatuses: list[ContainerStatus] | None = None
     containerStatuses: list[ContainerStatus] | None = None
 
@@ -160,6 +161,8 @@ def pod_map(tag: TagMeta, pod: Pod, view: PodView) -> dict[str, Any]:
         out["ownerReferences"] = meta.ownerReferences
     if pod.spec.nodeName is not None:
         out["host"] = pod.spec.nodeName
+    if pod.status.podIP is not None:
+        out["pod_ip"] = pod.status.podIP
     docker_id, container_hash, container_image = tag.docker_id, tag.container_hash, None
     status = _container_status(pod, tag.container_name)
     if status is not None:
