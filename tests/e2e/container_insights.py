@@ -63,6 +63,10 @@ class Node:
     def ns(self, ms: int) -> int:
         return self.t0_ns + ms * 1_000_000
 
+    def syslog_t0(self) -> str:
+        """t0 as syslog writes it (no year, no fraction): the parsers.conf ``syslog`` parser's format."""
+        return datetime.fromtimestamp(self.t0_ns // 10**9, UTC).strftime("%b %d %H:%M:%S")
+
 
 def host_path(root: Path, path: str) -> str:
     return str(root / path.lstrip("/"))
@@ -131,6 +135,7 @@ class PodLog:
     image: str
     container_id: str  # as the kubelet reports it: <runtime>://<64 hex>
     lines: tuple[str, ...]
+    annotations: tuple[tuple[str, str], ...] = (("owner", "team-a"),)
 
     @property
     def docker_id(self) -> str:
@@ -169,6 +174,7 @@ def pod_logs(node: Node) -> list[PodLog]:
                    c("payment step one, ", "stdout", 2, partial=True),
                    c("step two done", "stdout", 3),
                    c("WARN slow query took 1200ms", "stderr", 4),
+                   c("{not json at all}", "stdout", 9),
                )),
         PodLog("checkout-5d8f7", "shop", "8d1c0c52-3b7e-4f0e-9a1b-2c3d4e5f6a7b", "proxy", "envoyproxy/envoy:v1.30",
                f"docker://{_id('b')}", (
@@ -177,6 +183,13 @@ def pod_logs(node: Node) -> list[PodLog]:
                    d("long line first part ", "stderr", 7),
                    d("and its end\n", "stderr", 8),
                )),
+        # Its annotations ask for the ConfigMap's syslog parser (K8S-Logging.Parser On, even with
+        # Annotations Off) and to be excluded (ignored: K8S-Logging.Exclude Off).
+        PodLog("billing-6c9d4", "shop", "1a2b3c4d-6666-4aaa-8bbb-0c0d0e0f1011", "cron", "shop/cron:1.0",
+               f"containerd://{_id('7')}", (
+                   c(f"{node.syslog_t0()} billing-6c9d4 cron[42]: (root) CMD (backup.sh)", "stdout", 15),
+                   c("not a syslog line", "stdout", 16),
+               ), (("fluentbit.io/parser", "syslog"), ("fluentbit.io/exclude", "true"))),
         PodLog("fluent-bit-x7k2p", "amazon-cloudwatch", "0b6f3c1d-1111-4aaa-8bbb-0c0d0e0f1011", "fluent-bit",
                "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.0.1", f"containerd://{_id('c')}", (
                    c("[2024/03/01 10:00:00] [ warn] [net] getaddrinfo(host='x', err=12): timeout", "stderr", 10),
@@ -226,7 +239,7 @@ def kubelet_pods(node: Node) -> list[dict[str, Any]]:
     return [
         make_pod(name, namespace, uid=logs[0].uid, node=NODE,
                  containers=[Container(log.container, log.image, log.image_hash, log.container_id) for log in logs],
-                 labels={"app": name.rsplit("-", 1)[0]}, annotations={"owner": "team-a"})
+                 labels={"app": name.rsplit("-", 1)[0]}, annotations=dict(logs[0].annotations))
         for (namespace, name), logs in pods.items()
     ]
 
@@ -268,6 +281,26 @@ def write_journal(node: Node) -> None:
     write_entries(journal / "system.journal", journal_entries(node))
 
 
+def write_more(node: Node) -> None:
+    """What the node's logs gain while the agent is down (a DaemonSet pod being replaced)."""
+    more = {
+        "api": (cri(node, '{"level":"info","msg":"order shipped","order_id":42}', "stdout", 30),),
+        "proxy": (docker(node, '"GET /orders HTTP/1.1" 200\n', "stdout", 31),),
+        "aws-node": (cri(node, "IPAMD reconcile done", "stdout", 32),),
+    }
+    for log in pod_logs(node):
+        if log.container in more:
+            with open(node.containers / log.file_name, "a") as file:
+                file.write("".join(line + "\n" for line in more[log.container]))
+    write_entries(node.root / JOURNAL.lstrip("/") / "system.journal", [
+        (node.ns(40) // 1000, [("_SYSTEMD_UNIT", "kubelet.service"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
+                                ("SYSLOG_FACILITY", "3"), ("SYSLOG_IDENTIFIER", "kubelet"), ("_TRANSPORT", "stdout"),
+                                ("MESSAGE", "after the restart")]),
+        (node.ns(41) // 1000, [("_TRANSPORT", "kernel"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
+                                ("SYSLOG_FACILITY", "0"), ("SYSLOG_IDENTIFIER", "kernel"), ("MESSAGE", "eth1: link up")]),
+    ])
+
+
 def build_node(root: Path, t0_ns: int, kubelet_ca: Path, token: Path) -> tuple[Node, Path]:
     """The node's files under ``root``; returns it and the localized fluent-bit.conf."""
     node = Node(root, t0_ns)
@@ -300,10 +333,11 @@ def event_count(found: Delivered) -> int:
 
 
 # Recorded output is stored with the run's own parts as placeholders: the node's folder as it
-# appears in tags ({ROOT}) and t0 to the second as the runtimes write it ({T0}).
+# appears in tags ({ROOT}) and t0 to the second as the runtimes ({T0}) and syslog ({SYSLOG_T0}) write it.
 
 def placeholders(node: Node) -> dict[str, str]:
-    return {"{ROOT}": str(node.root).replace("/", ".").lstrip("."), "{T0}": node.iso(0)[:19]}
+    return {"{ROOT}": str(node.root).replace("/", ".").lstrip("."), "{T0}": node.iso(0)[:19],
+            "{SYSLOG_T0}": node.syslog_t0()}
 
 
 def to_template(found: Delivered, node: Node) -> dict[str, dict[str, list[list[Any]]]]:

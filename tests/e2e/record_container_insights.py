@@ -10,7 +10,8 @@ with the tests' certificate, and the kubelet's /pods is on 127.0.0.1:10250 as on
 Bit gets the same localized ConfigMap as the test, plus what points its outputs at moto (each
 ``cloudwatch_logs`` section gains ``endpoint 127.0.0.1`` and ``tls.ca_file``), and the
 DaemonSet's environment with credentials shaped like real ones. It runs until every record
-arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/fluent-bit.json.
+arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/fluent-bit.json;
+a second node is run twice, with write_more between the runs, into fluent-bit-restart.json.
 """
 
 from __future__ import annotations
@@ -22,16 +23,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.container_insights import (
     KUBELET_PORT,
     REGION,
+    Node,
     build_node,
     daemonset_env,
     delivered,
     event_count,
     kubelet_pods,
     to_template,
+    write_more,
 )
 from tests.fakes.certs import make_certs
 from tests.fakes.imds_server import ImdsServer
@@ -40,9 +44,67 @@ from tests.fakes.kube_api_server import KubeApiServer
 DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights"
 IMDS_HOST = "169.254.169.254"
 TOKEN = "kubelet-token"
-EXPECTED_EVENTS = 18  # application 8, dataplane 5, host 5: what the node holds for the config
+# What the node holds for the config: application 11, dataplane 5, host 5; after write_more
+# application 13, dataplane 7, host 8.
+FIRST_EVENTS = 21
+AFTER_RESTART_EVENTS = 28
 WAIT_SECONDS = 60.0
+FLUSH_SECONDS = 5.0  # the ConfigMap's Flush
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+
+
+def run_until(fluent_bit: str, node: Node, conf: Path, logs: Any, count: int) -> None:
+    """Run Fluent Bit until CloudWatch Logs holds ``count`` events and one more Flush went by
+    (so a record beyond them would show), then stop it."""
+    env = {**os.environ, **daemonset_env(2020), **CREDENTIALS}
+    with open(node.root / "fluent-bit.stderr", "ab") as err:
+        process = subprocess.Popen([fluent_bit, "-c", str(conf)], cwd=node.config_dir, env=env,
+                                   stdout=err, stderr=err)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if event_count(delivered(logs)) >= count:
+                break
+        except Exception:  # noqa: BLE001 - moto still starting
+            pass
+        time.sleep(1)
+    time.sleep(FLUSH_SECONDS + 1)
+    process.terminate()
+    process.wait(timeout=60)
+    print((node.root / "fluent-bit.stderr").read_text()[-2000:])
+
+
+def record(fluent_bit: str, tmp: Path, case: str, restart: bool) -> None:
+    import boto3
+
+    certs = make_certs(tmp / case / "certs")
+    token = tmp / case / "token"
+    token.write_text(TOKEN + "\n")
+    node, conf = build_node(tmp / case / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token)
+    for name in ("application-log.conf", "dataplane-log.conf", "host-log.conf"):
+        path = node.config_dir / name
+        path.write_text(path.read_text().replace(
+            "    extra_user_agent    container-insights\n",
+            f"    extra_user_agent    container-insights\n    endpoint 127.0.0.1\n    tls.ca_file {certs.ca_file}\n"))
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "443",
+                             "-c", str(certs.cert_file), "-k", str(certs.key_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    logs = boto3.client("logs", endpoint_url="https://127.0.0.1", region_name=REGION, verify=str(certs.ca_file),
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        with KubeApiServer(certs, TOKEN, port=KUBELET_PORT) as kubelet, ImdsServer(IMDS_HOST, 80):
+            for pod in kubelet_pods(node):
+                kubelet.add_pod(pod)
+            run_until(fluent_bit, node, conf, logs, FIRST_EVENTS)
+            if restart:
+                write_more(node)
+                run_until(fluent_bit, node, conf, logs, AFTER_RESTART_EVENTS)
+            found = delivered(logs)
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
+    (DATA / f"{case}.json").write_text(json.dumps(to_template(found, node), indent=1, ensure_ascii=False) + "\n")
+    print(case, event_count(found), "events recorded")
 
 
 def main(fluent_bit: str) -> None:
@@ -51,52 +113,9 @@ def main(fluent_bit: str) -> None:
                               "tests.e2e.record_container_insights", fluent_bit])
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", f"{IMDS_HOST}/32", "dev", "lo"], check=True)
-    import boto3
-
     with tempfile.TemporaryDirectory() as tmp:
-        certs = make_certs(Path(tmp, "certs"))
-        token = Path(tmp, "token")
-        token.write_text(TOKEN + "\n")
-        root = Path(tmp, "node")
-        node, conf = build_node(root, time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token)
-        for name in ("application-log.conf", "dataplane-log.conf", "host-log.conf"):
-            path = node.config_dir / name
-            path.write_text(path.read_text().replace(
-                "    extra_user_agent    container-insights\n",
-                f"    extra_user_agent    container-insights\n    endpoint 127.0.0.1\n    tls.ca_file {certs.ca_file}\n"))
-        moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "443",
-                                 "-c", str(certs.cert_file), "-k", str(certs.key_file)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        logs = boto3.client("logs", endpoint_url="https://127.0.0.1", region_name=REGION, verify=str(certs.ca_file),
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-        try:
-            with KubeApiServer(certs, TOKEN, port=KUBELET_PORT) as kubelet, ImdsServer(IMDS_HOST, 80):
-                for pod in kubelet_pods(node):
-                    kubelet.add_pod(pod)
-                env = {**os.environ, **daemonset_env(2020), **CREDENTIALS}
-                stderr = Path(tmp, "fluent-bit.stderr")
-                with open(stderr, "wb") as err:
-                    process = subprocess.Popen([fluent_bit, "-c", str(conf)], cwd=node.config_dir, env=env,
-                                               stdout=err, stderr=err)
-                deadline = time.monotonic() + WAIT_SECONDS
-                while time.monotonic() < deadline and process.poll() is None:
-                    try:
-                        if event_count(delivered(logs)) >= EXPECTED_EVENTS:
-                            break
-                    except Exception:  # noqa: BLE001 - moto still starting
-                        pass
-                    time.sleep(1)
-                time.sleep(6)  # one more Flush (5 s), so a record beyond the expected ones would show
-                process.terminate()
-                process.wait(timeout=60)
-                print(stderr.read_text()[-4000:])
-                found = delivered(logs)
-        finally:
-            moto.terminate()
-            moto.wait(timeout=30)
-        DATA.mkdir(exist_ok=True)
-        (DATA / "fluent-bit.json").write_text(json.dumps(to_template(found, node), indent=1, ensure_ascii=False) + "\n")
-        print(event_count(found), "events recorded")
+        record(fluent_bit, Path(tmp), "fluent-bit", restart=False)
+        record(fluent_bit, Path(tmp), "fluent-bit-restart", restart=True)
 
 
 if __name__ == "__main__":

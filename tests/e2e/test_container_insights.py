@@ -33,12 +33,14 @@ from tests.e2e.container_insights import (
     LOG_GROUPS,
     REGION,
     Delivered,
+    Node,
     build_node,
     daemonset_env,
     delivered,
     event_count,
     from_template,
     kubelet_pods,
+    write_more,
 )
 from tests.fakes.certs import CertFiles
 from tests.fakes.imds_server import ImdsServer
@@ -47,7 +49,7 @@ from tests.fakes.moto_server import FAKE_CREDENTIALS
 from tests.fakes.ports import free_port
 from tests.filters.kubernetes.conftest import TOKEN
 
-RECORDED = Path(__file__).parents[1] / "data" / "container-insights" / "fluent-bit.json"
+RECORDED = Path(__file__).parents[1] / "data" / "container-insights"
 # The kubelet's port is fixed by the config, so runs of this test on one machine (several
 # checkouts, xdist workers) take turns through a lock file.
 KUBELET_LOCK = Path(tempfile.gettempdir()) / f"flb-fast-kubelet-{KUBELET_PORT}.lock"
@@ -74,27 +76,60 @@ def kubelet(certs: CertFiles) -> Iterator[KubeApiServer]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def recorded(node: Any) -> Delivered:
-    return from_template(json.loads(RECORDED.read_text()), node)
+@pytest.fixture
+def imds() -> Iterator[ImdsServer]:
+    with ImdsServer() as server:
+        yield server
+
+
+def daemonset_environment(moto: Any, imds: ImdsServer) -> dict[str, str]:
+    """The DaemonSet's variables, credentials, and the endpoints that make this machine the node's AWS."""
+    return {**FAKE_CREDENTIALS, **daemonset_env(free_port()), "AWS_ENDPOINT_URL": moto.url,
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.endpoint}
+
+
+def recorded(case: str, node: Node) -> Delivered:
+    return from_template(json.loads((RECORDED / f"{case}.json").read_text()), node)
+
+
+def run_agent(node: Node, conf: Path, env: dict[str, str], logs: Any, count: int) -> None:
+    """Run the DaemonSet's command until CloudWatch Logs holds ``count`` events, then stop it as
+    Kubernetes does (SIGTERM): it must exit cleanly having logged nothing (Log_Level error)."""
+    with Agent(node.config_dir, conf.read_text(), env=env) as agent:
+        agent.wait_for(lambda: event_count(delivered(logs)) >= count, f"{count} events in CloudWatch Logs")
+        result = agent.stop()
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def assert_groups(found: Delivered, expected: Delivered) -> None:
+    assert sorted(found) == sorted(LOG_GROUPS.values())
+    for group in LOG_GROUPS.values():
+        assert found[group] == expected[group], group
 
 
 def test_each_log_group_receives_exactly_what_fluent_bit_sends(
-    moto: Any, kubelet: KubeApiServer, certs: CertFiles, token_file: Path, tmp_path: Path
+    moto: Any, kubelet: KubeApiServer, imds: ImdsServer, certs: CertFiles, token_file: Path, tmp_path: Path
 ) -> None:
     node, conf = build_node(tmp_path / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token_file)
     for pod in kubelet_pods(node):
         kubelet.add_pod(pod)
-    expected = recorded(node)
+    expected = recorded("fluent-bit", node)
     logs = moto.client("logs", region=REGION)
-    with ImdsServer() as imds:
-        env = {**FAKE_CREDENTIALS, **daemonset_env(free_port()), "AWS_ENDPOINT_URL": moto.url,
-               "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.endpoint}
-        with Agent(node.config_dir, conf.read_text(), env=env) as agent:
-            agent.wait_for(lambda: event_count(delivered(logs)) >= event_count(expected), "every record in CloudWatch")
-            result = agent.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # Log_Level error: nothing went wrong
-    found = delivered(logs)
-    assert sorted(found) == sorted(LOG_GROUPS.values())
-    for group in LOG_GROUPS.values():
-        assert found[group] == expected[group], group
+    run_agent(node, conf, daemonset_environment(moto, imds), logs, event_count(expected))
+    assert_groups(delivered(logs), expected)
+
+
+def test_a_restarted_agent_sends_what_arrived_meanwhile_and_nothing_twice(
+    moto: Any, kubelet: KubeApiServer, imds: ImdsServer, certs: CertFiles, token_file: Path, tmp_path: Path
+) -> None:
+    """The DBs under /var/fluent-bit/state carry tail's offsets and the journal cursors over a restart."""
+    node, conf = build_node(tmp_path / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token_file)
+    for pod in kubelet_pods(node):
+        kubelet.add_pod(pod)
+    first, expected = recorded("fluent-bit", node), recorded("fluent-bit-restart", node)
+    logs = moto.client("logs", region=REGION)
+    env = daemonset_environment(moto, imds)
+    run_agent(node, conf, env, logs, event_count(first))
+    write_more(node)
+    run_agent(node, conf, env, logs, event_count(expected))
+    assert_groups(delivered(logs), expected)
