@@ -32,13 +32,14 @@ NODE = "ip-10-0-1-23.us-west-2.compute.internal"
 LOG_GROUPS = {name: f"/aws/containerinsights/{CLUSTER}/{name}" for name in ("application", "dataplane", "host")}
 
 
-def daemonset_env(http_port: int) -> dict[str, str]:
-    """The DaemonSet's variables as the quick start's fluent-bit-cluster-info ConfigMap sets them
-    with ``read.head`` On (its other choice, Off, skips what the files hold at start)."""
+def daemonset_env(http_port: int, read_from_head: bool = True) -> dict[str, str]:
+    """The DaemonSet's variables as the quick start's fluent-bit-cluster-info ConfigMap sets them:
+    ``read.head`` On or Off (its default, which skips what the files hold at start), and
+    ``read.tail`` the opposite."""
     return {
         "AWS_REGION": REGION, "CLUSTER_NAME": CLUSTER, "HOST_NAME": NODE, "HOSTNAME": "fluent-bit-x7k2p",
-        "HTTP_SERVER": "On", "HTTP_PORT": str(http_port), "READ_FROM_HEAD": "On", "READ_FROM_TAIL": "Off",
-        "CI_VERSION": "k8s/1.3.43",
+        "HTTP_SERVER": "On", "HTTP_PORT": str(http_port), "READ_FROM_HEAD": "On" if read_from_head else "Off",
+        "READ_FROM_TAIL": "Off" if read_from_head else "On", "CI_VERSION": "k8s/1.3.43",
     }
 
 
@@ -212,29 +213,44 @@ def pod_logs(node: Node) -> list[PodLog]:
     ]
 
 
+def late_pod_logs(node: Node) -> list[PodLog]:
+    """A pod started after the agent: its log file appears while the agent runs."""
+    return [
+        PodLog("search-7f8e9", "shop", "1a2b3c4d-8888-4aaa-8bbb-0c0d0e0f1011", "web", "shop/search:3.2",
+               f"containerd://{_id('5')}", (
+                   cri(node, '{"level":"info","msg":"index loaded","docs":1200}', "stdout", 54),
+                   cri(node, "ready to serve", "stdout", 55),
+               )),
+    ]
+
+
 def write_pod_logs(node: Node) -> None:
-    """Each container's log where its runtime writes it, and the kubelet's symlinks to it:
-    /var/log/containers/<pod>_<ns>_<container>-<id>.log -> /var/log/pods/<ns>_<pod>_<uid>/<container>/0.log,
-    which for Docker links on to /var/lib/docker/containers/<id>/<id>-json.log."""
     node.containers.mkdir(parents=True)
     for log in pod_logs(node):
-        pod_dir = node.root / "var" / "log" / "pods" / f"{log.namespace}_{log.pod}_{log.uid}" / log.container
-        pod_dir.mkdir(parents=True)
-        text = "".join(line + "\n" for line in log.lines)
-        if log.container_id.startswith("docker://"):
-            docker_dir = node.root / "var" / "lib" / "docker" / "containers" / log.docker_id
-            docker_dir.mkdir(parents=True)
-            (docker_dir / f"{log.docker_id}-json.log").write_text(text)
-            os.symlink(docker_dir / f"{log.docker_id}-json.log", pod_dir / "0.log")
-        else:
-            (pod_dir / "0.log").write_text(text)
-        os.symlink(pod_dir / "0.log", node.containers / log.file_name)
+        write_pod_log(node, log)
+
+
+def write_pod_log(node: Node, log: PodLog) -> None:
+    """A container's log where its runtime writes it, and the kubelet's symlinks to it:
+    /var/log/containers/<pod>_<ns>_<container>-<id>.log -> /var/log/pods/<ns>_<pod>_<uid>/<container>/0.log,
+    which for Docker links on to /var/lib/docker/containers/<id>/<id>-json.log."""
+    pod_dir = node.root / "var" / "log" / "pods" / f"{log.namespace}_{log.pod}_{log.uid}" / log.container
+    pod_dir.mkdir(parents=True)
+    text = "".join(line + "\n" for line in log.lines)
+    if log.container_id.startswith("docker://"):
+        docker_dir = node.root / "var" / "lib" / "docker" / "containers" / log.docker_id
+        docker_dir.mkdir(parents=True)
+        (docker_dir / f"{log.docker_id}-json.log").write_text(text)
+        os.symlink(docker_dir / f"{log.docker_id}-json.log", pod_dir / "0.log")
+    else:
+        (pod_dir / "0.log").write_text(text)
+    os.symlink(pod_dir / "0.log", node.containers / log.file_name)
 
 
 def kubelet_pods(node: Node) -> list[dict[str, Any]]:
-    """The pods of ``pod_logs``, as the kubelet's /pods lists them."""
+    """The pods of ``pod_logs`` and ``late_pod_logs``, as the kubelet's /pods lists them."""
     pods: dict[tuple[str, str], list[PodLog]] = {}
-    for log in pod_logs(node):
+    for log in [*pod_logs(node), *late_pod_logs(node)]:
         pods.setdefault((log.namespace, log.pod), []).append(log)
     return [
         make_pod(name, namespace, uid=logs[0].uid, node=NODE,
@@ -281,24 +297,43 @@ def write_journal(node: Node) -> None:
     write_entries(journal / "system.journal", journal_entries(node))
 
 
+def append(node: Node, lines: dict[str, tuple[str, ...]], journal_ms: int, message: str) -> None:
+    """Append ``lines`` to the logs of the containers they name, and to the journal a kubelet
+    entry and a kernel one at ``journal_ms`` and the next millisecond."""
+    for log in pod_logs(node):
+        if log.container in lines:
+            with open(node.containers / log.file_name, "a") as file:
+                file.write("".join(line + "\n" for line in lines[log.container]))
+    write_entries(node.root / JOURNAL.lstrip("/") / "system.journal", [
+        (node.ns(journal_ms) // 1000, [("_SYSTEMD_UNIT", "kubelet.service"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
+                                        ("SYSLOG_FACILITY", "3"), ("SYSLOG_IDENTIFIER", "kubelet"),
+                                        ("_TRANSPORT", "stdout"), ("MESSAGE", message)]),
+        (node.ns(journal_ms + 1) // 1000, [("_TRANSPORT", "kernel"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
+                                            ("SYSLOG_FACILITY", "0"), ("SYSLOG_IDENTIFIER", "kernel"),
+                                            ("MESSAGE", f"eth1: {message}")]),
+    ])
+
+
 def write_more(node: Node) -> None:
     """What the node's logs gain while the agent is down (a DaemonSet pod being replaced)."""
-    more = {
+    append(node, {
         "api": (cri(node, '{"level":"info","msg":"order shipped","order_id":42}', "stdout", 30),),
         "proxy": (docker(node, '"GET /orders HTTP/1.1" 200\n', "stdout", 31),),
         "aws-node": (cri(node, "IPAMD reconcile done", "stdout", 32),),
-    }
-    for log in pod_logs(node):
-        if log.container in more:
-            with open(node.containers / log.file_name, "a") as file:
-                file.write("".join(line + "\n" for line in more[log.container]))
-    write_entries(node.root / JOURNAL.lstrip("/") / "system.journal", [
-        (node.ns(40) // 1000, [("_SYSTEMD_UNIT", "kubelet.service"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
-                                ("SYSLOG_FACILITY", "3"), ("SYSLOG_IDENTIFIER", "kubelet"), ("_TRANSPORT", "stdout"),
-                                ("MESSAGE", "after the restart")]),
-        (node.ns(41) // 1000, [("_TRANSPORT", "kernel"), ("_HOSTNAME", NODE), ("PRIORITY", "6"),
-                                ("SYSLOG_FACILITY", "0"), ("SYSLOG_IDENTIFIER", "kernel"), ("MESSAGE", "eth1: link up")]),
-    ])
+    }, 40, "after the restart")
+
+
+def write_after_start(node: Node) -> None:
+    """What the node's logs gain while the agent runs: lines in files it found at start, a new
+    pod's file, journal entries."""
+    append(node, {
+        "api": (cri(node, '{"level":"info","msg":"order paid","order_id":43}', "stdout", 50),),
+        "proxy": (docker(node, '"GET /health HTTP/1.1" 503\n', "stderr", 51),),
+        "aws-node": (cri(node, "IPAMD add IP 10.0.1.80", "stdout", 52),),
+        "fluent-bit": (cri(node, "[2024/03/01 10:00:01] [ info] [input:tail:tail.0] inotify_fs_add()", "stderr", 53),),
+    }, 60, "while running")
+    for log in late_pod_logs(node):
+        write_pod_log(node, log)
 
 
 def build_node(root: Path, t0_ns: int, kubelet_ca: Path, token: Path) -> tuple[Node, Path]:

@@ -11,7 +11,8 @@ Bit gets the same localized ConfigMap as the test, plus what points its outputs 
 ``cloudwatch_logs`` section gains ``endpoint 127.0.0.1`` and ``tls.ca_file``), and the
 DaemonSet's environment with credentials shaped like real ones. It runs until every record
 arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/fluent-bit.json;
-a second node is run twice, with write_more between the runs, into fluent-bit-restart.json.
+a second node is run twice, with write_more between the runs, into fluent-bit-restart.json; a
+third with read.head Off, write_after_start once it runs, into fluent-bit-read-from-tail.json.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ from tests.e2e.container_insights import (
     event_count,
     kubelet_pods,
     to_template,
+    write_after_start,
     write_more,
 )
 from tests.fakes.certs import make_certs
@@ -45,36 +49,52 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights"
 IMDS_HOST = "169.254.169.254"
 TOKEN = "kubelet-token"
 # What the node holds for the config: application 11, dataplane 5, host 5; after write_more
-# application 13, dataplane 7, host 8.
+# application 13, dataplane 7, host 8. With read.head Off, only write_after_start's: 5, 2, 3.
 FIRST_EVENTS = 21
 AFTER_RESTART_EVENTS = 28
+AFTER_START_EVENTS = 10
+HTTP_PORT = 2020
 WAIT_SECONDS = 60.0
 FLUSH_SECONDS = 5.0  # the ConfigMap's Flush
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 
 
-def run_until(fluent_bit: str, node: Node, conf: Path, logs: Any, count: int) -> None:
-    """Run Fluent Bit until CloudWatch Logs holds ``count`` events and one more Flush went by
-    (so a record beyond them would show), then stop it."""
-    env = {**os.environ, **daemonset_env(2020), **CREDENTIALS}
-    with open(node.root / "fluent-bit.stderr", "ab") as err:
-        process = subprocess.Popen([fluent_bit, "-c", str(conf)], cwd=node.config_dir, env=env,
-                                   stdout=err, stderr=err)
+def wait(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if event_count(delivered(logs)) >= count:
-                break
-        except Exception:  # noqa: BLE001 - moto still starting
+            if condition():
+                return
+        except Exception:  # noqa: BLE001 - a server still starting
             pass
-        time.sleep(1)
+        time.sleep(0.5)
+
+
+def answers(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as answer:
+        return answer.status == 200
+
+
+def run(fluent_bit: str, node: Node, conf: Path, logs: Any, count: int, read_from_head: bool = True,
+        after_start: Callable[[], None] | None = None) -> None:
+    """Run Fluent Bit (calling ``after_start`` once its HTTP server answers, which it starts after
+    its inputs) until CloudWatch Logs holds ``count`` events and one more Flush went by (so a
+    record beyond them would show), then stop it."""
+    env = {**os.environ, **daemonset_env(HTTP_PORT, read_from_head), **CREDENTIALS}
+    with open(node.root / "fluent-bit.stderr", "ab") as err:
+        process = subprocess.Popen([fluent_bit, "-c", str(conf)], cwd=node.config_dir, env=env,
+                                   stdout=err, stderr=err)
+    if after_start is not None:
+        wait(lambda: answers(f"http://127.0.0.1:{HTTP_PORT}/api/v1/uptime"), process)
+        after_start()
+    wait(lambda: event_count(delivered(logs)) >= count, process)
     time.sleep(FLUSH_SECONDS + 1)
     process.terminate()
     process.wait(timeout=60)
     print((node.root / "fluent-bit.stderr").read_text()[-2000:])
 
 
-def record(fluent_bit: str, tmp: Path, case: str, restart: bool) -> None:
+def record(fluent_bit: str, tmp: Path, case: str) -> None:
     import boto3
 
     certs = make_certs(tmp / case / "certs")
@@ -95,10 +115,14 @@ def record(fluent_bit: str, tmp: Path, case: str, restart: bool) -> None:
         with KubeApiServer(certs, TOKEN, port=KUBELET_PORT) as kubelet, ImdsServer(IMDS_HOST, 80):
             for pod in kubelet_pods(node):
                 kubelet.add_pod(pod)
-            run_until(fluent_bit, node, conf, logs, FIRST_EVENTS)
-            if restart:
+            if case == "fluent-bit-read-from-tail":
+                run(fluent_bit, node, conf, logs, AFTER_START_EVENTS, read_from_head=False,
+                    after_start=lambda: write_after_start(node))
+            else:
+                run(fluent_bit, node, conf, logs, FIRST_EVENTS)
+            if case == "fluent-bit-restart":
                 write_more(node)
-                run_until(fluent_bit, node, conf, logs, AFTER_RESTART_EVENTS)
+                run(fluent_bit, node, conf, logs, AFTER_RESTART_EVENTS)
             found = delivered(logs)
     finally:
         moto.terminate()
@@ -114,8 +138,8 @@ def main(fluent_bit: str) -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", f"{IMDS_HOST}/32", "dev", "lo"], check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        record(fluent_bit, Path(tmp), "fluent-bit", restart=False)
-        record(fluent_bit, Path(tmp), "fluent-bit-restart", restart=True)
+        for case in ("fluent-bit", "fluent-bit-restart", "fluent-bit-read-from-tail"):
+            record(fluent_bit, Path(tmp), case)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ import fcntl
 import json
 import tempfile
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from tests.e2e.container_insights import (
     event_count,
     from_template,
     kubelet_pods,
+    write_after_start,
     write_more,
 )
 from tests.fakes.certs import CertFiles
@@ -92,13 +94,26 @@ def recorded(case: str, node: Node) -> Delivered:
     return from_template(json.loads((RECORDED / f"{case}.json").read_text()), node)
 
 
-def run_agent(node: Node, conf: Path, env: dict[str, str], logs: Any, count: int) -> None:
+def run_agent(node: Node, conf: Path, env: dict[str, str], logs: Any, count: int,
+              after_start: Callable[[], None] | None = None) -> None:
     """Run the DaemonSet's command until CloudWatch Logs holds ``count`` events, then stop it as
-    Kubernetes does (SIGTERM): it must exit cleanly having logged nothing (Log_Level error)."""
+    Kubernetes does (SIGTERM): it must exit cleanly having logged nothing (Log_Level error).
+    ``after_start`` runs once the monitoring server answers (it starts after the inputs)."""
     with Agent(node.config_dir, conf.read_text(), env=env) as agent:
+        if after_start is not None:
+            agent.wait_for(lambda: answers(f"http://127.0.0.1:{env['HTTP_PORT']}/api/v1/uptime"), "the HTTP server")
+            after_start()
         agent.wait_for(lambda: event_count(delivered(logs)) >= count, f"{count} events in CloudWatch Logs")
         result = agent.stop()
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 def assert_groups(found: Delivered, expected: Delivered) -> None:
@@ -132,4 +147,19 @@ def test_a_restarted_agent_sends_what_arrived_meanwhile_and_nothing_twice(
     run_agent(node, conf, env, logs, event_count(first))
     write_more(node)
     run_agent(node, conf, env, logs, event_count(expected))
+    assert_groups(delivered(logs), expected)
+
+
+def test_with_read_head_off_only_what_is_written_after_the_start_arrives(
+    moto: Any, kubelet: KubeApiServer, imds: ImdsServer, certs: CertFiles, token_file: Path, tmp_path: Path
+) -> None:
+    """The quick start's default (read.head Off, read.tail On): the files and journal found at start
+    are read from their end, a pod's file that appears later from its first line."""
+    node, conf = build_node(tmp_path / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token_file)
+    for pod in kubelet_pods(node):
+        kubelet.add_pod(pod)
+    expected = recorded("fluent-bit-read-from-tail", node)
+    logs = moto.client("logs", region=REGION)
+    env = {**daemonset_environment(moto, imds), "READ_FROM_HEAD": "Off", "READ_FROM_TAIL": "On"}
+    run_agent(node, conf, env, logs, event_count(expected), after_start=lambda: write_after_start(node))
     assert_groups(delivered(logs), expected)
