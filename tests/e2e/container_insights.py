@@ -152,8 +152,8 @@ class PodLog:
 
 
 def docker(node: Node, log: str, stream: str, ms: int) -> str:
-    """One line of Docker's json-file log driver."""
-    return json.dumps({"log": log, "stream": stream, "time": node.iso(ms)}, separators=(",", ":"))
+    """One line of Docker's json-file log driver (UTF-8 as is, as Go's encoder writes it)."""
+    return json.dumps({"log": log, "stream": stream, "time": node.iso(ms)}, separators=(",", ":"), ensure_ascii=False)
 
 
 def cri(node: Node, log: str, stream: str, ms: int, partial: bool = False) -> str:
@@ -176,6 +176,7 @@ def pod_logs(node: Node) -> list[PodLog]:
                    c("step two done", "stdout", 3),
                    c("WARN slow query took 1200ms", "stderr", 4),
                    c("{not json at all}", "stdout", 9),
+                   c("caf\u00e9 \u2713 in a CRI line", "stdout", 18),
                )),
         PodLog("checkout-5d8f7", "shop", "8d1c0c52-3b7e-4f0e-9a1b-2c3d4e5f6a7b", "proxy", "envoyproxy/envoy:v1.30",
                f"docker://{_id('b')}", (
@@ -183,6 +184,7 @@ def pod_logs(node: Node) -> list[PodLog]:
                    d('{"upstream":"payments","latency_ms":12}\n', "stdout", 6),
                    d("long line first part ", "stderr", 7),
                    d("and its end\n", "stderr", 8),
+                   d("caf\u00e9 \u2713 \U0001f600 \"quoted\" \\ back\tslash\n", "stdout", 17),
                )),
         # Its annotations ask for the ConfigMap's syslog parser (K8S-Logging.Parser On, even with
         # Annotations Off) and to be excluded (ignored: K8S-Logging.Exclude Off).
@@ -284,7 +286,7 @@ def journal_entries(node: Node) -> list[tuple[int, list[tuple[str, str]]]]:
                   ("_TRANSPORT", "syslog"), ("MESSAGE", "(root) CMD (run-parts /etc/cron.hourly)")]),
         (at(25), [("_SYSTEMD_UNIT", "kubelet.service"), ("_HOSTNAME", NODE), ("PRIORITY", "7"),
                   ("SYSLOG_FACILITY", "3"), ("SYSLOG_IDENTIFIER", "kubelet"), ("_TRANSPORT", "stdout"),
-                  ("MESSAGE", "debug line")]),
+                  ("MESSAGE", "debug line \u2713 h\u00e9llo")]),
         (at(26), [("_SYSTEMD_UNIT", "postfix.service"), ("_HOSTNAME", NODE), ("PRIORITY", "2"),
                   ("SYSLOG_FACILITY", "2"), ("SYSLOG_IDENTIFIER", "postfix"), ("_TRANSPORT", "syslog"),
                   ("MESSAGE", "mail system down")]),

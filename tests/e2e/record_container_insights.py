@@ -48,10 +48,10 @@ from tests.fakes.kube_api_server import KubeApiServer
 DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights"
 IMDS_HOST = "169.254.169.254"
 TOKEN = "kubelet-token"
-# What the node holds for the config: application 11, dataplane 5, host 5; after write_more
-# application 13, dataplane 7, host 8. With read.head Off, only write_after_start's: 5, 2, 3.
-FIRST_EVENTS = 21
-AFTER_RESTART_EVENTS = 28
+# What the node holds for the config: application 13, dataplane 5, host 5; after write_more
+# application 15, dataplane 7, host 8. With read.head Off, only write_after_start's: 5, 2, 3.
+FIRST_EVENTS = 23
+AFTER_RESTART_EVENTS = 30
 AFTER_START_EVENTS = 10
 HTTP_PORT = 2020
 WAIT_SECONDS = 60.0
