@@ -338,6 +338,28 @@ def write_after_start(node: Node) -> None:
         write_pod_log(node, log)
 
 
+def rotate(node: Node) -> None:
+    """Log rotation while the agent runs: the kubelet renames a CRI log to 0.log.<time> and the
+    runtime reopens 0.log; Docker renames <id>-json.log to <id>-json.log.1 and starts a new one.
+    Each file gets a last line just before it is renamed."""
+    for log in pod_logs(node):
+        if log.container == "api":
+            current = node.root / "var" / "log" / "pods" / f"{log.namespace}_{log.pod}_{log.uid}" / log.container / "0.log"
+            rotated = current.with_name("0.log.20261206-094500")
+            last, first = cri(node, "last line before rotation", "stdout", 70), cri(node, "first line after", "stdout", 71)
+        elif log.container == "proxy":
+            current = node.root / "var" / "lib" / "docker" / "containers" / log.docker_id / f"{log.docker_id}-json.log"
+            rotated = current.with_name(f"{log.docker_id}-json.log.1")
+            last, first = docker(node, "last line before rotation\n", "stdout", 72), docker(node, "first line after\n",
+                                                                                           "stdout", 73)
+        else:
+            continue
+        with open(current, "a") as file:
+            file.write(last + "\n")
+        os.rename(current, rotated)
+        current.write_text(first + "\n")
+
+
 def build_node(root: Path, t0_ns: int, kubelet_ca: Path, token: Path) -> tuple[Node, Path]:
     """The node's files under ``root``; returns it and the localized fluent-bit.conf."""
     node = Node(root, t0_ns)

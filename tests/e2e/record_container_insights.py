@@ -12,7 +12,8 @@ Bit gets the same localized ConfigMap as the test, plus what points its outputs 
 DaemonSet's environment with credentials shaped like real ones. It runs until every record
 arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/fluent-bit.json;
 a second node is run twice, with write_more between the runs, into fluent-bit-restart.json; a
-third with read.head Off, write_after_start once it runs, into fluent-bit-read-from-tail.json.
+third with read.head Off, write_after_start once it runs, into fluent-bit-read-from-tail.json; a
+fourth rotates logs (rotate) once the first records arrived, into fluent-bit-rotation.json.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tests.e2e.container_insights import (
     delivered,
     event_count,
     kubelet_pods,
+    rotate,
     to_template,
     write_after_start,
     write_more,
@@ -53,6 +55,7 @@ TOKEN = "kubelet-token"
 FIRST_EVENTS = 23
 AFTER_RESTART_EVENTS = 30
 AFTER_START_EVENTS = 10
+AFTER_ROTATION_EVENTS = 27  # and the lines written around rotate's renames: application 17
 HTTP_PORT = 2020
 WAIT_SECONDS = 60.0
 FLUSH_SECONDS = 5.0  # the ConfigMap's Flush
@@ -76,10 +79,10 @@ def answers(url: str) -> bool:
 
 
 def run(fluent_bit: str, node: Node, conf: Path, logs: Any, count: int, read_from_head: bool = True,
-        after_start: Callable[[], None] | None = None) -> None:
+        after_start: Callable[[], None] | None = None, then: tuple[Callable[[], None], int] | None = None) -> None:
     """Run Fluent Bit (calling ``after_start`` once its HTTP server answers, which it starts after
-    its inputs) until CloudWatch Logs holds ``count`` events and one more Flush went by (so a
-    record beyond them would show), then stop it."""
+    its inputs) until CloudWatch Logs holds ``count`` events (``then``: call its function and wait
+    for its count) and one more Flush went by (so a record beyond them would show), then stop it."""
     env = {**os.environ, **daemonset_env(HTTP_PORT, read_from_head), **CREDENTIALS}
     with open(node.root / "fluent-bit.stderr", "ab") as err:
         process = subprocess.Popen([fluent_bit, "-c", str(conf)], cwd=node.config_dir, env=env,
@@ -88,6 +91,9 @@ def run(fluent_bit: str, node: Node, conf: Path, logs: Any, count: int, read_fro
         wait(lambda: answers(f"http://127.0.0.1:{HTTP_PORT}/api/v1/uptime"), process)
         after_start()
     wait(lambda: event_count(delivered(logs)) >= count, process)
+    if then is not None:
+        then[0]()
+        wait(lambda: event_count(delivered(logs)) >= then[1], process)
     time.sleep(FLUSH_SECONDS + 1)
     process.terminate()
     process.wait(timeout=60)
@@ -118,6 +124,8 @@ def record(fluent_bit: str, tmp: Path, case: str) -> None:
             if case == "fluent-bit-read-from-tail":
                 run(fluent_bit, node, conf, logs, AFTER_START_EVENTS, read_from_head=False,
                     after_start=lambda: write_after_start(node))
+            elif case == "fluent-bit-rotation":
+                run(fluent_bit, node, conf, logs, FIRST_EVENTS, then=(lambda: rotate(node), AFTER_ROTATION_EVENTS))
             else:
                 run(fluent_bit, node, conf, logs, FIRST_EVENTS)
             if case == "fluent-bit-restart":
@@ -138,7 +146,7 @@ def main(fluent_bit: str) -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", f"{IMDS_HOST}/32", "dev", "lo"], check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for case in ("fluent-bit", "fluent-bit-restart", "fluent-bit-read-from-tail"):
+        for case in ("fluent-bit", "fluent-bit-restart", "fluent-bit-read-from-tail", "fluent-bit-rotation"):
             record(fluent_bit, Path(tmp), case)
 
 

@@ -41,6 +41,7 @@ from tests.e2e.container_insights import (
     event_count,
     from_template,
     kubelet_pods,
+    rotate,
     write_after_start,
     write_more,
 )
@@ -95,15 +96,19 @@ def recorded(case: str, node: Node) -> Delivered:
 
 
 def run_agent(node: Node, conf: Path, env: dict[str, str], logs: Any, count: int,
-              after_start: Callable[[], None] | None = None) -> None:
-    """Run the DaemonSet's command until CloudWatch Logs holds ``count`` events, then stop it as
-    Kubernetes does (SIGTERM): it must exit cleanly having logged nothing (Log_Level error).
-    ``after_start`` runs once the monitoring server answers (it starts after the inputs)."""
+              after_start: Callable[[], None] | None = None, then: tuple[Callable[[], None], int] | None = None) -> None:
+    """Run the DaemonSet's command until CloudWatch Logs holds ``count`` events (``then``: call its
+    function and wait for its count), then stop it as Kubernetes does (SIGTERM): it must exit
+    cleanly having logged nothing (Log_Level error). ``after_start`` runs once the monitoring
+    server answers (it starts after the inputs)."""
     with Agent(node.config_dir, conf.read_text(), env=env) as agent:
         if after_start is not None:
             agent.wait_for(lambda: answers(f"http://127.0.0.1:{env['HTTP_PORT']}/api/v1/uptime"), "the HTTP server")
             after_start()
         agent.wait_for(lambda: event_count(delivered(logs)) >= count, f"{count} events in CloudWatch Logs")
+        if then is not None:
+            then[0]()
+            agent.wait_for(lambda: event_count(delivered(logs)) >= then[1], f"{then[1]} events in CloudWatch Logs")
         result = agent.stop()
     assert (result.returncode, result.stderr) == (0, "")
 
@@ -162,4 +167,19 @@ def test_with_read_head_off_only_what_is_written_after_the_start_arrives(
     logs = moto.client("logs", region=REGION)
     env = {**daemonset_environment(moto, imds), "READ_FROM_HEAD": "Off", "READ_FROM_TAIL": "On"}
     run_agent(node, conf, env, logs, event_count(expected), after_start=lambda: write_after_start(node))
+    assert_groups(delivered(logs), expected)
+
+
+def test_lines_around_a_rotation_arrive_once(
+    moto: Any, kubelet: KubeApiServer, imds: ImdsServer, certs: CertFiles, token_file: Path, tmp_path: Path
+) -> None:
+    """The kubelet's CRI rotation (0.log renamed, a new 0.log) and Docker's (-json.log.1) behind the
+    symlinks: the rotated file's last line and the new file's first both arrive (Rotate_Wait 30)."""
+    node, conf = build_node(tmp_path / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token_file)
+    for pod in kubelet_pods(node):
+        kubelet.add_pod(pod)
+    first, expected = recorded("fluent-bit", node), recorded("fluent-bit-rotation", node)
+    logs = moto.client("logs", region=REGION)
+    run_agent(node, conf, daemonset_environment(moto, imds), logs, event_count(first),
+              then=(lambda: rotate(node), event_count(expected)))
     assert_groups(delivered(logs), expected)
