@@ -151,6 +151,16 @@ class PodLog:
         return f"{self.pod}_{self.namespace}_{self.container}-{self.docker_id}.log"
 
 
+# Lines over 16 KiB are split by the runtimes: Docker's json-file driver and containerd both
+# cut at 16 KiB (moby daemon/logger/copier.go bufSize, containerd's CRI maxContainerLogLineSize).
+CRI_SPLIT_BYTES = 16 * 1024
+LONG_LINE = "".join(f"at com.example.Service.method{i}(Service.java:{i}) " for i in range(900))
+
+
+def split(text: str, size: int) -> list[str]:
+    return [text[start:start + size] for start in range(0, len(text), size)]
+
+
 def docker(node: Node, log: str, stream: str, ms: int) -> str:
     """One line of Docker's json-file log driver (UTF-8 as is, as Go's encoder writes it)."""
     return json.dumps({"log": log, "stream": stream, "time": node.iso(ms)}, separators=(",", ":"), ensure_ascii=False)
@@ -177,6 +187,9 @@ def pod_logs(node: Node) -> list[PodLog]:
                    c("WARN slow query took 1200ms", "stderr", 4),
                    c("{not json at all}", "stdout", 9),
                    c("caf\u00e9 \u2713 in a CRI line", "stdout", 18),
+                   # containerd splits lines longer than 16 KiB into P parts
+                   *(c(part, "stdout", 80, partial=True) for part in split(LONG_LINE, CRI_SPLIT_BYTES)[:-1]),
+                   c(split(LONG_LINE, CRI_SPLIT_BYTES)[-1], "stdout", 80),
                )),
         PodLog("checkout-5d8f7", "shop", "8d1c0c52-3b7e-4f0e-9a1b-2c3d4e5f6a7b", "proxy", "envoyproxy/envoy:v1.30",
                f"docker://{_id('b')}", (
@@ -185,6 +198,8 @@ def pod_logs(node: Node) -> list[PodLog]:
                    d("long line first part ", "stderr", 7),
                    d("and its end\n", "stderr", 8),
                    d("caf\u00e9 \u2713 \U0001f600 \"quoted\" \\ back\tslash\n", "stdout", 17),
+                   # Docker splits lines longer than 16 KiB into entries without the newline
+                   *(d(part, "stderr", 81) for part in split(LONG_LINE + "\n", CRI_SPLIT_BYTES)),
                )),
         # Its annotations ask for the ConfigMap's syslog parser (K8S-Logging.Parser On, even with
         # Annotations Off) and to be excluded (ignored: K8S-Logging.Exclude Off).
@@ -205,6 +220,8 @@ def pod_logs(node: Node) -> list[PodLog]:
         PodLog("aws-node-m4n5b", "kube-system", "0b6f3c1d-3333-4aaa-8bbb-0c0d0e0f1011", "aws-node",
                "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.1", f"containerd://{_id('e')}", (
                    c('{"level":"info","msg":"Successfully copied CNI plugin binary"}', "stdout", 12),
+                   c("x" * 40_000, "stdout", 82),  # over tail's Buffer_Max_Size (32k): Skip_Long_Lines On
+                   c("after the long line", "stdout", 83),
                )),
         PodLog("kube-proxy-z1y2x", "kube-system", "0b6f3c1d-4444-4aaa-8bbb-0c0d0e0f1011", "kube-proxy",
                "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.30.0", f"docker://{_id('f')}", (
