@@ -17,8 +17,12 @@ node (tests/data/container-insights/, recorded with tests/e2e/record_container_i
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import os
+import signal
+import sqlite3
 import tempfile
 import time
 import urllib.request
@@ -33,6 +37,7 @@ from tests.e2e.container_insights import (
     KUBELET_PORT,
     LOG_GROUPS,
     REGION,
+    STATE,
     Delivered,
     Node,
     build_node,
@@ -183,3 +188,50 @@ def test_lines_around_a_rotation_arrive_once(
     run_agent(node, conf, daemonset_environment(moto, imds), logs, event_count(first),
               then=(lambda: rotate(node), event_count(expected)))
     assert_groups(delivered(logs), expected)
+
+
+def read_to_the_end(db: Path, files: int) -> bool:
+    """tail's DB (Fluent Bit's in_tail_files) has ``files`` rows, each at its file's size."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as connection:
+            rows = connection.execute("SELECT name, offset FROM in_tail_files").fetchall()
+    except sqlite3.Error:
+        return False
+    return len(rows) == files and all(offset == os.stat(name).st_size for name, offset in rows)
+
+
+def test_a_kill_after_the_offsets_were_saved_sends_each_file_record_once(
+    moto: Any, kubelet: KubeApiServer, imds: ImdsServer, certs: CertFiles, token_file: Path, tmp_path: Path
+) -> None:
+    """SIGKILL once the tail inputs with storage.type filesystem have saved the end of every file
+    in their DB, then a restart: their records, held in chunk files under storage.path, are sent
+    from there and not read again, and the inputs kept in memory read their files again from the
+    offsets acknowledged by delivery; each line of the container logs arrives once. Only the
+    tail streams are compared: the systemd inputs keep Fluent Bit's journal cursor, saved when
+    entries are read, so entries read but not yet sent when the agent is killed are not read again."""
+    node, conf = build_node(tmp_path / "node", time.time_ns() // 10**9 * 10**9, Path(certs.ca_file), token_file)
+    for pod in kubelet_pods(node):
+        kubelet.add_pod(pod)
+    expected = tail_streams(recorded("fluent-bit", node))
+    logs = moto.client("logs", region=REGION)
+    env = daemonset_environment(moto, imds)
+    state = node.root / STATE.lstrip("/")
+    with Agent(node.config_dir, conf.read_text(), env=env) as agent:
+        # checkout (api, proxy) and billing; aws-node and kube-proxy
+        agent.wait_for(lambda: read_to_the_end(state / "flb_container.db", 3)
+                       and read_to_the_end(state / "flb_dataplane_tail.db", 2), "the offsets saved")
+        agent.stop(signal.SIGKILL)
+    with Agent(node.config_dir, conf.read_text(), env=env) as agent:
+        agent.wait_for(lambda: event_count(tail_streams(delivered(logs))) >= event_count(expected), "every file record")
+        result = agent.stop()
+    assert (result.returncode, result.stderr) == (0, "")
+    found = tail_streams(delivered(logs))
+    for group in expected:
+        assert found[group] == expected[group], group
+
+
+def tail_streams(found: Delivered) -> Delivered:
+    """The application group and the dataplane group's tail streams."""
+    dataplane = found.get(LOG_GROUPS["dataplane"], {})
+    return {LOG_GROUPS["application"]: found.get(LOG_GROUPS["application"], {}),
+            LOG_GROUPS["dataplane"]: {stream: events for stream, events in dataplane.items() if ".systemd." not in stream}}
