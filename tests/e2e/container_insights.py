@@ -137,6 +137,7 @@ class PodLog:
     container_id: str  # as the kubelet reports it: <runtime>://<64 hex>
     lines: tuple[str, ...]
     annotations: tuple[tuple[str, str], ...] = (("owner", "team-a"),)
+    listed: bool = True  # False: the kubelet no longer lists the pod (its log file outlived it)
 
     @property
     def docker_id(self) -> str:
@@ -208,6 +209,8 @@ def pod_logs(node: Node) -> list[PodLog]:
                    c(f"{node.syslog_t0()} billing-6c9d4 cron[42]: (root) CMD (backup.sh)", "stdout", 15),
                    c("not a syslog line", "stdout", 16),
                ), (("fluentbit.io/parser", "syslog"), ("fluentbit.io/exclude", "true"))),
+        PodLog("batch-27bq9", "shop", "1a2b3c4d-9999-4aaa-8bbb-0c0d0e0f1011", "job", "shop/batch:1.0",
+               f"containerd://{_id('3')}", (c("job done", "stdout", 85),), listed=False),
         PodLog("fluent-bit-x7k2p", "amazon-cloudwatch", "0b6f3c1d-1111-4aaa-8bbb-0c0d0e0f1011", "fluent-bit",
                "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.0.1", f"containerd://{_id('c')}", (
                    c("[2024/03/01 10:00:00] [ warn] [net] getaddrinfo(host='x', err=12): timeout", "stderr", 10),
@@ -270,6 +273,8 @@ def kubelet_pods(node: Node) -> list[dict[str, Any]]:
     """The pods of ``pod_logs`` and ``late_pod_logs``, as the kubelet's /pods lists them."""
     pods: dict[tuple[str, str], list[PodLog]] = {}
     for log in [*pod_logs(node), *late_pod_logs(node)]:
+        if not log.listed:
+            continue
         pods.setdefault((log.namespace, log.pod), []).append(log)
     return [
         make_pod(name, namespace, uid=logs[0].uid, node=NODE,

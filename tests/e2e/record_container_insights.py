@@ -50,12 +50,12 @@ from tests.fakes.kube_api_server import KubeApiServer
 DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights"
 IMDS_HOST = "169.254.169.254"
 TOKEN = "kubelet-token"
-# What the node holds for the config: application 15, dataplane 6, host 5; after write_more
-# application 17, dataplane 8, host 8. With read.head Off, only write_after_start's: 5, 2, 3.
-FIRST_EVENTS = 26
-AFTER_RESTART_EVENTS = 33
+# What the node holds for the config: application 16, dataplane 6, host 5; after write_more
+# application 18, dataplane 8, host 8. With read.head Off, only write_after_start's: 5, 2, 3.
+FIRST_EVENTS = 27
+AFTER_RESTART_EVENTS = 34
 AFTER_START_EVENTS = 10
-AFTER_ROTATION_EVENTS = 30  # and the lines written around rotate's renames: application 19
+AFTER_ROTATION_EVENTS = 31  # and the lines written around rotate's renames: application 20
 HTTP_PORT = 2020
 WAIT_SECONDS = 60.0
 FLUSH_SECONDS = 5.0  # the ConfigMap's Flush

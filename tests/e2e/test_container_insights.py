@@ -46,6 +46,7 @@ from tests.e2e.container_insights import (
     event_count,
     from_template,
     kubelet_pods,
+    pod_logs,
     rotate,
     write_after_start,
     write_more,
@@ -190,6 +191,16 @@ def test_lines_around_a_rotation_arrive_once(
     assert_groups(delivered(logs), expected)
 
 
+# The file name prefixes of application-log.conf's Exclude_Path and of dataplane-log.conf's Path.
+APPLICATION_EXCLUDED = ("cloudwatch-agent", "fluent-bit", "aws-node", "kube-proxy", "fluentd")
+DATAPLANE_PODS = ("aws-node", "kube-proxy")
+
+
+def files(node: Node, prefixes: tuple[str, ...], matching: bool) -> int:
+    """How many of the node's container logs start (or, not ``matching``, do not) with ``prefixes``."""
+    return sum(log.file_name.startswith(prefixes) == matching for log in pod_logs(node))
+
+
 def read_to_the_end(db: Path, files: int) -> bool:
     """tail's DB (Fluent Bit's in_tail_files) has ``files`` rows, each at its file's size."""
     try:
@@ -217,9 +228,9 @@ def test_a_kill_after_the_offsets_were_saved_sends_each_file_record_once(
     env = daemonset_environment(moto, imds)
     state = node.root / STATE.lstrip("/")
     with Agent(node.config_dir, conf.read_text(), env=env) as agent:
-        # checkout (api, proxy) and billing; aws-node and kube-proxy
-        agent.wait_for(lambda: read_to_the_end(state / "flb_container.db", 3)
-                       and read_to_the_end(state / "flb_dataplane_tail.db", 2), "the offsets saved")
+        agent.wait_for(lambda: read_to_the_end(state / "flb_container.db", files(node, APPLICATION_EXCLUDED, False))
+                       and read_to_the_end(state / "flb_dataplane_tail.db", files(node, DATAPLANE_PODS, True)),
+                       "the offsets saved")
         agent.stop(signal.SIGKILL)
     with Agent(node.config_dir, conf.read_text(), env=env) as agent:
         agent.wait_for(lambda: event_count(tail_streams(delivered(logs))) >= event_count(expected), "every file record")
