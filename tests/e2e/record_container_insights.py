@@ -10,7 +10,7 @@ with the tests' certificate, and the kubelet's /pods is on 127.0.0.1:10250 as on
 Bit gets the same localized ConfigMap as the test, plus what points its outputs at moto (each
 ``cloudwatch_logs`` section gains ``endpoint 127.0.0.1`` and ``tls.ca_file``), and the
 DaemonSet's environment with credentials shaped like real ones. It runs until every record
-arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/fluent-bit.json;
+arrived, then what CloudWatch Logs holds is stored as tests/data/container-insights/node/fluent-bit.json;
 a second node is run twice, with write_more between the runs, into fluent-bit-restart.json; a
 third with read.head Off, write_after_start once it runs, into fluent-bit-read-from-tail.json; a
 fourth rotates logs (rotate) once the first records arrived, into fluent-bit-rotation.json.
@@ -47,7 +47,7 @@ from tests.fakes.certs import make_certs
 from tests.fakes.imds_server import ImdsServer
 from tests.fakes.kube_api_server import KubeApiServer
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights"
+DATA = Path(__file__).resolve().parents[1] / "data" / "container-insights" / "node"
 IMDS_HOST = "169.254.169.254"
 TOKEN = "kubelet-token"
 # What the node holds for the config: application 16, dataplane 6, host 5; after write_more

@@ -12,7 +12,7 @@ service account's token and CA files, which a pod finds at the filter's default 
 parsers, outputs and every other option run as published.
 
 Each of the three log groups must receive exactly the records Fluent Bit 4.2.8 sent for the same
-node (tests/data/container-insights/, recorded with tests/e2e/record_container_insights.py).
+node (tests/data/container-insights/node/, recorded with tests/e2e/record_container_insights.py).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from tests.fakes.moto_server import FAKE_CREDENTIALS
 from tests.fakes.ports import free_port
 from tests.filters.kubernetes.conftest import TOKEN
 
-RECORDED = Path(__file__).parents[1] / "data" / "container-insights"
+RECORDED = Path(__file__).parents[1] / "data" / "container-insights" / "node"
 # The kubelet's port is fixed by the config, so runs of this test on one machine (several
 # checkouts, xdist workers) take turns through a lock file.
 KUBELET_LOCK = Path(tempfile.gettempdir()) / f"flb-fast-kubelet-{KUBELET_PORT}.lock"
