@@ -22,6 +22,7 @@ import pytest
 
 from flb_fast import parsers as flb_parsers
 from tests.e2e.agent import Agent
+from tests.e2e.published import localize
 from tests.fakes.certs import CertFiles, make_certs
 from tests.fakes.kube_api_server import KubeApiServer
 from tests.fakes.moto_server import FAKE_CREDENTIALS
@@ -50,17 +51,6 @@ def chart_outputs() -> dict[str, str]:
         elif key is not None:
             sections[key] += line + "\n"
     return sections
-
-
-def localize(config: str, replacements: dict[str, str]) -> str:
-    """Replace whole lines of the chart's config; each must be there, so a changed chart fails loudly."""
-    lines = config.splitlines()
-    for old, new in replacements.items():
-        found = [index for index, line in enumerate(lines) if line.strip() == old]
-        assert found, f"the chart's config has no line {old!r}"
-        for index in found:
-            lines[index] = new
-    return "\n".join(lines) + "\n"
 
 
 def chart_config(tmp_path: Path, api: KubeApiServer, certs: CertFiles, token_file: Path, http_port: int) -> str:

@@ -255,12 +255,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class KubeApiServer:
-    """Start with ``with KubeApiServer(certs, token) as api:``; ``api.url`` is its https URL."""
+    """Start with ``with KubeApiServer(certs, token) as api:``; ``api.url`` is its https URL. A
+    fixed ``port`` serves as a node's kubelet (``/pods`` on 10250, which a config may hard-code)."""
 
-    def __init__(self, certs: CertFiles, token: str) -> None:
+    def __init__(self, certs: CertFiles, token: str, port: int = 0) -> None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs.cert_file, certs.key_file)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.state = _State(token=token)
         self._server.stopping = threading.Event()

@@ -455,6 +455,17 @@ def test_use_kubelet_lists_the_node_pods_once_for_all_of_them(
     assert [r.path for r in api.requests()] == ["/pods"]
 
 
+def test_a_pod_the_kubelet_does_not_list_gets_the_tag_fields_only(
+    make_filter: FilterFactory, api: KubeApiServer, run
+) -> None:
+    """As Fluent Bit's merge_pod_meta when search_item_in_items finds nothing (its log file outlived it)."""
+    gone_tag = "kube.var.log.containers.gone-1_shop_job-" + "c" * 64 + ".log"
+    flt = make_filter(Use_Kubelet="On", Kubelet_Host="127.0.0.1", Kubelet_Port=str(api.port), Buffer_Size="0")
+    (out,) = run(run_filter(flt, chunk_of("a\n", tag=gone_tag)))
+    assert list(out.records[0]["kubernetes"].items()) == [
+        ("pod_name", "gone-1"), ("namespace_name", "shop"), ("container_name", "job"), ("docker_id", "c" * 64)]
+
+
 def test_cache_use_docker_id_fetches_again_for_a_new_container_id(
     make_filter: FilterFactory, api: KubeApiServer, run
 ) -> None:

@@ -815,6 +815,25 @@ def test_the_db_offset_follows_acknowledgements_in_the_order_records_were_read(t
     assert offsets == [0, 0, len("one\ntwo\n")]
 
 
+def test_an_acknowledged_offset_is_in_the_db_at_once(tmp_path: Path, run) -> None:
+    """Not at the next housekeeping: a chunk file holding the records and an older DB offset
+    would send them twice after a crash in between."""
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    harness = Harness([("path", str(log)), ("db", str(db)), ("read_from_head", "on")], acknowledge=False)
+    offsets = []
+
+    async def scenario() -> None:
+        write(log, "one\ntwo\n")
+        await harness.input.start()
+        await harness.wait_for(chunks_reach(harness, 1))
+        harness.input.acknowledge(harness.chunks[0].positions)
+        offsets.append(sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0])
+        await harness.stop()
+
+    run(scenario())
+    assert offsets == [len("one\ntwo\n")]
+
+
 def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tmp_path: Path, run) -> None:
     log, db = tmp_path / "app.log", tmp_path / "tail.db"
     write(log, "old\n")

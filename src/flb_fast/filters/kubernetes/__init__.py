@@ -34,6 +34,7 @@ from flb_fast.filters.kubernetes.merge import RecordProcessor
 from flb_fast.filters.kubernetes.meta import (
     NO_PROPS,
     Namespace,
+    ObjectMeta,
     Pod,
     PodKey,
     PodList,
@@ -271,7 +272,12 @@ class KubernetesFilter(Filter):
 
     async def _fetch_pod_kubelet(self, key: PodKey) -> Pod:
         """One /pods answer serves every pod of the node: all of them are cached from it, and
-        pods missed at the same time share the one request in flight."""
+        pods missed at the same time share the one request in flight.
+
+        A pod the kubelet does not list (gone, its log file outliving it) gets a pod with no
+        metadata, so its records carry only what the tag says, as Fluent Bit's
+        ``merge_pod_meta`` builds them when ``search_item_in_items`` finds nothing; a later
+        listing that has the pod replaces it (``_list_kubelet_pods`` primes the cache)."""
         if self._kubelet_list is None:
             self._kubelet_list = asyncio.get_running_loop().create_task(self._list_kubelet_pods())
         listing = self._kubelet_list
@@ -281,7 +287,8 @@ class KubernetesFilter(Filter):
             if self._kubelet_list is listing and listing.done():
                 self._kubelet_list = None
         if key not in pods:
-            raise ApiError(f"kubelet didn't find pod: {key[1]}, ns: {key[0]} match", 404)
+            self.log.debug("kubelet didn't find pod: %s, ns: %s match", key[1], key[0])
+            return Pod(metadata=ObjectMeta(name=key[1], namespace=key[0]))
         return pods[key]
 
     async def _list_kubelet_pods(self) -> dict[PodKey, Pod]:

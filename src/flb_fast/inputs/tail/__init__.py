@@ -471,7 +471,12 @@ class TailInput(Input):
         emit(Chunk(file.tag, timestamps, records, size, self.ctx.instance, [position]))
 
     def acknowledge(self, positions: list[Any]) -> None:
-        """Records up to these offsets are safe: commit each file's oldest acknowledged offsets, in order."""
+        """Records up to these offsets are safe: commit each file's oldest acknowledged offsets, in order.
+
+        The DB row moves at once, as Fluent Bit's ``flb_tail_db_file_offset`` follows each read:
+        records in a chunk file whose offset waited for the next save would be sent twice after a
+        crash in between (the chunk replayed, the file read again from the older offset).
+        """
         files = set()
         for position in positions:
             position.acked = True
