@@ -64,13 +64,6 @@ def test_the_container_status_fills_what_the_tag_lacks() -> None:
     ]
 
 
-def test_the_pod_ip_comes_after_the_host_and_only_when_the_pod_has_one() -> None:
-    """Fluent Bit 4.2.8 adds status.podIP as ``pod_ip`` (merge_pod_meta's have_podip); a pending pod has none."""
-    assert list(pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip="10.1.2.3"), PodView()).items())[3:5] == [
-        ("host", "n"), ("pod_ip", "10.1.2.3")]
-    assert "pod_ip" not in pod_map(TagMeta("p", "ns", "app", None), pod(pod_ip=None), PodView())
-
-
 def test_the_tag_docker_id_wins_over_the_status() -> None:
     kube = pod_map(TagMeta("p", "ns", "init", ID), pod(), PodView())
     assert kube["docker_id"] == ID
