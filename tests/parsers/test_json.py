@@ -43,6 +43,25 @@ def test_invalid_utf8_inside_a_string_keeps_each_byte_as_u_e000_plus_byte() -> N
     assert (timestamps, records, failed) == ([7], [{"a": "\ue0ff\ue0fe bytes", "b": "end "}], 0)
 
 
+# Deeper than msgspec decodes (it raises RecursionError past its own limit).
+DEEP = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+
+
+def test_json_nested_deeper_than_the_decoder_goes_is_kept_unparsed_in_the_batch() -> None:
+    timestamps, records, failed = parser(Name="j", Format="json").parse_lines([DEEP, b'{"b":2}'], 7, "log")
+    assert (timestamps, records, failed) == ([7, 7], [{"log": DEEP.decode()}, {"b": 2}], 1)
+
+
+def test_json_nested_deeper_than_the_decoder_goes_is_not_parsed_line_by_line() -> None:
+    assert parser(Name="j", Format="json").parse_text(DEEP) is None
+
+
+def test_decode_field_as_json_leaves_a_field_nested_too_deep_as_text() -> None:
+    field = '{"a":' * 100_000 + "1" + "}" * 100_000
+    p = parser(Name="j", Format="json", Decode_Field_As="json log")
+    assert p.parse_text(msgspec.json.encode({"log": field})) == (-1, {"log": field})
+
+
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20),
                     st.floats(allow_nan=False, allow_infinity=False))
 _TIMES = st.one_of(st.just("2026-11-25T13:00:00.851160855Z"), st.just("2026-11-25T13:00:00.5195"),

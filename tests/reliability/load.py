@@ -6,7 +6,9 @@ output format (and even from a line a killed writer left half-written) by findin
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +53,90 @@ class SteadyWriter:
                 ahead = self.written / self.per_second - (time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
+
+
+# kubelet keeps containerLogMaxFiles (5) files per container: the live one and 4 rotated ones.
+KEEP_ROTATED = 4
+
+
+class RotatingWriter:
+    """Writes ``lines`` numbered lines at ``per_second`` to a container log in kubelet's layout,
+    rotating it every ``rotate_seconds``, in a thread.
+
+    The file is ``pods/<ns>_<pod>_<uid>/<container>/0.log`` and the tailed path the relative
+    symlink ``containers/<pod>_<ns>_<container>-<id>.log -> ../pods/.../0.log``, as on a node.
+    ``rename``: 0.log is renamed to 0.log.<n>, one more batch goes to the renamed file (the runtime
+    writes until it reopens) and a new 0.log is created. ``copytruncate``: 0.log is copied to
+    0.log.<n> and truncated, and writing goes on at its head; ``truncated_at`` holds the number of
+    lines written at each truncation. Rotated files beyond ``KEEP_ROTATED`` are deleted.
+    """
+
+    def __init__(self, root: Path, lines: int, per_second: int, mode: str, rotate_seconds: float = 1.0) -> None:
+        if mode not in ("rename", "copytruncate"):
+            raise ValueError(f"unknown rotation mode {mode!r}")
+        self.log = root / "pods" / "prod_web-1_0f7c" / "app" / "0.log"
+        self.link = root / "containers" / "web-1_prod_app-0123abcd.log"
+        self.lines = lines
+        self.per_second = per_second
+        self.mode = mode
+        self.rotate_seconds = rotate_seconds
+        self.written = 0
+        self.rotations = 0
+        self.truncated_at: list[int] = []
+        self._thread = threading.Thread(target=self._write, name="rotating-writer", daemon=True)
+
+    def start(self) -> RotatingWriter:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.link.parent.mkdir(parents=True, exist_ok=True)
+        self.log.touch()
+        self.link.symlink_to(os.path.relpath(self.log, self.link.parent))
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def _write(self) -> None:
+        started = time.monotonic()
+        next_rotation = started + self.rotate_seconds
+        handle = open(self.log, "a", encoding="ascii")
+        reopen = False
+        try:
+            while self.written < self.lines:
+                count = min(BATCH_LINES, self.lines - self.written)
+                handle.write("".join(f"line {n} {PADDING}\n" for n in range(self.written, self.written + count)))
+                handle.flush()
+                self.written += count
+                if reopen:
+                    handle.close()
+                    handle = open(self.log, "a", encoding="ascii")
+                    reopen = False
+                if time.monotonic() >= next_rotation and self.written < self.lines:
+                    reopen = self._rotate()
+                    next_rotation += self.rotate_seconds
+                ahead = self.written / self.per_second - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        finally:
+            handle.close()
+
+    def _rotate(self) -> bool:
+        """Rotate 0.log; True when the writer must reopen it after its next batch."""
+        self.rotations += 1
+        rotated = self.log.with_name(f"0.log.{self.rotations}")
+        if self.mode == "rename":
+            os.rename(self.log, rotated)
+        else:
+            shutil.copyfile(self.log, rotated)
+            os.truncate(self.log, 0)
+            self.truncated_at.append(self.written)
+        old = self.log.with_name(f"0.log.{self.rotations - KEEP_ROTATED}")
+        old.unlink(missing_ok=True)
+        return self.mode == "rename"
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,14 @@ def storage_status(port: int) -> dict[str, Any]:
         return msgspec.json.decode(response.read())
 
 
+def serves(port: int) -> bool:
+    try:
+        storage_status(port)
+    except OSError:  # urllib's URLError included
+        return False
+    return True
+
+
 def size_of(text: str) -> float:
     return float(text[:-1]) * _SIZE_UNITS[text[-1]]
 
@@ -122,6 +130,8 @@ def test_an_output_down_for_long_keeps_memory_bounded_and_everything_arrives_aft
     samples: list[dict[str, Any]] = []
     with make_agent(tmp_path, storage, fault_proxy.url, port) as agent:
         wait_started(agent)
+        # The monitoring server starts after the engine logged that it runs.
+        agent.wait_for(lambda: serves(port), "the monitoring server", WAIT_SECONDS)
         writer = SteadyWriter(tmp_path / "logs" / "app.log", LINES, LINES_PER_SECOND).start()
 
         def sampled_after_the_writer() -> bool:

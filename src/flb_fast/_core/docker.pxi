@@ -507,6 +507,9 @@ cdef class JsonLinesDecoder:
             value = _msgspec_json_decode(line)
         except ValueError:
             value = _first_json_object(line)
+        except RecursionError:
+            # Nested deeper than msgspec decodes: the line is kept unparsed, as any invalid JSON.
+            return None
         if type(value) is not dict:
             return None
         if self.time_key is not None and self.time_key in value:

@@ -97,7 +97,7 @@ def _decode_json(text: str) -> Any:
         return None
     try:
         value = _json_decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # nested deeper than msgspec decodes
         return None
     return value if isinstance(value, dict) else None
 

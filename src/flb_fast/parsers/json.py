@@ -39,7 +39,7 @@ class JsonParser(FieldParser):
     def parse_text(self, text: str | bytes) -> ParseResult | None:  # type: ignore[override]
         try:
             record = self._decode(text)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # nested deeper than msgspec decodes
             return None
         if type(record) is not dict:
             return None

@@ -699,6 +699,25 @@ def test_a_file_deleted_and_created_again_is_tailed_from_its_head_at_once(tmp_pa
     assert harness.logs() == ["old", "new 1", "new 2"]
 
 
+def test_a_file_created_after_its_predecessor_was_rotated_away_is_tailed_before_the_next_rescan(
+        tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("rotate_wait", "0"), ("refresh_interval", "3600")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "old\n")
+        await harness.wait_for(lambda: len(harness.records) == 1)
+        os.rename(log, tmp_path / "app.log.1")
+        await harness.wait_for(lambda: harness.metrics["files_rotated"] == 1)
+        write(log, "new 1\nnew 2\n")
+        await harness.wait_for(lambda: len(harness.records) == 3)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["old", "new 1", "new 2"]
+
+
 def test_a_vanished_path_does_not_stop_the_input(tmp_path: Path, run) -> None:
     (tmp_path / "dangling.log").symlink_to(tmp_path / "missing")
     write(tmp_path / "real.log", "real\n")

@@ -100,6 +100,10 @@ class TailInput(Input):
         # Files whose committed offset differs from the DB's: saved in one transaction per pass.
         self.unsaved: set[TailFile] = set()
         self.unreadable: set[str] = set()
+        # Paths whose file was rotated away before its successor was created (the runtime renames,
+        # writes on, then reopens): looked for at every wake-up and housekeeping until found or
+        # until a rescan's interval has passed, so a short-lived successor is not left to rescans.
+        self.successors: dict[str, float] = {}
         # Files given up at a line longer than Buffer_Max_Size, by (dev, inode): rescans leave
         # them alone while they exist (Fluent Bit re-reads one from its head at every rescan and
         # sends its first lines again each time; see the README's differences).
@@ -353,16 +357,28 @@ class TailInput(Input):
                 self.db.rotate(file.db_id, new_name)
         if at_path and file.closing_since is not None:
             self._start_closing(file)
-            self._open_successor(file.path)
+            if not self._open_successor(file.path):
+                self.successors[file.path] = now
         self._mark_ready(file)
 
-    def _open_successor(self, path: str) -> None:
+    def _open_successor(self, path: str) -> bool:
+        """Tail the file now at ``path`` from its head; False while there is none yet."""
+        if path in self.by_path:
+            return True
         try:
             st = os.stat(path)
         except OSError:
-            return
-        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in self.files and path not in self.by_path:
-            self._open(path, from_head=True)
+            return False
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) in self.files:
+            return False
+        return self._open(path, from_head=True) is not None
+
+    def _find_successors(self) -> None:
+        """Look again for the files expected at rotated paths (see ``successors``)."""
+        now = time.monotonic()
+        for path, since in list(self.successors.items()):
+            if self._open_successor(path) or now - since > self.options.refresh_interval:
+                del self.successors[path]
 
     def _start_closing(self, file: TailFile) -> None:
         if self.by_path.get(file.path) is file:
@@ -375,6 +391,8 @@ class TailInput(Input):
         while True:
             await self.wake.wait()
             self.wake.clear()
+            if self.successors:
+                self._find_successors()
             while self.ready and not self.paused and not self.stopping:
                 try:
                     self._read_pass()
@@ -537,6 +555,8 @@ class TailInput(Input):
     def _housekeeping(self) -> None:
         """Flush joined records past their timeout; revisit closing files so they drain and close."""
         self._save_offsets()
+        if self.successors:
+            self._find_successors()
         if self.paused:
             return
         now = time.monotonic()
