@@ -1,6 +1,6 @@
 """Types of the compiled hot path (flb_fast/_core.pyx and its _core/*.pxi sections)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 class LineSplitter:
     buffer_max_size: int
@@ -102,3 +102,13 @@ def parse_logfmt_lines(
 
 def kube_trim_value(value: str) -> str: ...
 def kube_merge_json_logs(records: list[dict[str, object]], key: str | None, trim: bool, keep_log: bool) -> int: ...
+def grep_keep(
+    records: list[dict[str, object]],
+    excludes: list[bool],
+    keys: list[str],
+    subkeys: list[tuple[str | int, ...]],
+    searches: list[Callable[[str], object]],
+    logical_op: int,
+) -> list[bool]: ...
+def modify_rename(records: list[dict[str, object]], selected: Iterable[int] | None, key: str, val: str) -> None: ...
+def nest_lift(records: list[dict[str, object]], key: str, add_prefix: str, remove_prefix: str) -> None: ...

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable, Repeated
 from flb_fast.filters.base import Filter
@@ -39,6 +40,9 @@ from flb_fast.record import Chunk
 from flb_fast.record_accessor import MISSING, Template
 
 Record = dict[str, Any]
+# Rename over a chunk in C (its rebuilt records are the costly part of a Rename); None when the
+# extension lacks it, and _Rule._all_rename's Python loop runs.
+_core_rename = core_part("modify_rename")
 # setup() splits each value into at most this many words (flb_utils_split_quoted(val, ' ', 3)).
 MAX_WORDS = 3
 ONE_WORD_RULES = ("remove", "remove_wildcard", "remove_regex", "move_to_start", "move_to_end")
@@ -213,6 +217,9 @@ class _Rule:
             records[index].pop(key, None)
 
     def _all_rename(self, records: list[Record], selected: Iterable[int]) -> None:
+        if _core_rename is not None:
+            _core_rename(records, None if isinstance(selected, range) else selected, self.key, self.val)
+            return
         key, val = self.key, self.val
         for index in selected:
             record = records[index]

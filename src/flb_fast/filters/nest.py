@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
 from flb_fast.filters.base import Filter
@@ -27,6 +28,8 @@ from flb_fast.record import Chunk
 
 Record = dict[str, Any]
 NEST, LIFT = "nest", "lift"
+# Lift over a chunk in C; None when the extension lacks it, and _lift_all's Python loop runs.
+_core_lift = core_part("nest_lift")
 
 
 class NestFilter(Filter):
@@ -102,6 +105,9 @@ class NestFilter(Filter):
     def _lift_all(self, records: list[Record]) -> None:
         """Lift in place, record by record. The lifted map is shared (the pod's metadata) and only
         read: its renamed entries are built once per map and chunk, not once per record."""
+        if _core_lift is not None:
+            _core_lift(records, self.key, self.add_prefix, self.remove_prefix)
+            return
         key = self.key
         renamed = bool(self.add_prefix or self.remove_prefix)
         # id(map) -> (map, its renamed entries); holding the map keeps its id from being reused.
