@@ -1,6 +1,6 @@
 """The filter chain a Kubernetes config runs after ``kubernetes``, alone: CPU per record of grep, modify and nest.
 
-    python -m bench.bench_filters --lines 200000 --repeat 3 [--profile STATS] [--json] [--versions]
+    python -m bench.bench_filters --lines 200000 --repeat 3 [--profile STATS] [--json] [--save] [--versions]
 
 The records are the seed workload as the agent holds it after the kubernetes filter: ``bench.gen_logs``'
 Docker files (20 containers) decoded by ``_core`` in 64 KiB reads, one chunk per read, then the
@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import platform
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from tests.fakes.kube_api_server import KubeApiServer
 from tests.standalone import plugin_for
 
 from bench.bench_kubernetes import SEED, TOKEN, cpu_per_chunk, file_chunks, fresh, make_filter, pod_for
-from bench.bench_pipeline import CHAIN_FILTERS
+from bench.bench_pipeline import CHAIN_FILTERS, RESULTS
 from bench.versions import versions
 from flb_fast.config.model import Config
 from flb_fast.filters.base import Filter
@@ -137,11 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of one pass of the chain to this file")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--save", action="store_true", help="write the raw results to bench/results/")
     parser.add_argument("--versions", action="store_true", help="include library versions")
     args = parser.parse_args(argv)
     result = run(args.lines, args.repeat, args.profile)
     if args.versions:
         result["versions"] = versions("msgspec", "uvloop", "Cython")
+    if args.save:
+        RESULTS.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+        (RESULTS / f"{stamp}-{platform.node() or 'machine'}-filters-alone-{args.lines}-lines.json").write_text(
+            json.dumps(result, indent=1))
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
