@@ -1,4 +1,4 @@
-"""grep_keep, modify_rename, nest_lift (_core/filters.pxi): the filters' chunk loops in C, checked
+"""grep_keep, modify_rule, nest_lift (_core/filters.pxi): the filters' chunk loops in C, checked
 against each filter's Python path on generated records (nested maps, arrays, maps shared between
 records, values of every type)."""
 
@@ -81,18 +81,17 @@ def test_grep_keep_matches_the_python_path(records, shared, every, rules, logica
 @settings(max_examples=300, deadline=None)
 @given(
     records=st.lists(_record, max_size=8),
+    kind=st.sampled_from(["set", "add", "remove", "rename"]),
     key=st.sampled_from(KEYS),
     val=st.sampled_from(KEYS + ["message"]),
     selected=st.one_of(st.none(), st.lists(st.integers(0, 7), unique=True, max_size=8)),
 )
-def test_modify_rename_matches_the_python_path(records, key, val, selected) -> None:
-    if selected is not None:
-        selected = sorted(index for index in selected if index < len(records))
-    rule = modify._Rule("rename", key, val, None)
+def test_modify_rule_matches_the_python_path(records, kind, key, val, selected) -> None:
+    every = range(len(records)) if selected is None else sorted(i for i in selected if i < len(records))
     compiled, python = copy.deepcopy(records), copy.deepcopy(records)
-    _core.modify_rename(compiled, selected, key, val)
-    with mock.patch.object(modify, "_core_rename", None):
-        rule.apply_all(python, range(len(python)) if selected is None else selected)
+    modify._Rule(kind, key, val, None).apply_all(compiled, every)
+    with mock.patch.object(modify, "_core_rule", None):
+        modify._Rule(kind, key, val, None).apply_all(python, every)
     assert _ordered(compiled) == _ordered(python)
 
 

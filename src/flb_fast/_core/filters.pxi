@@ -79,21 +79,39 @@ cdef dict _filters_renamed(dict record, object key, object val):
     return out
 
 
-def modify_rename(list records, object selected, object key, object val):
-    """modify.py's Rename over the records at ``selected`` (None: all), in place in the list: a
-    record holding ``key`` and not ``val`` is rebuilt with ``val`` in ``key``'s place."""
+# modify_rule's kinds (modify.py _CORE_KINDS).
+cdef enum:
+    _MODIFY_SET = 0
+    _MODIFY_ADD = 1
+    _MODIFY_REMOVE = 2
+    _MODIFY_RENAME = 3
+
+
+cdef inline object _modify_one(dict record, int kind, object key, object val):
+    """One record under one rule: the record, or the new dict a Rename builds."""
+    if kind == _MODIFY_SET:
+        record.pop(key, None)
+        record[key] = val
+    elif kind == _MODIFY_ADD:
+        if key not in record:
+            record[key] = val
+    elif kind == _MODIFY_REMOVE:
+        record.pop(key, None)
+    elif key in record and val not in record:
+        return _filters_renamed(record, key, val)
+    return record
+
+
+def modify_rule(list records, object selected, int kind, object key, object val):
+    """modify.py's Set (0), Add (1), Remove (2) or Rename (3) over the records at ``selected``
+    (None: all), in place in the list; a renamed record is rebuilt with ``val`` in ``key``'s place."""
     cdef Py_ssize_t i
-    cdef dict record
     if selected is None:
         for i in range(len(records)):
-            record = <dict>records[i]
-            if key in record and val not in record:
-                records[i] = _filters_renamed(record, key, val)
+            records[i] = _modify_one(<dict>records[i], kind, key, val)
     else:
         for index in selected:
-            record = <dict>records[index]
-            if key in record and val not in record:
-                records[index] = _filters_renamed(record, key, val)
+            records[index] = _modify_one(<dict>records[index], kind, key, val)
 
 
 def nest_lift(list records, object key, str add_prefix, str remove_prefix):

@@ -40,9 +40,11 @@ from flb_fast.record import Chunk
 from flb_fast.record_accessor import MISSING, Template
 
 Record = dict[str, Any]
-# Rename over a chunk in C (its rebuilt records are the costly part of a Rename); None when the
-# extension lacks it, and _Rule._all_rename's Python loop runs.
-_core_rename = core_part("modify_rename")
+# Set, Add, Remove and Rename over a chunk in C; None when the extension lacks it, and the
+# _Rule._all_* Python loops run.
+_core_rule = core_part("modify_rule")
+# The rule kinds _core.modify_rule takes.
+_CORE_KINDS = {"set": 0, "add": 1, "remove": 2, "rename": 3}
 # setup() splits each value into at most this many words (flb_utils_split_quoted(val, ' ', 3)).
 MAX_WORDS = 3
 ONE_WORD_RULES = ("remove", "remove_wildcard", "remove_regex", "move_to_start", "move_to_end")
@@ -176,19 +178,25 @@ class _Rule:
     """One rule; ``apply`` returns the changed record (maybe a new dict) or None when it does not apply.
 
     ``apply_all`` runs the rule over the records of a chunk that met the conditions, in place in
-    the list: the kinds real configs use most have their loop written out, the others call
-    ``apply`` per record.
+    the list: the kinds real configs use most run in ``_core`` (or their loop written out here,
+    the reference), the others call ``apply`` per record.
     """
 
-    __slots__ = ("apply", "apply_all", "key", "val", "key_regex")
+    __slots__ = ("apply", "apply_all", "core_kind", "key", "val", "key_regex")
 
     def __init__(self, kind: str, key: str, val: str, key_regex: re.Pattern[str] | None) -> None:
         self.key = key
         self.val = val
         self.key_regex = key_regex
         self.apply: Callable[[Record], Record | None] = getattr(self, "_" + kind)
-        self.apply_all: Callable[[list[Record], Iterable[int]], None] = getattr(
-            self, "_all_" + kind, self._each)
+        self.core_kind = _CORE_KINDS.get(kind)
+        self.apply_all: Callable[[list[Record], Iterable[int]], None] = (
+            self._all_core if _core_rule is not None and self.core_kind is not None
+            else getattr(self, "_all_" + kind, self._each)
+        )
+
+    def _all_core(self, records: list[Record], selected: Iterable[int]) -> None:
+        _core_rule(records, None if isinstance(selected, range) else selected, self.core_kind, self.key, self.val)
 
     def _each(self, records: list[Record], selected: Iterable[int]) -> None:
         apply = self.apply
@@ -217,9 +225,6 @@ class _Rule:
             records[index].pop(key, None)
 
     def _all_rename(self, records: list[Record], selected: Iterable[int]) -> None:
-        if _core_rename is not None:
-            _core_rename(records, None if isinstance(selected, range) else selected, self.key, self.val)
-            return
         key, val = self.key, self.val
         for index in selected:
             record = records[index]
