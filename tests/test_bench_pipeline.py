@@ -23,3 +23,19 @@ def test_the_seed_pipeline_bench_delivers_every_generated_line_and_reports_its_m
     assert ours["api_requests"] == 3
     assert ours["cpu_s"] > 0 and ours["peak_rss_mib"] > 0 and ours["samples"]
     assert "fluent-bit" not in result and "ratios" not in result
+
+
+def test_the_filters_variant_runs_the_chain_and_the_agent_without_it_and_reports_the_chain_cost() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_pipeline", "--lines", "3000", "--files", "3", "--variant", "filters",
+         "--json", "--fluent-bit", ""],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    ours, baseline = result["flb-fast"], result["flb-fast without chain"]
+    # Records the grep filter drops count as done with, so every line is accounted for.
+    dropped = sum(v["drop_records"] for k, v in ours["metrics"]["filter"].items() if k.startswith("grep."))
+    assert dropped > 0 and (ours["records_out"], baseline["records_out"]) == (3000, 3000)
+    assert set(result["chain"]) == {"flb-fast"}
+    assert result["chain"]["flb-fast"]["cpu_s"] == round(ours["cpu_s"] - baseline["cpu_s"], 3)

@@ -1,6 +1,6 @@
 """Types of the compiled hot path (flb_fast/_core.pyx and its _core/*.pxi sections)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 class LineSplitter:
     buffer_max_size: int
@@ -112,3 +112,15 @@ def cwl_events(
     messages: list[bytes], timestamps_ns: list[int], max_event_bytes: int
 ) -> tuple[list[int], list[bytes], int]: ...
 def cwl_body(head: bytes, timestamps_ms: list[int], messages: list[bytes], start: int, end: int) -> bytes: ...
+def grep_keep(
+    records: list[dict[str, object]],
+    excludes: list[bool],
+    keys: list[str],
+    subkeys: list[tuple[str | int, ...]],
+    searches: list[Callable[[str], object]],
+    logical_op: int,
+) -> list[bool]: ...
+def modify_rule(
+    records: list[dict[str, object]], selected: Iterable[int] | None, kind: int, key: str, val: str
+) -> None: ...
+def nest_lift(records: list[dict[str, object]], key: str, add_prefix: str, remove_prefix: str) -> None: ...

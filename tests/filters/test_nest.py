@@ -34,6 +34,18 @@ def test_lifting_the_shared_pod_map_leaves_it_and_the_other_records_unchanged(ru
     assert second == {"log": "b", "kubernetes": shared} and shared == {"pod_name": "web-1", "labels": {"app": "web"}}
 
 
+def test_records_of_one_chunk_lifting_shared_and_own_maps_each_get_their_own_entries(run: Runner) -> None:
+    web, db = {"pod_name": "web-1"}, {"pod_name": "db-1", "host": "n2"}
+    records = [{"log": "a", "kubernetes": web}, {"log": "b", "kubernetes": db}, {"log": "c", "kubernetes": web},
+               {"log": "d", "kubernetes": "not a map"}, {"log": "e", "kubernetes": {"pod_name": "own"}}]
+    filt = nest(Operation="lift", Nested_under="kubernetes", Remove_prefix="pod_")
+    out = nested(run, filt, records)
+    out[0]["name"] = "changed"
+    assert out == [{"log": "a", "name": "changed"}, {"log": "b", "name": "db-1", "host": "n2"},
+                   {"log": "c", "name": "web-1"}, {"log": "d", "kubernetes": "not a map"}, {"log": "e", "name": "own"}]
+    assert web == {"pod_name": "web-1"} and db == {"pod_name": "db-1", "host": "n2"}
+
+
 def test_nesting_under_a_key_that_stays_replaces_it_at_the_end(run: Runner) -> None:
     filt = nest(Operation="nest", Wildcard="a", Nest_under="b")
     assert nested(run, filt, [{"b": 1, "a": 2, "c": 3}]) == [{"c": 3, "b": {"a": 2}}]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
 from flb_fast.filters.base import Filter
@@ -27,6 +28,11 @@ from flb_fast.record import Chunk
 from flb_fast.record_accessor import KeyAccessor, Template
 
 LEGACY, AND, OR = "legacy", "and", "or"
+# Logical_Op as _core.grep_keep takes it.
+_CORE_OPS = {LEGACY: 0, AND: 1, OR: 2}
+# The rules over a whole chunk in C (about 3x the Python path on bench_filters); None when the
+# extension lacks it, and the Python path (_keep_legacy / _keep_and_or) runs.
+_core_keep = core_part("grep_keep")
 
 
 class _Rule:
@@ -83,6 +89,14 @@ class GrepFilter(Filter):
                     entry.prop.key, f"could not compile regex pattern '{pattern}': {exc}", entry.prop
                 ) from None
             self.rules.append(_Rule(exclude, key, regex))
+        # The rules as _core.grep_keep takes them, one list per field.
+        self._columns = (
+            [rule.exclude for rule in self.rules],
+            [rule.name for rule in self.rules],
+            [rule.key.subkeys if rule.key is not None else () for rule in self.rules],
+            [rule.search for rule in self.rules],
+            _CORE_OPS[self.logical_op],
+        )
 
     def _hits(self, rule: _Rule, records: list[dict[str, Any]]) -> list[bool]:
         """Whether ``rule`` matches each record: one column at a time, the per-record work kept in comprehensions."""
@@ -132,11 +146,16 @@ class GrepFilter(Filter):
         exclude = self.rules[0].exclude
         return [hit != exclude for hit in found]
 
+    def keep(self, records: list[dict[str, Any]]) -> list[bool]:
+        """Whether each record stays: in C when ``_core`` has it, else the Python path."""
+        if _core_keep is None:
+            return self._keep_legacy(records) if self.logical_op == LEGACY else self._keep_and_or(records)
+        return _core_keep(records, *self._columns)
+
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if not self.rules:
             return chunk
-        keep = self._keep_legacy if self.logical_op == LEGACY else self._keep_and_or
-        mask = keep(chunk.records)
+        mask = self.keep(chunk.records)
         if not all(mask):
             chunk.keep(mask)
         return chunk

@@ -27,9 +27,10 @@ metadata) is never written: a copied or renamed key holds the same map, unchange
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable, Repeated
 from flb_fast.filters.base import Filter
@@ -39,6 +40,11 @@ from flb_fast.record import Chunk
 from flb_fast.record_accessor import MISSING, Template
 
 Record = dict[str, Any]
+# Set, Add, Remove and Rename over a chunk in C; None when the extension lacks it, and the
+# _Rule._all_* Python loops run.
+_core_rule = core_part("modify_rule")
+# The rule kinds _core.modify_rule takes.
+_CORE_KINDS = {"set": 0, "add": 1, "remove": 2, "rename": 3}
 # setup() splits each value into at most this many words (flb_utils_split_quoted(val, ' ', 3)).
 MAX_WORDS = 3
 ONE_WORD_RULES = ("remove", "remove_wildcard", "remove_regex", "move_to_start", "move_to_end")
@@ -169,15 +175,61 @@ class _Condition:
 
 
 class _Rule:
-    """One rule; ``apply`` returns the changed record (maybe a new dict) or None when it does not apply."""
+    """One rule; ``apply`` returns the changed record (maybe a new dict) or None when it does not apply.
 
-    __slots__ = ("apply", "key", "val", "key_regex")
+    ``apply_all`` runs the rule over the records of a chunk that met the conditions, in place in
+    the list: the kinds real configs use most run in ``_core`` (or their loop written out here,
+    the reference), the others call ``apply`` per record.
+    """
+
+    __slots__ = ("apply", "apply_all", "core_kind", "key", "val", "key_regex")
 
     def __init__(self, kind: str, key: str, val: str, key_regex: re.Pattern[str] | None) -> None:
         self.key = key
         self.val = val
         self.key_regex = key_regex
         self.apply: Callable[[Record], Record | None] = getattr(self, "_" + kind)
+        self.core_kind = _CORE_KINDS.get(kind)
+        self.apply_all: Callable[[list[Record], Iterable[int]], None] = (
+            self._all_core if _core_rule is not None and self.core_kind is not None
+            else getattr(self, "_all_" + kind, self._each)
+        )
+
+    def _all_core(self, records: list[Record], selected: Iterable[int]) -> None:
+        _core_rule(records, None if isinstance(selected, range) else selected, self.core_kind, self.key, self.val)
+
+    def _each(self, records: list[Record], selected: Iterable[int]) -> None:
+        apply = self.apply
+        for index in selected:
+            changed = apply(records[index])
+            if changed is not None:
+                records[index] = changed
+
+    def _all_set(self, records: list[Record], selected: Iterable[int]) -> None:
+        key, val = self.key, self.val
+        for index in selected:
+            record = records[index]
+            record.pop(key, None)
+            record[key] = val
+
+    def _all_add(self, records: list[Record], selected: Iterable[int]) -> None:
+        key, val = self.key, self.val
+        for index in selected:
+            record = records[index]
+            if key not in record:
+                record[key] = val
+
+    def _all_remove(self, records: list[Record], selected: Iterable[int]) -> None:
+        key = self.key
+        for index in selected:
+            records[index].pop(key, None)
+
+    def _all_rename(self, records: list[Record], selected: Iterable[int]) -> None:
+        key, val = self.key, self.val
+        for index in selected:
+            record = records[index]
+            if key in record and val not in record:
+                records[index] = {(val if name == key else name): value for name, value in record.items()}
 
     def _set(self, record: Record) -> Record:
         record.pop(self.key, None)
@@ -347,17 +399,19 @@ class ModifyFilter(Filter):
         key, val = words[0], words[-1]
         return _Rule(kind, key, val, self._regex(entry, key, "key") if kind == "remove_regex" else None)
 
-    def _modify(self, record: Record) -> Record:
+    def _selected(self, records: list[Record]) -> Iterable[int]:
+        """The positions of the records that meet every condition."""
+        selected: Iterable[int] = range(len(records))
         for condition in self.conditions:
-            if not condition.holds(record):
-                return record
-        for rule in self.rules:
-            changed = rule.apply(record)
-            if changed is not None:
-                record = changed
-        return record
+            holds = condition.holds
+            selected = [index for index in selected if holds(records[index])]
+        return selected
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
+        # Rule by rule over the chunk: each record still sees the rules in their order.
         if self.rules:
-            chunk.records = [self._modify(record) for record in chunk.records]
+            records = chunk.records
+            selected = self._selected(records)
+            for rule in self.rules:
+                rule.apply_all(records, selected)
         return chunk

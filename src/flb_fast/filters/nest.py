@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
 from flb_fast.filters.base import Filter
@@ -27,6 +28,8 @@ from flb_fast.record import Chunk
 
 Record = dict[str, Any]
 NEST, LIFT = "nest", "lift"
+# Lift over a chunk in C; None when the extension lacks it, and _lift_all's Python loop runs.
+_core_lift = core_part("nest_lift")
 
 
 class NestFilter(Filter):
@@ -92,24 +95,40 @@ class NestFilter(Filter):
         out[key] = {self._rename(name): value for name, value in taken.items()}
         return out
 
-    def _lift(self, record: Record) -> Record:
-        inner = record.get(self.key)  # type: ignore[arg-type]
-        if not isinstance(inner, dict):
-            return record
-        # The record is this filter's to change; the lifted map is shared and only read.
-        del record[self.key]  # type: ignore[arg-type]
+    def _lifted(self, inner: Record) -> Record:
+        """The entries ``inner`` puts at the top, renamed by ``Add_prefix`` / ``Remove_prefix``."""
         if self.add_prefix:
             prefix = self.add_prefix
-            record.update({prefix + key: value for key, value in inner.items()})
-        elif self.remove_prefix:
-            record.update({self._rename(key): value for key, value in inner.items()})
-        else:
+            return {prefix + key: value for key, value in inner.items()}
+        return {self._rename(key): value for key, value in inner.items()}
+
+    def _lift_all(self, records: list[Record]) -> None:
+        """Lift in place, record by record. The lifted map is shared (the pod's metadata) and only
+        read: its renamed entries are built once per map and chunk, not once per record."""
+        if _core_lift is not None:
+            _core_lift(records, self.key, self.add_prefix, self.remove_prefix)
+            return
+        key = self.key
+        renamed = bool(self.add_prefix or self.remove_prefix)
+        # id(map) -> (map, its renamed entries); holding the map keeps its id from being reused.
+        seen: dict[int, tuple[Record, Record]] = {}
+        for record in records:
+            inner = record.get(key)  # type: ignore[arg-type]
+            if not isinstance(inner, dict):
+                continue
+            del record[key]  # type: ignore[arg-type]
+            if renamed:
+                entry = seen.get(id(inner))
+                if entry is None:
+                    entry = seen[id(inner)] = (inner, self._lifted(inner))
+                inner = entry[1]
             record.update(inner)
-        return record
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if self.key is None or (self.operation == NEST and not (self.exact or self.prefixes)):
             return chunk
-        apply = self._nest if self.operation == NEST else self._lift
-        chunk.records = [apply(record) for record in chunk.records]
+        if self.operation == NEST:
+            chunk.records = [self._nest(record) for record in chunk.records]
+        else:
+            self._lift_all(chunk.records)
         return chunk
