@@ -11,6 +11,8 @@ Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only
   filters               the same -> kubernetes -> grep (Exclude debug JSON logs and kube-probe requests) ->
                         modify (Rename log message, Add cluster, Remove stream) -> nest (lift kubernetes,
                         Add_prefix kubernetes_) -> null
+  filters-lua           the filters chain, then a lua filter whose function adds a key to every record
+                        (return 2) -> null
   cloudwatch            the same -> kubernetes -> cloudwatch_logs against moto over TLS on 127.0.0.1
                         (moto's server closes every connection after its answer)
   cloudwatch-keepalive  the same, moto over TLS keeping connections open, as AWS endpoints do
@@ -60,7 +62,7 @@ RESULTS = Path(__file__).parent / "results"
 BASELINE = "without chain"
 
 PARSERS_FILE = Path(__file__).resolve().parents[1] / "src" / "flb_fast" / "data" / "parsers.conf"
-VARIANTS = ("docker", "kubernetes", "filters", "cloudwatch", "cloudwatch-keepalive")
+VARIANTS = ("docker", "kubernetes", "filters", "filters-lua", "cloudwatch", "cloudwatch-keepalive")
 
 SEED_INPUT = """\
 [SERVICE]
@@ -118,6 +120,15 @@ CHAIN_FILTERS = """
     Operation     lift
     Nested_under  kubernetes
     Add_prefix    kubernetes_
+"""
+
+# The filters-lua variant ends the chain with a Lua function that changes every record (return 2).
+LUA_FILTER = """
+[FILTER]
+    Name   lua
+    Match  kube.*
+    call   enrich
+    code   function enrich(tag, ts, record) record["env"] = "bench" return 2, ts, record end
 """
 
 NULL_OUTPUT = """
@@ -279,8 +290,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             agents["fluent-bit"] = [args.fluent_bit]
         # (result key, agent, filter sections); the filters variant also runs each agent without the
         # chain, so that the chain's own cost is the difference between two runs of the same invocation.
-        runs = [(name, name, filters + (CHAIN_FILTERS if args.variant == "filters" else "")) for name in agents]
-        if args.variant == "filters":
+        chain = {"filters": CHAIN_FILTERS, "filters-lua": CHAIN_FILTERS + LUA_FILTER}.get(args.variant, "")
+        runs = [(name, name, filters + chain) for name in agents]
+        if chain:
             runs += [(f"{name} {BASELINE}", name, filters) for name in agents]
         result: dict[str, Any] = {
             "variant": args.variant,
@@ -308,7 +320,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if key not in result or measured["cpu_s"] < result[key]["cpu_s"]:
                     result[key] = measured
                 result[key]["cpu_s_runs"] = runs_cpu
-        if args.variant == "filters":
+        if chain:
             result["chain"] = {name: _chain(result[name], result[f"{name} {BASELINE}"], summary.lines) for name in agents}
         if "fluent-bit" in result:
             result["ratios"] = _ratios(result["flb-fast"], result["fluent-bit"])
