@@ -184,6 +184,7 @@ class OpenSearchOutput(Output):
                                 options.aws_role_arn, options.aws_external_id, options.aws_sts_endpoint)
             if options.aws_auth else None,
             response_limit=options.buffer_size,
+            trace_output=options.trace_output,
         )
         self._executor: BoundedExecutor | None = None
         # Per chunk: the entries (action + document lines) the cluster has not accepted yet.
@@ -227,8 +228,6 @@ class OpenSearchOutput(Output):
         if not entries:
             return FlushResult.OK
         body = b"".join(entries)
-        if self.options.trace_output:
-            print(body.decode(errors="replace"), end="", flush=True)
         if self._executor is None:
             self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,7 @@ class BulkTransport:
         api_key: str | None,
         sigv4: SigV4Settings | None,
         response_limit: int,
+        trace_output: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -83,6 +85,7 @@ class BulkTransport:
         self.gzip_body = gzip_body
         self.sigv4 = sigv4
         self.response_limit = response_limit
+        self.trace_output = trace_output
         self._pool_options: dict[str, Any] = {
             "maxsize": max(1, max_connections),
             "block": True,
@@ -138,6 +141,10 @@ class BulkTransport:
         """Send one bulk body; returns the status and at most ``Buffer_Size`` bytes of the answer."""
         if self._pool is None:
             self.open()
+        if self.trace_output:
+            # Trace_Output: each bulk request on stdout, as opensearch_format fwrites it (off the loop here).
+            sys.stdout.write(body.decode(errors="replace"))
+            sys.stdout.flush()
         payload = gzip.compress(body) if self.gzip_body else body
         headers = dict(self._headers)
         if self.sigv4 is not None:
