@@ -11,8 +11,10 @@ import re
 import shutil
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _NUMBER = re.compile(rb"line (\d+) ")
 # Lines written per write call: a steady stream, not one burst.
@@ -20,20 +22,14 @@ BATCH_LINES = 200
 PADDING = "x" * 40
 
 
-class SteadyWriter:
-    """Appends ``lines`` numbered lines to ``path`` at about ``per_second`` lines a second, in a thread."""
+class _PacedWriter(ABC):
+    """Writes ``lines`` numbered lines in batches at about ``per_second`` lines a second, in a thread."""
 
-    def __init__(self, path: Path, lines: int, per_second: int) -> None:
-        self.path = path
+    def __init__(self, lines: int, per_second: int, name: str) -> None:
         self.lines = lines
         self.per_second = per_second
         self.written = 0
-        self._thread = threading.Thread(target=self._write, name="steady-writer", daemon=True)
-
-    def start(self) -> SteadyWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._thread.start()
-        return self
+        self._thread = threading.Thread(target=self._write, name=name, daemon=True)
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -42,24 +38,49 @@ class SteadyWriter:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
+    @abstractmethod
+    def _write(self) -> None:
+        """The thread's work: write every line, paced."""
+
+    def _write_batch(self, handle: Any) -> None:
+        """The next batch of lines, flushed at once."""
+        count = min(BATCH_LINES, self.lines - self.written)
+        handle.write("".join(f"line {n} {PADDING}\n" for n in range(self.written, self.written + count)))
+        handle.flush()
+        self.written += count
+
+    def _keep_pace(self, started: float) -> None:
+        """Sleep until the lines written so far are due, so the rate stays ``per_second``."""
+        ahead = self.written / self.per_second - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+class SteadyWriter(_PacedWriter):
+    """Appends ``lines`` numbered lines to ``path`` at about ``per_second`` lines a second, in a thread."""
+
+    def __init__(self, path: Path, lines: int, per_second: int) -> None:
+        super().__init__(lines, per_second, "steady-writer")
+        self.path = path
+
+    def start(self) -> SteadyWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        return self
+
     def _write(self) -> None:
         started = time.monotonic()
         with open(self.path, "a", encoding="ascii") as handle:
             while self.written < self.lines:
-                count = min(BATCH_LINES, self.lines - self.written)
-                handle.write("".join(f"line {n} {PADDING}\n" for n in range(self.written, self.written + count)))
-                handle.flush()
-                self.written += count
-                ahead = self.written / self.per_second - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
+                self._write_batch(handle)
+                self._keep_pace(started)
 
 
 # kubelet keeps containerLogMaxFiles (5) files per container: the live one and 4 rotated ones.
 KEEP_ROTATED = 4
 
 
-class RotatingWriter:
+class RotatingWriter(_PacedWriter):
     """Writes ``lines`` numbered lines at ``per_second`` to a container log in kubelet's layout,
     rotating it every ``rotate_seconds``, in a thread.
 
@@ -74,16 +95,13 @@ class RotatingWriter:
     def __init__(self, root: Path, lines: int, per_second: int, mode: str, rotate_seconds: float = 1.0) -> None:
         if mode not in ("rename", "copytruncate"):
             raise ValueError(f"unknown rotation mode {mode!r}")
+        super().__init__(lines, per_second, "rotating-writer")
         self.log = root / "pods" / "prod_web-1_0f7c" / "app" / "0.log"
         self.link = root / "containers" / "web-1_prod_app-0123abcd.log"
-        self.lines = lines
-        self.per_second = per_second
         self.mode = mode
         self.rotate_seconds = rotate_seconds
-        self.written = 0
         self.rotations = 0
         self.truncated_at: list[int] = []
-        self._thread = threading.Thread(target=self._write, name="rotating-writer", daemon=True)
 
     def start(self) -> RotatingWriter:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -93,13 +111,6 @@ class RotatingWriter:
         self._thread.start()
         return self
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
     def _write(self) -> None:
         started = time.monotonic()
         next_rotation = started + self.rotate_seconds
@@ -107,10 +118,7 @@ class RotatingWriter:
         reopen = False
         try:
             while self.written < self.lines:
-                count = min(BATCH_LINES, self.lines - self.written)
-                handle.write("".join(f"line {n} {PADDING}\n" for n in range(self.written, self.written + count)))
-                handle.flush()
-                self.written += count
+                self._write_batch(handle)
                 if reopen:
                     handle.close()
                     handle = open(self.log, "a", encoding="ascii")
@@ -118,9 +126,7 @@ class RotatingWriter:
                 if time.monotonic() >= next_rotation and self.written < self.lines:
                     reopen = self._rotate()
                     next_rotation += self.rotate_seconds
-                ahead = self.written / self.per_second - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
+                self._keep_pace(started)
         finally:
             handle.close()
 
