@@ -62,17 +62,18 @@ def starts(path: Path, agent: str) -> int:
     return path.read_text(errors="replace").count(STARTED[agent]) if path.exists() else 0
 
 
-def start(agent: str, fluent_bit: str, root: Path) -> subprocess.Popen[bytes]:
-    """Start the agent and return once it says it runs (its log is appended to across restarts)."""
+def start(agent: str, fluent_bit: str, root: Path, config: Path) -> subprocess.Popen[bytes]:
+    """Start the agent on ``config`` and return once it says it runs (its log, ``root/<agent>.log``,
+    is appended to across restarts)."""
     log_path = root / f"{agent}.log"
     before = starts(log_path, agent)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command(agent, fluent_bit, root / "agent.conf"), stdout=log, stderr=log,
+        process = subprocess.Popen(command(agent, fluent_bit, config), stdout=log, stderr=log,
                                    stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + START_SECONDS
     while starts(log_path, agent) == before:
         if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{agent} did not start: see {root / f'{agent}.log'}")
+            raise SystemExit(f"{agent} did not start: see {log_path}")
         time.sleep(0.02)
     return process
 
@@ -88,13 +89,13 @@ def run_once(agent: str, fluent_bit: str, storage: str, lines: int, rate: int, k
         writer = SteadyWriter(root / "logs" / "app.log", lines, rate).start()
         at_kill = []
         for _ in range(kills):
-            process = start(agent, fluent_bit, root)
+            process = start(agent, fluent_bit, root, root / "agent.conf")
             time.sleep(rng.uniform(0.1, 1.0))
             process.send_signal(signal.SIGKILL)
             process.wait()
             at_kill.append(arrived(out, lines).distinct)
         writer.join()
-        process = start(agent, fluent_bit, root)
+        process = start(agent, fluent_bit, root, root / "agent.conf")
         last, since = -1, time.monotonic()
         while time.monotonic() - since < settle:
             got = arrived(out, lines)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tests.reliability.load import RotatingWriter, arrived
 
-from bench.kill_restart import START_SECONDS, command, starts
+from bench.kill_restart import start
 
 CONFIG = """\
 [SERVICE]
@@ -47,20 +47,12 @@ CONFIG = """\
 """
 
 
-def start(agent: str, fluent_bit: str, root: Path) -> subprocess.Popen[bytes]:
+def start_agent(agent: str, fluent_bit: str, root: Path) -> subprocess.Popen[bytes]:
+    """Write ``agent``'s config and output folder, then start it."""
     config = root / f"{agent}.conf"
     config.write_text(CONFIG.format(root=root, agent=agent))
     (root / f"out-{agent}").mkdir()
-    log_path = root / f"{agent}.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command(agent, fluent_bit, config), stdout=log, stderr=log,
-                                   stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + START_SECONDS
-    while starts(log_path, agent) == 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{agent} did not start: see {log_path}")
-        time.sleep(0.02)
-    return process
+    return start(agent, fluent_bit, root, config)
 
 
 def run_once(agents: list[str], fluent_bit: str, mode: str, lines: int, rate: int, every: float,
@@ -69,7 +61,7 @@ def run_once(agents: list[str], fluent_bit: str, mode: str, lines: int, rate: in
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for agent in agents:
-            processes[agent] = start(agent, fluent_bit, root)
+            processes[agent] = start_agent(agent, fluent_bit, root)
         writer = RotatingWriter(root, lines, rate, mode, every).start()
         writer.join()
         outs = {agent: [root / f"out-{agent}" / "out.txt"] for agent in agents}

@@ -111,6 +111,10 @@ class Agent:
                 raise AssertionError(f"timed out after {timeout:g}s waiting for {what}:\n{self.stderr()}")
             time.sleep(POLL_SECONDS)
 
+    def wait_started(self, timeout: float = WAIT_SECONDS) -> None:
+        """Wait until the agent logs that its pipeline runs (``[engine] started``)."""
+        self.wait_for(lambda: "[engine] started" in self.stderr(), "the agent to start", timeout)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = WAIT_SECONDS) -> Result:
         """Send ``sig`` and wait for the exit; the result says how long the agent took."""
         assert self.process is not None, "start() the agent first"

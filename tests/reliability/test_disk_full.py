@@ -58,7 +58,7 @@ def test_a_full_storage_disk_is_logged_the_records_still_arrive_and_chunk_files_
     out = [tmp_path / "out" / "out.txt"]
     config = CONFIG.format(root=tmp_path, storage="filesystem", mem_buf_limit=MEM_BUF_LIMIT)
     with Agent(tmp_path, config) as agent:
-        agent.wait_for(lambda: "[engine] started" in agent.stderr(), "the agent to start", WAIT_SECONDS)
+        agent.wait_started(WAIT_SECONDS)
         filler = fill(small_disk)
         writer = SteadyWriter(tmp_path / "logs" / "app.log", LINES, LINES_PER_SECOND).start()
         agent.wait_for(lambda: "No space left on device" in agent.stderr(), "the full disk to be logged",

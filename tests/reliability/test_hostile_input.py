@@ -61,10 +61,6 @@ def open_files(agent: Agent, folder: Path) -> list[str]:
     return found
 
 
-def started(agent: Agent) -> bool:
-    return "[engine] started" in agent.stderr()
-
-
 def test_garbage_nul_bytes_nested_json_and_a_file_turned_directory_leave_every_other_line_arriving(
         tmp_path: Path) -> None:
     tail = Tail(tmp_path, extra="Parser json\nBuffer_Max_Size 1M")
@@ -93,7 +89,7 @@ def test_garbage_nul_bytes_nested_json_and_a_file_turned_directory_leave_every_o
 def test_a_100_mb_line_without_newline_keeps_memory_bounded_and_the_rest_arrives(tmp_path: Path) -> None:
     tail = Tail(tmp_path, extra="Skip_Long_Lines On")
     with tail.agent() as agent:
-        agent.wait_for(lambda: started(agent), "the agent to start", WAIT_SECONDS)
+        agent.wait_started(WAIT_SECONDS)
         before = peak_rss(agent)
         block = b"x" * (1024 * 1024)
         with open(tail.logs / "long.log", "ab") as handle:
@@ -117,7 +113,7 @@ def test_files_appearing_and_disappearing_by_the_thousand_leak_nothing_and_every
     tail = Tail(tmp_path)  # Refresh_Interval 0.5, Rotate_Wait 1
     names = [f"churn-{n}.log" for n in range(CHURN_FILES)]
     with tail.agent() as agent:
-        agent.wait_for(lambda: started(agent), "the agent to start", WAIT_SECONDS)
+        agent.wait_started(WAIT_SECONDS)
         for wave in range(0, CHURN_FILES, CHURN_WAVE):
             for name in names[wave:wave + CHURN_WAVE]:
                 append(tail.logs / name, f"short-lived {name}\n")

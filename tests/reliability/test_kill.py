@@ -51,10 +51,6 @@ CONFIG = """\
 """
 
 
-def started(agent: Agent) -> bool:
-    return "[engine] started" in agent.stderr()
-
-
 @pytest.mark.parametrize("storage", ["filesystem", "memory"])
 def test_kill_9_at_random_moments_under_load_loses_no_line(tmp_path: Path, storage: str) -> None:
     seed = random.randrange(1 << 30)
@@ -66,13 +62,13 @@ def test_kill_9_at_random_moments_under_load_loses_no_line(tmp_path: Path, stora
     kills = 0
     while not writer.done and kills < KILLS:
         with Agent(tmp_path, config) as agent:
-            agent.wait_for(lambda agent=agent: started(agent), "the agent to start", WAIT_SECONDS)
+            agent.wait_started(WAIT_SECONDS)
             time.sleep(rng.uniform(0.1, 1.0))  # the kill moment itself, not a wait for a condition
             agent.stop(signal.SIGKILL)
         kills += 1
     writer.join(WAIT_SECONDS)
     with Agent(tmp_path, config) as agent:
-        agent.wait_for(lambda: started(agent), "the agent to start", WAIT_SECONDS)
+        agent.wait_started(WAIT_SECONDS)
         agent.wait_for(lambda: not arrived(out, LINES).missing, f"all {LINES} lines (seed {seed})", WAIT_SECONDS)
         result = agent.stop()
     got = arrived(out, LINES)

@@ -117,10 +117,6 @@ def make_agent(tmp_path: Path, storage: str, endpoint: str, port: int | None = N
     return Agent(tmp_path, config, env=FAKE_CREDENTIALS)
 
 
-def wait_started(agent: Agent) -> None:
-    agent.wait_for(lambda: "[engine] started" in agent.stderr(), "the agent to start", WAIT_SECONDS)
-
-
 @pytest.mark.parametrize("storage", ["filesystem", "memory"])
 def test_an_output_down_for_long_keeps_memory_bounded_and_everything_arrives_after(
         moto, fault_proxy, tmp_path: Path, storage: str) -> None:
@@ -129,7 +125,7 @@ def test_an_output_down_for_long_keeps_memory_bounded_and_everything_arrives_aft
     port = free_port()
     samples: list[dict[str, Any]] = []
     with make_agent(tmp_path, storage, fault_proxy.url, port) as agent:
-        wait_started(agent)
+        agent.wait_started(WAIT_SECONDS)
         # The monitoring server starts after the engine logged that it runs.
         agent.wait_for(lambda: serves(port), "the monitoring server", WAIT_SECONDS)
         writer = SteadyWriter(tmp_path / "logs" / "app.log", LINES, LINES_PER_SECOND).start()
@@ -160,14 +156,14 @@ def test_sigterm_while_the_output_is_down_exits_within_grace_and_the_next_start_
     create_stream(moto)
     fault_proxy.add("PutRecords", "error500", times=OUTAGE_CALLS)
     with make_agent(tmp_path, storage, fault_proxy.url) as agent:
-        wait_started(agent)
+        agent.wait_started(WAIT_SECONDS)
         writer = SteadyWriter(tmp_path / "logs" / "app.log", LINES, LINES_PER_SECOND).start()
         agent.wait_for(lambda: len(fault_proxy.calls_to("PutRecords")) >= 3, "the output to fail", WAIT_SECONDS)
         stopped = agent.stop()
     writer.join(WAIT_SECONDS)
     fault_proxy.clear()
     with make_agent(tmp_path, storage, fault_proxy.url) as agent:
-        wait_started(agent)
+        agent.wait_started(WAIT_SECONDS)
         agent.wait_for(all_arrived(moto), f"all {LINES} lines", WAIT_SECONDS)
         result = agent.stop()
     assert (stopped.returncode, result.returncode) == (0, 0)

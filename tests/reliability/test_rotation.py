@@ -57,7 +57,7 @@ def run_with_rotation(tmp_path: Path, mode: str) -> tuple[RotatingWriter, list[P
     out[0].parent.mkdir()
     writer = RotatingWriter(tmp_path, LINES, LINES_PER_SECOND, mode)
     with Agent(tmp_path, CONFIG.format(root=tmp_path)) as agent:
-        agent.wait_for(lambda: "[engine] started" in agent.stderr(), "the agent to start", WAIT_SECONDS)
+        agent.wait_started(WAIT_SECONDS)
         writer.start()
         agent.wait_for(lambda: writer.done, "the writer to end", WAIT_SECONDS)
         after_last_rotation = writer.truncated_at[-1] if writer.truncated_at else 0

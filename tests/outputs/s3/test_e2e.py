@@ -66,7 +66,7 @@ def test_a_killed_agent_loses_nothing_its_successor_uploads(moto, tmp_path) -> N
         first.stop(signal.SIGKILL)
     assert objects(s3) == {}
     with agent(tmp_path, OUTPUT, **fields) as second:
-        second.wait_for(lambda: "[engine] started" in second.stderr(), "the second agent started")
+        second.wait_started()
         result = second.stop()
     assert result.returncode == 0, result.stderr
     assert uploaded_lines(s3) == expected(300)
