@@ -69,6 +69,28 @@ def test_unknown_option_far_from_every_name_gets_no_suggestion(pipeline):
     assert "Did you mean" not in caught.value.errors[0].message
 
 
+@pytest.mark.parametrize(
+    ("section", "instance"),
+    [
+        ("[INPUT]\n    Name dummy\n    tls on\n", "dummy.0"),
+        ("[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n    tls on\n", "null.0"),
+        ("[INPUT]\n    Name dummy\n[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n    region us-east-1\n"
+         "    log_group_name g\n    log_stream_name s\n    tls on\n", "cloudwatch_logs.0"),
+    ],
+)
+def test_tls_on_a_plugin_without_tls_is_an_error_at_its_line_as_in_fluent_bit(pipeline, tmp_path, section, instance):
+    with pytest.raises(ConfigError) as caught:
+        pipeline(section)
+    line = section.count("\n")
+    assert (caught.value.file, caught.value.line, caught.value.option) == (str(tmp_path / "fluent-bit.conf"), line, "tls")
+    assert caught.value.message == f"{instance} does not support TLS"
+
+
+def test_tls_off_is_accepted_on_any_plugin_and_tls_on_where_the_plugin_has_tls(pipeline):
+    pipeline("[INPUT]\n    Name dummy\n    tls off\n[OUTPUT]\n    Name s3\n    Match *\n    bucket b\n"
+             "    region us-east-1\n    tls on\n")
+
+
 def test_an_option_of_the_plugin_set_twice_is_an_error_as_in_fluent_bit(pipeline):
     with pytest.raises(ConfigErrors) as caught:
         pipeline("[INPUT]\n    Name dummy\n    Rate 2\n    rate 3\n")

@@ -162,6 +162,10 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             raise ConfigErrors(unknown, [])
         options, bind_warnings = plugin_table(base, cls.OPTIONS).bind(properties, f"[{kind.upper()}] {plugin_name}")
         warnings.extend(bind_warnings)
+        tls_prop = section.find("tls") if kind in ("input", "output") else None
+        if tls_prop is not None and options.tls and not cls.supports_tls:
+            # flb_input_set_property / flb_output_set_property refuse ``tls on`` without FLB_IO_TLS.
+            raise ConfigError(tls_prop.file, tls_prop.line, "tls", f"{instance_name} does not support TLS")
         if kind == "input":
             warnings.extend(_check_storage_type(instance_name, options, service, section))
         instance = _new_instance(kind, cls, plugin_name, instance_name, options, section, warnings)

@@ -26,6 +26,8 @@ class Input(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     OPTIONS: ClassVar[OptionTable]
+    # Fluent Bit's FLB_IO_TLS plugin flag: without it, ``tls on`` is a configuration error.
+    supports_tls: ClassVar[bool] = False
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         self.ctx = ctx

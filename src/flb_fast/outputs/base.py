@@ -31,6 +31,9 @@ class Output(ABC):
     description: ClassVar[str]
     OPTIONS: ClassVar[OptionTable]
     default_workers: ClassVar[int] = 1
+    # Fluent Bit's FLB_IO_TLS plugin flag: without it, ``tls on`` is a configuration error (the
+    # AWS outputs other than s3 open their own TLS connections and refuse it too).
+    supports_tls: ClassVar[bool] = False
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         self.ctx = ctx

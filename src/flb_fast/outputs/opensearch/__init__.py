@@ -114,6 +114,7 @@ class OpenSearchOutput(Output):
     name = "opensearch"
     description = "OpenSearch"
     id_hash = staticmethod(opensearch_id)
+    supports_tls = True
     OPTIONS = OptionTable(*_COMMON_OPTIONS) + TLS_OPTIONS + NET_OPTIONS
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:

@@ -54,6 +54,7 @@ class S3Output(AwsOutput):
     name = "s3"
     description = "Send to S3"
     SERVICE = "s3"
+    supports_tls = True
 
     OPTIONS = AWS_COMMON_OPTIONS + OptionTable(
         Option("bucket", STR, None, "S3 bucket name"),
