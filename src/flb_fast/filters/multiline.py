@@ -10,7 +10,10 @@ replaces each parser's own ``key_content``; a parser left without one passes rec
   re-emitted under the original tag through the filter's emitter input, so it goes through the
   filters again from the first (``cb_ml_filter``; records from the filter's own emitter pass
   untouched). Every ``flush_ms`` the groups still open are emitted as they are
-  (``cb_ml_flush_timer``, which flushes every pending group, whatever its age).
+  (``cb_ml_flush_timer``, which flushes every pending group, whatever its age). The input's
+  positions (a tail offset) wait for the re-emitted records: each stream holds the
+  acknowledgement of the batches that fed it until what it buffers from them is emitted, and the
+  emitted chunks carry it (storage/joint_ack.py; Fluent Bit commits the offset regardless).
 - ``buffer off``: one stream for the whole filter, and the groups still open when the chunk ends
   are flushed into it (``flb_ml_flush_pending_now``): lines are joined only within one chunk.
 - ``mode partial_message`` joins Docker's split messages (``partial_message``, ``partial_id``,
@@ -38,6 +41,7 @@ from flb_fast.filters.base import Filter
 from flb_fast.parsers.multiline import Multiline, MultilineParser
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.storage.joint_ack import JointAck, current_batch
 
 MODES = ("parser", "partial_message")
 # flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds.
@@ -129,6 +133,9 @@ class MultilineFilter(Filter):
         self.parsers = parsers
         # Buffered mode: one engine per stream, so that a flush knows each record's input and tag.
         self._engines: dict[Hashable, Multiline] = {}
+        # Buffered mode: per stream, holds on the acknowledgement of every batch that fed it
+        # (storage/joint_ack.py), kept until what the stream buffers from them is emitted.
+        self._holds: dict[Hashable, list[JointAck]] = {}
         self._packers: dict[tuple[str, str | None, Hashable], _Packer] = {}
         self._timer: asyncio.Task[None] | None = None
         self.ctx.metrics.setdefault("emit_truncated", 0)
@@ -169,9 +176,8 @@ class MultilineFilter(Filter):
             return
         for stream, engine in list(self._engines.items()):
             completed = engine.flush_all()
-            if completed:
-                self._emit(stream, completed)
-            else:  # idle for a whole period: forgotten, so that streams that come and go do not pile up
+            self._emit(stream, completed)
+            if not completed:  # idle for a whole period: forgotten, so that streams that come and go do not pile up
                 del self._engines[stream]
 
     def _engine(self, stream: Hashable) -> Multiline:
@@ -181,11 +187,22 @@ class MultilineFilter(Filter):
         return engine
 
     def _emit(self, stream: Hashable, completed: Completed) -> None:
+        """Re-emit ``completed``; it holds the batches that fed the stream. A stream that buffers
+        nothing more gives their holds up (a group may span batches: until then it keeps them)."""
+        holds = self._holds.pop(stream, [])
+        engine = self._engines.get(stream)
+        buffering = engine is not None and engine.pending() > 0
+        if buffering:
+            self._holds[stream] = holds
         if not completed:
+            if not buffering:
+                for hold in holds:
+                    hold.release()
             return
         assert self.emitter is not None and isinstance(stream, tuple)
         sender, tag = stream
-        self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender)
+        self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender,
+                         [hold.hold() for hold in holds] if buffering else holds)
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if self.emitter is not None and chunk.input_name == self.emitter.instance_name:
@@ -206,6 +223,9 @@ class MultilineFilter(Filter):
             chunk.records = [record for _, record in completed]
             return chunk
         self.ctx.metrics.inc("emit_records", len(chunk))
+        batch = current_batch()
+        if batch is not None:
+            self._holds.setdefault(stream, []).append(batch.hold())
         self._emit(stream, completed)
         return None
 
