@@ -4,6 +4,7 @@ or in place, with its counters and config errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -110,6 +111,36 @@ def test_partial_messages_are_concatenated_and_idle_ones_flushed_after_flush_ms(
     want = expected("partial")
     drive(run, built, lambda _: None, lambda b: len(records_of(b)) >= len(want))
     assert records_of(built) == want
+
+
+def part(log: str, last: bool) -> dict:
+    return {"log": log, "partial_message": "true", "partial_id": "m1", "partial_last": "true" if last else "false"}
+
+
+def test_a_batch_holding_the_first_part_of_a_split_message_waits_for_the_joined_record(run, pipeline):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app"), multiline(mode="partial_message"),
+                               section("OUTPUT", Name="gated", Match="*"), flush=0.05))
+    source, gated = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        try:
+            source.push([part("first ", last=False)], positions=["p1"])
+            source.push([part("second", last=True)], positions=["p2"])
+            await until(lambda: gated.started)
+            await asyncio.sleep(0.1)
+            seen.append(list(source.acknowledged))
+            gated.gate.set()
+            await until(lambda: len(source.acknowledged) == 2)
+            seen.append(list(source.acknowledged))
+        finally:
+            await engine.stop()
+
+    run(scenario())
+    assert seen == [[], ["p1", "p2"]]
+    assert gated.records == [{"log": "first second"}]
 
 
 def manual_java(built) -> None:

@@ -19,7 +19,8 @@ replaces each parser's own ``key_content``; a parser left without one passes rec
 - ``mode partial_message`` joins Docker's split messages (``partial_message``, ``partial_id``,
   ``partial_last``, ml_concat.c): the parts' ``multiline.key_content`` values are concatenated, the
   first part's other fields (without ``partial_*`` keys) kept; a group whose last part arrived
-  returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter.
+  returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter. The
+  batches a message's parts came from are acknowledged only once that chunk is done.
 
 Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emit_truncated``
 (groups cut at ``multiline_buffer_limit``).
@@ -68,13 +69,29 @@ def _is_partial_key(key: str) -> bool:
 class _Packer:
     """One split message being joined (``struct split_message_packer``)."""
 
-    __slots__ = ("timestamp", "record", "parts", "written")
+    __slots__ = ("timestamp", "record", "parts", "written", "holds")
 
     def __init__(self, timestamp: int, record: dict[str, Any], key: str, now: float) -> None:
         self.timestamp = timestamp
         self.record = {k: v for k, v in record.items() if k != key and not _is_partial_key(k)}
         self.parts: list[str] = []
         self.written = now
+        # Holds on the acknowledgement of the batches its parts came from (storage/joint_ack.py).
+        self.holds: list[JointAck] = []
+
+    def hold(self, batch: JointAck | None) -> None:
+        """Hold ``batch`` (once) until the joined message is on its way."""
+        if batch is not None and (not self.holds or self.holds[-1] is not batch):
+            self.holds.append(batch.hold())
+
+    def hand_holds_to(self, batch: JointAck | None) -> None:
+        """The joined message returns in ``batch``'s chunk: the batches held wait for that chunk."""
+        for held in self.holds:
+            if held is batch or batch is None:
+                held.release()
+            else:
+                batch.positions.append(held)
+        self.holds = []
 
     def complete(self, key: str) -> tuple[int, dict[str, Any]]:
         self.record[key] = "".join(self.parts)
@@ -239,6 +256,7 @@ class MultilineFilter(Filter):
         key = self.key_content
         assert key is not None
         now = time.monotonic()
+        batch = current_batch()
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
         partial_records = 0
@@ -254,8 +272,10 @@ class MultilineFilter(Filter):
                         packer = self._packers[packer_key] = _Packer(timestamp, record, key, now)
                     packer.parts.append(value)
                     packer.written = now
+                    packer.hold(batch)
                     if _is_true(record.get(PARTIAL_LAST_KEY)):
                         del self._packers[packer_key]
+                        packer.hand_holds_to(batch)
                         ts, joined = packer.complete(key)
                         timestamps.append(ts)
                         records.append(joined)
@@ -281,5 +301,6 @@ class MultilineFilter(Filter):
             del self._packers[packer_key]
             tag, sender, _ = packer_key
             by_stream.setdefault((sender, tag), []).append(packer.complete(self.key_content))
+            self._holds.setdefault((sender, tag), []).extend(packer.holds)
         for stream, completed in by_stream.items():
             self._emit(stream, completed)
