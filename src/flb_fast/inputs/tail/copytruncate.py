@@ -71,7 +71,8 @@ def _candidates(directory: str, base: str, file: TailFile,
     """Siblings named after ``base``, regular, longer than what was read and not tailed: newest first."""
     found = []
     try:
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as listing:
+            entries = list(listing)
     except OSError:
         return []
     for entry in entries:
