@@ -4,13 +4,15 @@ or in place, with its counters and config errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from flb_fast.config.errors import ConfigErrors
-from tests.engine.test_engine import config, counters, section
+from flb_fast.engine.engine import Engine
+from tests.engine.test_engine import config, counters, section, until
 from tests.filters.emitting import delivered, drive
 
 DATA = Path(__file__).parents[1] / "data" / "filters" / "multiline"
@@ -44,6 +46,30 @@ def test_java_python_and_go_traces_are_joined_through_the_emitter_as_fluent_bit_
     assert counters(built, "input", "emitter_for_multiline.0")["records"] == 7
     assert counters(built, "filter", "multiline.0") == {"drop_records": 25, "add_records": 0, "emit_records": 25,
                                                          "emit_truncated": 0}
+
+
+def test_batches_feeding_a_buffered_group_are_acknowledged_once_the_group_is_delivered(run, pipeline):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app"),
+                               multiline(**{"multiline.parser": "java", "flush_ms": 500}), SCRIPTED, flush=0.05))
+    source, output = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        try:
+            source.push([{"log": "java.lang.RuntimeException: boom"}], positions=["b1"])
+            source.push([{"log": "    at Foo.bar(Foo.java:1)"}], positions=["b2"])
+            await until(lambda: not engine.pending_filtering)
+            seen.append((list(source.acknowledged), len(output.flushes)))
+            await until(lambda: len(source.acknowledged) == 2)
+            seen.append((list(source.acknowledged), len(output.flushes)))
+        finally:
+            await engine.stop()
+
+    run(scenario())
+    assert seen == [([], 0), (["b1", "b2"], 1)]
+    assert records_of(built) == [{"log": "java.lang.RuntimeException: boom\n    at Foo.bar(Foo.java:1)"}]
 
 
 def test_the_emitter_is_an_input_after_the_configured_ones_with_fluent_bits_default_limit(pipeline):
@@ -85,6 +111,36 @@ def test_partial_messages_are_concatenated_and_idle_ones_flushed_after_flush_ms(
     want = expected("partial")
     drive(run, built, lambda _: None, lambda b: len(records_of(b)) >= len(want))
     assert records_of(built) == want
+
+
+def part(log: str, last: bool) -> dict:
+    return {"log": log, "partial_message": "true", "partial_id": "m1", "partial_last": "true" if last else "false"}
+
+
+def test_a_batch_holding_the_first_part_of_a_split_message_waits_for_the_joined_record(run, pipeline):
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app"), multiline(mode="partial_message"),
+                               section("OUTPUT", Name="gated", Match="*"), flush=0.05))
+    source, gated = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        try:
+            source.push([part("first ", last=False)], positions=["p1"])
+            source.push([part("second", last=True)], positions=["p2"])
+            await until(lambda: gated.started)
+            await asyncio.sleep(0.1)
+            seen.append(list(source.acknowledged))
+            gated.gate.set()
+            await until(lambda: len(source.acknowledged) == 2)
+            seen.append(list(source.acknowledged))
+        finally:
+            await engine.stop()
+
+    run(scenario())
+    assert seen == [[], ["p1", "p2"]]
+    assert gated.records == [{"log": "first second"}]
 
 
 def manual_java(built) -> None:

@@ -4,14 +4,16 @@ through, the filters they pass, the emission cycle that must not loop, and confi
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from flb_fast.config.errors import ConfigErrors
+from flb_fast.engine.engine import Engine
 from flb_fast.filters.rewrite_tag import split_rule
-from tests.engine.test_engine import config, counters, section
+from tests.engine.test_engine import config, counters, section, until
 from tests.filters.emitting import delivered, drive
 
 DATA = Path(__file__).parents[1] / "data" / "filters" / "rewrite_tag"
@@ -112,6 +114,31 @@ def test_the_emitter_over_its_limit_pauses_the_inputs_it_re_emits_for(run, pipel
     source, emitter = built.inputs[0].plugin, built.inputs[1].plugin
     drive(run, built, push({"m": "x"}, {"m": "x"}, {"m": "x"}), lambda _: emitter.paused and source.paused)
     assert source.calls[:2] == ["start", "pause"]
+
+
+@pytest.mark.parametrize("keep", ["false", "true"])
+def test_the_input_is_acknowledged_only_once_the_re_emitted_records_are_delivered_too(run, pipeline, keep):
+    built, _ = pipeline(config(MANUAL, rewrite(f"$n ^1$ moved {keep}"), section("OUTPUT", Name="scripted",
+                               Match="app.*"), section("OUTPUT", Name="gated", Match="moved"), flush=0.05))
+    source, gated = built.inputs[0].plugin, built.outputs[1].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        try:
+            source.push([{"n": "1"}], positions=["a:10"])
+            await until(lambda: gated.started)
+            await asyncio.sleep(0.1)
+            seen.append(list(source.acknowledged))
+            gated.gate.set()
+            await until(lambda: source.acknowledged)
+            seen.append(list(source.acknowledged))
+        finally:
+            await engine.stop()
+
+    run(scenario())
+    assert seen == [[], ["a:10"]]
 
 
 @pytest.mark.parametrize(("rule", "message"), [

@@ -34,6 +34,7 @@ from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import FilesystemBackend
+from flb_fast.storage.joint_ack import Filtering
 from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
@@ -186,13 +187,16 @@ class Engine:
             while queue:
                 chunk, held, positions, stage = queue[0]
                 filtered: Chunk | None = chunk
-                if instance.processors:
-                    # Fluent Bit counts an input's records once its processors have run.
-                    filtered = await self._apply_filters(chunk, instance.processors[stage:])
+                # Records re-emitted from this batch hold its acknowledgement until they are done too.
+                with Filtering(instance.plugin, positions) as batch:
+                    if instance.processors:
+                        # Fluent Bit counts an input's records once its processors have run.
+                        filtered = await self._apply_filters(chunk, instance.processors[stage:])
+                        if filtered is not None:
+                            self._count_input(instance, filtered)
                     if filtered is not None:
-                        self._count_input(instance, filtered)
-                if filtered is not None:
-                    filtered = await self._apply_filters(filtered, self._filters(filtered.tag))
+                        filtered = await self._apply_filters(filtered, self._filters(filtered.tag))
+                positions = batch.positions
                 queue.popleft()
                 if filtered is None:
                     self.store.discard(instance, held, positions)

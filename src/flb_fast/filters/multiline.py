@@ -10,13 +10,17 @@ replaces each parser's own ``key_content``; a parser left without one passes rec
   re-emitted under the original tag through the filter's emitter input, so it goes through the
   filters again from the first (``cb_ml_filter``; records from the filter's own emitter pass
   untouched). Every ``flush_ms`` the groups still open are emitted as they are
-  (``cb_ml_flush_timer``, which flushes every pending group, whatever its age).
+  (``cb_ml_flush_timer``, which flushes every pending group, whatever its age). The input's
+  positions (a tail offset) wait for the re-emitted records: each stream holds the
+  acknowledgement of the batches that fed it until what it buffers from them is emitted, and the
+  emitted chunks carry it (storage/joint_ack.py; Fluent Bit commits the offset regardless).
 - ``buffer off``: one stream for the whole filter, and the groups still open when the chunk ends
   are flushed into it (``flb_ml_flush_pending_now``): lines are joined only within one chunk.
 - ``mode partial_message`` joins Docker's split messages (``partial_message``, ``partial_id``,
   ``partial_last``, ml_concat.c): the parts' ``multiline.key_content`` values are concatenated, the
   first part's other fields (without ``partial_*`` keys) kept; a group whose last part arrived
-  returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter.
+  returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter. The
+  batches a message's parts came from are acknowledged only once that chunk is done.
 
 Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emit_truncated``
 (groups cut at ``multiline_buffer_limit``).
@@ -38,6 +42,7 @@ from flb_fast.filters.base import Filter
 from flb_fast.parsers.multiline import Multiline, MultilineParser
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.storage.joint_ack import JointAck, current_batch
 
 MODES = ("parser", "partial_message")
 # flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds.
@@ -64,13 +69,29 @@ def _is_partial_key(key: str) -> bool:
 class _Packer:
     """One split message being joined (``struct split_message_packer``)."""
 
-    __slots__ = ("timestamp", "record", "parts", "written")
+    __slots__ = ("timestamp", "record", "parts", "written", "holds")
 
     def __init__(self, timestamp: int, record: dict[str, Any], key: str, now: float) -> None:
         self.timestamp = timestamp
         self.record = {k: v for k, v in record.items() if k != key and not _is_partial_key(k)}
         self.parts: list[str] = []
         self.written = now
+        # Holds on the acknowledgement of the batches its parts came from (storage/joint_ack.py).
+        self.holds: list[JointAck] = []
+
+    def hold(self, batch: JointAck | None) -> None:
+        """Hold ``batch`` (once) until the joined message is on its way."""
+        if batch is not None and (not self.holds or self.holds[-1] is not batch):
+            self.holds.append(batch.hold())
+
+    def hand_holds_to(self, batch: JointAck | None) -> None:
+        """The joined message returns in ``batch``'s chunk: the batches held wait for that chunk."""
+        for held in self.holds:
+            if held is batch or batch is None:
+                held.release()
+            else:
+                batch.positions.append(held)
+        self.holds = []
 
     def complete(self, key: str) -> tuple[int, dict[str, Any]]:
         self.record[key] = "".join(self.parts)
@@ -129,6 +150,9 @@ class MultilineFilter(Filter):
         self.parsers = parsers
         # Buffered mode: one engine per stream, so that a flush knows each record's input and tag.
         self._engines: dict[Hashable, Multiline] = {}
+        # Buffered mode: per stream, holds on the acknowledgement of every batch that fed it
+        # (storage/joint_ack.py), kept until what the stream buffers from them is emitted.
+        self._holds: dict[Hashable, list[JointAck]] = {}
         self._packers: dict[tuple[str, str | None, Hashable], _Packer] = {}
         self._timer: asyncio.Task[None] | None = None
         self.ctx.metrics.setdefault("emit_truncated", 0)
@@ -169,9 +193,8 @@ class MultilineFilter(Filter):
             return
         for stream, engine in list(self._engines.items()):
             completed = engine.flush_all()
-            if completed:
-                self._emit(stream, completed)
-            else:  # idle for a whole period: forgotten, so that streams that come and go do not pile up
+            self._emit(stream, completed)
+            if not completed:  # idle for a whole period: forgotten, so that streams that come and go do not pile up
                 del self._engines[stream]
 
     def _engine(self, stream: Hashable) -> Multiline:
@@ -181,11 +204,22 @@ class MultilineFilter(Filter):
         return engine
 
     def _emit(self, stream: Hashable, completed: Completed) -> None:
+        """Re-emit ``completed``; it holds the batches that fed the stream. A stream that buffers
+        nothing more gives their holds up (a group may span batches: until then it keeps them)."""
+        holds = self._holds.pop(stream, [])
+        engine = self._engines.get(stream)
+        buffering = engine is not None and engine.pending() > 0
+        if buffering:
+            self._holds[stream] = holds
         if not completed:
+            if not buffering:
+                for hold in holds:
+                    hold.release()
             return
         assert self.emitter is not None and isinstance(stream, tuple)
         sender, tag = stream
-        self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender)
+        self.emitter.add(tag, [ts for ts, _ in completed], [record for _, record in completed], sender,
+                         [hold.hold() for hold in holds] if buffering else holds)
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         if self.emitter is not None and chunk.input_name == self.emitter.instance_name:
@@ -206,6 +240,9 @@ class MultilineFilter(Filter):
             chunk.records = [record for _, record in completed]
             return chunk
         self.ctx.metrics.inc("emit_records", len(chunk))
+        batch = current_batch()
+        if batch is not None:
+            self._holds.setdefault(stream, []).append(batch.hold())
         self._emit(stream, completed)
         return None
 
@@ -219,6 +256,7 @@ class MultilineFilter(Filter):
         key = self.key_content
         assert key is not None
         now = time.monotonic()
+        batch = current_batch()
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
         partial_records = 0
@@ -234,8 +272,10 @@ class MultilineFilter(Filter):
                         packer = self._packers[packer_key] = _Packer(timestamp, record, key, now)
                     packer.parts.append(value)
                     packer.written = now
+                    packer.hold(batch)
                     if _is_true(record.get(PARTIAL_LAST_KEY)):
                         del self._packers[packer_key]
+                        packer.hand_holds_to(batch)
                         ts, joined = packer.complete(key)
                         timestamps.append(ts)
                         records.append(joined)
@@ -261,5 +301,6 @@ class MultilineFilter(Filter):
             del self._packers[packer_key]
             tag, sender, _ = packer_key
             by_stream.setdefault((sender, tag), []).append(packer.complete(self.key_content))
+            self._holds.setdefault((sender, tag), []).extend(packer.holds)
         for stream, completed in by_stream.items():
             self._emit(stream, completed)

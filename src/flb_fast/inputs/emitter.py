@@ -11,6 +11,10 @@ they are routed by that tag.
 ``InlineEmitter`` stands in for it when the filter runs in an input's ``processors`` list: the
 records then go back into that input, after the filter's own stage.
 
+An emitted chunk holds the acknowledgement of the batch its records came from
+(storage/joint_ack.py): the sender's positions, a tail offset, are committed only once the
+re-emitted records are done too.
+
 A user cannot configure it (Fluent Bit flags it ``FLB_INPUT_PRIVATE``), so it is not in the
 registry. When the engine pauses it (its bytes reached the limit), it pauses the inputs whose
 records it has re-emitted, as ``cb_emitter_pause`` does, and resumes them with it.
@@ -27,6 +31,7 @@ from flb_fast.config.options import OptionTable
 from flb_fast.inputs.base import Input
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.storage.joint_ack import current_batch
 
 if TYPE_CHECKING:
     from flb_fast.engine.pipeline import InputInstance
@@ -53,8 +58,12 @@ class EmitterInput(Input):
     def instance_name(self) -> str:
         return self.ctx.instance
 
-    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None) -> None:
+    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None,
+            positions: list[Any] | None = None) -> None:
         """Emit records under ``tag`` on behalf of the input named ``sender``.
+
+        ``positions``: what acknowledging the emitted chunk releases (``JointAck`` holds); by
+        default a hold on the batch being filtered now.
 
         Their size, counted as ``bytes`` and held against the limit, is their msgpack size, as
         the emitter's chunks are in Fluent Bit (without the per-record time and metadata header).
@@ -71,7 +80,8 @@ class EmitterInput(Input):
                     source.pause()
                     self._paused_senders.append(source)
         assert self.ctx.emit is not None
-        self.ctx.emit(Chunk(tag, timestamps, records, len(_encode(records))))
+        self.ctx.emit(Chunk(tag, timestamps, records, len(_encode(records)),
+                            positions=_holds() if positions is None else positions))
 
     def pause(self) -> None:
         super().pause()
@@ -109,5 +119,14 @@ class InlineEmitter:
     def instance_name(self) -> str:
         return self._name
 
-    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None) -> None:
-        self.owner.emit_after(self.stage, Chunk(tag, timestamps, records, len(_encode(records))))
+    def add(self, tag: str, timestamps: list[int], records: list[dict[str, Any]], sender: str | None,
+            positions: list[Any] | None = None) -> None:
+        """As ``EmitterInput.add``."""
+        self.owner.emit_after(self.stage, Chunk(tag, timestamps, records, len(_encode(records)),
+                                                positions=_holds() if positions is None else positions))
+
+
+def _holds() -> list[Any]:
+    """A hold on the batch being filtered now, as an emitted chunk's positions (none outside filtering)."""
+    batch = current_batch()
+    return [] if batch is None else [batch.hold()]

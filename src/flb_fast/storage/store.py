@@ -12,7 +12,8 @@ at one place: when the chunk is done for every output.
   released, its file removed and the input acknowledged.
 - Acknowledgement: the input's positions (``Chunk.positions``) go back to it through
   ``Input.acknowledge`` once the records cannot be lost any more: when every output has them
-  (memory storage), or as soon as they are written to a chunk file (filesystem storage).
+  (memory storage), or as soon as they are written to a chunk file (filesystem storage). A batch
+  whose records a filter re-emitted waits for the re-emitted chunks as well (joint_ack.py).
 - Filesystem chunks: at most ``storage.max_chunks_up`` of them have their records in memory; the
   others wait on disk ("down") and are brought up, oldest first, when a slot frees.
 """
@@ -31,6 +32,7 @@ from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
+from flb_fast.storage.joint_ack import acknowledge
 from flb_fast.storage.memory import MemoryBackend
 
 # Fluent Bit closes a chunk once it holds about 2 MB (FLB_INPUT_CHUNK_FS_MAX_SIZE, 2048000,
@@ -410,7 +412,7 @@ class ChunkStore:
 
     def _acknowledge(self, source: InputStore, positions: list[Any]) -> None:
         if positions:
-            source.instance.plugin.acknowledge(positions)
+            acknowledge(source.instance.plugin, positions)
 
     # -- introspection -----------------------------------------------------------------------
 

@@ -61,9 +61,18 @@ def records_of(chunks: list[Chunk]) -> list[dict[str, Any]]:
     return [record for chunk in chunks for record in chunk.records]
 
 
-def systemd_input(journal_dir: Path, **options: Any) -> tuple[SystemdInput, list[Chunk]]:
+def systemd_input(journal_dir: Path, acknowledge: bool = True, **options: Any) -> tuple[SystemdInput, list[Chunk]]:
+    """The input on ``journal_dir`` and the chunks it emits. Each chunk is acknowledged as it is
+    emitted (an engine whose outputs take everything at once) unless ``acknowledge`` is False:
+    then the test acknowledges ``chunk.positions``."""
     emitted: list[Chunk] = []
-    plugin = plugin_for(SystemdInput, emit=emitted.append, path=str(journal_dir), **options)
+
+    def emit(chunk: Chunk) -> None:
+        emitted.append(chunk)
+        if acknowledge:
+            plugin.acknowledge(chunk.positions)
+
+    plugin = plugin_for(SystemdInput, emit=emit, path=str(journal_dir), **options)
     return plugin, emitted
 
 
@@ -77,10 +86,11 @@ async def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 async def read_all(plugin: SystemdInput, emitted: list[Chunk], count: int) -> list[Chunk]:
-    """Start the input, wait until ``count`` records came out, stop it."""
+    """Start the input, wait until ``count`` records came out, stop and close it."""
     await plugin.start()
     try:
         await wait_for(lambda: sum(map(len, emitted)) >= count, f"{count} records")
     finally:
         await plugin.stop()
+        await plugin.close()
     return emitted

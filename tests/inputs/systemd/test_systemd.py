@@ -142,6 +142,7 @@ def test_db_sync_sets_the_sqlite_synchronous_level(run, tmp_path):
             return plugin.db._conn.execute("PRAGMA synchronous").fetchone()[0]
         finally:
             await plugin.stop()
+            await plugin.close()
 
     assert run(level()) == 1
 
@@ -175,6 +176,71 @@ def test_a_restart_resumes_right_after_the_last_record_handed_on(run, tmp_path):
     run(read_all(second, second_emitted, 2))
     assert [r["MESSAGE"] for r in records_of(first_emitted)] == ["entry 0", "entry 1", "entry 2"]
     assert [r["MESSAGE"] for r in records_of(second_emitted)] == ["entry 3", "entry 4"]
+
+
+def saved_cursor(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        [(cursor,)] = conn.execute("SELECT cursor FROM in_systemd_cursor").fetchall()
+    return cursor
+
+
+def test_the_db_cursor_is_that_of_the_last_entry_acknowledged_with_all_before_it(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    units = ["a.service", "b.service", "c.service"]
+    write_entries(journal_dir / "system.journal",
+                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    db = tmp_path / "systemd.db"
+    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(db))
+    cursors = []
+
+    async def scenario() -> None:
+        await plugin.start()
+        try:
+            await wait_for(lambda: len(emitted) == 3, "one chunk per unit")
+            cursors.append(saved_cursor(db))
+            plugin.acknowledge(emitted[1].positions)
+            cursors.append(saved_cursor(db))
+            plugin.acknowledge(emitted[0].positions)
+            cursors.append(saved_cursor(db))
+            plugin.acknowledge(emitted[2].positions)
+            cursors.append(saved_cursor(db))
+        finally:
+            await plugin.stop()
+            await plugin.close()
+
+    run(scenario())
+    assert cursors[:2] == ["(null)", "(null)"]
+    assert ";i=2;" in cursors[2] and ";i=3;" in cursors[3]
+
+
+def test_entries_read_but_not_acknowledged_before_a_crash_are_read_again_at_the_next_start(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    write_entries(journal_dir / "system.journal", [entry(n) for n in range(3)])
+    db = str(tmp_path / "systemd.db")
+    first, first_emitted = systemd_input(journal_dir, acknowledge=False, tag="sd", db=db)
+    run(read_all(first, first_emitted, 3))
+    write_entries(journal_dir / "system.journal", [entry(3)])
+    second, second_emitted = systemd_input(journal_dir, tag="sd", db=db)
+    run(read_all(second, second_emitted, 4))
+    assert [r["MESSAGE"] for r in records_of(second_emitted)] == ["entry 0", "entry 1", "entry 2", "entry 3"]
+
+
+def test_acknowledgements_after_stop_still_move_the_cursor_until_close(run, tmp_path):
+    write_entries(tmp_path / "a.journal", [entry(0)])
+    db = tmp_path / "systemd.db"
+    plugin, emitted = systemd_input(tmp_path, acknowledge=False, tag="sd", db=str(db))
+
+    async def scenario() -> None:
+        await plugin.start()
+        await wait_for(lambda: len(emitted) == 1, "the entry")
+        await plugin.stop()
+        plugin.acknowledge(emitted[0].positions)
+        await plugin.close()
+
+    run(scenario())
+    assert ";i=1;" in saved_cursor(db)
 
 
 def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -663,6 +664,105 @@ def test_copytruncate_restarts_from_the_head_without_loss(tmp_path: Path, run, i
 
     run(tailing(harness, scenario))
     assert harness.logs() == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize("inotify", WATCHERS)
+def test_copytruncate_reads_the_lines_written_after_the_last_read_from_the_copy_first(
+        tmp_path: Path, run, inotify: str) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("inotify_watcher", inotify), ("rotate_wait", "0")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "one\ntwo\n")
+        await harness.wait_for(records_reach(harness, 2))
+        harness.input.pause()  # the agent is busy: the next lines are written, copied and truncated unread
+        write(log, "three\nfour\n")
+        shutil.copyfile(log, tmp_path / "app.log.1")
+        os.truncate(log, 0)
+        write(log, "five\n")
+        harness.input.resume()
+        await harness.wait_for(records_reach(harness, 5))
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["one", "two", "three", "four", "five"]
+
+
+def test_copytruncate_passes_over_a_rotated_file_that_is_not_the_copy(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("rotate_wait", "0")])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "one\ntwo\n")
+        await harness.wait_for(records_reach(harness, 2))
+        harness.input.pause()
+        write(log, "three\n")
+        write(tmp_path / "app.log.1", "an older rotated file\n")
+        os.truncate(log, 0)
+        write(log, "four\n")
+        harness.input.resume()
+        await harness.wait_for(records_reach(harness, 3))
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["one", "two", "four"]
+    assert harness.metrics["files_opened"] == 1
+
+
+def test_a_file_truncated_and_grown_past_the_offset_before_the_next_read_is_read_from_its_head(
+        tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log))])
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "one\n")
+        await harness.wait_for(records_reach(harness, 1))
+        harness.input.pause()
+        os.truncate(log, 0)
+        write(log, "second file line\n")
+        harness.input.resume()
+        await harness.wait_for(records_reach(harness, 2))
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["one", "second file line"]
+
+
+def test_lines_of_the_copy_not_acknowledged_before_a_crash_are_read_from_it_at_the_next_start(
+        tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "one\n")
+    properties = [("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("rotate_wait", "0"),
+                  ("refresh_interval", "3600")]
+    first, second = Harness(properties, acknowledge=False), Harness(properties)
+
+    async def scenario() -> None:
+        await first.input.start()
+        await first.wait_for(chunks_reach(first, 1))
+        first.input.pause()
+        write(log, "two\n")
+        shutil.copyfile(log, tmp_path / "app.log.1")
+        os.truncate(log, 0)
+        write(log, "three\n")
+        first.input.resume()
+        await first.wait_for(records_reach(first, 3))
+        await first.stop()  # as after a crash: nothing was acknowledged
+        await second.input.start()
+        await second.wait_for(records_reach(second, 3))
+        await second.wait_for(lambda: second.metrics["files_closed"] == 1)
+        await second.stop()
+
+    run(scenario())
+    assert first.logs() == ["one", "two", "three"]
+    assert sorted(second.logs()) == ["one", "three", "two"]
+    assert sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files").fetchall() == [
+        (str(log), len("three\n"))]
 
 
 def test_a_file_deleted_mid_read_is_drained_then_closed(tmp_path: Path, run) -> None:

@@ -13,8 +13,12 @@ How work is driven: the journal's file descriptor is watched on the event loop (
 no thread), and a one-second timer stands in for journals whose changes it cannot see, as Fluent
 Bit's pending-records collector does. Reading the journal is CPU work on mmap'ed files (about
 16 µs of CPU per entry on the 2-core test machine, 11 µs of it in cysystemd), so one pass reads
-at most ``PASS_MAX_ENTRIES`` entries, hands them on, saves the cursor of the last one and yields
-to the loop before the next pass.
+at most ``PASS_MAX_ENTRIES`` entries, hands them on and yields to the loop before the next pass.
+
+The cursor in ``DB`` is that of the last entry whose record the engine acknowledged (delivered
+to every output, or written to a chunk file), as the tail input does with its offsets; Fluent
+Bit saves it as soon as the entries are read (``in_systemd_collect``), so a crash loses what
+was read and not yet delivered. Here those entries are read again after a restart.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import os
 import re
 import stat
+from collections import deque
 from typing import Any
 
 from flb_fast.config.common import DB_SYNC_LEVELS
@@ -48,6 +53,16 @@ TAIL_SKIP_ENTRIES = 350
 # sd_journal_add_match accepts FIELD=value with FIELD of [A-Z0-9_], not starting with "__"
 # (sd-journal.c match_is_valid); anything else fails Fluent Bit's start-up.
 _MATCH_RE = re.compile(r"^(?!__)[A-Z0-9_]+=", re.DOTALL)
+
+
+class CursorMark:
+    """The cursor of a chunk's last entry; ``acked`` once the engine says the chunk's records are safe."""
+
+    __slots__ = ("cursor", "acked")
+
+    def __init__(self, cursor: bytes) -> None:
+        self.cursor = cursor
+        self.acked = False
 
 
 class SystemdInput(Input):
@@ -88,6 +103,8 @@ class SystemdInput(Input):
         ctx.metrics.setdefault("read_errors", 0)
         self.reader: Any = None
         self.db: CursorDB | None = None
+        # With a DB: the cursors handed out with chunks, oldest first, until acknowledged in order.
+        self.unacked: deque[CursorMark] = deque()
         self.fd: int | None = None
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
@@ -164,11 +181,25 @@ class SystemdInput(Input):
         if self.fd is not None:
             asyncio.get_running_loop().remove_reader(self.fd)
             self.fd = None
+        # cysystemd closes the journal when its reader is released.
+        self.reader = None
+
+    async def close(self) -> None:
+        """After the last acknowledgement: the DB holds the cursor of the last entry delivered."""
         if self.db is not None:
             self.db.close()
             self.db = None
-        # cysystemd closes the journal when its reader is released.
-        self.reader = None
+
+    def acknowledge(self, positions: list[Any]) -> None:
+        """Save the cursor of the newest chunk acknowledged with every chunk before it, at once."""
+        for mark in positions:
+            mark.acked = True
+        newest: bytes | None = None
+        unacked = self.unacked
+        while unacked and unacked[0].acked:
+            newest = unacked.popleft().cursor
+        if newest is not None and self.db is not None:
+            self.db.save(newest.decode())
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -201,12 +232,11 @@ class SystemdInput(Input):
                 self.wake.set()
 
     def read_pass(self) -> bool:
-        """Read up to one pass of entries, emit them, save the cursor; True if more may be waiting."""
+        """Read up to one pass of entries and emit them; True if more may be waiting."""
         reader = self.reader
         tag_for = self.tags.tag_for
         shape = self.shaper.record
-        emit = self.ctx.emit
-        assert emit is not None
+        emit = self._emit
         chunk: Chunk | None = None
         last_cursor: bytes | None = None
         read = 0
@@ -226,10 +256,10 @@ class SystemdInput(Input):
             tag = tag_for(fields)
             record, size = shape(fields)
             timestamp = entry.get_realtime_usec() * 1000
-            last_cursor = entry.cursor
             if chunk is not None and (chunk.tag != tag or chunk.size > CHUNK_MAX_BYTES):
-                emit(chunk)
+                emit(chunk, last_cursor)
                 chunk = None
+            last_cursor = entry.cursor
             if chunk is None:
                 chunk = Chunk(tag, [timestamp], [record], size)
             else:
@@ -237,10 +267,18 @@ class SystemdInput(Input):
                 chunk.records.append(record)
                 chunk.size += size
         if chunk is not None:
-            emit(chunk)
-        if last_cursor is not None and self.db is not None:
-            self.db.save(last_cursor.decode())
+            emit(chunk, last_cursor)
         return more
+
+    def _emit(self, chunk: Chunk, cursor: bytes | None) -> None:
+        """Hand a chunk on; with a DB it carries the cursor of its last entry, saved once acknowledged."""
+        emit = self.ctx.emit
+        assert emit is not None
+        if self.db is not None and cursor is not None:
+            mark = CursorMark(cursor)
+            self.unacked.append(mark)
+            chunk.positions = [mark]
+        emit(chunk)
 
     def _read_error(self, exc: BaseException) -> None:
         """systemd.c: an entry that cannot be read means its file went away; start over from the head."""

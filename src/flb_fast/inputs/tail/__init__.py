@@ -26,9 +26,10 @@ from flb_fast.config.options import BOOL, CLIST, INT, SIZE, STR, TIME, Option, O
 from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
+from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
-from flb_fast.inputs.tail.file import Position, TailFile, new_splitter, open_readonly
+from flb_fast.inputs.tail.file import Position, TailFile, name_of, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
 from flb_fast.inputs.tail.records import RecordBuilder
@@ -264,17 +265,7 @@ class TailInput(Input):
         row = self.db.lookup(st.st_ino, path) if self.db is not None else None
         if row is not None:
             offset = row[1] if row[1] <= st.st_size else 0
-        joiner: Any = None
-        if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
-            joiner = RulesMultiline(self.rule_parsers)
-        elif self.multiline_parsers:
-            joiner = RuntimeMultiline(self.multiline_parsers)
-        elif self.docker_mode:
-            joiner = DockerModeJoiner(self.docker_mode_parser)
-        file = TailFile(path, fd, st, tag, new_splitter(self.buffer_max_size, self.options.skip_long_lines,
-                                                             self.options.skip_empty_lines,
-                                                             self.options.truncate_long_lines),
-                        joiner, offset)
+        file = TailFile(path, fd, st, tag, self._new_splitter(), self._new_joiner(), offset)
         if self.db is not None:
             file.db_id = row[0] if row is not None else self.db.insert(path, offset, st.st_ino)
         if self.options.file_cache_advise:
@@ -289,6 +280,20 @@ class TailInput(Input):
         self.ctx.log.debug("inode=%d with offset=%d appended as %s", file.inode, offset, path)
         self._mark_ready(file)
         return file
+
+    def _new_splitter(self) -> Any:
+        return new_splitter(self.buffer_max_size, self.options.skip_long_lines, self.options.skip_empty_lines,
+                            self.options.truncate_long_lines)
+
+    def _new_joiner(self) -> Any:
+        """The Docker_Mode/multiline joiner each file gets, or ``None``."""
+        if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
+            return RulesMultiline(self.rule_parsers)
+        if self.multiline_parsers:
+            return RuntimeMultiline(self.multiline_parsers)
+        if self.docker_mode:
+            return DockerModeJoiner(self.docker_mode_parser)
+        return None
 
     def _resume_rotated(self, name: str, inode: int) -> None:
         """A file rotated away before a stop or crash, with lines not yet read or acknowledged:
@@ -351,7 +356,7 @@ class TailInput(Input):
                 return
             file.rotated_at = now
             self.ctx.metrics.inc("files_rotated")
-            new_name = _name_of(file.fd)
+            new_name = name_of(file.fd)
             self.ctx.log.info("inode=%d handle rotation(): %s => %s", file.inode, file.path, new_name)
             if self.db is not None and file.db_id is not None:
                 self.db.rotate(file.db_id, new_name)
@@ -414,6 +419,9 @@ class TailInput(Input):
 
     def _read_once(self, file: TailFile) -> int:
         try:
+            if file.truncated():
+                self._restart_truncated(file)
+                return 0
             starts: list[int] | None = [] if self.builder.wants_offsets else None
             lines, first_offset, count = file.read_into(self.read_buffer, starts)
         except OSError as exc:
@@ -507,19 +515,60 @@ class TailInput(Input):
         self._save_offsets()
 
     def _at_end(self, file: TailFile) -> None:
-        """End of file: handle copytruncate, and close a rotated/deleted file once drained."""
-        if file.truncated():
-            self.ctx.log.info("inode=%d file truncated %s", file.inode, file.path)
-            self._flush_partial(file)
-            file.reset_to_head()
-            self._commit(file, 0)
-            return
+        """End of file: close a rotated/deleted file once drained."""
         self.ready.pop(file, None)
         since = file.closing_since
         if since is not None and time.monotonic() - since >= self.options.rotate_wait:
             self._flush_partial(file)
             if not file.positions:
                 self._close(file)
+
+    def _restart_truncated(self, file: TailFile) -> None:
+        """copytruncate: read what was not read yet from the copy, if there is one, then ``file`` from its head.
+
+        Without a copy (a plain truncation) the lines written after the last read are gone, as in
+        Fluent Bit; the partial line read before the truncation is emitted as it is.
+        """
+        copy = find_copy(file, self.files)
+        if copy is None:
+            self.ctx.log.info("inode=%d file truncated %s", file.inode, file.path)
+            self._flush_partial(file)
+        else:
+            self._hand_over_to_copy(file, copy)
+        file.reset_to_head()
+        self._commit(file, 0)
+
+    def _hand_over_to_copy(self, file: TailFile, copy: RotatedCopy) -> None:
+        """copytruncate: what ``file`` held before its truncation goes on from the copy, as a rotated file.
+
+        The copy takes the truncated file's reading state as it is: offset, partial line, record
+        being joined and the positions still on their way (acknowledging them now moves the copy's
+        offset), so its unread lines are read, once, before the truncated file's new ones. Its DB
+        row is a rotated one at the same committed offset: after a crash it is read on from there.
+        ``file`` starts afresh at its head.
+        """
+        self.ctx.log.info("inode=%d file truncated %s: %d unread bytes are read from its copy %s",
+                          file.inode, file.path, copy.st.st_size - file.read_pos, copy.path)
+        rest = TailFile(file.path, copy.fd, copy.st, file.tag, file.splitter, file.joiner, file.read_pos)
+        rest.committed = rest.saved = file.committed
+        rest.skipped_seen = file.skipped_seen
+        rest.positions, file.positions = file.positions, rest.positions
+        for position in rest.positions:
+            position.file = rest
+        if file in self.joining:
+            self.joining.discard(file)
+            self.joining.add(rest)
+        file.splitter, file.joiner, file.skipped_seen = self._new_splitter(), self._new_joiner(), 0
+        if self.db is not None:
+            rest.db_id = self.db.insert(copy.path, rest.committed, rest.inode)
+            self.db.rotate(rest.db_id, copy.path)
+        rest.rotated_at = time.monotonic()
+        self.files[rest.key] = rest
+        self.closing.add(rest)
+        self.ctx.metrics.inc("files_opened")
+        # Read first: its lines were written before the truncated file's new ones.
+        self.ready = {rest: None, **self.ready}
+        self.wake.set()
 
     def _flush_partial(self, file: TailFile) -> None:
         """A file that ends (truncated, or rotated and drained) gives up its unterminated last line."""
@@ -619,14 +668,6 @@ def _resume_offset(file: TailFile) -> int:
     """Where reading resumes after what a joiner has emitted: before what it still holds."""
     held = file.joiner.held_offset if file.joiner is not None else None
     return file.line_start() if held is None else held
-
-
-def _name_of(fd: int) -> str:
-    """The path an open file has now (after a rename), as Fluent Bit reads it from /proc."""
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return ""
 
 
 OPTIONS = OptionTable(

@@ -10,6 +10,9 @@ Three offsets, kept apart on purpose:
 
 ``positions`` are the offsets handed out with chunks (or reached without emitting anything), in
 the order they were reached; the oldest acknowledged ones become ``committed``.
+
+``fingerprint`` is the last bytes read, ending at ``read_pos``: after a copytruncate they tell the
+copy of the file apart from other rotated files (copytruncate.py).
 """
 
 from __future__ import annotations
@@ -20,9 +23,21 @@ from typing import Any
 
 from flb_fast import _core
 
+# Bytes kept of the end of what was read: a few typical log lines (Kubernetes container lines are
+# ~100-300 bytes), so two different files hardly ever hold the same ones at the same offset.
+FINGERPRINT_BYTES = 512
+
 
 def open_readonly(path: str) -> int:
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+
+
+def name_of(fd: int) -> str:
+    """The path an open file has now (after a rename, symlinks resolved), as Fluent Bit reads it from /proc."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
 
 
 class TailFile:
@@ -45,6 +60,7 @@ class TailFile:
         "unlinked_at",
         "skipped_seen",
         "positions",
+        "fingerprint",
     )
 
     def __init__(
@@ -73,6 +89,10 @@ class TailFile:
         self.unlinked_at: float | None = None
         self.skipped_seen = 0
         self.positions: deque[Position] = deque()
+        self.fingerprint = b""
+        if offset > 0:
+            start = max(0, offset - FINGERPRINT_BYTES)
+            self.fingerprint = os.pread(fd, offset - start, start)
 
     def __repr__(self) -> str:
         return f"TailFile({self.path!r}, inode={self.inode}, read_pos={self.read_pos}, committed={self.committed})"
@@ -102,6 +122,8 @@ class TailFile:
         if count == 0:
             return [], first_offset, 0
         self.read_pos += count
+        end = memoryview(buffer)[max(0, count - FINGERPRINT_BYTES):count]
+        self.fingerprint = bytes(end) if count >= FINGERPRINT_BYTES else (self.fingerprint + end)[-FINGERPRINT_BYTES:]
         lines = self.splitter.feed(memoryview(buffer)[:count], starts, first_offset)
         return lines, first_offset, count
 
@@ -113,12 +135,20 @@ class TailFile:
         return new
 
     def truncated(self) -> bool:
-        """copytruncate: the file is now shorter than what was read from it."""
-        return os.fstat(self.fd).st_size < self.read_pos
+        """copytruncate: the bytes just before ``read_pos`` are no longer those read there.
+
+        Either the file is now shorter than what was read from it, or it was truncated and has
+        grown past ``read_pos`` again before this read (a writer faster than the agent, or a paused
+        input): checking the size alone would read on from the middle of the new content.
+        One small read per read call.
+        """
+        size = len(self.fingerprint)
+        return size > 0 and os.pread(self.fd, size, self.read_pos - size) != self.fingerprint
 
     def reset_to_head(self) -> None:
         """After copytruncate: read again from byte 0 (the caller commits offset 0)."""
         self.read_pos = 0
+        self.fingerprint = b""
 
     def close(self) -> None:
         if self.fd >= 0:
