@@ -15,6 +15,8 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
 4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
    dropped it for good; the last one releases its bytes, removes its file and acknowledges the
    input's positions. A chunk file left by a previous run is sent before any input starts.
+5. With ``[SERVICE] Memory_Limit`` (ours), ``memory_limit.MemoryLimit`` pauses every input while
+   the process's resident memory is near the limit, whatever holds it.
 """
 
 from __future__ import annotations
