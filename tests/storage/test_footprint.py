@@ -1,7 +1,7 @@
 """The memory estimate Mem_Buf_Limit counts stays close to what the records really cost.
 
-"Really cost" is what ``tracemalloc`` counts as allocated for the records while they are made (by
-the real tail input, or by the test for the kubernetes shape). The estimate must stay within
+"Really cost" is what ``tracemalloc`` counts as allocated for the records while they are made by
+the real tail input, or by the decoder and the real kubernetes filter. The estimate must stay within
 ``FACTOR`` of it either way over a workload's chunks, the way held bytes add up against a limit.
 The sampling is random; the tests seed it so that a failure can be reproduced.
 """
@@ -9,18 +9,25 @@ The sampling is random; the tests seed it so that a failure can be reproduced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import random
 import sys
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bench.bench_kubernetes import SEED, TOKEN, file_chunks, make_filter, pod_for
 from bench.gen_logs import generate
 
+from flb_fast.config.model import Config
+from flb_fast.parsers import build_registry
 from flb_fast.record import Chunk
 from flb_fast.storage.footprint import SAMPLE_RECORDS, TIMESTAMP_BYTES, footprint
+from tests.fakes.certs import make_certs
+from tests.fakes.kube_api_server import KubeApiServer
 from tests.inputs.tail.harness import Harness
 
 # The estimate is within 1.5x of the measured size, over or under.
@@ -29,15 +36,17 @@ LINES = 20_000
 TIMESTAMP_NS = 1_700_000_000_123_456_789
 
 
-def traced(make: Callable[[], list[Chunk]]) -> tuple[list[Chunk], int]:
-    """The chunks ``make`` returns and the bytes allocated for them that are still held."""
+@contextlib.contextmanager
+def tracing() -> Iterator[list[int]]:
+    """The bytes allocated in the block and still held at its end, in ``held[0]`` once it ends."""
+    held = [0]
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        chunks = make()
+        yield held
         gc.collect()
-        return chunks, tracemalloc.get_traced_memory()[0] - before
+        held[0] = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
 
@@ -64,33 +73,50 @@ def assert_close(chunks: list[Chunk], measured: int) -> None:
 def test_short_plain_lines_read_by_tail(tmp_path: Path) -> None:
     path = tmp_path / "short.log"
     path.write_text("".join(f"line {n} {'x' * 40}\n" for n in range(LINES)))
-    chunks, measured = traced(lambda: tailed(path, None))
-    assert_close(chunks, measured)
+    with tracing() as held:
+        chunks = tailed(path, None)
+    assert_close(chunks, held[0])
 
 
 def test_docker_json_container_lines_read_by_tail_with_the_docker_parser(tmp_path: Path) -> None:
     # bench.gen_logs's mix: nginx access lines, JSON application logs, plain text, 1% long or split lines.
     generate(LINES, 1, str(tmp_path / "logs"), "docker", 1)
     path = next((tmp_path / "logs").glob("*.log"))
-    chunks, measured = traced(lambda: tailed(path, "docker"))
-    assert_close(chunks, measured)
+    with tracing() as held:
+        chunks = tailed(path, "docker")
+    assert_close(chunks, held[0])
 
 
-def test_records_sharing_one_kubernetes_metadata_dict_count_it_once() -> None:
-    # As the kubernetes filter leaves them: the log merged into fields, one metadata dict per pod.
-    kubernetes = {"pod_name": "web-0", "namespace_name": "default", "labels": {"app": "web", "tier": "front"},
-                  "annotations": {"fluentbit.io/parser": "nginx"}, "container_name": "nginx", "host": "node-1"}
+def test_records_the_kubernetes_filter_merged_count_their_shared_metadata_once(tmp_path: Path) -> None:
+    # The seed config's filter (Merge_Log into "data", K8S-Logging.Parser) against the tests' API
+    # server: each record gets the one metadata dict of its pod, cached before the measure starts.
+    certs = make_certs(tmp_path / "certs")
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    warm_up = file_chunks(2_000, str(tmp_path / "warm-up"))
+    with KubeApiServer(certs, TOKEN) as api:
+        for tag in {tag for tag, _, _ in warm_up}:
+            api.add_pod(pod_for(tag))
+        kubernetes = make_filter(api, str(certs.ca_file), str(token), build_registry(Config()), **SEED)
 
-    def make() -> list[Chunk]:
-        chunks = []
-        for start in range(0, LINES, 500):
-            records = [{"log": f"10.0.0.{n % 250} - - GET /index/{n} HTTP/1.1 200 {n * 7}\n", "stream": "stdout",
-                        "remote": f"10.0.0.{n % 250}", "path": f"/index/{n}", "code": "200", "size": str(n * 7),
-                        "kubernetes": kubernetes} for n in range(start, start + 500)]
-            chunks.append(Chunk("kube.web", [TIMESTAMP_NS] * len(records), records, 0))
-        return chunks
+        async def filtered(chunks: list[tuple[str, list[int], list[dict[str, Any]]]]) -> list[Chunk]:
+            found = []
+            for tag, timestamps, records in chunks:
+                chunk = Chunk(tag, timestamps, records, 0)
+                found.append(await kubernetes.filter(chunk) or chunk)
+            return found
 
-    chunks, measured = traced(make)
+        async def measure() -> tuple[list[Chunk], int]:
+            await kubernetes.start()
+            try:
+                await filtered(warm_up)
+                with tracing() as held:
+                    chunks = await filtered(file_chunks(LINES, str(tmp_path / "logs")))
+                return chunks, held[0]
+            finally:
+                await kubernetes.stop()
+
+        chunks, measured = asyncio.run(measure())
     assert_close(chunks, measured)
 
 
