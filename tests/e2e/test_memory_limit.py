@@ -68,8 +68,13 @@ def metrics(port: int) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/metrics", timeout=10) as response:
             return json.loads(response.read())
-    except OSError:  # urllib's URLError included: not serving yet
+    except OSError:  # urllib's URLError included: not serving yet, or slow on a loaded machine
         return {}
+
+
+def counters(port: int, kind: str, name: str) -> dict[str, int]:
+    """One instance's counters; empty when the monitoring server did not answer."""
+    return metrics(port).get(kind, {}).get(name, {})
 
 
 def make_agent(tmp_path: Path, endpoint: str, port: int, memory_limit: int | None) -> Agent:
@@ -111,9 +116,11 @@ def test_a_backlog_with_the_output_down_stays_under_the_memory_limit_and_arrives
         agent.wait_for(lambda: "pausing all inputs" in agent.stderr(), "the memory limit to pause the input",
                        WAIT_SECONDS)
         agent.wait_for(lambda: len(fault_proxy.calls_to("PutRecords")) >= 5, "the output to fail", WAIT_SECONDS)
-        paused = metrics(port)["input"]["tail.0"]
+        paused: dict[str, int] = {}
+        agent.wait_for(lambda: bool(paused.update(counters(port, "input", "tail.0")) or paused),
+                       "the input's counters", WAIT_SECONDS)
         fault_proxy.clear()
-        agent.wait_for(lambda: metrics(port)["output"]["kinesis_streams.0"]["proc_records"] >= LINES,
+        agent.wait_for(lambda: counters(port, "output", "kinesis_streams.0").get("proc_records", 0) >= LINES,
                        f"all {LINES} lines to be sent", WAIT_SECONDS)
         peak = status(agent.process.pid)["VmHWM"]
         result = agent.stop()
