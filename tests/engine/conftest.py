@@ -10,6 +10,7 @@ from flb_fast import registry
 from flb_fast.config.errors import ConfigWarning
 from flb_fast.config.loader import load_config
 from flb_fast.engine.pipeline import Pipeline, build
+from tests.engine.test_engine import logs  # noqa: F401 (a fixture)
 
 BuildPipeline = Callable[[str], tuple[Pipeline, list[ConfigWarning]]]
 

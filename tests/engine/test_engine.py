@@ -15,6 +15,9 @@ import pytest
 
 from flb_fast.engine.engine import Engine, StartError
 from flb_fast.log import FluentBitFormatter
+from flb_fast.record import Chunk
+from flb_fast.storage.footprint import footprint
+from tests.engine.plugins import TIMESTAMP_NS
 
 WAIT_SECONDS = 20.0
 
@@ -66,6 +69,11 @@ MANUAL = section("INPUT", Name="manual", Tag="app")
 
 def counters(pipeline, kind: str, name: str) -> dict[str, int]:
     return pipeline.metrics.snapshot()[kind][name]
+
+
+def footprint_of(*batches: list[dict]) -> int:
+    """The bytes of memory held for these batches, one per emit (what Mem_Buf_Limit counts)."""
+    return sum(footprint(Chunk("app", [TIMESTAMP_NS] * len(batch), batch, 0)) for batch in batches)
 
 
 # -- flushing and routing ---------------------------------------------------------------------
@@ -170,7 +178,9 @@ def test_filters_drop_and_add_records_and_are_counted(run, pipeline):
         source.push([{"n": 2, "drop": True}, {"n": 3}])
         source.push([{"n": 4, "double": True}])
         await until(lambda: not engine.pending_filtering)
-        assert engine.held_bytes(built.inputs[0]) == 30
+        # What the filters left is held: one record, and one record twice (one dict in two places).
+        double = {"n": 4, "double": True}
+        assert engine.held_bytes(built.inputs[0]) == footprint_of([{"n": 3}], [double, double])
         engine.flush()
         await until(lambda: out.flushes)
         await engine.stop()
@@ -324,7 +334,7 @@ def test_a_chunk_is_released_only_when_every_output_is_done(run, pipeline):
         await engine.stop()
 
     run(scenario())
-    assert held == [10, 0]
+    assert held == [footprint_of([{"n": 1}]), 0]
 
 
 # -- acknowledgement --------------------------------------------------------------------------
@@ -417,7 +427,9 @@ def test_workers_bound_concurrent_flushes_of_an_output(run, pipeline):
 
 
 def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pipeline, logs):
-    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=1000),
+    # The limit is what the first ten records cost in memory, whatever their size in bytes read.
+    limit = footprint_of(*([{"n": n}] for n in range(10)))
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
                                section("OUTPUT", Name="gated", Match="*")))
     source, out = built.inputs[0].plugin, built.outputs[0].plugin
     seen = {}
@@ -439,8 +451,8 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
         await engine.stop()
 
     run(scenario())
-    assert seen["before"] == (["start"], 900, [])
-    assert seen["at_limit"] == (["start", "pause"], 1000)
+    assert seen["before"] == (["start"], footprint_of(*([{"n": n}] for n in range(9))), [])
+    assert seen["at_limit"] == (["start", "pause"], limit)
     assert seen["after"] == (["start", "pause", "resume"], 0)
     assert out.records == [{"n": n} for n in range(11)]
     assert "[input] manual.0 paused (mem buf overlimit)" in logs
@@ -448,7 +460,10 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
 
 
 def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeline):
-    limit, batch, batches = 1000, 100, 60
+    batches = 60
+    # The memory one push holds at most, and a limit of ten of them.
+    batch = max(footprint_of([{"n": n}]) for n in range(batches))
+    limit = 10 * batch
     built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
                                section("OUTPUT", Name="gated", Match="*"), flush=0.05))
     source, out = built.inputs[0].plugin, built.outputs[0].plugin
@@ -470,7 +485,7 @@ def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeli
             if source.paused:
                 await asyncio.sleep(0.002)
                 continue
-            source.push([{"n": pushed}], size=batch)
+            source.push([{"n": pushed}])
             pushed += 1
             highest.append(engine.held_bytes(built.inputs[0]))
             await asyncio.sleep(0)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from flb_fast.engine.engine import Engine
-from tests.engine.test_engine import counters, section, until
+from tests.engine.test_engine import counters, footprint_of, section, until
 
 SERVICE = ("[SERVICE]\n    Flush 3600\n    Grace {grace}\n    scheduler.base 0.01\n    scheduler.cap 1\n"
            "    storage.path {path}\n    storage.max_chunks_up {up}\n")
@@ -138,7 +138,7 @@ def test_only_max_chunks_up_chunks_keep_their_records_in_memory(run, pipeline, t
             engine.flush()
         await until(lambda: out.started)
         await until(lambda: [entry.up for entry in engine.store.usage()] == [2]
-                    and engine.held_bytes(built.inputs[0]) == 20)
+                    and engine.held_bytes(built.inputs[0]) == footprint_of([{"n": 0}], [{"n": 1}]))
         [usage] = engine.store.usage()
         seen["while_blocked"] = (usage.total, usage.up, usage.busy)
         out.gate.set()

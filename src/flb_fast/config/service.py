@@ -27,6 +27,8 @@ SERVICE_OPTIONS = OptionTable(
     Option("storage.backlog.mem_limit", SIZE, "5M", "memory for replaying filesystem chunks at start"),
     Option("storage.max_chunks_up", INT, "128", "filesystem chunks held in memory at once"),
     Option("storage.delete_irrecoverable_chunks", BOOL, "off", "delete corrupted filesystem chunks"),
+    Option("memory_limit", SIZE, None, "flb_fast's own: pause every input while the agent's resident memory is "
+           "near this size (off when unset)"),
     Option("scheduler.base", DOUBLE, "5", "base seconds of the exponential retry backoff"),
     Option("scheduler.cap", INT, "2000", "largest retry backoff in seconds"),
     Option("coro_stack_size", INT, "24576", "coroutine stack size (not used by flb_fast)"),

@@ -15,6 +15,8 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
 4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
    dropped it for good; the last one releases its bytes, removes its file and acknowledges the
    input's positions. A chunk file left by a previous run is sent before any input starts.
+5. With ``[SERVICE] Memory_Limit`` (ours), ``memory_limit.MemoryLimit`` pauses every input while
+   the process's resident memory is near the limit, whatever holds it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from flb_fast.engine.memory_limit import MemoryLimit, MemoryLimitError
 from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
 from flb_fast.engine.router import MAX_CACHED_TAGS, Routes
 from flb_fast.engine.task import RetryPolicy, deliver
@@ -69,6 +72,7 @@ class Engine:
         self._unrouted: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
         self._started: list[Any] = []
+        self.memory_limit: MemoryLimit | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -78,6 +82,13 @@ class Engine:
         for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.processors]:
             await self._start(instance)
         await self._send_backlog()
+        if self.pipeline.service.memory_limit:
+            try:
+                self.memory_limit = MemoryLimit(int(self.pipeline.service.memory_limit), self.store, self._idle,
+                                                self.flush)
+            except MemoryLimitError as exc:
+                raise StartError(str(exc)) from exc
+            self.memory_limit.start()
         for instance in self.pipeline.inputs:
             instance.sink = self._emit
             await self._start(instance)
@@ -100,6 +111,9 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
             self._flush_task = None
+        if self.memory_limit is not None:
+            await self.memory_limit.stop()
+            self.memory_limit = None
         for instance in self.pipeline.inputs:
             if instance in self._started:
                 if instance.emitter_of is not None:
@@ -169,6 +183,8 @@ class Engine:
         if not instance.processors:
             self._count_input(instance, chunk)
         held = self.store.received(instance, chunk)
+        if self.memory_limit is not None:
+            self.memory_limit.grew(held)
         positions, chunk.positions = chunk.positions, []
         queue = self._queues[instance]
         if queue or instance.processors or self._filters(chunk.tag):
@@ -201,7 +217,8 @@ class Engine:
                 if filtered is None:
                     self.store.discard(instance, held, positions)
                 else:
-                    self._route(instance, filtered, held, positions)
+                    # What waits for the outputs is the filters' result: hold what it costs.
+                    self._route(instance, filtered, self.store.refit(instance, filtered, held), positions)
         finally:
             self._filtering.pop(instance, None)
 
@@ -325,6 +342,10 @@ class Engine:
     def held_bytes(self, instance: InputInstance) -> int:
         """Bytes of ``instance`` held in memory (emitted, not yet released by every output)."""
         return self.store.held_bytes(instance)
+
+    def _idle(self) -> bool:
+        """Nothing held: no record in the store, no delivery going on, no batch in the filters."""
+        return not self._deliveries and not self._filtering and not self.store.total_held
 
     @property
     def pending_deliveries(self) -> int:

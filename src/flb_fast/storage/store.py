@@ -6,7 +6,11 @@ object here owns both, so that a chunk's bytes, its file and its input's positio
 at one place: when the chunk is done for every output.
 
 - Bytes are *held* against ``Mem_Buf_Limit`` from the emit until the chunk is done (or goes down
-  to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input.
+  to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input. They are
+  what the records cost in memory (``footprint``), estimated at the emit and again once the
+  filters have run, not the bytes read: the records wait for the outputs as Python objects.
+- The process's own ``Memory_Limit`` (``engine.memory_limit``) pauses every input at once through
+  ``hold_inputs``; an input resumes only when neither its limit nor that one holds it.
 - A chunk records the outputs that have not yet taken it. ``done(stored, output)`` strikes one
   out (accepted, or dropped for good after its retries); with none left the chunk's bytes are
   released, its file removed and the input acknowledged.
@@ -32,6 +36,7 @@ from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
+from flb_fast.storage.footprint import footprint
 from flb_fast.storage.joint_ack import acknowledge
 from flb_fast.storage.memory import MemoryBackend
 
@@ -55,7 +60,7 @@ class StoredChunk:
         self.tag = tag
         self.chunk: Chunk | None = None
         self.source = source
-        # Bytes held against the input's limit (may differ from chunk.size when a filter replaced it).
+        # Bytes of memory its records hold against the input's limit (their footprint, not chunk.size).
         self.held = 0
         self.size = 0
         self.records = 0
@@ -136,16 +141,31 @@ class ChunkStore:
         # storage.total_limit_size: per output with a limit, its filesystem chunks (oldest first) and their bytes.
         self._queued: dict[OutputInstance, dict[StoredChunk, None]] = {}
         self._queued_bytes: dict[OutputInstance, int] = {}
+        # Every input paused by the process's Memory_Limit (hold_inputs).
+        self.inputs_held = False
 
     # -- from the input's emit to the open chunk ----------------------------------------------
 
     def received(self, instance: InputInstance, chunk: Chunk) -> int:
-        """Hold an emitted batch's bytes against its input's limit (pausing it there); the bytes held."""
+        """Hold an emitted batch's memory against its input's limit (pausing it there); the bytes held."""
+        held = footprint(chunk)
+        self._hold(self.inputs[instance], held)
+        return held
+
+    def refit(self, instance: InputInstance, chunk: Chunk, held: int) -> int:
+        """The filters have run on a batch held for ``held`` bytes: hold what its records cost now."""
         source = self.inputs[instance]
-        source.held += chunk.size
+        now = footprint(chunk)
+        if now < held:
+            self._release(source, held - now)
+        else:
+            self._hold(source, now - held)
+        return now
+
+    def _hold(self, source: InputStore, held: int) -> None:
+        source.held += held
         if source.over_limit and not source.paused:
             self._pause(source, "mem buf overlimit")
-        return chunk.size
 
     def over_limit(self, instance: InputInstance) -> bool:
         return self.inputs[instance].over_limit
@@ -343,8 +363,8 @@ class ChunkStore:
             chunk.input_name = source.instance.name
             if stored.owed:
                 stored.chunk = chunk
-                stored.held = chunk.size
-                source.held += chunk.size
+                stored.held = footprint(chunk)
+                source.held += stored.held
         if not stored.owed:
             self.up_chunks.discard(stored)
         self._loading.pop(stored, None)
@@ -387,11 +407,29 @@ class ChunkStore:
 
     def _release(self, source: InputStore, held: int) -> None:
         source.held -= held
-        if source.paused and not source.over_limit and not self._chunks_overlimit(source):
+        self._maybe_resume(source, self._reason(source))
+
+    def _maybe_resume(self, source: InputStore, reason: str) -> None:
+        if (source.paused and not self.inputs_held and not source.over_limit
+                and not self._chunks_overlimit(source)):
             source.paused = False
-            self._input_log.info("%s resume (%s)", source.instance.display_name,
-                                 self._reason(source))
+            self._input_log.info("%s resume (%s)", source.instance.display_name, reason)
             source.instance.plugin.resume()
+
+    def hold_inputs(self, reason: str) -> None:
+        """Pause every input until ``release_inputs`` (the process reached its ``Memory_Limit``);
+        each input counts it in its ``memory_limit_pauses``."""
+        self.inputs_held = True
+        for source in self.inputs.values():
+            source.instance.ctx.metrics.inc("memory_limit_pauses")
+            if not source.paused:
+                self._pause(source, reason)
+
+    def release_inputs(self, reason: str) -> None:
+        """Resume the inputs ``hold_inputs`` paused, but those their own limits still hold."""
+        self.inputs_held = False
+        for source in self.inputs.values():
+            self._maybe_resume(source, reason)
 
     def _chunks_overlimit(self, source: InputStore) -> bool:
         return source.pause_on_chunks_overlimit and len(self.up_chunks) >= self.max_chunks_up
@@ -418,6 +456,11 @@ class ChunkStore:
 
     def held_bytes(self, instance: InputInstance) -> int:
         return self.inputs[instance].held
+
+    @property
+    def total_held(self) -> int:
+        """Bytes of memory the records of every input hold."""
+        return sum(source.held for source in self.inputs.values())
 
     def queued_bytes(self, output: OutputInstance) -> int:
         """Bytes of the filesystem chunks waiting for ``output`` (counted with storage.total_limit_size)."""
