@@ -18,6 +18,7 @@ from itertools import accumulate
 
 import msgspec
 
+from flb_fast.compiled import core_part
 from flb_fast.parsers.base import Parser
 
 
@@ -41,6 +42,9 @@ JOINED_MAX_BYTES = 1024 * 1024
 _decode_one = msgspec.json.Decoder(_LogField).decode
 _decode_object = msgspec.json.Decoder(dict).decode
 _encode = msgspec.json.Encoder().encode
+# The lines without the mark, searched from each line's end in C (a sixth of the CPU of the
+# bisection below on the bench's mix); None (``_unmarked`` is then the path) without _core.
+_core_unmarked = core_part("docker_unmarked")
 
 def log_value(line: bytes) -> str | None:
     """The ``log`` string of a Docker json-file line, ``None`` if the line is not such JSON."""
@@ -114,8 +118,11 @@ class DockerModeJoiner:
                 self._step(line, offset, now, out)
                 offset += len(line) + 1
             return out.lines, self.held_offset
-        suspects: list[int] = []
-        _unmarked(lines, 0, len(lines), suspects)
+        if _core_unmarked is not None:
+            suspects: list[int] = _core_unmarked(lines)
+        else:
+            suspects = []
+            _unmarked(lines, 0, len(lines), suspects)
         if not suspects and not self.holding:
             out.extend(lines, first_offset)
             return lines, None
