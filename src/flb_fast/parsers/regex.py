@@ -9,6 +9,7 @@ not parse is dropped too (even with ``Time_Keep On``), and the record keeps the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from flb_fast.compiled import core_part
@@ -34,10 +35,13 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
-        self.compiled = self.compile(core_part("RegexProgram"))
 
-    def compile(self, program_class: Any) -> Any:
-        """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run)."""
+    @cached_property
+    def compiled(self) -> Any:
+        """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run).
+        Built on first use: a parsers file defines many more parsers than a config runs, and
+        building one costs more than checking its pattern (re.compile, at start-up)."""
+        program_class = core_part("RegexProgram")
         if program_class is None:
             return None
         program = compile_program(self.regex)
