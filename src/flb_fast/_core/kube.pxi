@@ -4,7 +4,8 @@
 # pack_map_content does. msgspec settles what is JSON; this loop only saves the Python-level
 # calls around it (one per record) and rejects plain-text lines on their first character.
 
-cdef object _kube_json_decode = msgspec.json.decode
+# A Decoder's method: a third less per call than msgspec.json.decode, which parses its keywords each time.
+cdef object _kube_json_decode = msgspec.json.Decoder().decode
 cdef object _kube_decode_error = msgspec.DecodeError
 
 
