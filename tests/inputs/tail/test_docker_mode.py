@@ -109,8 +109,9 @@ _lines = st.lists(st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(_lines)
-def test_the_compiled_search_for_unmarked_lines_matches_the_python_bisection(lines: list[bytes]) -> None:
-    at_most_one_mark = [line for line in lines if line.count(docker_mode._COMPLETE_MARK) <= 1]
+def test_the_compiled_search_for_unmarked_lines_matches_the_python_bisection_without_faked_marks(lines: list[bytes]) -> None:
+    at_most_one_mark = [line for line in lines
+                        if line.count(docker_mode._COMPLETE_MARK) <= 1 and docker_mode._FAKE_MARK not in line]
     found: list[int] = []
     docker_mode._unmarked(at_most_one_mark, 0, len(at_most_one_mark), found)
     assert _core.docker_unmarked(at_most_one_mark) == found
@@ -120,6 +121,11 @@ def test_the_compiled_search_finds_a_line_without_the_mark_beside_one_holding_it
     twice = entry("a\n").replace(b'"time"', b'"x":"\\n","stream":1,"time"')
     assert twice.count(docker_mode._COMPLETE_MARK) == 2
     assert _core.docker_unmarked([twice, entry("part"), b"", b"plain"]) == [1, 2, 3]
+
+
+def test_the_compiled_search_hands_on_a_mark_after_an_escaped_backslash_but_not_after_an_escaped_one_and_newline(
+) -> None:
+    assert _core.docker_unmarked([entry("ends with \\n"), entry("ends with \\\n"), entry("a\\\\n")]) == [0, 2]
 
 
 @settings(max_examples=200, deadline=None)

@@ -28,7 +28,8 @@ class _LogField(msgspec.Struct):
 
 # Docker json-file writes "log" first and "stream" next: a complete entry (log ends in a newline)
 # holds this byte run, which no string content can contain (its quote would be escaped). An
-# escaped backslash before the "n" would fake it, so a batch where that occurs takes the slow path.
+# escaped backslash before the "n" would fake it, so a batch where that occurs takes the slow path
+# (the compiled search instead counts the backslashes and hands such a line to the slow path alone).
 # Valid Docker output has one "stream" key per entry; garbage with a mark inside its text could at
 # worst leave a split entry unjoined (passed on as it is), never lose it.
 _COMPLETE_MARK = b'\\n","stream":'
@@ -42,8 +43,9 @@ JOINED_MAX_BYTES = 1024 * 1024
 _decode_one = msgspec.json.Decoder(_LogField).decode
 _decode_object = msgspec.json.Decoder(dict).decode
 _encode = msgspec.json.Encoder().encode
-# The lines without the mark, searched from each line's end in C (a sixth of the CPU of the
-# bisection below on the bench's mix); None (``_unmarked`` is then the path) without _core.
+# The lines without the mark (or with a faked one), searched from each line's end in C (a sixth
+# of the CPU of the bisection below on the bench's mix); None (``_unmarked`` is then the path)
+# without _core.
 _core_unmarked = core_part("docker_unmarked")
 
 def log_value(line: bytes) -> str | None:
@@ -112,7 +114,7 @@ class DockerModeJoiner:
         complete entries pass through as slices.
         """
         out = _Sink(offsets)
-        if self.firstline is not None or _FAKE_MARK in b"\n".join(lines):
+        if self.firstline is not None or _core_unmarked is None and _FAKE_MARK in b"\n".join(lines):
             offset = first_offset
             for line in lines:
                 self._step(line, offset, now, out)
