@@ -153,3 +153,20 @@ def kube_merge_parsed_logs(list records, list timestamps, list indexes, object p
             merged += 1
         j += 1
     return merged
+
+
+def kube_attach(list records, object kube, object namespace):
+    """``kubernetes`` then ``kubernetes_namespace`` (each only when not None) set last in every
+    record: a key the record already has is removed first, so the metadata goes after its keys."""
+    cdef object item
+    cdef dict rec
+    for item in records:
+        rec = <dict>item
+        if kube is not None:
+            if u"kubernetes" in rec:
+                del rec[u"kubernetes"]
+            rec[u"kubernetes"] = kube
+        if namespace is not None:
+            if u"kubernetes_namespace" in rec:
+                del rec[u"kubernetes_namespace"]
+            rec[u"kubernetes_namespace"] = namespace

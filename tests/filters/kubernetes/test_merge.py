@@ -6,12 +6,13 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from flb_fast import _core
 from flb_fast.filters.kubernetes.merge import (
     RecordProcessor,
+    attach,
     json_object,
     merge_json_logs,
     merge_parsed_logs,
@@ -250,3 +251,19 @@ def test_one_parser_for_both_streams_reads_every_record_whatever_its_stream() ->
                                                    ordered({"log": "2026-11-25 warn b", "stream": "stderr",
                                                             "level": "warn", "msg": "b"}),
                                                    ordered({"log": "2026-11-25 info c", "level": "info", "msg": "c"})]
+
+
+@needs_core
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.lists(st.sampled_from(["a", "kubernetes", "kubernetes_namespace", "b"]), unique=True), max_size=5),
+    kube=st.sampled_from([None, {"pod_name": "p"}]),
+    namespace=st.sampled_from([None, {"name": "n"}]),
+)
+def test_the_compiled_attach_matches_the_python_twin(keys, kube, namespace) -> None:
+    assume(kube is not None or namespace is not None)  # the filter attaches nothing otherwise
+    compiled = [{key: index for index, key in enumerate(names)} for names in keys]
+    python = [dict(record) for record in compiled]
+    _core.kube_attach(compiled, kube, namespace)
+    attach(python, kube, namespace)
+    assert [ordered(r) for r in compiled] == [ordered(r) for r in python]
