@@ -130,7 +130,7 @@ def kube_merge_parsed_logs(list records, list timestamps, list indexes, object p
     cdef list parsed = []
     cdef Py_ssize_t merged = 0
     cdef Py_ssize_t j
-    cdef object index, log, result, ts
+    cdef object index, log, result, ts, obj
     cdef dict rec
     for index in indexes:
         rec = <dict>records[index]
@@ -146,10 +146,10 @@ def kube_merge_parsed_logs(list records, list timestamps, list indexes, object p
     j = 0
     for result in parse_batch(texts):
         if result is not None:
-            ts = (<tuple>result)[0]
+            ts, obj = result
             index = parsed[j]
             timestamps[index] = ts if ts > 0 else now_ns
-            _kube_merge(<dict>records[index], (<tuple>result)[1], key, trim, keep_log)
+            _kube_merge(<dict>records[index], obj, key, trim, keep_log)
             merged += 1
         j += 1
     return merged
