@@ -138,6 +138,19 @@ def test_compiled_parse_batch_equals_python_path(name: str, data: st.DataObject)
     assert _normalized(parser.parse_batch(texts)) == _normalized(expected)
 
 
+def test_a_text_with_a_lone_surrogate_parses_on_the_compiled_path_as_on_the_python_one() -> None:
+    parser = REGISTRY.get("nginx")
+    texts = [SAMPLES["nginx"].replace("curl", "cu\ud800rl"), "\udcff" + SAMPLES["nginx"], "\ud800"]
+    compiled = parser.compiled
+    try:
+        parser.compiled = None
+        expected = parser.parse_batch(texts)
+    finally:
+        parser.compiled = compiled
+    assert expected[0] is not None and expected[0][1]["agent"] == "cu\ud800rl/8.4.0"
+    assert _normalized(parser.parse_batch(texts)) == _normalized(expected)
+
+
 def _normalized(results: list) -> list:  # type: ignore[type-arg]
     """0 and -1 both mean "no time" to every caller."""
     return [None if r is None else (-1 if r[0] in (0, -1) else r[0], r[1]) for r in results]

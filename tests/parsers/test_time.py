@@ -159,3 +159,33 @@ def test_compiled_rfc3339_reading_agrees_with_reference(fmt: str, text: str) -> 
     if compiled._core is None:
         pytest.skip("_core.parse_time_rfc3339 not built")
     assert compiled.parse(text) == TimeFormat(fmt, compiled=False).parse(text)
+
+
+_CLF = "%d/%b/%Y:%H:%M:%S %z"
+# Common Log Format times: canonical ones in and out of range, with any-case month names, and
+# near misses (a character of every kind at every position, wrong lengths, non-ASCII digits).
+_CLF_TEXT = st.one_of(
+    st.builds(lambda d, month, zone: d.strftime("%d/") + month + d.strftime("/%Y:%H:%M:%S ") + zone,
+              st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+              st.sampled_from(["Jan", "feb", "MAR", "aPr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                               "Foo", "Ju1", "June"]),
+              st.one_of(st.from_regex(r"\A[+-][0-9]{4}\Z"), st.sampled_from(["+00:00", "Z", "+000", "GMT", "+0٣00"]))),
+    st.text(st.sampled_from("0123456789/:+- NnOoVvx٣"), min_size=24, max_size=28),
+)
+
+
+@settings(max_examples=500, deadline=None)  # timing is never asserted; the machine is shared
+@given(text=_CLF_TEXT)
+def test_compiled_common_log_format_reading_agrees_with_reference(text: str) -> None:
+    """Property: _core.parse_time_clf (the nginx and apache parsers' format) equals this port."""
+    compiled = TimeFormat(_CLF)
+    if compiled._core_clf is None:
+        pytest.skip("_core.parse_time_clf not built")
+    assert compiled.parse(text) == TimeFormat(_CLF, compiled=False).parse(text)
+
+
+def test_common_log_format_times_beyond_the_canonical_form_are_read_as_strptime_reads_them() -> None:
+    compiled = TimeFormat(_CLF)
+    assert compiled._core_clf is not None and compiled._core_clf("5/Nov/2026:13:00:00 +0000") is None
+    assert compiled.parse("5/Nov/2026:13:00:00 +0000") == ns(2026, 11, 5, 13)
+    assert compiled.parse("05/november/2026:13:00:00   -01:30") == ns(2026, 11, 5, 14, 30)

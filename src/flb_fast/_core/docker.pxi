@@ -601,3 +601,40 @@ def decode_json_lines(list lines, int64_t read_time_ns, str key, time_key, bint 
     time_parser).decode(lines, read_time_ns)`` for a caller that keeps no decoder (and so
     no ``time_errors`` count)."""
     return JsonLinesDecoder(key, time_key, time_keep, time_parser).decode(lines, read_time_ns)
+
+
+# Docker_Mode (inputs/tail/docker_mode.py): a complete json-file entry holds this byte run
+# (its `log` ends in a newline and `stream` follows), within the last few dozen bytes of the line.
+cdef bytes _DOCKER_COMPLETE_MARK = b'\\n","stream":'
+
+
+def docker_unmarked(list lines) -> list:
+    """Indexes of the lines that may not be complete entries: those without the complete-entry
+    mark (``_COMPLETE_MARK`` of docker_mode.py), and those whose last mark follows an even run
+    of backslashes (a literal backslash and ``n``, not a newline escape). Each line is searched
+    from its end, where Docker writes the mark, so a complete entry costs a scan of its last
+    fields rather than of its whole ``log``."""
+    cdef list found = []
+    cdef const unsigned char *s
+    cdef const unsigned char *mark = <const unsigned char *> _bytes_data(_DOCKER_COMPLETE_MARK)
+    cdef Py_ssize_t m = _bytes_size(_DOCKER_COMPLETE_MARK)
+    cdef Py_ssize_t index = 0
+    cdef Py_ssize_t i, j
+    cdef object line
+    for line in lines:
+        if type(line) is not bytes:
+            line = bytes(line)
+        s = <const unsigned char *> _bytes_data(line)
+        i = _bytes_size(line) - m
+        while i >= 0:
+            if s[i] == 92 and memcmp(s + i, mark, m) == 0:
+                break
+            i -= 1
+        if i >= 0:
+            j = i
+            while j > 0 and s[j - 1] == 92:
+                j -= 1
+        if i < 0 or (i - j) % 2 == 1:
+            found.append(index)
+        index += 1
+    return found

@@ -6,8 +6,8 @@
 # first, groups restored on backtracking. So a match gives the same group values as
 # re.search; tests/parsers/test_regex_program.py checks that on random lines.
 #
-# Lines are decoded to str first (invalid UTF-8 becomes U+FFFD, as on the Python path) and
-# matched on the str's own storage (1, 2 or 4 bytes per character), so a group is a substring
+# Lines are decoded to str first (invalid UTF-8 becomes U+FFFD, as on the Python path), texts
+# given as str are taken as they are, and either is matched on the str's own storage (1, 2 or 4 bytes per character), so a group is a substring
 # of that str. A class is a 256-bit map over Latin-1 plus one byte saying whether characters
 # beyond Latin-1 belong to it (patterns naming such characters stay on re).
 
@@ -163,6 +163,9 @@ cdef class RegexProgram:
                     bint time_keep, object time_parse, object time_failed, object finish=None) -> tuple:
         """``(timestamps_ns, records, failed)`` for a batch of lines, as ``RegexParser.parse_lines``.
 
+        A line is bytes (decoded as tail decodes it) or str (matched as it is: the kubernetes
+        and parser filters' texts).
+
         ``time_parse(text) -> ns or None`` reads the time field (results are cached per batch);
         ``time_failed(text)`` counts one that does not parse; ``finish(record) -> record``, when
         given, runs on each parsed record after the time lookup (Types, decoders).
@@ -191,9 +194,12 @@ cdef class RegexProgram:
         cdef int group
         cdef list names = self.names
         for line in lines:
-            if type(line) is not bytes:
-                line = bytes(line)
-            text = _str_from_utf8(_bytes_data(line), _bytes_size(line), _INVALID_UTF8)
+            if type(line) is str:
+                text = line
+            else:
+                if type(line) is not bytes:
+                    line = bytes(line)
+                text = _str_from_utf8(_bytes_data(line), _bytes_size(line), _INVALID_UTF8)
             if self.ncaps == 0 or not self._search_text(st, text):
                 failed[0] += 1
                 timestamps.append(read_time)

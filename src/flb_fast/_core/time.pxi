@@ -226,3 +226,50 @@ def parse_time_rfc3339(value, bint zone=False, bint strict=True) -> int:
     if _parse_time(<const unsigned char *> <const char *> raw, len(raw), zone, strict, &ns):
         return ns
     return -1
+
+
+cdef extern from "Python.h":
+    bint _time_str_ascii "PyUnicode_IS_ASCII"(object o)
+    void *_time_str_data "PyUnicode_DATA"(object o)
+
+cdef const char *_CLF_MONTHS = b"janfebmaraprmayjunjulaugsepoctnovdec"
+
+
+def parse_time_clf(str value):
+    """Nanoseconds since the epoch of a Common Log Format time (``%d/%b/%Y:%H:%M:%S %z``: the
+    nginx and apache parsers), or None when ``value`` is not exactly ``DD/Mon/YYYY:HH:MM:SS
+    +HHMM`` with every field in range and nanoseconds within 64 bits. For such a text strptime reads exactly these characters
+    (a month name in any case, an offset's digits unchecked, as flb_strptime's %z); anything
+    else is left to the Python reading (flb_fast/parsers/time.py), which this must equal."""
+    cdef const unsigned char *s
+    cdef int day, month, year, hour, minute, second, offset_hours, offset_minutes, i
+    cdef int64_t seconds
+    if len(value) != 26 or not _time_str_ascii(value):
+        return None
+    s = <const unsigned char *> _time_str_data(value)
+    if s[2] != b'/' or s[6] != b'/' or s[11] != b':' or s[14] != b':' or s[17] != b':' or s[20] != b' ' \
+            or (s[21] != b'+' and s[21] != b'-'):
+        return None
+    day = _two_digits(s)
+    year = _two_digits(s + 7) * 100 + _two_digits(s + 9)
+    hour = _two_digits(s + 12)
+    minute = _two_digits(s + 15)
+    second = _two_digits(s + 18)
+    offset_hours = _two_digits(s + 22)
+    offset_minutes = _two_digits(s + 24)
+    if (not 1 <= day <= 31 or _two_digits(s + 7) < 0 or _two_digits(s + 9) < 0 or not 0 <= hour <= 23
+            or not 0 <= minute <= 59 or not 0 <= second <= 60 or offset_hours < 0 or offset_minutes < 0):
+        return None
+    month = -1
+    for i in range(12):
+        if (s[3] | 0x20) == _CLF_MONTHS[3 * i] and (s[4] | 0x20) == _CLF_MONTHS[3 * i + 1] \
+                and (s[5] | 0x20) == _CLF_MONTHS[3 * i + 2]:
+            month = i + 1
+            break
+    if month < 0:
+        return None
+    seconds = (_days_from_civil(year, month, 1) + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    seconds -= (offset_hours * 3600 + offset_minutes * 60) * (-1 if s[21] == b'-' else 1)
+    if not _NS_MIN_SECONDS <= seconds <= _NS_MAX_SECONDS:
+        return None
+    return seconds * 1000000000

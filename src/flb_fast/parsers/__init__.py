@@ -11,7 +11,6 @@ not define, so a user's own ``docker`` parser wins over the bundled one.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from flb_fast.config.errors import ConfigError
@@ -23,7 +22,9 @@ from flb_fast.parsers.spec import ParserSpec, spec_from_section
 
 __all__ = ["DEFAULT_PARSERS_FILE", "FieldParser", "Parser", "ParserRegistry", "build_registry", "create_parser"]
 
-DEFAULT_PARSERS_FILE = str(Path(str(resources.files("flb_fast") / "data" / "parsers.conf")))
+# The package's own data file (importlib.resources would cost more to import than the whole
+# parser registry takes to build).
+DEFAULT_PARSERS_FILE = str(Path(__file__).resolve().parent.parent / "data" / "parsers.conf")
 
 
 def create_parser(section: Section) -> FieldParser:

@@ -9,6 +9,7 @@ not parse is dropped too (even with ``Time_Keep On``), and the record keeps the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from flb_fast.compiled import core_part
@@ -34,10 +35,13 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
-        self.compiled = self.compile(core_part("RegexProgram"))
 
-    def compile(self, program_class: Any) -> Any:
-        """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run)."""
+    @cached_property
+    def compiled(self) -> Any:
+        """The batch matcher in C, or None to use re (no _core, or a pattern it cannot run).
+        Built on first use: a parsers file defines many more parsers than a config runs, and
+        building one costs more than checking its pattern (re.compile, at start-up)."""
+        program_class = core_part("RegexProgram")
         if program_class is None:
             return None
         program = compile_program(self.regex)
@@ -50,10 +54,7 @@ class RegexParser(FieldParser):
         """Tail's path: the whole batch in C when compiled, else one tight Python loop for the
         common case (no Types, no decoders)."""
         if self.compiled is not None:
-            return self.compiled.parse_lines(
-                lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
-                self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
-                self.time_failed, None if self._plain else self._finish)
+            return self._compiled_lines(lines, read_time_ns, key)
         if not (self._plain and self._skip_empty and self.regex.groups):
             return super().parse_lines(lines, read_time_ns, key)
         search = self._search
@@ -92,15 +93,17 @@ class RegexParser(FieldParser):
             records.append(record)
         return timestamps, records, failed
 
+    def _compiled_lines(self, lines: Sequence[str | bytes], read_time_ns: int, key: str) -> tuple[list[int], list[dict], int]:
+        return self.compiled.parse_lines(
+            lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
+            self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
+            self.time_failed, None if self._plain else self._finish)
+
     def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
-        """The kubernetes and parser filters' path: compiled too, when the texts encode cleanly."""
+        """The kubernetes and parser filters' path: compiled too, str texts matched as they are."""
         if self.compiled is None:
             return super().parse_batch(texts)
-        try:
-            lines = [text.encode() if isinstance(text, str) else text for text in texts]
-        except UnicodeEncodeError:  # a lone surrogate: only the Python path keeps it as it is
-            return super().parse_batch(texts)
-        timestamps, records, failed = self.parse_lines(lines, -1, _UNPARSED)
+        timestamps, records, failed = self._compiled_lines(texts, -1, _UNPARSED)
         if not failed:
             return list(zip(timestamps, records, strict=True))
         return [None if _UNPARSED in record else (timestamp, record)

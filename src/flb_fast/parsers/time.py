@@ -384,6 +384,7 @@ def parse_offset(value: str) -> int:
 
 # Formats _core reads in C with the same rules (container runtimes' and RFC 5424 times).
 _CORE_FORMATS = {"%Y-%m-%dT%H:%M:%S.%L": False, "%Y-%m-%dT%H:%M:%S.%L%z": True}
+_CLF_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 
 
 class TimeFormat:
@@ -414,6 +415,9 @@ class TimeFormat:
         self._cache: dict[str, int | None] = {}
         self._head_cache: dict[str, tuple[list[int], int]] = {}
         self._head_len = 0
+        # Common Log Format times (nginx, apache) in canonical form are read in C; others here.
+        self._core_clf = core_part("parse_time_clf") if compiled and fmt == _CLF_FORMAT and not system_timezone \
+            else None
         zone = _CORE_FORMATS.get(fmt)
         self._core = core_part("parse_time_rfc3339") if compiled and zone is not None and strict and not system_timezone \
             and (zone or not offset) else None
@@ -444,6 +448,10 @@ class TimeFormat:
     def _lookup(self, text: str) -> int | None:
         if len(text) > 63:
             return None
+        if self._core_clf is not None:
+            ns = self._core_clf(text)
+            if ns is not None:
+                return ns
         tm = [1900, 0, 0, 0, 0, 0, 0, 0]
         if self.with_year:
             working = text

@@ -6,14 +6,23 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from flb_fast import _core
-from flb_fast.filters.kubernetes.merge import RecordProcessor, json_object, merge_json_logs, trim_value
+from flb_fast.filters.kubernetes.merge import (
+    RecordProcessor,
+    attach,
+    json_object,
+    merge_json_logs,
+    merge_parsed_logs,
+    trim_value,
+)
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
 from flb_fast.parsers.base import ParserRegistry
 from flb_fast.record import Chunk
+from tests.parsers.helpers import ns
+from tests.parsers.helpers import parser as make_parser
 
 
 def options(**overrides) -> SimpleNamespace:
@@ -182,3 +191,79 @@ def test_a_merged_kubernetes_key_gives_way_to_the_metadata_map_at_the_end() -> N
     assert chunk is not None
     assert ordered(chunk.records[0]) == ordered(
         {"log": '{"kubernetes":"x","c":3}', "stream": "stdout", "c": 3, "kubernetes": {"pod_name": "p"}})
+
+
+# A regex parser with a time (Merge_Parser or an annotation's), its lines and near misses.
+_TIMED = make_parser(Name="timed", Format="regex", Regex=r"^(?<time>\S+) (?<level>\w+) (?<msg>.*)$",
+                     Time_Format="%Y-%m-%d", Time_Keep="Off")
+_parsed_log = st.one_of(
+    st.builds(lambda day, level, msg: f"2026-11-{day:02d} {level} {msg}",
+              st.integers(0, 31), st.sampled_from(["info", "x", ""]), st.text(alphabet="ab \n\\nr", max_size=6)),
+    _log_text,
+)
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(
+    logs=st.lists(_parsed_log, max_size=8),
+    picked=st.lists(st.booleans(), min_size=8, max_size=8),
+    key=st.sampled_from([None, "data"]),
+    trim=st.booleans(),
+    keep_log=st.booleans(),
+)
+def test_the_compiled_parsed_merge_matches_the_python_twin(logs, picked, key, trim, keep_log) -> None:
+    indexes = [index for index in range(len(logs)) if picked[index]]
+
+    def records() -> list[dict]:
+        return [{"log": json.loads(json.dumps(log)), "stream": "stdout"} for log in logs]
+
+    compiled, python = records(), records()
+    compiled_times, python_times = [7] * len(logs), [7] * len(logs)
+    assert _core.kube_merge_parsed_logs(compiled, compiled_times, indexes, _TIMED.parse_batch, key, trim, keep_log,
+                                        99) == merge_parsed_logs(python, python_times, indexes, _TIMED.parse_batch,
+                                                                 key, trim, keep_log, 99)
+    assert [ordered(r) for r in compiled] == [ordered(r) for r in python]
+    assert compiled_times == python_times
+
+
+def test_a_parsed_log_sets_the_time_and_merges_trimmed_while_a_map_log_keeps_its_time() -> None:
+    records = [{"log": "2026-11-25 info done\n", "stream": "stdout"}, {"log": {"k": "v\n"}, "stream": "stdout"},
+               {"log": "no match", "stream": "stdout"}]
+    timestamps = [7, 7, 7]
+    assert _core.kube_merge_parsed_logs(records, timestamps, [0, 1, 2], _TIMED.parse_batch, None, True, False, 99) == 2
+    assert [ordered(r) for r in records] == [ordered({"stream": "stdout", "level": "info", "msg": "done"}),
+                                             ordered({"stream": "stdout", "k": "v\n"}),
+                                             ordered({"log": "no match", "stream": "stdout"})]
+    assert timestamps == [ns(2026, 11, 25), 7, 7]
+
+
+def test_one_parser_for_both_streams_reads_every_record_whatever_its_stream() -> None:
+    registry = ParserRegistry()
+    registry.add(_TIMED)
+    records = [{"log": "2026-11-25 info a", "stream": "stdout"}, {"log": "2026-11-25 warn b", "stream": "stderr"},
+               {"log": "2026-11-25 info c"}]
+    chunk = Chunk("t", [7] * 3, records, 0)
+    assert RecordProcessor(options(), registry).apply(chunk, None, None, Props(stdout_parser="timed",
+                                                                              stderr_parser="timed"))
+    assert [ordered(r) for r in chunk.records] == [ordered({"log": "2026-11-25 info a", "stream": "stdout",
+                                                            "level": "info", "msg": "a"}),
+                                                   ordered({"log": "2026-11-25 warn b", "stream": "stderr",
+                                                            "level": "warn", "msg": "b"}),
+                                                   ordered({"log": "2026-11-25 info c", "level": "info", "msg": "c"})]
+
+
+@needs_core
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.lists(st.sampled_from(["a", "kubernetes", "kubernetes_namespace", "b"]), unique=True), max_size=5),
+    kube=st.sampled_from([None, {"pod_name": "p"}]),
+    namespace=st.sampled_from([None, {"name": "n"}]),
+)
+def test_the_compiled_attach_matches_the_python_twin(keys, kube, namespace) -> None:
+    assume(kube is not None or namespace is not None)  # the filter attaches nothing otherwise
+    compiled = [{key: index for index, key in enumerate(names)} for names in keys]
+    python = [dict(record) for record in compiled]
+    _core.kube_attach(compiled, kube, namespace)
+    attach(python, kube, namespace)
+    assert [ordered(r) for r in compiled] == [ordered(r) for r in python]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flb_fast import _core
 from flb_fast.config.model import Property, Section
 from flb_fast.inputs.tail import docker_mode
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_value
@@ -90,3 +95,44 @@ def test_entries_before_the_first_matching_one_pass_alone() -> None:
     out, held_offset = joiner.join(lines, 0, 0.0)
     assert (out, held_offset) == ([entry("  orphan\n")], len(lines[0]) + 1)
     assert joiner.flush() == entry("2026-11-25 boom\n  at a\n")
+
+
+# Lines a Docker json-file log can hold: complete and partial entries (text that may itself look
+# like JSON, escapes, a literal backslash-n), and lines that are not Docker entries at all.
+_texts = st.text(alphabet=st.sampled_from(['a', ' ', '\\', 'n', '"', '{', '\n', 'é', ',']), max_size=12)
+_lines = st.lists(st.one_of(
+    st.builds(lambda text: entry(text + "\n"), _texts),
+    st.builds(entry, _texts),
+    st.builds(lambda text: text.encode(), _texts),
+), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_lines)
+def test_the_compiled_search_for_unmarked_lines_matches_the_python_bisection_without_faked_marks(lines: list[bytes]) -> None:
+    at_most_one_mark = [line for line in lines
+                        if line.count(docker_mode._COMPLETE_MARK) <= 1 and docker_mode._FAKE_MARK not in line]
+    found: list[int] = []
+    docker_mode._unmarked(at_most_one_mark, 0, len(at_most_one_mark), found)
+    assert _core.docker_unmarked(at_most_one_mark) == found
+
+
+def test_the_compiled_search_finds_a_line_without_the_mark_beside_one_holding_it_twice() -> None:
+    twice = entry("a\n").replace(b'"time"', b'"x":"\\n","stream":1,"time"')
+    assert twice.count(docker_mode._COMPLETE_MARK) == 2
+    assert _core.docker_unmarked([twice, entry("part"), b"", b"plain"]) == [1, 2, 3]
+
+
+def test_the_compiled_search_hands_on_a_mark_after_an_escaped_backslash_but_not_after_an_escaped_one_and_newline(
+) -> None:
+    assert _core.docker_unmarked([entry("ends with \\n"), entry("ends with \\\n"), entry("a\\\\n")]) == [0, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_lines, max_size=4))
+def test_joining_gives_the_same_lines_with_or_without_the_compiled_search(batches: list[list[bytes]]) -> None:
+    compiled, python = DockerModeJoiner(None), DockerModeJoiner(None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(docker_mode, "_core_unmarked", None)
+        expected = [python.join(batch, 0, 0.0) for batch in batches]
+    assert [compiled.join(batch, 0, 0.0) for batch in batches] == expected

@@ -20,14 +20,14 @@ way to the metadata map, which still goes last (recorded: tests/data/fluent-bit/
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
 from flb_fast.compiled import core_part
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
-from flb_fast.parsers.base import ParserRegistry
+from flb_fast.parsers.base import ParseResult, ParserRegistry
 from flb_fast.record import Chunk
 
 _decode = msgspec.json.decode
@@ -36,8 +36,10 @@ _SPACE = " \t\r\n"
 
 
 # 2.3x faster than merge_json_logs below on bench_kubernetes; None (merge_json_logs is then
-# the path) when the extension lacks it.
+# the path) when the extension lacks it. The same for merge_parsed_logs and attach.
 _core_merge = core_part("kube_merge_json_logs")
+_core_merge_parsed = core_part("kube_merge_parsed_logs")
+_core_attach = core_part("kube_attach")
 
 
 def trim_value(value: str) -> str:
@@ -98,51 +100,44 @@ class RecordProcessor:
                 if not chunk.records:
                     return False
         if self.merge_log:
-            parser_names = self._parsers_per_record(chunk.records, props)
-            if parser_names is None:
+            groups = self._parser_groups(chunk.records, props)
+            if groups is None:
                 self._merge_json(chunk.records)
             else:
-                self._merge_mixed(chunk, parser_names)
+                self._merge_groups(chunk, groups)
         if kube is not None or namespace is not None:
-            _attach(chunk.records, kube, namespace)
+            (_core_attach or attach)(chunk.records, kube, namespace)
         return True
 
-    def _parsers_per_record(self, records: list[dict], props: Props) -> list[str | None] | None:
-        """The parser name for each record, or None when every record is plain JSON merging."""
+    def _parser_groups(self, records: list[dict], props: Props) -> dict[str | None, list[int]] | None:
+        """The indexes of the records each parser reads (None: JSON), or None when every
+        record is plain JSON merging."""
+        if props.stdout_parser and props.stdout_parser == props.stderr_parser:
+            # One parser for both streams (``fluentbit.io/parser``): every record, whatever its stream.
+            return {props.stdout_parser: list(range(len(records)))}
         if props.stdout_parser or props.stderr_parser:
-            return [_suggested_parser(rec, props) or self.merge_parser for rec in records]
+            groups: dict[str | None, list[int]] = {}
+            for index, rec in enumerate(records):
+                groups.setdefault(_suggested_parser(rec, props) or self.merge_parser, []).append(index)
+            return groups
         if self.merge_parser:
-            return [self.merge_parser] * len(records)
+            return {self.merge_parser: list(range(len(records)))}
         return None
 
     def _merge_json(self, records: list[dict]) -> None:
         (_core_merge or merge_json_logs)(records, self.merge_log_key, self.trim, self.keep_log)
 
-    def _merge_mixed(self, chunk: Chunk, parser_names: Sequence[str | None]) -> None:
-        """Records grouped by parser, one ``parse_batch`` per parser; the rest as JSON."""
-        groups: dict[str | None, list[int]] = {}
-        for index, name in enumerate(parser_names):
-            groups.setdefault(name, []).append(index)
-        records, timestamps = chunk.records, chunk.timestamps
-        key, trim, keep_log = self.merge_log_key, self.trim, self.keep_log
+    def _merge_groups(self, chunk: Chunk, groups: dict[str | None, list[int]]) -> None:
+        """One ``parse_batch`` per parser; the records of no parser (or of one not defined) as JSON."""
+        records = chunk.records
+        merge = _core_merge_parsed or merge_parsed_logs
         for name, indexes in groups.items():
             parser = self.parsers.get(name) if name is not None else None
             if parser is None:
                 self._merge_json([records[i] for i in indexes])
-                continue
-            texts = [records[i].get("log") for i in indexes]
-            string_indexes = [i for i, text in zip(indexes, texts, strict=True) if text.__class__ is str]
-            map_indexes = [i for i, text in zip(indexes, texts, strict=True) if text.__class__ is dict]
-            results = parser.parse_batch([records[i]["log"] for i in string_indexes])
-            now_ns = time.time_ns()
-            for i, result in zip(string_indexes, results, strict=True):
-                if result is None:
-                    continue
-                ts, obj = result
-                timestamps[i] = ts if ts > 0 else now_ns
-                _merge(records[i], obj, key, trim, keep_log)
-            for i in map_indexes:
-                _merge(records[i], records[i]["log"], key, False, keep_log)
+            else:
+                merge(records, chunk.timestamps, indexes, parser.parse_batch, self.merge_log_key, self.trim,
+                      self.keep_log, time.time_ns())
 
 
 def merge_json_logs(records: list[dict], key: str | None, trim: bool, keep_log: bool) -> int:
@@ -161,6 +156,35 @@ def merge_json_logs(records: list[dict], key: str | None, trim: bool, keep_log: 
     return merged
 
 
+def merge_parsed_logs(
+    records: list[dict], timestamps: list[int], indexes: list[int],
+    parse_batch: Callable[[Sequence[str | bytes]], list[ParseResult | None]],
+    key: str | None, trim: bool, keep_log: bool, now_ns: int,
+) -> int:
+    """The Python twin of ``_core.kube_merge_parsed_logs`` (and its test oracle): the string
+    ``log`` values of ``records[indexes]`` in one ``parse_batch``; a parsed one sets the record's
+    time (``now_ns`` when the parser found none) and merges; a map ``log`` merges untrimmed."""
+    merged = 0
+    string_indexes = []
+    for index in indexes:
+        log = records[index].get("log")
+        if log.__class__ is str:
+            string_indexes.append(index)
+        elif log.__class__ is dict:
+            _merge(records[index], log, key, False, keep_log)
+            merged += 1
+    if not string_indexes:
+        return merged
+    for index, result in zip(string_indexes, parse_batch([records[i]["log"] for i in string_indexes]), strict=True):
+        if result is None:
+            continue
+        ts, obj = result
+        timestamps[index] = ts if ts > 0 else now_ns
+        _merge(records[index], obj, key, trim, keep_log)
+        merged += 1
+    return merged
+
+
 def _merge(rec: dict, obj: dict, key: str | None, trim: bool, keep_log: bool) -> None:
     if trim:
         _trim_all(obj)
@@ -175,7 +199,8 @@ def _merge(rec: dict, obj: dict, key: str | None, trim: bool, keep_log: bool) ->
         rec[key] = obj
 
 
-def _attach(records: list[dict], kube: dict | None, namespace: dict | None) -> None:
+def attach(records: list[dict], kube: dict | None, namespace: dict | None) -> None:
+    """The Python twin of ``_core.kube_attach``: the metadata maps set last in every record."""
     if namespace is None:
         for rec in records:
             rec.pop("kubernetes", None)
