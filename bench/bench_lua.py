@@ -36,11 +36,11 @@ from typing import Any
 from tests.standalone import plugin_for
 
 from bench.versions import versions
-from flb_fast.engine.engine import GC_THRESHOLDS
 from flb_fast.filters.lua import LuaFilter
 from flb_fast.record import Chunk
+from flb_fast.runner import GC_THRESHOLDS
 
-MODULES = ("lupa.luajit21", "lupa.lua54", "lupa.lua51")
+MODULES = ("lupa.luajit21",)
 SCRIPTS = {
     "keep": "function cb(tag, ts, r) return 0, ts, r end",
     "modify": 'function cb(tag, ts, r) r.cluster = "prod" r.stream = nil return 2, ts, r end',
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--versions", action="store_true", help="print the versions measured with")
     args = parser.parse_args(argv)
-    gc.set_threshold(*GC_THRESHOLDS)  # as the agent runs (engine.run)
+    gc.set_threshold(*GC_THRESHOLDS)  # as the agent runs (runner.py)
     results = {
         module: {name: cpu_us_per_record(module, code, args.records, args.chunk, args.repeat)
                  for name, code in SCRIPTS.items()}
