@@ -79,7 +79,7 @@ def through_lua(lua: tuple[Any, Any, Any], records: list[dict[str, Any]]) -> lis
     runtime, reencode, _ = lua
     payload, keys = encode(records)
     results = reencode(payload, len(records), runtime.table_from([key.encode() for key in keys]))
-    entries = _core.lua_decode_results(results, len(records), [], {}, keys, {}, MAX_KEYS, None, None)
+    entries, _ = _core.lua_decode_results(results, len(records), [], {}, keys, {}, MAX_KEYS, None, None)
     out = []
     for entry in entries:
         assert type(entry) is tuple and entry[0] is None
@@ -162,7 +162,7 @@ def test_numbers_from_lua_are_ints_when_they_hold_one(lua: tuple[Any, Any, Any])
       return output:encode(2):encode({a = 3.0, b = 2.5, c = 2^53, d = 2^63, e = -2^63, f = -0.0, g = 1/0,
                                       h = 1e300}):get()
     end""")
-    [(_, [record])] = _core.lua_decode_results(write(), 1, [], {}, [], {}, MAX_KEYS, None, None)
+    [(_, [record])], _ = _core.lua_decode_results(write(), 1, [], {}, [], {}, MAX_KEYS, None, None)
     assert typed(record) == typed(
         {"a": 3, "b": 2.5, "c": 2**53, "d": 2.0**63, "e": -(2**63), "f": 0, "g": float("inf"), "h": 1e300}
     )
@@ -173,7 +173,7 @@ def test_invalid_utf8_from_lua_is_read_as_fluent_bits_outputs_write_it(lua: tupl
     write = runtime.eval(b"""function()
       return require("string.buffer").new():encode(2):encode({cut = "a\\195", ff = "a\\255b", mid = "\\169\\195"}):get()
     end""")
-    [(_, [record])] = _core.lua_decode_results(write(), 1, [], {}, [], {}, MAX_KEYS, None, None)
+    [(_, [record])], _ = _core.lua_decode_results(write(), 1, [], {}, [], {}, MAX_KEYS, None, None)
     assert record == {"cut": "a", "ff": "ab", "mid": "\ue0a9"}
 
 

@@ -187,6 +187,14 @@ def test_numbers_that_hold_an_integer_come_back_as_ints_the_others_as_floats(run
     }
 
 
+def test_a_new_time_holds_for_a_record_lua_writes_again_without_doubt(run: Runner) -> None:
+    """An array with a hole has the length Lua's # gives (LuaJIT's own view, asked again)."""
+    filt = lua("function cb(tag, ts, r) r.list[4] = 4 return 1, 1700000001.5, r end")
+    chunk = run_filter(run, filt, [{"list": [1, 2]}])
+    assert chunk is not None and chunk.records == [{"list": [1, 2, None, 4]}]
+    assert chunk.timestamps == [1700000001_500000000]
+
+
 def test_keys_that_are_not_text_become_text_and_functions_are_left_out(run: Runner) -> None:
     filt = lua("function cb(tag, ts, r) r.m = {[-1] = 'neg', [0] = 'zero', [true] = 'yes'} r.f = print "
                "r.list = {1, print, 3} return 2, ts, r end")

@@ -43,6 +43,9 @@ cdef enum:
     _LUA_MAX_DEPTH = 100
     # The first output buffer of a chunk (grown by doubling).
     _LUA_BUFFER_START = 65536
+    # A LuaBuffer keeps its memory for the next chunk up to this size (a chunk's records are a few
+    # MiB at most: the engine's chunks are about 2 MB, Fluent Bit's FLB_INPUT_CHUNK_FS_MAX_SIZE).
+    _LUA_BUFFER_KEEP = 8 * 1024 * 1024
 
 # 2**63: numbers from Lua below it (and at least -2**63) that hold an integer become ints, as
 # flb_lua_tomsgpack packs them (lua_isinteger: lua_tointeger(n) == n).
@@ -60,7 +63,10 @@ class LuaUnconvertible(ValueError):
     """A record value Lua cannot hold as it is."""
 
 
-cdef class _LuaWriter:
+cdef class LuaBuffer:
+    """The bytes a chunk is written into, kept from chunk to chunk (up to _LUA_BUFFER_KEEP) so that
+    each chunk does not map fresh memory."""
+
     cdef char *data
     cdef Py_ssize_t size
     cdef Py_ssize_t capacity
@@ -128,8 +134,15 @@ cdef class _LuaWriter:
         self.size += length
         return 0
 
-    cdef bytes take(self, Py_ssize_t start):
-        return _bytes_from_size(self.data + start, self.size - start)
+    cdef bytes take(self):
+        """What was written, the buffer emptied."""
+        cdef bytes written = _bytes_from_size(self.data, self.size)
+        self.size = 0
+        if self.capacity > _LUA_BUFFER_KEEP:
+            PyMem_Free(self.data)
+            self.data = NULL
+            self.capacity = 0
+        return written
 
 
 cdef class _LuaEncoder:
@@ -138,14 +151,14 @@ cdef class _LuaEncoder:
     the NULL light userdata flb_null stands for; a str goes as its UTF-8 bytes (one that has none,
     a lone surrogate, cannot go)."""
 
-    cdef _LuaWriter out
+    cdef LuaBuffer out
     cdef bint flb_null
     cdef dict key_index
     cdef list keys
     cdef Py_ssize_t max_keys
 
-    def __cinit__(self, bint flb_null, dict key_index, list keys, Py_ssize_t max_keys):
-        self.out = _LuaWriter()
+    def __cinit__(self, LuaBuffer out, bint flb_null, dict key_index, list keys, Py_ssize_t max_keys):
+        self.out = out
         self.flb_null = flb_null
         self.key_index = key_index
         self.keys = keys
@@ -250,7 +263,7 @@ cdef bint _lua_round_trips(object value):
 
 
 def lua_encode_records(list records, list timestamps, bint time_as_table, bint flb_null, dict key_index,
-                       list keys, Py_ssize_t max_keys, bint find_shared):
+                       list keys, Py_ssize_t max_keys, bint find_shared, LuaBuffer buffer=None):
     """One chunk's records in Lua's serialization format, for batch.lua's run.
 
     Returns (payload, passed, failed, shared, shared_payload): per record that can go to Lua, its
@@ -260,10 +273,10 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
     pod metadata every record of a pod shares) that Lua gives back unchanged when the script
     leaves them alone, and those values in the same format, one after the other. Map keys go as
     entries of the buffers' dict (``keys``, indexed by ``key_index``), new keys added while there
-    are fewer than ``max_keys``.
+    are fewer than ``max_keys``. ``buffer``: the memory to write into, a new one when None.
     """
-    cdef _LuaEncoder encoder = _LuaEncoder(flb_null, key_index, keys, max_keys)
-    cdef _LuaWriter out = encoder.out
+    cdef _LuaEncoder encoder = _LuaEncoder(buffer or LuaBuffer(), flb_null, key_index, keys, max_keys)
+    cdef LuaBuffer out = encoder.out
     cdef Py_ssize_t index, start
     cdef Py_ssize_t count = len(records)
     cdef list passed = []
@@ -271,8 +284,8 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
     cdef list shared = []
     cdef dict seen = {}
     cdef object record, stamp, key, item, identity
+    cdef bytes payload
     cdef int64_t ns, sec, nsec
-    cdef _LuaEncoder shared_encoder
     for index in range(count):
         record = records[index]
         start = out.size
@@ -305,10 +318,10 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
                         seen[identity] = True
                         if _lua_round_trips(item):
                             shared.append(item)
-    shared_encoder = _LuaEncoder(flb_null, key_index, keys, max_keys)
+    payload = out.take()
     for item in shared:
-        shared_encoder.value(item, 1)
-    return out.take(0), passed, failed, shared, shared_encoder.out.take(0)
+        encoder.value(item, 1)
+    return payload, passed, failed, shared, out.take()
 
 
 cdef class _LuaReader:
@@ -607,11 +620,12 @@ def lua_decode_results(bytes data, Py_ssize_t count, list originals, dict shared
     seconds and nanoseconds then the value (replace it and its time) or 2 then the value (replace
     it). Returns one entry per record: 0, -1, (time in ns or None, records), None when the value
     is no record or array of records (Fluent Bit keeps the record and logs an error), or False
-    when batch.lua must write it again (LuaTableAmbiguous). ``originals`` are the records the
-    script got (for ``shared_bytes``: id(shared value) -> its bytes from Lua, see
-    lua_encode_records)."""
+    when batch.lua must write it again (LuaTableAmbiguous); and the positions of the None and
+    False entries. ``originals`` are the records the script got (for ``shared_bytes``: id(shared
+    value) -> its bytes from Lua, see lua_encode_records)."""
     cdef _LuaReader reader = _LuaReader(data, keys, key_index, max_keys, int_prefixes, array_prefixes, shared_bytes)
     cdef list entries = []
+    cdef list specials = []
     cdef Py_ssize_t index, start
     cdef object code, stamp, records
     for index in range(count):
@@ -628,7 +642,42 @@ def lua_decode_results(bytes data, Py_ssize_t count, list originals, dict shared
         except LuaTableAmbiguous:
             reader.pos = start
             reader.skip()
+            specials.append(index)
             entries.append(False)
             continue
-        entries.append(None if records is None else (stamp, records))
-    return entries
+        if records is None:
+            specials.append(index)
+            entries.append(None)
+        else:
+            entries.append((stamp, records))
+    return entries, specials
+
+
+def lua_merge_results(list timestamps, list records, list passed, list entries):
+    """The chunk's times and records after the script: ``entries`` (0, -1 or (time in ns or None,
+    records), as lua_decode_results gives them) for the records at ``passed`` (in order), every
+    other record kept."""
+    cdef list stamps = []
+    cdef list out = []
+    cdef Py_ssize_t index, position = 0
+    cdef Py_ssize_t count = len(passed)
+    cdef Py_ssize_t next_passed = passed[0] if count else -1
+    cdef object entry, stamp, record
+    for index in range(len(records)):
+        if index == next_passed:
+            entry = entries[position]
+            position += 1
+            next_passed = passed[position] if position < count else -1
+            if type(entry) is tuple:
+                stamp = (<tuple>entry)[0]
+                if stamp is None:
+                    stamp = timestamps[index]
+                for record in <list>(<tuple>entry)[1]:
+                    stamps.append(stamp)
+                    out.append(record)
+                continue
+            if entry == -1:
+                continue
+        stamps.append(timestamps[index])
+        out.append(records[index])
+    return stamps, out

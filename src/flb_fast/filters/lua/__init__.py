@@ -137,6 +137,7 @@ class LuaFilter(Filter):
         self._keys: list[str] = []
         self._key_index: dict[str, int] = {}
         self._lua_keys = 0
+        self._buffer = _core.LuaBuffer()
         if not options.protected_mode:
             self.config_warnings.append(("protected_mode", "protected_mode off is not supported: a Lua error is "
                                          "logged and the record kept, as with protected_mode on"))
@@ -150,7 +151,7 @@ class LuaFilter(Filter):
         keys = self._keys
         payload, passed, failed, shared, shared_payload = _core.lua_encode_records(
             records, timestamps, self.time_as_table, self.flb_null, self._key_index, keys, MAX_DICT_KEYS,
-            self._int_prefixes is None and self._array_prefixes is None,
+            self._int_prefixes is None and self._array_prefixes is None, self._buffer,
         )
         for _, reason in failed:
             self.ctx.log.error("record with %s passed unchanged", reason)
@@ -160,52 +161,38 @@ class LuaFilter(Filter):
         if len(keys) != self._lua_keys:
             new_keys = self._lua.table_from([key.encode() for key in keys])
             self._lua_keys = len(keys)
+        tag = chunk.tag.encode(errors="surrogateescape")
         results, shared_results, messages = self._run(
-            chunk.tag.encode(errors="surrogateescape"), payload, len(passed), self.nargs, new_keys, shared_payload, len(shared)
+            tag, payload, len(passed), self.nargs, new_keys, shared_payload, len(shared)
         )
         shared_bytes = (
             {id(value): encoded for value, encoded in zip(shared, _core.lua_split_values(shared_results, len(shared)),
                                                           strict=True)}
             if shared else {}
         )
-        entries = _core.lua_decode_results(
+        entries, specials = _core.lua_decode_results(
             results, len(passed), [records[index] for index in passed] if shared else [], shared_bytes, keys,
             self._key_index, MAX_DICT_KEYS, self._int_prefixes, self._array_prefixes,
         )
-        self._log(entries, messages)
-        if all(entry == 0 for entry in entries):
-            return chunk
-        results_at = dict(zip(passed, entries, strict=True))
-        new_stamps: list[int] = []
-        new_records: list[dict[str, Any]] = []
-        for index, (stamp, record) in enumerate(zip(timestamps, records, strict=True)):
-            entry = results_at.get(index, 0)
-            if entry == -1:
-                continue
-            if type(entry) is tuple:
-                new_stamp, replaced = entry
-                if new_stamp is not None:
-                    stamp = new_stamp
-                new_stamps.extend([stamp] * len(replaced))
-                new_records.extend(replaced)
-                continue
-            new_stamps.append(stamp)
-            new_records.append(record)
+        if specials or len(messages):
+            self._log(entries, specials, messages)
+        new_stamps, new_records = _core.lua_merge_results(timestamps, records, passed, entries)
         if not new_records:
             return None
         chunk.timestamps, chunk.records = new_stamps, new_records
         return chunk
 
-    def _log(self, entries: list[Any], messages: Any) -> None:
+    def _log(self, entries: list[Any], specials: list[int], messages: Any) -> None:
         """Lua's messages in record order, each record's "invalid table" last. A record whose value
         only Lua can read (``False``) is written again by batch.lua's canonical and read anew."""
         lines = [(messages[i], messages[i + 1].decode(errors="replace")) for i in range(1, len(messages) + 1, 2)]
-        for position, entry in enumerate(entries):
+        for position in specials:
+            entry = entries[position]
             if entry is False:
                 entry = entries[position] = _core.lua_decode_results(
                     self._canonical(position + 1), 1, [], {}, self._keys, self._key_index, MAX_DICT_KEYS,
                     self._int_prefixes, self._array_prefixes,
-                )[0]
+                )[0][0]
             if entry is None:
                 entries[position] = 0
                 lines.append((position + 1, f"invalid table returned at {self.call}(), {self.label}"))

@@ -170,8 +170,9 @@ local function callback_args()
   return 3
 end
 
--- The values the last run's records returned as 1 or 2, kept for canonical().
-local returned = {}
+-- The values the last run's records returned as 1 or 2, and the times returned with 1, kept for
+-- canonical().
+local returned, returned_sec, returned_nsec = {}, {}, {}
 
 -- Calls the function on each of the count records of payload. keys, when not nil, is the dict of
 -- map keys from now on; the nshared values of shared_payload (record values that several records
@@ -191,7 +192,7 @@ local function run(tag, payload, count, nargs, keys, shared_payload, nshared)
     shared = output:get()
   end
   input:set(payload)
-  returned = {}
+  returned, returned_sec, returned_nsec = {}, {}, {}
   for i = 1, count do
     local ts
     if time_as_table then
@@ -235,6 +236,7 @@ local function run(tag, payload, count, nargs, keys, shared_payload, nshared)
         if valid_time and type(out) == "table" then
           if code == 1 then
             output:encode(1):encode(sec):encode(nsec)
+            returned_sec[i], returned_nsec[i] = sec, nsec
           else
             output:encode(2)
           end
@@ -261,9 +263,13 @@ local function run(tag, payload, count, nargs, keys, shared_payload, nshared)
   return output:get(), shared, messages
 end
 
--- The i'th record's returned value written again, canonical: 2 then the value (or false).
+-- The i'th record's result written again with its value canonical.
 local function canonical(i)
-  output:reset():encode(2)
+  if returned_sec[i] then
+    output:reset():encode(1):encode(returned_sec[i]):encode(returned_nsec[i])
+  else
+    output:reset():encode(2)
+  end
   local ok, c = pcall(canonical_result, returned[i])
   if not (ok and c and try_encode(c)) then output:encode(false) end
   return output:get()
