@@ -36,7 +36,7 @@ import importlib
 import os
 import socket
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 
 from flb_fast import _core
 from flb_fast.config.errors import PluginConfigError
@@ -79,8 +79,6 @@ def script_path(script: str, conf_path: str | None) -> str:
 class LuaFilter(Filter):
     name = "lua"
     description = "Lua Scripting Filter"
-    # lupa's Lua modules, the first installed one runs the scripts (bench.bench_lua compares them).
-    lua_modules: ClassVar[tuple[str, ...]] = LUPA_MODULES
     OPTIONS = OptionTable(
         Option("script", STR, None, "path of the Lua script"),
         Option("code", STR, None, "Lua source code (instead of a script file)"),
@@ -111,7 +109,7 @@ class LuaFilter(Filter):
         self.label = label
         self.time_as_table: bool = options.time_as_table
         self.flb_null: bool = options.enable_flb_null
-        lua = lua_runtime(self.lua_modules)
+        lua = lua_runtime()
         lua.globals().FLB_ENV = lua.table_from({b"HOSTNAME": socket.gethostname().encode()})
         batch = resources.files(__package__).joinpath("batch.lua").read_bytes()
         int_keys = (options.type_int_key or "").split()
