@@ -68,7 +68,7 @@ def typed(value: Any) -> Any:
 def encode(records: list[dict[str, Any]], keys: list[str] | None = None) -> tuple[bytes, list[str]]:
     keys = [] if keys is None else keys
     index = {key: position for position, key in enumerate(keys)}
-    payload, passed, failed, _, _ = _core.lua_encode_records(
+    payload, passed, failed, _, _, _ = _core.lua_encode_records(
         records, [START_NS] * len(records), False, False, index, keys, MAX_KEYS, False
     )
     assert (passed, failed) == (list(range(len(records))), [])
@@ -180,7 +180,7 @@ def test_invalid_utf8_from_lua_is_read_as_fluent_bits_outputs_write_it(lua: tupl
 def test_new_keys_join_the_dictionary_up_to_its_bound() -> None:
     keys: list[str] = ["a"]
     index = {"a": 0}
-    payload, _, _, _, _ = _core.lua_encode_records(
+    payload, _, _, _, _, _ = _core.lua_encode_records(
         [{"a": 1, "b": 2, "c": 3}], [START_NS], False, False, index, keys, 2, False
     )
     assert keys == ["a", "b"] and index == {"a": 0, "b": 1}
@@ -197,7 +197,7 @@ def test_new_keys_join_the_dictionary_up_to_its_bound() -> None:
     ],
 )
 def test_a_record_lua_cannot_hold_is_left_out_with_the_reason(value: Any, reason: str) -> None:
-    payload, passed, failed, _, _ = _core.lua_encode_records(
+    payload, passed, failed, _, _, _ = _core.lua_encode_records(
         [{"v": value}, {"v": 1}], [START_NS] * 2, False, False, {}, [], MAX_KEYS, False
     )
     assert passed == [1] and failed == [(0, reason)]
@@ -210,7 +210,7 @@ def test_a_record_nested_deeper_than_luajit_reads_is_left_out() -> None:
     for _ in range(100):
         inner["x"] = {}
         inner = inner["x"]
-    _, passed, failed, _, _ = _core.lua_encode_records([deep], [START_NS], False, False, {}, [], MAX_KEYS, False)
+    _, passed, failed, _, _, _ = _core.lua_encode_records([deep], [START_NS], False, False, {}, [], MAX_KEYS, False)
     assert passed == [] and failed == [(0, "a record nested deeper than 100 levels")]
 
 
@@ -219,9 +219,21 @@ def test_values_several_records_share_are_found_once() -> None:
     lone = {"x": 1}
     changing = {"ratio": 2.0}
     records = [{"k": pod, "m": lone, "c": changing}, {"k": pod, "c": changing}, {"k": pod, "c": changing}]
-    _, _, _, shared, shared_payload = _core.lua_encode_records(
+    _, _, _, shared, shared_payload, _ = _core.lua_encode_records(
         records, [START_NS] * 3, False, False, {}, [], MAX_KEYS, True
     )
     # An integral float comes back an int: that value cannot come back as it was.
     assert shared == [pod]
     assert len(_core.lua_split_values(shared_payload, 1)) == 1
+
+
+def test_records_go_a_slice_at_a_time_up_to_the_byte_bound() -> None:
+    records = [{"log": "x" * 100} for _ in range(10)]
+    stamps = [START_NS] * 10
+    one = len(_core.lua_encode_records(records[:1], stamps[:1], False, False, {"log": 0}, ["log"], MAX_KEYS, False)[0])
+    payload, passed, _, _, _, end = _core.lua_encode_records(
+        records, stamps, False, False, {"log": 0}, ["log"], MAX_KEYS, False, None, 2, 2 * one + 1
+    )
+    # The third record takes the slice past the bound: it is the last.
+    assert (passed, end, len(payload)) == ([2, 3, 4], 5, 3 * one)
+    assert _core.lua_encode_records(records, stamps, False, False, {}, [], MAX_KEYS, False, None, 5)[5] == 10

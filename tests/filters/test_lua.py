@@ -243,6 +243,34 @@ def test_more_keys_than_the_key_dictionary_holds_still_arrive(run: Runner, monke
         assert chunk is not None and chunk.records == [{**record, f"new{record['n']}": record["n"]} for record in records]
 
 
+def test_a_chunk_runs_a_slice_at_a_time_with_every_result_in_place(
+    run: Runner, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("flb_fast.filters.lua.SLICE_BYTES", 40)
+    filt = lua("function cb(tag, ts, r) "
+               "if r.n % 5 == 0 then return -1, ts, r end "
+               "if r.n % 5 == 1 then return 0, ts, r end "
+               "if r.n % 5 == 2 then return 1, ts + 1, {{n = r.n, part = 1}, {n = r.n, part = 2}} end "
+               "if r.n % 5 == 3 then error('three') end "
+               "r.seen = true return 2, ts, r end")
+    records = [{"n": n} for n in range(20)]
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, filt, [dict(record) for record in records])
+    expected: list[tuple[int, dict[str, Any]]] = []
+    for n in range(20):
+        if n % 5 == 1 or n % 5 == 3:
+            expected.append((START_NS, {"n": n}))
+        elif n % 5 == 2:
+            expected += [(START_NS + 1_000_000_000, {"n": n, "part": part}) for part in (1, 2)]
+        elif n % 5 == 4:
+            expected.append((START_NS, {"n": n, "seen": True}))
+    assert chunk is not None
+    got = list(zip(chunk.timestamps, chunk.records, strict=True))
+    # The new time goes through a double: its nanoseconds are near, not exact.
+    assert [(round(ts, -4), record) for ts, record in got] == [(round(ts, -4), record) for ts, record in expected]
+    assert len(errors(caplog)) == 4 and all(message.endswith(": three") for message in errors(caplog))
+
+
 def test_lua_memory_stays_bounded_over_many_chunks(run: Runner) -> None:
     """The tables buffer.decode makes are garbage collected as the chunks go by."""
     filt = lua("function cb(tag, ts, r) r.cluster = 'prod' return 2, ts, r end")

@@ -1,6 +1,6 @@
 # The lua filter's records to and from LuaJIT's string.buffer serialization format
 # (https://luajit.org/ext_buffer.html#serialize_format; LuaJIT src/lj_serialize.c), so that a
-# chunk crosses into Lua as one string that Lua's C decoder turns into tables (buffer.decode), and
+# slice of a chunk crosses into Lua as one string that Lua's C decoder turns into tables (buffer.decode), and
 # the results come back as one string that Lua's C encoder writes (buffer.encode) and
 # lua_decode_results reads here. filters/lua/__init__.py and batch.lua describe the protocol.
 #
@@ -43,8 +43,9 @@ cdef enum:
     _LUA_MAX_DEPTH = 100
     # The first output buffer of a chunk (grown by doubling).
     _LUA_BUFFER_START = 65536
-    # A LuaBuffer keeps its memory for the next chunk up to this size (a chunk's records are a few
-    # MiB at most: the engine's chunks are about 2 MB, Fluent Bit's FLB_INPUT_CHUNK_FS_MAX_SIZE).
+    # A LuaBuffer keeps its memory for the next chunk up to this size: four times a chunk's bytes
+    # (storage/store.py CHUNK_MAX_BYTES, 2 MB as Fluent Bit's FLB_INPUT_CHUNK_FS_MAX_SIZE), as the
+    # serialized records run a little larger than the raw lines they came from.
     _LUA_BUFFER_KEEP = 8 * 1024 * 1024
 
 # 2**63: numbers from Lua below it (and at least -2**63) that hold an integer become ints, as
@@ -263,17 +264,20 @@ cdef bint _lua_round_trips(object value):
 
 
 def lua_encode_records(list records, list timestamps, bint time_as_table, bint flb_null, dict key_index,
-                       list keys, Py_ssize_t max_keys, bint find_shared, LuaBuffer buffer=None):
-    """One chunk's records in Lua's serialization format, for batch.lua's run.
+                       list keys, Py_ssize_t max_keys, bint find_shared, LuaBuffer buffer=None,
+                       Py_ssize_t first=0, Py_ssize_t max_bytes=0):
+    """Records from ``first`` in Lua's serialization format, for batch.lua's run: up to the end of
+    the chunk or, with ``max_bytes``, the first record that brings the payload to that size.
 
-    Returns (payload, passed, failed, shared, shared_payload): per record that can go to Lua, its
-    time (a number of seconds, or with ``time_as_table`` the seconds then the nanoseconds) then
+    Returns (payload, passed, failed, shared, shared_payload, end): per record that can go to Lua,
+    its time (a number of seconds, or with ``time_as_table`` the seconds then the nanoseconds) then
     the record; the indexes of those records; (index, reason) of the others; with
-    ``find_shared``, the dicts and lists found as a record value more than once in the chunk (the
-    pod metadata every record of a pod shares) that Lua gives back unchanged when the script
-    leaves them alone, and those values in the same format, one after the other. Map keys go as
-    entries of the buffers' dict (``keys``, indexed by ``key_index``), new keys added while there
-    are fewer than ``max_keys``. ``buffer``: the memory to write into, a new one when None.
+    ``find_shared``, the dicts and lists found as a record value more than once (the pod metadata
+    every record of a pod shares) that Lua gives back unchanged when the script leaves them alone,
+    and those values in the same format, one after the other; the index after the last record
+    written. Map keys go as entries of the buffers' dict (``keys``, indexed by ``key_index``), new
+    keys added while there are fewer than ``max_keys``. ``buffer``: the memory to write into, a
+    new one when None.
     """
     cdef _LuaEncoder encoder = _LuaEncoder(buffer or LuaBuffer(), flb_null, key_index, keys, max_keys)
     cdef LuaBuffer out = encoder.out
@@ -286,7 +290,9 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
     cdef object record, stamp, key, item, identity
     cdef bytes payload
     cdef int64_t ns, sec, nsec
-    for index in range(count):
+    out.size = 0  # what an earlier call left, had it stopped on an error
+    index = first
+    while index < count and (max_bytes == 0 or out.size < max_bytes):
         record = records[index]
         start = out.size
         stamp = timestamps[index]
@@ -306,8 +312,10 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
         except (UnicodeEncodeError, LuaUnconvertible) as error:
             out.size = start
             failed.append((index, str(error) if type(error) is LuaUnconvertible else "text that is not valid UTF-8"))
+            index += 1
             continue
         passed.append(index)
+        index += 1
         if find_shared:
             for key, item in (<dict>record).items():
                 if type(item) is dict or type(item) is list:
@@ -321,7 +329,7 @@ def lua_encode_records(list records, list timestamps, bint time_as_table, bint f
     payload = out.take()
     for item in shared:
         encoder.value(item, 1)
-    return payload, passed, failed, shared, out.take()
+    return payload, passed, failed, shared, out.take(), index
 
 
 cdef class _LuaReader:
@@ -653,17 +661,16 @@ def lua_decode_results(bytes data, Py_ssize_t count, list originals, dict shared
     return entries, specials
 
 
-def lua_merge_results(list timestamps, list records, list passed, list entries):
-    """The chunk's times and records after the script: ``entries`` (0, -1 or (time in ns or None,
-    records), as lua_decode_results gives them) for the records at ``passed`` (in order), every
-    other record kept."""
-    cdef list stamps = []
-    cdef list out = []
+def lua_merge_results(list timestamps, list records, Py_ssize_t first, Py_ssize_t end, list passed, list entries,
+                      list stamps, list out):
+    """Appends to ``stamps`` and ``out`` the times and records from ``first`` to ``end`` after the
+    script: ``entries`` (0, -1 or (time in ns or None, records), as lua_decode_results gives them)
+    for the records at ``passed`` (in order), every other record kept."""
     cdef Py_ssize_t index, position = 0
     cdef Py_ssize_t count = len(passed)
     cdef Py_ssize_t next_passed = passed[0] if count else -1
     cdef object entry, stamp, record
-    for index in range(len(records)):
+    for index in range(first, end):
         if index == next_passed:
             entry = entries[position]
             position += 1
@@ -680,4 +687,3 @@ def lua_merge_results(list timestamps, list records, list passed, list entries):
                 continue
         stamps.append(timestamps[index])
         out.append(records[index])
-    return stamps, out

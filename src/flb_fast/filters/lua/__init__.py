@@ -6,7 +6,8 @@ returned array of records splits the record into several (``plugins/filter_lua/l
 ``cb_lua_filter``). Scripts run in LuaJIT, the Lua Fluent Bit embeds, so a script written for
 Fluent Bit (Lua 5.1 with ``bit``, ``table.maxn``, ``unpack``) runs unchanged.
 
-A chunk crosses into Lua once, as one string in LuaJIT's serialization format (``string.buffer``):
+A chunk crosses into Lua a slice of records at a time (SLICE_BYTES), each slice as one string in
+LuaJIT's serialization format (``string.buffer``):
 ``flb_fast._core.lua_encode_records`` writes the records, ``batch.lua`` decodes them with
 ``buffer.decode``, calls the function on every record and writes all the results with
 ``buffer.encode``, and ``flb_fast._core.lua_decode_results`` turns them into the new records with
@@ -50,6 +51,11 @@ LUPA_MODULES = ("lupa.luajit21",)
 # Map keys both sides keep as the buffers' dictionary, at most this many (records with ever-new
 # keys cannot grow it without bound; keys past it travel as plain strings).
 MAX_DICT_KEYS = 4096
+# A chunk goes to Lua a slice at a time, each slice's records about this many serialized bytes: the
+# strings that carry them then stay below LuaJIT's allocator's mmap threshold (128 KiB,
+# DEFAULT_MMAP_THRESHOLD in LuaJIT's lj_alloc.c), so no slice maps and unmaps fresh memory
+# (measured: 2,000-record chunks of lifted kubernetes records cost about a quarter less CPU).
+SLICE_BYTES = 96 * 1024
 
 
 def lua_runtime(modules: tuple[str, ...] = LUPA_MODULES) -> Any:
@@ -146,39 +152,50 @@ class LuaFilter(Filter):
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         records, timestamps = chunk.records, chunk.timestamps
-        keys = self._keys
-        payload, passed, failed, shared, shared_payload = _core.lua_encode_records(
-            records, timestamps, self.time_as_table, self.flb_null, self._key_index, keys, MAX_DICT_KEYS,
-            self._int_prefixes is None and self._array_prefixes is None, self._buffer,
-        )
-        for _, reason in failed:
-            self.ctx.log.error("record with %s passed unchanged", reason)
-        if not passed:
-            return chunk
-        new_keys = None
-        if len(keys) != self._lua_keys:
-            new_keys = self._lua.table_from([key.encode() for key in keys])
-            self._lua_keys = len(keys)
         tag = chunk.tag.encode(errors="surrogateescape")
-        results, shared_results, messages = self._run(
-            tag, payload, len(passed), self.nargs, new_keys, shared_payload, len(shared)
-        )
-        shared_bytes = (
-            {id(value): encoded for value, encoded in zip(shared, _core.lua_split_values(shared_results, len(shared)),
-                                                          strict=True)}
-            if shared else {}
-        )
-        entries, specials = _core.lua_decode_results(
-            results, len(passed), [records[index] for index in passed] if shared else [], shared_bytes, keys,
-            self._key_index, MAX_DICT_KEYS, self._int_prefixes, self._array_prefixes,
-        )
-        if specials or len(messages):
-            self._log(entries, specials, messages)
-        new_stamps, new_records = _core.lua_merge_results(timestamps, records, passed, entries)
+        new_stamps: list[int] = []
+        new_records: list[dict[str, Any]] = []
+        start = 0
+        while start < len(records):
+            start = self._run_slice(tag, timestamps, records, start, new_stamps, new_records)
         if not new_records:
             return None
         chunk.timestamps, chunk.records = new_stamps, new_records
         return chunk
+
+    def _run_slice(self, tag: bytes, timestamps: list[int], records: list[dict[str, Any]], start: int,
+                   new_stamps: list[int], new_records: list[dict[str, Any]]) -> int:
+        """Runs the script on the records from ``start`` that make up to SLICE_BYTES, appends the
+        times and records that result, and returns the index of the next record."""
+        keys = self._keys
+        payload, passed, failed, shared, shared_payload, end = _core.lua_encode_records(
+            records, timestamps, self.time_as_table, self.flb_null, self._key_index, keys, MAX_DICT_KEYS,
+            self._int_prefixes is None and self._array_prefixes is None, self._buffer, start, SLICE_BYTES,
+        )
+        for _, reason in failed:
+            self.ctx.log.error("record with %s passed unchanged", reason)
+        entries: list[Any] = []
+        if passed:
+            new_keys = None
+            if len(keys) != self._lua_keys:
+                new_keys = self._lua.table_from([key.encode() for key in keys])
+                self._lua_keys = len(keys)
+            results, shared_results, messages = self._run(
+                tag, payload, len(passed), self.nargs, new_keys, shared_payload, len(shared)
+            )
+            shared_bytes = (
+                {id(value): encoded
+                 for value, encoded in zip(shared, _core.lua_split_values(shared_results, len(shared)), strict=True)}
+                if shared else {}
+            )
+            entries, specials = _core.lua_decode_results(
+                results, len(passed), [records[index] for index in passed] if shared else [], shared_bytes, keys,
+                self._key_index, MAX_DICT_KEYS, self._int_prefixes, self._array_prefixes,
+            )
+            if specials or len(messages):
+                self._log(entries, specials, messages)
+        _core.lua_merge_results(timestamps, records, start, end, passed, entries, new_stamps, new_records)
+        return end
 
     def _log(self, entries: list[Any], specials: list[int], messages: Any) -> None:
         """Lua's messages in record order, each record's "invalid table" last. A record whose value

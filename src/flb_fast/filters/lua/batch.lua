@@ -1,7 +1,7 @@
--- The lua filter's batch runner: calls the user's function once per record of a chunk. The records
--- come in as one string in LuaJIT's serialization format (written by flb_fast._core's
+-- The lua filter's batch runner: calls the user's function once per record of a slice of a chunk.
+-- The records come in as one string in LuaJIT's serialization format (written by flb_fast._core's
 -- lua_encode_records) that buffer.decode turns into tables, and the results go back as one string
--- that buffer.encode writes and lua_decode_results reads, so Python crosses into Lua once per chunk
+-- that buffer.encode writes and lua_decode_results reads, so Python crosses into Lua once per slice
 -- and every conversion runs in C.
 --
 -- It follows Fluent Bit's filter_lua (plugins/filter_lua/lua.c cb_lua_filter) and its Lua <-> msgpack
