@@ -141,6 +141,11 @@ def test_split_records_take_the_new_time_and_keep_their_place(run: Runner) -> No
     assert chunk.timestamps == [START_NS, 1700000001_500000000, 1700000001_500000000, START_NS]
 
 
+def test_a_returned_time_that_is_not_finite_counts_as_zero(run: Runner) -> None:
+    chunk = run_filter(run, lua("function cb(tag, ts, r) return 1, 1/0, r end"), [{"a": 1}])
+    assert chunk is not None and chunk.timestamps == [0] and chunk.records == [{"a": 1}]
+
+
 def test_the_function_gets_the_tag_and_the_time_as_a_number(run: Runner) -> None:
     chunk = run_filter(run, lua("function cb(tag, ts, r) r.tag = tag r.ts = ts return 2, ts, r end"), [{}], "kube.x")
     assert chunk is not None and chunk.records == [{"tag": "kube.x", "ts": 1700000000.123456789}]

@@ -643,7 +643,7 @@ def lua_decode_results(bytes data, Py_ssize_t count, list originals, dict shared
             continue
         stamp = None
         if code == 1:
-            stamp = reader.value(False) * 1000000000 + reader.value(False)
+            stamp = int(reader.value(False)) * 1000000000 + int(reader.value(False))
         start = reader.pos
         try:
             records = reader.result(originals[index] if shared_bytes else None)

@@ -28,7 +28,7 @@ local call_name, time_as_table, int_keys, array_keys, label, enable_flb_null = .
 
 local buffer = require("string.buffer")
 local sub = string.sub
-local floor, ceil = math.floor, math.ceil
+local floor, ceil, huge = math.floor, math.ceil, math.huge
 local type, next, pcall, tostring, tonumber, getmetatable, setmetatable =
   type, next, pcall, tostring, tonumber, getmetatable, setmetatable
 
@@ -67,6 +67,13 @@ set_keys({})
 local function truncate(x)
   if x >= 0 then return floor(x) end
   return ceil(x)
+end
+
+-- A returned time as seconds: a value that is no number, or no finite one, counts as 0.
+local function seconds(x)
+  local d = tonumber(x) or 0
+  if d ~= d or d == huge or d == -huge then return 0 end
+  return d
 end
 
 -- 'array', 'map' or nil (not a table), as flb_lua_tomsgpack decides.
@@ -218,14 +225,14 @@ local function run(tag, payload, count, nargs, keys, shared_payload, nshared)
       local sec, nsec, valid_time = nil, nil, true
       if time_as_table then
         if type(rts) == "table" then
-          sec, nsec = truncate(tonumber(rts.sec) or 0), truncate(tonumber(rts.nsec) or 0)
+          sec, nsec = truncate(seconds(rts.sec)), truncate(seconds(rts.nsec))
         else
           messages[#messages + 1] = i
           messages[#messages + 1] = "invalid lua timestamp type returned"
           valid_time = false
         end
       else
-        local d = tonumber(rts) or 0
+        local d = seconds(rts)
         sec = truncate(d)
         nsec = truncate((d - sec) * 1000000000)
       end
