@@ -1,4 +1,4 @@
-"""CPU cost per record of the lua filter, for each Lua that lupa ships.
+"""CPU cost per record of the lua filter, beside Fluent Bit's.
 
     python -m bench.bench_lua [--records N] [--chunk N] [--repeat N] [--fluent-bit PATH] [--json] [--versions]
 
@@ -10,9 +10,9 @@ shares, ten pods. Each script runs over them a chunk at a time, as the engine ha
 around all the chunks, best of ``--repeat`` runs (one core), divided by the number of records, with
 the garbage collector's thresholds the agent sets.
 
-Rows per lupa module: ``lupa.luajit21`` (LuaJIT 2.1, the Lua Fluent Bit embeds, what the filter
-uses), ``lupa.lua54`` and ``lupa.lua51`` (plain Lua interpreters). With ``--fluent-bit`` (or
-FLUENT_BIT_BIN), Fluent Bit's row in the same run: the same records as JSON lines read by tail
+The filter runs scripts in ``lupa.luajit21`` (LuaJIT 2.1, the Lua Fluent Bit embeds, whose
+string.buffer serialization carries the records). With ``--fluent-bit`` (or FLUENT_BIT_BIN),
+Fluent Bit's row in the same run: the same records as JSON lines read by tail
 (``Parser json``, ``Exit_On_Eof On``) into the null output, with each script's lua filter and
 without one; its cost per record is the process's CPU (user + system, best of ``--repeat``) with
 the filter minus without, divided by the number of records.
@@ -36,11 +36,10 @@ from typing import Any
 from tests.standalone import plugin_for
 
 from bench.versions import versions
-from flb_fast.engine.engine import GC_THRESHOLDS
 from flb_fast.filters.lua import LuaFilter
 from flb_fast.record import Chunk
+from flb_fast.runner import GC_THRESHOLDS
 
-MODULES = ("lupa.luajit21", "lupa.lua54", "lupa.lua51")
 SCRIPTS = {
     "keep": "function cb(tag, ts, r) return 0, ts, r end",
     "modify": 'function cb(tag, ts, r) r.cluster = "prod" r.stream = nil return 2, ts, r end',
@@ -76,13 +75,12 @@ def records(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def filter_on(module: str, code: str) -> LuaFilter:
-    cls = type("BenchLuaFilter", (LuaFilter,), {"lua_modules": (module,)})
-    return plugin_for(cls, Name="lua", Match="*", call="cb", code=code)
+def filter_on(code: str) -> LuaFilter:
+    return plugin_for(LuaFilter, Name="lua", Match="*", call="cb", code=code)
 
 
-def cpu_us_per_record(module: str, code: str, count: int, chunk: int, repeat: int) -> float:
-    filt = filter_on(module, code)
+def cpu_us_per_record(code: str, count: int, chunk: int, repeat: int) -> float:
+    filt = filter_on(code)
     best = float("inf")
     for _ in range(repeat):
         batches = [records(min(chunk, count - start)) for start in range(0, count, chunk)]
@@ -137,23 +135,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--versions", action="store_true", help="print the versions measured with")
     args = parser.parse_args(argv)
-    gc.set_threshold(*GC_THRESHOLDS)  # as the agent runs (engine.run)
-    results = {
-        module: {name: cpu_us_per_record(module, code, args.records, args.chunk, args.repeat)
-                 for name, code in SCRIPTS.items()}
-        for module in MODULES
-    }
+    gc.set_threshold(*GC_THRESHOLDS)  # as the agent runs (runner.py)
+    results = {"flb-fast": {name: cpu_us_per_record(code, args.records, args.chunk, args.repeat)
+                            for name, code in SCRIPTS.items()}}
     if args.fluent_bit:
         results["fluent-bit"] = fluent_bit_us_per_record(args.fluent_bit, args.records, args.repeat)
     if args.json:
         print(json.dumps({"records": args.records, "chunk": args.chunk, "cpu_us_per_record": results,
-                          "versions": versions("lupa", "msgspec")}))
+                          "versions": versions("lupa")}))
         return 0
     if args.versions:
-        print(json.dumps(versions("lupa", "msgspec")))
-    print(f"{'lua':16} " + " ".join(f"{name + ' us/record':>18}" for name in SCRIPTS))
-    for module, row in results.items():
-        print(f"{module:16} " + " ".join(f"{row[name]:18.2f}" for name in SCRIPTS))
+        print(json.dumps(versions("lupa")))
+    print(f"{'agent':16} " + " ".join(f"{name + ' us/record':>18}" for name in SCRIPTS))
+    for agent, row in results.items():
+        print(f"{agent:16} " + " ".join(f"{row[name]:18.2f}" for name in SCRIPTS))
     return 0
 
 

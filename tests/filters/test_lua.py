@@ -141,6 +141,11 @@ def test_split_records_take_the_new_time_and_keep_their_place(run: Runner) -> No
     assert chunk.timestamps == [START_NS, 1700000001_500000000, 1700000001_500000000, START_NS]
 
 
+def test_a_returned_time_that_is_not_finite_counts_as_zero(run: Runner) -> None:
+    chunk = run_filter(run, lua("function cb(tag, ts, r) return 1, 1/0, r end"), [{"a": 1}])
+    assert chunk is not None and chunk.timestamps == [0] and chunk.records == [{"a": 1}]
+
+
 def test_the_function_gets_the_tag_and_the_time_as_a_number(run: Runner) -> None:
     chunk = run_filter(run, lua("function cb(tag, ts, r) r.tag = tag r.ts = ts return 2, ts, r end"), [{}], "kube.x")
     assert chunk is not None and chunk.records == [{"tag": "kube.x", "ts": 1700000000.123456789}]
@@ -162,16 +167,129 @@ def test_an_error_keeps_only_that_record_unchanged_and_logs_the_script_line(
     assert script.endswith(message[len(head):-len(tail)].removeprefix("..."))
 
 
-def test_invalid_utf8_made_by_a_script_becomes_replacement_characters(run: Runner) -> None:
-    chunk = run_filter(run, lua("function cb(tag, ts, r) r.cut = string.sub(r.text, 1, 2) return 2, ts, r end"),
-                       [{"text": "aé"}])
-    assert chunk is not None and chunk.records == [{"text": "aé", "cut": "a\ufffd"}]
-
-
 def test_control_characters_quotes_and_backslashes_survive_the_round_trip(run: Runner) -> None:
     text = 'a"b\\c\n\t\x01\x7f end'
     chunk = run_filter(run, lua("function cb(tag, ts, r) r.copy = r.text return 2, ts, r end"), [{"text": text}])
     assert chunk is not None and chunk.records == [{"text": text, "copy": text}]
+
+
+def test_large_records_long_strings_and_nested_arrays_come_back_whole(run: Runner) -> None:
+    record = {f"key{number}": f"value {number} é" for number in range(300)}
+    record.update({"long": "x漢" * 50_000, "numbers": list(range(5_000)), "nested": [[1, [2, []]], {}, [{"a": []}]]})
+    chunk = run_filter(run, lua("function cb(tag, ts, r) r.added = true return 2, ts, r end"), [record])
+    assert chunk is not None and chunk.records == [{**record, "added": True}]
+
+
+def test_numbers_that_hold_an_integer_come_back_as_ints_the_others_as_floats(run: Runner) -> None:
+    filt = lua("function cb(tag, ts, r) r.three = 3.0 r.half = 2.5 r.big = 2^53 r.huge = 2^64 r.negzero = -0.0 "
+               "r.sum = r.int + r.float return 2, ts, r end")
+    chunk = run_filter(run, filt, [{"int": 7, "float": 0.25}])
+    assert chunk is not None
+    [record] = chunk.records
+    assert {key: (type(value), value) for key, value in record.items()} == {
+        "int": (int, 7), "float": (float, 0.25), "three": (int, 3), "half": (float, 2.5), "big": (int, 2**53),
+        "huge": (float, 2.0**64), "negzero": (int, 0), "sum": (float, 7.25),
+    }
+
+
+def test_a_new_time_holds_for_a_record_lua_writes_again_without_doubt(run: Runner) -> None:
+    """An array with a hole has the length Lua's # gives (LuaJIT's own view, asked again)."""
+    filt = lua("function cb(tag, ts, r) r.list[4] = 4 return 1, 1700000001.5, r end")
+    chunk = run_filter(run, filt, [{"list": [1, 2]}])
+    assert chunk is not None and chunk.records == [{"list": [1, 2, None, 4]}]
+    assert chunk.timestamps == [1700000001_500000000]
+
+
+def test_keys_that_are_not_text_become_text_and_functions_are_left_out(run: Runner) -> None:
+    filt = lua("function cb(tag, ts, r) r.m = {[-1] = 'neg', [0] = 'zero', [true] = 'yes'} r.f = print "
+               "r.list = {1, print, 3} return 2, ts, r end")
+    chunk = run_filter(run, filt, [{"a": 1}])
+    assert chunk is not None and chunk.records == [
+        {"a": 1, "m": {"-1": "neg", "0": "zero", "true": "yes"}, "list": [1, None, 3]}
+    ]
+
+
+def test_a_table_that_holds_itself_keeps_the_record_and_logs_an_error(
+    run: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    filt = lua("function cb(tag, ts, r) if r.n == 1 then r.self = r end r.seen = true return 2, ts, r end")
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, filt, [{"n": 1}, {"n": 2}])
+    assert chunk is not None and chunk.records == [{"n": 1}, {"n": 2, "seen": True}]
+    assert errors(caplog) == ["invalid table returned at cb(), fluentbit.lua"]
+
+
+def test_a_record_lua_cannot_hold_passes_unchanged_and_is_logged(
+    run: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(120):
+        inner["x"] = {}
+        inner = inner["x"]
+    surrogate = {"text": "\ud800"}
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, lua("function cb(tag, ts, r) r.seen = true return 2, ts, r end"),
+                           [deep, surrogate, {"n": 1}])
+    assert chunk is not None and chunk.records == [deep, surrogate, {"n": 1, "seen": True}]
+    assert chunk.records[0] is deep and chunk.records[1] is surrogate
+    assert errors(caplog) == [
+        "record with a record nested deeper than 100 levels passed unchanged",
+        "record with text that is not valid UTF-8 passed unchanged",
+    ]
+
+
+def test_more_keys_than_the_key_dictionary_holds_still_arrive(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("flb_fast.filters.lua.MAX_DICT_KEYS", 3)
+    filt = lua("function cb(tag, ts, r) r['new' .. r.n] = r.n return 2, ts, r end")
+    for chunk_number in range(3):
+        records = [{"n": n, f"k{chunk_number}_{n}": "v"} for n in range(4)]
+        chunk = run_filter(run, filt, [dict(record) for record in records])
+        assert chunk is not None and chunk.records == [{**record, f"new{record['n']}": record["n"]} for record in records]
+
+
+def test_a_chunk_runs_a_slice_at_a_time_with_every_result_in_place(
+    run: Runner, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("flb_fast.filters.lua.SLICE_BYTES", 40)
+    filt = lua("function cb(tag, ts, r) "
+               "if r.n % 5 == 0 then return -1, ts, r end "
+               "if r.n % 5 == 1 then return 0, ts, r end "
+               "if r.n % 5 == 2 then return 1, ts + 1, {{n = r.n, part = 1}, {n = r.n, part = 2}} end "
+               "if r.n % 5 == 3 then error('three') end "
+               "r.seen = true return 2, ts, r end")
+    records = [{"n": n} for n in range(20)]
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        chunk = run_filter(run, filt, [dict(record) for record in records])
+    expected: list[tuple[int, dict[str, Any]]] = []
+    for n in range(20):
+        if n % 5 == 1 or n % 5 == 3:
+            expected.append((START_NS, {"n": n}))
+        elif n % 5 == 2:
+            expected += [(START_NS + 1_000_000_000, {"n": n, "part": part}) for part in (1, 2)]
+        elif n % 5 == 4:
+            expected.append((START_NS, {"n": n, "seen": True}))
+    assert chunk is not None
+    got = list(zip(chunk.timestamps, chunk.records, strict=True))
+    # The new time goes through a double: its nanoseconds are near, not exact.
+    assert [(round(ts, -4), record) for ts, record in got] == [(round(ts, -4), record) for ts, record in expected]
+    assert len(errors(caplog)) == 4 and all(message.endswith(": three") for message in errors(caplog))
+
+
+def test_lua_memory_stays_bounded_over_many_chunks(run: Runner) -> None:
+    """The tables buffer.decode makes are garbage collected as the chunks go by."""
+    filt = lua("function cb(tag, ts, r) r.cluster = 'prod' return 2, ts, r end")
+
+    def lua_kib() -> float:
+        return filt._lua.execute(b"return collectgarbage('count')")
+
+    records = [{"log": "x" * 200, "kubernetes": {"pod_name": f"web-{n}", "labels": {"app": "web"}}} for n in range(500)]
+    run_filter(run, filt, [dict(record) for record in records])
+    after_one = lua_kib()
+    for _ in range(40):
+        run_filter(run, filt, [dict(record) for record in records])
+    # 40 chunks of garbage would be about 40 times the first chunk's.
+    assert lua_kib() < 4 * after_one
 
 
 def test_a_five_parameter_function_gets_empty_group_and_metadata(run: Runner) -> None:
