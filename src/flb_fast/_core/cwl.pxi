@@ -164,6 +164,7 @@ from cpython.dict cimport PyDict_Next
 from cpython.long cimport PyLong_FromVoidPtr
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdio cimport snprintf
+from libc.string cimport memset
 
 cdef extern from "Python.h":
     int _str_kind "PyUnicode_KIND"(object o)
@@ -175,15 +176,11 @@ cdef enum:
 
 # 1 for each ASCII byte a message's JSON and the body's string both copy as is.
 cdef unsigned char _CWL_PLAIN[128]
-
-
-cdef void _cwl_init_plain() noexcept:
-    cdef int c
-    for c in range(128):
-        _CWL_PLAIN[c] = 1 if (0x20 <= c < 0x7F and c != 34 and c != 92) else 0
-
-
-_cwl_init_plain()
+# Each ASCII character inside a string value as the body writes it (at most 7 bytes, padded to
+# 8 so that it is copied in one store), its length there, and its length in the message.
+cdef uint64_t _CWL_ASCII_OUT[128]
+cdef unsigned char _CWL_ASCII_LEN[128]
+cdef unsigned char _CWL_ASCII_RAW[128]
 
 
 cdef inline bint _cwl_word_special(uint64_t x) noexcept:
@@ -257,6 +254,32 @@ cdef inline char *_cwl_ascii_in_string(char *w, unsigned int c, Py_ssize_t *raw,
     return _cwl_u_escape(w + 1, c, hex)
 
 
+cdef void _cwl_init_ascii() noexcept:
+    cdef unsigned int c
+    cdef char text[8]
+    cdef char *end
+    cdef Py_ssize_t raw
+    for c in range(128):
+        _CWL_PLAIN[c] = 1 if (0x20 <= c < 0x7F and c != 34 and c != 92) else 0
+    for c in range(128):
+        memset(text, 0, 8)
+        raw = 0
+        end = _cwl_ascii_in_string(text, c, &raw, _bytes_data(_CWL_HEX))
+        memcpy(&_CWL_ASCII_OUT[c], text, 8)
+        _CWL_ASCII_LEN[c] = <unsigned char>(end - text)
+        _CWL_ASCII_RAW[c] = <unsigned char>raw
+
+
+_cwl_init_ascii()
+
+
+cdef inline char *_cwl_ascii(char *w, unsigned int c, Py_ssize_t *raw) noexcept:
+    """``_cwl_ascii_in_string`` from the tables: one 8-byte store (the caller reserved room)."""
+    memcpy(w, &_CWL_ASCII_OUT[c], 8)
+    raw[0] += _CWL_ASCII_RAW[c]
+    return w + _CWL_ASCII_LEN[c]
+
+
 cdef int _cwl_str(_CwlOut *out, str text, const char *hex) except -1:
     """A JSON string (quotes included) into the fragment; 1 when the text holds a lone
     surrogate, which msgspec refuses (the record then takes the Python path)."""
@@ -290,7 +313,7 @@ cdef int _cwl_str(_CwlOut *out, str text, const char *hex) except -1:
             cp = latin[i]
             i += 1
             if cp < 0x80:
-                w = _cwl_ascii_in_string(w, cp, &raw, hex)
+                w = _cwl_ascii(w, cp, &raw)
             else:
                 w = _cwl_u_escape(w, cp, hex)
                 raw += 2
@@ -298,7 +321,7 @@ cdef int _cwl_str(_CwlOut *out, str text, const char *hex) except -1:
         for i in range(n):
             cp = (<const uint16_t *>data)[i] if kind == 2 else (<const uint32_t *>data)[i]
             if cp < 0x80:
-                w = _cwl_ascii_in_string(w, cp, &raw, hex)
+                w = _cwl_ascii(w, cp, &raw)
             elif 0xD800 <= cp < 0xE000:
                 return 1
             elif cp > 0xFFFF:
