@@ -344,7 +344,8 @@ cdef int _cwl_encoded(_CwlOut *out, object value, object encode) except -1:
     cdef bytes text
     try:
         text = encode(value)
-    except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
+    except Exception:
+        # Whatever msgspec refuses, the record takes the Python path, which has its fallback.
         return 1
     cdef const unsigned char *s = <const unsigned char *>_bytes_data(text)
     cdef Py_ssize_t n = _bytes_size(text)

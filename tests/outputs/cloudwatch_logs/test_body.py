@@ -178,3 +178,12 @@ def test_events_out_of_order_are_sorted_stably_like_the_reference() -> None:
     sizes = [len(fragment) for fragment in fragments]
     times = [rng.randrange(0, 50) * 1_000_000 + rng.randrange(1_000_000) for _ in fragments]
     assert _core.cwl_events(list(fragments), list(sizes), times) == sorted_events(fragments, sizes, times)
+
+
+def test_a_value_whose_encoding_fails_in_any_way_is_left_to_the_python_path() -> None:
+    def refuse(value: Any) -> bytes:
+        raise RuntimeError("refused")
+
+    # The float goes to ``refuse``; the other record is written without it.
+    records: list[dict[str, Any]] = [{"f": 1.5}, {"s": "plain"}]
+    assert _core.cwl_messages(records, refuse, MAX_EVENT_BYTES) == ([None, escape_message(b'{"s":"plain"}')], [0, 13])

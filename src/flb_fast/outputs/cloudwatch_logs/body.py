@@ -47,7 +47,7 @@ def record_messages(
     for record in records:
         try:
             message = encode(record)
-        except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
+        except Exception:  # noqa: BLE001 - whatever msgspec refuses goes to the encoder's fallback
             message = None
         if message is None or len(message) > max_event_bytes:
             fragments.append(None)
