@@ -16,6 +16,9 @@ Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only
   cloudwatch            the same -> kubernetes -> cloudwatch_logs against moto over TLS on 127.0.0.1
                         (moto's server closes every connection after its answer)
   cloudwatch-keepalive  the same, moto over TLS keeping connections open, as AWS endpoints do
+  cloudwatch-fast       the same against a fast CloudWatch Logs endpoint (tests/fakes/cloudwatch_logs_server.py,
+                        its own process: the JSON protocol over kept-alive TLS, SigV4 checked, events counted,
+                        nothing stored), so that lines/s is the agents' and not moto's
 
 The log files are written first by ``bench.gen_logs`` (same seed, same bytes) and read as a
 start-up backlog (Read_from_Head On). flb-fast's modules are byte-compiled first, as an installed
@@ -64,7 +67,7 @@ RESULTS = Path(__file__).parent / "results"
 BASELINE = "without chain"
 
 PARSERS_FILE = Path(__file__).resolve().parents[1] / "src" / "flb_fast" / "data" / "parsers.conf"
-VARIANTS = ("docker", "kubernetes", "filters", "filters-lua", "cloudwatch", "cloudwatch-keepalive")
+VARIANTS = ("docker", "kubernetes", "filters", "filters-lua", "cloudwatch", "cloudwatch-keepalive", "cloudwatch-fast")
 
 SEED_INPUT = """\
 [SERVICE]
@@ -216,6 +219,53 @@ def _start_moto(stack: ExitStack, root: Path, keep_alive: bool) -> Any:
     return server
 
 
+class FastCloudWatchLogs:
+    """tests/fakes/cloudwatch_logs_server.py in its own process, over TLS, with the same
+    interface as the moto server here (port, certs, reset) plus its counters."""
+
+    def __init__(self, root: Path) -> None:
+        from tests.fakes.certs import make_certs
+        from tests.fakes.moto_server import FAKE_CREDENTIALS, START_TIMEOUT_SECONDS, wait_until
+        from tests.fakes.process import die_with_parent
+
+        os.environ.update(FAKE_CREDENTIALS)
+        self.certs = make_certs(root / "cloudwatch-tls", "cloudwatch")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.cloudwatch_logs_server", "--port", str(self.port),
+             "--certs", str(self.certs.ca_file.parent)],
+            preexec_fn=die_with_parent,
+        )
+        wait_until(self._ready, START_TIMEOUT_SECONDS, f"the CloudWatch Logs endpoint on port {self.port}")
+
+    def _call(self, method: str, path: str) -> dict[str, Any]:
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(self.certs.ca_file))
+        request = urllib.request.Request(f"https://127.0.0.1:{self.port}{path}", method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+            return json.load(response)
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the CloudWatch Logs endpoint exited with code {self.process.returncode}")
+        try:
+            self._call("GET", "/_stats")
+            return True
+        except OSError:
+            return False
+
+    def reset(self) -> None:
+        self._call("POST", "/_reset")
+
+    def stats(self) -> dict[str, Any]:
+        return {**self._call("GET", "/_stats"), "cpu_s": round(cpu_seconds(self.process.pid), 3)}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
 def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
     """Run one agent until every line is out (or nothing more comes out), measuring it from outside."""
     started = time.perf_counter()
@@ -292,7 +342,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             api, kube = _start_kube_api(stack, root, summary.files)
             # The files live in a temporary folder, not /var/log/containers: the tag prefix follows them.
             filters = KUBERNETES_FILTER.format(**kube, tag_prefix="kube" + str(logs).replace("/", ".") + ".")
-        if args.variant.startswith("cloudwatch"):
+        if args.variant == "cloudwatch-fast":
+            moto = FastCloudWatchLogs(root)
+            stack.callback(moto.stop)
+            output = CLOUDWATCH_OUTPUT.format(moto_port=moto.port, moto_ca_file=moto.certs.ca_file)
+        elif args.variant.startswith("cloudwatch"):
             moto = _start_moto(stack, root, keep_alive=args.variant.endswith("keepalive"))
             output = CLOUDWATCH_OUTPUT.format(moto_port=moto.port, moto_ca_file=moto.certs.ca_file)
         else:
@@ -327,8 +381,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if moto is not None:
                     moto.reset()
                 requests_before = len(api.requests()) if api is not None else 0
+                endpoint_cpu = moto.stats()["cpu_s"] if isinstance(moto, FastCloudWatchLogs) else 0.0
                 measured = _measure([*agents[name], "-c", str(run_root / "fluent-bit.conf")], port, summary.lines)
                 measured["api_requests"] = (len(api.requests()) if api is not None else 0) - requests_before
+                if isinstance(moto, FastCloudWatchLogs):
+                    # What the endpoint accepted (every line must be there) and its own CPU per event.
+                    stats = moto.stats()
+                    stats["cpu_s"] = round(stats["cpu_s"] - endpoint_cpu, 3)
+                    stats["cpu_us_per_event"] = round(stats["cpu_s"] / max(stats["events"], 1) * 1e6, 2)
+                    measured["endpoint"] = stats
                 runs_cpu = [*result[key]["cpu_s_runs"], measured["cpu_s"]] if key in result else [measured["cpu_s"]]
                 if key not in result or measured["cpu_s"] < result[key]["cpu_s"]:
                     result[key] = measured
@@ -393,6 +454,9 @@ def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
         f" = {measured['lines_per_s']:,} lines/s; CPU {measured['cpu_s']} s = {measured['cpu_us_per_line']} us/line;"
         f" peak RSS {measured['peak_rss_mib']} MiB; API requests {measured['api_requests']};"
         f" exit {measured['exit_code']}"
+        + (f"; endpoint: {measured['endpoint']['events']:,} events, {measured['endpoint']['calls']},"
+           f" {measured['endpoint']['signature_failures']} bad signatures,"
+           f" {measured['endpoint']['cpu_us_per_event']} us CPU/event" if "endpoint" in measured else "")
     )
 
 
@@ -448,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"flb-fast vs fluent-bit, the filter chain alone: {r['chain_records_per_cpu_s']}x records per CPU-second")
     ok = all(
         result[name]["records_out"] >= result["lines"] and result[name]["exit_code"] == 0
+        # The fast endpoint's own count: every line arrived, every signature verified.
+        and result[name].get("endpoint", {}).get("events", result["lines"]) >= result["lines"]
+        and not result[name].get("endpoint", {}).get("signature_failures")
         for name in ("flb-fast", "fluent-bit")
         if name in result
     )

@@ -39,3 +39,15 @@ def test_the_filters_variant_runs_the_chain_and_the_agent_without_it_and_reports
     assert dropped > 0 and (ours["records_out"], baseline["records_out"]) == (3000, 3000)
     assert set(result["chain"]) == {"flb-fast"}
     assert result["chain"]["flb-fast"]["cpu_s"] == round(ours["cpu_s"] - baseline["cpu_s"], 3)
+
+
+def test_the_fast_cloudwatch_variant_counts_every_line_at_the_endpoint_with_valid_signatures() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_pipeline", "--lines", "3000", "--files", "3", "--variant",
+         "cloudwatch-fast", "--json", "--fluent-bit", ""],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    endpoint = json.loads(done.stdout)["flb-fast"]["endpoint"]
+    assert (endpoint["events"], endpoint["streams"], endpoint["signature_failures"]) == (3000, 3, 0)
+    assert endpoint["calls"]["PutLogEvents"] >= 3 and endpoint["cpu_s"] >= 0

@@ -24,6 +24,11 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+def cert_files(directory: Path) -> CertFiles:
+    """Where ``make_certs`` writes its files in ``directory``."""
+    return CertFiles(directory / "ca.crt", directory / "server.crt", directory / "server.key")
+
+
 def make_certs(directory: Path, common_name: str = "kubernetes") -> CertFiles:
     """A CA, and a certificate it signed for 127.0.0.1 / localhost (ECDSA: fast to make)."""
     now = datetime.datetime.now(datetime.UTC)
@@ -74,7 +79,7 @@ def make_certs(directory: Path, common_name: str = "kubernetes") -> CertFiles:
         .sign(ca_key, hashes.SHA256())
     )
     directory.mkdir(parents=True, exist_ok=True)
-    files = CertFiles(directory / "ca.crt", directory / "server.crt", directory / "server.key")
+    files = cert_files(directory)
     files.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     files.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     files.key_file.write_bytes(

@@ -1,8 +1,11 @@
-# PutLogEvents request bodies in one pass (outputs/cloudwatch_logs): a destination's encoded
-# records become its events (millisecond times, in chronological order, each within the
-# event size limit), and a batch of events becomes the request body, written straight from
-# the message bytes. No dict per event, no decode of the messages to str and back, and no sort
-# when the chunk is already in time order (the usual case: a file is read in order).
+# PutLogEvents request bodies (outputs/cloudwatch_logs/body.py has the Python references):
+# each record becomes its event's message already escaped as the body writes it (a
+# "fragment"), in one pass from the record's dict: the message is the record's JSON as msgspec
+# writes it, and the fragment that JSON escaped once more as the body's string. A dict shared
+# by many records (the pod metadata the kubernetes filter attaches) is written once per call
+# and copied after. Events are then put in chronological order (no sort when they already are,
+# the usual case: a file is read in order), and a batch of them becomes the body by copying
+# fragments. No per-event dict, no intermediate message bytes, no decode to str and back.
 #
 # The body is byte for byte what botocore's JSON serialiser sends for the same call
 # (botocore/serialize.py JSONSerializer: `json.dumps(body)` with its default separators and
@@ -157,58 +160,383 @@ cdef inline char *_cwl_copy(char *w, bytes part) noexcept:
     return w + n
 
 
-def cwl_events(list messages, list timestamps_ns, Py_ssize_t max_event_bytes):
-    """One destination's events from its encoded records (``messages[i]`` at
-    ``timestamps_ns[i]``): ``(timestamps_ms, messages, truncated)`` in chronological order,
-    stable (equal times keep record order); the list is not copied when already in order. A
-    message over ``max_event_bytes`` is cut to its longest prefix that ends on a UTF-8
-    character boundary, and counted in ``truncated``."""
-    cdef Py_ssize_t n = len(messages), i, cut, truncated = 0
+from cpython.dict cimport PyDict_Next
+from cpython.long cimport PyLong_FromVoidPtr
+from libc.stdint cimport uint16_t, uint32_t, uint64_t
+from libc.stdio cimport snprintf
+from libc.string cimport memset
+
+cdef extern from "Python.h":
+    int _str_kind "PyUnicode_KIND"(object o)
+    long long _long_as_long_long_overflow "PyLong_AsLongLongAndOverflow"(object o, int *overflow) except? -1
+
+cdef enum:
+    # A record nested deeper than this takes the Python path (msgspec, which has its own limit).
+    _CWL_MAX_DEPTH = 64
+
+# 1 for each ASCII byte a message's JSON and the body's string both copy as is.
+cdef unsigned char _CWL_PLAIN[128]
+# Each ASCII character inside a string value as the body writes it (at most 7 bytes, padded to
+# 8 so that it is copied in one store), its length there, and its length in the message.
+cdef uint64_t _CWL_ASCII_OUT[128]
+cdef unsigned char _CWL_ASCII_LEN[128]
+cdef unsigned char _CWL_ASCII_RAW[128]
+
+
+cdef inline bint _cwl_word_special(uint64_t x) noexcept:
+    """Whether any of eight bytes is a control character, '"', '\\', DEL or not ASCII (exact:
+    the byte-wise tests cannot carry into their neighbours)."""
+    cdef uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL
+    cdef uint64_t quote = x ^ 0x2222222222222222ULL, backslash = x ^ 0x5C5C5C5C5C5C5C5CULL
+    return (
+        ((x - 0x20 * ones) & ~x)
+        | ((quote - ones) & ~quote)
+        | ((backslash - ones) & ~backslash)
+        | ((x & 0x7F7F7F7F7F7F7F7FULL) + ones)
+        | x
+    ) & high != 0
+
+
+cdef struct _CwlOut:
+    char *data
+    Py_ssize_t size
+    Py_ssize_t capacity
+    # UTF-8 bytes of the message the written fragment stands for (what PutLogEvents counts).
+    Py_ssize_t raw
+
+
+cdef int _cwl_reserve(_CwlOut *out, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t need = out.size + extra, capacity
+    cdef char *grown
+    if need <= out.capacity:
+        return 0
+    capacity = max(need, 2 * out.capacity, 4096)
+    grown = <char *>PyMem_Realloc(out.data, capacity)
+    if grown == NULL:
+        raise MemoryError()
+    out.data = grown
+    out.capacity = capacity
+    return 0
+
+
+cdef inline void _cwl_put(_CwlOut *out, const char *text, Py_ssize_t n, Py_ssize_t raw) noexcept:
+    memcpy(out.data + out.size, text, n)
+    out.size += n
+    out.raw += raw
+
+
+cdef inline char *_cwl_ascii_in_string(char *w, unsigned int c, Py_ssize_t *raw, const char *hex) noexcept:
+    """One ASCII character of a JSON string value, as the message writes it (msgspec: '"', '\\'
+    and the control characters escaped, DEL as is) and then the body (every '\\' and '"'
+    escaped again, DEL as \u007f)."""
+    if _CWL_PLAIN[c]:
+        w[0] = <char>c
+        raw[0] += 1
+        return w + 1
+    if c == 34 or c == 92:
+        w[0] = 92
+        w[1] = 92
+        w[2] = 92
+        w[3] = <char>c
+        raw[0] += 2
+        return w + 4
+    if c == 8 or c == 9 or c == 10 or c == 12 or c == 13:
+        w[0] = 92
+        w[1] = 92
+        w[2] = _cwl_short_escape(c)
+        raw[0] += 2
+        return w + 3
+    if c == 0x7F:
+        raw[0] += 1
+        return _cwl_u_escape(w, c, hex)
+    w[0] = 92
+    raw[0] += 6
+    return _cwl_u_escape(w + 1, c, hex)
+
+
+cdef void _cwl_init_ascii() noexcept:
+    cdef unsigned int c
+    cdef char text[8]
+    cdef char *end
+    cdef Py_ssize_t raw
+    for c in range(128):
+        _CWL_PLAIN[c] = 1 if (0x20 <= c < 0x7F and c != 34 and c != 92) else 0
+    for c in range(128):
+        memset(text, 0, 8)
+        raw = 0
+        end = _cwl_ascii_in_string(text, c, &raw, _bytes_data(_CWL_HEX))
+        memcpy(&_CWL_ASCII_OUT[c], text, 8)
+        _CWL_ASCII_LEN[c] = <unsigned char>(end - text)
+        _CWL_ASCII_RAW[c] = <unsigned char>raw
+
+
+_cwl_init_ascii()
+
+
+cdef inline char *_cwl_ascii(char *w, unsigned int c, Py_ssize_t *raw) noexcept:
+    """``_cwl_ascii_in_string`` from the tables: one 8-byte store (the caller reserved room)."""
+    memcpy(w, &_CWL_ASCII_OUT[c], 8)
+    raw[0] += _CWL_ASCII_RAW[c]
+    return w + _CWL_ASCII_LEN[c]
+
+
+cdef int _cwl_str(_CwlOut *out, str text, const char *hex) except -1:
+    """A JSON string (quotes included) into the fragment; 1 when the text holds a lone
+    surrogate, which msgspec refuses (the record then takes the Python path)."""
+    cdef Py_ssize_t n = _str_length(text), i, raw = 2
+    cdef int kind = _str_kind(text)
+    cdef void *data = _str_data(text)
+    cdef const unsigned char *latin
+    cdef uint32_t cp
+    cdef uint64_t word
+    cdef char *w
+    _cwl_reserve(out, 12 * n + 4)
+    w = out.data + out.size
+    w[0] = 92
+    w[1] = 34
+    w += 2
+    if kind == 1:
+        latin = <const unsigned char *>data
+        i = 0
+        while i < n:
+            # Eight characters at a time while none of them needs escaping (the usual case).
+            while i + 8 <= n:
+                memcpy(&word, latin + i, 8)
+                if _cwl_word_special(word):
+                    break
+                memcpy(w, &word, 8)
+                w += 8
+                raw += 8
+                i += 8
+            if i == n:
+                break
+            cp = latin[i]
+            i += 1
+            if cp < 0x80:
+                w = _cwl_ascii(w, cp, &raw)
+            else:
+                w = _cwl_u_escape(w, cp, hex)
+                raw += 2
+    else:
+        for i in range(n):
+            cp = (<const uint16_t *>data)[i] if kind == 2 else (<const uint32_t *>data)[i]
+            if cp < 0x80:
+                w = _cwl_ascii(w, cp, &raw)
+            elif 0xD800 <= cp < 0xE000:
+                return 1
+            elif cp > 0xFFFF:
+                cp -= 0x10000
+                w = _cwl_u_escape(w, 0xD800 | (cp >> 10), hex)
+                w = _cwl_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
+                raw += 4
+            else:
+                w = _cwl_u_escape(w, cp, hex)
+                raw += 2 if cp < 0x800 else 3
+    w[0] = 92
+    w[1] = 34
+    out.size = w + 2 - out.data
+    out.raw += raw
+    return 0
+
+
+cdef int _cwl_encoded(_CwlOut *out, object value, object encode) except -1:
+    """``value`` as ``encode`` (msgspec) writes it, escaped for the body; 1 when it refuses."""
+    cdef bytes text
+    try:
+        text = encode(value)
+    except Exception:
+        # Whatever msgspec refuses, the record takes the Python path, which has its fallback.
+        return 1
+    cdef const unsigned char *s = <const unsigned char *>_bytes_data(text)
+    cdef Py_ssize_t n = _bytes_size(text)
+    _cwl_reserve(out, _cwl_escaped_size(s, n))
+    out.size = _cwl_write_escaped(out.data + out.size, s, n, _bytes_data(_CWL_HEX)) - out.data
+    out.raw += n
+    return 0
+
+
+cdef int _cwl_value(_CwlOut *out, object value, object encode, dict shared, int depth, const char *hex) except -1:
+    """A JSON value into the fragment; 1 when the record must take the Python path."""
+    cdef int overflow = 0
+    cdef long long number
+    cdef char digits[32]
+    cdef Py_ssize_t n, i
+    if type(value) is str:
+        return _cwl_str(out, <str>value, hex)
+    if value is None:
+        _cwl_reserve(out, 4)
+        _cwl_put(out, b"null", 4, 4)
+        return 0
+    if value is True:
+        _cwl_reserve(out, 4)
+        _cwl_put(out, b"true", 4, 4)
+        return 0
+    if value is False:
+        _cwl_reserve(out, 5)
+        _cwl_put(out, b"false", 5, 5)
+        return 0
+    if type(value) is int:
+        number = _long_as_long_long_overflow(value, &overflow)
+        if overflow:
+            return _cwl_encoded(out, value, encode)
+        n = snprintf(digits, 32, "%lld", number)
+        _cwl_reserve(out, n)
+        _cwl_put(out, digits, n, n)
+        return 0
+    if depth >= _CWL_MAX_DEPTH:
+        return 1
+    if type(value) is dict:
+        return _cwl_dict(out, <dict>value, encode, shared, depth + 1, hex)
+    if type(value) is list or type(value) is tuple:
+        n = len(value)
+        _cwl_reserve(out, 1)
+        _cwl_put(out, b"[", 1, 1)
+        for i in range(n):
+            if i:
+                _cwl_reserve(out, 1)
+                _cwl_put(out, b",", 1, 1)
+            if _cwl_value(out, value[i], encode, shared, depth + 1, hex):
+                return 1
+        _cwl_reserve(out, 1)
+        _cwl_put(out, b"]", 1, 1)
+        return 0
+    return _cwl_encoded(out, value, encode)
+
+
+cdef int _cwl_dict(_CwlOut *out, dict record, object encode, dict shared, int depth, const char *hex) except -1:
+    """A JSON object in key order. A nested dict met a second time in the same call is kept
+    as its (fragment, size), and copied from there on: the pod metadata every record of a
+    pod shares is escaped once, not once per record."""
+    cdef Py_ssize_t pos = 0, start = out.size, raw = out.raw
+    cdef PyObject *key
+    cdef PyObject *item
+    cdef object identity = None, seen = None
+    cdef bint first = True
+    if depth > 0:
+        identity = PyLong_FromVoidPtr(<void *>record)
+        seen = shared.get(identity)
+        if seen is not None and seen is not False:
+            _cwl_reserve(out, _bytes_size((<tuple>seen)[0]))
+            _cwl_put(out, _bytes_data((<tuple>seen)[0]), _bytes_size((<tuple>seen)[0]), (<tuple>seen)[1])
+            return 0
+    _cwl_reserve(out, 1)
+    _cwl_put(out, b"{", 1, 1)
+    while PyDict_Next(record, &pos, &key, &item):
+        if type(<object>key) is not str:
+            return 1
+        if not first:
+            _cwl_reserve(out, 1)
+            _cwl_put(out, b",", 1, 1)
+        first = False
+        if _cwl_str(out, <str>key, hex):
+            return 1
+        _cwl_reserve(out, 1)
+        _cwl_put(out, b":", 1, 1)
+        if _cwl_value(out, <object>item, encode, shared, depth, hex):
+            return 1
+    _cwl_reserve(out, 1)
+    _cwl_put(out, b"}", 1, 1)
+    if depth > 0:
+        if seen is None:
+            shared[identity] = False
+        else:
+            shared[identity] = (_bytes_from_size(out.data + start, out.size - start), out.raw - raw)
+    return 0
+
+
+def cwl_messages(list records, object encode, Py_ssize_t max_event_bytes):
+    """``(fragments, sizes)``: each record's message (its JSON as ``encode``, msgspec's encoder,
+    writes it) as the body's string holds it, and the message's size in UTF-8 bytes. ``None``
+    (size 0) where the record must take the Python path instead: a value msgspec refuses or
+    writes its own way beyond what is written here, or a message over ``max_event_bytes``."""
+    cdef Py_ssize_t n = len(records), i
+    cdef list fragments = [None] * n
+    cdef list sizes = [0] * n
+    cdef dict shared = {}
+    cdef _CwlOut out
+    cdef const char *hex = _bytes_data(_CWL_HEX)
+    cdef object record
+    out.data = NULL
+    out.capacity = 0
+    try:
+        for i in range(n):
+            record = records[i]
+            if type(record) is not dict:
+                continue
+            out.size = 0
+            out.raw = 0
+            if _cwl_dict(&out, <dict>record, encode, shared, 0, hex) or out.raw > max_event_bytes:
+                continue
+            fragments[i] = _bytes_from_size(out.data, out.size)
+            sizes[i] = out.raw
+    finally:
+        PyMem_Free(out.data)
+    return fragments, sizes
+
+
+def cwl_escape_all(list messages, Py_ssize_t max_event_bytes):
+    """``(fragments, sizes, truncated)`` of messages given as UTF-8 bytes: each as the body's
+    string holds it, and its size. A message over ``max_event_bytes`` is cut to its longest
+    prefix that ends on a UTF-8 character boundary, and counted in ``truncated``."""
+    cdef Py_ssize_t count = len(messages), i, n, cut, truncated = 0
+    cdef list fragments = [None] * count
+    cdef list sizes = [0] * count
+    cdef const unsigned char *data
+    cdef const char *hex = _bytes_data(_CWL_HEX)
+    cdef bytes message, fragment
+    for i in range(count):
+        message = <bytes>messages[i]
+        data = <const unsigned char *>_bytes_data(message)
+        n = _bytes_size(message)
+        if n > max_event_bytes:
+            cut = max_event_bytes
+            while cut > 0 and (data[cut] & 0xC0) == 0x80:
+                cut -= 1
+            n = cut
+            truncated += 1
+        fragment = _bytes_from_size(NULL, _cwl_escaped_size(data, n))
+        _cwl_write_escaped(_bytes_data(fragment), data, n, hex)
+        fragments[i] = fragment
+        sizes[i] = n
+    return fragments, sizes, truncated
+
+
+def cwl_events(list fragments, list sizes, list timestamps_ns):
+    """One destination's events: ``(timestamps_ms, fragments, sizes)`` in chronological order,
+    stable (equal times keep record order); the lists are not copied when already in order."""
+    cdef Py_ssize_t n = len(fragments), i
     cdef list times = [None] * n
     cdef bint ordered = True
     cdef long long previous = -0x7FFFFFFFFFFFFFFF, ms
-    cdef bytes message
-    cdef const unsigned char *data
-    if len(timestamps_ns) != n:
-        raise ValueError("cwl_events: one timestamp per message")
+    if len(timestamps_ns) != n or len(sizes) != n:
+        raise ValueError("cwl_events: one size and one timestamp per event")
     for i in range(n):
         ms = (<long long>timestamps_ns[i]) // 1000000
         times[i] = ms
         if ms < previous:
             ordered = False
         previous = ms
-        message = <bytes>messages[i]
-        if _bytes_size(message) > max_event_bytes:
-            data = <const unsigned char *>_bytes_data(message)
-            cut = max_event_bytes
-            while cut > 0 and (data[cut] & 0xC0) == 0x80:
-                cut -= 1
-            messages[i] = message[:cut]
-            truncated += 1
     if ordered:
-        return times, messages, truncated
+        return times, fragments, sizes
     order = sorted(range(n), key=times.__getitem__)
-    return [times[i] for i in order], [messages[i] for i in order], truncated
+    return [times[i] for i in order], [fragments[i] for i in order], [sizes[i] for i in order]
 
 
-def cwl_body(bytes head, list timestamps_ms, list messages, Py_ssize_t start, Py_ssize_t end):
+def cwl_body(bytes head, list timestamps_ms, list fragments, Py_ssize_t start, Py_ssize_t end):
     """The PutLogEvents body for events ``[start, end)``: ``head`` (the JSON up to and including
     ``"logEvents": [``) followed by each event as botocore serialises it, then ``]}``."""
     cdef Py_ssize_t i, size = _bytes_size(head) + _bytes_size(_CWL_TAIL)
-    cdef bytes message, stamp
+    cdef bytes stamp
     cdef list stamps = []
-    cdef const char *hex = _bytes_data(_CWL_HEX)
     cdef char *w
-    if start < 0 or end > len(messages) or end > len(timestamps_ms) or start > end:
+    if start < 0 or end > len(fragments) or end > len(timestamps_ms) or start > end:
         raise IndexError("cwl_body: events out of range")
     for i in range(start, end):
-        message = <bytes>messages[i]
         stamp = str(timestamps_ms[i]).encode()
         stamps.append(stamp)
         size += (
             _bytes_size(_CWL_EVENT_OPEN) + _bytes_size(stamp) + _bytes_size(_CWL_MESSAGE_OPEN)
-            + _cwl_escaped_size(<const unsigned char *>_bytes_data(message), _bytes_size(message))
-            + _bytes_size(_CWL_EVENT_CLOSE)
+            + _bytes_size(<bytes>fragments[i]) + _bytes_size(_CWL_EVENT_CLOSE)
         )
         if i > start:
             size += _bytes_size(_CWL_SEPARATOR)
@@ -218,11 +546,10 @@ def cwl_body(bytes head, list timestamps_ms, list messages, Py_ssize_t start, Py
     for i in range(start, end):
         if i > start:
             w = _cwl_copy(w, _CWL_SEPARATOR)
-        message = <bytes>messages[i]
         w = _cwl_copy(w, _CWL_EVENT_OPEN)
         w = _cwl_copy(w, <bytes>stamps[i - start])
         w = _cwl_copy(w, _CWL_MESSAGE_OPEN)
-        w = _cwl_write_escaped(w, <const unsigned char *>_bytes_data(message), _bytes_size(message), hex)
+        w = _cwl_copy(w, <bytes>fragments[i])
         w = _cwl_copy(w, _CWL_EVENT_CLOSE)
     _cwl_copy(w, _CWL_TAIL)
     return body

@@ -372,3 +372,20 @@ def test_ecs_variables_in_names_are_a_config_warning() -> None:
     output = make_output(GoCloudWatchOutput, region="us-east-1", log_group_name="/ecs/$(ecs_cluster)",
                          log_stream_prefix="p-")
     assert [option for option, _ in output.config_warnings] == ["log_group_name"]
+
+
+def test_records_msgspec_refuses_arrive_through_the_encoders_fallback_in_order_with_the_rest(moto, run) -> None:
+    pod = {"pod_name": "web-1", "labels": {"app": "web"}}
+    records = [{"log": "a", "kubernetes": pod}, {"log": "bad \udcff byte", "kubernetes": pod}, {"log": "c", "n": 1.5}]
+    output = cwl(moto.url, auto_create_group="true", log_stream_name="s")
+    assert run(flush_all(output, chunk_of(records))) == [FlushResult.OK]
+    assert [json.loads(message) for message in events(moto, "fluentbit-cloudwatch", "s")] == records
+
+
+def test_a_whole_record_over_the_size_limit_is_truncated_and_counted(moto, run) -> None:
+    output = cwl(moto.url, auto_create_group="true", log_stream_name="s")
+    records = [{"log": "x" * (MAX_EVENT_BYTES + 10)}, {"log": "small"}]
+    assert run(flush_all(output, chunk_of(records))) == [FlushResult.OK]
+    assert events(moto, "fluentbit-cloudwatch", "s") == [('{"log":"' + "x" * MAX_EVENT_BYTES)[:MAX_EVENT_BYTES],
+                                                         '{"log":"small"}']
+    assert output.ctx.metrics["truncated_events"] == 1

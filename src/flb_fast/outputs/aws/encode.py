@@ -68,7 +68,11 @@ class RecordEncoder:
         self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
         self.data_keys = frozenset(data_keys) if data_keys else None
         self.replace_dots = replace_dots
+        # Records go out whole, as their JSON: what outputs may write in one pass themselves.
+        self.whole_records = all(option is None for option in (log_key, time_key, self.data_keys, replace_dots))
         self._encoder = msgspec.json.Encoder()
+        # JSON of one value as this encoder writes it (raises on a value msgspec refuses).
+        self.encode_value = self._encoder.encode
         self._time_suffix_prefix = b',"' + self._encoder.encode(time_key)[1:-1] + b'":' if time_key else b""
 
     def _json(self, value: Any) -> bytes:
@@ -82,7 +86,7 @@ class RecordEncoder:
         ``data_keys`` or ``replace_dots``) they are encoded ENCODE_SLICE_RECORDS at a time in one
         msgspec call (``encode_lines``: a JSON text never holds a raw newline, so the lines are
         the records); a slice holding a record msgspec refuses is encoded record by record."""
-        if any(option is not None for option in (self.log_key, self.time_key, self.data_keys, self.replace_dots)):
+        if not self.whole_records:
             return [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
         encoded: list[bytes | None] = []
         for start in range(0, len(records), ENCODE_SLICE_RECORDS):

@@ -10,11 +10,9 @@ the batch resent; throttling backs the whole output off.
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from typing import Any, ClassVar
 
-from flb_fast.compiled import core_part
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.outputs.aws.base import AwsOutput
@@ -31,7 +29,14 @@ from flb_fast.outputs.cloudwatch_logs.api import (
     parse_tags,
     rejected_counts,
 )
-from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches, truncate_message
+from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches
+from flb_fast.outputs.cloudwatch_logs.body import (
+    build_body,
+    escape_messages,
+    events_in_order,
+    messages_of_records,
+    request_head,
+)
 from flb_fast.outputs.cloudwatch_logs.streams import StreamNamer, Target
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -54,48 +59,15 @@ class _Progress:
 
 
 class _Events:
-    """One destination's events in chronological order: ms timestamps and messages (UTF-8)."""
+    """One destination's events in chronological order: ms timestamps, messages as the body
+    holds them (``body.py``'s fragments) and their sizes in UTF-8 bytes."""
 
-    __slots__ = ("timestamps_ms", "messages")
+    __slots__ = ("timestamps_ms", "fragments", "sizes")
 
-    def __init__(self, timestamps_ms: list[int], messages: list[bytes]) -> None:
+    def __init__(self, timestamps_ms: list[int], fragments: list[bytes], sizes: list[int]) -> None:
         self.timestamps_ms = timestamps_ms
-        self.messages = messages
-
-
-def sorted_events(messages: list[bytes], timestamps_ns: list[int]) -> tuple[list[int], list[bytes], int]:
-    """``(timestamps_ms, messages, truncated)``: the events in chronological order (stable), each
-    message within MAX_EVENT_BYTES. The reference of ``_core.cwl_events``."""
-    rows = []
-    truncated = 0
-    for message, timestamp in zip(messages, timestamps_ns, strict=True):
-        if len(message) > MAX_EVENT_BYTES:
-            message = truncate_message(message)
-            truncated += 1
-        rows.append((timestamp // 1_000_000, message))
-    rows.sort(key=lambda row: row[0])
-    return [row[0] for row in rows], [row[1] for row in rows], truncated
-
-
-def request_head(group: str, stream: str) -> bytes:
-    """A PutLogEvents body up to its first event, as botocore's serialiser writes it."""
-    text = json.dumps({"logGroupName": group, "logStreamName": stream, "logEvents": []})
-    return text[: -len("]}")].encode()
-
-
-def request_body(head: bytes, timestamps_ms: list[int], messages: list[bytes], start: int, end: int) -> bytes:
-    """The PutLogEvents body of events ``[start, end)``: what botocore's JSON serialiser sends for
-    them (``json.dumps`` with its defaults). The reference of ``_core.cwl_body``."""
-    events = [
-        {"timestamp": timestamp, "message": message.decode()}
-        for timestamp, message in zip(timestamps_ms[start:end], messages[start:end], strict=True)
-    ]
-    return head + json.dumps(events)[1:].encode() + b"}"
-
-
-# The compiled builders when the extension has them (it does in any current build).
-_cwl_events = core_part("cwl_events")
-_cwl_body = core_part("cwl_body")
+        self.fragments = fragments
+        self.sizes = sizes
 
 
 class CloudWatchLogsOutput(AwsOutput):
@@ -168,26 +140,37 @@ class CloudWatchLogsOutput(AwsOutput):
         return FlushResult.OK
 
     def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress) -> _Events:
-        """Encode the records of one destination and sort them by time (stable: equal times keep
-        record order; no sort when already in order). Oversized events are truncated, empty ones
-        skipped, as Fluent Bit does."""
+        """The events of one destination in time order (stable: equal times keep record order;
+        no sort when already in order). Whole records are written as messages in one pass
+        (``body.messages_of_records``); those it leaves, and ``log_key`` values, go through
+        the encoder. Oversized events are truncated, empty ones skipped, as Fluent Bit does."""
         records, timestamps = chunk.records, chunk.timestamps
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
             timestamps = [timestamps[index] for index in indexes]
-        encoded = self.encoder.encode_all(records, timestamps)
-        missing = encoded.count(None)
-        empty = encoded.count(b"")
-        if missing or empty:
-            kept = [(message, timestamp) for message, timestamp in zip(encoded, timestamps, strict=True) if message]
-            messages: list[bytes] = [message for message, _ in kept]  # type: ignore[misc]
-            times = [timestamp for _, timestamp in kept]
+        missing = empty = truncated = 0
+        if self.encoder.whole_records:
+            fragments, sizes = messages_of_records(records, self.encoder.encode_value, MAX_EVENT_BYTES)
+            if None in fragments:
+                left = [index for index, fragment in enumerate(fragments) if fragment is None]
+                encoded = [self.encoder.encode(records[index], timestamps[index]) for index in left]
+                escaped, escaped_sizes, truncated = escape_messages(encoded, MAX_EVENT_BYTES)  # type: ignore[arg-type]
+                for index, fragment, size in zip(left, escaped, escaped_sizes, strict=True):
+                    fragments[index] = fragment
+                    sizes[index] = size
+            times = timestamps
         else:
-            messages, times = encoded, timestamps  # type: ignore[assignment]
-        if _cwl_events is not None:
-            times_ms, messages, truncated = _cwl_events(messages, times, MAX_EVENT_BYTES)
-        else:
-            times_ms, messages, truncated = sorted_events(messages, times)
+            encoded = self.encoder.encode_all(records, timestamps)
+            missing = encoded.count(None)
+            empty = encoded.count(b"")
+            if missing or empty:
+                kept = [(message, timestamp) for message, timestamp in zip(encoded, timestamps, strict=True) if message]
+                encoded = [message for message, _ in kept]
+                times = [timestamp for _, timestamp in kept]
+            else:
+                times = timestamps
+            fragments, sizes, truncated = escape_messages(encoded, MAX_EVENT_BYTES)  # type: ignore[arg-type]
+        times_ms, fragments, sizes = events_in_order(fragments, sizes, times)
         if target not in progress.counted:
             progress.counted.add(target)
             self.count_skipped(missing, empty)
@@ -198,7 +181,7 @@ class CloudWatchLogsOutput(AwsOutput):
                     truncated,
                     MAX_EVENT_BYTES,
                 )
-        return _Events(times_ms, messages)
+        return _Events(times_ms, fragments, sizes)  # type: ignore[arg-type]
 
     def _lock(self, target: Target) -> asyncio.Lock:
         lock = self._stream_locks.get(target)
@@ -211,11 +194,10 @@ class CloudWatchLogsOutput(AwsOutput):
         group, stream = target
         async with self._lock(target):
             done = progress.delivered.get(target, 0)
-            times_ms, messages = events.timestamps_ms, events.messages
+            times_ms, fragments = events.timestamps_ms, events.fragments
             head = request_head(group, stream)
-            build = _cwl_body if _cwl_body is not None else request_body
-            for start, end in split_batches(times_ms[done:], [len(message) for message in messages[done:]]):
-                body = build(head, times_ms, messages, done + start, done + end)
+            for start, end in split_batches(times_ms[done:], events.sizes[done:]):
+                body = build_body(head, times_ms, fragments, done + start, done + end)
                 await self.backoff.wait()
                 try:
                     response = await self._put(group, stream, body)

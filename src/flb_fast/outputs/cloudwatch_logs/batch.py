@@ -19,9 +19,9 @@ MAX_EVENT_BYTES = MAX_BATCH_BYTES - EVENT_OVERHEAD_BYTES
 MAX_BATCH_SPAN_MS = 24 * 60 * 60 * 1000
 
 
-def truncate_message(message: bytes) -> bytes:
-    """The longest prefix of ``message`` within MAX_EVENT_BYTES that is still valid UTF-8."""
-    return message[:MAX_EVENT_BYTES].decode("utf-8", "ignore").encode()
+def truncate_message(message: bytes, limit: int = MAX_EVENT_BYTES) -> bytes:
+    """The longest prefix of ``message`` within ``limit`` bytes that is still valid UTF-8."""
+    return message[:limit].decode("utf-8", "ignore").encode()
 
 
 def split_batches(timestamps_ms: list[int], sizes: list[int]) -> list[tuple[int, int]]:
