@@ -22,7 +22,6 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from collections import deque
@@ -39,6 +38,7 @@ from flb_fast.record import Chunk
 from flb_fast.storage.filesystem import FilesystemBackend
 from flb_fast.storage.joint_ack import Filtering
 from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
+from flb_fast.tasks import cancel_and_wait
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
@@ -106,11 +106,8 @@ class Engine:
         """Stop within ``Grace``: inputs first (they emit what they hold), then flush and wait for outputs."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.grace_seconds
-        if self._flush_task is not None:
-            self._flush_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush_task
-            self._flush_task = None
+        await cancel_and_wait(self._flush_task)
+        self._flush_task = None
         if self.memory_limit is not None:
             await self.memory_limit.stop()
             self.memory_limit = None

@@ -22,12 +22,12 @@ the inputs resume anyway, since pausing longer could not free anything more.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 
 from flb_fast.log import component_logger
 from flb_fast.storage.store import ChunkStore
+from flb_fast.tasks import cancel_and_wait
 
 # Inputs pause at 70% of the limit. The rest is for what the pipeline adds once they are paused:
 # outputs encode the held chunks into requests and keep them across retries (kinesis_streams'
@@ -82,11 +82,8 @@ class MemoryLimit:
         self._task = asyncio.get_running_loop().create_task(self._watch())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         os.close(self._statm)
 
     def grew(self, held: int) -> None:

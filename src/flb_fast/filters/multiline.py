@@ -29,7 +29,6 @@ Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from collections.abc import Hashable
@@ -43,6 +42,7 @@ from flb_fast.parsers.multiline import Multiline, MultilineParser
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from flb_fast.storage.joint_ack import JointAck, current_batch
+from flb_fast.tasks import cancel_and_wait
 
 MODES = ("parser", "partial_message")
 # flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds.
@@ -170,11 +170,8 @@ class MultilineFilter(Filter):
             self._timer = asyncio.get_running_loop().create_task(self._tick())
 
     async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
-            self._timer = None
+        await cancel_and_wait(self._timer)
+        self._timer = None
 
     async def _tick(self) -> None:
         # Partial messages are looked at twice per flush_ms (partial_timer_cb), groups once.

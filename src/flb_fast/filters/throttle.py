@@ -19,7 +19,6 @@ the ticker calls, so tests drive the window without sleeping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from flb_fast.config.options import BOOL, DOUBLE, INT, STR, Option, OptionTable
 from flb_fast.filters.base import Filter
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.tasks import cancel_and_wait
 
 # configure(): values at or below these fall back to THROTTLE_DEFAULT_RATE / THROTTLE_DEFAULT_WINDOW.
 DEFAULT_RATE = 1.0
@@ -125,11 +125,8 @@ class ThrottleFilter(Filter):
         self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await cancel_and_wait(self._ticker)
+        self._ticker = None
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
         window, limit = self.window, self.rate

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from flb_fast.http_server import metrics_v2, routes
 from flb_fast.log import component_logger
+from flb_fast.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from flb_fast.engine.engine import Engine
@@ -62,10 +63,7 @@ class MonitoringServer:
         self.log.info("listen iface=%s tcp_port=%d", self.host, self.bound_port)
 
     async def stop(self) -> None:
-        if self._sampler is not None:
-            self._sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sampler
+        await cancel_and_wait(self._sampler)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -11,7 +11,6 @@ Fluent Bit collector does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.inputs.base import Input
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.tasks import cancel_and_wait
 
 DEFAULT_DUMMY_MESSAGE = '{"message":"dummy"}'
 NS_PER_SECOND = 1_000_000_000
@@ -126,8 +126,5 @@ class DummyInput(Input):
                 return
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

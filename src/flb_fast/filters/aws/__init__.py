@@ -31,6 +31,7 @@ from flb_fast.filters.aws.imds import VERSION_1, VERSION_2, ImdsClient, ImdsErro
 from flb_fast.filters.base import Filter
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.tasks import cancel_and_wait
 
 # flb_aws_imds.h metadata paths.
 INSTANCE_ID_PATH = "/latest/meta-data/instance-id/"
@@ -148,11 +149,8 @@ class AwsFilter(Filter):
             await asyncio.wait_for(asyncio.shield(self.fetching), FIRST_FETCH_SECONDS)
 
     async def stop(self) -> None:
-        if self.fetching is not None:
-            self.fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.fetching
-            self.fetching = None
+        await cancel_and_wait(self.fetching)
+        self.fetching = None
 
     # ---- records -----------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from flb_fast.filters.kubernetes.tag import TagMeta, TagParser
 from flb_fast.filters.kubernetes.watch import PodWatcher
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.tasks import cancel_and_wait
 
 # kube_conf.h FLB_HASH_TABLE_SIZE is 1,024 entries; a node runs at most a few hundred pods
 # with a few containers each, so 4,096 keeps every live container cached without churn.
@@ -169,15 +170,11 @@ class KubernetesFilter(Filter):
         self._background.append(asyncio.get_running_loop().create_task(self._check_connectivity()))
 
     async def stop(self) -> None:
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await cancel_and_wait(*self._background)
         self._background.clear()
         if self._watcher is not None:
             await self._watcher.stop()
-        if self._kubelet_list is not None:
-            self._kubelet_list.cancel()
-            await asyncio.gather(self._kubelet_list, return_exceptions=True)
+        await cancel_and_wait(self._kubelet_list)
         for cache in (self._pods, self._namespaces):
             if cache is not None:
                 await cache.close()

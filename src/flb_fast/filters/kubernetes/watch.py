@@ -20,6 +20,7 @@ import msgspec
 
 from flb_fast.filters.kubernetes.api import ApiError, HttpClient
 from flb_fast.filters.kubernetes.meta import Pod, PodKey, PodList, Status, WatchEvent, pod_key
+from flb_fast.tasks import cancel_and_wait
 
 # The server ends each watch after this long; we then resume from the last resourceVersion.
 WATCH_TIMEOUT_SECONDS = 300
@@ -78,10 +79,8 @@ class PodWatcher:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def _path(self, **params: str) -> str:
         query = {"fieldSelector": f"spec.nodeName={self.node_name}", **params}
