@@ -19,7 +19,8 @@ A rotation is kept ``CLEARANCE_SECONDS`` away from a kill, and waits that long a
 renamed away while no agent runs is out of every agent's reach (the glob no longer names it), which is
 not the loss a kill is judged by.
 
-After the writers end, the agent runs until every line arrived or ``--settle`` seconds pass without
+After the writers end, the agent runs until every line arrived (the lines a copytruncate lost never
+do: then until ``COPYTRUNCATE_SETTLE_SECONDS`` without progress) or ``--settle`` seconds pass without
 progress, then gets SIGTERM. Delivered and duplicated are exact: every event moto accepted is read
 back. A kill "lost nothing" when no line of the steady and renamed files written between the previous
 kill and it is missing; copytruncate loses the lines written after the agent's last read before each
@@ -97,6 +98,9 @@ MARGIN_SECONDS = 10.0
 OUTAGE_ACTIONS = ("error500", "drop")
 FOREVER = 10**9
 POLL_SECONDS = 0.5
+# Lines a copytruncate lost never come: once every other line arrived, this long without progress
+# ends the wait (Flush 5 and the 30 s retry cap bound a late chunk otherwise).
+COPYTRUNCATE_SETTLE_SECONDS = 40.0
 # Runs of missing line numbers shown in the JSON per file.
 MISSING_RUNS = 50
 STOP_SECONDS = 90.0
@@ -243,13 +247,21 @@ class Delivered:
         for call in calls:
             call.body = b""
 
-    def distinct(self, files: Files) -> int:
-        return sum(arrived_in(texts_of(self.texts, name), writer.lines).distinct
-                   for name, writer in files.all().items())
+    def missing(self, files: Files) -> dict[str, int]:
+        """Lines not seen yet, per kind of file."""
+        missing = {"steady": 0, "rename": 0, "copytruncate": 0}
+        for name, writer in files.all().items():
+            missing[files.kind(name)] += len(arrived_in(texts_of(self.texts, files, name), writer.lines).missing)
+        return missing
 
 
-def texts_of(streams: dict[str, list[bytes]], name: str) -> list[bytes]:
-    return [text for stream, texts in streams.items() if stream.endswith(name) for text in texts]
+def texts_of(streams: dict[str, list[bytes]], files: Files, name: str) -> list[bytes]:
+    """The messages of the streams of file ``name``: the stream of its tag, and those of rotated files
+    an agent read on after a restart, tagged with the name they have now (``pods/<pod dir>/...``)."""
+    writer = files.all()[name]
+    pod_dir = f".{writer.log.parent.parent.name}." if isinstance(writer, RotatingWriter) else None
+    return [text for stream, texts in streams.items()
+            if stream.endswith(name) or (pod_dir is not None and pod_dir in stream) for text in texts]
 
 
 def read_moto(moto: MotoServer) -> dict[str, list[bytes]]:
@@ -314,14 +326,15 @@ def run_once(agent: str, fluent_bit: str, storage: str, schedule: Schedule, seco
                 run.sample()
                 writer.join(POLL_SECONDS)
         load_seconds = time.monotonic() - began
-        expected = sum(writer.lines for writer in files.all().values())
         last, since = -1, time.monotonic()
         while time.monotonic() - since < settle:
             run.sample()
             progress.update()
-            got = progress.distinct(files)
-            if got == expected:
+            missing = progress.missing(files)
+            if not missing["steady"] and not missing["rename"] and (
+                    not missing["copytruncate"] or time.monotonic() - since > COPYTRUNCATE_SETTLE_SECONDS):
                 break
+            got = sum(missing.values())
             if got != last:
                 last, since = got, time.monotonic()
             time.sleep(POLL_SECONDS)
@@ -351,10 +364,15 @@ def report(run: Run, storage: str, files: Files, streams: dict[str, list[bytes]]
     per_file: dict[str, dict[str, Any]] = {}
     got: dict[str, Arrived] = {}
     for name, writer in files.all().items():
-        got[name] = arrived_in(texts_of(streams, name), writer.lines)
+        got[name] = arrived_in(texts_of(streams, files, name), writer.lines)
         per_file[name] = {"kind": files.kind(name), "written": writer.written, "distinct": got[name].distinct,
                           "lost": len(got[name].missing), "duplicated": got[name].duplicates,
                           "missing": ranges(got[name].missing)}
+        if isinstance(writer, RotatingWriter):
+            # Read on after a restart from a rotated file, under the tag of the name it has now.
+            per_file[name]["events_in_rotated_name_streams"] = sum(
+                len(texts) for stream, texts in streams.items() if not stream.endswith(name)
+                and f".{writer.log.parent.parent.name}." in stream)
         if isinstance(writer, RotatingWriter) and writer.mode == "copytruncate":
             per_file[name]["truncated_at"] = writer.truncated_at
     # A line lost from a steady or renamed file counts against the first kill after it was written.
@@ -418,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-flb-fast", action="store_true", help="run Fluent Bit only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    # SIGTERM ends the soak through the cleanup of each run (agents, moto, the proxy, the files).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     seconds = args.minutes * 60
     schedule = Schedule.draw(args.seed, seconds, args.kills, args.outages, args.outage_seconds, args.rotate_every)
     print(f"schedule (seed {args.seed}): {json.dumps(schedule.as_json())}", file=sys.stderr, flush=True)

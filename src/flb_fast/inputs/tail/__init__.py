@@ -512,7 +512,10 @@ class TailInput(Input):
             self.ctx.log.info("inode=%d file truncated %s", file.inode, file.path)
             self._flush_partial(file)
             file.reset_to_head()
-            self._commit(file, 0)
+            # The lines before the truncation cannot be read again, so the offset does not wait for
+            # their acknowledgements: kept at the old end, it would skip that many new bytes after a crash.
+            file.positions.clear()
+            self._set_committed(file, 0)
             return
         self.ready.pop(file, None)
         since = file.closing_since
