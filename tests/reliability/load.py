@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,21 @@ class _PacedWriter(ABC):
         self.lines = lines
         self.per_second = per_second
         self.written = 0
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._write, name=name, daemon=True)
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+    def stop(self) -> None:
+        """End the writing after the batch being written; ``written`` then counts every line written."""
+        self._stopped.set()
+        self._thread.join()
+
+    @property
+    def _more(self) -> bool:
+        """Whether lines are left to write and no one stopped the writer."""
+        return self.written < self.lines and not self._stopped.is_set()
 
     @property
     def done(self) -> bool:
@@ -71,7 +83,7 @@ class SteadyWriter(_PacedWriter):
     def _write(self) -> None:
         started = time.monotonic()
         with open(self.path, "a", encoding="ascii") as handle:
-            while self.written < self.lines:
+            while self._more:
                 self._write_batch(handle)
                 self._keep_pace(started)
 
@@ -82,26 +94,29 @@ KEEP_ROTATED = 4
 
 class RotatingWriter(_PacedWriter):
     """Writes ``lines`` numbered lines at ``per_second`` to a container log in kubelet's layout,
-    rotating it every ``rotate_seconds``, in a thread.
+    rotating it every ``rotate_seconds`` (``math.inf``: only when ``request_rotation`` asks), in a thread.
 
     The file is ``pods/<ns>_<pod>_<uid>/<container>/0.log`` and the tailed path the relative
     symlink ``containers/<pod>_<ns>_<container>-<id>.log -> ../pods/.../0.log``, as on a node.
     ``rename``: 0.log is renamed to 0.log.<n>, one more batch goes to the renamed file (the runtime
     writes until it reopens) and a new 0.log is created. ``copytruncate``: 0.log is copied to
     0.log.<n> and truncated, and writing goes on at its head; ``truncated_at`` holds the number of
-    lines written at each truncation. Rotated files beyond ``KEEP_ROTATED`` are deleted.
+    lines written at each truncation. Rotated files beyond ``KEEP_ROTATED`` are deleted. ``pod``
+    names the pod, so that several writers can share one ``root``.
     """
 
-    def __init__(self, root: Path, lines: int, per_second: int, mode: str, rotate_seconds: float = 1.0) -> None:
+    def __init__(self, root: Path, lines: int, per_second: int, mode: str, rotate_seconds: float = 1.0,
+                 pod: str = "web-1") -> None:
         if mode not in ("rename", "copytruncate"):
             raise ValueError(f"unknown rotation mode {mode!r}")
         super().__init__(lines, per_second, "rotating-writer")
-        self.log = root / "pods" / "prod_web-1_0f7c" / "app" / "0.log"
-        self.link = root / "containers" / "web-1_prod_app-0123abcd.log"
+        self.log = root / "pods" / f"prod_{pod}_0f7c" / "app" / "0.log"
+        self.link = root / "containers" / f"{pod}_prod_app-0123abcd.log"
         self.mode = mode
         self.rotate_seconds = rotate_seconds
         self.rotations = 0
         self.truncated_at: list[int] = []
+        self._requested = threading.Event()
 
     def start(self) -> RotatingWriter:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -111,19 +126,25 @@ class RotatingWriter(_PacedWriter):
         self._thread.start()
         return self
 
+    def request_rotation(self) -> None:
+        """Rotate after the next batch, whatever the clock says (the writer thread rotates, between batches)."""
+        self._requested.set()
+
     def _write(self) -> None:
         started = time.monotonic()
         next_rotation = started + self.rotate_seconds
         handle = open(self.log, "a", encoding="ascii")
         reopen = False
         try:
-            while self.written < self.lines:
+            while self._more:
                 self._write_batch(handle)
                 if reopen:
                     handle.close()
                     handle = open(self.log, "a", encoding="ascii")
                     reopen = False
-                if time.monotonic() >= next_rotation and self.written < self.lines:
+                due = self._requested.is_set() or time.monotonic() >= next_rotation
+                if due and self._more:
+                    self._requested.clear()
                     reopen = self._rotate()
                     next_rotation += self.rotate_seconds
                 self._keep_pace(started)
@@ -160,11 +181,18 @@ class Arrived:
 
 
 def arrived(paths: list[Path], expected: int) -> Arrived:
-    numbers: list[int] = []
+    """What the files at ``paths`` (those that exist) hold."""
+    texts = []
     for path in paths:
         try:
-            numbers.extend(int(match) for match in _NUMBER.findall(path.read_bytes()))
+            texts.append(path.read_bytes())
         except FileNotFoundError:
             continue
+    return arrived_in(texts, expected)
+
+
+def arrived_in(texts: Iterable[bytes], expected: int) -> Arrived:
+    """What ``texts`` (an output's files, or the messages a server received) hold."""
+    numbers = [int(match) for text in texts for match in _NUMBER.findall(text)]
     distinct = set(numbers)
     return Arrived(expected, len(numbers), len(distinct), [n for n in range(expected) if n not in distinct])

@@ -1007,6 +1007,38 @@ def test_a_file_rotated_away_before_its_lines_were_acknowledged_is_read_on_at_th
         (str(log), len("three\n"))]
 
 
+def test_a_copytruncate_moves_the_db_offset_to_the_head_at_once_whatever_was_unacknowledged(
+        tmp_path: Path, run) -> None:
+    """The lines before the truncation cannot be read again: an offset waiting for their
+    acknowledgement would, after a crash, skip as many bytes of the new lines."""
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, "old1\n")
+    properties = [("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("refresh_interval", "3600")]
+    first, second = Harness(properties, acknowledge=False), Harness(properties)
+
+    def stored_offset() -> int:
+        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
+
+    async def scenario() -> None:
+        await first.input.start()
+        await first.wait_for(chunks_reach(first, 1))
+        first.input.acknowledge(first.chunks[0].positions)
+        write(log, "one\n")
+        await first.wait_for(chunks_reach(first, 2))
+        os.truncate(log, 0)
+        await first.wait_for(lambda: stored_offset() == 0)
+        write(log, "new1\nnew2\n")
+        await first.wait_for(chunks_reach(first, 3))
+        await first.stop()  # as after a crash: "one", "new1" and "new2" were never acknowledged
+        await second.input.start()
+        await second.wait_for(lambda: len(second.records) == 2)
+        await second.stop()
+
+    run(scenario())
+    assert first.logs() == ["old1", "one", "new1", "new2"]
+    assert second.logs() == ["new1", "new2"]
+
+
 def test_an_existing_fluent_bit_db_keeps_its_place(tmp_path: Path, run) -> None:
     log, db = tmp_path / "app.log", tmp_path / "fluent-bit.db"
     write(log, "already shipped\nnot yet\n")

@@ -536,7 +536,11 @@ class TailInput(Input):
         else:
             self._hand_over_to_copy(file, copy)
         file.reset_to_head()
-        self._commit(file, 0)
+        # The lines before the truncation cannot be read from ``file`` again, so its offset does not
+        # wait for their acknowledgements: kept at the old end, it would skip that many new bytes after
+        # a crash (with a copy, those positions went on with it).
+        file.positions.clear()
+        self._set_committed(file, 0)
 
     def _hand_over_to_copy(self, file: TailFile, copy: RotatedCopy) -> None:
         """copytruncate: what ``file`` held before its truncation goes on from the copy, as a rotated file.
