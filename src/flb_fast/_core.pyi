@@ -112,6 +112,14 @@ def cwl_events(
     messages: list[bytes], timestamps_ns: list[int], max_event_bytes: int
 ) -> tuple[list[int], list[bytes], int]: ...
 def cwl_body(head: bytes, timestamps_ms: list[int], messages: list[bytes], start: int, end: int) -> bytes: ...
+def records_body(
+    head: bytes,
+    entries: list[tuple[bytes, str | None]],
+    start: int,
+    end: int,
+    keyed: bool,
+    key_json: Callable[[object], bytes],
+) -> bytes: ...
 def grep_keep(
     records: list[dict[str, object]],
     excludes: list[bool],

@@ -22,7 +22,7 @@ import pytest
 
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
-from flb_fast.outputs.kinesis_streams import KinesisStreamsOutput
+from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
 from tests.fakes.certs import make_certs
 from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
 from tests.outputs.aws.harness import chunk_of, make_output
@@ -201,6 +201,20 @@ def test_put_records_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
     assert [json.loads(data) for data, _ in sent] == RECORDS
     theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
                               Records=[{"Data": data, "PartitionKey": key} for data, key in sent])
+    assert_same_request(ours, theirs)
+
+
+def test_put_records_with_record_partition_keys_json_escaped_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    keys = ["plain-key", 'quote " backslash \\', "tab \t", "é 日本語 😀", "\x7f"]
+    records = [{"pod": key, "n": "x" * n} for n, key in enumerate(keys)]
+    answer = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in records]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    output = make_output(GoKinesisOutput, region="us-east-1", endpoint=capture.url, stream="stream", partition_key="pod")
+    flush_records(output, run, records)
+    [ours] = capture.requests
+    data = [json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() for record in records]
+    theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
+                              Records=[{"Data": item, "PartitionKey": key} for item, key in zip(data, keys, strict=True)])
     assert_same_request(ours, theirs)
 
 
