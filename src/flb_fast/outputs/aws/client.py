@@ -1,4 +1,6 @@
-"""AWS clients for the outputs: one per output and region, created once and reused.
+"""AWS clients for the outputs: one per output and region, created once and reused. The
+JSON-protocol outputs make one only when botocore must resolve their endpoint or reach it
+through a proxy (``outputs/aws/http.py open_json_api``); s3 always does.
 
 The clients are boto3's low-level clients, created from a botocore session directly: boto3's
 resource layer adds nothing the outputs use and 2.5 MiB of RSS (bench/bench_cloudwatch.py:

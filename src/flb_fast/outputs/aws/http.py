@@ -1,10 +1,14 @@
-"""Calls to AWS JSON-protocol services (CloudWatch Logs) sent on the event loop, over kept-alive
-connections, signed by botocore's own SigV4 signer.
+"""Calls to AWS JSON-protocol services (CloudWatch Logs, Firehose, Kinesis) sent on the event loop,
+over kept-alive connections, signed by botocore's own SigV4 signer.
 
-botocore stays what it is for: the client created at start resolves the endpoint and the region,
-names the operations, and its credential chain (environment, profile, IRSA web identity, ECS and
-EC2 metadata, ``role_arn``) supplies the keys. What it costs per request is left out: its event
-machinery, its shape-walking serialiser and urllib3 in a thread, with one thread hop per call.
+botocore stays what it is for: its credential chain (environment, profiles, IRSA web identity,
+ECS / EKS Pod Identity and EC2 metadata, ``role_arn``; ``outputs/aws/credentials.py``) supplies
+the keys and its signer signs. The endpoint is the ``endpoint`` option's or the region's
+(``default_endpoint``); when botocore would resolve it otherwise (an endpoint configured for it,
+FIPS, dual-stack) or reach it through a proxy, a botocore client is made and its endpoint used
+(``client_json_api``), or it makes the calls itself. What botocore costs per request is left out:
+its event machinery, its shape-walking serialiser and urllib3 in a thread, with one thread hop
+per call; and, without a client, what it costs in memory (bench/bench_aws_memory.py).
 A request is the one botocore sends (same method, URL, body, headers and signature:
 tests/outputs/aws/test_http.py compares them), written on an asyncio stream (uvloop's when the
 engine runs on it). Connections are kept open and reused, at most one idle per worker, so a busy
