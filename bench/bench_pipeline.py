@@ -19,6 +19,10 @@ Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only
   cloudwatch-fast       the same against a fast CloudWatch Logs endpoint (tests/fakes/cloudwatch_logs_server.py,
                         its own process: the JSON protocol over kept-alive TLS, SigV4 checked, events counted,
                         nothing stored), so that lines/s is the agents' and not moto's
+  firehose-keepalive    the same -> kubernetes -> kinesis_firehose against moto over TLS keeping connections
+                        open (a delivery stream writing to a moto S3 bucket)
+  kinesis-keepalive     the same -> kubernetes -> kinesis_streams against moto over TLS keeping connections
+                        open (a stream of one shard)
 
 The log files are written first by ``bench.gen_logs`` (same seed, same bytes) and read as a
 start-up backlog (Read_from_Head On). flb-fast's modules are byte-compiled first, as an installed
@@ -28,7 +32,8 @@ on the same files in the same invocation, after flb-fast, each with a fresh DB a
 Reported per agent: lines/s (all lines out / wall from process start), CPU µs per line (user +
 system of the agent process, start-up included), peak RSS (VmHWM), the API requests the filter
 made; and the ratios (Fluent Bit's CPU per line / ours, our lines/s / Fluent Bit's, our peak RSS /
-Fluent Bit's). On a shared machine the ratios from one run are the figures to quote. With
+Fluent Bit's). The firehose and kinesis variants also count the records moto received (``delivered``),
+so both agents' outputs are checked complete, not only their metrics. On a shared machine the ratios from one run are the figures to quote. With
 ``--repeat N`` every run is made N times, in rounds, and each keeps the run with the least CPU.
 """
 
@@ -67,7 +72,17 @@ RESULTS = Path(__file__).parent / "results"
 BASELINE = "without chain"
 
 PARSERS_FILE = Path(__file__).resolve().parents[1] / "src" / "flb_fast" / "data" / "parsers.conf"
-VARIANTS = ("docker", "kubernetes", "filters", "filters-lua", "cloudwatch", "cloudwatch-keepalive", "cloudwatch-fast")
+VARIANTS = (
+    "docker",
+    "kubernetes",
+    "filters",
+    "filters-lua",
+    "cloudwatch",
+    "cloudwatch-keepalive",
+    "cloudwatch-fast",
+    "firehose-keepalive",
+    "kinesis-keepalive",
+)
 
 SEED_INPUT = """\
 [SERVICE]
@@ -155,6 +170,85 @@ CLOUDWATCH_OUTPUT = """
     auto_create_group  true
 """
 
+# Fluent Bit's kinesis_firehose and kinesis_streams connect to port 443 whatever the endpoint says
+# (firehose.c / kinesis.c cb_*_init: ``flb_upstream_create(config, endpoint, 443, FLB_IO_TLS, ...)``),
+# so the moto of those variants listens there, on 127.0.0.1 (which its certificate names).
+STREAM_MOTO_PORT = 443
+STREAM_NAME = "bench-stream"
+STREAM_BUCKET = "bench-firehose-bucket"
+# The section a stream variant ends the config with: the same host, TLS and stream for both agents.
+STREAM_OUTPUTS = {
+    "firehose-keepalive": """
+[OUTPUT]
+    Name             kinesis_firehose
+    Match            *
+    region           us-east-1
+    endpoint         127.0.0.1
+    tls.ca_file      {moto_ca_file}
+    delivery_stream  {stream}
+""",
+    "kinesis-keepalive": """
+[OUTPUT]
+    Name         kinesis_streams
+    Match        *
+    region       us-east-1
+    endpoint     127.0.0.1
+    tls.ca_file  {moto_ca_file}
+    stream       {stream}
+""",
+}
+# Kinesis GetRecords returns at most 10,000 records a call (API_GetRecords.html, Limit).
+GET_RECORDS_LIMIT = 10_000
+
+
+class StreamSink:
+    """The firehose or kinesis variant's destination in moto: created afresh before each run (after
+    moto's reset), and counted after it: one record per log line, each ending with a newline."""
+
+    def __init__(self, moto: Any, variant: str) -> None:
+        self.moto = moto
+        self.variant = variant
+
+    def output(self) -> str:
+        return STREAM_OUTPUTS[self.variant].format(moto_ca_file=self.moto.certs.ca_file, stream=STREAM_NAME)
+
+    def prepare(self) -> None:
+        if self.variant == "firehose-keepalive":
+            self.moto.client("s3").create_bucket(Bucket=STREAM_BUCKET)
+            self.moto.client("firehose").create_delivery_stream(
+                DeliveryStreamName=STREAM_NAME,
+                ExtendedS3DestinationConfiguration={
+                    "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                    "BucketARN": f"arn:aws:s3:::{STREAM_BUCKET}",
+                },
+            )
+        else:
+            self.moto.client("kinesis").create_stream(StreamName=STREAM_NAME, ShardCount=1)
+
+    def delivered(self) -> int:
+        """Records moto holds: newline-ended records in the bucket's objects (one object per
+        PutRecordBatch), or the stream's records."""
+        if self.variant == "firehose-keepalive":
+            s3 = self.moto.client("s3")
+            count = 0
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=STREAM_BUCKET):
+                for item in page.get("Contents", []):
+                    count += s3.get_object(Bucket=STREAM_BUCKET, Key=item["Key"])["Body"].read().count(b"\n")
+            return count
+        kinesis = self.moto.client("kinesis")
+        count = 0
+        for shard in kinesis.list_shards(StreamName=STREAM_NAME)["Shards"]:
+            iterator = kinesis.get_shard_iterator(
+                StreamName=STREAM_NAME, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                answer = kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+                count += len(answer["Records"])
+                if not answer["Records"]:
+                    break
+                iterator = answer.get("NextShardIterator")
+        return count
+
 
 def _metrics(port: int) -> dict[str, Any] | None:
     try:
@@ -209,12 +303,12 @@ def _start_kube_api(stack: ExitStack, root: Path, files: list[str]) -> tuple[Any
     return api, {"api_url": api.url, "ca_file": str(certs.ca_file), "token_file": str(token_file)}
 
 
-def _start_moto(stack: ExitStack, root: Path, keep_alive: bool) -> Any:
+def _start_moto(stack: ExitStack, root: Path, keep_alive: bool, port: int | None = None) -> Any:
     from tests.fakes.certs import make_certs
     from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
 
     os.environ.update(FAKE_CREDENTIALS)
-    server = MotoServer(make_certs(root / "moto-tls", "moto"), keep_alive=keep_alive)
+    server = MotoServer(make_certs(root / "moto-tls", "moto"), keep_alive=keep_alive, port=port)
     stack.callback(server.stop)
     return server
 
@@ -336,7 +430,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         root = Path(tmp)
         logs = root / "containers"
         summary = gen_logs.generate(args.lines, args.files, str(logs), seed=args.seed)
-        api = moto = None
+        api = moto = sink = None
         filters = output = ""
         if args.variant != "docker":
             api, kube = _start_kube_api(stack, root, summary.files)
@@ -349,6 +443,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         elif args.variant.startswith("cloudwatch"):
             moto = _start_moto(stack, root, keep_alive=args.variant.endswith("keepalive"))
             output = CLOUDWATCH_OUTPUT.format(moto_port=moto.port, moto_ca_file=moto.certs.ca_file)
+        elif args.variant in STREAM_OUTPUTS:
+            moto = _start_moto(stack, root, keep_alive=True, port=STREAM_MOTO_PORT)
+            sink = StreamSink(moto, args.variant)
+            output = sink.output()
         else:
             output = NULL_OUTPUT
         _byte_compile_flb_fast()
@@ -380,6 +478,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 (run_root / "fluent-bit.conf").write_text(config + sections + output)
                 if moto is not None:
                     moto.reset()
+                if sink is not None:
+                    sink.prepare()
                 requests_before = len(api.requests()) if api is not None else 0
                 endpoint_cpu = moto.stats()["cpu_s"] if isinstance(moto, FastCloudWatchLogs) else 0.0
                 measured = _measure([*agents[name], "-c", str(run_root / "fluent-bit.conf")], port, summary.lines)
@@ -390,6 +490,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     stats["cpu_s"] = round(stats["cpu_s"] - endpoint_cpu, 3)
                     stats["cpu_us_per_event"] = round(stats["cpu_s"] / max(stats["events"], 1) * 1e6, 2)
                     measured["endpoint"] = stats
+                if sink is not None:
+                    measured["delivered"] = sink.delivered()
                 runs_cpu = [*result[key]["cpu_s_runs"], measured["cpu_s"]] if key in result else [measured["cpu_s"]]
                 if key not in result or measured["cpu_s"] < result[key]["cpu_s"]:
                     result[key] = measured
@@ -457,6 +559,7 @@ def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
         + (f"; endpoint: {measured['endpoint']['events']:,} events, {measured['endpoint']['calls']},"
            f" {measured['endpoint']['signature_failures']} bad signatures,"
            f" {measured['endpoint']['cpu_us_per_event']} us CPU/event" if "endpoint" in measured else "")
+        + (f"; records in moto {measured['delivered']:,}" if "delivered" in measured else "")
     )
 
 
@@ -515,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         # The fast endpoint's own count: every line arrived, every signature verified.
         and result[name].get("endpoint", {}).get("events", result["lines"]) >= result["lines"]
         and not result[name].get("endpoint", {}).get("signature_failures")
+        # What moto holds for the stream outputs: every line.
+        and result[name].get("delivered", result["lines"]) >= result["lines"]
         for name in ("flb-fast", "fluent-bit")
         if name in result
     )

@@ -116,6 +116,14 @@ def cwl_events(
     fragments: list[bytes], sizes: list[int], timestamps_ns: list[int]
 ) -> tuple[list[int], list[bytes], list[int]]: ...
 def cwl_body(head: bytes, timestamps_ms: list[int], fragments: list[bytes], start: int, end: int) -> bytes: ...
+def records_body(
+    head: bytes,
+    entries: list[tuple[bytes, str | None]],
+    start: int,
+    end: int,
+    keyed: bool,
+    key_json: Callable[[object], bytes],
+) -> bytes: ...
 def grep_keep(
     records: list[dict[str, object]],
     excludes: list[bool],

@@ -11,6 +11,12 @@ request's body whole before moto sees it (moto leaves some unread), so the next 
 connection starts where Python's ``http.server`` expects it; werkzeug's drain of unread data
 after each answer, which would block on an open connection and swallow the next request, is
 switched off (it selects on the socket through ``werkzeug.serving.selectors``).
+
+moto's Kinesis shard numbers each record it stores by copying the shard's keys to find the last
+(``Shard.put_record``, "not safe for concurrency"): quadratic in the records held, and two
+requests served at once can take the same number, the later overwriting the earlier. Since this
+server serves requests on threads, records are numbered here under a lock, from the last key
+directly, so every record a client sends is kept (the benchmarks count them).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from __future__ import annotations
 import io
 import selectors
 import sys
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 import werkzeug.serving
+from moto.kinesis.models import Record, Shard
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
@@ -45,7 +53,18 @@ class KeepAliveHandler(WSGIRequestHandler):
         super().send_header(keyword, value)
 
 
+_SHARD_LOCK = threading.Lock()
+
+
+def _put_record(self: Shard, partition_key: str, data: bytes, explicit_hash_key: str) -> str:
+    with _SHARD_LOCK:
+        sequence_number = (next(reversed(self.records)) if self.records else 0) + 1
+        self.records[sequence_number] = Record(partition_key, data, sequence_number, explicit_hash_key)
+    return str(sequence_number)
+
+
 def main(argv: list[str]) -> None:
+    Shard.put_record = _put_record  # type: ignore[method-assign]
     werkzeug.serving.selectors = SimpleNamespace(  # type: ignore[attr-defined]
         DefaultSelector=_NothingLeftToDrain, EVENT_READ=selectors.EVENT_READ
     )

@@ -46,11 +46,11 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05
 
 
 class MotoServer:
-    """moto on a free port of 127.0.0.1: over TLS with ``certs``, and with ``keep_alive`` keeping
-    connections open as AWS does (moto's own server closes each one: see ``moto_keepalive``)."""
+    """moto on a free port of 127.0.0.1 (or ``port``): over TLS with ``certs``, and with ``keep_alive``
+    keeping connections open as AWS does (moto's own server closes each one: see ``moto_keepalive``)."""
 
-    def __init__(self, certs: CertFiles | None = None, keep_alive: bool = False) -> None:
-        self.port = free_port()
+    def __init__(self, certs: CertFiles | None = None, keep_alive: bool = False, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.certs = certs
         self.url = f"{'https' if certs else 'http'}://127.0.0.1:{self.port}"
         env = {**os.environ, **FAKE_CREDENTIALS}

@@ -25,6 +25,7 @@ def options(region: str, **overrides: object) -> SimpleNamespace:
         tls=True,
         tls_verify=True,
         tls_ca_file=None,
+        tls_ca_path=None,
     )
     return SimpleNamespace(**{**base, **overrides})
 

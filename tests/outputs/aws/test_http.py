@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from flb_fast.outputs.aws.http import JSON_SERVICES, open_json_api, operation_name
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
-from flb_fast.outputs.kinesis_streams import KinesisStreamsOutput
+from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
 from tests.fakes.certs import make_certs
 from tests.fakes.moto_server import FAKE_CREDENTIALS, MotoServer
 from tests.outputs.aws.harness import chunk_of, make_output
@@ -201,6 +202,20 @@ def test_put_records_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
     assert [json.loads(data) for data, _ in sent] == RECORDS
     theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
                               Records=[{"Data": data, "PartitionKey": key} for data, key in sent])
+    assert_same_request(ours, theirs)
+
+
+def test_put_records_with_record_partition_keys_json_escaped_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    keys = ["plain-key", 'quote " backslash \\', "tab \t", "é 日本語 😀", "\x7f"]
+    records = [{"pod": key, "n": "x" * n} for n, key in enumerate(keys)]
+    answer = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in records]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    output = make_output(GoKinesisOutput, region="us-east-1", endpoint=capture.url, stream="stream", partition_key="pod")
+    flush_records(output, run, records)
+    [ours] = capture.requests
+    data = [json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() for record in records]
+    theirs = botocore_request(capture.url, "put_records", "kinesis", StreamName="stream",
+                              Records=[{"Data": item, "PartitionKey": key} for item, key in zip(data, keys, strict=True)])
     assert_same_request(ours, theirs)
 
 
@@ -436,3 +451,70 @@ def test_behind_a_proxy_the_log_format_header_is_still_signed_with_put_log_event
     assert headers["x-amzn-logs-format"] == "json/emf"
     assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     assert json.loads(json.loads(body)["logEvents"][0]["message"]) == {"log": "x"}
+
+
+@pytest.mark.parametrize("service", sorted(JSON_SERVICES))
+def test_each_json_service_is_described_as_its_botocore_model_describes_it(service: str) -> None:
+    import botocore.session
+
+    model = botocore.session.Session().get_service_model(service)
+    assert JSON_SERVICES[service] == (
+        model.service_id, model.signing_name, model.metadata["targetPrefix"], model.metadata["jsonVersion"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "method"),
+    [("logs", "put_log_events"), ("logs", "create_log_group"), ("logs", "create_log_stream"),
+     ("logs", "put_retention_policy"), ("firehose", "put_record_batch"), ("kinesis", "put_records")],
+)
+def test_operation_names_are_botocores(service: str, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.session
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = botocore.session.Session().create_client(service, region_name="us-east-1")
+    assert operation_name(method) == client.meta.method_to_api_mapping[method]
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def json_api(**overrides: object) -> Any:
+    """What a firehose output in eu-west-1 calls its service with, when not a botocore client."""
+    from tests.outputs.aws.test_client import options
+
+    return open_json_api("firehose", options("eu-west-1", **overrides), None, 1)  # type: ignore[arg-type]
+
+
+def test_without_an_endpoint_the_calls_go_to_the_regions_endpoint_without_a_botocore_client(fake_credentials) -> None:
+    fake_credentials.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_credentials.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+    api = json_api()
+    assert (api.url, api.region, api.target_prefix) == ("https://firehose.eu-west-1.amazonaws.com/", "eu-west-1",
+                                                        "Firehose_20150804")
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_USE_FIPS_ENDPOINT"])
+def test_an_endpoint_configured_for_botocore_is_left_to_a_botocore_client(fake_credentials, variable: str) -> None:
+    fake_credentials.setenv(variable, "http://127.0.0.1:4566" if "URL" in variable else "true")
+    assert json_api() is None
+
+
+def test_an_endpoint_url_in_the_profile_is_left_to_a_botocore_client(fake_credentials, tmp_path: Path) -> None:
+    fake_credentials.delenv("AWS_ENDPOINT_URL", raising=False)
+    config = tmp_path / "config"
+    config.write_text("[default]\nendpoint_url = http://127.0.0.1:4566\n")
+    api_for_plain_profile = json_api()
+    fake_credentials.setenv("AWS_CONFIG_FILE", str(config))
+    assert api_for_plain_profile is not None and json_api() is None
+
+
+def test_the_endpoint_option_is_used_whatever_botocore_is_configured_with(fake_credentials) -> None:
+    fake_credentials.setenv("AWS_ENDPOINT_URL_FIREHOSE", "http://127.0.0.1:4566")
+    api = json_api(endpoint="127.0.0.1", port=5000, tls=False)
+    assert api.url == "http://127.0.0.1:5000/"

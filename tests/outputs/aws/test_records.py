@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flb_fast.outputs.aws.records import Entry, Limits, split_batches
+from flb_fast.outputs.aws.records import Entry, Limits, entry_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
 
@@ -34,8 +34,8 @@ def test_one_byte_over_the_request_size_starts_a_second_request() -> None:
 
 
 def test_kinesis_counts_partition_keys_in_record_and_request_sizes() -> None:
-    assert Entry(b"x" * 10, "key").size(KINESIS) == 13
-    assert Entry(b"x" * 10, "key").size(FIREHOSE) == 10
+    assert entry_sizes([Entry(b"x" * 10, "key"), Entry(b"y", "\u00e9")], KINESIS) == [13, 3]
+    assert entry_sizes([Entry(b"x" * 10, "key")], FIREHOSE) == [10]
     size = KINESIS.max_request_bytes // 5
     assert split_batches([size] * 5, KINESIS) == [(0, 5)]
     assert split_batches([size] * 4 + [size + 1], KINESIS) == [(0, 4), (4, 5)]

@@ -24,7 +24,8 @@ class AwsOutput(Output):
     Blocking boto3 calls run in a ``BoundedExecutor`` sized by ``Workers``, so at most that many
     requests are in flight, one client (one connection pool) serves them all, and the loop never
     blocks on the network. Services speaking AWS's JSON protocol (``JSON_PROTOCOL``) are called
-    on the loop instead (``outputs/aws/http.py``), with botocore kept for endpoint and credentials.
+    on the loop instead (``outputs/aws/http.py``), with botocore's credential chain and signer and
+    no botocore client unless botocore must resolve the endpoint or reach it through a proxy.
     """
 
     SERVICE: ClassVar[str]
@@ -52,7 +53,7 @@ class AwsOutput(Output):
     async def start(self) -> None:
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         try:
-            await self.client()
+            await self._connect()
         except Exception as exc:  # noqa: BLE001 - retried at the first flush
             self.ctx.log.error("could not create the %s client, will retry: %s", self.SERVICE, describe(exc))
 
@@ -69,22 +70,31 @@ class AwsOutput(Output):
     def forget(self, chunk: Chunk) -> None:
         self._progress.pop(chunk.id, None)
 
-    async def client(self) -> Any:
-        """The output's boto3 client, created once (boto3 is imported only here)."""
-        if self._client is None:
-            async with self._client_lock:
-                if self._client is None:
-                    from flb_fast.outputs.aws.client import create_client
+    async def _connect(self) -> None:
+        """Make, once, what the output calls its service with: the calls on the loop of a
+        JSON-protocol service, or a boto3 client (botocore is imported only here)."""
+        if self._client is not None or self._api is not None:
+            return
+        async with self._client_lock:
+            if self._client is not None or self._api is not None:
+                return
+            if self.JSON_PROTOCOL:
+                from flb_fast.outputs.aws.http import open_json_api
 
-                    client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
-                    if self.JSON_PROTOCOL:
-                        from flb_fast.outputs.aws.http import JsonApi, through_proxy
+                self._api = await self.executor.run(open_json_api, self.SERVICE, self.options, self.executor,
+                                                    self.workers)
+                if self._api is not None:
+                    return
+            from flb_fast.outputs.aws.client import create_client
 
-                        # A proxy from HTTPS_PROXY / HTTP_PROXY (NO_PROXY honoured) is botocore's to use.
-                        if not through_proxy(client.meta.endpoint_url):
-                            self._api = JsonApi(client, self.executor, self.options, self.workers)
-                    self._client = client
-        return self._client
+            client = await self.executor.run(create_client, self.SERVICE, self.options, self.workers)
+            if self.JSON_PROTOCOL:
+                from flb_fast.outputs.aws.http import client_json_api, through_proxy
+
+                # A proxy from HTTPS_PROXY / HTTP_PROXY (NO_PROXY honoured) is botocore's to use.
+                if not through_proxy(client.meta.endpoint_url):
+                    self._api = client_json_api(client, self.executor, self.options, self.workers)
+            self._client = client
 
     def upstream_connections(self) -> tuple[int, int]:
         """The JSON APIs' connections on the loop; s3 goes through botocore's pool, which does not
@@ -108,16 +118,19 @@ class AwsOutput(Output):
         ``body``, when given, is the request's JSON built by the output (see ``call_with_body``);
         otherwise a JSON-protocol call's body is ``params`` as botocore serialises them (in their
         order, ``json.dumps`` defaults). ``headers`` are signed with the request."""
-        client = await self.client()
+        await self._connect()
         send: Any
         if self._api is not None:
-            operation = client.meta.method_to_api_mapping[method]
+            from flb_fast.outputs.aws.http import operation_name
+
             payload = body if body is not None else json.dumps(params).encode()
-            send = functools.partial(self._api.call, operation, payload, headers)
+            send = functools.partial(self._api.call, operation_name(method), payload, headers)
         else:
             from flb_fast.outputs.aws.client import call_with_body
 
-            send = functools.partial(self.executor.run, call_with_body, getattr(client, method), body, params, headers)
+            send = functools.partial(
+                self.executor.run, call_with_body, getattr(self._client, method), body, params, headers
+            )
         self._calls_in_progress += 1
         try:
             try:

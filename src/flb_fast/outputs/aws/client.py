@@ -1,4 +1,6 @@
-"""AWS clients for the outputs: one per output and region, created once and reused.
+"""AWS clients for the outputs: one per output and region, created once and reused. The
+JSON-protocol outputs make one only when botocore must resolve their endpoint or reach it
+through a proxy (``outputs/aws/http.py open_json_api``); s3 always does.
 
 The clients are boto3's low-level clients, created from a botocore session directly: boto3's
 resource layer adds nothing the outputs use and 2.5 MiB of RSS (bench/bench_cloudwatch.py:
@@ -196,7 +198,7 @@ def _use_trimmed_endpoints(session: Any) -> None:
     )
 
 
-def _verify(options: Any) -> bool | str:
+def verify_option(options: Any) -> bool | str:
     """botocore's ``verify``. With ``tls.verify off``, urllib3's InsecureRequestWarning (one per
     request in the agent's log) is silenced: the output said it once at start (AwsOutput)."""
     if not options.tls_verify:
@@ -209,6 +211,11 @@ def _verify(options: Any) -> bool | str:
     return options.tls_ca_file or True
 
 
+def extra_user_agent(options: Any) -> str:
+    """What the output adds to the User-Agent: Fluent Bit's, with ``extra_user_agent`` after it."""
+    return USER_AGENT if not options.extra_user_agent else f"{USER_AGENT}-{options.extra_user_agent}"
+
+
 def create_client(service: str, options: Any, max_connections: int) -> Any:
     """A client for ``service`` configured from the output's bound options (blocking)."""
     import botocore.session
@@ -218,9 +225,9 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
     _use_trimmed_models(session)
     _use_trimmed_endpoints(session)
     if options.role_arn:
-        assume_role(session, options.role_arn, options.external_id, options.sts_endpoint, options.region,
-                    _verify(options))
-    extra = USER_AGENT if not options.extra_user_agent else f"{USER_AGENT}-{options.extra_user_agent}"
+        session._credentials = assume_role(session, session.get_credentials(), options.role_arn, options.external_id,
+                                           options.sts_endpoint, options.region, verify_option(options))
+    extra = extra_user_agent(options)
     config = Config(
         region_name=options.region,
         # Retries are ours: auto_retry_requests for network errors, the engine and the
@@ -237,7 +244,7 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
         service,
         region_name=options.region,
         endpoint_url=endpoint_url(options.endpoint, options.port, options.tls),
-        verify=_verify(options),
+        verify=verify_option(options),
         config=config,
     )
     client.meta.events.register("before-call", _use_prebuilt_body)
@@ -245,12 +252,12 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
     return client
 
 
-def assume_role(session: Any, role_arn: str, external_id: str | None, sts_endpoint: str | None, region: str | None,
-                verify: bool | str) -> None:
-    """Make ``session`` use refreshable credentials of ``role_arn``, obtained from its base chain."""
+def assume_role(session: Any, base: Any, role_arn: str, external_id: str | None, sts_endpoint: str | None,
+                region: str | None, verify: bool | str) -> Any:
+    """Refreshable credentials of ``role_arn``, obtained with ``base`` through STS (a client of
+    ``session``)."""
     from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-    base = session.get_credentials()
     extra_args: dict[str, str] = {"RoleSessionName": f"{STS_SESSION_PREFIX}{uuid.uuid4().hex[:16]}"}
     if external_id:
         extra_args["ExternalId"] = external_id
@@ -271,5 +278,4 @@ def assume_role(session: Any, role_arn: str, external_id: str | None, sts_endpoi
         role_arn=role_arn,
         extra_args=extra_args,
     )
-    credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
-    session._credentials = credentials
+    return DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")

@@ -1,10 +1,14 @@
-"""Calls to AWS JSON-protocol services (CloudWatch Logs) sent on the event loop, over kept-alive
-connections, signed by botocore's own SigV4 signer.
+"""Calls to AWS JSON-protocol services (CloudWatch Logs, Firehose, Kinesis) sent on the event loop,
+over kept-alive connections, signed by botocore's own SigV4 signer.
 
-botocore stays what it is for: the client created at start resolves the endpoint and the region,
-names the operations, and its credential chain (environment, profile, IRSA web identity, ECS and
-EC2 metadata, ``role_arn``) supplies the keys. What it costs per request is left out: its event
-machinery, its shape-walking serialiser and urllib3 in a thread, with one thread hop per call.
+botocore stays what it is for: its credential chain (environment, profiles, IRSA web identity,
+ECS / EKS Pod Identity and EC2 metadata, ``role_arn``; ``outputs/aws/credentials.py``) supplies
+the keys and its signer signs. The endpoint is the ``endpoint`` option's or the region's
+(``default_endpoint``); when botocore would resolve it otherwise (an endpoint configured for it,
+FIPS, dual-stack) or reach it through a proxy, a botocore client is made and its endpoint used
+(``client_json_api``), or it makes the calls itself. What botocore costs per request is left out:
+its event machinery, its shape-walking serialiser and urllib3 in a thread, with one thread hop
+per call; and, without a client, what it costs in memory (bench/bench_aws_memory.py).
 A request is the one botocore sends (same method, URL, body, headers and signature:
 tests/outputs/aws/test_http.py compares them), written on an asyncio stream (uvloop's when the
 engine runs on it). Connections are kept open and reused, at most one idle per worker, so a busy
@@ -21,14 +25,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
 import time
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from flb_fast.engine.executors import BoundedExecutor
-from flb_fast.outputs.aws.client import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
+from flb_fast.outputs.aws.client import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    extra_user_agent,
+    verify_option,
+)
+from flb_fast.outputs.aws.endpoint import default_endpoint, endpoint_url
 
 # Frozen credentials are re-read from botocore's provider this often (off the loop: a refresh may
 # call STS or the metadata service). botocore refreshes 15 min before expiry (advisory) and 10 min
@@ -49,6 +60,29 @@ def through_proxy(url: str) -> bool:
     from botocore.utils import get_environ_proxies
 
     return bool(get_environ_proxies(url).get(urlsplit(url).scheme))
+
+
+class JsonService(NamedTuple):
+    """What a JSON-protocol call of a service needs from its botocore model (``metadata``)."""
+
+    service_id: str
+    signing_name: str
+    target_prefix: str
+    json_version: str
+
+
+# The JSON-protocol services of the outputs, as their botocore models describe them
+# (tests/outputs/aws/test_http.py compares them with botocore's).
+JSON_SERVICES = {
+    "logs": JsonService("CloudWatch Logs", "logs", "Logs_20140328", "1.1"),
+    "firehose": JsonService("Firehose", "firehose", "Firehose_20150804", "1.1"),
+    "kinesis": JsonService("Kinesis", "kinesis", "Kinesis_20131202", "1.1"),
+}
+
+
+def operation_name(method: str) -> str:
+    """The API operation of a botocore client method (``put_log_events`` -> ``PutLogEvents``)."""
+    return "".join(word.capitalize() for word in method.split("_"))
 
 
 class _Connection:
@@ -137,32 +171,92 @@ def client_error(response: Response, operation: str) -> Exception:
     return ClientError(error, operation)
 
 
+def client_json_api(client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> JsonApi:
+    """The calls of a botocore client's service on the loop: its endpoint (which botocore
+    resolved), region, User-Agent and credentials."""
+    meta = client.meta
+    model = meta.service_model
+    service = JsonService(model.service_id, model.signing_name, model.metadata["targetPrefix"],
+                          model.metadata["jsonVersion"])
+    creator = getattr(client, "_user_agent_creator", None)
+    user_agent = creator.to_string() if creator is not None else meta.config.user_agent
+    return JsonApi(service, meta.endpoint_url, meta.region_name, user_agent, client._request_signer._credentials,
+                   executor, options, idle_connections)
+
+
+def _endpoint_left_to_botocore(session: Any, service: JsonService) -> bool:
+    """Whether botocore's endpoint resolution may give something else than ``default_endpoint``:
+    an endpoint configured in the environment (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE ID>``)
+    or the profile (``endpoint_url``, a ``services`` section), FIPS or dual-stack endpoints."""
+    if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get(
+        "AWS_ENDPOINT_URL_" + service.service_id.upper().replace(" ", "_")
+    ):
+        return True
+    if session.get_config_variable("use_fips_endpoint") or session.get_config_variable("use_dualstack_endpoint"):
+        return True
+    scoped = session.get_scoped_config()
+    return "endpoint_url" in scoped or "services" in scoped
+
+
+def open_json_api(service: str, options: Any, executor: BoundedExecutor, idle_connections: int) -> JsonApi | None:
+    """The output's calls on the loop without a botocore client (blocking: the credential chain
+    may read files or call a metadata service). None when botocore's client must make them: an
+    endpoint botocore resolves otherwise (``_endpoint_left_to_botocore``) or reached through a
+    proxy from the environment."""
+    from botocore.config import Config
+    from botocore.useragent import UserAgentString
+
+    from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials
+
+    session = ChainSession(options.profile)
+    url = endpoint_url(options.endpoint, options.port, options.tls)
+    if url is None:
+        if _endpoint_left_to_botocore(session, JSON_SERVICES[service]):
+            return None
+        url = default_endpoint(service, options.region)
+    if through_proxy(url):
+        return None
+    credentials = chain_credentials(session, options, verify_option(options))
+    user_agent = UserAgentString.from_environment().with_client_config(
+        Config(user_agent_extra=extra_user_agent(options), retries={"mode": "standard"})
+    ).to_string()
+    return JsonApi(JSON_SERVICES[service], url, options.region, user_agent, credentials, executor, options,
+                   idle_connections)
+
+
 class JsonApi:
     """One output's calls to a JSON-protocol service, on the loop (see the module docstring)."""
 
-    def __init__(self, client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> None:
+    def __init__(
+        self,
+        service: JsonService,
+        url: str,
+        region: str,
+        user_agent: str,
+        credentials: Any,
+        executor: BoundedExecutor,
+        options: Any,
+        idle_connections: int,
+    ) -> None:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
         self._sigv4 = SigV4Auth
         self._request = AWSRequest
-        meta = client.meta
-        model = meta.service_model
-        self.url = meta.endpoint_url.rstrip("/") + "/"
+        self.url = url.rstrip("/") + "/"
         parts = urlsplit(self.url)
         self.host = parts.hostname or ""
         self.path = parts.path or "/"
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.region = meta.region_name
-        self.signing_name = model.signing_name
-        self.target_prefix = model.metadata["targetPrefix"]
-        self.content_type = f"application/x-amz-json-{model.metadata['jsonVersion']}"
-        creator = getattr(client, "_user_agent_creator", None)
-        self.user_agent = creator.to_string() if creator is not None else meta.config.user_agent
+        self.region = region
+        self.signing_name = service.signing_name
+        self.target_prefix = service.target_prefix
+        self.content_type = f"application/x-amz-json-{service.json_version}"
+        self.user_agent = user_agent
         self.ssl = self._ssl_context(options) if parts.scheme == "https" else None
         self.connect_timeout = options.net_connect_timeout or DEFAULT_CONNECT_TIMEOUT_SECONDS
         self.read_timeout = options.net_io_timeout or DEFAULT_READ_TIMEOUT_SECONDS
-        self._credentials = client._request_signer._credentials
+        self._credentials = credentials
         self._frozen: Any = None
         self._frozen_at = 0.0
         self._executor = executor

@@ -21,9 +21,19 @@ from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHA
 from flb_fast.outputs.kinesis_streams.kpl import kpl_entries
 from flb_fast.plugin import PluginContext
 
+# Random bytes of a partition key, written as twice as many hex characters.
+PARTITION_KEY_RANDOM_BYTES = 16
+
 
 def random_partition_key() -> str:
-    return os.urandom(16).hex()
+    return os.urandom(PARTITION_KEY_RANDOM_BYTES).hex()
+
+
+def random_partition_keys(count: int) -> list[str]:
+    """``count`` random partition keys, from one read of the random source."""
+    text = os.urandom(PARTITION_KEY_RANDOM_BYTES * count).hex()
+    width = 2 * PARTITION_KEY_RANDOM_BYTES
+    return [text[start : start + width] for start in range(0, width * count, width)]
 
 
 class KinesisStreamsOutput(RecordsOutput):
@@ -44,8 +54,8 @@ class KinesisStreamsOutput(RecordsOutput):
         )
     )
 
-    def partition_key(self, record: dict[str, Any]) -> str | None:
-        return random_partition_key()
+    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None]:
+        return list(random_partition_keys(len(records)))
 
     async def _put(self, batch: list[Entry]) -> dict[str, Any]:
         body = batch_body("StreamName", self.stream_name, batch, keyed=True)
@@ -93,11 +103,11 @@ class GoKinesisOutput(KinesisStreamsOutput):
             return None
         return str(value)[:MAX_PARTITION_KEY_CHARS]
 
-    def partition_key(self, record: dict[str, Any]) -> str | None:
-        return self.record_key(record) or random_partition_key()
+    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None]:
+        return [self.record_key(record) or random_partition_key() for record in records]
 
-    def _pack(self, bodies: list[tuple[bytes, dict[str, Any]]]) -> tuple[list[Entry], int]:
+    def _pack(self, datas: list[bytes], records: list[dict[str, Any]]) -> tuple[list[Entry], int]:
         if not self.kpl_aggregation:
-            return super()._pack(bodies)
-        items = [(self.compress(data), self.record_key(record)) for data, record in bodies]
+            return super()._pack(datas, records)
+        items = [(self.compress(data), self.record_key(record)) for data, record in zip(datas, records, strict=True)]
         return kpl_entries(items, self.LIMITS.max_record_bytes, random_partition_key)

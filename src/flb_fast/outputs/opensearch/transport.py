@@ -210,9 +210,10 @@ def _credentials(settings: SigV4Settings) -> Any:
     from flb_fast.outputs.aws.client import assume_role
 
     session = botocore.session.Session(profile=settings.profile)
-    if settings.role_arn:
-        assume_role(session, settings.role_arn, settings.external_id, settings.sts_endpoint, settings.region, True)
     credentials = session.get_credentials()
+    if settings.role_arn:
+        credentials = assume_role(session, credentials, settings.role_arn, settings.external_id,
+                                  settings.sts_endpoint, settings.region, True)
     if credentials is None:
         raise TransportError("AWS_Auth is on but no AWS credentials were found")
     return credentials

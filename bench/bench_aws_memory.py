@@ -1,0 +1,119 @@
+"""What the AWS outputs' use of botocore costs in resident memory, import by import.
+
+    python -m bench.bench_aws_memory [--service firehose] [--json]
+
+Two fresh interpreters import what every config loads (flb_fast's engine, the AWS output
+modules, msgspec, uvloop), then what an AWS output adds at start, one step at a time:
+
+- ``botocore client``: the standard library's HTTP client, urllib3, dateutil, botocore's
+  credential chain and signer (``botocore.credentials``, ``botocore.auth``), the rest of
+  ``botocore.session`` (client, handlers, serialisers, endpoint rules), a session and its
+  credentials, the output's client (``outputs/aws/client.py create_client``), a TLS context
+  with the system CA store. What an output calling its service through botocore loads (s3).
+- ``calls on the loop``: what a JSON-protocol output (cloudwatch_logs, kinesis_firehose,
+  kinesis_streams) loads now (``outputs/aws/http.py open_json_api``: botocore's credential chain
+  and signer behind ``outputs/aws/credentials.py``, no botocore session or client, its TLS
+  context included).
+
+Each step's figure is the growth of VmRSS after it (``gc.collect()`` first); modules an earlier
+step imported cost nothing later, so the first probe follows the order botocore imports them in.
+Credentials come from the environment (fake keys; no metadata service is asked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from bench.versions import versions
+
+ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+BASE = (
+    "flb_fast engine + AWS output modules + msgspec + uvloop",
+    "import flb_fast.engine.executors, flb_fast.outputs.kinesis_firehose, flb_fast.outputs.kinesis_streams,"
+    " flb_fast.outputs.cloudwatch_logs, msgspec, uvloop\n"
+    "from types import SimpleNamespace\n"
+    "options = SimpleNamespace(profile=None, region='us-east-1', role_arn=None, extra_user_agent=None,"
+    " net_connect_timeout=10.0, net_io_timeout=0.0, net_keepalive=True, endpoint='127.0.0.1', port=None,"
+    " tls=True, tls_verify=True, tls_ca_file=None, tls_ca_path=None)",
+)
+# (step, Python run in the probe's namespace); ``service`` is the output's service name.
+PROBES = {
+    "botocore client": (
+        BASE,
+        ("http.client (stdlib)", "import http.client"),
+        ("urllib3", "import urllib3"),
+        ("dateutil", "import dateutil.parser, dateutil.tz"),
+        ("botocore credential chain + SigV4 signer", "import botocore.credentials, botocore.auth"),
+        ("rest of botocore.session (client, handlers, serialisers, endpoint rules)", "import botocore.session"),
+        ("Session() + credentials from the environment",
+         "session = botocore.session.Session(); session.get_credentials().get_frozen_credentials()"),
+        ("the output's client (create_client)",
+         "from flb_fast.outputs.aws.client import create_client\nclient = create_client(service, options, 1)"),
+        ("TLS context with the system CA store", "import ssl; context = ssl.create_default_context()"),
+    ),
+    "calls on the loop": (
+        BASE,
+        ("credential chain + signer + the calls' TLS context (open_json_api)",
+         "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)"),
+    ),
+}
+
+PROBE = """
+import gc, json, os, sys
+from bench.procstat import memory_mib
+steps = json.loads(sys.argv[1])
+namespace = {"service": sys.argv[2]}
+out = []
+for name, code in steps:
+    exec(code, namespace)
+    gc.collect()
+    out.append([name, memory_mib(os.getpid())[0]])
+print(json.dumps(out))
+"""
+
+
+def measure(probe: str, service: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(PROBES[probe]), service],
+        capture_output=True, text=True, check=True, env={**os.environ, **ENV},
+    )
+    rows = []
+    previous = 0.0
+    for name, rss in json.loads(done.stdout):
+        rows.append({"step": name, "rss_mib": round(rss, 1), "added_mib": round(rss - previous, 1)})
+        previous = rss
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_aws_memory", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--service", default="firehose", choices=("logs", "firehose", "kinesis"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = {probe: measure(probe, args.service) for probe in PROBES}
+    if args.json:
+        print(json.dumps({"service": args.service, "probes": results,
+                          "versions": versions("botocore", "urllib3", "python-dateutil")}, indent=1))
+        return 0
+    for probe, rows in results.items():
+        print(f"{probe} ({args.service}):")
+        for row in rows:
+            print(f"{row['rss_mib']:7.1f} MiB  +{row['added_mib']:5.1f}  {row['step']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
