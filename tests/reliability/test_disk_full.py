@@ -37,8 +37,8 @@ from tests.reliability.test_outage import (
 )
 
 LINES = 12_000
-# Written while the disk is full and the output down: about 1 MB, several times what memory may hold.
-HELD_LINES = 20_000
+# Written while the disk is full and the output down: about 500 KB, more than memory may hold.
+HELD_LINES = 10_000
 LINES_PER_SECOND = 3_000
 MEM_BUF_LIMIT = 64 * 1024
 TMPFS_SIZE = "2m"
