@@ -44,7 +44,7 @@ CHURN_WAVE = 1_000
 CHURN_EPHEMERAL = 50
 EPHEMERAL_SPACING_SECONDS = 0.02
 POD_LINES = 3
-# The agent's peak RSS over its own once started, for the whole churn. Measured 4.9 to 6.8 MB in three
+# The agent's peak RSS over its own once started, for the whole churn. Measured 4.5 to 6.8 MB in five
 # runs, of which about 3 MB for the first wave's 1,000 files open at once; keeping what 10,000 closed
 # files cost would add about 30 MB.
 CHURN_RSS_BYTES = 16 * 1024 * 1024
