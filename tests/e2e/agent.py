@@ -56,6 +56,7 @@ class Agent:
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
         stdout_pipe: bool = False,
+        preexec: Callable[[], None] | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.config_path = self.folder / config_name
@@ -67,6 +68,7 @@ class Agent:
         self.stdout_pipe = stdout_pipe
         self.pipe: int | None = None  # read end of the stdout pipe, with stdout_pipe=True
         self.process: subprocess.Popen[bytes] | None = None
+        self.preexec = preexec  # run in the child before the agent starts, after die_with_parent
 
     def start(self) -> Agent:
         """Start the agent; with ``stdout_pipe`` its stdout is a pipe that only the test reads (``pipe``)."""
@@ -77,11 +79,16 @@ class Agent:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flb_fast", "-c", str(self.config_path), *self.args],
                 stdout=stdout if write_fd is None else write_fd, stderr=stderr, stdin=subprocess.DEVNULL,
-                cwd=self.folder, env=self.env, preexec_fn=die_with_parent,
+                cwd=self.folder, env=self.env, preexec_fn=self._preexec,
             )
         if write_fd is not None:
             os.close(write_fd)
         return self
+
+    def _preexec(self) -> None:
+        die_with_parent()
+        if self.preexec is not None:
+            self.preexec()
 
     def __enter__(self) -> Agent:
         return self.start()

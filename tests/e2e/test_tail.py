@@ -221,7 +221,7 @@ def test_a_line_over_buffer_max_size_is_skipped_and_the_next_line_read(tmp_path:
     append(tail.logs / "app.log", "before\n" + "x" * 10_000 + "\nafter\n")
     with tail.agent() as agent:
         agent.wait_for(lambda: len(tail.records()) == 2, "the lines around the long one")
-        agent.wait_for(lambda: tail.metrics().get("long_lines_skipped") == 1, "the skipped line counted")
+        agent.wait_for(lambda: tail.metrics().get("long_line_skipped") == 1, "the skipped line counted")
         result = agent.stop()
     assert result.returncode == 0, result.stderr
     assert tail.logs_of("app.log") == ["before", "after"]

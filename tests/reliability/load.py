@@ -92,14 +92,50 @@ class SteadyWriter(_PacedWriter):
 KEEP_ROTATED = 4
 
 
+@dataclass(frozen=True)
+class ContainerLog:
+    """One container's log in kubelet's layout: the file ``pods/<ns>_<pod>_<uid>/<container>/0.log``
+    and the tailed relative symlink ``containers/<pod>_<ns>_<container>-<id>.log`` to it, as on a node."""
+
+    root: Path
+    namespace: str
+    pod: str
+    uid: str
+    container: str
+    container_id: str
+
+    @property
+    def pod_dir(self) -> Path:
+        return self.root / "pods" / f"{self.namespace}_{self.pod}_{self.uid}"
+
+    @property
+    def log(self) -> Path:
+        return self.pod_dir / self.container / "0.log"
+
+    @property
+    def link(self) -> Path:
+        return self.root / "containers" / f"{self.pod}_{self.namespace}_{self.container}-{self.container_id}.log"
+
+    def create(self, data: bytes = b"") -> None:
+        """Write the log, then link it (the link never points at a file not yet written)."""
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.write_bytes(data)
+        self.link.parent.mkdir(parents=True, exist_ok=True)
+        self.link.symlink_to(os.path.relpath(self.log, self.link.parent))
+
+    def remove(self) -> None:
+        """The pod is gone: its folder is deleted, then the symlink (left dangling in between, as kubelet does)."""
+        shutil.rmtree(self.pod_dir)
+        self.link.unlink()
+
+
 class RotatingWriter(_PacedWriter):
     """Writes ``lines`` numbered lines at ``per_second`` to a container log in kubelet's layout,
     rotating it every ``rotate_seconds`` (``math.inf``: only when ``request_rotation`` asks), in a thread.
 
-    The file is ``pods/<ns>_<pod>_<uid>/<container>/0.log`` and the tailed path the relative
-    symlink ``containers/<pod>_<ns>_<container>-<id>.log -> ../pods/.../0.log``, as on a node.
-    ``rename``: 0.log is renamed to 0.log.<n>, one more batch goes to the renamed file (the runtime
-    writes until it reopens) and a new 0.log is created. ``copytruncate``: 0.log is copied to
+    The file and the tailed symlink to it are a ``ContainerLog``'s. ``rename``: 0.log is renamed to
+    0.log.<n>, one more batch goes to the renamed file (the runtime writes until it reopens) and a
+    new 0.log is created. ``copytruncate``: 0.log is copied to
     0.log.<n> and truncated, and writing goes on at its head; ``truncated_at`` holds the number of
     lines written at each truncation. Rotated files beyond ``KEEP_ROTATED`` are deleted. ``pod``
     names the pod, so that several writers can share one ``root``.
@@ -110,8 +146,9 @@ class RotatingWriter(_PacedWriter):
         if mode not in ("rename", "copytruncate"):
             raise ValueError(f"unknown rotation mode {mode!r}")
         super().__init__(lines, per_second, "rotating-writer")
-        self.log = root / "pods" / f"prod_{pod}_0f7c" / "app" / "0.log"
-        self.link = root / "containers" / f"{pod}_prod_app-0123abcd.log"
+        self.container = ContainerLog(root, "prod", pod, "0f7c", "app", "0123abcd")
+        self.log = self.container.log
+        self.link = self.container.link
         self.mode = mode
         self.rotate_seconds = rotate_seconds
         self.rotations = 0
@@ -119,10 +156,7 @@ class RotatingWriter(_PacedWriter):
         self._requested = threading.Event()
 
     def start(self) -> RotatingWriter:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.link.parent.mkdir(parents=True, exist_ok=True)
-        self.log.touch()
-        self.link.symlink_to(os.path.relpath(self.log, self.link.parent))
+        self.container.create()
         self._thread.start()
         return self
 

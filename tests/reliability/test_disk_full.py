@@ -2,6 +2,9 @@
 it could not write in memory (held against ``Mem_Buf_Limit``, so reading pauses rather than grows),
 delivers them, and writes chunk files again once there is room.
 
+With the output down as well (kinesis_streams through the fault proxy), nothing can leave
+memory: reading pauses at ``Mem_Buf_Limit`` and everything arrives once both are back.
+
 ``storage.path`` is a 2 MB tmpfs the test mounts (root only; skipped where mounting is refused)
 and fills with a file of its own while the agent runs.
 """
@@ -11,14 +14,31 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from flb_fast.inputs.tail import READ_BUFFER_BYTES
 from tests.e2e.agent import Agent
+from tests.fakes.ports import free_port
+from tests.outputs.kinesis_streams.test_kinesis_streams import arrived as stream_records
+from tests.outputs.kinesis_streams.test_kinesis_streams import create_stream
 from tests.reliability.load import SteadyWriter, arrived
 from tests.reliability.test_kill import CONFIG, WAIT_SECONDS
+from tests.reliability.test_outage import MEM_BUF_LIMIT as OUTAGE_MEM_BUF_LIMIT
+from tests.reliability.test_outage import (
+    OUTAGE_CALLS,
+    all_arrived,
+    lines_arrived,
+    make_agent,
+    serves,
+    size_of,
+    storage_status,
+)
 
 LINES = 12_000
+# Written while the disk is full and the output down: about 500 KB, more than memory may hold.
+HELD_LINES = 10_000
 LINES_PER_SECOND = 3_000
 MEM_BUF_LIMIT = 64 * 1024
 TMPFS_SIZE = "2m"
@@ -73,3 +93,34 @@ def test_a_full_storage_disk_is_logged_the_records_still_arrive_and_chunk_files_
     assert arrived(out, LINES).duplicates == 0
     assert result.stderr.count("No space left on device") == 1
     assert "its records are kept in memory until delivered" in result.stderr
+
+
+def test_a_full_storage_disk_while_the_output_is_down_holds_memory_at_mem_buf_limit_and_everything_arrives_after(
+        moto, fault_proxy, tmp_path: Path, small_disk: Path) -> None:
+    create_stream(moto)
+    fault_proxy.add("PutRecords", "error500", times=OUTAGE_CALLS)
+    port = free_port()
+    samples: list[dict[str, Any]] = []
+    with make_agent(tmp_path, "filesystem", fault_proxy.url, port) as agent:
+        agent.wait_started(WAIT_SECONDS)
+        agent.wait_for(lambda: serves(port), "the monitoring server", WAIT_SECONDS)
+        filler = fill(small_disk)
+        writer = SteadyWriter(tmp_path / "logs" / "app.log", HELD_LINES, LINES_PER_SECOND).start()
+
+        def sampled_after_the_writer() -> bool:
+            samples.append(storage_status(port))
+            return writer.done and len(fault_proxy.calls_to("PutRecords")) >= 5
+
+        agent.wait_for(sampled_after_the_writer, "the load to end while the disk is full and the output fails",
+                       WAIT_SECONDS)
+        held = max(size_of(sample["input_chunks"]["tail.0"]["status"]["mem_size"]) for sample in samples)
+        filler.unlink()
+        fault_proxy.clear()
+        agent.wait_for(all_arrived(moto, HELD_LINES), f"all {HELD_LINES} lines", WAIT_SECONDS)
+        result = agent.stop()
+    assert result.returncode == 0, result.stderr
+    assert sorted(lines_arrived(moto)) == list(range(HELD_LINES))
+    assert len(stream_records(moto)) == HELD_LINES
+    assert held <= OUTAGE_MEM_BUF_LIMIT + READ_BUFFER_BYTES
+    assert "[input] tail.0 paused (mem buf overlimit)" in result.stderr
+    assert result.stderr.count("No space left on device") == 1

@@ -93,8 +93,8 @@ def lines_arrived(moto: Any) -> set[int]:
     return {int(record["data"].split(b" ")[1]) for record in arrived(moto)}
 
 
-def all_arrived(moto: Any) -> Callable[[], bool]:
-    """Whether every line is in the stream, asked of moto at most once a second (reading it is costly)."""
+def all_arrived(moto: Any, lines: int = LINES) -> Callable[[], bool]:
+    """Whether every one of ``lines`` is in the stream, asked of moto at most once a second (reading it is costly)."""
     last = [0.0]
 
     def check() -> bool:
@@ -102,7 +102,7 @@ def all_arrived(moto: Any) -> Callable[[], bool]:
             return False
         last[0] = time.monotonic()
         try:
-            return len(lines_arrived(moto)) == LINES
+            return len(lines_arrived(moto)) == lines
         except ClientError:
             # moto's server can fail a GetRecords that races the agent's PutRecords on a loaded
             # machine: ask again at the next poll (the final check runs once the agent stopped).

@@ -206,3 +206,32 @@ def test_pause_on_chunks_overlimit_pauses_the_input_at_max_chunks_up(run, pipeli
     assert calls == [["start", "pause"], ["start", "pause", "resume"]]
     assert "[input] manual.0 paused (storage buf overlimit 1/1)" in logs
     assert "[input] manual.0 resume (storage buf overlimit 0/1)" in logs
+
+
+def test_chunks_the_disk_refuses_are_held_against_mem_buf_limit_and_pause_the_input_until_delivered(
+        run, pipeline, tmp_path, logs):
+    store = tmp_path / "store"
+    built, _ = pipeline(config(store, fs_input(Mem_Buf_Limit=15), section("OUTPUT", Name="gated", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        store.mkdir(exist_ok=True)
+        (store / "manual.0").write_text("")  # a file where the input's folder must go: every write fails
+        for n in range(2):
+            source.push([{"n": n}], positions=[n])
+            engine.flush()
+        await until(lambda: "pause" in source.calls)
+        seen.append((list(source.calls), list(source.acknowledged)))
+        out.gate.set()
+        await until(lambda: engine.pending_deliveries == 0)
+        seen.append((list(source.calls), list(source.acknowledged)))
+        await engine.stop()
+
+    run(scenario())
+    # 10 bytes each: the second one reaches the 15-byte limit; acknowledged only once delivered.
+    assert seen == [(["start", "pause"], []), (["start", "pause", "resume"], [0, 1])]
+    assert out.records == [{"n": 0}, {"n": 1}]
+    assert "[input] manual.0 paused (mem buf overlimit)" in logs

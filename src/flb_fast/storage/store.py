@@ -8,7 +8,9 @@ at one place: when the chunk is done for every output.
 - Bytes are *held* against ``Mem_Buf_Limit`` from the emit until the chunk is done (or goes down
   to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input. They are
   what the records cost in memory (``footprint``), estimated at the emit and again once the
-  filters have run, not the bytes read: the records wait for the outputs as Python objects.
+  filters have run, not the bytes read: the records wait for the outputs as Python objects. A
+  filesystem input's chunks are not limited so (they go down instead), except those whose file
+  the disk refused (full, read-only): they stay in memory and their bytes count against it.
 - The process's own ``Memory_Limit`` (``engine.memory_limit``) pauses every input at once through
   ``hold_inputs``; an input resumes only when neither its limit nor that one holds it.
 - A chunk records the outputs that have not yet taken it. ``done(stored, output)`` strikes one
@@ -53,7 +55,7 @@ class StoredChunk:
     """One chunk: its records (``None`` while down on disk), where they came from and who still owes it."""
 
     __slots__ = ("id", "tag", "chunk", "source", "held", "size", "records", "positions", "owed", "file", "backlog",
-                 "created")
+                 "created", "stranded")
 
     def __init__(self, chunk_id: int, tag: str, source: InputStore) -> None:
         self.id = chunk_id
@@ -71,6 +73,8 @@ class StoredChunk:
         self.backlog = False
         # When it was opened (monotonic), for the delivery latency Fluent Bit reports per route.
         self.created = time.monotonic()
+        # Its file was refused by the disk: its records stay in memory until delivered.
+        self.stranded = False
 
     @property
     def up(self) -> bool:
@@ -80,7 +84,8 @@ class StoredChunk:
 class InputStore:
     """One input's open chunks, the bytes it holds and its backend (``storage.type``)."""
 
-    __slots__ = ("instance", "backend", "limit", "held", "open", "paused", "chunks", "pause_on_chunks_overlimit")
+    __slots__ = ("instance", "backend", "limit", "held", "stranded", "open", "paused", "chunks",
+                 "pause_on_chunks_overlimit")
 
     def __init__(self, instance: InputInstance, backend: MemoryBackend | FilesystemBackend) -> None:
         self.instance = instance
@@ -89,6 +94,8 @@ class InputStore:
         # filesystem input's records wait on disk instead, bounded by storage.max_chunks_up.
         self.limit = 0 if backend.durable else instance.mem_buf_limit
         self.held = 0
+        # Bytes of the chunks the disk refused, which cannot go down: held against Mem_Buf_Limit.
+        self.stranded = 0
         self.open: dict[str, StoredChunk] = {}
         self.paused = False
         # Every chunk of this input not yet done: open, up or down.
@@ -99,7 +106,7 @@ class InputStore:
 
     @property
     def over_limit(self) -> bool:
-        return 0 < self.limit <= self.held
+        return 0 < self.limit <= self.held or 0 < self.instance.mem_buf_limit <= self.stranded
 
 
 @dataclass(frozen=True)
@@ -164,8 +171,7 @@ class ChunkStore:
 
     def _hold(self, source: InputStore, held: int) -> None:
         source.held += held
-        if source.over_limit and not source.paused:
-            self._pause(source, "mem buf overlimit")
+        self._check_limit(source)
 
     def over_limit(self, instance: InputInstance) -> bool:
         return self.inputs[instance].over_limit
@@ -193,12 +199,16 @@ class ChunkStore:
             assert stored.chunk is not None
             stored.chunk.extend(chunk)
         stored.held += held
+        if stored.stranded:
+            source.stranded += held
         stored.size += chunk.size
         stored.records += len(chunk)
         if stored.file is not None and not stored.file.failed:
             source.backend.write(stored.file, chunk, lambda ok: self._written(stored, positions, ok))
         else:
             stored.positions.extend(positions)
+            if stored.file is not None:
+                self._strand(stored)
         return stored.size >= CHUNK_MAX_BYTES
 
     def _written(self, stored: StoredChunk, positions: list[Any], ok: bool) -> None:
@@ -209,7 +219,16 @@ class ChunkStore:
             # The disk refused it (full, read-only): the records stay in memory and are
             # acknowledged once delivered, as memory storage does.
             stored.positions.extend(positions)
+            self._strand(stored)
         self._maybe_put_down(stored)
+
+    def _strand(self, stored: StoredChunk) -> None:
+        """``stored`` cannot go down to disk: its bytes count against its input's Mem_Buf_Limit from now on."""
+        if stored.stranded or stored.chunk is None:
+            return
+        stored.stranded = True
+        stored.source.stranded += stored.held
+        self._check_limit(stored.source)
 
     def open_tags(self, instance: InputInstance) -> list[str]:
         return list(self.inputs[instance].open)
@@ -308,6 +327,8 @@ class ChunkStore:
         source = stored.source
         source.chunks.pop(stored.id, None)
         if stored.chunk is not None:
+            if stored.stranded:
+                source.stranded -= stored.held
             self._release(source, stored.held)
             stored.chunk = None
         if stored.file is not None:
@@ -399,6 +420,10 @@ class ChunkStore:
         return found
 
     # -- backpressure ------------------------------------------------------------------------
+
+    def _check_limit(self, source: InputStore) -> None:
+        if source.over_limit and not source.paused:
+            self._pause(source, "mem buf overlimit")
 
     def _pause(self, source: InputStore, reason: str) -> None:
         source.paused = True

@@ -511,7 +511,7 @@ def test_skip_long_lines_skips_the_line_counts_it_and_reads_on(tmp_path: Path, r
 
     run(tailing(harness, scenario))
     assert harness.records == [{"log": "short"}, {"log": "after"}]
-    assert harness.metrics["long_lines_skipped"] == 1
+    assert harness.metrics["long_line_skipped"] == 1
 
 
 def test_truncate_long_lines_emits_the_line_cut_to_buffer_max_size_minus_one_bytes(tmp_path: Path, run) -> None:
@@ -527,7 +527,7 @@ def test_truncate_long_lines_emits_the_line_cut_to_buffer_max_size_minus_one_byt
     run(tailing(harness, scenario))
     assert harness.records == [{"off": 0, "log": "short"}, {"off": 6, "log": "L" * 1999},
                                {"off": 5007, "log": "after"}]
-    assert harness.metrics["long_lines_skipped"] == 0
+    assert (harness.metrics["long_line_skipped"], harness.metrics["long_line_truncated"]) == (0, 1)
 
 
 def test_without_skip_long_lines_a_long_line_stops_that_file(tmp_path: Path, run) -> None:
@@ -853,6 +853,30 @@ def test_an_unreadable_file_is_counted_and_the_others_read(tmp_path: Path, run, 
     run(tailing(harness, scenario))
     assert harness.records == [{"log": "yes"}]
     assert harness.metrics["files_unreadable"] == 1
+
+
+def test_a_file_deleted_between_the_scan_and_the_open_is_neither_counted_nor_reported(
+        tmp_path: Path, run, monkeypatch) -> None:
+    import flb_fast.inputs.tail as tail_module
+
+    write(tmp_path / "gone.log", "never read\n")
+    write(tmp_path / "here.log", "yes\n")
+    real_open = tail_module.open_readonly
+
+    def open_readonly(path: str) -> int:
+        if path.endswith("gone.log"):
+            os.unlink(path)  # the pod was deleted after the scan listed its file
+        return real_open(path)
+
+    monkeypatch.setattr(tail_module, "open_readonly", open_readonly)
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.records) == 1)
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": "yes"}]
+    assert (harness.metrics["files_unreadable"], harness.metrics["files_opened"]) == (0, 1)
 
 
 # ---- pause / resume (Mem_Buf_Limit) ----------------------------------------------------------

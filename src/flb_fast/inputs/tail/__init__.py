@@ -16,6 +16,7 @@ to a byte budget per pass, then yields to the loop. A change costs O(1); a pass 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import stat
 import time
@@ -50,6 +51,8 @@ PASS_MAX_BYTES = 4 * 1024 * 1024
 HOUSEKEEPING_SECONDS = 0.5
 # Pause after an unexpected error in a read pass, so a persistent one cannot spin the loop.
 ERROR_BACKOFF_SECONDS = 0.1
+# open(2) errors meaning the path no longer names a file (ENOTDIR: a folder on the way became a file).
+GONE_ERRNOS = (errno.ENOENT, errno.ENOTDIR)
 
 class TailInput(Input):
     name = "tail"
@@ -89,8 +92,9 @@ class TailInput(Input):
         self.builder = RecordBuilder(
             parser, options.key, options.path_key, options.offset_key, ctx.metrics
         )
-        for counter in ("files_opened", "files_closed", "files_rotated", "long_lines_skipped", "files_unreadable",
-                        "lines_unparsed", "lines_invalid_utf8", "read_errors"):
+        # Fluent Bit's in_tail counters (tail_config.c), then ours.
+        for counter in ("files_opened", "files_closed", "files_rotated", "long_line_skipped", "long_line_truncated",
+                        "files_unreadable", "lines_unparsed", "lines_invalid_utf8", "read_errors"):
             ctx.metrics.setdefault(counter, 0)
 
         self.files: dict[tuple[int, int], TailFile] = {}
@@ -100,6 +104,7 @@ class TailInput(Input):
         self.joining: set[TailFile] = set()
         # Files whose committed offset differs from the DB's: saved in one transaction per pass.
         self.unsaved: set[TailFile] = set()
+        # Paths that exist but cannot be opened (permission denied): logged and counted once while they exist.
         self.unreadable: set[str] = set()
         # Paths whose file was rotated away before its successor was created (the runtime renames,
         # writes on, then reopens): looked for at every wake-up and housekeeping until found or
@@ -221,6 +226,7 @@ class TailInput(Input):
         for file in list(self.by_path.values()):
             self._check_identity(file)
         self.abandoned &= {(st.st_dev, st.st_ino) for _, st in found}
+        self.unreadable &= {path for path, _ in found}
         for path, st in found:
             if (st.st_dev, st.st_ino) in self.files or (st.st_dev, st.st_ino) in self.abandoned:
                 continue
@@ -251,6 +257,11 @@ class TailInput(Input):
         try:
             fd = open_readonly(path)
         except OSError as exc:
+            if exc.errno in GONE_ERRNOS:
+                # Deleted between the scan and the open (pods come and go by the thousand on a node):
+                # nothing was lost and nothing is wrong, unlike Fluent Bit's "cannot open" error.
+                self.ctx.log.debug("%s disappeared before it was opened", path)
+                return None
             if path not in self.unreadable:
                 self.unreadable.add(path)
                 self.ctx.metrics.inc("files_unreadable")
@@ -433,10 +444,12 @@ class TailInput(Input):
         if count == 0:
             self._at_end(file)
             return 0
-        skipped = file.newly_skipped()
+        skipped, truncated = file.newly_cut()
         if skipped:
-            self.ctx.metrics.inc("long_lines_skipped", skipped)
+            self.ctx.metrics.inc("long_line_skipped", skipped)
             self.ctx.log.warning("file=%s have long lines. Skipping long lines.", file.path)
+        if truncated:
+            self.ctx.metrics.inc("long_line_truncated", truncated)
         self._emit_lines(file, lines, first_offset, count, starts)
         if file.splitter.long_line:
             self.ctx.log.error("file=%s requires a larger buffer size, lines are too long. Skipping file.",

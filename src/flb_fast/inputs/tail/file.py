@@ -59,6 +59,7 @@ class TailFile:
         "rotated_at",
         "unlinked_at",
         "skipped_seen",
+        "truncated_seen",
         "positions",
         "fingerprint",
     )
@@ -88,6 +89,7 @@ class TailFile:
         self.rotated_at: float | None = None
         self.unlinked_at: float | None = None
         self.skipped_seen = 0
+        self.truncated_seen = 0
         self.positions: deque[Position] = deque()
         self.fingerprint = b""
         if offset > 0:
@@ -127,11 +129,11 @@ class TailFile:
         lines = self.splitter.feed(memoryview(buffer)[:count], starts, first_offset)
         return lines, first_offset, count
 
-    def newly_skipped(self) -> int:
-        """Lines the splitter skipped as too long since the last call."""
-        total = self.splitter.skipped_lines
-        new = total - self.skipped_seen
-        self.skipped_seen = total
+    def newly_cut(self) -> tuple[int, int]:
+        """Lines the splitter skipped and lines it truncated as too long, since the last call."""
+        skipped, truncated = self.splitter.skipped_lines, self.splitter.truncated_lines
+        new = (skipped - self.skipped_seen, truncated - self.truncated_seen)
+        self.skipped_seen, self.truncated_seen = skipped, truncated
         return new
 
     def truncated(self) -> bool:
