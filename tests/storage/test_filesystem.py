@@ -85,6 +85,33 @@ def test_a_chunk_file_removed_is_gone_and_not_recovered(tmp_path: Path, run) -> 
     assert left == []
 
 
+def test_a_chunk_removed_while_its_file_is_being_created_leaves_no_file(tmp_path: Path, run, monkeypatch) -> None:
+    store = backend(tmp_path)
+    real_open = os.open
+    racing = []
+
+    def open_after_the_remover_ran(path, flags, mode=0o777):
+        # The loop removes the chunk and the remover unlinks before the worker's open creates the file.
+        if path.endswith(".flb") and not racing:
+            racing.append(path)
+            [file] = created
+            file.removed = True  # store.remove(file) on the loop ...
+            store._unlink(file)  # ... and its unlink on the remover thread, both done already
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr("flb_fast.storage.filesystem.os.open", open_after_the_remover_ran)
+    created = []
+
+    async def scenario():
+        created.append(store.create(1, "app", "tail.0"))
+        await store.drain()
+
+    run(scenario())
+    store.close()
+    assert len(racing) == 1
+    assert not os.path.exists(racing[0])
+
+
 def test_a_torn_last_batch_is_cut_off_and_the_batches_before_it_kept(tmp_path: Path, run, storage_logs) -> None:
     store = backend(tmp_path)
 

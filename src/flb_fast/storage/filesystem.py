@@ -148,6 +148,10 @@ class FilesystemBackend:
             self._write_all(file.fd, MAGIC + header)
         except OSError as exc:
             self._failed(file, exc)
+            return
+        if file.removed:
+            # Removed between the check above and the open: the remover's unlink found no file yet.
+            self._unlink(file)
 
     def _append(self, file: ChunkFile, frame: bytes) -> bool:
         if file.fd < 0:
