@@ -29,16 +29,8 @@ import subprocess
 import sys
 from typing import Any
 
+from bench.bench_cloudwatch import ENV
 from bench.versions import versions
-
-ENV = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
 
 BASE = (
     "flb_fast engine + AWS output modules + msgspec + uvloop",

@@ -21,40 +21,19 @@ Both give the same bytes (checked). Also reported: SHA-256 of the bodies (what S
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from tests.fakes.certs import make_certs
-from tests.fakes.kube_api_server import KubeApiServer
-
-from bench.bench_filters import _annotated_pod, _kubernetes
-from bench.bench_kubernetes import TOKEN, file_chunks
+from bench.bench_filters import kubernetes_records
 from bench.versions import versions
 from flb_fast import _core
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches
 from flb_fast.outputs.cloudwatch_logs.body import request_head
-
-Chunks = list[tuple[str, list[int], list[dict[str, Any]]]]
-
-
-def kubernetes_records(lines: int) -> Chunks:
-    with tempfile.TemporaryDirectory() as tmp:
-        certs = make_certs(Path(tmp) / "certs")
-        token_file = Path(tmp) / "token"
-        token_file.write_text(TOKEN)
-        chunks = file_chunks(lines, str(Path(tmp) / "logs"))
-        with KubeApiServer(certs, TOKEN) as api:
-            for tag in {tag for tag, _, _ in chunks}:
-                api.add_pod(_annotated_pod(tag))
-            return asyncio.run(_kubernetes(api, str(certs.ca_file), str(token_file), chunks))
 
 
 def best(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:

@@ -98,7 +98,9 @@ async def _measure(stages: list[Chunks], filters: list[Filter], repeat: int) -> 
     return [*seconds, await cpu_per_chunk(chain, stages[0], repeat)]
 
 
-def run(lines: int, repeat: int, profile: Path | None) -> dict[str, Any]:
+def kubernetes_records(lines: int) -> list[tuple[str, list[int], list[dict[str, Any]]]]:
+    """The generated workload's chunks as the kubernetes filter leaves them (pods annotated with
+    the nginx parser, served by the tests' HTTPS API server): what the filters after it receive."""
     with tempfile.TemporaryDirectory() as tmp:
         certs = make_certs(Path(tmp) / "certs")
         token_file = Path(tmp) / "token"
@@ -107,7 +109,11 @@ def run(lines: int, repeat: int, profile: Path | None) -> dict[str, Any]:
         with KubeApiServer(certs, TOKEN) as api:
             for tag in {tag for tag, _, _ in chunks}:
                 api.add_pod(_annotated_pod(tag))
-            kube = asyncio.run(_kubernetes(api, str(certs.ca_file), str(token_file), chunks))
+            return asyncio.run(_kubernetes(api, str(certs.ca_file), str(token_file), chunks))
+
+
+def run(lines: int, repeat: int, profile: Path | None) -> dict[str, Any]:
+    kube = kubernetes_records(lines)
     filters = chain_filters()
     stages = [kube]
     for flt in filters[:-1]:
