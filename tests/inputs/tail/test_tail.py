@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +30,17 @@ def write(path: Path, text: str | bytes, mode: str = "a") -> None:
     data = text.encode() if isinstance(text, str) else text
     with open(path, mode + "b") as handle:
         handle.write(data)
+
+
+def stored_rows(db: Path) -> list[tuple[str, int]]:
+    """The tail DB's (name, offset) rows in the order they were made; the connection closed after."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return connection.execute("SELECT name, offset FROM in_tail_files ORDER BY id").fetchall()
+
+
+def stored_offset(db: Path) -> int:
+    """The offset the tail DB holds for its first file."""
+    return stored_rows(db)[0][1]
 
 
 WATCHERS = ["on", "off"]
@@ -761,7 +773,7 @@ def test_lines_of_the_copy_not_acknowledged_before_a_crash_are_read_from_it_at_t
     run(scenario())
     assert first.logs() == ["one", "two", "three"]
     assert sorted(second.logs()) == ["one", "three", "two"]
-    assert sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files").fetchall() == [
+    assert stored_rows(db) == [
         (str(log), len("three\n"))]
 
 
@@ -926,7 +938,8 @@ def test_restart_resumes_at_the_stored_offset(tmp_path: Path, run) -> None:
     run(scenario())
     assert first.logs() == ["one", "two"]
     assert second.logs() == ["three"]
-    rows = sqlite3.connect(db).execute("SELECT name, offset, inode, rotated FROM in_tail_files").fetchall()
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        rows = connection.execute("SELECT name, offset, inode, rotated FROM in_tail_files").fetchall()
     assert rows == [(str(log), len("one\ntwo\nthree\n"), log.stat().st_ino, 0)]
 
 
@@ -935,9 +948,6 @@ def test_the_db_offset_follows_acknowledgements_in_the_order_records_were_read(t
     harness = Harness([("path", str(log)), ("db", str(db)), ("read_from_head", "on")], acknowledge=False)
     offsets = []
 
-    def stored_offset() -> int:
-        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
-
     async def scenario() -> None:
         write(log, "one\n")
         await harness.input.start()
@@ -945,13 +955,13 @@ def test_the_db_offset_follows_acknowledgements_in_the_order_records_were_read(t
         write(log, "two\n")
         await harness.wait_for(chunks_reach(harness, 2))
         await harness.settle(0.7)  # housekeeping saves acknowledged offsets every 0.5 s
-        offsets.append(stored_offset())
+        offsets.append(stored_offset(db))
         harness.input.acknowledge(harness.chunks[1].positions)
         await harness.settle(0.7)
-        offsets.append(stored_offset())
+        offsets.append(stored_offset(db))
         harness.input.acknowledge(harness.chunks[0].positions)
         await harness.settle(0.7)
-        offsets.append(stored_offset())
+        offsets.append(stored_offset(db))
         await harness.stop()
 
     run(scenario())
@@ -970,7 +980,7 @@ def test_an_acknowledged_offset_is_in_the_db_at_once(tmp_path: Path, run) -> Non
         await harness.input.start()
         await harness.wait_for(chunks_reach(harness, 1))
         harness.input.acknowledge(harness.chunks[0].positions)
-        offsets.append(sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0])
+        offsets.append(stored_offset(db))
         await harness.stop()
 
     run(scenario())
@@ -984,9 +994,6 @@ def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tm
                        ("refresh_interval", "3600")], acknowledge=False)
     rows = []
 
-    def stored_rows() -> list[tuple[str, int]]:
-        return sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files ORDER BY id").fetchall()
-
     async def scenario() -> None:
         await harness.input.start()
         await harness.wait_for(chunks_reach(harness, 1))
@@ -994,11 +1001,11 @@ def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tm
         write(log, "new\n")
         await harness.wait_for(chunks_reach(harness, 2))
         await harness.settle(1.2)
-        rows.append((harness.metrics["files_closed"], stored_rows()))
+        rows.append((harness.metrics["files_closed"], stored_rows(db)))
         harness.input.acknowledge(harness.chunks[0].positions)
         await harness.wait_for(lambda: harness.metrics["files_closed"] == 1)
         await harness.settle(0.7)
-        rows.append((harness.metrics["files_closed"], stored_rows()))
+        rows.append((harness.metrics["files_closed"], stored_rows(db)))
         await harness.stop()
 
     run(scenario())
@@ -1027,7 +1034,7 @@ def test_a_file_rotated_away_before_its_lines_were_acknowledged_is_read_on_at_th
 
     run(scenario())
     assert sorted(second.logs()) == ["one", "three", "two"]
-    assert sqlite3.connect(db).execute("SELECT name, offset FROM in_tail_files").fetchall() == [
+    assert stored_rows(db) == [
         (str(log), len("three\n"))]
 
 
@@ -1040,9 +1047,6 @@ def test_a_copytruncate_moves_the_db_offset_to_the_head_at_once_whatever_was_una
     properties = [("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("refresh_interval", "3600")]
     first, second = Harness(properties, acknowledge=False), Harness(properties)
 
-    def stored_offset() -> int:
-        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
-
     async def scenario() -> None:
         await first.input.start()
         await first.wait_for(chunks_reach(first, 1))
@@ -1050,7 +1054,7 @@ def test_a_copytruncate_moves_the_db_offset_to_the_head_at_once_whatever_was_una
         write(log, "one\n")
         await first.wait_for(chunks_reach(first, 2))
         os.truncate(log, 0)
-        await first.wait_for(lambda: stored_offset() == 0)
+        await first.wait_for(lambda: stored_offset(db) == 0)
         write(log, "new1\nnew2\n")
         await first.wait_for(chunks_reach(first, 3))
         await first.stop()  # as after a crash: "one", "new1" and "new2" were never acknowledged
@@ -1108,16 +1112,13 @@ def test_docker_mode_offset_stays_before_a_record_still_being_joined(tmp_path: P
                        ("docker_mode", "on"), ("docker_mode_flush", "3600")])
     offsets = []
 
-    def stored_offset() -> int:
-        return sqlite3.connect(db).execute("SELECT offset FROM in_tail_files").fetchone()[0]
-
     async def scenario() -> None:
         await harness.input.start()
         await harness.wait_for(lambda: len(harness.records) == 1)
         await harness.settle()
-        offsets.append(stored_offset())
+        offsets.append(stored_offset(db))
         await harness.stop()
-        offsets.append(stored_offset())
+        offsets.append(stored_offset(db))
 
     run(scenario())
     assert harness.logs() == ["whole\n", "part one "]
