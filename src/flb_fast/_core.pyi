@@ -90,6 +90,7 @@ class RegexProgram:
         time_parse: Callable[[str], int | None] | None,
         time_failed: Callable[[str], object],
         finish: Callable[[dict[str, object]], dict[str, object]] | None = None,
+        time_clf: bool = False,
     ) -> tuple[list[int], list[dict[str, object]], int]: ...
 
 def parse_logfmt_lines(

@@ -18,6 +18,7 @@ from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
 from flb_fast.parsers.regex import RegexParser
 from flb_fast.parsers.regex_program import compile_program
+from tests.parsers.test_time import CLF_TEXT
 
 RegexProgram = core_part("RegexProgram")
 pytestmark = pytest.mark.skipif(RegexProgram is None, reason="_core.RegexProgram not built")
@@ -149,6 +150,22 @@ def test_a_text_with_a_lone_surrogate_parses_on_the_compiled_path_as_on_the_pyth
         parser.compiled = compiled
     assert expected[0] is not None and expected[0][1]["agent"] == "cu\ud800rl/8.4.0"
     assert _normalized(parser.parse_batch(texts)) == _normalized(expected)
+
+
+@settings(max_examples=300, deadline=None)  # timing is never asserted; the machine is shared
+@given(times=st.lists(CLF_TEXT, min_size=1, max_size=4))
+def test_common_log_format_times_read_in_the_batch_equal_the_time_parsers_reading(times: list[str]) -> None:
+    """The nginx parser's batch reads a canonical CLF time itself (``time_clf``): the records,
+    times and failures are those of the batch handing every time to ``TimeFormat.parse``."""
+    parser = REGISTRY.get("nginx")
+    assert isinstance(parser, RegexParser) and parser._time_clf
+    lines = [SAMPLES["nginx"].replace("25/Nov/2026:13:00:00 +0000", time) for time in times] + [SAMPLES["nginx"]]
+    parser._time_clf = False
+    try:
+        expected = parser.parse_lines([line.encode() for line in lines], 5, "log"), parser.parse_batch(lines)
+    finally:
+        parser._time_clf = True
+    assert (parser.parse_lines([line.encode() for line in lines], 5, "log"), parser.parse_batch(lines)) == expected
 
 
 def _normalized(results: list) -> list:  # type: ignore[type-arg]

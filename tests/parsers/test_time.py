@@ -164,7 +164,7 @@ def test_compiled_rfc3339_reading_agrees_with_reference(fmt: str, text: str) -> 
 _CLF = "%d/%b/%Y:%H:%M:%S %z"
 # Common Log Format times: canonical ones in and out of range, with any-case month names, and
 # near misses (a character of every kind at every position, wrong lengths, non-ASCII digits).
-_CLF_TEXT = st.one_of(
+CLF_TEXT = st.one_of(
     st.builds(lambda d, month, zone: d.strftime("%d/") + month + d.strftime("/%Y:%H:%M:%S ") + zone,
               st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
               st.sampled_from(["Jan", "feb", "MAR", "aPr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -175,7 +175,7 @@ _CLF_TEXT = st.one_of(
 
 
 @settings(max_examples=500, deadline=None)  # timing is never asserted; the machine is shared
-@given(text=_CLF_TEXT)
+@given(text=CLF_TEXT)
 def test_compiled_common_log_format_reading_agrees_with_reference(text: str) -> None:
     """Property: _core.parse_time_clf (the nginx and apache parsers' format) equals this port."""
     compiled = TimeFormat(_CLF)

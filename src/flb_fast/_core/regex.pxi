@@ -160,7 +160,8 @@ cdef class RegexProgram:
             PyMem_Free(st.stack)
 
     def parse_lines(self, list lines, int64_t read_time_ns, str key, bint skip_empty, time_field,
-                    bint time_keep, object time_parse, object time_failed, object finish=None) -> tuple:
+                    bint time_keep, object time_parse, object time_failed, object finish=None,
+                    bint time_clf=False) -> tuple:
         """``(timestamps_ns, records, failed)`` for a batch of lines, as ``RegexParser.parse_lines``.
 
         A line is bytes (decoded as tail decodes it) or str (matched as it is: the kubernetes
@@ -168,7 +169,10 @@ cdef class RegexProgram:
 
         ``time_parse(text) -> ns or None`` reads the time field (results are cached per batch);
         ``time_failed(text)`` counts one that does not parse; ``finish(record) -> record``, when
-        given, runs on each parsed record after the time lookup (Types, decoders).
+        given, runs on each parsed record after the time lookup (Types, decoders). With
+        ``time_clf`` (a ``%d/%b/%Y:%H:%M:%S %z`` Time_Format, whose ``time_parse`` reads a
+        canonical text as ``parse_time_clf`` does) such a text is read here, without a call
+        out; ``time_parse`` reads the others.
         """
         cdef list timestamps = []
         cdef list records = []
@@ -179,19 +183,20 @@ cdef class RegexProgram:
         self._state_init(&st)
         try:
             self._parse_into(&st, lines, read_time, key, skip_empty, time_field, time_keep, time_parse, time_failed,
-                             finish, timestamps, records, times_seen, &failed)
+                             finish, time_clf, timestamps, records, times_seen, &failed)
         finally:
             PyMem_Free(st.caps)
             PyMem_Free(st.stack)
         return timestamps, records, failed
 
     cdef int _parse_into(self, _RxState *st, list lines, object read_time, str key, bint skip_empty, object time_field,
-                         bint time_keep, object time_parse, object time_failed, object finish,
+                         bint time_keep, object time_parse, object time_failed, object finish, bint time_clf,
                          list timestamps, list records, dict times_seen, Py_ssize_t *failed) except -1:
         cdef object line, text, value, ns, result, name
         cdef dict record
         cdef Py_ssize_t start, end
         cdef int group
+        cdef int64_t clf_ns
         cdef list names = self.names
         for line in lines:
             if type(line) is str:
@@ -219,7 +224,13 @@ cdef class RegexProgram:
             if time_field is not None:
                 value = record.get(time_field)
                 if value is not None:
-                    result = times_seen.get(value, _RX_MISSING)
+                    result = _RX_MISSING
+                    if time_clf:
+                        clf_ns = _clf_ns(value)
+                        if clf_ns != _CLF_NONE:
+                            result = clf_ns
+                    if result is _RX_MISSING:
+                        result = times_seen.get(value, _RX_MISSING)
                     if result is _RX_MISSING:
                         result = time_parse(value)
                         times_seen[value] = result

@@ -235,21 +235,23 @@ cdef extern from "Python.h":
 cdef const char *_CLF_MONTHS = b"janfebmaraprmayjunjulaugsepoctnovdec"
 
 
-def parse_time_clf(str value):
-    """Nanoseconds since the epoch of a Common Log Format time (``%d/%b/%Y:%H:%M:%S %z``: the
-    nginx and apache parsers), or None when ``value`` is not exactly ``DD/Mon/YYYY:HH:MM:SS
-    +HHMM`` with every field in range and nanoseconds within 64 bits. For such a text strptime reads exactly these characters
-    (a month name in any case, an offset's digits unchecked, as flb_strptime's %z); anything
-    else is left to the Python reading (flb_fast/parsers/time.py), which this must equal."""
+# What _clf_ns returns for a text that is not a canonical CLF time (a CLF time is whole seconds,
+# so no valid result is -1 ns).
+cdef int64_t _CLF_NONE = -1
+
+
+cdef int64_t _clf_ns(str value) noexcept:
+    """parse_time_clf without a Python object in or out of the way: its nanoseconds, or _CLF_NONE
+    (the regex parsers' batch loop reads nginx's and apache's times with it)."""
     cdef const unsigned char *s
     cdef int day, month, year, hour, minute, second, offset_hours, offset_minutes, i
     cdef int64_t seconds
     if len(value) != 26 or not _time_str_ascii(value):
-        return None
+        return _CLF_NONE
     s = <const unsigned char *> _time_str_data(value)
     if s[2] != b'/' or s[6] != b'/' or s[11] != b':' or s[14] != b':' or s[17] != b':' or s[20] != b' ' \
             or (s[21] != b'+' and s[21] != b'-'):
-        return None
+        return _CLF_NONE
     day = _two_digits(s)
     year = _two_digits(s + 7) * 100 + _two_digits(s + 9)
     hour = _two_digits(s + 12)
@@ -259,7 +261,7 @@ def parse_time_clf(str value):
     offset_minutes = _two_digits(s + 24)
     if (not 1 <= day <= 31 or _two_digits(s + 7) < 0 or _two_digits(s + 9) < 0 or not 0 <= hour <= 23
             or not 0 <= minute <= 59 or not 0 <= second <= 60 or offset_hours < 0 or offset_minutes < 0):
-        return None
+        return _CLF_NONE
     month = -1
     for i in range(12):
         if (s[3] | 0x20) == _CLF_MONTHS[3 * i] and (s[4] | 0x20) == _CLF_MONTHS[3 * i + 1] \
@@ -267,9 +269,19 @@ def parse_time_clf(str value):
             month = i + 1
             break
     if month < 0:
-        return None
+        return _CLF_NONE
     seconds = (_days_from_civil(year, month, 1) + day - 1) * 86400 + hour * 3600 + minute * 60 + second
     seconds -= (offset_hours * 3600 + offset_minutes * 60) * (-1 if s[21] == b'-' else 1)
     if not _NS_MIN_SECONDS <= seconds <= _NS_MAX_SECONDS:
-        return None
+        return _CLF_NONE
     return seconds * 1000000000
+
+
+def parse_time_clf(str value):
+    """Nanoseconds since the epoch of a Common Log Format time (``%d/%b/%Y:%H:%M:%S %z``: the
+    nginx and apache parsers), or None when ``value`` is not exactly ``DD/Mon/YYYY:HH:MM:SS
+    +HHMM`` with every field in range and nanoseconds within 64 bits. For such a text strptime reads exactly these characters
+    (a month name in any case, an offset's digits unchecked, as flb_strptime's %z); anything
+    else is left to the Python reading (flb_fast/parsers/time.py), which this must equal."""
+    cdef int64_t ns = _clf_ns(value)
+    return None if ns == _CLF_NONE else ns

@@ -35,6 +35,7 @@ class RegexParser(FieldParser):
         self._skip_empty = spec.skip_empty_values
         self._plain = not self.types and self.decoders is None
         self._time_field = self.time_key if self.time is not None else None
+        self._time_clf = self.time is not None and self.time.reads_clf_in_core
 
     @cached_property
     def compiled(self) -> Any:
@@ -97,7 +98,7 @@ class RegexParser(FieldParser):
         return self.compiled.parse_lines(
             lines if isinstance(lines, list) else list(lines), read_time_ns, key, self._skip_empty,
             self._time_field, self.time_keep, self.time.parse if self.time is not None else None,
-            self.time_failed, None if self._plain else self._finish)
+            self.time_failed, None if self._plain else self._finish, self._time_clf)
 
     def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
         """The kubernetes and parser filters' path: compiled too, str texts matched as they are."""

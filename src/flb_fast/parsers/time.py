@@ -423,6 +423,12 @@ class TimeFormat:
             and (zone or not offset) else None
         self._core_zone = bool(zone)
 
+    @property
+    def reads_clf_in_core(self) -> bool:
+        """Whether a canonical Common Log Format text parses as ``_core.parse_time_clf`` reads it
+        (the regex parsers' compiled batch then reads such times itself)."""
+        return self._core_clf is not None
+
     def parse(self, text: str) -> int | None:
         """Nanoseconds since the epoch, or ``None`` (a strict format that does not match)."""
         if self._core is not None:
