@@ -93,10 +93,30 @@ cdef extern from *:
         }
         return p;
     }
+    /* The offset of the last backslash in s[0:limit], or -1. Eight bytes at a time from the end:
+       the has-zero-byte trick may flag bytes above a true match (a borrow), never a word without
+       one, so a flagged word is searched byte by byte. */
+    static inline Py_ssize_t flb_last_backslash(const unsigned char *s, Py_ssize_t limit) {
+        while (limit >= 8) {
+            uint64_t w, b;
+            memcpy(&w, s + limit - 8, 8);
+            b = w ^ (FLB_ONES * 0x5C);
+            if ((b - FLB_ONES) & ~b & FLB_HIGHS)
+                break;
+            limit -= 8;
+        }
+        while (limit > 0) {
+            limit--;
+            if (s[limit] == 0x5C)
+                return limit;
+        }
+        return -1;
+    }
     """
     const unsigned char *flb_find_special(const unsigned char *p, const unsigned char *end, uint64_t *high) noexcept
     const unsigned char *flb_copy_special(const unsigned char *p, const unsigned char *end,
                                           unsigned char *d, uint64_t *high) noexcept
+    Py_ssize_t flb_last_backslash(const unsigned char *s, Py_ssize_t limit) noexcept
 
 
 cdef inline object _make_str(const char *data, Py_ssize_t size, bint ascii):
@@ -625,11 +645,9 @@ def docker_unmarked(list lines) -> list:
         if type(line) is not bytes:
             line = bytes(line)
         s = <const unsigned char *> _bytes_data(line)
-        i = _bytes_size(line) - m
-        while i >= 0:
-            if s[i] == 92 and memcmp(s + i, mark, m) == 0:
-                break
-            i -= 1
+        i = flb_last_backslash(s, _bytes_size(line) - m + 1)
+        while i >= 0 and memcmp(s + i, mark, m) != 0:
+            i = flb_last_backslash(s, i)
         if i >= 0:
             j = i
             while j > 0 and s[j - 1] == 92:

@@ -117,6 +117,26 @@ def test_the_compiled_search_for_unmarked_lines_matches_the_python_bisection_wit
     assert _core.docker_unmarked(at_most_one_mark) == found
 
 
+def _unmarked_reference(lines: list[bytes]) -> list[int]:
+    """The rule of ``_core.docker_unmarked`` line by line: no mark, or the last one after an odd
+    number of backslashes (then its own backslash is escaped, not a newline escape)."""
+    found = []
+    for index, line in enumerate(lines):
+        at = line.rfind(docker_mode._COMPLETE_MARK)
+        if at < 0 or (at - len(line[:at].rstrip(b"\\"))) % 2 == 1:
+            found.append(index)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=40).flatmap(lambda head: st.lists(
+    st.sampled_from([head, b"\\", b"\\n", docker_mode._COMPLETE_MARK, b'"', b"x" * 9, b"\\" * 9]),
+    max_size=8).map(b"".join)), max_size=20))
+def test_the_compiled_search_for_unmarked_lines_follows_the_last_mark_of_each_line(lines: list[bytes]) -> None:
+    """Any bytes, backslash runs of every length, marks anywhere, several per line."""
+    assert _core.docker_unmarked(lines) == _unmarked_reference(lines)
+
+
 def test_the_compiled_search_finds_a_line_without_the_mark_beside_one_holding_it_twice() -> None:
     twice = entry("a\n").replace(b'"time"', b'"x":"\\n","stream":1,"time"')
     assert twice.count(docker_mode._COMPLETE_MARK) == 2
