@@ -168,6 +168,29 @@ def test_common_log_format_times_read_in_the_batch_equal_the_time_parsers_readin
     assert (parser.parse_lines([line.encode() for line in lines], 5, "log"), parser.parse_batch(lines)) == expected
 
 
+@settings(max_examples=200, deadline=None)  # timing is never asserted; the machine is shared
+@given(keep=st.sampled_from(["On", "Off"]), skip_empty=st.sampled_from(["On", "Off"]),
+       times=st.lists(st.one_of(st.just(""), st.just("2026-11-25"), st.text("0123456789-x", max_size=11)),
+                      min_size=1, max_size=4))
+def test_the_time_field_keeps_its_place_or_goes_on_the_compiled_path_as_on_the_python_one(
+        keep: str, skip_empty: str, times: list[str]) -> None:
+    """Time_Keep On keeps a parsed time where its group is; Off drops it; one that does not parse is
+    dropped either way (an empty one too when Skip_Empty_Values is Off)."""
+    from tests.parsers.helpers import parser as make_parser
+
+    timed = make_parser(Name="t", Format="regex", Regex=r"^(?<a>[^ ]*) (?<time>[^ ]*) (?<b>.*)$",
+                        Time_Format="%Y-%m-%d", Time_Keep=keep, Skip_Empty_Values=skip_empty)
+    assert isinstance(timed, RegexParser) and timed.compiled is not None
+    lines = [f"x {time} y".encode() for time in times]
+    compiled = timed.compiled
+    try:
+        timed.compiled = None
+        expected = timed.parse_lines(lines, 5, "log")
+    finally:
+        timed.compiled = compiled
+    assert timed.parse_lines(lines, 5, "log") == expected
+
+
 def _normalized(results: list) -> list:  # type: ignore[type-arg]
     """0 and -1 both mean "no time" to every caller."""
     return [None if r is None else (-1 if r[0] in (0, -1) else r[0], r[1]) for r in results]

@@ -107,6 +107,9 @@ cdef class RegexProgram:
     cdef int ncaps
     cdef bint anchored
     cdef readonly list names
+    # ``names`` split for the batch loop: each field's name, and its group number in ``groups``.
+    cdef list field_names
+    cdef int *groups
 
     def __cinit__(self, list code, bytes classes, int group_count, list names, bint anchored):
         cdef Py_ssize_t i
@@ -121,10 +124,17 @@ cdef class RegexProgram:
         memcpy(self.classes, <const char *> classes, len(classes))
         self.names = names
         self.anchored = anchored
+        self.field_names = [name for name, _group in names]
+        self.groups = <int *> PyMem_Malloc(sizeof(int) * (len(names) + 1))
+        if not self.groups:
+            raise MemoryError()
+        for i in range(len(names)):
+            self.groups[i] = names[i][1]
 
     def __dealloc__(self):
         PyMem_Free(self.code)
         PyMem_Free(self.classes)
+        PyMem_Free(self.groups)
 
     cdef int _state_init(self, _RxState *st) except -1:
         st.stack_cap = 256
@@ -194,10 +204,15 @@ cdef class RegexProgram:
                          list timestamps, list records, dict times_seen, Py_ssize_t *failed) except -1:
         cdef object line, text, value, ns, result, name
         cdef dict record
-        cdef Py_ssize_t start, end
+        cdef Py_ssize_t start, end, i
+        cdef Py_ssize_t count = len(self.field_names)
+        cdef Py_ssize_t time_at = -1
         cdef int group
-        cdef int64_t clf_ns
-        cdef list names = self.names
+        cdef list field_names = self.field_names
+        # The time field is read as its group is met, so it is never inserted only to be removed
+        # (group names are unique: parsers/onigmo.py rejects a name given twice).
+        if time_field is not None and time_field in field_names:
+            time_at = field_names.index(time_field)
         for line in lines:
             if type(line) is str:
                 text = line
@@ -211,42 +226,49 @@ cdef class RegexProgram:
                 records.append({key: text})
                 continue
             record = {}
-            for name, group in names:
+            ns = read_time
+            for i in range(count):
+                group = self.groups[i]
                 start = st.caps[2 * group - 2]
                 end = st.caps[2 * group - 1]
                 if start < 0 or end <= start:
                     if skip_empty:
                         continue
-                    record[name] = ""
+                    value = ""
                 else:
-                    record[name] = _rx_substring(text, start, end)
-            ns = read_time
-            if time_field is not None:
-                value = record.get(time_field)
-                if value is not None:
-                    result = _RX_MISSING
-                    if time_clf:
-                        clf_ns = _clf_ns(value)
-                        if clf_ns != _CLF_NONE:
-                            result = clf_ns
-                    if result is _RX_MISSING:
-                        result = times_seen.get(value, _RX_MISSING)
-                    if result is _RX_MISSING:
-                        result = time_parse(value)
-                        times_seen[value] = result
+                    value = _rx_substring(text, start, end)
+                name = field_names[i]
+                if i == time_at:
+                    result = _rx_time_of(value, time_clf, time_parse, times_seen)
                     if result is None:
                         time_failed(value)
-                        del record[time_field]
-                    else:
-                        if result != 0:
-                            ns = result
-                        if not time_keep:
-                            del record[time_field]
+                        continue
+                    if result != 0:
+                        ns = result
+                    if not time_keep:
+                        continue
+                record[name] = value
             if finish is not None:
                 record = finish(record)
             timestamps.append(ns)
             records.append(record)
         return 0
+
+
+cdef object _rx_time_of(object value, bint time_clf, object time_parse, dict times_seen):
+    """The time field's nanoseconds (0: none), or None when it does not parse: a canonical CLF
+    text read here with ``time_clf``, any other through ``time_parse`` once per batch."""
+    cdef int64_t clf_ns
+    cdef object result
+    if time_clf:
+        clf_ns = _clf_ns(value)
+        if clf_ns != _CLF_NONE:
+            return clf_ns
+    result = times_seen.get(value, _RX_MISSING)
+    if result is _RX_MISSING:
+        result = time_parse(value)
+        times_seen[value] = result
+    return result
 
 
 cdef int _rx_match_at(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssize_t n,
