@@ -33,17 +33,28 @@ cdef str _kube_trim(str value):
     return value if size == length else value[:size]
 
 
-cdef inline void _kube_trim_values(dict obj):
-    cdef object key, value
-    cdef str text
+cdef extern from "Python.h":
+    bint _kube_dict_next "PyDict_Next"(object d, Py_ssize_t *pos, PyObject **key, PyObject **value)
+    Py_UCS4 _kube_read_char "PyUnicode_READ_CHAR"(object o, Py_ssize_t index)
+
+
+cdef inline int _kube_trim_values(dict obj) except -1:
+    """Merge_Log_Trim on every string value of ``obj``, in place: one look at each value's last
+    character (replacing a value keeps the dict's keys, as PyDict_Next allows while iterating)."""
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t length
+    cdef PyObject *key
+    cdef PyObject *value
     cdef Py_UCS4 last
-    for key, value in obj.items():
-        if type(value) is str:
-            text = <str>value
-            if len(text) > 1:
-                last = text[len(text) - 1]
-                if last == u'\n' or last == u'n' or last == u'r':
-                    obj[key] = _kube_trim(text)
+    while _kube_dict_next(obj, &pos, &key, &value):
+        if type(<object>value) is not str:
+            continue
+        length = _str_length(<object>value)
+        if length > 1:
+            last = _kube_read_char(<object>value, length - 1)
+            if last == u'\n' or last == u'n' or last == u'r':
+                obj[<object>key] = _kube_trim(<str>value)
+    return 0
 
 
 def kube_trim_value(str value):

@@ -143,7 +143,7 @@ needs_core = pytest.mark.skipif(
 _log_text = st.one_of(
     st.text(alphabet=st.sampled_from(list(' \t\r\n{}[]":,\\nr0a1é')), max_size=24),
     st.dictionaries(
-        st.text(max_size=4), st.one_of(st.text(alphabet="ab\n\\nr", max_size=6), st.integers(), st.none()), max_size=4
+        st.text(max_size=4), st.one_of(st.text(alphabet="ab\n\\nré☃😀", max_size=6), st.integers(), st.none()), max_size=4
     ).map(lambda d: json.dumps(d) + "\n"),
     st.dictionaries(st.text(max_size=3), st.text(alphabet="x\n", max_size=3), max_size=3),
     st.none(),
