@@ -99,6 +99,42 @@ def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, flags: 
     assert machine.spans(text) == reference_spans(pattern, text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(lazy=st.sampled_from(["[^ab]*?", "[^ab]+?", "a*?", "[ab ]{0,3}?", r"\S*?", ".*?", "[^-]{2,}?"]),
+       after=st.lists(st.sampled_from(["a", "b", " ", "-", "(?: +b*)?", "(?:a|-)", "(?:a|)", "b*?", "$", r"\b", "(x)?"]),
+                      max_size=3).map("".join),
+       text=st.text(st.sampled_from("ab -x\n\u00e9\u2603"), max_size=14))
+def test_lazy_repeats_step_over_what_cannot_start_their_continuation_as_re_would(lazy: str, after: str,
+                                                                                 text: str) -> None:
+    """A lazy repeat takes the characters its continuation cannot start with without trying it
+    (its stop class); a continuation that can match without a character (or start with an
+    assertion) keeps the one-at-a-time order. Matches and groups stay re's."""
+    pattern = re.compile(f"({lazy}){after}(.)?", re.MULTILINE | re.ASCII)
+    program = compile_program(pattern)
+    assert program is not None
+    machine = RegexProgram(program.code, program.classes, program.group_count, program.names,
+                           program.anchored_line_start)
+    assert machine.spans(text) == reference_spans(pattern, text)
+
+
+def test_the_nginx_path_repeat_has_a_stop_class() -> None:
+    r"""``[^\"]*?`` before ``(?: +\S*)?"``: spaces and quotes are where its continuation can start."""
+    from flb_fast.parsers.regex_program import _SIZE, NO_STOP, OP_LAZY
+
+    program = compile_program(REGISTRY.get("nginx").regex)  # type: ignore[union-attr]
+    assert program is not None
+    pc, lazies = 0, []
+    while pc < len(program.code):
+        if program.code[pc] == OP_LAZY:
+            lazies.append(pc)
+        pc += _SIZE[program.code[pc]]
+    assert len(lazies) == 1
+    stop = program.code[lazies[0] + 4]
+    assert stop != NO_STOP
+    bitmap = program.classes[33 * stop: 33 * stop + 33]
+    assert [c for c in range(256) if bitmap[c >> 3] >> (c & 7) & 1] == [ord(" "), ord('"')] and not bitmap[32]
+
+
 @pytest.mark.parametrize("name", REGEX_PARSERS)
 def test_compiled_parse_lines_equals_python_path(name: str) -> None:
     parser = REGISTRY.get(name)

@@ -277,6 +277,7 @@ cdef int _rx_match_at(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssi
     cdef int *code = prog.code
     cdef Py_ssize_t *caps = st.caps
     cdef const unsigned char *bitmap
+    cdef const unsigned char *stop
     cdef int pc = 0
     cdef int op
     cdef Py_ssize_t sp = start
@@ -314,9 +315,15 @@ cdef int _rx_match_at(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssi
                 count += 1
             if count == low:
                 sp += count
+                if code[pc + 4] >= 0:
+                    high = code[pc + 3]
+                    stop = prog.classes + _RX_CLASS_BYTES * code[pc + 4]
+                    while (high < 0 or count < high) and sp < n and _rx_in(bitmap, s[sp]) and not _rx_in(stop, s[sp]):
+                        sp += 1
+                        count += 1
                 _rx_push(st, top, BT_LAZY, pc, sp, count)
                 top += 1
-                pc += 4
+                pc += 5
                 continue
         elif op == RX_SPLIT:
             _rx_push(st, top, BT_PC, code[pc + 2], sp, 0)
@@ -383,15 +390,23 @@ cdef int _rx_match_at(RegexProgram prog, _RxState *st, const _rx_char *s, Py_ssi
                 if frame.b <= frame.a:
                     top -= 1
                 break
-            else:  # BT_LAZY: take one more character if the repeat allows it
+            else:  # BT_LAZY: take one more character if the repeat allows it (and those its stop class allows)
                 high = code[frame.pc + 3]
+                bitmap = prog.classes + _RX_CLASS_BYTES * code[frame.pc + 1]
                 sp = frame.a
-                if (high < 0 or frame.b < high) and sp < n and \
-                        _rx_in(prog.classes + _RX_CLASS_BYTES * code[frame.pc + 1], s[sp]):
-                    frame.a = sp + 1
-                    frame.b += 1
+                count = frame.b
+                if (high < 0 or count < high) and sp < n and _rx_in(bitmap, s[sp]):
                     sp += 1
-                    pc = frame.pc + 4
+                    count += 1
+                    if code[frame.pc + 4] >= 0:
+                        stop = prog.classes + _RX_CLASS_BYTES * code[frame.pc + 4]
+                        while (high < 0 or count < high) and sp < n and _rx_in(bitmap, s[sp]) and \
+                                not _rx_in(stop, s[sp]):
+                            sp += 1
+                            count += 1
+                    frame.a = sp
+                    frame.b = count
+                    pc = frame.pc + 5
                     break
                 top -= 1
 

@@ -30,6 +30,11 @@ OP_CLASS, OP_SPLIT, OP_JMP, OP_SAVE, OP_BOL, OP_EOL, OP_BOS, OP_EOS, OP_WORDB, O
     OP_LAZY, OP_MATCH, OP_EOS_NL = range(14)
 UNBOUNDED = -1
 MAX_PROGRAM = 50_000
+# A lazy repeat whose continuation may start with anything, or match without a character.
+NO_STOP = -1
+# Words of each opcode (the opcode included).
+_SIZE = {OP_CLASS: 2, OP_SPLIT: 3, OP_JMP: 2, OP_SAVE: 2, OP_BOL: 1, OP_EOL: 1, OP_BOS: 1, OP_EOS: 1, OP_WORDB: 1,
+         OP_NWORDB: 1, OP_REPEAT: 4, OP_LAZY: 5, OP_MATCH: 1, OP_EOS_NL: 1}
 
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _DIGIT = frozenset(b"0123456789")
@@ -175,7 +180,12 @@ class _Compiler:
         if len(body) == 1:
             chars = self.single_char(body[0][0], body[0][1], flags)
             if chars is not None:
-                self.emit(OP_REPEAT if greedy else OP_LAZY, self.class_id(chars), low, high)
+                if greedy:
+                    self.emit(OP_REPEAT, self.class_id(chars), low, high)
+                else:
+                    # The fifth word, the class that can start what follows, is set once the whole
+                    # program is compiled (``_lazy_stops``).
+                    self.emit(OP_LAZY, self.class_id(chars), low, high, NO_STOP)
                 return
         if (high == UNBOUNDED or high > 1) and _nullable(body):
             raise Unsupported("repeat of an expression that can match empty")
@@ -205,6 +215,51 @@ class _Compiler:
             self.code[split + first] = body
         if exit_ >= 0:
             self.code[split + second] = exit_
+
+
+def _first(code: list[int], pc: int, seen: set[int]) -> set[int] | None:
+    """The classes one of which must hold the first character any match from ``pc`` consumes, or
+    None when a match from there may consume none before an assertion or the end (or may not
+    consume one first). ``seen``: positions already followed (a loop back consumed a character on
+    the way: repeats of what can match empty are not compiled)."""
+    if pc in seen:
+        return set()
+    seen.add(pc)
+    op = code[pc]
+    if op == OP_SAVE:
+        return _first(code, pc + 2, seen)
+    if op == OP_JMP:
+        return _first(code, code[pc + 1], seen)
+    if op == OP_SPLIT:
+        first, second = _first(code, code[pc + 1], seen), _first(code, code[pc + 2], seen)
+        return None if first is None or second is None else first | second
+    if op == OP_CLASS:
+        return {code[pc + 1]}
+    if op in (OP_REPEAT, OP_LAZY):
+        if code[pc + 2] > 0:
+            return {code[pc + 1]}
+        rest = _first(code, pc + _SIZE[op], seen)
+        return None if rest is None else rest | {code[pc + 1]}
+    return None
+
+
+def _lazy_stops(compiler: _Compiler) -> None:
+    """Each lazy repeat of one character class gets the class of the characters its continuation
+    can start with: at any other character the continuation fails at once, so the machine takes
+    such characters without trying it (``[^"]*?`` before ``(?: +\\S*)?"`` steps over all but spaces
+    and quotes), which changes no match and no group."""
+    code, pc = compiler.code, 0
+    while pc < len(code):
+        if code[pc] == OP_LAZY:
+            first = _first(code, pc + _SIZE[OP_LAZY], set())
+            if first is not None:
+                stop = bytearray(33)
+                for class_id in first:
+                    for index, byte in enumerate(compiler.classes[class_id]):
+                        stop[index] |= byte
+                members = frozenset(c for c in range(256) if stop[c >> 3] >> (c & 7) & 1)
+                code[pc + 4] = compiler.class_id((members, bool(stop[32])))
+        pc += _SIZE[code[pc]]
 
 
 def _fold(chars: set[int], flags: int) -> frozenset[int]:
@@ -258,6 +313,7 @@ def compile_program(pattern: re.Pattern[str]) -> Program | None:
         compiler = _Compiler()
         compiler.sequence(list(tree), tree.state.flags)
         compiler.emit(OP_MATCH)
+        _lazy_stops(compiler)
     except Unsupported:
         return None
     names = sorted(pattern.groupindex.items(), key=lambda item: item[1])
