@@ -206,25 +206,29 @@ def test_common_log_format_times_read_in_the_batch_equal_the_time_parsers_readin
 
 @settings(max_examples=200, deadline=None)  # timing is never asserted; the machine is shared
 @given(keep=st.sampled_from(["On", "Off"]), skip_empty=st.sampled_from(["On", "Off"]),
-       times=st.lists(st.one_of(st.just(""), st.just("2026-11-25"), st.text("0123456789-x", max_size=11)),
-                      min_size=1, max_size=4))
+       times=st.lists(st.tuples(st.sampled_from(["", "x"]),
+                                st.one_of(st.just(""), st.just("2026-11-25"), st.text("0123456789-x", max_size=11)),
+                                st.sampled_from(["", "y"])), min_size=1, max_size=4))
 def test_the_time_field_keeps_its_place_or_goes_on_the_compiled_path_as_on_the_python_one(
-        keep: str, skip_empty: str, times: list[str]) -> None:
+        keep: str, skip_empty: str, times: list[tuple[str, str, str]]) -> None:
     """Time_Keep On keeps a parsed time where its group is; Off drops it; one that does not parse is
-    dropped either way (an empty one too when Skip_Empty_Values is Off)."""
+    dropped either way (an empty one too when Skip_Empty_Values is Off). Empty fields go or stay
+    as Skip_Empty_Values says, the others keep their order."""
     from tests.parsers.helpers import parser as make_parser
 
     timed = make_parser(Name="t", Format="regex", Regex=r"^(?<a>[^ ]*) (?<time>[^ ]*) (?<b>.*)$",
                         Time_Format="%Y-%m-%d", Time_Keep=keep, Skip_Empty_Values=skip_empty)
     assert isinstance(timed, RegexParser) and timed.compiled is not None
-    lines = [f"x {time} y".encode() for time in times]
+    lines = [f"{a} {time} {b}".encode() for a, time, b in times]
     compiled = timed.compiled
     try:
         timed.compiled = None
         expected = timed.parse_lines(lines, 5, "log")
     finally:
         timed.compiled = compiled
-    assert timed.parse_lines(lines, 5, "log") == expected
+    timestamps, records, failed = timed.parse_lines(lines, 5, "log")
+    assert (timestamps, [list(record.items()) for record in records], failed) == (
+        expected[0], [list(record.items()) for record in expected[1]], expected[2])
 
 
 def _normalized(results: list) -> list:  # type: ignore[type-arg]

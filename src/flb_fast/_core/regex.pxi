@@ -16,6 +16,7 @@ from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t
 from libc.string cimport memcpy
 
 cdef extern from "Python.h":
+    dict _rx_dict_copy "PyDict_Copy"(object o)
     int _rx_str_kind "PyUnicode_KIND"(object o)
     void *_rx_str_data "PyUnicode_DATA"(object o)
     Py_ssize_t _rx_str_len "PyUnicode_GET_LENGTH"(object o)
@@ -213,6 +214,11 @@ cdef class RegexProgram:
         # (group names are unique: parsers/onigmo.py rejects a name given twice).
         if time_field is not None and time_field in field_names:
             time_at = field_names.index(time_field)
+        # Every record starts as a copy of this one, whose keys are the fields in order (the time
+        # field only with Time_Keep): the copy takes the key table whole, sized once, and each
+        # field then replaces a value; a field left out (empty, or a time that does not parse) is
+        # removed, which keeps the others in their order.
+        cdef dict template = dict.fromkeys([name for i, name in enumerate(field_names) if i != time_at or time_keep])
         for line in lines:
             if type(line) is str:
                 text = line
@@ -225,23 +231,27 @@ cdef class RegexProgram:
                 timestamps.append(read_time)
                 records.append({key: text})
                 continue
-            record = {}
+            record = _rx_dict_copy(template)
             ns = read_time
             for i in range(count):
                 group = self.groups[i]
                 start = st.caps[2 * group - 2]
                 end = st.caps[2 * group - 1]
+                name = field_names[i]
                 if start < 0 or end <= start:
                     if skip_empty:
+                        if i != time_at or time_keep:
+                            del record[name]
                         continue
                     value = ""
                 else:
                     value = _rx_substring(text, start, end)
-                name = field_names[i]
                 if i == time_at:
                     result = _rx_time_of(value, time_clf, time_parse, times_seen)
                     if result is None:
                         time_failed(value)
+                        if time_keep:
+                            del record[name]
                         continue
                     if result != 0:
                         ns = result
