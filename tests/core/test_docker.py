@@ -257,6 +257,21 @@ def test_flat_objects_with_random_escaping_decode_like_json_loads(record, seed, 
 
 
 @given(
+    record=st.dictionaries(st.text(max_size=20), st.text(st.sampled_from('ab"\\/\n\u00e9\u2603\U0001f600 '), max_size=120)
+                           | st.text(max_size=200), max_size=4),
+    seed=st.integers(0, 2**32),
+)
+def test_long_strings_scanned_sixteen_bytes_at_a_time_decode_like_json_loads(record, seed):
+    """Runs of plain bytes longer than the scanner's blocks, quotes and backslashes anywhere in a
+    block, and bytes beyond ASCII before and after them."""
+    rng = random.Random(seed)
+    items = [f"{escape_json_string(k, rng)}:{escape_json_string(v, rng)}" for k, v in record.items()]
+    line = ("{" + ",".join(items) + "}").encode()
+    timestamps, records, failed = decode_json_lines([line], READ_TIME, "log", None, True)
+    assert (records, failed) == ([json.loads(line)], 0)
+
+
+@given(
     record=st.dictionaries(
         st.text(max_size=8),
         st.recursive(

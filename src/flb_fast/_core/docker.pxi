@@ -43,8 +43,29 @@ cdef extern from *:
     /* The first quote or backslash at or after p, or end; *high collects the top bits of the bytes
        before it (non-zero: not ASCII). Eight bytes at a time: the lowest byte flagged by the
        has-zero-byte trick is exact. */
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
     static inline const unsigned char *flb_find_special(const unsigned char *p,
                                                         const unsigned char *end, uint64_t *high) {
+    #if defined(__SSE2__)
+        /* Sixteen bytes at a time where SSE2 is there (every x86-64): the mask of quotes and
+           backslashes, and of bytes with the top bit set. */
+        const __m128i quote = _mm_set1_epi8(0x22), backslash = _mm_set1_epi8(0x5C);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                                  _mm_cmpeq_epi8(v, backslash)));
+            unsigned h = (unsigned)_mm_movemask_epi8(v);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                *high |= h & ((1u << k) - 1u);
+                return p + k;
+            }
+            *high |= h;
+            p += 16;
+        }
+    #endif
         while (end - p >= 8) {
             uint64_t w, q, b, m;
             memcpy(&w, p, 8);
@@ -67,9 +88,27 @@ cdef extern from *:
         return p;
     }
     /* The same scan, copying the bytes before the quote or backslash to d (which needs room
-       for 8 bytes more than that: the copy goes a word at a time). */
+       for 16 bytes more than that: the copy goes sixteen or eight bytes at a time). */
     static inline const unsigned char *flb_copy_special(const unsigned char *p, const unsigned char *end,
                                                         unsigned char *d, uint64_t *high) {
+    #if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8(0x22), backslash = _mm_set1_epi8(0x5C);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                                  _mm_cmpeq_epi8(v, backslash)));
+            unsigned h = (unsigned)_mm_movemask_epi8(v);
+            _mm_storeu_si128((__m128i *)d, v);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                *high |= h & ((1u << k) - 1u);
+                return p + k;
+            }
+            *high |= h;
+            p += 16;
+            d += 16;
+        }
+    #endif
         while (end - p >= 8) {
             uint64_t w, q, b, m;
             memcpy(&w, p, 8);
@@ -322,7 +361,7 @@ cdef class JsonLinesDecoder:
             out_len[0] = q - p
             ascii[0] = high == 0
             return q - s + 1
-        self._reserve(end - p + 8)
+        self._reserve(end - p + 16)
         d = self._scratch
         memcpy(d, p, q - p)
         w = q - p
