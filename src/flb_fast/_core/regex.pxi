@@ -22,7 +22,8 @@ cdef extern from "Python.h":
     Py_ssize_t _rx_str_len "PyUnicode_GET_LENGTH"(object o)
     object _rx_substring "PyUnicode_Substring"(object o, Py_ssize_t start, Py_ssize_t end)
 
-# Opcodes: flb_fast/parsers/regex_program.py.
+# Opcodes: flb_fast/parsers/regex_program.py (a lazy repeat's fifth word is the class its
+# continuation can start with, or -1: the repeat takes any other character without trying it).
 cdef enum:
     RX_CLASS = 0
     RX_SPLIT = 1
