@@ -11,7 +11,7 @@ not define, so a user's own ``docker`` parser wins over the bundled one.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Config, Section
@@ -23,8 +23,8 @@ from flb_fast.parsers.spec import ParserSpec, spec_from_section
 __all__ = ["DEFAULT_PARSERS_FILE", "FieldParser", "Parser", "ParserRegistry", "build_registry", "create_parser"]
 
 # The package's own data file (importlib.resources would cost more to import than the whole
-# parser registry takes to build).
-DEFAULT_PARSERS_FILE = str(Path(__file__).resolve().parent.parent / "data" / "parsers.conf")
+# parser registry takes to build, and pathlib is not imported by an agent that does not need it).
+DEFAULT_PARSERS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data", "parsers.conf")
 
 
 def create_parser(section: Section) -> FieldParser:
