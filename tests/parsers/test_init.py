@@ -28,6 +28,12 @@ def test_every_bundled_parser_compiles_under_its_name() -> None:
     assert [registry.get(name).name for name in STANDARD] == STANDARD  # type: ignore[union-attr]
 
 
+def test_every_built_in_multiline_parser_compiles_under_its_name() -> None:
+    registry = build_registry(Config())
+    names = ["go", "java", "python", "ruby"]
+    assert [registry.get_multiline(name).name for name in names] == names
+
+
 def test_a_copy_of_the_bundled_file_is_compiled_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "parsers.conf"
     copy.write_bytes(Path(DEFAULT_PARSERS_FILE).read_bytes())

@@ -60,15 +60,16 @@ def _build(spec: ParserSpec) -> FieldParser:
 def build_registry(config: Config) -> ParserRegistry:
     """Every parser and multiline parser a config can name, checked before the agent starts.
 
-    The bundled file's parsers (and those of a parsers file identical to it) are known to
-    compile: they are made on first use (``Deferred``), every other one now.
+    The built-in multiline parsers and the bundled file's parsers (and those of a parsers file
+    identical to it) are known to compile: they are made on first use (``Deferred``), every
+    other one now.
     """
     from flb_fast.config.loader import load_parsers_file
-    from flb_fast.parsers.multiline import builtin_multiline_parsers, create_multiline_parser
+    from flb_fast.parsers.multiline import BUILTIN_RULES, builtin_multiline_parser, create_multiline_parser
 
     registry = ParserRegistry()
-    for ml_parser in builtin_multiline_parsers():
-        registry.add_multiline(ml_parser)
+    for name in BUILTIN_RULES:
+        registry.add_multiline(Deferred(name, functools.partial(builtin_multiline_parser, name)))
     user_parsers: list[tuple[Section, bool]] = []
     user_multiline: list[Section] = []
     for path in (prop.value for prop in config.parsers_files):
