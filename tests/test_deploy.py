@@ -536,7 +536,7 @@ def test_image_runs_flb_fast_on_the_config_where_the_daemonset_mounts_it() -> No
 
 def test_image_entrypoint_is_the_installed_command() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["flb-fast"] == "flb_fast.cli:main"
+    assert scripts["flb-fast"] == "flb_fast.__main__:main"
 
 
 def test_image_exposes_the_monitoring_port(config: Config) -> None:

@@ -11,6 +11,7 @@ loggers (botocore, urllib3) and Python warnings go through the same formatter.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -46,33 +47,37 @@ LEVELS = {
 ROOT = "flb_fast"
 REDACTED = "[redacted]"
 
-# Secrets as they appear in AWS error messages, presigned URLs, botocore exceptions and HTTP
-# headers; each pattern keeps its first group and replaces the secret after it.
-_SECRET_PATTERNS = [
-    # x-amz-security-token:VALUE (canonical request), X-Amz-Security-Token=VALUE (query), and
-    # the session token, secret key and access key fields of credentials files and API answers.
-    re.compile(
-        r"((?:x-amz-security-token|aws_session_token|aws_security_token|session_?token|"
-        r"aws_secret_access_key|secret_?access_?key|secret_?key|x-amz-credential|access_?key_?id|"
-        r"aws_access_key_id)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;]+",
-        re.IGNORECASE,
-    ),
-    # SigV4: Signature=<hex> (Authorization header) and X-Amz-Signature=<hex> (query).
-    re.compile(r"((?:x-amz-)?signature\s*=\s*)[0-9a-f]{16,}", re.IGNORECASE),
-    # Authorization: Bearer <token> / Basic <...>, and any other bearer token.
-    re.compile(r"(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
-    # Access key ids (AKIA long-term, ASIA temporary, ...): 20 characters.
-    re.compile(r"()\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b"),
-    # A bare secret access key: 40 characters of base64 with both cases and a digit.
-    re.compile(r"()(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[0-9])"
-               r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
-]
+
+@functools.cache
+def _secret_patterns() -> list[re.Pattern[str]]:
+    """Secrets as they appear in AWS error messages, presigned URLs, botocore exceptions and HTTP
+    headers; each pattern keeps its first group and replaces the secret after it. Compiled with
+    the first line written: an agent at ``Log_Level warn`` may never write one."""
+    return [
+        # x-amz-security-token:VALUE (canonical request), X-Amz-Security-Token=VALUE (query), and
+        # the session token, secret key and access key fields of credentials files and API answers.
+        re.compile(
+            r"((?:x-amz-security-token|aws_session_token|aws_security_token|session_?token|"
+            r"aws_secret_access_key|secret_?access_?key|secret_?key|x-amz-credential|access_?key_?id|"
+            r"aws_access_key_id)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;]+",
+            re.IGNORECASE,
+        ),
+        # SigV4: Signature=<hex> (Authorization header) and X-Amz-Signature=<hex> (query).
+        re.compile(r"((?:x-amz-)?signature\s*=\s*)[0-9a-f]{16,}", re.IGNORECASE),
+        # Authorization: Bearer <token> / Basic <...>, and any other bearer token.
+        re.compile(r"(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
+        # Access key ids (AKIA long-term, ASIA temporary, ...): 20 characters.
+        re.compile(r"()\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+        # A bare secret access key: 40 characters of base64 with both cases and a digit.
+        re.compile(r"()(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[0-9])"
+                   r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
+    ]
 
 
 def redact(text: str) -> str:
     """``text`` with AWS credentials, session tokens, signatures and bearer tokens replaced by
     ``[redacted]``; what surrounds them (the error, the header name) stays readable."""
-    for pattern in _SECRET_PATTERNS:
+    for pattern in _secret_patterns():
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text
 

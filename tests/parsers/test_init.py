@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import flb_fast.parsers
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Config, Property
 from flb_fast.parsers import DEFAULT_PARSERS_FILE, build_registry
@@ -20,6 +21,41 @@ def test_standard_parsers_are_available_without_any_parsers_file() -> None:
     registry = build_registry(Config())
     assert registry.names() == STANDARD
     assert registry.multiline_names() == ["go", "java", "python", "ruby"]
+
+
+def test_every_bundled_parser_compiles_under_its_name() -> None:
+    registry = build_registry(Config())
+    assert [registry.get(name).name for name in STANDARD] == STANDARD  # type: ignore[union-attr]
+
+
+def test_every_built_in_multiline_parser_compiles_under_its_name() -> None:
+    registry = build_registry(Config())
+    names = ["go", "java", "python", "ruby"]
+    assert [registry.get_multiline(name).name for name in names] == names
+
+
+def test_a_copy_of_the_bundled_file_is_compiled_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "parsers.conf"
+    copy.write_bytes(Path(DEFAULT_PARSERS_FILE).read_bytes())
+    made: list[str] = []
+    create = flb_fast.parsers.create_parser
+    monkeypatch.setattr(flb_fast.parsers, "create_parser", lambda sec: made.append(sec.get("name")) or create(sec))
+    registry = build_registry(Config(parsers_files=[Property("parsers_file", str(copy))]))
+    assert (registry.names(), made) == (STANDARD, [])
+    assert registry.get("nginx") is registry.get("nginx")
+    assert made == ["nginx"]
+
+
+def test_a_parsers_file_that_differs_from_the_bundled_one_is_compiled_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = tmp_path / "parsers.conf"
+    edited.write_bytes(Path(DEFAULT_PARSERS_FILE).read_bytes() + b"\n")
+    made: list[str] = []
+    create = flb_fast.parsers.create_parser
+    monkeypatch.setattr(flb_fast.parsers, "create_parser", lambda sec: made.append(sec.get("name")) or create(sec))
+    build_registry(Config(parsers_files=[Property("parsers_file", str(edited))]))
+    assert made == STANDARD
 
 
 def test_bundled_file_keeps_fluent_bit_attribution() -> None:

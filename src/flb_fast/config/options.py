@@ -9,7 +9,6 @@ Values are converted with Fluent Bit's own rules (``flb_utils_size_to_bytes``,
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 from collections.abc import Iterable
@@ -343,6 +342,8 @@ class OptionTable:
         if names:
             listed = f"{names[0]}." if len(names) == 1 else f"{', '.join(names[:-1])}, and {names[-1]}."
             message += f". The following properties are allowed: {listed}"
+        import difflib  # only a config with a misspelt option needs it
+
         known = {opt.name.lower(): opt.name for opt in (*shared._options.values(), *self._options.values())}
         close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
         if close:

@@ -11,7 +11,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from flb_fast.http_server import metrics_v2, routes
+from flb_fast.http_server import routes
 from flb_fast.log import component_logger
 from flb_fast.tasks import cancel_and_wait
 
@@ -102,10 +102,13 @@ class MonitoringServer:
             return routes.storage(self.engine.store.usage())
         if path == "/api/v1/health" and self.health is not None:
             return self.health.response(now, self.engine.pipeline.metrics.snapshot())
-        if path == "/api/v2/metrics":
-            return routes.Response(200, "text/plain", metrics_v2.text(metrics_v2.collect(self.runner, now), now).encode())
-        if path == "/api/v2/metrics/prometheus":
+        if path in ("/api/v2/metrics", "/api/v2/metrics/prometheus"):
+            # Imported on the first such request: most agents are never asked for the v2 metrics.
+            from flb_fast.http_server import metrics_v2
+
             families = metrics_v2.collect(self.runner, now)
+            if path == "/api/v2/metrics":
+                return routes.Response(200, "text/plain", metrics_v2.text(families, now).encode())
             return routes.Response(200, routes.PROMETHEUS_CONTENT_TYPE, metrics_v2.prometheus(families).encode())
         # Fluent Bit's HTTP server (monkey) serves "/" for every path it has no route for, so
         # /api/v1/health without Health_Check answers 200: a liveness probe written against

@@ -11,20 +11,21 @@ not define, so a user's own ``docker`` parser wins over the bundled one.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
+import os
 
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Config, Section
 from flb_fast.log import component_logger
-from flb_fast.parsers.base import Parser, ParserRegistry
+from flb_fast.parsers.base import Deferred, Parser, ParserRegistry
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec, spec_from_section
 
 __all__ = ["DEFAULT_PARSERS_FILE", "FieldParser", "Parser", "ParserRegistry", "build_registry", "create_parser"]
 
 # The package's own data file (importlib.resources would cost more to import than the whole
-# parser registry takes to build).
-DEFAULT_PARSERS_FILE = str(Path(__file__).resolve().parent.parent / "data" / "parsers.conf")
+# parser registry takes to build, and pathlib is not imported by an agent that does not need it).
+DEFAULT_PARSERS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data", "parsers.conf")
 
 
 def create_parser(section: Section) -> FieldParser:
@@ -57,31 +58,56 @@ def _build(spec: ParserSpec) -> FieldParser:
 
 
 def build_registry(config: Config) -> ParserRegistry:
-    """Every parser and multiline parser a config can name, checked before the agent starts."""
+    """Every parser and multiline parser a config can name, checked before the agent starts.
+
+    The built-in multiline parsers and the bundled file's parsers (and those of a parsers file
+    identical to it) are known to compile: they are made on first use (``Deferred``), every
+    other one now.
+    """
     from flb_fast.config.loader import load_parsers_file
-    from flb_fast.parsers.multiline import builtin_multiline_parsers, create_multiline_parser
+    from flb_fast.parsers.multiline import BUILTIN_RULES, builtin_multiline_parser, create_multiline_parser
 
     registry = ParserRegistry()
-    for ml_parser in builtin_multiline_parsers():
-        registry.add_multiline(ml_parser)
-    user_parsers: list[Section] = []
+    for name in BUILTIN_RULES:
+        registry.add_multiline(Deferred(name, functools.partial(builtin_multiline_parser, name)))
+    user_parsers: list[tuple[Section, bool]] = []
     user_multiline: list[Section] = []
     for path in (prop.value for prop in config.parsers_files):
         parsers, multiline = load_parsers_file(path)
-        user_parsers.extend(parsers)
+        bundled = _is_bundled(path)
+        user_parsers.extend((section, bundled) for section in parsers)
         user_multiline.extend(multiline)
-    user_parsers.extend(config.parsers)
+    user_parsers.extend((section, False) for section in config.parsers)
     user_multiline.extend(config.multiline_parsers)
     bundled_parsers, bundled_multiline = load_parsers_file(DEFAULT_PARSERS_FILE)
     log = component_logger("parser")
-    for section in user_parsers:
-        if not registry.add(create_parser(section)):
+    for section, bundled in user_parsers:
+        if not registry.add(_deferred(section) if bundled else create_parser(section)):
             log.warning("%s:%s: parser named '%s' already exists, skip", section.file, section.line, section.get("name"))
     for section in bundled_parsers:
         if section.get("name") not in registry:
-            registry.add(create_parser(section))
+            registry.add(_deferred(section))
     for section in [*user_multiline, *bundled_multiline]:
         if not registry.add_multiline(create_multiline_parser(section, registry)):
             log.warning("%s:%s: multiline parser named '%s' already exists, skip", section.file, section.line,
                         section.get("name"))
     return registry
+
+
+def _deferred(section: Section) -> Deferred:
+    return Deferred(section.get("name") or "", functools.partial(create_parser, section))
+
+
+def _is_bundled(path: str) -> bool:
+    """Whether the parsers file at ``path`` holds exactly the bundled file's bytes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() == _bundled_bytes()
+    except OSError:
+        return False
+
+
+@functools.cache
+def _bundled_bytes() -> bytes:
+    with open(DEFAULT_PARSERS_FILE, "rb") as handle:
+        return handle.read()

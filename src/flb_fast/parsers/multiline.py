@@ -105,51 +105,58 @@ def _rule(from_states: str, pattern: str, to_state: str | None) -> Rule:
     return Rule(states, compile_onigmo(pattern), to_state)
 
 
-def _builtin(name: str, rules: list[tuple[str, str, str]]) -> MultilineParser:
+def _builtin(name: str, rules: Sequence[tuple[str, str, str]]) -> MultilineParser:
     compiled = [_rule(*rule) for rule in rules]
     link_rules(compiled)
     return MultilineParser(name=name, rules=compiled)
 
 
-def builtin_multiline_parsers() -> list[MultilineParser]:
-    """Fluent Bit's built-in regex multiline parsers (``src/multiline/flb_ml_parser_*.c``).
+# Fluent Bit's built-in regex multiline parsers (``src/multiline/flb_ml_parser_*.c``): name -> rules.
+# ``docker`` and ``cri`` are not here: they are framing, handled by tail's Docker_Mode/CRI path.
+BUILTIN_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "go": (
+        ("start_state", r"/\bpanic: /", "go_after_panic"),
+        ("start_state", r"/http: panic serving/", "go_goroutine"),
+        ("go_after_panic", r"/^$/", "go_goroutine"),
+        ("go_after_panic, go_after_signal, go_frame_1", r"/^$/", "go_goroutine"),
+        ("go_after_panic", r"/^\[signal /", "go_after_signal"),
+        ("go_goroutine", r"/^goroutine \d+ \[[^\]]+\]:$/", "go_frame_1"),
+        ("go_frame_1", r"/^(?:[^\s.:]+\.)*[^\s.():]+\(|^created by /", "go_frame_2"),
+        ("go_frame_2", r"/^\s/", "go_frame_1"),
+    ),
+    "java": (
+        ("start_state, java_start_exception",
+         r"/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\r\n]/", "java_after_exception"),
+        ("java_after_exception", r"/^[\t ]*nested exception is:[\t ]*/", "java_start_exception"),
+        ("java_after_exception", r"/^[\r\n]*$/", "java_after_exception"),
+        ("java_after_exception, java", r"/^[\t ]+(?:eval )?at /", "java"),
+        ("java_after_exception, java", r"/^[\t ]+--- End of inner exception stack trace ---$/", "java"),
+        ("java_after_exception, java",
+         r"/^--- End of stack trace from previous (?x:)location where exception was thrown ---$/", "java"),
+        ("java_after_exception, java", r"/^[\t ]*(?:Caused by|Suppressed):/", "java_after_exception"),
+        ("java_after_exception, java", r"/^[\t ]*... \d+ (?:more|common frames omitted)/", "java"),
+    ),
+    "python": (
+        ("start_state", r"/^Traceback \(most recent call last\):$/", "python"),
+        ("python", r"/^[\t ]+File /", "python_code"),
+        ("python_code", r"/[^\t ]/", "python"),
+        ("python", r"/^(?:[^\s.():]+\.)*[^\s.():]+:/", "start_state"),
+    ),
+    "ruby": (
+        ("start_state, ruby_start_exception", r"/^.+:\d+:in\s+.*/", "ruby_after_exception"),
+        ("ruby_after_exception, ruby", r"/^\s+from\s+.*:\d+:in\s+.*/", "ruby"),
+    ),
+}
 
-    ``docker`` and ``cri`` are not here: they are framing, handled by tail's Docker_Mode/CRI path.
-    """
-    return [
-        _builtin("go", [
-            ("start_state", r"/\bpanic: /", "go_after_panic"),
-            ("start_state", r"/http: panic serving/", "go_goroutine"),
-            ("go_after_panic", r"/^$/", "go_goroutine"),
-            ("go_after_panic, go_after_signal, go_frame_1", r"/^$/", "go_goroutine"),
-            ("go_after_panic", r"/^\[signal /", "go_after_signal"),
-            ("go_goroutine", r"/^goroutine \d+ \[[^\]]+\]:$/", "go_frame_1"),
-            ("go_frame_1", r"/^(?:[^\s.:]+\.)*[^\s.():]+\(|^created by /", "go_frame_2"),
-            ("go_frame_2", r"/^\s/", "go_frame_1"),
-        ]),
-        _builtin("java", [
-            ("start_state, java_start_exception",
-             r"/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\r\n]/", "java_after_exception"),
-            ("java_after_exception", r"/^[\t ]*nested exception is:[\t ]*/", "java_start_exception"),
-            ("java_after_exception", r"/^[\r\n]*$/", "java_after_exception"),
-            ("java_after_exception, java", r"/^[\t ]+(?:eval )?at /", "java"),
-            ("java_after_exception, java", r"/^[\t ]+--- End of inner exception stack trace ---$/", "java"),
-            ("java_after_exception, java",
-             r"/^--- End of stack trace from previous (?x:)location where exception was thrown ---$/", "java"),
-            ("java_after_exception, java", r"/^[\t ]*(?:Caused by|Suppressed):/", "java_after_exception"),
-            ("java_after_exception, java", r"/^[\t ]*... \d+ (?:more|common frames omitted)/", "java"),
-        ]),
-        _builtin("python", [
-            ("start_state", r"/^Traceback \(most recent call last\):$/", "python"),
-            ("python", r"/^[\t ]+File /", "python_code"),
-            ("python_code", r"/[^\t ]/", "python"),
-            ("python", r"/^(?:[^\s.():]+\.)*[^\s.():]+:/", "start_state"),
-        ]),
-        _builtin("ruby", [
-            ("start_state, ruby_start_exception", r"/^.+:\d+:in\s+.*/", "ruby_after_exception"),
-            ("ruby_after_exception, ruby", r"/^\s+from\s+.*:\d+:in\s+.*/", "ruby"),
-        ]),
-    ]
+
+def builtin_multiline_parser(name: str) -> MultilineParser:
+    """The built-in multiline parser ``name`` (a key of ``BUILTIN_RULES``), compiled."""
+    return _builtin(name, BUILTIN_RULES[name])
+
+
+def builtin_multiline_parsers() -> list[MultilineParser]:
+    """Every built-in multiline parser, compiled."""
+    return [builtin_multiline_parser(name) for name in BUILTIN_RULES]
 
 
 def create_multiline_parser(section: Section, registry: ParserRegistry) -> MultilineParser:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.tls import client_context
 
 # Largest status line + headers we accept; the API server sends a few hundred bytes.
 MAX_HEADER_BYTES = 64 * 1024
@@ -74,15 +75,14 @@ def parse_url(url: str, option: str, default_port: int = 443) -> Endpoint:
 
 def ssl_context(verify: bool, verify_hostname: bool, ca_file: str | None, ca_path: str | None) -> ssl.SSLContext:
     """TLS settings of ``flb_kube_network_init``: the chain is checked against Kube_CA_File;
-    the host name only with ``tls.verify_hostname`` (off by default, as in Fluent Bit)."""
+    the host name only with ``tls.verify_hostname`` (off by default, as in Fluent Bit). Filters
+    with the same CA share one context (``flb_fast.tls``)."""
     if not verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
-    context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
-    context.check_hostname = verify_hostname
-    return context
+    return client_context(ca_file, ca_path, check_hostname=verify_hostname)
 
 
 class TokenSource:

@@ -40,6 +40,7 @@ from flb_fast.outputs.aws.client import (
     verify_option,
 )
 from flb_fast.outputs.aws.endpoint import default_endpoint, endpoint_url
+from flb_fast.tls import client_context
 
 # Frozen credentials are re-read from botocore's provider this often (off the loop: a refresh may
 # call STS or the metadata service). botocore refreshes 15 min before expiry (advisory) and 10 min
@@ -268,11 +269,9 @@ class JsonApi:
 
     @staticmethod
     def _ssl_context(options: Any) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=options.tls_ca_file or None, capath=options.tls_ca_path or None)
-        if not options.tls_verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        """Shared by the outputs with the same TLS options (``flb_fast.tls``)."""
+        return client_context(options.tls_ca_file, options.tls_ca_path, verify=options.tls_verify,
+                              check_hostname=options.tls_verify)
 
     async def _frozen_credentials(self) -> Any:
         if self._frozen is None or time.monotonic() - self._frozen_at > CREDENTIALS_RECHECK_SECONDS:

@@ -1,0 +1,49 @@
+"""TLS client contexts, one per distinct setting, shared by every plugin instance that asks for it.
+
+A context that trusts the system's CA store parses every certificate of the bundle when it is
+made: about 30 ms of CPU and 2.4 MiB of RSS for the first, 0.8 MiB for each one after (OpenSSL
+keeps its own copy per context). A config with several AWS outputs (Container Insights has three
+``cloudwatch_logs`` outputs) or several kubernetes filters would pay that per instance. An
+``ssl.SSLContext`` serves any number of connections and threads, so instances with the same
+settings share one. A CA file or folder that changes on disk (a rotated certificate, then a hot
+reload) gets a new context.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import ssl
+
+# Distinct TLS settings kept at once: a config names a handful; past this the least recently
+# used one is made again when next asked for.
+MAX_CONTEXTS = 16
+
+
+def client_context(ca_file: str | None, ca_path: str | None, verify: bool = True,
+                   check_hostname: bool = True) -> ssl.SSLContext:
+    """``ssl.create_default_context`` trusting ``ca_file``/``ca_path`` (the system's CA store when
+    neither is given), checking the peer's name only with ``check_hostname`` and nothing at all
+    without ``verify``. Shared: callers must not change it."""
+    return _context(ca_file or None, ca_path or None, verify, check_hostname, _stamp(ca_file), _stamp(ca_path))
+
+
+def _stamp(path: str | None) -> tuple[int, int, int] | None:
+    """What tells that a CA file or folder changed: its inode, size and modification time."""
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=MAX_CONTEXTS)
+def _context(ca_file: str | None, ca_path: str | None, verify: bool, check_hostname: bool,
+             _file_stamp: tuple[int, int, int] | None, _path_stamp: tuple[int, int, int] | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
+    context.check_hostname = check_hostname and verify
+    if not verify:
+        context.verify_mode = ssl.CERT_NONE
+    return context
