@@ -459,6 +459,38 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
     assert "[input] manual.0 resume (mem buf overlimit)" in logs
 
 
+def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_earlier_ones(run, pipeline):
+    # The filter doubles each record; one batch filtered shows what it makes of the next one.
+    raw = footprint_of([{"n": 1, "double": True}])
+    grown = footprint(Chunk("app", [TIMESTAMP_NS] * 2, [{"n": 1, "double": True}] * 2, 0))
+    limit = grown - 1
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, edit, out = built.inputs[0].plugin, built.filters[0].plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        edit.gate.set()
+        source.push([{"n": 1, "double": True}])
+        await until(lambda: out.flushes and engine.held_bytes(built.inputs[0]) == 0 and not source.paused)
+        edit.gate.clear()
+        source.push([{"n": 1, "double": True}])
+        await asyncio.sleep(0)
+        seen["waiting"] = (engine.held_bytes(built.inputs[0]), source.paused)
+        edit.gate.set()
+        await until(lambda: len(out.flushes) == 2 and not source.paused)
+        await engine.stop()
+
+    run(scenario())
+    # Unfiltered, the second batch holds less than the limit, but it counts as what it will hold.
+    assert raw < limit
+    assert seen["waiting"] == (raw, True)
+    assert out.delivered_records() == [{"n": 1, "double": True}] * 4
+
+
 def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeline):
     batches = 60
     # The memory one push holds at most, and a limit of ten of them.

@@ -179,12 +179,13 @@ class Engine:
         chunk.input_name = instance.name
         if not instance.processors:
             self._count_input(instance, chunk)
-        held = self.store.received(instance, chunk)
+        queue = self._queues[instance]
+        filtering = bool(queue or instance.processors or self._filters(chunk.tag))
+        held = self.store.received(instance, chunk, filtering)
         if self.memory_limit is not None:
             self.memory_limit.grew(held)
         positions, chunk.positions = chunk.positions, []
-        queue = self._queues[instance]
-        if queue or instance.processors or self._filters(chunk.tag):
+        if filtering:
             queue.append((chunk, held, positions, stage))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
@@ -211,11 +212,12 @@ class Engine:
                         filtered = await self._apply_filters(filtered, self._filters(filtered.tag))
                 positions = batch.positions
                 queue.popleft()
+                # What waits for the outputs is the filters' result: hold what it costs.
+                held = self.store.refit(instance, filtered, held)
                 if filtered is None:
                     self.store.discard(instance, held, positions)
                 else:
-                    # What waits for the outputs is the filters' result: hold what it costs.
-                    self._route(instance, filtered, self.store.refit(instance, filtered, held), positions)
+                    self._route(instance, filtered, held, positions)
         finally:
             self._filtering.pop(instance, None)
 
