@@ -146,7 +146,8 @@ class AwsFilter(Filter):
     async def start(self) -> None:
         self.fetching = asyncio.get_running_loop().create_task(self._fetch(), name=f"{self.ctx.instance}.imds")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.fetching), FIRST_FETCH_SECONDS)
+            async with asyncio.timeout(FIRST_FETCH_SECONDS):
+                await asyncio.shield(self.fetching)
 
     async def stop(self) -> None:
         await cancel_and_wait(self.fetching)

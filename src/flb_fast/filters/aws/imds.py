@@ -109,14 +109,16 @@ class ImdsClient:
     async def _exchange(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, str]:
         """One request on its own connection: ``(status, body)``."""
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
         except (TimeoutError, OSError) as exc:
             raise ImdsError(f"cannot connect to {self.host}:{self.port}: {exc or 'timed out'}") from None
         try:
             head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}", "Connection: close", "Content-Length: 0"]
             head += [f"{name}: {value}" for name, value in headers.items()]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-            return await asyncio.wait_for(self._response(reader), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await self._response(reader)
         except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
             raise ImdsError(f"{method} {path}: {exc or 'timed out'}") from None
         finally:

@@ -209,7 +209,8 @@ class HttpClient:
         reader, writer = await self._connect(MAX_WATCH_EVENT_BYTES)
         try:
             writer.write(self._request(path, await self._auth(False)))
-            status, headers = await asyncio.wait_for(_read_head(reader), self.timeout_seconds or None)
+            async with asyncio.timeout(self.timeout_seconds or None):
+                status, headers = await _read_head(reader)
             if status != 200:
                 raise ApiError(f"GET {path}: HTTP status {status}", status)
             on_open()
@@ -321,7 +322,8 @@ async def _body_pieces(
     """The body as it arrives: chunked, Content-Length or until the server closes."""
 
     async def wait(awaitable):
-        return await asyncio.wait_for(awaitable, idle_timeout_seconds) if idle_timeout_seconds else await awaitable
+        async with asyncio.timeout(idle_timeout_seconds or None):
+            return await awaitable
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
@@ -348,9 +350,18 @@ async def _body_pieces(
 
 async def _close(writer: asyncio.StreamWriter) -> None:
     """Close politely; a peer that does not answer the TLS close within the bound is cut off
-    (uvloop would otherwise keep the connection, and the loop, for its 30 s shutdown timeout)."""
+    (uvloop would otherwise keep the connection, and the loop, for its 30 s shutdown timeout).
+
+    A cancellation (the filter stopping) cuts the connection off and goes on to the caller.
+    ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` returns
+    normally when the caller is cancelled just as the close completes, and a stopped pod watch
+    then listed and watched on."""
     writer.close()
     try:
-        await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_SECONDS)
+        async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+            await writer.wait_closed()
     except (TimeoutError, OSError, ssl.SSLError):
         writer.transport.abort()
+    except asyncio.CancelledError:
+        writer.transport.abort()
+        raise

@@ -121,7 +121,8 @@ class FetchCache(Generic[K, V]):
         if wait <= 0 and not flight.done():
             return None
         try:
-            result = await asyncio.wait_for(asyncio.shield(flight), wait)
+            async with asyncio.timeout(wait):
+                result = await asyncio.shield(flight)
         except TimeoutError:
             return None
         except asyncio.CancelledError:
