@@ -11,8 +11,11 @@ its event machinery, its shape-walking serialiser and urllib3 in a thread, with 
 per call; and, without a client, what it costs in memory (bench/bench_aws_memory.py).
 A request is the one botocore sends (same method, URL, body, headers and signature:
 tests/outputs/aws/test_http.py compares them), written on an asyncio stream (uvloop's when the
-engine runs on it). Connections are kept open and reused, at most one idle per worker, so a busy
-output pays one TLS handshake per worker rather than one per request; a connection idle longer
+engine runs on it). Each call in progress has a connection of its own, as each flush of a Fluent
+Bit worker takes one from the worker's upstream pool (flb_upstream.c ``flb_upstream_conn_get``),
+so a slow answer holds up only its own call. Connections are kept open and reused, as many idle
+as the output runs flushes at once, so a busy output pays one TLS handshake per connection rather
+than one per request; a connection idle longer
 than ``net.keepalive_idle_timeout`` (Fluent Bit's upstream drops those: flb_upstream.c
 ``flb_upstream_conn_timeouts``), closed by the server or marked ``Connection: close`` is never reused.
 
