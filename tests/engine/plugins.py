@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from flb_fast.config.options import STR, Option, OptionTable, parse_clist
+from flb_fast.config.options import INT, STR, Option, OptionTable, parse_clist
 from flb_fast.filters.base import Filter
 from flb_fast.inputs.base import Input
 from flb_fast.outputs.base import FlushResult, Output
@@ -92,11 +92,12 @@ class ScriptedOutput(Output):
 
 
 class GatedOutput(Output):
-    """Holds every flush until the test opens ``gate``; records how many ran at once."""
+    """Holds every flush until the test opens ``gate``; records how many ran at once. It asks the
+    engine for ``flushes_per_worker`` flushes at once per worker."""
 
     name = "gated"
     description = "test output that blocks until released"
-    OPTIONS = OptionTable()
+    OPTIONS = OptionTable(Option("flushes_per_worker", INT, "1", "flushes the engine runs at once per worker"))
     default_workers = 1
 
     def __init__(self, ctx: Any, options: Any) -> None:
@@ -107,6 +108,9 @@ class GatedOutput(Output):
         self.forgotten: list[int] = []
         self.in_flight = 0
         self.max_in_flight = 0
+
+    def concurrent_flushes(self, workers: int) -> int:
+        return workers * self.options.flushes_per_worker
 
     async def flush(self, chunk: Chunk) -> FlushResult:
         self.started.append(chunk.id)

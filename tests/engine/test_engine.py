@@ -423,6 +423,28 @@ def test_workers_bound_concurrent_flushes_of_an_output(run, pipeline):
     assert out.max_in_flight == 2
 
 
+def test_an_output_may_run_several_flushes_per_worker_at_once(run, pipeline):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="gated", Match="*", Workers=1, flushes_per_worker=3)))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for tag in ("a", "b", "c", "d"):
+            source.push([{"tag": tag}], tag=tag)
+        engine.flush()
+        await until(lambda: len(out.started) == 3)
+        await asyncio.sleep(0.05)
+        assert len(out.started) == 3
+        out.gate.set()
+        await until(lambda: len(out.records) == 4)
+        await engine.stop()
+
+    run(scenario())
+    assert out.max_in_flight == 3
+    assert sorted(record["tag"] for record in out.records) == ["a", "b", "c", "d"]
+
+
 # -- Mem_Buf_Limit ----------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """moto's server with HTTP/1.1 keep-alive, over TLS when given a certificate.
 
-    python -m tests.fakes.moto_keepalive PORT [CERT KEY]
+    python -m tests.fakes.moto_keepalive [--close] PORT [CERT KEY]
 
 Werkzeug, which ``python -m moto.server`` runs on, answers every request with
 ``Connection: close`` (werkzeug/serving.py ``run_wsgi``), so each client request opens a new
@@ -16,7 +16,9 @@ moto's Kinesis shard numbers each record it stores by copying the shard's keys t
 (``Shard.put_record``, "not safe for concurrency"): quadratic in the records held, and two
 requests served at once can take the same number, the later overwriting the earlier. Since this
 server serves requests on threads, records are numbered here under a lock, from the last key
-directly, so every record a client sends is kept (the benchmarks count them).
+directly, so every record a client sends is kept (the benchmarks count them). With ``--close`` the
+server is moto's own (``Connection: close`` on every answer) with only that fix: the server of the
+tests that want moto as ``python -m moto.server`` runs it, and send PutRecords calls at once.
 """
 
 from __future__ import annotations
@@ -65,9 +67,13 @@ def _put_record(self: Shard, partition_key: str, data: bytes, explicit_hash_key:
 
 def main(argv: list[str]) -> None:
     Shard.put_record = _put_record  # type: ignore[method-assign]
-    werkzeug.serving.selectors = SimpleNamespace(  # type: ignore[attr-defined]
-        DefaultSelector=_NothingLeftToDrain, EVENT_READ=selectors.EVENT_READ
-    )
+    keep_alive = argv[:1] != ["--close"]
+    if not keep_alive:
+        argv = argv[1:]
+    else:
+        werkzeug.serving.selectors = SimpleNamespace(  # type: ignore[attr-defined]
+            DefaultSelector=_NothingLeftToDrain, EVENT_READ=selectors.EVENT_READ
+        )
     port = int(argv[0])
     ssl_context = (argv[1], argv[2]) if len(argv) == 3 else None
     run_simple(
@@ -75,7 +81,7 @@ def main(argv: list[str]) -> None:
         port,
         DomainDispatcherApplication(create_backend_app),
         threaded=True,
-        request_handler=KeepAliveHandler,
+        request_handler=KeepAliveHandler if keep_alive else WSGIRequestHandler,
         ssl_context=ssl_context,
     )
 

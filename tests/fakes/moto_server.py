@@ -57,11 +57,9 @@ class MotoServer:
         env.pop("AWS_PROFILE", None)
         env.pop("AWS_ENDPOINT_URL", None)
         tls = [str(certs.cert_file), str(certs.key_file)] if certs else []
-        if keep_alive:
-            command = [sys.executable, "-m", "tests.fakes.moto_keepalive", str(self.port), *tls]
-        else:
-            command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-            command += ["-c", tls[0], "-k", tls[1]] if certs else []
+        # moto with its Kinesis shards numbering records under a lock (see ``moto_keepalive``).
+        close = [] if keep_alive else ["--close"]
+        command = [sys.executable, "-m", "tests.fakes.moto_keepalive", *close, str(self.port), *tls]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,

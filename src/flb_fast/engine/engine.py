@@ -11,7 +11,8 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
    kept per input; a filter waiting on I/O holds up only its own input).
 3. The batch joins the open chunk of its (input, tag). Every ``Flush`` seconds, or when a
    chunk reaches ``CHUNK_MAX_BYTES``, or under backpressure, the chunk goes to each matching
-   output as a task; an output runs at most ``Workers`` flushes at once.
+   output as a task; an output runs at most ``concurrent_flushes(Workers)`` flushes at once: one
+   per worker, or several per worker for the outputs whose flushes are independent requests.
 4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
    dropped it for good; the last one releases its bytes, removes its file and acknowledges the
    input's positions. A chunk file left by a previous run is sent before any input starts.
@@ -67,7 +68,8 @@ class Engine:
         self._queues: dict[InputInstance, deque[tuple[Chunk, int, list[Any], int]]] = {
             i: deque() for i in pipeline.inputs}
         self._filtering: dict[InputInstance, asyncio.Task[None]] = {}
-        self._workers: dict[OutputInstance, asyncio.Semaphore] = {}
+        # Per output: its flushes that may run at once (the others wait for a slot).
+        self._slots: dict[OutputInstance, asyncio.Semaphore] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
         self._unrouted: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
@@ -78,7 +80,7 @@ class Engine:
 
     async def start(self) -> None:
         """Start outputs, then filters, then inputs (so nothing is emitted before it can go somewhere)."""
-        self._workers = {o: asyncio.Semaphore(o.workers) for o in self.pipeline.outputs}
+        self._slots = {o: asyncio.Semaphore(o.plugin.concurrent_flushes(o.workers)) for o in self.pipeline.outputs}
         for instance in [*self.pipeline.outputs, *self.pipeline.filters, *self.pipeline.processors]:
             await self._start(instance)
         await self._send_backlog()
@@ -323,7 +325,7 @@ class Engine:
                              chunk.size, chunk.input_name)
                 sent = await self._apply_filters(copy, output.processors)
             if sent is not None:
-                result = await deliver(sent, output, self._workers[output], self.retry_policy, self.log, source)
+                result = await deliver(sent, output, self._slots[output], self.retry_policy, self.log, source)
         finally:
             output.plugin.forget(sent if sent is not None else chunk)
         if result is FlushResult.OK and sent is not None:

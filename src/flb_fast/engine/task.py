@@ -36,12 +36,14 @@ class RetryPolicy:
 async def deliver(
     chunk: Chunk,
     output: OutputInstance,
-    workers: asyncio.Semaphore,
+    slots: asyncio.Semaphore,
     policy: RetryPolicy,
     log: logging.LoggerAdapter,
     input_label: str,
 ) -> FlushResult:
     """Run ``output.plugin.flush(chunk)`` until it succeeds, fails for good or runs out of retries.
+    Each attempt holds one of the output's ``slots`` (its flushes that may run at once); the
+    wait before a retry holds none.
 
     The result is the decision for this (chunk, output): ``OK`` (accepted) or ``ERROR`` (dropped
     for good, counted in ``dropped_records``); the engine reports it to the chunk store.
@@ -53,7 +55,7 @@ async def deliver(
     where = f"input={input_label} > output={output.display_name}"
     retries = 0
     while True:
-        async with workers:
+        async with slots:
             result = await _flush_once(chunk, output, log)
         records = len(chunk)
         if result is FlushResult.OK:

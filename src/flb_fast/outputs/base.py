@@ -20,8 +20,8 @@ class FlushResult(enum.Enum):
 
 
 class Output(ABC):
-    """An output delivers chunks. The engine runs up to ``Workers`` flushes at once and retries
-    a chunk whose flush returned RETRY with backoff, up to ``Retry_Limit``.
+    """An output delivers chunks. The engine runs up to ``concurrent_flushes(Workers)`` flushes
+    at once and retries a chunk whose flush returned RETRY with backoff, up to ``Retry_Limit``.
 
     An output that splits a chunk over several requests may remember, by ``chunk.id``, which
     parts were accepted, so that a retry sends only the rest (no duplicates on partial success).
@@ -45,6 +45,13 @@ class Output(ABC):
     @abstractmethod
     async def flush(self, chunk: Chunk) -> FlushResult:
         """Deliver one chunk; never raises for delivery problems (return RETRY or ERROR)."""
+
+    def concurrent_flushes(self, workers: int) -> int:
+        """How many flushes of this output the engine runs at once: by default one per worker, so
+        an output whose flushes share a file or a stream never interleaves them. An output whose
+        flushes are independent requests, each on a connection of its own, may run more per worker,
+        as Fluent Bit runs every flush as a coroutine of a worker (``flb_engine_dispatch.c``)."""
+        return workers
 
     def upstream_connections(self) -> tuple[int, int]:
         """(open, busy) connections to the destination, as ``fluentbit_output_upstream_*_connections``

@@ -20,6 +20,7 @@ def options(region: str, **overrides: object) -> SimpleNamespace:
         net_connect_timeout=10.0,
         net_io_timeout=0.0,
         net_keepalive=True,
+        net_keepalive_idle_timeout=30.0,
         endpoint=None,
         port=None,
         tls=True,

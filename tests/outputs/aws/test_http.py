@@ -290,6 +290,23 @@ def test_one_kept_alive_connection_carries_every_request(capture: Any, run: Any)
     assert (len(capture.requests), opened) == (5, 1)
 
 
+def test_a_connection_idle_longer_than_net_keepalive_idle_timeout_is_closed_not_reused(capture: Any, run: Any) -> None:
+    output = cloudwatch(capture.url, **{"net.keepalive_idle_timeout": "30"})
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            await output.flush(chunk_of([{"n": 0}]))
+            [connection] = output._api._idle
+            connection.idle_since -= 31
+            await output.flush(chunk_of([{"n": 1}]))
+            return output._api.connections_opened, connection.writer.is_closing(), len(output._api._idle)
+        finally:
+            await output.stop()
+
+    assert run(flush()) == (2, True, 1)
+
+
 @pytest.fixture(scope="module")
 def moto_tls_keepalive(tmp_path_factory: pytest.TempPathFactory) -> Any:
     server = MotoServer(make_certs(tmp_path_factory.mktemp("moto-tls"), "moto"), keep_alive=True)

@@ -17,6 +17,15 @@ from flb_fast.outputs.base import FlushResult, Output
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+# Flushes of one worker that run at once, each on a kept-alive connection of its own, when
+# ``net.max_worker_connections`` is 0. Fluent Bit runs every flush of kinesis_firehose,
+# kinesis_streams and cloudwatch_logs (``.flags = 0``: no FLB_OUTPUT_NO_MULTIPLEX) as a coroutine of
+# a worker, on a connection of the worker's upstream pool (flb_engine_dispatch.c,
+# flb_upstream.c ``flb_upstream_conn_get``); what bounds them is the engine's task map,
+# FLB_CONFIG_DEFAULT_TASK_MAP_SIZE tasks (include/fluent-bit/flb_config.h), and, before it, the
+# chunks the inputs' Mem_Buf_Limit lets exist.
+MAX_FLUSHES_PER_WORKER = 2048
+
 
 class AwsOutput(Output):
     """Base of the AWS outputs. Subclasses set ``SERVICE`` (boto3's service name).
@@ -26,6 +35,10 @@ class AwsOutput(Output):
     blocks on the network. Services speaking AWS's JSON protocol (``JSON_PROTOCOL``) are called
     on the loop instead (``outputs/aws/http.py``), with botocore's credential chain and signer and
     no botocore client unless botocore must resolve the endpoint or reach it through a proxy.
+    Their flushes run as Fluent Bit runs them: several per worker at once, each on a kept-alive
+    connection of its own, at most ``net.max_worker_connections`` per worker when it is set
+    (``MAX_FLUSHES_PER_WORKER`` otherwise). Fluent Bit fails a flush that finds the worker's
+    connections all taken, and retries it later; here it waits for one.
     """
 
     SERVICE: ClassVar[str]
@@ -36,6 +49,8 @@ class AwsOutput(Output):
         if not options.region:
             raise PluginConfigError("region", "'region' is a required field")
         self.workers = max(1, options.workers or self.default_workers)
+        limit = options.net_max_worker_connections
+        self.connections_per_worker = limit if limit > 0 else MAX_FLUSHES_PER_WORKER
         self.backoff = OutputBackoff()
         self._progress: dict[int, Any] = {}
         self._executor: BoundedExecutor | None = None
@@ -49,6 +64,11 @@ class AwsOutput(Output):
             self.config_warnings.append(
                 ("tls.verify", "tls.verify is off: the service's TLS certificate is not verified")
             )
+
+    def concurrent_flushes(self, workers: int) -> int:
+        """Several flushes per worker for the JSON-protocol services (see the class docstring);
+        one per worker for the calls botocore makes in the executor's threads (s3)."""
+        return workers * self.connections_per_worker if self.JSON_PROTOCOL else workers
 
     async def start(self) -> None:
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)
@@ -82,7 +102,7 @@ class AwsOutput(Output):
                 from flb_fast.outputs.aws.http import open_json_api
 
                 self._api = await self.executor.run(open_json_api, self.SERVICE, self.options, self.executor,
-                                                    self.workers)
+                                                    self.concurrent_flushes(self.workers))
                 if self._api is not None:
                     return
             from flb_fast.outputs.aws.client import create_client
@@ -93,7 +113,8 @@ class AwsOutput(Output):
 
                 # A proxy from HTTPS_PROXY / HTTP_PROXY (NO_PROXY honoured) is botocore's to use.
                 if not through_proxy(client.meta.endpoint_url):
-                    self._api = client_json_api(client, self.executor, self.options, self.workers)
+                    self._api = client_json_api(client, self.executor, self.options,
+                                                self.concurrent_flushes(self.workers))
             self._client = client
 
     def upstream_connections(self) -> tuple[int, int]:

@@ -11,9 +11,13 @@ its event machinery, its shape-walking serialiser and urllib3 in a thread, with 
 per call; and, without a client, what it costs in memory (bench/bench_aws_memory.py).
 A request is the one botocore sends (same method, URL, body, headers and signature:
 tests/outputs/aws/test_http.py compares them), written on an asyncio stream (uvloop's when the
-engine runs on it). Connections are kept open and reused, at most one idle per worker, so a busy
-output pays one TLS handshake per worker rather than one per request; a connection the server
-closed or marked ``Connection: close`` is never reused.
+engine runs on it). Each call in progress has a connection of its own, as each flush of a Fluent
+Bit worker takes one from the worker's upstream pool (flb_upstream.c ``flb_upstream_conn_get``),
+so a slow answer holds up only its own call. Connections are kept open and reused, as many idle
+as the output runs flushes at once, so a busy output pays one TLS handshake per connection rather
+than one per request; a connection idle longer
+than ``net.keepalive_idle_timeout`` (Fluent Bit's upstream drops those: flb_upstream.c
+``flb_upstream_conn_timeouts``), closed by the server or marked ``Connection: close`` is never reused.
 
 Answers become what botocore would have returned: the parsed JSON on success, a
 ``botocore.exceptions.ClientError`` with the code and message botocore's JSON parser reads
@@ -87,11 +91,12 @@ def operation_name(method: str) -> str:
 
 
 class _Connection:
-    __slots__ = ("reader", "writer")
+    __slots__ = ("reader", "writer", "idle_since")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = 0.0
 
     def close(self) -> None:
         self.writer.close()
@@ -261,8 +266,10 @@ class JsonApi:
         self._frozen: Any = None
         self._frozen_at = 0.0
         self._executor = executor
+        # Idle connections, the most recently used last.
         self._idle: list[_Connection] = []
         self._max_idle = max(1, idle_connections)
+        self.keepalive_idle_seconds = float(options.net_keepalive_idle_timeout or 0)
         self.connections_opened = 0
         # Calls in progress, each on a connection of its own (fluentbit_output_upstream_busy_connections).
         self.busy = 0
@@ -358,6 +365,7 @@ class JsonApi:
                 connection.close()  # cancelled mid-exchange: the connection's state is unknown
                 raise
             if keep and len(self._idle) < self._max_idle:
+                connection.idle_since = time.monotonic()
                 self._idle.append(connection)
             else:
                 connection.close()
@@ -368,6 +376,12 @@ class JsonApi:
         return len(self._idle) + self.busy, self.busy
 
     def _take_idle(self) -> _Connection | None:
+        """The most recently used idle connection still open; those idle for longer than
+        ``net.keepalive_idle_timeout`` (the least recently used first) are closed."""
+        if self._idle and self.keepalive_idle_seconds > 0:
+            expired = time.monotonic() - self.keepalive_idle_seconds
+            while self._idle and self._idle[0].idle_since < expired:
+                self._idle.pop(0).close()
         while self._idle:
             connection = self._idle.pop()
             if not connection.reader.at_eof() and not connection.writer.is_closing():
