@@ -9,8 +9,8 @@ running as a server process on 127.0.0.1 (``--tls``: over TLS with a self-signed
 ``--keep-alive``: keeping connections open, as AWS does and moto's own server does not),
 ``--workers`` flushes at a time. CPU is this process's user+sys (all threads: the loop and the
 executor) per record; moto's own CPU is reported separately, since on a real deployment it is
-AWS's. "encode" is the share spent turning records into sorted events; the rest is building the
-bodies, signing and HTTP. ``--transport botocore`` sends the same bodies through botocore and
+AWS's. "encode" is the share spent turning records into request bodies; the rest is signing
+and HTTP. ``--transport botocore`` sends the same bodies through botocore and
 urllib3 in the executor instead of on the loop, to measure what the loop transport saves.
 
 Memory: fresh interpreters measure RSS after importing flb_fast and the output module, after
@@ -136,13 +136,13 @@ async def throughput(
         Chunk(f"kube.web{n % workers}", [now - (chunk_size - i) * 1000 for i in range(chunk_size)], list(body), 0)
         for n in range(records // chunk_size)
     ]
-    # The encode step alone (records -> sorted events), on a tenth of the chunks.
+    # The encode step alone (records -> request bodies), on a tenth of the chunks.
     sample = chunks[: max(1, len(chunks) // 10)]
     progress = _Progress()
     progress.counted.add(("g", "s"))
     started = time.process_time()
     for chunk in sample:
-        output._events(chunk, list(range(len(chunk))), ("g", "s"), progress)
+        output._bodies(chunk, list(range(len(chunk))), ("g", "s"), 0, progress)
     encode_per_record = (time.process_time() - started) / (len(sample) * chunk_size)
     queue: asyncio.Queue[Chunk] = asyncio.Queue()
     for chunk in chunks:

@@ -117,6 +117,19 @@ def cwl_events(
     fragments: list[bytes], sizes: list[int], timestamps_ns: list[int]
 ) -> tuple[list[int], list[bytes], list[int]]: ...
 def cwl_body(head: bytes, timestamps_ms: list[int], fragments: list[bytes], start: int, end: int) -> bytes: ...
+def cwl_bodies(
+    head: bytes,
+    items: list[object],
+    timestamps_ns: list[int],
+    encode: Callable[[object], bytes],
+    fallback: Callable[[int], bytes],
+    first: int,
+    max_event_bytes: int,
+    max_batch_bytes: int,
+    event_overhead: int,
+    max_batch_events: int,
+    max_span_ms: int,
+) -> tuple[list[bytes], list[int], int]: ...
 def records_body(
     head: bytes,
     entries: list[tuple[bytes, str | None]],

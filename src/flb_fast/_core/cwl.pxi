@@ -164,7 +164,8 @@ from cpython.dict cimport PyDict_Next
 from cpython.long cimport PyLong_FromVoidPtr
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdio cimport snprintf
-from libc.string cimport memset
+from libc.string cimport memmove, memset
+from cpython.mem cimport PyMem_Malloc
 
 cdef extern from "Python.h":
     int _str_kind "PyUnicode_KIND"(object o)
@@ -553,3 +554,175 @@ def cwl_body(bytes head, list timestamps_ms, list fragments, Py_ssize_t start, P
         w = _cwl_copy(w, _CWL_EVENT_CLOSE)
     _cwl_copy(w, _CWL_TAIL)
     return body
+
+
+# Records straight into PutLogEvents bodies (``cwl_bodies``): each event is written where the
+# body holds it, and the bodies are cut while they are written, so no message, fragment or
+# timestamp object is made per event and each byte of a message is written once.
+
+cdef int _cwl_message(_CwlOut *out, object message, Py_ssize_t max_event_bytes, const char *hex) except -1:
+    """A message given as UTF-8 bytes, escaped for the body; one over ``max_event_bytes`` is cut
+    first to its longest prefix ending on a character boundary. 1 when it was cut."""
+    if type(message) is not bytes:
+        raise TypeError(f"cwl_bodies: a message must be bytes, not {type(message).__name__}")
+    cdef const unsigned char *data = <const unsigned char *>_bytes_data(message)
+    cdef Py_ssize_t n = _bytes_size(message), cut
+    cdef int truncated = 0
+    if n > max_event_bytes:
+        cut = max_event_bytes
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        n = cut
+        truncated = 1
+    _cwl_reserve(out, _cwl_escaped_size(data, n))
+    out.size = _cwl_write_escaped(out.data + out.size, data, n, hex) - out.data
+    out.raw += n
+    return truncated
+
+
+cdef int _cwl_cut(_CwlOut *out, Py_ssize_t end, list bodies) except -1:
+    """The body written up to ``end``, closed with ``]}``, appended to ``bodies``."""
+    cdef Py_ssize_t tail = _bytes_size(_CWL_TAIL)
+    body = _bytes_from_size(NULL, end + tail)
+    memcpy(_bytes_data(body), out.data, end)
+    memcpy(_bytes_data(body) + end, _bytes_data(_CWL_TAIL), tail)
+    bodies.append(body)
+    return 0
+
+
+# The buffer bodies are written in, kept from one call to the next (while not in use): a body
+# written into fresh memory pays a page fault per 4 KiB page.
+cdef _CwlOut _cwl_scratch
+_cwl_scratch.data = NULL
+_cwl_scratch.capacity = 0
+cdef bint _cwl_scratch_busy = False
+
+
+def cwl_bodies(
+    bytes head,
+    list items,
+    list timestamps_ns,
+    object encode,
+    object fallback,
+    Py_ssize_t first,
+    Py_ssize_t max_event_bytes,
+    Py_ssize_t max_batch_bytes,
+    Py_ssize_t event_overhead,
+    Py_ssize_t max_batch_events,
+    long long max_span_ms,
+):
+    """``(bodies, counts, truncated)``: the PutLogEvents bodies of one destination's events, in
+    chronological order (stable), from its ``first`` event on, each within the batch limits.
+
+    ``head`` is the JSON up to and including ``"logEvents": [``. An item is a record (a dict,
+    written as its JSON as ``encode``, msgspec's encoder, writes it, with dicts met again copied
+    from their first writing) or its message as UTF-8 bytes. A record that cannot be written
+    here (a value msgspec refuses or writes its own way, a message over ``max_event_bytes``) or
+    an item of another type is sent as ``fallback(index)``'s bytes. A message over
+    ``max_event_bytes`` is cut on a character boundary and counted in ``truncated``. ``counts``
+    holds each body's number of events."""
+    cdef Py_ssize_t n = len(items), k, i, event_start, message_start, head_size = _bytes_size(head)
+    cdef Py_ssize_t count = 0, batch_bytes = 0, event_bytes, moved, truncated = 0
+    cdef long long ns, ms, first_ms = 0
+    cdef long long *times = NULL
+    cdef bint ordered = True
+    cdef int failed
+    cdef char digits[32]
+    cdef Py_ssize_t digits_size
+    cdef const char *hex = _bytes_data(_CWL_HEX)
+    cdef list order = None, bodies = [], counts = []
+    cdef dict shared = {}
+    cdef _CwlOut out
+    cdef object item
+    if len(timestamps_ns) != n:
+        raise ValueError("cwl_bodies: one timestamp per item")
+    if first < 0:
+        raise ValueError("cwl_bodies: first must not be negative")
+    global _cwl_scratch_busy
+    cdef bint scratch = not _cwl_scratch_busy
+    if scratch:
+        _cwl_scratch_busy = True
+        out.data = _cwl_scratch.data
+        out.capacity = _cwl_scratch.capacity
+    else:
+        out.data = NULL
+        out.capacity = 0
+    out.size = 0
+    out.raw = 0
+    times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
+    if times == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            ns = <long long>timestamps_ns[i]
+            # Floor division, as Python's // (times before 1970 are negative).
+            ms = ns / 1000000
+            if ns % 1000000 < 0:
+                ms -= 1
+            times[i] = ms
+            if i and ms < times[i - 1]:
+                ordered = False
+        if not ordered:
+            order = sorted(range(n), key=[times[i] for i in range(n)].__getitem__)
+        _cwl_reserve(&out, head_size)
+        _cwl_put(&out, _bytes_data(head), head_size, 0)
+        for k in range(first, n):
+            i = k if ordered else <Py_ssize_t>order[k]
+            ms = times[i]
+            if count and (count >= max_batch_events or ms - first_ms >= max_span_ms):
+                _cwl_cut(&out, out.size, bodies)
+                counts.append(count)
+                out.size = head_size
+                count = 0
+                batch_bytes = 0
+            event_start = out.size
+            digits_size = snprintf(digits, 32, "%lld", ms)
+            _cwl_reserve(&out, 64)
+            if count:
+                _cwl_put(&out, _bytes_data(_CWL_SEPARATOR), 2, 0)
+            _cwl_put(&out, _bytes_data(_CWL_EVENT_OPEN), _bytes_size(_CWL_EVENT_OPEN), 0)
+            _cwl_put(&out, digits, digits_size, 0)
+            _cwl_put(&out, _bytes_data(_CWL_MESSAGE_OPEN), _bytes_size(_CWL_MESSAGE_OPEN), 0)
+            message_start = out.size
+            out.raw = 0
+            item = items[i]
+            if type(item) is bytes:
+                truncated += _cwl_message(&out, item, max_event_bytes, hex)
+            else:
+                failed = 1
+                if type(item) is dict:
+                    failed = _cwl_dict(&out, <dict>item, encode, shared, 0, hex)
+                    if out.raw > max_event_bytes:
+                        failed = 1
+                if failed:
+                    out.size = message_start
+                    out.raw = 0
+                    truncated += _cwl_message(&out, fallback(i), max_event_bytes, hex)
+            _cwl_reserve(&out, 2)
+            _cwl_put(&out, _bytes_data(_CWL_EVENT_CLOSE), 2, 0)
+            event_bytes = out.raw + event_overhead
+            if count and batch_bytes + event_bytes > max_batch_bytes:
+                # The event opens the next body: the body so far ends before it.
+                _cwl_cut(&out, event_start, bodies)
+                counts.append(count)
+                moved = out.size - event_start - 2
+                memmove(out.data + head_size, out.data + event_start + 2, moved)
+                out.size = head_size + moved
+                count = 0
+                batch_bytes = 0
+            if not count:
+                first_ms = ms
+            count += 1
+            batch_bytes += event_bytes
+        if count:
+            _cwl_cut(&out, out.size, bodies)
+            counts.append(count)
+    finally:
+        if scratch:
+            _cwl_scratch.data = out.data
+            _cwl_scratch.capacity = out.capacity
+            _cwl_scratch_busy = False
+        else:
+            PyMem_Free(out.data)
+        PyMem_Free(times)
+    return bodies, counts, truncated

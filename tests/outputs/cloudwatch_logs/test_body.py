@@ -1,26 +1,26 @@
-"""PutLogEvents events and bodies: ``_core``'s builders (``_core/cwl.pxi``) against their Python
-references (``outputs/cloudwatch_logs/body.py``), and the references against botocore's own serialiser."""
+"""PutLogEvents bodies: ``_core.cwl_bodies`` (``_core/cwl.pxi``) against its Python reference
+(``outputs/cloudwatch_logs/body.py request_bodies``), and the reference against botocore's own serialiser."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flb_fast import _core
-from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
-from flb_fast.outputs.cloudwatch_logs.body import (
-    escape_all,
-    escape_message,
-    record_messages,
-    request_body,
-    request_head,
-    sorted_events,
-)
+from flb_fast.outputs.aws.encode import RecordEncoder
+from flb_fast.outputs.cloudwatch_logs.batch import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS, MAX_EVENT_BYTES
+from flb_fast.outputs.cloudwatch_logs.body import batch_limits, escape_message, request_bodies, request_head
+
+pytestmark = pytest.mark.skipif(not hasattr(_core, "cwl_bodies"), reason="flb_fast._core is not built")
 
 ENCODE = msgspec.json.Encoder().encode
+HEAD = request_head("group é", 'stream "1"')
 
 
 def random_text(rng: random.Random, length: int) -> str:
@@ -63,25 +63,59 @@ def random_records(seed: int, count: int) -> list[dict[str, Any]]:
     ]
 
 
+def fallback_json(items: list[Any]) -> Any:
+    """The output's fallback: the record as its encoder writes it (msgspec, else the standard library)."""
+    return lambda index: RecordEncoder().encode(items[index], 0)
+
+
+def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE) -> Any:
+    """``cwl_bodies`` and ``request_bodies`` of the same events, checked equal."""
+    fallback = fallback_json(items)
+    ours = _core.cwl_bodies(HEAD, items, times, encode, fallback, first, *batch_limits())
+    assert ours == request_bodies(HEAD, items, times, encode, fallback, first)
+    return ours
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_the_compiled_messages_of_records_are_the_reference_ones(seed: int) -> None:
+def test_the_compiled_bodies_of_random_records_are_the_reference_bodies(seed: int) -> None:
     records = random_records(seed, 300)
-    fragments, sizes = _core.cwl_messages(records, ENCODE, MAX_EVENT_BYTES)
-    assert None not in fragments
-    assert (fragments, sizes) == record_messages(records, ENCODE, MAX_EVENT_BYTES)
+    rng = random.Random(seed)
+    times = [rng.randrange(-(10**12), 10**12) for _ in records]
+    bodies, counts, truncated = both(records, times)
+    assert (len(bodies), counts, truncated) == (1, [300], 0)
 
 
-def test_a_message_is_the_records_json_escaped_once_more_and_its_size_in_utf8_bytes() -> None:
+_item = st.one_of(
+    st.dictionaries(st.text(max_size=6), st.one_of(st.text(max_size=12), st.integers(), st.none(), st.floats()),
+                    max_size=4),
+    st.text(max_size=20).map(lambda text: text.encode(errors="surrogatepass").decode(errors="replace").encode()),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=st.lists(_item, max_size=30),
+    times=st.lists(st.integers(-(10**15), 10**17), min_size=30, max_size=30),
+    first=st.integers(0, 32),
+)
+def test_the_compiled_bodies_are_the_reference_bodies_byte_for_byte(items: list[Any], times: list[int],
+                                                                     first: int) -> None:
+    both(items, times[: len(items)], first)
+
+
+def test_a_body_is_the_records_json_escaped_in_botocores_framing() -> None:
     record = {"log": 'say "hi"\n', "n": [1, None, True], "é": {"t": "\x01\x7f😀"}}
-    message = ENCODE(record)
-    assert _core.cwl_messages([record], ENCODE, MAX_EVENT_BYTES) == ([escape_message(message)], [len(message)])
+    [body], [count], _ = both([record], [1_700_000_000_123_456_789])
+    assert count == 1
+    assert body == HEAD + b'{"timestamp": 1700000000123, "message": "' + escape_message(ENCODE(record)) + b'"}]}'
 
 
 def test_a_dict_shared_by_records_is_written_the_same_in_each() -> None:
     pod = {"pod_name": "web", "labels": {"app": "a\"b"}}
     records = [{"log": str(index), "kubernetes": pod} for index in range(5)]
-    fragments, _ = _core.cwl_messages(records, ENCODE, MAX_EVENT_BYTES)
-    assert fragments == [escape_message(ENCODE(record)) for record in records]
+    [body], _, _ = both(records, [0] * 5)
+    assert [event["message"] for event in json.loads(body)["logEvents"]] == [ENCODE(r).decode() for r in records]
 
 
 @pytest.mark.parametrize(
@@ -90,100 +124,105 @@ def test_a_dict_shared_by_records_is_written_the_same_in_each() -> None:
         {"bad": "lone \udcff surrogate"},
         {1: "int key"},
         {"k": {"nested": [{"deep": "\ud800"}]}},
-        {"big": "x" * (MAX_EVENT_BYTES + 1)},
+        {"f": 1.5, "big": 2**80},
     ],
-    ids=["lone-surrogate", "non-str-key", "nested-surrogate", "over-the-event-limit"],
+    ids=["lone-surrogate", "non-str-key", "nested-surrogate", "values-msgspec-writes"],
 )
-def test_records_left_to_the_python_path_are_none_with_size_zero(record: dict[Any, Any]) -> None:
-    assert _core.cwl_messages([{"ok": 1}, record], ENCODE, MAX_EVENT_BYTES) == (
-        [escape_message(b'{"ok":1}'), None],
-        [8, 0],
-    )
+def test_records_not_written_in_one_pass_are_sent_as_the_fallback_or_msgspec_writes_them(record: Any) -> None:
+    [body], _, _ = both([{"ok": 1}, record], [0, 0])
+    assert json.loads(body)["logEvents"][0]["message"] == '{"ok":1}'
 
 
-def test_values_msgspec_writes_its_own_way_are_written_by_msgspec() -> None:
-    class Opaque:
-        pass
-
-    records = [{"f": 1.5, "big": 2**80, "raw": b"\x00\xff"}, {"o": Opaque()}]
-    fragments, sizes = _core.cwl_messages(records, ENCODE, MAX_EVENT_BYTES)
-    assert fragments == [escape_message(ENCODE(records[0])), None]
-    assert sizes == [len(ENCODE(records[0])), 0]
-
-
-def test_a_record_nested_deeper_than_the_limit_is_left_to_the_python_path() -> None:
+def test_a_record_nested_deeper_than_the_limit_is_sent_as_the_fallback() -> None:
     deep: dict[str, Any] = {}
     node = deep
     for _ in range(100):
         node["d"] = {}
         node = node["d"]
-    assert _core.cwl_messages([deep], ENCODE, MAX_EVENT_BYTES) == ([None], [0])
+    both([deep], [0])
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_the_compiled_escape_is_the_reference_escape(seed: int) -> None:
-    rng = random.Random(seed)
-    messages = [random_text(rng, rng.randrange(0, 40)).encode() for _ in range(300)] + [b"", b'"\\\x7f\x00']
-    assert _core.cwl_escape_all(messages, MAX_EVENT_BYTES) == escape_all(messages, MAX_EVENT_BYTES)
+def test_a_value_whose_encoding_fails_in_any_way_is_sent_as_the_fallback() -> None:
+    def refuse(value: Any) -> bytes:
+        raise RuntimeError("refused")
+
+    # The float goes to ``refuse``, so that record is the fallback's; the other is written without it.
+    items: list[Any] = [{"f": 1.5}, {"s": "plain"}]
+    [body], _, _ = _core.cwl_bodies(HEAD, items, [0, 0], refuse, fallback_json(items), 0, *batch_limits())
+    assert [event["message"] for event in json.loads(body)["logEvents"]] == ['{"f":1.5}', '{"s":"plain"}']
 
 
-def test_an_oversized_message_is_cut_on_a_character_boundary_like_the_reference() -> None:
+def test_events_out_of_order_are_sent_in_time_order_stably() -> None:
+    rng = random.Random(3)
+    items = [str(index).encode() for index in range(500)]
+    times = [rng.randrange(0, 50) * 1_000_000 + rng.randrange(1_000_000) for _ in items]
+    [body], _, _ = both(items, times)
+    events = json.loads(body)["logEvents"]
+    assert events == sorted(events, key=lambda event: event["timestamp"])
+    assert [event["message"] for event in events] == [
+        items[index].decode() for index in sorted(range(500), key=lambda index: times[index] // 1_000_000)
+    ]
+
+
+def test_the_events_before_first_are_left_out() -> None:
+    bodies, counts, _ = both([b"a", b"b", b"c"], [3_000_000, 1_000_000, 2_000_000], first=2)
+    assert counts == [1]
+    assert json.loads(bodies[0])["logEvents"] == [{"timestamp": 3, "message": "a"}]
+
+
+def test_no_events_make_no_bodies() -> None:
+    assert both([b"a"], [0], first=1) == ([], [], 0)
+
+
+def test_an_oversized_message_is_cut_on_a_character_boundary_and_counted() -> None:
     long = "€".encode() * (MAX_EVENT_BYTES // 3 + 10)
-    ours = _core.cwl_escape_all([long, b"x"], MAX_EVENT_BYTES)
-    assert ours == escape_all([long, b"x"], MAX_EVENT_BYTES)
-    assert ours[2] == 1
-    assert ours[1] == [MAX_EVENT_BYTES // 3 * 3, 1]
-    assert ours[0][0] == b"\\u20ac" * (MAX_EVENT_BYTES // 3)
+    bodies, counts, truncated = both([long, b"x", {"big": "y" * MAX_EVENT_BYTES}], [0, 1, 2])
+    assert truncated == 2
+    assert counts == [1, 1, 1]
+    assert json.loads(bodies[0])["logEvents"][0]["message"] == "€" * (MAX_EVENT_BYTES // 3)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_compiled_body_is_the_reference_body(seed: int) -> None:
-    rng = random.Random(seed)
-    fragments = [escape_message(random_text(rng, rng.randrange(0, 40)).encode()) for _ in range(300)]
-    times = [rng.randrange(0, 2**41) for _ in fragments]
-    head = request_head("group é", 'stream "1"')
-    for start, end in ((0, len(fragments)), (5, 17), (3, 3)):
-        assert _core.cwl_body(head, times, fragments, start, end) == request_body(head, times, fragments, start, end)
+def test_a_body_holds_at_most_the_event_count_limit() -> None:
+    items = [b"e"] * (2 * MAX_BATCH_EVENTS + 1)
+    _, counts, _ = both(items, list(range(len(items))))
+    assert counts == [MAX_BATCH_EVENTS, MAX_BATCH_EVENTS, 1]
 
 
-def test_the_reference_body_is_what_botocore_serialises() -> None:
+def test_a_body_holds_at_most_the_batch_byte_limit() -> None:
+    rng = random.Random(5)
+    items: list[Any] = [{"x": "y" * rng.randrange(1_000, 300_000)} for _ in range(30)]
+    bodies, counts, _ = both(items, [0] * len(items))
+    assert sum(counts) == 30 and len(bodies) > 1
+    for body in bodies:
+        messages = [event["message"] for event in json.loads(body)["logEvents"]]
+        assert sum(len(message.encode()) + 26 for message in messages) <= MAX_BATCH_BYTES
+
+
+def test_a_body_spans_less_than_the_time_limit() -> None:
+    day_ns = MAX_BATCH_SPAN_MS * 1_000_000
+    _, counts, _ = both([b"a"] * 5, [0, day_ns - 1_000_000, day_ns, 3 * day_ns, 3 * day_ns + 1])
+    assert counts == [2, 1, 2]
+
+
+def test_an_item_not_bytes_from_the_fallback_is_refused() -> None:
+    with pytest.raises(TypeError):
+        _core.cwl_bodies(HEAD, [["x"]], [0], ENCODE, lambda index: "text", 0, *batch_limits())
+
+
+def test_the_reference_bodies_are_what_botocore_serialises() -> None:
     import botocore.session
+    from botocore.serialize import create_serializer
 
     client = botocore.session.Session().create_client(
         "logs", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
     )
     model = client.meta.service_model.operation_model("PutLogEvents")
-    texts = ["plain", 'q " b \\ \t\n\r\b\f \x01 \x7f', "é 日本 😀", "", ENCODE({"log": 'a "b"\n', "k": {"x": 1}}).decode()]
-    events = [{"timestamp": 1_795_611_600_000 + index, "message": text} for index, text in enumerate(texts)]
+    records: list[Any] = [{"log": 'a "b"\n', "k": {"x": 1}}, {"t": "é 日本 😀 \x01 \x7f"}, {}]
+    texts = [b"plain", b'q " b \\ \t\n\r\b\f \x01 \x7f', "é 日本 😀".encode(), b""]
+    items = records + texts
+    times = [1_795_611_600_000_000_000 + index * 1_000_000 for index in range(len(items))]
+    [body], _, _ = request_bodies(request_head("g", "s"), items, times, ENCODE, fallback_json(items), 0)
+    messages = [ENCODE(record).decode() for record in records] + [text.decode() for text in texts]
+    events = [{"timestamp": time // 1_000_000, "message": text} for time, text in zip(times, messages, strict=True)]
     params = {"logGroupName": "g", "logStreamName": "s", "logEvents": events}
-    from botocore.serialize import create_serializer
-
-    expected = create_serializer("json", include_validation=False).serialize_to_request(params, model)["body"]
-    head = request_head("g", "s")
-    times = [event["timestamp"] for event in events]
-    fragments = [escape_message(text.encode()) for text in texts]
-    assert request_body(head, times, fragments, 0, len(texts)) == expected
-
-
-def test_events_in_time_order_keep_their_lists_and_order() -> None:
-    fragments, sizes = [b"a", b"b", b"c"], [1, 1, 1]
-    result = _core.cwl_events(fragments, sizes, [1_000_000, 1_000_000, 2_500_000])
-    assert result == ([1, 1, 2], [b"a", b"b", b"c"], [1, 1, 1])
-    assert result[1] is fragments and result[2] is sizes
-
-
-def test_events_out_of_order_are_sorted_stably_like_the_reference() -> None:
-    rng = random.Random(3)
-    fragments = [str(index).encode() for index in range(500)]
-    sizes = [len(fragment) for fragment in fragments]
-    times = [rng.randrange(0, 50) * 1_000_000 + rng.randrange(1_000_000) for _ in fragments]
-    assert _core.cwl_events(list(fragments), list(sizes), times) == sorted_events(fragments, sizes, times)
-
-
-def test_a_value_whose_encoding_fails_in_any_way_is_left_to_the_python_path() -> None:
-    def refuse(value: Any) -> bytes:
-        raise RuntimeError("refused")
-
-    # The float goes to ``refuse``; the other record is written without it.
-    records: list[dict[str, Any]] = [{"f": 1.5}, {"s": "plain"}]
-    assert _core.cwl_messages(records, refuse, MAX_EVENT_BYTES) == ([None, escape_message(b'{"s":"plain"}')], [0, 13])
+    assert body == create_serializer("json", include_validation=False).serialize_to_request(params, model)["body"]

@@ -29,14 +29,8 @@ from flb_fast.outputs.cloudwatch_logs.api import (
     parse_tags,
     rejected_counts,
 )
-from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches
-from flb_fast.outputs.cloudwatch_logs.body import (
-    build_body,
-    escape_messages,
-    events_in_order,
-    messages_of_records,
-    request_head,
-)
+from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
+from flb_fast.outputs.cloudwatch_logs.body import build_bodies, request_head
 from flb_fast.outputs.cloudwatch_logs.streams import StreamNamer, Target
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -56,18 +50,6 @@ class _Progress:
         self.delivered: dict[Target, int] = {}
         self.complete: set[Target] = set()
         self.counted: set[Target] = set()
-
-
-class _Events:
-    """One destination's events in chronological order: ms timestamps, messages as the body
-    holds them (``body.py``'s fragments) and their sizes in UTF-8 bytes."""
-
-    __slots__ = ("timestamps_ms", "fragments", "sizes")
-
-    def __init__(self, timestamps_ms: list[int], fragments: list[bytes], sizes: list[int]) -> None:
-        self.timestamps_ms = timestamps_ms
-        self.fragments = fragments
-        self.sizes = sizes
 
 
 class CloudWatchLogsOutput(AwsOutput):
@@ -132,45 +114,41 @@ class CloudWatchLogsOutput(AwsOutput):
         for target, indexes in self.namer.split(chunk).items():
             if target in progress.complete:
                 continue
-            events = self._events(chunk, indexes, target, progress)
-            result = await self._deliver(target, events, progress)
+            result = await self._deliver(target, chunk, indexes, progress)
             if result is not FlushResult.OK:
                 return result
             progress.complete.add(target)
         return FlushResult.OK
 
-    def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress) -> _Events:
-        """The events of one destination in time order (stable: equal times keep record order;
-        no sort when already in order). Whole records are written as messages in one pass
-        (``body.messages_of_records``); those it leaves, and ``log_key`` values, go through
-        the encoder. Oversized events are truncated, empty ones skipped, as Fluent Bit does."""
+    def _bodies(self, chunk: Chunk, indexes: list[int], target: Target, first: int,
+                progress: _Progress) -> tuple[list[bytes], list[int]]:
+        """The PutLogEvents bodies of one destination's events in time order (stable: equal
+        times keep record order) from its ``first`` on, and their event counts. Whole records
+        are written into the bodies in one pass (``body.build_bodies``), those it cannot write
+        through the encoder; ``log_key`` values are encoded first. Oversized events are
+        truncated, empty ones skipped, as Fluent Bit does."""
         records, timestamps = chunk.records, chunk.timestamps
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
             timestamps = [timestamps[index] for index in indexes]
-        missing = empty = truncated = 0
-        if self.encoder.whole_records:
-            fragments, sizes = messages_of_records(records, self.encoder.encode_value, MAX_EVENT_BYTES)
-            if None in fragments:
-                left = [index for index, fragment in enumerate(fragments) if fragment is None]
-                encoded = [self.encoder.encode(records[index], timestamps[index]) for index in left]
-                escaped, escaped_sizes, truncated = escape_messages(encoded, MAX_EVENT_BYTES)  # type: ignore[arg-type]
-                for index, fragment, size in zip(left, escaped, escaped_sizes, strict=True):
-                    fragments[index] = fragment
-                    sizes[index] = size
-            times = timestamps
-        else:
+        missing = empty = 0
+        items: list[Any] = records
+        if not self.encoder.whole_records:
             encoded = self.encoder.encode_all(records, timestamps)
             missing = encoded.count(None)
             empty = encoded.count(b"")
             if missing or empty:
                 kept = [(message, timestamp) for message, timestamp in zip(encoded, timestamps, strict=True) if message]
                 encoded = [message for message, _ in kept]
-                times = [timestamp for _, timestamp in kept]
-            else:
-                times = timestamps
-            fragments, sizes, truncated = escape_messages(encoded, MAX_EVENT_BYTES)  # type: ignore[arg-type]
-        times_ms, fragments, sizes = events_in_order(fragments, sizes, times)
+                timestamps = [timestamp for _, timestamp in kept]
+            items = encoded
+
+        def fallback(index: int) -> bytes:
+            return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
+
+        bodies, counts, truncated = build_bodies(
+            request_head(*target), items, timestamps, self.encoder.encode_value, fallback, first
+        )
         if target not in progress.counted:
             progress.counted.add(target)
             self.count_skipped(missing, empty)
@@ -181,7 +159,7 @@ class CloudWatchLogsOutput(AwsOutput):
                     truncated,
                     MAX_EVENT_BYTES,
                 )
-        return _Events(times_ms, fragments, sizes)  # type: ignore[arg-type]
+        return bodies, counts
 
     def _lock(self, target: Target) -> asyncio.Lock:
         lock = self._stream_locks.get(target)
@@ -190,14 +168,12 @@ class CloudWatchLogsOutput(AwsOutput):
             self._stream_locks[target] = lock
         return lock
 
-    async def _deliver(self, target: Target, events: _Events, progress: _Progress) -> FlushResult:
+    async def _deliver(self, target: Target, chunk: Chunk, indexes: list[int], progress: _Progress) -> FlushResult:
         group, stream = target
         async with self._lock(target):
             done = progress.delivered.get(target, 0)
-            times_ms, fragments = events.timestamps_ms, events.fragments
-            head = request_head(group, stream)
-            for start, end in split_batches(times_ms[done:], events.sizes[done:]):
-                body = build_body(head, times_ms, fragments, done + start, done + end)
+            bodies, counts = self._bodies(chunk, indexes, target, done, progress)
+            for body, count in zip(bodies, counts, strict=True):
                 await self.backoff.wait()
                 try:
                     response = await self._put(group, stream, body)
@@ -207,10 +183,11 @@ class CloudWatchLogsOutput(AwsOutput):
                     response = {}
                     self.ctx.metrics.inc("already_accepted_batches")
                     self.ctx.log.info("PutLogEvents to %s/%s: %d event(s) were accepted before (%s): delivered",
-                                      group, stream, end - start, ALREADY_ACCEPTED)
+                                      group, stream, count, ALREADY_ACCEPTED)
                 self.backoff.succeeded()
-                self._count_rejected(response, end - start, group, stream)
-                progress.delivered[target] = done + end
+                self._count_rejected(response, count, group, stream)
+                done += count
+                progress.delivered[target] = done
         return FlushResult.OK
 
     async def _put(self, group: str, stream: str, body: bytes) -> dict[str, Any]:

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flb_fast.compiled import core_part
-from flb_fast.outputs.cloudwatch_logs.batch import truncate_message
+from flb_fast.outputs.cloudwatch_logs.batch import (
+    EVENT_OVERHEAD_BYTES,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    MAX_BATCH_SPAN_MS,
+    MAX_EVENT_BYTES,
+    split_batches,
+    truncate_message,
+)
 
 
 def escape_message(message: bytes) -> bytes:
@@ -82,8 +90,65 @@ def request_body(head: bytes, timestamps_ms: list[int], fragments: list[bytes], 
     return head + events + b"]}"
 
 
+def request_bodies(
+    head: bytes,
+    items: list[Any],
+    timestamps_ns: list[int],
+    encode: Callable[[Any], bytes],
+    fallback: Callable[[int], bytes],
+    first: int,
+) -> tuple[list[bytes], list[int], int]:
+    """``(bodies, counts, truncated)``: the PutLogEvents bodies of one destination's events in
+    chronological order (stable), from its ``first`` event on, cut within the batch limits
+    (``split_batches``), and each body's number of events. An item is a record (a dict, its
+    message its JSON as ``encode`` writes it) or its message as UTF-8 bytes; a record
+    ``record_messages`` leaves, or an item of another type, is sent as ``fallback(index)``'s
+    bytes. Messages over MAX_EVENT_BYTES are cut, and those sent counted in ``truncated``."""
+    fragments: list[bytes] = []
+    sizes: list[int] = []
+    cut: list[int] = []
+    for index, item in enumerate(items):
+        fragment: bytes | None = None
+        truncated = 0
+        if type(item) is dict:
+            [fragment], [size] = record_messages([item], encode, MAX_EVENT_BYTES)
+        if fragment is None:
+            message = item if type(item) is bytes else fallback(index)
+            [fragment], [size], truncated = escape_all([message], MAX_EVENT_BYTES)
+        fragments.append(fragment)
+        sizes.append(size)
+        cut.append(truncated)
+    order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)[first:]
+    times_ms = [timestamps_ns[index] // 1_000_000 for index in order]
+    fragments = [fragments[index] for index in order]
+    sizes = [sizes[index] for index in order]
+    batches = split_batches(times_ms, sizes)
+    bodies = [request_body(head, times_ms, fragments, start, end) for start, end in batches]
+    return bodies, [end - start for start, end in batches], sum(cut[index] for index in order)
+
+
+def batch_limits() -> tuple[int, int, int, int, int]:
+    """The PutLogEvents limits ``_core.cwl_bodies`` cuts bodies within (``batch.py``)."""
+    return MAX_EVENT_BYTES, MAX_BATCH_BYTES, EVENT_OVERHEAD_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS
+
+
 # The compiled builders when the extension has them (it does in any current build).
 messages_of_records = core_part("cwl_messages") or record_messages
 escape_messages = core_part("cwl_escape_all") or escape_all
 events_in_order = core_part("cwl_events") or sorted_events
 build_body = core_part("cwl_body") or request_body
+
+
+def _compiled_bodies(
+    head: bytes,
+    items: list[Any],
+    timestamps_ns: list[int],
+    encode: Callable[[Any], bytes],
+    fallback: Callable[[int], bytes],
+    first: int,
+) -> tuple[list[bytes], list[int], int]:
+    return _cwl_bodies(head, items, timestamps_ns, encode, fallback, first, *batch_limits())  # type: ignore[misc]
+
+
+_cwl_bodies = core_part("cwl_bodies")
+build_bodies = _compiled_bodies if _cwl_bodies is not None else request_bodies
