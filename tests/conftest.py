@@ -28,7 +28,8 @@ def run(request: pytest.FixtureRequest) -> Runner:
 
     def runner(coro: Awaitable[Any], timeout: float = 60.0) -> Any:
         async def bounded() -> Any:
-            return await asyncio.wait_for(coro, timeout)
+            async with asyncio.timeout(timeout):
+                return await coro
 
         if request.param == "uvloop":
             return uvloop.run(bounded())

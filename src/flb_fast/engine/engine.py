@@ -167,9 +167,9 @@ class Engine:
                 return
 
     async def _bounded(self, coro: Any, deadline: float, what: str) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(coro, timeout=max(0.0, deadline - loop.time()))
+            async with asyncio.timeout_at(deadline):
+                await coro
         except TimeoutError:
             self.log.warning("%s took longer than the grace period", what)
         except Exception:

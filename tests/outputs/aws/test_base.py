@@ -1,7 +1,8 @@
 """Flushes of the JSON-protocol AWS outputs in flight at once (outputs/aws/base.py): with one
 worker, the engine runs several flushes of kinesis_firehose / kinesis_streams together, each on
 a connection of its own, as Fluent Bit 4.2.8 does (a worker runs each flush as a coroutine on a
-connection of its upstream pool); ``net.max_worker_connections`` bounds them per worker.
+connection of its upstream pool); ``net.max_worker_connections`` bounds them per worker (two when
+it is 0, where Fluent Bit has no bound but its task map).
 
 The server is a real HTTP server on 127.0.0.1 that answers PutRecordBatch / PutRecords and holds
 the requests the test says to hold, so what is in flight at once is what the server saw at once.
@@ -145,7 +146,7 @@ def test_one_worker_has_a_request_per_chunk_in_flight_each_on_its_own_connection
     tags = ["a", "b", "c", "d"]
     # Every request waits until all four are in flight: with one request at a time none is answered.
     server.set_hold(lambda records: server.max_in_flight < len(tags))
-    engine = engine_to(server, tmp_path, plugin)
+    engine = engine_to(server, tmp_path, plugin, "net.max_worker_connections 4")
 
     async def scenario() -> int:
         await engine.start()
@@ -220,7 +221,7 @@ def test_s3_keeps_one_flush_per_worker() -> None:
 
 
 @pytest.mark.parametrize(("limit", "per_worker"), [("0", MAX_FLUSHES_PER_WORKER), ("3", 3)])
-def test_flushes_at_once_are_per_worker_net_max_worker_connections_or_fluent_bits_task_map(
+def test_flushes_at_once_are_per_worker_net_max_worker_connections_or_two(
     limit: str, per_worker: int
 ) -> None:
     output = make_output(KinesisFirehoseOutput, region="us-east-1", delivery_stream="s",

@@ -341,13 +341,15 @@ class JsonApi:
             reused = connection is not None
             if connection is None:
                 try:
-                    connection = await asyncio.wait_for(self._open(), self.connect_timeout)
+                    async with asyncio.timeout(self.connect_timeout):
+                        connection = await self._open()
                 except (TimeoutError, OSError) as exc:
                     raise EndpointConnectionError(endpoint_url=self.url, error=exc) from exc
             try:
                 connection.writer.write(head)
                 connection.writer.write(body)
-                response, keep = await asyncio.wait_for(_read_response(connection.reader), self.read_timeout)
+                async with asyncio.timeout(self.read_timeout):
+                    response, keep = await _read_response(connection.reader)
             except _Stale as exc:
                 connection.close()
                 if reused and attempt <= STALE_RETRIES:
@@ -402,6 +404,12 @@ class JsonApi:
         for connection in idle:
             connection.close()
         await asyncio.gather(
-            *(asyncio.wait_for(connection.writer.wait_closed(), CLOSE_SECONDS) for connection in idle),
+            *(_closed(connection.writer) for connection in idle),
             return_exceptions=True,
         )
+
+
+async def _closed(writer: asyncio.StreamWriter) -> None:
+    """Wait (at most ``CLOSE_SECONDS``) until ``writer``'s connection is closed."""
+    async with asyncio.timeout(CLOSE_SECONDS):
+        await writer.wait_closed()
