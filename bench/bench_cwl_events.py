@@ -1,21 +1,21 @@
-"""CloudWatch Logs request bodies from the records the seed pipeline holds: CPU per record of each step.
+"""CloudWatch Logs request bodies from the records the seed pipeline holds: CPU per record, compiled and Python.
 
     python -m bench.bench_cwl_events [--lines N] [--repeat N] [--json] [--versions]
 
 The records are the seed workload as the agent holds it after the kubernetes filter (the same
 as ``bench_filters``: ``bench.gen_logs``' 20 containers, decoded by ``_core``, through the
 kubernetes filter with the seed config against the tests' API server; each record carries its
-pod's metadata map, shared by the records of the pod). Each chunk then becomes PutLogEvents
-bodies as ``cloudwatch_logs`` builds them, two ways, ``time.process_time`` around each step,
-best of ``--repeat``:
+pod's metadata map, shared by the records of the pod). Each chunk then becomes its PutLogEvents
+bodies as ``cloudwatch_logs`` builds them (``body.build_bodies``: records to bodies in time
+order, cut within the batch limits), two ways, ``time.process_time`` around each, best of
+``--repeat``:
 
-- ``one pass``: ``_core.cwl_messages`` writes each record straight into the escaped form the
-  body holds (a shared metadata map once per chunk), then ``cwl_events`` and ``cwl_body``;
-- ``encode, then escape``: msgspec encodes each record (``RecordEncoder.encode_all``), then
-  ``_core.cwl_escape_all`` escapes each message for the body (the path ``log_key`` values take,
-  and what every record took before ``cwl_messages``), then the same ``cwl_events`` and ``cwl_body``.
+- ``compiled``: ``_core.cwl_bodies``, what the output uses (each record written straight into
+  its body, escaped, in one pass; a shared metadata map written once per chunk);
+- ``python reference``: ``body.request_bodies``, its Python reference (msgspec encodes each
+  record, ``json.dumps`` escapes it, the bodies are joined from the events).
 
-Both give the same bytes (checked). Also reported: SHA-256 of the bodies (what SigV4 hashes).
+Both must give the same bytes (checked). Also reported: SHA-256 of the bodies (what SigV4 hashes).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from bench.bench_filters import kubernetes_records
 from bench.versions import versions
 from flb_fast import _core
 from flb_fast.outputs.aws.encode import RecordEncoder
-from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES, split_batches
-from flb_fast.outputs.cloudwatch_logs.body import request_head
+from flb_fast.outputs.cloudwatch_logs.body import batch_limits, request_bodies, request_head
 
 
 def best(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -45,48 +44,40 @@ def best(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return seconds, out
 
 
+def compiled_bodies(head: bytes, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes],
+                    fallback: Callable[[int], bytes], first: int) -> tuple[list[bytes], list[int], int]:
+    return _core.cwl_bodies(head, items, timestamps_ns, encode, fallback, first, *batch_limits())
+
+
 def run(lines: int, repeat: int) -> dict[str, Any]:
     chunks = kubernetes_records(lines)
     records = sum(len(chunk_records) for _, _, chunk_records in chunks)
     encoder = RecordEncoder()
     head = request_head("fluentbit-cloudwatch", "fluentbit-kube.var.log.containers.app")
 
-    def one_pass() -> list[tuple[list[bytes | None], list[int]]]:
-        return [_core.cwl_messages(rs, encoder.encode_value, MAX_EVENT_BYTES) for _, _, rs in chunks]
+    def bodies(build: Callable[..., tuple[list[bytes], list[int], int]]) -> Callable[[], list[bytes]]:
+        def step() -> list[bytes]:
+            out: list[bytes] = []
+            for _, timestamps, chunk_records in chunks:
+                def fallback(index: int, rs: list[Any] = chunk_records, ts: list[int] = timestamps) -> bytes:
+                    return encoder.encode(rs[index], ts[index])  # type: ignore[return-value]
 
-    def encode_then_escape() -> list[tuple[list[bytes], list[int]]]:
-        out = []
-        for _, ts, rs in chunks:
-            fragments, sizes, _ = _core.cwl_escape_all(encoder.encode_all(rs, ts), MAX_EVENT_BYTES)
-            out.append((fragments, sizes))
-        return out
-
-    def events(messages: list[tuple[list[Any], list[int]]]) -> Callable[[], list[Any]]:
-        return lambda: [_core.cwl_events(f, s, ts) for (f, s), (_, ts, _) in zip(messages, chunks, strict=True)]
-
-    def bodies(ordered: list[Any]) -> Callable[[], list[bytes]]:
-        return lambda: [_core.cwl_body(head, times, fragments, start, end)
-                        for times, fragments, sizes in ordered for start, end in split_batches(times, sizes)]
+                out += build(head, chunk_records, timestamps, encoder.encode_value, fallback, 0)[0]
+            return out
+        return step
 
     rows: dict[str, dict[str, float]] = {}
     built: dict[str, list[bytes]] = {}
-    for name, messages_step in (("one pass", one_pass), ("encode, then escape", encode_then_escape)):
-        messages_s, messages = best(messages_step, repeat)
-        events_s, ordered = best(events(messages), repeat)
-        bodies_s, built[name] = best(bodies(ordered), repeat)
-        rows[name] = {
-            "messages_us": round(messages_s / records * 1e6, 3),
-            "events_us": round(events_s / records * 1e6, 3),
-            "split_and_bodies_us": round(bodies_s / records * 1e6, 3),
-            "total_us": round((messages_s + events_s + bodies_s) / records * 1e6, 3),
-        }
-    assert built["one pass"] == built["encode, then escape"], "the two ways must build the same bodies"
-    sha_s, _ = best(lambda: [hashlib.sha256(body).hexdigest() for body in built["one pass"]], repeat)
-    body_bytes = sum(len(body) for body in built["one pass"])
+    for name, build in (("compiled", compiled_bodies), ("python reference", request_bodies)):
+        seconds, built[name] = best(bodies(build), repeat)
+        rows[name] = {"bodies_us": round(seconds / records * 1e6, 3)}
+    assert built["compiled"] == built["python reference"], "both ways must build the same bodies"
+    sha_s, _ = best(lambda: [hashlib.sha256(body).hexdigest() for body in built["compiled"]], repeat)
+    body_bytes = sum(len(body) for body in built["compiled"])
     return {
         "lines": lines,
         "records": records,
-        "bodies": len(built["one pass"]),
+        "bodies": len(built["compiled"]),
         "body_bytes_per_record": round(body_bytes / records, 1),
         "rows": rows,
         "sha256_us": round(sha_s / records * 1e6, 3),
@@ -109,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result['records']:,} records, {result['bodies']} bodies, {result['body_bytes_per_record']} body bytes"
           " per record; CPU us per record (smaller is better):")
     for name, row in result["rows"].items():
-        print(f"  {name:20s} messages {row['messages_us']:6.3f}  events {row['events_us']:6.3f}"
-              f"  split + bodies {row['split_and_bodies_us']:6.3f}  total {row['total_us']:6.3f}")
+        print(f"  records to bodies, {name:16s} {row['bodies_us']:7.3f}")
     print(f"  SHA-256 of the bodies {result['sha256_us']:.3f}")
     return 0
 

@@ -1,11 +1,10 @@
-# PutLogEvents request bodies (outputs/cloudwatch_logs/body.py has the Python references):
-# each record becomes its event's message already escaped as the body writes it (a
-# "fragment"), in one pass from the record's dict: the message is the record's JSON as msgspec
-# writes it, and the fragment that JSON escaped once more as the body's string. A dict shared
+# PutLogEvents request bodies (outputs/cloudwatch_logs/body.py request_bodies is the Python
+# reference): each record's message (its JSON as msgspec writes it) is written straight into the
+# body already escaped as the body's string, in one pass from the record's dict. A dict shared
 # by many records (the pod metadata the kubernetes filter attaches) is written once per call
-# and copied after. Events are then put in chronological order (no sort when they already are,
-# the usual case: a file is read in order), and a batch of them becomes the body by copying
-# fragments. No per-event dict, no intermediate message bytes, no decode to str and back.
+# and copied after. Events go in chronological order (no sort when they already are, the usual
+# case: a file is read in order). No per-event dict, no intermediate message bytes, no decode
+# to str and back.
 #
 # The body is byte for byte what botocore's JSON serialiser sends for the same call
 # (botocore/serialize.py JSONSerializer: `json.dumps(body)` with its default separators and
@@ -152,12 +151,6 @@ cdef inline char *_cwl_write_escaped(char *w, const unsigned char *s, Py_ssize_t
                 w = _cwl_u_escape(w, cp, hex)
             i += step
     return w
-
-
-cdef inline char *_cwl_copy(char *w, bytes part) noexcept:
-    cdef Py_ssize_t n = _bytes_size(part)
-    memcpy(w, _bytes_data(part), n)
-    return w + n
 
 
 from cpython.dict cimport PyDict_Next
@@ -443,117 +436,6 @@ cdef int _cwl_dict(_CwlOut *out, dict record, object encode, dict shared, int de
         else:
             shared[identity] = (_bytes_from_size(out.data + start, out.size - start), out.raw - raw)
     return 0
-
-
-def cwl_messages(list records, object encode, Py_ssize_t max_event_bytes):
-    """``(fragments, sizes)``: each record's message (its JSON as ``encode``, msgspec's encoder,
-    writes it) as the body's string holds it, and the message's size in UTF-8 bytes. ``None``
-    (size 0) where the record must take the Python path instead: a value msgspec refuses or
-    writes its own way beyond what is written here, or a message over ``max_event_bytes``."""
-    cdef Py_ssize_t n = len(records), i
-    cdef list fragments = [None] * n
-    cdef list sizes = [0] * n
-    cdef dict shared = {}
-    cdef _CwlOut out
-    cdef const char *hex = _bytes_data(_CWL_HEX)
-    cdef object record
-    out.data = NULL
-    out.capacity = 0
-    try:
-        for i in range(n):
-            record = records[i]
-            if type(record) is not dict:
-                continue
-            out.size = 0
-            out.raw = 0
-            if _cwl_dict(&out, <dict>record, encode, shared, 0, hex) or out.raw > max_event_bytes:
-                continue
-            fragments[i] = _bytes_from_size(out.data, out.size)
-            sizes[i] = out.raw
-    finally:
-        PyMem_Free(out.data)
-    return fragments, sizes
-
-
-def cwl_escape_all(list messages, Py_ssize_t max_event_bytes):
-    """``(fragments, sizes, truncated)`` of messages given as UTF-8 bytes: each as the body's
-    string holds it, and its size. A message over ``max_event_bytes`` is cut to its longest
-    prefix that ends on a UTF-8 character boundary, and counted in ``truncated``."""
-    cdef Py_ssize_t count = len(messages), i, n, cut, truncated = 0
-    cdef list fragments = [None] * count
-    cdef list sizes = [0] * count
-    cdef const unsigned char *data
-    cdef const char *hex = _bytes_data(_CWL_HEX)
-    cdef bytes message, fragment
-    for i in range(count):
-        message = <bytes>messages[i]
-        data = <const unsigned char *>_bytes_data(message)
-        n = _bytes_size(message)
-        if n > max_event_bytes:
-            cut = max_event_bytes
-            while cut > 0 and (data[cut] & 0xC0) == 0x80:
-                cut -= 1
-            n = cut
-            truncated += 1
-        fragment = _bytes_from_size(NULL, _cwl_escaped_size(data, n))
-        _cwl_write_escaped(_bytes_data(fragment), data, n, hex)
-        fragments[i] = fragment
-        sizes[i] = n
-    return fragments, sizes, truncated
-
-
-def cwl_events(list fragments, list sizes, list timestamps_ns):
-    """One destination's events: ``(timestamps_ms, fragments, sizes)`` in chronological order,
-    stable (equal times keep record order); the lists are not copied when already in order."""
-    cdef Py_ssize_t n = len(fragments), i
-    cdef list times = [None] * n
-    cdef bint ordered = True
-    cdef long long previous = -0x7FFFFFFFFFFFFFFF, ms
-    if len(timestamps_ns) != n or len(sizes) != n:
-        raise ValueError("cwl_events: one size and one timestamp per event")
-    for i in range(n):
-        ms = (<long long>timestamps_ns[i]) // 1000000
-        times[i] = ms
-        if ms < previous:
-            ordered = False
-        previous = ms
-    if ordered:
-        return times, fragments, sizes
-    order = sorted(range(n), key=times.__getitem__)
-    return [times[i] for i in order], [fragments[i] for i in order], [sizes[i] for i in order]
-
-
-def cwl_body(bytes head, list timestamps_ms, list fragments, Py_ssize_t start, Py_ssize_t end):
-    """The PutLogEvents body for events ``[start, end)``: ``head`` (the JSON up to and including
-    ``"logEvents": [``) followed by each event as botocore serialises it, then ``]}``."""
-    cdef Py_ssize_t i, size = _bytes_size(head) + _bytes_size(_CWL_TAIL)
-    cdef bytes stamp
-    cdef list stamps = []
-    cdef char *w
-    if start < 0 or end > len(fragments) or end > len(timestamps_ms) or start > end:
-        raise IndexError("cwl_body: events out of range")
-    for i in range(start, end):
-        stamp = str(timestamps_ms[i]).encode()
-        stamps.append(stamp)
-        size += (
-            _bytes_size(_CWL_EVENT_OPEN) + _bytes_size(stamp) + _bytes_size(_CWL_MESSAGE_OPEN)
-            + _bytes_size(<bytes>fragments[i]) + _bytes_size(_CWL_EVENT_CLOSE)
-        )
-        if i > start:
-            size += _bytes_size(_CWL_SEPARATOR)
-    body = _bytes_from_size(NULL, size)
-    w = _bytes_data(body)
-    w = _cwl_copy(w, head)
-    for i in range(start, end):
-        if i > start:
-            w = _cwl_copy(w, _CWL_SEPARATOR)
-        w = _cwl_copy(w, _CWL_EVENT_OPEN)
-        w = _cwl_copy(w, <bytes>stamps[i - start])
-        w = _cwl_copy(w, _CWL_MESSAGE_OPEN)
-        w = _cwl_copy(w, <bytes>fragments[i])
-        w = _cwl_copy(w, _CWL_EVENT_CLOSE)
-    _cwl_copy(w, _CWL_TAIL)
-    return body
 
 
 # Records straight into PutLogEvents bodies (``cwl_bodies``): each event is written where the

@@ -124,7 +124,7 @@ def test_a_dict_shared_by_records_is_written_the_same_in_each() -> None:
         {"bad": "lone \udcff surrogate"},
         {1: "int key"},
         {"k": {"nested": [{"deep": "\ud800"}]}},
-        {"f": 1.5, "big": 2**80},
+        {"f": 1.5, "big": 2**80, "raw": b"\x00\xff"},
     ],
     ids=["lone-surrogate", "non-str-key", "nested-surrogate", "values-msgspec-writes"],
 )

@@ -3,9 +3,9 @@
 An event's message is kept as a *fragment*: the message (UTF-8) already escaped as the body's
 JSON string holds it (botocore/serialize.py JSONSerializer: ``json.dumps`` with its defaults, so
 ``ensure_ascii``), with its size in UTF-8 bytes beside it (what the service's limits count). A
-body is then the events' fragments copied between their framing. These are the Python
-references of ``_core``'s builders (``_core/cwl.pxi``), which the output uses when they are built
-(tests/outputs/cloudwatch_logs/test_body.py compares the two, and these with botocore).
+body is then the events' fragments copied between their framing. ``request_bodies`` is the
+Python reference of ``_core.cwl_bodies`` (``_core/cwl.pxi``), which the output uses when it is
+built (tests/outputs/cloudwatch_logs/test_body.py compares the two, and the reference with botocore).
 """
 
 from __future__ import annotations
@@ -66,15 +66,6 @@ def record_messages(
     return fragments, sizes
 
 
-def sorted_events(
-    fragments: list[bytes], sizes: list[int], timestamps_ns: list[int]
-) -> tuple[list[int], list[bytes], list[int]]:
-    """``(timestamps_ms, fragments, sizes)`` in chronological order (stable)."""
-    rows = sorted(zip((timestamp // 1_000_000 for timestamp in timestamps_ns), fragments, sizes, strict=True),
-                  key=lambda row: row[0])
-    return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
-
-
 def request_head(group: str, stream: str) -> bytes:
     """A PutLogEvents body up to its first event, as botocore's serialiser writes it."""
     text = json.dumps({"logGroupName": group, "logStreamName": stream, "logEvents": []})
@@ -130,13 +121,6 @@ def request_bodies(
 def batch_limits() -> tuple[int, int, int, int, int]:
     """The PutLogEvents limits ``_core.cwl_bodies`` cuts bodies within (``batch.py``)."""
     return MAX_EVENT_BYTES, MAX_BATCH_BYTES, EVENT_OVERHEAD_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS
-
-
-# The compiled builders when the extension has them (it does in any current build).
-messages_of_records = core_part("cwl_messages") or record_messages
-escape_messages = core_part("cwl_escape_all") or escape_all
-events_in_order = core_part("cwl_events") or sorted_events
-build_body = core_part("cwl_body") or request_body
 
 
 def _compiled_bodies(
