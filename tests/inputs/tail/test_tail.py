@@ -503,6 +503,26 @@ def test_multiline_parser_java_joins_a_stack_trace_through_the_rule_engine(tmp_p
     assert harness.records == [{"log": trace + "\n"}, {"log": "next line\n"}]
 
 
+def test_a_multiline_group_past_the_buffer_limit_is_counted_as_multiline_truncated(tmp_path: Path, run) -> None:
+    """tail_file.c: a line flb_ml_append_text cuts at the multiline buffer limit (2 MiB by default) is
+    logged and counted as ``multiline_truncated``."""
+    from flb_fast.parsers.multiline import BUFFER_LIMIT_CHARS
+
+    log = tmp_path / "app.log"
+    head = 'Exception in thread "main" java.lang.IllegalStateException: boom'
+    frame = "    at com.example.App.run(App.java:5)"
+    frames = BUFFER_LIMIT_CHARS // (len(frame) + 1) + 1
+    write(log, head + "\n" + (frame + "\n") * frames + "next line\n")
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "java")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: any(record["log"] == "next line\n" for record in harness.records))
+
+    run(tailing(harness, scenario))
+    assert harness.metrics["multiline_truncated"] == 1
+    assert harness.records[0] == {"log": (head + "\n" + "\n".join([frame] * frames))[:BUFFER_LIMIT_CHARS] + "\n"}
+
+
 def test_an_unknown_multiline_parser_is_a_config_error() -> None:
     with pytest.raises(PluginConfigError) as error:
         Harness([("path", "/x"), ("multiline.parser", "cri, cobol")])

@@ -94,7 +94,7 @@ class TailInput(Input):
         )
         # Fluent Bit's in_tail counters (tail_config.c), then ours.
         for counter in ("files_opened", "files_closed", "files_rotated", "long_line_skipped", "long_line_truncated",
-                        "files_unreadable", "lines_unparsed", "lines_invalid_utf8", "read_errors"):
+                        "multiline_truncated", "files_unreadable", "lines_unparsed", "lines_invalid_utf8", "read_errors"):
             ctx.metrics.setdefault(counter, 0)
 
         self.files: dict[tuple[int, int], TailFile] = {}
@@ -473,6 +473,9 @@ class TailInput(Input):
         else:
             timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
+            if isinstance(joiner, RulesMultiline) and (cut := joiner.newly_truncated()):
+                self.ctx.metrics.inc("multiline_truncated", cut)
+                self.ctx.log.warning("multiline message truncated due to buffer limit")
         if records:
             self._emit(file, timestamps, records, size, file.line_start() if held_offset is None else held_offset)
         self._advance(file, held_offset)

@@ -218,13 +218,22 @@ class RulesMultiline:
     not apply (in_tail hands the lines to flb_ml_append_text, whose records name "log").
     """
 
-    __slots__ = ("engine", "held_offset")
+    __slots__ = ("engine", "held_offset", "truncated_seen")
 
     def __init__(self, parsers: list[Any]) -> None:
         from flb_fast.parsers.multiline import Multiline
 
         self.engine = Multiline(parsers, default_key="log")
         self.held_offset: int | None = None
+        self.truncated_seen = 0
+
+    def newly_truncated(self) -> int:
+        """Lines cut at the multiline buffer limit since the last call: what Fluent Bit's tail
+        counts as ``multiline_truncated`` when flb_ml_append_text says FLB_MULTILINE_TRUNCATED
+        (tail_file.c ``process_content``)."""
+        new = self.engine.truncated - self.truncated_seen
+        self.truncated_seen = self.engine.truncated
+        return new
 
     @property
     def holding(self) -> bool:
