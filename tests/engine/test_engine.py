@@ -477,8 +477,9 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
     assert seen["at_limit"] == (["start", "pause"], limit)
     assert seen["after"] == (["start", "pause", "resume"], 0)
     assert out.records == [{"n": n} for n in range(11)]
-    assert "[input] manual.0 paused (mem buf overlimit)" in logs
-    assert "[input] manual.0 resume (mem buf overlimit)" in logs
+    ninth, tenth = footprint_of([{"n": 9}]), footprint_of([{"n": 10}])
+    assert f"[input] manual.0 paused (mem buf overlimit - event of size {ninth}B exceeded limit {limit} to {limit}B)" in logs
+    assert f"[input] manual.0 resume (mem buf overlimit - buf size {tenth}B now below limit {limit}B)" in logs
 
 
 def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_earlier_ones(run, pipeline):
@@ -623,8 +624,9 @@ def test_log_lines_name_instances_by_alias(run, pipeline, logs):
 
     run(scenario())
     chunk_id = out.flushes[0][0]
-    assert "[input] src paused (mem buf overlimit)" in logs
-    assert "[input] src resume (mem buf overlimit)" in logs
+    one = footprint_of([{"n": 1}])
+    assert f"[input] src paused (mem buf overlimit - event of size {one}B exceeded limit 10 to {one}B)" in logs
+    assert "[input] src resume (mem buf overlimit - buf size 0B now below limit 10B)" in logs
     assert f"[engine] chunk '{chunk_id}' cannot be retried: task_id={chunk_id}, input=src > output=dest" in logs
 
 

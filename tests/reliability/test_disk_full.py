@@ -123,5 +123,5 @@ def test_a_full_storage_disk_while_the_output_is_down_holds_memory_at_mem_buf_li
     assert len(stream_records(moto)) == HELD_LINES
     # Mem_Buf_Limit counts what the records cost in memory: the limit plus one read buffer's records.
     assert held <= OUTAGE_MEM_BUF_LIMIT + read_buffer_footprint()
-    assert "[input] tail.0 paused (mem buf overlimit)" in result.stderr
+    assert "[input] tail.0 paused (mem buf overlimit - event of size " in result.stderr
     assert result.stderr.count("No space left on device") == 1

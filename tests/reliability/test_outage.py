@@ -162,7 +162,7 @@ def test_an_output_down_for_long_keeps_memory_bounded_and_everything_arrives_aft
     else:
         # The input pauses once its records cost Mem_Buf_Limit in memory: at most one read buffer's over it.
         assert max(size_of(entry["status"]["mem_size"]) for entry in tail) <= MEM_BUF_LIMIT + read_buffer_footprint()
-        assert "[input] tail.0 paused (mem buf overlimit)" in result.stderr
+        assert "[input] tail.0 paused (mem buf overlimit - event of size " in result.stderr
 
 
 @pytest.mark.parametrize("storage", ["filesystem", "memory"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 
 from flb_fast.engine.engine import Engine
@@ -234,4 +235,6 @@ def test_chunks_the_disk_refuses_are_held_against_mem_buf_limit_and_pause_the_in
     # 10 bytes each: the second one reaches the 15-byte limit; acknowledged only once delivered.
     assert seen == [(["start", "pause"], []), (["start", "pause", "resume"], [0, 1])]
     assert out.records == [{"n": 0}, {"n": 1}]
-    assert "[input] manual.0 paused (mem buf overlimit)" in logs
+    paused = r"\[input\] manual\.0 paused \(mem buf overlimit - event of size \d+B exceeded limit 15 to \d+B\)"
+    assert any(re.fullmatch(paused, line) for line in logs)
+    assert "[input] manual.0 resume (mem buf overlimit - buf size 0B now below limit 15B)" in logs

@@ -90,7 +90,7 @@ class StoredChunk:
 class InputStore:
     """One input's open chunks, the bytes it holds and its backend (``storage.type``)."""
 
-    __slots__ = ("instance", "backend", "limit", "held", "stranded", "open", "paused", "chunks",
+    __slots__ = ("instance", "backend", "limit", "held", "stranded", "open", "paused", "paused_by", "chunks",
                  "pause_on_chunks_overlimit", "unfiltered", "growth", "filtered")
 
     def __init__(self, instance: InputInstance, backend: MemoryBackend | FilesystemBackend) -> None:
@@ -109,6 +109,9 @@ class InputStore:
         self.stranded = 0
         self.open: dict[str, StoredChunk] = {}
         self.paused = False
+        # What paused it: its memory limit ("mem") or storage.max_chunks_up ("storage"); each
+        # resumes with its own line, as Fluent Bit's mem_buf_status and storage_buf_status do.
+        self.paused_by = ""
         # Every chunk of this input not yet done: open, up or down.
         self.chunks: dict[int, StoredChunk] = {}
         options = instance.options
@@ -116,11 +119,15 @@ class InputStore:
             getattr(options, "storage_pause_on_chunks_overlimit", False))
 
     @property
+    def expected(self) -> int:
+        """The memory its records hold, the batches in the filters counted as they will be once
+        filtered (never less than they are now)."""
+        return self.held + int(self.unfiltered * (self.growth - 1)) if self.growth > 1 else self.held
+
+    @property
     def over_limit(self) -> bool:
-        """The input's records reach its limit, the batches in the filters counted as they will be
-        once filtered (never less than they are now)."""
-        expected = self.held + int(self.unfiltered * (self.growth - 1)) if self.growth > 1 else self.held
-        return 0 < self.limit <= expected or 0 < self.instance.mem_buf_limit <= self.stranded
+        """The input's records reach its limit."""
+        return 0 < self.limit <= self.expected or 0 < self.instance.mem_buf_limit <= self.stranded
 
 
 @dataclass(frozen=True)
@@ -193,13 +200,13 @@ class ChunkStore:
             source.filtered = min(source.filtered + 1, GROWTH_BATCHES)
             source.growth += (now / held - source.growth) / source.filtered
         source.held += now - held
-        self._check_limit(source)
+        self._check_limit(source, now)
         self._maybe_resume(source, self._reason(source))
         return now
 
     def _hold(self, source: InputStore, held: int) -> None:
         source.held += held
-        self._check_limit(source)
+        self._check_limit(source, held)
 
     def over_limit(self, instance: InputInstance) -> bool:
         return self.inputs[instance].over_limit
@@ -256,7 +263,7 @@ class ChunkStore:
             return
         stored.stranded = True
         stored.source.stranded += stored.held
-        self._check_limit(stored.source)
+        self._check_limit(stored.source, stored.held)
 
     def open_tags(self, instance: InputInstance) -> list[str]:
         return list(self.inputs[instance].open)
@@ -449,12 +456,17 @@ class ChunkStore:
 
     # -- backpressure ------------------------------------------------------------------------
 
-    def _check_limit(self, source: InputStore) -> None:
+    def _check_limit(self, source: InputStore, size: int) -> None:
+        """Pause at the memory limit, in Fluent Bit's words (flb_input_chunk.c ``flb_input_chunk_protect``):
+        ``size`` the batch that reached it, then the limit and what the input now holds."""
         if source.over_limit and not source.paused:
-            self._pause(source, "mem buf overlimit")
+            limit = source.instance.mem_buf_limit
+            held = max(source.expected, source.stranded)
+            self._pause(source, f"mem buf overlimit - event of size {size}B exceeded limit {limit} to {held}B", "mem")
 
-    def _pause(self, source: InputStore, reason: str) -> None:
+    def _pause(self, source: InputStore, reason: str, by: str = "") -> None:
         source.paused = True
+        source.paused_by = by
         self._input_log.warning("%s paused (%s)", source.instance.display_name, reason)
         source.instance.plugin.pause()
 
@@ -488,16 +500,18 @@ class ChunkStore:
         return source.pause_on_chunks_overlimit and len(self.up_chunks) >= self.max_chunks_up
 
     def _reason(self, source: InputStore) -> str:
-        if source.backend.durable:
+        """Why ``source`` may resume, for the line Fluent Bit writes (``flb_input_chunk_set_limits``)."""
+        if source.paused_by == "storage":
             return f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}"
-        return "mem buf overlimit"
+        limit = source.instance.mem_buf_limit
+        return f"mem buf overlimit - buf size {max(source.expected, source.stranded)}B now below limit {limit}B"
 
     def _check_chunks_overlimit(self, source: InputStore) -> None:
         """``storage.pause_on_chunks_overlimit``: pause at ``storage.max_chunks_up`` chunks up, resume below."""
         if not source.pause_on_chunks_overlimit:
             return
         if self._chunks_overlimit(source) and not source.paused:
-            self._pause(source, self._reason(source))
+            self._pause(source, f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}", "storage")
         elif source.paused and not self._chunks_overlimit(source):
             self._release(source, 0)
 
