@@ -335,7 +335,7 @@ def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(t
     agent = PipedAgent(tail.folder, tail.config)
     with agent:
         # Nobody reads the pipe yet: the output's write blocks, chunks pile up, the input pauses.
-        agent.wait_for(lambda: "paused (mem buf overlimit)" in agent.stderr(), "the input to pause")
+        agent.wait_for(lambda: "paused (mem buf overlimit - event of size " in agent.stderr(), "the input to pause")
         held = tail.counter(agent, "bytes")
         time.sleep(1.0)  # the input must not read on while paused (a fixed wait only to look for absence)
         assert tail.counter(agent, "bytes") == held
@@ -345,7 +345,7 @@ def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(t
         os.close(agent.pipe)
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["log"] for line in received] == expected
-    assert "resume (mem buf overlimit)" in result.stderr
+    assert "resume (mem buf overlimit - buf size " in result.stderr
 
 
 def test_sigterm_flushes_what_was_read_within_grace(tmp_path: Path) -> None:
