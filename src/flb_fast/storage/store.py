@@ -125,6 +125,11 @@ class InputStore:
         return self.held + int(self.unfiltered * (self.growth - 1)) if self.growth > 1 else self.held
 
     @property
+    def mem_size(self) -> int:
+        """What the pause and resume lines report as the input's memory (Fluent Bit's ``mem_chunks_size``)."""
+        return max(self.expected, self.stranded)
+
+    @property
     def over_limit(self) -> bool:
         """The input's records reach its limit."""
         return 0 < self.limit <= self.expected or 0 < self.instance.mem_buf_limit <= self.stranded
@@ -201,7 +206,7 @@ class ChunkStore:
             source.growth += (now / held - source.growth) / source.filtered
         source.held += now - held
         self._check_limit(source, now)
-        self._maybe_resume(source, self._reason(source))
+        self._maybe_resume(source)
         return now
 
     def _hold(self, source: InputStore, held: int) -> None:
@@ -461,8 +466,8 @@ class ChunkStore:
         ``size`` the batch that reached it, then the limit and what the input now holds."""
         if source.over_limit and not source.paused:
             limit = source.instance.mem_buf_limit
-            held = max(source.expected, source.stranded)
-            self._pause(source, f"mem buf overlimit - event of size {size}B exceeded limit {limit} to {held}B", "mem")
+            self._pause(source, f"mem buf overlimit - event of size {size}B exceeded limit {limit} to {source.mem_size}B",
+                        "mem")
 
     def _pause(self, source: InputStore, reason: str, by: str = "") -> None:
         source.paused = True
@@ -472,13 +477,14 @@ class ChunkStore:
 
     def _release(self, source: InputStore, held: int) -> None:
         source.held -= held
-        self._maybe_resume(source, self._reason(source))
+        self._maybe_resume(source)
 
-    def _maybe_resume(self, source: InputStore, reason: str) -> None:
+    def _maybe_resume(self, source: InputStore, reason: str | None = None) -> None:
+        """Resume ``source`` once nothing holds it; ``reason`` for the line, else what paused it."""
         if (source.paused and not self.inputs_held and not source.over_limit
                 and not self._chunks_overlimit(source)):
             source.paused = False
-            self._input_log.info("%s resume (%s)", source.instance.display_name, reason)
+            self._input_log.info("%s resume (%s)", source.instance.display_name, reason or self._resume_reason(source))
             source.instance.plugin.resume()
 
     def hold_inputs(self, reason: str) -> None:
@@ -499,19 +505,21 @@ class ChunkStore:
     def _chunks_overlimit(self, source: InputStore) -> bool:
         return source.pause_on_chunks_overlimit and len(self.up_chunks) >= self.max_chunks_up
 
-    def _reason(self, source: InputStore) -> str:
-        """Why ``source`` may resume, for the line Fluent Bit writes (``flb_input_chunk_set_limits``)."""
+    def _resume_reason(self, source: InputStore) -> str:
+        """Why ``source`` resumes, for the line Fluent Bit writes (``flb_input_chunk_set_limits``)."""
         if source.paused_by == "storage":
-            return f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}"
-        limit = source.instance.mem_buf_limit
-        return f"mem buf overlimit - buf size {max(source.expected, source.stranded)}B now below limit {limit}B"
+            return self._storage_overlimit()
+        return f"mem buf overlimit - buf size {source.mem_size}B now below limit {source.instance.mem_buf_limit}B"
+
+    def _storage_overlimit(self) -> str:
+        return f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}"
 
     def _check_chunks_overlimit(self, source: InputStore) -> None:
         """``storage.pause_on_chunks_overlimit``: pause at ``storage.max_chunks_up`` chunks up, resume below."""
         if not source.pause_on_chunks_overlimit:
             return
         if self._chunks_overlimit(source) and not source.paused:
-            self._pause(source, f"storage buf overlimit {len(self.up_chunks)}/{self.max_chunks_up}", "storage")
+            self._pause(source, self._storage_overlimit(), "storage")
         elif source.paused and not self._chunks_overlimit(source):
             self._release(source, 0)
 
