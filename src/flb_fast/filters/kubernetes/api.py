@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.streams import close_stream
 from flb_fast.tls import client_context
 
 # Largest status line + headers we accept; the API server sends a few hundred bytes.
 MAX_HEADER_BYTES = 64 * 1024
 # Stream reader buffer for watch streams: one watch event (a whole pod) must fit in a line.
 MAX_WATCH_EVENT_BYTES = 8 * 1024 * 1024
-# How long closing a connection may take before we drop it.
-CLOSE_TIMEOUT_SECONDS = 1.0
 USER_AGENT = "Fluent-Bit"
 # Idle connections kept per endpoint: one per request the filter runs at once.
 MAX_IDLE_CONNECTIONS = 8
@@ -224,12 +223,12 @@ class HttpClient:
                 if len(pending) > MAX_WATCH_EVENT_BYTES:
                     raise ResponseTooLarge(f"GET {path}: watch event larger than {MAX_WATCH_EVENT_BYTES} bytes")
         finally:
-            await _close(writer)
+            await close_stream(writer)
 
     async def close(self) -> None:
         """Close the idle connections (together: shutdown waits one close bound, not one each)."""
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(_close(connection.writer) for connection in idle))
+        await asyncio.gather(*(close_stream(connection.writer) for connection in idle))
 
     async def _auth(self, force: bool) -> str | None:
         return await self.token.header(force) if self.token is not None else None
@@ -296,7 +295,7 @@ class HttpClient:
             if reusable and len(self._idle) < MAX_IDLE_CONNECTIONS:
                 self._idle.append(_Idle(reader, writer, time.monotonic()))
             else:
-                await _close(writer)
+                await close_stream(writer)
 
 
 async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
@@ -346,22 +345,3 @@ async def _body_pieces(
     else:
         while piece := await wait(reader.read(1 << 16)):
             yield piece
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    """Close politely; a peer that does not answer the TLS close within the bound is cut off
-    (uvloop would otherwise keep the connection, and the loop, for its 30 s shutdown timeout).
-
-    A cancellation (the filter stopping) cuts the connection off and goes on to the caller.
-    ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` returns
-    normally when the caller is cancelled just as the close completes, and a stopped pod watch
-    then listed and watched on."""
-    writer.close()
-    try:
-        async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
-            await writer.wait_closed()
-    except (TimeoutError, OSError, ssl.SSLError):
-        writer.transport.abort()
-    except asyncio.CancelledError:
-        writer.transport.abort()
-        raise

@@ -44,6 +44,7 @@ from flb_fast.outputs.aws.client import (
     verify_option,
 )
 from flb_fast.outputs.aws.endpoint import default_endpoint, endpoint_url
+from flb_fast.streams import close_stream
 from flb_fast.tls import client_context
 
 # Frozen credentials are re-read from botocore's provider this often (off the loop: a refresh may
@@ -55,8 +56,6 @@ MAX_HEADER_BYTES = 64 * 1024
 # A reused connection the server closed meanwhile fails before any answer: resent once at once on a
 # new connection, as urllib3 does for a stale pooled connection.
 STALE_RETRIES = 1
-# How long stop() waits for each idle connection to close (a TLS close_notify exchange).
-CLOSE_SECONDS = 1.0
 
 
 def through_proxy(url: str) -> bool:
@@ -401,15 +400,5 @@ class JsonApi:
     async def aclose(self) -> None:
         """Close the idle connections and wait (briefly) until they are closed."""
         idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
-        await asyncio.gather(
-            *(_closed(connection.writer) for connection in idle),
-            return_exceptions=True,
-        )
+        await asyncio.gather(*(close_stream(connection.writer) for connection in idle), return_exceptions=True)
 
-
-async def _closed(writer: asyncio.StreamWriter) -> None:
-    """Wait (at most ``CLOSE_SECONDS``) until ``writer``'s connection is closed."""
-    async with asyncio.timeout(CLOSE_SECONDS):
-        await writer.wait_closed()
