@@ -27,7 +27,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flb_fast.engine.memory_limit import MemoryLimit, MemoryLimitError
 from flb_fast.engine.pipeline import FilterInstance, InputInstance, OutputInstance, Pipeline
@@ -36,10 +36,12 @@ from flb_fast.engine.task import RetryPolicy, deliver
 from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
-from flb_fast.storage.filesystem import FilesystemBackend
 from flb_fast.storage.joint_ack import Filtering
 from flb_fast.storage.store import ChunkDropped, ChunkStore, StoredChunk
 from flb_fast.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from flb_fast.storage.filesystem import FilesystemBackend
 
 # An output's stop() flushes its own buffers; even when Grace is spent it gets this long.
 MIN_STOP_SECONDS = 0.5
@@ -363,5 +365,7 @@ def _filesystem(service: Any) -> FilesystemBackend | None:
     """The chunk files' backend when ``storage.path`` is set (Fluent Bit's ``flb_storage_create``)."""
     if not service.storage_path:
         return None
+    from flb_fast.storage.filesystem import FilesystemBackend
+
     return FilesystemBackend(service.storage_path, service.storage_sync.lower() == "full",
                              bool(service.storage_checksum), bool(service.storage_delete_irrecoverable_chunks))

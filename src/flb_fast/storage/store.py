@@ -31,16 +31,18 @@ import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flb_fast.engine.pipeline import InputInstance, OutputInstance
 from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
-from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
 from flb_fast.storage.footprint import footprint
 from flb_fast.storage.joint_ack import acknowledge
 from flb_fast.storage.memory import MemoryBackend
+
+if TYPE_CHECKING:  # imported by the engine only when storage.path is set
+    from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
 
 # Fluent Bit closes a chunk once it holds about 2 MB (FLB_INPUT_CHUNK_FS_MAX_SIZE, 2048000,
 # include/fluent-bit/flb_input_chunk.h), so no single chunk grows without bound.
