@@ -13,9 +13,12 @@ modules, msgspec, uvloop), then what an AWS output adds at start, one step at a 
 - ``calls on the loop``: what a JSON-protocol output (cloudwatch_logs, kinesis_firehose,
   kinesis_streams) loads now (``outputs/aws/http.py open_json_api``: botocore's credential chain
   and signer behind ``outputs/aws/credentials.py``, no botocore session or client, its TLS
-  context included).
+  context included), step by step in the order ``import botocore.credentials`` brings them in:
+  the chain cannot be had without ``botocore.config``, which imports ``botocore.endpoint`` and
+  with it urllib3 (and urllib3 ``importlib.metadata``).
 
-Each step's figure is the growth of VmRSS after it (``gc.collect()`` first); modules an earlier
+Each step's figure is the growth of VmRSS after it (``gc.collect()`` first) and the modules it
+added; the options are the output's own table bound to a few properties. Modules an earlier
 step imported cost nothing later, so the first probe follows the order botocore imports them in.
 Credentials come from the environment (fake keys; no metadata service is asked).
 """
@@ -36,10 +39,12 @@ BASE = (
     "flb_fast engine + AWS output modules + msgspec + uvloop",
     "import flb_fast.engine.executors, flb_fast.outputs.kinesis_firehose, flb_fast.outputs.kinesis_streams,"
     " flb_fast.outputs.cloudwatch_logs, msgspec, uvloop\n"
-    "from types import SimpleNamespace\n"
-    "options = SimpleNamespace(profile=None, region='us-east-1', role_arn=None, extra_user_agent=None,"
-    " net_connect_timeout=10.0, net_io_timeout=0.0, net_keepalive=True, endpoint='127.0.0.1', port=None,"
-    " tls=True, tls_verify=True, tls_ca_file=None, tls_ca_path=None)",
+    "from flb_fast.config.common import plugin_table\n"
+    "from flb_fast.config.model import Property\n"
+    "properties = [Property(key, value, '<probe>', 0) for key, value in"
+    " (('region', 'us-east-1'), ('endpoint', '127.0.0.1'), ('log_group_name', 'g'), ('log_stream_name', 's'))]\n"
+    "options, _ = plugin_table('output', flb_fast.outputs.cloudwatch_logs.CloudWatchLogsOutput.OPTIONS)"
+    ".bind(properties, '[OUTPUT] cloudwatch_logs')",
 )
 # (step, Python run in the probe's namespace); ``service`` is the output's service name.
 PROBES = {
@@ -58,7 +63,16 @@ PROBES = {
     ),
     "calls on the loop": (
         BASE,
-        ("credential chain + signer + the calls' TLS context (open_json_api)",
+        ("http.client and email (stdlib; botocore.compat imports them)", "import http.client"),
+        ("importlib.metadata (urllib3.http2 imports it to read h2's version)", "import importlib.metadata"),
+        ("urllib3", "import urllib3"),
+        ("dateutil", "import dateutil.parser, dateutil.tz"),
+        ("xml.etree (botocore.compat)", "import xml.etree.ElementTree"),
+        ("botocore.compat", "import botocore.compat"),
+        ("botocore.config: endpoint, parsers, utils, httpsession (botocore.credentials imports it)",
+         "import botocore.config"),
+        ("botocore.credentials", "import botocore.credentials"),
+        ("the chain resolved + signer + User-Agent + the calls' TLS context (open_json_api)",
          "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)"),
     ),
 }
@@ -72,7 +86,7 @@ out = []
 for name, code in steps:
     exec(code, namespace)
     gc.collect()
-    out.append([name, memory_mib(os.getpid())[0]])
+    out.append([name, memory_mib(os.getpid())[0], len(sys.modules)])
 print(json.dumps(out))
 """
 
@@ -84,9 +98,11 @@ def measure(probe: str, service: str) -> list[dict[str, Any]]:
     )
     rows = []
     previous = 0.0
-    for name, rss in json.loads(done.stdout):
-        rows.append({"step": name, "rss_mib": round(rss, 1), "added_mib": round(rss - previous, 1)})
-        previous = rss
+    previous_modules = 0
+    for name, rss, modules in json.loads(done.stdout):
+        rows.append({"step": name, "rss_mib": round(rss, 1), "added_mib": round(rss - previous, 1),
+                     "modules": modules, "added_modules": modules - previous_modules})
+        previous, previous_modules = rss, modules
     return rows
 
 
@@ -103,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     for probe, rows in results.items():
         print(f"{probe} ({args.service}):")
         for row in rows:
-            print(f"{row['rss_mib']:7.1f} MiB  +{row['added_mib']:5.1f}  {row['step']}")
+            print(f"{row['rss_mib']:7.1f} MiB  +{row['added_mib']:5.1f}  +{row['added_modules']:3d} modules  {row['step']}")
     return 0
 
 
