@@ -14,7 +14,6 @@ keeping memory bounded.
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from typing import Any
@@ -34,6 +33,10 @@ _decode_object = msgspec.json.Decoder(dict).decode
 
 @functools.lru_cache(maxsize=256)
 def _epoch_seconds(date: str, clock: str) -> int:
+    """Seconds since the epoch of a UTC date and time (``calendar`` is imported here: tail loads
+    this module for every config, and only ``multiline.parser docker``/``cri`` read times)."""
+    import calendar
+
     return calendar.timegm(tuple(int(part) for part in (*date.split("-"), *clock.split(":"))) + (0, 0, 0))  # type: ignore[arg-type]
 
 
