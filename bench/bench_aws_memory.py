@@ -17,10 +17,15 @@ modules, msgspec, uvloop), then what an AWS output adds at start, one step at a 
   the chain cannot be had without ``botocore.config``, which imports ``botocore.endpoint`` and
   with it urllib3 (and urllib3 ``importlib.metadata``).
 
+- ``IRSA web identity``: the same chain as EKS's IAM roles for service accounts drive it (a
+  role and a token file, no keys): botocore's web identity provider makes an STS client from a
+  botocore session (``ChainSession.create_client``) and calls AssumeRoleWithWebIdentity (moto on
+  127.0.0.1 answers).
+
 Each step's figure is the growth of VmRSS after it (``gc.collect()`` first) and the modules it
 added; the options are the output's own table bound to a few properties. Modules an earlier
 step imported cost nothing later, so the first probe follows the order botocore imports them in.
-Credentials come from the environment (fake keys; no metadata service is asked).
+Credentials come from the environment (fake keys; no metadata service is asked), or for IRSA from moto.
 """
 
 from __future__ import annotations
@@ -75,7 +80,17 @@ PROBES = {
         ("the chain resolved + signer + User-Agent + the calls' TLS context (open_json_api)",
          "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)"),
     ),
+    "IRSA web identity": (
+        BASE,
+        ("botocore.credentials and what it imports", "import botocore.credentials"),
+        ("the chain resolved through STS: a botocore session and its STS client (ChainSession.create_client)",
+         "from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials\n"
+         "credentials = chain_credentials(ChainSession(None), options, True)\n"
+         "credentials.get_frozen_credentials()"),
+    ),
 }
+# The IRSA probe's web identity token (any JWT-shaped text: moto does not verify it).
+WEB_IDENTITY_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YWdlbnQifQ.c2lnbmF0dXJl"
 
 PROBE = """
 import gc, json, os, sys
@@ -91,10 +106,10 @@ print(json.dumps(out))
 """
 
 
-def measure(probe: str, service: str) -> list[dict[str, Any]]:
+def measure(probe: str, service: str, env: dict[str, str]) -> list[dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(PROBES[probe]), service],
-        capture_output=True, text=True, check=True, env={**os.environ, **ENV},
+        capture_output=True, text=True, check=True, env=env,
     )
     rows = []
     previous = 0.0
@@ -106,12 +121,33 @@ def measure(probe: str, service: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _irsa_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` as EKS sets it for IRSA (a role and a web identity token file, no keys), with STS
+    answered by moto on 127.0.0.1 for the rest of this process."""
+    import atexit
+    import tempfile
+
+    from tests.fakes.moto_server import MotoServer
+
+    server = MotoServer()
+    atexit.register(server.stop)
+    token = os.path.join(tempfile.mkdtemp(prefix="flb-irsa-"), "token")
+    with open(token, "w") as handle:
+        handle.write(WEB_IDENTITY_TOKEN)
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    return {**{name: value for name, value in env.items() if name not in keys},
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/agent", "AWS_WEB_IDENTITY_TOKEN_FILE": token,
+            "AWS_ENDPOINT_URL_STS": server.url}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_aws_memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--service", default="firehose", choices=("logs", "firehose", "kinesis"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    results = {probe: measure(probe, args.service) for probe in PROBES}
+    env = {**os.environ, **ENV}
+    results = {probe: measure(probe, args.service, env) for probe in PROBES if probe != "IRSA web identity"}
+    results["IRSA web identity"] = measure("IRSA web identity", args.service, _irsa_env(env))
     if args.json:
         print(json.dumps({"service": args.service, "probes": results,
                           "versions": versions("botocore", "urllib3", "python-dateutil")}, indent=1))

@@ -174,3 +174,25 @@ def test_resolving_credentials_imports_no_botocore_client_machinery() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[3], check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_chains_sts_client_reads_only_the_operations_the_providers_call(chain_env: pytest.MonkeyPatch) -> None:
+    """The session behind the STS and SSO clients reads trimmed data, as the outputs' own do."""
+    client = ChainSession(None).create_client("sts", region_name="us-east-1")
+    assert set(client.meta.service_model.operation_names) == {"AssumeRole", "AssumeRoleWithWebIdentity"}
+
+
+@pytest.mark.parametrize("service", ["sts", "sso"])
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1"])
+def test_the_chains_clients_have_the_endpoint_and_signing_of_a_full_session(
+    chain_env: pytest.MonkeyPatch, service: str, region: str
+) -> None:
+    import botocore.session
+
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "testing")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    ours = ChainSession(None).create_client(service, region_name=region)
+    reference = botocore.session.Session().create_client(service, region_name=region)
+    assert ours.meta.endpoint_url == reference.meta.endpoint_url
+    assert ours._request_signer._signing_name == reference._request_signer._signing_name
+    assert ours._request_signer._region_name == reference._request_signer._region_name

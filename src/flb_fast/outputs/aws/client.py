@@ -72,12 +72,14 @@ def call_with_body(
             _prebuilt.headers = None
 
 
-# The services the outputs call. botocore's endpoints.json describes some 300 services and costs
+# The services the outputs call, and those botocore's credential providers make clients of (sts
+# for role_arn, assume-role profiles and IRSA web identity, sso for SSO profiles; sso-oidc and
+# signin have no entry to keep). botocore's endpoints.json describes some 300 services and costs
 # 6.8 MiB of RSS once parsed; only these entries are kept (bench/bench_cloudwatch.py, fresh
 # interpreter with one logs client: 47.9 MiB untrimmed, 41.2 with this, 38.4 with trimmed models
 # as well; 50.5 through plain boto3). Endpoint URLs and signing names come out
 # the same: the partitions (regions, DNS suffixes, defaults) are kept whole.
-SERVICES = frozenset({"logs", "firehose", "kinesis", "s3", "sts"})
+SERVICES = frozenset({"logs", "firehose", "kinesis", "s3", "sts", "sso"})
 _endpoint_data: dict[str, Any] | None = None
 _endpoint_lock = threading.Lock()
 
@@ -107,13 +109,16 @@ def _trimmed_endpoints() -> dict[str, Any]:
 
 
 # The operations each output calls (for s3, also HeadBucket, which botocore's region redirector
-# calls when a bucket is in another region). A service model is only these operations and the
-# shapes they reach: a client costs logs 3.3 MiB instead of 6.4, s3 6.0 instead of 9.2, firehose
-# 2.7 instead of 3.9, kinesis 4.2 instead of 5.6 (RSS after import, fresh interpreter).
+# calls when a bucket is in another region), and those botocore's credential providers call on
+# STS (AssumeRole for role_arn and assume-role profiles, AssumeRoleWithWebIdentity for IRSA).
+# A service model is only these operations and the shapes they reach: a client costs logs 3.3 MiB
+# instead of 6.4, s3 6.0 instead of 9.2, firehose 2.7 instead of 3.9, kinesis 4.2 instead of 5.6
+# (RSS after import, fresh interpreter); the IRSA exchange holds 3.8 MiB instead of 4.6.
 OPERATIONS = {
     "logs": frozenset({"PutLogEvents", "CreateLogGroup", "CreateLogStream", "PutRetentionPolicy"}),
     "firehose": frozenset({"PutRecordBatch"}),
     "kinesis": frozenset({"PutRecords"}),
+    "sts": frozenset({"AssumeRole", "AssumeRoleWithWebIdentity"}),
     "s3": frozenset(
         {
             "PutObject",
@@ -189,6 +194,13 @@ def _use_trimmed_models(session: Any) -> None:
     loader.load_data_with_path = load_data_with_path
 
 
+def use_trimmed_data(session: Any) -> None:
+    """Make a new botocore session load the models of OPERATIONS' services and endpoints.json
+    trimmed to what the outputs and the credential chain's clients use."""
+    _use_trimmed_models(session)
+    _use_trimmed_endpoints(session)
+
+
 def _use_trimmed_endpoints(session: Any) -> None:
     from botocore.regions import EndpointResolver
 
@@ -222,8 +234,7 @@ def create_client(service: str, options: Any, max_connections: int) -> Any:
     from botocore.config import Config
 
     session = botocore.session.Session(profile=options.profile)
-    _use_trimmed_models(session)
-    _use_trimmed_endpoints(session)
+    use_trimmed_data(session)
     if options.role_arn:
         session._credentials = assume_role(session, session.get_credentials(), options.role_arn, options.external_id,
                                            options.sts_endpoint, options.region, verify_option(options))

@@ -85,12 +85,19 @@ class ChainSession:
 
     def create_client(self, *args: Any, **kwargs: Any) -> Any:
         """A client made by a full botocore session of the same profile, created on first use:
-        for the providers that call STS (web identity, assume-role profiles) or SSO."""
+        for the providers that call STS (web identity, assume-role profiles) or SSO. The session
+        reads endpoints.json trimmed to the services these clients use (``use_trimmed_data``):
+        parsed whole it stays in the session, some 6 MiB, for as long as the credentials are
+        refreshed (bench/bench_aws_memory.py, IRSA probe)."""
         with self._session_lock:
             if self._session is None:
                 import botocore.session
 
-                self._session = botocore.session.Session(profile=self._instance_variables.get("profile"))
+                from flb_fast.outputs.aws.client import use_trimmed_data
+
+                session = botocore.session.Session(profile=self._instance_variables.get("profile"))
+                use_trimmed_data(session)
+                self._session = session
         return self._session.create_client(*args, **kwargs)
 
 
