@@ -21,11 +21,14 @@ from typing import Any
 import pytest
 from bench.bench_kubernetes import SEED, TOKEN, file_chunks, make_filter, pod_for
 from bench.gen_logs import generate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from flb_fast.compiled import core_part
 from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
 from flb_fast.record import Chunk
-from flb_fast.storage.footprint import SAMPLE_RECORDS, TIMESTAMP_BYTES, footprint
+from flb_fast.storage.footprint import MAX_DEPTH, SAMPLE_RECORDS, TIMESTAMP_BYTES, footprint, measure_sample
 from tests.fakes.certs import make_certs
 from tests.fakes.kube_api_server import KubeApiServer
 from tests.inputs.tail.harness import Harness
@@ -132,3 +135,42 @@ def test_a_chunk_of_few_records_is_measured_whole(records: int) -> None:
 
 def test_an_empty_chunk_holds_nothing() -> None:
     assert footprint(Chunk("app", [], [], 0)) == 0
+
+
+# The compiled walk (_core.footprint_measure) against measure_sample, its reference: records with
+# fresh and shared objects (the kubernetes metadata of a pod, interned keys), nested past MAX_DEPTH.
+_shared_pool = [{"pod_name": "p", "labels": {"app": "a"}}, ["x", "y"], "shared text", 10**30]
+_leaf = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(),
+                  st.sampled_from(_shared_pool))
+_value = st.recursive(_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+                      max_leaves=20)
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": "x"}
+    for level in range(depth):
+        value = {f"level{level}": value, "list": [value]}
+    return value
+
+
+needs_core = pytest.mark.skipif(core_part("footprint_measure") is None, reason="flb_fast._core is not built")
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(st.dictionaries(st.text(max_size=6), _value, max_size=6), max_size=SAMPLE_RECORDS),
+       deep=st.integers(0, MAX_DEPTH + 3))
+def test_the_compiled_walk_counts_what_measure_sample_counts(records: list[dict], deep: int) -> None:
+    sample = [*records, nested(deep), _shared_pool[0]]
+    assert core_part("footprint_measure")(sample, MAX_DEPTH) == measure_sample(sample)
+
+
+@needs_core
+def test_the_compiled_walk_stops_at_max_depth_in_a_record_that_holds_itself() -> None:
+    record: dict = {"log": "x"}
+    record["self"] = record
+    loop: list = ["y"]
+    loop.append(loop)
+    sample = [record, {"loop": loop}, record]
+    assert core_part("footprint_measure")(sample, MAX_DEPTH) == measure_sample(sample)

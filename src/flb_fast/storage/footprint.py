@@ -11,10 +11,10 @@ as many equal stretches of it (``sys.getsizeof`` of each record, its keys and it
 dicts and lists included), and scales them to the chunk. An object met in more than one sampled
 record (a key string every record shares, the one ``kubernetes`` metadata dict the filter puts in
 every record of a pod) is counted once, not per record. The chunk's two lists and its nanosecond
-timestamps are counted exactly. The cost is per chunk whatever its size: 60 µs for Docker
-records, 100 µs for records the kubernetes filter merged (0.1-0.2 µs per record of a 256 KiB
-read). ``tests/storage/test_footprint.py`` checks the estimate against ``tracemalloc``'s count of
-the same records.
+timestamps are counted exactly. The cost is per chunk whatever its size: the walk runs in C
+(``_core.footprint_measure``), about 30 µs for eight records the kubernetes filter merged, where
+``measure_sample`` (its Python reference) takes 170 µs. ``tests/storage/test_footprint.py``
+checks the estimate against ``tracemalloc``'s count of the same records.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import random
 import sys
 from typing import Any
 
+from flb_fast.compiled import core_part
 from flb_fast.record import Chunk
 
 # Records measured per chunk: 8 keeps the estimate within the factor the tests state for real
@@ -53,6 +54,17 @@ def footprint(chunk: Chunk) -> int:
         # unbiased estimate whatever the order of long and short lines in it.
         stretch = count / SAMPLE_RECORDS
         sample = [records[int(stretch * n + _random() * stretch)] for n in range(SAMPLE_RECORDS)]
+    measured, shared = _measure_sample(sample)
+    own = measured - shared
+    per_chunk = (2 * POINTER_BYTES + TIMESTAMP_BYTES) * count
+    return per_chunk + own * count // len(sample) + shared
+
+
+def measure_sample(sample: list[Any]) -> tuple[int, int]:
+    """``(measured, shared)``: the bytes of the sampled records and all they hold, each object
+    counted once, and the part of them met in more than one sampled record. The reference of
+    ``_core.footprint_measure``, which the estimate uses when built (the same walk in C, about
+    a tenth of the time: bench/README.md)."""
     # Per object id: the bytes counted for it and what it holds when first met (-1 once found
     # shared), and the sampled record it was first met in. Plain dicts of ints, so that measuring
     # allocates no object the garbage collector would track.
@@ -62,10 +74,15 @@ def footprint(chunk: Chunk) -> int:
     measured = 0
     for index, record in enumerate(sample):
         measured += _measure(record, index, counted, first, moved, 0)
-    shared = moved[0]
-    own = measured - shared
-    per_chunk = (2 * POINTER_BYTES + TIMESTAMP_BYTES) * count
-    return per_chunk + own * count // len(sample) + shared
+    return measured, moved[0]
+
+
+def _measure_compiled(sample: list[Any]) -> tuple[int, int]:
+    return _core_measure(sample, MAX_DEPTH)
+
+
+_core_measure = core_part("footprint_measure")
+_measure_sample = measure_sample if _core_measure is None else _measure_compiled
 
 
 def _measure(obj: Any, index: int, counted: dict[int, int], first: dict[int, int], moved: list[int],
