@@ -299,9 +299,9 @@ class TailInput(Input):
     def _new_joiner(self) -> Any:
         """The Docker_Mode/multiline joiner each file gets, or ``None``."""
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
-            return RulesMultiline(self.rule_parsers)
+            return RulesMultiline(self.rule_parsers, self.ctx.service.multiline_buffer_limit)
         if self.multiline_parsers:
-            return RuntimeMultiline(self.multiline_parsers)
+            return RuntimeMultiline(self.multiline_parsers, self.ctx.service.multiline_buffer_limit)
         if self.docker_mode:
             return DockerModeJoiner(self.docker_mode_parser)
         return None
@@ -473,7 +473,7 @@ class TailInput(Input):
         else:
             timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
-            if isinstance(joiner, RulesMultiline) and (cut := joiner.newly_truncated()):
+            if cut := joiner.newly_truncated():
                 self.ctx.metrics.inc("multiline_truncated", cut)
                 self.ctx.log.warning("multiline message truncated due to buffer limit")
         if records:
