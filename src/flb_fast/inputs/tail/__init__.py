@@ -159,6 +159,8 @@ class TailInput(Input):
         if self.db is not None:
             for name, inode in self.db.rotated():
                 self._resume_rotated(name, inode)
+            stale = self.db.delete_stale({file.inode for file in self.files.values()})
+            self.ctx.log.info("db: delete unmonitored stale inodes from the database: count=%d", stale)
         loop = asyncio.get_running_loop()
         self.tasks = [
             loop.create_task(self._reader(), name=f"{self.ctx.instance}.reader"),
