@@ -17,15 +17,15 @@ afresh for each record and every replaced record is a new dict, so a script neve
 that other records share (the pod metadata the kubernetes filter attaches to every record of a
 pod); a shared map the script left as it was comes back as the original dict rather than a copy.
 
-Differences from Fluent Bit, each on purpose:
-- A Lua error, or a table Fluent Bit cannot turn into records, keeps that record unchanged
-  (and logs the error with the script's line); Fluent Bit returns the whole chunk untouched,
-  even the records already processed.
-
 With ``protected_mode off`` a Lua error ends the agent as it ends Fluent Bit (``lua_call`` outside
 ``lua_pcall``): LuaJIT's panic line ``PANIC: unprotected error in call to Lua API (<error>)`` on
 stderr and exit status 1, at once, records not yet delivered left behind (recorded:
 tests/data/filters/lua/protected-mode-off). A tail DB then resumes from the last delivered line.
+
+Differences from Fluent Bit, each on purpose:
+- With protected_mode on, a Lua error, or a table Fluent Bit cannot turn into records, keeps
+  that record unchanged (and logs the error with the script's line); Fluent Bit returns the
+  whole chunk untouched, even the records already processed.
 - The key order of a replaced record is the order Lua's ``pairs`` gives, as in Fluent Bit, but
   Lua's hashing differs between LuaJIT builds, so it need not be the same order.
 - A record nested deeper than 100 levels (LuaJIT's serialization limit) passes unchanged, logged;

@@ -477,7 +477,8 @@ class TailInput(Input):
             records = self.builder.build_records(records, offsets, file.path)
             if cut := joiner.newly_truncated():
                 self.ctx.metrics.inc("multiline_truncated", cut)
-                self.ctx.log.warning("multiline message truncated due to buffer limit")
+                for _ in range(cut):  # tail_file.c warns for each line cut
+                    self.ctx.log.warning("multiline message truncated due to buffer limit")
         if records:
             self._emit(file, timestamps, records, size, file.line_start() if held_offset is None else held_offset)
         self._advance(file, held_offset)
