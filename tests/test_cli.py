@@ -16,7 +16,7 @@ from flb_fast.config.common import plugin_table
 from tests.config.files import write
 from tests.fakes.process import die_with_parent
 
-STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] "
+STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{3,9}\] "
 
 
 def flb_fast(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from pathlib import Path
 
 import pytest
 
-from flb_fast.log import REDACTED, plugin_logger, redact, setup
+from flb_fast.log import REDACTED, FluentBitFormatter, plugin_logger, redact, setup
 
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDxK7abc+def/ghi=="
 ACCESS_KEY_ID = "ASIAQWERTYUIOPASDFGH"
@@ -108,3 +109,10 @@ def test_libraries_warnings_follow_a_log_level_of_error(tmp_path: Path, agent_lo
     logging.getLogger("botocore.credentials").warning("not shown")
     logging.getLogger("botocore.credentials").error("shown")
     assert [line.split("] ", 2)[2] for line in path.read_text().splitlines()] == ["[botocore.credentials] shown"]
+
+
+def test_a_line_starts_with_the_local_time_and_its_nanoseconds_as_fluent_bit_4_2(log_file: Path) -> None:
+    """flb_log.c prints ``%02i.%03ld`` of tv_nsec: ``[2026/12/06 17:11:36.146647690] [ warn] ...``."""
+    record = logging.LogRecord("flb_fast.engine", logging.WARNING, __file__, 1, "started", None, None)
+    record.created = time.mktime((2026, 12, 6, 17, 11, 36, 0, 0, -1)) + 0.25
+    assert FluentBitFormatter().format(record) == "[2026/12/06 17:11:36.250000000] [ warn] started"

@@ -83,8 +83,14 @@ def redact(text: str) -> str:
 
 
 class FluentBitFormatter(logging.Formatter):
+    """``flb_log_construct`` (src/flb_log.c): ``[%Y/%m/%d %H:%M:%S.%03ld] [%5s] `` with the local
+    time and its nanoseconds (at least three digits, not padded to nine, as Fluent Bit 4.2.8 prints
+    them: ``[2026/12/06 17:11:36.146647690] [ warn] ...``)."""
+
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y/%m/%d %H:%M:%S", time.localtime(record.created))
+        seconds = int(record.created)
+        nanos = int((record.created - seconds) * 1_000_000_000)
+        stamp = f"{time.strftime('%Y/%m/%d %H:%M:%S', time.localtime(seconds))}.{nanos:03d}"
         level = _LEVEL_TAGS.get(record.levelno, record.levelname.lower()[:5].rjust(5))
         prefix = getattr(record, "flb_prefix", "")
         message = record.getMessage()

@@ -146,7 +146,10 @@ async def _serve(runner: Runner) -> int:
     stopping = asyncio.Event()
 
     def on_signal(signum: int) -> None:
-        log.info("caught signal (%s)", signal.Signals(signum).name)
+        # fluent-bit.c flb_signal_exit writes this line itself, to stderr whatever Log_File says:
+        # the time to the second and no level.
+        stamp = time.strftime("%Y/%m/%d %H:%M:%S")
+        os.write(2, f"[{stamp}] [engine] caught signal ({signal.Signals(signum).name})\n".encode())
         if signum == signal.SIGHUP:
             runner.request_reload()
         else:

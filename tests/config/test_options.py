@@ -18,6 +18,7 @@ from flb_fast.config.options import (
     OptionTable,
     Repeated,
     field_name,
+    parse_binary_size,
     parse_bool,
     parse_clist,
     parse_size,
@@ -42,6 +43,22 @@ def test_sizes_use_decimal_units_as_fluent_bit_4(text: str, expected: int) -> No
 def test_bad_sizes_are_errors(text: str) -> None:
     with pytest.raises(ValueError):
         parse_size(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2MB", 2 * 1024**2), ("4k", 4096), ("4KiB", 4096), ("1.5M", 1536 * 1024), ("1G", 1024**3), ("100", 100),
+     ("false", 0)],
+)
+def test_binary_sizes_use_binary_units_as_flb_utils_size_to_binary_bytes(text: str, expected: int) -> None:
+    """multiline_buffer_limit is read this way: '4k' is 4096 bytes (recorded: Fluent Bit cut a record at 4096)."""
+    assert parse_binary_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["5XB", "5KIX", "5KBB", "abc", "", "MB"])
+def test_bad_binary_sizes_are_errors(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_binary_size(text)
 
 
 @pytest.mark.parametrize(

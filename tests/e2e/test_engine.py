@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import urllib.request
+from pathlib import Path
 
 from tests.e2e.agent import Agent, lines
 from tests.fakes.ports import free_port
@@ -86,3 +89,24 @@ def test_exits_within_grace_while_stdout_is_a_pipe_nobody_reads(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stop_seconds < 1 + 10
     assert "worker threads still busy" in result.stderr
+
+
+SHUTDOWN = Path(__file__).resolve().parents[1] / "data" / "engine" / "shutdown"
+
+
+def line_form(line: str) -> str:
+    """A log line with each number written N: its form, which must be Fluent Bit's (times vary by run)."""
+    return re.sub(r"\d+", "N", line)
+
+
+def test_shutdown_lines_have_the_form_fluent_bit_gives_them(tmp_path: Path) -> None:
+    """Fluent Bit 4.2.8 recorded (tests/data/engine/shutdown): the signal line (time to the second,
+    no level), the grace warning, 'pausing all inputs..', each input's pausing line, and the stop."""
+    shutil.copy(SHUTDOWN / "input.log", tmp_path)
+    with Agent(tmp_path, (SHUTDOWN / "fluent-bit.conf").read_text()) as agent:
+        agent.wait_for(lambda: len(lines(agent.stdout_path)) == 2, "the 2 records")
+        result = agent.stop()
+    ours = result.stderr.splitlines()
+    ours = ours[next(i for i, line in enumerate(ours) if "caught signal" in line):][:5]
+    theirs = (SHUTDOWN / "fluent-bit.log").read_text().splitlines()[:5]
+    assert [line_form(line) for line in ours] == [line_form(line) for line in theirs]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -63,6 +64,8 @@ STDOUT_OUTPUT = """\
 """
 
 T0 = "2026-11-25T13:00:00.000000001Z"
+# Fluent Bit's [input] lines for a tail input paused by Mem_Buf_Limit (record.sh there re-records them).
+PAUSE_RECORDING = Path(__file__).resolve().parents[1] / "data" / "inputs" / "tail" / "mem-buf-limit-pause" / "fluent-bit.log"
 
 
 def docker(log: str, stream: str = "stdout", time: str = T0) -> str:
@@ -346,6 +349,29 @@ def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(t
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["log"] for line in received] == expected
     assert "resume (mem buf overlimit - buf size " in result.stderr
+
+
+def line_form(line: str) -> str:
+    """A log line with each number written N: its form, which must be Fluent Bit's (figures vary by run)."""
+    return re.sub(r"\d+", "N", line)
+
+
+def test_pause_and_resume_lines_have_the_form_fluent_bit_gives_them(tmp_path: Path) -> None:
+    """Fluent Bit 4.2.8 recorded: a warning with the reason, ``[input] pausing <input>``, then on
+    resume ``[input] resume <input>`` and the reason (flb_input_chunk.c, flb_input.c)."""
+    tail = Tail(tmp_path, extra="Mem_Buf_Limit 200k", output=STDOUT_OUTPUT)
+    expected = [f"line {n:06d} " + "z" * 100 for n in range(20_000)]
+    append(tail.logs / "app.log", "".join(f"{line}\n" for line in expected))
+    agent = PipedAgent(tail.folder, tail.config)
+    with agent:
+        agent.wait_for(lambda: "[input] pausing tail.0" in agent.stderr(), "the input to pause")
+        agent.read_lines(len(expected))
+        agent.wait_for(lambda: "[input] tail.0 resume (" in agent.stderr(), "the input to resume")
+        result = agent.stop()
+        os.close(agent.pipe)
+    ours = [line for line in result.stderr.splitlines() if "[input]" in line][:4]
+    theirs = PAUSE_RECORDING.read_text().splitlines()[:4]
+    assert [line_form(line) for line in ours] == [line_form(line) for line in theirs]
 
 
 def test_sigterm_flushes_what_was_read_within_grace(tmp_path: Path) -> None:

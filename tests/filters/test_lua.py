@@ -307,9 +307,10 @@ def test_flb_env_holds_the_hostname(run: Runner) -> None:
     assert chunk is not None and chunk.records == [{"host": socket.gethostname()}]
 
 
-def test_protected_mode_off_is_warned_about() -> None:
+def test_protected_mode_off_is_supported_without_a_warning() -> None:
+    """A Lua error then ends the agent (tests/e2e/test_lua_protected_mode.py runs it)."""
     filt = lua("function cb(tag, ts, r) return 0, ts, r end", protected_mode="off")
-    assert [option for option, _ in filt.config_warnings] == ["protected_mode"]
+    assert filt.config_warnings == []
 
 
 @pytest.mark.parametrize(

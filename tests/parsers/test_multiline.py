@@ -202,3 +202,20 @@ def test_group_over_the_buffer_limit_is_flushed_truncated_and_counted() -> None:
     assert out == [(1, {"log": JAVA_TRACE[0] + "\n" + JAVA_TRACE[1][:9], "stream": "stdout"}),
                    (3, {"log": JAVA_TRACE[2], "stream": "stdout"})]
     assert ml.truncated == 1
+
+
+def test_an_endswith_group_is_not_cut_at_the_buffer_limit() -> None:
+    """flb_ml.c package_content joins endswith/equal groups with flb_sds_cat_safe, not flb_ml_group_cat
+    (recorded: tests/data/inputs/tail/multiline-buffer-limit/endswith-over-limit)."""
+    parser = create_multiline_parser(_section(name="e", type="endswith", match_string=";", key_content="log"),
+                                     ParserRegistry())
+    ml = Multiline([parser], buffer_limit=8)
+    assert [record["log"] for _, record in feed_lines(ml, ["select *", " from t;"])] == ["select * from t;"]
+    assert ml.truncated == 0
+
+
+def test_a_raw_line_no_parser_claims_is_cut_at_the_buffer_limit_and_counted() -> None:
+    """flb_ml_append_text sends such a line through flb_ml_group_cat: its first buffer_limit characters."""
+    ml = Multiline([BUILTIN["java"]], buffer_limit=5)
+    assert ml.feed_text("s", 1, "plain text") == [(1, {"log": "plain\n"})]
+    assert ml.truncated == 1

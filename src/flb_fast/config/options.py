@@ -27,6 +27,7 @@ class OptionType(enum.Enum):
     DOUBLE = "double"
     BOOL = "boolean"
     SIZE = "size"
+    BINARY_SIZE = "binary size"
     TIME = "time"
     CLIST = "comma-separated list"
     SLIST = "space-separated list"
@@ -37,13 +38,17 @@ INT = OptionType.INT
 DOUBLE = OptionType.DOUBLE
 BOOL = OptionType.BOOL
 SIZE = OptionType.SIZE
+BINARY_SIZE = OptionType.BINARY_SIZE
 TIME = OptionType.TIME
 CLIST = OptionType.CLIST
 SLIST = OptionType.SLIST
 
 # Fluent Bit's flb_utils_size_to_bytes uses decimal units (KB = 1000), src/flb_utils.c.
 _SIZE_UNITS = {"K": 1000, "M": 1000**2, "G": 1000**3}
+# flb_utils_size_to_binary_bytes (same file) uses binary ones (KB = 1024), also spelled KiB.
+_BINARY_SIZE_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
 _SIZE_RE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]{0,2})\s*$")
+_BINARY_SIZE_RE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]{0,3})\s*$")
 _TIME_UNITS = {"": 1, "S": 1, "M": 60, "H": 3600, "D": 86400}
 _TIME_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]?)\s*$")
 _TRUE = frozenset({"true", "on", "yes"})
@@ -73,6 +78,22 @@ def parse_size(value: str) -> int:
     if (len(unit) == 2 and unit[1] != "B") or unit[0] not in _SIZE_UNITS:
         raise ValueError(f"invalid size unit in '{value}' (expected K, KB, M, MB, G or GB)")
     return int(number * _SIZE_UNITS[unit[0]])
+
+
+def parse_binary_size(value: str) -> int:
+    """``flb_utils_size_to_binary_bytes``: ``2MB``, ``4k``, ``1MiB``; ``false`` is 0; units are binary."""
+    if value.strip().lower() == "false":
+        return 0
+    match = _BINARY_SIZE_RE.match(value)
+    expected = "expected a number with an optional K, KB, KiB, M, MB, MiB, G, GB or GiB"
+    if not match:
+        raise ValueError(f"invalid size '{value}' ({expected})")
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if not unit:
+        return int(number)
+    if unit[0] not in _BINARY_SIZE_UNITS or unit[1:] not in ("", "B", "IB"):
+        raise ValueError(f"invalid size unit in '{value}' ({expected})")
+    return int(number * _BINARY_SIZE_UNITS[unit[0]])
 
 
 def parse_time(value: str) -> float:
@@ -137,6 +158,7 @@ _CONVERTERS = {
     DOUBLE: parse_double,
     BOOL: parse_bool,
     SIZE: parse_size,
+    BINARY_SIZE: parse_binary_size,
     TIME: parse_time,
     CLIST: parse_clist,
     SLIST: parse_slist,
@@ -148,6 +170,7 @@ _PY_TYPES: dict[OptionType, Any] = {
     DOUBLE: float,
     BOOL: bool,
     SIZE: int,
+    BINARY_SIZE: int,
     TIME: float,
     CLIST: list,
     SLIST: list,

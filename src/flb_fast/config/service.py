@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flb_fast.config.options import BOOL, DOUBLE, INT, SIZE, STR, TIME, Option, OptionTable
+from flb_fast.config.options import BINARY_SIZE, BOOL, DOUBLE, INT, SIZE, STR, TIME, Option, OptionTable
 
 SERVICE_OPTIONS = OptionTable(
     Option("flush", DOUBLE, "1", "seconds between flushes of buffered chunks to the outputs"),
@@ -27,6 +27,8 @@ SERVICE_OPTIONS = OptionTable(
     Option("storage.backlog.mem_limit", SIZE, "5M", "memory for replaying filesystem chunks at start"),
     Option("storage.max_chunks_up", INT, "128", "filesystem chunks held in memory at once"),
     Option("storage.delete_irrecoverable_chunks", BOOL, "off", "delete corrupted filesystem chunks"),
+    Option("multiline_buffer_limit", BINARY_SIZE, "2MB",
+           "most text one multiline record may hold; a longer one is cut and counted (multiline_truncated)"),
     Option("memory_limit", SIZE, None, "flb_fast's own: pause every input while the agent's resident memory is "
            "near this size (off when unset)"),
     Option("scheduler.base", DOUBLE, "5", "base seconds of the exponential retry backoff"),

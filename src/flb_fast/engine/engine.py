@@ -110,6 +110,9 @@ class Engine:
         """Stop within ``Grace``: inputs first (they emit what they hold), then flush and wait for outputs."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.grace_seconds
+        # flb_engine.c: the grace line as the engine stops, then flb_engine_stop_ingestion's.
+        self.log.warning("service will shutdown in max %g seconds", self.grace_seconds)
+        self.log.info("pausing all inputs..")
         await cancel_and_wait(self._flush_task)
         self._flush_task = None
         if self.memory_limit is not None:
@@ -133,7 +136,6 @@ class Engine:
         self.flush()
         pending = set(self._deliveries)
         if pending:
-            self.log.info("service will shutdown in max %g seconds", self.grace_seconds)
             await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
         abandoned = [task for task in self._deliveries if not task.done()]
         for task in abandoned:

@@ -197,7 +197,8 @@ class MultilineFilter(Filter):
     def _engine(self, stream: Hashable) -> Multiline:
         engine = self._engines.get(stream)
         if engine is None:
-            engine = self._engines[stream] = Multiline(self.parsers, default_key=self.key_content or "")
+            engine = self._engines[stream] = Multiline(
+                self.parsers, default_key=self.key_content or "", buffer_limit=self.ctx.service.multiline_buffer_limit)
         return engine
 
     def _emit(self, stream: Hashable, completed: Completed) -> None:

@@ -36,8 +36,9 @@ from flb_fast.parsers.onigmo import compile_onigmo
 
 # FLB_ML_FLUSH_TIMEOUT, include/fluent-bit/multiline/flb_ml.h
 FLUSH_TIMEOUT_MS = 4000
-# FLB_ML_BUFFER_LIMIT_DEFAULT (same header; [SERVICE] multiline_buffer_limit): a group's text
-# stops growing here, is flushed truncated and counted. flb_fast counts characters.
+# FLB_ML_BUFFER_LIMIT_DEFAULT (same header; [SERVICE] multiline_buffer_limit): a regex parser's
+# group, or a line no parser claims, stops growing here, is flushed truncated and counted
+# (flb_ml_group_cat); endswith and equal groups (docker, cri) are not cut. flb_fast counts characters.
 BUFFER_LIMIT_CHARS = 2 * 1024 * 1024
 TYPES = ("regex", "endswith", "equal")
 
@@ -308,6 +309,10 @@ class Multiline:
         elif text:
             first = self.parsers[0]
             key = first.key_content or self.default_key
+            if 0 < self.buffer_limit < len(text):
+                # flb_ml_append_text puts a line no parser claims through flb_ml_group_cat too.
+                text = text[: self.buffer_limit]
+                self.truncated += 1
             out.append((timestamp, {key: text if first.key_content else text + "\n"}))
         return out
 
@@ -398,7 +403,9 @@ class Multiline:
         """``package_content`` in flb_ml.c: the line joins the group, and the group is flushed
         when the value (key_pattern's if set, else the content) ends with (``endswith``) or
         equals (``equal``) match_string; ``negate`` inverts the test. Without key_content the
-        lines are joined with newlines (``breakline_prepare``)."""
+        lines are joined with newlines (``breakline_prepare``). Such a group is not cut at the
+        buffer limit: Fluent Bit 4.2.8 joins it with flb_sds_cat_safe, not flb_ml_group_cat
+        (recorded: tests/data/inputs/tail/multiline-buffer-limit)."""
         match_string = parser.match_string or ""
         value = context.get(parser.key_pattern) if parser.key_pattern and context is not None else content
         if not isinstance(value, str):
@@ -415,9 +422,7 @@ class Multiline:
             group.timestamp, group.record = ts, context
         elif parser.key_content is None:
             group.newline()
-        if not group.cat(content, self.buffer_limit):
-            self.truncated += 1
-            complete = True
+        group.text += content
         if complete:
             out.extend(self._emit(group, key))
         return True

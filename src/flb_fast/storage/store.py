@@ -475,6 +475,8 @@ class ChunkStore:
         source.paused = True
         source.paused_by = by
         self._input_log.warning("%s paused (%s)", source.instance.display_name, reason)
+        # flb_input_pause (flb_input.c) says so too, after the reason.
+        self._input_log.info("pausing %s", source.instance.display_name)
         source.instance.plugin.pause()
 
     def _release(self, source: InputStore, held: int) -> None:
@@ -486,6 +488,8 @@ class ChunkStore:
         if (source.paused and not self.inputs_held and not source.over_limit
                 and not self._chunks_overlimit(source)):
             source.paused = False
+            # flb_input_resume (flb_input.c) says so first, then flb_input_chunk.c gives the reason.
+            self._input_log.info("resume %s", source.instance.display_name)
             self._input_log.info("%s resume (%s)", source.instance.display_name, reason or self._resume_reason(source))
             source.instance.plugin.resume()
 

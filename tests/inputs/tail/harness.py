@@ -9,6 +9,7 @@ from typing import Any
 
 from flb_fast.config.common import plugin_table
 from flb_fast.config.model import Property, Section
+from flb_fast.config.service import SERVICE_OPTIONS
 from flb_fast.inputs.tail import TailInput
 from flb_fast.log import plugin_logger
 from flb_fast.metrics import Counters
@@ -58,7 +59,7 @@ class Harness:
         self.ctx = PluginContext(
             kind="input", plugin="tail", instance="tail.0", display_name="tail.0",
             log=plugin_logger("input", "tail", "tail.0"), metrics=self.metrics, parsers=registry(),
-            service=None, emit=self._emit,
+            service=SERVICE_OPTIONS.bind([], "[SERVICE]")[0], emit=self._emit,
         )
         self.input = TailInput(self.ctx, bind([("name", "tail"), *properties]))
 

@@ -108,3 +108,21 @@ def test_a_group_is_emitted_at_its_size_bound(monkeypatch) -> None:
     timestamps, records, held_offset = parser.process(lines, 0, READ_NS, 0.0)
     assert [record["log"] for record in records] == ["abcd", "e"]
     assert held_offset is None
+
+
+def test_docker_parts_are_not_cut_at_the_buffer_limit() -> None:
+    """Fluent Bit's docker parser (endswith) joins past multiline_buffer_limit, uncounted
+    (recorded: tests/data/inputs/tail/multiline-buffer-limit/docker-split-over-limit)."""
+    parser = RuntimeMultiline(["docker", "cri"], buffer_limit=4)
+    _, records, _ = parser.process([docker("abcdef"), docker("gh\n")], 0, READ_NS, 0.0)
+    assert [record["log"] for record in records] == ["abcdefgh\n"]
+    assert parser.newly_truncated() == 0
+
+
+def test_a_line_neither_parser_reads_is_cut_at_the_buffer_limit_and_counted() -> None:
+    """(recorded: tests/data/inputs/tail/multiline-buffer-limit/docker-unclaimed-line-over-limit)"""
+    parser = RuntimeMultiline(["docker", "cri"], buffer_limit=4)
+    assert parser.process([b"plain text", b"ok"], 0, READ_NS, 0.0) == (
+        [READ_NS, READ_NS], [{"log": "plai"}, {"log": "ok"}], None)
+    assert parser.newly_truncated() == 1
+    assert parser.newly_truncated() == 0

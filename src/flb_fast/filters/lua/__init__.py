@@ -17,11 +17,15 @@ afresh for each record and every replaced record is a new dict, so a script neve
 that other records share (the pod metadata the kubernetes filter attaches to every record of a
 pod); a shared map the script left as it was comes back as the original dict rather than a copy.
 
+With ``protected_mode off`` a Lua error ends the agent as it ends Fluent Bit (``lua_call`` outside
+``lua_pcall``): LuaJIT's panic line ``PANIC: unprotected error in call to Lua API (<error>)`` on
+stderr and exit status 1, at once, records not yet delivered left behind (recorded:
+tests/data/filters/lua/protected-mode-off). A tail DB then resumes from the last delivered line.
+
 Differences from Fluent Bit, each on purpose:
-- A Lua error, or a table Fluent Bit cannot turn into records, keeps that record unchanged
-  (and logs the error with the script's line); Fluent Bit returns the whole chunk untouched,
-  even the records already processed. ``protected_mode off`` (a crash on a Lua error in Fluent
-  Bit) behaves the same way, with a warning.
+- With protected_mode on, a Lua error, or a table Fluent Bit cannot turn into records, keeps
+  that record unchanged (and logs the error with the script's line); Fluent Bit returns the
+  whole chunk untouched, even the records already processed.
 - The key order of a replaced record is the order Lua's ``pairs`` gives, as in Fluent Bit, but
   Lua's hashing differs between LuaJIT builds, so it need not be the same order.
 - A record nested deeper than 100 levels (LuaJIT's serialization limit) passes unchanged, logged;
@@ -37,7 +41,7 @@ import importlib
 import os
 import socket
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 from flb_fast import _core
 from flb_fast.config.errors import PluginConfigError
@@ -56,6 +60,8 @@ MAX_DICT_KEYS = 4096
 # DEFAULT_MMAP_THRESHOLD in LuaJIT's lj_alloc.c), so no slice maps and unmaps fresh memory
 # (measured: 2,000-record chunks of lifted kubernetes records cost about a quarter less CPU).
 SLICE_BYTES = 96 * 1024
+# How batch.lua words a Lua error (Fluent Bit's "error code %d: %s", LUA_ERRRUN being 2).
+LUA_ERROR_PREFIX = "error code 2: "
 
 
 def lua_runtime(modules: tuple[str, ...] = LUPA_MODULES) -> Any:
@@ -82,6 +88,13 @@ def script_path(script: str, conf_path: str | None) -> str:
     return path
 
 
+def panic(message: str) -> NoReturn:
+    """What a Lua error outside protected mode does to Fluent Bit: LuaJIT's default panic handler
+    (lj_api.c ``panic``) writes this line to stderr, then the process exits with status 1."""
+    os.write(2, f"PANIC: unprotected error in call to Lua API ({message})\n".encode(errors="replace"))
+    os._exit(1)
+
+
 class LuaFilter(Filter):
     name = "lua"
     description = "Lua Scripting Filter"
@@ -91,7 +104,8 @@ class LuaFilter(Filter):
         Option("call", STR, None, "name of the Lua function called for each record"),
         Option("type_int_key", STR, None, "space-separated keys whose numbers are turned into integers"),
         Option("type_array_key", STR, None, "space-separated keys whose tables are turned into arrays"),
-        Option("protected_mode", BOOL, "true", "run the function in protected mode (an error keeps the record)"),
+        Option("protected_mode", BOOL, "true",
+               "run the function in protected mode: a Lua error is logged and keeps the record (off: it ends the agent)"),
         Option("time_as_table", BOOL, "false", "pass the timestamp as a table {sec=..., nsec=...} instead of a number"),
         Option("enable_flb_null", BOOL, "false", "pass null values as flb_null instead of nil (which removes the key)"),
     )
@@ -142,9 +156,7 @@ class LuaFilter(Filter):
         self._key_index: dict[str, int] = {}
         self._lua_keys = 0
         self._buffer = _core.LuaBuffer()
-        if not options.protected_mode:
-            self.config_warnings.append(("protected_mode", "protected_mode off is not supported: a Lua error is "
-                                         "logged and the record kept, as with protected_mode on"))
+        self.protected_mode: bool = options.protected_mode
         if self.nargs == 5:
             self.config_warnings.append(("call", f"function {self.call} takes group and metadata arguments: "
                                          "records have no metadata here, so it gets empty tables and the metadata "
@@ -201,6 +213,10 @@ class LuaFilter(Filter):
         """Lua's messages in record order, each record's "invalid table" last. A record whose value
         only Lua can read (``False``) is written again by batch.lua's canonical and read anew."""
         lines = [(messages[i], messages[i + 1].decode(errors="replace")) for i in range(1, len(messages) + 1, 2)]
+        if not self.protected_mode:
+            errors = sorted(line for line in lines if line[1].startswith(LUA_ERROR_PREFIX))
+            if errors:
+                panic(errors[0][1][len(LUA_ERROR_PREFIX):])
         for position in specials:
             entry = entries[position]
             if entry is False:

@@ -159,6 +159,8 @@ class TailInput(Input):
         if self.db is not None:
             for name, inode in self.db.rotated():
                 self._resume_rotated(name, inode)
+            stale = self.db.delete_stale({file.inode for file in self.files.values()})
+            self.ctx.log.info("db: delete unmonitored stale inodes from the database: count=%d", stale)
         loop = asyncio.get_running_loop()
         self.tasks = [
             loop.create_task(self._reader(), name=f"{self.ctx.instance}.reader"),
@@ -299,9 +301,9 @@ class TailInput(Input):
     def _new_joiner(self) -> Any:
         """The Docker_Mode/multiline joiner each file gets, or ``None``."""
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
-            return RulesMultiline(self.rule_parsers)
+            return RulesMultiline(self.rule_parsers, self.ctx.service.multiline_buffer_limit)
         if self.multiline_parsers:
-            return RuntimeMultiline(self.multiline_parsers)
+            return RuntimeMultiline(self.multiline_parsers, self.ctx.service.multiline_buffer_limit)
         if self.docker_mode:
             return DockerModeJoiner(self.docker_mode_parser)
         return None
@@ -473,9 +475,10 @@ class TailInput(Input):
         else:
             timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
-            if isinstance(joiner, RulesMultiline) and (cut := joiner.newly_truncated()):
+            if cut := joiner.newly_truncated():
                 self.ctx.metrics.inc("multiline_truncated", cut)
-                self.ctx.log.warning("multiline message truncated due to buffer limit")
+                for _ in range(cut):  # tail_file.c warns for each line cut
+                    self.ctx.log.warning("multiline message truncated due to buffer limit")
         if records:
             self._emit(file, timestamps, records, size, file.line_start() if held_offset is None else held_offset)
         self._advance(file, held_offset)

@@ -30,6 +30,7 @@ SQL_ROTATE_FILE = "UPDATE in_tail_files set name=@name,rotated=1 WHERE id=@id;"
 SQL_UPDATE_OFFSET = "UPDATE in_tail_files set offset=@offset WHERE id=@id;"
 SQL_DELETE_FILE = "DELETE FROM in_tail_files WHERE id=@id;"
 SQL_GET_ROTATED = "SELECT name, inode FROM in_tail_files WHERE rotated=1 ORDER BY id;"
+SQL_GET_IDS_AND_INODES = "SELECT id, inode FROM in_tail_files;"
 
 SYNC_LEVELS = DB_SYNC_LEVELS
 JOURNAL_MODES = frozenset({"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "WAL", "OFF"})
@@ -78,6 +79,24 @@ class OffsetsDB:
     def rotated(self) -> list[tuple[str, int]]:
         """``(name, inode)`` of the files rotated away while still being read, oldest first."""
         return [(row[0], row[1]) for row in self._conn.execute(SQL_GET_ROTATED).fetchall()]
+
+    def delete_stale(self, monitored: set[int]) -> int:
+        """Delete the rows of every inode not in ``monitored``; how many went.
+
+        Fluent Bit does this once the first scan is done (tail_db.c flb_tail_db_stale_file_delete,
+        ``DELETE FROM in_tail_files WHERE inode NOT IN (...)``): a file renamed away from Path or
+        deleted while the agent was stopped leaves no offset behind for a new file that gets its inode.
+        """
+        stale = [{"id": row_id} for row_id, inode in self._conn.execute(SQL_GET_IDS_AND_INODES) if inode not in monitored]
+        if stale:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany(SQL_DELETE_FILE, stale)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return len(stale)
 
     def delete(self, row_id: int) -> None:
         self._conn.execute(SQL_DELETE_FILE, {"id": row_id})

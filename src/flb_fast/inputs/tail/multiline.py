@@ -8,8 +8,11 @@ stdout and stderr parts never mix (fluent-bit #4387). The record is the first pa
 (``time`` kept, as both parsers have Time_Keep on) with the parts' ``log`` joined, stamped with
 the first part's time. A line neither parser recognises first closes the file's open groups
 (they are emitted as they are), then passes through as ``{"log": line}`` (flb_ml_append_text:
-tail's ``Key`` does not apply). A group is also emitted when it reaches ``JOINED_MAX_BYTES``,
-keeping memory bounded.
+tail's ``Key`` does not apply), cut at the multiline buffer limit (counted as
+``multiline_truncated``). Joined parts are not cut at that limit: Fluent Bit 4.2.8's docker
+(endswith) and cri (equal) parsers join with flb_sds_cat_safe, not flb_ml_group_cat (recorded:
+tests/data/inputs/tail/multiline-buffer-limit). A group is emitted when it reaches
+``JOINED_MAX_BYTES`` instead, keeping memory bounded where Fluent Bit's is not.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import msgspec
 
 from flb_fast import _core
 from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES, line_offsets
+from flb_fast.parsers.multiline import BUFFER_LIMIT_CHARS
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
@@ -75,12 +79,19 @@ class _Group:
 class RuntimeMultiline:
     """One file's partial-line groups, one per stream."""
 
-    __slots__ = ("use_docker", "use_cri", "groups")
+    __slots__ = ("use_docker", "use_cri", "groups", "buffer_limit", "truncated")
 
-    def __init__(self, parsers: list[str]) -> None:
+    def __init__(self, parsers: list[str], buffer_limit: int = BUFFER_LIMIT_CHARS) -> None:
         self.use_docker = "docker" in parsers
         self.use_cri = "cri" in parsers
         self.groups: dict[str, _Group] = {}
+        self.buffer_limit = buffer_limit
+        self.truncated = 0
+
+    def newly_truncated(self) -> int:
+        """Lines no parser claimed that were cut at the buffer limit since the last call."""
+        new, self.truncated = self.truncated, 0
+        return new
 
     @property
     def holding(self) -> bool:
@@ -107,8 +118,12 @@ class RuntimeMultiline:
         its records are the result.
         """
         if self.use_cri and not (self.use_docker and _has_json_line(lines)):
-            timestamps, records, partials, _failed = _core.decode_cri_lines(lines, read_time_ns)
+            timestamps, records, partials, failed = _core.decode_cri_lines(lines, read_time_ns)
             if not partials and not self.groups:
+                if failed:
+                    for record in records:
+                        if len(record) == 1:
+                            record["log"] = self._cut(record["log"])
                 if offsets is not None:
                     offsets.extend(line_offsets(lines, first_offset))
                 return timestamps, records, None
@@ -143,7 +158,7 @@ class RuntimeMultiline:
                 timestamps.extend(held_ts)
                 records.extend(held_records)
                 timestamps.append(read_time_ns)
-                records.append({"log": line.decode("utf-8", "replace")})
+                records.append({"log": self._cut(line.decode("utf-8", "replace"))})
                 if offsets is not None:
                     offsets.append(line_offset)
                 continue
@@ -170,6 +185,13 @@ class RuntimeMultiline:
                 if offsets is not None:
                     offsets.append(group.offset)
         return timestamps, records, self.held_offset
+
+    def _cut(self, text: str) -> str:
+        """A line no parser claims, cut at the buffer limit as flb_ml_group_cat cuts it."""
+        if 0 < self.buffer_limit < len(text):
+            self.truncated += 1
+            return text[: self.buffer_limit]
+        return text
 
     def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
         """Every held group as a record (timeout or stop), oldest first."""
@@ -223,10 +245,10 @@ class RulesMultiline:
 
     __slots__ = ("engine", "held_offset", "truncated_seen")
 
-    def __init__(self, parsers: list[Any]) -> None:
+    def __init__(self, parsers: list[Any], buffer_limit: int = BUFFER_LIMIT_CHARS) -> None:
         from flb_fast.parsers.multiline import Multiline
 
-        self.engine = Multiline(parsers, default_key="log")
+        self.engine = Multiline(parsers, default_key="log", buffer_limit=buffer_limit)
         self.held_offset: int | None = None
         self.truncated_seen = 0
 

@@ -1,0 +1,23 @@
+"""The lua filter with ``Protected_Mode Off`` in the real agent: a Lua error ends it as it ends
+Fluent Bit 4.2.8 (recorded: tests/data/filters/lua/protected-mode-off, with its record.sh)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.e2e.agent import Agent, lines
+
+RECORDING = Path(__file__).resolve().parents[1] / "data" / "filters" / "lua" / "protected-mode-off"
+
+
+def test_a_lua_error_outside_protected_mode_ends_the_agent_with_luajits_panic_line(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(RECORDING, folder)
+    agent = Agent(folder, (folder / "fluent-bit.conf").read_text())
+    with agent:
+        result = agent.wait_exit()
+    assert result.returncode == int((RECORDING / "exit-status.txt").read_text())
+    assert [line for line in result.stderr.splitlines() if line.startswith("PANIC")] == (
+        (RECORDING / "panic.txt").read_text().splitlines())
+    assert lines(agent.stdout_path) == (RECORDING / "stdout.jsonl").read_text().splitlines()
