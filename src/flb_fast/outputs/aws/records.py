@@ -174,18 +174,22 @@ class RecordsOutput(AwsOutput):
         return [None] * len(records)
 
     def _entries(self, chunk: Chunk) -> list[Entry]:
+        encoded = self.encoder.encode_all(chunk.records, chunk.timestamps, b"\n" if self.record_newline else b"")
         datas: list[bytes] = []
         records: list[dict[str, Any]] = []
         missing = empty = 0
-        newline = self.record_newline
-        for data, record in zip(self.encoder.encode_all(chunk.records, chunk.timestamps), chunk.records, strict=True):
-            if data is None:
-                missing += 1
-            elif not data:
-                empty += 1
-            else:
-                datas.append(data + b"\n" if newline else data)
-                records.append(record)
+        if self.encoder.whole_records:
+            # A whole record is never missing or empty (its JSON is at least "{}").
+            datas, records = encoded, chunk.records  # type: ignore[assignment]
+        else:
+            for data, record in zip(encoded, chunk.records, strict=True):
+                if data is None:
+                    missing += 1
+                elif not data:
+                    empty += 1
+                else:
+                    datas.append(data)
+                    records.append(record)
         entries, too_large = self._pack(datas, records)
         self.count_skipped(missing, empty, too_large)
         return entries
