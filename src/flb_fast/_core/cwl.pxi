@@ -11,6 +11,10 @@
 # ensure_ascii): every non-ASCII character as a lowercase \uXXXX escape (a surrogate pair
 # above U+FFFF), the control characters and DEL as \b \t \n \f \r or \u00XX, '"' and '\\' escaped.
 
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdio cimport snprintf
+from libc.string cimport memcpy, memmove
+
 cdef bytes _CWL_EVENT_OPEN = b'{"timestamp": '
 cdef bytes _CWL_MESSAGE_OPEN = b', "message": "'
 cdef bytes _CWL_EVENT_CLOSE = b'"}'

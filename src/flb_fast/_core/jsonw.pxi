@@ -22,11 +22,11 @@
 # referenced once (a map a parser made for one record) can only be met once and is not kept.
 
 from cpython.dict cimport PyDict_Next
-from cpython.mem cimport PyMem_Malloc
+from cpython.mem cimport PyMem_Realloc
 from cpython.ref cimport PyObject
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdio cimport snprintf
-from libc.string cimport memcpy, memmove, memset
+from libc.string cimport memcpy, memset
 
 cdef extern from "Python.h":
     int _str_kind "PyUnicode_KIND"(object o)
@@ -38,10 +38,10 @@ cdef extern from "Python.h":
 cdef enum:
     # A record nested deeper than this takes the Python path (msgspec, which has its own limit).
     _JSON_MAX_DEPTH = 64
-    # Shared containers kept per call. A chunk holds one tag's records, i.e. one container of one
-    # pod, and the kubernetes filter attaches one metadata map to all of them (its labels and
-    # annotations maps are copied inside it); the rest is room for records gathered from several
-    # pods. Each shared container met is looked up among at most this many pointers.
+    # Shared maps and lists kept per call. A chunk holds one tag's records (one Kubernetes
+    # container's log file), and the kubernetes filter attaches one metadata map to all of them
+    # (its labels and annotations maps are copied inside it); the rest is room for records
+    # gathered from several pods. Each shared map met is looked up among at most this many.
     _JSON_MEMO_ENTRIES = 16
     # Bytes of written JSON kept per call: 1 MiB, the size of one PutLogEvents request
     # (cloudwatch_logs/batch.py MAX_BATCH_BYTES), so the memo never holds more than a request's

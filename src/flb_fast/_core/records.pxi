@@ -8,6 +8,10 @@
 # with its default separators and ensure_ascii): a partition key of printable ASCII other than
 # '"' and '\\' is written as is between quotes, any other through the caller's `key_json`.
 
+from cpython.mem cimport PyMem_Free
+from libc.stdint cimport uint16_t
+from libc.string cimport memcpy
+
 cdef bytes _REC_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 cdef bytes _REC_OPEN = b'{"Data": "'
 cdef bytes _REC_CLOSE = b'"}'
