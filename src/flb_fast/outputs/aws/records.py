@@ -16,6 +16,8 @@ import gzip
 import json
 import zlib
 from abc import abstractmethod
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any, ClassVar, NamedTuple
 
 from flb_fast.compiled import core_part
@@ -116,18 +118,16 @@ def batch_body(name_field: str, name: str, batch: list[Entry], keyed: bool) -> b
 
 def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of entries that each make one request within ``limits``
-    (every entry is at most ``max_record_bytes``)."""
+    (every entry is at most ``max_record_bytes``), each as long as the record count and request
+    size allow: found by bisecting the running total of the sizes, not by a step per entry."""
+    totals = list(accumulate(sizes, initial=0))
     batches: list[tuple[int, int]] = []
     start = 0
-    request_bytes = 0
-    for index, size in enumerate(sizes):
-        if index > start and (index - start >= limits.max_records or request_bytes + size > limits.max_request_bytes):
-            batches.append((start, index))
-            start = index
-            request_bytes = 0
-        request_bytes += size
-    if start < len(sizes):
-        batches.append((start, len(sizes)))
+    while start < len(sizes):
+        end = bisect_right(totals, totals[start] + limits.max_request_bytes, start + 1) - 1
+        end = max(start + 1, min(end, start + limits.max_records))
+        batches.append((start, end))
+        start = end
     return batches
 
 
