@@ -122,6 +122,15 @@ def cwl_bodies(
     max_batch_events: int,
     max_span_ms: int,
 ) -> tuple[list[bytes], list[int], int]: ...
+JSON_MEMO_ENTRIES: int
+JSON_MEMO_BYTES: int
+
+def records_json(
+    records: list[dict[str, object]],
+    encode: Callable[[object], bytes],
+    fallback: Callable[[int], bytes],
+    suffix: bytes,
+) -> list[bytes]: ...
 def records_body(
     head: bytes,
     entries: list[tuple[bytes, str | None]],

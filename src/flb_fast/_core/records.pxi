@@ -8,6 +8,10 @@
 # with its default separators and ensure_ascii): a partition key of printable ASCII other than
 # '"' and '\\' is written as is between quotes, any other through the caller's `key_json`.
 
+from cpython.mem cimport PyMem_Free
+from libc.stdint cimport uint16_t
+from libc.string cimport memcpy
+
 cdef bytes _REC_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 cdef bytes _REC_OPEN = b'{"Data": "'
 cdef bytes _REC_CLOSE = b'"}'
@@ -22,15 +26,31 @@ cdef inline char *_rec_copy(char *w, bytes part) noexcept:
     return w + n
 
 
+# Each 12 bits of data as their two base64 characters, copied in one 2-byte store: half the
+# lookups and stores of one character at a time.
+cdef uint16_t _REC_B64_PAIRS[4096]
+
+
+cdef void _rec_init_pairs() noexcept:
+    cdef const char *alphabet = _bytes_data(_REC_B64)
+    cdef unsigned int v
+    cdef char pair[2]
+    for v in range(4096):
+        pair[0] = alphabet[v >> 6]
+        pair[1] = alphabet[v & 63]
+        memcpy(&_REC_B64_PAIRS[v], pair, 2)
+
+
+_rec_init_pairs()
+
+
 cdef inline char *_rec_base64(char *w, const unsigned char *s, Py_ssize_t n, const char *alphabet) noexcept:
     cdef Py_ssize_t i = 0
     cdef unsigned int v
     while i + 3 <= n:
         v = (<unsigned int>s[i] << 16) | (<unsigned int>s[i + 1] << 8) | s[i + 2]
-        w[0] = alphabet[v >> 18]
-        w[1] = alphabet[(v >> 12) & 63]
-        w[2] = alphabet[(v >> 6) & 63]
-        w[3] = alphabet[v & 63]
+        memcpy(w, &_REC_B64_PAIRS[v >> 12], 2)
+        memcpy(w + 2, &_REC_B64_PAIRS[v & 0xFFF], 2)
         w += 4
         i += 3
     if n - i == 1:
@@ -106,3 +126,31 @@ def records_body(bytes head, list entries, Py_ssize_t start, Py_ssize_t end, bin
             w = _rec_copy(w, _REC_CLOSE)
     _rec_copy(w, _REC_TAIL)
     return body
+
+
+def records_json(list records, object encode, object fallback, bytes suffix):
+    """Each record's JSON byte for byte as ``encode`` (a ``msgspec.json.Encoder``'s ``encode``)
+    writes it, followed by ``suffix``, in one pass (jsonw.pxi, plain mode: a map or list several
+    records reference is written once and copied after). A record not written here (not a dict,
+    or holding what the writer gives up on) is ``fallback(index)``'s bytes, then ``suffix``."""
+    cdef Py_ssize_t n = len(records), i, suffix_size = _bytes_size(suffix)
+    cdef list encoded = [None] * n
+    cdef _JsonWriter writer = _JsonWriter(encode, False)
+    cdef _JsonOut out
+    cdef object record
+    out.data = NULL
+    out.capacity = 0
+    try:
+        for i in range(n):
+            record = records[i]
+            out.size = 0
+            out.raw = 0
+            if type(record) is not dict or _json_dict(&out, <dict>record, writer, 0):
+                encoded[i] = <bytes>fallback(i) + suffix
+                continue
+            _json_reserve(&out, suffix_size)
+            _json_put(&out, _bytes_data(suffix), suffix_size, suffix_size)
+            encoded[i] = _bytes_from_size(out.data, out.size)
+    finally:
+        PyMem_Free(out.data)
+    return encoded

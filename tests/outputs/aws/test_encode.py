@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flb_fast import _core
 from flb_fast.outputs.aws.encode import ENCODE_SLICE_RECORDS, RecordEncoder, format_time
 
 TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
@@ -74,3 +82,84 @@ def test_records_encoded_together_are_each_record_encoded_alone() -> None:
         assert encoder.encode_all(records, [TS] * len(records)) == [encoder.encode(record, TS) for record in records]
     many = [{"n": n} for n in range(ENCODE_SLICE_RECORDS * 2 + 3)]
     assert RecordEncoder().encode_all(many, [TS] * len(many)) == [RecordEncoder().encode(record, TS) for record in many]
+
+
+def test_a_suffix_follows_every_non_empty_encoding() -> None:
+    records = [{"log": "a"}, {"log": ""}, {"x": 1}, {"log": {"k": "é"}}]
+    for encoder in (RecordEncoder(), RecordEncoder(log_key="log"), RecordEncoder(time_key="t")):
+        plain = encoder.encode_all(records, [TS] * len(records))
+        suffixed = encoder.encode_all(records, [TS] * len(records), b"\n")
+        assert suffixed == [data + b"\n" if data else data for data in plain]
+
+
+compiled = pytest.mark.skipif(not hasattr(_core, "records_json"), reason="flb_fast._core is not built")
+ENCODE = msgspec.json.Encoder().encode
+
+_text = st.text(alphabet=st.characters(), max_size=12)
+_scalar = st.one_of(
+    _text, st.integers(-(2**70), 2**70), st.floats(), st.none(), st.booleans(), st.just("\udcff lone surrogate")
+)
+_value = st.recursive(
+    _scalar,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.lists(children, max_size=2).map(tuple),
+        st.dictionaries(_text, children, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def _records_sharing_containers(draw: st.DrawFn) -> list[dict[Any, Any]]:
+    """Records whose values are fresh, or one of a few maps and lists they all may reference."""
+    pool = draw(st.lists(st.one_of(st.dictionaries(_text, _value, max_size=3), st.lists(_value, max_size=3)),
+                         min_size=1, max_size=4))
+    pool += [{"inner": pool[0], "list": [pool[-1]]}]
+    value = st.one_of(_value, st.sampled_from(pool))
+    keys = st.one_of(_text, st.just(1))
+    return draw(st.lists(st.dictionaries(keys, value, max_size=5), max_size=12))
+
+
+def write(records: list[Any], suffix: bytes = b"") -> list[bytes]:
+    """``_core.records_json`` as ``RecordEncoder.encode_all`` calls it."""
+    encoder = RecordEncoder()
+    return _core.records_json(records, encoder.encode_value, lambda index: encoder.encode(records[index], TS), suffix)
+
+
+@compiled
+@settings(max_examples=300, deadline=None)
+@given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]))
+def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[dict[Any, Any]], suffix: bytes) -> None:
+    assert write(records, suffix) == RecordEncoder().encode_slices(records, suffix)
+
+
+@compiled
+def test_records_sharing_maps_are_written_as_records_with_equal_distinct_maps() -> None:
+    labels = {"app": "web é", "tier": 'a"b\n\x7f'}
+    pod = {"pod_name": "web-1", "labels": labels, "ports": [80, {"name": "http 😀"}]}
+    records = [{"log": f"line {i}\n", "kubernetes": pod, "also": labels if i % 2 else [pod]} for i in range(50)]
+    assert write(records) == write(copy.deepcopy(records)) == [ENCODE(record) for record in records]
+
+
+@compiled
+def test_more_shared_maps_than_the_memo_keeps_are_each_written_the_same() -> None:
+    pods = [{"pod_name": f"p{n}", "labels": {"n": n}} for n in range(_core.JSON_MEMO_ENTRIES + 4)]
+    records = [{"log": str(index), "kubernetes": pods[index % len(pods)]} for index in range(3 * len(pods))]
+    assert write(records) == [ENCODE(record) for record in records]
+
+
+@compiled
+def test_shared_maps_past_the_memo_bytes_are_each_written_the_same() -> None:
+    # Each map is 0.6 MB of JSON: the memo has room for one.
+    pods = [{"blob": "x" * 600_000, "n": n} for n in range(3)]
+    assert 2 * 600_000 > _core.JSON_MEMO_BYTES
+    records = [{"kubernetes": pods[index % 3], "i": index} for index in range(9)]
+    assert write(records) == [ENCODE(record) for record in records]
+
+
+@compiled
+def test_a_record_the_writer_gives_up_on_is_the_fallbacks() -> None:
+    shared = {"bad": "lone \udcff"}
+    records = [{"a": shared}, {"ok": 1}, {"b": shared}, {2: "int key"}, {"f": 1.5, "big": 2**80}]
+    assert write(records, b"\n") == [RecordEncoder().encode(record, TS) + b"\n" for record in records]  # type: ignore[operator]

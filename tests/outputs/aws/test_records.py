@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from flb_fast.outputs.aws.records import Entry, Limits, entry_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
@@ -39,3 +42,26 @@ def test_kinesis_counts_partition_keys_in_record_and_request_sizes() -> None:
     size = KINESIS.max_request_bytes // 5
     assert split_batches([size] * 5, KINESIS) == [(0, 5)]
     assert split_batches([size] * 4 + [size + 1], KINESIS) == [(0, 4), (4, 5)]
+
+
+def one_step_per_entry(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
+    """The batches by definition: an entry starts a new request when the current one holds
+    ``max_records`` entries or would pass ``max_request_bytes`` with it."""
+    batches, start, request_bytes = [], 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and (index - start >= limits.max_records or request_bytes + size > limits.max_request_bytes):
+            batches.append((start, index))
+            start, request_bytes = index, 0
+        request_bytes += size
+    return batches + ([(start, len(sizes))] if start < len(sizes) else [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 40), max_size=60),
+    max_records=st.integers(1, 8),
+    max_request_bytes=st.integers(40, 120),
+)
+def test_batches_are_as_long_as_the_limits_allow(sizes: list[int], max_records: int, max_request_bytes: int) -> None:
+    limits = Limits(max_records, max_request_bytes, 40, False)
+    assert split_batches(sizes, limits) == one_step_per_entry(sizes, limits)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from typing import Any
@@ -116,6 +117,60 @@ def test_a_dict_shared_by_records_is_written_the_same_in_each() -> None:
     records = [{"log": str(index), "kubernetes": pod} for index in range(5)]
     [body], _, _ = both(records, [0] * 5)
     assert [event["message"] for event in json.loads(body)["logEvents"]] == [ENCODE(r).decode() for r in records]
+
+
+def distinct(records: list[Any]) -> list[Any]:
+    """The records with none of their maps or lists shared between them."""
+    return [copy.deepcopy(record) for record in records]
+
+
+def test_records_sharing_maps_and_lists_get_the_bodies_of_records_with_equal_distinct_ones() -> None:
+    labels = {"app": "web é", "tier": 'a"b\n'}
+    pod = {"pod_name": "web-1", "labels": labels, "ports": [80, {"name": "http 😀"}]}
+    records = [{"log": f"line {i}\n", "kubernetes": pod, "also": labels if i % 2 else [pod]} for i in range(50)]
+    times = [index * 1_000_000 for index in range(50)]
+    assert both(records, times) == both(distinct(records), times)
+
+
+def test_a_shared_map_bringing_records_to_the_event_limit_or_past_it() -> None:
+    # The shared map (kept by the memo: 0.8 MB escaped) is longer escaped than as JSON.
+    pod = {"blob": 'ab"\u00e9' * (MAX_EVENT_BYTES // 16)}
+    room = MAX_EVENT_BYTES - len(ENCODE({"log": "", "kubernetes": pod}))
+    at_limit = {"log": "y" * room, "kubernetes": pod}
+    over_limit = {"log": "y" * (room + 1), "kubernetes": pod}
+    records = [at_limit, over_limit, {"kubernetes": pod}, at_limit, over_limit]
+    times = [0, 1, 2, 3, 4]
+    bodies, counts, truncated = both(records, times)
+    assert (bodies, counts, truncated) == both(distinct(records), times)
+    assert truncated == 2
+    sizes = [len(json.loads(body)["logEvents"][0]["message"].encode()) for body in bodies]
+    assert sizes == [MAX_EVENT_BYTES, MAX_EVENT_BYTES, len(ENCODE({"kubernetes": pod})), MAX_EVENT_BYTES, MAX_EVENT_BYTES]
+
+
+def test_more_shared_maps_than_the_memo_keeps_are_each_written_the_same() -> None:
+    pods = [{"pod_name": f"p{n}", "labels": {"n": n}} for n in range(_core.JSON_MEMO_ENTRIES + 4)]
+    records = [{"log": str(index), "kubernetes": pods[index % len(pods)]} for index in range(3 * len(pods))]
+    times = [0] * len(records)
+    assert both(records, times) == both(distinct(records), times)
+
+
+def test_shared_maps_past_the_memo_bytes_are_each_written_the_same() -> None:
+    # Each map is 0.6 MB once escaped ("\u00e9" per character): the memo has room for one.
+    pods = [{"blob": "é" * 100_000, "n": n} for n in range(3)]
+    assert 6 * 100_000 * 2 > _core.JSON_MEMO_BYTES
+    records = [{"kubernetes": pods[index % 3], "i": index} for index in range(9)]
+    times = [0] * len(records)
+    assert both(records, times) == both(distinct(records), times)
+
+
+def test_a_shared_map_nested_deeper_than_the_limit_is_sent_as_the_fallback() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(70):
+        node["d"] = {}
+        node = node["d"]
+    records = [{"top": deep}, {"a": {"b": deep}}, {"top": deep}]
+    assert both(records, [0, 0, 0]) == both(distinct(records), [0, 0, 0])
 
 
 @pytest.mark.parametrize(

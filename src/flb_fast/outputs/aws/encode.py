@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from flb_fast.compiled import core_part
+
 # Fluent Bit's time_key_format extensions: %3N milliseconds, %9N and %L nanoseconds
 # (plugins/out_kinesis_firehose docs); everything else is strftime.
 _FRACTION_RE = re.compile(r"%(3N|9N|L)")
@@ -23,6 +25,10 @@ DEFAULT_TIME_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # copy of its records' JSON, so a slice (about 1 MB of kubernetes records) bounds that copy
 # rather than a whole chunk (up to Mem_Buf_Limit of raw lines, several times that as JSON).
 ENCODE_SLICE_RECORDS = 1024
+# The compiled writer of whole records when the extension has it (it does in any current build):
+# each record written once, in one pass, a map shared by many records (the pod metadata) written
+# once per call and copied after (_core/jsonw.pxi; bench/README.md, the firehose and kinesis rows).
+_records_json = core_part("records_json")
 
 
 def format_time(timestamp_ns: int, fmt: str) -> str:
@@ -81,20 +87,33 @@ class RecordEncoder:
         except (UnicodeEncodeError, TypeError):
             return json_fallback(value)
 
-    def encode_all(self, records: list[dict[str, Any]], timestamps_ns: list[int]) -> list[bytes | None]:
-        """``encode`` of each record. When records are sent whole (no ``log_key``, ``time_key``,
-        ``data_keys`` or ``replace_dots``) they are encoded ENCODE_SLICE_RECORDS at a time in one
-        msgspec call (``encode_lines``: a JSON text never holds a raw newline, so the lines are
-        the records); a slice holding a record msgspec refuses is encoded record by record."""
+    def encode_all(
+        self, records: list[dict[str, Any]], timestamps_ns: list[int], suffix: bytes = b""
+    ) -> list[bytes | None]:
+        """``encode`` of each record, each non-empty one followed by ``suffix``. Records sent
+        whole (no ``log_key``, ``time_key``, ``data_keys`` or ``replace_dots``) are written by
+        ``_core.records_json`` when it is built, byte for byte as msgspec writes them (a record it
+        does not write goes through ``encode``), else by ``encode_slices``."""
         if not self.whole_records:
-            return [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+            encoded = [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+            return [data + suffix if data else data for data in encoded] if suffix else encoded
+        if _records_json is not None:
+            return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix)
+        return self.encode_slices(records, suffix)
+
+    def encode_slices(self, records: list[dict[str, Any]], suffix: bytes = b"") -> list[bytes | None]:
+        """Whole records, each followed by ``suffix``, ENCODE_SLICE_RECORDS at a time in one
+        msgspec call (``encode_lines``: a JSON text never holds a raw newline, so the lines are
+        the records); a slice holding a record msgspec refuses is encoded record by record. The
+        Python path of ``_core.records_json``, and its reference in the tests."""
         encoded: list[bytes | None] = []
         for start in range(0, len(records), ENCODE_SLICE_RECORDS):
             part = records[start : start + ENCODE_SLICE_RECORDS]
             try:
-                encoded += self._encoder.encode_lines(part).split(b"\n")[:-1]
+                lines = self._encoder.encode_lines(part).split(b"\n")[:-1]
             except (UnicodeEncodeError, TypeError):
-                encoded += [self._json(record) for record in part]
+                lines = [self._json(record) for record in part]
+            encoded += [line + suffix for line in lines] if suffix else lines
         return encoded
 
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:

@@ -16,6 +16,8 @@ import gzip
 import json
 import zlib
 from abc import abstractmethod
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any, ClassVar, NamedTuple
 
 from flb_fast.compiled import core_part
@@ -116,18 +118,16 @@ def batch_body(name_field: str, name: str, batch: list[Entry], keyed: bool) -> b
 
 def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of entries that each make one request within ``limits``
-    (every entry is at most ``max_record_bytes``)."""
+    (every entry is at most ``max_record_bytes``), each as long as the record count and request
+    size allow: found by bisecting the running total of the sizes, not by a step per entry."""
+    totals = list(accumulate(sizes, initial=0))
     batches: list[tuple[int, int]] = []
     start = 0
-    request_bytes = 0
-    for index, size in enumerate(sizes):
-        if index > start and (index - start >= limits.max_records or request_bytes + size > limits.max_request_bytes):
-            batches.append((start, index))
-            start = index
-            request_bytes = 0
-        request_bytes += size
-    if start < len(sizes):
-        batches.append((start, len(sizes)))
+    while start < len(sizes):
+        end = bisect_right(totals, totals[start] + limits.max_request_bytes, start + 1) - 1
+        end = max(start + 1, min(end, start + limits.max_records))
+        batches.append((start, end))
+        start = end
     return batches
 
 
@@ -174,18 +174,22 @@ class RecordsOutput(AwsOutput):
         return [None] * len(records)
 
     def _entries(self, chunk: Chunk) -> list[Entry]:
+        encoded = self.encoder.encode_all(chunk.records, chunk.timestamps, b"\n" if self.record_newline else b"")
         datas: list[bytes] = []
         records: list[dict[str, Any]] = []
         missing = empty = 0
-        newline = self.record_newline
-        for data, record in zip(self.encoder.encode_all(chunk.records, chunk.timestamps), chunk.records, strict=True):
-            if data is None:
-                missing += 1
-            elif not data:
-                empty += 1
-            else:
-                datas.append(data + b"\n" if newline else data)
-                records.append(record)
+        if self.encoder.whole_records:
+            # A whole record is never missing or empty (its JSON is at least "{}").
+            datas, records = encoded, chunk.records  # type: ignore[assignment]
+        else:
+            for data, record in zip(encoded, chunk.records, strict=True):
+                if data is None:
+                    missing += 1
+                elif not data:
+                    empty += 1
+                else:
+                    datas.append(data)
+                    records.append(record)
         entries, too_large = self._pack(datas, records)
         self.count_skipped(missing, empty, too_large)
         return entries
