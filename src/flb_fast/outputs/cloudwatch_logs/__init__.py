@@ -172,22 +172,40 @@ class CloudWatchLogsOutput(AwsOutput):
         group, stream = target
         async with self._lock(target):
             done = progress.delivered.get(target, 0)
+            await self.bodies.room()
             bodies, counts = self._bodies(chunk, indexes, target, done, progress)
-            for body, count in zip(bodies, counts, strict=True):
-                await self.backoff.wait()
-                try:
-                    response = await self._put(group, stream, body)
-                except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
-                    if error_code(exc) != ALREADY_ACCEPTED:
-                        return self.failure(exc, f"PutLogEvents to {group}/{stream}")
-                    response = {}
-                    self.ctx.metrics.inc("already_accepted_batches")
-                    self.ctx.log.info("PutLogEvents to %s/%s: %d event(s) were accepted before (%s): delivered",
-                                      group, stream, count, ALREADY_ACCEPTED)
-                self.backoff.succeeded()
-                self._count_rejected(response, count, group, stream)
-                done += count
-                progress.delivered[target] = done
+            # Each body is let go of once sent (the list holds those still to send); the bytes the
+            # others wait on are those still held, until the last is sent or the flush gives up.
+            held = sum(map(len, bodies))
+            self.bodies.hold(held)
+            try:
+                for index, count in enumerate(counts):
+                    body, bodies[index] = bodies[index], b""
+                    result = await self._send(group, stream, body, count)
+                    self.bodies.release(len(body))
+                    held -= len(body)
+                    if result is not FlushResult.OK:
+                        return result
+                    done += count
+                    progress.delivered[target] = done
+            finally:
+                self.bodies.release(held)
+        return FlushResult.OK
+
+    async def _send(self, group: str, stream: str, body: bytes, count: int) -> FlushResult:
+        """One PutLogEvents request of ``count`` events."""
+        await self.backoff.wait()
+        try:
+            response = await self._put(group, stream, body)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
+            if error_code(exc) != ALREADY_ACCEPTED:
+                return self.failure(exc, f"PutLogEvents to {group}/{stream}")
+            response = {}
+            self.ctx.metrics.inc("already_accepted_batches")
+            self.ctx.log.info("PutLogEvents to %s/%s: %d event(s) were accepted before (%s): delivered",
+                              group, stream, count, ALREADY_ACCEPTED)
+        self.backoff.succeeded()
+        self._count_rejected(response, count, group, stream)
         return FlushResult.OK
 
     async def _put(self, group: str, stream: str, body: bytes) -> dict[str, Any]:
