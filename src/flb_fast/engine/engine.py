@@ -124,7 +124,9 @@ class Engine:
                     # An emitter (after the configured inputs) emits what its filter still holds
                     # when it stops: what the inputs emitted goes through the filters first.
                     await self._settle_filters(deadline)
-                self._input_log.info("pausing %s", instance.display_name)
+                if not self.store.paused(instance):
+                    # flb_input_pause: an input its buffer limit already paused is not paused again.
+                    self._input_log.info("pausing %s", instance.display_name)
                 await self._bounded(instance.plugin.stop(), deadline, f"stopping {instance.name}")
                 for unit in instance.processors:
                     # A processor that holds records (multiline) emits them back into its input.

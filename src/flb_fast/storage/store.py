@@ -218,6 +218,10 @@ class ChunkStore:
     def over_limit(self, instance: InputInstance) -> bool:
         return self.inputs[instance].over_limit
 
+    def paused(self, instance: InputInstance) -> bool:
+        """The input is paused by its memory or storage limit."""
+        return self.inputs[instance].paused
+
     def discard(self, instance: InputInstance, held: int, positions: list[Any]) -> None:
         """A batch no output will get (filtered out, or no route): release it and acknowledge it."""
         source = self.inputs[instance]
