@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from flb_fast.outputs.aws.http import JSON_SERVICES, open_json_api, operation_name
+from flb_fast.outputs.aws.http import JSON_SERVICES, WRITE_PIECE_BYTES, open_json_api, operation_name
+from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
 from flb_fast.outputs.kinesis_streams import GoKinesisOutput, KinesisStreamsOutput
@@ -191,6 +192,20 @@ def test_put_record_batch_is_the_request_boto3_sends(capture: Any, run: Any) -> 
     assert_same_request(ours, theirs)
 
 
+def test_a_body_of_several_write_pieces_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
+    records = [{"log": f"{n} " + "x" * 300_000} for n in range(4)]
+    answer = {"FailedPutCount": 0, "RequestResponses": [{"RecordId": str(n)} for n in range(len(records))]}
+    capture.answers.append((200, json.dumps(answer).encode()))
+    flush_records(make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url,
+                              delivery_stream="stream"), run, records)
+    [ours] = capture.requests
+    assert len(ours[2]) > 3 * WRITE_PIECE_BYTES
+    data = [json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in records]
+    theirs = botocore_request(capture.url, "put_record_batch", "firehose", DeliveryStreamName="stream",
+                              Records=[{"Data": item} for item in data])
+    assert_same_request(ours, theirs)
+
+
 def test_put_records_is_the_request_boto3_sends(capture: Any, run: Any) -> None:
     answer = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in RECORDS]}
     capture.answers.append((200, json.dumps(answer).encode()))
@@ -344,6 +359,37 @@ def test_over_tls_one_handshake_serves_every_request_when_the_server_keeps_conne
     assert opened == 1
     events = moto_tls_keepalive.client("logs").get_log_events(logGroupName="group", logStreamName="app-app.log")
     assert [json.loads(event["message"]) for event in events["events"]] == [{"n": n} for n in range(4)]
+
+
+def test_over_tls_a_body_of_several_write_pieces_arrives_whole(
+    moto_tls_keepalive: MotoServer, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    moto_tls_keepalive.reset()
+    output = make_output(
+        CloudWatchLogsOutput,
+        region="us-east-1",
+        endpoint="127.0.0.1",
+        port=moto_tls_keepalive.port,
+        **{"tls.ca_file": str(moto_tls_keepalive.certs.ca_file)},
+        log_group_name="group",
+        log_stream_name="stream",
+        auto_create_group="true",
+    )
+    records = [{"n": n, "log": "y" * 200_000} for n in range(4)]
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of(records)), output._api.connections_opened
+        finally:
+            await output.stop()
+
+    assert run(flush()) == (FlushResult.OK, 1)
+    events = moto_tls_keepalive.client("logs").get_log_events(logGroupName="group", logStreamName="stream")
+    assert sum(len(event["message"]) for event in events["events"]) > 3 * WRITE_PIECE_BYTES
+    assert [json.loads(event["message"]) for event in events["events"]] == records
 
 
 def test_a_reused_connection_the_server_closed_is_replaced_at_once(capture: Any, run: Any) -> None:

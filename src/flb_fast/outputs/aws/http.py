@@ -28,6 +28,8 @@ network failure, so ``outputs/aws/errors.py`` classifies them unchanged.
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import json
 import os
 import ssl
@@ -56,6 +58,15 @@ MAX_HEADER_BYTES = 64 * 1024
 # A reused connection the server closed meanwhile fails before any answer: resent once at once on a
 # new connection, as urllib3 does for a stale pooled connection.
 STALE_RETRIES = 1
+# A request body is handed to the connection in pieces of at most this size (``_send``). Handed
+# whole, a body of up to 1 MiB (PutLogEvents) or 5 MiB (PutRecords) is encrypted whole into the
+# TLS layer's memory buffer, which grows to its size, and copied out of it into one new buffer of
+# that size (uvloop's and asyncio's ``SSLProtocol._process_outgoing``): fresh pages faulted in and
+# given back on every request. Measured into cloudwatch-fast (perf, 369 bodies of ~540 KB): page
+# faults and brk 8.0% of the agent's CPU samples handed whole, 1.7% in pieces of 256 KiB.
+WRITE_PIECE_BYTES = 256 * 1024
+# Where signed_request leaves the body's SHA-256 for the signer (``_body_signer``).
+PAYLOAD_DIGEST = "flb_fast_payload_sha256"
 
 
 def through_proxy(url: str) -> bool:
@@ -99,6 +110,17 @@ class _Connection:
 
     def close(self) -> None:
         self.writer.close()
+
+
+async def _send(writer: asyncio.StreamWriter, head: bytes, body: bytes) -> None:
+    """Write a request: its head with the body's first piece, then the body's other pieces of
+    ``WRITE_PIECE_BYTES``, each once the connection's write buffer is below its high-water mark
+    (``StreamWriter.drain``)."""
+    view = memoryview(body)
+    writer.writelines((head, view[:WRITE_PIECE_BYTES]))
+    for start in range(WRITE_PIECE_BYTES, len(body), WRITE_PIECE_BYTES):
+        await writer.drain()
+        writer.write(view[start:start + WRITE_PIECE_BYTES])
 
 
 class _Stale(Exception):
@@ -176,6 +198,21 @@ def client_error(response: Response, operation: str) -> Exception:
     return ClientError(error, operation)
 
 
+@functools.cache
+def _body_signer() -> type:
+    """botocore's SigV4 signer taking the body's SHA-256 from the request's context, where
+    ``JsonApi.signed_request`` puts it (hashlib's, once per request): botocore's own
+    ``SigV4Auth.payload`` gives the same digest of a bytes body but prepares the whole
+    ``AWSRequest`` again to reach it (``AWSRequest.body``)."""
+    from botocore.auth import SigV4Auth
+
+    class BodySigV4Auth(SigV4Auth):
+        def payload(self, request: Any) -> str:
+            return request.context[PAYLOAD_DIGEST]
+
+    return BodySigV4Auth
+
+
 def client_json_api(client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> JsonApi:
     """The calls of a botocore client's service on the loop: its endpoint (which botocore
     resolved), region, User-Agent and credentials."""
@@ -243,10 +280,9 @@ class JsonApi:
         options: Any,
         idle_connections: int,
     ) -> None:
-        from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        self._sigv4 = SigV4Auth
+        self._sigv4 = _body_signer()
         self._request = AWSRequest
         self.url = url.rstrip("/") + "/"
         parts = urlsplit(self.url)
@@ -302,6 +338,7 @@ class JsonApi:
                 **(headers or {}),
             },
         )
+        request.context[PAYLOAD_DIGEST] = hashlib.sha256(body).hexdigest()
         self._sigv4(credentials, self.signing_name, self.region).add_auth(request)
         request.headers["amz-sdk-invocation-id"] = str(uuid.uuid4())
         request.headers["amz-sdk-request"] = "attempt=1; max=1"
@@ -345,9 +382,8 @@ class JsonApi:
                 except (TimeoutError, OSError) as exc:
                     raise EndpointConnectionError(endpoint_url=self.url, error=exc) from exc
             try:
-                connection.writer.write(head)
-                connection.writer.write(body)
                 async with asyncio.timeout(self.read_timeout):
+                    await _send(connection.writer, head, body)
                     response, keep = await _read_response(connection.reader)
             except _Stale as exc:
                 connection.close()
