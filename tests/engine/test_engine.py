@@ -575,6 +575,36 @@ def test_stop_flushes_open_chunks_and_what_inputs_emit_when_stopping(run, pipeli
     assert source.calls == ["start", "stop"]
 
 
+def test_stop_logs_pausing_each_running_input(run, pipeline, logs):
+    built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*")))
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        await engine.stop()
+
+    run(scenario())
+    assert logs.count("[input] pausing manual.0") == 1
+
+
+def test_stop_does_not_pause_again_an_input_its_limit_paused(run, pipeline, logs):
+    # flb_input_pause returns early for an input whose buffer limit paused it: no second line.
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=1),
+                               section("OUTPUT", Name="gated", Match="*"), grace=0.3))
+    source = built.inputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}], size=100)
+        await until(lambda: source.paused)
+        await engine.stop()
+
+    run(scenario())
+    assert any(line.startswith("[input] manual.0 paused (mem buf overlimit") for line in logs)
+    assert logs.count("[input] pausing manual.0") == 1
+
+
 def test_a_retry_that_fits_in_grace_completes_before_exit(run, pipeline):
     built, _ = pipeline(config(MANUAL, section("OUTPUT", Name="scripted", Match="*", Results="retry,ok")))
     source, out = built.inputs[0].plugin, built.outputs[0].plugin
