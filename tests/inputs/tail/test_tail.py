@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -442,6 +443,32 @@ def test_docker_mode_flushes_an_unfinished_entry_after_docker_mode_flush(tmp_pat
 
     run(tailing(harness, scenario))
     assert harness.records == [{"log": "no newline yet", "stream": "stdout", "time": T0}]
+
+
+def test_docker_mode_flush_waits_for_parts_already_written_but_not_read_yet(tmp_path: Path, run) -> None:
+    """Regression: a part held while the input was paused (Mem_Buf_Limit) outlived Docker_Mode_Flush,
+    the flush timer ran before the reader after the resume (a loaded machine), and the line arrived
+    as two records although its last part had been written long before."""
+    log = tmp_path / "app.log"
+    part = "x" * 16384
+    write(log, docker("before\n") + docker(part))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("parser", "docker"), ("docker_mode", "on"),
+                       ("docker_mode_flush", "1")],
+                      on_emit=lambda chunk: harness.input.pause())
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.chunks) == 1)
+        write(log, docker(part) + docker("end\n"))
+        paused_at = time.monotonic()
+        await harness.wait_for(lambda: time.monotonic() - paused_at > 1.5)
+        harness.input.resume()
+        harness.input._housekeeping()  # the flush timer gets the loop before the reader does
+        await harness.wait_for(lambda: len(harness.chunks) == 2)
+        harness.input.resume()
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["before\n", part + part + "end\n"]
 
 
 def test_docker_mode_parser_joins_continuation_lines_to_their_first_line(tmp_path: Path, run) -> None:

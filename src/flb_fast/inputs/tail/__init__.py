@@ -633,6 +633,8 @@ class TailInput(Input):
             return
         now = time.monotonic()
         for file in list(self.joining):
+            if self._unread(file):
+                continue
             joiner = file.joiner
             if isinstance(joiner, RulesMultiline):
                 offsets: list[int] = []
@@ -649,6 +651,19 @@ class TailInput(Input):
         for file in list(self.closing):
             self._mark_ready(file)
         self._save_offsets()
+
+    def _unread(self, file: TailFile) -> bool:
+        """Has ``file`` bytes written that the reader has not reached yet?
+
+        A held record's flush timeout measures how long its writer has been silent, as Fluent Bit's
+        ``dmode_flush_timeout`` restarts with each part read (tail_dockermode.c): while the rest of
+        the entry is already in the file (the input was paused, or a loaded machine kept the reader
+        away), flushing would emit its first parts as one record and the rest as another.
+        """
+        try:
+            return os.fstat(file.fd).st_size > file.read_pos
+        except OSError:
+            return False
 
     def _close(self, file: TailFile) -> None:
         if file.fd < 0:
