@@ -63,6 +63,13 @@ def test_flush_writes_the_parts_into_the_last_entry() -> None:
     assert not joiner.holding
 
 
+def test_the_flush_timeout_runs_from_the_last_part_held() -> None:
+    joiner = DockerModeJoiner(None)
+    joiner.join([entry("a")], 0, 10.0)
+    joiner.join([entry("b")], 50, 13.0)
+    assert (joiner.held_since, joiner.held_offset) == (13.0, 0)
+
+
 def test_with_a_first_line_parser_continuations_join_their_first_line() -> None:
     joiner = DockerModeJoiner(registry().get("firstline"))
     lines = [entry("2026-11-25 boom\n"), entry("  at a\n"), entry("2026-11-25 next\n")]

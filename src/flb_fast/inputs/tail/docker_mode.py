@@ -152,22 +152,22 @@ class DockerModeJoiner:
             out.add(line, offset)
         elif not log.endswith("\n"):
             if not self.holding:
-                self._start(offset, now)
+                self._start(offset)
                 self.first_matched = self.firstline is not None and self._starts_record(line)
-            self._hold(line, log, out)
+            self._hold(line, log, now, out)
         elif self.firstline is None or not self.first_matched and (self.holding or not self._starts_record(line)):
             out.add(self._written(line, log) if self.holding else line, offset)
             self._clear()
         elif self.holding and self.first_matched and self._starts_record(line):
             self._flush_into(out)
-            self._start(offset, now)
+            self._start(offset)
             self.first_matched = True
-            self._hold(line, log, out)
+            self._hold(line, log, now, out)
         else:
             if not self.holding:
-                self._start(offset, now)
+                self._start(offset)
                 self.first_matched = True
-            self._hold(line, log, out)
+            self._hold(line, log, now, out)
 
     def _flush_into(self, out: _Sink) -> None:
         offset = self.held_offset
@@ -184,11 +184,13 @@ class DockerModeJoiner:
         assert self.firstline is not None
         return self.firstline.parse_batch([line])[0] is not None
 
-    def _start(self, offset: int, now: float) -> None:
+    def _start(self, offset: int) -> None:
         self.held_offset = offset
-        self.held_since = now
 
-    def _hold(self, line: bytes, log: str, out: _Sink) -> None:
+    def _hold(self, line: bytes, log: str, now: float, out: _Sink) -> None:
+        # The flush timeout runs from the last part held: Fluent Bit's dmode_flush_timeout restarts
+        # with each part (tail_dockermode.c), so a line whose parts keep coming is not cut.
+        self.held_since = now
         self.parts.append(log)
         self.held_bytes += len(log)
         self.last_line = line
