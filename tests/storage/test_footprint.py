@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import pickle
 import random
 import sys
 import tracemalloc
@@ -28,7 +29,7 @@ from flb_fast.compiled import core_part
 from flb_fast.config.model import Config
 from flb_fast.parsers import build_registry
 from flb_fast.record import Chunk
-from flb_fast.storage.footprint import MAX_DEPTH, SAMPLE_RECORDS, TIMESTAMP_BYTES, footprint, measure_sample
+from flb_fast.storage.footprint import MAX_DEPTH, SAMPLE_RECORDS, TIMESTAMP_BYTES, footprint, measure_chunk
 from tests.fakes.certs import make_certs
 from tests.fakes.kube_api_server import KubeApiServer
 from tests.inputs.tail.harness import Harness
@@ -137,7 +138,22 @@ def test_an_empty_chunk_holds_nothing() -> None:
     assert footprint(Chunk("app", [], [], 0)) == 0
 
 
-# The compiled walk (_core.footprint_measure) against measure_sample, its reference: records with
+def test_a_batch_of_a_few_long_lines_among_many_short_ones_is_estimated_within_the_factor() -> None:
+    # bench.gen_logs's plain lines: 1% of 4-16 KB among short ones. Counting the lines exactly, every
+    # batch's estimate is within FACTOR of the records' size, not only the sum over a workload.
+    rng = random.Random(7)
+    random.seed(1)
+    for _ in range(50):
+        with tracing() as held:
+            records = [{"log": ("x" * rng.randrange(4_000, 16_000) if rng.random() < 0.01 else
+                                "GET /api/v1/items/" + "y" * rng.randrange(40, 120)) + str(rng.random()),
+                        "stream": "stdout"} for _ in range(1_000)]
+            timestamps = [TIMESTAMP_NS + n for n in range(1_000)]
+        estimate = footprint(Chunk("app", timestamps, records, 0))
+        assert held[0] / FACTOR <= estimate <= held[0] * FACTOR, (estimate, held[0])
+
+
+# The compiled walk (_core.footprint_measure) against measure_chunk, its reference: records with
 # fresh and shared objects (the kubernetes metadata of a pod, interned keys), nested past MAX_DEPTH.
 _shared_pool = [{"pod_name": "p", "labels": {"app": "a"}}, ["x", "y"], "shared text", 10**30]
 _leaf = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(),
@@ -159,11 +175,21 @@ needs_core = pytest.mark.skipif(core_part("footprint_measure") is None, reason="
 
 @needs_core
 @settings(max_examples=300, deadline=None)
-@given(records=st.lists(st.dictionaries(st.text(max_size=6), _value, max_size=6), max_size=SAMPLE_RECORDS),
-       deep=st.integers(0, MAX_DEPTH + 3))
-def test_the_compiled_walk_counts_what_measure_sample_counts(records: list[dict], deep: int) -> None:
-    sample = [*records, nested(deep), _shared_pool[0]]
-    assert core_part("footprint_measure")(sample, MAX_DEPTH) == measure_sample(sample)
+@given(records=st.lists(st.one_of(st.dictionaries(st.text(max_size=6), _value, max_size=6), _value), max_size=20),
+       sampled=st.lists(st.integers(0, 21), max_size=SAMPLE_RECORDS), deep=st.integers(0, MAX_DEPTH + 3))
+def test_the_compiled_walk_counts_what_measure_chunk_counts(records: list[Any], sampled: list[int], deep: int) -> None:
+    # Unpickled, the records and their values are held by the chunk alone (as the input's are), but
+    # for what they share among themselves and the ones sampled: both ways of counting are met.
+    records = pickle.loads(pickle.dumps([*records, nested(deep), _shared_pool[0], _shared_pool[0]]))
+    sample = [records[index % len(records)] for index in sampled]
+    assert core_part("footprint_measure")(records, sample, MAX_DEPTH) == measure_chunk(records, sample)
+
+
+@needs_core
+@given(text=st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_compiled_walk_counts_a_str_as_sys_getsizeof_does(text: str) -> None:
+    text = text + "!"  # not the interpreter's one empty or one-character string
+    assert core_part("footprint_measure")([{"log": text}], [], MAX_DEPTH) == (sys.getsizeof(text), 0, 0)
 
 
 @needs_core
@@ -172,5 +198,5 @@ def test_the_compiled_walk_stops_at_max_depth_in_a_record_that_holds_itself() ->
     record["self"] = record
     loop: list = ["y"]
     loop.append(loop)
-    sample = [record, {"loop": loop}, record]
-    assert core_part("footprint_measure")(sample, MAX_DEPTH) == measure_sample(sample)
+    records = [record, {"loop": loop}, record]
+    assert core_part("footprint_measure")(records, records, MAX_DEPTH) == measure_chunk(records, records)

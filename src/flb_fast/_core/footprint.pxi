@@ -1,9 +1,11 @@
 # The memory estimate of storage/footprint.py: the walk over a chunk's sampled records in C.
 #
-# footprint.py's ``measure_sample`` is the reference (tests/storage/test_footprint.py compares
+# footprint.py's ``measure_chunk`` is the reference (tests/storage/test_footprint.py compares
 # the two on generated records). Each object is counted once, by address, in a small
 # open-addressing table instead of two Python dicts keyed by ``id()``; what is counted is the
-# same ``sys.getsizeof`` of every object reached within ``max_depth`` levels.
+# same ``sys.getsizeof`` of every object reached within ``max_depth`` levels. The size of an
+# ASCII str (most record values) is read from its header, as ``unicode_sizeof`` in CPython's
+# Objects/unicodeobject.c computes it, instead of calling ``sys.getsizeof``.
 
 from cpython.mem cimport PyMem_Calloc, PyMem_Free
 from cpython.ref cimport PyObject
@@ -17,6 +19,11 @@ cdef extern from "Python.h":
     bint _fp_dict_next "PyDict_Next"(object d, Py_ssize_t *pos, PyObject **key, PyObject **value)
     PyObject *_fp_list_item "PyList_GET_ITEM"(object o, Py_ssize_t i)
     Py_ssize_t _fp_list_size "PyList_GET_SIZE"(object o)
+    Py_ssize_t _fp_refcount "Py_REFCNT"(PyObject *o)
+    bint _fp_is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(object o)
+    Py_ssize_t _fp_str_length "PyUnicode_GET_LENGTH"(object o)
+    ctypedef struct PyASCIIObject:
+        pass
 
 ctypedef struct _FpSlot:
     PyObject *obj      # NULL: empty
@@ -65,6 +72,42 @@ cdef int _fp_grow(_FpTable *t) except -1:
     return 0
 
 
+cdef inline Py_ssize_t _fp_sizeof(object obj) except -1:
+    """``sys.getsizeof(obj)``, read from the header of a compact ASCII str."""
+    if type(obj) is str and _fp_is_compact_ascii(obj):
+        return <Py_ssize_t> sizeof(PyASCIIObject) + _fp_str_length(obj) + 1
+    return _fp_getsizeof(obj)
+
+
+cdef inline bint _fp_is_text(PyObject *obj) noexcept:
+    return type(<object> obj) is str or type(<object> obj) is bytes
+
+
+cdef bint _fp_add(_FpTable *t, object obj, Py_ssize_t total, Py_ssize_t first) except -1:
+    """Enter ``obj`` in the table unless there: whether it was new."""
+    cdef _FpSlot *slot = _fp_find(t, <PyObject *> obj)
+    if slot.obj != NULL:
+        return False
+    if 2 * (t.used + 1) > t.mask + 1:
+        _fp_grow(t)
+        slot = _fp_find(t, <PyObject *> obj)
+    slot.obj = <PyObject *> obj
+    slot.total = total
+    slot.first = first
+    t.used += 1
+    return True
+
+
+cdef int _fp_open(_FpTable *t) except -1:
+    t.slots = <_FpSlot *> PyMem_Calloc(_FP_FIRST_SLOTS, sizeof(_FpSlot))
+    if t.slots == NULL:
+        raise MemoryError()
+    t.mask = _FP_FIRST_SLOTS - 1
+    t.used = 0
+    t.moved = 0
+    return 0
+
+
 cdef Py_ssize_t _fp_measure(_FpTable *t, object obj, Py_ssize_t index, int depth, int max_depth) except -1:
     """footprint.py ``_measure``: the bytes of ``obj`` and what it holds not met before."""
     cdef _FpSlot *slot = _fp_find(t, <PyObject *> obj)
@@ -76,7 +119,7 @@ cdef Py_ssize_t _fp_measure(_FpTable *t, object obj, Py_ssize_t index, int depth
             t.moved += slot.total
             slot.total = -1
         return 0
-    total = _fp_getsizeof(obj)
+    total = _fp_sizeof(obj)
     if depth < max_depth:
         if type(obj) is dict:
             pos = 0
@@ -84,39 +127,62 @@ cdef Py_ssize_t _fp_measure(_FpTable *t, object obj, Py_ssize_t index, int depth
                 total += _fp_measure(t, <object> key, index, depth + 1, max_depth)
             pos = 0
             while _fp_dict_next(obj, &pos, &key, &value):
-                total += _fp_measure(t, <object> value, index, depth + 1, max_depth)
+                # A record's text values were counted exactly (footprint_measure).
+                if depth > 0 or not _fp_is_text(value):
+                    total += _fp_measure(t, <object> value, index, depth + 1, max_depth)
         elif type(obj) is list:
             i = 0
             while i < _fp_list_size(obj):
                 total += _fp_measure(t, <object> _fp_list_item(obj, i), index, depth + 1, max_depth)
                 i += 1
-    # Counted once what it holds is: the table may have grown meanwhile.
-    if 2 * (t.used + 1) > t.mask + 1:
-        _fp_grow(t)
-    slot = _fp_find(t, <PyObject *> obj)
-    slot.obj = <PyObject *> obj
-    slot.total = total
-    slot.first = index
-    t.used += 1
+    # Entered once what it holds is counted (the table may have grown meanwhile); a record that
+    # holds itself was entered deeper down, with less: footprint.py keeps the outermost count too.
+    if not _fp_add(t, obj, total, index):
+        slot = _fp_find(t, <PyObject *> obj)
+        slot.total = total
+        slot.first = index
     return total
 
 
-def footprint_measure(list sample, int max_depth) -> tuple:
-    """``(measured, shared)``: footprint.py ``measure_sample(sample)`` (see there), in C."""
+def footprint_measure(list records, list sample, int max_depth) -> tuple:
+    """``(exact, measured, shared)``: footprint.py ``measure_chunk(records, sample)`` (see there), in C.
+
+    A text value only its record holds, in a record only the chunk holds (reference count 1 for
+    both: no other object can lead to it), is counted without entering the table; the walk of the
+    sampled records passes over their text values. Every other one is counted once by address.
+    """
     cdef _FpTable t
+    cdef _FpTable seen    # footprint.py ``seen``: records held more than once, their text counted
+    cdef Py_ssize_t exact = 0
     cdef Py_ssize_t measured = 0
     cdef Py_ssize_t index = 0
+    cdef Py_ssize_t pos
+    cdef PyObject *key
+    cdef PyObject *value
     cdef object record
-    t.slots = <_FpSlot *> PyMem_Calloc(_FP_FIRST_SLOTS, sizeof(_FpSlot))
-    if t.slots == NULL:
-        raise MemoryError()
-    t.mask = _FP_FIRST_SLOTS - 1
-    t.used = 0
-    t.moved = 0
+    cdef bint sole
+    _fp_open(&t)
     try:
+        _fp_open(&seen)
+        try:
+            for record in records:
+                if type(record) is dict:
+                    # The loop holds one reference to ``record`` besides the list's.
+                    sole = _fp_refcount(<PyObject *> record) == 2
+                    if not sole and not _fp_add(&seen, record, 0, 0):
+                        continue
+                    pos = 0
+                    while _fp_dict_next(record, &pos, &key, &value):
+                        if _fp_is_text(value):
+                            if sole and _fp_refcount(value) == 1:
+                                exact += _fp_sizeof(<object> value)
+                            elif _fp_add(&t, <object> value, -1, -1):
+                                exact += _fp_sizeof(<object> value)
+        finally:
+            PyMem_Free(seen.slots)
         for record in sample:
             measured += _fp_measure(&t, record, index, 0, max_depth)
             index += 1
     finally:
         PyMem_Free(t.slots)
-    return measured, t.moved
+    return exact, measured, t.moved

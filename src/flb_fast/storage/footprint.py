@@ -6,15 +6,21 @@ holds records as Python dicts and strings, which cost more: ``bench/bench_footpr
 dict, its key slots and a str header per record, whatever the line's length). Counting raw bytes
 would let ``Mem_Buf_Limit 5MB`` hold 11 to 30 MB, so the store counts this estimate instead.
 
-The estimate measures ``SAMPLE_RECORDS`` records of the chunk, one drawn at random from each of
-as many equal stretches of it (``sys.getsizeof`` of each record, its keys and its values, nested
-dicts and lists included), and scales them to the chunk. An object met in more than one sampled
-record (a key string every record shares, the one ``kubernetes`` metadata dict the filter puts in
-every record of a pod) is counted once, not per record. The chunk's two lists and its nanosecond
-timestamps are counted exactly. The cost is per chunk whatever its size: the walk runs in C
-(``_core.footprint_measure``), about 30 µs for eight records the kubernetes filter merged, where
-``measure_sample`` (its Python reference) takes 170 µs. ``tests/storage/test_footprint.py``
-checks the estimate against ``tracemalloc``'s count of the same records.
+The estimate counts exactly what differs most from record to record: each record's str and bytes
+values (the line itself, whose length decides most of a record's cost). What the records hold
+besides (their dicts, keys, nested dicts and lists and what they hold, other values) is
+measured on ``SAMPLE_RECORDS`` records of the chunk, one drawn at random from each of as many equal
+stretches of it (``sys.getsizeof`` of each object, nested dicts and lists included), and scaled to
+the chunk. Sampling the lines as well made the estimate of a batch swing by 59% (coefficient of
+variation, kubernetes workload of ``bench/bench_pipeline.py``: 1% of its lines are 4-16 KB long and
+decide a sample), and the bytes held against ``Mem_Buf_Limit`` with it. An object met more than once
+(a key string every record shares, the one ``kubernetes`` metadata dict the filter puts in every
+record of a pod, a value two records share) is counted once, not per record. The chunk's two lists
+and its nanosecond timestamps are counted exactly. The walk runs in C (``_core.footprint_measure``,
+reading an ASCII str's size from its header): about 0.04 µs per record besides a few µs per chunk.
+``measure_chunk`` is its Python reference.
+``tests/storage/test_footprint.py`` checks the estimate against ``tracemalloc``'s count of the same
+records.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from typing import Any
 from flb_fast.compiled import core_part
 from flb_fast.record import Chunk
 
-# Records measured per chunk: 8 keeps the estimate within the factor the tests state for real
-# chunks (tests/storage/test_footprint.py) at a few microseconds per chunk.
+# Records whose nested objects are measured per chunk: 8 keeps the estimate within the factor the
+# tests state for real chunks (tests/storage/test_footprint.py) at a few microseconds per chunk.
 SAMPLE_RECORDS = 8
 # Nesting measured at most: deeper containers (hostile JSON merged into a record) count as their
 # own size only; the process's Memory_Limit bounds the rest.
@@ -54,35 +60,46 @@ def footprint(chunk: Chunk) -> int:
         # unbiased estimate whatever the order of long and short lines in it.
         stretch = count / SAMPLE_RECORDS
         sample = [records[int(stretch * n + _random() * stretch)] for n in range(SAMPLE_RECORDS)]
-    measured, shared = _measure_sample(sample)
+    exact, measured, shared = _measure_chunk(records, sample)
     own = measured - shared
     per_chunk = (2 * POINTER_BYTES + TIMESTAMP_BYTES) * count
-    return per_chunk + own * count // len(sample) + shared
+    return per_chunk + exact + own * count // len(sample) + shared
 
 
-def measure_sample(sample: list[Any]) -> tuple[int, int]:
-    """``(measured, shared)``: the bytes of the sampled records and all they hold, each object
-    counted once, and the part of them met in more than one sampled record. The reference of
-    ``_core.footprint_measure``, which the estimate uses when built (the same walk in C, about
-    a tenth of the time: bench/README.md)."""
+def measure_chunk(records: list[Any], sample: list[Any]) -> tuple[int, int, int]:
+    """``(exact, measured, shared)``: the bytes of every record's str and bytes values; the bytes
+    of all else the sampled records (some of ``records``) hold; and the part of those met in more
+    than one sampled record. Each object is counted once. The reference of
+    ``_core.footprint_measure``, which the estimate uses when built (the same walk in C)."""
     # Per object id: the bytes counted for it and what it holds when first met (-1 once found
-    # shared), and the sampled record it was first met in. Plain dicts of ints, so that measuring
-    # allocates no object the garbage collector would track.
+    # shared or counted exactly), and the sampled record it was first met in; the records whose
+    # values were counted. Plain dicts of ints,
+    # so that measuring allocates no object the garbage collector would track.
     counted: dict[int, int] = {}
     first: dict[int, int] = {}
+    seen: set[int] = set()
+    exact = 0
+    for record in records:
+        if type(record) is dict and id(record) not in seen:
+            seen.add(id(record))
+            for value in record.values():
+                if (type(value) is str or type(value) is bytes) and id(value) not in counted:
+                    counted[id(value)] = -1
+                    first[id(value)] = -1
+                    exact += _getsizeof(value)
     moved = [0]
     measured = 0
     for index, record in enumerate(sample):
         measured += _measure(record, index, counted, first, moved, 0)
-    return measured, moved[0]
+    return exact, measured, moved[0]
 
 
-def _measure_compiled(sample: list[Any]) -> tuple[int, int]:
-    return _core_measure(sample, MAX_DEPTH)
+def _measure_compiled(records: list[Any], sample: list[Any]) -> tuple[int, int, int]:
+    return _core_measure(records, sample, MAX_DEPTH)
 
 
 _core_measure = core_part("footprint_measure")
-_measure_sample = measure_sample if _core_measure is None else _measure_compiled
+_measure_chunk = measure_chunk if _core_measure is None else _measure_compiled
 
 
 def _measure(obj: Any, index: int, counted: dict[int, int], first: dict[int, int], moved: list[int],
