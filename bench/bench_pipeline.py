@@ -58,7 +58,7 @@ from typing import Any
 from tests.fakes.ports import free_port
 
 from bench import gen_logs
-from bench.procstat import cpu_seconds, memory_mib
+from bench.procstat import cpu_seconds, memory_mib, steal_seconds
 from bench.versions import versions
 
 SAMPLE_SECONDS = 0.25
@@ -363,6 +363,7 @@ class FastCloudWatchLogs:
 def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
     """Run one agent until every line is out (or nothing more comes out), measuring it from outside."""
     started = time.perf_counter()
+    steal_before = steal_seconds()
     agent = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     samples: list[dict[str, float]] = []
     out = last_change_out = 0
@@ -399,6 +400,7 @@ def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
         "cpu_s": round(cpu, 3),
         "cpu_us_per_line": round(cpu / max(out, 1) * 1e6, 3),
         "peak_rss_mib": round(peak, 1),
+        "steal_s": round(steal_seconds() - steal_before, 2),
         "exit_code": exit_code,
         "metrics": final,
         "samples": samples,
@@ -554,7 +556,8 @@ def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
     return (
         f"{name} {result['variant']}: {measured['records_out']:,}/{result['lines']:,} lines in {measured['wall_s']} s"
         f" = {measured['lines_per_s']:,} lines/s; CPU {measured['cpu_s']} s = {measured['cpu_us_per_line']} us/line;"
-        f" peak RSS {measured['peak_rss_mib']} MiB; API requests {measured['api_requests']};"
+        f" peak RSS {measured['peak_rss_mib']} MiB; CPU taken by the hypervisor {measured['steal_s']} s;"
+        f" API requests {measured['api_requests']};"
         f" exit {measured['exit_code']}"
         + (f"; endpoint: {measured['endpoint']['events']:,} events, {measured['endpoint']['calls']},"
            f" {measured['endpoint']['signature_failures']} bad signatures,"

@@ -27,3 +27,12 @@ def memory_mib(pid: int) -> tuple[float, float]:
                 key, amount, _unit = line.split()
                 values[key] = int(amount) / 1024
     return values["VmRSS:"], values["VmHWM:"]
+
+
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor has taken from this machine's CPUs since boot (``steal`` in
+    /proc/stat, all CPUs together): a run during which it grew ran on a slower machine, which
+    short runs feel most."""
+    with open("/proc/stat") as handle:
+        fields = handle.readline().split()
+    return int(fields[8]) / _TICKS
