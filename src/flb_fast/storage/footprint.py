@@ -72,9 +72,9 @@ def measure_chunk(records: list[Any], sample: list[Any]) -> tuple[int, int, int]
     than one sampled record. Each object is counted once. The reference of
     ``_core.footprint_measure``, which the estimate uses when built (the same walk in C)."""
     # Per object id: the bytes counted for it and what it holds when first met (-1 once found
-    # shared or counted exactly), and the sampled record it was first met in; the records whose
-    # values were counted. Plain dicts of ints,
-    # so that measuring allocates no object the garbage collector would track.
+    # shared or counted exactly), and the sampled record it was first met in; and the ids of the
+    # records whose values were counted. Plain dicts and a set of ints, so that measuring
+    # allocates no object the garbage collector would track.
     counted: dict[int, int] = {}
     first: dict[int, int] = {}
     seen: set[int] = set()

@@ -213,23 +213,18 @@ class BodiesInFlight:
     """Bytes of the request bodies an output's flushes have built and not yet sent; a flush
     waits in ``room()`` before building while the others hold more than ``wait_above``."""
 
-    __slots__ = ("held", "wait_above", "_waiters")
+    __slots__ = ("held", "wait_above", "_below")
 
     def __init__(self, wait_above: int) -> None:
         self.held = 0
         self.wait_above = wait_above
-        self._waiters: list[asyncio.Future[None]] = []
+        self._below = asyncio.Event()
 
     async def room(self) -> None:
         """Return once the bodies held come to no more than ``wait_above`` bytes (at once if they do)."""
         while self.held > self.wait_above:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+            self._below.clear()
+            await self._below.wait()
 
     def hold(self, size: int) -> None:
         self.held += size
@@ -237,7 +232,4 @@ class BodiesInFlight:
     def release(self, size: int) -> None:
         self.held -= size
         if self.held <= self.wait_above:
-            waiters, self._waiters = self._waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._below.set()
