@@ -13,10 +13,16 @@ from typing import Any
 
 import pytest
 import uvloop
+from hypothesis import HealthCheck, settings
 
 from flb_fast.log import utf8_safe
 
 Runner = Callable[..., Any]
+
+# Property tests check results, never timing: on a loaded 2-core machine an example may take
+# seconds, and hypothesis's deadline and too-slow health check would fail a correct test.
+settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])

@@ -57,7 +57,7 @@ _RULES = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     records=st.lists(_record, max_size=8),
     shared=st.dictionaries(st.sampled_from(["app", "labels", "log"]), _value, max_size=3),
@@ -78,7 +78,7 @@ def test_grep_keep_matches_the_python_path(records, shared, every, rules, logica
     assert _core.grep_keep(records, *filt._columns) == python
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     records=st.lists(_record, max_size=8),
     kind=st.sampled_from(["set", "add", "remove", "rename"]),
@@ -95,7 +95,7 @@ def test_modify_rule_matches_the_python_path(records, kind, key, val, selected) 
     assert _ordered(compiled) == _ordered(python)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     records=st.lists(_record, max_size=8),
     shared=st.dictionaries(st.sampled_from(["app", "k_x", "log", "labels"]), _value, max_size=4),

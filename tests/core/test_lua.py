@@ -119,13 +119,13 @@ _ordered_value = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.dictionaries(_text, _value, max_size=5), min_size=1, max_size=3))
 def test_records_come_back_from_lua_exactly_as_they_went(lua: tuple[Any, Any, Any], records: list[dict]) -> None:
     assert typed(through_lua(lua, records)) == typed(records)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(_ordered_value)
 def test_a_value_is_written_as_luajit_writes_it(lua: tuple[Any, Any, Any], value: Any) -> None:
     ours, luajits = lua_bytes_of(lua, value)

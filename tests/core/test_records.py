@@ -26,7 +26,7 @@ _entries = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(entries=_entries, keyed=st.booleans())
 def test_the_body_is_the_reference_body_byte_for_byte(entries: list[Entry], keyed: bool) -> None:
     assert _core.records_body(HEAD, entries, 0, len(entries), keyed, key_json) == reference_batch_body(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from flb_fast.parsers.common import FieldParser
@@ -69,7 +69,6 @@ _TIMES = st.one_of(st.just("2026-11-25T13:00:00.851160855Z"), st.just("2026-11-2
 
 
 @pytest.mark.parametrize("name", ["docker", "json"])
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(lines=st.lists(st.one_of(
     st.builds(lambda body, time: msgspec.json.encode({**body, "time": time}),
               st.dictionaries(st.text(min_size=1, max_size=8), _VALUES, max_size=4), _TIMES),

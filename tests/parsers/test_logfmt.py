@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from flb_fast.parsers.common import FieldParser
@@ -51,7 +51,6 @@ _CONFIGS = [
 
 
 @pytest.mark.parametrize("config", _CONFIGS)
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(lines=st.lists(_LOGFMT_LINES, max_size=6), invalid_utf8=st.booleans())
 def test_compiled_batch_agrees_with_python_path(config: dict[str, str], lines: list[str], invalid_utf8: bool) -> None:
     """Property: _core.parse_logfmt_lines gives the Python scanner's records, times and failures."""

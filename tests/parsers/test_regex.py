@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.parsers.helpers import ns, parser, standard
@@ -81,7 +81,6 @@ _NGINX_LINE = st.builds(
     st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"'), max_size=40))
 
 
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(st.one_of(_NGINX_LINE, st.text(max_size=80)))
 def test_nginx_fast_path_agrees_with_plain_re(line: str) -> None:
     """Property: our parser equals a direct re.search + groupdict reference on the same translation."""

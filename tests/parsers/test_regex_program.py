@@ -68,7 +68,6 @@ def mutated(draw: st.DrawFn, base: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(data=st.data())
 def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.DataObject) -> None:
     pattern = REGISTRY.get(name).regex  # type: ignore[union-attr]
@@ -79,7 +78,7 @@ def test_standard_patterns_agree_with_re_on_mutated_lines(name: str, data: st.Da
 _ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", r"\s", r"\S", r"\d", r"\w", " ", "-", r"\b", r"\B", "^", "$"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(body=st.recursive(_ATOMS, lambda inner: st.one_of(
     st.lists(inner, min_size=1, max_size=4).map("".join),
     st.tuples(inner, inner).map(lambda pair: f"(?:{pair[0]}|{pair[1]})"),
@@ -99,7 +98,7 @@ def test_random_patterns_agree_with_re(body: str, anchor: str, end: str, flags: 
     assert machine.spans(text) == reference_spans(pattern, text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(lazy=st.sampled_from(["[^ab]*?", "[^ab]+?", "a*?", "[ab ]{0,3}?", r"\S*?", ".*?", "[^-]{2,}?"]),
        after=st.lists(st.sampled_from(["a", "b", " ", "-", "(?: +b*)?", "(?:a|-)", "(?:a|)", "b*?", "$", r"\b", "(x)?"]),
                       max_size=3).map("".join),
@@ -160,7 +159,6 @@ def test_lines_beyond_latin1_parse_on_the_compiled_path(message: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(data=st.data())
 def test_compiled_parse_batch_equals_python_path(name: str, data: st.DataObject) -> None:
     """parse_batch (kubernetes annotations, parser filter): None for a miss, -1 or 0 for no time."""
@@ -188,7 +186,7 @@ def test_a_text_with_a_lone_surrogate_parses_on_the_compiled_path_as_on_the_pyth
     assert _normalized(parser.parse_batch(texts)) == _normalized(expected)
 
 
-@settings(max_examples=300, deadline=None)  # timing is never asserted; the machine is shared
+@settings(max_examples=300)
 @given(times=st.lists(CLF_TEXT, min_size=1, max_size=4))
 def test_common_log_format_times_read_in_the_batch_equal_the_time_parsers_reading(times: list[str]) -> None:
     """The nginx parser's batch reads a canonical CLF time itself (``time_clf``): the records,
@@ -204,7 +202,7 @@ def test_common_log_format_times_read_in_the_batch_equal_the_time_parsers_readin
     assert (parser.parse_lines([line.encode() for line in lines], 5, "log"), parser.parse_batch(lines)) == expected
 
 
-@settings(max_examples=200, deadline=None)  # timing is never asserted; the machine is shared
+@settings(max_examples=200)
 @given(keep=st.sampled_from(["On", "Off"]), skip_empty=st.sampled_from(["On", "Off"]),
        times=st.lists(st.tuples(st.sampled_from(["", "x"]),
                                 st.one_of(st.just(""), st.just("2026-11-25"), st.text("0123456789-x", max_size=11)),

@@ -112,7 +112,6 @@ def test_bad_time_offset_is_an_error(value: str) -> None:
         parse_offset(value)
 
 
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 12, 31)),
        st.integers(min_value=0, max_value=999_999_999), st.integers(min_value=-14 * 60, max_value=14 * 60))
 def test_rfc3339_agrees_with_datetime(moment: datetime, fraction: int, offset_minutes: int) -> None:
@@ -131,7 +130,6 @@ def test_rfc3339_agrees_with_datetime(moment: datetime, fraction: int, offset_mi
 _SHARED_RFC3339 = TimeFormat("%Y-%m-%dT%H:%M:%S.%L%z")
 
 
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 12, 31)))
 def test_nginx_time_agrees_with_datetime(moment: datetime) -> None:
     text = moment.replace(tzinfo=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
@@ -151,7 +149,6 @@ _RFC3339_TEXT = st.one_of(
 
 
 @pytest.mark.parametrize("fmt", ["%Y-%m-%dT%H:%M:%S.%L", "%Y-%m-%dT%H:%M:%S.%L%z"])
-@settings(deadline=None)  # timing is never asserted; the machine is shared
 @given(text=_RFC3339_TEXT)
 def test_compiled_rfc3339_reading_agrees_with_reference(fmt: str, text: str) -> None:
     """Property: _core.parse_time_rfc3339 (used for the standard parsers' formats) equals this port."""
@@ -174,7 +171,7 @@ CLF_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)  # timing is never asserted; the machine is shared
+@settings(max_examples=500)
 @given(text=CLF_TEXT)
 def test_compiled_common_log_format_reading_agrees_with_reference(text: str) -> None:
     """Property: _core.parse_time_clf (the nginx and apache parsers' format) equals this port."""

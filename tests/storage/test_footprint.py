@@ -174,7 +174,7 @@ needs_core = pytest.mark.skipif(core_part("footprint_measure") is None, reason="
 
 
 @needs_core
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(records=st.lists(st.one_of(st.dictionaries(st.text(max_size=6), _value, max_size=6), _value), max_size=20),
        sampled=st.lists(st.integers(0, 21), max_size=SAMPLE_RECORDS), deep=st.integers(0, MAX_DEPTH + 3))
 def test_the_compiled_walk_counts_what_measure_chunk_counts(records: list[Any], sampled: list[int], deep: int) -> None:

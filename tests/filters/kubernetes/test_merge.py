@@ -152,7 +152,7 @@ _log_text = st.one_of(
 
 
 @needs_core
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     logs=st.lists(_log_text, max_size=8),
     key=st.sampled_from([None, "data"]),
@@ -204,7 +204,7 @@ _parsed_log = st.one_of(
 
 
 @needs_core
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     logs=st.lists(_parsed_log, max_size=8),
     picked=st.lists(st.booleans(), min_size=8, max_size=8),
@@ -254,7 +254,7 @@ def test_one_parser_for_both_streams_reads_every_record_whatever_its_stream() ->
 
 
 @needs_core
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     keys=st.lists(st.lists(st.sampled_from(["a", "kubernetes", "kubernetes_namespace", "b"]), unique=True), max_size=5),
     kube=st.sampled_from([None, {"pod_name": "p"}]),

@@ -114,7 +114,7 @@ _lines = st.lists(st.one_of(
 ), max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(_lines)
 def test_the_compiled_search_for_unmarked_lines_matches_the_python_bisection_without_faked_marks(lines: list[bytes]) -> None:
     at_most_one_mark = [line for line in lines
@@ -135,7 +135,7 @@ def _unmarked_reference(lines: list[bytes]) -> list[int]:
     return found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.binary(max_size=40).flatmap(lambda head: st.lists(
     st.sampled_from([head, b"\\", b"\\n", docker_mode._COMPLETE_MARK, b'"', b"x" * 9, b"\\" * 9]),
     max_size=8).map(b"".join)), max_size=20))
@@ -155,7 +155,7 @@ def test_the_compiled_search_hands_on_a_mark_after_an_escaped_backslash_but_not_
     assert _core.docker_unmarked([entry("ends with \\n"), entry("ends with \\\n"), entry("a\\\\n")]) == [0, 2]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(_lines, max_size=4))
 def test_joining_gives_the_same_lines_with_or_without_the_compiled_search(batches: list[list[bytes]]) -> None:
     compiled, python = DockerModeJoiner(None), DockerModeJoiner(None)

@@ -128,7 +128,7 @@ def write(records: list[Any], suffix: bytes = b"") -> list[bytes]:
 
 
 @compiled
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]))
 def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[dict[Any, Any]], suffix: bytes) -> None:
     assert write(records, suffix) == RecordEncoder().encode_slices(records, suffix)

@@ -56,7 +56,7 @@ def one_step_per_entry(sizes: list[int], limits: Limits) -> list[tuple[int, int]
     return batches + ([(start, len(sizes))] if start < len(sizes) else [])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     sizes=st.lists(st.integers(0, 40), max_size=60),
     max_records=st.integers(1, 8),

@@ -94,7 +94,7 @@ _item = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     items=st.lists(_item, max_size=30),
     times=st.lists(st.integers(-(10**15), 10**17), min_size=30, max_size=30),
