@@ -10,12 +10,18 @@ modules, msgspec, uvloop), then what an AWS output adds at start, one step at a 
   ``botocore.session`` (client, handlers, serialisers, endpoint rules), a session and its
   credentials, the output's client (``outputs/aws/client.py create_client``), a TLS context
   with the system CA store. What an output calling its service through botocore loads (s3).
-- ``calls on the loop``: what a JSON-protocol output (cloudwatch_logs, kinesis_firehose,
-  kinesis_streams) loads now (``outputs/aws/http.py open_json_api``: botocore's credential chain
-  and signer behind ``outputs/aws/credentials.py``, no botocore session or client, its TLS
-  context included), step by step in the order ``import botocore.credentials`` brings them in:
-  the chain cannot be had without ``botocore.config``, which imports ``botocore.endpoint`` and
-  with it urllib3 (and urllib3 ``importlib.metadata``).
+- ``calls on the loop, keys in the environment``: what a JSON-protocol output (cloudwatch_logs,
+  kinesis_firehose, kinesis_streams) loads when the keys are in the environment
+  (``outputs/aws/http.py open_json_api``: the keys read as botocore's first provider reads them,
+  ``outputs/aws/credentials.py environment_credentials``; requests signed as botocore's
+  ``SigV4Auth`` signs them, ``outputs/aws/sigv4.py``; botocore's User-Agent,
+  ``outputs/aws/useragent.py``; the calls' TLS context), then, for comparison, what importing
+  botocore's chain and signer would add.
+- ``calls on the loop, botocore's chain``: the same output when the keys come from anywhere else
+  (here a shared credentials file): botocore's credential chain behind ``ChainSession``, no
+  botocore session or client, step by step in the order ``import botocore.credentials`` brings
+  them in: the chain cannot be had without ``botocore.config``, which imports
+  ``botocore.endpoint`` and with it urllib3 (and urllib3 ``importlib.metadata``).
 
 - ``IRSA web identity``: the same chain as EKS's IAM roles for service accounts drive it (a
   role and a token file, no keys): botocore's web identity provider makes an STS client from a
@@ -66,7 +72,15 @@ PROBES = {
          "from flb_fast.outputs.aws.client import create_client\nclient = create_client(service, options, 1)"),
         ("TLS context with the system CA store", "import ssl; context = ssl.create_default_context()"),
     ),
-    "calls on the loop": (
+    "calls on the loop, keys in the environment": (
+        BASE,
+        ("open_json_api: keys from the environment, signer, User-Agent, the calls' TLS context",
+         "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)\n"
+         "assert type(api._credentials).__name__ == 'EnvironmentCredentials'"),
+        ("(for comparison) botocore's credential chain and signer imported",
+         "import botocore.credentials, botocore.auth"),
+    ),
+    "calls on the loop, botocore's chain": (
         BASE,
         ("http.client and email (stdlib; botocore.compat imports them)", "import http.client"),
         ("importlib.metadata (urllib3.http2 imports it to read h2's version)", "import importlib.metadata"),
@@ -78,14 +92,15 @@ PROBES = {
          "import botocore.config"),
         ("botocore.credentials", "import botocore.credentials"),
         ("the chain resolved + signer + User-Agent + the calls' TLS context (open_json_api)",
-         "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)"),
+         "from flb_fast.outputs.aws.http import open_json_api\napi = open_json_api(service, options, None, 1)\n"
+         "assert api._credentials.method == 'shared-credentials-file'"),
     ),
     "IRSA web identity": (
         BASE,
         ("botocore.credentials and what it imports", "import botocore.credentials"),
         ("the chain resolved through STS: a botocore session and its STS client (ChainSession.create_client)",
          "from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials\n"
-         "credentials = chain_credentials(ChainSession(None), options, True)\n"
+         "credentials = chain_credentials(ChainSession(None), options)\n"
          "credentials.get_frozen_credentials()"),
     ),
 }
@@ -121,6 +136,22 @@ def measure(probe: str, service: str, env: dict[str, str]) -> list[dict[str, Any
     return rows
 
 
+def _credentials_file_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with its keys moved to the default profile of a shared credentials file."""
+    import atexit
+    import shutil
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="flb-credentials-")
+    atexit.register(shutil.rmtree, directory, True)
+    path = os.path.join(directory, "credentials")
+    with open(path, "w") as handle:
+        handle.write(f"[default]\naws_access_key_id = {env['AWS_ACCESS_KEY_ID']}\n"
+                     f"aws_secret_access_key = {env['AWS_SECRET_ACCESS_KEY']}\n")
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    return {**{name: value for name, value in env.items() if name not in keys}, "AWS_SHARED_CREDENTIALS_FILE": path}
+
+
 def _irsa_env(env: dict[str, str]) -> dict[str, str]:
     """``env`` as EKS sets it for IRSA (a role and a web identity token file, no keys), with STS
     answered by moto on 127.0.0.1 for the rest of this process."""
@@ -146,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     env = {**os.environ, **ENV}
-    results = {probe: measure(probe, args.service, env) for probe in PROBES if probe != "IRSA web identity"}
+    results = {probe: measure(probe, args.service, env) for probe in PROBES if probe == "botocore client"}
+    results["calls on the loop, keys in the environment"] = measure(
+        "calls on the loop, keys in the environment", args.service, env)
+    results["calls on the loop, botocore's chain"] = measure(
+        "calls on the loop, botocore's chain", args.service, _credentials_file_env(env))
     results["IRSA web identity"] = measure("IRSA web identity", args.service, _irsa_env(env))
     if args.json:
         print(json.dumps({"service": args.service, "probes": results,

@@ -1,6 +1,7 @@
 """The AWS outputs' credential chain (outputs/aws/credentials.py): botocore's own providers
 behind ``ChainSession`` find what a ``botocore.session.Session`` finds, in the same places, for
-each way an agent gets its credentials, without importing botocore's client machinery."""
+each way an agent gets its credentials, without importing botocore's client machinery; keys in
+the environment are found as botocore's first provider finds them, without importing its chain."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials
+from flb_fast.outputs.aws.credentials import SETTINGS, ChainSession, chain_credentials, ensure_boolean
 from tests.fakes.imds_server import ImdsServer
 from tests.outputs.aws.test_client import options
 
@@ -24,7 +25,9 @@ CHAIN_VARIABLES = (
     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID", "AWS_METADATA_SERVICE_TIMEOUT", "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
 )
 SECRET = {"AccessKeyId": "ASIAFAKE", "SecretAccessKey": "fake-secret", "Token": "fake-token",
           "Expiration": "2099-01-01T00:00:00Z"}
@@ -44,7 +47,7 @@ def chain_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 
 
 def ours(profile: str | None = None) -> Any:
-    return chain_credentials(ChainSession(profile), options("us-east-1", profile=profile), True)
+    return chain_credentials(ChainSession(profile), options("us-east-1", profile=profile))
 
 
 def botocores(profile: str | None = None) -> Any:
@@ -63,6 +66,136 @@ def test_keys_in_the_environment(chain_env: pytest.MonkeyPatch) -> None:
     chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
     chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
     assert same_as_botocore().access_key == "AKIAENV"
+
+
+def test_keys_and_session_token_in_the_environment_are_read_without_botocores_chain(
+    chain_env: pytest.MonkeyPatch,
+) -> None:
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv("AWS_SESSION_TOKEN", "env-token")
+    chain_env.setenv("AWS_ACCOUNT_ID", "123456789012")
+    assert type(same_as_botocore()).__name__ == "EnvironmentCredentials"
+
+
+def test_aws_security_token_is_taken_before_aws_session_token(chain_env: pytest.MonkeyPatch) -> None:
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv("AWS_SECURITY_TOKEN", "security-token")
+    chain_env.setenv("AWS_SESSION_TOKEN", "session-token")
+    assert same_as_botocore().get_frozen_credentials().token == "security-token"
+
+
+def test_keys_in_the_environment_with_an_expiry_are_botocores_refreshable_credentials(
+    chain_env: pytest.MonkeyPatch,
+) -> None:
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv("AWS_CREDENTIAL_EXPIRATION", "2099-01-01T00:00:00Z")
+    assert type(same_as_botocore()).__name__ == "RefreshableCredentials"
+
+
+def test_an_access_key_without_a_secret_key_is_botocores_error(chain_env: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import PartialCredentialsError
+
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    for resolve in (ours, botocores):
+        with pytest.raises(PartialCredentialsError):
+            resolve()
+
+
+def test_the_profile_option_takes_the_environments_keys_out_of_the_chain(
+    chain_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[logs]\naws_access_key_id = AKIALOGS\naws_secret_access_key = l\n")
+    chain_env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    assert same_as_botocore("logs").access_key == "AKIALOGS"
+
+
+def test_aws_profile_does_not_take_precedence_over_the_environments_keys(
+    chain_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[logs]\naws_access_key_id = AKIALOGS\naws_secret_access_key = l\n")
+    chain_env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    chain_env.setenv("AWS_PROFILE", "logs")
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    assert same_as_botocore().access_key == "AKIAENV"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "error"),
+    [
+        ("AWS_METADATA_SERVICE_TIMEOUT", "soon", ValueError),
+        ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "", ValueError),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv5", "InvalidIMDSEndpointModeError"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "not a url", "InvalidIMDSEndpointError"),
+    ],
+)
+def test_a_setting_botocores_chain_refuses_is_refused_even_with_keys_in_the_environment(
+    chain_env: pytest.MonkeyPatch, variable: str, value: str, error: Any
+) -> None:
+    import botocore.exceptions
+
+    expected = getattr(botocore.exceptions, error) if isinstance(error, str) else error
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv(variable, value)
+    for resolve in (ours, botocores):
+        with pytest.raises(expected):
+            resolve()
+
+
+def test_a_valid_setting_of_the_chain_keeps_the_environments_keys(chain_env: pytest.MonkeyPatch) -> None:
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv("AWS_METADATA_SERVICE_TIMEOUT", "3")
+    assert same_as_botocore().access_key == "AKIAENV"
+
+
+def test_an_unknown_aws_profile_with_keys_in_the_environment_is_botocores_error(chain_env: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ProfileNotFound
+
+    chain_env.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    chain_env.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    chain_env.setenv("AWS_PROFILE", "missing")
+    for resolve in (ours, botocores):
+        with pytest.raises(ProfileNotFound):
+            resolve()
+
+
+def test_the_settings_answered_without_botocore_are_botocores() -> None:
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES
+    from botocore.utils import ensure_boolean as botocores_ensure_boolean
+
+    for name, (key, variables, default, convert) in SETTINGS.items():
+        their_key, their_variables, their_default, their_convert = BOTOCORE_DEFAUT_SESSION_VARIABLES[name]
+        their_variables = tuple(their_variables) if isinstance(their_variables, list) else (their_variables,)
+        assert (key, variables, default) == (their_key, their_variables, their_default), name
+        assert convert is their_convert or (convert, their_convert) == (ensure_boolean, botocores_ensure_boolean), name
+    for value in ("true", "TRUE", "True", "false", "1", "", True, False, None, 1):
+        assert ensure_boolean(value) is botocores_ensure_boolean(value), value
+
+
+@pytest.mark.parametrize("profile", [None, "agent"])
+def test_the_settings_have_the_values_a_botocore_session_gives_them(
+    chain_env: pytest.MonkeyPatch, tmp_path: Path, profile: str | None
+) -> None:
+    import botocore.session
+
+    config = tmp_path / "config"
+    config.write_text("[default]\nuse_fips_endpoint = true\nmetadata_service_timeout = 4\n"
+                      "[profile agent]\nuse_dualstack_endpoint = TRUE\nec2_metadata_service_endpoint_mode = IPv6\n")
+    chain_env.setenv("AWS_CONFIG_FILE", str(config))
+    chain_env.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2")
+    chain_env.setenv("AWS_USE_FIPS_ENDPOINT", "false")
+    ours, theirs = ChainSession(profile), botocore.session.Session(profile=profile)
+    for name in SETTINGS:
+        assert ours.get_config_variable(name) == theirs.get_config_variable(name), name
 
 
 def test_a_profile_of_the_shared_credentials_file(chain_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -157,23 +290,35 @@ def test_irsa_web_identity_is_exchanged_through_sts(chain_env: pytest.MonkeyPatc
     assert mine.get_frozen_credentials().access_key.startswith("ASIA")
 
 
-def test_resolving_credentials_imports_no_botocore_client_machinery() -> None:
-    probe = (
-        "import sys\n"
-        "from tests.outputs.aws.test_client import options\n"
-        "from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials\n"
-        "assert chain_credentials(ChainSession(None), options('us-east-1'), True).access_key == 'AKIAENV'\n"
-        "print(sorted(name for name in ('botocore.session', 'botocore.client', 'botocore.handlers') "
-        "if name in sys.modules))\n"
-    )
-    env = {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_EC2_METADATA_DISABLED": "true",
-           "PATH": "/usr/bin:/bin"}
+def imported_by_chain_credentials(env: dict[str, str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported once it resolved the chain in ``env``."""
     import os
 
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    probe = (
+        "import sys, types\n"
+        "from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials\n"
+        "options = types.SimpleNamespace(profile=None, region='us-east-1', role_arn=None)\n"
+        "assert chain_credentials(ChainSession(None), options).access_key == 'AKIAENV'\n"
+        f"print(sorted(name for name in {modules!r} if name in sys.modules))\n"
+    )
+    env = {**env, "AWS_EC2_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[3], check=True)
-    assert done.stdout.strip() == "[]"
+    return json.loads(done.stdout.replace("'", '"'))
+
+
+def test_resolving_credentials_imports_no_botocore_client_machinery(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = AKIAENV\naws_secret_access_key = s\n")
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    assert imported_by_chain_credentials(env, ("botocore.session", "botocore.client", "botocore.handlers")) == []
+
+
+def test_keys_in_the_environment_import_neither_botocores_chain_nor_urllib3() -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s"}
+    modules = ("botocore.credentials", "botocore.configprovider", "botocore.utils", "urllib3", "importlib.metadata")
+    assert imported_by_chain_credentials(env, modules) == []
 
 
 def test_the_chains_sts_client_reads_only_the_operations_the_providers_call(chain_env: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,9 @@ import asyncio
 import base64
 import datetime
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from flb_fast.outputs.aws.http import JSON_SERVICES, WRITE_PIECE_BYTES, open_json_api, operation_name
+from flb_fast.outputs.aws.http import JSON_SERVICES, WRITE_PIECE_BYTES, open_json_api, operation_name, through_proxy
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
@@ -60,6 +63,7 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: PINNED)
+    monkeypatch.setattr("flb_fast.outputs.aws.sigv4.utc_now", lambda: PINNED)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
     server.requests = []  # type: ignore[attr-defined]
     server.answers = []  # type: ignore[attr-defined]
@@ -462,6 +466,48 @@ def test_an_endpoint_behind_a_proxy_from_the_environment_is_left_to_botocore(
     assert run(call()) is None
     [(path, headers, body)] = capture.requests
     assert path == "http://logs.example.invalid/" and json.loads(body) == {"logGroupName": "group"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "proxied"),
+    [("https_proxy", "http://127.0.0.1:3128", True), ("HTTPS_PROXY", "", False), ("no_proxy", "*", False)],
+)
+def test_a_proxy_is_found_as_botocore_finds_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, proxied: bool
+) -> None:
+    from botocore.utils import get_environ_proxies
+
+    for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv(variable, value)
+    url = "https://logs.us-east-1.amazonaws.com/"
+    assert through_proxy(url) is bool(get_environ_proxies(url).get("https")) is proxied
+
+
+def test_calls_with_keys_in_the_environment_import_neither_botocores_signer_nor_urllib3(tmp_path: Path) -> None:
+    """What the agent imports to call its service: no urllib3 (nor its importlib.metadata),
+    no botocore signer, chain, config or User-Agent module."""
+    probe = (
+        "import sys\n"
+        "import flb_fast.outputs.cloudwatch_logs\n"
+        "from flb_fast.config.common import plugin_table\n"
+        "from flb_fast.config.model import Property\n"
+        "from flb_fast.outputs.aws.http import open_json_api\n"
+        "properties = [Property(key, value, 'probe', 0) for key, value in (('region', 'us-east-1'),"
+        " ('log_group_name', 'g'), ('log_stream_name', 's'))]\n"
+        "options, _ = plugin_table('output', flb_fast.outputs.cloudwatch_logs.CloudWatchLogsOutput.OPTIONS)"
+        ".bind(properties, 'probe')\n"
+        "api = open_json_api('logs', options, None, 1)\n"
+        "assert api.url == 'https://logs.us-east-1.amazonaws.com/'\n"
+        "print(' '.join(sorted(name for name in sys.modules if name.split('.')[0] in ('urllib3', 'dateutil')"
+        " or name in ('importlib.metadata', 'http.client', 'email.message', 'botocore.auth', 'botocore.utils',"
+        " 'botocore.credentials', 'botocore.config', 'botocore.useragent', 'botocore.compat'))))\n"
+    )
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == []
 
 
 def test_a_call_cancelled_while_waiting_for_the_answer_closes_its_connection(

@@ -44,8 +44,8 @@ class AwsOutput(Output):
     Blocking boto3 calls run in a ``BoundedExecutor`` sized by ``Workers``, so at most that many
     requests are in flight, one client (one connection pool) serves them all, and the loop never
     blocks on the network. Services speaking AWS's JSON protocol (``JSON_PROTOCOL``) are called
-    on the loop instead (``outputs/aws/http.py``), with botocore's credential chain and signer and
-    no botocore client unless botocore must resolve the endpoint or reach it through a proxy.
+    on the loop instead (``outputs/aws/http.py``), with botocore's credential chain, signed as its
+    signer signs, and no botocore client unless botocore must resolve the endpoint or reach it through a proxy.
     Their flushes run as Fluent Bit runs them: several per worker at once, each on a kept-alive
     connection of its own, at most ``net.max_worker_connections`` per worker when it is set
     (``MAX_FLUSHES_PER_WORKER``, 2, otherwise, where Fluent Bit has no limit but its task map's).

@@ -1,9 +1,11 @@
 """Calls to AWS JSON-protocol services (CloudWatch Logs, Firehose, Kinesis) sent on the event loop,
-over kept-alive connections, signed by botocore's own SigV4 signer.
+over kept-alive connections, signed as botocore's SigV4 signer signs them.
 
 botocore stays what it is for: its credential chain (environment, profiles, IRSA web identity,
 ECS / EKS Pod Identity and EC2 metadata, ``role_arn``; ``outputs/aws/credentials.py``) supplies
-the keys and its signer signs. The endpoint is the ``endpoint`` option's or the region's
+the keys, and requests are signed as its ``SigV4Auth`` signs them and carry its User-Agent
+(``outputs/aws/sigv4.py``, ``outputs/aws/useragent.py``, which do not import botocore's signer
+and what it brings: urllib3, ``http.client``, ``email``, dateutil). The endpoint is the ``endpoint`` option's or the region's
 (``default_endpoint``); when botocore would resolve it otherwise (an endpoint configured for it,
 FIPS, dual-stack) or reach it through a proxy, a botocore client is made and its endpoint used
 (``client_json_api``), or it makes the calls itself. What botocore costs per request is left out:
@@ -28,11 +30,11 @@ network failure, so ``outputs/aws/errors.py`` classifies them unchanged.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import os
 import ssl
+import sys
 import time
 import uuid
 from typing import Any, NamedTuple
@@ -43,9 +45,10 @@ from flb_fast.outputs.aws.client import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
     extra_user_agent,
-    verify_option,
 )
 from flb_fast.outputs.aws.endpoint import default_endpoint, endpoint_url
+from flb_fast.outputs.aws.sigv4 import Signer
+from flb_fast.outputs.aws.useragent import client_user_agent
 from flb_fast.streams import close_stream
 from flb_fast.tls import client_context
 
@@ -65,13 +68,19 @@ STALE_RETRIES = 1
 # given back on every request. Measured into cloudwatch-fast (perf, 369 bodies of ~540 KB): page
 # faults and brk 8.0% of the agent's CPU samples handed whole, 1.7% in pieces of 256 KiB.
 WRITE_PIECE_BYTES = 256 * 1024
-# Where signed_request leaves the body's SHA-256 for the signer (``_body_signer``).
-PAYLOAD_DIGEST = "flb_fast_payload_sha256"
+# botocore's retry mode for the outputs' clients (``create_client``), named in the User-Agent.
+RETRY_MODE = "standard"
 
 
 def through_proxy(url: str) -> bool:
     """Whether botocore would reach ``url`` through a proxy from the environment; such calls
-    stay with botocore and urllib3, which speak to proxies."""
+    stay with botocore and urllib3, which speak to proxies. botocore takes its proxies from
+    urllib's ``getproxies``, which on Linux reads only ``<scheme>_proxy`` variables with a value
+    (any case): without one there is no proxy, and botocore's utils (and urllib3) are not imported."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        value and name.lower().endswith("_proxy") for name, value in os.environ.items()
+    ):
+        return False
     from botocore.utils import get_environ_proxies
 
     return bool(get_environ_proxies(url).get(urlsplit(url).scheme))
@@ -198,21 +207,6 @@ def client_error(response: Response, operation: str) -> Exception:
     return ClientError(error, operation)
 
 
-@functools.cache
-def _body_signer() -> type:
-    """botocore's SigV4 signer taking the body's SHA-256 from the request's context, where
-    ``JsonApi.signed_request`` puts it (hashlib's, once per request): botocore's own
-    ``SigV4Auth.payload`` gives the same digest of a bytes body but prepares the whole
-    ``AWSRequest`` again to reach it (``AWSRequest.body``)."""
-    from botocore.auth import SigV4Auth
-
-    class BodySigV4Auth(SigV4Auth):
-        def payload(self, request: Any) -> str:
-            return request.context[PAYLOAD_DIGEST]
-
-    return BodySigV4Auth
-
-
 def client_json_api(client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> JsonApi:
     """The calls of a botocore client's service on the loop: its endpoint (which botocore
     resolved), region, User-Agent and credentials."""
@@ -245,9 +239,6 @@ def open_json_api(service: str, options: Any, executor: BoundedExecutor, idle_co
     may read files or call a metadata service). None when botocore's client must make them: an
     endpoint botocore resolves otherwise (``_endpoint_left_to_botocore``) or reached through a
     proxy from the environment."""
-    from botocore.config import Config
-    from botocore.useragent import UserAgentString
-
     from flb_fast.outputs.aws.credentials import ChainSession, chain_credentials
 
     session = ChainSession(options.profile)
@@ -258,10 +249,8 @@ def open_json_api(service: str, options: Any, executor: BoundedExecutor, idle_co
         url = default_endpoint(service, options.region)
     if through_proxy(url):
         return None
-    credentials = chain_credentials(session, options, verify_option(options))
-    user_agent = UserAgentString.from_environment().with_client_config(
-        Config(user_agent_extra=extra_user_agent(options), retries={"mode": "standard"})
-    ).to_string()
+    credentials = chain_credentials(session, options)
+    user_agent = client_user_agent(extra_user_agent(options), RETRY_MODE)
     return JsonApi(JSON_SERVICES[service], url, options.region, user_agent, credentials, executor, options,
                    idle_connections)
 
@@ -280,10 +269,6 @@ class JsonApi:
         options: Any,
         idle_connections: int,
     ) -> None:
-        from botocore.awsrequest import AWSRequest
-
-        self._sigv4 = _body_signer()
-        self._request = AWSRequest
         self.url = url.rstrip("/") + "/"
         parts = urlsplit(self.url)
         self.host = parts.hostname or ""
@@ -291,6 +276,7 @@ class JsonApi:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.region = region
         self.signing_name = service.signing_name
+        self._signer = Signer(self.url, region, service.signing_name)
         self.target_prefix = service.target_prefix
         self.content_type = f"application/x-amz-json-{service.json_version}"
         self.user_agent = user_agent
@@ -325,37 +311,31 @@ class JsonApi:
             self._frozen_at = time.monotonic()
         return self._frozen
 
-    def signed_request(self, operation: str, body: bytes, credentials: Any, headers: dict[str, str] | None = None) -> Any:
-        """The signed ``AWSRequest`` botocore would send for ``operation`` with ``body``."""
-        request = self._request(
-            method="POST",
-            url=self.url,
-            data=body,
-            headers={
-                "X-Amz-Target": f"{self.target_prefix}.{operation}",
-                "Content-Type": self.content_type,
-                "User-Agent": self.user_agent,
-                **(headers or {}),
-            },
-        )
-        request.context[PAYLOAD_DIGEST] = hashlib.sha256(body).hexdigest()
-        self._sigv4(credentials, self.signing_name, self.region).add_auth(request)
-        request.headers["amz-sdk-invocation-id"] = str(uuid.uuid4())
-        request.headers["amz-sdk-request"] = "attempt=1; max=1"
-        request.headers["Content-Length"] = str(len(body))
-        return request
+    def signed_headers(
+        self, operation: str, body: bytes, credentials: Any, headers: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The headers botocore sends for ``operation`` with ``body``, signed, in its order."""
+        request_headers = {
+            "X-Amz-Target": f"{self.target_prefix}.{operation}",
+            "Content-Type": self.content_type,
+            "User-Agent": self.user_agent,
+            **(headers or {}),
+        }
+        self._signer.sign(request_headers, hashlib.sha256(body).hexdigest(), credentials)
+        request_headers["amz-sdk-invocation-id"] = str(uuid.uuid4())
+        request_headers["amz-sdk-request"] = "attempt=1; max=1"
+        request_headers["Content-Length"] = str(len(body))
+        return request_headers
 
-    def _head(self, request: Any) -> bytes:
+    def _head(self, headers: dict[str, str]) -> bytes:
         host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
         lines = [f"POST {self.path} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
-        for name, value in request.headers.items():
-            lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
+        lines.extend(f"{name}: {value}" for name, value in headers.items())
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     async def call(self, operation: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Send one call; the parsed answer, or the exception botocore would raise."""
-        request = self.signed_request(operation, body, await self._frozen_credentials(), headers)
-        head = self._head(request)
+        head = self._head(self.signed_headers(operation, body, await self._frozen_credentials(), headers))
         self.busy += 1
         try:
             response = await self._exchange(head, body)
