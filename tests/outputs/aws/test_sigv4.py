@@ -46,7 +46,7 @@ def botocore_headers(url: str, headers: dict[str, str], body: bytes, credentials
     return list(request.headers.items())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     url=_urls,
     region=st.sampled_from(["us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1"]),
