@@ -191,6 +191,11 @@ class ChunkStore:
         self._queued_bytes: dict[OutputInstance, int] = {}
         # Every input paused by the process's Memory_Limit (hold_inputs).
         self.inputs_held = False
+        # Whether an input waits for its first batch to go through the filters (``received``). Not
+        # with an emitter (rewrite_tag, multiline): it pauses the inputs it re-emits for itself
+        # (``cb_emitter_pause``), except those already paused, so a wait of the store's own that
+        # ends while the emitter is paused would let them run on.
+        self.wait_for_first_batch = not any(instance.emitter_of is not None for instance in inputs)
 
     # -- from the input's emit to the open chunk ----------------------------------------------
 
@@ -214,7 +219,7 @@ class ChunkStore:
             extra = int(held * (rate - 1)) if rate > 1 else 0
             source.extras.append(extra)
             source.extra += extra
-            if not source.top_growth and not source.learning:
+            if not source.top_growth and not source.learning and self.wait_for_first_batch:
                 source.learning = True
                 if not source.paused:
                     source.instance.plugin.pause()
