@@ -16,6 +16,7 @@ import pytest
 from flb_fast.engine.engine import Engine, StartError
 from flb_fast.log import FluentBitFormatter
 from flb_fast.record import Chunk
+from flb_fast.storage import store as store_module
 from flb_fast.storage.footprint import footprint
 from tests.engine.plugins import TIMESTAMP_NS
 
@@ -580,6 +581,28 @@ def test_batches_in_the_filters_count_as_earlier_batches_of_their_tag_grew(run, 
     assert seen == [raw_small, raw_small + raw_big + int(raw_big * (growth - 1)),
                     raw_small + raw_big + int(raw_big * (growth - 1)) + raw_small + as_big]
     assert len(out.delivered_records()) == 7
+
+
+def test_the_growth_of_at_most_max_growth_tags_tags_is_remembered(run, pipeline, monkeypatch):
+    monkeypatch.setattr(store_module, "MAX_GROWTH_TAGS", 2)
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
+                               section("FILTER", Name="edit", Match="*"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source = built.inputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        store = engine.store.inputs[built.inputs[0]]
+        for tag in ("a", "b", "c"):
+            source.push([{"n": 1}], tag=tag)
+            await until(lambda: engine.pending_filtering == 0)
+            seen.append(sorted(store.growth))
+        await engine.stop()
+
+    run(scenario())
+    assert seen == [["a"], ["a", "b"], ["c"]]
 
 
 def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeline):

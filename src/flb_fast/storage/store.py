@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flb_fast.engine.pipeline import InputInstance, OutputInstance
-from flb_fast.engine.router import MAX_CACHED_TAGS
 from flb_fast.log import component_logger
 from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
@@ -58,9 +57,10 @@ CHUNK_MAX_BYTES = 2_048_000
 # up to 7.7 MB against Mem_Buf_Limit 5MB (per tag, and waiting for the first batch: 6.2-6.5 MB, one
 # batch over the limit, as Fluent Bit's one append over it).
 GROWTH_BATCHES = 8
-# Tags whose growth an input remembers at most (the router's bound on the tags it caches): past it
-# they are learned anew.
-MAX_GROWTH_TAGS = MAX_CACHED_TAGS
+# Tags whose growth an input remembers at most; past it they are learned anew. A tail input on a
+# node has a tag per container log: a few hundred pods with a few containers each, for which the
+# kubernetes filter keeps 4,096 cache entries (its MAX_CACHED_ENTRIES).
+MAX_GROWTH_TAGS = 4096
 
 
 class ChunkDropped(Exception):
