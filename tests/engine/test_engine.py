@@ -16,6 +16,7 @@ import pytest
 from flb_fast.engine.engine import Engine, StartError
 from flb_fast.log import FluentBitFormatter
 from flb_fast.record import Chunk
+from flb_fast.storage import store as store_module
 from flb_fast.storage.footprint import footprint
 from tests.engine.plugins import TIMESTAMP_NS
 
@@ -512,6 +513,96 @@ def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_
     assert raw < limit
     assert seen["waiting"] == (raw, True)
     assert out.delivered_records() == [{"n": 1, "double": True}] * 4
+
+
+def test_an_input_waits_for_its_first_batch_to_go_through_the_filters(run, pipeline, logs):
+    # Until one batch is filtered nothing tells what the filters make of a batch's memory: the
+    # input reads no further, as Fluent Bit's waits for its filters, and says nothing of a limit.
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, edit, out = built.inputs[0].plugin, built.filters[0].plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        source.push([{"n": 1}])
+        await asyncio.sleep(0)
+        seen["waiting"] = (list(source.calls), source.paused)
+        edit.gate.set()
+        await until(lambda: engine.pending_filtering == 0)
+        source.push([{"n": 2}])
+        await until(lambda: engine.pending_filtering == 0)
+        seen["filtered"] = (list(source.calls), source.paused)
+        await engine.stop()
+
+    run(scenario())
+    assert seen["waiting"] == (["start", "pause"], True)
+    assert seen["filtered"] == (["start", "pause", "resume"], False)
+    assert out.delivered_records() == [{"n": 1}, {"n": 2}]
+    assert not [line for line in logs if "paused" in line or "resume (" in line]
+
+
+def test_batches_in_the_filters_count_as_earlier_batches_of_their_tag_grew(run, pipeline):
+    # The filter doubles the records of tag "big" and leaves those of "small" as they are; a tag
+    # not seen yet counts as the most any tag grew.
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, edit, out = built.inputs[0].plugin, built.filters[0].plugin, built.outputs[0].plugin
+    big, small = {"n": 1, "double": True}, {"n": 2}
+    raw_big, raw_small = footprint_of([big]), footprint_of([small])
+    growth = footprint(Chunk("big", [TIMESTAMP_NS] * 2, [big, big], 0)) / raw_big
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        # What the input holds against its limit, the batches in the filters as expected to grow.
+        store = engine.store.inputs[built.inputs[0]]
+        await engine.start()
+        edit.gate.set()
+        source.push([big], tag="big")
+        await until(lambda: engine.pending_filtering == 0)
+        source.push([small], tag="small")
+        await until(lambda: engine.pending_filtering == 0)
+        edit.gate.clear()
+        before = store.expected
+        for records, tag in (([small], "small"), ([big], "big"), ([small], "new")):
+            source.push(records, tag=tag)
+            seen.append(store.expected - before)
+        edit.gate.set()
+        await until(lambda: engine.pending_filtering == 0)
+        await engine.stop()
+
+    run(scenario())
+    as_big = int(raw_small * (growth - 1))
+    assert growth > 1
+    assert seen == [raw_small, raw_small + raw_big + int(raw_big * (growth - 1)),
+                    raw_small + raw_big + int(raw_big * (growth - 1)) + raw_small + as_big]
+    assert len(out.delivered_records()) == 7
+
+
+def test_the_growth_of_at_most_max_growth_tags_tags_is_remembered(run, pipeline, monkeypatch):
+    monkeypatch.setattr(store_module, "MAX_GROWTH_TAGS", 2)
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
+                               section("FILTER", Name="edit", Match="*"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source = built.inputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        store = engine.store.inputs[built.inputs[0]]
+        for tag in ("a", "b", "c"):
+            source.push([{"n": 1}], tag=tag)
+            await until(lambda: engine.pending_filtering == 0)
+            seen.append(sorted(store.growth))
+        await engine.stop()
+
+    run(scenario())
+    assert seen == [["a"], ["a", "b"], ["c"]]
 
 
 def test_memory_stays_bounded_with_a_slow_output_and_nothing_is_lost(run, pipeline):

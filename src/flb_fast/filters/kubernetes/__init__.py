@@ -12,7 +12,7 @@ import asyncio
 import os
 import socket
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import msgspec
@@ -47,10 +47,12 @@ from flb_fast.filters.kubernetes.meta import (
 )
 from flb_fast.filters.kubernetes.meta_cache import MISSING, FetchCache, TtlLru
 from flb_fast.filters.kubernetes.tag import TagMeta, TagParser
-from flb_fast.filters.kubernetes.watch import PodWatcher
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from flb_fast.tasks import cancel_and_wait
+
+if TYPE_CHECKING:  # imported by start() only with watch_pods
+    from flb_fast.filters.kubernetes.watch import PodWatcher
 
 # kube_conf.h FLB_HASH_TABLE_SIZE is 1,024 entries; a node runs at most a few hundred pods
 # with a few containers each, so 4,096 keeps every live container cached without churn.
@@ -161,6 +163,8 @@ class KubernetesFilter(Filter):
                 on_failure=self._failed,
             )
         if o.watch_pods and self._api is not None and self.node_name:
+            from flb_fast.filters.kubernetes.watch import PodWatcher
+
             lister = HttpClient(
                 self.endpoint, self._api.context, o.tls_vhost, token, _list_limit(o.buffer_size), timeout
             )
