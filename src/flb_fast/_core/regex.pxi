@@ -209,6 +209,7 @@ cdef class RegexProgram:
         cdef Py_ssize_t start, end, i
         cdef Py_ssize_t count = len(self.field_names)
         cdef Py_ssize_t time_at = -1
+        cdef int64_t clf_ns
         cdef int group
         cdef list field_names = self.field_names
         # The time field is read as its group is met, so it is never inserted only to be removed
@@ -245,6 +246,14 @@ cdef class RegexProgram:
                             del record[name]
                         continue
                     value = ""
+                elif i == time_at and time_clf and not time_keep and _str_is_compact_ascii(text):
+                    # A time the record does not keep, read in place: no str made only to be dropped.
+                    clf_ns = _clf_ns_ascii(<const unsigned char *> _rx_str_data(text) + start, end - start)
+                    if clf_ns != _CLF_NONE:
+                        if clf_ns != 0:
+                            ns = clf_ns
+                        continue
+                    value = _rx_substring(text, start, end)
                 else:
                     value = _rx_substring(text, start, end)
                 if i == time_at:

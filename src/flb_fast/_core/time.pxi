@@ -243,12 +243,17 @@ cdef int64_t _CLF_NONE = -1
 cdef int64_t _clf_ns(str value) noexcept:
     """parse_time_clf without a Python object in or out of the way: its nanoseconds, or _CLF_NONE
     (the regex parsers' batch loop reads nginx's and apache's times with it)."""
-    cdef const unsigned char *s
+    if not _time_str_ascii(value):
+        return _CLF_NONE
+    return _clf_ns_ascii(<const unsigned char *> _time_str_data(value), len(value))
+
+
+cdef int64_t _clf_ns_ascii(const unsigned char *s, Py_ssize_t n) noexcept:
+    """``_clf_ns`` of the ASCII text ``s[:n]`` (a group of a line the regex matched, read in place)."""
     cdef int day, month, year, hour, minute, second, offset_hours, offset_minutes, i
     cdef int64_t seconds
-    if len(value) != 26 or not _time_str_ascii(value):
+    if n != 26:
         return _CLF_NONE
-    s = <const unsigned char *> _time_str_data(value)
     if s[2] != b'/' or s[6] != b'/' or s[11] != b':' or s[14] != b':' or s[17] != b':' or s[20] != b' ' \
             or (s[21] != b'+' and s[21] != b'-'):
         return _CLF_NONE

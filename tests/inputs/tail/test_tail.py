@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -1015,7 +1016,7 @@ def test_the_db_offset_follows_acknowledgements_in_the_order_records_were_read(t
     assert offsets == [0, 0, len("one\ntwo\n")]
 
 
-def test_an_acknowledged_offset_is_in_the_db_at_once(tmp_path: Path, run) -> None:
+def test_an_acknowledged_offset_is_in_the_db_within_the_loops_turn(tmp_path: Path, run) -> None:
     """Not at the next housekeeping: a chunk file holding the records and an older DB offset
     would send them twice after a crash in between."""
     log, db = tmp_path / "app.log", tmp_path / "tail.db"
@@ -1027,11 +1028,37 @@ def test_an_acknowledged_offset_is_in_the_db_at_once(tmp_path: Path, run) -> Non
         await harness.input.start()
         await harness.wait_for(chunks_reach(harness, 1))
         harness.input.acknowledge(harness.chunks[0].positions)
+        await asyncio.sleep(0)
         offsets.append(stored_offset(db))
         await harness.stop()
 
     run(scenario())
     assert offsets == [len("one\ntwo\n")]
+
+
+def test_the_acknowledgements_of_one_loop_turn_are_saved_in_one_transaction(tmp_path: Path, run) -> None:
+    """Chunks a flush delivered together: one commit for all their files' offsets, not one each."""
+    first, second, db = tmp_path / "a.log", tmp_path / "b.log", tmp_path / "tail.db"
+    write(first, "one\n")
+    write(second, "two\n")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("db", str(db)), ("read_from_head", "on")],
+                      acknowledge=False)
+    statements: list[str] = []
+
+    async def scenario() -> None:
+        await harness.input.start()
+        await harness.wait_for(chunks_reach(harness, 2))
+        assert harness.input.db is not None
+        harness.input.db._conn.set_trace_callback(statements.append)
+        for chunk in harness.chunks:
+            harness.input.acknowledge(chunk.positions)
+        await asyncio.sleep(0)
+        harness.input.db._conn.set_trace_callback(None)
+        await harness.stop()
+
+    run(scenario())
+    assert [statement for statement in statements if statement in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+    assert sorted(stored_rows(db)) == [(str(first), len("one\n")), (str(second), len("two\n"))]
 
 
 def test_a_rotated_file_is_closed_only_once_its_last_records_are_acknowledged(tmp_path: Path, run) -> None:

@@ -104,6 +104,8 @@ class TailInput(Input):
         self.joining: set[TailFile] = set()
         # Files whose committed offset differs from the DB's: saved in one transaction per pass.
         self.unsaved: set[TailFile] = set()
+        # A save of the acknowledged offsets is queued for the loop's next turn (``acknowledge``).
+        self.save_queued = False
         # Paths that exist but cannot be opened (permission denied): logged and counted once while they exist.
         self.unreadable: set[str] = set()
         # Paths whose file was rotated away before its successor was created (the runtime renames,
@@ -518,9 +520,12 @@ class TailInput(Input):
     def acknowledge(self, positions: list[Any]) -> None:
         """Records up to these offsets are safe: commit each file's oldest acknowledged offsets, in order.
 
-        The DB row moves at once, as Fluent Bit's ``flb_tail_db_file_offset`` follows each read:
-        records in a chunk file whose offset waited for the next save would be sent twice after a
-        crash in between (the chunk replayed, the file read again from the older offset).
+        The DB row moves within the loop's turn, as Fluent Bit's ``flb_tail_db_file_offset``
+        follows each read: records in a chunk file whose offset waited for the next save would be
+        sent twice after a crash in between (the chunk replayed, the file read again from the
+        older offset). The acknowledgements of one turn (the chunks a flush delivered together)
+        share one transaction: one commit per chunk was 1,400 SQLite commits for 1,000,000 lines
+        of bench_pipeline's kubernetes workload.
         """
         files = set()
         for position in positions:
@@ -530,7 +535,13 @@ class TailInput(Input):
             queue = file.positions
             while queue and queue[0].acked:
                 self._set_committed(file, queue.popleft().offset)
-        # Saved at once: the longer a delivered line's offset waits, the more a crash sends twice.
+        # Saved this turn: the longer a delivered line's offset waits, the more a crash sends twice.
+        if not self.save_queued:
+            self.save_queued = True
+            asyncio.get_running_loop().call_soon(self._save_queued)
+
+    def _save_queued(self) -> None:
+        self.save_queued = False
         self._save_offsets()
 
     def _at_end(self, file: TailFile) -> None:
