@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flb_fast.inputs.tail.copytruncate import find_copy
+from flb_fast.inputs.tail.copytruncate import find_copy, later_copies
 from flb_fast.inputs.tail.file import TailFile, new_splitter, open_readonly
 
 READ = b"one\ntwo\n"
@@ -95,3 +95,39 @@ def test_the_copy_is_looked_for_beside_the_real_file_not_its_symlink(tmp_path: P
         assert copy.path == str(pod / "0.log.1")
     finally:
         file.close()
+
+
+def later_names(file: TailFile) -> list[str]:
+    copy = find_copy(file, frozenset())
+    assert copy is not None
+    later = later_copies(file, copy, frozenset({(copy.st.st_dev, copy.st.st_ino)}))
+    os.close(copy.fd)
+    for each in later:
+        os.close(each.fd)
+    return [os.path.basename(each.path) for each in later]
+
+
+def set_mtime(path: Path, seconds: int) -> None:
+    os.utime(path, (seconds, seconds))
+
+
+def test_copies_made_after_the_copy_are_later_copies_oldest_first(tailed: TailFile, tmp_path: Path) -> None:
+    (tmp_path / "app.log.1").write_bytes(READ + UNREAD)
+    (tmp_path / "app.log.2").write_bytes(b"four\n")
+    (tmp_path / "app.log.3").write_bytes(b"five\n")
+    set_mtime(tmp_path / "app.log.1", 1_700_000_000)
+    set_mtime(tmp_path / "app.log.3", 1_700_000_001)
+    set_mtime(tmp_path / "app.log.2", 1_700_000_002)
+    assert later_names(tailed) == ["app.log.3", "app.log.2"]
+
+
+def test_copies_older_than_the_copy_or_empty_are_not_later_copies(tailed: TailFile, tmp_path: Path) -> None:
+    (tmp_path / "app.log.1").write_bytes(READ + UNREAD)
+    (tmp_path / "app.log.2").write_bytes(b"zero\n")
+    (tmp_path / "app.log.3").write_bytes(b"")
+    (tmp_path / "app.log.4.gz").write_bytes(b"compressed")
+    set_mtime(tmp_path / "app.log.2", 1_600_000_000)
+    set_mtime(tmp_path / "app.log.1", 1_700_000_000)
+    set_mtime(tmp_path / "app.log.3", 1_700_000_001)
+    set_mtime(tmp_path / "app.log.4.gz", 1_700_000_001)
+    assert later_names(tailed) == []

@@ -750,6 +750,36 @@ def test_copytruncate_reads_the_lines_written_after_the_last_read_from_the_copy_
     assert harness.logs() == ["one", "two", "three", "four", "five"]
 
 
+@pytest.mark.parametrize("inotify", WATCHERS)
+def test_copytruncate_twice_between_reads_reads_both_copies_in_order_before_the_head(
+        tmp_path: Path, run, inotify: str) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    harness = Harness([("path", str(log)), ("inotify_watcher", inotify), ("rotate_wait", "0")])
+
+    def copy_and_truncate(copy: Path, mtime_s: int) -> None:
+        shutil.copyfile(log, copy)
+        os.utime(copy, (mtime_s, mtime_s))  # rotations are seconds apart: file times tell them apart
+        os.truncate(log, 0)
+
+    async def scenario() -> None:
+        await harness.settle()
+        write(log, "one\n")
+        await harness.wait_for(records_reach(harness, 1))
+        harness.input.pause()  # the agent is stalled over two rotations
+        write(log, "two\n")
+        copy_and_truncate(tmp_path / "app.log.1", 1_700_000_000)
+        write(log, "three\nfour\n")
+        copy_and_truncate(tmp_path / "app.log.2", 1_700_000_001)
+        write(log, "five\n")
+        harness.input.resume()
+        await harness.wait_for(records_reach(harness, 5))
+        await harness.wait_for(lambda: harness.metrics["files_closed"] == 2)
+
+    run(tailing(harness, scenario))
+    assert harness.logs() == ["one", "two", "three", "four", "five"]
+
+
 def test_copytruncate_passes_over_a_rotated_file_that_is_not_the_copy(tmp_path: Path, run) -> None:
     log = tmp_path / "app.log"
     write(log, "")

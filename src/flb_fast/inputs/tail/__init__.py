@@ -27,7 +27,7 @@ from flb_fast.config.options import BOOL, CLIST, INT, SIZE, STR, TIME, Option, O
 from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.tail import scan as scan_module
-from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy
+from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy, later_copies
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
 from flb_fast.inputs.tail.file import Position, TailFile, name_of, new_splitter, open_readonly
@@ -564,7 +564,11 @@ class TailInput(Input):
             self.ctx.log.info("inode=%d file truncated %s", file.inode, file.path)
             self._flush_partial(file)
         else:
-            self._hand_over_to_copy(file, copy)
+            rest = self._hand_over_to_copy(file, copy)
+            later = [self._read_later_copy(file, copy) for copy in later_copies(file, copy, self.files)]
+            # Read first, in the order they were written: before the truncated file's new lines.
+            self.ready = {**dict.fromkeys([rest, *later]), **self.ready}
+            self.wake.set()
         file.reset_to_head()
         # The lines before the truncation cannot be read from ``file`` again, so its offset does not
         # wait for their acknowledgements: kept at the old end, it would skip that many new bytes after
@@ -572,14 +576,14 @@ class TailInput(Input):
         file.positions.clear()
         self._set_committed(file, 0)
 
-    def _hand_over_to_copy(self, file: TailFile, copy: RotatedCopy) -> None:
+    def _hand_over_to_copy(self, file: TailFile, copy: RotatedCopy) -> TailFile:
         """copytruncate: what ``file`` held before its truncation goes on from the copy, as a rotated file.
 
         The copy takes the truncated file's reading state as it is: offset, partial line, record
         being joined and the positions still on their way (acknowledging them now moves the copy's
         offset), so its unread lines are read, once, before the truncated file's new ones. Its DB
         row is a rotated one at the same committed offset: after a crash it is read on from there.
-        ``file`` starts afresh at its head.
+        ``file`` starts afresh at its head. The copy, to be read first.
         """
         self.ctx.log.info("inode=%d file truncated %s: %d unread bytes are read from its copy %s",
                           file.inode, file.path, copy.st.st_size - file.read_pos, copy.path)
@@ -593,6 +597,21 @@ class TailInput(Input):
             self.joining.discard(file)
             self.joining.add(rest)
         file.splitter, file.joiner, file.skipped_seen = self._new_splitter(), self._new_joiner(), 0
+        self._tail_copy(rest, copy)
+        return rest
+
+    def _read_later_copy(self, file: TailFile, copy: RotatedCopy) -> TailFile:
+        """copytruncate, truncated again before we read: a later copy is read whole, as a rotated file
+        of its own (``copytruncate.later_copies``)."""
+        self.ctx.log.info("inode=%d file truncated %s again: %d bytes are read from its later copy %s",
+                          file.inode, file.path, copy.st.st_size, copy.path)
+        later = TailFile(file.path, copy.fd, copy.st, file.tag, self._new_splitter(), self._new_joiner(), 0)
+        self._tail_copy(later, copy)
+        return later
+
+    def _tail_copy(self, rest: TailFile, copy: RotatedCopy) -> None:
+        """Tail ``rest``, read from ``copy``, as a rotated file: a rotated DB row at its committed
+        offset, closed once drained."""
         if self.db is not None:
             rest.db_id = self.db.insert(copy.path, rest.committed, rest.inode)
             self.db.rotate(rest.db_id, copy.path)
@@ -600,9 +619,6 @@ class TailInput(Input):
         self.files[rest.key] = rest
         self.closing.add(rest)
         self.ctx.metrics.inc("files_opened")
-        # Read first: its lines were written before the truncated file's new ones.
-        self.ready = {rest: None, **self.ready}
-        self.wake.set()
 
     def _flush_partial(self, file: TailFile) -> None:
         """A file that ends (truncated, or rotated and drained) gives up its unterminated last line."""

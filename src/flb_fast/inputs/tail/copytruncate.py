@@ -9,6 +9,12 @@ its bytes after our offset are read before the truncated file is read again from
 A sibling is taken for the copy only when it is at least as long as what we read and holds, just
 before our offset, the same bytes we read there (``TailFile.fingerprint``): an older rotated file,
 another file or a copy made before our last read are never read by mistake.
+
+An agent that did not read between two rotations (stopped, starved of CPU, its input paused for
+longer than the rotation period) finds the file truncated more than once: the copy holding our
+offset is the first rotation's, and the siblings made after it (``later_copies``) hold, whole,
+what was written between the later truncations. They are read too, oldest first, before the
+truncated file's head, where Fluent Bit would lose them as well.
 """
 
 from __future__ import annotations
@@ -50,8 +56,9 @@ def find_copy(file: TailFile, tailed: Container[tuple[int, int]]) -> RotatedCopy
     real = name_of(file.fd)
     if not real or not file.fingerprint:
         return None
-    directory, base = os.path.split(real)
-    for path, st in _candidates(directory, base, file, tailed):
+    for path, st in _siblings(real, file, tailed):
+        if st.st_size <= file.read_pos:
+            continue
         try:
             fd = open_readonly(path)
         except OSError:
@@ -66,9 +73,39 @@ def find_copy(file: TailFile, tailed: Container[tuple[int, int]]) -> RotatedCopy
     return None
 
 
-def _candidates(directory: str, base: str, file: TailFile,
-                tailed: Container[tuple[int, int]]) -> list[tuple[str, os.stat_result]]:
-    """Siblings named after ``base``, regular, longer than what was read and not tailed: newest first."""
+def later_copies(file: TailFile, copy: RotatedCopy, tailed: Container[tuple[int, int]]) -> list[RotatedCopy]:
+    """The copies later copytruncates of ``file`` left after ``copy`` (modified after it), oldest first.
+
+    ``copy`` holds ``file`` as it was at the first truncation after our last read, so whatever a
+    sibling modified later holds was written after that truncation and is unread; ``tailed`` as
+    for ``find_copy`` (``copy`` among them by now). The newest ``MAX_CANDIDATES`` at most.
+    """
+    real = name_of(file.fd)
+    if not real:
+        return []
+    later = []
+    for path, st in _siblings(real, file, tailed):
+        if st.st_mtime_ns <= copy.st.st_mtime_ns or st.st_ino == copy.st.st_ino or not st.st_size:
+            continue
+        try:
+            fd = open_readonly(path)
+        except OSError:
+            continue
+        try:
+            if os.fstat(fd).st_ino == st.st_ino:
+                later.append(RotatedCopy(path, fd, st))
+                continue
+        except OSError:
+            pass
+        os.close(fd)
+    later.reverse()
+    return later
+
+
+def _siblings(real: str, file: TailFile, tailed: Container[tuple[int, int]]) -> list[tuple[str, os.stat_result]]:
+    """Regular files beside ``real`` named after it as rotated files, not ``file`` and not tailed:
+    the newest ``MAX_CANDIDATES``, newest first."""
+    directory, base = os.path.split(real)
     found = []
     try:
         with os.scandir(directory) as listing:
@@ -84,8 +121,7 @@ def _candidates(directory: str, base: str, file: TailFile,
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if (stat.S_ISREG(st.st_mode) and st.st_size > file.read_pos and st.st_ino != file.inode
-                and (st.st_dev, st.st_ino) not in tailed):
+        if stat.S_ISREG(st.st_mode) and st.st_ino != file.inode and (st.st_dev, st.st_ino) not in tailed:
             found.append((entry.path, st))
     found.sort(key=lambda item: item[1].st_mtime_ns, reverse=True)
     return found[:MAX_CANDIDATES]
