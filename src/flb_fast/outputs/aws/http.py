@@ -3,7 +3,7 @@ over kept-alive connections, signed by botocore's own SigV4 signer.
 
 botocore stays what it is for: its credential chain (environment, profiles, IRSA web identity,
 ECS / EKS Pod Identity and EC2 metadata, ``role_arn``; ``outputs/aws/credentials.py``) supplies
-the keys, and requests are signed as its SigV4 signer signs them (``outputs/aws/sigv4.py``). The endpoint is the ``endpoint`` option's or the region's
+the keys and its signer signs. The endpoint is the ``endpoint`` option's or the region's
 (``default_endpoint``); when botocore would resolve it otherwise (an endpoint configured for it,
 FIPS, dual-stack) or reach it through a proxy, a botocore client is made and its endpoint used
 (``client_json_api``), or it makes the calls itself. What botocore costs per request is left out:
@@ -28,6 +28,7 @@ network failure, so ``outputs/aws/errors.py`` classifies them unchanged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -45,7 +46,6 @@ from flb_fast.outputs.aws.client import (
     verify_option,
 )
 from flb_fast.outputs.aws.endpoint import default_endpoint, endpoint_url
-from flb_fast.outputs.aws.sigv4 import SigV4Signer, amz_date
 from flb_fast.streams import close_stream
 from flb_fast.tls import client_context
 
@@ -65,6 +65,8 @@ STALE_RETRIES = 1
 # given back on every request. Measured into cloudwatch-fast (perf, 369 bodies of ~540 KB): page
 # faults and brk 8.0% of the agent's CPU samples handed whole, 1.7% in pieces of 256 KiB.
 WRITE_PIECE_BYTES = 256 * 1024
+# Where signed_request leaves the body's SHA-256 for the signer (``_body_signer``).
+PAYLOAD_DIGEST = "flb_fast_payload_sha256"
 
 
 def through_proxy(url: str) -> bool:
@@ -196,6 +198,21 @@ def client_error(response: Response, operation: str) -> Exception:
     return ClientError(error, operation)
 
 
+@functools.cache
+def _body_signer() -> type:
+    """botocore's SigV4 signer taking the body's SHA-256 from the request's context, where
+    ``JsonApi.signed_request`` puts it (hashlib's, once per request): botocore's own
+    ``SigV4Auth.payload`` gives the same digest of a bytes body but prepares the whole
+    ``AWSRequest`` again to reach it (``AWSRequest.body``)."""
+    from botocore.auth import SigV4Auth
+
+    class BodySigV4Auth(SigV4Auth):
+        def payload(self, request: Any) -> str:
+            return request.context[PAYLOAD_DIGEST]
+
+    return BodySigV4Auth
+
+
 def client_json_api(client: Any, executor: BoundedExecutor, options: Any, idle_connections: int) -> JsonApi:
     """The calls of a botocore client's service on the loop: its endpoint (which botocore
     resolved), region, User-Agent and credentials."""
@@ -263,13 +280,17 @@ class JsonApi:
         options: Any,
         idle_connections: int,
     ) -> None:
+        from botocore.awsrequest import AWSRequest
+
+        self._sigv4 = _body_signer()
+        self._request = AWSRequest
         self.url = url.rstrip("/") + "/"
         parts = urlsplit(self.url)
         self.host = parts.hostname or ""
         self.path = parts.path or "/"
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.region = region
-        self.signer = SigV4Signer(self.url, region, service.signing_name)
+        self.signing_name = service.signing_name
         self.target_prefix = service.target_prefix
         self.content_type = f"application/x-amz-json-{service.json_version}"
         self.user_agent = user_agent
@@ -304,33 +325,37 @@ class JsonApi:
             self._frozen_at = time.monotonic()
         return self._frozen
 
-    def request_head(self, operation: str, body: bytes, credentials: Any, headers: dict[str, str] | None = None) -> bytes:
-        """The request line and headers botocore sends for ``operation`` with ``body``, signed:
-        its headers in its order (those it sets, then the signer's, then those added after
-        signing, which are not signed), the body's SHA-256 taken once, here."""
-        timestamp = amz_date()
-        fields = [
-            ("X-Amz-Target", f"{self.target_prefix}.{operation}"),
-            ("Content-Type", self.content_type),
-            ("User-Agent", self.user_agent),
-        ]
-        if headers:
-            fields.extend(headers.items())
-        fields.append(("X-Amz-Date", timestamp))
-        if credentials.token:
-            fields.append(("X-Amz-Security-Token", credentials.token))
-        fields.append(("Authorization", self.signer.authorization(
-            "POST", fields, hashlib.sha256(body).hexdigest(), timestamp, credentials)))
-        fields.append(("amz-sdk-invocation-id", str(uuid.uuid4())))
-        fields.append(("amz-sdk-request", "attempt=1; max=1"))
-        fields.append(("Content-Length", str(len(body))))
-        lines = [f"POST {self.path} HTTP/1.1", f"Host: {self.signer.host}", "Accept-Encoding: identity"]
-        lines.extend(f"{name}: {value}" for name, value in fields)
+    def signed_request(self, operation: str, body: bytes, credentials: Any, headers: dict[str, str] | None = None) -> Any:
+        """The signed ``AWSRequest`` botocore would send for ``operation`` with ``body``."""
+        request = self._request(
+            method="POST",
+            url=self.url,
+            data=body,
+            headers={
+                "X-Amz-Target": f"{self.target_prefix}.{operation}",
+                "Content-Type": self.content_type,
+                "User-Agent": self.user_agent,
+                **(headers or {}),
+            },
+        )
+        request.context[PAYLOAD_DIGEST] = hashlib.sha256(body).hexdigest()
+        self._sigv4(credentials, self.signing_name, self.region).add_auth(request)
+        request.headers["amz-sdk-invocation-id"] = str(uuid.uuid4())
+        request.headers["amz-sdk-request"] = "attempt=1; max=1"
+        request.headers["Content-Length"] = str(len(body))
+        return request
+
+    def _head(self, request: Any) -> bytes:
+        host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
+        lines = [f"POST {self.path} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+        for name, value in request.headers.items():
+            lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     async def call(self, operation: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Send one call; the parsed answer, or the exception botocore would raise."""
-        head = self.request_head(operation, body, await self._frozen_credentials(), headers)
+        request = self.signed_request(operation, body, await self._frozen_credentials(), headers)
+        head = self._head(request)
         self.busy += 1
         try:
             response = await self._exchange(head, body)
