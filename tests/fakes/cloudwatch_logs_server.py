@@ -66,6 +66,8 @@ class CloudWatchLogsServer:
         self.groups: dict[str, dict[str, int]] = {}
         self.calls: Counter[str] = Counter()
         self.events = 0
+        # PutLogEvents bodies accepted, in bytes: what each event costs on the wire to hash and encrypt.
+        self.body_bytes = 0
         self.signature_failures: list[str] = []
         self.connections = 0
         server = self
@@ -133,6 +135,7 @@ class CloudWatchLogsServer:
         with self._lock:
             return {
                 "events": self.events,
+                "body_bytes": self.body_bytes,
                 "calls": dict(self.calls),
                 "streams": sum(len(streams) for streams in self.groups.values()),
                 "signature_failures": len(self.signature_failures),
@@ -144,6 +147,7 @@ class CloudWatchLogsServer:
             self.groups.clear()
             self.calls.clear()
             self.events = 0
+            self.body_bytes = 0
             self.signature_failures.clear()
             self.connections = 0
 
@@ -172,6 +176,8 @@ class CloudWatchLogsServer:
             with self._changed:
                 self.calls[operation or target] += 1
                 answer = self._operation(operation, target, params)
+                if operation == "PutLogEvents":
+                    self.body_bytes += len(raw)
                 self._changed.notify_all()
             return 200, answer
         except _Refused as refused:

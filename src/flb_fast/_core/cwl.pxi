@@ -12,7 +12,6 @@
 # above U+FFFF), the control characters and DEL as \b \t \n \f \r or \u00XX, '"' and '\\' escaped.
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.stdio cimport snprintf
 from libc.string cimport memcpy, memmove
 
 cdef bytes _CWL_EVENT_OPEN = b'{"timestamp": '
@@ -139,7 +138,7 @@ def cwl_bodies(
                 count = 0
                 batch_bytes = 0
             event_start = out.size
-            digits_size = snprintf(digits, 32, "%lld", ms)
+            digits_size = _json_int(digits, ms)
             _json_reserve(&out, 64)
             if count:
                 _json_put(&out, _bytes_data(_CWL_SEPARATOR), 2, 0)

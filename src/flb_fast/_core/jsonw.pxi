@@ -25,7 +25,6 @@ from cpython.dict cimport PyDict_Next
 from cpython.mem cimport PyMem_Realloc
 from cpython.ref cimport PyObject
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
-from libc.stdio cimport snprintf
 from libc.string cimport memcpy, memset
 
 cdef extern from "Python.h":
@@ -54,6 +53,31 @@ JSON_MEMO_ENTRIES = _JSON_MEMO_ENTRIES
 JSON_MEMO_BYTES = _JSON_MEMO_BYTES
 
 cdef bytes _JSON_HEX = b"0123456789abcdef"
+
+
+cdef inline Py_ssize_t _json_int(char *out, long long value) noexcept:
+    """``value`` in decimal into ``out`` (room for 20 bytes), as ``%lld`` writes it; its length.
+    snprintf's format parsing was 5% of the CloudWatch body writer's time (a timestamp per event)."""
+    cdef char digits[20]
+    cdef Py_ssize_t n = 0, length = 0
+    cdef unsigned long long magnitude
+    if value < 0:
+        out[0] = 45  # '-'
+        length = 1
+        magnitude = <unsigned long long>0 - <unsigned long long>value
+    else:
+        magnitude = <unsigned long long>value
+    while True:
+        digits[n] = <char>(48 + magnitude % 10)
+        n += 1
+        magnitude //= 10
+        if magnitude == 0:
+            break
+    while n:
+        n -= 1
+        out[length] = digits[n]
+        length += 1
+    return length
 
 
 cdef inline char _json_short_escape(unsigned char c) noexcept:
@@ -504,7 +528,7 @@ cdef int _json_value(_JsonOut *out, object value, _JsonWriter writer, int depth,
         number = _long_as_long_long_overflow(value, &overflow)
         if overflow:
             return _json_encoded(out, value, writer)
-        n = snprintf(digits, 32, "%lld", number)
+        n = _json_int(digits, number)
         _json_reserve(out, n)
         _json_put(out, digits, n, n)
         return 0

@@ -107,6 +107,11 @@ def assert_same_request(ours: tuple[str, dict[str, str], bytes], theirs: Any) ->
     assert {name: headers[name] for name in COMPARED} == {name: theirs_headers[name] for name in COMPARED}
 
 
+def calls_to(capture: Any, operation: str) -> list[tuple[str, dict[str, str], bytes]]:
+    """The captured requests of one operation (a stream is created before its first PutLogEvents)."""
+    return [request for request in capture.requests if request[1]["X-Amz-Target"].endswith("." + operation)]
+
+
 def cloudwatch(url: str, **extra: str) -> Any:
     return make_output(
         CloudWatchLogsOutput,
@@ -134,7 +139,7 @@ def test_put_log_events_is_the_request_boto3_sends(capture: Any, run: Any) -> No
             await output.stop()
 
     run(flush())
-    [ours] = capture.requests
+    [ours] = calls_to(capture, "PutLogEvents")
     events = [
         {"timestamp": timestamp // 1_000_000, "message": json.dumps(record, ensure_ascii=False, separators=(",", ":"))}
         for record, timestamp in zip(records, timestamps, strict=True)
@@ -249,7 +254,7 @@ def test_log_format_header_is_signed_with_the_request(capture: Any, run: Any) ->
             await output.stop()
 
     run(flush())
-    [(_, headers, _)] = capture.requests
+    [(_, headers, _)] = calls_to(capture, "PutLogEvents")
     assert headers["x-amzn-logs-format"] == "json/emf"
     assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
 
@@ -306,7 +311,7 @@ def test_one_kept_alive_connection_carries_every_request(capture: Any, run: Any)
             await output.stop()
 
     _results, opened = run(flush())
-    assert (len(capture.requests), opened) == (5, 1)
+    assert (len(calls_to(capture, "CreateLogStream")), len(calls_to(capture, "PutLogEvents")), opened) == (1, 5, 1)
 
 
 def test_a_connection_idle_longer_than_net_keepalive_idle_timeout_is_closed_not_reused(capture: Any, run: Any) -> None:
@@ -412,7 +417,7 @@ def test_a_reused_connection_the_server_closed_is_replaced_at_once(capture: Any,
             await output.stop()
 
     assert run(flush()) == 2
-    assert [json.loads(json.loads(body)["logEvents"][0]["message"]) for _, _, body in capture.requests] == [
+    assert [json.loads(json.loads(body)["logEvents"][0]["message"]) for _, _, body in calls_to(capture, "PutLogEvents")] == [
         {"n": 0},
         {"n": 1},
     ]
@@ -556,7 +561,7 @@ def test_behind_a_proxy_the_log_format_header_is_still_signed_with_put_log_event
     monkeypatch.delenv("no_proxy", raising=False)
     output = cloudwatch("http://logs.example.invalid", log_format="json/emf")
     flush_records(output, run, [{"log": "x"}])
-    [(_, headers, body)] = capture.requests
+    [(_, headers, body)] = calls_to(capture, "PutLogEvents")
     assert headers["x-amzn-logs-format"] == "json/emf"
     assert "x-amzn-logs-format" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     assert json.loads(json.loads(body)["logEvents"][0]["message"]) == {"log": "x"}

@@ -13,7 +13,7 @@ import pytest
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
-from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, GoCloudWatchOutput
+from flb_fast.outputs.cloudwatch_logs import STREAM_KNOWN_SECONDS, CloudWatchLogsOutput, GoCloudWatchOutput
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
 from tests.fakes.certs import make_certs
 from tests.fakes.fault_proxy import FaultProxy
@@ -87,6 +87,65 @@ def test_a_missing_stream_is_created_in_an_existing_group(moto, run) -> None:
     output = cwl(moto.url, log_stream_name="s")
     assert run(flush_all(output, chunk_of([{"a": 1}]))) == [FlushResult.OK]
     assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}']
+
+
+def test_a_new_stream_is_created_before_its_first_put_so_no_body_is_sent_twice(moto, fault_proxy, run) -> None:
+    output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
+    assert run(flush_all(output, chunk_of([{"a": 1}]), chunk_of([{"a": 2}]))) == [FlushResult.OK, FlushResult.OK]
+    # CreateLogStream finds no group: the group is created, then the stream; each chunk is sent once.
+    assert [call.operation for call in fault_proxy.calls] == [
+        "CreateLogStream", "CreateLogGroup", "CreateLogStream", "PutLogEvents", "PutLogEvents"]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}', '{"a":2}']
+
+
+def test_an_existing_stream_is_created_once_and_sent_to(moto, fault_proxy, run) -> None:
+    moto.client("logs").create_log_group(logGroupName="fluentbit-cloudwatch")
+    moto.client("logs").create_log_stream(logGroupName="fluentbit-cloudwatch", logStreamName="s")
+    output = cwl(fault_proxy.url, log_stream_name="s")
+    assert run(flush_all(output, chunk_of([{"a": 1}]), chunk_of([{"a": 2}]))) == [FlushResult.OK, FlushResult.OK]
+    assert [call.operation for call in fault_proxy.calls] == ["CreateLogStream", "PutLogEvents", "PutLogEvents"]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}', '{"a":2}']
+
+
+def test_a_stream_deleted_while_in_use_is_created_again_and_the_batch_resent(moto, fault_proxy, run) -> None:
+    output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
+
+    async def scenario() -> list[FlushResult]:
+        await output.start()
+        first = await output.flush(chunk_of([{"a": 1}]))
+        moto.client("logs").delete_log_stream(logGroupName="fluentbit-cloudwatch", logStreamName="s")
+        fault_proxy.calls.clear()
+        second = await output.flush(chunk_of([{"a": 2}]))
+        await output.stop()
+        return [first, second]
+
+    assert run(scenario()) == [FlushResult.OK, FlushResult.OK]
+    assert [call.operation for call in fault_proxy.calls] == ["PutLogEvents", "CreateLogStream", "PutLogEvents"]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":2}']
+
+
+def test_a_stream_unused_for_four_hours_is_created_again_before_its_next_put(moto, fault_proxy, run) -> None:
+    output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
+
+    def age(seconds: float) -> None:
+        """As if ``seconds`` had passed since the streams were last used."""
+        output._known_streams = {target: at - seconds for target, at in output._known_streams.items()}
+
+    async def scenario() -> list[list[str]]:
+        await output.start()
+        await output.flush(chunk_of([{"a": 1}]))
+        age(STREAM_KNOWN_SECONDS - 60)
+        fault_proxy.calls.clear()
+        await output.flush(chunk_of([{"a": 2}]))
+        still_known = [call.operation for call in fault_proxy.calls]
+        age(STREAM_KNOWN_SECONDS)
+        fault_proxy.calls.clear()
+        await output.flush(chunk_of([{"a": 3}]))
+        await output.stop()
+        return [still_known, [call.operation for call in fault_proxy.calls]]
+
+    assert run(scenario()) == [["PutLogEvents"], ["CreateLogStream", "PutLogEvents"]]
+    assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}', '{"a":2}', '{"a":3}']
 
 
 def test_created_groups_get_retention_and_class(moto, run) -> None:
@@ -234,12 +293,11 @@ def test_a_retried_chunk_resends_only_the_batches_not_yet_accepted(moto, fault_p
 def test_a_batch_already_accepted_is_delivered_and_not_sent_again(moto, fault_proxy, run) -> None:
     """DataAlreadyAcceptedException: CloudWatch Logs holds the events, so resending would store them twice."""
     output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s")
-    fault_proxy.add("PutLogEvents", "forward", times=1)  # answered NOT_FOUND: the output creates the stream
-    fault_proxy.add("PutLogEvents", "accepted", times=1)  # the same batch again, stored but answered so
+    fault_proxy.add("PutLogEvents", "accepted", times=1)  # stored, but answered DataAlreadyAcceptedException
     first, second = chunk_of([{"n": 1}, {"n": 2}]), chunk_of([{"n": 3}])
     assert run(flush_all(output, first, second)) == [FlushResult.OK, FlushResult.OK]
     assert events(moto, "fluentbit-cloudwatch", "s") == ['{"n":1}', '{"n":2}', '{"n":3}']
-    assert [call.action for call in fault_proxy.calls_to("PutLogEvents")] == ["forward", "accepted", "forward"]
+    assert [call.action for call in fault_proxy.calls_to("PutLogEvents")] == ["accepted", "forward"]
     assert output.ctx.metrics["already_accepted_batches"] == 1
 
 
@@ -267,7 +325,9 @@ def test_a_dropped_connection_is_retried_at_once_with_auto_retry_requests(moto, 
 def test_a_dropped_connection_without_auto_retry_requests_is_a_retry(moto, fault_proxy, run) -> None:
     output = cwl(fault_proxy.url, auto_create_group="true", log_stream_name="s", auto_retry_requests="false")
     output.backoff = OutputBackoff(base_seconds=0.01)
-    fault_proxy.add("PutLogEvents", "drop", times=1)
+    # The first drop is on the connection kept alive from CreateLogStream: resent at once on a new
+    # connection, as a connection the server closed while idle is (http.py STALE_RETRIES).
+    fault_proxy.add("PutLogEvents", "drop", times=2)
     chunk = chunk_of([{"a": 1}])
     assert run(flush_all(output, chunk, chunk)) == [FlushResult.RETRY, FlushResult.OK]
     assert events(moto, "fluentbit-cloudwatch", "s") == ['{"a":1}']

@@ -3,13 +3,16 @@
 Each flush groups the chunk's records by destination (group, stream), sorts each stream's events
 by time, cuts them into PutLogEvents requests within every service limit and sends them in
 order; a lock per stream keeps concurrent workers from interleaving one stream's batches. Progress per chunk remembers how many events of each stream
-were accepted, so a retried chunk sends only the rest. A missing group or stream is created and
-the batch resent; throttling backs the whole output off.
+were accepted, so a retried chunk sends only the rest. A stream is created (and its group, with
+``auto_create_group``) before its first PutLogEvents, as Fluent Bit does; one that goes missing
+later is created when a PutLogEvents finds it gone, and the batch resent. Throttling backs the
+whole output off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from typing import Any, ClassVar
 
@@ -38,6 +41,10 @@ from flb_fast.record import Chunk
 EMF_HEADER = "x-amzn-logs-format"
 # The Go plugin's $(ecs_task_id), $(ecs_cluster), $(ecs_task_arn): read from the ECS task metadata.
 ECS_VARIABLE = "$(ecs_"
+# A stream created (or found to exist) is not created again before its PutLogEvents until it has
+# gone unused this long, as Fluent Bit keeps its streams (cloudwatch_api.c get_or_create_log_stream,
+# FOUR_HOURS_IN_SECONDS): the streams of pods long gone are forgotten.
+STREAM_KNOWN_SECONDS = 4 * 3600.0
 
 
 class _Progress:
@@ -89,6 +96,8 @@ class CloudWatchLogsOutput(AwsOutput):
         self.encoder = RecordEncoder(log_key=options.log_key)
         self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
+        # Streams known to exist, with when each is forgotten unless used again (monotonic clock).
+        self._known_streams: dict[Target, float] = {}
         self.group_tags: dict[str, str] = {}
         self._stream_locks: weakref.WeakValueDictionary[Target, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -171,6 +180,10 @@ class CloudWatchLogsOutput(AwsOutput):
     async def _deliver(self, target: Target, chunk: Chunk, indexes: list[int], progress: _Progress) -> FlushResult:
         group, stream = target
         async with self._lock(target):
+            if self.create_stream and not self._known(target):
+                result = await self._create_before_put(group, stream)
+                if result is not FlushResult.OK:
+                    return result
             done = progress.delivered.get(target, 0)
             await self.bodies.room()
             bodies, counts = self._bodies(chunk, indexes, target, done, progress)
@@ -192,6 +205,33 @@ class CloudWatchLogsOutput(AwsOutput):
                 self.bodies.release(held)
         return FlushResult.OK
 
+    def _known(self, target: Target) -> bool:
+        """Whether ``target`` was created or sent to within STREAM_KNOWN_SECONDS."""
+        forget_at = self._known_streams.get(target)
+        return forget_at is not None and forget_at > time.monotonic()
+
+    def _mark_known(self, target: Target) -> None:
+        now = time.monotonic()
+        if target not in self._known_streams:
+            for stale in [known for known, forget_at in self._known_streams.items() if forget_at <= now]:
+                del self._known_streams[stale]
+        self._known_streams[target] = now + STREAM_KNOWN_SECONDS
+
+    async def _create_before_put(self, group: str, stream: str) -> FlushResult:
+        """Create a stream not known yet before its first PutLogEvents (cloudwatch_api.c
+        get_or_create_log_stream): otherwise its first request body, up to 1 MiB, would be built,
+        hashed, encrypted and sent only to be refused, then sent again."""
+        await self.backoff.wait()
+        try:
+            created = await self._create(group, stream)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
+            return self.failure(exc, f"CreateLogStream {group}/{stream}")
+        if not created:
+            self.ctx.metrics.inc("failed_requests")
+            return FlushResult.RETRY
+        self._mark_known((group, stream))
+        return FlushResult.OK
+
     async def _send(self, group: str, stream: str, body: bytes, count: int) -> FlushResult:
         """One PutLogEvents request of ``count`` events."""
         await self.backoff.wait()
@@ -205,6 +245,7 @@ class CloudWatchLogsOutput(AwsOutput):
             self.ctx.log.info("PutLogEvents to %s/%s: %d event(s) were accepted before (%s): delivered",
                               group, stream, count, ALREADY_ACCEPTED)
         self.backoff.succeeded()
+        self._mark_known((group, stream))
         self._count_rejected(response, count, group, stream)
         return FlushResult.OK
 
