@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from flb_fast.inputs.tail.file import TailFile, name_of, open_readonly
@@ -56,20 +56,12 @@ def find_copy(file: TailFile, tailed: Container[tuple[int, int]]) -> RotatedCopy
     real = name_of(file.fd)
     if not real or not file.fingerprint:
         return None
+    size = len(file.fingerprint)
     for path, st in _siblings(real, file, tailed):
-        if st.st_size <= file.read_pos:
-            continue
-        try:
-            fd = open_readonly(path)
-        except OSError:
-            continue
-        try:
-            if (os.fstat(fd).st_ino == st.st_ino
-                    and os.pread(fd, len(file.fingerprint), file.read_pos - len(file.fingerprint)) == file.fingerprint):
-                return RotatedCopy(path, fd, st)
-        except OSError:
-            pass
-        os.close(fd)
+        if st.st_size > file.read_pos:
+            copy = _open_as(path, st, lambda fd: os.pread(fd, size, file.read_pos - size) == file.fingerprint)
+            if copy is not None:
+                return copy
     return None
 
 
@@ -85,21 +77,28 @@ def later_copies(file: TailFile, copy: RotatedCopy, tailed: Container[tuple[int,
         return []
     later = []
     for path, st in _siblings(real, file, tailed):
-        if st.st_mtime_ns <= copy.st.st_mtime_ns or st.st_ino == copy.st.st_ino or not st.st_size:
-            continue
-        try:
-            fd = open_readonly(path)
-        except OSError:
-            continue
-        try:
-            if os.fstat(fd).st_ino == st.st_ino:
-                later.append(RotatedCopy(path, fd, st))
-                continue
-        except OSError:
-            pass
-        os.close(fd)
+        if st.st_mtime_ns > copy.st.st_mtime_ns and st.st_ino != copy.st.st_ino and st.st_size:
+            opened = _open_as(path, st)
+            if opened is not None:
+                later.append(opened)
     later.reverse()
     return later
+
+
+def _open_as(path: str, st: os.stat_result, holds: Callable[[int], bool] | None = None) -> RotatedCopy | None:
+    """``path`` opened, if it is still the file ``st`` describes (renamed or replaced since it was
+    listed, it is not) and ``holds`` (given its descriptor) says yes."""
+    try:
+        fd = open_readonly(path)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_ino == st.st_ino and (holds is None or holds(fd)):
+            return RotatedCopy(path, fd, st)
+    except OSError:
+        pass
+    os.close(fd)
+    return None
 
 
 def _siblings(real: str, file: TailFile, tailed: Container[tuple[int, int]]) -> list[tuple[str, os.stat_result]]:
