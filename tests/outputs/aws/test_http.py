@@ -14,6 +14,7 @@ import base64
 import datetime
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -55,19 +56,30 @@ class _Capture(BaseHTTPRequestHandler):
         pass
 
 
+class _CaptureServer(ThreadingHTTPServer):
+    address_family = socket.AF_INET
+
+
+class _CaptureServerV6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 @pytest.fixture
-def capture(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A keep-alive HTTP server recording every request; answers 200 ``{}`` unless told otherwise."""
+def capture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A keep-alive HTTP server recording every request; answers 200 ``{}`` unless told otherwise.
+    On 127.0.0.1, or on ``::1`` when a test passes that as the fixture's parameter."""
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: PINNED)
     monkeypatch.setattr("flb_fast.outputs.aws.sigv4.utc_now", lambda: PINNED)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    host = getattr(request, "param", "127.0.0.1")
+    server = (_CaptureServerV6 if ":" in host else _CaptureServer)((host, 0), _Capture)
     server.requests = []  # type: ignore[attr-defined]
     server.answers = []  # type: ignore[attr-defined]
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    netloc = f"[{host}]" if ":" in host else host
+    server.url = f"http://{netloc}:{server.server_address[1]}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -146,6 +158,25 @@ def test_put_log_events_is_the_request_boto3_sends(capture: Any, run: Any) -> No
     ]
     assert_same_request(ours, botocore_request(capture.url, "put_log_events", logGroupName="group",
                                                logStreamName="stream", logEvents=events))
+
+
+@pytest.mark.parametrize("capture", ["::1"], indirect=True)
+def test_an_ipv6_endpoint_is_sent_the_host_header_the_signature_covers(capture: Any, run: Any) -> None:
+    output = cloudwatch(capture.url)
+
+    async def flush() -> Any:
+        await output.start()
+        try:
+            return await output.flush(chunk_of([{"log": "one"}], timestamps=[1_795_611_600_000_000_000]))
+        finally:
+            await output.stop()
+
+    run(flush())
+    [ours] = calls_to(capture, "PutLogEvents")
+    assert ours[1]["Host"] == f"[::1]:{capture.server_address[1]}"
+    assert_same_request(ours, botocore_request(capture.url, "put_log_events", logGroupName="group",
+                                               logStreamName="stream",
+                                               logEvents=[{"timestamp": 1_795_611_600_000, "message": '{"log":"one"}'}]))
 
 
 @pytest.mark.parametrize(

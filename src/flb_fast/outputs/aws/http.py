@@ -328,8 +328,9 @@ class JsonApi:
         return request_headers
 
     def _head(self, headers: dict[str, str]) -> bytes:
-        host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
-        lines = [f"POST {self.path} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+        # The Host header is the host the signature covers (botocore's: an IPv6 address in
+        # brackets, the port unless it is the scheme's own), as urllib3 sends it for botocore.
+        lines = [f"POST {self.path} HTTP/1.1", f"Host: {self._signer.endpoint.host}", "Accept-Encoding: identity"]
         lines.extend(f"{name}: {value}" for name, value in headers.items())
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
