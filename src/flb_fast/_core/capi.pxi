@@ -8,6 +8,7 @@ cdef extern from "Python.h":
     object _str_new "PyUnicode_New"(Py_ssize_t size, Py_UCS4 maxchar)
     object _str_from_utf8 "PyUnicode_DecodeUTF8"(const char *s, Py_ssize_t size, const char *errors)
     bint _str_is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(object o)
+    bint _str_is_ascii "PyUnicode_IS_ASCII"(object o)
     Py_ssize_t _str_length "PyUnicode_GET_LENGTH"(object o)
     void *_str_data "PyUnicode_DATA"(object o)
     double _string_to_double "PyOS_string_to_double"(const char *s, char **endptr, void *overflow_exception) except? -1.0

@@ -20,8 +20,6 @@ cdef extern from "Python.h":
     PyObject *_fp_list_item "PyList_GET_ITEM"(object o, Py_ssize_t i)
     Py_ssize_t _fp_list_size "PyList_GET_SIZE"(object o)
     Py_ssize_t _fp_refcount "Py_REFCNT"(PyObject *o)
-    bint _fp_is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(object o)
-    Py_ssize_t _fp_str_length "PyUnicode_GET_LENGTH"(object o)
     ctypedef struct PyASCIIObject:
         pass
 
@@ -74,8 +72,8 @@ cdef int _fp_grow(_FpTable *t) except -1:
 
 cdef inline Py_ssize_t _fp_sizeof(object obj) except -1:
     """``sys.getsizeof(obj)``, read from the header of a compact ASCII str."""
-    if type(obj) is str and _fp_is_compact_ascii(obj):
-        return <Py_ssize_t> sizeof(PyASCIIObject) + _fp_str_length(obj) + 1
+    if type(obj) is str and _str_is_compact_ascii(obj):
+        return <Py_ssize_t> sizeof(PyASCIIObject) + _str_length(obj) + 1
     return _fp_getsizeof(obj)
 
 

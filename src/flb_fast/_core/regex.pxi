@@ -18,8 +18,6 @@ from libc.string cimport memcpy
 cdef extern from "Python.h":
     dict _rx_dict_copy "PyDict_Copy"(object o)
     int _rx_str_kind "PyUnicode_KIND"(object o)
-    void *_rx_str_data "PyUnicode_DATA"(object o)
-    Py_ssize_t _rx_str_len "PyUnicode_GET_LENGTH"(object o)
     object _rx_substring "PyUnicode_Substring"(object o, Py_ssize_t start, Py_ssize_t end)
 
 # Opcodes: flb_fast/parsers/regex_program.py (a lazy repeat's fifth word is the class its
@@ -151,8 +149,8 @@ cdef class RegexProgram:
     cdef int _search_text(self, _RxState *st, str text) except -1:
         """1 and ``st.caps`` set when the program matches somewhere in ``text``."""
         cdef int kind = _rx_str_kind(text)
-        cdef void *data = _rx_str_data(text)
-        cdef Py_ssize_t n = _rx_str_len(text)
+        cdef void *data = _str_data(text)
+        cdef Py_ssize_t n = _str_length(text)
         if kind == 1:
             return _rx_search(self, st, <const uint8_t *> data, n)
         if kind == 2:
@@ -248,7 +246,7 @@ cdef class RegexProgram:
                     value = ""
                 elif i == time_at and time_clf and not time_keep and _str_is_compact_ascii(text):
                     # A time the record does not keep, read in place: no str made only to be dropped.
-                    clf_ns = _clf_ns_ascii(<const unsigned char *> _rx_str_data(text) + start, end - start)
+                    clf_ns = _clf_ns_ascii(<const unsigned char *> _str_data(text) + start, end - start)
                     if clf_ns != _CLF_NONE:
                         if clf_ns != 0:
                             ns = clf_ns

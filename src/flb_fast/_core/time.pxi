@@ -228,10 +228,6 @@ def parse_time_rfc3339(value, bint zone=False, bint strict=True) -> int:
     return -1
 
 
-cdef extern from "Python.h":
-    bint _time_str_ascii "PyUnicode_IS_ASCII"(object o)
-    void *_time_str_data "PyUnicode_DATA"(object o)
-
 cdef const char *_CLF_MONTHS = b"janfebmaraprmayjunjulaugsepoctnovdec"
 
 
@@ -243,9 +239,9 @@ cdef int64_t _CLF_NONE = -1
 cdef int64_t _clf_ns(str value) noexcept:
     """parse_time_clf without a Python object in or out of the way: its nanoseconds, or _CLF_NONE
     (the regex parsers' batch loop reads nginx's and apache's times with it)."""
-    if not _time_str_ascii(value):
+    if not _str_is_ascii(value):
         return _CLF_NONE
-    return _clf_ns_ascii(<const unsigned char *> _time_str_data(value), len(value))
+    return _clf_ns_ascii(<const unsigned char *> _str_data(value), len(value))
 
 
 cdef int64_t _clf_ns_ascii(const unsigned char *s, Py_ssize_t n) noexcept:
