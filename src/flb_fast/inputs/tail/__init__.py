@@ -565,7 +565,7 @@ class TailInput(Input):
             self._flush_partial(file)
         else:
             rest = self._hand_over_to_copy(file, copy)
-            later = [self._read_later_copy(file, copy) for copy in later_copies(file, copy, self.files)]
+            later = [self._read_later_copy(file, later_copy) for later_copy in later_copies(file, copy, self.files)]
             # Read first, in the order they were written: before the truncated file's new lines.
             self.ready = {**dict.fromkeys([rest, *later]), **self.ready}
             self.wake.set()
