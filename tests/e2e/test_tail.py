@@ -331,11 +331,17 @@ class PipedAgent(Agent):
         return bytes(data).splitlines()
 
 
-def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(tmp_path: Path) -> None:
+def behind_a_blocked_output(tmp_path: Path) -> tuple[Tail, list[str], PipedAgent]:
+    """20,000 lines of about 100 bytes for a tail input with ``Mem_Buf_Limit 200k`` whose stdout
+    output writes to a pipe nobody reads yet: the tail, the lines and the agent (not started)."""
     tail = Tail(tmp_path, extra="Mem_Buf_Limit 200k", output=STDOUT_OUTPUT)
     expected = [f"line {n:06d} " + "z" * 100 for n in range(20_000)]
     append(tail.logs / "app.log", "".join(f"{line}\n" for line in expected))
-    agent = PipedAgent(tail.folder, tail.config)
+    return tail, expected, PipedAgent(tail.folder, tail.config)
+
+
+def test_mem_buf_limit_pauses_behind_a_blocked_output_and_resumes_without_loss(tmp_path: Path) -> None:
+    tail, expected, agent = behind_a_blocked_output(tmp_path)
     with agent:
         # Nobody reads the pipe yet: the output's write blocks, chunks pile up, the input pauses.
         agent.wait_for(lambda: "paused (mem buf overlimit - event of size " in agent.stderr(), "the input to pause")
@@ -359,10 +365,7 @@ def line_form(line: str) -> str:
 def test_pause_and_resume_lines_have_the_form_fluent_bit_gives_them(tmp_path: Path) -> None:
     """Fluent Bit 4.2.8 recorded: a warning with the reason, ``[input] pausing <input>``, then on
     resume ``[input] resume <input>`` and the reason (flb_input_chunk.c, flb_input.c)."""
-    tail = Tail(tmp_path, extra="Mem_Buf_Limit 200k", output=STDOUT_OUTPUT)
-    expected = [f"line {n:06d} " + "z" * 100 for n in range(20_000)]
-    append(tail.logs / "app.log", "".join(f"{line}\n" for line in expected))
-    agent = PipedAgent(tail.folder, tail.config)
+    _, expected, agent = behind_a_blocked_output(tmp_path)
     with agent:
         agent.wait_for(lambda: "[input] pausing tail.0" in agent.stderr(), "the input to pause")
         agent.read_lines(len(expected))

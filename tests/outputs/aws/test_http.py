@@ -369,23 +369,28 @@ def moto_tls_keepalive(tmp_path_factory: pytest.TempPathFactory) -> Any:
     server.stop()
 
 
-def test_over_tls_one_handshake_serves_every_request_when_the_server_keeps_connections(
-    moto_tls_keepalive: MotoServer, run: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def cloudwatch_over_tls(server: MotoServer, monkeypatch: pytest.MonkeyPatch, **stream: str) -> Any:
+    """A cloudwatch_logs output to group ``group`` of the keep-alive moto over TLS, emptied first;
+    ``stream``: its stream option."""
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    moto_tls_keepalive.reset()
-    port = moto_tls_keepalive.port
-    output = make_output(
+    server.reset()
+    return make_output(
         CloudWatchLogsOutput,
         region="us-east-1",
         endpoint="127.0.0.1",
-        port=port,
-        **{"tls.ca_file": str(moto_tls_keepalive.certs.ca_file)},
+        port=server.port,
+        **{"tls.ca_file": str(server.certs.ca_file)},
         log_group_name="group",
-        log_stream_prefix="app-",
         auto_create_group="true",
+        **stream,
     )
+
+
+def test_over_tls_one_handshake_serves_every_request_when_the_server_keeps_connections(
+    moto_tls_keepalive: MotoServer, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = cloudwatch_over_tls(moto_tls_keepalive, monkeypatch, log_stream_prefix="app-")
 
     async def flush() -> Any:
         await output.start()
@@ -404,19 +409,7 @@ def test_over_tls_one_handshake_serves_every_request_when_the_server_keeps_conne
 def test_over_tls_a_body_of_several_write_pieces_arrives_whole(
     moto_tls_keepalive: MotoServer, run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    moto_tls_keepalive.reset()
-    output = make_output(
-        CloudWatchLogsOutput,
-        region="us-east-1",
-        endpoint="127.0.0.1",
-        port=moto_tls_keepalive.port,
-        **{"tls.ca_file": str(moto_tls_keepalive.certs.ca_file)},
-        log_group_name="group",
-        log_stream_name="stream",
-        auto_create_group="true",
-    )
+    output = cloudwatch_over_tls(moto_tls_keepalive, monkeypatch, log_stream_name="stream")
     records = [{"n": n, "log": "y" * 200_000} for n in range(4)]
 
     async def flush() -> Any:
