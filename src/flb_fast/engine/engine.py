@@ -205,7 +205,7 @@ class Engine:
 
     def _room(self, instance: InputInstance) -> int | None:
         source = self.store.inputs[instance]
-        return source.limit - source.expected if source.limit else None
+        return source.limit - source.mem_size if source.limit else None
 
     async def _run_filters(self, instance: InputInstance) -> None:
         """Filter this input's batches in order; a batch leaves the queue only once routed."""
