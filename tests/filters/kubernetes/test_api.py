@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.filters.kubernetes.api import (
@@ -17,6 +22,7 @@ from flb_fast.filters.kubernetes.api import (
     ResponseTooLarge,
     TokenSource,
     parse_url,
+    path_segment,
 )
 from flb_fast.metrics import Counters
 
@@ -36,11 +42,60 @@ def test_parse_url(url: str, endpoint: Endpoint) -> None:
     assert parse_url(url, "kube_url") == endpoint
 
 
-@pytest.mark.parametrize("url", ["kubernetes.default.svc", "ftp://x", "https://", "https://h:port"])
+@pytest.mark.parametrize("url", ["kubernetes.default.svc", "ftp://x", "https://", "https://h:port", "https://[::1:6443"])
 def test_a_bad_url_is_a_config_error_naming_the_option(url: str) -> None:
     with pytest.raises(PluginConfigError) as caught:
         parse_url(url, "kube_url")
     assert caught.value.option == "kube_url"
+
+
+def urlsplit_endpoint(url: str, default_port: int = 443) -> Endpoint | None:
+    """The reading of a URL through urllib.parse.urlsplit (None where it is a config error)."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        return Endpoint(parts.scheme, parts.hostname, parts.port or default_port)
+    except ValueError:
+        return None
+
+
+URL_PARTS = st.tuples(
+    st.sampled_from(["http", "https", "HTTPS", "ftp", ""]),
+    st.sampled_from(["://", ":/", ""]),
+    st.text("abcXYZ019.-_[]:@ ", max_size=20),
+    st.one_of(st.just(""), st.integers(0, 99999).map(lambda port: f":{port}"), st.text(":0123456789x", max_size=7)),
+    st.sampled_from(["", "/", "/api", "?q", " "]),
+)
+
+
+@given(URL_PARTS)
+def test_a_url_reads_as_urlsplit_reads_it(parts: tuple[str, ...]) -> None:
+    url = "".join(parts)
+    expected = urlsplit_endpoint(url)
+    if expected is None:
+        with pytest.raises(PluginConfigError):
+            parse_url(url, "kube_url")
+    else:
+        assert parse_url(url, "kube_url") == expected
+
+
+@given(st.one_of(st.text(), st.text("abcdefghijklmnopqrstuvwxyz0123456789-.", max_size=63)))
+def test_a_name_in_a_request_path_is_escaped_as_urllib_quote_escapes_it(name: str) -> None:
+    assert path_segment(name) == quote(name, safe="")
+
+
+def test_plain_urls_and_kubernetes_names_leave_urllib_parse_unimported() -> None:
+    code = (
+        "import sys\n"
+        "from flb_fast.filters.kubernetes import KubernetesFilter\n"
+        "from flb_fast.filters.kubernetes.api import parse_url, path_segment\n"
+        "parse_url('https://kubernetes.default.svc:443', 'kube_url')\n"
+        "path_segment('kube-system'), path_segment('coredns-5d78c9869d-abcde')\n"
+        "print('urllib.parse' in sys.modules, 'ipaddress' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
 
 
 async def serving(answer: bytes, seen: list[bytes]) -> tuple[asyncio.Server, int]:

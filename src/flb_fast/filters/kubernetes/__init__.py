@@ -13,7 +13,6 @@ import os
 import socket
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote
 
 import msgspec
 
@@ -28,6 +27,7 @@ from flb_fast.filters.kubernetes.api import (
     ResponseTooLarge,
     TokenSource,
     parse_url,
+    path_segment,
     ssl_context,
 )
 from flb_fast.filters.kubernetes.merge import RecordProcessor
@@ -268,7 +268,7 @@ class KubernetesFilter(Filter):
         preloaded = self._preloaded(f"{key[0]}_{key[1]}.meta")
         if preloaded is not None:
             return _decode_pod(preloaded)
-        path = POD_PATH.format(namespace=quote(key[0], safe=""), pod=quote(key[1], safe=""))
+        path = POD_PATH.format(namespace=path_segment(key[0]), pod=path_segment(key[1]))
         return _decode_pod(await self._request(self._api, path))
 
     async def _fetch_pod_kubelet(self, key: PodKey) -> Pod:
@@ -303,7 +303,7 @@ class KubernetesFilter(Filter):
     async def _fetch_namespace(self, name: str) -> dict:
         preloaded = self._preloaded(f"{name}.namespace_meta")
         if preloaded is None:
-            preloaded = await self._request(self._api, NAMESPACE_PATH.format(namespace=quote(name, safe="")))
+            preloaded = await self._request(self._api, NAMESPACE_PATH.format(namespace=path_segment(name)))
         o = self.options
         return namespace_map(name, _decode_namespace(preloaded), o.namespace_labels, o.namespace_annotations)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.streams import close_stream
@@ -28,6 +28,16 @@ MAX_HEADER_BYTES = 64 * 1024
 # Stream reader buffer for watch streams: one watch event (a whole pod) must fit in a line.
 MAX_WATCH_EVENT_BYTES = 8 * 1024 * 1024
 USER_AGENT = "Fluent-Bit"
+# urllib.parse, with the ipaddress module it imports, holds 0.4 MiB for as long as the agent runs;
+# the URLs and names the filter meets nearly always have the shapes below, read without it.
+# A URL of the usual shape: a lowercase scheme, a host name or IPv4 address, an optional port,
+# nothing after but a slash (anything else goes through urlsplit).
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?/?")
+# The characters urllib.parse.quote always leaves as they are (RFC 3986's unreserved ones): every
+# namespace and pod name Kubernetes allows is made of them.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+# The highest TCP port; urlsplit refuses a larger one.
+MAX_PORT = 65535
 # Idle connections kept per endpoint: one per request the filter runs at once.
 MAX_IDLE_CONNECTIONS = 8
 # How long an idle connection is kept: Fluent Bit's net.keepalive_idle_timeout default.
@@ -62,14 +72,33 @@ class Endpoint:
 
 def parse_url(url: str, option: str, default_port: int = 443) -> Endpoint:
     """``kube_conf.c``: http:// or https://, host and optional port (443 when absent, even for http)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None and (plain[3] is None or int(plain[3]) <= MAX_PORT):
+        scheme, host, port = plain.groups()
+        return Endpoint(scheme, host.lower(), int(port or 0) or default_port)
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an IPv6 address whose "[" is not closed
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise PluginConfigError(option, f"invalid URL '{url}': expected http://host[:port] or https://host[:port]")
     try:
         port = parts.port or default_port
     except ValueError:
         raise PluginConfigError(option, f"invalid port in '{url}'") from None
     return Endpoint(parts.scheme, parts.hostname, port)
+
+
+def path_segment(name: str) -> str:
+    """``name`` escaped as one segment of a URL path, as ``urllib.parse.quote(name, safe="")`` escapes it."""
+    if _UNRESERVED.fullmatch(name):
+        return name
+    from urllib.parse import quote
+
+    return quote(name, safe="")
 
 
 def ssl_context(verify: bool, verify_hostname: bool, ca_file: str | None, ca_path: str | None) -> ssl.SSLContext:
