@@ -1055,6 +1055,25 @@ def test_a_read_cut_near_the_limit_is_never_smaller_than_the_least_read(tmp_path
     assert harness.logs() == lines[:(TAIL_READ_BYTES + TAIL_MIN_READ_BYTES) // 100]
 
 
+def test_short_reads_do_not_teach_what_a_byte_read_holds(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "a\n")
+    limit = Limit(2 * TAIL_READ_BYTES)
+    limit.held = 2 * TAIL_READ_BYTES - 1_000  # room for the records of 500 bytes read, 2 bytes each
+    harness = limited_harness(log, limit)
+    lines = [f"{n:099d}" for n in range(3000)]
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.chunks) == 1)
+        write(log, "".join(f"{line}\n" for line in lines))
+        await harness.wait_for(lambda: harness.input.paused)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    # The 2-byte read taught nothing: the next read is a whole buffer, as before any read.
+    assert [chunk.size for chunk in harness.chunks] == [2, TAIL_READ_BYTES]
+
+
 # ---- DB --------------------------------------------------------------------------------------
 
 

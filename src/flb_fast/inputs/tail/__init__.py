@@ -47,7 +47,9 @@ READ_BUFFER_BYTES = 256 * 1024
 # Near its Mem_Buf_Limit the input reads only as much as the records it may still hold will take
 # (Fluent Bit pauses an input after the append that crosses the limit, so what is held can pass it
 # by one read buffer's records: with 256 KiB reads of merged kubernetes records, 1.2 of 5 MB).
-# A cut read is never smaller than this, so that the per-batch work stays small per line.
+# A cut read is never smaller than this, so that the per-batch work stays small per line; only
+# reads of at least this size teach what a byte read holds (a few short lines of a file being
+# written to hold more per byte: their records' own cost weighs more than their text).
 MIN_READ_BYTES = 32 * 1024
 # What a byte read holds once emitted follows the latest reads as a moving average over about this many.
 HELD_PER_BYTE_READS = 8
@@ -466,7 +468,7 @@ class TailInput(Input):
         if truncated:
             self.ctx.metrics.inc("long_line_truncated", truncated)
         self._emit_lines(file, lines, first_offset, count, starts)
-        if room is not None:
+        if room is not None and count >= MIN_READ_BYTES:
             self._learn_held_per_byte(room, count)
         if file.splitter.long_line:
             self.ctx.log.error("file=%s requires a larger buffer size, lines are too long. Skipping file.",
