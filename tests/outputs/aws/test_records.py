@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flb_fast.outputs.aws.records import Entry, Limits, entry_sizes, split_batches
+from flb_fast.outputs.aws.records import Limits, batch_end, record_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
 
@@ -37,8 +37,8 @@ def test_one_byte_over_the_request_size_starts_a_second_request() -> None:
 
 
 def test_kinesis_counts_partition_keys_in_record_and_request_sizes() -> None:
-    assert entry_sizes([Entry(b"x" * 10, "key"), Entry(b"y", "\u00e9")], KINESIS) == [13, 3]
-    assert entry_sizes([Entry(b"x" * 10, "key")], FIREHOSE) == [10]
+    assert record_sizes([b"x" * 10, b"y"], ["key", "\u00e9"]) == [13, 3]
+    assert record_sizes([b"x" * 10], None) == [10]
     size = KINESIS.max_request_bytes // 5
     assert split_batches([size] * 5, KINESIS) == [(0, 5)]
     assert split_batches([size] * 4 + [size + 1], KINESIS) == [(0, 4), (4, 5)]
@@ -65,3 +65,18 @@ def one_step_per_entry(sizes: list[int], limits: Limits) -> list[tuple[int, int]
 def test_batches_are_as_long_as_the_limits_allow(sizes: list[int], max_records: int, max_request_bytes: int) -> None:
     limits = Limits(max_records, max_request_bytes, 40, False)
     assert split_batches(sizes, limits) == one_step_per_entry(sizes, limits)
+
+
+def test_the_next_request_ends_where_split_batches_ends_it_from_the_start_given() -> None:
+    size = KINESIS.max_request_bytes // 5 - 1
+    datas = [b"x" * size] * 12
+    keys = ["k"] * 12
+    assert batch_end(datas, keys, 0, KINESIS) == 5
+    assert batch_end(datas, keys, 10, KINESIS) == 12
+    assert batch_end(datas, [("k" * 2)] * 12, 0, KINESIS) == 4
+    assert batch_end(datas, [("k" * 2)] * 12, 0, FIREHOSE) == 4
+
+
+def test_firehose_does_not_count_keys_in_the_request_size() -> None:
+    size = FIREHOSE.max_request_bytes // 4
+    assert batch_end([b"x" * size] * 5, ["key"] * 5, 0, FIREHOSE) == 4
