@@ -127,10 +127,13 @@ def records_body(bytes head, list datas, object keys, Py_ssize_t start, Py_ssize
     """The request body of records ``[start, end)``: ``head`` (the JSON up to and including
     ``"Records": [``), then each record as ``{"Data": "<base64 of datas[i]>"}``, or with
     ``keys`` (a list as long as ``datas``) ``{"Data": "<base64>", "PartitionKey": <keys[i]>}``,
-    then ``]}``. ``key_json(key)`` gives the JSON bytes of a key that is not plain printable ASCII."""
+    then ``]}``. A plain printable ASCII key is copied between quotes straight from the str;
+    ``key_json(key)`` gives the JSON bytes of any other."""
     cdef Py_ssize_t i, size = _bytes_size(head) + _bytes_size(_REC_TAIL)
-    cdef bytes data, key
-    cdef object raw
+    cdef bytes data
+    cdef object raw, text
+    # Per record of the range: its key itself when plain (copied in the second pass), else its
+    # JSON bytes. Held here, so the second pass writes exactly what the first one measured.
     cdef list key_list = None, key_texts = []
     cdef bint keyed = keys is not None
     cdef const char *alphabet = _bytes_data(_REC_B64)
@@ -146,9 +149,14 @@ def records_body(bytes head, list datas, object keys, Py_ssize_t start, Py_ssize
         size += _bytes_size(_REC_OPEN) + (_bytes_size(data) + 2) // 3 * 4
         if keyed:
             raw = key_list[i]
-            key = b'"' + (<str>raw).encode("ascii") + b'"' if _rec_plain_key(raw) else <bytes>key_json(raw)
-            key_texts.append(key)
-            size += _bytes_size(_REC_KEY_OPEN) + _bytes_size(key) + 1
+            if _rec_plain_key(raw):
+                key_texts.append(raw)
+                size += _str_length(raw) + 2
+            else:
+                text = <bytes?>key_json(raw)
+                key_texts.append(text)
+                size += _bytes_size(text)
+            size += _bytes_size(_REC_KEY_OPEN) + 1
         else:
             size += _bytes_size(_REC_CLOSE)
         if i > start:
@@ -164,7 +172,15 @@ def records_body(bytes head, list datas, object keys, Py_ssize_t start, Py_ssize
         w = _rec_base64(w, <const unsigned char *>_bytes_data(data), _bytes_size(data), alphabet)
         if keyed:
             w = _rec_copy(w, _REC_KEY_OPEN)
-            w = _rec_copy(w, <bytes>key_texts[i - start])
+            text = key_texts[i - start]
+            if isinstance(text, bytes):
+                w = _rec_copy(w, <bytes>text)
+            else:
+                w[0] = b'"'
+                memcpy(w + 1, _str_data(text), _str_length(text))
+                w += _str_length(text) + 1
+                w[0] = b'"'
+                w += 1
             w[0] = b'}'
             w += 1
         else:

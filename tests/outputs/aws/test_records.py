@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flb_fast.outputs.aws.records import Limits, batch_end, record_sizes, split_batches
+from flb_fast.outputs.aws.records import Limits, batch_body, batch_end, batch_head, record_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
 
@@ -80,3 +83,38 @@ def test_the_next_request_ends_where_split_batches_ends_it_from_the_start_given(
 def test_firehose_does_not_count_keys_in_the_request_size() -> None:
     size = FIREHOSE.max_request_bytes // 4
     assert batch_end([b"x" * size] * 5, ["key"] * 5, 0, FIREHOSE) == 4
+
+
+@functools.cache
+def operation_model(service: str, operation: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service).operation_model(operation)
+
+
+def botocore_body(service: str, operation: str, params: dict[str, Any]) -> bytes:
+    """The body botocore's own JSON serialiser writes for ``operation`` with ``params``."""
+    import botocore.serialize
+
+    request = botocore.serialize.create_serializer("json").serialize_to_request(params, operation_model(service, operation))
+    return request["body"]
+
+
+_DATAS = st.lists(st.binary(max_size=30), min_size=1, max_size=6)
+
+
+@settings(max_examples=100)
+@given(datas=_DATAS, name=st.text(min_size=1, max_size=10))
+def test_a_put_record_batch_body_is_the_one_botocore_serialises(datas: list[bytes], name: str) -> None:
+    params = {"DeliveryStreamName": name, "Records": [{"Data": data} for data in datas]}
+    body = batch_body(batch_head("DeliveryStreamName", name), datas, None, 0, len(datas))
+    assert body == botocore_body("firehose", "PutRecordBatch", params)
+
+
+@settings(max_examples=100)
+@given(data=st.data(), datas=_DATAS, name=st.text(min_size=1, max_size=10))
+def test_a_put_records_body_is_the_one_botocore_serialises(data: st.DataObject, datas: list[bytes], name: str) -> None:
+    keys = data.draw(st.lists(st.text(min_size=1, max_size=10), min_size=len(datas), max_size=len(datas)))
+    params = {"StreamName": name, "Records": [{"Data": d, "PartitionKey": k} for d, k in zip(datas, keys, strict=True)]}
+    body = batch_body(batch_head("StreamName", name), datas, keys, 0, len(datas))
+    assert body == botocore_body("kinesis", "PutRecords", params)

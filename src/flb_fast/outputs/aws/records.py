@@ -31,6 +31,8 @@ from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+# The most bytes one character takes in UTF-8 (RFC 3629).
+UTF8_MAX_BYTES = 4
 # gzip (both plugins) and zlib (the Go kinesis plugin), applied to each record on its own.
 COMPRESSIONS = ("gzip", "zlib")
 
@@ -111,13 +113,10 @@ _records_body = core_part("records_body")
 _records_batch_end = core_part("records_batch_end")
 
 
-def batch_body(
-    name_field: str, name: str, datas: list[bytes], keys: list[str | None] | None, start: int, end: int
-) -> bytes:
-    """A PutRecordBatch / PutRecords body of records ``[start, end)``, ``{name_field: name,
-    "Records": [{"Data": ..., "PartitionKey": ...}, ...]}`` (a partition key per record when
-    ``keys`` are given), byte for byte as botocore's JSON serialiser writes it."""
-    head = batch_head(name_field, name)
+def batch_body(head: bytes, datas: list[bytes], keys: list[str | None] | None, start: int, end: int) -> bytes:
+    """A PutRecordBatch / PutRecords body of records ``[start, end)`` after ``head`` (``batch_head``):
+    ``{name_field: name, "Records": [{"Data": ..., "PartitionKey": ...}, ...]}`` (a partition key
+    per record when ``keys`` are given), byte for byte as botocore's JSON serialiser writes it."""
     if _records_body is not None:
         return _records_body(head, datas, keys, start, end, key_json)
     return reference_batch_body(head, datas, keys, start, end)
@@ -181,6 +180,7 @@ class RecordsOutput(AwsOutput):
                 "compression", f"compression '{options.compression}' is not supported (supported: gzip)"
             )
         self.compression = compression
+        self._batch_head = batch_head(self.NAME_FIELD, self.stream_name)
         self.encoder = RecordEncoder(
             log_key=options.log_key,
             time_key=options.time_key,
@@ -237,7 +237,12 @@ class RecordsOutput(AwsOutput):
             datas = [self.compress(data) for data in datas]
         keys = self.partition_keys(records)
         limit = self.LIMITS.max_record_bytes
-        sizes = record_sizes(datas, keys if self.LIMITS.key_counts else None)
+        counted = keys if self.LIMITS.key_counts else None
+        # At most 4 UTF-8 bytes per character of a key: under the limit, no record needs a look.
+        key_bound = max(map(len, filter(None, counted)), default=0) * UTF8_MAX_BYTES if counted is not None else 0
+        if max(map(len, datas), default=0) + key_bound <= limit:
+            return datas, keys, 0
+        sizes = record_sizes(datas, counted)
         if max(sizes, default=0) <= limit:
             return datas, keys, 0
         kept = [index for index, size in enumerate(sizes) if size <= limit]
@@ -278,7 +283,7 @@ class RecordsOutput(AwsOutput):
             await self.backoff.wait()
             try:
                 response = await self.call(
-                    self.METHOD, body=batch_body(self.NAME_FIELD, self.stream_name, datas, keys, start, end)
+                    self.METHOD, body=batch_body(self._batch_head, datas, keys, start, end)
                 )
             except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
                 return self.failure(exc, f"{self.API} to {self.stream_name}")
