@@ -306,7 +306,9 @@ class RecordsOutput(AwsOutput):
 
     def _failed_codes(self, response: dict[str, Any]) -> list[str | None] | None:
         """Per record of the request, its error code or None when accepted; None when the
-        response counts no failed record (the results are then not looked at)."""
+        response counts no failed record: the results are then not looked at, as Fluent Bit
+        does (firehose_api.c / kinesis_api.c ``process_api_response``: "no need to check
+        RequestResponses field")."""
         if response.get(self.FAILED_COUNT_FIELD) == 0:
             return None
         codes = [result.get("ErrorCode") for result in response[self.RESULTS_FIELD]]
