@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flb_fast.outputs.aws import records
 from flb_fast.outputs.aws.records import Limits, batch_body, batch_end, batch_head, record_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
@@ -118,3 +120,15 @@ def test_a_put_records_body_is_the_one_botocore_serialises(data: st.DataObject, 
     params = {"StreamName": name, "Records": [{"Data": d, "PartitionKey": k} for d, k in zip(datas, keys, strict=True)]}
     body = batch_body(batch_head("StreamName", name), datas, keys, 0, len(datas))
     assert body == botocore_body("kinesis", "PutRecords", params)
+
+
+@settings(max_examples=100)
+@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=40), keyed=st.booleans(), max_records=st.integers(1, 8))
+def test_without_the_compiled_part_requests_end_at_the_same_records(sizes: list[int], keyed: bool, max_records: int) -> None:
+    limits = Limits(max_records, 100, 40, keyed)
+    datas = [b"x" * size for size in sizes]
+    keys = [f"k{index}" for index in range(len(sizes))]
+    compiled = [batch_end(datas, keys, start, limits) for start in range(len(datas))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records, "_records_batch_end", None)
+        assert [batch_end(datas, keys, start, limits) for start in range(len(datas))] == compiled
