@@ -23,6 +23,10 @@ Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only
                         open (a delivery stream writing to a moto S3 bucket)
   kinesis-keepalive     the same -> kubernetes -> kinesis_streams against moto over TLS keeping connections
                         open (a stream of one shard)
+  firehose-fast         firehose-keepalive's output against a fast Firehose endpoint (tests/fakes/stream_server.py,
+                        its own process: the JSON protocol over kept-alive TLS, SigV4 checked, records counted,
+                        nothing stored), so that lines/s is the agents' and not moto's
+  kinesis-fast          kinesis-keepalive's output against the same fast endpoint (Kinesis PutRecords)
 
 The log files are written first by ``bench.gen_logs`` (same seed, same bytes) and read as a
 start-up backlog (Read_from_Head On). flb-fast's modules are byte-compiled first, as an installed
@@ -82,6 +86,8 @@ VARIANTS = (
     "cloudwatch-fast",
     "firehose-keepalive",
     "kinesis-keepalive",
+    "firehose-fast",
+    "kinesis-fast",
 )
 
 SEED_INPUT = """\
@@ -172,13 +178,13 @@ CLOUDWATCH_OUTPUT = """
 
 # Fluent Bit's kinesis_firehose and kinesis_streams connect to port 443 whatever the endpoint says
 # (firehose.c / kinesis.c cb_*_init: ``flb_upstream_create(config, endpoint, 443, FLB_IO_TLS, ...)``),
-# so the moto of those variants listens there, on 127.0.0.1 (which its certificate names).
+# so the moto (or fast endpoint) of those variants listens there, on 127.0.0.1 (which its certificate names).
 STREAM_MOTO_PORT = 443
 STREAM_NAME = "bench-stream"
 STREAM_BUCKET = "bench-firehose-bucket"
 # The section a stream variant ends the config with: the same host, TLS and stream for both agents.
 STREAM_OUTPUTS = {
-    "firehose-keepalive": """
+    "firehose": """
 [OUTPUT]
     Name             kinesis_firehose
     Match            *
@@ -187,7 +193,7 @@ STREAM_OUTPUTS = {
     tls.ca_file      {moto_ca_file}
     delivery_stream  {stream}
 """,
-    "kinesis-keepalive": """
+    "kinesis": """
 [OUTPUT]
     Name         kinesis_streams
     Match        *
@@ -201,6 +207,11 @@ STREAM_OUTPUTS = {
 GET_RECORDS_LIMIT = 10_000
 
 
+def stream_output(variant: str, ca_file: Path) -> str:
+    """The output section of a firehose-* or kinesis-* variant."""
+    return STREAM_OUTPUTS[variant.split("-")[0]].format(moto_ca_file=ca_file, stream=STREAM_NAME)
+
+
 class StreamSink:
     """The firehose or kinesis variant's destination in moto: created afresh before each run (after
     moto's reset), and counted after it: one record per log line, each ending with a newline."""
@@ -210,7 +221,7 @@ class StreamSink:
         self.variant = variant
 
     def output(self) -> str:
-        return STREAM_OUTPUTS[self.variant].format(moto_ca_file=self.moto.certs.ca_file, stream=STREAM_NAME)
+        return stream_output(self.variant, self.moto.certs.ca_file)
 
     def prepare(self) -> None:
         if self.variant == "firehose-keepalive":
@@ -317,20 +328,23 @@ class FastCloudWatchLogs:
     """tests/fakes/cloudwatch_logs_server.py in its own process, over TLS, with the same
     interface as the moto server here (port, certs, reset) plus its counters."""
 
-    def __init__(self, root: Path) -> None:
+    MODULE = "tests.fakes.cloudwatch_logs_server"
+    NAME = "cloudwatch"
+
+    def __init__(self, root: Path, port: int | None = None, arguments: tuple[str, ...] = ()) -> None:
         from tests.fakes.certs import make_certs
         from tests.fakes.moto_server import FAKE_CREDENTIALS, START_TIMEOUT_SECONDS, wait_until
         from tests.fakes.process import die_with_parent
 
         os.environ.update(FAKE_CREDENTIALS)
-        self.certs = make_certs(root / "cloudwatch-tls", "cloudwatch")
-        self.port = free_port()
+        self.certs = make_certs(root / f"{self.NAME}-tls", self.NAME)
+        self.port = port or free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.cloudwatch_logs_server", "--port", str(self.port),
-             "--certs", str(self.certs.ca_file.parent)],
+            [sys.executable, "-m", self.MODULE, "--port", str(self.port),
+             "--certs", str(self.certs.ca_file.parent), *arguments],
             preexec_fn=die_with_parent,
         )
-        wait_until(self._ready, START_TIMEOUT_SECONDS, f"the CloudWatch Logs endpoint on port {self.port}")
+        wait_until(self._ready, START_TIMEOUT_SECONDS, f"the {self.NAME} endpoint on port {self.port}")
 
     def _call(self, method: str, path: str) -> dict[str, Any]:
         import ssl
@@ -342,7 +356,7 @@ class FastCloudWatchLogs:
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
-            raise RuntimeError(f"the CloudWatch Logs endpoint exited with code {self.process.returncode}")
+            raise RuntimeError(f"the {self.NAME} endpoint exited with code {self.process.returncode}")
         try:
             self._call("GET", "/_stats")
             return True
@@ -358,6 +372,13 @@ class FastCloudWatchLogs:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=15)
+
+
+class FastStreams(FastCloudWatchLogs):
+    """tests/fakes/stream_server.py (Firehose and Kinesis, holding the bench's stream) the same way."""
+
+    MODULE = "tests.fakes.stream_server"
+    NAME = "streams"
 
 
 def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
@@ -445,7 +466,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         elif args.variant.startswith("cloudwatch"):
             moto = _start_moto(stack, root, keep_alive=args.variant.endswith("keepalive"))
             output = CLOUDWATCH_OUTPUT.format(moto_port=moto.port, moto_ca_file=moto.certs.ca_file)
-        elif args.variant in STREAM_OUTPUTS:
+        elif args.variant in ("firehose-fast", "kinesis-fast"):
+            moto = FastStreams(root, port=STREAM_MOTO_PORT, arguments=("--stream", STREAM_NAME))
+            stack.callback(moto.stop)
+            output = stream_output(args.variant, moto.certs.ca_file)
+        elif args.variant in ("firehose-keepalive", "kinesis-keepalive"):
             moto = _start_moto(stack, root, keep_alive=True, port=STREAM_MOTO_PORT)
             sink = StreamSink(moto, args.variant)
             output = sink.output()

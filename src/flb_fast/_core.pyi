@@ -131,12 +131,15 @@ def records_json(
     fallback: Callable[[int], bytes],
     suffix: bytes,
 ) -> list[bytes]: ...
+def records_batch_end(
+    datas: list[bytes], keys: list[str | None] | None, start: int, max_records: int, max_bytes: int
+) -> int: ...
 def records_body(
     head: bytes,
-    entries: list[tuple[bytes, str | None]],
+    datas: list[bytes],
+    keys: list[str | None] | None,
     start: int,
     end: int,
-    keyed: bool,
     key_json: Callable[[object], bytes],
 ) -> bytes: ...
 def grep_keep(

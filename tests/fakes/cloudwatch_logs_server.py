@@ -55,6 +55,11 @@ class _Refused(Exception):
 class CloudWatchLogsServer:
     """See the module docstring. ``credentials`` are (access key, secret key) the signatures must use."""
 
+    # X-Amz-Target prefix -> the signing name of its service (subclasses answer other JSON services).
+    SERVICES = {TARGET_PREFIX: "logs"}
+    # The calls whose accepted bodies ``body_bytes`` counts.
+    COUNTED_OPERATIONS = frozenset({"PutLogEvents"})
+
     def __init__(self, tls: CertFiles | None = None, port: int | None = None,
                  credentials: tuple[str, str] = (ACCESS_KEY, SECRET_KEY), region: str = REGION) -> None:
         self.credentials = credentials
@@ -162,9 +167,12 @@ class CloudWatchLogsServer:
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         lower = {name.lower(): value for name, value in headers.items()}
         target = lower.get("x-amz-target", "")
-        operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
+        prefix, _, operation = target.rpartition(".")
+        service = self.SERVICES.get(prefix + ".")
+        if service is None:  # an unknown target, signed for this endpoint's first service
+            service, operation = next(iter(self.SERVICES.values())), ""
         try:
-            problem = self._signature_problem(path, headers, raw)
+            problem = self._signature_problem(path, headers, raw, service)
             if problem:
                 with self._lock:
                     self.signature_failures.append(problem)
@@ -176,7 +184,7 @@ class CloudWatchLogsServer:
             with self._changed:
                 self.calls[operation or target] += 1
                 answer = self._operation(operation, target, params)
-                if operation == "PutLogEvents":
+                if operation in self.COUNTED_OPERATIONS:
                     self.body_bytes += len(raw)
                 self._changed.notify_all()
             return 200, answer
@@ -234,7 +242,7 @@ class CloudWatchLogsServer:
         self.events += len(events)
         return {"nextSequenceToken": str(self.events)}
 
-    def _signature_problem(self, path: str, headers: dict[str, str], raw: bytes) -> str | None:
+    def _signature_problem(self, path: str, headers: dict[str, str], raw: bytes, service: str) -> str | None:
         """Sign the same request with botocore at the request's own X-Amz-Date and compare."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest, HTTPHeaders
@@ -258,13 +266,13 @@ class CloudWatchLogsServer:
         replay = AWSRequest(method="POST", url=f"https://{lower.get('host', '')}{path}", data=raw,
                             headers={name: lower[name] for name in fields["SignedHeaders"].split(";")})
         replay.context["timestamp"] = lower.get("x-amz-date", "")
-        auth = AsSigned(Credentials(*self.credentials, lower.get("x-amz-security-token")), "logs", self.region)
+        auth = AsSigned(Credentials(*self.credentials, lower.get("x-amz-security-token")), service, self.region)
         expected = auth.signature(auth.string_to_sign(replay, auth.canonical_request(replay)), replay)
         if fields.get("Signature") != expected:
             return "The request signature we calculated does not match the signature you provided"
         scope = fields["Credential"].split("/", 1)[1]
-        if scope != f"{replay.context['timestamp'][:8]}/{self.region}/logs/aws4_request":
-            return f"credential scope {scope} is not for {self.region}/logs"
+        if scope != f"{replay.context['timestamp'][:8]}/{self.region}/{service}/aws4_request":
+            return f"credential scope {scope} is not for {self.region}/{service}"
         return None
 
 

@@ -1,7 +1,8 @@
-# PutRecordBatch / PutRecords request bodies in one pass (outputs/aws/records.py, for the
-# kinesis_firehose and kinesis_streams outputs): each entry's data is written as base64 straight
+# PutRecordBatch / PutRecords requests (outputs/aws/records.py, for the kinesis_firehose and
+# kinesis_streams outputs): where each request ends within the service's limits, counted without
+# a Python list of sizes, and its body in one pass: each record's data written as base64 straight
 # into the body, with its partition key where the API has one. No per-record base64 bytes, no
-# per-record concatenation.
+# per-record concatenation, no per-record (data, key) tuples.
 #
 # The body is byte for byte what botocore's JSON serialiser sends for the same call
 # (botocore/serialize.py JSONSerializer: blobs as standard base64 with padding, `json.dumps(body)`
@@ -9,6 +10,7 @@
 # '"' and '\\' is written as is between quotes, any other through the caller's `key_json`.
 
 from cpython.mem cimport PyMem_Free
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport uint16_t
 from libc.string cimport memcpy
 
@@ -83,27 +85,78 @@ cdef inline bint _rec_plain_key(object key) noexcept:
     return True
 
 
-def records_body(bytes head, list entries, Py_ssize_t start, Py_ssize_t end, bint keyed, key_json):
-    """The request body of entries ``[start, end)``, each a ``(data, key)`` tuple: ``head`` (the
-    JSON up to and including ``"Records": [``), then each entry as ``{"Data": "<base64>"}``, or
-    ``{"Data": "<base64>", "PartitionKey": <key>}`` when ``keyed``, then ``]}``. ``key_json(key)``
-    gives the JSON bytes of a key that is not plain printable ASCII."""
+cdef inline Py_ssize_t _rec_key_size(object key) except -1:
+    """A partition key's size as the service counts it: its UTF-8 bytes, 0 for None or ''."""
+    cdef Py_ssize_t n = 0
+    if key is None:
+        return 0
+    if not isinstance(key, str):
+        raise TypeError(f"a partition key is a str, not {type(key).__name__}")
+    if _str_is_compact_ascii(key):
+        return _str_length(key)
+    PyUnicode_AsUTF8AndSize(<str>key, &n)
+    return n
+
+
+def records_batch_end(list datas, object keys, Py_ssize_t start, Py_ssize_t max_records, Py_ssize_t max_bytes):
+    """The end of the request that starts at record ``start``: as many records as ``max_records``
+    and ``max_bytes`` allow (each record's data, plus its partition key from ``keys`` when keys
+    are given, as the service counts them), and at least one. The reference is
+    ``outputs/aws/records.py split_batches`` on ``record_sizes``."""
+    cdef Py_ssize_t n = len(datas), last, i = start, total = 0, size
+    cdef list key_list = None
+    if keys is not None:
+        key_list = <list?>keys
+        if len(key_list) != n:
+            raise ValueError("records_batch_end: datas and keys differ in length")
+    if start < 0 or start >= n:
+        raise IndexError("records_batch_end: start out of range")
+    last = n if n - start < max_records else start + max_records
+    while i < last:
+        size = _bytes_size(<bytes?>datas[i])
+        if key_list is not None:
+            size += _rec_key_size(key_list[i])
+        if i > start and total + size > max_bytes:
+            break
+        total += size
+        i += 1
+    return i
+
+
+def records_body(bytes head, list datas, object keys, Py_ssize_t start, Py_ssize_t end, key_json):
+    """The request body of records ``[start, end)``: ``head`` (the JSON up to and including
+    ``"Records": [``), then each record as ``{"Data": "<base64 of datas[i]>"}``, or with
+    ``keys`` (a list as long as ``datas``) ``{"Data": "<base64>", "PartitionKey": <keys[i]>}``,
+    then ``]}``. A plain printable ASCII key is copied between quotes straight from the str;
+    ``key_json(key)`` gives the JSON bytes of any other."""
     cdef Py_ssize_t i, size = _bytes_size(head) + _bytes_size(_REC_TAIL)
-    cdef bytes data, key
-    cdef object raw
-    cdef list keys = []
+    cdef bytes data
+    cdef object raw, text
+    # Per record of the range: its key itself when plain (copied in the second pass), else its
+    # JSON bytes. Held here, so the second pass writes exactly what the first one measured.
+    cdef list key_list = None, key_texts = []
+    cdef bint keyed = keys is not None
     cdef const char *alphabet = _bytes_data(_REC_B64)
     cdef char *w
-    if start < 0 or end > len(entries) or start > end:
-        raise IndexError("records_body: entries out of range")
+    if keyed:
+        key_list = <list?>keys
+        if len(key_list) != len(datas):
+            raise ValueError("records_body: datas and keys differ in length")
+    if start < 0 or end > len(datas) or start > end:
+        raise IndexError("records_body: records out of range")
     for i in range(start, end):
-        data = <bytes>(<tuple>entries[i])[0]
+        data = <bytes?>datas[i]
         size += _bytes_size(_REC_OPEN) + (_bytes_size(data) + 2) // 3 * 4
         if keyed:
-            raw = (<tuple>entries[i])[1]
-            key = b'"' + (<str>raw).encode("ascii") + b'"' if _rec_plain_key(raw) else <bytes>key_json(raw)
-            keys.append(key)
-            size += _bytes_size(_REC_KEY_OPEN) + _bytes_size(key) + 1
+            raw = key_list[i]
+            if _rec_plain_key(raw):
+                key_texts.append(raw)
+                size += _str_length(raw) + 2
+            else:
+                text = <bytes?>key_json(raw)
+                key_texts.append(text)
+                size += _bytes_size(text)
+            size += _bytes_size(_REC_KEY_OPEN) + 1
         else:
             size += _bytes_size(_REC_CLOSE)
         if i > start:
@@ -114,12 +167,20 @@ def records_body(bytes head, list entries, Py_ssize_t start, Py_ssize_t end, bin
     for i in range(start, end):
         if i > start:
             w = _rec_copy(w, _REC_SEPARATOR)
-        data = <bytes>(<tuple>entries[i])[0]
+        data = <bytes>datas[i]
         w = _rec_copy(w, _REC_OPEN)
         w = _rec_base64(w, <const unsigned char *>_bytes_data(data), _bytes_size(data), alphabet)
         if keyed:
             w = _rec_copy(w, _REC_KEY_OPEN)
-            w = _rec_copy(w, <bytes>keys[i - start])
+            text = key_texts[i - start]
+            if isinstance(text, bytes):
+                w = _rec_copy(w, <bytes>text)
+            else:
+                w[0] = b'"'
+                memcpy(w + 1, _str_data(text), _str_length(text))
+                w += _str_length(text) + 1
+                w[0] = b'"'
+                w += 1
             w[0] = b'}'
             w += 1
         else:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flb_fast.outputs.aws.records import Entry, Limits, entry_sizes, split_batches
+from flb_fast.outputs.aws import records
+from flb_fast.outputs.aws.records import Limits, batch_body, batch_end, batch_head, record_sizes, split_batches
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
 
@@ -37,8 +42,8 @@ def test_one_byte_over_the_request_size_starts_a_second_request() -> None:
 
 
 def test_kinesis_counts_partition_keys_in_record_and_request_sizes() -> None:
-    assert entry_sizes([Entry(b"x" * 10, "key"), Entry(b"y", "\u00e9")], KINESIS) == [13, 3]
-    assert entry_sizes([Entry(b"x" * 10, "key")], FIREHOSE) == [10]
+    assert record_sizes([b"x" * 10, b"y"], ["key", "\u00e9"]) == [13, 3]
+    assert record_sizes([b"x" * 10], None) == [10]
     size = KINESIS.max_request_bytes // 5
     assert split_batches([size] * 5, KINESIS) == [(0, 5)]
     assert split_batches([size] * 4 + [size + 1], KINESIS) == [(0, 4), (4, 5)]
@@ -65,3 +70,65 @@ def one_step_per_entry(sizes: list[int], limits: Limits) -> list[tuple[int, int]
 def test_batches_are_as_long_as_the_limits_allow(sizes: list[int], max_records: int, max_request_bytes: int) -> None:
     limits = Limits(max_records, max_request_bytes, 40, False)
     assert split_batches(sizes, limits) == one_step_per_entry(sizes, limits)
+
+
+def test_the_next_request_ends_where_split_batches_ends_it_from_the_start_given() -> None:
+    size = KINESIS.max_request_bytes // 5 - 1
+    datas = [b"x" * size] * 12
+    keys = ["k"] * 12
+    assert batch_end(datas, keys, 0, KINESIS) == 5
+    assert batch_end(datas, keys, 10, KINESIS) == 12
+    assert batch_end(datas, [("k" * 2)] * 12, 0, KINESIS) == 4
+    assert batch_end(datas, [("k" * 2)] * 12, 0, FIREHOSE) == 4
+
+
+def test_firehose_does_not_count_keys_in_the_request_size() -> None:
+    size = FIREHOSE.max_request_bytes // 4
+    assert batch_end([b"x" * size] * 5, ["key"] * 5, 0, FIREHOSE) == 4
+
+
+@functools.cache
+def operation_model(service: str, operation: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service).operation_model(operation)
+
+
+def botocore_body(service: str, operation: str, params: dict[str, Any]) -> bytes:
+    """The body botocore's own JSON serialiser writes for ``operation`` with ``params``."""
+    import botocore.serialize
+
+    request = botocore.serialize.create_serializer("json").serialize_to_request(params, operation_model(service, operation))
+    return request["body"]
+
+
+_DATAS = st.lists(st.binary(max_size=30), min_size=1, max_size=6)
+
+
+@settings(max_examples=100)
+@given(datas=_DATAS, name=st.text(min_size=1, max_size=10))
+def test_a_put_record_batch_body_is_the_one_botocore_serialises(datas: list[bytes], name: str) -> None:
+    params = {"DeliveryStreamName": name, "Records": [{"Data": data} for data in datas]}
+    body = batch_body(batch_head("DeliveryStreamName", name), datas, None, 0, len(datas))
+    assert body == botocore_body("firehose", "PutRecordBatch", params)
+
+
+@settings(max_examples=100)
+@given(data=st.data(), datas=_DATAS, name=st.text(min_size=1, max_size=10))
+def test_a_put_records_body_is_the_one_botocore_serialises(data: st.DataObject, datas: list[bytes], name: str) -> None:
+    keys = data.draw(st.lists(st.text(min_size=1, max_size=10), min_size=len(datas), max_size=len(datas)))
+    params = {"StreamName": name, "Records": [{"Data": d, "PartitionKey": k} for d, k in zip(datas, keys, strict=True)]}
+    body = batch_body(batch_head("StreamName", name), datas, keys, 0, len(datas))
+    assert body == botocore_body("kinesis", "PutRecords", params)
+
+
+@settings(max_examples=100)
+@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=40), keyed=st.booleans(), max_records=st.integers(1, 8))
+def test_without_the_compiled_part_requests_end_at_the_same_records(sizes: list[int], keyed: bool, max_records: int) -> None:
+    limits = Limits(max_records, 100, 40, keyed)
+    datas = [b"x" * size for size in sizes]
+    keys = [f"k{index}" for index in range(len(sizes))]
+    compiled = [batch_end(datas, keys, start, limits) for start in range(len(datas))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records, "_records_batch_end", None)
+        assert [batch_end(datas, keys, start, limits) for start in range(len(datas))] == compiled

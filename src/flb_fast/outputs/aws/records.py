@@ -1,21 +1,21 @@
 """The record-stream outputs (Firehose PutRecordBatch, Kinesis PutRecords): batching within the
 service limits, and partial failures retried record by record.
 
-A chunk's records are encoded once into entries (data, partition key). What is not yet accepted
+A chunk's records are encoded once into the service records' data, with a parallel list of
+partition keys where the API has them (no per-record (data, key) objects: each request's end
+and body are found by ``_core`` in one pass over the two lists). What is not yet accepted
 stays pending under the chunk's id: after a partial failure (``FailedPutCount`` /
-``FailedRecordCount``) only the failed entries, followed by those not yet sent, go out on the
+``FailedRecordCount``) only the failed records, followed by those not yet sent, go out on the
 retry, so what already arrived is not duplicated (Fluent Bit resends the whole chunk:
-aws/aws-for-fluent-bit #150).
+aws/aws-for-fluent-bit #150). A response whose failed count is 0 is not searched record by record.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import gzip
 import json
 import zlib
-from abc import abstractmethod
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, ClassVar, NamedTuple
@@ -31,6 +31,8 @@ from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+# The most bytes one character takes in UTF-8 (RFC 3629).
+UTF8_MAX_BYTES = 4
 # gzip (both plugins) and zlib (the Go kinesis plugin), applied to each record on its own.
 COMPRESSIONS = ("gzip", "zlib")
 
@@ -54,28 +56,28 @@ class Limits(NamedTuple):
 
 
 class Entry(NamedTuple):
+    """One service record built apart (a KPL aggregate): its data and partition key."""
+
     data: bytes
     key: str | None
 
 
-# An Entry from a (data, key) pair without a Python-level ``__new__`` call per record.
-_make_entry = functools.partial(tuple.__new__, Entry)
-
-
-def entry_sizes(entries: list[Entry], limits: Limits) -> list[int]:
-    """Each entry's size as the service counts it: its data, and its partition key where ``key_counts``."""
-    if limits.key_counts:
-        return [len(data) + (len(key.encode()) if key else 0) for data, key in entries]
-    return [len(data) for data, _ in entries]
+def record_sizes(datas: list[bytes], keys: list[str | None] | None) -> list[int]:
+    """Each record's size as the service counts it: its data, and its partition key when ``keys`` are given."""
+    if keys is not None:
+        return [len(data) + (len(key.encode()) if key else 0) for data, key in zip(datas, keys, strict=True)]
+    return [len(data) for data in datas]
 
 
 class _Pending:
-    """A chunk's encoded entries and how many of them were accepted, in order."""
+    """A chunk's records (data, and partition keys where the API has them) and how many of
+    them were accepted, in order."""
 
-    __slots__ = ("entries", "sent")
+    __slots__ = ("datas", "keys", "sent")
 
-    def __init__(self, entries: list[Entry]) -> None:
-        self.entries = entries
+    def __init__(self, datas: list[bytes], keys: list[str | None] | None) -> None:
+        self.datas = datas
+        self.keys = keys
         self.sent = 0
 
 
@@ -89,37 +91,53 @@ def key_json(key: object) -> bytes:
     return json.dumps(key).encode()
 
 
-def reference_batch_body(head: bytes, batch: list[Entry], keyed: bool) -> bytes:
-    """``head`` then ``{"Data": ..., "PartitionKey": ...}`` per entry, byte for byte as botocore's
-    JSON serialiser writes it (``json.dumps`` defaults; blobs as base64, which needs no escaping).
-    The reference of ``_core.records_body``."""
+def reference_batch_body(
+    head: bytes, datas: list[bytes], keys: list[str | None] | None, start: int, end: int
+) -> bytes:
+    """``head`` then ``{"Data": ..., "PartitionKey": ...}`` per record of ``[start, end)``, byte for
+    byte as botocore's JSON serialiser writes it (``json.dumps`` defaults; blobs as base64, which
+    needs no escaping). The reference of ``_core.records_body``."""
     records = []
-    for entry in batch:
-        record = b'{"Data": "' + base64.b64encode(entry.data) + b'"'
-        if keyed:
-            record += b', "PartitionKey": ' + key_json(entry.key)
+    for index in range(start, end):
+        record = b'{"Data": "' + base64.b64encode(datas[index]) + b'"'
+        if keys is not None:
+            record += b', "PartitionKey": ' + key_json(keys[index])
         records.append(record + b"}")
     return head + b", ".join(records) + b"]}"
 
 
-# The compiled builder when the extension has it (it does in any current build): the body in one
-# pass, base64 written straight into it (bench/README.md, the firehose and kinesis rows).
+# The compiled builders when the extension has them (it does in any current build): each
+# request's end without a list of sizes, its body in one pass with base64 written straight into
+# it (bench/README.md, the firehose and kinesis rows).
 _records_body = core_part("records_body")
+_records_batch_end = core_part("records_batch_end")
 
 
-def batch_body(name_field: str, name: str, batch: list[Entry], keyed: bool) -> bytes:
-    """A PutRecordBatch / PutRecords body, ``{name_field: name, "Records": [{"Data": ...,
-    "PartitionKey": ...}, ...]}``, byte for byte as botocore's JSON serialiser writes it."""
-    head = batch_head(name_field, name)
+def batch_body(head: bytes, datas: list[bytes], keys: list[str | None] | None, start: int, end: int) -> bytes:
+    """A PutRecordBatch / PutRecords body of records ``[start, end)`` after ``head`` (``batch_head``):
+    ``{name_field: name, "Records": [{"Data": ..., "PartitionKey": ...}, ...]}`` (a partition key
+    per record when ``keys`` are given), byte for byte as botocore's JSON serialiser writes it."""
     if _records_body is not None:
-        return _records_body(head, batch, 0, len(batch), keyed, key_json)
-    return reference_batch_body(head, batch, keyed)
+        return _records_body(head, datas, keys, start, end, key_json)
+    return reference_batch_body(head, datas, keys, start, end)
+
+
+def batch_end(datas: list[bytes], keys: list[str | None] | None, start: int, limits: Limits) -> int:
+    """The end of the request starting at record ``start``: the first range of ``split_batches``
+    over the records from ``start`` (partition keys counted when ``limits.key_counts``)."""
+    counted = keys if limits.key_counts else None
+    if _records_batch_end is not None:
+        return _records_batch_end(datas, counted, start, limits.max_records, limits.max_request_bytes)
+    stop = start + limits.max_records
+    sizes = record_sizes(datas[start:stop], counted[start:stop] if counted is not None else None)
+    return start + split_batches(sizes, limits)[0][1]
 
 
 def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
-    """``[start, end)`` ranges of entries that each make one request within ``limits``
-    (every entry is at most ``max_record_bytes``), each as long as the record count and request
-    size allow: found by bisecting the running total of the sizes, not by a step per entry."""
+    """``[start, end)`` ranges of records that each make one request within ``limits``
+    (every record is at most ``max_record_bytes``), each as long as the record count and request
+    size allow: found by bisecting the running total of the sizes, not by a step per record.
+    The reference of ``_core.records_batch_end``."""
     totals = list(accumulate(sizes, initial=0))
     batches: list[tuple[int, int]] = []
     start = 0
@@ -133,7 +151,7 @@ def split_batches(sizes: list[int], limits: Limits) -> list[tuple[int, int]]:
 
 class RecordsOutput(AwsOutput):
     """Base of kinesis_firehose and kinesis_streams. Subclasses give ``LIMITS``, the stream
-    option, and ``_put`` / ``_failed_codes`` for their API."""
+    option, the request's name field, the response's failed count and results fields for their API."""
 
     JSON_PROTOCOL = True
     LIMITS: ClassVar[Limits]
@@ -144,6 +162,12 @@ class RecordsOutput(AwsOutput):
     RECORD_NEWLINE: ClassVar[bool] = False
     # Whether a simple aggregate ends with one more newline (kinesis_firehose does).
     AGGREGATE_FINAL_NEWLINE: ClassVar[bool] = False
+    # The botocore method, the request's stream name field, and the response's count of failed records and its
+    # per-record results (in request order, an ``ErrorCode`` on each failed one).
+    METHOD: ClassVar[str]
+    NAME_FIELD: ClassVar[str]
+    FAILED_COUNT_FIELD: ClassVar[str]
+    RESULTS_FIELD: ClassVar[str]
 
     def __init__(self, ctx: PluginContext, options: Any) -> None:
         super().__init__(ctx, options)
@@ -156,6 +180,7 @@ class RecordsOutput(AwsOutput):
                 "compression", f"compression '{options.compression}' is not supported (supported: gzip)"
             )
         self.compression = compression
+        self._batch_head = batch_head(self.NAME_FIELD, self.stream_name)
         self.encoder = RecordEncoder(
             log_key=options.log_key,
             time_key=options.time_key,
@@ -169,11 +194,11 @@ class RecordsOutput(AwsOutput):
             self.RECORD_NEWLINE or self.simple_aggregation or bool(getattr(options, "append_newline", False))
         )
 
-    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None]:
-        """The partition key of each record's entry; None for services without one."""
-        return [None] * len(records)
+    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None] | None:
+        """The partition key of each record; None for services without them."""
+        return None
 
-    def _entries(self, chunk: Chunk) -> list[Entry]:
+    def _records(self, chunk: Chunk) -> _Pending:
         encoded = self.encoder.encode_all(chunk.records, chunk.timestamps, b"\n" if self.record_newline else b"")
         datas: list[bytes] = []
         records: list[dict[str, Any]] = []
@@ -190,9 +215,9 @@ class RecordsOutput(AwsOutput):
                 else:
                     datas.append(data)
                     records.append(record)
-        entries, too_large = self._pack(datas, records)
+        datas, keys, too_large = self._pack(datas, records)
         self.count_skipped(missing, empty, too_large)
-        return entries
+        return _Pending(datas, keys)
 
     def compress(self, data: bytes) -> bytes:
         """``data`` as the ``compression`` option wants it sent."""
@@ -202,58 +227,92 @@ class RecordsOutput(AwsOutput):
             return zlib.compress(data)
         return data
 
-    def _pack(self, datas: list[bytes], records: list[dict[str, Any]]) -> tuple[list[Entry], int]:
-        """The entries to send for the encoded records (``datas[i]`` of ``records[i]``), and how
-        many records were too large to send: one entry per record, or Fluent Bit's simple aggregates."""
+    def _pack(self, datas: list[bytes], records: list[dict[str, Any]]) -> tuple[list[bytes], list[str | None] | None, int]:
+        """The service records to send for the encoded records (``datas[i]`` of ``records[i]``):
+        their data, their partition keys (None for services without them), and how many records
+        were too large to send. One service record per record, or Fluent Bit's simple aggregates."""
         if self.simple_aggregation:
             return self._simple_aggregates(datas, records)
         if self.compression is not None:
             datas = [self.compress(data) for data in datas]
-        entries = list(map(_make_entry, zip(datas, self.partition_keys(records), strict=True)))
-        sizes = entry_sizes(entries, self.LIMITS)
+        keys = self.partition_keys(records)
         limit = self.LIMITS.max_record_bytes
+        counted = keys if self.LIMITS.key_counts else None
+        # At most 4 UTF-8 bytes per character of a key: under the limit, no record needs a look.
+        key_bound = max(map(len, filter(None, counted)), default=0) * UTF8_MAX_BYTES if counted is not None else 0
+        if max(map(len, datas), default=0) + key_bound <= limit:
+            return datas, keys, 0
+        sizes = record_sizes(datas, counted)
         if max(sizes, default=0) <= limit:
-            return entries, 0
-        kept = [entry for entry, size in zip(entries, sizes, strict=True) if size <= limit]
-        return kept, len(entries) - len(kept)
+            return datas, keys, 0
+        kept = [index for index, size in enumerate(sizes) if size <= limit]
+        return [datas[i] for i in kept], [keys[i] for i in kept] if keys is not None else None, len(datas) - len(kept)
 
-    def _simple_aggregates(self, datas: list[bytes], records: list[dict[str, Any]]) -> tuple[list[Entry], int]:
-        """``simple_aggregation``: newline-joined records per entry (see ``outputs.aws.aggregation``);
-        an aggregate takes the partition key of its first record."""
+    def _simple_aggregates(
+        self, datas: list[bytes], records: list[dict[str, Any]]
+    ) -> tuple[list[bytes], list[str | None] | None, int]:
+        """``simple_aggregation``: newline-joined records per service record (see
+        ``outputs.aws.aggregation``); an aggregate takes the partition key of its first record."""
         limits = self.LIMITS
         keys = self.partition_keys(records)
-        room = [limits.max_record_bytes - (len(key.encode()) if limits.key_counts and key else 0) for key in keys]
+        room = [
+            limits.max_record_bytes - (len(key.encode()) if limits.key_counts and key else 0)
+            for key in (keys if keys is not None else [None] * len(datas))
+        ]
         groups, too_large = aggregate_groups([len(data) for data in datas], room)
-        entries: list[Entry] = []
+        packed_datas: list[bytes] = []
+        packed_keys: list[str | None] = []
         for group in groups:
             first = group[0]
             members = [datas[index] for index in group]
             packed, dropped = compressed_aggregates(members, room[first], self.AGGREGATE_FINAL_NEWLINE, self.compress)
-            entries += (Entry(data, keys[first]) for data in packed)
+            packed_datas += packed
+            if keys is not None:
+                packed_keys += [keys[first]] * len(packed)
             too_large += dropped
-        return entries, too_large
+        return packed_datas, packed_keys if keys is not None else None, too_large
 
     async def flush(self, chunk: Chunk) -> FlushResult:
         pending: _Pending | None = self._progress.get(chunk.id)
         if pending is None:
-            pending = self._progress[chunk.id] = _Pending(self._entries(chunk))
-        entries, limits = pending.entries, self.LIMITS
-        first = pending.sent
-        for start, end in split_batches(entry_sizes(entries[first:], limits), limits):
-            batch = entries[first + start : first + end]
+            pending = self._progress[chunk.id] = self._records(chunk)
+        datas, keys = pending.datas, pending.keys
+        start = pending.sent
+        while start < len(datas):
+            end = batch_end(datas, keys, start, self.LIMITS)
             await self.backoff.wait()
             try:
-                codes = self._failed_codes(await self._put(batch))
+                response = await self.call(
+                    self.METHOD, body=batch_body(self._batch_head, datas, keys, start, end)
+                )
             except Exception as exc:  # noqa: BLE001 - every failure becomes a flush result
                 return self.failure(exc, f"{self.API} to {self.stream_name}")
-            failed = [entry for entry, code in zip(batch, codes, strict=True) if code]
-            if failed:
+            codes = self._failed_codes(response)
+            if codes is not None and len(codes) != end - start:
+                return self.failure(
+                    ValueError(f"{len(codes)} results for {end - start} records"), f"{self.API} to {self.stream_name}"
+                )
+            if codes is not None:
                 # The failed records go first, then those not sent yet: the retry's order.
-                self._progress[chunk.id] = _Pending(failed + entries[first + end :])
+                failed = [start + index for index, code in enumerate(codes) if code]
+                self._progress[chunk.id] = _Pending(
+                    [datas[index] for index in failed] + datas[end:],
+                    [keys[index] for index in failed] + keys[end:] if keys is not None else None,
+                )
                 return self._partial_failure(codes)
-            pending.sent = first + end
+            pending.sent = start = end
             self.backoff.succeeded()
         return FlushResult.OK
+
+    def _failed_codes(self, response: dict[str, Any]) -> list[str | None] | None:
+        """Per record of the request, its error code or None when accepted; None when the
+        response counts no failed record: the results are then not looked at, as Fluent Bit
+        does (firehose_api.c / kinesis_api.c ``process_api_response``: "no need to check
+        RequestResponses field")."""
+        if response.get(self.FAILED_COUNT_FIELD) == 0:
+            return None
+        codes = [result.get("ErrorCode") for result in response[self.RESULTS_FIELD]]
+        return codes if any(codes) else None
 
     def _partial_failure(self, codes: list[str | None]) -> FlushResult:
         failed_codes = [code for code in codes if code]
@@ -272,11 +331,3 @@ class RecordsOutput(AwsOutput):
             f", backing off all workers for {delay:.1f}s" if throttled else "",
         )
         return FlushResult.RETRY
-
-    @abstractmethod
-    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        """Send one batch with the service's API."""
-
-    @abstractmethod
-    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
-        """Per entry of the request, its error code or None when accepted."""

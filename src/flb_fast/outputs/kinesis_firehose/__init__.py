@@ -8,11 +8,9 @@ a partly failed batch is retried for its failed records only (see ``outputs.aws.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flb_fast.config.options import BOOL, CLIST, STR, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput, batch_body
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, RecordsOutput
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS
 
 
@@ -21,6 +19,10 @@ class KinesisFirehoseOutput(RecordsOutput):
     description = "Send logs to Amazon Kinesis Firehose"
     SERVICE = "firehose"
     API = "PutRecordBatch"
+    METHOD = "put_record_batch"
+    NAME_FIELD = "DeliveryStreamName"
+    FAILED_COUNT_FIELD = "FailedPutCount"
+    RESULTS_FIELD = "RequestResponses"
     LIMITS = LIMITS
     STREAM_OPTION = "delivery_stream"
     RECORD_NEWLINE = True
@@ -34,13 +36,6 @@ class KinesisFirehoseOutput(RecordsOutput):
             Option("simple_aggregation", BOOL, "false", "pack newline-separated records into each Firehose record")
         )
     )
-
-    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        body = batch_body("DeliveryStreamName", self.stream_name, batch, keyed=False)
-        return await self.call("put_record_batch", body=body)
-
-    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
-        return [result.get("ErrorCode") for result in response["RequestResponses"]]
 
 
 class GoFirehoseOutput(KinesisFirehoseOutput):

@@ -16,7 +16,7 @@ from typing import Any
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
-from flb_fast.outputs.aws.records import RECORD_OPTIONS, Entry, RecordsOutput, batch_body
+from flb_fast.outputs.aws.records import RECORD_OPTIONS, RecordsOutput
 from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
 from flb_fast.outputs.kinesis_streams.kpl import kpl_entries
 from flb_fast.plugin import PluginContext
@@ -41,6 +41,10 @@ class KinesisStreamsOutput(RecordsOutput):
     description = "Send logs to Amazon Kinesis Streams"
     SERVICE = "kinesis"
     API = "PutRecords"
+    METHOD = "put_records"
+    NAME_FIELD = "StreamName"
+    FAILED_COUNT_FIELD = "FailedRecordCount"
+    RESULTS_FIELD = "Records"
     LIMITS = LIMITS
     STREAM_OPTION = "stream"
     RECORD_NEWLINE = True
@@ -54,15 +58,8 @@ class KinesisStreamsOutput(RecordsOutput):
         )
     )
 
-    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None]:
+    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None] | None:
         return list(random_partition_keys(len(records)))
-
-    async def _put(self, batch: list[Entry]) -> dict[str, Any]:
-        body = batch_body("StreamName", self.stream_name, batch, keyed=True)
-        return await self.call("put_records", body=body)
-
-    def _failed_codes(self, response: dict[str, Any]) -> list[str | None]:
-        return [result.get("ErrorCode") for result in response["Records"]]
 
 
 class GoKinesisOutput(KinesisStreamsOutput):
@@ -103,11 +100,16 @@ class GoKinesisOutput(KinesisStreamsOutput):
             return None
         return str(value)[:MAX_PARTITION_KEY_CHARS]
 
-    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None]:
+    def partition_keys(self, records: list[dict[str, Any]]) -> list[str | None] | None:
+        if self.key_path is None:
+            return list(random_partition_keys(len(records)))
         return [self.record_key(record) or random_partition_key() for record in records]
 
-    def _pack(self, datas: list[bytes], records: list[dict[str, Any]]) -> tuple[list[Entry], int]:
+    def _pack(
+        self, datas: list[bytes], records: list[dict[str, Any]]
+    ) -> tuple[list[bytes], list[str | None] | None, int]:
         if not self.kpl_aggregation:
             return super()._pack(datas, records)
         items = [(self.compress(data), self.record_key(record)) for data, record in zip(datas, records, strict=True)]
-        return kpl_entries(items, self.LIMITS.max_record_bytes, random_partition_key)
+        entries, too_large = kpl_entries(items, self.LIMITS.max_record_bytes, random_partition_key)
+        return [entry.data for entry in entries], [entry.key for entry in entries], too_large
