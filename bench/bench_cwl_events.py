@@ -1,10 +1,10 @@
-"""CloudWatch Logs request bodies from the records the seed pipeline holds: CPU per record, compiled and Python.
+"""CloudWatch Logs request bodies from the records the Kubernetes pipeline holds: CPU per record, compiled and Python.
 
     python -m bench.bench_cwl_events [--lines N] [--repeat N] [--json] [--versions]
 
-The records are the seed workload as the agent holds it after the kubernetes filter (the same
+The records are the benchmark workload as the agent holds it after the kubernetes filter (the same
 as ``bench_filters``: ``bench.gen_logs``' 20 containers, decoded by ``_core``, through the
-kubernetes filter with the seed config against the tests' API server; each record carries its
+kubernetes filter with the benchmark config against the tests' API server; each record carries its
 pod's metadata map, shared by the records of the pod). Each chunk then becomes its PutLogEvents
 bodies as ``cloudwatch_logs`` builds them (``body.build_bodies``: records to bodies in time
 order, cut within the batch limits), two ways, ``time.process_time`` around each, best of

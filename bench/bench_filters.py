@@ -2,9 +2,9 @@
 
     python -m bench.bench_filters --lines 200000 --repeat 3 [--profile STATS] [--json] [--save] [--versions]
 
-The records are the seed workload as the agent holds it after the kubernetes filter: ``bench.gen_logs``'
+The records are the benchmark workload as the agent holds it after the kubernetes filter: ``bench.gen_logs``'
 Docker files (20 containers) decoded by ``_core`` in 64 KiB reads, one chunk per read, then the
-kubernetes filter with the seed config (``Merge_Log On``, ``Merge_Log_Key data``,
+kubernetes filter with the benchmark config (``Merge_Log On``, ``Merge_Log_Key data``,
 ``K8S-Logging.Parser On``; nginx pods annotated ``fluentbit.io/parser: nginx``) against the tests'
 API server on 127.0.0.1. Each filter then runs with the rules of ``bench_pipeline``'s ``filters``
 variant (``CHAIN_FILTERS``) on fresh shallow copies of what the filter before it let through (made
@@ -28,7 +28,7 @@ from tests.fakes.certs import make_certs
 from tests.fakes.kube_api_server import KubeApiServer
 from tests.standalone import plugin_for
 
-from bench.bench_kubernetes import SEED, TOKEN, cpu_per_chunk, file_chunks, fresh, make_filter, pod_for
+from bench.bench_kubernetes import KUBERNETES_FILTER, TOKEN, cpu_per_chunk, file_chunks, fresh, make_filter, pod_for
 from bench.bench_pipeline import CHAIN_FILTERS, RESULTS
 from bench.versions import versions
 from flb_fast.config.model import Config
@@ -71,7 +71,7 @@ async def _through(flt: Filter, chunks: Chunks) -> Chunks:
 
 
 async def _kubernetes(api: KubeApiServer, ca_file: str, token_file: str, chunks: Chunks) -> Chunks:
-    flt = make_filter(api, ca_file, token_file, build_registry(Config()), **SEED)
+    flt = make_filter(api, ca_file, token_file, build_registry(Config()), **KUBERNETES_FILTER)
     await flt.start()
     try:
         return await _through(flt, chunks)

@@ -1,4 +1,4 @@
-"""What an agent holds before any record flows: the seed config started on empty log files.
+"""What an agent holds before any record flows: the benchmark config started on empty log files.
 
     python -m bench.bench_idle [--variant kubernetes] [--settle 3] [--fluent-bit PATH] [--json]
 
@@ -33,9 +33,9 @@ from bench import gen_logs
 from bench.bench_pipeline import (
     CLOUDWATCH_OUTPUT,
     KUBERNETES_FILTER,
+    KUBERNETES_INPUT,
     NULL_OUTPUT,
     PARSERS_FILE,
-    SEED_INPUT,
     FastCloudWatchLogs,
     _byte_compile_flb_fast,
     _metrics,
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             run_root = root / name
             run_root.mkdir()
             port = free_port()
-            config = SEED_INPUT.format(port=port, logs=logs, root=run_root, mem_buf_limit="5MB", parsers=PARSERS_FILE)
+            config = KUBERNETES_INPUT.format(port=port, logs=logs, root=run_root, mem_buf_limit="5MB", parsers=PARSERS_FILE)
             (run_root / "fluent-bit.conf").write_text(config + sections)
             result[name] = measure([*command, "-c", str(run_root / "fluent-bit.conf")], port, args.settle)
         return result

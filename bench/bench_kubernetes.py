@@ -5,12 +5,12 @@
 Records are what the tail hands the filter: bench.gen_logs' Docker json-file logs (nginx
 access lines, JSON application logs, plain text, long lines) in 20 container files, split
 and decoded by ``_core`` in reads of 64 KiB, one chunk per read. The filter runs with the
-seed config (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser On, K8S-Logging.Exclude On)
+benchmark config (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser On, K8S-Logging.Exclude On)
 against the tests' fake API server over HTTPS on 127.0.0.1, after one warm-up chunk per pod.
 CPU time is ``time.process_time`` around the filter calls only (fresh record dicts are made
 outside the timer, one chunk alive at a time as in the pipeline), best of ``--repeat`` runs.
 
-Rows: the seed config; Merge_Log Off (metadata attach only); the per-record merge step alone,
+Rows: the benchmark config; Merge_Log Off (metadata attach only); the per-record merge step alone,
 compiled (``_core.kube_merge_json_logs``) and as its Python twin. The request table starts a fake API server holding ``--pods`` pods on this node and
 sends three chunks per pod at once (as 3 files of a busy node would), for each way of
 getting metadata: one GET per pod (Fluent Bit's way), Use_Kubelet, and Watch_Pods. The last
@@ -51,7 +51,7 @@ BUFFER_MAX_SIZE = 128 * 1024
 READ_TIME_NS = 1_795_611_600_000_000_000
 TOKEN = "bench-token"
 NODE = "bench-node"
-SEED = {"Merge_Log": "On", "Merge_Log_Key": "data", "K8S-Logging.Parser": "On", "K8S-Logging.Exclude": "On"}
+KUBERNETES_FILTER = {"Merge_Log": "On", "Merge_Log_Key": "data", "K8S-Logging.Parser": "On", "K8S-Logging.Exclude": "On"}
 
 
 def file_chunks(lines: int, out: str) -> list[tuple[str, list[int], list[dict[str, Any]]]]:
@@ -239,11 +239,11 @@ def run(lines: int, pods: int, repeat: int) -> dict[str, Any]:
         with KubeApiServer(certs, TOKEN) as api:
             for tag in {tag for tag, _, _ in chunks}:
                 api.add_pod(pod_for(tag))
-            for name, options in (("seed config (Merge_Log On, Merge_Log_Key data)", SEED), ("Merge_Log Off", {})):
+            for name, options in (("Merge_Log On, Merge_Log_Key data", KUBERNETES_FILTER), ("Merge_Log Off", {})):
                 flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **options)
                 seconds = asyncio.run(cpu_of_filter(flt, chunks, repeat))
                 rows.append(row(name, records, seconds))
-            flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **SEED)
+            flt = make_filter(api, str(certs.ca_file), str(token_file), parsers, **KUBERNETES_FILTER)
             processor = flt.records
 
             async def apply(chunk: Chunk) -> None:

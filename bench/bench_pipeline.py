@@ -1,9 +1,9 @@
-"""The seed pipeline end to end, measured from outside the real agent process, side by side with Fluent Bit.
+"""The Kubernetes pipeline (tail, docker parser, kubernetes filter) end to end, measured from outside the real agent process, side by side with Fluent Bit.
 
     python -m bench.bench_pipeline --lines 200000 --files 20 --variant cloudwatch \
         [--fluent-bit /path/to/fluent-bit] [--repeat N] [--json] [--save] [--plot PNG]
 
-Variants (each the seed config of the AWS for Fluent Bit Kubernetes set-up; only the output differs):
+Variants (each the config of the AWS for Fluent Bit Kubernetes set-up; only the output differs):
   docker                tail (Parser docker, Docker_Mode On, Mem_Buf_Limit 5MB, Skip_Long_Lines On, DB) -> null
   kubernetes            the same -> kubernetes (Merge_Log On, Merge_Log_Key data, K8S-Logging.Parser/Exclude
                         On; the tests' HTTPS API server on 127.0.0.1, nginx pods annotated
@@ -90,7 +90,7 @@ VARIANTS = (
     "kinesis-fast",
 )
 
-SEED_INPUT = """\
+KUBERNETES_INPUT = """\
 [SERVICE]
     HTTP_Server  On
     HTTP_Listen  127.0.0.1
@@ -499,7 +499,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 run_root = root / f"{key.replace(' ', '-')}-{round_index}"
                 run_root.mkdir()
                 port = free_port()
-                config = SEED_INPUT.format(
+                config = KUBERNETES_INPUT.format(
                     port=port, logs=logs, root=run_root, mem_buf_limit=args.mem_buf_limit, parsers=PARSERS_FILE
                 )
                 (run_root / "fluent-bit.conf").write_text(config + sections + output)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.bench_kubernetes import SEED, TOKEN, file_chunks, make_filter, pod_for
+from bench.bench_kubernetes import KUBERNETES_FILTER, TOKEN, file_chunks, make_filter, pod_for
 from bench.gen_logs import generate
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -92,7 +92,7 @@ def test_docker_json_container_lines_read_by_tail_with_the_docker_parser(tmp_pat
 
 
 def test_records_the_kubernetes_filter_merged_count_their_shared_metadata_once(tmp_path: Path) -> None:
-    # The seed config's filter (Merge_Log into "data", K8S-Logging.Parser) against the tests' API
+    # The benchmark config's filter (Merge_Log into "data", K8S-Logging.Parser) against the tests' API
     # server: each record gets the one metadata dict of its pod, cached before the measure starts.
     certs = make_certs(tmp_path / "certs")
     token = tmp_path / "token"
@@ -101,7 +101,7 @@ def test_records_the_kubernetes_filter_merged_count_their_shared_metadata_once(t
     with KubeApiServer(certs, TOKEN) as api:
         for tag in {tag for tag, _, _ in warm_up}:
             api.add_pod(pod_for(tag))
-        kubernetes = make_filter(api, str(certs.ca_file), str(token), build_registry(Config()), **SEED)
+        kubernetes = make_filter(api, str(certs.ca_file), str(token), build_registry(Config()), **KUBERNETES_FILTER)
 
         async def filtered(chunks: list[tuple[str, list[int], list[dict[str, Any]]]]) -> list[Chunk]:
             found = []

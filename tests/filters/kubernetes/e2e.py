@@ -1,4 +1,4 @@
-"""End-to-end helpers: the seed config's tail and kubernetes sections for the real ``flb-fast``
+"""End-to-end helpers: the benchmark config's tail and kubernetes sections for the real ``flb-fast``
 command, reading Docker json-file logs named as the kubelet names them and asking the tests'
 HTTPS API server (``api``, ``certs``, ``token_file`` fixtures) for their pods."""
 

@@ -11,7 +11,7 @@ def test_bench_kubernetes_reports_every_row_and_the_request_counts(capsys) -> No
     assert bench_kubernetes.main(["--lines", "200", "--pods", "12", "--repeat", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [row["name"] for row in report["rows"]] == [
-        "seed config (Merge_Log On, Merge_Log_Key data)",
+        "Merge_Log On, Merge_Log_Key data",
         "Merge_Log Off",
         "Merge_Log step alone (RecordProcessor.apply)",
         "Merge_Log step, Python twin (no _core)",

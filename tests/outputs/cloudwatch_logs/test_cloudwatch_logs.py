@@ -37,7 +37,7 @@ def events(moto: Any, group: str, stream: str) -> list[str]:
 
 
 def cwl(endpoint: str, cls: type = CloudWatchLogsOutput, **options: Any) -> Any:
-    """``cls`` at ``endpoint`` in us-east-1, with the seed config's group and stream prefix unless ``options`` name others."""
+    """``cls`` at ``endpoint`` in us-east-1, with the benchmark config's group and stream prefix unless ``options`` name others."""
     base = {"region": "us-east-1", "endpoint": endpoint, "log_group_name": "fluentbit-cloudwatch"}
     if "log_stream_name" not in options:
         base["log_stream_prefix"] = "fluentbit-"
