@@ -159,7 +159,7 @@ def kube_merge_parsed_logs(list records, list timestamps, list indexes, object p
         if result is not None:
             ts, obj = result
             index = parsed[j]
-            timestamps[index] = ts if ts > 0 else now_ns
+            timestamps[<Py_ssize_t> index] = ts if ts > 0 else now_ns
             _kube_merge(<dict>records[index], obj, key, trim, keep_log)
             merged += 1
         j += 1
