@@ -8,7 +8,9 @@ at one place: when the chunk is done for every output.
 - Bytes are *held* against ``Mem_Buf_Limit`` from the emit until the chunk is done (or goes down
   to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input. They are
   what the records cost in memory (``footprint``), estimated at the emit and again once the
-  filters have run, not the bytes read: the records wait for the outputs as Python objects. A
+  filters have run, not the bytes read: the records wait for the outputs as Python objects
+  (through filters, one batch in MEASURE_BATCHES of a tag is measured, the others count as their
+  bytes read times what the tag's measured batches cost per byte). A
   filesystem input's chunks are not limited so (they go down instead), except those whose file
   the disk refused (full, read-only): they stay in memory and their bytes count against it.
 - The process's own ``Memory_Limit`` (``engine.memory_limit``) pauses every input at once through
