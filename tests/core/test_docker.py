@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flb_fast._core import JsonLinesDecoder, decode_json_lines
+from flb_fast._core import JsonLinesDecoder, decode_json_lines, parse_time_rfc3339
 from flb_fast.text import INVALID_UTF8
 
 READ_TIME = 1_700_000_000_000_000_000
@@ -62,6 +62,24 @@ def test_a_time_without_fraction_does_not_match_the_docker_format():
     decoder = JsonLinesDecoder("log", "time", True)
     assert decoder.decode([b'{"time":"2024-01-01T00:00:00Z"}'], READ_TIME)[0] == [READ_TIME]
     assert decoder.time_errors == 1
+
+
+# Times of one batch: a few dates and clocks (canonical or not, in range or not), each with fractions or
+# other endings, so that consecutive lines share, change or break the date and clock the decoder keeps.
+_HEADS = ["2024-01-01T00:00:00.", "2024-01-01T00:00:01.", "2024-02-31T23:59:60.", "2024-1-01T00:00:00.",
+          "2024-13-01T00:00:00.", "2300-01-01T00:00:00.", "1960-06-30T12:00:00.", "2024-01-01T00:00:00Z"]
+_ENDINGS = ["", "5", "123456789Z", "1234567891234", "000000000", "x", "+02:00", "9" * 50]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_HEADS), st.sampled_from(_ENDINGS)), min_size=1, max_size=12))
+def test_each_time_of_a_batch_reads_as_on_its_own(times):
+    texts = [head + ending for head, ending in times]
+    lines = [json.dumps({"log": "x", "time": text}).encode() for text in texts]
+    decoder = JsonLinesDecoder("log", "time", True)
+    timestamps, _, _ = decoder.decode(lines, READ_TIME)
+    alone = [parse_time_rfc3339(text) for text in texts]
+    assert timestamps == [READ_TIME if ns in (-1, 0) else ns for ns in alone]
+    assert decoder.time_errors == alone.count(-1)
 
 
 def test_a_non_string_time_is_an_invalid_time():

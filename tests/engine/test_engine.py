@@ -167,7 +167,8 @@ def test_a_full_chunk_goes_out_without_waiting_for_the_timer(run, pipeline):
 # -- filters ----------------------------------------------------------------------------------
 
 
-def test_filters_drop_and_add_records_and_are_counted(run, pipeline):
+def test_filters_drop_and_add_records_and_are_counted(run, pipeline, monkeypatch):
+    monkeypatch.setattr(store_module, "MEASURE_BATCHES", 1)  # every batch measured, none estimated
     built, _ = pipeline(config(MANUAL, section("FILTER", Name="edit", Match="*"),
                                section("OUTPUT", Name="scripted", Match="*")))
     source, out = built.inputs[0].plugin, built.outputs[0].plugin
@@ -537,7 +538,7 @@ def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_
     run(scenario())
     # Unfiltered, the second batch holds less than the limit, but it counts as what it will hold.
     assert raw < limit
-    assert seen["waiting"] == (raw, True)
+    assert seen["waiting"] == (grown, True)
     assert out.delivered_records() == [{"n": 1, "double": True}] * 4
 
 
@@ -572,20 +573,18 @@ def test_an_input_waits_for_its_first_batch_to_go_through_the_filters(run, pipel
 
 def test_batches_in_the_filters_count_as_earlier_batches_of_their_tag_grew(run, pipeline):
     # The filter doubles the records of tag "big" and leaves those of "small" as they are; a tag
-    # not seen yet counts as the most any tag grew.
+    # not seen yet counts as the most any tag's filtered batches cost per byte read.
     built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
                                section("FILTER", Name="edit", Match="*", Hold="on"),
                                section("OUTPUT", Name="scripted", Match="*")))
     source, edit, out = built.inputs[0].plugin, built.filters[0].plugin, built.outputs[0].plugin
     big, small = {"n": 1, "double": True}, {"n": 2}
-    raw_big, raw_small = footprint_of([big]), footprint_of([small])
-    growth = footprint(Chunk("big", [TIMESTAMP_NS] * 2, [big, big], 0)) / raw_big
+    raw_small = footprint_of([small])
+    grown_big = footprint(Chunk("big", [TIMESTAMP_NS] * 2, [big, big], 0))
     seen = []
 
     async def scenario():
         engine = Engine(built)
-        # What the input holds against its limit, the batches in the filters as expected to grow.
-        store = engine.store.inputs[built.inputs[0]]
         await engine.start()
         edit.gate.set()
         source.push([big], tag="big")
@@ -593,20 +592,54 @@ def test_batches_in_the_filters_count_as_earlier_batches_of_their_tag_grew(run, 
         source.push([small], tag="small")
         await until(lambda: engine.pending_filtering == 0)
         edit.gate.clear()
-        before = store.expected
+        before = engine.held_bytes(built.inputs[0])
+        # Each push the same bytes read (the manual input's 10 per record).
         for records, tag in (([small], "small"), ([big], "big"), ([small], "new")):
             source.push(records, tag=tag)
-            seen.append(store.expected - before)
+            seen.append(engine.held_bytes(built.inputs[0]) - before)
         edit.gate.set()
         await until(lambda: engine.pending_filtering == 0)
         await engine.stop()
 
     run(scenario())
-    as_big = int(raw_small * (growth - 1))
-    assert growth > 1
-    assert seen == [raw_small, raw_small + raw_big + int(raw_big * (growth - 1)),
-                    raw_small + raw_big + int(raw_big * (growth - 1)) + raw_small + as_big]
+    assert grown_big > raw_small
+    assert seen == [raw_small, raw_small + grown_big, raw_small + 2 * grown_big]
     assert len(out.delivered_records()) == 7
+
+
+def test_a_batch_is_measured_once_in_measure_batches_of_its_tag(run, pipeline, monkeypatch):
+    # Before and after the filters; the others count as bytes read times what the tag's measured
+    # batches cost per byte: the same records read as twice the bytes count twice.
+    monkeypatch.setattr(store_module, "MEASURE_BATCHES", 3)
+    measured = []
+    monkeypatch.setattr(store_module, "footprint", lambda chunk: measured.append(chunk.size) or footprint(chunk))
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=10**6),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    source, edit = built.inputs[0].plugin, built.filters[0].plugin
+    raw = footprint_of([{"n": 1}])
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        edit.gate.set()
+        source.push([{"n": 1}], size=10)
+        await until(lambda: engine.pending_filtering == 0)
+        edit.gate.clear()
+        held = engine.held_bytes(built.inputs[0])
+        for size in (20, 30, 40):
+            source.push([{"n": 1}], size=size)
+            seen.append(engine.held_bytes(built.inputs[0]) - held)
+            held = engine.held_bytes(built.inputs[0])
+        edit.gate.set()
+        await until(lambda: engine.pending_filtering == 0)
+        await engine.stop()
+
+    run(scenario())
+    # The first batch before and after the filters, then the third after it, before and after them.
+    assert measured == [10, 10, 40, 40]
+    assert seen == [2 * raw, 3 * raw, 4 * raw]
 
 
 def test_the_growth_of_at_most_max_growth_tags_tags_is_remembered(run, pipeline, monkeypatch):

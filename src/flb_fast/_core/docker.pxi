@@ -276,6 +276,8 @@ cdef class JsonLinesDecoder:
     cdef _NameCache _values
     cdef unsigned char *_scratch
     cdef Py_ssize_t _scratch_cap
+    # The date and clock of the last docker time read (_parse_time_docker).
+    cdef _TimeHead _time_head
 
     def __cinit__(self, str key, time_key, bint time_keep, time_parser=None):
         if time_key is not None and not isinstance(time_key, str):
@@ -419,7 +421,7 @@ cdef class JsonLinesDecoder:
         """Read the time key's string value; returns the value to store, or None to drop it."""
         cdef object parsed
         if self.time_parser is None:
-            if _parse_time(text, size, False, True, ns):
+            if _parse_time_docker(text, size, &self._time_head, ns):
                 time_state[0] = 1
             else:
                 time_state[0] = 2

@@ -159,25 +159,30 @@ def kube_merge_parsed_logs(list records, list timestamps, list indexes, object p
         if result is not None:
             ts, obj = result
             index = parsed[j]
-            timestamps[index] = ts if ts > 0 else now_ns
+            timestamps[<Py_ssize_t> index] = ts if ts > 0 else now_ns
             _kube_merge(<dict>records[index], obj, key, trim, keep_log)
             merged += 1
         j += 1
     return merged
 
 
+cdef inline int _kube_set_last(dict rec, str name, object value) except -1:
+    """``rec[name] = value`` with ``name`` after every other key: set first (one lookup when the
+    record lacks it, as it nearly always does), then moved last if it was already there."""
+    cdef Py_ssize_t before = len(rec)
+    rec[name] = value
+    if len(rec) == before:
+        del rec[name]
+        rec[name] = value
+    return 0
+
+
 def kube_attach(list records, object kube, object namespace):
     """``kubernetes`` then ``kubernetes_namespace`` (each only when not None) set last in every
     record: a key the record already has is removed first, so the metadata goes after its keys."""
     cdef object item
-    cdef dict rec
     for item in records:
-        rec = <dict>item
         if kube is not None:
-            if u"kubernetes" in rec:
-                del rec[u"kubernetes"]
-            rec[u"kubernetes"] = kube
+            _kube_set_last(<dict>item, u"kubernetes", kube)
         if namespace is not None:
-            if u"kubernetes_namespace" in rec:
-                del rec[u"kubernetes_namespace"]
-            rec[u"kubernetes_namespace"] = namespace
+            _kube_set_last(<dict>item, u"kubernetes_namespace", namespace)

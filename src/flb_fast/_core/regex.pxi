@@ -209,6 +209,7 @@ cdef class RegexProgram:
         cdef Py_ssize_t time_at = -1
         cdef int64_t clf_ns
         cdef int group
+        cdef bint ascii
         cdef list field_names = self.field_names
         # The time field is read as its group is met, so it is never inserted only to be removed
         # (group names are unique: parsers/onigmo.py rejects a name given twice).
@@ -232,6 +233,7 @@ cdef class RegexProgram:
                 records.append({key: text})
                 continue
             record = _rx_dict_copy(template)
+            ascii = _str_is_compact_ascii(text)
             ns = read_time
             for i in range(count):
                 group = self.groups[i]
@@ -244,16 +246,16 @@ cdef class RegexProgram:
                             del record[name]
                         continue
                     value = ""
-                elif i == time_at and time_clf and not time_keep and _str_is_compact_ascii(text):
+                elif i == time_at and time_clf and not time_keep and ascii:
                     # A time the record does not keep, read in place: no str made only to be dropped.
                     clf_ns = _clf_ns_ascii(<const unsigned char *> _str_data(text) + start, end - start)
                     if clf_ns != _CLF_NONE:
                         if clf_ns != 0:
                             ns = clf_ns
                         continue
-                    value = _rx_substring(text, start, end)
+                    value = _rx_field(text, ascii, start, end)
                 else:
-                    value = _rx_substring(text, start, end)
+                    value = _rx_field(text, ascii, start, end)
                 if i == time_at:
                     result = _rx_time_of(value, time_clf, time_parse, times_seen)
                     if result is None:
@@ -271,6 +273,17 @@ cdef class RegexProgram:
             timestamps.append(ns)
             records.append(record)
         return 0
+
+
+cdef inline object _rx_field(object text, bint ascii, Py_ssize_t start, Py_ssize_t end):
+    """``text[start:end]``: of an ASCII text longer than one character, copied straight into a
+    new str (PyUnicode_Substring's checks and calls are the same copy with more around it)."""
+    cdef object value
+    if ascii and end - start > 1:
+        value = _str_new(end - start, 127)
+        memcpy(_str_data(value), <const char *> _str_data(text) + start, end - start)
+        return value
+    return _rx_substring(text, start, end)
 
 
 cdef object _rx_time_of(object value, bint time_clf, object time_parse, dict times_seen):

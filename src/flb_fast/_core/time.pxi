@@ -20,6 +20,7 @@
 # here, where Fluent Bit would date the record from a zeroed struct tm (year 1899).
 
 from libc.stdint cimport int64_t
+from libc.string cimport memcmp, memcpy
 
 
 cdef extern from "<strings.h>" nogil:
@@ -167,13 +168,61 @@ cdef inline bint _canonical_datetime(const unsigned char *s, Py_ssize_t n, int *
     return True
 
 
+cdef inline int64_t _fraction_ns(const unsigned char *s, Py_ssize_t n, Py_ssize_t *pos) noexcept:
+    """%L at ``pos[0]`` (moved past its digits): up to nine digits as nanoseconds, truncated as
+    Fluent Bit's strtod arithmetic is; -1 when there is no digit."""
+    cdef Py_ssize_t i = pos[0]
+    cdef Py_ssize_t digits = 0
+    cdef int64_t fraction = 0
+    while digits < _TIME_FRACTION_DIGITS and i < n and b'0' <= s[i] <= b'9':
+        fraction = fraction * 10 + (s[i] - 48)
+        i += 1
+        digits += 1
+    pos[0] = i
+    if digits == 0:
+        return -1
+    return <int64_t> ((<double> fraction / _POW10[digits]) * 1000000000.0)
+
+
+ctypedef struct _TimeHead:
+    # "YYYY-MM-DDTHH:MM:SS." of the last canonical docker time read, and its seconds since the epoch.
+    unsigned char text[20]
+    int64_t seconds
+    bint valid
+
+
+cdef bint _parse_time_docker(const unsigned char *s, Py_ssize_t n, _TimeHead *head, int64_t *out_ns) noexcept:
+    """``_parse_time(s, n, False, True, out_ns)``, the docker parser's format, with the date and
+    clock read once while consecutive times share them (a busy container's lines of one second):
+    ``head`` keeps the last canonical ones read."""
+    cdef int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
+    cdef int64_t seconds, nanoseconds
+    cdef Py_ssize_t pos = 20
+    if n > _TIME_MAX_BYTES:
+        return False
+    if head.valid and n >= 20 and memcmp(s, head.text, 20) == 0:
+        seconds = head.seconds
+    elif _canonical_datetime(s, n, &year, &month, &day, &hour, &minute, &second):
+        seconds = (_days_from_civil(year, month, 1) + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+        if not _NS_MIN_SECONDS <= seconds <= _NS_MAX_SECONDS:
+            return False
+        memcpy(head.text, s, 20)
+        head.seconds = seconds
+        head.valid = True
+    else:
+        return _parse_time(s, n, False, True, out_ns)
+    nanoseconds = _fraction_ns(s, n, &pos)
+    if nanoseconds < 0:
+        return False
+    out_ns[0] = seconds * 1000000000 + nanoseconds
+    return True
+
+
 cdef bint _parse_time(const unsigned char *s, Py_ssize_t n, bint zone, bint strict, int64_t *out_ns) noexcept:
     """Nanoseconds since the epoch for the docker (``zone`` false) or cri (``zone`` true) format."""
     cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t digits = 0
     cdef int year = 1900, month = 1, day = 0, hour = 0, minute = 0, second = 0
     cdef int offset = 0
-    cdef int64_t fraction = 0
     cdef int64_t nanoseconds = 0
     cdef int64_t seconds
     cdef bint clock
@@ -194,15 +243,12 @@ cdef bint _parse_time(const unsigned char *s, Py_ssize_t n, bint zone, bint stri
         if not clock and strict:
             return False
     if clock:
-        while digits < _TIME_FRACTION_DIGITS and pos < n and b'0' <= s[pos] <= b'9':
-            fraction = fraction * 10 + (s[pos] - 48)
-            pos += 1
-            digits += 1
-        if digits == 0:
+        nanoseconds = _fraction_ns(s, n, &pos)
+        if nanoseconds < 0:
             if strict:
                 return False
+            nanoseconds = 0
         else:
-            nanoseconds = <int64_t> ((<double> fraction / _POW10[digits]) * 1000000000.0)
             if zone and not _zone_offset(s, n, &pos, &offset):
                 if strict:
                     return False

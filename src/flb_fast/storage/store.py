@@ -8,7 +8,9 @@ at one place: when the chunk is done for every output.
 - Bytes are *held* against ``Mem_Buf_Limit`` from the emit until the chunk is done (or goes down
   to disk), as Fluent Bit's ``mem_chunks_size``; reaching the limit pauses the input. They are
   what the records cost in memory (``footprint``), estimated at the emit and again once the
-  filters have run, not the bytes read: the records wait for the outputs as Python objects. A
+  filters have run, not the bytes read: the records wait for the outputs as Python objects
+  (through filters, one batch in MEASURE_BATCHES of a tag is measured, the others count as their
+  bytes read times what the tag's measured batches cost per byte). A
   filesystem input's chunks are not limited so (they go down instead), except those whose file
   the disk refused (full, read-only): they stay in memory and their bytes count against it.
 - The process's own ``Memory_Limit`` (``engine.memory_limit``) pauses every input at once through
@@ -49,18 +51,52 @@ if TYPE_CHECKING:  # imported by the engine only when storage.path is set
 CHUNK_MAX_BYTES = 2_048_000
 
 
-# Filtered batches of a tag the estimate of what the filters make of its batches' memory follows (a
-# moving average). It is learned per tag because it depends on what the tag's records are: on
-# bench_pipeline's kubernetes workload the filter's merged JSON records measured 2.3 times the Docker
-# records they came from, the plain and nginx pods' 1.01 times, and one pod's batches within 1-2% of
-# each other; a single average over all tags missed every batch by a third or more, and the input held
-# up to 7.7 MB against Mem_Buf_Limit 5MB (per tag, and waiting for the first batch: 6.2-6.5 MB, one
-# batch over the limit, as Fluent Bit's one append over it).
+# Filtered batches of a tag the estimate of what its batches cost in memory follows (a moving average
+# of bytes of records per byte read, before and after the filters). It is learned per tag because it
+# depends on what the tag's records are: on bench_pipeline's kubernetes workload the filter's merged
+# JSON records measured 2.3 times the Docker records they came from, the plain and nginx pods' 1.01
+# times, and one pod's batches within 1-2% of each other; a single average over all tags missed every
+# batch by a third or more, and the input held up to 7.7 MB against Mem_Buf_Limit 5MB (per tag, and
+# waiting for the first batch: 6.2-6.5 MB, one batch over the limit, as Fluent Bit's one append over it).
 GROWTH_BATCHES = 8
+# A batch is measured (``footprint``) on its way to the filters and again once through them once in
+# this many of its tag's; the others count as their bytes read times what the tag's measured batches
+# cost per byte. Measuring every batch twice took 5% of the agent's instructions on bench_pipeline's
+# kubernetes workload (callgrind). There, every filtered batch measured and predicted from the moving
+# average of its tag's earlier ones: 2.3% off for the median batch, 12.8% at the 90th percentile, 33%
+# at most (plain-text pods, whose share of 4-16 KB lines decides a batch), and the predicted bytes of
+# the whole run 0.2% under the measured.
+MEASURE_BATCHES = 8
 # Tags whose growth an input remembers at most; past it they are learned anew. A tail input on a
 # node has a tag per container log: a few hundred pods with a few containers each, for which the
 # kubernetes filter keeps 4,096 cache entries (its MAX_CACHED_ENTRIES).
 MAX_GROWTH_TAGS = 4096
+
+
+class TagGrowth:
+    """What one tag's batches cost in memory per byte read, before the filters (``before``) and
+    after them (``after``), each a moving average over about GROWTH_BATCHES measured batches; and
+    for each, the batches since one was measured."""
+
+    __slots__ = ("before", "measured", "unmeasured", "after", "filtered", "unfiltered")
+
+    def __init__(self) -> None:
+        self.before = 0.0
+        self.measured = 0
+        self.unmeasured = 0
+        self.after = 0.0
+        self.filtered = 0
+        self.unfiltered = 0
+
+    def learn_before(self, per_byte: float) -> None:
+        self.measured = min(self.measured + 1, GROWTH_BATCHES)
+        self.before += (per_byte - self.before) / self.measured
+        self.unmeasured = 0
+
+    def learn_after(self, per_byte: float) -> None:
+        self.filtered = min(self.filtered + 1, GROWTH_BATCHES)
+        self.after += (per_byte - self.after) / self.filtered
+        self.unfiltered = 0
 
 
 class ChunkDropped(Exception):
@@ -101,7 +137,7 @@ class InputStore:
     """One input's open chunks, the bytes it holds and its backend (``storage.type``)."""
 
     __slots__ = ("instance", "backend", "limit", "held", "stranded", "open", "paused", "paused_by", "chunks",
-                 "pause_on_chunks_overlimit", "growth", "top_growth", "learning", "extras", "extra")
+                 "pause_on_chunks_overlimit", "growth", "top_growth", "learning", "filtering")
 
     def __init__(self, instance: InputInstance, backend: MemoryBackend | FilesystemBackend) -> None:
         self.instance = instance
@@ -110,16 +146,14 @@ class InputStore:
         # filesystem input's records wait on disk instead, bounded by storage.max_chunks_up.
         self.limit = 0 if backend.durable else instance.mem_buf_limit
         self.held = 0
-        # Per tag, what the filters make of a batch's memory (after / before, learned from its last
-        # GROWTH_BATCHES filtered batches) and how many batches that is; the highest of those, for a
-        # tag not seen yet (0 until a batch of the input has been through the filters); whether the
-        # input waits for that first batch; and, per batch still in the filters in order, the bytes
-        # it is expected to add once filtered, and their sum.
-        self.growth: dict[str, tuple[float, int]] = {}
+        # Per tag, what its batches cost in memory per byte read, before and after the filters; the
+        # most any tag's filtered batches cost per byte, for a tag not seen yet (0 until a batch of the
+        # input has been through the filters); whether the input waits for that first batch; and the
+        # bytes read of each batch still in the filters, in order.
+        self.growth: dict[str, TagGrowth] = {}
         self.top_growth = 0.0
         self.learning = False
-        self.extras: deque[int] = deque()
-        self.extra = 0
+        self.filtering: deque[int] = deque()
         # Bytes of the chunks the disk refused, which cannot go down: held against Mem_Buf_Limit.
         self.stranded = 0
         self.open: dict[str, StoredChunk] = {}
@@ -134,20 +168,14 @@ class InputStore:
             getattr(options, "storage_pause_on_chunks_overlimit", False))
 
     @property
-    def expected(self) -> int:
-        """The memory its records hold, the batches in the filters counted as they will be once
-        filtered (never less than they are now)."""
-        return self.held + self.extra
-
-    @property
     def mem_size(self) -> int:
         """What the pause and resume lines report as the input's memory (Fluent Bit's ``mem_chunks_size``)."""
-        return max(self.expected, self.stranded)
+        return max(self.held, self.stranded)
 
     @property
     def over_limit(self) -> bool:
         """The input's records reach its limit."""
-        return 0 < self.limit <= self.expected or 0 < self.instance.mem_buf_limit <= self.stranded
+        return 0 < self.limit <= self.held or 0 < self.instance.mem_buf_limit <= self.stranded
 
 
 @dataclass(frozen=True)
@@ -203,22 +231,33 @@ class ChunkStore:
         """Hold an emitted batch's memory against its input's limit (pausing it there); the bytes held.
 
         A batch on its way to the filters (``filtering``; ``refit`` follows once they have run)
-        counts against the limit for what its records will cost once filtered, as far as the
-        earlier batches of its tag tell (``InputStore.growth``; a tag not seen yet, as much as the
-        most any tag grew): Fluent Bit runs the filters before it counts a chunk's bytes
-        (``flb_input_chunk_append_raw``), so its limit holds filtered records. Until a first batch
-        of the input has been through the filters nothing tells, so the input waits for it, as
-        Fluent Bit's does (its filters run in the input's own append, a kubernetes filter's metadata
-        request included).
+        counts against the limit for what its records will cost once filtered, and never less than
+        they cost now, as far as the earlier batches of its tag tell per byte read
+        (``InputStore.growth``; a tag not seen yet, as much as the most any tag's filtered batches
+        cost): Fluent Bit runs the filters before it counts a chunk's bytes
+        (``flb_input_chunk_append_raw``), so its limit holds filtered records. The batch itself is
+        measured once in MEASURE_BATCHES of its tag's (and always while its tag is new). Until a
+        first batch of the input has been through the filters nothing tells, so the input waits for
+        it, as Fluent Bit's does (its filters run in the input's own append, a kubernetes filter's
+        metadata request included).
         """
         source = self.inputs[instance]
-        held = footprint(chunk)
-        if filtering:
-            growth = source.growth.get(chunk.tag)
-            rate = source.top_growth if growth is None else growth[0]
-            extra = int(held * (rate - 1)) if rate > 1 else 0
-            source.extras.append(extra)
-            source.extra += extra
+        if not filtering:
+            held = footprint(chunk)
+        else:
+            size = chunk.size
+            source.filtering.append(size)
+            learned = source.growth.get(chunk.tag) if size > 0 else None
+            if learned is not None and learned.measured and learned.unmeasured < MEASURE_BATCHES - 1:
+                learned.unmeasured += 1
+                held = round(size * max(learned.before, learned.after if learned.filtered else source.top_growth))
+            else:
+                held = footprint(chunk)
+                if size > 0:
+                    if learned is None:
+                        learned = self._learned(source, chunk.tag)
+                    learned.learn_before(held / size)
+                    held = max(held, round(size * (learned.after if learned.filtered else source.top_growth)))
             if not source.top_growth and not source.learning and self.wait_for_first_batch:
                 source.learning = True
                 if not source.paused:
@@ -228,20 +267,24 @@ class ChunkStore:
 
     def refit(self, instance: InputInstance, chunk: Chunk | None, held: int) -> int:
         """The filters have run on a batch held for ``held`` bytes: hold what its records cost now
-        (nothing when they dropped them all, ``chunk`` None), and learn from it what they make of a batch."""
+        (nothing when they dropped them all, ``chunk`` None): measured once in MEASURE_BATCHES of
+        its tag's filtered batches (and always while its tag is new), which teach what they cost per
+        byte read; the others count as their bytes read times that."""
         source = self.inputs[instance]
-        source.extra -= source.extras.popleft()
-        now = footprint(chunk) if chunk is not None else 0
-        if chunk is not None and held > 0:
-            # Per tag, the mean of its first batches' growth, then a moving average over about GROWTH_BATCHES.
-            learned = source.growth.get(chunk.tag)
-            rate, batches = learned if learned is not None else (0.0, 0)
-            batches = min(batches + 1, GROWTH_BATCHES)
-            rate += (now / held - rate) / batches
-            if learned is None and len(source.growth) >= MAX_GROWTH_TAGS:
-                source.growth.clear()
-            source.growth[chunk.tag] = (rate, batches)
-            source.top_growth = max(source.top_growth, rate)
+        size = source.filtering.popleft()
+        if chunk is None:
+            now = 0
+        elif size <= 0:
+            now = footprint(chunk)
+        else:
+            learned = source.growth.get(chunk.tag) or self._learned(source, chunk.tag)
+            if learned.filtered and learned.unfiltered < MEASURE_BATCHES - 1:
+                learned.unfiltered += 1
+                now = round(size * learned.after)
+            else:
+                now = footprint(chunk)
+                learned.learn_after(now / size)
+                source.top_growth = max(source.top_growth, learned.after)
         source.held += now - held
         self._check_limit(source, now)
         if source.learning:
@@ -252,6 +295,14 @@ class ChunkStore:
                 source.instance.plugin.resume()
         self._maybe_resume(source)
         return now
+
+    @staticmethod
+    def _learned(source: InputStore, tag: str) -> TagGrowth:
+        """A new entry of ``tag`` in ``source.growth`` (which forgets every tag past MAX_GROWTH_TAGS)."""
+        if len(source.growth) >= MAX_GROWTH_TAGS:
+            source.growth.clear()
+        learned = source.growth[tag] = TagGrowth()
+        return learned
 
     def _hold(self, source: InputStore, held: int) -> None:
         source.held += held
