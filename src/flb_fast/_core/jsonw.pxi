@@ -27,7 +27,81 @@ from cpython.ref cimport PyObject
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
 
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    /* Which of eight bytes a JSON string cannot hold as they are: a control character, '"',
+       '\\', DEL or a byte above 0x7F; the top bit of each such byte. Only the lowest bit set is
+       exact (a borrow may flag bytes above a true one), which is all flb_json_clean_run reads. */
+    static inline uint64_t flb_json_special_mask(uint64_t x) {
+        const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        uint64_t quote = x ^ (ones * 0x22), backslash = x ^ (ones * 0x5C);
+        return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)
+                | ((x & ~high) + ones) | x) & high;
+    }
+    /* How many bytes at the start of p[0:n) a JSON string holds as they are (n when all of
+       them), copied to d as they are read: sixteen bytes at a time where SSE2 is there (every
+       x86-64), else eight. d needs room for n + 8 bytes (the copy goes on past the run), and
+       the 8 bytes before p must be readable: the last n % 8 bytes are read as the 8 bytes
+       ending at p + n. The data of a compact str or of a bytes object follows its object
+       header (at least 32 bytes), so its start, or any point in it, qualifies. */
+    static inline Py_ssize_t flb_json_clean_run(const unsigned char *p, Py_ssize_t n, unsigned char *d) {
+        Py_ssize_t i = 0;
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        /* The word tests below read the lowest address as the lowest byte. */
+        while (i < n && p[i] >= 0x20 && p[i] != 0x22 && p[i] != 0x5C && p[i] < 0x7F) {
+            d[i] = p[i];
+            i++;
+        }
+        return i;
+    #else
+        uint64_t w, m;
+        int rest;
+    #if defined(__SSE2__)
+        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8(0x22);
+        const __m128i backslash = _mm_set1_epi8(0x5C), del = _mm_set1_epi8(0x7F);
+        while (n - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+            /* Signed: the bytes above 0x7F are negative, so below ' ' as well. */
+            __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, del)));
+            unsigned bits = (unsigned)_mm_movemask_epi8(s);
+            _mm_storeu_si128((__m128i *)(d + i), v);
+            if (bits)
+                return i + __builtin_ctz(bits);
+            i += 16;
+        }
+    #endif
+        while (n - i >= 8) {
+            memcpy(&w, p + i, 8);
+            memcpy(d + i, &w, 8);
+            m = flb_json_special_mask(w);
+            if (m)
+                return i + (__builtin_ctzll(m) >> 3);
+            i += 8;
+        }
+        if (i < n) {
+            rest = (int)(n - i);
+            memcpy(&w, p + n - 8, 8);
+            w >>= 8 * (8 - rest);
+            memcpy(d + i, &w, 8);
+            m = flb_json_special_mask(w) & ((1ULL << (8 * rest)) - 1);
+            if (m)
+                return i + (__builtin_ctzll(m) >> 3);
+        }
+        return n;
+    #endif
+    }
+    """
+    Py_ssize_t _json_clean_run "flb_json_clean_run"(const unsigned char *p, Py_ssize_t n, unsigned char *d) noexcept
+
 cdef extern from "Python.h":
+    bint _str_is_compact "PyUnicode_IS_COMPACT"(object o)
+    Py_UCS4 _str_read "PyUnicode_READ"(int kind, const void *data, Py_ssize_t index)
     int _str_kind "PyUnicode_KIND"(object o)
     long long _long_as_long_long_overflow "PyLong_AsLongLongAndOverflow"(object o, int *overflow) except? -1
     Py_ssize_t _refcount "Py_REFCNT"(PyObject *o)
@@ -178,19 +252,17 @@ cdef inline Py_ssize_t _json_escaped_size(const unsigned char *s, Py_ssize_t n) 
 
 
 cdef inline char *_json_write_escaped(char *w, const unsigned char *s, Py_ssize_t n, const char *hex) noexcept:
+    """``s[0:n)`` escaped at ``w``, which has room for its escaped size and 8 bytes more; ``s``
+    is a bytes object's data (``_json_clean_run`` reads the 8 bytes before it)."""
     cdef Py_ssize_t i = 0, run, step
     cdef unsigned char c
     cdef unsigned int cp
     while i < n:
-        run = i
-        while run < n and _JSON_EXTRA[s[run]] == 0:
-            run += 1
-        if run > i:
-            memcpy(w, s + i, run - i)
-            w += run - i
-            i = run
-            if i == n:
-                break
+        run = _json_clean_run(s + i, n - i, <unsigned char *>w)
+        w += run
+        i += run
+        if i == n:
+            break
         c = s[i]
         if c < 0x80:
             if c == 34 or c == 92:
@@ -214,20 +286,6 @@ cdef inline char *_json_write_escaped(char *w, const unsigned char *s, Py_ssize_
                 w = _json_u_escape(w, cp, hex)
             i += step
     return w
-
-
-cdef inline bint _json_word_special(uint64_t x) noexcept:
-    """Whether any of eight bytes is a control character, '"', '\\', DEL or not ASCII (exact:
-    the byte-wise tests cannot carry into their neighbours)."""
-    cdef uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL
-    cdef uint64_t quote = x ^ 0x2222222222222222ULL, backslash = x ^ 0x5C5C5C5C5C5C5C5CULL
-    return (
-        ((x - 0x20 * ones) & ~x)
-        | ((quote - ones) & ~quote)
-        | ((backslash - ones) & ~backslash)
-        | ((x & 0x7F7F7F7F7F7F7F7FULL) + ones)
-        | x
-    ) & high != 0
 
 
 cdef struct _JsonOut:
@@ -324,32 +382,29 @@ _json_init_ascii()
 
 cdef int _json_str_body(_JsonOut *out, str text) except -1:
     """A JSON string (quotes included), body mode; 1 when the text holds a lone surrogate."""
-    cdef Py_ssize_t n = _str_length(text), i, raw = 2
+    cdef Py_ssize_t n = _str_length(text), i, raw = 2, run
     cdef int kind = _str_kind(text)
     cdef void *data = _str_data(text)
     cdef const unsigned char *latin
     cdef const char *hex = _bytes_data(_JSON_HEX)
     cdef uint32_t cp
-    cdef uint64_t word
     cdef char *w
-    _json_reserve(out, 12 * n + 4)
+    # 12 bytes a character at most (a surrogate pair), the quotes, and room for the 8-byte
+    # stores past the end (_json_clean_run, the tables).
+    _json_reserve(out, 12 * n + 16)
     w = out.data + out.size
     w[0] = 92
     w[1] = 34
     w += 2
-    if kind == 1:
+    if kind == 1 and _str_is_compact(text):
         latin = <const unsigned char *>data
         i = 0
-        while i < n:
-            # Eight characters at a time while none of them needs escaping (the usual case).
-            while i + 8 <= n:
-                memcpy(&word, latin + i, 8)
-                if _json_word_special(word):
-                    break
-                memcpy(w, &word, 8)
-                w += 8
-                raw += 8
-                i += 8
+        while True:
+            # The characters up to the next one that needs escaping, copied as they are.
+            run = _json_clean_run(latin + i, n - i, <unsigned char *>w)
+            w += run
+            raw += run
+            i += run
             if i == n:
                 break
             cp = latin[i]
@@ -363,7 +418,7 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
                 raw += 2
     else:
         for i in range(n):
-            cp = (<const uint16_t *>data)[i] if kind == 2 else (<const uint32_t *>data)[i]
+            cp = _str_read(kind, data, i)
             if cp < 0x80:
                 memcpy(w, &_JSON_BODY_OUT[cp], 8)
                 w += _JSON_BODY_LEN[cp]
@@ -387,30 +442,26 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
 
 cdef int _json_str_plain(_JsonOut *out, str text) except -1:
     """A JSON string (quotes included), plain mode; 1 when the text holds a lone surrogate."""
-    cdef Py_ssize_t n = _str_length(text), i
+    cdef Py_ssize_t n = _str_length(text), i, run
     cdef int kind = _str_kind(text)
     cdef void *data = _str_data(text)
     cdef const unsigned char *latin
     cdef uint32_t cp
-    cdef uint64_t word
     cdef char *w
     cdef char *begin
-    # 6 bytes a character at most (\u00XX), and room for the last 8-byte store.
-    _json_reserve(out, 6 * n + 10)
+    # 6 bytes a character at most (\u00XX), the quotes, and room for the 8-byte stores past
+    # the end (_json_clean_run, the tables).
+    _json_reserve(out, 6 * n + 16)
     begin = w = out.data + out.size
     w[0] = 34
     w += 1
-    if kind == 1:
+    if kind == 1 and _str_is_compact(text):
         latin = <const unsigned char *>data
         i = 0
-        while i < n:
-            while i + 8 <= n:
-                memcpy(&word, latin + i, 8)
-                if _json_word_special(word):
-                    break
-                memcpy(w, &word, 8)
-                w += 8
-                i += 8
+        while True:
+            run = _json_clean_run(latin + i, n - i, <unsigned char *>w)
+            w += run
+            i += run
             if i == n:
                 break
             cp = latin[i]
@@ -424,7 +475,7 @@ cdef int _json_str_plain(_JsonOut *out, str text) except -1:
                 w += 2
     else:
         for i in range(n):
-            cp = (<const uint16_t *>data)[i] if kind == 2 else (<const uint32_t *>data)[i]
+            cp = _str_read(kind, data, i)
             if cp < 0x80:
                 memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
                 w += _JSON_PLAIN_LEN[cp]
@@ -479,8 +530,9 @@ cdef inline int _json_str(_JsonOut *out, str text, _JsonWriter writer) except -1
 
 
 cdef int _json_escaped(_JsonOut *out, const unsigned char *s, Py_ssize_t n) except -1:
-    """JSON text (UTF-8) escaped as the body's string holds it (body mode)."""
-    _json_reserve(out, _json_escaped_size(s, n))
+    """JSON text (UTF-8) escaped as the body's string holds it (body mode); ``s`` is a bytes
+    object's data."""
+    _json_reserve(out, _json_escaped_size(s, n) + 8)
     out.size = _json_write_escaped(out.data + out.size, s, n, _bytes_data(_JSON_HEX)) - out.data
     out.raw += n
     return 0

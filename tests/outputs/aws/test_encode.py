@@ -134,6 +134,23 @@ def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[di
     assert write(records, suffix) == RecordEncoder().encode_slices(records, suffix)
 
 
+# Runs of characters msgspec writes as they are, of every length around the 8- and 16-byte steps
+# the compiled writer copies them in, between characters it must escape or encode.
+_long_text = st.lists(
+    st.one_of(st.text("ab/ {}:z~", min_size=1, max_size=40),
+              st.sampled_from(['"', "\\", "\x00", "\x1f", "\n", "\x7f", "\x80", "é", "ÿ", "日", "😀"])),
+    max_size=6,
+).map("".join)
+
+
+@compiled
+@settings(max_examples=300)
+@given(texts=st.lists(_long_text, min_size=1, max_size=8))
+def test_strings_of_every_length_with_escapes_anywhere_are_written_as_msgspec_writes_them(texts: list[str]) -> None:
+    records = [{text: text} for text in texts]
+    assert write(records) == RecordEncoder().encode_slices(records, b"")
+
+
 @compiled
 def test_records_sharing_maps_are_written_as_records_with_equal_distinct_maps() -> None:
     labels = {"app": "web é", "tier": 'a"b\n\x7f'}

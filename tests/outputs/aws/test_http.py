@@ -18,13 +18,23 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from flb_fast.outputs.aws.http import JSON_SERVICES, WRITE_PIECE_BYTES, open_json_api, operation_name, through_proxy
+from flb_fast.outputs.aws.http import (
+    JSON_SERVICES,
+    WRITE_PIECE_BYTES,
+    invocation_id,
+    open_json_api,
+    operation_name,
+    through_proxy,
+)
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
@@ -73,7 +83,7 @@ def capture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: PINNED)
-    monkeypatch.setattr("flb_fast.outputs.aws.sigv4.utc_now", lambda: PINNED)
+    monkeypatch.setattr("flb_fast.outputs.aws.sigv4.amz_date", lambda: PINNED.strftime("%Y%m%dT%H%M%SZ"))
     host = getattr(request, "param", "127.0.0.1")
     server = (_CaptureServerV6 if ":" in host else _CaptureServer)((host, 0), _Capture)
     server.requests = []  # type: ignore[attr-defined]
@@ -656,3 +666,15 @@ def test_the_endpoint_option_is_used_whatever_botocore_is_configured_with(fake_c
     fake_credentials.setenv("AWS_ENDPOINT_URL_FIREHOSE", "http://127.0.0.1:4566")
     api = json_api(endpoint="127.0.0.1", port=5000, tls=False)
     assert api.url == "http://127.0.0.1:5000/"
+
+
+@settings(max_examples=300)
+@given(random=st.binary(min_size=16, max_size=16))
+def test_the_invocation_id_is_uuid4s_text_of_the_same_random_bytes(random: bytes) -> None:
+    assert invocation_id(random) == str(uuid.UUID(bytes=random, version=4))
+
+
+def test_each_call_has_a_fresh_version_4_invocation_id() -> None:
+    first, second = invocation_id(), invocation_id()
+    assert first != second
+    assert uuid.UUID(first).version == 4 and str(uuid.UUID(first)) == first

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flb_fast.outputs.aws.credentials import FrozenCredentials
-from flb_fast.outputs.aws.sigv4 import Signer, canonical_endpoint
+from flb_fast.outputs.aws.sigv4 import Signer, amz_date, canonical_endpoint
 
 _header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
 # Extra header names the outputs could send besides their own (distinct, case-insensitively).
@@ -80,3 +80,29 @@ def test_a_plain_endpoint_is_read_without_botocores_signer() -> None:
 def test_an_endpoint_with_a_path_query_or_ipv6_address_is_read_from_botocores_signer() -> None:
     assert canonical_endpoint("http://127.0.0.1:4566/a/../b c/?z=1&a=2") == ("/b%20c/", "a=2&z=1", "127.0.0.1:4566")
     assert canonical_endpoint("http://[::1]:5000/") == ("/", "", "[::1]:5000")
+
+
+def test_one_signer_signs_as_botocore_across_dates_and_rotated_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    signer = Signer("https://logs.us-east-1.amazonaws.com/", "us-east-1", "logs")
+    old = FrozenCredentials("AKIDEXAMPLE", "old-secret", None, None)
+    new = FrozenCredentials("AKIDOTHER", "new-secret", "token", None)
+    headers = {"X-Amz-Target": "Logs_20140328.PutLogEvents", "Content-Type": "application/x-amz-json-1.1"}
+    for credentials, now in [
+        (old, datetime.datetime(2026, 12, 6, 23, 59, 59)),
+        (old, datetime.datetime(2026, 12, 7, 0, 0, 0)),
+        (new, datetime.datetime(2026, 12, 7, 0, 0, 1)),
+        (old, datetime.datetime(2026, 12, 7, 0, 0, 2)),
+    ]:
+        ours = dict(headers)
+        signer.sign(ours, hashlib.sha256(b"{}").hexdigest(), credentials, now)
+        assert list(ours.items()) == botocore_headers("https://logs.us-east-1.amazonaws.com/", headers, b"{}",
+                                                      credentials, "us-east-1", "logs", now, monkeypatch)
+
+
+def test_the_date_signed_is_the_system_clocks_second_as_botocore_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.auth import SIGV4_TIMESTAMP
+
+    for seconds in (1_795_611_599.999, 1_795_611_600.0, 1_795_611_600.5, 1_795_611_601.25, 4_102_444_800.0):
+        monkeypatch.setattr("flb_fast.outputs.aws.sigv4.time.time", lambda seconds=seconds: seconds)
+        expected = datetime.datetime.fromtimestamp(int(seconds), datetime.UTC).strftime(SIGV4_TIMESTAMP)
+        assert amz_date() == expected

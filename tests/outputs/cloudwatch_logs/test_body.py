@@ -105,6 +105,20 @@ def test_the_compiled_bodies_are_the_reference_bodies_byte_for_byte(items: list[
     both(items, times[: len(items)], first)
 
 
+# Runs of characters a JSON string holds as they are, of every length around the 8- and 16-byte
+# steps the compiled writer copies them in, between characters it must escape or encode.
+_SPECIAL = st.sampled_from(['"', "\\", "\x00", "\x1f", "\n", "\x7f", "\x80", "é", "ÿ", "日", "😀"])
+_long_text = st.lists(st.one_of(st.text("ab/ {}:z~", min_size=1, max_size=40), _SPECIAL), max_size=6).map("".join)
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(_long_text, min_size=1, max_size=8))
+def test_strings_of_every_length_with_escapes_anywhere_are_the_reference_bodies(texts: list[str]) -> None:
+    records: list[Any] = [{text: text} for text in texts]
+    messages = [text.encode() for text in texts]
+    both(records + messages, list(range(2 * len(texts))))
+
+
 def test_a_body_is_the_records_json_escaped_in_botocores_framing() -> None:
     record = {"log": 'say "hi"\n', "n": [1, None, True], "é": {"t": "\x01\x7f😀"}}
     [body], [count], _ = both([record], [1_700_000_000_123_456_789])
