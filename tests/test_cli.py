@@ -382,3 +382,24 @@ def test_a_bad_yaml_multiline_rule_is_an_error_at_the_rules_line(tmp_path: Path)
     assert result.returncode == 1
     [error] = log_lines(result.stderr, "error", "config")
     assert error.startswith(f"{path}:9: 'rule': multiline parser 'java': ")
+
+
+_MODULES_AFTER_A_DRY_RUN = """\
+import sys
+{before}
+from flb_fast.cli import main
+code = main(["-i", "dummy", "-o", "null", "--dry-run"])
+print(code, sorted(name for name in ("argparse", "gettext") if name in sys.modules))
+"""
+
+
+def test_the_command_line_parser_is_let_go_of_before_the_pipeline_runs() -> None:
+    result = subprocess.run([sys.executable, "-c", _MODULES_AFTER_A_DRY_RUN.format(before="")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout == "0 []\n", result.stderr
+
+
+def test_an_argparse_the_embedding_program_loaded_itself_stays_loaded() -> None:
+    result = subprocess.run([sys.executable, "-c", _MODULES_AFTER_A_DRY_RUN.format(before="import argparse")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout == "0 ['argparse', 'gettext']\n", result.stderr

@@ -4,18 +4,19 @@
 pipeline from flags as ``fluent-bit`` does (``-p``, ``-m`` and ``-t`` apply to the last
 ``-i``/``-F``/``-o``); ``-D`` validates without starting; ``-h PLUGIN`` prints a plugin's options
 from its option table. The engine is imported only once a pipeline is to be built, so help,
-version and config errors answer without loading it.
+version and config errors answer without loading it. ``argparse`` reads the command line and is
+let go of before the pipeline runs (see ``_let_go_of``).
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import logging
 import os
 import sys
+import types
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flb_fast import __version__, registry
 from flb_fast.config.common import plugin_table
@@ -23,6 +24,9 @@ from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.config.loader import load_config
 from flb_fast.config.model import Config, Property, Section
 from flb_fast.log import LEVELS, component_logger, log_help, setup
+
+if TYPE_CHECKING:
+    import argparse
 
 FLUENT_BIT_COMPATIBLE = "4.2"
 PIPELINE_FLAGS = {"-i": "input", "--input": "input", "-F": "filter", "--filter": "filter",
@@ -34,21 +38,27 @@ BUILT_IN_GO_PLUGINS = "cloudwatch, firehose and kinesis"
 USAGE_ERROR = 1
 # The width argparse's own check of each flag formats it at (argparse.HelpFormatter's fallback).
 CHECK_WIDTH = 80
+# What reading the command line imports that nothing else of the agent does (``locale``, which
+# gettext imports too, comes with asyncio's ``subprocess`` anyway).
+PARSING_MODULES = ("argparse", "gettext")
 
 
 class UsageError(Exception):
     """A command line that cannot be run (``-p`` before any plugin, ``-p`` without ``=``)."""
 
 
-class _InOrder(argparse.Action):
-    """Keeps -i/-F/-o/-p/-m/-t in command-line order: -p applies to the plugin flag before it."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        namespace.pipeline.append((option_string, values))
-
-
 def _argument_parser() -> argparse.ArgumentParser:
+    # Imported here and the action class made here: nothing at module level refers to argparse,
+    # so _let_go_of can free it.
+    import argparse
+
+    class _InOrder(argparse.Action):
+        """Keeps -i/-F/-o/-p/-m/-t in command-line order: -p applies to the plugin flag before it."""
+
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: Any, option_string: str | None = None) -> None:
+            namespace.pipeline.append((option_string, values))
+
     parser = argparse.ArgumentParser(
         prog="flb-fast",
         add_help=False,
@@ -143,7 +153,7 @@ def _command_line_sections(pipeline: list[tuple[str, str]]) -> list[Section]:
     return sections
 
 
-def _apply_command_line(config: Config, args: argparse.Namespace) -> None:
+def _apply_command_line(config: Config, args: types.SimpleNamespace) -> None:
     """Command-line sections come before the file's (as in fluent-bit); service flags override the file."""
     sections = _command_line_sections(args.pipeline)
     for kind, attribute in SECTION_LISTS.items():
@@ -162,7 +172,7 @@ def _apply_command_line(config: Config, args: argparse.Namespace) -> None:
         config.parsers_files.append(Property("parsers_file", resolved))
 
 
-def _log_level(args: argparse.Namespace, service_level: str | None) -> str:
+def _log_level(args: types.SimpleNamespace, service_level: str | None) -> str:
     """Flags win over ``[SERVICE] Log_Level``: -q errors only, -v debug, -vv trace."""
     if args.quiet:
         return "error"
@@ -171,7 +181,7 @@ def _log_level(args: argparse.Namespace, service_level: str | None) -> str:
     return service_level or "info"
 
 
-def _setup_logging(args: argparse.Namespace, config: Config) -> None:
+def _setup_logging(args: types.SimpleNamespace, config: Config) -> None:
     """Log at the level flags and ``[SERVICE]`` ask for, to ``Log_File`` if set; a log file that
     cannot be opened stops the start.
 
@@ -191,7 +201,7 @@ def _setup_logging(args: argparse.Namespace, config: Config) -> None:
                           f"cannot open log file '{log_file.value}': {exc.strerror}") from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: types.SimpleNamespace) -> int:
     log = component_logger("config")
     if args.workdir:
         os.chdir(args.workdir)
@@ -241,13 +251,29 @@ def _run(args: argparse.Namespace) -> int:
     return run(pipeline, reload_config)
 
 
+def _let_go_of(parsing_imported: set[str]) -> None:
+    """Take ``PARSING_MODULES`` out of ``sys.modules`` once the command line is read.
+
+    Nothing the agent runs uses them again, and once nothing refers to them (the parser is
+    dropped, the flags are kept as a plain namespace) the collection ``runner.run`` makes before
+    the first record frees their code and objects: about 0.3 MiB the agent would otherwise hold
+    for its life, which its records then reuse (peak RSS into ``null`` 0.2 MiB lower,
+    bench_pipeline kubernetes). Only those the parsing itself loaded are taken out (an
+    embedding program's own ``argparse`` stays); a later import loads them afresh.
+    """
+    for name in parsing_imported.intersection(PARSING_MODULES):
+        del sys.modules[name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``flb-fast``; returns the process exit code."""
+    loaded_before = set(sys.modules)
     parser = _argument_parser()
     try:
-        args = parser.parse_args(argv)
+        args = types.SimpleNamespace(**vars(parser.parse_args(argv)))
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+    parsing_imported = set(sys.modules) - loaded_before
     setup(_log_level(args, None))
     try:
         if args.version:
@@ -255,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.help is not None:
             return _help(args, parser)
+        del parser
+        _let_go_of(parsing_imported)
         return _run(args)
     except UsageError as exc:
         print(f"flb-fast: error: {exc}", file=sys.stderr)
@@ -271,7 +299,7 @@ def _log_error(error: ConfigError) -> None:
         log_help(error.hint)
 
 
-def _help(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _help(args: types.SimpleNamespace, parser: argparse.ArgumentParser) -> int:
     """``-h``: usage and plugins; ``-h PLUGIN``: that plugin's options; ``-i PLUGIN -h``: same, by kind."""
     if isinstance(args.help, str):
         sys.stdout.write(_plugin_help(args.help, ("input", "filter", "output", "processor")))
