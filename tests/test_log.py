@@ -8,8 +8,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from flb_fast.log import REDACTED, FluentBitFormatter, plugin_logger, redact, setup
+from flb_fast.log import REDACTED, FluentBitFormatter, _secret_patterns, plugin_logger, redact, setup
 
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDxK7abc+def/ghi=="
 ACCESS_KEY_ID = "ASIAQWERTYUIOPASDFGH"
@@ -116,3 +118,32 @@ def test_a_line_starts_with_the_local_time_and_its_nanoseconds_as_fluent_bit_4_2
     record = logging.LogRecord("flb_fast.engine", logging.WARNING, __file__, 1, "started", None, None)
     record.created = time.mktime((2026, 12, 6, 17, 11, 36, 0, 0, -1)) + 0.25
     assert FluentBitFormatter().format(record) == "[2026/12/06 17:11:36.250000000] [ warn] started"
+
+
+def every_pattern(text: str) -> str:
+    """``text`` through every secret pattern, the words in it or not."""
+    for pattern in _secret_patterns():
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+def test_a_line_pausing_an_input_is_written_as_it_is() -> None:
+    line = "tail.0 paused (mem buf overlimit - event of size 1248146B exceeded limit 5000000 to 5256350B)"
+    assert redact(line) == line
+
+
+def test_outside_ascii_a_word_matched_without_its_letters_is_still_redacted() -> None:
+    # "ſ" (long s) matches "s" in the patterns' case-insensitive search, though "ſignature" is not "signature".
+    assert redact("X-Amz-\u017fignature=0123456789abcdef0123") == f"X-Amz-\u017fignature={REDACTED}"
+
+
+PIECES = ["token", "KEY", "Credential", "signaTure", "bearer ", "Basic ", "AKIA", "ASIA", "aws_session_token",
+          "secret_access_key", "access_key_id", "x-amz-security-token", ": ", "=", '"', " ", "/", "+", "a", "Z", "0",
+          "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "QWERTYUIOPASDFGH", "0123456789abcdef", "\u017f", "\u212a"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_redacting_is_every_pattern_whether_the_line_holds_their_words_or_not(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert redact(text) == every_pattern(text)

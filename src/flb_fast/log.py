@@ -74,9 +74,28 @@ def _secret_patterns() -> list[re.Pattern[str]]:
     ]
 
 
+# What every match of ``_secret_patterns`` holds, in ASCII text: one of these words in any case,
+# or an access key id's prefix or 40 characters of base64 (``_unkeyed_secret``). An ASCII line holding
+# none (most lines: a pause of an input, a retry) is written as it is, without the patterns'
+# search: 240 us a line, measured, most of it in the case-insensitive search for key names.
+_SECRET_WORDS = ("token", "key", "credential", "signature", "bearer", "basic")
+
+
+@functools.cache
+def _unkeyed_secret() -> re.Pattern[str]:
+    """Compiled with the first line written, as ``_secret_patterns`` are."""
+    return re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|PKA|BIA|CCA)|[A-Za-z0-9/+=]{40}")
+
+
 def redact(text: str) -> str:
     """``text`` with AWS credentials, session tokens, signatures and bearer tokens replaced by
     ``[redacted]``; what surrounds them (the error, the header name) stays readable."""
+    if text.isascii():
+        # (Outside ASCII, a case-insensitive match may hold characters that are not the words':
+        # "ſ" matches "s", "K" (Kelvin) matches "k".)
+        lowered = text.lower()
+        if not any(word in lowered for word in _SECRET_WORDS) and _unkeyed_secret().search(text) is None:
+            return text
     for pattern in _secret_patterns():
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text

@@ -12,13 +12,18 @@
 # above U+FFFF), the control characters and DEL as \b \t \n \f \r or \u00XX, '"' and '\\' escaped.
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.string cimport memcpy, memmove
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from libc.string cimport memcpy
 
 cdef bytes _CWL_EVENT_OPEN = b'{"timestamp": '
 cdef bytes _CWL_MESSAGE_OPEN = b', "message": "'
 cdef bytes _CWL_EVENT_CLOSE = b'"}'
 cdef bytes _CWL_SEPARATOR = b', '
 cdef bytes _CWL_TAIL = b']}'
+# Room in a new body beyond its events' PutLogEvents size (max_batch_bytes) and its head: the
+# escapes of its messages (a '"' or '\\' written as two bytes counts as one; a non-ASCII
+# character's \uXXXX counts as its UTF-8 bytes) up to this much need no growing of the body.
+cdef Py_ssize_t CWL_BODY_ROOM = 64 * 1024
 
 
 # Records straight into PutLogEvents bodies (``cwl_bodies``): each event is written where the
@@ -43,22 +48,38 @@ cdef int _cwl_message(_JsonOut *out, object message, Py_ssize_t max_event_bytes)
     return truncated
 
 
-cdef int _cwl_cut(_JsonOut *out, Py_ssize_t end, list bodies) except -1:
-    """The body written up to ``end``, closed with ``]}``, appended to ``bodies``."""
-    cdef Py_ssize_t tail = _bytes_size(_CWL_TAIL)
-    body = _bytes_from_size(NULL, end + tail)
-    memcpy(_bytes_data(body), out.data, end)
-    memcpy(_bytes_data(body) + end, _bytes_data(_CWL_TAIL), tail)
-    bodies.append(body)
+cdef int _cwl_open(_JsonOut *out, bytes head, Py_ssize_t capacity, const char *event, Py_ssize_t event_size) except -1:
+    """A new body in ``out`` (which holds none), written straight into a bytes object of
+    ``capacity`` bytes (cut to its size by ``_cwl_cut``; grown when its events need more):
+    ``head``, then the ``event_size`` bytes at ``event`` (an event that did not fit in the body
+    before)."""
+    cdef Py_ssize_t head_size = _bytes_size(head)
+    body = _bytes_from_size(NULL, max(capacity, head_size + event_size))
+    memcpy(_bytes_data(body), _bytes_data(head), head_size)
+    memcpy(_bytes_data(body) + head_size, event, event_size)
+    Py_INCREF(body)
+    out.body = <PyObject *>body
+    out.data = _bytes_data(body)
+    out.capacity = _bytes_size(body)
+    out.size = head_size + event_size
     return 0
 
 
-# The buffer bodies are written in, kept from one call to the next (while not in use): a body
-# written into fresh memory pays a page fault per 4 KiB page.
-cdef _JsonOut _cwl_scratch
-_cwl_scratch.data = NULL
-_cwl_scratch.capacity = 0
-cdef bint _cwl_scratch_busy = False
+cdef int _cwl_cut(_JsonOut *out, Py_ssize_t end, list bodies) except -1:
+    """The body written up to ``end``, closed with ``]}``, cut to its size (not copied) and
+    appended to ``bodies``. ``out`` then holds no body."""
+    cdef Py_ssize_t tail = _bytes_size(_CWL_TAIL)
+    out.size = end
+    _json_reserve(out, tail)
+    memcpy(out.data + end, _bytes_data(_CWL_TAIL), tail)
+    _bytes_resize(&out.body, end + tail)
+    bodies.append(<object>out.body)
+    Py_XDECREF(out.body)
+    out.body = NULL
+    out.data = NULL
+    out.capacity = 0
+    out.size = 0
+    return 0
 
 
 def cwl_bodies(
@@ -100,15 +121,14 @@ def cwl_bodies(
         raise ValueError("cwl_bodies: one timestamp per item")
     if first < 0:
         raise ValueError("cwl_bodies: first must not be negative")
-    global _cwl_scratch_busy
-    cdef bint scratch = not _cwl_scratch_busy
-    if scratch:
-        _cwl_scratch_busy = True
-        out.data = _cwl_scratch.data
-        out.capacity = _cwl_scratch.capacity
-    else:
-        out.data = NULL
-        out.capacity = 0
+    # Each body is written in the bytes object sent, with room for the most its events may count
+    # and for their escapes (a body whose escapes need more is grown).
+    cdef Py_ssize_t capacity = head_size + max_batch_bytes + CWL_BODY_ROOM
+    cdef _JsonOut done
+    done.body = NULL
+    out.body = NULL
+    out.data = NULL
+    out.capacity = 0
     out.size = 0
     out.raw = 0
     times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
@@ -126,15 +146,14 @@ def cwl_bodies(
                 ordered = False
         if not ordered:
             order = sorted(range(n), key=[times[i] for i in range(n)].__getitem__)
-        _json_reserve(&out, head_size)
-        _json_put(&out, _bytes_data(head), head_size, 0)
+        _cwl_open(&out, head, capacity, NULL, 0)
         for k in range(first, n):
             i = k if ordered else <Py_ssize_t>order[k]
             ms = times[i]
             if count and (count >= max_batch_events or ms - first_ms >= max_span_ms):
                 _cwl_cut(&out, out.size, bodies)
                 counts.append(count)
-                out.size = head_size
+                _cwl_open(&out, head, capacity, NULL, 0)
                 count = 0
                 batch_bytes = 0
             event_start = out.size
@@ -165,11 +184,13 @@ def cwl_bodies(
             event_bytes = out.raw + event_overhead
             if count and batch_bytes + event_bytes > max_batch_bytes:
                 # The event opens the next body: the body so far ends before it.
-                _cwl_cut(&out, event_start, bodies)
+                # It is copied into the next body, then the body before is cut.
+                done = out
+                out.body = NULL
+                moved = done.size - event_start - 2
+                _cwl_open(&out, head, capacity, done.data + event_start + 2, moved)
+                _cwl_cut(&done, event_start, bodies)
                 counts.append(count)
-                moved = out.size - event_start - 2
-                memmove(out.data + head_size, out.data + event_start + 2, moved)
-                out.size = head_size + moved
                 count = 0
                 batch_bytes = 0
             if not count:
@@ -180,11 +201,8 @@ def cwl_bodies(
             _cwl_cut(&out, out.size, bodies)
             counts.append(count)
     finally:
-        if scratch:
-            _cwl_scratch.data = out.data
-            _cwl_scratch.capacity = out.capacity
-            _cwl_scratch_busy = False
-        else:
-            PyMem_Free(out.data)
+        # Bodies not finished (an error): ``done`` between the two bodies of a cut, ``out``'s.
+        Py_XDECREF(done.body)
+        Py_XDECREF(out.body)
         PyMem_Free(times)
     return bodies, counts, truncated

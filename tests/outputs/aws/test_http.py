@@ -284,6 +284,53 @@ def test_put_records_with_record_partition_keys_json_escaped_is_the_request_boto
     assert_same_request(ours, theirs)
 
 
+def test_a_records_output_reads_each_answer_with_its_failed_count_reader(capture: Any, run: Any) -> None:
+    answer = b'{"FailedPutCount": 0, "RequestResponses": [{"RecordId": "1"}]}'
+    capture.answers.append((200, answer))
+    output = make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url, delivery_stream="stream")
+    read, seen = output._read_answer, []
+    output._read_answer = lambda body: seen.append(body) or read(body)
+    assert flush_records(output, run, [{"log": "x"}]) == FlushResult.OK
+    assert seen == [answer]
+
+
+def test_a_call_returns_its_answer_as_decode_reads_it_with_the_response_metadata(capture: Any, run: Any) -> None:
+    capture.answers.append((200, b'{"FailedPutCount": 0}'))
+    output = make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url, delivery_stream="stream")
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call("put_record_batch", body=b"{}", decode=lambda body: {"read": body})
+        finally:
+            await output.stop()
+
+    answer = run(call())
+    assert answer["read"] == b'{"FailedPutCount": 0}'
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == "req-1"
+
+
+def test_an_error_answer_is_not_given_to_decode(capture: Any, run: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    capture.answers.append((400, b'{"__type": "ResourceNotFoundException", "message": "no stream"}'))
+    output = make_output(KinesisFirehoseOutput, region="us-east-1", endpoint=capture.url, delivery_stream="stream")
+    seen: list[bytes] = []
+
+    async def call() -> Any:
+        await output.start()
+        try:
+            return await output.call("put_record_batch", body=b"{}", decode=seen.append)
+        finally:
+            await output.stop()
+
+    with pytest.raises(ClientError) as raised:
+        run(call())
+    assert raised.value.response["Error"] == {"Code": "ResourceNotFoundException", "Message": "no stream"}
+    assert seen == []
+
+
 def test_log_format_header_is_signed_with_the_request(capture: Any, run: Any) -> None:
     output = cloudwatch(capture.url, log_format="json/emf")
 

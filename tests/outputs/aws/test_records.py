@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flb_fast.outputs.aws import records
-from flb_fast.outputs.aws.records import Limits, batch_body, batch_end, batch_head, record_sizes, split_batches
+from flb_fast.outputs.aws.records import (
+    Limits,
+    batch_body,
+    batch_end,
+    batch_head,
+    failed_count_reader,
+    record_sizes,
+    split_batches,
+)
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS as FIREHOSE
 from flb_fast.outputs.kinesis_streams.batch import LIMITS as KINESIS
 
@@ -132,3 +141,37 @@ def test_without_the_compiled_part_requests_end_at_the_same_records(sizes: list[
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(records, "_records_batch_end", None)
         assert [batch_end(datas, keys, start, limits) for start in range(len(datas))] == compiled
+
+
+def test_an_answer_failing_no_record_is_read_as_its_failed_count_alone() -> None:
+    read = failed_count_reader("FailedPutCount")
+    answer = b'{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": [{"RecordId": "a"}, {"RecordId": "b"}]}'
+    assert read(answer) == {"FailedPutCount": 0}
+
+
+def test_a_kinesis_answer_failing_no_record_is_read_as_its_failed_count_alone() -> None:
+    read = failed_count_reader("FailedRecordCount")
+    answer = b'{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"}]}'
+    assert read(answer) == {"FailedRecordCount": 0}
+
+
+def test_an_answer_failing_records_is_parsed_whole() -> None:
+    read = failed_count_reader("FailedPutCount")
+    answer = b'{"FailedPutCount": 1, "RequestResponses": [{"RecordId": "a"}, {"ErrorCode": "E", "ErrorMessage": "m"}]}'
+    assert read(answer) == {
+        "FailedPutCount": 1, "RequestResponses": [{"RecordId": "a"}, {"ErrorCode": "E", "ErrorMessage": "m"}]
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b'{"RequestResponses": []}', b'{"FailedPutCount": "0"}', b'{"FailedPutCount": 0.0}',
+     b'{"FailedPutCount": false}', b'{"FailedPutCount": null}', b'{"FailedRecordCount": 0}', b"[0]"],
+)
+def test_an_answer_without_an_integer_failed_count_is_parsed_whole_as_json_parses_it(answer: bytes) -> None:
+    assert failed_count_reader("FailedPutCount")(answer) == json.loads(answer)
+
+
+def test_an_answer_that_is_not_json_raises_jsons_error() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        failed_count_reader("FailedPutCount")(b'{"FailedPutCount": 0')

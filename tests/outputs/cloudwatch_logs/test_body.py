@@ -295,3 +295,23 @@ def test_the_reference_bodies_are_what_botocore_serialises() -> None:
     events = [{"timestamp": time // 1_000_000, "message": text} for time, text in zip(times, messages, strict=True)]
     params = {"logGroupName": "g", "logStreamName": "s", "logEvents": events}
     assert body == create_serializer("json", include_validation=False).serialize_to_request(params, model)["body"]
+
+
+def test_bodies_whose_escapes_outgrow_the_room_kept_for_them_are_the_reference_bodies() -> None:
+    # Each "é" counts 2 bytes and is written as 6 (\u00e9): 6 such events fill a body's byte limit
+    # and take three times its size; the 7th opens the next body.
+    message = "é".encode() * 80_000
+    bodies, counts, truncated = both([message] * 7, [0] * 7)
+    assert (counts, truncated) == ([6, 1], 0)
+    assert [len(body) for body in bodies] == [len(HEAD) + 6 * 480_031 + 5 * 2 + 2, len(HEAD) + 480_031 + 2]
+    assert json.loads(bodies[1])["logEvents"] == [{"timestamp": 0, "message": "é" * 80_000}]
+
+
+def test_a_fallback_that_raises_stops_the_call_and_the_next_call_is_whole() -> None:
+    def broken(index: int) -> bytes:
+        raise LookupError(index)
+
+    items: list[Any] = [b"a" * 300_000] * 4 + [["not a record"]]
+    with pytest.raises(LookupError):
+        _core.cwl_bodies(HEAD, items, [0] * 5, ENCODE, broken, 0, *batch_limits())
+    assert both(items[:4], [0] * 4)[1] == [3, 1]

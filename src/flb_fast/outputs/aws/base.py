@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flb_fast.config.errors import PluginConfigError
@@ -144,21 +145,27 @@ class AwsOutput(Output):
         return self._executor
 
     async def call(
-        self, method: str, body: bytes | None = None, headers: dict[str, str] | None = None, **params: Any
+        self,
+        method: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        decode: Callable[[bytes], dict[str, Any]] = json.loads,
+        **params: Any,
     ) -> Any:
         """One API call (boto3's method name and params); a network error is retried once at once
         when ``auto_retry_requests`` is on (Fluent Bit's immediate retry). Errors propagate.
 
         ``body``, when given, is the request's JSON built by the output (see ``call_with_body``);
         otherwise a JSON-protocol call's body is ``params`` as botocore serialises them (in their
-        order, ``json.dumps`` defaults). ``headers`` are signed with the request."""
+        order, ``json.dumps`` defaults). ``headers`` are signed with the request. ``decode`` reads the
+        answer's body on the loop's calls (``JsonApi.call``); botocore's client parses it whole."""
         await self._connect()
         send: Any
         if self._api is not None:
             from flb_fast.outputs.aws.http import operation_name
 
             payload = body if body is not None else json.dumps(params).encode()
-            send = functools.partial(self._api.call, operation_name(method), payload, headers)
+            send = functools.partial(self._api.call, operation_name(method), payload, headers, decode)
         else:
             from flb_fast.outputs.aws.client import call_with_body
 

@@ -37,6 +37,7 @@ import os
 import ssl
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -348,8 +349,15 @@ class JsonApi:
         lines.extend(f"{name}: {value}" for name, value in headers.items())
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    async def call(self, operation: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Send one call; the parsed answer, or the exception botocore would raise."""
+    async def call(
+        self,
+        operation: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        decode: Callable[[bytes], dict[str, Any]] = json.loads,
+    ) -> dict[str, Any]:
+        """Send one call; the answer's body read by ``decode`` (parsed whole by default, as botocore
+        parses it), or the exception botocore would raise."""
         head = self._head(self.signed_headers(operation, body, await self._frozen_credentials(), headers))
         self.busy += 1
         try:
@@ -358,7 +366,7 @@ class JsonApi:
             self.busy -= 1
         if response.status >= 300:
             raise client_error(response, operation)
-        parsed = json.loads(response.body) if response.body else {}
+        parsed = decode(response.body) if response.body else {}
         parsed["ResponseMetadata"] = {"HTTPStatusCode": response.status, "HTTPHeaders": response.headers}
         return parsed
 
