@@ -156,7 +156,9 @@ class RotatingWriter(_PacedWriter):
         self._requested = threading.Event()
 
     def start(self) -> RotatingWriter:
-        self.container.create()
+        """Start writing; the container log is created first unless the caller created it already."""
+        if not self.link.is_symlink():
+            self.container.create()
         self._thread.start()
         return self
 

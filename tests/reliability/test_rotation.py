@@ -49,6 +49,10 @@ def run_with_rotation(tmp_path: Path, mode: str, rate: int) -> list[Path]:
     out[0].parent.mkdir()
     lines = lines_at(rate)
     writer = RotatingWriter(tmp_path, lines, rate, mode)
+    # The log exists before the agent starts, so it is tailed from the start-up scan: found by a
+    # later scan (Refresh_Interval), which a loaded machine can delay past the first rotation, its
+    # first lines would be only in a rotated file the agent never tailed, as with Fluent Bit.
+    writer.container.create()
     with Agent(tmp_path, CONFIG.format(root=tmp_path)) as agent:
         agent.wait_started(WAIT_SECONDS)
         writer.start()
