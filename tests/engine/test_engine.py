@@ -484,32 +484,6 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
     assert f"[input] manual.0 resume (mem buf overlimit - buf size {tenth}B now below limit {limit}B)" in logs
 
 
-def test_an_input_is_told_the_room_its_mem_buf_limit_leaves(run, pipeline):
-    limit = 10**6
-    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
-                               section("INPUT", Name="manual", Tag="other"),
-                               section("OUTPUT", Name="gated", Match="*")))
-    limited, unlimited = built.inputs
-    seen = {}
-
-    async def scenario():
-        engine = Engine(built)
-        await engine.start()
-        seen["start"] = limited.ctx.room()
-        limited.plugin.push([{"n": 1}, {"n": 2}])
-        seen["held"] = limited.ctx.room()
-        seen["no limit"] = unlimited.ctx.room()
-        engine.flush()
-        built.outputs[0].plugin.gate.set()
-        await until(lambda: engine.pending_deliveries == 0 and engine.held_bytes(limited) == 0)
-        seen["delivered"] = limited.ctx.room()
-        await engine.stop()
-
-    run(scenario())
-    assert seen == {"start": limit, "held": limit - footprint_of([{"n": 1}, {"n": 2}]), "no limit": None,
-                    "delivered": limit}
-
-
 def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_earlier_ones(run, pipeline):
     # The filter doubles each record; one batch filtered shows what it makes of the next one.
     raw = footprint_of([{"n": 1, "double": True}])

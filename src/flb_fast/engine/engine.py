@@ -95,7 +95,6 @@ class Engine:
             self.memory_limit.start()
         for instance in self.pipeline.inputs:
             instance.sink = self._emit
-            instance.gauge = self._room
             await self._start(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
         self.log.info("started (pid=%d)", os.getpid())
@@ -202,10 +201,6 @@ class Engine:
                 self._dispatch_all(instance)
         else:
             self._route(instance, chunk, held, positions)
-
-    def _room(self, instance: InputInstance) -> int | None:
-        source = self.store.inputs[instance]
-        return source.limit - source.mem_size if source.limit else None
 
     async def _run_filters(self, instance: InputInstance) -> None:
         """Filter this input's batches in order; a batch leaves the queue only once routed."""

@@ -57,8 +57,7 @@ CHUNK_MAX_BYTES = 2_048_000
 # JSON records measured 2.3 times the Docker records they came from, the plain and nginx pods' 1.01
 # times, and one pod's batches within 1-2% of each other; a single average over all tags missed every
 # batch by a third or more, and the input held up to 7.7 MB against Mem_Buf_Limit 5MB (per tag, and
-# waiting for the first batch: 6.2-6.5 MB, as a whole read's batch went over the limit; tail now reads only
-# what the room left holds near the limit, ``inputs/tail`` ``_buffer_for``).
+# waiting for the first batch: 6.2-6.5 MB, one batch over the limit, as Fluent Bit's one append over it).
 GROWTH_BATCHES = 8
 # A batch is measured (``footprint``) on its way to the filters and again once through them once in
 # this many of its tag's; the others count as their bytes read times what the tag's measured batches
