@@ -22,9 +22,6 @@ from cpython.ref cimport PyObject
 from libc.string cimport memchr, memcmp, memcpy
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 
-import json as _json
-import re as _re
-
 import msgspec
 
 from flb_fast.text import INVALID_UTF8  # importing it registers the handler
@@ -567,7 +564,9 @@ cdef class JsonLinesDecoder:
         try:
             value = _msgspec_json_decode(line)
         except ValueError:
-            value = _first_json_object(line)
+            from flb_fast.json_line import first_json_object
+
+            value = first_json_object(line)
         except RecursionError:
             # Nested deeper than msgspec decodes: the line is kept unparsed, as any invalid JSON.
             return None
@@ -584,77 +583,6 @@ cdef class JsonLinesDecoder:
             else:
                 time_state[0] = 2
         return value
-
-
-def _not_json(name):
-    raise ValueError(f"{name} is not JSON")
-
-
-# Python's scanner, which reports where a value ends; NaN and Infinity are not JSON.
-cdef object _json_scanner = _json.JSONDecoder(parse_constant=_not_json).raw_decode
-_JSON_SPACE = " \t\n\r"
-# Surrogates that surrogateescape did not make (those are U+DC80-U+DCFF, one per invalid byte).
-_LONE_SURROGATE = _re.compile("[\ud800-\udc7f\udd00-\udfff]")
-
-
-cdef object _fluent_text(object value):
-    """Strings read with surrogateescape, as Fluent Bit writes each one's invalid bytes (flb_fast/text.py)."""
-    cdef str text
-    if type(value) is str:
-        text = <str> value
-        if text.isascii():
-            return text
-        try:
-            return text.encode("utf-8", "surrogateescape").decode("utf-8", INVALID_UTF8)
-        except UnicodeEncodeError:  # a \\u escape of a lone surrogate: U+FFFD, as the scanner does
-            text = _LONE_SURROGATE.sub("\ufffd", text)
-            return text.encode("utf-8", "surrogateescape").decode("utf-8", INVALID_UTF8)
-    if type(value) is dict:
-        return {_fluent_text(k): _fluent_text(v) for k, v in (<dict> value).items()}
-    if type(value) is list:
-        return [_fluent_text(v) for v in <list> value]
-    return value
-
-
-cdef object _first_json_object(bytes line):
-    """The object a line starts with, as Fluent Bit's JSON parser reads it; None if it has none.
-
-    Fluent Bit (4.2.8, recorded in tests/data/fluent-bit/docker_trailing_garbage) reads the JSON
-    values of a line one after the other and stops at the first thing that is not one: the line
-    is a record when it holds exactly one complete value, an object, whatever unreadable bytes
-    follow it (``{...} garbage``, ``{...} }``, ``{...} {"a"``). A second complete value
-    (``{...} 123``, ``{...} {}``, ``{...} "s" x``) makes it no record at all. Invalid UTF-8 is
-    kept as Fluent Bit writes it, string by string.
-    """
-    cdef bint valid = True
-    cdef str text
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError:
-        text = line.decode("utf-8", "surrogateescape")
-        valid = False
-    cdef Py_ssize_t start = len(text) - len(text.lstrip(_JSON_SPACE))
-    cdef Py_ssize_t end, after
-    try:
-        value, end = _json_scanner(text, start)
-    except ValueError:
-        return None
-    if type(value) is not dict:
-        return None
-    after = len(text) - len(text[end:].lstrip(_JSON_SPACE))
-    if after < len(text):
-        try:
-            _json_scanner(text, after)
-        except ValueError:
-            pass
-        else:
-            return None
-    if not valid:
-        return _fluent_text(value)
-    try:
-        return _msgspec_json_decode(text[start:end].encode())
-    except ValueError:  # what Python's scanner allows and msgspec does not (a lone surrogate escape)
-        return _fluent_text(value)
 
 
 def decode_json_lines(list lines, int64_t read_time_ns, str key, time_key, bint time_keep, time_parser=None) -> tuple:

@@ -1,9 +1,10 @@
 """``Format json``: one JSON object per text (``flb_parser_json.c``).
 
-The text must hold exactly one JSON value and it must be an object. Decoders run first, then the
-time: only a string time field is read; one that does not parse keeps the record whole (the field
-stays) with the read time. ``Time_Keep Off`` removes the field only when it was used. Types do
-not apply to JSON, as in Fluent Bit.
+The text must start with a JSON object; what follows it is read as Fluent Bit reads it
+(``flb_fast.json_line``: unreadable bytes are ignored, a second value makes no record). Decoders
+run first, then the time: only a string time field is read; one that does not parse keeps the
+record whole (the field stays) with the read time. ``Time_Keep Off`` removes the field only when
+it was used. Types do not apply to JSON, as in Fluent Bit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import msgspec
 
 from flb_fast.compiled import core_part
+from flb_fast.json_line import first_json_object
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
@@ -39,7 +41,9 @@ class JsonParser(FieldParser):
     def parse_text(self, text: str | bytes) -> ParseResult | None:  # type: ignore[override]
         try:
             record = self._decode(text)
-        except (msgspec.DecodeError, RecursionError):  # nested deeper than msgspec decodes
+        except msgspec.DecodeError:  # not one JSON value: its first object, if Fluent Bit reads one
+            record = first_json_object(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+        except RecursionError:  # nested deeper than msgspec decodes
             return None
         if type(record) is not dict:
             return None
