@@ -73,30 +73,46 @@ MEASURE_BATCHES = 8
 MAX_GROWTH_TAGS = 4096
 
 
-class TagGrowth:
-    """What one tag's batches cost in memory per byte read, before the filters (``before``) and
-    after them (``after``), each a moving average over about GROWTH_BATCHES measured batches; and
-    for each, the batches since one was measured."""
+class PerByteRate:
+    """What a tag's batches cost in memory per byte read at one point of their way (before or after
+    the filters): a moving average over about GROWTH_BATCHES measured batches, and the batches
+    counted at it since one was measured."""
 
-    __slots__ = ("before", "measured", "unmeasured", "after", "filtered", "unfiltered")
+    __slots__ = ("rate", "measured", "unmeasured")
 
     def __init__(self) -> None:
-        self.before = 0.0
+        self.rate = 0.0
         self.measured = 0
         self.unmeasured = 0
-        self.after = 0.0
-        self.filtered = 0
-        self.unfiltered = 0
 
-    def learn_before(self, per_byte: float) -> None:
+    def learn(self, per_byte: float) -> None:
+        """A measured batch's cost per byte read."""
         self.measured = min(self.measured + 1, GROWTH_BATCHES)
-        self.before += (per_byte - self.before) / self.measured
+        self.rate += (per_byte - self.rate) / self.measured
         self.unmeasured = 0
 
-    def learn_after(self, per_byte: float) -> None:
-        self.filtered = min(self.filtered + 1, GROWTH_BATCHES)
-        self.after += (per_byte - self.after) / self.filtered
-        self.unfiltered = 0
+    def counts_next(self) -> bool:
+        """Whether the next batch counts at ``rate`` instead of being measured (it is, once in
+        MEASURE_BATCHES, and while nothing is learned); if so, it is counted as such."""
+        if self.measured and self.unmeasured < MEASURE_BATCHES - 1:
+            self.unmeasured += 1
+            return True
+        return False
+
+
+class TagGrowth:
+    """What one tag's batches cost in memory per byte read, before the filters and after them."""
+
+    __slots__ = ("before", "after")
+
+    def __init__(self) -> None:
+        self.before = PerByteRate()
+        self.after = PerByteRate()
+
+    def filtered_rate(self, top_growth: float) -> float:
+        """What a batch will cost per byte read once filtered: as learned, or, before any of the
+        tag's batches has been through the filters, ``top_growth`` (the most any tag's cost)."""
+        return self.after.rate if self.after.measured else top_growth
 
 
 class ChunkDropped(Exception):
@@ -248,16 +264,15 @@ class ChunkStore:
             size = chunk.size
             source.filtering.append(size)
             learned = source.growth.get(chunk.tag) if size > 0 else None
-            if learned is not None and learned.measured and learned.unmeasured < MEASURE_BATCHES - 1:
-                learned.unmeasured += 1
-                held = round(size * max(learned.before, learned.after if learned.filtered else source.top_growth))
+            if learned is not None and learned.before.counts_next():
+                held = round(size * max(learned.before.rate, learned.filtered_rate(source.top_growth)))
             else:
                 held = footprint(chunk)
                 if size > 0:
                     if learned is None:
                         learned = self._learned(source, chunk.tag)
-                    learned.learn_before(held / size)
-                    held = max(held, round(size * (learned.after if learned.filtered else source.top_growth)))
+                    learned.before.learn(held / size)
+                    held = max(held, round(size * learned.filtered_rate(source.top_growth)))
             if not source.top_growth and not source.learning and self.wait_for_first_batch:
                 source.learning = True
                 if not source.paused:
@@ -278,13 +293,12 @@ class ChunkStore:
             now = footprint(chunk)
         else:
             learned = source.growth.get(chunk.tag) or self._learned(source, chunk.tag)
-            if learned.filtered and learned.unfiltered < MEASURE_BATCHES - 1:
-                learned.unfiltered += 1
-                now = round(size * learned.after)
+            if learned.after.counts_next():
+                now = round(size * learned.after.rate)
             else:
                 now = footprint(chunk)
-                learned.learn_after(now / size)
-                source.top_growth = max(source.top_growth, learned.after)
+                learned.after.learn(now / size)
+                source.top_growth = max(source.top_growth, learned.after.rate)
         source.held += now - held
         self._check_limit(source, now)
         if source.learning:
