@@ -5,8 +5,52 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from flb_fast.tls import client_context
+import pytest
+from hypothesis import given
+
+from flb_fast.tls import ClientContext, client_context
 from tests.fakes.certs import make_certs
+from tests.test_hostnames import ASCII_NAMES
+
+
+def encoded(context: ssl.SSLContext, name: str | bytes | None) -> str | None | tuple[type, str]:
+    """What the context hands OpenSSL for ``name``, or the type and text of the error it raises."""
+    try:
+        return context._encode_hostname(name)
+    except (UnicodeError, ValueError) as exc:
+        return type(exc), str(exc)
+
+
+STDLIB_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+OUR_CONTEXT = ClientContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+@given(ASCII_NAMES)
+def test_an_ascii_server_name_is_encoded_as_the_stdlib_encodes_it(name: str) -> None:
+    assert encoded(OUR_CONTEXT, name) == encoded(STDLIB_CONTEXT, name)
+
+
+@pytest.mark.parametrize("name", ["", "a..b", "x" * 64, "x" * 64 + ".example", ".example"])
+def test_a_name_the_idna_codec_refuses_raises_the_stdlib_error(name: str) -> None:
+    assert encoded(OUR_CONTEXT, name) == encoded(STDLIB_CONTEXT, name)
+
+
+@pytest.mark.parametrize(("name", "expected"), [("bücher.example", "xn--bcher-kva.example"), ("ＡＢＣ.jp", "abc.jp")])
+def test_a_name_beyond_ascii_goes_through_the_idna_codec(name: str, expected: str) -> None:
+    assert OUR_CONTEXT._encode_hostname(name) == expected
+
+
+@pytest.mark.parametrize("name", [None, b"logs.example.com"])
+def test_no_name_and_a_bytes_name_are_encoded_as_the_stdlib_encodes_them(name: bytes | None) -> None:
+    assert encoded(OUR_CONTEXT, name) == encoded(STDLIB_CONTEXT, name)
+
+
+def test_a_shared_context_has_the_stdlib_default_settings(tmp_path: Path) -> None:
+    ca_file = str(make_certs(tmp_path).ca_file)
+    context, default = client_context(ca_file, None), ssl.create_default_context(cafile=ca_file)
+    assert isinstance(context, ClientContext)
+    assert (context.protocol, context.options, context.verify_flags, context.minimum_version) == (
+        default.protocol, default.options, default.verify_flags, default.minimum_version)
 
 
 def test_instances_with_the_same_ca_share_one_context(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ CONFIG = """\
 [SERVICE]
     Flush        0.05
     HTTP_Server  On
-    HTTP_Listen  127.0.0.1
+    HTTP_Listen  {listen}
     HTTP_Port    0
     Health_Check {health}
     storage.metrics {storage_metrics}
@@ -41,10 +41,10 @@ async def get(port: int, path: str, method: str = "GET") -> tuple[bytes, bytes]:
 
 
 def serve(run, tmp_path, requests: list[str | tuple[str, str]], health: str = "off", storage_metrics: str = "off",
-          ) -> list[tuple[bytes, bytes]]:
+          listen: str = "127.0.0.1") -> list[tuple[bytes, bytes]]:
     """Each request (a path, or a (method, path) pair) once the 4 dummy records were delivered."""
     path = tmp_path / "fluent-bit.conf"
-    path.write_text(CONFIG.format(health=health, storage_metrics=storage_metrics))
+    path.write_text(CONFIG.format(health=health, storage_metrics=storage_metrics, listen=listen))
     config, _ = load_config(str(path))
     pipeline, _ = build(config)
 
@@ -71,6 +71,11 @@ def test_metrics_endpoint_serves_live_counters_keyed_by_alias(run, tmp_path):
     metrics = msgspec.json.decode(body)
     assert metrics["input"] == {"gen": {"records": 4, "bytes": 76}}
     assert metrics["output"]["null.0"]["proc_records"] == 4
+
+
+def test_the_server_listens_on_a_host_name(run, tmp_path):
+    [(head, _)] = serve(run, tmp_path, ["/api/v1/metrics"], listen="localhost")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
 
 
 def test_prometheus_endpoint_uses_fluent_bit_names(run, tmp_path):

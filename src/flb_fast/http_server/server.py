@@ -11,6 +11,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from flb_fast.hostnames import loop_host
 from flb_fast.http_server import routes
 from flb_fast.log import component_logger
 from flb_fast.tasks import cancel_and_wait
@@ -57,7 +58,9 @@ class MonitoringServer:
         return self._server.sockets[0].getsockname()[1]
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=MAX_REQUEST_BYTES)
+        # A list: the loops take a bytes host only within a list of hosts ('' means every interface).
+        listen = [loop_host(self.host)] if self.host else self.host
+        self._server = await asyncio.start_server(self._handle, listen, self.port, limit=MAX_REQUEST_BYTES)
         if self.health is not None:
             self._sampler = asyncio.get_running_loop().create_task(self._sample_health())
         self.log.info("listen iface=%s tcp_port=%d", self.host, self.bound_port)

@@ -23,8 +23,10 @@ from flb_fast.filters.kubernetes.api import (
     TokenSource,
     parse_url,
     path_segment,
+    ssl_context,
 )
 from flb_fast.metrics import Counters
+from flb_fast.tls import ClientContext
 
 LOG = logging.getLogger("flb_fast.test.kube_api")
 
@@ -96,6 +98,32 @@ def test_plain_urls_and_kubernetes_names_leave_urllib_parse_unimported() -> None
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_tls_request_by_host_name_leaves_the_idna_codec_unimported(api, certs, token_file: Path) -> None:
+    """The filter's client on uvloop, the host name checked against the certificate: the name is
+    resolved and handed to TLS without ``encodings.idna`` (flb_fast.hostnames)."""
+    code = (
+        "import asyncio, logging, sys, uvloop\n"
+        "from flb_fast.filters.kubernetes.api import Endpoint, HttpClient, TokenSource, ssl_context\n"
+        "from flb_fast.metrics import Counters\n"
+        "async def main():\n"
+        f"    token = TokenSource({str(token_file)!r}, None, 600, logging.getLogger(), Counters())\n"
+        f"    context = ssl_context(True, True, {str(certs.ca_file)!r}, None)\n"
+        f"    client = HttpClient(Endpoint('https', 'localhost', {api.port}), context, None, token, 0, 30)\n"
+        "    try:\n"
+        "        body = await client.get('/api/v1/namespaces/shop')\n"
+        "    finally:\n"
+        "        await client.close()\n"
+        "    print(b'shop' in body, 'encodings.idna' in sys.modules)\n"
+        "uvloop.run(main())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "False"], result.stderr
+
+
+def test_without_verify_the_context_encodes_names_without_the_idna_codec() -> None:
+    assert isinstance(ssl_context(False, False, None, None), ClientContext)
 
 
 async def serving(answer: bytes, seen: list[bytes]) -> tuple[asyncio.Server, int]:

@@ -47,6 +47,7 @@ from flb_fast.filters.kubernetes.meta import (
 )
 from flb_fast.filters.kubernetes.meta_cache import MISSING, FetchCache, TtlLru
 from flb_fast.filters.kubernetes.tag import TagMeta, TagParser
+from flb_fast.hostnames import loop_host
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from flb_fast.tasks import cancel_and_wait
@@ -342,7 +343,7 @@ class KubernetesFilter(Filter):
         attempts = max(o.dns_retries, 1)
         for attempt in range(1, attempts + 1):
             try:
-                await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                await loop.getaddrinfo(loop_host(host), None, type=socket.SOCK_STREAM)
                 break
             except OSError:
                 if attempt == attempts:

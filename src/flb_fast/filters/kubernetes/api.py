@@ -20,8 +20,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.hostnames import loop_host
 from flb_fast.streams import close_stream
-from flb_fast.tls import client_context
+from flb_fast.tls import ClientContext, client_context
 
 # Largest status line + headers we accept; the API server sends a few hundred bytes.
 MAX_HEADER_BYTES = 64 * 1024
@@ -106,7 +107,7 @@ def ssl_context(verify: bool, verify_hostname: bool, ca_file: str | None, ca_pat
     the host name only with ``tls.verify_hostname`` (off by default, as in Fluent Bit). Filters
     with the same CA share one context (``flb_fast.tls``)."""
     if not verify:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context = ClientContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
@@ -264,7 +265,7 @@ class HttpClient:
 
     async def _connect(self, limit: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(
-            self.endpoint.host,
+            loop_host(self.endpoint.host),
             self.endpoint.port,
             ssl=self.context,
             server_hostname=(self.server_hostname or self.endpoint.host) if self.context is not None else None,

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from flb_fast.engine.executors import BoundedExecutor
+from flb_fast.hostnames import loop_host
 from flb_fast.outputs.aws.client import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
@@ -431,7 +432,8 @@ class JsonApi:
 
     async def _open(self) -> _Connection:
         reader, writer = await asyncio.open_connection(
-            self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None, limit=MAX_HEADER_BYTES
+            loop_host(self.host), self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None,
+            limit=MAX_HEADER_BYTES,
         )
         self.connections_opened += 1
         return _Connection(reader, writer)
