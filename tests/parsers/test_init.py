@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,17 @@ def test_every_built_in_multiline_parser_compiles_under_its_name() -> None:
     registry = build_registry(Config())
     names = ["go", "java", "python", "ruby"]
     assert [registry.get_multiline(name).name for name in names] == names
+
+
+def test_a_tail_config_without_multiline_leaves_the_multiline_engine_unimported(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from flb_fast.cli import main\n"
+        f"code = main(['-i', 'tail', '-p', 'path={tmp_path}/*.log', '-p', 'docker_mode=on', '-o', 'null', '--dry-run'])\n"
+        "print(code, [name for name in ('flb_fast.parsers.multiline', 'flb_fast.parsers.onigmo') if name in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout == "0 []\n", result.stderr
 
 
 def test_a_copy_of_the_bundled_file_is_compiled_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Config, Section
@@ -20,6 +21,9 @@ from flb_fast.log import component_logger
 from flb_fast.parsers.base import Deferred, Parser, ParserRegistry
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec, spec_from_section
+
+if TYPE_CHECKING:
+    from flb_fast.parsers.multiline import MultilineParser
 
 __all__ = ["DEFAULT_PARSERS_FILE", "FieldParser", "Parser", "ParserRegistry", "build_registry", "create_parser"]
 
@@ -65,11 +69,11 @@ def build_registry(config: Config) -> ParserRegistry:
     other one now.
     """
     from flb_fast.config.loader import load_parsers_file
-    from flb_fast.parsers.multiline import BUILTIN_RULES, builtin_multiline_parser, create_multiline_parser
+    from flb_fast.parsers.multiline_defaults import BUILTIN_RULES
 
     registry = ParserRegistry()
     for name in BUILTIN_RULES:
-        registry.add_multiline(Deferred(name, functools.partial(builtin_multiline_parser, name)))
+        registry.add_multiline(Deferred(name, functools.partial(_builtin_multiline_parser, name)))
     user_parsers: list[tuple[Section, bool]] = []
     user_multiline: list[Section] = []
     for path in (prop.value for prop in config.parsers_files):
@@ -88,10 +92,23 @@ def build_registry(config: Config) -> ParserRegistry:
         if section.get("name") not in registry:
             registry.add(_deferred(section))
     for section in [*user_multiline, *bundled_multiline]:
-        if not registry.add_multiline(create_multiline_parser(section, registry)):
+        if not registry.add_multiline(_create_multiline_parser(section, registry)):
             log.warning("%s:%s: multiline parser named '%s' already exists, skip", section.file, section.line,
                         section.get("name"))
     return registry
+
+
+def _builtin_multiline_parser(name: str) -> MultilineParser:
+    """The multiline engine is imported when a multiline parser is first used (``parsers.multiline_defaults``)."""
+    from flb_fast.parsers.multiline import builtin_multiline_parser
+
+    return builtin_multiline_parser(name)
+
+
+def _create_multiline_parser(section: Section, registry: ParserRegistry) -> MultilineParser:
+    from flb_fast.parsers.multiline import create_multiline_parser
+
+    return create_multiline_parser(section, registry)
 
 
 def _deferred(section: Section) -> Deferred:

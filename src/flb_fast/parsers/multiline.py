@@ -32,14 +32,11 @@ from flb_fast.config.model import Section
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.log import component_logger
 from flb_fast.parsers.base import Parser, ParserRegistry
+from flb_fast.parsers.multiline_defaults import BUFFER_LIMIT_CHARS, BUILTIN_RULES
 from flb_fast.parsers.onigmo import compile_onigmo
 
 # FLB_ML_FLUSH_TIMEOUT, include/fluent-bit/multiline/flb_ml.h
 FLUSH_TIMEOUT_MS = 4000
-# FLB_ML_BUFFER_LIMIT_DEFAULT (same header; [SERVICE] multiline_buffer_limit): a regex parser's
-# group, or a line no parser claims, stops growing here, is flushed truncated and counted
-# (flb_ml_group_cat); endswith and equal groups (docker, cri) are not cut. flb_fast counts characters.
-BUFFER_LIMIT_CHARS = 2 * 1024 * 1024
 TYPES = ("regex", "endswith", "equal")
 
 MULTILINE_PARSER_OPTIONS = OptionTable(
@@ -110,44 +107,6 @@ def _builtin(name: str, rules: Sequence[tuple[str, str, str]]) -> MultilineParse
     compiled = [_rule(*rule) for rule in rules]
     link_rules(compiled)
     return MultilineParser(name=name, rules=compiled)
-
-
-# Fluent Bit's built-in regex multiline parsers (``src/multiline/flb_ml_parser_*.c``): name -> rules.
-# ``docker`` and ``cri`` are not here: they are framing, handled by tail's Docker_Mode/CRI path.
-BUILTIN_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "go": (
-        ("start_state", r"/\bpanic: /", "go_after_panic"),
-        ("start_state", r"/http: panic serving/", "go_goroutine"),
-        ("go_after_panic", r"/^$/", "go_goroutine"),
-        ("go_after_panic, go_after_signal, go_frame_1", r"/^$/", "go_goroutine"),
-        ("go_after_panic", r"/^\[signal /", "go_after_signal"),
-        ("go_goroutine", r"/^goroutine \d+ \[[^\]]+\]:$/", "go_frame_1"),
-        ("go_frame_1", r"/^(?:[^\s.:]+\.)*[^\s.():]+\(|^created by /", "go_frame_2"),
-        ("go_frame_2", r"/^\s/", "go_frame_1"),
-    ),
-    "java": (
-        ("start_state, java_start_exception",
-         r"/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\r\n]/", "java_after_exception"),
-        ("java_after_exception", r"/^[\t ]*nested exception is:[\t ]*/", "java_start_exception"),
-        ("java_after_exception", r"/^[\r\n]*$/", "java_after_exception"),
-        ("java_after_exception, java", r"/^[\t ]+(?:eval )?at /", "java"),
-        ("java_after_exception, java", r"/^[\t ]+--- End of inner exception stack trace ---$/", "java"),
-        ("java_after_exception, java",
-         r"/^--- End of stack trace from previous (?x:)location where exception was thrown ---$/", "java"),
-        ("java_after_exception, java", r"/^[\t ]*(?:Caused by|Suppressed):/", "java_after_exception"),
-        ("java_after_exception, java", r"/^[\t ]*... \d+ (?:more|common frames omitted)/", "java"),
-    ),
-    "python": (
-        ("start_state", r"/^Traceback \(most recent call last\):$/", "python"),
-        ("python", r"/^[\t ]+File /", "python_code"),
-        ("python_code", r"/[^\t ]/", "python"),
-        ("python", r"/^(?:[^\s.():]+\.)*[^\s.():]+:/", "start_state"),
-    ),
-    "ruby": (
-        ("start_state, ruby_start_exception", r"/^.+:\d+:in\s+.*/", "ruby_after_exception"),
-        ("ruby_after_exception, ruby", r"/^\s+from\s+.*:\d+:in\s+.*/", "ruby"),
-    ),
-}
 
 
 def builtin_multiline_parser(name: str) -> MultilineParser:

@@ -25,7 +25,7 @@ import msgspec
 
 from flb_fast import _core
 from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES, line_offsets
-from flb_fast.parsers.multiline import BUFFER_LIMIT_CHARS
+from flb_fast.parsers.multiline_defaults import BUFFER_LIMIT_CHARS
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
