@@ -58,7 +58,8 @@ def _stamp(path: str | None) -> tuple[int, int, int] | None:
 def _context(ca_file: str | None, ca_path: str | None, verify: bool, check_hostname: bool,
              _file_stamp: tuple[int, int, int] | None, _path_stamp: tuple[int, int, int] | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
-    # The stdlib's default settings, which differ between Python versions, kept as they are.
+    # The context create_default_context made, given our class: the stdlib's default settings
+    # (which differ between Python versions: 3.13 adds strict X.509 checks) kept as they are.
     context.__class__ = ClientContext
     context.check_hostname = check_hostname and verify
     if not verify:
