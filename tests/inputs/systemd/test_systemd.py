@@ -16,15 +16,17 @@ from tests.inputs.systemd.harness import (
     case_options,
     fluent_bit_records,
     golden_entries,
+    in_key_order,
     read_all,
     records_of,
     systemd_input,
     wait_for,
 )
-from tests.inputs.systemd.journal import write_entries
+from tests.inputs.systemd.journal import write_entries, write_journal
 from tests.standalone import plugin_for
 
 CASES = sorted(path.stem for path in DATA.glob("*.conf"))
+EXPORT_CASES = sorted(path.stem for path in DATA.glob("*.export"))
 T0 = 1_700_000_000_000_000
 
 
@@ -46,6 +48,37 @@ def test_records_tags_and_times_are_fluent_bits(run, golden_journal, case):
     plugin, emitted = systemd_input(golden_journal, **case_options(case))
     run(read_all(plugin, emitted, sum(map(len, expected.values()))))
     assert by_tag(emitted) == expected
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_record_members_are_in_fluent_bits_order(run, golden_journal, case):
+    expected = fluent_bit_records(case)
+    plugin, emitted = systemd_input(golden_journal, **case_options(case))
+    run(read_all(plugin, emitted, sum(map(len, expected.values()))))
+    assert in_key_order(by_tag(emitted)) == in_key_order(expected)
+
+
+@pytest.mark.parametrize("case", EXPORT_CASES)
+def test_raw_journal_fields_are_read_as_fluent_bit_reads_them(run, tmp_path, case):
+    """raw_fields.export: values that are not UTF-8 (written as Fluent Bit's file output writes
+    them), and fields repeated with others between their values (the array where the second
+    value was), in the order journald stored them."""
+    write_journal(tmp_path / "system.journal", (DATA / f"{case}.export").read_bytes())
+    expected = fluent_bit_records(case)
+    plugin, emitted = systemd_input(tmp_path, tag="sd.*")
+    run(read_all(plugin, emitted, sum(map(len, expected.values()))))
+    assert in_key_order(by_tag(emitted)) == in_key_order(expected)
+
+
+def test_a_repeated_field_is_an_array_where_its_second_value_was(run, tmp_path):
+    write_entries(tmp_path / "a.journal", [(T0, [("A", "1"), ("MESSAGE", "m1"), ("B", "2"), ("MESSAGE", "m2"),
+                                                 ("C", "3"), ("MESSAGE", "m3")])])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    run(read_all(plugin, emitted, 1))
+    assert list(emitted[0].records[0].items()) == [
+        ("_BOOT_ID", "0123456789abcdef0123456789abcdef"), ("A", "1"), ("B", "2"), ("MESSAGE", ["m1", "m2", "m3"]),
+        ("C", "3"),
+    ]
 
 
 def test_record_time_is_the_journal_realtime_not_source_realtime(run, golden_journal):
@@ -255,6 +288,20 @@ def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
     plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
     run(read_all(plugin, emitted, 1))
     assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0"]
+
+
+def test_a_saved_cursor_that_is_no_journal_cursor_is_warned_and_reading_starts_at_the_head(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    db = tmp_path / "systemd.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)")
+        conn.execute("INSERT INTO in_systemd_cursor VALUES ('not a cursor', 1796546219)")
+    write_entries(journal_dir / "system.journal", [entry(0), entry(1)])
+    plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
+    run(read_all(plugin, emitted, 2))
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0", "entry 1"]
+    assert ";i=2;" in saved_cursor(db)
 
 
 def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):
