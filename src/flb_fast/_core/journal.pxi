@@ -399,95 +399,87 @@ cdef class Journal:
         self.last_tag = self.tag_prefix + _jr_text(data, unit_length) + self.tag_suffix
         return self.last_tag
 
-    def read(self, Py_ssize_t max_entries, Py_ssize_t chunk_max_bytes, str fixed_tag, bint cursors):
-        """Read up to ``max_entries`` entries: ``(runs, status, broken)``.
+    def read(self, Py_ssize_t max_entries, Py_ssize_t max_bytes, str fixed_tag, bint cursor):
+        """One pass: up to ``max_entries`` entries, ending early once their data passes
+        ``max_bytes`` (systemd.c: "pause if we have processed more than 1MB"). Returns
+        ``(groups, cursor, status, broken)``.
 
-        ``runs``: ``[tag, timestamps (ns), records, size, cursor]`` per run of entries of one tag
-        in journal order, a run also ending once past ``chunk_max_bytes`` of data; ``cursor`` is
-        that of the run's last entry when ``cursors``, else None. ``status``: 1 if the pass ended
-        on its bound (more may be waiting), 0 at the end of the journal, a negative errno if an
-        entry could not be read (sd_journal_next or sd_journal_get_realtime_usec). ``broken``:
-        fields without ``=`` left out (Fluent Bit's "Skip %d broken entries")."""
+        ``groups``: ``[tag, timestamps (ns), records, size]`` per tag, in the order the tags first
+        appear, each tag's records in journal order (Fluent Bit appends each run of a tag to that
+        tag's input chunk). ``cursor``: that of the last entry read, if asked for, one was read and
+        no error ended the pass, else None. ``status``: 1 if the pass ended on a bound (more may be waiting), 0 at the end
+        of the journal, a negative errno if an entry could not be read (sd_journal_next or
+        sd_journal_get_realtime_usec). ``broken``: fields without ``=`` left out (Fluent Bit's
+        "Skip %d broken entries")."""
         cdef sd_journal *j = self._open()
         cdef flb_sd_api *api = self.api
-        cdef list runs = []
-        cdef list timestamps = None
-        cdef list records = None
-        cdef list run = None
+        cdef list groups = []
+        cdef dict by_tag = {}
+        cdef list group = None
         cdef dict record
-        cdef object tag, run_tag = None
-        cdef Py_ssize_t read = 0, size = 0, entry_size, taken, broken = 0
-        cdef int ret, status = 1
+        cdef object tag, group_tag = None
+        cdef Py_ssize_t read = 0, total = 0, entry_size, taken, broken = 0
+        cdef int ret, status = 0
         cdef uint64_t usec
         cdef const void *data
         cdef size_t length
-        cdef char *cursor = NULL
-        try:
-            while read < max_entries:
-                ret = api.next(j)
-                if ret <= 0:
-                    status = ret
+        cdef char *last_cursor = NULL
+        while True:
+            if read >= max_entries or total > max_bytes:
+                status = 1
+                break
+            ret = api.next(j)
+            if ret <= 0:
+                status = ret
+                break
+            ret = api.get_realtime_usec(j, &usec)
+            if ret != 0:
+                status = ret if ret < 0 else -1
+                break
+            read += 1
+            # systemd.c restarts the data cursor on each entry. The tag's unit is the first
+            # _SYSTEMD_UNIT met while enumerating (what sd_journal_get_data finds), looked up
+            # apart only if Max_Fields ended the enumeration before one was met.
+            api.restart_data(j)
+            record = {}
+            taken = 0
+            entry_size = 0
+            tag = None if self.dynamic_tag else fixed_tag
+            while True:
+                if taken >= self.max_fields:
+                    if tag is None:
+                        api.restart_data(j)
+                        if api.get_data(j, _JR_UNIT_FIELD, &data, &length) == 0:
+                            tag = self._unit_tag(<const char *>data, length)
                     break
-                read += 1
-                ret = api.get_realtime_usec(j, &usec)
-                if ret != 0:
-                    status = ret if ret < 0 else -1
+                if api.enumerate_data(j, &data, &length) <= 0:
                     break
-                # systemd.c restarts the data cursor on each entry. The tag's unit is the first
-                # _SYSTEMD_UNIT met while enumerating (what sd_journal_get_data finds), looked up
-                # apart only if Max_Fields ended the enumeration before one was met.
-                api.restart_data(j)
-                record = {}
-                taken = 0
-                entry_size = 0
-                tag = None if self.dynamic_tag else fixed_tag
-                while True:
-                    if taken >= self.max_fields:
-                        if tag is None:
-                            api.restart_data(j)
-                            if api.get_data(j, _JR_UNIT_FIELD, &data, &length) == 0:
-                                tag = self._unit_tag(<const char *>data, length)
-                        break
-                    if api.enumerate_data(j, &data, &length) <= 0:
-                        break
-                    if (tag is None and length >= <size_t>_JR_UNIT_PREFIX and (<const char *>data)[0] == b'_'
-                            and _jr_memcmp(data, _JR_UNIT_DATA, _JR_UNIT_PREFIX) == 0):
-                        tag = self._unit_tag(<const char *>data, length)
-                    if _jr_store(record, <const char *>data, <Py_ssize_t>length, self.strip, self.names,
-                                 self.values, taken):
-                        taken += 1
-                        entry_size += <Py_ssize_t>length
-                    else:
-                        broken += 1
-                if tag is None:
-                    tag = self.unknown_tag
-                if records is not None and (size > chunk_max_bytes or (tag is not run_tag and tag != run_tag)):
-                    _jr_close_run(run, size, cursor)
-                    records = None
-                if records is None:
-                    timestamps = [usec * 1000]
-                    records = [record]
-                    size = entry_size
-                    run_tag = tag
-                    run = [tag, timestamps, records, 0, None]
-                    runs.append(run)
+                if (tag is None and length >= <size_t>_JR_UNIT_PREFIX and (<const char *>data)[0] == b'_'
+                        and _jr_memcmp(data, _JR_UNIT_DATA, _JR_UNIT_PREFIX) == 0):
+                    tag = self._unit_tag(<const char *>data, length)
+                if _jr_store(record, <const char *>data, <Py_ssize_t>length, self.strip, self.names,
+                             self.values, taken):
+                    taken += 1
+                    entry_size += <Py_ssize_t>length
                 else:
-                    timestamps.append(usec * 1000)
-                    records.append(record)
-                    size += entry_size
-                if cursors:
-                    _jr_free(cursor)
-                    cursor = NULL
-                    if api.get_cursor(j, &cursor) < 0:
-                        cursor = NULL
-            if run is not None:
-                _jr_close_run(run, size, cursor)
-        finally:
-            _jr_free(cursor)
-        return runs, status, broken
-
-
-cdef inline void _jr_close_run(list run, Py_ssize_t size, const char *cursor) except *:
-    run[3] = size
-    if cursor != NULL:
-        run[4] = <bytes>cursor
+                    broken += 1
+            if tag is None:
+                tag = self.unknown_tag
+            if group is None or (tag is not group_tag and tag != group_tag):
+                group = by_tag.get(tag)
+                if group is None:
+                    group = [tag, [], [], 0]
+                    by_tag[tag] = group
+                    groups.append(group)
+                group_tag = tag
+            (<list>group[1]).append(usec * 1000)
+            (<list>group[2]).append(record)
+            group[3] = <Py_ssize_t>group[3] + entry_size
+            total += entry_size
+        # After an error the journal may stand on an entry not read: no cursor then.
+        if cursor and read and status >= 0 and api.get_cursor(j, &last_cursor) >= 0 and last_cursor != NULL:
+            try:
+                return groups, <bytes>last_cursor, status, broken
+            finally:
+                _jr_free(last_cursor)
+        return groups, None, status, broken

@@ -26,7 +26,7 @@ def test_without_it_the_copy_in_cysystemds_wheel_reads_the_journal(tmp_path):
     write_entries(tmp_path / "a.journal", [(T0, [("MESSAGE", "through the bundled copy")])])
     journal = _core.Journal(loaded, str(tmp_path), "", "", False, False, False, 8000)
     journal.seek_head()
-    [(tag, timestamps, records, _size, _cursor)], status, broken = journal.read(10, 1 << 20, "sd", False)
+    [(tag, timestamps, records, _size)], _cursor, status, broken = journal.read(10, 1 << 20, "sd", False)
     journal.close()
     assert (tag, timestamps, records[0]["MESSAGE"], status, broken) == ("sd", [T0 * 1000], "through the bundled copy",
                                                                          0, 0)

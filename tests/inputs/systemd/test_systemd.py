@@ -89,13 +89,24 @@ def test_record_time_is_the_journal_realtime_not_source_realtime(run, golden_jou
     assert first.timestamps[0] == 1_700_000_000_123_456_000
 
 
-def test_a_run_of_one_tag_is_one_chunk_and_records_keep_journal_order(run, golden_journal):
+def test_a_pass_is_one_chunk_per_tag_each_in_journal_order(run, golden_journal):
     plugin, emitted = systemd_input(golden_journal, tag="sd.*")
     run(read_all(plugin, emitted, 7))
     assert [(chunk.tag, len(chunk)) for chunk in emitted] == [
-        ("sd.kubelet.service", 1), ("sd.docker.service", 1), ("sd.unknown", 1), ("sd.containerd.service", 1),
-        ("sd.sshd.service", 1), ("sd.kubelet.service", 2),
+        ("sd.kubelet.service", 3), ("sd.docker.service", 1), ("sd.unknown", 1), ("sd.containerd.service", 1),
+        ("sd.sshd.service", 1),
     ]
+    assert [record["MESSAGE"] for record in emitted[0].records] == [
+        "I1206 kubelet.go:123] started", "debug line", "same microsecond"]
+
+
+def test_a_pass_ends_once_its_entries_hold_more_than_a_megabyte(tmp_path):
+    big = "x" * 600_000
+    write_entries(tmp_path / "a.journal", [entry(n, BIG=big) for n in range(3)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    plugin.reader = plugin.open_journal()
+    assert [plugin.read_pass() for _ in range(2)] == [True, False]
+    assert [len(chunk) for chunk in emitted] == [2, 1]
 
 
 def test_chunk_size_counts_the_journal_fields_bytes(run, tmp_path):
@@ -217,14 +228,9 @@ def saved_cursor(db: Path) -> str:
     return cursor
 
 
-def test_the_db_cursor_is_that_of_the_last_entry_acknowledged_with_all_before_it(run, tmp_path):
-    journal_dir = tmp_path / "journal"
-    journal_dir.mkdir()
-    units = ["a.service", "b.service", "c.service"]
-    write_entries(journal_dir / "system.journal",
-                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
-    db = tmp_path / "systemd.db"
-    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(db))
+def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **options: str) -> list[str]:
+    """The DB's cursor before and after acknowledging the first three chunks emitted, one at a time in ``order``."""
+    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(db), **options)
     cursors = []
 
     async def scenario() -> None:
@@ -232,19 +238,37 @@ def test_the_db_cursor_is_that_of_the_last_entry_acknowledged_with_all_before_it
         try:
             await wait_for(lambda: len(emitted) == 3, "one chunk per unit")
             cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[1].positions)
-            cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[0].positions)
-            cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[2].positions)
-            cursors.append(saved_cursor(db))
+            for n in order:
+                plugin.acknowledge(emitted[n].positions)
+                cursors.append(saved_cursor(db))
         finally:
             await plugin.stop()
             await plugin.close()
 
     run(scenario())
+    return cursors
+
+
+def test_the_db_cursor_is_that_of_the_last_pass_acknowledged_with_all_before_it(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    units = ["a.service", "b.service", "c.service"]
+    write_entries(journal_dir / "system.journal",
+                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [1, 0, 2], max_entries="1")
     assert cursors[:2] == ["(null)", "(null)"]
     assert ";i=2;" in cursors[2] and ";i=3;" in cursors[3]
+
+
+def test_a_pass_cursor_is_saved_once_every_chunk_of_the_pass_is_acknowledged(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    units = ["a.service", "b.service", "c.service"]
+    write_entries(journal_dir / "system.journal",
+                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [2, 0, 1])
+    assert cursors[:3] == ["(null)", "(null)", "(null)"]
+    assert ";i=3;" in cursors[3]
 
 
 def test_entries_read_but_not_acknowledged_before_a_crash_are_read_again_at_the_next_start(run, tmp_path):

@@ -6,20 +6,21 @@ Fluent Bit's ``in_systemd_collect`` with its config (systemd_config.c) and curso
 (``Systemd_Filter_Type``), the reader starts at the head, or at the end with
 ``Read_From_Tail``, or just after the cursor saved in ``DB``. Each entry becomes one record
 (records.py) stamped with the entry's realtime timestamp (``sd_journal_get_realtime_usec``, the
-journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``), grouped into one chunk per run
-of the same tag, so records leave in journal order whatever their tags.
+journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``); each pass hands on one chunk
+per tag, each tag's records in journal order, as Fluent Bit appends each run of a tag to that
+tag's input chunk.
 
 The journal is read with libsystemd's sd-journal API from the compiled module (_core/journal.pxi,
 the library found by library.py): one call per pass reads the entries and builds their records,
-tags and sizes in C, grouped into runs of one tag (records.py is the Python reference of the
-shaping). How work is driven: the journal's file descriptor is watched on the event loop
+tags and sizes in C, grouped by tag (records.py is the Python reference of the shaping). How work is driven: the journal's file descriptor is watched on the event loop
 (``add_reader``; no thread), and a one-second timer stands in for journals whose changes it cannot
 see, as Fluent Bit's pending-records collector does. Reading the journal is CPU work on mmap'ed
 files (about 3 µs of CPU per entry on the 2-core test machine, records included), so one pass reads
 at most ``PASS_MAX_ENTRIES`` entries, hands them on and yields to the loop before the next pass.
 
-The cursor in ``DB`` is that of the last entry whose record the engine acknowledged (delivered
-to every output, or written to a chunk file), as the tail input does with its offsets; Fluent
+The cursor in ``DB`` is that of the last entry of the last pass whose records the engine
+acknowledged (delivered to every output, or written to a chunk file) with every pass before it,
+as the tail input does with its offsets; Fluent
 Bit saves it as soon as the entries are read (``in_systemd_collect``), so a crash loses what
 was read and not yet delivered. Here those entries are read again after a restart.
 """
@@ -48,8 +49,8 @@ from flb_fast.record import Chunk
 # Entries per pass on the loop: at ~3 µs of CPU per entry (sd-journal and the record, on the 2-core
 # test machine) a pass holds the loop for about 1.5 ms.
 PASS_MAX_ENTRIES = 512
-# systemd.c: "pause if we have processed more than 1MB" of records in one buffer.
-CHUNK_MAX_BYTES = 1_024_000
+# systemd.c: "pause if we have processed more than 1MB": a pass ends once its entries hold more data.
+PASS_MAX_BYTES = 1_024_000
 # systemd.c: flb_input_set_collector_time(ins, in_systemd_collect, 1, 0, config).
 PENDING_CHECK_SECONDS = 1.0
 # Pause after an unexpected error in a pass, so a persistent one cannot spin the loop.
@@ -62,11 +63,12 @@ _MATCH_RE = re.compile(r"^(?!__)[A-Z0-9_]+=", re.DOTALL)
 
 
 class CursorMark:
-    """The cursor of a chunk's last entry; ``acked`` once the engine says the chunk's records are safe."""
+    """A chunk's place in the journal: the cursor of its pass's last entry on the pass's last
+    chunk, None on the others; ``acked`` once the engine says the chunk's records are safe."""
 
     __slots__ = ("cursor", "acked")
 
-    def __init__(self, cursor: bytes) -> None:
+    def __init__(self, cursor: bytes | None) -> None:
         self.cursor = cursor
         self.acked = False
 
@@ -200,7 +202,9 @@ class SystemdInput(Input):
         newest: bytes | None = None
         unacked = self.unacked
         while unacked and unacked[0].acked:
-            newest = unacked.popleft().cursor
+            cursor = unacked.popleft().cursor
+            if cursor is not None:
+                newest = cursor
         if newest is not None and self.db is not None:
             self.db.save(newest.decode())
 
@@ -235,29 +239,28 @@ class SystemdInput(Input):
                 self.wake.set()
 
     def read_pass(self) -> bool:
-        """Read up to one pass of entries and emit them, a chunk per run of one tag; True if more may be waiting."""
+        """Read up to one pass of entries and emit them, a chunk per tag; True if more may be waiting."""
         reader = self.reader
         assert reader is not None
-        runs, status, broken = reader.read(self.pass_entries, CHUNK_MAX_BYTES, self.tags.tag, self.db is not None)
-        emit = self._emit
-        for tag, timestamps, records, size, cursor in runs:
-            emit(Chunk(tag, timestamps, records, size), cursor)
+        with_db = self.db is not None
+        groups, cursor, status, broken = reader.read(self.pass_entries, PASS_MAX_BYTES, self.tags.tag, with_db)
+        emit = self.ctx.emit
+        assert emit is not None
+        last = len(groups) - 1
+        for n, (tag, timestamps, records, size) in enumerate(groups):
+            chunk = Chunk(tag, timestamps, records, size)
+            if with_db:
+                # The pass's cursor is saved once all its chunks (and those before) are acknowledged.
+                mark = CursorMark(cursor if n == last else None)
+                self.unacked.append(mark)
+                chunk.positions = [mark]
+            emit(chunk)
         if broken:
             self.ctx.metrics.inc("read_errors", broken)
             self.ctx.log.error("Skip %d broken entries", broken)
         if status < 0:
             self._read_error(status)
         return status > 0
-
-    def _emit(self, chunk: Chunk, cursor: bytes | None) -> None:
-        """Hand a chunk on; with a DB it carries the cursor of its last entry, saved once acknowledged."""
-        emit = self.ctx.emit
-        assert emit is not None
-        if self.db is not None and cursor is not None:
-            mark = CursorMark(cursor)
-            self.unacked.append(mark)
-            chunk.positions = [mark]
-        emit(chunk)
 
     def _read_error(self, status: int) -> None:
         """systemd.c: an entry that cannot be read means its file went away; start over from the head."""
