@@ -136,7 +136,7 @@ cdef class SystemdLibrary:
     """One loaded libsystemd: ``SystemdLibrary(path, preload)`` dlopens each of ``preload`` it can
     (the libraries ``path`` needs, in whatever order they load), then ``path``, and binds the
     sd_journal calls. ``OSError`` names the file and what failed. A library, once loaded, stays
-    loaded for the life of the process; each ``Journal`` keeps its own library."""
+    loaded for the life of the process; each ``Journal`` copies the calls it was opened with."""
 
     cdef flb_sd_api api
     cdef readonly str path
@@ -220,10 +220,12 @@ cdef class _JrTexts:
 
 
 # Field positions whose last name and value are kept (journald writes about 30 fields per
-# entry), and the longest value kept: longer ones (messages) rarely repeat.
+# entry), and the longest value kept: longer ones (messages) rarely repeat. Units whose tag is
+# kept (a node's journal interleaves a handful: kubelet, containerd, docker, sshd...).
 cdef enum:
     _JR_SLOTS = 64
     _JR_VALUE_LONGEST = 64
+    _JR_UNITS = 16
 
 
 cdef int _jr_store(dict record, const char *data, Py_ssize_t length, bint strip, _JrTexts names,
@@ -292,22 +294,23 @@ cdef class Journal:
     it. Calls that fail raise ``OSError`` with the errno libsystemd returned, except those whose
     result Fluent Bit only logs, which return it."""
 
-    cdef SystemdLibrary library
+    # A copy of the library's table: the library, once loaded, is never unloaded.
+    cdef flb_sd_api table
     cdef flb_sd_api *api
     cdef sd_journal *j
     cdef str tag_prefix, tag_suffix
     cdef bint dynamic_tag, strip
     cdef Py_ssize_t max_fields
     cdef object unknown_tag
-    cdef bytes last_unit
-    cdef object last_tag
+    cdef list units, unit_tags
+    cdef Py_ssize_t next_unit
     cdef _JrTexts names, values
 
     def __cinit__(self, SystemdLibrary library, path, str tag_prefix, str tag_suffix, bint dynamic_tag,
                   bint strip_underscores, bint lowercase, Py_ssize_t max_fields):
         cdef int ret
-        self.library = library
-        self.api = &library.api
+        self.table = library.api
+        self.api = &self.table
         if path is None:
             ret = self.api.open(&self.j, FLB_SD_LOCAL_ONLY)
         else:
@@ -322,8 +325,9 @@ cdef class Journal:
         self.strip = strip_underscores
         self.max_fields = max_fields
         self.unknown_tag = f"{tag_prefix}unknown{tag_suffix}"
-        self.last_unit = None
-        self.last_tag = None
+        self.units = []
+        self.unit_tags = []
+        self.next_unit = 0
         self.names = _JrTexts(_JR_SLOTS, _JR_KEY_STACK, lowercase)
         self.values = _JrTexts(_JR_SLOTS, _JR_VALUE_LONGEST, False)
 
@@ -384,20 +388,27 @@ cdef class Journal:
         return self.api.process(self._open())
 
     cdef object _unit_tag(self, const char *data, size_t length):
-        """systemd.c tag_compose with the unit of ``_SYSTEMD_UNIT=<unit>`` (``data``, or NULL for
-        an entry without one: ``unknown``); the tag of the previous entry is reused when its unit
-        is the same."""
-        cdef Py_ssize_t unit_length
-        if data == NULL or length < <size_t>_JR_UNIT_PREFIX:
+        """systemd.c tag_compose with the unit of ``_SYSTEMD_UNIT=<unit>`` (``data``). The tags of
+        the last ``_JR_UNITS`` units are kept: entries of a few units interleave."""
+        cdef Py_ssize_t unit_length = <Py_ssize_t>length - _JR_UNIT_PREFIX
+        cdef Py_ssize_t n
+        cdef bytes unit
+        if unit_length < 0:
             return self.unknown_tag
-        unit_length = <Py_ssize_t>length - _JR_UNIT_PREFIX
         data += _JR_UNIT_PREFIX
-        if (self.last_unit is not None and _bytes_size(self.last_unit) == unit_length
-                and _jr_memcmp(_bytes_data(self.last_unit), data, unit_length) == 0):
-            return self.last_tag
-        self.last_unit = _bytes_from_size(data, unit_length)
-        self.last_tag = self.tag_prefix + _jr_text(data, unit_length) + self.tag_suffix
-        return self.last_tag
+        for n in range(len(self.units)):
+            unit = <bytes>self.units[n]
+            if _bytes_size(unit) == unit_length and _jr_memcmp(_bytes_data(unit), data, unit_length) == 0:
+                return self.unit_tags[n]
+        tag = self.tag_prefix + _jr_text(data, unit_length) + self.tag_suffix
+        if len(self.units) < _JR_UNITS:
+            self.units.append(_bytes_from_size(data, unit_length))
+            self.unit_tags.append(tag)
+        else:
+            self.units[self.next_unit] = _bytes_from_size(data, unit_length)
+            self.unit_tags[self.next_unit] = tag
+            self.next_unit = (self.next_unit + 1) % _JR_UNITS
+        return tag
 
     def read(self, Py_ssize_t max_entries, Py_ssize_t max_bytes, str fixed_tag, bint cursor):
         """One pass: up to ``max_entries`` entries, ending early once their data passes

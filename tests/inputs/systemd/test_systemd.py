@@ -100,6 +100,15 @@ def test_a_pass_is_one_chunk_per_tag_each_in_journal_order(run, golden_journal):
         "I1206 kubelet.go:123] started", "debug line", "same microsecond"]
 
 
+def test_tags_are_right_for_many_interleaved_units(run, tmp_path):
+    units = [f"unit{n}.service" for n in range(20)]
+    write_entries(tmp_path / "a.journal", [entry(n, _SYSTEMD_UNIT=units[n % 20]) for n in range(60)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd.*.log")
+    run(read_all(plugin, emitted, 60))
+    assert [(chunk.tag, [r["MESSAGE"] for r in chunk.records]) for chunk in emitted] == [
+        (f"sd.{unit}.log", [f"entry {n}", f"entry {n + 20}", f"entry {n + 40}"]) for n, unit in enumerate(units)]
+
+
 def test_a_pass_ends_once_its_entries_hold_more_than_a_megabyte(tmp_path):
     big = "x" * 600_000
     write_entries(tmp_path / "a.journal", [entry(n, BIG=big) for n in range(3)])
