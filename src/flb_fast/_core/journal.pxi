@@ -2,7 +2,7 @@
 # from here, one pass per batch of entries, each entry's record, tag and data size built in C as
 # Fluent Bit's plugins/in_systemd/systemd.c builds them (in_systemd_collect,
 # systemd_enumerate_data_store, tag_compose). inputs/systemd/records.py is the Python reference
-# of the record and tag shaping, checked against journal_record() by tests.
+# of the record and tag shaping, checked against journal_records() by tests.
 #
 # libsystemd is loaded at run time (dlopen/dlsym), never linked: a machine without the
 # libsystemd-dev headers builds the module, and one without libsystemd at all still runs every
