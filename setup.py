@@ -35,6 +35,9 @@ if _on("FLB_FAST_SANITIZE"):
 extension = Extension(
     "flb_fast._core",
     ["src/flb_fast/_core.pyx"],
+    # dlopen/dlsym (_core/journal.pxi loads libsystemd at run time): in libdl before glibc 2.34,
+    # in libc since (where libdl is an empty stub), so linking it is right on both.
+    libraries=["dl"],
     define_macros=define_macros,
     extra_compile_args=extra_compile_args,
     extra_link_args=extra_link_args,

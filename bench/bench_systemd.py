@@ -7,8 +7,9 @@ then runs the agent on ``[INPUT] systemd`` (``Path`` the journal, ``Tag sd.*``) 
 the HTTP server on, and measures from outside the process, as bench_pipeline does: entries/s
 from process start to the last record out (``/api/v1/metrics``), CPU (user + system of the
 process, start-up included) per entry, peak RSS. With ``--fluent-bit`` the same config runs
-through that binary too, side by side. ``--binding`` adds the CPU per entry of the journal
-binding alone (cysystemd, in this process), the floor under the input.
+through that binary too, side by side. ``--reader`` adds the CPU per entry of the input's
+journal reader alone (``_core.Journal.read``: libsystemd and the records, tags and sizes built
+in C, in this process), the floor under the input.
 """
 
 from __future__ import annotations
@@ -99,24 +100,29 @@ def run_agent(command: list[str], journal: Path, count: int, folder: Path) -> di
             "peak_rss_mib": round(peak, 1)}
 
 
-def binding_cpu_us(journal: Path) -> float:
-    from cysystemd.reader import JournalReader
+def reader_cpu_us(journal: Path) -> tuple[float, str]:
+    """CPU µs per entry of the input's reader on ``journal`` (config's ``Tag sd.*``, the input's
+    pass and chunk bounds), and the libsystemd it loaded."""
+    from flb_fast import _core
+    from flb_fast.inputs.systemd import PASS_MAX_BYTES, PASS_MAX_ENTRIES, library
 
-    reader = JournalReader()
-    reader.open_directory(str(journal))
+    loaded = library.default()
+    reader = _core.Journal(loaded, str(journal), "sd.", "", True, False, False, 8000)
     reader.seek_head()
-    started, count = time.process_time(), 0
-    while (entry := reader.next()) is not None:
-        entry.data, entry.get_realtime_usec(), entry.cursor
-        count += 1
-    return round((time.process_time() - started) / max(count, 1) * 1e6, 2)
+    started, count, status = time.process_time(), 0, 1
+    while status > 0:
+        groups, _cursor, status, _broken = reader.read(PASS_MAX_ENTRIES, PASS_MAX_BYTES, "sd.*", False)
+        count += sum(len(group[2]) for group in groups)
+    elapsed = time.process_time() - started
+    reader.close()
+    return round(elapsed / max(count, 1) * 1e6, 2), loaded.path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_systemd", description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--fluent-bit", help="also run this Fluent Bit binary on the same journal")
-    parser.add_argument("--binding", action="store_true", help="also time the journal binding alone")
+    parser.add_argument("--reader", action="store_true", help="also time the input's journal reader alone")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="flb-bench-systemd-") as tmp:
@@ -125,12 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         journal.mkdir()
         write_entries(journal / "system.journal", entries(args.entries))
         results: dict[str, Any] = {"entries": args.entries,
-                                   "versions": versions("cysystemd", "msgspec", "uvloop")}
+                                   "versions": versions("msgspec", "uvloop")}
         results["flb_fast"] = run_agent([sys.executable, "-m", "flb_fast"], journal, args.entries, folder)
         if args.fluent_bit:
             results["fluent_bit"] = run_agent([args.fluent_bit], journal, args.entries, folder)
-        if args.binding:
-            results["binding_cpu_us_per_entry"] = binding_cpu_us(journal)
+        if args.reader:
+            results["reader_cpu_us_per_entry"], results["libsystemd"] = reader_cpu_us(journal)
     if args.json:
         print(json.dumps(results, indent=1))
     else:
@@ -140,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: {r['records_out']:,}/{args.entries:,} entries in {r['wall_s']} s = "
                       f"{r['entries_per_s']:,}/s; CPU {r['cpu_s']} s = {r['cpu_us_per_entry']} us/entry; "
                       f"peak RSS {r['peak_rss_mib']} MiB")
-        if "binding_cpu_us_per_entry" in results:
-            print(f"cysystemd alone: {results['binding_cpu_us_per_entry']} us CPU/entry")
+        if "reader_cpu_us_per_entry" in results:
+            print(f"journal reader alone ({results['libsystemd']}): {results['reader_cpu_us_per_entry']} us CPU/entry")
     return 0 if results["flb_fast"]["records_out"] >= args.entries else 1
 
 

@@ -57,6 +57,11 @@ def by_tag(chunks: list[Chunk]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     return dict(grouped)
 
 
+def in_key_order(grouped: dict[str, list[tuple[int, dict[str, Any]]]]) -> dict[str, list[tuple[int, list]]]:
+    """Records as lists of their members, so that comparing them compares the keys' order too."""
+    return {tag: [(ns, list(record.items())) for ns, record in records] for tag, records in grouped.items()}
+
+
 def records_of(chunks: list[Chunk]) -> list[dict[str, Any]]:
     return [record for chunk in chunks for record in chunk.records]
 

@@ -16,15 +16,17 @@ from tests.inputs.systemd.harness import (
     case_options,
     fluent_bit_records,
     golden_entries,
+    in_key_order,
     read_all,
     records_of,
     systemd_input,
     wait_for,
 )
-from tests.inputs.systemd.journal import write_entries
+from tests.inputs.systemd.journal import write_entries, write_journal
 from tests.standalone import plugin_for
 
 CASES = sorted(path.stem for path in DATA.glob("*.conf"))
+EXPORT_CASES = sorted(path.stem for path in DATA.glob("*.export"))
 T0 = 1_700_000_000_000_000
 
 
@@ -48,6 +50,37 @@ def test_records_tags_and_times_are_fluent_bits(run, golden_journal, case):
     assert by_tag(emitted) == expected
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_record_members_are_in_fluent_bits_order(run, golden_journal, case):
+    expected = fluent_bit_records(case)
+    plugin, emitted = systemd_input(golden_journal, **case_options(case))
+    run(read_all(plugin, emitted, sum(map(len, expected.values()))))
+    assert in_key_order(by_tag(emitted)) == in_key_order(expected)
+
+
+@pytest.mark.parametrize("case", EXPORT_CASES)
+def test_raw_journal_fields_are_read_as_fluent_bit_reads_them(run, tmp_path, case):
+    """raw_fields.export: values that are not UTF-8 (written as Fluent Bit's file output writes
+    them), and fields repeated with others between their values (the array where the second
+    value was), in the order journald stored them."""
+    write_journal(tmp_path / "system.journal", (DATA / f"{case}.export").read_bytes())
+    expected = fluent_bit_records(case)
+    plugin, emitted = systemd_input(tmp_path, tag="sd.*")
+    run(read_all(plugin, emitted, sum(map(len, expected.values()))))
+    assert in_key_order(by_tag(emitted)) == in_key_order(expected)
+
+
+def test_a_repeated_field_is_an_array_where_its_second_value_was(run, tmp_path):
+    write_entries(tmp_path / "a.journal", [(T0, [("A", "1"), ("MESSAGE", "m1"), ("B", "2"), ("MESSAGE", "m2"),
+                                                 ("C", "3"), ("MESSAGE", "m3")])])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    run(read_all(plugin, emitted, 1))
+    assert list(emitted[0].records[0].items()) == [
+        ("_BOOT_ID", "0123456789abcdef0123456789abcdef"), ("A", "1"), ("B", "2"), ("MESSAGE", ["m1", "m2", "m3"]),
+        ("C", "3"),
+    ]
+
+
 def test_record_time_is_the_journal_realtime_not_source_realtime(run, golden_journal):
     plugin, emitted = systemd_input(golden_journal, tag="sd")
     run(read_all(plugin, emitted, 7))
@@ -56,13 +89,33 @@ def test_record_time_is_the_journal_realtime_not_source_realtime(run, golden_jou
     assert first.timestamps[0] == 1_700_000_000_123_456_000
 
 
-def test_a_run_of_one_tag_is_one_chunk_and_records_keep_journal_order(run, golden_journal):
+def test_a_pass_is_one_chunk_per_tag_each_in_journal_order(run, golden_journal):
     plugin, emitted = systemd_input(golden_journal, tag="sd.*")
     run(read_all(plugin, emitted, 7))
     assert [(chunk.tag, len(chunk)) for chunk in emitted] == [
-        ("sd.kubelet.service", 1), ("sd.docker.service", 1), ("sd.unknown", 1), ("sd.containerd.service", 1),
-        ("sd.sshd.service", 1), ("sd.kubelet.service", 2),
+        ("sd.kubelet.service", 3), ("sd.docker.service", 1), ("sd.unknown", 1), ("sd.containerd.service", 1),
+        ("sd.sshd.service", 1),
     ]
+    assert [record["MESSAGE"] for record in emitted[0].records] == [
+        "I1206 kubelet.go:123] started", "debug line", "same microsecond"]
+
+
+def test_tags_are_right_for_many_interleaved_units(run, tmp_path):
+    units = [f"unit{n}.service" for n in range(20)]
+    write_entries(tmp_path / "a.journal", [entry(n, _SYSTEMD_UNIT=units[n % 20]) for n in range(60)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd.*.log")
+    run(read_all(plugin, emitted, 60))
+    assert [(chunk.tag, [r["MESSAGE"] for r in chunk.records]) for chunk in emitted] == [
+        (f"sd.{unit}.log", [f"entry {n}", f"entry {n + 20}", f"entry {n + 40}"]) for n, unit in enumerate(units)]
+
+
+def test_a_pass_ends_once_its_entries_hold_more_than_a_megabyte(tmp_path):
+    big = "x" * 600_000
+    write_entries(tmp_path / "a.journal", [entry(n, BIG=big) for n in range(3)])
+    plugin, emitted = systemd_input(tmp_path, tag="sd")
+    plugin.reader = plugin.open_journal()
+    assert [plugin.read_pass() for _ in range(2)] == [True, False]
+    assert [len(chunk) for chunk in emitted] == [2, 1]
 
 
 def test_chunk_size_counts_the_journal_fields_bytes(run, tmp_path):
@@ -184,14 +237,9 @@ def saved_cursor(db: Path) -> str:
     return cursor
 
 
-def test_the_db_cursor_is_that_of_the_last_entry_acknowledged_with_all_before_it(run, tmp_path):
-    journal_dir = tmp_path / "journal"
-    journal_dir.mkdir()
-    units = ["a.service", "b.service", "c.service"]
-    write_entries(journal_dir / "system.journal",
-                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
-    db = tmp_path / "systemd.db"
-    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(db))
+def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **options: str) -> list[str]:
+    """The DB's cursor before and after acknowledging the first three chunks emitted, one at a time in ``order``."""
+    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(db), **options)
     cursors = []
 
     async def scenario() -> None:
@@ -199,19 +247,37 @@ def test_the_db_cursor_is_that_of_the_last_entry_acknowledged_with_all_before_it
         try:
             await wait_for(lambda: len(emitted) == 3, "one chunk per unit")
             cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[1].positions)
-            cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[0].positions)
-            cursors.append(saved_cursor(db))
-            plugin.acknowledge(emitted[2].positions)
-            cursors.append(saved_cursor(db))
+            for n in order:
+                plugin.acknowledge(emitted[n].positions)
+                cursors.append(saved_cursor(db))
         finally:
             await plugin.stop()
             await plugin.close()
 
     run(scenario())
+    return cursors
+
+
+def test_the_db_cursor_is_that_of_the_last_pass_acknowledged_with_all_before_it(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    units = ["a.service", "b.service", "c.service"]
+    write_entries(journal_dir / "system.journal",
+                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [1, 0, 2], max_entries="1")
     assert cursors[:2] == ["(null)", "(null)"]
     assert ";i=2;" in cursors[2] and ";i=3;" in cursors[3]
+
+
+def test_a_pass_cursor_is_saved_once_every_chunk_of_the_pass_is_acknowledged(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    units = ["a.service", "b.service", "c.service"]
+    write_entries(journal_dir / "system.journal",
+                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [2, 0, 1])
+    assert cursors[:3] == ["(null)", "(null)", "(null)"]
+    assert ";i=3;" in cursors[3]
 
 
 def test_entries_read_but_not_acknowledged_before_a_crash_are_read_again_at_the_next_start(run, tmp_path):
@@ -255,6 +321,20 @@ def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
     plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
     run(read_all(plugin, emitted, 1))
     assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0"]
+
+
+def test_a_saved_cursor_that_is_no_journal_cursor_is_warned_and_reading_starts_at_the_head(run, tmp_path):
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    db = tmp_path / "systemd.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)")
+        conn.execute("INSERT INTO in_systemd_cursor VALUES ('not a cursor', 1796546219)")
+    write_entries(journal_dir / "system.journal", [entry(0), entry(1)])
+    plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
+    run(read_all(plugin, emitted, 2))
+    assert [r["MESSAGE"] for r in records_of(emitted)] == ["entry 0", "entry 1"]
+    assert ";i=2;" in saved_cursor(db)
 
 
 def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):

@@ -6,17 +6,21 @@ Fluent Bit's ``in_systemd_collect`` with its config (systemd_config.c) and curso
 (``Systemd_Filter_Type``), the reader starts at the head, or at the end with
 ``Read_From_Tail``, or just after the cursor saved in ``DB``. Each entry becomes one record
 (records.py) stamped with the entry's realtime timestamp (``sd_journal_get_realtime_usec``, the
-journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``), grouped into one chunk per run
-of the same tag, so records leave in journal order whatever their tags.
+journal's own receive time, not ``_SOURCE_REALTIME_TIMESTAMP``); each pass hands on one chunk
+per tag, each tag's records in journal order, as Fluent Bit appends each run of a tag to that
+tag's input chunk.
 
-How work is driven: the journal's file descriptor is watched on the event loop (``add_reader``;
-no thread), and a one-second timer stands in for journals whose changes it cannot see, as Fluent
-Bit's pending-records collector does. Reading the journal is CPU work on mmap'ed files (about
-16 µs of CPU per entry on the 2-core test machine, 11 µs of it in cysystemd), so one pass reads
+The journal is read with libsystemd's sd-journal API from the compiled module (_core/journal.pxi,
+the library found by library.py): one call per pass reads the entries and builds their records,
+tags and sizes in C, grouped by tag (records.py is the Python reference of the shaping). How work is driven: the journal's file descriptor is watched on the event loop
+(``add_reader``; no thread), and a one-second timer stands in for journals whose changes it cannot
+see, as Fluent Bit's pending-records collector does. Reading the journal is CPU work on mmap'ed
+files (about 3 µs of CPU per entry on the 2-core test machine, records included), so one pass reads
 at most ``PASS_MAX_ENTRIES`` entries, hands them on and yields to the loop before the next pass.
 
-The cursor in ``DB`` is that of the last entry whose record the engine acknowledged (delivered
-to every output, or written to a chunk file), as the tail input does with its offsets; Fluent
+The cursor in ``DB`` is that of the last entry of the last pass whose records the engine
+acknowledged (delivered to every output, or written to a chunk file) with every pass before it,
+as the tail input does with its offsets; Fluent
 Bit saves it as soon as the entries are read (``in_systemd_collect``), so a crash loses what
 was read and not yet delivered. Here those entries are read again after a restart.
 """
@@ -24,26 +28,29 @@ was read and not yet delivered. Here those entries are read again after a restar
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import re
 import stat
 from collections import deque
 from typing import Any
 
+from flb_fast import _core
 from flb_fast.config.common import DB_SYNC_LEVELS
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.inputs.base import Input
+from flb_fast.inputs.systemd import library
 from flb_fast.inputs.systemd.db import CursorDB
-from flb_fast.inputs.systemd.records import RecordShaper, TagComposer
+from flb_fast.inputs.systemd.records import TagComposer
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-# Entries per pass on the loop: at ~16 µs of CPU per entry (cysystemd 2.0.5 and the record, on the
-# 2-core test machine) a pass holds the loop for about 8 ms.
+# Entries per pass on the loop: at ~3 µs of CPU per entry (sd-journal and the record, on the 2-core
+# test machine) a pass holds the loop for about 1.5 ms.
 PASS_MAX_ENTRIES = 512
-# systemd.c: "pause if we have processed more than 1MB" of records in one buffer.
-CHUNK_MAX_BYTES = 1_024_000
+# systemd.c: "pause if we have processed more than 1MB": a pass ends once its entries hold more data.
+PASS_MAX_BYTES = 1_024_000
 # systemd.c: flb_input_set_collector_time(ins, in_systemd_collect, 1, 0, config).
 PENDING_CHECK_SECONDS = 1.0
 # Pause after an unexpected error in a pass, so a persistent one cannot spin the loop.
@@ -56,11 +63,12 @@ _MATCH_RE = re.compile(r"^(?!__)[A-Z0-9_]+=", re.DOTALL)
 
 
 class CursorMark:
-    """The cursor of a chunk's last entry; ``acked`` once the engine says the chunk's records are safe."""
+    """A chunk's place in the journal: the cursor of its pass's last entry on the pass's last
+    chunk, None on the others; ``acked`` once the engine says the chunk's records are safe."""
 
     __slots__ = ("cursor", "acked")
 
-    def __init__(self, cursor: bytes) -> None:
+    def __init__(self, cursor: bytes | None) -> None:
         self.cursor = cursor
         self.acked = False
 
@@ -98,10 +106,9 @@ class SystemdInput(Input):
             if not _MATCH_RE.match(match):
                 raise PluginConfigError("systemd_filter", f"systemd_filter error: invalid input '{match}'")
         self.tags = TagComposer(options.tag or ctx.instance)
-        self.shaper = RecordShaper(bool(options.strip_underscores), bool(options.lowercase), options.max_fields)
         self.pass_entries = max(1, min(options.max_entries, PASS_MAX_ENTRIES))
         ctx.metrics.setdefault("read_errors", 0)
-        self.reader: Any = None
+        self.reader: _core.Journal | None = None
         self.db: CursorDB | None = None
         # With a DB: the cursors handed out with chunks, oldest first, until acknowledged in order.
         self.unacked: deque[CursorMark] = deque()
@@ -120,7 +127,7 @@ class SystemdInput(Input):
                                      "(rows=%d), the table content will be fixed", self.db.duplicates_removed + 1)
             self._seek_saved_cursor(self.db.cursor())
         loop = asyncio.get_running_loop()
-        self.fd = self.reader.fd
+        self.fd = self.reader.fileno()
         loop.add_reader(self.fd, self._on_journal_event)
         self.tasks = [
             loop.create_task(self._read_loop(), name=f"{self.ctx.instance}.reader"),
@@ -128,12 +135,9 @@ class SystemdInput(Input):
         ]
         self.wake.set()
 
-    def open_journal(self) -> Any:
+    def open_journal(self) -> _core.Journal:
         """systemd_config.c: open the journal, add the matches, seek to where reading starts."""
-        from cysystemd.reader import JournalOpenMode, JournalReader, MatchOperation, Rule
-
         path = self.options.path
-        reader = JournalReader()
         if path:
             try:
                 mode = os.stat(path).st_mode
@@ -141,33 +145,33 @@ class SystemdInput(Input):
                 raise OSError(f"given path {path} is invalid: {exc.strerror}") from None
             if not stat.S_ISDIR(mode):
                 raise OSError(f"given path is not a directory: {path}")
-            reader.open_directory(path)
-        else:
-            reader.open(JournalOpenMode.LOCAL_ONLY)
-        operand = MatchOperation.AND if self.filter_is_and else MatchOperation.OR
+        tags = self.tags
+        reader = _core.Journal(library.default(), path or None, tags.prefix, tags.suffix, tags.dynamic,
+                               bool(self.options.strip_underscores), bool(self.options.lowercase),
+                               self.options.max_fields)
         for match in self.options.systemd_filter:
-            key, _, value = match.partition("=")
-            rule = Rule(key, value)
-            rule.operand = operand
-            reader.add_filter(rule)
+            try:
+                reader.add_match(match.encode(), self.filter_is_and)
+            except OSError as exc:
+                reader.close()
+                if exc.errno == errno.EINVAL:
+                    raise OSError(f"systemd_filter error: invalid input '{match}'") from None
+                raise OSError(f"systemd_filter error: status={-(exc.errno or 0)} input '{match}'") from None
         if self.options.read_from_tail:
-            reader.seek_tail()
-            reader.skip_next(TAIL_SKIP_ENTRIES)
+            reader.seek_tail(TAIL_SKIP_ENTRIES)
         else:
             reader.seek_head()
         return reader
 
     def _seek_saved_cursor(self, cursor: str | None) -> None:
+        """Just after the saved entry: seek to it and step onto it (the next read is the one after)."""
         if cursor is None:
             return
-        try:
-            self.reader.seek_cursor(cursor.encode())
-        except (SystemError, OSError):
+        assert self.reader is not None
+        if self.reader.seek_cursor(cursor) != 0:
             self.ctx.log.warning("seek_cursor failed")
             return
         self.ctx.log.info("seek_cursor=%.40s... OK", cursor)
-        # The saved entry was already handed on: step onto it so the next read is the one after.
-        self.reader.skip_next(1)
 
     def resume(self) -> None:
         super().resume()
@@ -181,8 +185,9 @@ class SystemdInput(Input):
         if self.fd is not None:
             asyncio.get_running_loop().remove_reader(self.fd)
             self.fd = None
-        # cysystemd closes the journal when its reader is released.
-        self.reader = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     async def close(self) -> None:
         """After the last acknowledgement: the DB holds the cursor of the last entry delivered."""
@@ -197,7 +202,9 @@ class SystemdInput(Input):
         newest: bytes | None = None
         unacked = self.unacked
         while unacked and unacked[0].acked:
-            newest = unacked.popleft().cursor
+            cursor = unacked.popleft().cursor
+            if cursor is not None:
+                newest = cursor
         if newest is not None and self.db is not None:
             self.db.save(newest.decode())
 
@@ -205,10 +212,10 @@ class SystemdInput(Input):
 
     def _on_journal_event(self) -> None:
         """The journal's inotify fd is readable: let sd-journal take the changes in, then read."""
-        try:
-            self.reader.process_events()
-        except (SystemError, OSError) as exc:
-            self.ctx.log.error("sd_journal_process() failed: %s", exc)
+        assert self.reader is not None
+        status = self.reader.process()
+        if status < 0:
+            self.ctx.log.error("sd_journal_process() failed: %s", os.strerror(-status))
             self.ctx.metrics.inc("read_errors")
         self.wake.set()
 
@@ -232,61 +239,33 @@ class SystemdInput(Input):
                 self.wake.set()
 
     def read_pass(self) -> bool:
-        """Read up to one pass of entries and emit them; True if more may be waiting."""
+        """Read up to one pass of entries and emit them, a chunk per tag; True if more may be waiting."""
         reader = self.reader
-        tag_for = self.tags.tag_for
-        shape = self.shaper.record
-        emit = self._emit
-        chunk: Chunk | None = None
-        last_cursor: bytes | None = None
-        read = 0
-        more = True
-        while read < self.pass_entries:
-            try:
-                entry = reader.next()
-            except (SystemError, OSError) as exc:
-                self._read_error(exc)
-                more = False
-                break
-            if entry is None:
-                more = False
-                break
-            read += 1
-            fields = entry.data
-            tag = tag_for(fields)
-            record, size = shape(fields)
-            timestamp = entry.get_realtime_usec() * 1000
-            if chunk is not None and (chunk.tag != tag or chunk.size > CHUNK_MAX_BYTES):
-                emit(chunk, last_cursor)
-                chunk = None
-            last_cursor = entry.cursor
-            if chunk is None:
-                chunk = Chunk(tag, [timestamp], [record], size)
-            else:
-                chunk.timestamps.append(timestamp)
-                chunk.records.append(record)
-                chunk.size += size
-        if chunk is not None:
-            emit(chunk, last_cursor)
-        return more
-
-    def _emit(self, chunk: Chunk, cursor: bytes | None) -> None:
-        """Hand a chunk on; with a DB it carries the cursor of its last entry, saved once acknowledged."""
+        assert reader is not None
+        with_db = self.db is not None
+        groups, cursor, status, broken = reader.read(self.pass_entries, PASS_MAX_BYTES, self.tags.tag, with_db)
         emit = self.ctx.emit
         assert emit is not None
-        if self.db is not None and cursor is not None:
-            mark = CursorMark(cursor)
-            self.unacked.append(mark)
-            chunk.positions = [mark]
-        emit(chunk)
+        last = len(groups) - 1
+        for n, (tag, timestamps, records, size) in enumerate(groups):
+            chunk = Chunk(tag, timestamps, records, size)
+            if with_db:
+                # The pass's cursor is saved once all its chunks (and those before) are acknowledged.
+                mark = CursorMark(cursor if n == last else None)
+                self.unacked.append(mark)
+                chunk.positions = [mark]
+            emit(chunk)
+        if broken:
+            self.ctx.metrics.inc("read_errors", broken)
+            self.ctx.log.error("Skip %d broken entries", broken)
+        if status < 0:
+            self._read_error(status)
+        return status > 0
 
-    def _read_error(self, exc: BaseException) -> None:
+    def _read_error(self, status: int) -> None:
         """systemd.c: an entry that cannot be read means its file went away; start over from the head."""
+        assert self.reader is not None
         self.ctx.metrics.inc("read_errors")
-        try:
-            self.reader.seek_head()
-            seek = "0"
-        except (SystemError, OSError) as seek_exc:
-            seek = str(seek_exc)
-        self.ctx.log.error("sd_journal_next() returned error %s; journal is re-opened, unread logs are lost; "
-                           "sd_journal_seek_head() returned %s", exc, seek)
+        seek = self.reader.seek_head()
+        self.ctx.log.error("sd_journal_next() returned error %d; journal is re-opened, unread logs are lost; "
+                           "sd_journal_seek_head() returned %d", status, seek)
