@@ -576,6 +576,34 @@ def test_open_chunks_of_every_tag_go_at_once_when_together_they_hold_the_limit(r
     ]
 
 
+def test_a_batch_leaving_the_filters_into_open_chunks_that_now_hold_the_limit_sends_them(run, pipeline):
+    one = footprint_of([{"n": 0}])
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=5 * one),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    instance = built.inputs[0]
+    source, edit, out = instance.plugin, built.filters[0].plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        edit.gate.set()
+        source.push([{"n": 0}])
+        await until(lambda: engine.pending_filtering == 0)
+        edit.gate.clear()
+        source.push([{"n": n} for n in range(1, 10)])  # over the limit while in the filters
+        seen["filtering"] = (engine.pending_deliveries, engine.pending_filtering, source.calls[-1])
+        edit.gate.set()
+        await until(lambda: len(out.flushes) == 1 and engine.held_bytes(instance) == 0)
+        await engine.stop()
+
+    run(scenario())
+    assert seen["filtering"] == (0, 1, "pause")
+    # One chunk: the open chunk was not sent when the limit was reached, but once the batch joined it.
+    assert [records for _, _, records in out.flushes] == [[{"n": n} for n in range(10)]]
+
+
 def test_an_input_is_told_the_room_its_mem_buf_limit_leaves(run, pipeline):
     limit = 10**6
     built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),

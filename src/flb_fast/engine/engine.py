@@ -6,13 +6,13 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
 1. An input calls ``ctx.emit(chunk)``. The engine counts the input's ``records``/``bytes`` and
    the store holds the bytes against its ``Mem_Buf_Limit``; when the limit is reached the store
    pauses the input. Its open chunks go to the outputs at once when they alone hold the limit
-   (``ChunkStore.open_due``); otherwise the rest is in flight or in the filters and frees room,
-   and the open chunks keep growing across the pause until the flush timer or a full chunk
-   sends them (fewer, bigger requests).
+   (``ChunkStore.open_due``); otherwise deliveries in flight free room or batches in the filters
+   join the open chunks (which are weighed again then), and the open chunks keep growing across
+   the pause (fewer, bigger requests).
 2. The filters matching the tag run in config order, one batch at a time per input (order is
    kept per input; a filter waiting on I/O holds up only its own input).
 3. The batch joins the open chunk of its (input, tag). Every ``Flush`` seconds, or when a
-   chunk reaches ``CHUNK_MAX_BYTES``, or under backpressure, the chunk goes to each matching
+   chunk reaches ``CHUNK_MAX_BYTES``, or as in 1., the chunk goes to each matching
    output as a task; an output runs at most ``concurrent_flushes(Workers)`` flushes at once: one
    per worker, or several per worker for the outputs whose flushes are independent requests.
 4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
