@@ -21,6 +21,8 @@ class PluginContext:
     ``instance`` is Fluent Bit's instance name (``tail.0``); ``display_name`` is the ``Alias``
     when set, as used in metrics labels. ``emit`` is set for inputs only: it hands a batch to
     the engine and returns at once (the engine may call ``pause()`` on the input from inside it).
+    ``room`` (inputs only) tells how many bytes of records the input may still hold before its
+    ``Mem_Buf_Limit`` pauses it, None when it has no limit.
     ``conf_path`` is the main config file's folder (Fluent Bit's ``config->conf_path``), where
     plugins look for relative paths that are not found from the working directory.
     """
@@ -34,4 +36,5 @@ class PluginContext:
     parsers: ParserRegistry
     service: Any
     emit: Callable[[Chunk], None] | None = field(default=None)
+    room: Callable[[], int | None] | None = field(default=None)
     conf_path: str | None = field(default=None)

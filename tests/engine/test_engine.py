@@ -450,7 +450,7 @@ def test_an_output_may_run_several_flushes_per_worker_at_once(run, pipeline):
 # -- Mem_Buf_Limit ----------------------------------------------------------------------------
 
 
-def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pipeline, logs):
+def test_reaching_mem_buf_limit_pauses_the_input_and_sends_its_open_chunk_at_once(run, pipeline, logs):
     # The limit is what the first ten records cost in memory, whatever their size in bytes read.
     limit = footprint_of(*([{"n": n}] for n in range(10)))
     built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
@@ -468,20 +468,166 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_dispatches_at_once(run, pip
         await until(lambda: len(out.started) == 1)
         seen["at_limit"] = (list(source.calls), engine.held_bytes(built.inputs[0]))
         source.push([{"n": 10}], size=100)  # a paused input may still hand over what it holds
-        assert engine.pending_deliveries == 2  # dispatched at once, waiting for the output's worker
+        seen["in_flight"] = engine.pending_deliveries
         out.gate.set()
-        await until(lambda: engine.pending_deliveries == 0)
-        seen["after"] = (list(source.calls), engine.held_bytes(built.inputs[0]))
+        await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
+        seen["after"] = (list(source.calls), engine.held_bytes(built.inputs[0]), list(out.records))
         await engine.stop()
 
     run(scenario())
     assert seen["before"] == (["start"], footprint_of(*([{"n": n}] for n in range(9))), [])
     assert seen["at_limit"] == (["start", "pause"], limit)
-    assert seen["after"] == (["start", "pause", "resume"], 0)
-    assert out.records == [{"n": n} for n in range(11)]
+    # The record handed over while paused waits in a new open chunk: the one in flight holds the limit.
+    assert seen["in_flight"] == 1
     ninth, tenth = footprint_of([{"n": 9}]), footprint_of([{"n": 10}])
+    assert seen["after"] == (["start", "pause", "resume"], tenth, [{"n": n} for n in range(10)])
+    assert out.records == [{"n": n} for n in range(11)]  # sent as the engine stops
     assert f"[input] manual.0 paused (mem buf overlimit - event of size {ninth}B exceeded limit {limit} to {limit}B)" in logs
     assert f"[input] manual.0 resume (mem buf overlimit - buf size {tenth}B now below limit {limit}B)" in logs
+
+
+def test_over_its_limit_an_input_keeps_its_open_chunk_while_chunks_in_flight_hold_the_rest(run, pipeline):
+    limit = footprint_of(*([{"n": n}] for n in range(10)))
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("OUTPUT", Name="gated", Match="*")))
+    instance = built.inputs[0]
+    source, out = instance.plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for n in range(10):
+            source.push([{"n": n}])
+        await until(lambda: len(out.started) == 1)
+        for n in range(10, 15):  # over the limit, in a new open chunk
+            source.push([{"n": n}])
+        seen["over"] = (engine.pending_deliveries, engine.held_bytes(instance), list(source.calls))
+        out.gate.set()
+        await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
+        seen["resumed"] = (len(out.started), engine.held_bytes(instance), list(out.records))
+        await engine.stop()
+
+    run(scenario())
+    assert seen["over"] == (1, footprint_of(*([{"n": n}] for n in range(15))), ["start", "pause"])
+    # The first chunk delivered, the input goes on and its open chunk keeps taking batches.
+    assert seen["resumed"] == (1, footprint_of(*([{"n": n}] for n in range(10, 15))),
+                               [{"n": n} for n in range(10)])
+    assert out.records == [{"n": n} for n in range(15)]
+
+
+def test_an_open_chunk_that_grew_across_a_pause_goes_once_it_alone_holds_the_limit(run, pipeline):
+    limit = footprint_of(*([{"n": n}] for n in range(10)))
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("OUTPUT", Name="gated", Match="*")))
+    instance = built.inputs[0]
+    source, out = instance.plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for n in range(10):
+            source.push([{"n": n}])
+        await until(lambda: len(out.started) == 1)
+        for n in range(10, 15):
+            source.push([{"n": n}])
+        out.gate.set()
+        await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
+        for n in range(15, 19):
+            source.push([{"n": n}])
+        seen["below"] = (engine.pending_deliveries, list(source.calls))
+        source.push([{"n": 19}])
+        seen["limit"] = (engine.pending_deliveries, list(source.calls))
+        await until(lambda: engine.pending_deliveries == 0 and engine.held_bytes(instance) == 0)
+        await engine.stop()
+
+    run(scenario())
+    assert seen["below"] == (0, ["start", "pause", "resume"])
+    assert seen["limit"] == (1, ["start", "pause", "resume", "pause"])
+    # Two chunks of ten records each: the second grew across the pause and the resume.
+    assert len(out.started) == 2
+    assert out.records == [{"n": n} for n in range(20)]
+
+
+def test_open_chunks_of_every_tag_go_at_once_when_together_they_hold_the_limit(run, pipeline):
+    # Nothing of the input is in flight to free room: waiting for the flush timer (an hour here)
+    # would hold the input paused until then.
+    limit = footprint_of(*([{"n": n}] for n in range(10)))
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    instance = built.inputs[0]
+    source, out = instance.plugin, built.outputs[0].plugin
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        for n in range(10):
+            source.push([{"n": n}], tag="a" if n % 2 else "b")
+        await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
+        assert engine.held_bytes(instance) == 0
+        await engine.stop()
+
+    run(scenario())
+    assert source.calls == ["start", "pause", "resume", "stop"]
+    assert sorted((tag, records) for _, tag, records in out.flushes) == [
+        ("a", [{"n": n} for n in range(1, 10, 2)]),
+        ("b", [{"n": n} for n in range(0, 10, 2)]),
+    ]
+
+
+def test_a_batch_leaving_the_filters_into_open_chunks_that_now_hold_the_limit_sends_them(run, pipeline):
+    one = footprint_of([{"n": 0}])
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=5 * one),
+                               section("FILTER", Name="edit", Match="*", Hold="on"),
+                               section("OUTPUT", Name="scripted", Match="*")))
+    instance = built.inputs[0]
+    source, edit, out = instance.plugin, built.filters[0].plugin, built.outputs[0].plugin
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        edit.gate.set()
+        source.push([{"n": 0}])
+        await until(lambda: engine.pending_filtering == 0)
+        edit.gate.clear()
+        source.push([{"n": n} for n in range(1, 10)])  # over the limit while in the filters
+        seen["filtering"] = (engine.pending_deliveries, engine.pending_filtering, source.calls[-1])
+        edit.gate.set()
+        await until(lambda: len(out.flushes) == 1 and engine.held_bytes(instance) == 0)
+        await engine.stop()
+
+    run(scenario())
+    assert seen["filtering"] == (0, 1, "pause")
+    # One chunk: the open chunk was not sent when the limit was reached, but once the batch joined it.
+    assert [records for _, _, records in out.flushes] == [[{"n": n} for n in range(10)]]
+
+
+def test_an_input_is_told_the_room_its_mem_buf_limit_leaves(run, pipeline):
+    limit = 10**6
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+                               section("INPUT", Name="manual", Tag="other"),
+                               section("OUTPUT", Name="gated", Match="*")))
+    limited, unlimited = built.inputs
+    seen = {}
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        seen["start"] = limited.ctx.room()
+        limited.plugin.push([{"n": 1}, {"n": 2}])
+        seen["held"] = limited.ctx.room()
+        seen["no limit"] = unlimited.ctx.room()
+        engine.flush()
+        built.outputs[0].plugin.gate.set()
+        await until(lambda: engine.pending_deliveries == 0 and engine.held_bytes(limited) == 0)
+        seen["delivered"] = limited.ctx.room()
+        await engine.stop()
+
+    run(scenario())
+    assert seen == {"start": limit, "held": limit - footprint_of([{"n": 1}, {"n": 2}]), "no limit": None,
+                    "delivered": limit}
 
 
 def test_batches_in_the_filters_count_against_mem_buf_limit_as_the_filters_grew_earlier_ones(run, pipeline):

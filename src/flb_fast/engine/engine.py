@@ -5,12 +5,14 @@ themselves, their bytes and who still owes them live in the storage layer (``sto
 
 1. An input calls ``ctx.emit(chunk)``. The engine counts the input's ``records``/``bytes`` and
    the store holds the bytes against its ``Mem_Buf_Limit``; when the limit is reached the store
-   pauses the input and the engine sends its open chunks to the outputs at once (a full buffer
-   is a reason to flush, not to wait for the timer).
+   pauses the input. Its open chunks go to the outputs at once when they alone hold the limit
+   (``ChunkStore.open_due``); otherwise deliveries in flight free room or batches in the filters
+   join the open chunks (which are weighed again then), and the open chunks keep growing across
+   the pause (fewer, bigger requests).
 2. The filters matching the tag run in config order, one batch at a time per input (order is
    kept per input; a filter waiting on I/O holds up only its own input).
 3. The batch joins the open chunk of its (input, tag). Every ``Flush`` seconds, or when a
-   chunk reaches ``CHUNK_MAX_BYTES``, or under backpressure, the chunk goes to each matching
+   chunk reaches ``CHUNK_MAX_BYTES``, or as in 1., the chunk goes to each matching
    output as a task; an output runs at most ``concurrent_flushes(Workers)`` flushes at once: one
    per worker, or several per worker for the outputs whose flushes are independent requests.
 4. Each (chunk, output) delivery reports to the store when the output accepted the chunk or
@@ -95,6 +97,7 @@ class Engine:
             self.memory_limit.start()
         for instance in self.pipeline.inputs:
             instance.sink = self._emit
+            instance.gauge = self._room
             await self._start(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
         self.log.info("started (pid=%d)", os.getpid())
@@ -197,10 +200,14 @@ class Engine:
             queue.append((chunk, held, positions, stage))
             if instance not in self._filtering:
                 self._filtering[instance] = asyncio.get_running_loop().create_task(self._run_filters(instance))
-            if self.store.over_limit(instance):
+            if self.store.open_due(instance):
                 self._dispatch_all(instance)
         else:
             self._route(instance, chunk, held, positions)
+
+    def _room(self, instance: InputInstance) -> int | None:
+        source = self.store.inputs[instance]
+        return source.limit - source.mem_size if source.limit else None
 
     async def _run_filters(self, instance: InputInstance) -> None:
         """Filter this input's batches in order; a batch leaves the queue only once routed."""
@@ -273,7 +280,7 @@ class Engine:
             return
         if self.store.append(instance, chunk, held, positions):
             self._dispatch(instance, chunk.tag)
-        if self.store.over_limit(instance):
+        if self.store.open_due(instance):
             self._dispatch_all(instance)
 
     def flush(self) -> None:

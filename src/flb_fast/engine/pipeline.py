@@ -61,6 +61,8 @@ class InputInstance(Instance):
     mem_buf_limit: int = 0
     routable: bool = True
     sink: Sink | None = None
+    # The engine's reading of what this input may still hold (``room``).
+    gauge: Callable[[InputInstance], int | None] | None = None
     # ``processors: logs:`` (YAML): run on every batch before it is counted, filtered and routed.
     processors: list[FilterInstance] = field(default_factory=list)
     # For the emitter input of a filter that re-emits records (rewrite_tag, multiline): that filter.
@@ -71,6 +73,11 @@ class InputInstance(Instance):
         if self.sink is None:
             raise RuntimeError(f"{self.name} emitted records before the engine started")
         self.sink(self, chunk, 0)
+
+    def room(self) -> int | None:
+        """``ctx.room``: bytes of records this input may still hold before its ``Mem_Buf_Limit``
+        pauses it (batches in the filters counted as they will be once filtered); None without a limit."""
+        return None if self.gauge is None else self.gauge(self)
 
     def emit_after(self, stage: int, chunk: Chunk) -> None:
         """A batch the processor at ``stage`` puts back into this input: the processors after it,
@@ -182,6 +189,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             parsers=parsers,
             service=service,
             emit=instance.emit if isinstance(instance, InputInstance) else None,
+            room=instance.room if isinstance(instance, InputInstance) else None,
             conf_path=conf_path,
         )
         try:

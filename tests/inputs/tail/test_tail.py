@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.inputs.tail import MIN_READ_BYTES as TAIL_MIN_READ_BYTES
+from flb_fast.inputs.tail import READ_BUFFER_BYTES as TAIL_READ_BYTES
 from flb_fast.inputs.tail import TailInput
 from flb_fast.record import Chunk
 from tests.inputs.tail.harness import Harness, bind
@@ -992,6 +994,84 @@ def test_a_paused_input_reads_nothing_until_resumed_and_loses_nothing(tmp_path: 
     run(tailing(harness, scenario))
     assert harness.logs() == lines
     assert len(harness.chunks) > 2
+
+
+class Limit:
+    """An engine's Mem_Buf_Limit as the input sees it (``ctx.room``): each byte read holds two bytes
+    of records until the test releases them, and the input pauses once the limit is reached."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def room(self) -> int:
+        return self.limit - self.held
+
+    def hold(self, harness: Harness, chunk: Chunk) -> None:
+        self.held += 2 * chunk.size
+        if self.held >= self.limit:
+            harness.input.pause()
+
+
+def limited_harness(log: Path, limit: Limit) -> Harness:
+    harness = Harness([("path", str(log)), ("read_from_head", "on")], on_emit=lambda chunk: limit.hold(harness, chunk))
+    harness.ctx.room = limit.room
+    return harness
+
+
+def test_near_its_limit_the_input_reads_only_what_the_room_left_will_hold(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    lines = [f"{n:099d}" for n in range(6000)]  # 100 bytes a line with its newline
+    write(log, "".join(f"{line}\n" for line in lines))
+    limit = Limit(2 * 300_000)
+    harness = limited_harness(log, limit)
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: harness.input.paused)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    # A whole buffer first (nothing tells yet what a byte read holds), then the 75,712 bytes of room
+    # left hold the records of 37,856 bytes read: the limit is reached exactly, not passed.
+    assert [chunk.size for chunk in harness.chunks] == [TAIL_READ_BYTES, 300_000 - TAIL_READ_BYTES]
+    assert harness.logs() == lines[:3000]
+    assert limit.held == limit.limit
+
+
+def test_a_read_cut_near_the_limit_is_never_smaller_than_the_least_read(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    lines = [f"{n:099d}" for n in range(6000)]
+    write(log, "".join(f"{line}\n" for line in lines))
+    limit = Limit(2 * TAIL_READ_BYTES + 1_000)
+    harness = limited_harness(log, limit)
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: harness.input.paused)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    # The room left after the first read would hold the records of 500 bytes read.
+    assert [chunk.size for chunk in harness.chunks] == [TAIL_READ_BYTES, TAIL_MIN_READ_BYTES]
+    assert harness.logs() == lines[:(TAIL_READ_BYTES + TAIL_MIN_READ_BYTES) // 100]
+
+
+def test_short_reads_do_not_teach_what_a_byte_read_holds(tmp_path: Path, run) -> None:
+    log = tmp_path / "app.log"
+    write(log, "a\n")
+    limit = Limit(2 * TAIL_READ_BYTES)
+    limit.held = 2 * TAIL_READ_BYTES - 1_000  # room for the records of 500 bytes read, 2 bytes each
+    harness = limited_harness(log, limit)
+    lines = [f"{n:099d}" for n in range(3000)]
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: len(harness.chunks) == 1)
+        write(log, "".join(f"{line}\n" for line in lines))
+        await harness.wait_for(lambda: harness.input.paused)
+        await harness.settle()
+
+    run(tailing(harness, scenario))
+    # The 2-byte read taught nothing: the next read is a whole buffer, as before any read.
+    assert [chunk.size for chunk in harness.chunks] == [2, TAIL_READ_BYTES]
 
 
 # ---- DB --------------------------------------------------------------------------------------

@@ -44,6 +44,18 @@ from flb_fast.record import Chunk
 # once, not per file: 1,000 files cost their partial lines, not 1,000 buffers. 256 KiB means
 # about 800 typical container lines per Chunk and per compiled call (Vector: max_read_bytes).
 READ_BUFFER_BYTES = 256 * 1024
+# Near its Mem_Buf_Limit the input reads only as much as the records it may still hold will take
+# (``ctx.room``). The input is paused after the batch that crosses the limit, as Fluent Bit's after
+# the append that crosses it, so whole 256 KiB reads of merged kubernetes records let what is held
+# pass 5 MB by up to 1.4 MB; cut reads, by up to 0.6 MB (the pause lines of bench_pipeline --variant
+# kubernetes --lines 300000: what a batch will hold once filtered is an estimate). Cutting reads does
+# not cut chunks: open chunks keep growing across the pauses (``storage.store`` ``open_due``).
+# A cut read is never smaller than this, so that the per-batch work stays small per line; only
+# reads of at least this size teach what a byte read holds (a few short lines of a file being
+# written to hold more per byte: their records' own cost weighs more than their text).
+MIN_READ_BYTES = 32 * 1024
+# What a byte read holds once emitted follows the latest reads as a moving average over about this many.
+HELD_PER_BYTE_READS = 8
 # Bytes read per pass before the reader yields to the loop, whatever static/event_batch_size
 # allow (Fluent Bit's 50M default assumes a collector thread; here the loop also runs flushes).
 PASS_MAX_BYTES = 4 * 1024 * 1024
@@ -76,6 +88,9 @@ class TailInput(Input):
             raise PluginConfigError("buffer_max_size", "buffer_max_size must be >= buffer_chunk")
         self.buffer_max_size = options.buffer_max_size
         self.read_buffer = bytearray(max(READ_BUFFER_BYTES, options.buffer_chunk_size))
+        self.read_view = memoryview(self.read_buffer)
+        # Bytes of memory the engine holds per byte read (0 until a read has been emitted).
+        self.held_per_byte = 0.0
         self.pass_bytes = max(1, min(options.static_batch_size or PASS_MAX_BYTES,
                                      options.event_batch_size or PASS_MAX_BYTES, PASS_MAX_BYTES))
         parser = self._lookup_parser("parser", options.parser)
@@ -438,7 +453,8 @@ class TailInput(Input):
                 self._restart_truncated(file)
                 return 0
             starts: list[int] | None = [] if self.builder.wants_offsets else None
-            lines, first_offset, count = file.read_into(self.read_buffer, starts)
+            room = self.ctx.room() if self.ctx.room is not None else None
+            lines, first_offset, count = file.read_into(self._buffer_for(room), starts)
         except OSError as exc:
             self.ctx.metrics.inc("read_errors")
             self.ctx.log.error("cannot read %s: %s", file.path, exc.strerror)
@@ -455,12 +471,33 @@ class TailInput(Input):
         if truncated:
             self.ctx.metrics.inc("long_line_truncated", truncated)
         self._emit_lines(file, lines, first_offset, count, starts)
+        if room is not None and count >= MIN_READ_BYTES:
+            self._learn_held_per_byte(room, count)
         if file.splitter.long_line:
             self.ctx.log.error("file=%s requires a larger buffer size, lines are too long. Skipping file.",
                                file.path)
             self.abandoned.add(file.key)
             self._close(file)
         return count
+
+    def _buffer_for(self, room: int | None) -> bytearray | memoryview:
+        """The read buffer, or its first part when the input's limit leaves ``room`` for fewer records
+        than a whole buffer's (as the latest reads tell what a byte read holds)."""
+        if room is None or not self.held_per_byte:
+            return self.read_buffer
+        size = int(room / self.held_per_byte)
+        if size >= len(self.read_buffer):
+            return self.read_buffer
+        return self.read_view[:max(MIN_READ_BYTES, size)]
+
+    def _learn_held_per_byte(self, room_before: int, count: int) -> None:
+        """What the engine now holds for the ``count`` bytes just read (the room they took)."""
+        room = self.ctx.room() if self.ctx.room is not None else None
+        if room is None or room >= room_before:
+            return
+        rate = (room_before - room) / count
+        self.held_per_byte = rate if not self.held_per_byte else (
+            self.held_per_byte + (rate - self.held_per_byte) / HELD_PER_BYTE_READS)
 
     def _emit_lines(self, file: TailFile, lines: list[bytes], first_offset: int, size: int,
                     starts: list[int] | None) -> None:

@@ -113,11 +113,12 @@ class TailFile:
         """File offset of the first byte the splitter has not returned as a line yet."""
         return self.read_pos - self.splitter.pending
 
-    def read_into(self, buffer: bytearray, starts: list[int] | None = None) -> tuple[list[bytes], int, int]:
+    def read_into(self, buffer: bytearray | memoryview, starts: list[int] | None = None) -> tuple[list[bytes], int, int]:
         """Read one buffer's worth at ``read_pos``: ``(complete lines, offset of the first, bytes read)``.
 
-        ``bytes read`` is 0 at end of file. The caller owns ``buffer`` and may reuse it at once:
-        the splitter copies what it keeps. ``starts``, when given, receives each line's file offset.
+        ``bytes read`` is 0 at end of file; at most ``len(buffer)`` bytes are read. The caller owns
+        ``buffer`` and may reuse it at once: the splitter copies what it keeps. ``starts``, when given,
+        receives each line's file offset.
         """
         first_offset = self.line_start()
         count = os.preadv(self.fd, [buffer], self.read_pos)
