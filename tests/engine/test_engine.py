@@ -486,22 +486,34 @@ def test_reaching_mem_buf_limit_pauses_the_input_and_sends_its_open_chunk_at_onc
     assert f"[input] manual.0 resume (mem buf overlimit - buf size {tenth}B now below limit {limit}B)" in logs
 
 
-def test_over_its_limit_an_input_keeps_its_open_chunk_while_chunks_in_flight_hold_the_rest(run, pipeline):
-    limit = footprint_of(*([{"n": n}] for n in range(10)))
-    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
+TEN_RECORDS_LIMIT = footprint_of(*([{"n": n}] for n in range(10)))
+
+
+def ten_records_limit_pipeline(pipeline):
+    """A manual input limited to what ten records ``{"n": 0..9}`` cost, into a gated output."""
+    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=TEN_RECORDS_LIMIT),
                                section("OUTPUT", Name="gated", Match="*")))
-    instance = built.inputs[0]
-    source, out = instance.plugin, built.outputs[0].plugin
+    return built, built.inputs[0], built.inputs[0].plugin, built.outputs[0].plugin
+
+
+async def go_past_the_limit(source, out) -> None:
+    """Ten records reach the limit (their chunk goes out and waits at the output's gate), then five
+    more go over it, into a new open chunk."""
+    for n in range(10):
+        source.push([{"n": n}])
+    await until(lambda: len(out.started) == 1)
+    for n in range(10, 15):
+        source.push([{"n": n}])
+
+
+def test_over_its_limit_an_input_keeps_its_open_chunk_while_chunks_in_flight_hold_the_rest(run, pipeline):
+    built, instance, source, out = ten_records_limit_pipeline(pipeline)
     seen = {}
 
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        for n in range(10):
-            source.push([{"n": n}])
-        await until(lambda: len(out.started) == 1)
-        for n in range(10, 15):  # over the limit, in a new open chunk
-            source.push([{"n": n}])
+        await go_past_the_limit(source, out)
         seen["over"] = (engine.pending_deliveries, engine.held_bytes(instance), list(source.calls))
         out.gate.set()
         await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
@@ -517,21 +529,13 @@ def test_over_its_limit_an_input_keeps_its_open_chunk_while_chunks_in_flight_hol
 
 
 def test_an_open_chunk_that_grew_across_a_pause_goes_once_it_alone_holds_the_limit(run, pipeline):
-    limit = footprint_of(*([{"n": n}] for n in range(10)))
-    built, _ = pipeline(config(section("INPUT", Name="manual", Tag="app", Mem_Buf_Limit=limit),
-                               section("OUTPUT", Name="gated", Match="*")))
-    instance = built.inputs[0]
-    source, out = instance.plugin, built.outputs[0].plugin
+    built, instance, source, out = ten_records_limit_pipeline(pipeline)
     seen = {}
 
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        for n in range(10):
-            source.push([{"n": n}])
-        await until(lambda: len(out.started) == 1)
-        for n in range(10, 15):
-            source.push([{"n": n}])
+        await go_past_the_limit(source, out)
         out.gate.set()
         await until(lambda: engine.pending_deliveries == 0 and "resume" in source.calls)
         for n in range(15, 19):

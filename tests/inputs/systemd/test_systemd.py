@@ -258,23 +258,25 @@ def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **o
     return cursors
 
 
-def test_the_db_cursor_is_that_of_the_last_pass_acknowledged_with_all_before_it(run, tmp_path):
+def three_unit_journal(tmp_path: Path) -> Path:
+    """A journal of three entries, one for each of three units (three tags, three chunks a pass)."""
     journal_dir = tmp_path / "journal"
     journal_dir.mkdir()
     units = ["a.service", "b.service", "c.service"]
     write_entries(journal_dir / "system.journal",
                   [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    return journal_dir
+
+
+def test_the_db_cursor_is_that_of_the_last_pass_acknowledged_with_all_before_it(run, tmp_path):
+    journal_dir = three_unit_journal(tmp_path)
     cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [1, 0, 2], max_entries="1")
     assert cursors[:2] == ["(null)", "(null)"]
     assert ";i=2;" in cursors[2] and ";i=3;" in cursors[3]
 
 
 def test_a_pass_cursor_is_saved_once_every_chunk_of_the_pass_is_acknowledged(run, tmp_path):
-    journal_dir = tmp_path / "journal"
-    journal_dir.mkdir()
-    units = ["a.service", "b.service", "c.service"]
-    write_entries(journal_dir / "system.journal",
-                  [entry(n, _SYSTEMD_UNIT=unit) for n, unit in enumerate(units)])
+    journal_dir = three_unit_journal(tmp_path)
     cursors = acknowledged_cursors(run, journal_dir, tmp_path / "systemd.db", [2, 0, 1])
     assert cursors[:3] == ["(null)", "(null)", "(null)"]
     assert ";i=3;" in cursors[3]
@@ -309,14 +311,20 @@ def test_acknowledgements_after_stop_still_move_the_cursor_until_close(run, tmp_
     assert ";i=1;" in saved_cursor(db)
 
 
-def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
-    """Fluent Bit's first row is the cursor text '(null)'; reading starts where it would have."""
+def journal_with_saved_cursor(tmp_path: Path, cursor: str) -> tuple[Path, Path]:
+    """An empty journal folder and a DB whose one row holds ``cursor``, as Fluent Bit's table has it."""
     journal_dir = tmp_path / "journal"
     journal_dir.mkdir()
     db = tmp_path / "systemd.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)")
-        conn.execute("INSERT INTO in_systemd_cursor VALUES ('(null)', 1796546219)")
+        conn.execute("INSERT INTO in_systemd_cursor VALUES (?, 1796546219)", (cursor,))
+    return journal_dir, db
+
+
+def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
+    """Fluent Bit's first row is the cursor text '(null)'; reading starts where it would have."""
+    journal_dir, db = journal_with_saved_cursor(tmp_path, "(null)")
     write_entries(journal_dir / "system.journal", [entry(0)])
     plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
     run(read_all(plugin, emitted, 1))
@@ -324,12 +332,7 @@ def test_a_db_registered_before_any_entry_starts_from_the_head(run, tmp_path):
 
 
 def test_a_saved_cursor_that_is_no_journal_cursor_is_warned_and_reading_starts_at_the_head(run, tmp_path):
-    journal_dir = tmp_path / "journal"
-    journal_dir.mkdir()
-    db = tmp_path / "systemd.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER)")
-        conn.execute("INSERT INTO in_systemd_cursor VALUES ('not a cursor', 1796546219)")
+    journal_dir, db = journal_with_saved_cursor(tmp_path, "not a cursor")
     write_entries(journal_dir / "system.journal", [entry(0), entry(1)])
     plugin, emitted = systemd_input(journal_dir, tag="sd", db=str(db))
     run(read_all(plugin, emitted, 2))
