@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flb_fast._core import JsonLinesDecoder, decode_json_lines, parse_time_rfc3339
+from flb_fast._core import JsonLinesDecoder, decode_json_lines, json_colons_and_keys, parse_time_rfc3339
+from flb_fast.json_line import colons_outside_strings, count_keys, first_json_object
 from flb_fast.text import INVALID_UTF8
 
 READ_TIME = 1_700_000_000_000_000_000
@@ -188,13 +189,44 @@ def test_escaped_keys_are_unescaped():
     assert one(b'{"k\\u00e9y":"v"}') == {"kéy": "v"}
 
 
-def test_lone_surrogate_escapes_become_replacement_characters():
-    # A lone surrogate cannot be encoded to UTF-8 by any output, so it is replaced.
-    assert one(b'{"a":"x\\ud800y","b":"\\udc00","c":"\\ud800\\u0041"}') == {
+def test_lone_surrogate_escapes_become_replacement_characters_as_yyjson_reads_them():
+    # yyjson read_uni_esc (YYJSON_READ_REPLACE_INVALID_UNICODE): a high surrogate takes the \\u
+    # escape after it along, one U+FFFD for both when that is no low surrogate (recorded:
+    # tests/data/fluent-bit/docker_json_quirks).
+    assert one(b'{"a":"x\\ud800y","b":"\\udc00","c":"\\ud800\\u0041","d":"\\ud83d\\ud83d\\ude00"}') == {
         "a": "x\ufffdy",
         "b": "\ufffd",
-        "c": "\ufffdA",
+        "c": "\ufffd",
+        "d": "\ufffd\ufffd",
     }
+
+
+def test_a_unicode_escape_with_fewer_than_four_hex_digits_is_kept_and_eats_the_next_byte():
+    assert one(b'{"a":"x\\u12 y","b":"\\uZZZZ","c":"\\u12\\n"}') == {"a": "x\\u12y", "b": "\\uZZZ", "c": "\\u12n"}
+
+
+def test_raw_control_characters_in_strings_are_kept_in_nested_lines_too():
+    assert one(b'{"log":"a\tb\x01","attrs":{"k":[1]}}') == {"log": "a\tb\x01", "attrs": {"k": [1]}}
+
+
+def test_a_number_past_a_double_makes_the_line_no_json():
+    assert docker([b'{"a":1e400}', b'{"a":[-1e400]}'])[1:] == ([{"log": '{"a":1e400}'}, {"log": '{"a":[-1e400]}'}], 2)
+
+
+def test_a_repeated_key_keeps_its_last_value_at_its_last_place():
+    # Fluent Bit's record holds both; its JSON writer keeps the last, where it stands.
+    assert list(one(b'{"log":"first","a":1,"log":"second"}').items()) == [("a", 1), ("log", "second")]
+    assert list(one(b'{"x":{"p":1,"q":2,"p":3},"y":[]}')["x"].items()) == [("q", 2), ("p", 3)]
+
+
+def test_with_repeated_time_keys_the_first_gives_the_time_and_only_it_is_removed():
+    line = b'{"log":"x","time":"2024-01-01T00:00:00.5Z","time":"2025-01-01T00:00:00.5Z"}'
+    nested = b'{"log":{},"time":"2024-01-01T00:00:00.5Z","time":"2025-01-01T00:00:00.5Z"}'
+    assert docker([line, nested], time_keep=False) == (
+        [1704067200500000000, 1704067200500000000],
+        [{"log": "x", "time": "2025-01-01T00:00:00.5Z"}, {"log": {}, "time": "2025-01-01T00:00:00.5Z"}],
+        0,
+    )
 
 
 def test_invalid_utf8_keeps_each_byte_as_u_e000_plus_byte():
@@ -214,7 +246,8 @@ def test_invalid_utf8_in_a_line_that_is_not_json_is_kept_in_the_raw_record():
 
 
 def test_numbers_booleans_and_null_are_decoded():
-    assert one(b'{"i":-12,"z":0,"f":1.5,"e":2E-3,"t":true,"n":false,"x":null,"big":123456789012345678901}') == {
+    assert one(b'{"i":-12,"z":0,"f":1.5,"e":2E-3,"t":true,"n":false,"x":null,"big":123456789012345678901,'
+               b'"u":18446744073709551615,"low":-9223372036854775809}') == {
         "i": -12,
         "z": 0,
         "f": 1.5,
@@ -222,7 +255,9 @@ def test_numbers_booleans_and_null_are_decoded():
         "t": True,
         "n": False,
         "x": None,
-        "big": 123456789012345678901,
+        "big": 1.2345678901234568e20,  # past uint64: a double, as yyjson reads it
+        "u": 18446744073709551615,
+        "low": -9.223372036854775808e18,
     }
 
 
@@ -293,7 +328,8 @@ def test_long_strings_scanned_sixteen_bytes_at_a_time_decode_like_json_loads(rec
     record=st.dictionaries(
         st.text(max_size=8),
         st.recursive(
-            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+            st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
             lambda children: (
                 st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
             ),
@@ -344,3 +380,26 @@ def test_hostile_lines_never_crash_and_each_gives_one_record(lines):
         if record == {"log": line.decode("utf-8", "replace")}:
             continue
         assert all(type(key) is str for key in record)
+
+
+_JSON_PIECES = [b"{", b"}", b"[", b"]", b'"', b'"k"', b'"log"', b'"time"', b":", b",", b" ", b"\t", b"\\", b"\\u",
+                b"d83d", b"dc00", b"12", b"ZZ", b"\\n", b"\\x", b"1", b"-0", b"1e400", b"18446744073709551616",
+                b"0.5", b"true", b"null", b"\x01", b"\xff", b"\xc3", b"\xc3\xa9", b"a"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_JSON_PIECES), max_size=40).map(b"".join), min_size=1, max_size=12))
+def test_the_compiled_decoder_reads_every_line_as_the_reference_reader(lines):
+    """_core's scanner and msgspec path against json_line (yyjson's rules), record for record, key
+    order included; a line the reference reads no object from is the raw line under the key."""
+    _, records, _ = decode_json_lines(lines, READ_TIME, "log", None, True)
+    for line, record in zip(lines, records, strict=True):
+        expected = first_json_object(line)
+        if expected is None:
+            expected = {"log": line.decode("utf-8", INVALID_UTF8)}
+        assert json.dumps(record) == json.dumps(expected)
+
+
+@given(st.lists(st.sampled_from(_JSON_PIECES), max_size=40).map(b"".join))
+def test_colons_and_keys_are_counted_alike_compiled_and_in_python(line):
+    value = first_json_object(line)
+    assert json_colons_and_keys(line, value) == (colons_outside_strings(line), count_keys(value))

@@ -20,13 +20,19 @@
 from libc.stdint cimport int64_t, uint64_t
 from cpython.ref cimport PyObject
 from libc.string cimport memchr, memcmp, memcpy
+from libc.math cimport isinf
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 
 import msgspec
 
+from flb_fast.json_line import LONG_DIGIT_RUN, MISSING, first_json_object, read_json_object
 from flb_fast.text import INVALID_UTF8  # importing it registers the handler
 
 cdef object _msgspec_json_decode = msgspec.json.decode
+cdef object _first_json_object = first_json_object
+cdef object _read_json_object = read_json_object
+cdef object _MISSING = MISSING
+cdef object _long_digit_run = LONG_DIGIT_RUN.search
 # The codec error handler every section decodes line bytes with (see flb_fast/text.py).
 cdef const char *_INVALID_UTF8 = b"flb_fast.invalid_utf8"
 
@@ -252,6 +258,43 @@ cdef inline Py_ssize_t _put_utf8(unsigned char *d, int cp) noexcept:
     return 4
 
 
+cdef Py_ssize_t _colons_outside_strings(const unsigned char *s, Py_ssize_t n) noexcept:
+    """json_line.colons_outside_strings: one per key of a line that is one JSON value."""
+    cdef Py_ssize_t count = 0
+    cdef Py_ssize_t i = 0
+    while i < n:
+        if s[i] == b'"':
+            i += 1
+            while i < n and s[i] != b'"':
+                i += 2 if s[i] == b'\\' else 1
+        elif s[i] == b':':
+            count += 1
+        i += 1
+    return count
+
+
+cdef Py_ssize_t _count_keys(object value) except -1:
+    """json_line.count_keys: the keys of every object in ``value``."""
+    cdef Py_ssize_t count = 0
+    cdef object item
+    if type(value) is dict:
+        count = len(<dict> value)
+        for item in (<dict> value).values():
+            if type(item) is dict or type(item) is list:
+                count += _count_keys(item)
+    elif type(value) is list:
+        for item in <list> value:
+            if type(item) is dict or type(item) is list:
+                count += _count_keys(item)
+    return count
+
+
+def json_colons_and_keys(bytes line, value) -> tuple:
+    """``(colons outside strings, keys in value)``, the compiled half of json_line.msgspec_may_differ
+    (for the tests that hold the two to each other)."""
+    return _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line)), _count_keys(value)
+
+
 cdef class JsonLinesDecoder:
     """Decodes batches of JSON lines into records, as Fluent Bit's ``json``-format parsers do.
 
@@ -314,7 +357,12 @@ cdef class JsonLinesDecoder:
             time_state = 0
             status = self._decode_flat(<const unsigned char *> _bytes_data(line), _bytes_size(line),
                                        record, &ns, &time_state)
-            if status == 0:
+            if status == 2:
+                # The scanner read the time from the first time key, as Fluent Bit does; the record
+                # is read again without that key when Fluent Bit removes it (the first one only).
+                record = _first_json_object(
+                    line, self.time_key if time_state == 1 and not self.time_keep else None)
+            elif status == 0:
                 ns = 0
                 time_state = 0
                 record = self._decode_general(line, &ns, &time_state)
@@ -394,10 +442,18 @@ cdef class JsonLinesDecoder:
                     return -1
                 p += 4
                 if 0xD800 <= cp <= 0xDBFF:
-                    low = _hex4(p + 2) if (end - p >= 6 and p[0] == b'\\' and p[1] == b'u') else -1
-                    if 0xDC00 <= low <= 0xDFFF:
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
+                    # yyjson read_uni_esc: a high surrogate takes the \\u escape after it along, a
+                    # low one making the pair, anything else one U+FFFD for both; short hex: the
+                    # reference reader (json_line.py) decides.
+                    if end - p >= 2 and p[0] == b'\\' and p[1] == b'u':
+                        low = _hex4(p + 2) if end - p >= 6 else -1
+                        if low < 0:
+                            return -1
                         p += 6
+                        if 0xDC00 <= low <= 0xDFFF:
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
+                        else:
+                            cp = 0xFFFD
                     else:
                         cp = 0xFFFD
                 elif 0xDC00 <= cp <= 0xDFFF:
@@ -439,9 +495,10 @@ cdef class JsonLinesDecoder:
 
     cdef int _decode_flat(self, const unsigned char *s, Py_ssize_t n, dict record,
                           int64_t *ns, int *time_state) except -2:
-        """1: ``record`` is the line's object; 0: the general decoder must decide; -1: the line
-        is not a JSON object at all."""
+        """1: ``record`` is the line's object; 0: the general decoder must decide; 2: the
+        reference reader must (a key repeats); -1: the line is not a JSON object at all."""
         cdef Py_ssize_t pos = _skip_ws(s, n, 0)
+        cdef Py_ssize_t keys = 0
         cdef const unsigned char *text
         cdef Py_ssize_t size
         cdef object name, value
@@ -459,6 +516,7 @@ cdef class JsonLinesDecoder:
             pos = self._string(s, n, pos + 1, &text, &size, &ascii)
             if pos < 0:
                 return 0
+            keys += 1
             name = self._keys.get(<const char *> text, size, ascii)
             is_time = time_state[0] == 0 and time_key is not None and (
                 name is time_key or (_str_length(name) == _str_length(time_key) and name == time_key))
@@ -491,7 +549,11 @@ cdef class JsonLinesDecoder:
             if s[pos] == b',':
                 pos = _skip_ws(s, n, pos + 1)
             elif s[pos] == b'}':
-                return 1 if _skip_ws(s, n, pos + 1) == n else 0
+                if _skip_ws(s, n, pos + 1) != n:
+                    return 0
+                # A repeated key: Fluent Bit's record holds both (its JSON writer keeps the last where
+                # it stands), and the first may be the time key: json_line.py reads it so.
+                return 1 if keys == len(record) + (time_state[0] == 1 and not self.time_keep) else 2
             else:
                 return 0
 
@@ -503,6 +565,7 @@ cdef class JsonLinesDecoder:
         cdef bint integer = True
         cdef long long whole = 0
         cdef char number[_NUMBER_MAX_BYTES + 1]
+        cdef double real
         cdef unsigned char c = s[pos]
         if c == b't' and n - pos >= 4 and memcmp(s + pos, b"true", 4) == 0:
             at[0] = pos + 4
@@ -554,34 +617,52 @@ cdef class JsonLinesDecoder:
             return None
         memcpy(number, s + start, pos - start)
         number[pos - start] = 0
+        real = _string_to_double(number, NULL, NULL)
+        if isinf(real):
+            # yyjson: a number past a double's range is no JSON (json_line.py decides the line).
+            at[0] = -1
+            return None
         at[0] = pos
-        return _string_to_double(number, NULL, NULL)
+        return real
 
     cdef dict _decode_general(self, bytes line, int64_t *ns, int *time_state):
         """msgspec for what the scanner leaves (nested values, odd syntax, invalid UTF-8, bytes
-        after the object); None if not an object."""
+        after the object), the reference reader (json_line.py) where msgspec refuses the line or
+        may read it otherwise; None if not an object."""
         cdef object value
+        cdef object value_time = _MISSING
+        cdef bint reference = False
         try:
             value = _msgspec_json_decode(line)
+            # json_line.msgspec_may_differ: a number msgspec keeps whole, a repeated key
+            reference = type(value) is dict and (
+                _long_digit_run(line) is not None
+                or _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line))
+                != _count_keys(value))
         except ValueError:
-            from flb_fast.json_line import first_json_object
-
-            value = first_json_object(line)
+            reference = True
         except RecursionError:
             # Nested deeper than msgspec decodes: the line is kept unparsed, as any invalid JSON.
             return None
+        if reference:
+            value, value_time = _read_json_object(line, self.time_key)
         if type(value) is not dict:
             return None
-        if self.time_key is not None and self.time_key in value:
+        if self.time_key is not None and not reference and self.time_key in value:
             value_time = (<dict> value)[self.time_key]
-            if isinstance(value_time, str):
-                raw = (<str> value_time).encode("utf-8", "surrogatepass")
-                kept = self._time_value(<const unsigned char *> _bytes_data(raw), len(raw), False, value_time,
-                                        ns, time_state)
-                if kept is None:
+        if self.time_key is None or value_time is _MISSING:
+            return value
+        if isinstance(value_time, str):
+            raw = (<str> value_time).encode("utf-8", "surrogatepass")
+            kept = self._time_value(<const unsigned char *> _bytes_data(raw), len(raw), False, value_time,
+                                    ns, time_state)
+            if kept is None:
+                if reference:  # Fluent Bit removes the first time key only
+                    value = _read_json_object(line, self.time_key, True)[0]
+                else:
                     del (<dict> value)[self.time_key]
-            else:
-                time_state[0] = 2
+        else:
+            time_state[0] = 2
         return value
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
-
 from flb_fast.compiled import core_part
-from flb_fast.json_line import first_json_object
+from flb_fast.json_line import decode_json_object
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
@@ -29,7 +27,6 @@ class JsonParser(FieldParser):
 
     def __init__(self, spec: ParserSpec) -> None:
         super().__init__(spec)
-        self._decode = msgspec.json.Decoder().decode
         # _core decodes whole batches (``compiled``: the decoder class, None for the Python
         # path); decoders must run before the time lookup, so they keep the Python path.
         self.compiled = core_part("JsonLinesDecoder") if spec.decoders is None else None
@@ -40,9 +37,7 @@ class JsonParser(FieldParser):
 
     def parse_text(self, text: str | bytes) -> ParseResult | None:  # type: ignore[override]
         try:
-            record = self._decode(text)
-        except msgspec.DecodeError:  # not one JSON value: its first object, if Fluent Bit reads one
-            record = first_json_object(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+            record, _ = decode_json_object(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
         except RecursionError:  # nested deeper than msgspec decodes
             return None
         if type(record) is not dict:

@@ -25,6 +25,18 @@ def test_log_value_of_docker_lines_and_others() -> None:
         "a\n", None, None, "b"]
 
 
+def test_a_line_that_does_not_start_with_its_object_has_no_log_value() -> None:
+    # tail_dockermode.c modify_json_cond wants the root object's token at 0 (recorded: docker_mode_quirks).
+    assert log_value(b" " + entry("a")) is None
+
+
+def test_the_joined_log_is_spliced_into_the_last_entry_keeping_its_other_bytes() -> None:
+    joiner = DockerModeJoiner(None)
+    last = b'{"log":"two\\n","stream":"stdout","n":1e400,"t":"\\u00e9"}'
+    assert joiner.join([entry("one "), last], 0, 0.0) == (
+        [b'{"log":"one two\\n","stream":"stdout","n":1e400,"t":"\\u00e9"}'], None)
+
+
 def test_a_line_ending_in_an_escaped_backslash_and_n_is_not_mistaken_for_complete() -> None:
     joiner = DockerModeJoiner(None)
     assert joiner.join([entry("ends with \\n"), entry("rest\n")], 0, 0.0) == ([entry("ends with \\nrest\n")], None)

@@ -11,7 +11,7 @@ from tests.inputs.tail.harness import registry
 READ_NS = 7
 
 
-def docker(log: str, stream: str = "stdout", time: str = "2026-11-25T13:00:00.5Z") -> bytes:
+def docker(log: str, stream: object = "stdout", time: str = "2026-11-25T13:00:00.5Z") -> bytes:
     return json.dumps({"log": log, "stream": stream, "time": time}).encode()
 
 
@@ -19,7 +19,48 @@ def test_rfc3339_times_to_nanoseconds_read_as_utc_as_fluent_bits_docker_parser_d
     assert parse_time_ns("2026-11-25T13:00:00.123456789Z") == 1795611600_123456789
     assert parse_time_ns("2026-11-25T13:00:00.5+01:00") == 1795611600_500000000
     assert parse_time_ns("2026-11-25T13:00:00Z") == 1795611600_000000000
-    assert parse_time_ns("yesterday") is None
+
+
+def test_a_time_that_stops_matching_gives_the_fields_read_up_to_there_as_the_lenient_docker_parser() -> None:
+    # flb_ml_parser_docker.c creates its parser with time_strict off (recorded: multiline_docker_quirks).
+    assert parse_time_ns("2024-13-02T03:04:05Z") == 1703980800_000000000  # 2024-01-00: 2023-12-31
+    assert parse_time_ns("2024-02-30T00:00:00.5Z") == 1709251200_500000000  # normalised: March 1
+    assert parse_time_ns("2024-01-02T25:04:05.5Z") == 1704153600_000000000
+    assert parse_time_ns("2024-01-02T03:04:60.5Z") == 1704164700_500000000
+    assert parse_time_ns("2024-01-02 03:04:05.5Z") == 1704153600_000000000
+    assert parse_time_ns("yesterday") == -2208988800_000000000 - 86400_000000000  # 1900-01-00
+
+
+def test_an_entry_whose_log_is_empty_is_no_entry_and_flushes_what_is_held() -> None:
+    parser = RuntimeMultiline(["docker", "cri"])
+    empty = docker("", time="2026-11-25T13:00:01.5Z")
+    assert parser.process([docker("held "), empty], 0, READ_NS, 0.0) == (
+        [1795611600_500000000, READ_NS],
+        [{"log": "held ", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}, {"log": empty.decode()}], None)
+
+
+def test_held_groups_flush_the_default_group_first_then_named_ones_in_the_order_first_seen() -> None:
+    parser = RuntimeMultiline(["docker"])
+    lines = [docker("b ", "stderr"), docker("s ", "stdout"), docker("a ", 1), b"not an entry"]
+    _, records, _ = parser.process(lines, 0, READ_NS, 0.0)
+    assert [record["log"] for record in records] == ["a ", "b ", "s ", "not an entry"]
+
+
+def test_a_stream_that_is_no_string_joins_the_default_group() -> None:
+    parser = RuntimeMultiline(["docker"])
+    _, records, _ = parser.process([docker("a-", [1]), docker("b\n", None)], 0, READ_NS, 0.0)
+    assert [record["log"] for record in records] == ["a-b\n"]
+
+
+def test_an_entry_after_json_white_space_is_an_entry() -> None:
+    parser = RuntimeMultiline(["docker", "cri"])
+    _, records, _ = parser.process([b" " + docker("x\n")], 0, READ_NS, 0.0)
+    assert records == [{"log": "x\n", "stream": "stdout", "time": "2026-11-25T13:00:00.5Z"}]
+
+
+def test_a_line_no_parser_claims_keeps_its_invalid_bytes_as_fluent_bit_writes_them() -> None:
+    _, records, _ = RuntimeMultiline(["docker", "cri"]).process([b"raw \xff line"], 0, READ_NS, 0.0)
+    assert records == [{"log": "raw \ue0ff line"}]
 
 
 def test_cri_final_lines_are_records_with_their_time_kept() -> None:

@@ -19,6 +19,7 @@ from itertools import accumulate
 import msgspec
 
 from flb_fast.compiled import core_part
+from flb_fast.json_line import string_value_span
 from flb_fast.parsers.base import Parser
 
 
@@ -49,7 +50,10 @@ _encode = msgspec.json.Encoder().encode
 _core_unmarked = core_part("docker_unmarked")
 
 def log_value(line: bytes) -> str | None:
-    """The ``log`` string of a Docker json-file line, ``None`` if the line is not such JSON."""
+    """The ``log`` string of a Docker json-file line, ``None`` if the line is not such JSON (one
+    that does not start with its object is not: modify_json_cond wants the root token at 0)."""
+    if line[:1] != b"{":
+        return None
     try:
         return _decode_one(line).log
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -229,6 +233,14 @@ def _unmarked(lines: list[bytes], low: int, high: int, found: list[int]) -> None
 
 
 def _with_log(line: bytes, log: str) -> bytes:
-    entry = _decode_object(line)
-    entry["log"] = log
-    return _encode(entry)
+    """``line`` with its ``log`` string replaced by ``log``, spliced into the line's own text as
+    tail_dockermode.c does (every other byte stays, so the parser reads the rest as written)."""
+    span = string_value_span(line, "log")
+    if span is None:  # log_value read one where the splice finds none (a repeated log key)
+        try:
+            entry = _decode_object(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            entry = {}  # and what msgspec cannot hold either: the joined text is what is kept
+        entry["log"] = log
+        return _encode(entry)
+    return line[:span[0]] + _encode(log) + line[span[1]:]

@@ -18,42 +18,45 @@ tests/data/inputs/tail/multiline-buffer-limit). A group is emitted when it reach
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
-
-import msgspec
 
 from flb_fast import _core
 from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES, line_offsets
+from flb_fast.json_line import JSON_SPACE, decode_json_object
 from flb_fast.parsers.multiline_defaults import BUFFER_LIMIT_CHARS
+from flb_fast.text import INVALID_UTF8
 
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
+JSON_SPACE_BYTES = JSON_SPACE.encode()
+# What a line that is a Docker entry may start with: its object, or JSON white space before it.
+_ENTRY_FIRST_BYTES = (b"{", *(bytes([space]) for space in JSON_SPACE_BYTES if space != ord("\n")))
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
 # FB include/fluent-bit/multiline/flb_ml.h: FLB_ML_FLUSH_TIMEOUT (ms) for built-in parsers.
 FLUSH_SECONDS = 4.0
 
-_decode_object = msgspec.json.Decoder(dict).decode
+# flb_ml_parser_docker.c docker_parser_create: the docker multiline parser's Time_Format.
+DOCKER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L"
 
 
-@functools.lru_cache(maxsize=256)
-def _epoch_seconds(date: str, clock: str) -> int:
-    """Seconds since the epoch of a UTC date and time (``calendar`` is imported here: tail loads
-    this module for every config, and only ``multiline.parser docker``/``cri`` read times)."""
-    import calendar
+@functools.cache
+def _lenient_docker_time() -> Any:
+    """The docker multiline parser's time, read leniently (imported here: tail loads this module
+    for every config, and only ``multiline.parser docker`` reads times this way)."""
+    from flb_fast.parsers.time import TimeFormat
 
-    return calendar.timegm(tuple(int(part) for part in (*date.split("-"), *clock.split(":"))) + (0, 0, 0))  # type: ignore[arg-type]
+    return TimeFormat(DOCKER_TIME_FORMAT, strict=False)
 
 
 def parse_time_ns(text: str) -> int | None:
-    """Nanoseconds since the epoch from an RFC 3339 time with up to 9 fractional digits, read as
-    UTC: Fluent Bit's docker multiline parser reads ``%Y-%m-%dT%H:%M:%S.%L`` and ignores an
-    offset after it (flb_ml_parser_docker.c), as the compiled CRI decoder does."""
-    match = _RFC3339.match(text)
-    if match is None:
-        return None
-    date, clock, fraction, _zone = match.groups()
-    nanos = int((fraction or "").ljust(9, "0")) if fraction else 0
-    return _epoch_seconds(date, clock) * 1_000_000_000 + nanos
+    """Nanoseconds since the epoch of a Docker entry's time, as Fluent Bit's docker multiline parser
+    reads it: ``%Y-%m-%dT%H:%M:%S.%L`` as UTC, what follows ignored (an offset too), and, as that
+    parser is not strict (flb_ml_parser_docker.c: time_strict FLB_FALSE; flb_parser.c
+    flb_parser_time_lookup), a time that stops matching gives the fields read up to there
+    (``2024-13-02T03:04:05Z`` is 2024-01-00, that is 2023-12-31). The compiled reading takes the
+    usual times; the others go to parsers.time."""
+    ns = _core.parse_time_rfc3339(text)
+    if ns != -1:
+        return ns
+    return _lenient_docker_time().parse(text)
 
 
 class _Group:
@@ -79,12 +82,16 @@ class _Group:
 class RuntimeMultiline:
     """One file's partial-line groups, one per stream."""
 
-    __slots__ = ("use_docker", "use_cri", "groups", "buffer_limit", "truncated")
+    __slots__ = ("use_docker", "use_cri", "groups", "group_order", "buffer_limit", "truncated")
 
     def __init__(self, parsers: list[str], buffer_limit: int = BUFFER_LIMIT_CHARS) -> None:
         self.use_docker = "docker" in parsers
         self.use_cri = "cri" in parsers
         self.groups: dict[str, _Group] = {}
+        # Fluent Bit's stream groups in the order they are flushed (flb_ml_stream.c: the default
+        # group, for entries without a string stream, is created first; a named one is appended
+        # the first time its stream is seen and kept).
+        self.group_order: dict[str, None] = {"": None}
         self.buffer_limit = buffer_limit
         self.truncated = 0
 
@@ -158,16 +165,19 @@ class RuntimeMultiline:
                 timestamps.extend(held_ts)
                 records.extend(held_records)
                 timestamps.append(read_time_ns)
-                records.append({"log": self._cut(line.decode("utf-8", "replace"))})
+                records.append({"log": self._cut(line.decode("utf-8", INVALID_UTF8))})
                 if offsets is not None:
                     offsets.append(line_offset)
                 continue
             timestamp, record, partial = entry
-            if timestamp is None:
+            if not timestamp:  # none, or exactly the epoch: the read time, as in_tail stamps it
                 timestamp = read_time_ns
             stream = record.get("stream", "")
+            if type(stream) is not str:  # flb_ml.c process_append: a group name that is no string
+                stream = ""  # is no group name (the stream's default group, as a missing one)
             group = self.groups.get(stream)
             if group is None:
+                self.group_order.setdefault(stream)
                 if partial:
                     self.groups[stream] = _Group(timestamp, record, now, line_offset)
                 else:
@@ -194,8 +204,9 @@ class RuntimeMultiline:
         return text
 
     def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
-        """Every held group as a record (timeout or stop), oldest first."""
-        groups = sorted(self.groups.values(), key=lambda group: group.timestamp)
+        """Every held group as a record (a line no parser claims, timeout or stop), in Fluent Bit's
+        group order (flb_ml.c flb_ml_flush_parser_instance walks the groups of the stream)."""
+        groups = [self.groups[stream] for stream in self.group_order if stream in self.groups]
         self.groups = {}
         if offsets is not None:
             offsets.extend(group.offset for group in groups)
@@ -218,21 +229,32 @@ class RuntimeMultiline:
 
     def _parse_docker(self, line: bytes) -> tuple[int | None, dict[str, Any], bool] | None:
         """A Docker json-file entry (time kept, as Fluent Bit's docker multiline parser keeps it)."""
-        if not self.use_docker or line[:1] != b"{":
+        if not self.use_docker or not _starts_object(line):
             return None
         try:
-            record = _decode_object(line)
-        except msgspec.DecodeError:
+            record, time_text = decode_json_object(line, "time")
+        except RecursionError:  # nested deeper than msgspec decodes: no entry
             return None
-        if not isinstance(record.get("log"), str):
+        if type(record) is not dict or not isinstance(record.get("log"), str) or not record["log"]:
+            # flb_ml.c package_content: the docker parser (ENDSWITH "\n") claims an entry only
+            # when its log is a string at least as long as "\n"; an empty one is no entry.
             return None
-        time_text = record.get("time")
         timestamp = parse_time_ns(time_text) if isinstance(time_text, str) else None
         return timestamp, record, not record["log"].endswith("\n")
 
 
+def _starts_object(line: bytes) -> bool:
+    """Whether ``line`` starts with ``{`` after JSON's white space (the JSON parser skips it)."""
+    return line[:1] == b"{" or line.lstrip(JSON_SPACE_BYTES)[:1] == b"{"
+
+
 def _has_json_line(lines: list[bytes]) -> bool:
-    return bool(lines) and (lines[0][:1] == b"{" or b"\n{" in b"\n".join(lines))
+    """Whether a line of the batch may be a Docker entry: one starts with ``{`` or white space (a
+    CRI line starts with its time), found in one pass over the batch per byte."""
+    if not lines:
+        return False
+    joined = b"\n" + b"\n".join(lines)
+    return any(b"\n" + first in joined for first in _ENTRY_FIRST_BYTES)
 
 
 class RulesMultiline:
@@ -278,7 +300,7 @@ class RulesMultiline:
         records: list[dict[str, Any]] = []
         offset = first_offset
         for line in lines:
-            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", "replace"), offset)
+            completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", INVALID_UTF8), offset)
             self.held_offset = self.engine.held_position()
             for timestamp, record in completed:
                 timestamps.append(timestamp)
