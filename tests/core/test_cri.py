@@ -48,7 +48,7 @@ def test_the_log_keeps_spaces_and_text_that_looks_like_a_cri_prefix():
 def test_the_time_is_everything_before_the_first_stream_marker_as_the_lazy_regex_takes_it():
     timestamps, records, _, failed = decode_cri_lines([b"not a time stdout F x"], READ_TIME)
     assert records == [{"time": "not a time", "stream": "stdout", "_p": "F", "log": "x"}]
-    assert timestamps == [READ_TIME]
+    assert timestamps == [2085892096 * 10**9]  # 1900-01-00 as a 32-bit event time, as Fluent Bit's
     assert failed == 0
 
 
@@ -77,6 +77,14 @@ def test_a_line_that_is_not_cri_becomes_a_log_record_with_the_read_time():
 def test_a_time_without_fraction_keeps_its_seconds_as_the_lenient_cri_parser_does():
     timestamps, _, _, _ = decode_cri_lines([b"2024-01-01T00:00:10Z stdout F x"], READ_TIME)
     assert timestamps == [NEW_YEAR_2024_NS + 10 * 10**9]
+
+
+def test_a_time_that_stops_matching_gives_the_fields_read_up_to_there_as_the_lenient_cri_parser():
+    # flb_ml_parser_cri.c: time_strict off (recorded: tests/data/fluent-bit/multiline_cri_quirks).
+    lines = [b"2024-13-02T03:04:05.5Z stdout F x", b"2024-01-02T25:04:05.5Z stdout F x",
+             b"1970-01-01T00:00:00.0Z stdout F x"]
+    timestamps, _, _, _ = decode_cri_lines(lines, READ_TIME)
+    assert timestamps == [1703980800 * 10**9, 1704153600 * 10**9, READ_TIME]
 
 
 def test_invalid_utf8_in_the_log_keeps_each_byte_as_u_e000_plus_byte():

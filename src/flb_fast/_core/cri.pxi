@@ -2,8 +2,8 @@
 # parser reads them (src/multiline/flb_ml_parser_cri.c): the regex
 #   ^(?<time>.+?) (?<stream>stdout|stderr) (?<_p>F|P) (?<log>.*)$
 # gives the record {"time", "stream", "_p", "log"} in that order (Time_Keep on), the time is
-# read non-strictly with %Y-%m-%dT%H:%M:%S.%L%z (see _core/time.pxi; a time that does not even
-# hold a date, or an epoch-0 time, gives the read time), and a line the regex does not match
+# read non-strictly with %Y-%m-%dT%H:%M:%S.%L%z (see _core/time.pxi; a time that stops matching
+# gives the fields read up to there, an epoch-0 time the read time), and a line the regex does not match
 # becomes {"log": <line>} with the read time. Lines marked P are partial: the multiline
 # parser joins their "log" with the following lines of the same stream up to an F line.
 # One deliberate difference: an F line with an empty log ("<time> stdout F ") is decoded here,
@@ -11,6 +11,20 @@
 
 from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcmp
+
+
+# flb_ml_parser_cri.c: the cri multiline parser's Time_Format.
+_CRI_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L%z"
+
+
+cdef object _cri_lenient_time(bytes text, object read_time):
+    """A time _parse_time does not read (a field out of range, no date at all), as the lenient
+    parser reads it: the fields up to where it stops matching (parsers/time.py lenient_time_ns);
+    the read time when that gives none, or exactly the epoch."""
+    from flb_fast.parsers.time import lenient_time_ns
+
+    ns = lenient_time_ns(_CRI_TIME_FORMAT, text.decode("utf-8", "surrogateescape"))
+    return ns if ns else read_time
 
 
 def decode_cri_lines(list lines, int64_t read_time_ns) -> tuple:
@@ -52,10 +66,10 @@ def decode_cri_lines(list lines, int64_t read_time_ns) -> tuple:
             continue
         partial = s[sep + 8] == b'P'
         ns = 0
-        if _parse_time(s, sep, True, False, &ns) and ns != 0:
-            timestamps.append(ns)
+        if _parse_time(s, sep, True, False, &ns):
+            timestamps.append(ns if ns != 0 else read_time)
         else:
-            timestamps.append(read_time)
+            timestamps.append(_cri_lenient_time(line[:sep], read_time))
         records.append({
             "time": _str_from_utf8(<const char *> s, sep, _INVALID_UTF8),
             "stream": "stdout" if s[sep + 4] == b'o' else "stderr",

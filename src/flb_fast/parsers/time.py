@@ -24,6 +24,7 @@ log lines repeat the same second many times; that keeps the per-line cost to a d
 
 from __future__ import annotations
 
+import functools
 import time as _time
 from collections.abc import Callable
 
@@ -497,3 +498,22 @@ class TimeFormat:
         else:
             seconds = _timegm(tm) - (tm[_GMTOFF] if self.with_tz else self.offset)
         return seconds * NS + frac_ns
+
+
+@functools.cache
+def _lenient_format(fmt: str) -> TimeFormat:
+    return TimeFormat(fmt, strict=False)
+
+
+def lenient_time_ns(fmt: str, text: str) -> int | None:
+    """``text`` read with ``fmt`` as a parser whose time is not strict reads it (the built-in docker
+    and cri multiline parsers, flb_ml_parser_docker.c / flb_ml_parser_cri.c: time_strict off): a
+    text that stops matching gives the fields read up to there (flb_parser.c flb_parser_time_lookup),
+    ``garbage`` the year 1900. The record keeps the seconds as Fluent Bit's event time holds them,
+    an unsigned 32-bit number (flb_time.c flb_time_append_to_msgpack): 1900 is 2036 there."""
+    ns = _lenient_format(fmt).parse(text)
+    return None if ns is None else ns % EVENT_TIME_SPAN_NS
+
+
+# flb_time.c flb_time_append_to_msgpack: the seconds of an event time are a uint32_t.
+EVENT_TIME_SPAN_NS = 2**32 * NS

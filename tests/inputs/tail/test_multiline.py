@@ -28,7 +28,7 @@ def test_a_time_that_stops_matching_gives_the_fields_read_up_to_there_as_the_len
     assert parse_time_ns("2024-01-02T25:04:05.5Z") == 1704153600_000000000
     assert parse_time_ns("2024-01-02T03:04:60.5Z") == 1704164700_500000000
     assert parse_time_ns("2024-01-02 03:04:05.5Z") == 1704153600_000000000
-    assert parse_time_ns("yesterday") == -2208988800_000000000 - 86400_000000000  # 1900-01-00
+    assert parse_time_ns("yesterday") == 2085892096_000000000  # 1900-01-00, in 32-bit event time seconds
 
 
 def test_an_entry_whose_log_is_empty_is_no_entry_and_flushes_what_is_held() -> None:
@@ -167,3 +167,19 @@ def test_a_line_neither_parser_reads_is_cut_at_the_buffer_limit_and_counted() ->
         [READ_NS, READ_NS], [{"log": "plai"}, {"log": "ok"}], None)
     assert parser.newly_truncated() == 1
     assert parser.newly_truncated() == 0
+
+
+def test_a_character_split_between_a_cri_partial_and_the_next_line_is_whole_again() -> None:
+    # Fluent Bit joins the parts' bytes (recorded: multiline_cri_quirks).
+    parser = RuntimeMultiline(["cri"])
+    lines = ["2026-11-25T13:00:00.5Z stdout P split \xe6\x97".encode("latin-1"),
+             "2026-11-25T13:00:01.5Z stdout F \xa5 char".encode("latin-1")]
+    _, records, _ = parser.process(lines, 0, READ_NS, 0.0)
+    assert records == [{"time": "2026-11-25T13:00:00.5Z", "stream": "stdout", "_p": "P", "log": "split \u65e5 char"}]
+
+
+def test_an_empty_line_flushes_what_is_held_and_is_no_record() -> None:
+    parser = RuntimeMultiline(["cri"])
+    lines = [b"2026-11-25T13:00:00.5Z stdout P held ", b"", b"2026-11-25T13:00:01.5Z stdout F next"]
+    _, records, _ = parser.process(lines, 0, READ_NS, 0.0)
+    assert [record["log"] for record in records] == ["held ", "next"]

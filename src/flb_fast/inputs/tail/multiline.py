@@ -17,7 +17,7 @@ tests/data/inputs/tail/multiline-buffer-limit). A group is emitted when it reach
 
 from __future__ import annotations
 
-import functools
+import re
 from typing import Any
 
 from flb_fast import _core
@@ -27,6 +27,8 @@ from flb_fast.parsers.multiline_defaults import BUFFER_LIMIT_CHARS
 from flb_fast.text import INVALID_UTF8
 
 JSON_SPACE_BYTES = JSON_SPACE.encode()
+# A CRI line's separator after its time (flb_ml_parser_cri.c's regex; _core/cri.pxi).
+_CRI_SEPARATOR = re.compile(rb" (?:stdout|stderr) [FP] ")
 # What a line that is a Docker entry may start with: its object, or JSON white space before it.
 _ENTRY_FIRST_BYTES = (b"{", *(bytes([space]) for space in JSON_SPACE_BYTES if space != ord("\n")))
 RUNTIME_PARSERS = frozenset({"docker", "cri"})
@@ -35,15 +37,6 @@ FLUSH_SECONDS = 4.0
 
 # flb_ml_parser_docker.c docker_parser_create: the docker multiline parser's Time_Format.
 DOCKER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L"
-
-
-@functools.cache
-def _lenient_docker_time() -> Any:
-    """The docker multiline parser's time, read leniently (imported here: tail loads this module
-    for every config, and only ``multiline.parser docker`` reads times this way)."""
-    from flb_fast.parsers.time import TimeFormat
-
-    return TimeFormat(DOCKER_TIME_FORMAT, strict=False)
 
 
 def parse_time_ns(text: str) -> int | None:
@@ -56,27 +49,45 @@ def parse_time_ns(text: str) -> int | None:
     ns = _core.parse_time_rfc3339(text)
     if ns != -1:
         return ns
-    return _lenient_docker_time().parse(text)
+    from flb_fast.parsers.time import lenient_time_ns  # only for times that are not canonical
+
+    return lenient_time_ns(DOCKER_TIME_FORMAT, text)
 
 
 class _Group:
+    """One stream's held parts. Fluent Bit joins the parts' bytes (flb_sds_cat_safe), so a CRI
+    part's log is kept as the line's bytes: a character containerd split between two lines is whole
+    again once joined, and bytes that are not UTF-8 are written as they are in the joined text."""
+
     __slots__ = ("timestamp", "record", "parts", "size", "since", "offset")
 
-    def __init__(self, timestamp: int, record: dict[str, Any], since: float, offset: int) -> None:
+    def __init__(self, timestamp: int, record: dict[str, Any], since: float, offset: int, line: bytes) -> None:
         self.timestamp = timestamp
         self.record = record
-        self.parts = [record["log"]]
-        self.size = len(record["log"])
+        self.parts: list[bytes] = []
+        self.size = 0
         self.since = since
         self.offset = offset
+        self.add(record, line)
 
-    def add(self, part: str) -> None:
+    def add(self, record: dict[str, Any], line: bytes) -> None:
+        part = _log_bytes(record, line)
         self.parts.append(part)
         self.size += len(part)
 
     def finish(self) -> tuple[int, dict[str, Any]]:
-        self.record["log"] = "".join(self.parts)
+        self.record["log"] = b"".join(self.parts).decode("utf-8", INVALID_UTF8)
         return self.timestamp, self.record
+
+
+def _log_bytes(record: dict[str, Any], line: bytes) -> bytes:
+    """The bytes of an entry's log: a CRI line's own (what follows ``<time> <stream> <P|F> ``, as
+    _core's decode_cri_lines finds it), a Docker entry's as JSON decoded them."""
+    if "_p" in record:
+        separator = _CRI_SEPARATOR.search(line, 1)
+        if separator is not None:
+            return line[separator.end():]
+    return record["log"].encode("utf-8", "surrogateescape")
 
 
 class RuntimeMultiline:
@@ -126,7 +137,7 @@ class RuntimeMultiline:
         """
         if self.use_cri and not (self.use_docker and _has_json_line(lines)):
             timestamps, records, partials, failed = _core.decode_cri_lines(lines, read_time_ns)
-            if not partials and not self.groups:
+            if not partials and not self.groups and not (failed and b"" in lines):
                 if failed:
                     for record in records:
                         if len(record) == 1:
@@ -164,6 +175,10 @@ class RuntimeMultiline:
                 held_ts, held_records = self.flush(offsets)
                 timestamps.extend(held_ts)
                 records.extend(held_records)
+                if not line:
+                    # flb_ml.c flb_ml_append_text: a line no parser claims flushes what is held,
+                    # then is a record of its own, but an empty one flushes as nothing.
+                    continue
                 timestamps.append(read_time_ns)
                 records.append({"log": self._cut(line.decode("utf-8", INVALID_UTF8))})
                 if offsets is not None:
@@ -179,14 +194,14 @@ class RuntimeMultiline:
             if group is None:
                 self.group_order.setdefault(stream)
                 if partial:
-                    self.groups[stream] = _Group(timestamp, record, now, line_offset)
+                    self.groups[stream] = _Group(timestamp, record, now, line_offset, line)
                 else:
                     timestamps.append(timestamp)
                     records.append(record)
                     if offsets is not None:
                         offsets.append(line_offset)
                 continue
-            group.add(record["log"])
+            group.add(record, line)
             if not partial or group.size >= JOINED_MAX_BYTES:
                 del self.groups[stream]
                 ts, joined = group.finish()
