@@ -67,6 +67,15 @@ def test_preserve_key_keeps_the_parsed_field(run: Runner) -> None:
     assert chunk.records == [{**NGINX_FIELDS, "log": NGINX}]
 
 
+def test_a_kept_field_the_parsed_record_has_too_comes_after_the_parsed_ones(run: Runner) -> None:
+    # Fluent Bit's record holds it twice; its JSON writer keeps the last, where it stands (recorded:
+    # tests/data/fluent-bit/parser_filter_repeated_keys).
+    chunk = run_filter(run, make_filter(Key_Name="log", Parser="kv", Reserve_Data="On", Preserve_Key="On"),
+                       [{"log": "stream=parsed log=inner x=1", "stream": "stdout"}])
+    assert list(chunk.records[0].items()) == [
+        ("x", "1"), ("log", "stream=parsed log=inner x=1"), ("stream", "stdout")]
+
+
 def test_several_parsers_are_tried_in_order(run: Runner) -> None:
     chunk = run_filter(
         run,

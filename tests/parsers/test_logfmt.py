@@ -15,6 +15,15 @@ def test_bare_keys_are_true_and_empty_quotes_are_empty_strings() -> None:
         -1, {"a": "1", "b": "x y", "c": True, "d": True, "e": ""})
 
 
+def test_a_repeated_key_keeps_its_last_value_at_its_last_place() -> None:
+    # Fluent Bit's record holds both; its JSON writer keeps the last where it stands (recorded:
+    # tests/data/fluent-bit/parser_filter_repeated_keys).
+    p = parser(Name="f", Format="logfmt")
+    assert list(p.parse_text("level=info msg=one level=warn")[1].items()) == [("msg", "one"), ("level", "warn")]
+    _, records, _ = p.parse_lines([b"level=info msg=one level=warn"], 7, "log")
+    assert list(records[0].items()) == [("msg", "one"), ("level", "warn")]
+
+
 def test_quoted_values_are_unescaped() -> None:
     assert parser(Name="f", Format="logfmt").parse_text(r'msg="say \"hi\"\n"') == (-1, {"msg": 'say "hi"\n'})
 

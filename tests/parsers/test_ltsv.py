@@ -11,6 +11,11 @@ def test_fields_split_on_tabs() -> None:
         -1, {"host": "127.0.0.1", "ident": "-", "req": "GET / HTTP/1.1", "status": "200"})
 
 
+def test_a_repeated_label_keeps_its_last_value_at_its_last_place() -> None:
+    # Recorded: tests/data/fluent-bit/parser_filter_repeated_keys.
+    assert list(parser(Name="l", Format="ltsv").parse_text("a:1\tb:2\ta:3")[1].items()) == [("b", "2"), ("a", "3")]
+
+
 def test_time_and_types() -> None:
     p = parser(Name="l", Format="ltsv", Time_Key="time", Time_Format="%d/%b/%Y:%H:%M:%S %z", Types="size:integer")
     assert p.parse_text("time:25/Nov/2026:13:00:00 +0000\tsize:12") == (ns(2026, 11, 25, 13), {"size": 12})

@@ -102,6 +102,10 @@ def parse_logfmt_lines(list lines, int64_t read_time_ns, str key, object time_ke
                 if not time_keep:
                     name = None
             if name is not None:
+                # A repeated key: Fluent Bit's record holds both and its JSON writer keeps the last
+                # where it stands, so the earlier one makes way.
+                if name in record:
+                    del record[name]
                 if typed:
                     record[name] = value
                 elif value_end == value_start:

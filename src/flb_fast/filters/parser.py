@@ -92,12 +92,18 @@ class ParserFilter(Filter):
         return chunk
 
     def _merge(self, original: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
-        """Parsed fields first, then what Reserve_Data / Preserve_Key keep (``flb_msgpack_expand_map``)."""
+        """Parsed fields first, then what Reserve_Data / Preserve_Key keep (``flb_msgpack_expand_map``).
+
+        A kept field the parsed ones have too is in Fluent Bit's record twice, and its JSON writer keeps
+        the last where it stands: the kept value, after the parsed fields."""
         if self.reserve_data:
             for key, value in original.items():
                 if key == self.key_name and not self.nested and not self.preserve_key:
                     continue
+                if key in parsed:
+                    del parsed[key]
                 parsed[key] = value
         elif self.preserve_key and not self.nested and self.key_name in original:
+            parsed.pop(self.key_name, None)
             parsed[self.key_name] = original[self.key_name]
         return parsed

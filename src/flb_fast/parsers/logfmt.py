@@ -2,7 +2,8 @@
 
 Keys are runs of bytes above space other than ``=`` and ``"``; anything else between pairs is
 skipped. A bare key or ``key=`` is ``true``, ``key=""`` is an empty string, and quoted values
-have their backslash escapes decoded. Parsing stops at the first line end after a pair. A time
+have their backslash escapes decoded. A repeated key keeps its last value, at its last place (Fluent
+Bit's record holds both; its JSON writer keeps the last where it stands). Parsing stops at the first line end after a pair. A time
 that does not parse fails the whole text, as in Fluent Bit. With Types set, every value goes
 through the cast as written (a bare key becomes the empty string), as Fluent Bit does.
 """
@@ -93,6 +94,7 @@ class LogfmtParser(FieldParser):
                 if not self.time_keep:
                     key = ""
             if key:
+                record.pop(key, None)  # a repeated key keeps its last value at its last place
                 if self.types:
                     record[key] = self.cast(key, raw)
                 elif not raw:

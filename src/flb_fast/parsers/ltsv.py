@@ -39,6 +39,7 @@ class LtsvParser(FieldParser):
                     if not self.time_keep:
                         value = None
                 if value is not None:
+                    record.pop(label, None)  # a repeated label keeps its last value at its last place
                     record[label] = self.cast(label, value) if self.types else value
             if pos < end and text[pos] == "\t":
                 pos += 1
