@@ -45,7 +45,7 @@ INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
 # An integer needs at least this many digits to fall outside int64/uint64 (2**63 has 19).
 OUT_OF_RANGE_DIGITS = 19
-LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % OUT_OF_RANGE_DIGITS)
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % OUT_OF_RANGE_DIGITS)
 # A string literal; one left open runs to the end of the line.
 _STRING_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.S)
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -330,7 +330,7 @@ def msgspec_may_differ(line: bytes, value: Any) -> bool:
     an integer outside int64/uint64 (msgspec keeps it whole, Fluent Bit makes it a double) needs a
     run of that many digits; a repeated key (msgspec keeps the first place, Fluent Bit's JSON the
     last) leaves fewer keys than the line has colons outside strings. ``_core`` has the same test."""
-    return LONG_DIGIT_RUN.search(line) is not None or colons_outside_strings(line) != count_keys(value)
+    return _LONG_DIGIT_RUN.search(line) is not None or colons_outside_strings(line) != count_keys(value)
 
 
 def decode_json_object(data: bytes, time_key: str | None = None) -> tuple[Any, Any]:

@@ -25,14 +25,15 @@ from cpython.mem cimport PyMem_Realloc, PyMem_Free
 
 import msgspec
 
-from flb_fast.json_line import LONG_DIGIT_RUN, MISSING, first_json_object, read_json_object
+from flb_fast.json_line import MISSING, OUT_OF_RANGE_DIGITS, first_json_object, read_json_object
 from flb_fast.text import INVALID_UTF8  # importing it registers the handler
 
 cdef object _msgspec_json_decode = msgspec.json.decode
 cdef object _first_json_object = first_json_object
 cdef object _read_json_object = read_json_object
 cdef object _MISSING = MISSING
-cdef object _long_digit_run = LONG_DIGIT_RUN.search
+# json_line.OUT_OF_RANGE_DIGITS: the digits an integer outside int64/uint64 has at least.
+cdef Py_ssize_t _OUT_OF_RANGE_DIGITS = OUT_OF_RANGE_DIGITS
 # The codec error handler every section decodes line bytes with (see flb_fast/text.py).
 cdef const char *_INVALID_UTF8 = b"flb_fast.invalid_utf8"
 
@@ -258,18 +259,43 @@ cdef inline Py_ssize_t _put_utf8(unsigned char *d, int cp) noexcept:
     return 4
 
 
-cdef Py_ssize_t _colons_outside_strings(const unsigned char *s, Py_ssize_t n) noexcept:
-    """json_line.colons_outside_strings: one per key of a line that is one JSON value."""
+cdef Py_ssize_t _colons_outside_strings(const unsigned char *s, Py_ssize_t n, bint *long_number) noexcept:
+    """json_line.colons_outside_strings (one per key of a line that is one JSON value), and in
+    ``long_number`` whether a run of OUT_OF_RANGE_DIGITS digits stands outside the strings (an
+    integer msgspec may keep whole where Fluent Bit reads a double). Strings are skipped with
+    flb_find_special, sixteen bytes at a time."""
     cdef Py_ssize_t count = 0
-    cdef Py_ssize_t i = 0
-    while i < n:
-        if s[i] == b'"':
-            i += 1
-            while i < n and s[i] != b'"':
-                i += 2 if s[i] == b'\\' else 1
-        elif s[i] == b':':
-            count += 1
-        i += 1
+    cdef Py_ssize_t run = 0
+    cdef const unsigned char *p = s
+    cdef const unsigned char *end = s + n
+    cdef uint64_t high = 0
+    cdef unsigned char c
+    long_number[0] = False
+    while p < end:
+        c = p[0]
+        if c == b'"':
+            run = 0
+            p += 1
+            while True:
+                p = flb_find_special(p, end, &high)
+                if p >= end:
+                    return count
+                if p[0] == b'"':
+                    p += 1
+                    break
+                p += 2
+                if p >= end:
+                    return count
+            continue
+        if b'0' <= c <= b'9':
+            run += 1
+            if run >= _OUT_OF_RANGE_DIGITS:
+                long_number[0] = True
+        else:
+            run = 0
+            if c == b':':
+                count += 1
+        p += 1
     return count
 
 
@@ -292,7 +318,9 @@ cdef Py_ssize_t _count_keys(object value) except -1:
 def json_colons_and_keys(bytes line, value) -> tuple:
     """``(colons outside strings, keys in value)``, the compiled half of json_line.msgspec_may_differ
     (for the tests that hold the two to each other)."""
-    return _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line)), _count_keys(value)
+    cdef bint long_number
+    return _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line), &long_number), \
+        _count_keys(value)
 
 
 cdef class JsonLinesDecoder:
@@ -632,13 +660,15 @@ cdef class JsonLinesDecoder:
         cdef object value
         cdef object value_time = _MISSING
         cdef bint reference = False
+        cdef bint long_number
+        cdef Py_ssize_t colons
         try:
             value = _msgspec_json_decode(line)
             # json_line.msgspec_may_differ: a number msgspec keeps whole, a repeated key
-            reference = type(value) is dict and (
-                _long_digit_run(line) is not None
-                or _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line))
-                != _count_keys(value))
+            if type(value) is dict:
+                colons = _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line),
+                                                 &long_number)
+                reference = long_number or colons != _count_keys(value)
         except ValueError:
             reference = True
         except RecursionError:
