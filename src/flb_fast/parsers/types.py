@@ -8,6 +8,7 @@ string with a warning ("cast error. save as string").
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -17,6 +18,13 @@ _INT_PREFIX = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 _HEX_PREFIX = re.compile(r"[ \t\n\v\f\r]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)")
 _FLOAT_PREFIX = re.compile(
     r"[ \t\n\v\f\r]*([+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan))", re.IGNORECASE
+)
+
+
+# strtod's hexadecimal form (C99 7.20.1.3): 0x, hex digits with an optional point, an optional
+# binary exponent.
+_HEX_FLOAT_PREFIX = re.compile(
+    r"[ \t\n\v\f\r]*([+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
 )
 
 
@@ -44,7 +52,14 @@ def to_hex(value: str) -> int:
 
 
 def to_float(value: str) -> float:
-    """``atof``: the leading decimal number (or inf/nan), 0.0 when there is none."""
+    """``atof``: the leading number, decimal or hexadecimal (``0x1p3`` is 8.0, as strtod reads it),
+    or inf/nan; 0.0 when there is none, an infinity past a double's range."""
+    match = _HEX_FLOAT_PREFIX.match(value)
+    if match:
+        try:
+            return float.fromhex(match.group(1))
+        except OverflowError:
+            return -math.inf if match.group(1).startswith("-") else math.inf
     match = _FLOAT_PREFIX.match(value)
     return float(match.group(1)) if match else 0.0
 
