@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flb_fast._core import JsonLinesDecoder, decode_json_lines, json_colons_and_keys, parse_time_rfc3339
-from flb_fast.json_line import colons_outside_strings, count_keys, first_json_object
+from flb_fast import json_line
+from flb_fast._core import JsonLinesDecoder, decode_json_lines, json_shape, parse_time_rfc3339
+from flb_fast.json_line import first_json_object
 from flb_fast.text import INVALID_UTF8
 
 READ_TIME = 1_700_000_000_000_000_000
@@ -400,6 +401,6 @@ def test_the_compiled_decoder_reads_every_line_as_the_reference_reader(lines):
 
 
 @given(st.lists(st.sampled_from(_JSON_PIECES), max_size=40).map(b"".join))
-def test_colons_and_keys_are_counted_alike_compiled_and_in_python(line):
+def test_colons_keys_and_long_numbers_are_found_alike_compiled_and_in_python(line):
     value = first_json_object(line)
-    assert json_colons_and_keys(line, value) == (colons_outside_strings(line), count_keys(value))
+    assert json_shape(line, value) == json_line.json_shape(line, value)

@@ -260,7 +260,7 @@ cdef inline Py_ssize_t _put_utf8(unsigned char *d, int cp) noexcept:
 
 
 cdef Py_ssize_t _colons_outside_strings(const unsigned char *s, Py_ssize_t n, bint *long_number) noexcept:
-    """json_line.colons_outside_strings (one per key of a line that is one JSON value), and in
+    """The colons of json_line.json_shape (one per key of a line that is one JSON value), and in
     ``long_number`` whether a run of OUT_OF_RANGE_DIGITS digits stands outside the strings (an
     integer msgspec may keep whole where Fluent Bit reads a double). Strings are skipped with
     flb_find_special, sixteen bytes at a time."""
@@ -315,12 +315,13 @@ cdef Py_ssize_t _count_keys(object value) except -1:
     return count
 
 
-def json_colons_and_keys(bytes line, value) -> tuple:
-    """``(colons outside strings, keys in value)``, the compiled half of json_line.msgspec_may_differ
-    (for the tests that hold the two to each other)."""
+def json_shape(bytes line, value) -> tuple:
+    """json_line.json_shape, compiled: ``(colons outside strings, keys in value, whether a run of
+    OUT_OF_RANGE_DIGITS digits stands outside the strings)``."""
     cdef bint long_number
-    return _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line), &long_number), \
-        _count_keys(value)
+    cdef Py_ssize_t colons = _colons_outside_strings(<const unsigned char *> _bytes_data(line), _bytes_size(line),
+                                                     &long_number)
+    return colons, _count_keys(value), long_number
 
 
 cdef class JsonLinesDecoder:
