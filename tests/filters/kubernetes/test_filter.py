@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -685,6 +686,30 @@ def test_preloaded_metadata_files_are_used_before_the_api(
     (out,) = run(run_filter(make_filter(Kube_Meta_Preload_Cache_Dir=str(preload)), chunk_of("x\n")))
     assert out.records[0]["kubernetes"]["labels"] == {"from": "file"}
     assert pod_requests(api) == []
+
+
+def test_preloaded_metadata_files_are_read_off_the_event_loop(
+    make_filter: FilterFactory, api: KubeApiServer, tmp_path: Path, run, monkeypatch
+) -> None:
+    preload = tmp_path / "preload"
+    preload.mkdir()
+    (preload / "shop_app-7d4b9c.meta").write_text(json.dumps(app_pod(labels={"from": "file"})))
+    readers: list[int] = []
+    read = KubernetesFilter._read_preloaded
+
+    def noted_read(path: str) -> bytes | None:
+        readers.append(threading.get_ident())
+        return read(path)
+
+    monkeypatch.setattr(KubernetesFilter, "_read_preloaded", staticmethod(noted_read))
+
+    async def scenario() -> int:
+        (out,) = await run_filter(make_filter(Kube_Meta_Preload_Cache_Dir=str(preload)), chunk_of("x\n"))
+        assert out.records[0]["kubernetes"]["labels"] == {"from": "file"}
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    assert readers and loop_thread not in readers
 
 
 def test_in_a_pod_the_start_checks_connectivity_with_its_own_pod_in_the_background(
