@@ -32,6 +32,12 @@ def chunk_files(root: Path) -> list[str]:
     return sorted(os.listdir(directory)) if directory.exists() else []
 
 
+def refuse_chunk_files(root: Path) -> None:
+    """A file where the input's chunk folder must go: every chunk write fails."""
+    root.mkdir(exist_ok=True)
+    (root / "manual.0").write_text("")
+
+
 def test_positions_are_acknowledged_once_written_and_the_file_removed_once_every_output_took_it(
         run, pipeline, tmp_path):
     store = tmp_path / "store"
@@ -150,8 +156,7 @@ def test_a_batch_whose_refused_write_is_reported_after_its_chunk_was_delivered_i
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        store.mkdir(exist_ok=True)
-        (store / "manual.0").write_text("")  # a file where the input's folder must go: every write fails
+        refuse_chunk_files(store)
         source.push([{"n": 0}], positions=[0])
         engine.flush()
         await until(refused.is_set)
@@ -263,8 +268,7 @@ def test_chunks_the_disk_refuses_are_held_against_mem_buf_limit_and_pause_the_in
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        store.mkdir(exist_ok=True)
-        (store / "manual.0").write_text("")  # a file where the input's folder must go: every write fails
+        refuse_chunk_files(store)
         for n in range(2):
             source.push([{"n": n}], positions=[n])
             engine.flush()
