@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.s3 import S3Output
+from flb_fast.outputs.s3.store import TagStore
 from flb_fast.outputs.s3.upload import format_date
 from tests.outputs.aws.harness import chunk_of, make_output
 
@@ -215,6 +217,32 @@ def test_failed_uploads_stay_on_disk_and_are_retried_without_duplicates(moto, fa
     assert objects(s3) == {"retry": b'{"n":1}\n'}
     assert [call.action for call in fault_proxy.calls_to("PutObject")] == ["throttle", "error500", "drop", "forward"]
     assert output.ctx.metrics["throttled_requests"] == 1
+
+
+def test_store_dir_files_are_written_off_the_event_loop(moto, run, tmp_path, monkeypatch) -> None:
+    """Appends, seals and state saves (each an fsync) wait on the disk: never on the loop."""
+    s3 = bucket(moto)
+    threads: dict[str, set[int]] = {"append": set(), "seal": set(), "save": set(), "done": set()}
+    for name in threads:
+        method = getattr(TagStore, name)
+
+        def noted(store: TagStore, *args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            threads[_name].add(threading.get_ident())
+            return _method(store, *args, **kwargs)
+
+        monkeypatch.setattr(TagStore, name, noted)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG", upload_timeout="1s", json_date_key="false")
+
+    async def scenario() -> int:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="app"))
+        await wait_for_objects(s3)
+        await output.stop()
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    assert all(threads.values()) and loop_thread not in set().union(*threads.values())
+    assert objects(s3) == {"t/app": b'{"n":1}\n'}
 
 
 def test_store_dir_limit_size_turns_flushes_into_retries(moto, run, tmp_path) -> None:
