@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections import defaultdict
@@ -14,9 +13,9 @@ from typing import Any
 from flb_fast.inputs.systemd import SystemdInput
 from flb_fast.record import Chunk
 from tests.standalone import plugin_for
+from tests.waiting import WAIT_SECONDS, until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "inputs" / "systemd"
-WAIT_SECONDS = 30.0
 
 
 def golden_entries() -> list[tuple[int, list[tuple[str, str]]]]:
@@ -80,15 +79,6 @@ def systemd_input(journal_dir: Path, acknowledge: bool = True, **options: Any) -
 
     plugin = plugin_for(SystemdInput, emit=emit, path=str(journal_dir), **options)
     return plugin, emitted
-
-
-async def wait_for(condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def journal_thread_idle(plugin: SystemdInput) -> None:
@@ -162,7 +152,7 @@ async def read_all(plugin: SystemdInput, emitted: list[Chunk], count: int) -> li
     """Start the input, wait until ``count`` records came out, stop and close it."""
     await plugin.start()
     try:
-        await wait_for(lambda: sum(map(len, emitted)) >= count, f"{count} records")
+        await until(lambda: sum(map(len, emitted)) >= count, f"{count} records")
     finally:
         await plugin.stop()
         await plugin.close()

@@ -26,10 +26,10 @@ from tests.inputs.systemd.harness import (
     read_all,
     records_of,
     systemd_input,
-    wait_for,
 )
 from tests.inputs.systemd.journal import write_entries, write_journal
 from tests.standalone import plugin_for
+from tests.waiting import until
 
 CASES = sorted(path.stem for path in DATA.glob("*.conf"))
 EXPORT_CASES = sorted(path.stem for path in DATA.glob("*.export"))
@@ -152,7 +152,7 @@ def test_read_from_tail_skips_what_is_there_and_follows_new_entries(run, tmp_pat
         await plugin.start()
         try:
             write_entries(journal, [entry(n) for n in range(3, 5)])
-            await wait_for(lambda: len(records_of(emitted)) >= 2, "the appended entries")
+            await until(lambda: len(records_of(emitted)) >= 2, "the appended entries")
         finally:
             await plugin.stop()
 
@@ -168,10 +168,10 @@ def test_new_entries_are_followed_without_a_restart(run, tmp_path):
     async def scenario() -> None:
         await plugin.start()
         try:
-            await wait_for(lambda: len(records_of(emitted)) == 1, "the first entry")
+            await until(lambda: len(records_of(emitted)) == 1, "the first entry")
             write_entries(journal, [entry(1)])
             write_entries(tmp_path / "other.journal", [entry(2)])
-            await wait_for(lambda: len(records_of(emitted)) == 3, "the new entries")
+            await until(lambda: len(records_of(emitted)) == 3, "the new entries")
         finally:
             await plugin.stop()
 
@@ -247,7 +247,7 @@ def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **o
     async def scenario() -> None:
         await plugin.start()
         try:
-            await wait_for(lambda: len(emitted) == 3, "one chunk per unit")
+            await until(lambda: len(emitted) == 3, "one chunk per unit")
             cursors.append(saved_cursor(db))
             for n in order:
                 plugin.acknowledge(emitted[n].positions)
@@ -305,7 +305,7 @@ def test_acknowledgements_after_stop_still_move_the_cursor_until_close(run, tmp_
 
     async def scenario() -> None:
         await plugin.start()
-        await wait_for(lambda: len(emitted) == 1, "the entry")
+        await until(lambda: len(emitted) == 1, "the entry")
         await plugin.stop()
         plugin.acknowledge(emitted[0].positions)
         await plugin.close()
@@ -351,10 +351,10 @@ def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):
         plugin.pause()
         await plugin.start()
         try:
-            await wait_for(lambda: not plugin.wake.is_set(), "the reader to take its wake-up")
+            await until(lambda: not plugin.wake.is_set(), "the reader to take its wake-up")
             assert emitted == []
             plugin.resume()
-            await wait_for(lambda: len(emitted) == 1, "the entry after resume")
+            await until(lambda: len(emitted) == 1, "the entry after resume")
         finally:
             await plugin.stop()
 
@@ -372,9 +372,9 @@ def test_the_journal_is_used_from_one_thread_off_the_loop_from_open_to_close(run
     async def scenario() -> int:
         await plugin.start()
         try:
-            await wait_for(lambda: len(emitted) == 1, "the first entry")
+            await until(lambda: len(emitted) == 1, "the first entry")
             write_entries(journal, [entry(1)])
-            await wait_for(lambda: len(records_of(emitted)) == 2, "the new entry")
+            await until(lambda: len(records_of(emitted)) == 2, "the new entry")
         finally:
             await plugin.stop()
             await plugin.close()
@@ -395,9 +395,9 @@ def test_the_loop_runs_while_a_pass_waits_and_stop_closes_the_journal_after_that
 
     async def scenario() -> list[str]:
         await plugin.start()
-        await wait_for(watched.reading.is_set, "a pass to start")
+        await until(watched.reading.is_set, "a pass to start")
         stopping = asyncio.ensure_future(plugin.stop())
-        await wait_for(lambda: plugin.fd is None, "stop to wait for the journal's thread")
+        await until(lambda: plugin.fd is None, "stop to wait for the journal's thread")
         names_while_reading = watched.names()
         watched.gate.set()
         await stopping
@@ -426,7 +426,7 @@ def test_cursor_saves_run_on_the_journal_thread_in_acknowledgement_order(run, tm
     async def scenario() -> int:
         await plugin.start()
         try:
-            await wait_for(lambda: len(emitted) == 3, "one chunk per pass")
+            await until(lambda: len(emitted) == 3, "one chunk per pass")
             for chunk in emitted:
                 plugin.acknowledge(chunk.positions)
         finally:
