@@ -17,6 +17,7 @@ from flb_fast.outputs.s3 import S3Output
 from flb_fast.outputs.s3.store import TagStore
 from flb_fast.outputs.s3.upload import format_date
 from tests.outputs.aws.harness import chunk_of, make_output
+from tests.waiting import until
 
 BUCKET = "flb-logs"
 T_NS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456Z
@@ -243,6 +244,25 @@ def test_store_dir_files_are_written_off_the_event_loop(moto, run, tmp_path, mon
     loop_thread = run(scenario())
     assert all(threads.values()) and loop_thread not in set().union(*threads.values())
     assert objects(s3) == {"t/app": b'{"n":1}\n'}
+
+
+def test_a_tag_uploaded_in_full_leaves_store_dir_and_comes_back_with_its_next_lines(moto, run, tmp_path) -> None:
+    """Each tag's store holds an open file: a kube.* tag per container must not keep one for ever."""
+    s3 = bucket(moto)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG-$INDEX", upload_timeout="1s", json_date_key="false")
+    root = tmp_path / "s3.0"
+
+    async def scenario() -> list[str]:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="a"))
+        await until(lambda: not [path for path in root.iterdir() if path.is_dir()], "the tag's folder to go")
+        after_upload = sorted(path.name for path in root.iterdir())
+        await output.flush(chunk_of([{"n": 2}], tag="a"))
+        await output.stop()
+        return after_upload
+
+    assert run(scenario()) == ["index"]
+    assert objects(s3) == {"t/a-0": b'{"n":1}\n', "t/a-1": b'{"n":2}\n'}
 
 
 def test_store_dir_limit_size_turns_flushes_into_retries(moto, run, tmp_path) -> None:

@@ -180,7 +180,7 @@ class S3Output(AwsOutput):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
         for tag, store in list(self._stores.items()):
-            async with self._lock(tag):
+            async with self._tag_lock(tag):
                 await self._on_disk(store.seal, True)
                 if not await self._upload(store):
                     self.ctx.log.warning("data of tag %s stays in %s for the next start", tag, store.directory)
@@ -199,7 +199,7 @@ class S3Output(AwsOutput):
         if limit and await self._on_disk(self._disk_bytes) + len(data) > limit:
             self.ctx.log.warning("store_dir is over store_dir_limit_size (%d bytes): chunk will be retried", limit)
             return FlushResult.RETRY
-        async with self._lock(chunk.tag):
+        async with self._tag_lock(chunk.tag):
             store = await self._store(chunk.tag)
             await self._on_disk(self._append, store, data, chunk.timestamps[0] / 1e9 if chunk.timestamps else 0.0)
             await self._upload(store)
@@ -219,8 +219,28 @@ class S3Output(AwsOutput):
             store = self._stores[tag] = await self._on_disk(TagStore, TagStore.directory_for(self.root, tag), tag)
         return store
 
-    def _lock(self, tag: str) -> asyncio.Lock:
-        return self._locks.setdefault(tag, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def _tag_lock(self, tag: str) -> AsyncIterator[None]:
+        """Hold the tag's lock: one step at a time per tag. A lock dropped with its tag's store
+        (``_retire``) while waited on is let go, and the tag's current lock taken instead."""
+        while True:
+            lock = self._locks.setdefault(tag, asyncio.Lock())
+            await lock.acquire()
+            if self._locks.get(tag) is lock:
+                break
+            lock.release()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    async def _retire(self, tag: str, store: TagStore) -> None:
+        """Under the tag's lock: once everything of the tag is uploaded, close its buffer, remove
+        its folder and forget it, so that the stores (each an open file) are those of the tags with
+        data on disk, not of every tag ever seen (a kube.* tag per container)."""
+        if await self._on_disk(store.retire):
+            del self._stores[tag]
+            del self._locks[tag]
 
     def _key_factory(self, tag: str) -> Any:
         options = self.options
@@ -252,9 +272,12 @@ class S3Output(AwsOutput):
             for tag, store in list(self._stores.items()):
                 if self.backoff.remaining_seconds > 0:
                     break
-                async with self._lock(tag):
+                async with self._tag_lock(tag):
+                    if self._stores.get(tag) is not store:
+                        continue
                     await self._on_disk(self._seal_ready, store)
-                    await self._upload(store)
+                    if await self._upload(store):
+                        await self._retire(tag, store)
 
     async def _upload(self, store: TagStore) -> bool:
         """Upload the store's sealed pieces in order; False when one failed (it stays on disk)."""
