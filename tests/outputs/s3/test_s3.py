@@ -265,6 +265,37 @@ def test_a_tag_uploaded_in_full_leaves_store_dir_and_comes_back_with_its_next_li
     assert objects(s3) == {"t/a-0": b'{"n":1}\n', "t/a-1": b'{"n":2}\n'}
 
 
+def test_stop_while_the_timer_retires_a_tag_leaves_that_tag_alone(moto, run, tmp_path, monkeypatch) -> None:
+    """stop() cancels the timer; a retirement it began goes on on the store thread, and stop must
+    not seal or upload the closed store after it."""
+    s3 = bucket(moto)
+    retiring, finish = threading.Event(), threading.Event()
+    retire = TagStore.retire
+
+    def slow_retire(store: TagStore) -> bool:
+        retired = retire(store)
+        if retired:  # the tag's folder is gone; the timer hears of it only once stop() has begun
+            retiring.set()
+            assert finish.wait(30)
+        return retired
+
+    monkeypatch.setattr(TagStore, "retire", slow_retire)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG", upload_timeout="1s", json_date_key="false")
+
+    async def scenario() -> None:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="a"))
+        await until(retiring.is_set, "the timer to retire the uploaded tag")
+        stopping = asyncio.ensure_future(output.stop())
+        await asyncio.sleep(0)
+        finish.set()
+        await stopping
+
+    run(scenario())
+    assert objects(s3) == {"t/a": b'{"n":1}\n'}
+    assert [path.name for path in (tmp_path / "s3.0").iterdir()] == []
+
+
 def test_store_dir_limit_size_turns_flushes_into_retries(moto, run, tmp_path) -> None:
     bucket(moto)
     output = s3_output(moto.url, tmp_path, store_dir_limit_size="100", json_date_key="off")

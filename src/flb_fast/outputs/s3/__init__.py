@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ import msgspec
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, SIZE, STR, TIME, Option, OptionTable
 from flb_fast.engine.executors import BoundedExecutor
+from flb_fast.locks import KeyedLocks
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.errors import Outcome, classify
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
@@ -130,7 +132,8 @@ class S3Output(AwsOutput):
         self.lines = LineEncoder(date_key, date_format, options.log_key)
         self.root = Path(options.store_dir) / ctx.instance
         self._stores: dict[str, TagStore] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One step at a time per tag (a flush, the timer's upload, stop's last upload).
+        self._tag_lock: KeyedLocks[str] = KeyedLocks()
         self._index: IndexCounter | None = None
         self._timer: asyncio.Task[None] | None = None
         self._disk: BoundedExecutor | None = None
@@ -181,6 +184,9 @@ class S3Output(AwsOutput):
                 await self._timer
         for tag, store in list(self._stores.items()):
             async with self._tag_lock(tag):
+                # A retirement the cancelled timer left running on the store thread is done by now.
+                if await self._on_disk(attrgetter("retired"), store):
+                    continue
                 await self._on_disk(store.seal, True)
                 if not await self._upload(store):
                     self.ctx.log.warning("data of tag %s stays in %s for the next start", tag, store.directory)
@@ -215,32 +221,17 @@ class S3Output(AwsOutput):
     async def _store(self, tag: str) -> TagStore:
         """The tag's store, opened on the store thread the first time (under the tag's lock)."""
         store = self._stores.get(tag)
-        if store is None:
+        if store is None or store.retired:
             store = self._stores[tag] = await self._on_disk(TagStore, TagStore.directory_for(self.root, tag), tag)
         return store
-
-    @contextlib.asynccontextmanager
-    async def _tag_lock(self, tag: str) -> AsyncIterator[None]:
-        """Hold the tag's lock: one step at a time per tag. A lock dropped with its tag's store
-        (``_retire``) while waited on is let go, and the tag's current lock taken instead."""
-        while True:
-            lock = self._locks.setdefault(tag, asyncio.Lock())
-            await lock.acquire()
-            if self._locks.get(tag) is lock:
-                break
-            lock.release()
-        try:
-            yield
-        finally:
-            lock.release()
 
     async def _retire(self, tag: str, store: TagStore) -> None:
         """Under the tag's lock: once everything of the tag is uploaded, close its buffer, remove
         its folder and forget it, so that the stores (each an open file) are those of the tags with
-        data on disk, not of every tag ever seen (a kube.* tag per container)."""
-        if await self._on_disk(store.retire):
+        data on disk, not of every tag ever seen (a kube.* tag per container). A flush waiting on
+        the lock opens the tag's store anew."""
+        if await self._on_disk(store.retire) and self._stores.get(tag) is store:
             del self._stores[tag]
-            del self._locks[tag]
 
     def _key_factory(self, tag: str) -> Any:
         options = self.options
