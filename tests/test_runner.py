@@ -11,6 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flb_fast.config.loader import load_config
+from flb_fast.engine.pipeline import Pipeline, build
+from flb_fast.runner import Runner
 from tests.e2e.agent import Agent, lines
 from tests.fakes.ports import free_port
 
@@ -122,3 +125,40 @@ def test_post_api_v2_reload_reloads_as_sighup_does(tmp_path: Path):
         result = agent.stop()
     assert result.returncode == 0, result.stderr
     assert delivered(tmp_path) == [{"log": "line 0"}, {"log": "line 1", "generation": "2"}]
+
+
+UNIT_CONFIG = """\
+[SERVICE]
+    Flush       0.05
+    Hot_Reload  On
+[INPUT]
+    Name     dummy
+    Samples  1
+[OUTPUT]
+    Name   null
+    Match  *
+"""
+
+
+def test_a_reload_reads_the_config_and_builds_the_pipeline_off_the_event_loop(run, tmp_path: Path):
+    path = tmp_path / "fluent-bit.conf"
+    path.write_text(UNIT_CONFIG)
+    builders: list[int] = []
+
+    def reloader() -> Pipeline:
+        builders.append(threading.get_ident())
+        config, _ = load_config(str(path))
+        return build(config)[0]
+
+    async def scenario() -> tuple[bool, int, int]:
+        runner = Runner(reloader(), reloader)
+        await runner.start()
+        builders.clear()
+        try:
+            return await runner.reload(), runner.reload_count, threading.get_ident()
+        finally:
+            await runner.stop()
+
+    reloaded, count, loop_thread = run(scenario())
+    assert (reloaded, count) == (True, 1)
+    assert len(builders) == 1 and builders[0] != loop_thread

@@ -26,6 +26,7 @@ from typing import Any
 
 from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.engine.engine import Engine
+from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.engine.pipeline import Pipeline
 from flb_fast.log import component_logger
 
@@ -39,6 +40,8 @@ from flb_fast.log import component_logger
 GC_THRESHOLDS = (50_000, 20, 100)
 # After the loop ends, idle worker threads get this long to finish before the process leaves.
 THREAD_EXIT_SECONDS = 1.0
+# A reload builds one pipeline, on one thread.
+RELOAD_WORKERS = 1
 
 # What builds a new pipeline from the config file again (raises ConfigError / ConfigErrors).
 Reloader = Callable[[], Pipeline]
@@ -102,8 +105,11 @@ class Runner:
         self._reloading = True
         try:
             logging.getLogger("flb_fast").info("reloading instance pid=%d", os.getpid())
+            # The config files are read, and the new pipeline built (parsers compiled, plugin
+            # modules imported), on a thread of their own while the running pipeline goes on.
+            builder = BoundedExecutor("reload", RELOAD_WORKERS)
             try:
-                pipeline = self.reloader()
+                pipeline = await builder.run(self.reloader)
             except ConfigErrors as exc:
                 for error in exc.errors:
                     self.log.error("%s", error)
@@ -113,6 +119,8 @@ class Runner:
                 self.log.error("%s", exc)
                 self.log.error("reloaded config is invalid. Reloading is halted")
                 return False
+            finally:
+                builder.shutdown()
             self.log.info("stop everything of the old context")
             await self.engine.stop()
             self.engine = Engine(pipeline)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -19,16 +18,7 @@ from flb_fast.record import Chunk
 from flb_fast.storage import store as store_module
 from flb_fast.storage.footprint import footprint
 from tests.engine.plugins import TIMESTAMP_NS
-
-WAIT_SECONDS = 20.0
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
+from tests.waiting import until
 
 
 class Lines(logging.Handler):

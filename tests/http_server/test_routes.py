@@ -124,6 +124,13 @@ def test_health_recovers_once_old_errors_leave_the_period():
     assert window.response(100, output_errors(10, 0)).status == 200
 
 
+def test_health_requests_more_often_than_a_sample_a_second_do_not_grow_the_window():
+    window = routes.HealthWindow(period=60, errors_limit=5, retry_failures_limit=5)
+    for n in range(100_000):
+        window.response(n / 1000, output_errors(0, 0))
+    assert [time for time, _, _ in window._samples] == [float(n) for n in range(39, 100)]
+
+
 def test_health_counts_failed_retries_too():
     window = routes.HealthWindow(period=60, errors_limit=5, retry_failures_limit=1)
     window.sample(0, output_errors(0, 0))

@@ -9,6 +9,7 @@ import msgspec
 from flb_fast.config.loader import load_config
 from flb_fast.engine.pipeline import build
 from flb_fast.runner import Runner
+from tests.waiting import until
 
 CONFIG = """\
 [SERVICE]
@@ -52,10 +53,8 @@ def serve(run, tmp_path, requests: list[str | tuple[str, str]], health: str = "o
         runner = Runner(pipeline)
         await runner.start()
         port = runner.http_server.bound_port
-        for _ in range(2000):
-            if pipeline.metrics.snapshot()["output"]["null.0"]["proc_records"] == 4:
-                break
-            await asyncio.sleep(0.005)
+        await until(lambda: pipeline.metrics.snapshot()["output"]["null.0"]["proc_records"] == 4,
+                    "the 4 dummy records to be delivered")
         answers = [await get(port, *(("GET", request) if isinstance(request, str) else request)[::-1])
                    for request in requests]
         await runner.stop()

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import threading
 from pathlib import Path
 
 from flb_fast.engine.engine import Engine
+from flb_fast.storage.filesystem import ChunkFile, FilesystemBackend
 from tests.engine.test_engine import counters, footprint_of, section, until
 
+WAIT_SECONDS = 30.0
 SERVICE = ("[SERVICE]\n    Flush 3600\n    Grace {grace}\n    scheduler.base 0.01\n    scheduler.cap 1\n"
            "    storage.path {path}\n    storage.max_chunks_up {up}\n")
 
@@ -27,6 +30,12 @@ def fs_input(**options: object) -> str:
 def chunk_files(root: Path) -> list[str]:
     directory = root / "manual.0"
     return sorted(os.listdir(directory)) if directory.exists() else []
+
+
+def refuse_chunk_files(root: Path) -> None:
+    """A file where the input's chunk folder must go: every chunk write fails."""
+    root.mkdir(exist_ok=True)
+    (root / "manual.0").write_text("")
 
 
 def test_positions_are_acknowledged_once_written_and_the_file_removed_once_every_output_took_it(
@@ -45,7 +54,7 @@ def test_positions_are_acknowledged_once_written_and_the_file_removed_once_every
         seen.append(len(chunk_files(store)))
         engine.flush()
         await until(lambda: fast.flushes and slow.started)
-        await asyncio.sleep(0.05)
+        await engine.store.drain()  # a removal, had the fast output's delivery queued one, is done
         seen.append(len(chunk_files(store)))
         slow.gate.set()
         await until(lambda: engine.pending_deliveries == 0)
@@ -125,6 +134,44 @@ def test_backlog_mem_limit_bounds_the_chunks_of_the_previous_run_in_memory(run, 
     assert out.records == [{"n": 0}, {"n": 1}, {"n": 2}]
 
 
+def test_a_batch_whose_refused_write_is_reported_after_its_chunk_was_delivered_is_still_acknowledged(
+        run, pipeline, tmp_path, monkeypatch):
+    """Seen under load: the storage thread's "write failed" arrived after every output had the
+    chunk, and the batch's positions went to a finished chunk, never to be acknowledged."""
+    store = tmp_path / "store"
+    refused, report_after_delivery = threading.Event(), threading.Event()
+    append = FilesystemBackend._append
+
+    def late_append(backend: FilesystemBackend, file: ChunkFile, frame: bytes) -> bool:
+        ok = append(backend, file, frame)
+        refused.set()
+        assert report_after_delivery.wait(WAIT_SECONDS)
+        return ok
+
+    monkeypatch.setattr(FilesystemBackend, "_append", late_append)
+    built, _ = pipeline(config(store, fs_input(), section("OUTPUT", Name="gated", Match="*")))
+    source, out = built.inputs[0].plugin, built.outputs[0].plugin
+    seen = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        refuse_chunk_files(store)
+        source.push([{"n": 0}], positions=[0])
+        engine.flush()
+        await until(refused.is_set)
+        out.gate.set()
+        await until(lambda: out.records and engine.pending_deliveries == 0)
+        seen.append(list(source.acknowledged))
+        report_after_delivery.set()
+        await engine.store.drain()
+        seen.append(list(source.acknowledged))
+        await engine.stop()
+
+    run(scenario())
+    assert seen == [[], [0]]
+
+
 def test_only_max_chunks_up_chunks_keep_their_records_in_memory(run, pipeline, tmp_path):
     store = tmp_path / "store"
     built, _ = pipeline(config(store, fs_input(), section("OUTPUT", Name="gated", Match="*"), up=2))
@@ -144,6 +191,8 @@ def test_only_max_chunks_up_chunks_keep_their_records_in_memory(run, pipeline, t
         seen["while_blocked"] = (usage.total, usage.up, usage.busy)
         out.gate.set()
         await until(lambda: engine.pending_deliveries == 0)
+        # Files are removed on the storage thread after the delivery: wait for what was queued there.
+        await engine.store.drain()
         seen["after"] = (engine.held_bytes(built.inputs[0]), chunk_files(store))
         await engine.stop()
 
@@ -219,12 +268,13 @@ def test_chunks_the_disk_refuses_are_held_against_mem_buf_limit_and_pause_the_in
     async def scenario():
         engine = Engine(built)
         await engine.start()
-        store.mkdir(exist_ok=True)
-        (store / "manual.0").write_text("")  # a file where the input's folder must go: every write fails
+        refuse_chunk_files(store)
         for n in range(2):
             source.push([{"n": n}], positions=[n])
             engine.flush()
         await until(lambda: "pause" in source.calls)
+        # Both refusals are reported before any delivery: a loaded storage thread may be late with the second.
+        await engine.store.drain()
         seen.append((list(source.calls), list(source.acknowledged)))
         out.gate.set()
         await until(lambda: engine.pending_deliveries == 0)

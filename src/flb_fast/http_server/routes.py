@@ -20,6 +20,10 @@ JSON_CONTENT_TYPE = "application/json"
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 EDITION = "flb_fast"
 # Fluent Bit lists its build flags here; these are the capabilities flb_fast has.
+# Health samples are taken this often, as Fluent Bit's metrics are pushed once a second; one taken
+# for a request comes no sooner, so a window holds at most HC_Period / this many samples however
+# often /api/v1/health is asked.
+HEALTH_SAMPLE_SECONDS = 1.0
 FLAGS = ("FLB_HAVE_METRICS", "FLB_HAVE_HTTP_SERVER", "FLB_HAVE_PARSER")
 
 Snapshot = dict[str, dict[str, dict[str, int]]]
@@ -121,7 +125,7 @@ class HealthWindow:
 
     Fluent Bit's rule (api/v1/health.c ``is_healthy``): unhealthy once either count exceeds
     ``HC_Errors_Count`` or ``HC_Retry_Failure_Count``, measured against the oldest sample
-    of the period (samples are taken every second and on each request).
+    of the period (samples are taken every second, and on a request a second or more after the last one).
     """
 
     def __init__(self, period: float, errors_limit: int, retry_failures_limit: int) -> None:
@@ -136,7 +140,10 @@ class HealthWindow:
         return sum(c.get("errors", 0) for c in outputs), sum(c.get("retries_failed", 0) for c in outputs)
 
     def sample(self, now: float, snapshot: Snapshot) -> None:
-        """Record the totals at ``now``; samples older than one period (but the newest such) go."""
+        """Record the totals at ``now`` (unless the last sample is under HEALTH_SAMPLE_SECONDS old);
+        samples older than one period (but the newest such) go."""
+        if self._samples and now - self._samples[-1][0] < HEALTH_SAMPLE_SECONDS:
+            return
         self._samples.append((now, *self.totals(snapshot)))
         while len(self._samples) > 1 and self._samples[1][0] <= now - self.period:
             self._samples.popleft()

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 MAX_REQUEST_BYTES = 16384
 # Seconds a client has to send its request before the connection is dropped.
 REQUEST_TIMEOUT_SECONDS = 10.0
-# Health samples are taken this often, as Fluent Bit's metrics are pushed once a second.
-HEALTH_SAMPLE_SECONDS = 1.0
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
 
@@ -80,7 +78,7 @@ class MonitoringServer:
         assert self.health is not None
         while True:
             self.health.sample(time.time(), self.engine.pipeline.metrics.snapshot())
-            await asyncio.sleep(HEALTH_SAMPLE_SECONDS)
+            await asyncio.sleep(routes.HEALTH_SAMPLE_SECONDS)
 
     def route(self, method: str, path: str) -> routes.Response:
         """The response for one request (also what tests call directly)."""

@@ -388,8 +388,9 @@ class ChunkStore:
         return stored.size >= CHUNK_MAX_BYTES
 
     def _written(self, stored: StoredChunk, positions: list[Any], ok: bool) -> None:
-        """A batch reached its chunk file: its records survive a crash, so the input may move on."""
-        if ok:
+        """A batch reached its chunk file: its records survive a crash, so the input may move on.
+        So may it if every output already had the chunk when the storage thread's answer came."""
+        if ok or stored.source.chunks.get(stored.id) is not stored:
             self._acknowledge(stored.source, positions)
         else:
             # The disk refused it (full, read-only): the records stay in memory and are

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from tests.filters.kubernetes.conftest import (
     run_filter,
 )
 from tests.standalone import config_warnings_for
+from tests.waiting import until
 
 JSON_LOG = '{"level":"info","msg":"order placed","order_id":1042,"trace":"ab12\\n"}\n'
 DOCKER_TIME = "2023-11-14T22:13:20.123456789Z"
@@ -46,13 +48,6 @@ def assert_records(actual: list[dict], expected: list[dict]) -> None:
 
 def pod_requests(api: KubeApiServer) -> list[str]:
     return [r.path for r in api.requests("/api/v1/namespaces/") if "/pods/" in r.path]
-
-
-async def wait_until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_json_log_is_merged_at_the_top_level_with_the_pod_metadata(make_filter: FilterFactory, run) -> None:
@@ -330,7 +325,7 @@ def test_a_slow_api_server_never_holds_a_chunk_beyond_the_bound(
             api.set_delay(3.0)
             early = await flt.filter(chunk_of("early\n"))
             still_fetching = key in flt._pods._flights  # type: ignore[union-attr]
-            await wait_until(lambda: flt._pods.cached(key) is not None)  # type: ignore[union-attr]
+            await until(lambda: flt._pods.cached(key) is not None)  # type: ignore[union-attr]
             late = await flt.filter(chunk_of("late\n"))
             return early, still_fetching, late
         finally:
@@ -687,6 +682,30 @@ def test_preloaded_metadata_files_are_used_before_the_api(
     assert pod_requests(api) == []
 
 
+def test_preloaded_metadata_files_are_read_off_the_event_loop(
+    make_filter: FilterFactory, api: KubeApiServer, tmp_path: Path, run, monkeypatch
+) -> None:
+    preload = tmp_path / "preload"
+    preload.mkdir()
+    (preload / "shop_app-7d4b9c.meta").write_text(json.dumps(app_pod(labels={"from": "file"})))
+    readers: list[int] = []
+    read = KubernetesFilter._read_preloaded
+
+    def noted_read(path: str) -> bytes | None:
+        readers.append(threading.get_ident())
+        return read(path)
+
+    monkeypatch.setattr(KubernetesFilter, "_read_preloaded", staticmethod(noted_read))
+
+    async def scenario() -> int:
+        (out,) = await run_filter(make_filter(Kube_Meta_Preload_Cache_Dir=str(preload)), chunk_of("x\n"))
+        assert out.records[0]["kubernetes"]["labels"] == {"from": "file"}
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    assert readers and loop_thread not in readers
+
+
 def test_in_a_pod_the_start_checks_connectivity_with_its_own_pod_in_the_background(
     make_filter: FilterFactory, api: KubeApiServer, tmp_path: Path, run, monkeypatch, caplog
 ) -> None:
@@ -699,7 +718,7 @@ def test_in_a_pod_the_start_checks_connectivity_with_its_own_pod_in_the_backgrou
     async def scenario() -> None:
         await flt.start()
         try:
-            await wait_until(lambda: "connectivity OK" in caplog.text)
+            await until(lambda: "connectivity OK" in caplog.text)
         finally:
             await flt.stop()
 
@@ -754,7 +773,7 @@ def test_an_unresolved_api_host_is_retried_in_the_background_and_not_waited_for_
     async def scenario() -> None:
         await flt.start()
         try:
-            await wait_until(lambda: any("could not resolve" in message for message in messages()))
+            await until(lambda: any("could not resolve" in message for message in messages()))
         finally:
             await flt.stop()
 

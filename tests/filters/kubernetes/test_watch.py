@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from flb_fast.filters.kubernetes import KubernetesFilter, watch
 from tests.fakes.kube_api_server import Container, KubeApiServer, make_pod
 from tests.filters.kubernetes.conftest import FilterFactory, app_kubernetes, chunk_of
+from tests.waiting import until
 
 NODE = "ip-10-0-1-23.ec2.internal"
 BATCH_TAG = "kube.var.log.containers.batch-1_shop_job-" + "b" * 64 + ".log"
@@ -24,13 +22,6 @@ def batch_pod(labels: dict[str, str] | None = None, node: str = NODE) -> dict:
         containers=[Container("job", "job:1", "sha256:" + "9" * 64, "containerd://" + "b" * 64)],
         labels=labels,
     )
-
-
-async def until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def gets(api: KubeApiServer) -> list[str]:

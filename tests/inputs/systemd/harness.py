@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -13,9 +13,9 @@ from typing import Any
 from flb_fast.inputs.systemd import SystemdInput
 from flb_fast.record import Chunk
 from tests.standalone import plugin_for
+from tests.waiting import WAIT_SECONDS, until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "inputs" / "systemd"
-WAIT_SECONDS = 30.0
 
 
 def golden_entries() -> list[tuple[int, list[tuple[str, str]]]]:
@@ -81,20 +81,78 @@ def systemd_input(journal_dir: Path, acknowledge: bool = True, **options: Any) -
     return plugin, emitted
 
 
-async def wait_for(condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+async def journal_thread_idle(plugin: SystemdInput) -> None:
+    """Wait until what was queued on the input's journal thread (cursor saves) is done: the
+    thread takes its calls one at a time, in order."""
+    assert plugin.worker is not None
+    await plugin.worker.run(lambda: None)
+
+
+class WatchedJournal:
+    """The input's real journal, with the thread of each call noted (``open`` for opening it),
+    calls that overlap another counted, and ``collect`` (a pass's reading) held while ``gate``
+    is clear. ``build`` touches no libsystemd handle and is not noted."""
+
+    def __init__(self, plugin: SystemdInput) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.overlaps = 0
+        self.busy = False
+        self.gate = threading.Event()
+        self.gate.set()
+        self.reading = threading.Event()
+        open_journal = plugin.open_journal
+
+        def watched_open() -> WatchedJournal:
+            self.calls.append(("open", threading.get_ident()))
+            self.journal = open_journal()
+            return self
+
+        plugin.open_journal = watched_open  # type: ignore[method-assign]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def threads(self) -> set[int]:
+        return {thread for _, thread in self.calls}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.journal, name)
+        if name == "build":
+            return method
+
+        def call(*args: Any) -> Any:
+            if self.busy:
+                self.overlaps += 1
+            self.busy = True
+            try:
+                self.calls.append((name, threading.get_ident()))
+                if name == "collect":
+                    self.reading.set()
+                    assert self.gate.wait(WAIT_SECONDS)
+                return method(*args)
+            finally:
+                self.busy = False
+
+        return call
+
+
+async def passes(plugin: SystemdInput, count: int) -> list[bool]:
+    """``count`` passes of a paused input, one after the other (its own reading stays idle):
+    whether each said more may be waiting."""
+    plugin.pause()
+    await plugin.start()
+    try:
+        return [await plugin.read_pass() for _ in range(count)]
+    finally:
+        await plugin.stop()
+        await plugin.close()
 
 
 async def read_all(plugin: SystemdInput, emitted: list[Chunk], count: int) -> list[Chunk]:
     """Start the input, wait until ``count`` records came out, stop and close it."""
     await plugin.start()
     try:
-        await wait_for(lambda: sum(map(len, emitted)) >= count, f"{count} records")
+        await until(lambda: sum(map(len, emitted)) >= count, f"{count} records")
     finally:
         await plugin.stop()
         await plugin.close()

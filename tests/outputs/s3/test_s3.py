@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.outputs.aws.backoff import OutputBackoff
 from flb_fast.outputs.base import FlushResult
 from flb_fast.outputs.s3 import S3Output
+from flb_fast.outputs.s3.store import TagStore
 from flb_fast.outputs.s3.upload import format_date
 from tests.outputs.aws.harness import chunk_of, make_output
+from tests.waiting import until
 
 BUCKET = "flb-logs"
 T_NS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456Z
@@ -215,6 +218,82 @@ def test_failed_uploads_stay_on_disk_and_are_retried_without_duplicates(moto, fa
     assert objects(s3) == {"retry": b'{"n":1}\n'}
     assert [call.action for call in fault_proxy.calls_to("PutObject")] == ["throttle", "error500", "drop", "forward"]
     assert output.ctx.metrics["throttled_requests"] == 1
+
+
+def test_store_dir_files_are_written_off_the_event_loop(moto, run, tmp_path, monkeypatch) -> None:
+    """Appends, seals and state saves (each an fsync) wait on the disk: never on the loop."""
+    s3 = bucket(moto)
+    threads: dict[str, set[int]] = {"append": set(), "seal": set(), "save": set(), "done": set()}
+    for name in threads:
+        method = getattr(TagStore, name)
+
+        def noted(store: TagStore, *args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            threads[_name].add(threading.get_ident())
+            return _method(store, *args, **kwargs)
+
+        monkeypatch.setattr(TagStore, name, noted)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG", upload_timeout="1s", json_date_key="false")
+
+    async def scenario() -> int:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="app"))
+        await wait_for_objects(s3)
+        await output.stop()
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    assert all(threads.values()) and loop_thread not in set().union(*threads.values())
+    assert objects(s3) == {"t/app": b'{"n":1}\n'}
+
+
+def test_a_tag_uploaded_in_full_leaves_store_dir_and_comes_back_with_its_next_lines(moto, run, tmp_path) -> None:
+    """Each tag's store holds an open file: a kube.* tag per container must not keep one for ever."""
+    s3 = bucket(moto)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG-$INDEX", upload_timeout="1s", json_date_key="false")
+    root = tmp_path / "s3.0"
+
+    async def scenario() -> list[str]:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="a"))
+        await until(lambda: not [path for path in root.iterdir() if path.is_dir()], "the tag's folder to go")
+        after_upload = sorted(path.name for path in root.iterdir())
+        await output.flush(chunk_of([{"n": 2}], tag="a"))
+        await output.stop()
+        return after_upload
+
+    assert run(scenario()) == ["index"]
+    assert objects(s3) == {"t/a-0": b'{"n":1}\n', "t/a-1": b'{"n":2}\n'}
+
+
+def test_stop_while_the_timer_retires_a_tag_leaves_that_tag_alone(moto, run, tmp_path, monkeypatch) -> None:
+    """stop() cancels the timer; a retirement it began goes on on the store thread, and stop must
+    not seal or upload the closed store after it."""
+    s3 = bucket(moto)
+    retiring, finish = threading.Event(), threading.Event()
+    retire = TagStore.retire
+
+    def slow_retire(store: TagStore) -> bool:
+        retired = retire(store)
+        if retired:  # the tag's folder is gone; the timer hears of it only once stop() has begun
+            retiring.set()
+            assert finish.wait(30)
+        return retired
+
+    monkeypatch.setattr(TagStore, "retire", slow_retire)
+    output = s3_output(moto.url, tmp_path, s3_key_format="/t/$TAG", upload_timeout="1s", json_date_key="false")
+
+    async def scenario() -> None:
+        await output.start()
+        await output.flush(chunk_of([{"n": 1}], tag="a"))
+        await until(retiring.is_set, "the timer to retire the uploaded tag")
+        stopping = asyncio.ensure_future(output.stop())
+        await asyncio.sleep(0)
+        finish.set()
+        await stopping
+
+    run(scenario())
+    assert objects(s3) == {"t/a": b'{"n":1}\n'}
+    assert [path.name for path in (tmp_path / "s3.0").iterdir()] == []
 
 
 def test_store_dir_limit_size_turns_flushes_into_retries(moto, run, tmp_path) -> None:

@@ -18,6 +18,7 @@ import msgspec
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, SIZE, STR, TIME, Option, OptionTable
+from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.filters.base import Filter
 from flb_fast.filters.kubernetes.annotations import props_from_annotations
 from flb_fast.filters.kubernetes.api import (
@@ -68,6 +69,9 @@ MAX_LIST_BYTES = 64 * 1024 * 1024
 POD_PATH = "/api/v1/namespaces/{namespace}/pods/{pod}"
 NAMESPACE_PATH = "/api/v1/namespaces/{namespace}"
 KUBELET_PODS_PATH = "/pods"
+# Kube_Meta_Preload_Cache_Dir files are read on this many threads, not on the loop (a cache miss
+# must never block it): the files are whole pod objects on any disk, read once per cache miss.
+PRELOAD_READERS = 1
 
 _decode_pod = msgspec.json.Decoder(Pod).decode
 _decode_pod_list = msgspec.json.Decoder(PodList).decode
@@ -114,6 +118,7 @@ class KubernetesFilter(Filter):
         self._kubelet_list: asyncio.Task[dict[PodKey, Pod]] | None = None
         self._requests: asyncio.Semaphore | None = None
         self._background: list[asyncio.Task] = []
+        self._preload: BoundedExecutor | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -126,6 +131,8 @@ class KubernetesFilter(Filter):
             self.log.info("no network access required (OK)")
             return
         self._requests = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        if o.kube_meta_preload_cache_dir:
+            self._preload = BoundedExecutor(f"{self.ctx.instance}.preload", PRELOAD_READERS)
         token = TokenSource(o.kube_token_file, o.kube_token_command, o.kube_token_ttl, self.log, self.metrics)
         timeout = o.kube_meta_io_timeout
         context = None
@@ -186,6 +193,9 @@ class KubernetesFilter(Filter):
         for client in self._clients:
             await client.close()
         self._clients.clear()
+        if self._preload is not None:
+            self._preload.shutdown()
+            self._preload = None
 
     # -- the filter -----------------------------------------------------------------------
 
@@ -266,7 +276,7 @@ class KubernetesFilter(Filter):
             return await client.get(path)
 
     async def _fetch_pod_api(self, key: PodKey) -> Pod:
-        preloaded = self._preloaded(f"{key[0]}_{key[1]}.meta")
+        preloaded = await self._preloaded(f"{key[0]}_{key[1]}.meta")
         if preloaded is not None:
             return _decode_pod(preloaded)
         path = POD_PATH.format(namespace=path_segment(key[0]), pod=path_segment(key[1]))
@@ -302,19 +312,24 @@ class KubernetesFilter(Filter):
         return pods
 
     async def _fetch_namespace(self, name: str) -> dict:
-        preloaded = self._preloaded(f"{name}.namespace_meta")
+        preloaded = await self._preloaded(f"{name}.namespace_meta")
         if preloaded is None:
             preloaded = await self._request(self._api, NAMESPACE_PATH.format(namespace=path_segment(name)))
         o = self.options
         return namespace_map(name, _decode_namespace(preloaded), o.namespace_labels, o.namespace_annotations)
 
-    def _preloaded(self, filename: str) -> bytes | None:
+    async def _preloaded(self, filename: str) -> bytes | None:
         """Kube_Meta_Preload_Cache_Dir: a JSON file there is used instead of the API (diagnostics)."""
         directory = self.options.kube_meta_preload_cache_dir
-        if not directory:
+        if not directory or self._preload is None:
             return None
+        return await self._preload.run(self._read_preloaded, os.path.join(directory, filename))
+
+    @staticmethod
+    def _read_preloaded(path: str) -> bytes | None:
+        """On the preload thread: the file's bytes, or None if there is none (the API is asked)."""
         try:
-            with open(os.path.join(directory, filename), "rb") as handle:
+            with open(path, "rb") as handle:
                 return handle.read()
         except OSError:
             return None
@@ -354,6 +369,7 @@ class KubernetesFilter(Filter):
                               host, attempt, attempts, o.dns_wait_time)
                 await asyncio.sleep(o.dns_wait_time)
         try:
+            # Once, a few bytes from the service account's tmpfs secret (as the token file): on the loop.
             with open(o.kube_namespace_file, encoding="utf-8") as handle:
                 own_namespace = handle.read().strip()
         except OSError:

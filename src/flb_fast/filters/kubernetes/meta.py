@@ -94,10 +94,6 @@ class Props:
     stdout_exclude: bool = False
     stderr_exclude: bool = False
 
-    @property
-    def active(self) -> bool:
-        return bool(self.stdout_parser or self.stderr_parser or self.stdout_exclude or self.stderr_exclude)
-
 
 NO_PROPS = Props()
 

@@ -11,13 +11,12 @@ whole output off.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from typing import Any, ClassVar
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
+from flb_fast.locks import KeyedLocks
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.aws.errors import Outcome, classify, error_code
@@ -99,7 +98,7 @@ class CloudWatchLogsOutput(AwsOutput):
         # Streams known to exist, with when each is forgotten unless used again (monotonic clock).
         self._known_streams: dict[Target, float] = {}
         self.group_tags: dict[str, str] = {}
-        self._stream_locks: weakref.WeakValueDictionary[Target, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock: KeyedLocks[Target] = KeyedLocks()
 
     def _validate(self, options: Any) -> None:
         if not options.log_group_name:
@@ -169,13 +168,6 @@ class CloudWatchLogsOutput(AwsOutput):
                     MAX_EVENT_BYTES,
                 )
         return bodies, counts
-
-    def _lock(self, target: Target) -> asyncio.Lock:
-        lock = self._stream_locks.get(target)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._stream_locks[target] = lock
-        return lock
 
     async def _deliver(self, target: Target, chunk: Chunk, indexes: list[int], progress: _Progress) -> FlushResult:
         group, stream = target

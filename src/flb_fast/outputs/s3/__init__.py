@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, SIZE, STR, TIME, Option, OptionTable
+from flb_fast.engine.executors import BoundedExecutor
+from flb_fast.locks import KeyedLocks
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.errors import Outcome, classify
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
@@ -41,9 +44,14 @@ from flb_fast.outputs.s3.upload import (
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
+T = TypeVar("T")
+
 DEFAULT_REGION = "us-east-1"
 # How often buffers are checked against upload_timeout and failed uploads retried.
 TIMER_SECONDS = 1.0
+# store_dir is touched (appends, seals, state saves with fsync, listings) on this many threads,
+# never on the loop: one keeps each tag's steps in order and $INDEX's counter unshared.
+STORE_WORKERS = 1
 
 
 # What the blob upload options mean here: flb_fast has no blob input, so there is nothing to upload.
@@ -124,9 +132,11 @@ class S3Output(AwsOutput):
         self.lines = LineEncoder(date_key, date_format, options.log_key)
         self.root = Path(options.store_dir) / ctx.instance
         self._stores: dict[str, TagStore] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One step at a time per tag (a flush, the timer's upload, stop's last upload).
+        self._tag_lock: KeyedLocks[str] = KeyedLocks()
         self._index: IndexCounter | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._disk: BoundedExecutor | None = None
 
     def _validate_sizes(self, options: Any) -> None:
         limit = MAX_PUT_OBJECT_BYTES if options.use_put_object else MAX_OBJECT_BYTES
@@ -145,14 +155,27 @@ class S3Output(AwsOutput):
 
     async def start(self) -> None:
         await super().start()
+        self._disk = BoundedExecutor(f"{self.ctx.instance}.store", STORE_WORKERS)
+        for store, idle in await self._disk.run(self._open_stores):
+            self._stores[store.tag] = store
+            if not idle:
+                self.ctx.log.info("resuming buffered data of tag %s from %s", store.tag, store.directory)
+        self._timer = asyncio.create_task(self._run_timer())
+
+    def _open_stores(self) -> list[tuple[TagStore, bool]]:
+        """On the store thread: the tags a previous run left in store_dir, and whether each is idle."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._index = IndexCounter(self.root)
+        stores = []
         for state in sorted(self.root.glob(f"*/{STATE_FILE}")):
-            tag = msgspec.json.decode(state.read_bytes())["tag"]
-            store = self._stores[tag] = TagStore(state.parent, tag)
-            if not store.idle:
-                self.ctx.log.info("resuming buffered data of tag %s from %s", tag, state.parent)
-        self._timer = asyncio.create_task(self._run_timer())
+            store = TagStore(state.parent, msgspec.json.decode(state.read_bytes())["tag"])
+            stores.append((store, store.idle))
+        return stores
+
+    async def _on_disk(self, func: Callable[..., T], *args: Any) -> T:
+        """``func(*args)`` on the store thread, after what was queued there before."""
+        assert self._disk is not None, "start() was not called"
+        return await self._disk.run(func, *args)
 
     async def stop(self) -> None:
         if self._timer is not None:
@@ -160,11 +183,17 @@ class S3Output(AwsOutput):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
         for tag, store in list(self._stores.items()):
-            async with self._lock(tag):
-                store.seal(last=True)
+            async with self._tag_lock(tag):
+                # A retirement the cancelled timer left running on the store thread is done by now.
+                if await self._on_disk(attrgetter("retired"), store):
+                    continue
+                await self._on_disk(store.seal, True)
                 if not await self._upload(store):
                     self.ctx.log.warning("data of tag %s stays in %s for the next start", tag, store.directory)
-            store.close()
+            await self._on_disk(store.close)
+        if self._disk is not None:
+            self._disk.shutdown()
+            self._disk = None
         await super().stop()
 
     async def flush(self, chunk: Chunk) -> FlushResult:
@@ -173,24 +202,36 @@ class S3Output(AwsOutput):
         if not data:
             return FlushResult.OK
         limit = self.options.store_dir_limit_size
-        if limit and sum(store.disk_bytes() for store in self._stores.values()) + len(data) > limit:
+        if limit and await self._on_disk(self._disk_bytes) + len(data) > limit:
             self.ctx.log.warning("store_dir is over store_dir_limit_size (%d bytes): chunk will be retried", limit)
             return FlushResult.RETRY
-        store = self._store(chunk.tag)
-        async with self._lock(chunk.tag):
-            store.append(data, chunk.timestamps[0] / 1e9 if chunk.timestamps else 0.0, self._key_factory(chunk.tag))
-            self._seal_ready(store)
+        async with self._tag_lock(chunk.tag):
+            store = await self._store(chunk.tag)
+            await self._on_disk(self._append, store, data, chunk.timestamps[0] / 1e9 if chunk.timestamps else 0.0)
             await self._upload(store)
         return FlushResult.OK
 
-    def _store(self, tag: str) -> TagStore:
+    def _disk_bytes(self) -> int:
+        return sum(store.disk_bytes() for store in list(self._stores.values()))
+
+    def _append(self, store: TagStore, data: bytes, first_time: float) -> None:
+        store.append(data, first_time, self._key_factory(store.tag))
+        self._seal_ready(store)
+
+    async def _store(self, tag: str) -> TagStore:
+        """The tag's store, opened on the store thread the first time (under the tag's lock)."""
         store = self._stores.get(tag)
-        if store is None:
-            store = self._stores[tag] = TagStore(TagStore.directory_for(self.root, tag), tag)
+        if store is None or store.retired:
+            store = self._stores[tag] = await self._on_disk(TagStore, TagStore.directory_for(self.root, tag), tag)
         return store
 
-    def _lock(self, tag: str) -> asyncio.Lock:
-        return self._locks.setdefault(tag, asyncio.Lock())
+    async def _retire(self, tag: str, store: TagStore) -> None:
+        """Under the tag's lock: once everything of the tag is uploaded, close its buffer, remove
+        its folder and forget it, so that the stores (each an open file) are those of the tags with
+        data on disk, not of every tag ever seen (a kube.* tag per container). A flush waiting on
+        the lock opens the tag's store anew."""
+        if await self._on_disk(store.retire) and self._stores.get(tag) is store:
+            del self._stores[tag]
 
     def _key_factory(self, tag: str) -> Any:
         options = self.options
@@ -222,13 +263,16 @@ class S3Output(AwsOutput):
             for tag, store in list(self._stores.items()):
                 if self.backoff.remaining_seconds > 0:
                     break
-                async with self._lock(tag):
-                    self._seal_ready(store)
-                    await self._upload(store)
+                async with self._tag_lock(tag):
+                    if self._stores.get(tag) is not store:
+                        continue
+                    await self._on_disk(self._seal_ready, store)
+                    if await self._upload(store):
+                        await self._retire(tag, store)
 
     async def _upload(self, store: TagStore) -> bool:
         """Upload the store's sealed pieces in order; False when one failed (it stays on disk)."""
-        for piece in store.pieces():
+        for piece in await self._on_disk(store.pieces):
             await self.backoff.wait()
             try:
                 await self._upload_piece(store, piece)
@@ -238,12 +282,12 @@ class S3Output(AwsOutput):
                         "multipart upload %s vanished; its uploaded parts are lost", store.state["upload"]["key"]
                     )
                     store.state["upload"] = None
-                    store.save()
+                    await self._on_disk(store.save)
                 self.failure(exc, f"upload to s3://{self.options.bucket}/{store.key_of(piece)}")
                 self.ctx.metrics.inc("failed_uploads")
                 return False
             self.backoff.succeeded()
-            store.done(piece)
+            await self._on_disk(store.done, piece)
         return True
 
     async def _upload_piece(self, store: TagStore, piece: Piece) -> None:
@@ -258,15 +302,16 @@ class S3Output(AwsOutput):
         if upload is None:
             response = await self.call("create_multipart_upload", **self._object_params(key))
             upload = store.state["upload"] = {"key": key, "id": response["UploadId"], "parts": []}
-            store.save()
-        if piece.size and not any(part["seq"] == piece.seq for part in upload["parts"]):
+            await self._on_disk(store.save)
+        size = await self._on_disk(lambda: piece.size)
+        if size and not any(part["seq"] == piece.seq for part in upload["parts"]):
             number = len(upload["parts"]) + 1
             async with self._body(piece) as body:
                 response = await self.call(
                     "upload_part", Bucket=self.options.bucket, Key=key, UploadId=upload["id"], PartNumber=number, **body
                 )
             upload["parts"].append({"PartNumber": number, "ETag": response["ETag"], "seq": piece.seq})
-            store.save()
+            await self._on_disk(store.save)
             self.ctx.metrics.inc("uploaded_parts")
         if piece.last:
             parts = [{"PartNumber": part["PartNumber"], "ETag": part["ETag"]} for part in upload["parts"]]

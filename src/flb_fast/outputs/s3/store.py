@@ -15,6 +15,7 @@ and is dropped rather than sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -80,6 +81,7 @@ class TagStore:
             self.state.update(json.loads(state_path.read_bytes()))
         self.buffer_path = directory / BUFFER_FILE
         self._buffer = open(self.buffer_path, "ab")
+        self.retired = False
 
     @classmethod
     def directory_for(cls, root: Path, tag: str) -> Path:
@@ -160,7 +162,22 @@ class TagStore:
         """Nothing buffered, sealed or open."""
         return self.state["key"] is None and self.state["upload"] is None and not self.pieces()
 
+    def retire(self) -> bool:
+        """If the tag is idle and nothing is buffered: close the buffer and remove the tag's
+        folder (True). A folder holding anything else is left in place."""
+        if not self.idle or self.buffer_bytes:
+            return False
+        self._buffer.close()
+        self.retired = True
+        for name in (BUFFER_FILE, STATE_FILE):
+            (self.directory / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
+        return True
+
     def disk_bytes(self) -> int:
+        if self.retired:
+            return 0
         return sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
 
     def close(self) -> None:
