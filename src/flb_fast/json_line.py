@@ -52,7 +52,6 @@ _LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % OUT_OF_RANGE_DIGITS)
 # A string literal; one left open runs to the end of the line.
 _STRING_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.S)
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_PLAIN = re.compile(r'[^"\\]*')
 _HEX = re.compile(r"[0-9a-fA-F]{0,4}")
 _SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS = (("true", True), ("false", False), ("null", None))
@@ -173,16 +172,26 @@ class _Reader:
         return real, end
 
     def _string(self, pos: int) -> tuple[str, int]:
+        """A string from after its opening quote. The text between escapes is found with
+        ``str.find`` (a Docker_Mode part's ``log`` is up to 16 KB, which a regular expression
+        walked character by character). Without a closing quote its escapes are still read
+        (one may drop a byte) before it is found to be no JSON."""
         text = self.text
         parts = []
+        quote = -1
         while True:
-            plain = _PLAIN.match(text, pos)
-            parts.append(plain.group())
-            pos = plain.end()
-            if pos >= len(text):
-                raise _NotJson
-            if text[pos] == '"':
-                return "".join(parts), pos + 1
+            if quote < pos:
+                quote = text.find('"', pos)
+                if quote < 0:
+                    quote = len(text)
+            backslash = text.find("\\", pos, quote)
+            if backslash < 0:
+                if quote == len(text):
+                    raise _NotJson
+                parts.append(text[pos:quote])
+                return "".join(parts), quote + 1
+            parts.append(text[pos:backslash])
+            pos = backslash
             escape = text[pos + 1:pos + 2]
             if escape in _SHORT_ESCAPES:
                 parts.append(_SHORT_ESCAPES[escape])

@@ -243,4 +243,6 @@ def _with_log(line: bytes, log: str) -> bytes:
             entry = {}  # and what msgspec cannot hold either: the joined text is what is kept
         entry["log"] = log
         return _encode(entry)
-    return line[:span[0]] + _encode(log) + line[span[1]:]
+    # One copy of each part (a joined log runs to JOINED_MAX_BYTES): no slices, no pairwise concatenation.
+    view = memoryview(line)
+    return b"".join((view[:span[0]], _encode(log), view[span[1]:]))
