@@ -14,8 +14,8 @@
 # JSON outputs write it (the flb_fast.invalid_utf8 handler, flb_fast/text.py).
 
 from libc.stdint cimport uint64_t
-from libc.stdlib cimport free as _jr_free, realloc as _jr_realloc
-from libc.string cimport memchr as _jr_memchr, memcmp as _jr_memcmp, memcpy as _jr_memcpy
+from libc.stdlib cimport free as _jr_free
+from libc.string cimport memchr as _jr_memchr, memcmp as _jr_memcmp
 from cpython.dict cimport PyDict_GetItem as _jr_dict_get
 from cpython.mem cimport PyMem_Malloc as _jr_malloc, PyMem_Free as _jr_mem_free
 from cpython.ref cimport PyObject as _JrPyObject
@@ -130,60 +130,6 @@ cdef enum:
 cdef const char *_JR_UNIT_FIELD = b"_SYSTEMD_UNIT"
 cdef const char *_JR_UNIT_DATA = b"_SYSTEMD_UNIT="
 cdef Py_ssize_t _JR_UNIT_PREFIX = 14  # len("_SYSTEMD_UNIT=")
-
-
-# One pass's entries as read without the GIL (Journal._collect): each taken field's bytes copied
-# into one buffer, since sd_journal_enumerate_data's pointer is only good until its next call.
-cdef struct _JrField:
-    size_t offset
-    size_t length
-
-cdef struct _JrEntry:
-    uint64_t usec
-    Py_ssize_t first_field
-    Py_ssize_t fields
-    Py_ssize_t size
-    Py_ssize_t unit_offset  # the entry's "_SYSTEMD_UNIT=<unit>" in the buffer, -1 if none (or static tag)
-    size_t unit_length
-
-cdef struct _JrPass:
-    char *data
-    size_t data_used, data_capacity
-    _JrField *fields
-    Py_ssize_t field_count, field_capacity
-    _JrEntry *entries
-    Py_ssize_t entry_count, entry_capacity
-    Py_ssize_t broken
-    int status
-    char *cursor
-
-
-cdef int _jr_grow(void **block, Py_ssize_t *capacity, Py_ssize_t needed, size_t item) noexcept nogil:
-    """Room for ``needed`` items of ``item`` bytes in ``*block`` (doubling); -1 if out of memory."""
-    cdef Py_ssize_t wanted = capacity[0] if capacity[0] > 0 else 64
-    cdef void *grown
-    if needed <= capacity[0]:
-        return 0
-    while wanted < needed:
-        wanted *= 2
-    grown = _jr_realloc(block[0], <size_t>wanted * item)
-    if grown == NULL:
-        return -1
-    block[0] = grown
-    capacity[0] = wanted
-    return 0
-
-
-cdef Py_ssize_t _jr_copy(_JrPass *p, const void *data, size_t length) noexcept nogil:
-    """``data`` appended to the pass's buffer: its offset, or -1 if out of memory."""
-    cdef Py_ssize_t capacity = <Py_ssize_t>p.data_capacity
-    cdef size_t offset = p.data_used
-    if _jr_grow(<void **>&p.data, &capacity, <Py_ssize_t>(offset + length), 1) != 0:
-        return -1
-    p.data_capacity = <size_t>capacity
-    _jr_memcpy(p.data + offset, data, length)
-    p.data_used = offset + length
-    return <Py_ssize_t>offset
 
 
 cdef class SystemdLibrary:
@@ -359,8 +305,6 @@ cdef class Journal:
     cdef list units, unit_tags
     cdef Py_ssize_t next_unit
     cdef _JrTexts names, values
-    # Reused from pass to pass (tp_alloc zeroes it); read by one thread at a time.
-    cdef _JrPass scratch
 
     def __cinit__(self, SystemdLibrary library, path, str tag_prefix, str tag_suffix, bint dynamic_tag,
                   bint strip_underscores, bint lowercase, Py_ssize_t max_fields):
@@ -390,10 +334,6 @@ cdef class Journal:
     def __dealloc__(self):
         if self.j != NULL:
             self.api.close(self.j)
-        _jr_free(self.scratch.data)
-        _jr_free(self.scratch.fields)
-        _jr_free(self.scratch.entries)
-        _jr_free(self.scratch.cursor)
 
     cdef sd_journal *_open(self) except NULL:
         if self.j == NULL:
@@ -470,160 +410,10 @@ cdef class Journal:
             self.next_unit = (self.next_unit + 1) % _JR_UNITS
         return tag
 
-    cdef void _collect(self, sd_journal *j, Py_ssize_t max_entries, Py_ssize_t max_bytes, bint cursor) noexcept nogil:
-        """The I/O half of a pass, without the GIL: sd-journal pages the entries in from the mmap'ed
-        files (a cold file waits on the disk), and each taken field is copied into ``scratch``."""
-        cdef flb_sd_api *api = self.api
-        cdef _JrPass *p = &self.scratch
-        cdef _JrEntry *e
-        cdef Py_ssize_t total = 0, taken, unit
-        cdef int ret
-        cdef uint64_t usec
-        cdef const void *data
-        cdef const char *key
-        cdef size_t length, key_length
-        p.data_used = 0
-        p.field_count = 0
-        p.entry_count = 0
-        p.broken = 0
-        p.status = 0
-        while True:
-            if p.entry_count >= max_entries or total > max_bytes:
-                p.status = 1
-                break
-            ret = api.next(j)
-            if ret <= 0:
-                p.status = ret
-                break
-            ret = api.get_realtime_usec(j, &usec)
-            if ret != 0:
-                p.status = ret if ret < 0 else -1
-                break
-            if _jr_grow(<void **>&p.entries, &p.entry_capacity, p.entry_count + 1, sizeof(_JrEntry)) != 0:
-                p.status = -12  # ENOMEM
-                return
-            e = &p.entries[p.entry_count]
-            p.entry_count += 1
-            e.usec = usec
-            e.first_field = p.field_count
-            e.fields = 0
-            e.size = 0
-            e.unit_offset = -1
-            e.unit_length = 0
-            # systemd.c restarts the data cursor on each entry. The tag's unit is the first
-            # _SYSTEMD_UNIT met while enumerating (what sd_journal_get_data finds), looked up
-            # apart only if Max_Fields ended the enumeration before one was met.
-            api.restart_data(j)
-            taken = 0
-            while True:
-                if taken >= self.max_fields:
-                    if self.dynamic_tag and e.unit_offset < 0:
-                        api.restart_data(j)
-                        if api.get_data(j, _JR_UNIT_FIELD, &data, &length) == 0:
-                            unit = _jr_copy(p, data, length)
-                            if unit < 0:
-                                p.status = -12
-                                return
-                            e.unit_offset = unit
-                            e.unit_length = length
-                    break
-                if api.enumerate_data(j, &data, &length) <= 0:
-                    break
-                # systemd_enumerate_data_store: a field without "=" (after the stripped "_") is broken.
-                key = <const char *>data
-                key_length = length
-                if self.strip and key_length > 0 and key[0] == b'_':
-                    key += 1
-                    key_length -= 1
-                if _jr_memchr(key, b'=', key_length) == NULL:
-                    p.broken += 1
-                    continue
-                if _jr_grow(<void **>&p.fields, &p.field_capacity, p.field_count + 1, sizeof(_JrField)) != 0:
-                    p.status = -12
-                    return
-                unit = _jr_copy(p, data, length)
-                if unit < 0:
-                    p.status = -12
-                    return
-                p.fields[p.field_count].offset = <size_t>unit
-                p.fields[p.field_count].length = length
-                p.field_count += 1
-                if (self.dynamic_tag and e.unit_offset < 0 and length >= <size_t>_JR_UNIT_PREFIX
-                        and (<const char *>data)[0] == b'_'
-                        and _jr_memcmp(data, _JR_UNIT_DATA, _JR_UNIT_PREFIX) == 0):
-                    e.unit_offset = unit
-                    e.unit_length = length
-                taken += 1
-                e.size += <Py_ssize_t>length
-            e.fields = taken
-            total += e.size
-        # After an error the journal may stand on an entry not read: no cursor then.
-        if cursor and p.entry_count and p.status >= 0:
-            if api.get_cursor(j, &p.cursor) < 0:
-                p.cursor = NULL
-
-    def collect(self, Py_ssize_t max_entries, Py_ssize_t max_bytes, bint cursor):
-        """The journal half of a pass (see ``read``), with the GIL released: on a worker thread it
-        leaves the event loop free while libsystemd waits on the disk. The entries wait in the
-        journal for ``build``; calls on one ``Journal`` must not overlap."""
-        cdef sd_journal *j = self._open()
-        with nogil:
-            self._collect(j, max_entries, max_bytes, cursor)
-
-    def build(self, str fixed_tag):
-        """The records half of a pass: ``read``'s result from the entries ``collect`` read (no
-        call into libsystemd, so the thread that owns the journal need not be the one building)."""
-        cdef _JrPass *p = &self.scratch
-        cdef list groups = []
-        cdef dict by_tag = {}
-        cdef list group = None
-        cdef dict record
-        cdef object tag, group_tag = None, last_cursor = None
-        cdef Py_ssize_t n, f, end
-        cdef _JrEntry *e
-        cdef _JrField *field
-        try:
-            if p.status == -12:
-                raise MemoryError()
-            for n in range(p.entry_count):
-                e = &p.entries[n]
-                record = {}
-                end = e.first_field + e.fields
-                for f in range(e.first_field, end):
-                    field = &p.fields[f]
-                    _jr_store(record, p.data + field.offset, <Py_ssize_t>field.length, self.strip, self.names,
-                              self.values, f - e.first_field)
-                if not self.dynamic_tag:
-                    tag = fixed_tag
-                elif e.unit_offset >= 0:
-                    tag = self._unit_tag(p.data + e.unit_offset, e.unit_length)
-                else:
-                    tag = self.unknown_tag
-                if group is None or (tag is not group_tag and tag != group_tag):
-                    group = by_tag.get(tag)
-                    if group is None:
-                        group = [tag, [], [], 0]
-                        by_tag[tag] = group
-                        groups.append(group)
-                    group_tag = tag
-                (<list>group[1]).append(e.usec * 1000)
-                (<list>group[2]).append(record)
-                group[3] = <Py_ssize_t>group[3] + e.size
-            if p.cursor != NULL:
-                last_cursor = <bytes>p.cursor
-        finally:
-            _jr_free(p.cursor)
-            p.cursor = NULL
-            p.entry_count = 0
-        return groups, last_cursor, p.status, p.broken
-
     def read(self, Py_ssize_t max_entries, Py_ssize_t max_bytes, str fixed_tag, bint cursor):
         """One pass: up to ``max_entries`` entries, ending early once their data passes
         ``max_bytes`` (systemd.c: "pause if we have processed more than 1MB"). Returns
         ``(groups, cursor, status, broken)``.
-
-        ``collect`` then ``build``: the journal is read with the GIL released, and the records
-        built from the copied fields.
 
         ``groups``: ``[tag, timestamps (ns), records, size]`` per tag, in the order the tags first
         appear, each tag's records in journal order (Fluent Bit appends each run of a tag to that
@@ -632,5 +422,75 @@ cdef class Journal:
         of the journal, a negative errno if an entry could not be read (sd_journal_next or
         sd_journal_get_realtime_usec). ``broken``: fields without ``=`` left out (Fluent Bit's
         "Skip %d broken entries")."""
-        self.collect(max_entries, max_bytes, cursor)
-        return self.build(fixed_tag)
+        cdef sd_journal *j = self._open()
+        cdef flb_sd_api *api = self.api
+        cdef list groups = []
+        cdef dict by_tag = {}
+        cdef list group = None
+        cdef dict record
+        cdef object tag, group_tag = None
+        cdef Py_ssize_t read = 0, total = 0, entry_size, taken, broken = 0
+        cdef int ret, status = 0
+        cdef uint64_t usec
+        cdef const void *data
+        cdef size_t length
+        cdef char *last_cursor = NULL
+        while True:
+            if read >= max_entries or total > max_bytes:
+                status = 1
+                break
+            ret = api.next(j)
+            if ret <= 0:
+                status = ret
+                break
+            ret = api.get_realtime_usec(j, &usec)
+            if ret != 0:
+                status = ret if ret < 0 else -1
+                break
+            read += 1
+            # systemd.c restarts the data cursor on each entry. The tag's unit is the first
+            # _SYSTEMD_UNIT met while enumerating (what sd_journal_get_data finds), looked up
+            # apart only if Max_Fields ended the enumeration before one was met.
+            api.restart_data(j)
+            record = {}
+            taken = 0
+            entry_size = 0
+            tag = None if self.dynamic_tag else fixed_tag
+            while True:
+                if taken >= self.max_fields:
+                    if tag is None:
+                        api.restart_data(j)
+                        if api.get_data(j, _JR_UNIT_FIELD, &data, &length) == 0:
+                            tag = self._unit_tag(<const char *>data, length)
+                    break
+                if api.enumerate_data(j, &data, &length) <= 0:
+                    break
+                if (tag is None and length >= <size_t>_JR_UNIT_PREFIX and (<const char *>data)[0] == b'_'
+                        and _jr_memcmp(data, _JR_UNIT_DATA, _JR_UNIT_PREFIX) == 0):
+                    tag = self._unit_tag(<const char *>data, length)
+                if _jr_store(record, <const char *>data, <Py_ssize_t>length, self.strip, self.names,
+                             self.values, taken):
+                    taken += 1
+                    entry_size += <Py_ssize_t>length
+                else:
+                    broken += 1
+            if tag is None:
+                tag = self.unknown_tag
+            if group is None or (tag is not group_tag and tag != group_tag):
+                group = by_tag.get(tag)
+                if group is None:
+                    group = [tag, [], [], 0]
+                    by_tag[tag] = group
+                    groups.append(group)
+                group_tag = tag
+            (<list>group[1]).append(usec * 1000)
+            (<list>group[2]).append(record)
+            group[3] = <Py_ssize_t>group[3] + entry_size
+            total += entry_size
+        # After an error the journal may stand on an entry not read: no cursor then.
+        if cursor and read and status >= 0 and api.get_cursor(j, &last_cursor) >= 0 and last_cursor != NULL:
+            try:
+                return groups, <bytes>last_cursor, status, broken
+            finally:
+                _jr_free(last_cursor)
+        return groups, None, status, broken

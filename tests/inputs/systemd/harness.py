@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import defaultdict
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 from flb_fast.inputs.systemd import SystemdInput
 from flb_fast.record import Chunk
 from tests.standalone import plugin_for
-from tests.waiting import WAIT_SECONDS, until
+from tests.waiting import until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "inputs" / "systemd"
 
@@ -79,73 +77,6 @@ def systemd_input(journal_dir: Path, acknowledge: bool = True, **options: Any) -
 
     plugin = plugin_for(SystemdInput, emit=emit, path=str(journal_dir), **options)
     return plugin, emitted
-
-
-async def journal_thread_idle(plugin: SystemdInput) -> None:
-    """Wait until what was queued on the input's journal thread (cursor saves) is done: the
-    thread takes its calls one at a time, in order."""
-    assert plugin.worker is not None
-    await plugin.worker.run(lambda: None)
-
-
-class WatchedJournal:
-    """The input's real journal, with the thread of each call noted (``open`` for opening it),
-    calls that overlap another counted, and ``collect`` (a pass's reading) held while ``gate``
-    is clear. ``build`` touches no libsystemd handle and is not noted."""
-
-    def __init__(self, plugin: SystemdInput) -> None:
-        self.calls: list[tuple[str, int]] = []
-        self.overlaps = 0
-        self.busy = False
-        self.gate = threading.Event()
-        self.gate.set()
-        self.reading = threading.Event()
-        open_journal = plugin.open_journal
-
-        def watched_open() -> WatchedJournal:
-            self.calls.append(("open", threading.get_ident()))
-            self.journal = open_journal()
-            return self
-
-        plugin.open_journal = watched_open  # type: ignore[method-assign]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-    def threads(self) -> set[int]:
-        return {thread for _, thread in self.calls}
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self.journal, name)
-        if name == "build":
-            return method
-
-        def call(*args: Any) -> Any:
-            if self.busy:
-                self.overlaps += 1
-            self.busy = True
-            try:
-                self.calls.append((name, threading.get_ident()))
-                if name == "collect":
-                    self.reading.set()
-                    assert self.gate.wait(WAIT_SECONDS)
-                return method(*args)
-            finally:
-                self.busy = False
-
-        return call
-
-
-async def passes(plugin: SystemdInput, count: int) -> list[bool]:
-    """``count`` passes of a paused input, one after the other (its own reading stays idle):
-    whether each said more may be waiting."""
-    plugin.pause()
-    await plugin.start()
-    try:
-        return [await plugin.read_pass() for _ in range(count)]
-    finally:
-        await plugin.stop()
-        await plugin.close()
 
 
 async def read_all(plugin: SystemdInput, emitted: list[Chunk], count: int) -> list[Chunk]:

@@ -3,26 +3,20 @@ tags and timestamps, the filters, Read_From_Tail, the cursor kept in DB, new ent
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.inputs.systemd import PASS_MAX_ENTRIES, SystemdInput
-from flb_fast.inputs.systemd.db import CursorDB
 from tests.inputs.systemd.harness import (
     DATA,
-    WatchedJournal,
     by_tag,
     case_options,
     fluent_bit_records,
     golden_entries,
     in_key_order,
-    journal_thread_idle,
-    passes,
     read_all,
     records_of,
     systemd_input,
@@ -115,11 +109,12 @@ def test_tags_are_right_for_many_interleaved_units(run, tmp_path):
         (f"sd.{unit}.log", [f"entry {n}", f"entry {n + 20}", f"entry {n + 40}"]) for n, unit in enumerate(units)]
 
 
-def test_a_pass_ends_once_its_entries_hold_more_than_a_megabyte(run, tmp_path):
+def test_a_pass_ends_once_its_entries_hold_more_than_a_megabyte(tmp_path):
     big = "x" * 600_000
     write_entries(tmp_path / "a.journal", [entry(n, BIG=big) for n in range(3)])
     plugin, emitted = systemd_input(tmp_path, tag="sd")
-    assert run(passes(plugin, 2)) == [True, False]
+    plugin.reader = plugin.open_journal()
+    assert [plugin.read_pass() for _ in range(2)] == [True, False]
     assert [len(chunk) for chunk in emitted] == [2, 1]
 
 
@@ -131,10 +126,11 @@ def test_chunk_size_counts_the_journal_fields_bytes(run, tmp_path):
     assert emitted[0].size == boot + len("MESSAGE=hello") + len("PRIORITY=6")
 
 
-def test_one_pass_reads_at_most_max_entries(run, tmp_path):
+def test_one_pass_reads_at_most_max_entries(tmp_path):
     write_entries(tmp_path / "a.journal", [entry(n) for n in range(5)])
     plugin, emitted = systemd_input(tmp_path, tag="sd", max_entries="2")
-    assert run(passes(plugin, 3)) == [True, True, False]
+    plugin.reader = plugin.open_journal()
+    assert [plugin.read_pass() for _ in range(3)] == [True, True, False]
     assert [len(chunk) for chunk in emitted] == [2, 2, 1]
 
 
@@ -151,6 +147,8 @@ def test_read_from_tail_skips_what_is_there_and_follows_new_entries(run, tmp_pat
     async def scenario() -> None:
         await plugin.start()
         try:
+            assert plugin.read_pass() is False
+            assert emitted == []
             write_entries(journal, [entry(n) for n in range(3, 5)])
             await until(lambda: len(records_of(emitted)) >= 2, "the appended entries")
         finally:
@@ -251,7 +249,6 @@ def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **o
             cursors.append(saved_cursor(db))
             for n in order:
                 plugin.acknowledge(emitted[n].positions)
-                await journal_thread_idle(plugin)
                 cursors.append(saved_cursor(db))
         finally:
             await plugin.stop()
@@ -359,84 +356,6 @@ def test_a_paused_input_reads_nothing_until_resumed(run, tmp_path):
             await plugin.stop()
 
     run(scenario())
-
-
-def test_the_journal_is_used_from_one_thread_off_the_loop_from_open_to_close(run, tmp_path):
-    """sd_journal_open(3): one thread may use a journal for its whole life; a pass waiting on the
-    disk must not hold the loop."""
-    journal = tmp_path / "system.journal"
-    write_entries(journal, [entry(0)])
-    plugin, emitted = systemd_input(tmp_path, tag="sd")
-    watched = WatchedJournal(plugin)
-
-    async def scenario() -> int:
-        await plugin.start()
-        try:
-            await until(lambda: len(emitted) == 1, "the first entry")
-            write_entries(journal, [entry(1)])
-            await until(lambda: len(records_of(emitted)) == 2, "the new entry")
-        finally:
-            await plugin.stop()
-            await plugin.close()
-        return threading.get_ident()
-
-    loop_thread = run(scenario())
-    names = watched.names()
-    assert (names[:2], names[-1], "collect" in names) == (["open", "fileno"], "close", True)
-    assert len(watched.threads()) == 1 and loop_thread not in watched.threads()
-    assert watched.overlaps == 0
-
-
-def test_the_loop_runs_while_a_pass_waits_and_stop_closes_the_journal_after_that_pass(run, tmp_path):
-    write_entries(tmp_path / "a.journal", [entry(0)])
-    plugin, emitted = systemd_input(tmp_path, tag="sd")
-    watched = WatchedJournal(plugin)
-    watched.gate.clear()
-
-    async def scenario() -> list[str]:
-        await plugin.start()
-        await until(watched.reading.is_set, "a pass to start")
-        stopping = asyncio.ensure_future(plugin.stop())
-        await until(lambda: plugin.fd is None, "stop to wait for the journal's thread")
-        names_while_reading = watched.names()
-        watched.gate.set()
-        await stopping
-        await plugin.close()
-        return names_while_reading
-
-    names_while_reading = run(scenario())
-    assert "close" not in names_while_reading and watched.names()[-1] == "close"
-    assert watched.overlaps == 0
-
-
-def test_cursor_saves_run_on_the_journal_thread_in_acknowledgement_order(run, tmp_path, monkeypatch):
-    journal_dir = three_unit_journal(tmp_path)
-    saves: list[tuple[str, int]] = []
-    save = CursorDB.save
-
-    def noted_save(db: CursorDB, cursor: str) -> None:
-        saves.append((cursor.split(";")[1], threading.get_ident()))
-        save(db, cursor)
-
-    monkeypatch.setattr(CursorDB, "save", noted_save)
-    plugin, emitted = systemd_input(journal_dir, acknowledge=False, tag="sd.*", db=str(tmp_path / "c.db"),
-                                    max_entries="1")
-    watched = WatchedJournal(plugin)
-
-    async def scenario() -> int:
-        await plugin.start()
-        try:
-            await until(lambda: len(emitted) == 3, "one chunk per pass")
-            for chunk in emitted:
-                plugin.acknowledge(chunk.positions)
-        finally:
-            await plugin.stop()
-            await plugin.close()
-        return threading.get_ident()
-
-    loop_thread = run(scenario())
-    assert [index for index, _ in saves] == ["i=1", "i=2", "i=3"]
-    assert {thread for _, thread in saves} == watched.threads() and loop_thread not in watched.threads()
 
 
 def test_a_path_that_is_not_a_directory_stops_start_up(run, tmp_path):

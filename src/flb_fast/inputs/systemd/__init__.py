@@ -12,16 +12,11 @@ tag's input chunk.
 
 The journal is read with libsystemd's sd-journal API from the compiled module (_core/journal.pxi,
 the library found by library.py): one call per pass reads the entries and builds their records,
-tags and sizes in C, grouped by tag (records.py is the Python reference of the shaping). How work
-is driven: the journal's file descriptor is watched on the event loop (``add_reader``), and a
-one-second timer stands in for journals whose changes it cannot see, as Fluent Bit's
-pending-records collector does. Everything that touches the journal or the DB (opening the
-files, ``sd_journal_process``, reading a pass's entries, a seek, a cursor save, closing) runs on
-one worker thread, one call at a time and in the order asked: a pass reads mmap'ed files, and a
-cold file waits on the disk; a cursor save is an SQLite commit. The entries are read there with
-the GIL released; their records are then built on the loop from the copied fields (CPU only,
-about 3 µs per entry on the 2-core test machine, journal included), so that the two threads do
-not contend for the GIL, and one pass reads at most ``PASS_MAX_ENTRIES`` entries.
+tags and sizes in C, grouped by tag (records.py is the Python reference of the shaping). How work is driven: the journal's file descriptor is watched on the event loop
+(``add_reader``; no thread), and a one-second timer stands in for journals whose changes it cannot
+see, as Fluent Bit's pending-records collector does. Reading the journal is CPU work on mmap'ed
+files (about 3 µs of CPU per entry on the 2-core test machine, records included), so one pass reads
+at most ``PASS_MAX_ENTRIES`` entries, hands them on and yields to the loop before the next pass.
 
 The cursor in ``DB`` is that of the last entry of the last pass whose records the engine
 acknowledged (delivered to every output, or written to a chunk file) with every pass before it,
@@ -36,7 +31,6 @@ import asyncio
 import errno
 import os
 import re
-import sqlite3
 import stat
 from collections import deque
 from typing import Any
@@ -45,7 +39,6 @@ from flb_fast import _core
 from flb_fast.config.common import DB_SYNC_LEVELS
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
-from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.systemd import library
 from flb_fast.inputs.systemd.db import CursorDB
@@ -53,17 +46,13 @@ from flb_fast.inputs.systemd.records import TagComposer
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
-# Entries per pass: at ~3 µs of CPU per entry (sd-journal and the record, on the 2-core test
-# machine) building a pass's records holds the GIL, and so the loop, for about 1.5 ms.
+# Entries per pass on the loop: at ~3 µs of CPU per entry (sd-journal and the record, on the 2-core
+# test machine) a pass holds the loop for about 1.5 ms.
 PASS_MAX_ENTRIES = 512
 # systemd.c: "pause if we have processed more than 1MB": a pass ends once its entries hold more data.
 PASS_MAX_BYTES = 1_024_000
 # systemd.c: flb_input_set_collector_time(ins, in_systemd_collect, 1, 0, config).
 PENDING_CHECK_SECONDS = 1.0
-# One thread owns the sd_journal handle from open to close (sd_journal_open(3): "only a single
-# specific thread may operate on a given object during its entire lifetime"; a pool of one keeps
-# its thread until shut down) and the DB connection, which keeps the cursor saves in order.
-JOURNAL_WORKERS = 1
 # Pause after an unexpected error in a pass, so a persistent one cannot spin the loop.
 ERROR_BACKOFF_SECONDS = 0.1
 # systemd_config.c: entries skipped after seeking to the tail (systemd bug #9934 workaround).
@@ -124,45 +113,27 @@ class SystemdInput(Input):
         # With a DB: the cursors handed out with chunks, oldest first, until acknowledged in order.
         self.unacked: deque[CursorMark] = deque()
         self.fd: int | None = None
-        self.worker: BoundedExecutor | None = None
-        self.journal_changed = False
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.reader = self.open_journal()
+        if self.options.db:
+            self.db = CursorDB(self.options.db, self.sync_level)
+            if self.db.duplicates_removed:
+                self.ctx.log.warning("db: table in_systemd_cursor looks corrupted, it has more than one entry "
+                                     "(rows=%d), the table content will be fixed", self.db.duplicates_removed + 1)
+            self._seek_saved_cursor(self.db.cursor())
         loop = asyncio.get_running_loop()
-        self.worker = BoundedExecutor(f"{self.ctx.instance}.journal", JOURNAL_WORKERS)
-        try:
-            await self._open()
-        except BaseException:
-            await self.stop()
-            await self.close()
-            raise
+        self.fd = self.reader.fileno()
+        loop.add_reader(self.fd, self._on_journal_event)
         self.tasks = [
             loop.create_task(self._read_loop(), name=f"{self.ctx.instance}.reader"),
             loop.create_task(self._pending_timer(), name=f"{self.ctx.instance}.pending"),
         ]
         self.wake.set()
-
-    async def _open(self) -> None:
-        """Open the journal and the DB on the journal's thread, seek, and watch the journal's fd."""
-        worker = self._journal_worker()
-        self.reader = await worker.run(self.open_journal)
-        if self.options.db:
-            self.db = await worker.run(CursorDB, self.options.db, self.sync_level)
-            if self.db.duplicates_removed:
-                self.ctx.log.warning("db: table in_systemd_cursor looks corrupted, it has more than one entry "
-                                     "(rows=%d), the table content will be fixed", self.db.duplicates_removed + 1)
-            cursor = await worker.run(self.db.cursor)
-            if cursor is not None:
-                if await worker.run(self.reader.seek_cursor, cursor) != 0:
-                    self.ctx.log.warning("seek_cursor failed")
-                else:
-                    self.ctx.log.info("seek_cursor=%.40s... OK", cursor)
-        self.fd = await worker.run(self.reader.fileno)
-        asyncio.get_running_loop().add_reader(self.fd, self._on_journal_event)
 
     def open_journal(self) -> _core.Journal:
         """systemd_config.c: open the journal, add the matches, seek to where reading starts."""
@@ -192,12 +163,21 @@ class SystemdInput(Input):
             reader.seek_head()
         return reader
 
+    def _seek_saved_cursor(self, cursor: str | None) -> None:
+        """Just after the saved entry: seek to it and step onto it (the next read is the one after)."""
+        if cursor is None:
+            return
+        assert self.reader is not None
+        if self.reader.seek_cursor(cursor) != 0:
+            self.ctx.log.warning("seek_cursor failed")
+            return
+        self.ctx.log.info("seek_cursor=%.40s... OK", cursor)
+
     def resume(self) -> None:
         super().resume()
         self.wake.set()
 
     async def stop(self) -> None:
-        """Stop reading; the journal is closed on its thread once a pass in flight there is done."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -206,23 +186,17 @@ class SystemdInput(Input):
             asyncio.get_running_loop().remove_reader(self.fd)
             self.fd = None
         if self.reader is not None:
-            await self._journal_worker().run(self.reader.close)
+            self.reader.close()
             self.reader = None
 
     async def close(self) -> None:
-        """After the last acknowledgement: the DB holds the cursor of the last entry delivered,
-        once the saves queued before it are done."""
-        if self.worker is None:
-            return
+        """After the last acknowledgement: the DB holds the cursor of the last entry delivered."""
         if self.db is not None:
-            await self.worker.run(self.db.close)
+            self.db.close()
             self.db = None
-        self.worker.shutdown()
-        self.worker = None
 
     def acknowledge(self, positions: list[Any]) -> None:
-        """Save the cursor of the newest chunk acknowledged with every chunk before it, on the
-        journal's thread after what was queued there before (a commit waits on the disk)."""
+        """Save the cursor of the newest chunk acknowledged with every chunk before it, at once."""
         for mark in positions:
             mark.acked = True
         newest: bytes | None = None
@@ -232,28 +206,17 @@ class SystemdInput(Input):
             if cursor is not None:
                 newest = cursor
         if newest is not None and self.db is not None:
-            self._journal_worker().submit(self._save_cursor, asyncio.get_running_loop(), self.db, newest.decode())
-
-    def _save_cursor(self, loop: asyncio.AbstractEventLoop, db: CursorDB, cursor: str) -> None:
-        """On the journal's thread: a DB that cannot be written is logged and counted; reading goes on."""
-        try:
-            db.save(cursor)
-        except sqlite3.Error as exc:
-            loop.call_soon_threadsafe(self.ctx.metrics.inc, "read_errors")
-            self.ctx.log.error("db: cannot save the journal cursor: %s", exc)
-
-    def _journal_worker(self) -> BoundedExecutor:
-        assert self.worker is not None
-        return self.worker
+            self.db.save(newest.decode())
 
     # ---- reading -----------------------------------------------------------------------------
 
     def _on_journal_event(self) -> None:
-        """The journal's inotify fd is readable: stop watching it until sd_journal_process, on the
-        journal's thread, has taken the changes in (the fd stays readable until then)."""
-        assert self.fd is not None
-        asyncio.get_running_loop().remove_reader(self.fd)
-        self.journal_changed = True
+        """The journal's inotify fd is readable: let sd-journal take the changes in, then read."""
+        assert self.reader is not None
+        status = self.reader.process()
+        if status < 0:
+            self.ctx.log.error("sd_journal_process() failed: %s", os.strerror(-status))
+            self.ctx.metrics.inc("read_errors")
         self.wake.set()
 
     async def _pending_timer(self) -> None:
@@ -266,11 +229,8 @@ class SystemdInput(Input):
             await self.wake.wait()
             self.wake.clear()
             try:
-                if self.journal_changed:
-                    self.journal_changed = False
-                    await self._process_changes()
-                while not self.paused and await self.read_pass():
-                    pass
+                while not self.paused and self.read_pass():
+                    await asyncio.sleep(0)
             except Exception:
                 # Whatever went wrong, the input keeps reading: counted, logged, tried again shortly.
                 self.ctx.metrics.inc("read_errors")
@@ -278,26 +238,12 @@ class SystemdInput(Input):
                 await asyncio.sleep(ERROR_BACKOFF_SECONDS)
                 self.wake.set()
 
-    async def _process_changes(self) -> None:
-        assert self.reader is not None and self.fd is not None
-        try:
-            status = await self._journal_worker().run(self.reader.process)
-        finally:
-            asyncio.get_running_loop().add_reader(self.fd, self._on_journal_event)
-        if status < 0:
-            self.ctx.log.error("sd_journal_process() failed: %s", os.strerror(-status))
-            self.ctx.metrics.inc("read_errors")
-
-    async def read_pass(self) -> bool:
-        """One pass: the journal read on its thread (``Journal.collect``, the GIL released), then
-        the records built (``Journal.build``, about 1.5 ms of CPU at most: ``PASS_MAX_ENTRIES``)
-        and emitted from the loop, a chunk per tag; True if more may be waiting."""
+    def read_pass(self) -> bool:
+        """Read up to one pass of entries and emit them, a chunk per tag; True if more may be waiting."""
         reader = self.reader
         assert reader is not None
-        worker = self._journal_worker()
         with_db = self.db is not None
-        await worker.run(reader.collect, self.pass_entries, PASS_MAX_BYTES, with_db)
-        groups, cursor, status, broken = reader.build(self.tags.tag)
+        groups, cursor, status, broken = reader.read(self.pass_entries, PASS_MAX_BYTES, self.tags.tag, with_db)
         emit = self.ctx.emit
         assert emit is not None
         last = len(groups) - 1
@@ -313,9 +259,13 @@ class SystemdInput(Input):
             self.ctx.metrics.inc("read_errors", broken)
             self.ctx.log.error("Skip %d broken entries", broken)
         if status < 0:
-            # systemd.c: an entry that cannot be read means its file went away; start over from the head.
-            self.ctx.metrics.inc("read_errors")
-            seek = await worker.run(reader.seek_head)
-            self.ctx.log.error("sd_journal_next() returned error %d; journal is re-opened, unread logs are lost; "
-                               "sd_journal_seek_head() returned %d", status, seek)
+            self._read_error(status)
         return status > 0
+
+    def _read_error(self, status: int) -> None:
+        """systemd.c: an entry that cannot be read means its file went away; start over from the head."""
+        assert self.reader is not None
+        self.ctx.metrics.inc("read_errors")
+        seek = self.reader.seek_head()
+        self.ctx.log.error("sd_journal_next() returned error %d; journal is re-opened, unread logs are lost; "
+                           "sd_journal_seek_head() returned %d", status, seek)
