@@ -118,6 +118,15 @@ def test_tags_become_safe_relative_file_names(tag, name):
     assert sanitize_tag(tag) == name
 
 
+def test_a_character_of_several_utf8_bytes_becomes_one_underscore_per_byte():
+    """Fluent Bit 4.2.8 (dummy input with Tag nest.é.ü€, file output) wrote the file nest.__._____."""
+    assert sanitize_tag("nest.é.ü€") == "nest.__._____"
+
+
+def test_a_byte_of_a_path_that_is_not_utf8_becomes_one_underscore():
+    assert sanitize_tag(b"kube.\xff.log".decode("utf-8", "surrogateescape")) == "kube._.log"
+
+
 def test_unknown_format_is_a_config_error():
     with pytest.raises(PluginConfigError) as caught:
         plugin_for(FileOutput, format="json_lines")

@@ -49,13 +49,25 @@ _UNSAFE_TAG_CHAR = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def sanitize_tag(tag: str) -> str:
-    """file.c ``sanitize_tag_name``: a tag as a relative path that stays under ``Path``."""
+    """file.c ``sanitize_tag_name``: a tag as a relative path that stays under ``Path``. Fluent Bit
+    replaces each byte that is not ASCII alphanumeric, ``-``, ``_`` or ``.``, so a character of
+    several UTF-8 bytes becomes as many ``_`` (``nest.é`` is written to ``nest.__``)."""
     parts = []
     for component in re.split(r"[/\\]+", tag):
         if not component:
             continue
-        parts.append("_" if component in (".", "..") else _UNSAFE_TAG_CHAR.sub("_", component))
+        parts.append("_" if component in (".", "..") else _UNSAFE_TAG_CHAR.sub(_underscores, component))
     return "/".join(parts) or "_"
+
+
+def _underscores(match: re.Match[str]) -> str:
+    """One ``_`` per byte of the tag's text: a byte that was not UTF-8 (a surrogate escape) is one."""
+    char = match.group()
+    try:
+        size = len(char.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        size = len(char.encode("utf-8", "surrogatepass"))
+    return "_" * size
 
 
 def render_template(template: str, timestamp_ns: int, record: dict) -> str:
