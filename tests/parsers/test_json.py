@@ -30,6 +30,14 @@ def test_time_keep_off_removes_a_parsed_time_only() -> None:
     assert p.parse_text('{"ts":"2026-11-25","a":1}') == (ns(2026, 11, 25), {"a": 1})
 
 
+def test_time_comes_from_the_first_of_repeated_time_keys_and_only_that_one_is_removed() -> None:
+    """Fluent Bit 4.2.8, tail of this line -> parser filter (Key_Name log, this parser) -> stdout
+    json_lines, printed {"date":1704067200.0,"a":1,"time":"2024-02-02T00:00:00.000"}."""
+    p = parser(Name="j", Format="json", Time_Key="time", Time_Format="%Y-%m-%dT%H:%M:%S.%L", Time_Keep="Off")
+    line = '{"time":"2024-01-01T00:00:00.000","a":1,"time":"2024-02-02T00:00:00.000"}'
+    assert p.parse_text(line) == (ns(2024, 1, 1), {"a": 1, "time": "2024-02-02T00:00:00.000"})
+
+
 def test_bytes_and_text_inputs_agree() -> None:
     p = parser(Name="j", Format="json")
     assert p.parse_batch([b'{"a":"\\u00e9"}', '{"a":"\u00e9"}']) == [(-1, {"a": "é"}), (-1, {"a": "é"})]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flb_fast.compiled import core_part
-from flb_fast.json_line import decode_json_object
+from flb_fast.json_line import decode_json_object, first_json_object
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
@@ -36,25 +36,35 @@ class JsonParser(FieldParser):
             and not time.system_timezone and not time.offset
 
     def parse_text(self, text: str | bytes) -> ParseResult | None:  # type: ignore[override]
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         try:
-            record, _ = decode_json_object(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+            record, value = decode_json_object(data, self.time_key if self.time is not None else None)
         except RecursionError:  # nested deeper than msgspec decodes
             return None
         if type(record) is not dict:
             return None
         if self.decoders is not None:
             record = self.decoders.apply(record)
-        if self.time is None:
-            return -1, record
-        value = record.get(self.time_key)
-        if type(value) is not str:
+            value = record.get(self.time_key)
+        if self.time is None or type(value) is not str:
             return -1, record
         ns = self.lookup_time(value)
         if ns is None:
             return -1, record
         if not self.time_keep:
-            del record[self.time_key]
+            record = self._without_time(data, record, value)
         return ns, record
+
+    def _without_time(self, data: bytes, record: dict[str, Any], value: str) -> dict[str, Any]:
+        """``record`` without the time key's first occurrence, the one the time was read from, as
+        Fluent Bit removes it (flb_parser_json.c): where the key repeats, the record still holds
+        the last one, where it stands, so the line is read again without the first. The record
+        holds another value than the time's when the key repeats (a string of one character or
+        none may be the same object either way: such a line is read again too)."""
+        if self.decoders is None and (record.get(self.time_key) is not value or len(value) < 2):
+            return first_json_object(data, self.time_key)  # type: ignore[return-value]
+        del record[self.time_key]
+        return record
 
     def parse_batch(self, texts: Sequence[str | bytes]) -> list[ParseResult | None]:
         # msgspec reads bytes directly: no decode step per line.
