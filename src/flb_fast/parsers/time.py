@@ -500,6 +500,10 @@ class TimeFormat:
         return seconds * NS + frac_ns
 
 
+# flb_time.c flb_time_append_to_msgpack: the seconds of an event time are a uint32_t.
+EVENT_TIME_SPAN_NS = 2**32 * NS
+
+
 @functools.cache
 def _lenient_format(fmt: str) -> TimeFormat:
     return TimeFormat(fmt, strict=False)
@@ -514,6 +518,3 @@ def lenient_time_ns(fmt: str, text: str) -> int | None:
     ns = _lenient_format(fmt).parse(text)
     return None if ns is None else ns % EVENT_TIME_SPAN_NS
 
-
-# flb_time.c flb_time_append_to_msgpack: the seconds of an event time are a uint32_t.
-EVENT_TIME_SPAN_NS = 2**32 * NS
