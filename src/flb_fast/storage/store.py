@@ -58,7 +58,7 @@ CHUNK_MAX_BYTES = 2_048_000
 # times, and one pod's batches within 1-2% of each other; a single average over all tags missed every
 # batch by a third or more, and the input held up to 7.7 MB against Mem_Buf_Limit 5MB (per tag, and
 # waiting for the first batch: 6.2-6.5 MB, as a whole read's batch went over the limit; near the limit tail
-# now reads only what the room left holds, ``inputs/tail`` ``_buffer_for``, and the input held at most 5.6 MB).
+# now reads only what the room left holds, ``inputs/tail`` ``_read_limit``, and the input held at most 5.6 MB).
 GROWTH_BATCHES = 8
 # A batch is measured (``footprint``) on its way to the filters and again once through them once in
 # this many of its tag's; the others count as their bytes read times what the tag's measured batches

@@ -30,7 +30,7 @@ from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy, later_copies
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
-from flb_fast.inputs.tail.file import Position, TailFile, name_of, new_splitter, open_readonly
+from flb_fast.inputs.tail.file import Position, ReadBuffer, TailFile, name_of, new_splitter, open_readonly
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
 from flb_fast.inputs.tail.records import RecordBuilder
@@ -87,8 +87,7 @@ class TailInput(Input):
         if options.buffer_chunk_size > options.buffer_max_size:
             raise PluginConfigError("buffer_max_size", "buffer_max_size must be >= buffer_chunk")
         self.buffer_max_size = options.buffer_max_size
-        self.read_buffer = bytearray(max(READ_BUFFER_BYTES, options.buffer_chunk_size))
-        self.read_view = memoryview(self.read_buffer)
+        self.read_buffer = ReadBuffer(max(READ_BUFFER_BYTES, options.buffer_chunk_size))
         # Bytes of memory the engine holds per byte read (0 until a read has been emitted).
         self.held_per_byte = 0.0
         self.pass_bytes = max(1, min(options.static_batch_size or PASS_MAX_BYTES,
@@ -454,7 +453,7 @@ class TailInput(Input):
                 return 0
             starts: list[int] | None = [] if self.builder.wants_offsets else None
             room = self.ctx.room() if self.ctx.room is not None else None
-            lines, first_offset, count = file.read_into(self._buffer_for(room), starts)
+            lines, first_offset, count = file.read_into(self.read_buffer, self._read_limit(room), starts)
         except OSError as exc:
             self.ctx.metrics.inc("read_errors")
             self.ctx.log.error("cannot read %s: %s", file.path, exc.strerror)
@@ -480,15 +479,13 @@ class TailInput(Input):
             self._close(file)
         return count
 
-    def _buffer_for(self, room: int | None) -> bytearray | memoryview:
-        """The read buffer, or its first part when the input's limit leaves ``room`` for fewer records
-        than a whole buffer's (as the latest reads tell what a byte read holds)."""
+    def _read_limit(self, room: int | None) -> int:
+        """The bytes to read: the whole read buffer, or less when the input's limit leaves ``room``
+        for fewer records than a whole buffer's (as the latest reads tell what a byte read holds)."""
+        whole = self.read_buffer.size
         if room is None or not self.held_per_byte:
-            return self.read_buffer
-        size = int(room / self.held_per_byte)
-        if size >= len(self.read_buffer):
-            return self.read_buffer
-        return self.read_view[:max(MIN_READ_BYTES, size)]
+            return whole
+        return min(whole, max(MIN_READ_BYTES, int(room / self.held_per_byte)))
 
     def _learn_held_per_byte(self, room_before: int, count: int) -> None:
         """What the engine now holds for the ``count`` bytes just read (the room they took)."""
