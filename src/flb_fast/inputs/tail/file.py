@@ -155,6 +155,18 @@ class TailFile:
         lines = self.splitter.feed(window[:count], starts, first_offset)
         return lines, first_offset, count
 
+    def drop_cached_pages(self, end: int = 0) -> None:
+        """``POSIX_FADV_DONTNEED`` for the file's pages up to the one holding byte ``end - 1``
+        (``end`` 0: the whole file).
+
+        Always from the file's start: the page cache holds a file in folios of up to a few MiB, and
+        the kernel drops only those wholly inside the range, so the pages of one read's range
+        mostly stay (on 400 MB read in 256 KiB reads, 96% stayed, for 0.35 s of system time),
+        where everything before ``end`` goes for 0.004 s more than reading alone. The page ``end``
+        falls in goes too: the kernel keeps a page the range covers only in part, and the last
+        page of a file is one. Bytes of it not read yet are read from the disk again."""
+        os.posix_fadvise(self.fd, 0, end + -end % PAGE_BYTES, os.POSIX_FADV_DONTNEED)
+
     def newly_cut(self) -> tuple[int, int]:
         """Lines the splitter skipped and lines it truncated as too long, since the last call."""
         skipped, truncated = self.splitter.skipped_lines, self.splitter.truncated_lines
