@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.versions import cpu_model
+
 LINE = b'{"log":"' + b"x" * 330 + b'\\n","stream":"stdout","time":"2024-01-01T00:00:00.000000000Z"}\n'
 DESTINATION_OFFSETS = (0, 16, 32, 64, 2048)
 SOURCE_OFFSETS = (0, 16)
@@ -41,12 +43,12 @@ def read_seconds(path: Path, memory: memoryview, destination: int, source: int, 
     return best
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=400)
     parser.add_argument("--read-kib", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     read_bytes = args.read_kib * 1024
     memory = memoryview(mmap.mmap(-1, read_bytes + mmap.PAGESIZE))
     with tempfile.TemporaryDirectory(prefix="flb-read-") as folder:
@@ -54,14 +56,15 @@ def main() -> None:
         with path.open("wb") as handle:
             for _ in range(args.megabytes * 1_000_000 // len(LINE)):
                 handle.write(LINE)
-        print(f"{path.stat().st_size / 1e6:.0f} MB in reads of {args.read_kib} KiB")
+        print(f"{path.stat().st_size / 1e6:.0f} MB in reads of {args.read_kib} KiB, {cpu_model()}")
         print("| destination in page | source in page | destination - source | CPU s |")
         print("|---|---|---|---|")
         for source in SOURCE_OFFSETS:
             for destination in DESTINATION_OFFSETS:
                 seconds = read_seconds(path, memory, destination, source, read_bytes, args.repeat)
                 print(f"| {destination} | {source} | {(destination - source) % mmap.PAGESIZE} | {seconds:.3f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
