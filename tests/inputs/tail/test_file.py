@@ -34,13 +34,13 @@ def test_a_read_takes_at_most_the_limit_and_at_most_the_buffer() -> None:
     assert len(buffer.window(4095, 1 << 20)) == 64 * 1024
 
 
-def test_dropping_cached_pages_without_an_end_drops_the_whole_file(tmp_path: Path) -> None:
+def test_dropping_the_cached_file_drops_every_page_of_it(tmp_path: Path) -> None:
     if not page_cache_drops_pages(tmp_path):
         pytest.skip("this filesystem keeps the pages of a file in memory (tmpfs)")
     path = cached_file(tmp_path / "app.log", 8)
     file = tail_file(path)
     try:
-        file.drop_cached_pages(0)
+        file.drop_cached_file()
         assert cached_pages(path) == [False] * 8
     finally:
         file.close()

@@ -20,6 +20,7 @@ import errno
 import os
 import stat
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flb_fast.config.errors import PluginConfigError
@@ -298,7 +299,7 @@ class TailInput(Input):
         if self.db is not None:
             file.db_id = row[0] if row is not None else self.db.insert(path, offset, st.st_ino)
         if self.options.file_cache_advise:
-            self._drop_cached(file, 0)
+            self._drop_cached(file, file.drop_cached_file)
         try:
             self.watcher.add(file)
         except OSError as exc:
@@ -464,7 +465,7 @@ class TailInput(Input):
             self._at_end(file)
             return 0
         if self.options.file_cache_advise:
-            self._drop_cached(file, file.read_pos)
+            self._drop_cached(file, file.drop_read_pages)
         skipped, truncated = file.newly_cut()
         if skipped:
             self.ctx.metrics.inc("long_line_skipped", skipped)
@@ -481,15 +482,14 @@ class TailInput(Input):
             self._close(file)
         return count
 
-    def _drop_cached(self, file: TailFile, end: int) -> None:
+    def _drop_cached(self, file: TailFile, drop: Callable[[], None]) -> None:
         """File_Cache_Advise: the kernel is told the file's pages will not be needed again, the
-        whole file's once opened (``end`` 0), then after each read those before the bytes left
-        to read. Fluent Bit advises the whole file before each read (tail_file.c
-        ``flb_tail_file_chunk``), which drops the pages readahead has just brought in too, to be
-        read from the disk again; the pages leaving the cache are the same here, and none is
-        read twice. A refusal is logged, as Fluent Bit's."""
+        whole file's once opened, then after each read those read. Fluent Bit advises the whole
+        file before each read (tail_file.c ``flb_tail_file_chunk``), which drops the pages
+        readahead has just brought in too, to be read from the disk again; the pages leaving the
+        cache are the same here, and none is read twice. A refusal is logged, as Fluent Bit's."""
         try:
-            file.drop_cached_pages(end)
+            drop()
         except OSError as exc:
             self.ctx.log.error("error during posix_fadvise on %s: %s", file.path, exc.strerror)
 

@@ -155,17 +155,22 @@ class TailFile:
         lines = self.splitter.feed(window[:count], starts, first_offset)
         return lines, first_offset, count
 
-    def drop_cached_pages(self, end: int = 0) -> None:
-        """``POSIX_FADV_DONTNEED`` for the file's pages up to the one holding byte ``end - 1``
-        (``end`` 0: the whole file).
+    def drop_cached_file(self) -> None:
+        """``POSIX_FADV_DONTNEED`` for the whole file."""
+        os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+    def drop_read_pages(self) -> None:
+        """``POSIX_FADV_DONTNEED`` for the pages read, except those holding the fingerprint: they
+        are read again before the next read (``truncated``), and a page dropped would be read from
+        the disk again.
 
         Always from the file's start: the page cache holds a file in folios of up to a few MiB, and
         the kernel drops only those wholly inside the range, so the pages of one read's range
         mostly stay (on 400 MB read in 256 KiB reads, 96% stayed, for 0.35 s of system time),
-        where everything before ``end`` goes for 0.004 s more than reading alone. The page ``end``
-        falls in goes too: the kernel keeps a page the range covers only in part, and the last
-        page of a file is one. Bytes of it not read yet are read from the disk again."""
-        os.posix_fadvise(self.fd, 0, end + -end % PAGE_BYTES, os.POSIX_FADV_DONTNEED)
+        where everything before the range's end goes for 0.004 s more than reading alone."""
+        end = self.read_pos - FINGERPRINT_BYTES
+        if end >= PAGE_BYTES:
+            os.posix_fadvise(self.fd, 0, end - end % PAGE_BYTES, os.POSIX_FADV_DONTNEED)
 
     def newly_cut(self) -> tuple[int, int]:
         """Lines the splitter skipped and lines it truncated as too long, since the last call."""
