@@ -15,7 +15,8 @@ from __future__ import annotations
 import glob
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from flb_fast.config.errors import ConfigError, ConfigWarning
 from flb_fast.config.model import Property, Section
@@ -24,8 +25,7 @@ _BLANKS = " \t"
 _INCLUDE = "@include "
 
 
-@dataclass
-class Document:
+class Document(Struct):
     """What a config file (with everything it includes) says, before variables are expanded.
 
     Both readers (classic and YAML) produce it; ``variables`` are the ``@SET`` / ``env:``

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from flb_fast.config.model import Property
@@ -68,8 +69,7 @@ class PluginConfigError(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class ConfigWarning:
+class ConfigWarning(Struct, frozen=True):
     """Something the agent tolerates but the user should fix (an unknown or unsupported option)."""
 
     file: str | None

@@ -2,23 +2,24 @@
 
 Every value keeps the file and line it came from, so that any later check, in the option
 tables or in a plugin, can point the user at the exact place.
+
+The classes are ``msgspec.Struct`` classes: created at start-up without generating and compiling
+code, unlike ``@dataclass`` (a tenth of the CPU per class), with the same init, eq, hash and repr.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 
-@dataclass(frozen=True)
-class Property:
+class Property(Struct, frozen=True):
     key: str
     value: str
     file: str | None = None
     line: int | None = None
 
 
-@dataclass
-class Section:
+class Section(Struct):
     """``[INPUT]``, ``[FILTER]``, ... with its properties in file order (keys may repeat)."""
 
     kind: str
@@ -49,8 +50,7 @@ class Section:
         return name.strip().lower() if name else None
 
 
-@dataclass
-class Config:
+class Config(Struct):
     """A whole loaded configuration: the service section and the pipeline, in file order."""
 
     path: str | None = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -186,8 +185,7 @@ SEQUENCE_FIELD = "sequence"
 """The bound struct's field listing every value of a repeatable option in config order."""
 
 
-@dataclass(frozen=True)
-class Repeated:
+class Repeated(msgspec.Struct, frozen=True):
     """One value of a repeatable option, with the line it came from.
 
     Bound options keep these in config order across option names (``sequence``): Fluent Bit's
@@ -200,8 +198,7 @@ class Repeated:
     prop: Property
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(msgspec.Struct, frozen=True):
     """One option: its Fluent Bit name, type, default (as Fluent Bit writes it) and meaning.
 
     ``multi`` options may repeat (``Parsers_File``, ``rule``) and bind to a list of values.
