@@ -9,7 +9,8 @@ standard counters for its kind so that zeros show; plugins add their own (tail's
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 # FB src/flb_input.c, flb_filter.c, flb_output.c: flb_metrics_add(...) names.
 STANDARD_COUNTERS = {
@@ -35,8 +36,7 @@ V2_ONLY_COUNTERS = {"input": frozenset(), "filter": frozenset({"records", "bytes
 LATENCY_BUCKETS_SECONDS = (0.5, 1.0, 1.5, 2.5, 5.0, 10.0, 20.0, 30.0)
 
 
-@dataclass
-class Route:
+class Route(Struct):
     """What went from one input to one output (flb_engine.c, on each successful flush)."""
 
     records: int = 0

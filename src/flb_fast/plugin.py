@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from flb_fast.metrics import Counters
 
@@ -14,8 +15,7 @@ if TYPE_CHECKING:
     from flb_fast.record import Chunk
 
 
-@dataclass
-class PluginContext:
+class PluginContext(Struct):
     """One plugin instance's view of the agent.
 
     ``instance`` is Fluent Bit's instance name (``tail.0``); ``display_name`` is the ``Alias``

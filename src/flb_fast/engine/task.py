@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from flb_fast.engine.pipeline import OutputInstance
 from flb_fast.engine.scheduler import RETRY_NONE, RETRY_UNLIMITED, backoff_seconds
@@ -21,8 +22,7 @@ from flb_fast.outputs.base import FlushResult
 from flb_fast.record import Chunk
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(Struct):
     """``scheduler.base`` / ``scheduler.cap`` seconds; ``rng`` is seeded in tests."""
 
     base: float

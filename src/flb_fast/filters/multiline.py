@@ -29,10 +29,11 @@ Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emi
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Hashable
 from typing import Any
+
+import msgspec
 
 from flb_fast.config.common import EMITTER_OPTIONS
 from flb_fast.config.errors import PluginConfigError
@@ -143,7 +144,7 @@ class MultilineFilter(Filter):
             if parser is None:
                 raise PluginConfigError("multiline.parser", f"multiline parser '{name}' is not registered")
             if self.key_content:
-                parser = dataclasses.replace(parser, key_content=self.key_content)
+                parser = msgspec.structs.replace(parser, key_content=self.key_content)
             if parser.key_content:
                 parsers.append(parser)
         # With no key to read, a parser passes every record through: an empty list does just that.

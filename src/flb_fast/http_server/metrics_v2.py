@@ -18,8 +18,9 @@ import platform
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from flb_fast import __version__
 from flb_fast.log import MESSAGES_LOGGED
@@ -29,16 +30,14 @@ NS_PER_SECOND = 1_000_000_000
 Labels = tuple[tuple[str, str], ...]
 
 
-@dataclass
-class Family:
+class Family(Struct):
     name: str
     help: str
     type: str  # counter, gauge or histogram
     samples: list[tuple[Labels, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Histogram:
+class Histogram(Struct, frozen=True):
     buckets: tuple[int, ...]  # cumulative counts per LATENCY_BUCKETS_SECONDS bound, then +Inf
     sum: float
     count: int

@@ -6,10 +6,10 @@ Pure functions of a metrics snapshot and the clock, so tests compare exact text.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
+from msgspec import Struct
 
 from flb_fast import __version__
 
@@ -43,8 +43,7 @@ _HELP = (
 _DEFAULT_HELP = "Fluentbit metrics."
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(Struct, frozen=True):
     status: int
     content_type: str
     body: bytes

@@ -9,10 +9,10 @@ either way (feeding the next rule the decoded text). Only text values are decode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from msgspec import Struct
 
 BACKENDS = ("json", "escaped", "escaped_utf8", "mysql_quoted")
 ACTIONS = ("try_next", "do_next")
@@ -116,8 +116,7 @@ _DECODERS = {
 }
 
 
-@dataclass(frozen=True)
-class DecodeRule:
+class DecodeRule(Struct, frozen=True):
     backend: str
     in_place: bool  # Decode_Field_As
     action: str | None

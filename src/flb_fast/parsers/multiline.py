@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from flb_fast.config.errors import ConfigError
 from flb_fast.config.model import Section
@@ -55,8 +56,7 @@ MULTILINE_PARSER_OPTIONS = OptionTable(
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 
 
-@dataclass(eq=False)
-class Rule:
+class Rule(Struct, eq=False):
     from_states: tuple[str, ...]
     regex: re.Pattern[str]
     to_state: str | None
@@ -78,8 +78,7 @@ def link_rules(rules: list[Rule]) -> None:
         rule.next_rules = [other for other in rules if rule.to_state in other.from_states]
 
 
-@dataclass(eq=False)
-class MultilineParser:
+class MultilineParser(Struct, eq=False):
     name: str
     type: str = "regex"
     rules: list[Rule] = field(default_factory=list)

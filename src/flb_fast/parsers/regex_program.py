@@ -16,8 +16,9 @@ empty, characters beyond Latin-1 in the pattern) gets ``None`` here and stays on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 try:  # Python 3.11+: the parser behind re.compile
     from re import _constants as C  # type: ignore[attr-defined]
@@ -45,8 +46,7 @@ class Unsupported(Exception):
     """The pattern uses something the compiled machine does not implement."""
 
 
-@dataclass
-class Program:
+class Program(Struct):
     code: list[int]
     classes: bytes  # per class: a 32-byte bitmap over Latin-1, then 1 byte: do characters beyond it belong
     group_count: int  # capture groups, group 0 excluded

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from flb_fast.config.errors import ConfigError, ConfigWarning
 from flb_fast.config.model import Section
@@ -40,8 +41,7 @@ PARSER_OPTIONS = OptionTable(
 )
 
 
-@dataclass
-class ParserSpec:
+class ParserSpec(Struct):
     """What a ``[PARSER]`` section asks for, checked and compiled where that can fail."""
 
     name: str

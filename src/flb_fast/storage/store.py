@@ -32,8 +32,9 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from flb_fast.engine.pipeline import InputInstance, OutputInstance
 from flb_fast.log import component_logger
@@ -195,8 +196,7 @@ class InputStore:
         return 0 < self.limit <= self.held or 0 < self.instance.mem_buf_limit <= self.stranded
 
 
-@dataclass(frozen=True)
-class InputUsage:
+class InputUsage(Struct, frozen=True):
     """One input's chunks and bytes in memory, at one moment."""
 
     name: str

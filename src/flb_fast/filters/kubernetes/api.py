@@ -17,7 +17,8 @@ import re
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.hostnames import loop_host
@@ -57,8 +58,7 @@ class ResponseTooLarge(ApiError):
     """The body exceeded ``Buffer_Size`` (Fluent Bit drops the metadata silently; we say so)."""
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Struct, frozen=True):
     scheme: str
     host: str
     port: int

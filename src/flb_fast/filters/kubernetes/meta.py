@@ -8,10 +8,10 @@ Fluent Bit copies them verbatim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from msgspec import Struct
 
 from flb_fast.filters.kubernetes.tag import TagMeta
 
@@ -85,8 +85,7 @@ class WatchEvent(msgspec.Struct):
     object: msgspec.Raw
 
 
-@dataclass(frozen=True)
-class Props:
+class Props(Struct, frozen=True):
     """What a pod's ``fluentbit.io/*`` annotations ask of its records (``struct flb_kube_props``)."""
 
     stdout_parser: str | None = None
@@ -126,8 +125,7 @@ def _container_status(pod: Pod, container_name: str | None) -> ContainerStatus |
     return None
 
 
-@dataclass(frozen=True)
-class PodView:
+class PodView(Struct, frozen=True):
     """Which optional parts of the pod go into the record (Labels, Annotations, Owner_References)."""
 
     labels: bool = True

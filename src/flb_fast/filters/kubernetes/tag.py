@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from flb_fast.parsers.base import Parser
 
@@ -24,8 +25,7 @@ DEFAULT_TAG_REGEX = re.compile(
 MAX_CACHED_TAGS = 8192
 
 
-@dataclass(frozen=True)
-class TagMeta:
+class TagMeta(Struct, frozen=True):
     pod_name: str | None = None
     namespace_name: str | None = None
     container_name: str | None = None

@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Container
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from flb_fast.inputs.tail.file import TailFile, name_of, open_readonly
 
@@ -37,8 +38,7 @@ COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".Z")
 MAX_CANDIDATES = 8
 
 
-@dataclass
-class RotatedCopy:
+class RotatedCopy(Struct):
     """A sibling verified to be the copy: its open descriptor, path and status."""
 
     path: str
