@@ -4,6 +4,9 @@ Everything that can be wrong in a config is found here, before anything runs, an
 with its file:line: an unknown plugin, a bad option value, a bad ``Match_Regex``, a plugin
 constructor's ``PluginConfigError``. Nothing here does I/O that could fail at run time
 (plugins open files and sockets in ``start()``).
+
+The instance classes are ``msgspec.Struct`` classes: created at start-up without generating and
+compiling code, unlike ``@dataclass``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from flb_fast import registry
 from flb_fast.config.common import BASE_TABLES, plugin_table
@@ -39,16 +43,17 @@ Sink = Callable[["InputInstance", Chunk, int], None]
 KIND_FLAGS = {"input": "-i", "filter": "-F", "output": "-o", "processor": "-F"}
 
 
-@dataclass(eq=False)
-class Instance:
+class Instance(Struct, eq=False):
     """One configured plugin instance: ``tail.0``, ``kubernetes.0``, ``cloudwatch_logs.1``."""
 
     kind: str
     plugin_name: str
     name: str
     options: Any
-    ctx: PluginContext = field(init=False)
-    plugin: Any = field(init=False)
+    # Set by ``build`` once the instance exists (its context holds the instance's own ``emit`` and
+    # ``room``), then the plugin made with that context; None until then.
+    ctx: PluginContext = None  # type: ignore[assignment]
+    plugin: Any = None
 
     @property
     def display_name(self) -> str:
@@ -56,7 +61,6 @@ class Instance:
         return self.ctx.display_name
 
 
-@dataclass(eq=False)
 class InputInstance(Instance):
     mem_buf_limit: int = 0
     routable: bool = True
@@ -87,12 +91,10 @@ class InputInstance(Instance):
         self.sink(self, chunk, stage + 1)
 
 
-@dataclass(eq=False)
 class FilterInstance(Instance):
     matcher: TagMatcher = field(default_factory=lambda: TagMatcher(None, None))
 
 
-@dataclass(eq=False)
 class OutputInstance(Instance):
     matcher: TagMatcher = field(default_factory=lambda: TagMatcher(None, None))
     retry_limit: int = 1
@@ -101,8 +103,7 @@ class OutputInstance(Instance):
     processors: list[FilterInstance] = field(default_factory=list)
 
 
-@dataclass
-class Pipeline:
+class Pipeline(Struct):
     """What ``engine.Engine`` runs: the service options and the instances in config order."""
 
     config: Config
