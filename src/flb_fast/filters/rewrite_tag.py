@@ -22,8 +22,9 @@ is logged once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from flb_fast.config.common import EMITTER_OPTIONS
 from flb_fast.config.errors import PluginConfigError
@@ -63,8 +64,7 @@ def split_rule(text: str) -> list[str]:
     return fields
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     key: KeyAccessor
     regex: re.Pattern[str]
     tag: Template

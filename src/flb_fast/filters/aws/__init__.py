@@ -22,8 +22,9 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
@@ -65,8 +66,7 @@ RECORD_ORDER = (AZ_KEY, INSTANCE_ID_KEY, INSTANCE_TYPE_KEY, PRIVATE_IP_KEY, VPC_
                 HOSTNAME_KEY)
 
 
-@dataclass
-class Group:
+class Group(Struct):
     """One metadata group (``flb_filter_aws_metadata_group``): done once fetched or not wanted."""
 
     key: str

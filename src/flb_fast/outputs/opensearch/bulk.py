@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -29,8 +28,7 @@ _UPSERT_OPENING = b'{"doc_as_upsert":true,"doc":'
 _DOCUMENT_SEPARATOR = b"\n"
 
 
-@dataclass(frozen=True)
-class BulkFormat:
+class BulkFormat(msgspec.Struct, frozen=True):
     """What shapes the lines: the plugin's options, resolved once."""
 
     index: str

@@ -13,7 +13,6 @@ whole chunk).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 import msgspec
 
@@ -30,8 +29,7 @@ class ItemOutcome(enum.Enum):
     REFUSED = "refused"
 
 
-@dataclass(frozen=True)
-class ItemResult:
+class ItemResult(msgspec.Struct, frozen=True):
     outcome: ItemOutcome
     status: int
     reason: str

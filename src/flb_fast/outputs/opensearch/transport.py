@@ -19,8 +19,9 @@ import gzip
 import hashlib
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 # Fluent Bit's User-Agent: "Fluent-Bit", or the AWS plugins' one when the request is signed.
 USER_AGENT = "Fluent-Bit"
@@ -34,15 +35,13 @@ class TransportError(Exception):
     """No answer: the connection failed, timed out or was closed (retry the documents)."""
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(Struct, frozen=True):
     status: int
     body: bytes
     truncated: bool
 
 
-@dataclass(frozen=True)
-class SigV4Settings:
+class SigV4Settings(Struct, frozen=True):
     region: str
     service: str
     profile: str | None
