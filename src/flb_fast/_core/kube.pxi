@@ -1,8 +1,13 @@
 # Merge_Log of the kubernetes filter (filters/kubernetes/merge.py): the per-record loops of a
 # chunk in C, as JSON (kube_merge_json_logs) or through a parser (kube_merge_parsed_logs). Each record whose `log` is exactly one JSON object (whitespace around it
 # allowed) is merged into the record, at the top level or under a key, as Fluent Bit's
-# pack_map_content does. msgspec settles what is JSON; this loop only saves the Python-level
-# calls around it (one per record) and rejects plain-text lines on their first character.
+# pack_map_content does. The log is read by Fluent Bit's jsmn reader's rules (flb_fast/jsmn.py):
+# msgspec reads it first, and the rare log msgspec refuses or may read otherwise (a float with an
+# unsigned exponent somewhere in the text, an integer past 64 bits) goes to that reader. This loop
+# saves the Python-level calls around them (one per record) and rejects plain-text lines on their
+# first character.
+
+from flb_fast.jsmn import read_object as _kube_jsmn_read
 
 # A Decoder's method: a third less per call than msgspec.json.decode, which parses its keywords each time.
 cdef object _kube_json_decode = msgspec.json.Decoder().decode
@@ -36,6 +41,65 @@ cdef str _kube_trim(str value):
 cdef extern from "Python.h":
     bint _kube_dict_next "PyDict_Next"(object d, Py_ssize_t *pos, PyObject **key, PyObject **value)
     Py_UCS4 _kube_read_char "PyUnicode_READ_CHAR"(object o, Py_ssize_t index)
+    long long _kube_long_overflow "PyLong_AsLongLongAndOverflow"(object o, int *overflow) except? -1
+
+
+cdef object _KUBE_UINT64_MAX = (1 << 64) - 1
+
+
+cdef int _kube_unusual_item(object item) except -1:
+    """2: an integer past 64 bits; 1: a float (or a container holding one); 0: neither."""
+    cdef int overflow = 0
+    if type(item) is float:
+        return 1
+    if type(item) is int:
+        _kube_long_overflow(item, &overflow)
+        if overflow < 0 or (overflow > 0 and item > _KUBE_UINT64_MAX):
+            return 2
+        return 0
+    if type(item) is dict or type(item) is list:
+        return _kube_unusual(item)
+    return 0
+
+
+cdef int _kube_unusual(object value) except -1:
+    """merge.py _unusual_number: the numbers of a decoded dict or list that msgspec may read
+    otherwise than jsmn's reader (2 as soon as an integer past 64 bits is seen)."""
+    cdef int found = 0
+    cdef int this
+    cdef Py_ssize_t pos = 0
+    cdef PyObject *key
+    cdef PyObject *item
+    cdef object element
+    if type(value) is dict:
+        while _kube_dict_next(value, &pos, &key, &item):
+            this = _kube_unusual_item(<object>item)
+            if this == 2:
+                return 2
+            if this > found:
+                found = this
+    else:
+        for element in <list>value:
+            this = _kube_unusual_item(element)
+            if this == 2:
+                return 2
+            if this > found:
+                found = this
+    return found
+
+
+cdef bint _kube_unsigned_exponent(str text):
+    """merge.py _UNSIGNED_EXPONENT: an 'e' or 'E' followed by a digit anywhere in ``text``."""
+    cdef Py_ssize_t n = _str_length(text)
+    cdef Py_ssize_t i
+    cdef Py_UCS4 c
+    for i in range(n - 1):
+        c = _kube_read_char(text, i)
+        if c == u'e' or c == u'E':
+            c = _kube_read_char(text, i + 1)
+            if u'0' <= c <= u'9':
+                return True
+    return False
 
 
 cdef inline int _kube_trim_values(dict obj) except -1:
@@ -94,6 +158,7 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
     cdef str text
     cdef Py_UCS4 first
     cdef bint trim_this
+    cdef int unusual
     for item in records:
         rec = <dict>item
         log = rec.get(u"log")
@@ -119,8 +184,14 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
             try:
                 decoded = _kube_json_decode(text)
             except _kube_decode_error:
-                continue
-            if type(decoded) is not dict:
+                decoded = _kube_jsmn_read(text)
+            else:
+                if type(decoded) is not dict:
+                    continue
+                unusual = _kube_unusual(decoded)
+                if unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text)):
+                    decoded = _kube_jsmn_read(text)
+            if decoded is None:
                 continue
             obj = <dict>decoded
             trim_this = trim
