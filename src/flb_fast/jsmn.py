@@ -36,6 +36,7 @@ _STRTOD = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _STRTOD_HEX = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?")
 _STRTOD_SPECIAL = re.compile(r"([+-]?)(inf(?:inity)?|nan)", re.IGNORECASE)
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+_UNSIGNED_EXPONENT = re.compile(r"[eE][0-9]")
 
 
 class _Invalid(Exception):
@@ -58,6 +59,13 @@ def read_object(text: str) -> dict[str, Any] | None:
     except (_Invalid, IndexError):
         return None
     return value
+
+
+def has_unsigned_exponent(text: str) -> bool:
+    """Whether ``text`` holds an 'e' or 'E' followed by a digit: where a float msgspec read may
+    be a number jsmn's reader reads otherwise (``1e5`` is 1); a float with a '.' or a signed
+    exponent is strtod's number, as msgspec reads it."""
+    return _UNSIGNED_EXPONENT.search(text) is not None
 
 
 def _tokenise(js: str) -> list[list]:

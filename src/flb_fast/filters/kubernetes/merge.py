@@ -23,7 +23,6 @@ way to the metadata map, which still goes last (recorded: tests/data/fluent-bit/
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,15 +31,12 @@ import msgspec
 
 from flb_fast.compiled import core_part
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
-from flb_fast.jsmn import read_object
 from flb_fast.parsers.base import ParseResult, ParserRegistry
 from flb_fast.record import Chunk
 
 _decode = msgspec.json.decode
 _DecodeError = msgspec.DecodeError
 _SPACE = " \t\r\n"
-# An unsigned exponent (``1e5``): jsmn's reader reads the digits before it only (1).
-_UNSIGNED_EXPONENT = re.compile(r"[eE][0-9]").search
 _INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 
 
@@ -86,12 +82,17 @@ def json_object(log: Any) -> dict[str, Any] | None:
     try:
         obj = _decode(log)
     except _DecodeError:
-        return read_object(log)
+        from flb_fast import jsmn  # only for the rare log msgspec refuses: its regexes cost start-up time
+
+        return jsmn.read_object(log)
     if obj.__class__ is not dict:
         return None
     unusual = _unusual_number(obj)
-    if unusual == 2 or (unusual == 1 and _UNSIGNED_EXPONENT(log)):
-        return read_object(log)
+    if unusual:
+        from flb_fast import jsmn
+
+        if unusual == 2 or jsmn.has_unsigned_exponent(log):
+            return jsmn.read_object(log)
     return obj
 
 
