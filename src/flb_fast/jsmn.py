@@ -35,7 +35,7 @@ _STRTOULL = re.compile(r"[+-]?[0-9]*")
 _STRTOD = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _STRTOD_HEX = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?")
 _STRTOD_SPECIAL = re.compile(r"([+-]?)(inf(?:inity)?|nan)", re.IGNORECASE)
-_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 _UNSIGNED_EXPONENT = re.compile(r"[eE][0-9]")
 
 
