@@ -1,8 +1,18 @@
 # Merge_Log of the kubernetes filter (filters/kubernetes/merge.py): the per-record loops of a
 # chunk in C, as JSON (kube_merge_json_logs) or through a parser (kube_merge_parsed_logs). Each record whose `log` is exactly one JSON object (whitespace around it
 # allowed) is merged into the record, at the top level or under a key, as Fluent Bit's
-# pack_map_content does. msgspec settles what is JSON; this loop only saves the Python-level
-# calls around it (one per record) and rejects plain-text lines on their first character.
+# pack_map_content does. The log is read by Fluent Bit's jsmn reader's rules (flb_fast/jsmn.py):
+# msgspec reads it first, and the rare log msgspec refuses or may read otherwise (a float with an
+# unsigned exponent somewhere in the text, an integer past 64 bits) goes to that reader. This loop
+# saves the Python-level calls around them (one per record) and rejects plain-text lines on their
+# first character.
+
+
+cdef object _kube_jsmn_read(str text):
+    """flb_fast.jsmn.read_object, imported on first use: its regular expressions cost start-up
+    time an agent whose logs never need it would pay for nothing."""
+    from flb_fast.jsmn import read_object
+    return read_object(text)
 
 # A Decoder's method: a third less per call than msgspec.json.decode, which parses its keywords each time.
 cdef object _kube_json_decode = msgspec.json.Decoder().decode
@@ -36,25 +46,102 @@ cdef str _kube_trim(str value):
 cdef extern from "Python.h":
     bint _kube_dict_next "PyDict_Next"(object d, Py_ssize_t *pos, PyObject **key, PyObject **value)
     Py_UCS4 _kube_read_char "PyUnicode_READ_CHAR"(object o, Py_ssize_t index)
+    long long _kube_long_overflow "PyLong_AsLongLongAndOverflow"(object o, int *overflow) except? -1
 
 
-cdef inline int _kube_trim_values(dict obj) except -1:
-    """Merge_Log_Trim on every string value of ``obj``, in place: one look at each value's last
-    character (replacing a value keeps the dict's keys, as PyDict_Next allows while iterating)."""
+cdef object _KUBE_UINT64_MAX = (1 << 64) - 1
+
+
+cdef inline int _kube_number_kind(PyObject *item) except -1:
+    """2: an integer past 64 bits; 1: a float; 0: neither; -2: a dict or list to look into."""
+    cdef int overflow = 0
+    cdef object value
+    if type(<object>item) is str:
+        return 0
+    if type(<object>item) is float:
+        return 1
+    if type(<object>item) is int:
+        value = <object>item
+        _kube_long_overflow(value, &overflow)
+        return 2 if overflow < 0 or (overflow > 0 and value > _KUBE_UINT64_MAX) else 0
+    if type(<object>item) is dict or type(<object>item) is list:
+        return -2
+    return 0
+
+
+cdef int _kube_unusual(object value) except -1:
+    """merge.py _unusual_number: 2 when a decoded dict or list holds an integer past 64 bits, else
+    1 when it holds a float, else 0 (one pass over the values; containers looked into in turn)."""
+    cdef int found = 0
+    cdef int kind
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t i, n
+    cdef PyObject *key
+    cdef PyObject *item
+    if type(value) is dict:
+        while _kube_dict_next(value, &pos, &key, &item):
+            kind = _kube_number_kind(item)
+            if kind == -2:
+                kind = _kube_unusual(<object>item)
+            if kind == 2:
+                return 2
+            if kind > found:
+                found = kind
+    else:
+        n = len(<list>value)
+        for i in range(n):
+            item = <PyObject *>(<list>value)[i]
+            kind = _kube_number_kind(item)
+            if kind == -2:
+                kind = _kube_unusual(<object>item)
+            if kind == 2:
+                return 2
+            if kind > found:
+                found = kind
+    return found
+
+
+cdef bint _kube_unsigned_exponent(str text):
+    """jsmn.has_unsigned_exponent: an 'e' or 'E' followed by a digit anywhere in ``text``."""
+    cdef Py_ssize_t n = _str_length(text)
+    cdef Py_ssize_t i
+    cdef Py_UCS4 c
+    for i in range(n - 1):
+        c = _kube_read_char(text, i)
+        if c == u'e' or c == u'E':
+            c = _kube_read_char(text, i + 1)
+            if u'0' <= c <= u'9':
+                return True
+    return False
+
+
+cdef int _kube_trim_values(dict obj, bint trim) except -1:
+    """Merge_Log_Trim (when ``trim``) on every string value of ``obj``, in place: one look at each
+    value's last character (replacing a value keeps the dict's keys, as PyDict_Next allows while
+    iterating). In the same pass, merge.py _unusual_number's answer for ``obj``: 2 when it holds
+    an integer past 64 bits, else 1 when it holds a float, else 0."""
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t length
     cdef PyObject *key
     cdef PyObject *value
     cdef Py_UCS4 last
+    cdef int found = 0
+    cdef int kind
     while _kube_dict_next(obj, &pos, &key, &value):
-        if type(<object>value) is not str:
+        if type(<object>value) is str:
+            if trim:
+                length = _str_length(<object>value)
+                if length > 1:
+                    last = _kube_read_char(<object>value, length - 1)
+                    if last == u'\n' or last == u'n' or last == u'r':
+                        obj[<object>key] = _kube_trim(<str>value)
             continue
-        length = _str_length(<object>value)
-        if length > 1:
-            last = _kube_read_char(<object>value, length - 1)
-            if last == u'\n' or last == u'n' or last == u'r':
-                obj[<object>key] = _kube_trim(<str>value)
-    return 0
+        kind = _kube_number_kind(value)
+        if kind == -2:
+            kind = _kube_unusual(<object>value)
+        if kind > found:
+            found = kind
+    return found
 
 
 def kube_trim_value(str value):
@@ -67,7 +154,7 @@ cdef inline int _kube_merge(dict rec, dict obj, object key, bint trim, bint keep
     is removed first, so the merged one follows the record's keys) or under ``key``."""
     cdef object name
     if trim:
-        _kube_trim_values(obj)
+        _kube_trim_values(obj, True)
     if not keep_log:
         del rec[u"log"]
     if key is None:
@@ -94,6 +181,7 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
     cdef str text
     cdef Py_UCS4 first
     cdef bint trim_this
+    cdef int unusual
     for item in records:
         rec = <dict>item
         log = rec.get(u"log")
@@ -119,11 +207,24 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
             try:
                 decoded = _kube_json_decode(text)
             except _kube_decode_error:
-                continue
-            if type(decoded) is not dict:
-                continue
-            obj = <dict>decoded
-            trim_this = trim
+                decoded = _kube_jsmn_read(text)
+                if decoded is None:
+                    continue
+                obj = <dict>decoded
+                trim_this = trim
+            else:
+                if type(decoded) is not dict:
+                    continue
+                obj = <dict>decoded
+                # The trim pass also answers whether msgspec may have read a number otherwise.
+                unusual = _kube_trim_values(obj, trim)
+                trim_this = False
+                if unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text)):
+                    decoded = _kube_jsmn_read(text)
+                    if decoded is None:
+                        continue
+                    obj = <dict>decoded
+                    trim_this = trim
         else:
             continue
         _kube_merge(rec, obj, key, trim_this, keep_log)

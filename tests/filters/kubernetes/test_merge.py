@@ -19,6 +19,7 @@ from flb_fast.filters.kubernetes.merge import (
     trim_value,
 )
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
+from flb_fast.jsmn import read_object
 from flb_fast.parsers.base import ParserRegistry
 from flb_fast.record import Chunk
 from tests.parsers.helpers import ns
@@ -71,6 +72,9 @@ def test_trim_value_drops_what_value_trim_size_drops(value: str, trimmed: str) -
         ("12", None),
         ('{"a":1}{"b":2}', None),
         ('{"a":', None),
+        ('{"a":01,"b":1e300,"c":"x\ty"}', {"a": 1, "b": 1, "c": "x\ty"}),
+        ('{"a":1.5,"b":1e+3,"s":"e5"}', {"a": 1.5, "b": 1000.0, "s": "e5"}),
+        ('{"a":18446744073709551616}', {"a": 18446744073709551616.0}),
         ("", None),
         (None, None),
         (5, None),
@@ -78,6 +82,35 @@ def test_trim_value_drops_what_value_trim_size_drops(value: str, trimmed: str) -
 )
 def test_json_object_accepts_exactly_one_object(log, expected) -> None:
     assert json_object(log) == expected
+    assert repr(json_object(log)) == repr(expected)
+
+
+# Number literals where msgspec and jsmn's reader may part (exponents with and without a sign,
+# leading zeros, integers around and past 64 bits), inside JSON objects and arrays.
+_number_literal = st.one_of(
+    st.integers(min_value=-(1 << 70), max_value=1 << 70).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.tuples(st.integers(0, 99), st.sampled_from(["e", "E", "e+", "e-", "E+", "."]), st.integers(0, 400)).map(
+        lambda t: f"{t[0]}{t[1]}{t[2]}"),
+    st.sampled_from(["01", "-0", "-0.0", "1.", "0x10", "tru", "nul", "9223372036854775808", "-9223372036854775809"]),
+)
+_json_like = st.recursive(
+    _number_literal | st.sampled_from(['"e5"', '"a\tb"', '"\\ud800"', "true", "null"]),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]"),
+        st.dictionaries(st.sampled_from(["a", "b", "c", "e1"]), inner, max_size=3).map(
+            lambda d: "{" + ",".join(f'"{k}":{v}' for k, v in d.items()) + "}"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _json_like, max_size=3).map(
+    lambda d: "{" + ",".join(f'"{k}":{v}' for k, v in d.items()) + "}"))
+def test_json_object_reads_every_log_as_fluent_bits_jsmn_reader_does(log: str) -> None:
+    """msgspec's fast reading is kept only where it equals the reader's (tests/test_jsmn.py)."""
+    assert repr(json_object(log)) == repr(read_object(log))
 
 
 def test_merged_keys_follow_the_record_keys_and_precede_kubernetes() -> None:
@@ -146,6 +179,7 @@ _log_text = st.one_of(
         st.text(max_size=4), st.one_of(st.text(alphabet="ab\n\\nré☃😀", max_size=6), st.integers(), st.none()), max_size=4
     ).map(lambda d: json.dumps(d) + "\n"),
     st.dictionaries(st.text(max_size=3), st.text(alphabet="x\n", max_size=3), max_size=3),
+    st.lists(_number_literal, min_size=1, max_size=3).map(lambda n: '{"n":[' + ",".join(n) + "]}"),
     st.none(),
     st.integers(),
 )
