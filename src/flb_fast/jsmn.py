@@ -24,10 +24,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flb_fast.unescape import unescape_utf8
+
 _OBJECT, _ARRAY, _STRING, _PRIMITIVE = 1, 2, 3, 4
 _PRIMITIVE_START = frozenset("-0123456789tfn")
 _DELIMITERS = frozenset("\t\r\n ,]}")
-_SIMPLE_ESCAPES = {'"': '"', "/": "/", "\\": "\\", "b": "\b", "f": "\f", "r": "\r", "n": "\n", "t": "\t"}
+# The escapes strict jsmn accepts in a string besides \\u (jsmn_parse_string).
+_STRING_ESCAPES = frozenset('"/\\bfrnt')
 _HEX = frozenset("0123456789abcdefABCDEF")
 _STRTOULL = re.compile(r"[+-]?[0-9]*")
 # strtod's forms: decimal, hexadecimal, inf/infinity and nan (is_float lets the last ones through
@@ -158,7 +161,7 @@ def _string_end(js: str, pos: int) -> int:
                     pos += 1
                     i += 1
                 pos -= 1
-            elif e not in _SIMPLE_ESCAPES:
+            elif e not in _STRING_ESCAPES:
                 raise _Invalid
         pos += 1
     raise _Invalid
@@ -184,7 +187,7 @@ def _build(tokens: list[list], index: int, js: str) -> tuple[Any, int]:
             items.append(item)
         return items, index
     if kind == _STRING:
-        return _unescape(js[start:end]), index
+        return unescape_utf8(js[start:end]), index
     return primitive(js[start:end]), index
 
 
@@ -228,37 +231,3 @@ def _strtod(token: str) -> float:
     if match:
         return float(match.group(1) + match.group(2)[:3])
     return 0.0
-
-
-def _unescape(raw: str) -> str:
-    """flb_unescape_string_utf8 on a jsmn string (its escapes are JSON's, \\u with 4 hex digits)."""
-    if "\\" not in raw:
-        return raw
-    out: list[str] = []
-    i, size = 0, len(raw)
-    while i < size:
-        c = raw[i]
-        if c != "\\" or i + 1 >= size:
-            out.append(c)
-            i += 1
-            continue
-        e = raw[i + 1]
-        if e != "u":
-            out.append(_SIMPLE_ESCAPES[e])
-            i += 2
-            continue
-        code = int(raw[i + 2:i + 6], 16)
-        i += 6
-        if 0xDC00 <= code <= 0xDFFF:
-            code = 0xFFFD
-        elif 0xD800 <= code <= 0xDBFF:
-            if i + 2 < size and raw[i] == "\\" and raw[i + 1] == "u":
-                low = raw[i + 2:i + 6]
-                i += 2 + len(low)
-                low_code = int(low, 16) if len(low) == 4 and all(h in _HEX for h in low) else -1
-                code = 0x10000 + ((code - 0xD800) << 10) + (low_code - 0xDC00) if 0xDC00 <= low_code <= 0xDFFF \
-                    else 0xFFFD
-            else:
-                code = 0xFFFD
-        out.append(chr(code))
-    return "".join(out)

@@ -18,31 +18,17 @@ from flb_fast.compiled import core_part
 from flb_fast.parsers.base import ParseResult
 from flb_fast.parsers.common import FieldParser
 from flb_fast.parsers.spec import ParserSpec
+from flb_fast.unescape import unescape_utf8
 
 _PAIR = re.compile(
     r'[\x00-\x20="]*([^\x00-\x20="]+)(?:(=)(?:"((?:[^\\"]|\\[\s\S]?)*)("?)|([^\x00-\x20="]*)))?'
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 
 
-def unescape(value: str) -> str:
-    """``flb_unescape_string_utf8`` for quoted logfmt values (JSON-style escapes, ``\\uXXXX``)."""
-    out: list[str] = []
-    i, size = 0, len(value)
-    while i < size:
-        ch = value[i]
-        if ch != "\\" or i + 1 >= size:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = value[i + 1]
-        if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", value[i + 2 : i + 6]):
-            out.append(chr(int(value[i + 2 : i + 6], 16)))
-            i += 6
-        else:
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-    return "".join(out)
+def unescape_value(raw: str) -> str:
+    """A quoted value's escapes read (``flb_unescape_string_utf8``), up to the first NUL they make:
+    flb_parser_logfmt.c keeps the result's ``strlen``."""
+    return unescape_utf8(raw).partition("\0")[0]
 
 
 class LogfmtParser(FieldParser):
@@ -62,7 +48,7 @@ class LogfmtParser(FieldParser):
         return self.compiled(
             lines if isinstance(lines, list) else list(lines), read_time_ns, key,
             self.time_key if self.time is not None else None, self.time_keep, self._no_bare_keys, bool(self.types),
-            self.time.parse if self.time is not None else None, self.time_failed, unescape,
+            self.time.parse if self.time is not None else None, self.time_failed, unescape_value,
             None if plain else self._finish)
 
     def _finish(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +86,7 @@ class LogfmtParser(FieldParser):
                 elif not raw:
                     record[key] = "" if quoted is not None else True
                 else:
-                    record[key] = unescape(raw) if quoted is not None and "\\" in raw else raw
+                    record[key] = unescape_value(raw) if quoted is not None and "\\" in raw else raw
             if pos < end and text[pos] in "\r\n":
                 break
         if not record:
