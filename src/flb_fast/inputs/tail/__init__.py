@@ -486,8 +486,9 @@ class TailInput(Input):
         """File_Cache_Advise: the kernel is told the file's pages will not be needed again, the
         whole file's once opened, then after each read those read. Fluent Bit advises the whole
         file before each read (tail_file.c ``flb_tail_file_chunk``), which drops the pages
-        readahead has just brought in too, to be read from the disk again; the pages leaving the
-        cache are the same here, and none is read twice. A refusal is logged, as Fluent Bit's."""
+        readahead has just brought in too, to be read from the disk again; here every page read
+        leaves the cache but those of the last bytes read (``TailFile.drop_read_pages``), and none
+        is read twice. A refusal is logged, as Fluent Bit's."""
         try:
             drop()
         except OSError as exc:
