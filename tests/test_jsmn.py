@@ -45,6 +45,11 @@ def test_a_double_out_of_range_is_infinite_or_zero() -> None:
     assert math.isinf(value["e"]) and value["f"] == 0.0
 
 
+def test_a_hexadecimal_double_out_of_range_is_infinite() -> None:
+    value = read_object('{"a":0x1.p99999,"b":-0x1.p99999}')
+    assert value == {"a": math.inf, "b": -math.inf}
+
+
 def test_a_primitive_is_read_by_its_first_character() -> None:
     assert read_object('{"t":tru,"f":fals,"n":nul,"x":trueish,"y":nan}') == {
         "t": True, "f": False, "n": None, "x": True, "y": None}

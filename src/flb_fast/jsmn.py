@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flb_fast.parsers.types import INT64_MIN, UINT64_MAX, to_float
 from flb_fast.unescape import unescape_utf8
 
 _OBJECT, _ARRAY, _STRING, _PRIMITIVE = 1, 2, 3, 4
@@ -33,12 +34,6 @@ _DELIMITERS = frozenset("\t\r\n ,]}")
 _STRING_ESCAPES = frozenset('"/\\bfrnt')
 _HEX = frozenset("0123456789abcdefABCDEF")
 _STRTOULL = re.compile(r"[+-]?[0-9]*")
-# strtod's forms: decimal, hexadecimal, inf/infinity and nan (is_float lets the last ones through
-# only with a '.' or e+/- after them, as in ``-inf.``).
-_STRTOD = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_STRTOD_HEX = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?")
-_STRTOD_SPECIAL = re.compile(r"([+-]?)(inf(?:inity)?|nan)", re.IGNORECASE)
-_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 _UNSIGNED_EXPONENT = re.compile(r"[eE][0-9]")
 
 
@@ -201,11 +196,13 @@ def primitive(token: str) -> Any:
     if first == "n":
         return None
     if _is_float(token):
-        return _strtod(token)
+        # strtod: decimal, hexadecimal, inf/infinity or nan (is_float lets the last ones through
+        # only with a '.' or e+/- after them, as in ``-inf.``), past a double's range infinite.
+        return to_float(token)
     digits = _STRTOULL.match(token).group()
     value = int(digits) if digits.lstrip("+-") else 0
-    if first == "-" and value < _INT64_MIN or first != "-" and value > _UINT64_MAX:
-        return _strtod(token)  # ERANGE
+    if first == "-" and value < INT64_MIN or first != "-" and value > UINT64_MAX:
+        return to_float(token)  # ERANGE
     return value
 
 
@@ -217,17 +214,3 @@ def _is_float(token: str) -> bool:
         if token[i] in "eE" and token[i + 1] in "+-":
             return True
     return False
-
-
-def _strtod(token: str) -> float:
-    """strtod's decimal prefix (0.0 when there is none); past the double range it is inf."""
-    match = _STRTOD_HEX.match(token)
-    if match:
-        return float.fromhex(match.group())
-    match = _STRTOD.match(token)
-    if match:
-        return float(match.group())
-    match = _STRTOD_SPECIAL.match(token)
-    if match:
-        return float(match.group(1) + match.group(2)[:3])
-    return 0.0
