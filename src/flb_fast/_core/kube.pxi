@@ -69,35 +69,26 @@ cdef inline int _kube_number_kind(PyObject *item) except -1:
     return 0
 
 
+cdef inline int _kube_value_kind(PyObject *item) except -1:
+    """_kube_number_kind with a dict or list looked into (_kube_unusual)."""
+    cdef int kind = _kube_number_kind(item)
+    return _kube_unusual(<object>item) if kind == -2 else kind
+
+
 cdef int _kube_unusual(object value) except -1:
     """merge.py _unusual_number: 2 when a decoded dict or list holds an integer past 64 bits, else
     1 when it holds a float, else 0 (one pass over the values; containers looked into in turn)."""
     cdef int found = 0
     cdef int kind
-    cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t i, n
-    cdef PyObject *key
-    cdef PyObject *item
+    cdef Py_ssize_t i
     if type(value) is dict:
-        while _kube_dict_next(value, &pos, &key, &item):
-            kind = _kube_number_kind(item)
-            if kind == -2:
-                kind = _kube_unusual(<object>item)
-            if kind == 2:
-                return 2
-            if kind > found:
-                found = kind
-    else:
-        n = len(<list>value)
-        for i in range(n):
-            item = <PyObject *>(<list>value)[i]
-            kind = _kube_number_kind(item)
-            if kind == -2:
-                kind = _kube_unusual(<object>item)
-            if kind == 2:
-                return 2
-            if kind > found:
-                found = kind
+        return _kube_trim_values(<dict>value, False)
+    for i in range(len(<list>value)):
+        kind = _kube_value_kind(<PyObject *>(<list>value)[i])
+        if kind == 2:
+            return 2
+        if kind > found:
+            found = kind
     return found
 
 
@@ -136,9 +127,7 @@ cdef int _kube_trim_values(dict obj, bint trim) except -1:
                     if last == u'\n' or last == u'n' or last == u'r':
                         obj[<object>key] = _kube_trim(<str>value)
             continue
-        kind = _kube_number_kind(value)
-        if kind == -2:
-            kind = _kube_unusual(<object>value)
+        kind = _kube_value_kind(value)
         if kind > found:
             found = kind
     return found
