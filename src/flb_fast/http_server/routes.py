@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 JSON_CONTENT_TYPE = "application/json"
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 EDITION = "flb_fast"
-# Fluent Bit lists its build flags here; these are the capabilities flb_fast has.
 # Health samples are taken this often, as Fluent Bit's metrics are pushed once a second; one taken
 # for a request comes no sooner, so a window holds at most HC_Period / this many samples however
 # often /api/v1/health is asked.
 HEALTH_SAMPLE_SECONDS = 1.0
+# Fluent Bit lists its build flags here; these are the capabilities flb_fast has.
 FLAGS = ("FLB_HAVE_METRICS", "FLB_HAVE_HTTP_SERVER", "FLB_HAVE_PARSER")
 
 Snapshot = dict[str, dict[str, dict[str, int]]]
