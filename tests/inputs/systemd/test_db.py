@@ -5,6 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 from flb_fast.inputs.systemd.db import CursorDB
+from flb_fast.log import component_logger
+
+LOG = component_logger("input:systemd:systemd.0")
+
+
+def open_db(path, sync_level=None):
+    return CursorDB(str(path), sync_level, "systemd.0.db", LOG)
 
 
 def rows(path):
@@ -13,18 +20,18 @@ def rows(path):
 
 
 def test_a_new_db_registers_fluent_bits_null_row_and_has_no_cursor(tmp_path):
-    db = CursorDB(str(tmp_path / "c.db"), None)
+    db = open_db(tmp_path / "c.db")
     assert db.cursor() is None
     db.close()
     assert rows(tmp_path / "c.db") == [("(null)",)]
 
 
 def test_saved_cursor_is_read_back(tmp_path):
-    db = CursorDB(str(tmp_path / "c.db"), 2)
+    db = open_db(tmp_path / "c.db", 2)
     db.cursor()
     db.save("s=abc;i=7")
     db.close()
-    reopened = CursorDB(str(tmp_path / "c.db"), None)
+    reopened = open_db(tmp_path / "c.db")
     assert reopened.cursor() == "s=abc;i=7"
     reopened.close()
 
@@ -33,7 +40,7 @@ def test_extra_rows_are_removed_keeping_the_newest(tmp_path):
     with sqlite3.connect(tmp_path / "c.db") as conn:
         conn.execute("CREATE TABLE in_systemd_cursor (cursor TEXT NOT NULL, updated INTEGER)")
         conn.executemany("INSERT INTO in_systemd_cursor VALUES (?, 1)", [("old",), ("new",)])
-    db = CursorDB(str(tmp_path / "c.db"), None)
+    db = open_db(tmp_path / "c.db")
     assert db.duplicates_removed == 1
     assert db.cursor() == "new"
     db.close()

@@ -249,6 +249,8 @@ def acknowledged_cursors(run, journal_dir: Path, db: Path, order: list[int], **o
             cursors.append(saved_cursor(db))
             for n in order:
                 plugin.acknowledge(emitted[n].positions)
+                assert plugin.db is not None
+                await plugin.db.flush()
                 cursors.append(saved_cursor(db))
         finally:
             await plugin.stop()

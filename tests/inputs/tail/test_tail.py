@@ -1161,6 +1161,8 @@ def test_an_acknowledged_offset_is_in_the_db_within_the_loops_turn(tmp_path: Pat
         await harness.wait_for(chunks_reach(harness, 1))
         harness.input.acknowledge(harness.chunks[0].positions)
         await asyncio.sleep(0)
+        assert harness.input.db is not None
+        await harness.input.db.flush()  # what was handed to the DB's writer within the turn
         offsets.append(stored_offset(db))
         await harness.stop()
 
@@ -1185,6 +1187,7 @@ def test_the_acknowledgements_of_one_loop_turn_are_saved_in_one_transaction(tmp_
         for chunk in harness.chunks:
             harness.input.acknowledge(chunk.positions)
         await asyncio.sleep(0)
+        await harness.input.db.flush()
         harness.input.db._conn.set_trace_callback(None)
         await harness.stop()
 

@@ -121,7 +121,7 @@ class SystemdInput(Input):
     async def start(self) -> None:
         self.reader = self.open_journal()
         if self.options.db:
-            self.db = CursorDB(self.options.db, self.sync_level)
+            self.db = CursorDB(self.options.db, self.sync_level, f"{self.ctx.instance}.db", self.ctx.log)
             if self.db.duplicates_removed:
                 self.ctx.log.warning("db: table in_systemd_cursor looks corrupted, it has more than one entry "
                                      "(rows=%d), the table content will be fixed", self.db.duplicates_removed + 1)
@@ -192,6 +192,7 @@ class SystemdInput(Input):
     async def close(self) -> None:
         """After the last acknowledgement: the DB holds the cursor of the last entry delivered."""
         if self.db is not None:
+            await self.db.flush()
             self.db.close()
             self.db = None
 

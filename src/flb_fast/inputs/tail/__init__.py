@@ -117,7 +117,7 @@ class TailInput(Input):
         self.ready: dict[TailFile, None] = {}
         self.closing: set[TailFile] = set()
         self.joining: set[TailFile] = set()
-        # Files whose committed offset differs from the DB's: saved in one transaction per pass.
+        # Files whose committed offset differs from the DB's: handed to its writer once per pass.
         self.unsaved: set[TailFile] = set()
         # A save of the acknowledged offsets is queued for the loop's next turn (``acknowledge``).
         self.save_queued = False
@@ -160,16 +160,19 @@ class TailInput(Input):
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.scanner = BoundedExecutor(f"{self.ctx.instance}.scan", 1)
         if self.options.db:
-            self.db = OffsetsDB(self.options.db, self.options.db_sync, self.options.db_locking,
-                                self.options.db_journal_mode, self.options.db_compare_filename)
+            # Opening may create the file and switch its journal mode: disk work, off the loop.
+            self.db = await self.scanner.run(
+                OffsetsDB, self.options.db, self.options.db_sync, self.options.db_locking,
+                self.options.db_journal_mode, self.options.db_compare_filename, f"{self.ctx.instance}.db", self.ctx.log,
+            )
         self.watcher = make_watcher(
             self.options.inotify_watcher,
             Callbacks(self._mark_ready, self._check_identity, self._check_all),
             self.ctx.log,
         )
         self.watcher.start()
-        self.scanner = BoundedExecutor(f"{self.ctx.instance}.scan", 1)
         found = await self._scan()
         for path, _st in found:
             self._open(path, from_head=self.options.read_from_head)
@@ -212,6 +215,8 @@ class TailInput(Input):
     async def close(self) -> None:
         """Save the offsets acknowledged since ``stop()`` and release the files and the DB."""
         self._save_offsets()
+        if self.db is not None:
+            await self.db.flush()
         for file in list(self.files.values()):
             file.close()
         self.files.clear()

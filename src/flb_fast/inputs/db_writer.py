@@ -1,0 +1,86 @@
+"""Offsets and cursors written to an input's SQLite ``DB`` on a thread of its own, off the event loop.
+
+Fluent Bit writes the tail offsets (tail_db.c ``flb_tail_db_file_offset``) and the journal cursor
+(systemd_db.c ``flb_systemd_db_set_cursor``) on its engine thread as records are read. A commit
+waits on the disk: with ``DB.sync full`` every commit is an fsync, and in WAL mode every
+checkpoint is one; on the event loop it would hold every input and output for as long. So an
+input hands the new values of each pass to a ``LatestWriter``, whose one thread writes what is pending in one
+transaction at a time. Values given meanwhile wait for the next transaction, only the latest per
+key (a file's offset, the cursor: an older one is of no use once a newer one is known), so what
+waits is bounded by the number of keys.
+
+The other statements (a file's row looked up or made when it opens, a rotation, a deletion) run
+where they are called: they come once per file, not once per read, and take ``lock`` first, so on
+the loop they wait at most for the one transaction in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from flb_fast.engine.executors import BoundedExecutor
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LatestWriter(Generic[K, V]):
+    """The latest value of each key, written by ``write`` on one thread, one batch at a time."""
+
+    def __init__(self, name: str, write: Callable[[dict[K, V]], None], log: Any) -> None:
+        # The connection's lock: a transaction of ours, or any other statement, holds it throughout.
+        self.lock = threading.Lock()
+        self._write = write
+        self._log = log
+        self._guard = threading.Lock()  # _pending and _queued, shared with the loop
+        self._pending: dict[K, V] = {}
+        self._queued = False
+        self._thread = BoundedExecutor(name, 1)
+
+    def put(self, values: Mapping[K, V]) -> None:
+        """The newest value of each key given: written together, with the next transaction."""
+        with self._guard:
+            self._pending.update(values)
+            if self._queued:
+                return
+            self._queued = True
+        self._thread.submit(self._drain)
+
+    def pending(self, key: K) -> V | None:
+        """The value given for ``key`` and not written yet, if any."""
+        with self._guard:
+            return self._pending.get(key)
+
+    def discard(self, key: K) -> None:
+        """Forget what waits for ``key`` (its row is going away); call holding ``lock``."""
+        with self._guard:
+            self._pending.pop(key, None)
+
+    async def flush(self) -> None:
+        """Return once everything given before is written (or failed, and was logged)."""
+        await self._thread.run(self._drain)
+
+    def close(self) -> None:
+        """Write what still waits here, on the calling thread, and end the writer's thread."""
+        self._thread.shutdown()
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            with self.lock:
+                with self._guard:
+                    batch, self._pending = self._pending, {}
+                    if not batch:
+                        self._queued = False
+                        return
+                try:
+                    self._write(batch)
+                except Exception as error:  # sqlite3.Error, OSError: the disk is full or gone
+                    with self._guard:
+                        # Newer values given meanwhile win; the next put or flush tries again.
+                        self._pending = {**batch, **self._pending}
+                        self._queued = False
+                    self._log.error("db: could not save %d value(s), next write will retry: %s", len(batch), error)
+                    return

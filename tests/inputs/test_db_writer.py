@@ -1,0 +1,114 @@
+"""The DB writer saves the latest value of each key on its own thread, never on the caller's."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from flb_fast.inputs.db_writer import LatestWriter
+
+WAIT_SECONDS = 30
+
+
+class Recorder:
+    """A ``write`` that records each batch and the thread it ran on; it can be made to wait or fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, int]] = []
+        self.threads: set[int] = set()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+        self.failures = 0
+
+    def __call__(self, batch: dict[str, int]) -> None:
+        self.threads.add(threading.get_ident())
+        self.entered.set()
+        assert self.release.wait(WAIT_SECONDS)
+        if self.failures:
+            self.failures -= 1
+            raise OSError(28, "No space left on device")
+        self.batches.append(dict(batch))
+
+
+class Log:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.logged = threading.Event()
+
+    def error(self, message: str, *args: Any) -> None:
+        self.errors.append(message % args)
+        self.logged.set()
+
+
+def test_values_given_while_a_write_waits_are_written_together_the_latest_of_each_key() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log())
+    with writer.lock:  # the writer's thread cannot start a transaction meanwhile
+        writer.put({"a.log": 1})
+        writer.put({"b.log": 5})
+        writer.put({"a.log": 2})
+    asyncio.run(writer.flush())
+    writer.close()
+    assert write.batches == [{"a.log": 2, "b.log": 5}]
+
+
+def test_writes_run_on_the_writers_thread() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log())
+    writer.put({"a.log": 1})
+    asyncio.run(writer.flush())
+    writer.close()
+    assert write.batches == [{"a.log": 1}]
+    assert threading.get_ident() not in write.threads
+
+
+def test_a_value_given_while_a_write_waits_on_the_disk_is_taken_at_once() -> None:
+    write = Recorder()
+    write.release.clear()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log())
+    writer.put({"a.log": 1})
+    assert write.entered.wait(WAIT_SECONDS)
+    writer.put({"a.log": 2})  # returns while the first write still waits
+    waiting = not write.release.is_set()
+    write.release.set()
+    asyncio.run(writer.flush())
+    writer.close()
+    assert waiting
+    assert write.batches == [{"a.log": 1}, {"a.log": 2}]
+
+
+def test_a_failed_write_is_logged_and_retried_with_the_newer_values() -> None:
+    write = Recorder()
+    write.failures = 1
+    log = Log()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, log)
+    with writer.lock:
+        writer.put({"a.log": 1})
+        writer.put({"b.log": 1})
+    assert log.logged.wait(WAIT_SECONDS)
+    assert write.batches == []
+    assert log.errors == ["db: could not save 2 value(s), next write will retry: [Errno 28] No space left on device"]
+    writer.put({"a.log": 2})
+    asyncio.run(writer.flush())
+    writer.close()
+    assert write.batches == [{"a.log": 2, "b.log": 1}]
+
+
+def test_close_writes_what_still_waits() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log())
+    with writer.lock:
+        writer.put({"a.log": 3})
+    writer.close()
+    assert write.batches == [{"a.log": 3}]
+
+
+def test_values_given_together_are_written_in_one_batch() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log())
+    writer.put({"a.log": 1, "b.log": 2})
+    asyncio.run(writer.flush())
+    writer.close()
+    assert write.batches == [{"a.log": 1, "b.log": 2}]
