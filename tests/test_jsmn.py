@@ -1,5 +1,5 @@
 """flb_fast.jsmn: Merge_Log's reading of a log, as Fluent Bit 4.2.8 merged each of these logs
-(recorded: tests/data/fluent-bit/kube_merge_log_numbers)."""
+(recorded: tests/data/fluent-bit/kube_merge_log_numbers and kube_merge_log_repeated_keys)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,28 @@ def test_nested_values_follow_the_same_number_rules() -> None:
 )
 def test_a_map_holds_as_many_pairs_as_jsmn_counted_keys(log, expected) -> None:
     assert read_object(log) == expected
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        ('{"a":1,"b":2,"a":3}', [("b", 2), ("a", 3)]),
+        ('{"a":1,"a":2,"a":3,"b":4}', [("a", 3), ("b", 4)]),
+        ('{"a":{"x":1,"y":2,"x":3},"b":1}', [("a", [("y", 2), ("x", 3)]), ("b", 1)]),
+        ('{"a":[{"p":1,"q":0,"p":2}],"z":0}', [("a", [[("q", 0), ("p", 2)]]), ("z", 0)]),
+    ],
+)
+def test_a_repeated_key_holds_its_last_value_at_its_last_place_at_every_depth(log, expected) -> None:
+    assert pairs(read_object(log)) == expected
+
+
+def pairs(value):
+    """A decoded value with each dict as its (key, value) pairs in order: dict equality ignores it."""
+    if isinstance(value, dict):
+        return [(key, pairs(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [pairs(item) for item in value]
+    return value
 
 
 @pytest.mark.parametrize(

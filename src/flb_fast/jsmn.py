@@ -14,6 +14,9 @@ yyjson, and that reader differs from JSON (recorded: tests/data/fluent-bit/kube_
 - Structure is jsmn's (strict, parent links): commas are optional and may repeat, and a map
   holds as many pairs as it has keys, the tokens after them left out (``{"a":1 "b":2}`` is
   ``{"a":1}``). The text must be one object: a second value after it is not merged.
+- A key that repeats in an object holds its last value, at its last place, at every depth
+  (``{"a":1,"b":2,"a":3}`` is ``{"b":2,"a":3}``, as Fluent Bit 4.2.8 writes the record;
+  recorded: tests/data/fluent-bit/kube_merge_log_repeated_keys).
 
 ``read_object`` is the one home of these rules; the fast paths (msgspec, in merge.py and
 _core/kube.pxi) hand it every text where they could differ.
@@ -173,6 +176,8 @@ def _build(tokens: list[list], index: int, js: str) -> tuple[Any, int]:
             key, index = _build(tokens, index, js)
             if key.__class__ is not str:
                 raise _Invalid
+            if key in obj:
+                del obj[key]
             obj[key], index = _build(tokens, index, js)
         return obj, index
     if kind == _ARRAY:

@@ -3,9 +3,9 @@
 # allowed) is merged into the record, at the top level or under a key, as Fluent Bit's
 # pack_map_content does. The log is read by Fluent Bit's jsmn reader's rules (flb_fast/jsmn.py):
 # msgspec reads it first, and the rare log msgspec refuses or may read otherwise (a float with an
-# unsigned exponent somewhere in the text, an integer past 64 bits) goes to that reader. This loop
-# saves the Python-level calls around them (one per record) and rejects plain-text lines on their
-# first character.
+# unsigned exponent somewhere in the text, an integer past 64 bits, a key that repeats) goes to
+# that reader. This loop saves the Python-level calls around them (one per record) and rejects
+# plain-text lines on their first character.
 
 
 cdef object _kube_jsmn_read(str text):
@@ -46,10 +46,41 @@ cdef str _kube_trim(str value):
 cdef extern from "Python.h":
     bint _kube_dict_next "PyDict_Next"(object d, Py_ssize_t *pos, PyObject **key, PyObject **value)
     Py_UCS4 _kube_read_char "PyUnicode_READ_CHAR"(object o, Py_ssize_t index)
+    int _kube_str_kind "PyUnicode_KIND"(object o)
+    Py_ssize_t _kube_dict_size "PyDict_GET_SIZE"(object o)
     long long _kube_long_overflow "PyLong_AsLongLongAndOverflow"(object o, int *overflow) except? -1
 
 
 cdef object _KUBE_UINT64_MAX = (1 << 64) - 1
+
+
+cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    /* How many bytes of [p, end) are c. Sixteen at a time where SSE2 is there (every x86-64):
+       each lane of acc counts its matches (a compare gives -1) for at most 255 rounds, then the
+       lanes are summed. */
+    static inline Py_ssize_t flb_count_byte(const unsigned char *p, const unsigned char *end, unsigned char c) {
+        Py_ssize_t count = 0;
+    #if defined(__SSE2__)
+        const __m128i needle = _mm_set1_epi8((char)c), zero = _mm_setzero_si128();
+        while (end - p >= 16) {
+            __m128i acc = zero, sums;
+            int rounds;
+            for (rounds = 0; rounds < 255 && end - p >= 16; rounds++, p += 16)
+                acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), needle));
+            sums = _mm_sad_epu8(acc, zero);
+            count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+        }
+    #endif
+        for (; p < end; p++)
+            count += *p == c;
+        return count;
+    }
+    """
+    Py_ssize_t _kube_count_byte "flb_count_byte"(const unsigned char *p, const unsigned char *end, unsigned char c)
 
 
 cdef inline int _kube_number_kind(PyObject *item) except -1:
@@ -69,27 +100,48 @@ cdef inline int _kube_number_kind(PyObject *item) except -1:
     return 0
 
 
-cdef inline int _kube_value_kind(PyObject *item) except -1:
+cdef inline int _kube_value_kind(PyObject *item, Py_ssize_t *keys) except -1:
     """_kube_number_kind with a dict or list looked into (_kube_unusual)."""
     cdef int kind = _kube_number_kind(item)
-    return _kube_unusual(<object>item) if kind == -2 else kind
+    return _kube_unusual(<object>item, keys) if kind == -2 else kind
 
 
-cdef int _kube_unusual(object value) except -1:
+cdef int _kube_unusual(object value, Py_ssize_t *keys) except -1:
     """merge.py _unusual_number: 2 when a decoded dict or list holds an integer past 64 bits, else
-    1 when it holds a float, else 0 (one pass over the values; containers looked into in turn)."""
+    1 when it holds a float, else 0 (one pass over the values; containers looked into in turn).
+    The keys of the objects looked into are added to ``keys`` (all of them unless it answers 2)."""
     cdef int found = 0
     cdef int kind
     cdef Py_ssize_t i
     if type(value) is dict:
-        return _kube_trim_values(<dict>value, False)
+        return _kube_trim_values(<dict>value, False, keys)
     for i in range(len(<list>value)):
-        kind = _kube_value_kind(<PyObject *>(<list>value)[i])
+        kind = _kube_value_kind(<PyObject *>(<list>value)[i], keys)
         if kind == 2:
             return 2
         if kind > found:
             found = kind
     return found
+
+
+cdef bint _kube_repeats_a_key(str text, Py_ssize_t keys):
+    """merge.py _repeats_a_key: more colons outside the strings of ``text`` (one per member,
+    docker.pxi's scan) than the decoded log has keys at every depth. Every colon is counted
+    first, sixteen bytes at a time: no more of them than keys (a log whose strings hold none)
+    needs no scan. A one-byte str is read as it is stored: both look only at ASCII bytes."""
+    cdef bint long_number
+    cdef object stored = text if _kube_str_kind(text) == 1 else text.encode("utf-8", "surrogatepass")
+    cdef const unsigned char *data
+    cdef Py_ssize_t n
+    if type(stored) is str:
+        data = <const unsigned char *>_str_data(stored)
+        n = _str_length(stored)
+    else:
+        data = <const unsigned char *>_bytes_data(stored)
+        n = _bytes_size(stored)
+    if _kube_count_byte(data, data + n, b':') <= keys:
+        return False
+    return _colons_outside_strings(data, n, &long_number) > keys
 
 
 cdef bint _kube_unsigned_exponent(str text):
@@ -106,11 +158,12 @@ cdef bint _kube_unsigned_exponent(str text):
     return False
 
 
-cdef int _kube_trim_values(dict obj, bint trim) except -1:
+cdef int _kube_trim_values(dict obj, bint trim, Py_ssize_t *keys) except -1:
     """Merge_Log_Trim (when ``trim``) on every string value of ``obj``, in place: one look at each
     value's last character (replacing a value keeps the dict's keys, as PyDict_Next allows while
     iterating). In the same pass, merge.py _unusual_number's answer for ``obj``: 2 when it holds
-    an integer past 64 bits, else 1 when it holds a float, else 0."""
+    an integer past 64 bits, else 1 when it holds a float, else 0; and json_line.count_keys's count,
+    added to ``keys`` (complete unless the answer is 2)."""
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t length
     cdef PyObject *key
@@ -118,6 +171,7 @@ cdef int _kube_trim_values(dict obj, bint trim) except -1:
     cdef Py_UCS4 last
     cdef int found = 0
     cdef int kind
+    keys[0] += _kube_dict_size(obj)
     while _kube_dict_next(obj, &pos, &key, &value):
         if type(<object>value) is str:
             if trim:
@@ -127,7 +181,7 @@ cdef int _kube_trim_values(dict obj, bint trim) except -1:
                     if last == u'\n' or last == u'n' or last == u'r':
                         obj[<object>key] = _kube_trim(<str>value)
             continue
-        kind = _kube_value_kind(value)
+        kind = _kube_value_kind(value, keys)
         if kind > found:
             found = kind
     return found
@@ -142,8 +196,9 @@ cdef inline int _kube_merge(dict rec, dict obj, object key, bint trim, bint keep
     """pack_map_content for one record: ``obj`` merged at the top level (a key the record has
     is removed first, so the merged one follows the record's keys) or under ``key``."""
     cdef object name
+    cdef Py_ssize_t keys = 0
     if trim:
-        _kube_trim_values(obj, True)
+        _kube_trim_values(obj, True, &keys)
     if not keep_log:
         del rec[u"log"]
     if key is None:
@@ -171,6 +226,7 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
     cdef Py_UCS4 first
     cdef bint trim_this
     cdef int unusual
+    cdef Py_ssize_t keys
     for item in records:
         rec = <dict>item
         log = rec.get(u"log")
@@ -205,10 +261,13 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
                 if type(decoded) is not dict:
                     continue
                 obj = <dict>decoded
-                # The trim pass also answers whether msgspec may have read a number otherwise.
-                unusual = _kube_trim_values(obj, trim)
+                # The trim pass also answers whether msgspec may have read a number otherwise,
+                # and counts the keys: fewer than the text has members, one repeats.
+                keys = 0
+                unusual = _kube_trim_values(obj, trim, &keys)
                 trim_this = False
-                if unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text)):
+                if (unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text))
+                        or _kube_repeats_a_key(text, keys)):
                     decoded = _kube_jsmn_read(text)
                     if decoded is None:
                         continue

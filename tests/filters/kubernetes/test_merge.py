@@ -87,6 +87,12 @@ def test_json_object_accepts_exactly_one_object(log, expected) -> None:
 
 # Number literals where msgspec and jsmn's reader may part (exponents with and without a sign,
 # leading zeros, integers around and past 64 bits), inside JSON objects and arrays.
+def _json_members(values):
+    """JSON objects of up to three members whose keys may repeat, written from ``values``."""
+    return st.lists(st.tuples(st.sampled_from(["a", "b", "c", "e1"]), values), max_size=3).map(
+        lambda members: "{" + ",".join(f'"{k}":{v}' for k, v in members) + "}")
+
+
 _number_literal = st.one_of(
     st.integers(min_value=-(1 << 70), max_value=1 << 70).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
@@ -98,19 +104,37 @@ _json_like = st.recursive(
     _number_literal | st.sampled_from(['"e5"', '"a\tb"', '"\\ud800"', "true", "null"]),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]"),
-        st.dictionaries(st.sampled_from(["a", "b", "c", "e1"]), inner, max_size=3).map(
-            lambda d: "{" + ",".join(f'"{k}":{v}' for k, v in d.items()) + "}"),
+        _json_members(inner),
     ),
     max_leaves=8,
 )
 
 
 @settings(max_examples=400)
-@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _json_like, max_size=3).map(
-    lambda d: "{" + ",".join(f'"{k}":{v}' for k, v in d.items()) + "}"))
+@given(_json_members(_json_like))
 def test_json_object_reads_every_log_as_fluent_bits_jsmn_reader_does(log: str) -> None:
-    """msgspec's fast reading is kept only where it equals the reader's (tests/test_jsmn.py)."""
+    """msgspec's fast reading is kept only where it equals the reader's (tests/test_jsmn.py),
+    the order of the keys included."""
     assert repr(json_object(log)) == repr(read_object(log))
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        ('{"a":1,"b":2,"a":3}', {"b": 2, "a": 3}),
+        ('{"t":"10:00:00","a":1,"t":"11:00"}', {"a": 1, "t": "11:00"}),
+        ('{"a":{"x":1,"y":2,"x":3},"b":1}', {"a": {"y": 2, "x": 3}, "b": 1}),
+        ('{"k":"v\\":x","k":"w"}', {"k": "w"}),
+    ],
+)
+def test_a_key_repeated_in_the_log_is_merged_at_its_last_place(log, expected) -> None:
+    """As Fluent Bit 4.2.8 writes it (recorded: tests/data/fluent-bit/kube_merge_log_repeated_keys);
+    msgspec alone would keep the first place."""
+    assert ordered(json_object(log)) == ordered(expected)
+
+
+def test_a_quote_before_a_colon_inside_a_string_is_no_repeated_key() -> None:
+    assert ordered(json_object('{"k":"a\\": b","n":1}')) == ordered({"k": 'a": b', "n": 1})
 
 
 def test_merged_keys_follow_the_record_keys_and_precede_kubernetes() -> None:
@@ -180,6 +204,9 @@ _log_text = st.one_of(
     ).map(lambda d: json.dumps(d) + "\n"),
     st.dictionaries(st.text(max_size=3), st.text(alphabet="x\n", max_size=3), max_size=3),
     st.lists(_number_literal, min_size=1, max_size=3).map(lambda n: '{"n":[' + ",".join(n) + "]}"),
+    # Keys that may repeat, at the top and nested, and quotes before colons inside strings,
+    # in one-byte and wider strs.
+    _json_members(st.sampled_from(['1', '"x\\n"', '"a\\": b"', '"☃\\" :"', '{"a":1,"a":2}', '[{"p":1,"p":2}]'])),
     st.none(),
     st.integers(),
 )

@@ -6,9 +6,10 @@ place. What Fluent Bit does per record, and so do we:
 - ``log`` is parsed by the pod's suggested parser, else ``Merge_Parser``, else as JSON: one
   of them, never a chain. Only a JSON *object* merges. On failure the record is left as is.
   JSON here is read by Fluent Bit's jsmn reader's rules (flb_fast/jsmn.py: ``1e300`` is 1,
-  ``01`` is 1, raw tabs in strings are kept): msgspec reads the log first, and the rare log it
-  refuses or may read otherwise (a float with an unsigned exponent somewhere in the text, an
-  integer past 64 bits) goes to that reader.
+  ``01`` is 1, raw tabs in strings are kept, a repeated key at its last place): msgspec reads
+  the log first, and the rare log it refuses or may read otherwise (a float with an unsigned
+  exponent somewhere in the text, an integer past 64 bits, a key that may repeat) goes to that
+  reader.
 - Merged keys go after the record's own keys, or under ``Merge_Log_Key`` (only when there is
   at least one), string values trimmed of trailing newlines (``Merge_Log_Trim``). ``Keep_Log
   Off`` drops ``log`` once it was merged.
@@ -31,6 +32,7 @@ import msgspec
 
 from flb_fast.compiled import core_part
 from flb_fast.filters.kubernetes.meta import NO_PROPS, Props
+from flb_fast.json_line import json_shape
 from flb_fast.parsers.base import ParseResult, ParserRegistry
 from flb_fast.parsers.types import INT64_MIN, UINT64_MAX
 from flb_fast.record import Chunk
@@ -93,7 +95,19 @@ def json_object(log: Any) -> dict[str, Any] | None:
 
         if unusual == 2 or jsmn.has_unsigned_exponent(log):
             return jsmn.read_object(log)
+    if _repeats_a_key(log, obj):
+        from flb_fast import jsmn
+
+        return jsmn.read_object(log)
     return obj
+
+
+def _repeats_a_key(log: str, obj: dict[str, Any]) -> bool:
+    """Whether a key repeats in the JSON ``log`` msgspec read as ``obj``: then the text has more
+    colons outside its strings (one per member) than ``obj`` has keys at every depth. msgspec
+    keeps such a key at its first place; Fluent Bit at its last (jsmn.py)."""
+    colons, keys, _long_number = json_shape(log.encode("utf-8", "surrogatepass"), obj)
+    return colons > keys
 
 
 def _unusual_number(value: Any) -> int:
