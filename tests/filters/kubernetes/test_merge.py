@@ -125,6 +125,8 @@ def test_json_object_reads_every_log_as_fluent_bits_jsmn_reader_does(log: str) -
         ('{"t":"10:00:00","a":1,"t":"11:00"}', {"a": 1, "t": "11:00"}),
         ('{"a":{"x":1,"y":2,"x":3},"b":1}', {"a": {"y": 2, "x": 3}, "b": 1}),
         ('{"k":"v\\":x","k":"w"}', {"k": "w"}),
+        ('{"a" : 1,\n "b" :2, "a"\t:3}', {"b": 2, "a": 3}),
+        ('{"u":"http://x","t":"10:00:00","u":"y"}', {"t": "10:00:00", "u": "y"}),
     ],
 )
 def test_a_key_repeated_in_the_log_is_merged_at_its_last_place(log, expected) -> None:
@@ -328,3 +330,20 @@ def test_the_compiled_attach_matches_the_python_twin(keys, kube, namespace) -> N
     _core.kube_attach(compiled, kube, namespace)
     attach(python, kube, namespace)
     assert [ordered(r) for r in compiled] == [ordered(r) for r in python]
+
+
+@needs_core
+@pytest.mark.parametrize(
+    "log",
+    [
+        '{"a" : 1,\n "b" :2, "a"\t:3}',
+        '{"u":"http://x","t":"10:00:00","u":"y"}',
+        '{"é":"☃:","é":2}',
+        # Past 255 rounds of sixteen bytes, where the compiled count sums its lanes.
+        "{" + ",".join(f'"k{n}" : {n}' for n in range(600)) + ',"k0":"last"}',
+    ],
+)
+def test_the_compiled_merge_places_a_repeated_key_last(log: str) -> None:
+    record = {"log": log}
+    _core.kube_merge_json_logs([record], None, False, False)
+    assert ordered(record) == ordered(read_object(log))
