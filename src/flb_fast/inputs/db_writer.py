@@ -4,10 +4,10 @@ Fluent Bit writes the tail offsets (tail_db.c ``flb_tail_db_file_offset``) and t
 (systemd_db.c ``flb_systemd_db_set_cursor``) on its engine thread as records are read. A commit
 waits on the disk: with ``DB.sync full`` every commit is an fsync, and in WAL mode every
 checkpoint is one; on the event loop it would hold every input and output for as long. So an
-input hands the new values of each pass to a ``LatestWriter``, whose one thread writes what is pending in one
-transaction at a time. Values given meanwhile wait for the next transaction, only the latest per
-key (a file's offset, the cursor: an older one is of no use once a newer one is known), so what
-waits is bounded by the number of keys.
+input hands the new values of each pass to a ``LatestWriter``, whose one thread writes what is
+pending in one transaction at a time. Values given meanwhile wait for the next transaction, only
+the latest per key (a file's offset, the cursor: an older one is of no use once a newer one is
+known), so what waits is bounded by the number of keys.
 
 The other statements (a file's row looked up or made when it opens, a rotation, a deletion) run
 where they are called: they come once per file, not once per read, and take ``lock`` first, so on
@@ -82,5 +82,6 @@ class LatestWriter(Generic[K, V]):
                         # Newer values given meanwhile win; the next put or flush tries again.
                         self._pending = {**batch, **self._pending}
                         self._queued = False
-                    self._log.error("db: could not save %d value(s), next write will retry: %s", len(batch), error)
+                    self._log.error("db: could not save %d value(s), next write will retry: %s",
+                                    len(batch), error)
                     return

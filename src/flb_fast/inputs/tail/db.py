@@ -85,7 +85,8 @@ class OffsetsDB:
         """On the writer's thread, holding its lock: ``{id: offset}`` in one transaction."""
         self._conn.execute("BEGIN")
         try:
-            self._conn.executemany(SQL_UPDATE_OFFSET, [{"offset": offset, "id": row_id} for row_id, offset in offsets.items()])
+            self._conn.executemany(SQL_UPDATE_OFFSET,
+                                   [{"offset": offset, "id": row_id} for row_id, offset in offsets.items()])
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
