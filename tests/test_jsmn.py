@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from flb_fast.jsmn import read_object
+from flb_fast.jsmn import read_object, read_ordered
 
 
 @pytest.mark.parametrize(
@@ -104,6 +104,15 @@ def test_a_map_holds_as_many_pairs_as_jsmn_counted_keys(log, expected) -> None:
 )
 def test_a_repeated_key_holds_its_last_value_at_its_last_place_at_every_depth(log, expected) -> None:
     assert pairs(read_object(log)) == expected
+
+
+@pytest.mark.parametrize(
+    "log",
+    ['{"a":1,"b":2,"a":3}', '{"a":{"x":1,"y":2,"x":3},"b":[{"p":1,"q":0,"p":"\\u00e9\\n"}]}',
+     ' {"level":"debug","msg":"a\\"b","n":-0.0,"level":"warn","e":1.5E+3} '],
+)
+def test_read_ordered_answers_as_read_object_for_a_standard_text_with_a_repeated_key(log) -> None:
+    assert pairs(read_ordered(log)) == pairs(read_object(log))
 
 
 def pairs(value):

@@ -14,6 +14,12 @@ cdef object _kube_jsmn_read(str text):
     from flb_fast.jsmn import read_object
     return read_object(text)
 
+
+cdef object _kube_jsmn_read_ordered(str text):
+    """flb_fast.jsmn.read_ordered, imported on first use as _kube_jsmn_read is."""
+    from flb_fast.jsmn import read_ordered
+    return read_ordered(text)
+
 # A Decoder's method: a third less per call than msgspec.json.decode, which parses its keywords each time.
 cdef object _kube_json_decode = msgspec.json.Decoder().decode
 cdef object _kube_decode_error = msgspec.DecodeError
@@ -274,12 +280,14 @@ def kube_merge_json_logs(list records, object key, bint trim, bint keep_log):
                 keys = 0
                 unusual = _kube_trim_values(obj, trim, &keys)
                 trim_this = False
-                if (unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text))
-                        or _kube_repeats_a_key(text, keys)):
+                if unusual == 2 or (unusual == 1 and _kube_unsigned_exponent(text)):
                     decoded = _kube_jsmn_read(text)
                     if decoded is None:
                         continue
                     obj = <dict>decoded
+                    trim_this = trim
+                elif _kube_repeats_a_key(text, keys):
+                    obj = <dict>_kube_jsmn_read_ordered(text)
                     trim_this = trim
         else:
             continue

@@ -98,7 +98,7 @@ def json_object(log: Any) -> dict[str, Any] | None:
     if _repeats_a_key(log, obj):
         from flb_fast import jsmn
 
-        return jsmn.read_object(log)
+        return jsmn.read_ordered(log)
     return obj
 
 
