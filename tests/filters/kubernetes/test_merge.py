@@ -85,14 +85,14 @@ def test_json_object_accepts_exactly_one_object(log, expected) -> None:
     assert repr(json_object(log)) == repr(expected)
 
 
-# Number literals where msgspec and jsmn's reader may part (exponents with and without a sign,
-# leading zeros, integers around and past 64 bits), inside JSON objects and arrays.
 def _json_members(values):
     """JSON objects of up to three members whose keys may repeat, written from ``values``."""
     return st.lists(st.tuples(st.sampled_from(["a", "b", "c", "e1"]), values), max_size=3).map(
         lambda members: "{" + ",".join(f'"{k}":{v}' for k, v in members) + "}")
 
 
+# Number literals where msgspec and jsmn's reader may part (exponents with and without a sign,
+# leading zeros, integers around and past 64 bits), inside JSON objects and arrays.
 _number_literal = st.one_of(
     st.integers(min_value=-(1 << 70), max_value=1 << 70).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
