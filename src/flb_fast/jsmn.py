@@ -65,6 +65,7 @@ def read_object(text: str) -> dict[str, Any] | None:
 
 
 def _last_place(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs in order, a repeated key at its last place (both readers build objects so)."""
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
@@ -195,15 +196,14 @@ def _build(tokens: list[list], index: int, js: str) -> tuple[Any, int]:
     kind, start, end, size, _ = tokens[index]
     index += 1
     if kind == _OBJECT:
-        obj: dict[str, Any] = {}
+        pairs: list[tuple[str, Any]] = []
         for _ in range(size):
             key, index = _build(tokens, index, js)
             if key.__class__ is not str:
                 raise _Invalid
-            if key in obj:
-                del obj[key]
-            obj[key], index = _build(tokens, index, js)
-        return obj, index
+            value, index = _build(tokens, index, js)
+            pairs.append((key, value))
+        return _last_place(pairs), index
     if kind == _ARRAY:
         items = []
         for _ in range(size):

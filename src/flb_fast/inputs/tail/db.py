@@ -83,10 +83,14 @@ class OffsetsDB:
 
     def _write_offsets(self, offsets: dict[int, int]) -> None:
         """On the writer's thread, holding its lock: ``{id: offset}`` in one transaction."""
+        self._in_one_transaction(SQL_UPDATE_OFFSET,
+                                 [{"offset": offset, "id": row_id} for row_id, offset in offsets.items()])
+
+    def _in_one_transaction(self, statement: str, rows: list[dict[str, int]]) -> None:
+        """``statement`` for each of ``rows``, all committed or none; the caller holds the writer's lock."""
         self._conn.execute("BEGIN")
         try:
-            self._conn.executemany(SQL_UPDATE_OFFSET,
-                                   [{"offset": offset, "id": row_id} for row_id, offset in offsets.items()])
+            self._conn.executemany(statement, rows)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
@@ -112,13 +116,7 @@ class OffsetsDB:
             stale = [{"id": row_id} for row_id, inode in self._conn.execute(SQL_GET_IDS_AND_INODES)
                      if inode not in monitored]
             if stale:
-                self._conn.execute("BEGIN")
-                try:
-                    self._conn.executemany(SQL_DELETE_FILE, stale)
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
+                self._in_one_transaction(SQL_DELETE_FILE, stale)
         return len(stale)
 
     def delete(self, row_id: int) -> None:
