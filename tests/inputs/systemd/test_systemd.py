@@ -4,12 +4,16 @@ tags and timestamps, the filters, Read_From_Tail, the cursor kept in DB, new ent
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flb_fast.config.errors import PluginConfigError
+from flb_fast.inputs import systemd as systemd_module
 from flb_fast.inputs.systemd import PASS_MAX_ENTRIES, SystemdInput
+from flb_fast.inputs.systemd.db import CursorDB
 from tests.inputs.systemd.harness import (
     DATA,
     by_tag,
@@ -198,6 +202,32 @@ def test_db_sync_sets_the_sqlite_synchronous_level(run, tmp_path):
             await plugin.close()
 
     assert run(level()) == 1
+
+
+def test_the_db_is_opened_and_read_off_the_event_loop(run, tmp_path, monkeypatch):
+    opened_on: list[int] = []
+
+    class WatchedCursorDB(CursorDB):
+        def __init__(self, *args: Any) -> None:
+            opened_on.append(threading.get_ident())
+            super().__init__(*args)
+
+        def cursor(self) -> str | None:
+            opened_on.append(threading.get_ident())
+            return super().cursor()
+
+    monkeypatch.setattr(systemd_module, "CursorDB", WatchedCursorDB)
+    plugin, _ = systemd_input(tmp_path, tag="sd", db=str(tmp_path / "c.db"))
+
+    async def start_and_stop() -> int:
+        await plugin.start()
+        await plugin.stop()
+        await plugin.close()
+        return threading.get_ident()
+
+    loop_thread = run(start_and_stop())
+    assert len(opened_on) == 2
+    assert loop_thread not in opened_on
 
 
 def test_db_keeps_the_cursor_of_the_last_record_in_fluent_bits_table(run, tmp_path):

@@ -39,6 +39,7 @@ from flb_fast import _core
 from flb_fast.config.common import DB_SYNC_LEVELS
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
+from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
 from flb_fast.inputs.systemd import library
 from flb_fast.inputs.systemd.db import CursorDB
@@ -119,13 +120,20 @@ class SystemdInput(Input):
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # sd-journal objects are thread-agnostic (sd-journal(3)): the one thread that opens the
+        # journal is the one that reads it, here the event loop's.
         self.reader = self.open_journal()
         if self.options.db:
-            self.db = CursorDB(self.options.db, self.sync_level, f"{self.ctx.instance}.db", self.ctx.log)
+            # Opening may create the file and sync it: disk work, off the loop.
+            opener = BoundedExecutor(f"{self.ctx.instance}.db-open", 1)
+            try:
+                self.db, saved = await opener.run(self._open_db, self.options.db)
+            finally:
+                opener.shutdown()
             if self.db.duplicates_removed:
                 self.ctx.log.warning("db: table in_systemd_cursor looks corrupted, it has more than one entry "
                                      "(rows=%d), the table content will be fixed", self.db.duplicates_removed + 1)
-            self._seek_saved_cursor(self.db.cursor())
+            self._seek_saved_cursor(saved)
         loop = asyncio.get_running_loop()
         self.fd = self.reader.fileno()
         loop.add_reader(self.fd, self._on_journal_event)
@@ -162,6 +170,11 @@ class SystemdInput(Input):
         else:
             reader.seek_head()
         return reader
+
+    def _open_db(self, path: str) -> tuple[CursorDB, str | None]:
+        """The cursor DB, opened, and the cursor it holds."""
+        db = CursorDB(path, self.sync_level, f"{self.ctx.instance}.db", self.ctx.log)
+        return db, db.cursor()
 
     def _seek_saved_cursor(self, cursor: str | None) -> None:
         """Just after the saved entry: seek to it and step onto it (the next read is the one after)."""
