@@ -249,6 +249,27 @@ def test_dry_run_of_the_container_insights_config_passes_without_a_warning(monke
     assert (result.returncode, result.stderr) == (0, "configuration test is successful\n")
 
 
+@pytest.mark.parametrize("plugin", ["tail", "systemd"])
+def test_a_db_that_cannot_be_opened_stops_start_up_naming_it(tmp_path: Path, plugin: str) -> None:
+    db = tmp_path / "missing" / "offsets.db"
+    path = write(tmp_path / "f.conf", f"""
+        [INPUT]
+            Name  {plugin}
+            Path  {tmp_path / "*.log" if plugin == "tail" else tmp_path}
+            DB    {db}
+        [OUTPUT]
+            Name  null
+            Match *
+    """)
+    result = flb_fast("-c", path)
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "engine") == [
+        f"could not start: {plugin}.0 failed to start: cannot open database {db}: unable to open database file",
+    ]
+    # What the input made before it failed (a scan thread, the journal) went with it.
+    assert log_lines(result.stderr, " warn", "engine") == ["service will shutdown in max 5 seconds"]
+
+
 def test_prop_applies_to_the_plugin_flag_before_it() -> None:
     result = flb_fast("-i", "dummy", "-p", "rate=2", "-t", "t", "-o", "null", "-m", "t", "-p", "rate=2", "-D")
     assert result.returncode == 255, result.stderr

@@ -12,10 +12,14 @@ known), so what waits is bounded by the number of keys.
 The other statements (a file's row looked up or made when it opens, a rotation, a deletion) run
 where they are called: they come once per file, not once per read, and take ``lock`` first, so on
 the loop they wait at most for the one transaction in flight.
+
+Both inputs open their file with ``connect``: a file that cannot be opened or set up stops the
+input's start with a ``DBOpenError`` naming it, as Fluent Bit's "cannot open database" does.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -24,6 +28,23 @@ from flb_fast.engine.executors import BoundedExecutor
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class DBOpenError(OSError):
+    """An input's ``DB`` cannot be opened or set up; the input does not start (as Fluent Bit's
+    "cannot open database" stops it), and the message names the file."""
+
+    def __init__(self, path: str, error: sqlite3.Error) -> None:
+        super().__init__(f"cannot open database {path}: {error}")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """The ``DB`` at ``path``, in autocommit mode (``BEGIN``/``COMMIT`` are the caller's), usable
+    from the writer's thread as well as the one opening it (each statement holds the writer's lock)."""
+    try:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise DBOpenError(path, exc) from exc
 
 
 class LatestWriter(Generic[K, V]):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
+from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.systemd.db import CursorDB
 from flb_fast.log import component_logger
 
@@ -44,3 +47,16 @@ def test_extra_rows_are_removed_keeping_the_newest(tmp_path):
     assert db.duplicates_removed == 1
     assert db.cursor() == "new"
     db.close()
+
+
+def test_a_db_in_a_missing_directory_is_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "missing" / "c.db"
+    with pytest.raises(DBOpenError, match=f"^cannot open database {path}: unable to open database file$"):
+        open_db(path)
+
+
+def test_a_file_that_is_not_a_database_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "c.db"
+    path.write_bytes(b"not an SQLite file, " * 100)
+    with pytest.raises(DBOpenError, match=f"^cannot open database {path}: file is not a database$"):
+        open_db(path)

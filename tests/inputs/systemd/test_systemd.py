@@ -12,6 +12,7 @@ import pytest
 
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.inputs import systemd as systemd_module
+from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.systemd import PASS_MAX_ENTRIES, SystemdInput
 from flb_fast.inputs.systemd.db import CursorDB
 from tests.inputs.systemd.harness import (
@@ -228,6 +229,13 @@ def test_the_db_is_opened_and_read_off_the_event_loop(run, tmp_path, monkeypatch
     loop_thread = run(start_and_stop())
     assert len(opened_on) == 2
     assert loop_thread not in opened_on
+
+
+def test_a_db_that_cannot_be_opened_fails_the_start_and_closes_the_journal(run, tmp_path):
+    plugin, _ = systemd_input(tmp_path, tag="sd", db=str(tmp_path / "missing" / "c.db"))
+    with pytest.raises(DBOpenError, match="^cannot open database .*/missing/c.db: unable to open database file$"):
+        run(plugin.start())
+    assert plugin.reader is None
 
 
 def test_db_keeps_the_cursor_of_the_last_record_in_fluent_bits_table(run, tmp_path):

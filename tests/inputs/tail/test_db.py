@@ -7,6 +7,9 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.tail.db import OffsetsDB
 from flb_fast.log import component_logger
 
@@ -93,3 +96,16 @@ def test_pragmas_follow_the_options(tmp_path: Path) -> None:
     assert db._conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     assert db._conn.execute("PRAGMA locking_mode").fetchone() == ("exclusive",)
     db.close()
+
+
+def test_a_db_in_a_missing_directory_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "t.db"
+    with pytest.raises(DBOpenError, match=f"^cannot open database {path}: unable to open database file$"):
+        open_db(path)
+
+
+def test_a_file_that_is_not_a_database_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    path.write_bytes(b"not an SQLite file, " * 100)
+    with pytest.raises(DBOpenError, match=f"^cannot open database {path}: file is not a database$"):
+        open_db(path)

@@ -41,6 +41,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, INT, STR, Option, OptionTable
 from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
+from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.systemd import library
 from flb_fast.inputs.systemd.db import CursorDB
 from flb_fast.inputs.systemd.records import TagComposer
@@ -128,6 +129,11 @@ class SystemdInput(Input):
             opener = BoundedExecutor(f"{self.ctx.instance}.db-open", 1)
             try:
                 self.db, saved = await opener.run(self._open_db, self.options.db)
+            except DBOpenError:
+                # The input does not start, so nothing will stop it: its journal is closed here.
+                self.reader.close()
+                self.reader = None
+                raise
             finally:
                 opener.shutdown()
             if self.db.duplicates_removed:

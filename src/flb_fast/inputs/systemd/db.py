@@ -14,7 +14,7 @@ import sqlite3
 import time
 from typing import Any
 
-from flb_fast.inputs.db_writer import LatestWriter
+from flb_fast.inputs.db_writer import DBOpenError, LatestWriter, connect
 
 SQL_CREATE_CURSOR = "CREATE TABLE IF NOT EXISTS in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER);"
 SQL_GET_CURSOR = "SELECT * FROM in_systemd_cursor LIMIT 1;"
@@ -33,11 +33,15 @@ class CursorDB:
 
     def __init__(self, path: str, sync_level: int | None, name: str, log: Any) -> None:
         # Autocommit: each cursor update is its own transaction, as with Fluent Bit's prepared statement.
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute(SQL_CREATE_CURSOR)
-        if sync_level is not None:
-            self._conn.execute(f"PRAGMA synchronous={sync_level};")
-        self.duplicates_removed = self._sanitize()
+        self._conn = connect(path)
+        try:
+            self._conn.execute(SQL_CREATE_CURSOR)
+            if sync_level is not None:
+                self._conn.execute(f"PRAGMA synchronous={sync_level};")
+            self.duplicates_removed = self._sanitize()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise DBOpenError(path, exc) from exc
         self.writer: LatestWriter[str, str] = LatestWriter(name, self._write_cursor, log)
 
     def _sanitize(self) -> int:

@@ -27,6 +27,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, CLIST, INT, SIZE, STR, TIME, Option, OptionTable
 from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.inputs.base import Input
+from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy, later_copies
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
@@ -163,10 +164,16 @@ class TailInput(Input):
         self.scanner = BoundedExecutor(f"{self.ctx.instance}.scan", 1)
         if self.options.db:
             # Opening may create the file and switch its journal mode: disk work, off the loop.
-            self.db = await self.scanner.run(
-                OffsetsDB, self.options.db, self.options.db_sync, self.options.db_locking,
-                self.options.db_journal_mode, self.options.db_compare_filename, f"{self.ctx.instance}.db", self.ctx.log,
-            )
+            try:
+                self.db = await self.scanner.run(
+                    OffsetsDB, self.options.db, self.options.db_sync, self.options.db_locking,
+                    self.options.db_journal_mode, self.options.db_compare_filename, f"{self.ctx.instance}.db",
+                    self.ctx.log,
+                )
+            except DBOpenError:
+                # The input does not start, so nothing will stop it: its scan thread ends here.
+                self.scanner.shutdown()
+                raise
         self.watcher = make_watcher(
             self.options.inotify_watcher,
             Callbacks(self._mark_ready, self._check_identity, self._check_all),
