@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -14,8 +16,9 @@ from pathlib import Path
 from flb_fast.config.loader import load_config
 from flb_fast.engine.pipeline import Pipeline, build
 from flb_fast.runner import Runner
-from tests.e2e.agent import Agent, lines
+from tests.e2e.agent import WAIT_SECONDS, Agent, lines
 from tests.fakes.ports import free_port
+from tests.fakes.process import die_with_parent
 
 CONFIG = """\
 [SERVICE]
@@ -162,3 +165,22 @@ def test_a_reload_reads_the_config_and_builds_the_pipeline_off_the_event_loop(ru
     reloaded, count, loop_thread = run(scenario())
     assert (reloaded, count) == (True, 1)
     assert len(builders) == 1 and builders[0] != loop_thread
+
+
+def test_sigterm_stops_the_agent_when_its_stderr_reader_has_gone(tmp_path: Path):
+    # A log pipe whose reader died: the "caught signal" line cannot be written, and the agent still stops.
+    config = tmp_path / "fluent-bit.conf"
+    config.write_text("[SERVICE]\n    Grace 1\n[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n")
+    agent = subprocess.Popen([sys.executable, "-m", "flb_fast", "-c", str(config)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, preexec_fn=die_with_parent)
+    try:
+        assert agent.stderr is not None
+        for line in agent.stderr:
+            if b"[engine] started" in line:
+                break
+        agent.stderr.close()
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=WAIT_SECONDS) == 0
+    finally:
+        agent.kill()
+        agent.wait()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import sys
 import time
@@ -189,3 +190,13 @@ def component_logger(component: str) -> logging.LoggerAdapter:
 def log_help(text: str) -> None:
     """A ``[ help]`` line with no component, as ``fluent-bit`` follows a config error with one."""
     logging.getLogger(ROOT).log(HELP, "%s", text)
+
+
+def write_stderr(line: str) -> None:
+    """``line`` written straight to stderr (fd 2), as Fluent Bit writes the lines it prints outside
+    its logger, whatever ``Log_File`` says. Best effort: when stderr is a pipe whose reader has
+    gone, what comes after (stopping on a signal, exiting on a Lua panic) must still happen."""
+    try:
+        os.write(2, line.encode(errors="replace"))
+    except OSError:
+        pass

@@ -28,7 +28,7 @@ from flb_fast.config.errors import ConfigError, ConfigErrors
 from flb_fast.engine.engine import Engine
 from flb_fast.engine.executors import BoundedExecutor
 from flb_fast.engine.pipeline import Pipeline
-from flb_fast.log import component_logger
+from flb_fast.log import component_logger, write_stderr
 
 # Records are dicts that hold the shared pod metadata dict, so the collector tracks every one
 # of them, and with CPython's default threshold (700) it scans young records over and over
@@ -157,7 +157,7 @@ async def _serve(runner: Runner) -> int:
         # fluent-bit.c flb_signal_exit writes this line itself, to stderr whatever Log_File says:
         # the time to the second and no level.
         stamp = time.strftime("%Y/%m/%d %H:%M:%S")
-        os.write(2, f"[{stamp}] [engine] caught signal ({signal.Signals(signum).name})\n".encode())
+        write_stderr(f"[{stamp}] [engine] caught signal ({signal.Signals(signum).name})\n")
         if signum == signal.SIGHUP:
             runner.request_reload()
         else:

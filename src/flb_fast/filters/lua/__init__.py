@@ -47,6 +47,7 @@ from flb_fast import _core
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import BOOL, STR, Option, OptionTable
 from flb_fast.filters.base import Filter
+from flb_fast.log import write_stderr
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 
@@ -91,7 +92,7 @@ def script_path(script: str, conf_path: str | None) -> str:
 def panic(message: str) -> NoReturn:
     """What a Lua error outside protected mode does to Fluent Bit: LuaJIT's default panic handler
     (lj_api.c ``panic``) writes this line to stderr, then the process exits with status 1."""
-    os.write(2, f"PANIC: unprotected error in call to Lua API ({message})\n".encode(errors="replace"))
+    write_stderr(f"PANIC: unprotected error in call to Lua API ({message})\n")
     os._exit(1)
 
 
