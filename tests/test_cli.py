@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -267,6 +268,29 @@ def test_a_db_that_cannot_be_opened_stops_start_up_naming_it(tmp_path: Path, plu
         f"could not start: {plugin}.0 failed to start: cannot open database {db}: unable to open database file",
     ]
     # What the input made before it failed (a scan thread, the journal) went with it.
+    assert log_lines(result.stderr, " warn", "engine") == ["service will shutdown in max 5 seconds"]
+
+
+@pytest.mark.parametrize(("output", "destination"), [
+    ("cloudwatch_logs", "log_group_name g\n    log_stream_name s"),
+    ("kinesis_firehose", "delivery_stream d"),
+    ("kinesis_streams", "stream s"),
+])
+def test_an_aws_outputs_ca_file_that_cannot_be_loaded_stops_start_up_naming_it(
+    tmp_path: Path, output: str, destination: str,
+) -> None:
+    ca_file = tmp_path / "missing-ca.pem"
+    path = write(tmp_path / "f.conf", (
+        f"[INPUT]\n    Name dummy\n[OUTPUT]\n    Name {output}\n    Match *\n    region us-east-1\n"
+        f"    {destination}\n    endpoint https://127.0.0.1:9\n    tls.ca_file {ca_file}\n"
+    ))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+    result = subprocess.run([sys.executable, "-m", "flb_fast", "-c", path], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 1
+    assert log_lines(result.stderr, "error", "engine") == [
+        f"could not start: {output}.0 failed to start: cannot load CA file '{ca_file}': No such file or directory",
+    ]
     assert log_lines(result.stderr, " warn", "engine") == ["service will shutdown in max 5 seconds"]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 
-from flb_fast.tls import ClientContext, client_context
+from flb_fast.tls import CAError, ClientContext, client_context
 from tests.fakes.certs import make_certs
 from tests.test_hostnames import ASCII_NAMES
 
@@ -62,6 +62,19 @@ def test_the_context_trusts_only_the_named_ca(tmp_path: Path) -> None:
     context = client_context(str(make_certs(tmp_path).ca_file), None)
     assert context.cert_store_stats()["x509_ca"] == 1
     assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+
+
+def test_a_missing_ca_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "ca.pem"
+    with pytest.raises(CAError, match=f"^cannot load CA file '{missing}': No such file or directory$"):
+        client_context(str(missing), None)
+
+
+def test_a_ca_file_without_a_certificate_is_an_error_naming_it(tmp_path: Path) -> None:
+    empty = tmp_path / "ca.pem"
+    empty.write_text("no certificate here\n")
+    with pytest.raises(CAError, match=f"^cannot load CA file '{empty}': .*NO_CERTIFICATE_OR_CRL_FOUND"):
+        client_context(str(empty), None)
 
 
 def test_a_different_setting_gets_a_context_of_its_own(tmp_path: Path) -> None:

@@ -25,6 +25,12 @@ from flb_fast.hostnames import unchanged_by_idna
 MAX_CONTEXTS = 16
 
 
+class CAError(OSError):
+    """The CA file or folder a config names cannot be loaded: a missing file, one that holds no
+    certificate. Fluent Bit's plugins fail to start on it ("Failed to create tls context"); the
+    message names what was given, as Fluent Bit's ``[tls] ca_file '...'`` line does."""
+
+
 class ClientContext(ssl.SSLContext):
     """``ssl.SSLContext`` that hands an ASCII server name on as the ``idna`` codec would, without the
     codec; any other name goes to the codec as before (``flb_fast.hostnames``)."""
@@ -39,7 +45,7 @@ def client_context(ca_file: str | None, ca_path: str | None, verify: bool = True
                    check_hostname: bool = True) -> ssl.SSLContext:
     """``ssl.create_default_context`` trusting ``ca_file``/``ca_path`` (the system's CA store when
     neither is given), checking the peer's name only with ``check_hostname`` and nothing at all
-    without ``verify``. Shared: callers must not change it."""
+    without ``verify``. Shared: callers must not change it. ``CAError`` when the CA cannot be loaded."""
     return _context(ca_file or None, ca_path or None, verify, check_hostname, _stamp(ca_file), _stamp(ca_path))
 
 
@@ -57,7 +63,11 @@ def _stamp(path: str | None) -> tuple[int, int, int] | None:
 @functools.lru_cache(maxsize=MAX_CONTEXTS)
 def _context(ca_file: str | None, ca_path: str | None, verify: bool, check_hostname: bool,
              _file_stamp: tuple[int, int, int] | None, _path_stamp: tuple[int, int, int] | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
+    try:
+        context = ssl.create_default_context(cafile=ca_file, capath=ca_path)
+    except OSError as exc:  # FileNotFoundError, ssl.SSLError
+        named = f"CA file '{ca_file}'" if ca_file else f"CA folder '{ca_path}'"
+        raise CAError(f"cannot load {named}: {exc.strerror or exc}") from exc
     # The context create_default_context made, given our class: the stdlib's default settings
     # (which differ between Python versions: 3.13 adds strict X.509 checks) kept as they are.
     context.__class__ = ClientContext

@@ -17,6 +17,7 @@ from flb_fast.outputs.aws.errors import THROTTLE_CODES, Outcome, classify, descr
 from flb_fast.outputs.base import FlushResult, Output
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
+from flb_fast.tls import CAError
 
 # Flushes of one worker that run at once, each on a kept-alive connection of its own, when
 # ``net.max_worker_connections`` is 0. Fluent Bit runs every flush of kinesis_firehose,
@@ -88,6 +89,11 @@ class AwsOutput(Output):
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         try:
             await self._connect()
+        except CAError:
+            # tls.ca_file / tls.ca_path name what no retry will mend: the output does not start, as
+            # Fluent Bit's does not ("Failed to create tls context"), and nothing will stop it.
+            self._executor.shutdown()
+            raise
         except Exception as exc:  # noqa: BLE001 - retried at the first flush
             self.ctx.log.error("could not create the %s client, will retry: %s", self.SERVICE, describe(exc))
 
