@@ -13,15 +13,16 @@ The other statements (a file's row looked up or made when it opens, a rotation, 
 where they are called: they come once per file, not once per read, and take ``lock`` first, so on
 the loop they wait at most for the one transaction in flight.
 
-Both inputs open their file with ``connect``: a file that cannot be opened or set up stops the
+Both inputs open their file with ``opened``: a file that cannot be opened or set up stops the
 input's start with a ``DBOpenError`` naming it, as Fluent Bit's "cannot open database" does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from flb_fast.engine.executors import BoundedExecutor
@@ -38,12 +39,20 @@ class DBOpenError(OSError):
         super().__init__(f"cannot open database {path}: {error}")
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """The ``DB`` at ``path``, in autocommit mode (``BEGIN``/``COMMIT`` are the caller's), usable
-    from the writer's thread as well as the one opening it (each statement holds the writer's lock)."""
+@contextlib.contextmanager
+def opened(path: str) -> Iterator[sqlite3.Connection]:
+    """The ``DB`` at ``path`` for its set-up statements, in autocommit mode (``BEGIN``/``COMMIT``
+    are the caller's), usable from the writer's thread as well as the one opening it (each
+    statement holds the writer's lock). An error opening it or in the statements closes it and is
+    a ``DBOpenError``."""
     try:
-        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
+        raise DBOpenError(path, exc) from exc
+    try:
+        yield connection
+    except sqlite3.Error as exc:
+        connection.close()
         raise DBOpenError(path, exc) from exc
 
 

@@ -10,11 +10,10 @@ the event loop: with ``DB.Sync full`` each save is an fsync.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
-from flb_fast.inputs.db_writer import DBOpenError, LatestWriter, connect
+from flb_fast.inputs.db_writer import LatestWriter, opened
 
 SQL_CREATE_CURSOR = "CREATE TABLE IF NOT EXISTS in_systemd_cursor (  cursor  TEXT NOT NULL,  updated INTEGER);"
 SQL_GET_CURSOR = "SELECT * FROM in_systemd_cursor LIMIT 1;"
@@ -33,15 +32,11 @@ class CursorDB:
 
     def __init__(self, path: str, sync_level: int | None, name: str, log: Any) -> None:
         # Autocommit: each cursor update is its own transaction, as with Fluent Bit's prepared statement.
-        self._conn = connect(path)
-        try:
+        with opened(path) as self._conn:
             self._conn.execute(SQL_CREATE_CURSOR)
             if sync_level is not None:
                 self._conn.execute(f"PRAGMA synchronous={sync_level};")
             self.duplicates_removed = self._sanitize()
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise DBOpenError(path, exc) from exc
         self.writer: LatestWriter[str, str] = LatestWriter(name, self._write_cursor, log)
 
     def _sanitize(self) -> int:

@@ -8,13 +8,12 @@ all files read in one pass are written in one transaction, on the writer's threa
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from flb_fast.config.common import DB_SYNC_LEVELS
-from flb_fast.inputs.db_writer import DBOpenError, LatestWriter, connect
+from flb_fast.inputs.db_writer import LatestWriter, opened
 
 SQL_CREATE_FILES = (
     "CREATE TABLE IF NOT EXISTS in_tail_files ("
@@ -49,17 +48,13 @@ class OffsetsDB:
     def __init__(self, path: str, sync: str, locking: bool, journal_mode: str, compare_filename: bool,
                  name: str, log: Any) -> None:
         self.compare_filename = compare_filename
-        # Autocommit (``connect``): BEGIN/COMMIT are issued around each batch of offsets.
-        self._conn = connect(path)
-        try:
+        # Autocommit (``opened``): BEGIN/COMMIT are issued around each batch of offsets.
+        with opened(path) as self._conn:
             self._conn.execute(SQL_CREATE_FILES)
             self._conn.execute(f"PRAGMA synchronous={SYNC_LEVELS[sync.lower()]};")
             if locking:
                 self._conn.execute("PRAGMA locking_mode=EXCLUSIVE;")
             self._conn.execute(f"PRAGMA journal_mode={journal_mode.upper()};")
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise DBOpenError(path, exc) from exc
         self.writer: LatestWriter[int, int] = LatestWriter(name, self._write_offsets, log)
 
     def lookup(self, inode: int, name: str) -> tuple[int, int] | None:
