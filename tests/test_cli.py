@@ -271,19 +271,20 @@ def test_a_db_that_cannot_be_opened_stops_start_up_naming_it(tmp_path: Path, plu
     assert log_lines(result.stderr, " warn", "engine") == ["service will shutdown in max 5 seconds"]
 
 
-@pytest.mark.parametrize(("output", "destination"), [
-    ("cloudwatch_logs", "log_group_name g\n    log_stream_name s"),
-    ("kinesis_firehose", "delivery_stream d"),
-    ("kinesis_streams", "stream s"),
+@pytest.mark.parametrize(("output", "options"), [
+    ("cloudwatch_logs", ["region us-east-1", "log_group_name g", "log_stream_name s", "endpoint https://127.0.0.1:9"]),
+    ("kinesis_firehose", ["region us-east-1", "delivery_stream d", "endpoint https://127.0.0.1:9"]),
+    ("kinesis_streams", ["region us-east-1", "stream s", "endpoint https://127.0.0.1:9"]),
+    ("es", ["Host 127.0.0.1", "Port 9", "tls On"]),
+    ("opensearch", ["Host 127.0.0.1", "Port 9", "tls On"]),
 ])
-def test_an_aws_outputs_ca_file_that_cannot_be_loaded_stops_start_up_naming_it(
-    tmp_path: Path, output: str, destination: str,
+def test_an_outputs_ca_file_that_cannot_be_loaded_stops_start_up_naming_it(
+    tmp_path: Path, output: str, options: list[str],
 ) -> None:
     ca_file = tmp_path / "missing-ca.pem"
-    path = write(tmp_path / "f.conf", (
-        f"[INPUT]\n    Name dummy\n[OUTPUT]\n    Name {output}\n    Match *\n    region us-east-1\n"
-        f"    {destination}\n    endpoint https://127.0.0.1:9\n    tls.ca_file {ca_file}\n"
-    ))
+    lines = ["[INPUT]", "Name dummy", "[OUTPUT]", f"Name {output}", "Match *", *options, f"tls.ca_file {ca_file}"]
+    path = write(tmp_path / "f.conf", "".join(line + "\n" if line.startswith("[") else f"    {line}\n"
+                                              for line in lines))
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
     result = subprocess.run([sys.executable, "-m", "flb_fast", "-c", path], capture_output=True, text=True,
                             env=env, timeout=120)

@@ -24,6 +24,7 @@ from flb_fast.outputs.opensearch.transport import BulkTransport, SigV4Settings, 
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
 from flb_fast.record_accessor import KeyAccessor, Template
+from flb_fast.tls import CAError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9200
@@ -201,6 +202,11 @@ class OpenSearchOutput(Output):
         self._executor = BoundedExecutor(self.ctx.instance, self.workers)
         try:
             await self._executor.run(self.transport.open)
+        except CAError:
+            # No retry mends it, and nothing will stop an output that did not start.
+            self._executor.shutdown()
+            self._executor = None
+            raise
         except Exception as exc:  # noqa: BLE001 - the first flush opens it again
             self.ctx.log.error("could not set up the connection to %s:%d, will retry: %s",
                                self.transport.host, self.transport.port, exc)

@@ -23,6 +23,8 @@ from typing import Any
 
 from msgspec import Struct
 
+from flb_fast.tls import client_context
+
 # Fluent Bit's User-Agent: "Fluent-Bit", or the AWS plugins' one when the request is signed.
 USER_AGENT = "Fluent-Bit"
 AWS_USER_AGENT = "aws-fluent-bit-plugin"
@@ -125,6 +127,12 @@ class BulkTransport:
             # say it again on every request.
             warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
+        ca_file = self._pool_options.get("ca_certs")
+        if ca_file:
+            # urllib3 reads the CA only as it connects: a CA that cannot be loaded would fail every
+            # flush. Fluent Bit fails the output's start ("error initializing TLS context"), and so
+            # does this (tls.CAError, naming the file).
+            client_context(ca_file, None)
         pool_class = urllib3.HTTPSConnectionPool if self.scheme == "https" else urllib3.HTTPConnectionPool
         options = {key: value for key, value in self._pool_options.items() if value is not None}
         self._pool = pool_class(self.host, self.port, **options)
