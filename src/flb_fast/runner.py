@@ -42,6 +42,8 @@ GC_THRESHOLDS = (50_000, 20, 100)
 THREAD_EXIT_SECONDS = 1.0
 # A reload builds one pipeline, on one thread.
 RELOAD_WORKERS = 1
+# The exit status when a plugin cannot start: fluent-bit.c returns flb_start's -1 from main.
+START_FAILED_EXIT_STATUS = 255
 
 # What builds a new pipeline from the config file again (raises ConfigError / ConfigErrors).
 Reloader = Callable[[], Pipeline]
@@ -172,7 +174,7 @@ async def _serve(runner: Runner) -> int:
         except Exception as exc:
             log.error("could not start: %s", exc)
             await runner.stop()
-            return 1
+            return START_FAILED_EXIT_STATUS
         while not stopping.is_set():
             reload = asyncio.ensure_future(runner.reload_requested())
             stop = asyncio.ensure_future(stopping.wait())
