@@ -20,9 +20,11 @@ from tests.fakes.process import die_with_parent
 STAMP = r"\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{3,9}\] "
 
 
-def flb_fast(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def flb_fast(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+             ) -> subprocess.CompletedProcess[str]:
+    """The real command; ``env`` is added to this process's environment."""
     return subprocess.run([sys.executable, "-m", "flb_fast", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+                          env={**os.environ, **(env or {})}, timeout=120)
 
 
 def log_lines(stderr: str, level: str, component: str) -> list[str]:
@@ -285,9 +287,7 @@ def test_an_outputs_ca_file_that_cannot_be_loaded_stops_start_up_naming_it(
     lines = ["[INPUT]", "Name dummy", "[OUTPUT]", f"Name {output}", "Match *", *options, f"tls.ca_file {ca_file}"]
     path = write(tmp_path / "f.conf", "".join(line + "\n" if line.startswith("[") else f"    {line}\n"
                                               for line in lines))
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
-    result = subprocess.run([sys.executable, "-m", "flb_fast", "-c", path], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = flb_fast("-c", path, env={"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"})
     assert result.returncode == 255  # as fluent-bit exits when a plugin cannot start
     assert log_lines(result.stderr, "error", "engine") == [
         f"could not start: {output}.0 failed to start: cannot load CA file '{ca_file}': No such file or directory",
