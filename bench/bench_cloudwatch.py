@@ -116,6 +116,7 @@ async def throughput(
 
     from flb_fast.outputs.base import FlushResult
     from flb_fast.outputs.cloudwatch_logs import CloudWatchLogsOutput, _Progress
+    from flb_fast.outputs.cloudwatch_logs.body import request_head
     from flb_fast.record import Chunk
 
     CloudWatchLogsOutput.JSON_PROTOCOL = transport == "loop"
@@ -141,8 +142,12 @@ async def throughput(
     progress = _Progress()
     progress.counted.add(("g", "s"))
     started = time.process_time()
+    head = request_head("g", "s")
     for chunk in sample:
-        output._bodies(chunk, list(range(len(chunk))), ("g", "s"), 0, progress)
+        events = output._writer.events(*output._events(chunk, list(range(len(chunk))), ("g", "s"), progress))
+        first = 0
+        while first < len(events):
+            first += output._writer.body(head, events, first)[1]
     encode_per_record = (time.process_time() - started) / (len(sample) * chunk_size)
     queue: asyncio.Queue[Chunk] = asyncio.Queue()
     for chunk in chunks:

@@ -6,20 +6,21 @@ The records are the benchmark workload as the agent holds it after the kubernete
 as ``bench_filters``: ``bench.gen_logs``' 20 containers, decoded by ``_core``, through the
 kubernetes filter with the benchmark config against the tests' API server; each record carries its
 pod's metadata map, shared by the records of the pod). Each chunk then becomes its PutLogEvents
-bodies as ``cloudwatch_logs`` builds them (``body.build_bodies``: records to bodies in time
-order, cut within the batch limits), two ways, ``time.process_time`` around each, best of
-``--repeat``:
+bodies as ``cloudwatch_logs`` writes them (``body.body_writer``: records to bodies in time
+order, one body a call, each cut within the batch limits), two ways, ``time.process_time``
+around each, best of ``--repeat``:
 
-- ``compiled``: ``_core.cwl_bodies``, what the output uses (each record written straight into
-  its body, escaped, in one pass; a shared metadata map written once per chunk);
-- ``python reference``: ``body.request_bodies``, its Python reference (msgspec encodes each
-  record, ``json.dumps`` escapes it, the bodies are joined from the events).
+- ``compiled``: ``_core.CwlBodyWriter``, what the output uses (each record written, escaped, in
+  one pass into the buffer the writer keeps, the body copied out; a shared metadata map written
+  once per body);
+- ``python reference``: ``body.BodyWriter``, its Python reference (msgspec encodes each record,
+  ``json.dumps`` escapes it, the body is joined from the events).
 
 With ``--per-pod`` each pod's records are one call, so that most bodies are cut at the batch's
 byte limit, as they are from the pipeline's chunks of up to 2 MB (bench_filters' batches are
 smaller). Both must give the same bytes (checked). Also reported: SHA-256 of the bodies (what
 SigV4 hashes), and how many bytes the bodies hold beyond what the batch's byte limit counts (the
-room ``_core.cwl_bodies`` keeps for them, ``CWL_BODY_ROOM``, is 256 KiB).
+room ``_core.CwlBodyWriter`` keeps for them, ``CWL_BODY_ROOM``, is 256 KiB).
 """
 
 from __future__ import annotations
@@ -34,10 +35,9 @@ from typing import Any
 
 from bench.bench_filters import kubernetes_records
 from bench.versions import versions
-from flb_fast import _core
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.cloudwatch_logs.batch import EVENT_OVERHEAD_BYTES
-from flb_fast.outputs.cloudwatch_logs.body import batch_limits, request_bodies, request_head
+from flb_fast.outputs.cloudwatch_logs.body import BodyWriter, body_writer, request_head
 
 
 def best(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -47,11 +47,6 @@ def best(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         out = step()
         seconds = min(seconds, time.process_time() - started)
     return seconds, out
-
-
-def compiled_bodies(head: bytes, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes],
-                    fallback: Callable[[int], bytes], first: int) -> tuple[list[bytes], list[int], int]:
-    return _core.cwl_bodies(head, items, timestamps_ns, encode, fallback, first, *batch_limits())
 
 
 def per_pod(chunks: list[tuple[str, list[int], list[Any]]]) -> list[tuple[str, list[int], list[Any]]]:
@@ -72,21 +67,26 @@ def run(lines: int, repeat: int, whole_pods: bool = False) -> dict[str, Any]:
     encoder = RecordEncoder()
     head = request_head("fluentbit-cloudwatch", "fluentbit-kube.var.log.containers.app")
 
-    def bodies(build: Callable[..., tuple[list[bytes], list[int], int]]) -> Callable[[], list[bytes]]:
+    def bodies(writer: Any) -> Callable[[], list[bytes]]:
         def step() -> list[bytes]:
             out: list[bytes] = []
             for _, timestamps, chunk_records in chunks:
                 def fallback(index: int, rs: list[Any] = chunk_records, ts: list[int] = timestamps) -> bytes:
                     return encoder.encode(rs[index], ts[index])  # type: ignore[return-value]
 
-                out += build(head, chunk_records, timestamps, encoder.encode_value, fallback, 0)[0]
+                events = writer.events(chunk_records, timestamps, encoder.encode_value, fallback)
+                first = 0
+                while first < len(events):
+                    body, count, _ = writer.body(head, events, first)
+                    out.append(body)
+                    first += count
             return out
         return step
 
     rows: dict[str, dict[str, float]] = {}
     built: dict[str, list[bytes]] = {}
-    for name, build in (("compiled", compiled_bodies), ("python reference", request_bodies)):
-        seconds, built[name] = best(bodies(build), repeat)
+    for name, writer in (("compiled", body_writer()), ("python reference", BodyWriter())):
+        seconds, built[name] = best(bodies(writer), repeat)
         rows[name] = {"bodies_us": round(seconds / records * 1e6, 3)}
     assert built["compiled"] == built["python reference"], "both ways must build the same bodies"
     sha_s, _ = best(lambda: [hashlib.sha256(body).hexdigest() for body in built["compiled"]], repeat)

@@ -118,19 +118,16 @@ def kube_merge_parsed_logs(
 ) -> int: ...
 def kube_attach(records: list[dict[str, object]], kube: dict[str, object] | None,
                 namespace: dict[str, object] | None) -> None: ...
-def cwl_bodies(
-    head: bytes,
-    items: list[object],
-    timestamps_ns: list[int],
-    encode: Callable[[object], bytes],
-    fallback: Callable[[int], bytes],
-    first: int,
-    max_event_bytes: int,
-    max_batch_bytes: int,
-    event_overhead: int,
-    max_batch_events: int,
-    max_span_ms: int,
-) -> tuple[list[bytes], list[int], int]: ...
+class CwlEvents:
+    def __len__(self) -> int: ...
+
+class CwlBodyWriter:
+    def __init__(self, max_event_bytes: int, max_batch_bytes: int, event_overhead: int, max_batch_events: int,
+                 max_span_ms: int) -> None: ...
+    def events(self, items: list[object], timestamps_ns: list[int], encode: Callable[[object], bytes],
+               fallback: Callable[[int], bytes]) -> CwlEvents: ...
+    def body(self, head: bytes, events: CwlEvents, first: int) -> tuple[bytes, int, int]: ...
+
 JSON_MEMO_ENTRIES: int
 JSON_MEMO_BYTES: int
 

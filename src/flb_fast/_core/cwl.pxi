@@ -1,8 +1,8 @@
-# PutLogEvents request bodies (outputs/cloudwatch_logs/body.py request_bodies is the Python
-# reference): each record's message (its JSON as msgspec writes it) is written straight into the
-# body already escaped as the body's string, in one pass from the record's dict (jsonw.pxi, body
-# mode: a map shared by many records, the pod metadata the kubernetes filter attaches, is written
-# once per call and copied after). Events go in chronological order (no sort when they already are, the usual
+# PutLogEvents request bodies (outputs/cloudwatch_logs/body.py BodyWriter is the Python
+# reference): each record's message (its JSON as msgspec writes it) is written once, already
+# escaped as the body's string, in one pass from the record's dict (jsonw.pxi, body mode: a map
+# shared by many records, the pod metadata the kubernetes filter attaches, is written once per
+# body and copied after). Events go in chronological order (no sort when they already are, the usual
 # case: a file is read in order). No per-event dict, no intermediate message bytes, no decode
 # to str and back.
 #
@@ -12,7 +12,6 @@
 # above U+FFFF), the control characters and DEL as \b \t \n \f \r or \u00XX, '"' and '\\' escaped.
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.string cimport memcpy
 
 cdef bytes _CWL_EVENT_OPEN = b'{"timestamp": '
@@ -20,25 +19,30 @@ cdef bytes _CWL_MESSAGE_OPEN = b', "message": "'
 cdef bytes _CWL_EVENT_CLOSE = b'"}'
 cdef bytes _CWL_SEPARATOR = b', '
 cdef bytes _CWL_TAIL = b']}'
-# Room in a new body beyond its events' PutLogEvents size (max_batch_bytes) and its head: the
-# escapes of its messages (a '"' or '\\' written as two bytes counts as one; a non-ASCII
-# character's \uXXXX counts as its UTF-8 bytes) up to this much need no growing of the body.
-# A record's JSON grows by about 15% escaped (the quotes of every key and string: the records
-# Fluent Bit wrote in tests/data/fluent-bit/kube_*), so a full body of such records holds about
-# 160 KB of escapes. With 64 KiB of room nearly every full body was grown, its 1 MB copied once.
-# Room not written to is never touched, so it costs address space, not memory.
+# Room in the buffer a body is written in beyond its events' PutLogEvents size
+# (max_batch_bytes) and its head: the escapes of its messages (a '"' or '\\' written as two
+# bytes counts as one; a non-ASCII character's \uXXXX counts as its UTF-8 bytes) up to this much
+# need no growing of the buffer. A record's JSON grows by about 15% escaped (the quotes of every
+# key and string: the records Fluent Bit wrote in tests/data/fluent-bit/kube_*), so a full body
+# of such records holds about 160 KB of escapes.
 cdef Py_ssize_t CWL_BODY_ROOM = 256 * 1024
 
 
-# Records straight into PutLogEvents bodies (``cwl_bodies``): each event is written where the
-# body holds it, and the bodies are cut while they are written, so no message, fragment or
-# timestamp object is made per event and each byte of a message is written once.
+# Records straight into PutLogEvents bodies (``CwlBodyWriter``), one body a call, as Fluent
+# Bit's cloudwatch_logs builds one payload, sends it and goes on (cloudwatch_api.c
+# process_and_send): each event is written once, in a buffer the writer keeps for every body
+# (as Fluent Bit keeps its output buffer), and the body is copied out at its size. A bytes
+# object made for each body at the buffer's size and cut to what it held was a fresh mapping of
+# 1.3 MB every time (larger than any freed before, so malloc mapped it anew), each of its pages
+# zeroed by the kernel as it was first written: ten times the page faults of the whole pipeline
+# into ``null`` (``perf record -e minor-faults`` around ``bench_pipeline --variant
+# cloudwatch-fast``). No message, fragment or timestamp object is made per event.
 
 cdef int _cwl_message(_JsonOut *out, object message, Py_ssize_t max_event_bytes) except -1:
     """A message given as UTF-8 bytes, escaped for the body; one over ``max_event_bytes`` is cut
     first to its longest prefix ending on a character boundary. 1 when it was cut."""
     if type(message) is not bytes:
-        raise TypeError(f"cwl_bodies: a message must be bytes, not {type(message).__name__}")
+        raise TypeError(f"cwl body: a message must be bytes, not {type(message).__name__}")
     cdef const unsigned char *data = <const unsigned char *>_bytes_data(message)
     cdef Py_ssize_t n = _bytes_size(message), cut
     cdef int truncated = 0
@@ -52,161 +56,156 @@ cdef int _cwl_message(_JsonOut *out, object message, Py_ssize_t max_event_bytes)
     return truncated
 
 
-cdef int _cwl_open(_JsonOut *out, bytes head, Py_ssize_t capacity, const char *event, Py_ssize_t event_size) except -1:
-    """A new body in ``out`` (which holds none), written straight into a bytes object of
-    ``capacity`` bytes (cut to its size by ``_cwl_cut``; grown when its events need more):
-    ``head``, then the ``event_size`` bytes at ``event`` (an event that did not fit in the body
-    before)."""
-    cdef Py_ssize_t head_size = _bytes_size(head)
-    body = _bytes_from_size(NULL, max(capacity, head_size + event_size))
-    memcpy(_bytes_data(body), _bytes_data(head), head_size)
-    memcpy(_bytes_data(body) + head_size, event, event_size)
-    Py_INCREF(body)
-    out.body = <PyObject *>body
-    out.data = _bytes_data(body)
-    out.capacity = _bytes_size(body)
-    out.size = head_size + event_size
-    return 0
+cdef class CwlEvents:
+    """One destination's events as ``CwlBodyWriter`` takes them: the items, each one's time in
+    milliseconds, and their chronological order (stable), worked out once for all its bodies."""
 
+    cdef list items
+    cdef object encode, fallback
+    cdef Py_ssize_t n
+    cdef long long *times
+    # None when the items already are in chronological order (the usual case: a file is read in
+    # order), else the index of each event in that order.
+    cdef list order
 
-cdef int _cwl_cut(_JsonOut *out, Py_ssize_t end, list bodies) except -1:
-    """The body written up to ``end``, closed with ``]}``, cut to its size (not copied) and
-    appended to ``bodies``. ``out`` then holds no body."""
-    cdef Py_ssize_t tail = _bytes_size(_CWL_TAIL)
-    out.size = end
-    _json_reserve(out, tail)
-    memcpy(out.data + end, _bytes_data(_CWL_TAIL), tail)
-    _bytes_resize(&out.body, end + tail)
-    bodies.append(<object>out.body)
-    Py_XDECREF(out.body)
-    out.body = NULL
-    out.data = NULL
-    out.capacity = 0
-    out.size = 0
-    return 0
-
-
-def cwl_bodies(
-    bytes head,
-    list items,
-    list timestamps_ns,
-    object encode,
-    object fallback,
-    Py_ssize_t first,
-    Py_ssize_t max_event_bytes,
-    Py_ssize_t max_batch_bytes,
-    Py_ssize_t event_overhead,
-    Py_ssize_t max_batch_events,
-    long long max_span_ms,
-):
-    """``(bodies, counts, truncated)``: the PutLogEvents bodies of one destination's events, in
-    chronological order (stable), from its ``first`` event on, each within the batch limits.
-
-    ``head`` is the JSON up to and including ``"logEvents": [``. An item is a record (a dict,
-    written as its JSON as ``encode``, msgspec's encoder, writes it; a map or list several records
-    reference is written once and copied after) or its message as UTF-8 bytes. A record that cannot be written
-    here (a value msgspec refuses or writes its own way, a message over ``max_event_bytes``) or
-    an item of another type is sent as ``fallback(index)``'s bytes. A message over
-    ``max_event_bytes`` is cut on a character boundary and counted in ``truncated``. ``counts``
-    holds each body's number of events."""
-    cdef Py_ssize_t n = len(items), k, i, event_start, message_start, head_size = _bytes_size(head)
-    cdef Py_ssize_t count = 0, batch_bytes = 0, event_bytes, moved, truncated = 0
-    cdef long long ns, ms, first_ms = 0
-    cdef long long *times = NULL
-    cdef bint ordered = True
-    cdef int failed
-    cdef char digits[32]
-    cdef Py_ssize_t digits_size
-    cdef list order = None, bodies = [], counts = []
-    cdef _JsonWriter writer = _JsonWriter(encode, True)
-    cdef _JsonOut out
-    cdef object item
-    if len(timestamps_ns) != n:
-        raise ValueError("cwl_bodies: one timestamp per item")
-    if first < 0:
-        raise ValueError("cwl_bodies: first must not be negative")
-    # Each body is written in the bytes object sent, with room for the most its events may count
-    # and for their escapes (a body whose escapes need more is grown).
-    cdef Py_ssize_t capacity = head_size + max_batch_bytes + CWL_BODY_ROOM
-    cdef _JsonOut done
-    done.body = NULL
-    out.body = NULL
-    out.data = NULL
-    out.capacity = 0
-    out.size = 0
-    out.raw = 0
-    times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
-    if times == NULL:
-        raise MemoryError()
-    try:
+    def __cinit__(self, list items, list timestamps_ns, object encode, object fallback):
+        cdef Py_ssize_t i, n = len(items)
+        cdef long long ns, ms
+        cdef bint ordered = True
+        if len(timestamps_ns) != n:
+            raise ValueError("cwl events: one timestamp per item")
+        self.items = items
+        self.encode = encode
+        self.fallback = fallback
+        self.n = n
+        self.times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
+        if self.times == NULL:
+            raise MemoryError()
         for i in range(n):
             ns = <long long>timestamps_ns[i]
             # Floor division, as Python's // (times before 1970 are negative).
             ms = ns / 1000000
             if ns % 1000000 < 0:
                 ms -= 1
-            times[i] = ms
-            if i and ms < times[i - 1]:
+            self.times[i] = ms
+            if i and ms < self.times[i - 1]:
                 ordered = False
         if not ordered:
-            order = sorted(range(n), key=[times[i] for i in range(n)].__getitem__)
-        _cwl_open(&out, head, capacity, NULL, 0)
-        for k in range(first, n):
-            i = k if ordered else <Py_ssize_t>order[k]
-            ms = times[i]
-            if count and (count >= max_batch_events or ms - first_ms >= max_span_ms):
-                _cwl_cut(&out, out.size, bodies)
-                counts.append(count)
-                _cwl_open(&out, head, capacity, NULL, 0)
-                count = 0
-                batch_bytes = 0
+            self.order = sorted(range(n), key=[self.times[i] for i in range(n)].__getitem__)
+
+    def __dealloc__(self):
+        PyMem_Free(self.times)
+
+    def __len__(self):
+        return self.n
+
+
+cdef class CwlBodyWriter:
+    """PutLogEvents bodies within the batch limits it is made with, written one at a time in a
+    buffer it keeps (``body``). Used by one output, on one thread."""
+
+    cdef _JsonOut out
+    cdef Py_ssize_t max_event_bytes, max_batch_bytes, event_overhead, max_batch_events
+    cdef long long max_span_ms
+    cdef bint writing
+
+    def __cinit__(self, Py_ssize_t max_event_bytes, Py_ssize_t max_batch_bytes, Py_ssize_t event_overhead,
+                  Py_ssize_t max_batch_events, long long max_span_ms):
+        self.max_event_bytes = max_event_bytes
+        self.max_batch_bytes = max_batch_bytes
+        self.event_overhead = event_overhead
+        self.max_batch_events = max_batch_events
+        self.max_span_ms = max_span_ms
+        self.out.data = NULL
+        self.out.capacity = 0
+        self.out.size = 0
+        self.out.raw = 0
+        self.writing = False
+
+    def __dealloc__(self):
+        PyMem_Free(self.out.data)
+
+    def events(self, list items, list timestamps_ns, object encode, object fallback):
+        """The events ``body`` takes. An item is a record (a dict, written as its JSON as
+        ``encode``, msgspec's encoder, writes it; a map or list several records reference is
+        written once a body and copied after) or its message as UTF-8 bytes. A record that cannot
+        be written here (a value msgspec refuses or writes its own way, a message over
+        ``max_event_bytes``) or an item of another type is sent as ``fallback(index)``'s bytes."""
+        return CwlEvents(items, timestamps_ns, encode, fallback)
+
+    def body(self, bytes head, CwlEvents events not None, Py_ssize_t first):
+        """``(body, count, truncated)``: the PutLogEvents body of ``events`` from the ``first``
+        in chronological order on, holding the ``count`` events that fit the batch limits,
+        ``truncated`` of them cut to ``max_event_bytes`` (on a character boundary). ``head`` is
+        the JSON up to and including ``"logEvents": [``."""
+        if not 0 <= first < events.n:
+            raise ValueError("cwl body: first must be the index of an event")
+        if self.writing:
+            raise RuntimeError("cwl body: the writer is already writing a body")
+        self.writing = True
+        try:
+            return self._body(head, events, first)
+        finally:
+            self.writing = False
+
+    cdef tuple _body(self, bytes head, CwlEvents events, Py_ssize_t first):
+        cdef _JsonOut *out = &self.out
+        cdef Py_ssize_t k, i, event_start, message_start, head_size = _bytes_size(head)
+        cdef Py_ssize_t count = 0, batch_bytes = 0, event_bytes, truncated = 0
+        cdef long long ms, first_ms = 0
+        cdef int failed, cut
+        cdef char digits[32]
+        cdef Py_ssize_t digits_size, tail = _bytes_size(_CWL_TAIL)
+        cdef list items = events.items, order = events.order
+        cdef _JsonWriter writer = _JsonWriter(events.encode, True)
+        cdef object item
+        # Room for the most a body's events may count, and their escapes (a body whose escapes
+        # need more grows the buffer).
+        out.size = 0
+        _json_reserve(out, head_size + self.max_batch_bytes + CWL_BODY_ROOM)
+        _json_put(out, _bytes_data(head), head_size, 0)
+        for k in range(first, events.n):
+            i = k if order is None else <Py_ssize_t>order[k]
+            ms = events.times[i]
+            if count and (count >= self.max_batch_events or ms - first_ms >= self.max_span_ms):
+                break
             event_start = out.size
             digits_size = _json_int(digits, ms)
-            _json_reserve(&out, 64)
+            _json_reserve(out, 64)
             if count:
-                _json_put(&out, _bytes_data(_CWL_SEPARATOR), 2, 0)
-            _json_put(&out, _bytes_data(_CWL_EVENT_OPEN), _bytes_size(_CWL_EVENT_OPEN), 0)
-            _json_put(&out, digits, digits_size, 0)
-            _json_put(&out, _bytes_data(_CWL_MESSAGE_OPEN), _bytes_size(_CWL_MESSAGE_OPEN), 0)
+                _json_put(out, _bytes_data(_CWL_SEPARATOR), 2, 0)
+            _json_put(out, _bytes_data(_CWL_EVENT_OPEN), _bytes_size(_CWL_EVENT_OPEN), 0)
+            _json_put(out, digits, digits_size, 0)
+            _json_put(out, _bytes_data(_CWL_MESSAGE_OPEN), _bytes_size(_CWL_MESSAGE_OPEN), 0)
             message_start = out.size
             out.raw = 0
             item = items[i]
+            cut = 0
             if type(item) is bytes:
-                truncated += _cwl_message(&out, item, max_event_bytes)
+                cut = _cwl_message(out, item, self.max_event_bytes)
             else:
                 failed = 1
                 if type(item) is dict:
-                    failed = _json_dict(&out, <dict>item, writer, 0)
-                    if out.raw > max_event_bytes:
+                    failed = _json_dict(out, <dict>item, writer, 0)
+                    if out.raw > self.max_event_bytes:
                         failed = 1
                 if failed:
                     out.size = message_start
                     out.raw = 0
-                    truncated += _cwl_message(&out, fallback(i), max_event_bytes)
-            _json_reserve(&out, 2)
-            _json_put(&out, _bytes_data(_CWL_EVENT_CLOSE), 2, 0)
-            event_bytes = out.raw + event_overhead
-            if count and batch_bytes + event_bytes > max_batch_bytes:
-                # The event opens the next body: the body so far ends before it.
-                # It is copied into the next body, then the body before is cut.
-                done = out
-                out.body = NULL
-                moved = done.size - event_start - 2
-                _cwl_open(&out, head, capacity, done.data + event_start + 2, moved)
-                _cwl_cut(&done, event_start, bodies)
-                counts.append(count)
-                count = 0
-                batch_bytes = 0
+                    cut = _cwl_message(out, events.fallback(i), self.max_event_bytes)
+            _json_reserve(out, 2)
+            _json_put(out, _bytes_data(_CWL_EVENT_CLOSE), 2, 0)
+            event_bytes = out.raw + self.event_overhead
+            if count and batch_bytes + event_bytes > self.max_batch_bytes:
+                # The event belongs to the next body: this one ends before it.
+                out.size = event_start
+                break
+            truncated += cut
             if not count:
                 first_ms = ms
             count += 1
             batch_bytes += event_bytes
-        if count:
-            _cwl_cut(&out, out.size, bodies)
-            counts.append(count)
-    finally:
-        # Bodies not finished (an error): ``done`` between the two bodies of a cut, ``out``'s.
-        Py_XDECREF(done.body)
-        Py_XDECREF(out.body)
-        PyMem_Free(times)
-    return bodies, counts, truncated
+        body = _bytes_from_size(NULL, out.size + tail)
+        memcpy(_bytes_data(body), out.data, out.size)
+        memcpy(_bytes_data(body) + out.size, _bytes_data(_CWL_TAIL), tail)
+        return body, count, truncated

@@ -107,8 +107,6 @@ cdef extern from "Python.h":
     Py_ssize_t _refcount "Py_REFCNT"(PyObject *o)
     PyObject *_list_item "PyList_GET_ITEM"(object o, Py_ssize_t i)
     PyObject *_tuple_item "PyTuple_GET_ITEM"(object o, Py_ssize_t i)
-    int _bytes_resize "_PyBytes_Resize"(PyObject **o, Py_ssize_t size) except -1
-    char *_bytes_data_of "PyBytes_AS_STRING"(PyObject *o)
 
 cdef enum:
     # A record nested deeper than this takes the Python path (msgspec, which has its own limit).
@@ -296,10 +294,6 @@ cdef struct _JsonOut:
     Py_ssize_t capacity
     # UTF-8 bytes of the JSON the written text stands for (in body mode, what PutLogEvents counts).
     Py_ssize_t raw
-    # NULL, or the bytes object ``data`` is the data of (a reference owned by the writer, the
-    # only one: it is grown by ``_PyBytes_Resize``), so that what is written needs no copy into
-    # a bytes object once finished (cwl.pxi); ``data`` is then never freed by the writer.
-    PyObject *body
 
 
 cdef int _json_reserve(_JsonOut *out, Py_ssize_t extra) except -1:
@@ -308,11 +302,6 @@ cdef int _json_reserve(_JsonOut *out, Py_ssize_t extra) except -1:
     if need <= out.capacity:
         return 0
     capacity = max(need, 2 * out.capacity, 4096)
-    if out.body != NULL:
-        _bytes_resize(&out.body, capacity)
-        out.data = _bytes_data_of(out.body)
-        out.capacity = capacity
-        return 0
     grown = <char *>PyMem_Realloc(out.data, capacity)
     if grown == NULL:
         raise MemoryError()

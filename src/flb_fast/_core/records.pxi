@@ -201,7 +201,6 @@ def records_json(list records, object encode, object fallback, bytes suffix):
     cdef object record
     out.data = NULL
     out.capacity = 0
-    out.body = NULL
     try:
         for i in range(n):
             record = records[i]

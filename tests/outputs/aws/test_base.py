@@ -10,7 +10,6 @@ the requests the test says to hold, so what is in flight at once is what the ser
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import threading
@@ -24,7 +23,7 @@ from flb_fast import registry
 from flb_fast.config.loader import load_config
 from flb_fast.engine.engine import Engine
 from flb_fast.engine.pipeline import build
-from flb_fast.outputs.aws.base import MAX_FLUSHES_PER_WORKER, BodiesInFlight
+from flb_fast.outputs.aws.base import MAX_FLUSHES_PER_WORKER
 from flb_fast.outputs.kinesis_firehose import KinesisFirehoseOutput
 from flb_fast.outputs.s3 import S3Output
 from tests.engine.test_engine import until
@@ -230,32 +229,3 @@ def test_flushes_at_once_are_per_worker_net_max_worker_connections_or_two(
     assert output.concurrent_flushes(2) == 2 * per_worker
 
 
-def test_a_flush_builds_its_bodies_at_once_while_the_others_hold_at_most_the_bound(run) -> None:
-    bodies = BodiesInFlight(1_000)
-    bodies.hold(1_000)
-
-    async def scenario() -> bool:
-        async with asyncio.timeout(HOLD_SECONDS):
-            await bodies.room()
-        return True
-
-    assert run(scenario())
-
-
-def test_a_flush_waits_to_build_its_bodies_until_the_others_hold_no_more_than_the_bound(run) -> None:
-    bodies = BodiesInFlight(1_000)
-    bodies.hold(2_500)
-
-    async def scenario() -> tuple[bool, bool]:
-        waiting = asyncio.ensure_future(bodies.room())
-        await asyncio.sleep(0)
-        bodies.release(1_000)  # 1,500 bytes still held: it keeps waiting
-        for _ in range(3):
-            await asyncio.sleep(0)
-        waited = not waiting.done()
-        bodies.release(500)  # 1,000 held: the bound
-        async with asyncio.timeout(HOLD_SECONDS):
-            await waiting
-        return waited, waiting.done()
-
-    assert run(scenario()) == (True, True)

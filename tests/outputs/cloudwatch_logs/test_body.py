@@ -1,5 +1,5 @@
-"""PutLogEvents bodies: ``_core.cwl_bodies`` (``_core/cwl.pxi``) against its Python reference
-(``outputs/cloudwatch_logs/body.py request_bodies``), and the reference against botocore's own serialiser."""
+"""PutLogEvents bodies: ``_core.CwlBodyWriter`` (``_core/cwl.pxi``) against its Python reference
+(``outputs/cloudwatch_logs/body.py BodyWriter``), and the reference against botocore's own serialiser."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from flb_fast import _core
 from flb_fast.outputs.aws.encode import RecordEncoder
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS, MAX_EVENT_BYTES
-from flb_fast.outputs.cloudwatch_logs.body import batch_limits, escape_message, request_bodies, request_head
+from flb_fast.outputs.cloudwatch_logs.body import BodyWriter, body_writer, escape_message, request_head
 
-pytestmark = pytest.mark.skipif(not hasattr(_core, "cwl_bodies"), reason="flb_fast._core is not built")
+pytestmark = pytest.mark.skipif(not hasattr(_core, "CwlBodyWriter"), reason="flb_fast._core is not built")
 
 ENCODE = msgspec.json.Encoder().encode
 HEAD = request_head("group é", 'stream "1"')
@@ -69,11 +69,28 @@ def fallback_json(items: list[Any]) -> Any:
     return lambda index: RecordEncoder().encode(items[index], 0)
 
 
+def every_body(writer: Any, items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE,
+               fallback: Any = None) -> tuple[list[bytes], list[int], int]:
+    """``(bodies, counts, truncated)``: the bodies ``writer`` writes one after the other, each from
+    the first event the one before left out, as the output sends them."""
+    events = writer.events(items, times, encode, fallback or fallback_json(items))
+    bodies, counts, truncated = [], [], 0
+    while first < len(items):
+        body, count, cut = writer.body(HEAD, events, first)
+        bodies.append(body)
+        counts.append(count)
+        truncated += cut
+        first += count
+    return bodies, counts, truncated
+
+
 def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE) -> Any:
-    """``cwl_bodies`` and ``request_bodies`` of the same events, checked equal."""
-    fallback = fallback_json(items)
-    ours = _core.cwl_bodies(HEAD, items, times, encode, fallback, first, *batch_limits())
-    assert ours == request_bodies(HEAD, items, times, encode, fallback, first)
+    """The compiled writer's and the reference's bodies of the same events, checked equal. The
+    compiled writer is used twice, so that the bodies it writes after others are checked too."""
+    compiled = body_writer()
+    ours = every_body(compiled, items, times, first, encode)
+    assert ours == every_body(BodyWriter(), items, times, first, encode)
+    assert every_body(compiled, items, times, first, encode) == ours
     return ours
 
 
@@ -217,7 +234,7 @@ def test_a_value_whose_encoding_fails_in_any_way_is_sent_as_the_fallback() -> No
 
     # The float goes to ``refuse``, so that record is the fallback's; the other is written without it.
     items: list[Any] = [{"f": 1.5}, {"s": "plain"}]
-    [body], _, _ = _core.cwl_bodies(HEAD, items, [0, 0], refuse, fallback_json(items), 0, *batch_limits())
+    [body], _, _ = every_body(body_writer(), items, [0, 0], encode=refuse)
     assert [event["message"] for event in json.loads(body)["logEvents"]] == ['{"f":1.5}', '{"s":"plain"}']
 
 
@@ -239,8 +256,23 @@ def test_the_events_before_first_are_left_out() -> None:
     assert json.loads(bodies[0])["logEvents"] == [{"timestamp": 3, "message": "a"}]
 
 
-def test_no_events_make_no_bodies() -> None:
-    assert both([b"a"], [0], first=1) == ([], [], 0)
+@pytest.mark.parametrize("writer", [body_writer(), BodyWriter()], ids=["compiled", "reference"])
+@pytest.mark.parametrize("first", [1, -1])
+def test_a_first_that_is_no_event_is_refused(writer: Any, first: int) -> None:
+    with pytest.raises(ValueError, match="first must be the index of an event"):
+        writer.body(HEAD, writer.events([b"a"], [0], ENCODE, fallback_json([b"a"])), first)
+
+
+def test_a_fallback_that_writes_a_body_with_the_same_writer_is_refused() -> None:
+    writer = body_writer()
+    items: list[Any] = [["not a record"]]
+
+    def fallback(index: int) -> bytes:
+        return writer.body(HEAD, writer.events([b"inner"], [0], ENCODE, fallback), 0)[0]
+
+    with pytest.raises(RuntimeError, match="already writing"):
+        writer.body(HEAD, writer.events(items, [0], ENCODE, fallback), 0)
+    assert every_body(writer, [b"after"], [0]) == every_body(BodyWriter(), [b"after"], [0])
 
 
 def test_an_oversized_message_is_cut_on_a_character_boundary_and_counted() -> None:
@@ -275,7 +307,8 @@ def test_a_body_spans_less_than_the_time_limit() -> None:
 
 def test_an_item_not_bytes_from_the_fallback_is_refused() -> None:
     with pytest.raises(TypeError):
-        _core.cwl_bodies(HEAD, [["x"]], [0], ENCODE, lambda index: "text", 0, *batch_limits())
+        writer = body_writer()
+        writer.body(HEAD, writer.events([["x"]], [0], ENCODE, lambda index: "text"), 0)
 
 
 def test_the_reference_bodies_are_what_botocore_serialises() -> None:
@@ -290,7 +323,8 @@ def test_the_reference_bodies_are_what_botocore_serialises() -> None:
     texts = [b"plain", b'q " b \\ \t\n\r\b\f \x01 \x7f', "é 日本 😀".encode(), b""]
     items = records + texts
     times = [1_795_611_600_000_000_000 + index * 1_000_000 for index in range(len(items))]
-    [body], _, _ = request_bodies(request_head("g", "s"), items, times, ENCODE, fallback_json(items), 0)
+    writer = BodyWriter()
+    body, _, _ = writer.body(request_head("g", "s"), writer.events(items, times, ENCODE, fallback_json(items)), 0)
     messages = [ENCODE(record).decode() for record in records] + [text.decode() for text in texts]
     events = [{"timestamp": time // 1_000_000, "message": text} for time, text in zip(times, messages, strict=True)]
     params = {"logGroupName": "g", "logStreamName": "s", "logEvents": events}
@@ -311,7 +345,8 @@ def test_a_fallback_that_raises_stops_the_call_and_the_next_call_is_whole() -> N
     def broken(index: int) -> bytes:
         raise LookupError(index)
 
-    items: list[Any] = [b"a" * 300_000] * 4 + [["not a record"]]
+    writer = body_writer()
+    items: list[Any] = [b"a" * 300_000] * 2 + [["not a record"]]
     with pytest.raises(LookupError):
-        _core.cwl_bodies(HEAD, items, [0] * 5, ENCODE, broken, 0, *batch_limits())
-    assert both(items[:4], [0] * 4)[1] == [3, 1]
+        writer.body(HEAD, writer.events(items, [0] * 3, ENCODE, broken), 0)
+    assert every_body(writer, items[:2], [0] * 2) == every_body(BodyWriter(), items[:2], [0] * 2)

@@ -451,18 +451,19 @@ def test_a_whole_record_over_the_size_limit_is_truncated_and_counted(moto, run) 
     assert output.ctx.metrics["truncated_events"] == 1
 
 
-def test_a_flush_that_fails_midway_lets_go_of_the_bodies_it_held(moto, fault_proxy, run) -> None:
-    # 10,001 events make two bodies (10,000 is a request's most); the second is refused.
+def test_a_truncated_event_sent_again_after_a_failure_is_counted_once(moto, fault_proxy, run) -> None:
     moto.client("logs").create_log_group(logGroupName="fluentbit-cloudwatch")
     moto.client("logs").create_log_stream(logGroupName="fluentbit-cloudwatch", logStreamName="s")
     output = cwl(fault_proxy.url, log_stream_name="s")
-    fault_proxy.add("PutLogEvents", "forward", times=1)
     fault_proxy.add("PutLogEvents", "error500", times=1)
+    chunk = chunk_of([{"log": "x" * (MAX_EVENT_BYTES + 10)}, {"log": "small"}])
 
-    async def scenario() -> tuple[FlushResult, int]:
+    async def scenario() -> list[FlushResult]:
         await output.start()
-        result = await output.flush(chunk_of([{"n": i} for i in range(10_001)]))
+        results = [await output.flush(chunk), await output.flush(chunk)]
         await output.stop()
-        return result, output.bodies.held
+        return results
 
-    assert run(scenario(), timeout=120) == (FlushResult.RETRY, 0)
+    assert run(scenario(), timeout=120) == [FlushResult.RETRY, FlushResult.OK]
+    assert len(events(moto, "fluentbit-cloudwatch", "s")) == 2
+    assert output.ctx.metrics["truncated_events"] == 1

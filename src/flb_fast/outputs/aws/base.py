@@ -32,12 +32,6 @@ from flb_fast.tls import CAError
 # four 12,972 at 68.3, eight 14,612 at 78.7 and 2048 14,550 at 88.5: two already send about twice
 # Fluent Bit's lines/s (about 5,000 on that run) for a tenth of the memory the rest would cost.
 MAX_FLUSHES_PER_WORKER = 2
-# A flush builds its chunk's request bodies before it sends them, one after the other (up to
-# 1 MiB each for PutLogEvents, whose 1,048,576-byte limit this is: a chunk of bench_pipeline's
-# cloudwatch variants makes two or three). Another flush of the output builds its own only once
-# the bodies the others still hold come to no more than this: one request's, the last one they
-# send, so two flushes still overlap their requests but never hold two chunks' bodies at once.
-BODY_BYTES_BEFORE_BUILDING = 1_048_576
 
 
 class AwsOutput(Output):
@@ -72,7 +66,6 @@ class AwsOutput(Output):
         self._api: Any = None
         self._calls_in_progress = 0
         self._client_lock = asyncio.Lock()
-        self.bodies = BodiesInFlight(BODY_BYTES_BEFORE_BUILDING)
         # (option, message) pairs the engine reports as config warnings at the option's file:line.
         self.config_warnings: list[tuple[str, str]] = []
         if options.tls and not options.tls_verify:
@@ -221,28 +214,3 @@ class AwsOutput(Output):
             self.ctx.metrics.inc("too_large_records", too_large)
             self.ctx.log.warning("discarded %d record(s) larger than the service allows", too_large)
 
-
-class BodiesInFlight:
-    """Bytes of the request bodies an output's flushes have built and not yet sent; a flush
-    waits in ``room()`` before building while the others hold more than ``wait_above``."""
-
-    __slots__ = ("held", "wait_above", "_below")
-
-    def __init__(self, wait_above: int) -> None:
-        self.held = 0
-        self.wait_above = wait_above
-        self._below = asyncio.Event()
-
-    async def room(self) -> None:
-        """Return once the bodies held come to no more than ``wait_above`` bytes (at once if they do)."""
-        while self.held > self.wait_above:
-            self._below.clear()
-            await self._below.wait()
-
-    def hold(self, size: int) -> None:
-        self.held += size
-
-    def release(self, size: int) -> None:
-        self.held -= size
-        if self.held <= self.wait_above:
-            self._below.set()

@@ -12,6 +12,7 @@ whole output off.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flb_fast.config.errors import PluginConfigError
@@ -32,7 +33,7 @@ from flb_fast.outputs.cloudwatch_logs.api import (
     rejected_counts,
 )
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
-from flb_fast.outputs.cloudwatch_logs.body import build_bodies, request_head
+from flb_fast.outputs.cloudwatch_logs.body import body_writer, request_head
 from flb_fast.outputs.cloudwatch_logs.streams import StreamNamer, Target
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -47,15 +48,17 @@ STREAM_KNOWN_SECONDS = 4 * 3600.0
 
 
 class _Progress:
-    """What of one chunk has been accepted: events per destination, the destinations done, and
-    those whose skipped and truncated events were counted (a retry must not count them twice)."""
+    """What of one chunk has been accepted: events per destination, the destinations done, those
+    whose skipped events were counted, and per destination the events up to which truncated ones
+    were counted (a retry must not count them twice)."""
 
-    __slots__ = ("delivered", "complete", "counted")
+    __slots__ = ("delivered", "complete", "counted", "truncations_counted")
 
     def __init__(self) -> None:
         self.delivered: dict[Target, int] = {}
         self.complete: set[Target] = set()
         self.counted: set[Target] = set()
+        self.truncations_counted: dict[Target, int] = {}
 
 
 class CloudWatchLogsOutput(AwsOutput):
@@ -93,6 +96,7 @@ class CloudWatchLogsOutput(AwsOutput):
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
         self.encoder = RecordEncoder(log_key=options.log_key)
+        self._writer = body_writer()
         self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
         # Streams known to exist, with when each is forgotten unless used again (monotonic clock).
@@ -128,13 +132,12 @@ class CloudWatchLogsOutput(AwsOutput):
             progress.complete.add(target)
         return FlushResult.OK
 
-    def _bodies(self, chunk: Chunk, indexes: list[int], target: Target, first: int,
-                progress: _Progress) -> tuple[list[bytes], list[int]]:
-        """The PutLogEvents bodies of one destination's events in time order (stable: equal
-        times keep record order) from its ``first`` on, and their event counts. Whole records
-        are written into the bodies in one pass (``body.build_bodies``), those it cannot write
-        through the encoder; ``log_key`` values are encoded first. Oversized events are
-        truncated, empty ones skipped, as Fluent Bit does."""
+    def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress
+                ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes]]:
+        """What the body writer makes one destination's events of: the items (whole records, or
+        the ``log_key`` values encoded first, empty and missing ones skipped as Fluent Bit skips
+        them), their timestamps, the encoder of values, and the fallback that encodes a record
+        the writer cannot."""
         records, timestamps = chunk.records, chunk.timestamps
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
@@ -150,51 +153,48 @@ class CloudWatchLogsOutput(AwsOutput):
                 encoded = [message for message, _ in kept]
                 timestamps = [timestamp for _, timestamp in kept]
             items = encoded
+        if target not in progress.counted:
+            progress.counted.add(target)
+            self.count_skipped(missing, empty)
 
         def fallback(index: int) -> bytes:
             return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
 
-        bodies, counts, truncated = build_bodies(
-            request_head(*target), items, timestamps, self.encoder.encode_value, fallback, first
+        return items, timestamps, self.encoder.encode_value, fallback
+
+    def _count_truncated(self, truncated: int) -> None:
+        self.ctx.metrics.inc("truncated_events", truncated)
+        self.ctx.log.warning(
+            "truncated %d log event(s) longer than the %d bytes CloudWatch Logs accepts", truncated, MAX_EVENT_BYTES
         )
-        if target not in progress.counted:
-            progress.counted.add(target)
-            self.count_skipped(missing, empty)
-            if truncated:
-                self.ctx.metrics.inc("truncated_events", truncated)
-                self.ctx.log.warning(
-                    "truncated %d log event(s) longer than the %d bytes CloudWatch Logs accepts",
-                    truncated,
-                    MAX_EVENT_BYTES,
-                )
-        return bodies, counts
 
     async def _deliver(self, target: Target, chunk: Chunk, indexes: list[int], progress: _Progress) -> FlushResult:
+        """The destination's events, one body at a time (in time order, stable: equal times keep
+        record order), from the first not yet accepted. Each body is written once the one before
+        has been sent, in the writer's one buffer (``body.body_writer``), so the bodies an output
+        holds are one per flush in progress (``concurrent_flushes``), each up to a request's."""
         group, stream = target
         async with self._lock(target):
             if self.create_stream and not self._known(target):
                 result = await self._create_before_put(group, stream)
                 if result is not FlushResult.OK:
                     return result
+            events = self._writer.events(*self._events(chunk, indexes, target, progress))
+            head = request_head(group, stream)
             done = progress.delivered.get(target, 0)
-            await self.bodies.room()
-            bodies, counts = self._bodies(chunk, indexes, target, done, progress)
-            # Each body is let go of once sent (the list holds those still to send); the bytes the
-            # others wait on are those still held, until the last is sent or the flush gives up.
-            held = sum(map(len, bodies))
-            self.bodies.hold(held)
-            try:
-                for index, count in enumerate(counts):
-                    body, bodies[index] = bodies[index], b""
-                    result = await self._send(group, stream, body, count)
-                    self.bodies.release(len(body))
-                    held -= len(body)
-                    if result is not FlushResult.OK:
-                        return result
-                    done += count
-                    progress.delivered[target] = done
-            finally:
-                self.bodies.release(held)
+            while done < len(events):
+                body, count, truncated = self._writer.body(head, events, done)
+                # A body written again for a retry holds the truncated events it counted before.
+                if truncated and done >= progress.truncations_counted.get(target, 0):
+                    progress.truncations_counted[target] = done + count
+                    self._count_truncated(truncated)
+                result = await self._send(group, stream, body, count)
+                # Freed before the next body is made, the memory of this one can hold it.
+                del body
+                if result is not FlushResult.OK:
+                    return result
+                done += count
+                progress.delivered[target] = done
         return FlushResult.OK
 
     def _known(self, target: Target) -> bool:

@@ -3,16 +3,16 @@
 An event's message is kept as a *fragment*: the message (UTF-8) already escaped as the body's
 JSON string holds it (botocore/serialize.py JSONSerializer: ``json.dumps`` with its defaults, so
 ``ensure_ascii``), with its size in UTF-8 bytes beside it (what the service's limits count). A
-body is then the events' fragments copied between their framing. ``request_bodies`` is the
-Python reference of ``_core.cwl_bodies`` (``_core/cwl.pxi``), which the output uses when it is
-built (tests/outputs/cloudwatch_logs/test_body.py compares the two, and the reference with botocore).
+body is then the events' fragments copied between their framing. ``BodyWriter`` is the Python
+reference of ``_core.CwlBodyWriter`` (``_core/cwl.pxi``), which the output uses when it is built
+(tests/outputs/cloudwatch_logs/test_body.py compares the two, and the reference with botocore).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flb_fast.compiled import core_part
 from flb_fast.outputs.cloudwatch_logs.batch import (
@@ -81,58 +81,64 @@ def request_body(head: bytes, timestamps_ms: list[int], fragments: list[bytes], 
     return head + events + b"]}"
 
 
-def request_bodies(
-    head: bytes,
-    items: list[Any],
-    timestamps_ns: list[int],
-    encode: Callable[[Any], bytes],
-    fallback: Callable[[int], bytes],
-    first: int,
-) -> tuple[list[bytes], list[int], int]:
-    """``(bodies, counts, truncated)``: the PutLogEvents bodies of one destination's events in
-    chronological order (stable), from its ``first`` event on, cut within the batch limits
-    (``split_batches``), and each body's number of events. An item is a record (a dict, its
-    message its JSON as ``encode`` writes it) or its message as UTF-8 bytes; a record
-    ``record_messages`` leaves, or an item of another type, is sent as ``fallback(index)``'s
-    bytes. Messages over MAX_EVENT_BYTES are cut, and those sent counted in ``truncated``."""
-    fragments: list[bytes] = []
-    sizes: list[int] = []
-    cut: list[int] = []
-    for index, item in enumerate(items):
-        fragment: bytes | None = None
-        truncated = 0
-        if type(item) is dict:
-            [fragment], [size] = record_messages([item], encode, MAX_EVENT_BYTES)
-        if fragment is None:
-            message = item if type(item) is bytes else fallback(index)
-            [fragment], [size], truncated = escape_all([message], MAX_EVENT_BYTES)
-        fragments.append(fragment)
-        sizes.append(size)
-        cut.append(truncated)
-    order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)[first:]
-    times_ms = [timestamps_ns[index] // 1_000_000 for index in order]
-    fragments = [fragments[index] for index in order]
-    sizes = [sizes[index] for index in order]
-    batches = split_batches(times_ms, sizes)
-    bodies = [request_body(head, times_ms, fragments, start, end) for start, end in batches]
-    return bodies, [end - start for start, end in batches], sum(cut[index] for index in order)
+class Events(NamedTuple):
+    """``BodyWriter``'s events: in chronological order (stable), each one's time in milliseconds,
+    its message as a fragment, its size, and 1 where it was cut."""
+
+    times_ms: list[int]
+    fragments: list[bytes]
+    sizes: list[int]
+    cut: list[int]
+
+    def __len__(self) -> int:
+        return len(self.fragments)
 
 
-def batch_limits() -> tuple[int, int, int, int, int]:
-    """The PutLogEvents limits ``_core.cwl_bodies`` cuts bodies within (``batch.py``)."""
-    return MAX_EVENT_BYTES, MAX_BATCH_BYTES, EVENT_OVERHEAD_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS
+class BodyWriter:
+    """The Python reference of ``_core.CwlBodyWriter`` (``_core/cwl.pxi``), the same calls and
+    bodies: PutLogEvents bodies one at a time, cut within the batch limits (``split_batches``)."""
+
+    def events(
+        self, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes], fallback: Callable[[int], bytes]
+    ) -> Events:
+        """The events ``body`` takes. An item is a record (a dict, its message its JSON as
+        ``encode`` writes it) or its message as UTF-8 bytes; a record ``record_messages`` leaves,
+        or an item of another type, is sent as ``fallback(index)``'s bytes. Messages over
+        MAX_EVENT_BYTES are cut."""
+        if len(timestamps_ns) != len(items):
+            raise ValueError("cwl events: one timestamp per item")
+        order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)
+        events = Events([timestamps_ns[index] // 1_000_000 for index in order], [], [], [])
+        for index in order:
+            item = items[index]
+            fragment: bytes | None = None
+            truncated = 0
+            if type(item) is dict:
+                [fragment], [size] = record_messages([item], encode, MAX_EVENT_BYTES)
+            if fragment is None:
+                message = item if type(item) is bytes else fallback(index)
+                [fragment], [size], truncated = escape_all([message], MAX_EVENT_BYTES)
+            events.fragments.append(fragment)
+            events.sizes.append(size)
+            events.cut.append(truncated)
+        return events
+
+    def body(self, head: bytes, events: Events, first: int) -> tuple[bytes, int, int]:
+        """``(body, count, truncated)``: the body of ``events`` from the ``first`` on, holding
+        the ``count`` events that fit the limits, ``truncated`` of them cut."""
+        if not 0 <= first < len(events):
+            raise ValueError("cwl body: first must be the index of an event")
+        [(_, count), *_] = split_batches(events.times_ms[first:], events.sizes[first:])
+        end = first + count
+        return request_body(head, events.times_ms, events.fragments, first, end), count, sum(events.cut[first:end])
 
 
-def _compiled_bodies(
-    head: bytes,
-    items: list[Any],
-    timestamps_ns: list[int],
-    encode: Callable[[Any], bytes],
-    fallback: Callable[[int], bytes],
-    first: int,
-) -> tuple[list[bytes], list[int], int]:
-    return _cwl_bodies(head, items, timestamps_ns, encode, fallback, first, *batch_limits())  # type: ignore[misc]
+_CwlBodyWriter = core_part("CwlBodyWriter")
 
 
-_cwl_bodies = core_part("cwl_bodies")
-build_bodies = _compiled_bodies if _cwl_bodies is not None else request_bodies
+def body_writer() -> Any:
+    """What the output writes its bodies with: ``_core.CwlBodyWriter`` within the PutLogEvents
+    limits (``batch.py``), or its reference where ``_core`` is not built."""
+    if _CwlBodyWriter is None:
+        return BodyWriter()
+    return _CwlBodyWriter(MAX_EVENT_BYTES, MAX_BATCH_BYTES, EVENT_OVERHEAD_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS)
