@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from flb_fast.compiled import core_part
 from flb_fast.outputs.cloudwatch_logs.batch import (
@@ -81,17 +81,20 @@ def request_body(head: bytes, timestamps_ms: list[int], fragments: list[bytes], 
     return head + events + b"]}"
 
 
-class Events(NamedTuple):
+class Events:
     """``BodyWriter``'s events: in chronological order (stable), each one's time in milliseconds,
     its message as a fragment, its size, and 1 where it was cut."""
 
-    times_ms: list[int]
-    fragments: list[bytes]
-    sizes: list[int]
-    cut: list[int]
+    __slots__ = ("times_ms", "fragments", "sizes", "cut")
+
+    def __init__(self, times_ms: list[int]) -> None:
+        self.times_ms = times_ms
+        self.fragments: list[bytes] = []
+        self.sizes: list[int] = []
+        self.cut: list[int] = []
 
     def __len__(self) -> int:
-        return len(self.fragments)
+        return len(self.times_ms)
 
 
 class BodyWriter:
@@ -108,7 +111,7 @@ class BodyWriter:
         if len(timestamps_ns) != len(items):
             raise ValueError("cwl events: one timestamp per item")
         order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)
-        events = Events([timestamps_ns[index] // 1_000_000 for index in order], [], [], [])
+        events = Events([timestamps_ns[index] // 1_000_000 for index in order])
         for index in order:
             item = items[index]
             fragment: bytes | None = None
