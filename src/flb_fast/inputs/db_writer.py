@@ -9,9 +9,9 @@ pending in one transaction at a time. Values given meanwhile wait for the next t
 the latest per key (a file's offset, the cursor: an older one is of no use once a newer one is
 known), so what waits is bounded by the number of keys.
 
-The other statements (a file's row looked up or made when it opens, a rotation, a deletion) run
-where they are called: they come once per file, not once per read, and take ``lock`` first, so on
-the loop they wait at most for the one transaction in flight.
+The tail input hands the writer every change to its rows (a file's row made when it opens, its
+offset, a rotation, a deletion), keyed by row, and reads its rows from its own copy, so it runs no
+statement on the loop. The systemd input reads its cursor once, at start, on a thread of its own.
 
 Both inputs open their file with ``opened``: a file that cannot be opened or set up stops the
 input's start with a ``DBOpenError`` naming it, as Fluent Bit's "cannot open database" does.
@@ -77,16 +77,6 @@ class LatestWriter(Generic[K, V]):
                 return
             self._queued = True
         self._thread.submit(self._drain)
-
-    def pending(self, key: K) -> V | None:
-        """The value given for ``key`` and not written yet, if any."""
-        with self._guard:
-            return self._pending.get(key)
-
-    def discard(self, key: K) -> None:
-        """Forget what waits for ``key`` (its row is going away); call holding ``lock``."""
-        with self._guard:
-            self._pending.pop(key, None)
 
     async def flush(self) -> None:
         """Return once everything given before is written (or failed, and was logged)."""

@@ -52,11 +52,14 @@ def test_offsets_rotation_and_deletion(tmp_path: Path) -> None:
     row = db.insert("/a.log", 0, 42)
     db.save_offsets([(row, 123)])
     asyncio.run(db.flush())
+    assert stored(tmp_path / "t.db") == [("/a.log", 123, 42, 0)]
     db.rotate(row, "/a.log.1")
+    asyncio.run(db.flush())
     assert stored(tmp_path / "t.db") == [("/a.log.1", 123, 42, 1)]
     db.delete(row)
     assert db.lookup(42, "/a.log.1") is None
     db.close()
+    assert stored(tmp_path / "t.db") == []
 
 
 def test_an_offset_not_written_yet_is_what_lookup_returns(tmp_path: Path) -> None:
@@ -78,16 +81,52 @@ def test_close_saves_the_offsets_still_waiting(tmp_path: Path) -> None:
     assert stored(tmp_path / "t.db") == [("/a.log", 9, 42, 0)]
 
 
-def test_a_deleted_rows_waiting_offset_is_not_written_to_the_row_that_reuses_its_id(tmp_path: Path) -> None:
+def test_a_deleted_rows_waiting_offset_is_not_written_and_its_id_is_not_given_again(tmp_path: Path) -> None:
     db = open_db(tmp_path / "t.db")
     row = db.insert("/a.log", 0, 42)
     with db.writer.lock:
         db.save_offsets([(row, 500)])
     db.delete(row)
-    reused = db.insert("/b.log", 3, 43)
+    other = db.insert("/b.log", 3, 43)
     db.close()
-    assert reused == row
+    assert other != row
     assert stored(tmp_path / "t.db") == [("/b.log", 3, 43, 0)]
+
+
+def test_rows_change_without_waiting_for_the_writer_which_then_writes_their_latest_state(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "t.db")
+    kept = db.insert("/kept.log", 0, 41)
+    asyncio.run(db.flush())
+    with db.writer.lock:  # a commit in progress: nothing below may wait for it
+        made = db.insert("/a.log", 0, 42)
+        db.save_offsets([(made, 10), (kept, 20)])
+        db.rotate(made, "/a.log.1")
+        db.save_offsets([(made, 30)])
+        gone = db.insert("/b.log", 5, 43)
+        db.delete(gone)
+        assert db.lookup(42, "/a.log.1") == (made, 30)
+        assert db.rotated() == [("/a.log.1", 42)]
+        assert stored(tmp_path / "t.db") == [("/kept.log", 0, 41, 0)]
+    db.close()
+    assert stored(tmp_path / "t.db") == [("/kept.log", 20, 41, 0), ("/a.log.1", 30, 42, 1)]
+
+
+def test_rows_fluent_bit_wrote_are_found_and_new_rows_take_the_ids_after_them(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    open_db(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        # Fluent Bit's statements (tail_sql.h): the ids are SQLite's.
+        for name, offset, inode in [("/a.log", 10, 42), ("/b.log", 20, 43), ("/a.log.1", 30, 44)]:
+            connection.execute("INSERT INTO in_tail_files (name, offset, inode, created)  VALUES (?, ?, ?, 0);",
+                               (name, offset, inode))
+        connection.execute("UPDATE in_tail_files set name='/a.log.1',rotated=1 WHERE id=3;")
+    db = open_db(path)
+    assert (db.lookup(42, "/a.log"), db.lookup(44, "/a.log.1")) == ((1, 10), (3, 30))
+    assert db.rotated() == [("/a.log.1", 44)]
+    assert db.insert("/c.log", 0, 45) == 4
+    assert db.delete_stale({42, 45}) == 2
+    db.close()
+    assert stored(path) == [("/a.log", 10, 42, 0), ("/c.log", 0, 45, 0)]
 
 
 def test_pragmas_follow_the_options(tmp_path: Path) -> None:
