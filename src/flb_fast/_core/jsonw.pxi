@@ -8,7 +8,7 @@
 # - body: that same JSON already escaped as a JSON string holds it in a body botocore writes
 #   (json.dumps defaults: ensure_ascii, so every non-ASCII character as a lowercase \uXXXX
 #   escape, a surrogate pair above U+FFFF; DEL as \u007f; every '\\' and '"' escaped again): the
-#   messages of CloudWatch Logs events (cwl.pxi cwl_bodies).
+#   messages of CloudWatch Logs events (cwl.pxi CwlBodyWriter).
 #
 # A value the writer does not write itself (a float, an int past 64 bits, any other type) is
 # written as the caller's msgspec encoder writes it. The writer gives up on a record (the caller

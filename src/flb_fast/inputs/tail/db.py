@@ -111,7 +111,7 @@ class OffsetsDB:
 
     def save_offsets(self, offsets: Iterable[tuple[int, int]]) -> None:
         """``(id, offset)`` pairs: saved together, with the next transaction."""
-        changed = set()
+        changed: set[int] = set()
         for row_id, offset in offsets:
             row = self._rows.get(row_id)
             if row is not None:
