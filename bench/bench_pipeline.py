@@ -34,8 +34,8 @@ package's are. The agents run with ``Flush`` left at its default of 1 s.
 With ``--fluent-bit`` (or ``FLUENT_BIT_BIN``) the same config runs through that Fluent Bit binary
 on the same files in the same invocation, after flb-fast, each with a fresh DB and a fresh moto.
 Reported per agent: lines/s (all lines out / wall from process start), CPU µs per line (user +
-system of the agent process, start-up included), peak RSS (VmHWM), the API requests the filter
-made; and the ratios (Fluent Bit's CPU per line / ours, our lines/s / Fluent Bit's, our peak RSS /
+system of the agent process, start-up included), peak RSS (VmHWM), minor page faults (memory
+the kernel mapped on first touch), the API requests the filter made; and the ratios (Fluent Bit's CPU per line / ours, our lines/s / Fluent Bit's, our peak RSS /
 Fluent Bit's). The firehose and kinesis variants also count the records moto received (``delivered``),
 so both agents' outputs are checked complete, not only their metrics. On a shared machine the ratios from one run are the figures to quote. With
 ``--repeat N`` every run is made N times, in rounds, and each keeps the run with the least CPU.
@@ -62,7 +62,7 @@ from typing import Any
 from tests.fakes.ports import free_port
 
 from bench import gen_logs
-from bench.procstat import cpu_seconds, memory_mib, steal_seconds
+from bench.procstat import cpu_seconds, memory_mib, page_faults, steal_seconds
 from bench.versions import versions
 
 SAMPLE_SECONDS = 0.25
@@ -406,6 +406,7 @@ def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
         wall = (last_change if out else time.perf_counter()) - started
         cpu = cpu_seconds(agent.pid)
         _rss, peak = memory_mib(agent.pid)
+        faults = page_faults(agent.pid)
         final = _metrics(port) or {}
     finally:
         agent.send_signal(signal.SIGTERM)
@@ -421,6 +422,7 @@ def _measure(command: list[str], port: int, expected: int) -> dict[str, Any]:
         "cpu_s": round(cpu, 3),
         "cpu_us_per_line": round(cpu / max(out, 1) * 1e6, 3),
         "peak_rss_mib": round(peak, 1),
+        "page_faults": faults,
         "steal_s": round(steal_seconds() - steal_before, 2),
         "exit_code": exit_code,
         "metrics": final,
@@ -581,7 +583,8 @@ def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
     return (
         f"{name} {result['variant']}: {measured['records_out']:,}/{result['lines']:,} lines in {measured['wall_s']} s"
         f" = {measured['lines_per_s']:,} lines/s; CPU {measured['cpu_s']} s = {measured['cpu_us_per_line']} us/line;"
-        f" peak RSS {measured['peak_rss_mib']} MiB; CPU taken by the hypervisor {measured['steal_s']} s;"
+        f" peak RSS {measured['peak_rss_mib']} MiB; {measured['page_faults']:,} page faults;"
+        f" CPU taken by the hypervisor {measured['steal_s']} s;"
         f" API requests {measured['api_requests']};"
         f" exit {measured['exit_code']}"
         + (f"; endpoint: {measured['endpoint']['events']:,} events, {measured['endpoint']['calls']},"

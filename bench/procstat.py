@@ -18,6 +18,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def page_faults(pid: int) -> int:
+    """Minor page faults of ``pid`` so far: each a page the kernel mapped (and zeroed, for new
+    memory) on first touch. Memory allocated anew for every request or batch shows here."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[7])
+
+
 def memory_mib(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of ``pid`` in MiB (VmRSS, VmHWM)."""
     values = {}

@@ -22,6 +22,7 @@ def test_the_seed_pipeline_bench_delivers_every_generated_line_and_reports_its_m
     assert (result["lines"], ours["records_out"], ours["exit_code"]) == (3000, 3000, 0)
     assert ours["api_requests"] == 3
     assert ours["cpu_s"] > 0 and ours["peak_rss_mib"] > 0 and ours["samples"] and ours["steal_s"] >= 0
+    assert ours["page_faults"] > 0
     assert "fluent-bit" not in result and "ratios" not in result
 
 
