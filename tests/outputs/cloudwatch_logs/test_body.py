@@ -306,9 +306,10 @@ def test_a_body_spans_less_than_the_time_limit() -> None:
 
 
 def test_an_item_not_bytes_from_the_fallback_is_refused() -> None:
-    with pytest.raises(TypeError):
-        writer = body_writer()
-        writer.body(HEAD, writer.events([["x"]], [0], ENCODE, lambda index: "text"), 0)
+    writer = body_writer()
+    events = writer.events([["x"]], [0], ENCODE, lambda index: "text")
+    with pytest.raises(TypeError, match="a message must be bytes, not str"):
+        writer.body(HEAD, events, 0)
 
 
 def test_the_reference_bodies_are_what_botocore_serialises() -> None:
