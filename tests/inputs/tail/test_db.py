@@ -129,6 +129,15 @@ def test_rows_fluent_bit_wrote_are_found_and_new_rows_take_the_ids_after_them(tm
     assert stored(path) == [("/a.log", 10, 42, 0), ("/c.log", 0, 45, 0)]
 
 
+def test_inputs_sharing_a_db_file_give_their_rows_ids_of_their_own(tmp_path: Path) -> None:
+    first, second = open_db(tmp_path / "t.db"), open_db(tmp_path / "t.db")
+    ids = [first.insert("/a.log", 1, 42), second.insert("/b.log", 2, 43), first.insert("/c.log", 3, 44)]
+    first.close()
+    second.close()
+    assert len(set(ids)) == 3
+    assert sorted(stored(tmp_path / "t.db")) == [("/a.log", 1, 42, 0), ("/b.log", 2, 43, 0), ("/c.log", 3, 44, 0)]
+
+
 def test_pragmas_follow_the_options(tmp_path: Path) -> None:
     db = OffsetsDB(str(tmp_path / "t.db"), "full", True, "delete", False, "tail.0.db", LOG)
     assert db._conn.execute("PRAGMA synchronous").fetchone() == (2,)

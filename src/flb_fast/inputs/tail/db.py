@@ -11,11 +11,14 @@ rotated on the loop would otherwise wait for one.
 
 A new row takes the id after the largest the table holds, given here rather than by SQLite, so
 that the row can be used before it is written. Fluent Bit looks rows up by inode (and name), never
-by id, so the ids it gives and these live side by side.
+by id, so the ids it gives and these live side by side. Inputs of one agent that share a DB file
+take their ids from one sequence (``_RowIds``), so that their rows never take each other's.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +48,29 @@ SQL_DELETE_FILE = "DELETE FROM in_tail_files WHERE id=@id;"
 
 SYNC_LEVELS = DB_SYNC_LEVELS
 JOURNAL_MODES = frozenset({"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "WAL", "OFF"})
+
+
+class _RowIds:
+    """The next row id of each DB file (by its real path) of this process, shared by the inputs
+    that open it (each opens it on its own scan thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, int] = {}
+
+    def start_after(self, path: str, largest: int) -> None:
+        """Ids of ``path`` from now on come after ``largest`` (the largest its table holds)."""
+        with self._lock:
+            self._next[path] = max(self._next.get(path, 1), largest + 1)
+
+    def take(self, path: str) -> int:
+        with self._lock:
+            row_id = self._next[path]
+            self._next[path] = row_id + 1
+        return row_id
+
+
+_ROW_IDS = _RowIds()
 
 
 class _Row:
@@ -88,7 +114,8 @@ class OffsetsDB:
         self._by_inode: dict[int, list[int]] = {}
         for row_id, row_name, offset, inode, created, rotated in stored:
             self._add(row_id, _Row(row_name, offset or 0, inode, created or 0, rotated or 0))
-        self._next_id = max(self._rows, default=0) + 1
+        self._path = os.path.realpath(path)
+        _ROW_IDS.start_after(self._path, max(self._rows, default=0))
         self.writer: LatestWriter[int, dict[str, Any] | None] = LatestWriter(name, self._write_rows, log)
 
     def _add(self, row_id: int, row: _Row) -> None:
@@ -103,8 +130,7 @@ class OffsetsDB:
         return None
 
     def insert(self, name: str, offset: int, inode: int) -> int:
-        row_id = self._next_id
-        self._next_id += 1
+        row_id = _ROW_IDS.take(self._path)
         self._add(row_id, _Row(name, offset, inode, int(time.time()), 0))
         self._changed({row_id})
         return row_id
