@@ -11,19 +11,23 @@ import os
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and
+    parentheses): ``[0]`` is the state, ``[7]`` minflt, ``[11]`` utime, ``[12]`` stime."""
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds used by ``pid`` so far."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def page_faults(pid: int) -> int:
     """Minor page faults of ``pid`` so far: each a page the kernel mapped (and zeroed, for new
     memory) on first touch. Memory allocated anew for every request or batch shows here."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return int(fields[7])
+    return int(_stat_fields(pid)[7])
 
 
 def memory_mib(pid: int) -> tuple[float, float]:

@@ -42,9 +42,9 @@ class DBOpenError(OSError):
 @contextlib.contextmanager
 def opened(path: str) -> Iterator[sqlite3.Connection]:
     """The ``DB`` at ``path`` for its set-up statements, in autocommit mode (``BEGIN``/``COMMIT``
-    are the caller's), usable from the writer's thread as well as the one opening it (each
-    statement holds the writer's lock). An error opening it or in the statements closes it and is
-    a ``DBOpenError``."""
+    are the caller's), usable from the writer's thread as well as the one opening it (a statement
+    run anywhere but on the writer's thread holds the writer's lock). An error opening it or in
+    the statements closes it and is a ``DBOpenError``."""
     try:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
