@@ -14,6 +14,7 @@ from flb_fast.inputs.tail.db import OffsetsDB
 from flb_fast.log import component_logger
 
 LOG = component_logger("input:tail:tail.0")
+FLUENT_BIT_DB = Path(__file__).resolve().parents[2] / "data" / "inputs" / "tail" / "fluent-bit-db" / "tail.sql"
 
 
 def open_db(path: Path, compare_filename: bool = False) -> OffsetsDB:
@@ -127,6 +128,21 @@ def test_rows_fluent_bit_wrote_are_found_and_new_rows_take_the_ids_after_them(tm
     assert db.delete_stale({42, 45}) == 2
     db.close()
     assert stored(path) == [("/a.log", 10, 42, 0), ("/c.log", 0, 45, 0)]
+
+
+def test_a_db_fluent_bit_wrote_is_read_on_and_its_rows_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.executescript(FLUENT_BIT_DB.read_text().replace("{dir}", str(tmp_path)))
+    db = open_db(path, compare_filename=True)
+    assert db.lookup(2465861, f"{tmp_path}/b.log") == (2, 3)
+    assert db.lookup(2465868, f"{tmp_path}/a.log") == (3, 3)
+    assert db.lookup(2465868, f"{tmp_path}/a.log.1") is None
+    assert db.insert(f"{tmp_path}/c.log", 0, 2465870) == 4
+    db.save_offsets([(3, 9)])
+    db.close()
+    assert stored(path) == [(f"{tmp_path}/b.log", 3, 2465861, 0), (f"{tmp_path}/a.log", 9, 2465868, 0),
+                            (f"{tmp_path}/c.log", 0, 2465870, 0)]
 
 
 def test_inputs_sharing_a_db_file_give_their_rows_ids_of_their_own(tmp_path: Path) -> None:
