@@ -9,10 +9,12 @@ A case is a folder under ``tests/data/fluent-bit/<case>/``:
   (``/tmp/x`` -> ``tmp.x``), for ``Kube_Tag_Prefix``. With a ``kube.json`` (``{"pods": [...],
   "namespaces": [...]}``, the API server's JSON) the tests' HTTPS Kubernetes API server serves them,
   and ``${KUBE_URL}``, ``${KUBE_CA_FILE}`` and ``${KUBE_TOKEN_FILE}`` point the kubernetes filter at it.
-- ``case.json``: ``{"description": ..., "differs": ..., "record_seconds": ...}``; ``differs``
-  (optional) names a deliberate difference from Fluent Bit, and the suite then expects
+- ``case.json``: ``{"description": ..., "differs": ..., "record_seconds": ..., "exits": ...}``;
+  ``differs`` (optional) names a deliberate difference from Fluent Bit, and the suite then expects
   ``expected-flb-fast.json`` instead; ``record_seconds`` (optional) stops the recording agent after
-  that long instead of once its outputs are quiet (for a Fluent Bit that never goes quiet).
+  that long instead of once its outputs are quiet (for a Fluent Bit that never goes quiet);
+  ``exits`` (optional, true) says the agent stops on its own (tail's ``Exit_On_Eof``): every agent
+  is then waited for until it exits, which it must do with status 0, and is never signalled.
 - ``expected.json``: what Fluent Bit produced, with its version and the command that recorded it.
 
 What an agent produced is normalised the same way for every binary: the copy's path becomes ``{DIR}``
@@ -28,7 +30,8 @@ and their order within each output.
     python -m tools.differential accept tail_long_lines_skip   # flb-fast's records where it differs on purpose
 
 A recording agent is stopped once its outputs have been quiet for ``QUIET_SECONDS``; a compared agent
-once it produced as many records as the recording (then SIGTERM flushes whatever else it holds).
+once it produced as many records as the recording (then SIGTERM flushes whatever else it holds);
+an agent of an ``exits`` case is not stopped.
 """
 
 from __future__ import annotations
@@ -174,7 +177,8 @@ class Run:
         stdout = self.stdout_path.stat().st_size if self.stdout_path.exists() else 0
         return stdout, tuple((str(p), p.stat().st_size) for p in files if p.is_file())
 
-    def execute(self, env: dict[str, str], done: Callable[[Run], bool]) -> dict[str, list]:
+    def execute(self, env: dict[str, str], done: Callable[[Run], bool] | None) -> dict[str, list]:
+        """Run the agent until ``done``, then stop it with SIGTERM; with ``done`` None, until it exits."""
         config = self.case_dir / "fluent-bit.conf"
         env = {
             **os.environ, **env,
@@ -189,6 +193,9 @@ class Run:
                 cwd=self.case_dir, env=env,
             )
         try:
+            if done is None:
+                self._wait_exit(process)
+                return self.outputs(time.time())
             deadline = time.monotonic() + WAIT_SECONDS
             while not done(self):
                 if process.poll() is not None:
@@ -203,6 +210,14 @@ class Run:
                 process.kill()
                 process.wait()
         return self.outputs(time.time())
+
+    def _wait_exit(self, process: subprocess.Popen[bytes]) -> None:
+        try:
+            process.wait(WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise CaseError(f"{self.case.name}: did not exit on its own in {WAIT_SECONDS:g}s:\n{self.stderr()}") from None
+        if process.returncode != 0:
+            raise CaseError(f"{self.case.name}: agent exited ({process.returncode}):\n{self.stderr()}")
 
     def stderr(self) -> str:
         return self.stderr_path.read_text("utf-8", "replace")[-4000:]
@@ -235,8 +250,9 @@ def at_least(records: int) -> Callable[[Run], bool]:
     return lambda run: _count(run.outputs()) >= records
 
 
-def run_case(case: Path, command: Sequence[str], done: Callable[[Run], bool]) -> dict[str, list]:
-    """The normalised outputs of ``command`` on ``case`` (with its kube API server when it has one)."""
+def run_case(case: Path, command: Sequence[str], done: Callable[[Run], bool] | None) -> dict[str, list]:
+    """The normalised outputs of ``command`` on ``case`` (with its kube API server when it has one),
+    once ``done`` says so, or once the agent exited when ``done`` is None (an ``exits`` case)."""
     with tempfile.TemporaryDirectory(prefix="flbdiff-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         env: dict[str, str] = {}
@@ -270,8 +286,10 @@ def fluent_bit_version(binary: Path) -> str:
 
 def record(case: Path, binary: Path) -> dict:
     """Run Fluent Bit on ``case`` and write its ``expected.json``."""
-    seconds = json.loads((case / "case.json").read_text()).get("record_seconds")
-    outputs = run_case(case, [str(binary)], after(seconds) if seconds else quiet_for(QUIET_SECONDS))
+    options = _case_options(case)
+    seconds = options.get("record_seconds")
+    done = None if options.get("exits") else after(seconds) if seconds else quiet_for(QUIET_SECONDS)
+    outputs = run_case(case, [str(binary)], done)
     expected = {
         "fluent_bit": fluent_bit_version(binary),
         "command": f"python -m tools.differential record --fluent-bit {binary} {case.name}",
@@ -281,6 +299,10 @@ def record(case: Path, binary: Path) -> dict:
     return expected
 
 
+def _case_options(case: Path) -> dict[str, Any]:
+    return json.loads((case / "case.json").read_text())
+
+
 def expected_for(case: Path) -> dict:
     """What flb-fast must produce on ``case``: Fluent Bit's recording, or ours where we differ on purpose."""
     ours = case / "expected-flb-fast.json"
@@ -288,7 +310,8 @@ def expected_for(case: Path) -> dict:
 
 
 def run_flb_fast(case: Path) -> dict[str, list]:
-    return run_case(case, FLB_FAST, at_least(_count(expected_for(case)["outputs"])))
+    done = None if _case_options(case).get("exits") else at_least(_count(expected_for(case)["outputs"]))
+    return run_case(case, FLB_FAST, done)
 
 
 def differences(expected: dict[str, list], actual: dict[str, list]) -> list[str]:
@@ -326,9 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.action == "accept":
         case = CASES_DIR / args.case
-        if not json.loads((case / "case.json").read_text()).get("differs"):
+        if not _case_options(case).get("differs"):
             parser.error(f"{args.case}: case.json must say why flb-fast differs (\"differs\") first")
-        outputs = run_case(case, FLB_FAST, quiet_for(QUIET_SECONDS))
+        outputs = run_case(case, FLB_FAST, None if _case_options(case).get("exits") else quiet_for(QUIET_SECONDS))
         ours = {"command": f"python -m tools.differential accept {args.case}", "outputs": outputs}
         (case / "expected-flb-fast.json").write_text(json.dumps(ours, indent=1) + "\n")
         print(f"{args.case}: {_count(outputs)} records")

@@ -23,6 +23,8 @@ class PluginContext(Struct):
     the engine and returns at once (the engine may call ``pause()`` on the input from inside it).
     ``room`` (inputs only) tells how many bytes of records the input may still hold before its
     ``Mem_Buf_Limit`` pauses it, None when it has no limit.
+    ``request_exit`` (inputs only) asks the agent to stop as a SIGTERM would, without the signal:
+    Fluent Bit's ``flb_engine_exit``, which tail's ``Exit_On_Eof`` calls.
     ``conf_path`` is the main config file's folder (Fluent Bit's ``config->conf_path``), where
     plugins look for relative paths that are not found from the working directory.
     """
@@ -37,4 +39,5 @@ class PluginContext(Struct):
     service: Any
     emit: Callable[[Chunk], None] | None = field(default=None)
     room: Callable[[], int | None] | None = field(default=None)
+    request_exit: Callable[[], None] | None = field(default=None)
     conf_path: str | None = field(default=None)

@@ -137,7 +137,8 @@ class Runner:
 
 
 def run(pipeline: Pipeline, reloader: Reloader | None = None) -> int:
-    """Run ``pipeline`` on uvloop until SIGTERM or SIGINT; 0 on a clean stop, 1 if it cannot start."""
+    """Run ``pipeline`` on uvloop until SIGTERM or SIGINT, or until an input asks it to stop
+    (tail's ``Exit_On_Eof``); 0 on a clean stop, 1 if it cannot start."""
     import uvloop
 
     gc.collect()
@@ -178,9 +179,14 @@ async def _serve(runner: Runner) -> int:
         while not stopping.is_set():
             reload = asyncio.ensure_future(runner.reload_requested())
             stop = asyncio.ensure_future(stopping.wait())
-            await asyncio.wait({reload, stop}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (reload, stop):
+            # An input of the running engine asking the agent to stop (tail's Exit_On_Eof) is a
+            # stop without a signal, as flb_engine_exit is.
+            exiting = asyncio.ensure_future(runner.engine.exit_requested.wait())
+            await asyncio.wait({reload, stop, exiting}, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (reload, stop, exiting):
                 waiter.cancel()
+            if runner.engine.exit_requested.is_set():
+                break
             if not stopping.is_set():
                 try:
                     await runner.reload()

@@ -390,13 +390,27 @@ def test_sigterm_flushes_what_was_read_within_grace(tmp_path: Path) -> None:
 
 
 def test_an_option_not_supported_yet_is_a_warning_naming_its_file_and_line(tmp_path: Path) -> None:
-    tail = Tail(tmp_path, extra="Exit_On_Eof On")
-    line = next(number for number, text in enumerate(tail.config.splitlines(), 1) if "Exit_On_Eof" in text)
+    tail = Tail(tmp_path, extra="Unicode.Encoding UTF-16LE")
+    line = next(number for number, text in enumerate(tail.config.splitlines(), 1) if "Unicode.Encoding" in text)
     agent = Agent(tail.folder, tail.config, args=["--dry-run"]).start()
     result = agent.wait_exit()
     assert result.returncode == 0, result.stderr
-    assert (f"[ warn] [config] {agent.config_path}:{line}: [INPUT] tail: option 'exit_on_eof' is not "
-            "supported yet by flb_fast: the agent keeps running") in result.stderr
+    assert (f"[ warn] [config] {agent.config_path}:{line}: [INPUT] tail: option 'unicode.encoding' is not "
+            "supported yet by flb_fast: lines are read as UTF-8") in result.stderr
+
+
+def test_exit_on_eof_stops_the_agent_with_status_0_once_its_files_are_read_and_delivered(tmp_path: Path) -> None:
+    tail = Tail(tmp_path, extra="Exit_On_Eof On", flush=3600)
+    append(tail.logs / "a.log", "".join(f"a{n}\n" for n in range(100)))
+    append(tail.logs / "b.log", "b0\n")
+    agent = tail.agent().start()
+    result = agent.wait_exit()
+    assert result.returncode == 0, result.stderr
+    assert tail.logs_of("a.log") == [f"a{n}" for n in range(100)]
+    assert tail.logs_of("b.log") == ["b0"]
+    ended = re.findall(r"\[ info\] \[input:tail:tail\.0\] inode=\d+ file=(\S+) ended, stop", result.stderr)
+    assert sorted(ended) == [str(tail.logs / "a.log"), str(tail.logs / "b.log")]
+    assert "caught signal" not in result.stderr
 
 
 def expected_docker_logs(path: Path) -> list[str]:

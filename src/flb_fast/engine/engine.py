@@ -79,6 +79,8 @@ class Engine:
         self._flush_task: asyncio.Task[None] | None = None
         self._started: list[Any] = []
         self.memory_limit: MemoryLimit | None = None
+        # Set when an input asks the agent to stop (tail's Exit_On_Eof); the runner waits on it.
+        self.exit_requested = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class Engine:
         for instance in self.pipeline.inputs:
             instance.sink = self._emit
             instance.gauge = self._room
+            instance.exiter = self.exit_requested.set
             await self._start(instance)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_timer())
         self.log.info("started (pid=%d)", os.getpid())
@@ -157,6 +160,7 @@ class Engine:
         await self.store.drain()
         for instance in self.pipeline.inputs:
             instance.sink = None
+            instance.exiter = None
             if instance in self._started:
                 await self._bounded(instance.plugin.close(), loop.time() + MIN_STOP_SECONDS, f"closing {instance.name}")
         self._started.clear()

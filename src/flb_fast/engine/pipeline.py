@@ -67,6 +67,8 @@ class InputInstance(Instance):
     sink: Sink | None = None
     # The engine's reading of what this input may still hold (``room``).
     gauge: Callable[[InputInstance], int | None] | None = None
+    # What stops the running engine, as a signal would (``request_exit``).
+    exiter: Callable[[], None] | None = None
     # ``processors: logs:`` (YAML): run on every batch before it is counted, filtered and routed.
     processors: list[FilterInstance] = field(default_factory=list)
     # For the emitter input of a filter that re-emits records (rewrite_tag, multiline): that filter.
@@ -82,6 +84,12 @@ class InputInstance(Instance):
         """``ctx.room``: bytes of records this input may still hold before its ``Mem_Buf_Limit``
         pauses it (batches in the filters counted as they will be once filtered); None without a limit."""
         return None if self.gauge is None else self.gauge(self)
+
+    def request_exit(self) -> None:
+        """``ctx.request_exit``: ask the agent to stop within ``Grace`` (``flb_engine_exit``)."""
+        if self.exiter is None:
+            raise RuntimeError(f"{self.name} asked the agent to stop before the engine started")
+        self.exiter()
 
     def emit_after(self, stage: int, chunk: Chunk) -> None:
         """A batch the processor at ``stage`` puts back into this input: the processors after it,
@@ -191,6 +199,7 @@ def build(config: Config) -> tuple[Pipeline, list[ConfigWarning]]:
             service=service,
             emit=instance.emit if isinstance(instance, InputInstance) else None,
             room=instance.room if isinstance(instance, InputInstance) else None,
+            request_exit=instance.request_exit if isinstance(instance, InputInstance) else None,
             conf_path=conf_path,
         )
         try:

@@ -48,6 +48,8 @@ class Harness:
 
     Each chunk is acknowledged as soon as it is emitted (an engine whose outputs take everything
     at once), unless ``acknowledge`` is False: then the test acknowledges ``chunk.positions``.
+    ``exit_requests`` holds, for each time the input asked the agent to stop, how many records it
+    had emitted by then.
     """
 
     def __init__(self, properties: list[tuple[str, str]], on_emit: Callable[[Chunk], None] | None = None,
@@ -56,10 +58,12 @@ class Harness:
         self.on_emit = on_emit
         self.acknowledge = acknowledge
         self.metrics = Counters(records=0, bytes=0)
+        self.exit_requests: list[int] = []
         self.ctx = PluginContext(
             kind="input", plugin="tail", instance="tail.0", display_name="tail.0",
             log=plugin_logger("input", "tail", "tail.0"), metrics=self.metrics, parsers=registry(),
             service=SERVICE_OPTIONS.bind([], "[SERVICE]")[0], emit=self._emit,
+            request_exit=lambda: self.exit_requests.append(len(self.records)),
         )
         self.input = TailInput(self.ctx, bind([("name", "tail"), *properties]))
 

@@ -70,6 +70,48 @@ async def tailing(harness: Harness, scenario: Callable[[], Awaitable[None]]) -> 
 # ---- reading ---------------------------------------------------------------------------------
 
 
+def test_exit_on_eof_asks_the_agent_to_stop_once_every_file_found_is_read_to_its_end(tmp_path: Path, run) -> None:
+    write(tmp_path / "a.log", "a1\na2\n")
+    write(tmp_path / "b.log", "b1\nb2\nb3 without its newline")
+    write(tmp_path / "empty.log", "")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on"), ("exit_on_eof", "on")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: bool(harness.exit_requests))
+
+    run(tailing(harness, scenario))
+    assert harness.exit_requests == [4]
+    assert sorted(harness.logs()) == ["a1", "a2", "b1", "b2"]
+
+
+def test_exit_on_eof_waits_for_a_file_it_has_not_read_to_its_end(tmp_path: Path, run) -> None:
+    write(tmp_path / "a.log", "a1\n")
+    write(tmp_path / "b.log", "b1\n")
+    harness = Harness([("path", str(tmp_path / "*.log")), ("read_from_head", "on"), ("exit_on_eof", "on")])
+    held = {}
+
+    async def scenario() -> None:
+        await harness.input.start()
+        # b.log is opened but not read yet: its end is not reached until it is.
+        b_log = harness.input.by_path[str(tmp_path / "b.log")]
+        held["b"] = harness.input.ready.pop(b_log)
+        await harness.wait_for(lambda: harness.logs() == ["a1"])
+        await harness.settle()
+        held["requests before b.log was read"] = list(harness.exit_requests)
+        harness.input._mark_ready(b_log)
+        await harness.wait_for(lambda: bool(harness.exit_requests))
+
+    async def scenario_then_stop() -> None:
+        try:
+            await scenario()
+        finally:
+            await harness.stop()
+
+    run(scenario_then_stop())
+    assert held["requests before b.log was read"] == []
+    assert harness.exit_requests == [2]
+
+
 def test_lines_become_records_under_key_with_the_read_time(tmp_path: Path, run) -> None:
     log = tmp_path / "app.log"
     write(log, "first\nsecond\n")
@@ -1349,9 +1391,6 @@ def test_bad_db_options_are_config_errors() -> None:
 
 
 def test_options_not_supported_yet_are_config_warnings_naming_what_happens_instead() -> None:
-    assert config_warnings_for(TailInput, path="/x", exit_on_eof="on") == [
-        "test.conf:2: [INPUT] tail: option 'exit_on_eof' is not supported yet by flb_fast: the agent keeps running",
-    ]
     assert config_warnings_for(TailInput, **{"path": "/x", "unicode.encoding": "UTF-16LE"}) == [
         "test.conf:2: [INPUT] tail: option 'unicode.encoding' is not supported yet by flb_fast: lines are read as UTF-8",
     ]

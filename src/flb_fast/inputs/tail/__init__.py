@@ -608,11 +608,24 @@ class TailInput(Input):
     def _at_end(self, file: TailFile) -> None:
         """End of file: close a rotated/deleted file once drained."""
         self.ready.pop(file, None)
+        if file.static:
+            file.static = False
+            if self.options.exit_on_eof:
+                self._exit_at_end(file)
         since = file.closing_since
         if since is not None and time.monotonic() - since >= self.options.rotate_wait:
             self._flush_partial(file)
             if not file.positions:
                 self._close(file)
+
+    def _exit_at_end(self, file: TailFile) -> None:
+        """Exit_On_Eof: the agent stops once every file opened has been read to its end once, as
+        Fluent Bit's in_tail_collect_static calls flb_engine_exit when its last static file ends.
+        The stop is the one a SIGTERM makes: what was read is flushed within Grace."""
+        self.ctx.log.info("inode=%d file=%s ended, stop", file.inode, file.path)
+        if not any(other.static for other in self.files.values()):
+            assert self.ctx.request_exit is not None
+            self.ctx.request_exit()
 
     def _restart_truncated(self, file: TailFile) -> None:
         """copytruncate: read what was not read yet from the copy, if there is one, then ``file`` from its head.
@@ -820,8 +833,7 @@ OPTIONS = OptionTable(
     Option("static_batch_size", SIZE, "50M", "bytes read per pass from files present at start"),
     Option("event_batch_size", SIZE, "50M", "bytes read per pass from files reported by events"),
     Option("skip_long_lines", BOOL, "false", "skip lines longer than Buffer_Max_Size instead of dropping the file"),
-    Option("exit_on_eof", BOOL, "false", "exit when a file reaches its end (testing)",
-           unsupported="the agent keeps running"),
+    Option("exit_on_eof", BOOL, "false", "stop the agent once every file found has been read to its end"),
     Option("skip_empty_lines", BOOL, "false", "drop empty lines"),
     Option("truncate_long_lines", BOOL, "false",
            "emit the first Buffer_Max_Size - 1 bytes of a longer line and drop the rest (wins over Skip_Long_Lines)"),

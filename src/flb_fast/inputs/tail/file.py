@@ -86,6 +86,7 @@ class TailFile:
         "truncated_seen",
         "positions",
         "fingerprint",
+        "static",
     )
 
     def __init__(
@@ -116,6 +117,9 @@ class TailFile:
         self.truncated_seen = 0
         self.positions: deque[Position] = deque()
         self.fingerprint = b""
+        # Not read to its end yet since it was opened: Fluent Bit's static mode (tail.h
+        # FLB_TAIL_STATIC), which a file leaves at its first end of file.
+        self.static = True
         if offset > 0:
             start = max(0, offset - FINGERPRINT_BYTES)
             self.fingerprint = os.pread(fd, offset - start, start)
