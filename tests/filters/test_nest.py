@@ -51,9 +51,10 @@ def test_nesting_under_a_key_that_stays_replaces_it_at_the_end(run: Runner) -> N
     assert nested(run, filt, [{"b": 1, "a": 2, "c": 3}]) == [{"c": 3, "b": {"a": 2}}]
 
 
-def test_lifted_keys_that_exist_take_the_existing_place(run: Runner) -> None:
+def test_lifted_keys_that_exist_move_after_the_others_with_their_lifted_values(run: Runner) -> None:
     filt = nest(Operation="lift", Nested_under="m")
-    assert nested(run, filt, [{"x": 1, "m": {"x": 2, "y": 3}}]) == [{"x": 2, "y": 3}]
+    [record] = nested(run, filt, [{"x": 1, "m": {"x": 2, "y": 3}, "z": 4}])
+    assert list(record.items()) == [("z", 4), ("x", 2), ("y", 3)]
 
 
 @pytest.mark.parametrize(

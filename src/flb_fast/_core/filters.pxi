@@ -116,8 +116,9 @@ def modify_rule(list records, object selected, int kind, object key, object val)
 
 def nest_lift(list records, object key, str add_prefix, str remove_prefix):
     """nest.py's lift in place: each record's map at ``key`` is replaced by its entries, renamed by
-    ``add_prefix`` (when not empty) or ``remove_prefix``. The map is only read; its renamed entries
-    are built once per map (by identity) in this call."""
+    ``add_prefix`` (when not empty) or ``remove_prefix``, appended after the record's other keys
+    (a key the record has already is moved to the end, as a later duplicate is kept). The map is
+    only read; its renamed entries are built once per map (by identity) in this call."""
     cdef dict seen = {}
     cdef dict record, inner, entries
     cdef object item, value, name, ident
@@ -138,15 +139,19 @@ def nest_lift(list records, object key, str add_prefix, str remove_prefix):
                 entries = {}
                 for name, value in inner.items():
                     if add_prefix:
-                        entries[add_prefix + name] = value
+                        name = add_prefix + name
                     elif cut and name.startswith(remove_prefix):
-                        entries[name[cut:]] = value
-                    else:
-                        entries[name] = value
+                        name = name[cut:]
+                    if name in entries:
+                        del entries[name]
+                    entries[name] = value
                 # Holding the map keeps its id from being reused by another map in this call.
                 seen[ident] = (inner, entries)
             else:
                 entries = <dict>entry[1]
-            record.update(entries)
         else:
-            record.update(inner)
+            entries = inner
+        for name in entries:
+            if name in record:
+                del record[name]
+        record.update(entries)

@@ -8,8 +8,10 @@ holding the taken keys (``apply_nesting_rules``). ``Operation lift`` replaces ea
 ``Remove_prefix`` rename the keys moved either way.
 
 A record cannot hold a key twice, while Fluent Bit's msgpack map can: where Fluent Bit writes a
-duplicate (a lifted key already at the top, or ``Nest_under`` naming a key that stays), the
-later value takes the earlier key's place here, as any JSON reader of Fluent Bit's output sees it.
+duplicate (a lifted key already at the top, ``Nest_under`` naming a key that stays, two keys
+that one prefix removed makes the same), the later entry is kept at its own place and the
+earlier one dropped, as Fluent Bit's JSON writer sends such a map to every output (flb_pack.c
+``msgpack2json`` skips a key that appears again further on).
 
 The maps moved are never changed in place: lifting ``kubernetes`` reads the pod's shared
 metadata map and builds a new record around its entries.
@@ -92,15 +94,23 @@ class NestFilter(Filter):
         out = {key: value for key, value in record.items() if key not in taken}
         key = str(self.key)
         out.pop(key, None)
-        out[key] = {self._rename(name): value for name, value in taken.items()}
+        out[key] = self._renamed(taken)
         return out
 
-    def _lifted(self, inner: Record) -> Record:
-        """The entries ``inner`` puts at the top, renamed by ``Add_prefix`` / ``Remove_prefix``."""
+    def _renamed(self, entries: Record) -> Record:
+        """``entries`` renamed by ``Add_prefix`` / ``Remove_prefix``; of two that end up with one
+        name, the later is kept, at its own place."""
         if self.add_prefix:
             prefix = self.add_prefix
-            return {prefix + key: value for key, value in inner.items()}
-        return {self._rename(key): value for key, value in inner.items()}
+            return {prefix + key: value for key, value in entries.items()}
+        if not self.remove_prefix:
+            return entries
+        out: Record = {}
+        for key, value in entries.items():
+            name = self._rename(key)
+            out.pop(name, None)
+            out[name] = value
+        return out
 
     def _lift_all(self, records: list[Record]) -> None:
         """Lift in place, record by record. The lifted map is shared (the pod's metadata) and only
@@ -120,8 +130,11 @@ class NestFilter(Filter):
             if renamed:
                 entry = seen.get(id(inner))
                 if entry is None:
-                    entry = seen[id(inner)] = (inner, self._lifted(inner))
+                    entry = seen[id(inner)] = (inner, self._renamed(inner))
                 inner = entry[1]
+            for name in inner:
+                if name in record:
+                    del record[name]
             record.update(inner)
 
     async def filter(self, chunk: Chunk) -> Chunk | None:

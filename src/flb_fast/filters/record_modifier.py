@@ -9,6 +9,11 @@ order, replacing a key of exactly that name, and last ``Uuid_key`` gets a new ra
 than two is a config error, more than two is skipped with a warning, as Fluent Bit logs and
 skips it.
 Only top-level keys change, so maps shared between records are never written.
+
+A record left with no key at all is dropped (``cb_modifier_filter`` skips it: nothing to
+encode), unless every record of the batch is: then Fluent Bit's encoder has written nothing,
+the filter answers "not touched" and the whole batch passes unchanged. A batch is what the
+input emitted at once (for tail, one read).
 """
 
 from __future__ import annotations
@@ -87,5 +92,11 @@ class RecordModifierFilter(Filter):
         return record
 
     async def filter(self, chunk: Chunk) -> Chunk | None:
-        chunk.records = [self._modify(record) for record in chunk.records]
+        modified = [self._modify(record) for record in chunk.records]
+        kept = [bool(record) for record in modified]
+        if not any(kept):
+            return chunk
+        chunk.records = modified
+        if not all(kept):
+            chunk.keep(kept)
         return chunk
