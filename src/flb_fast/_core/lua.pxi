@@ -16,7 +16,6 @@ from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.string cimport memcmp, memcpy
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
-from cpython.long cimport PyLong_FromDouble
 
 cdef enum:
     _LUA_NIL = 0x00
@@ -51,6 +50,10 @@ cdef enum:
 # 2**63: numbers from Lua below it (and at least -2**63) that hold an integer become ints, as
 # flb_lua_tomsgpack packs them (lua_isinteger: lua_tointeger(n) == n).
 cdef double _LUA_INT64_LIMIT = 9223372036854775808.0
+# What a number under a type_int_key key becomes when it is past 64 bits, infinite or NaN:
+# Fluent Bit casts it with (int64_t)lua_tonumber (flb_lua.c flb_lua_tomsgpack), undefined in C
+# for those values; on x86-64 (cvttsd2si) every one of them is INT64_MIN.
+cdef object _LUA_INT64_PAST_RANGE = -(1 << 63)
 # Python ints a double holds exactly go to Lua as numbers of the same value.
 cdef int64_t _LUA_MAX_EXACT = 9007199254740992
 
@@ -337,7 +340,8 @@ cdef class _LuaReader:
     (flb_lua_tomsgpack, src/flb_lua.c): a number holding an integer becomes an int; a table marked
     as an array (or under a type_array_key key) is an array of its length (#t), one marked as a
     map is a map, any other an array of table.maxn(t) entries when that is above 0, else a map;
-    a number under a type_int_key key is truncated to an int; nil and NULL are None. Where the
+    a number under a type_int_key key is truncated to an int (-2**63 when it is past 64 bits,
+    infinite or NaN, as Fluent Bit's cast gives on x86-64); nil and NULL are None. Where the
     serialized form alone cannot tell (#t of a table with holes, keys that are not text) it
     raises LuaTableAmbiguous, for batch.lua to write that record again without doubt."""
 
@@ -580,10 +584,10 @@ cdef class _LuaReader:
             if tag == _LUA_INT:
                 return self.number(self.tag())
             self.pos += 1
-            number = self.double()
-            if not isfinite(number):
-                return number
-            return PyLong_FromDouble(trunc(number))
+            number = trunc(self.double())
+            if not -_LUA_INT64_LIMIT <= number < _LUA_INT64_LIMIT:
+                return _LUA_INT64_PAST_RANGE
+            return <int64_t>number
         return self.value(self.array_prefixes is not None and key in self.array_prefixes)
 
     cdef object result(self, dict original):

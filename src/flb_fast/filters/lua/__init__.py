@@ -33,6 +33,10 @@ Differences from Fluent Bit, each on purpose:
 - Records carry no metadata here: a five-parameter function gets empty group and metadata
   tables (as Fluent Bit gives records without them), and the metadata it returns is dropped.
 - ``FLB_ENV`` holds ``HOSTNAME`` only; Fluent Bit adds the config file's ``@SET`` variables.
+- An integer of the record from 2**63 - 512 up (a double rounds it to 2**63) reaches the script
+  as that double, and goes back as one; Fluent Bit hands it over through a cast that C leaves
+  undefined there (flb_lua.c ``lua_pushinteger(l, (double) o->via.u64)``): the script gets
+  -2**63 on x86-64, 2**63 - 1 on arm64.
 """
 
 from __future__ import annotations
