@@ -3,7 +3,9 @@
 ``Remove_key`` drops, and ``Allowlist_key`` (or its old name ``Whitelist_key``) keeps only, the
 top-level keys it names: compared without regard to case, a trailing ``*`` making the rest a
 prefix (``make_bool_map``). The two are exclusive. Then each ``Record KEY VALUE`` is appended in
-order, replacing a key of exactly that name, and last ``Uuid_key`` gets a new random UUID.
+order, and last ``Uuid_key`` gets a new random UUID. Fluent Bit appends them to its map even when
+the key is there already; its JSON writer then sends only the later one, at its place (flb_pack.c
+``msgpack2json``), which is the record here: a key of exactly that name is removed first.
 
 ``Record`` is a list of words as Fluent Bit's config map reads it (``"a b"`` is one word): fewer
 than two is a config error, more than two is skipped with a warning, as Fluent Bit logs and
