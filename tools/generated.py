@@ -1,0 +1,234 @@
+"""Run Fluent Bit and flb-fast on generated records and filter chains, and print where they differ.
+
+Each seed makes one case folder: ``input.jsonl`` (generated records: strings with escapes and
+non-ASCII text, ints up to 64 bits, doubles, booleans, nulls, nested maps and arrays, JSON text),
+``parsers.conf`` and ``fluent-bit.conf``, which tails the records (``Exit_On_Eof``) through the
+generated filters into stdout ``json_lines``. Both agents run the folder's config; a seed whose
+stdout differs is printed with the first record that differs, and its folder is kept.
+
+    python -m tools.generated filters --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated lua --fluent-bit /path/to/fluent-bit --seeds 0:200 --keep /tmp/cases
+
+``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
+parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
+records, compared without regard to key order (Fluent Bit's order there follows LuaJIT's table
+order, which changes from one run to the next). The differences known and not followed are
+listed in the README (Fluent Bit's faults, and what its duplicate keys do to later filters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+KEYS = ["a", "b", "log", "msg", "k1", "k2", "Mem", "Mem.used", "nested", "x_y", "level"]
+STRINGS = ["hello", "", "a b", "123", "1.5", "true", "\u00fcn\u00ef", "tab\there", 'qu"ote', "error", "warn", "-7",
+           "0x1F", "1e3", " pad ", '{"j":1,"log":"in"}', '{"a":{"b":2}}', "x=1", "key=val ue", '{"x":1,"x":2}',
+           "[1,2]"]
+NUMBERS = [0, 1, -3, 42, 2**40, 2**63 - 1, 1.5, -0.25, 3.0, 1e20, 0.1]
+REGEXES = ["^h", "o$", "^$", ".*", "err|warn", "^[0-9]+$", "\\d", "^a", "\u00fc", "b.*", "^(a|b)$", "^M.*", "x_"]
+PREFIXES = ["M", "Mem", "k", "a", "x"]
+RECORDS_PER_CASE = 25
+# An agent's run on one case ends in well under a second; this bounds a stuck one.
+RUN_SECONDS = 60
+LUA_SCRIPTS = {
+    "keep": "function cb(tag, ts, record) return 0, ts, record end",
+    "same": "function cb(tag, ts, record) return 1, ts, record end",
+    "add": 'function cb(tag, ts, record) record["n"] = 1.5 record["i"] = 10 record["f"] = 3.0 '
+           'record["t"] = {1, 2, 3} record["e"] = {} record["m"] = {x = 1} return 1, ts, record end',
+    "split": 'function cb(tag, ts, record) return 1, ts, {record, {only = "x"}} end',
+    "drop": 'function cb(tag, ts, record) if record["a"] ~= nil then return -1, ts, record end return 0, ts, record end',
+}
+
+
+def value(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if roll < 0.45:
+        return rng.choice(STRINGS)
+    if roll < 0.68:
+        return rng.choice(NUMBERS)
+    if roll < 0.74:
+        return rng.choice([True, False])
+    if roll < 0.78 or depth >= 2:
+        return None
+    if roll < 0.9:
+        return {key: value(rng, depth + 1) for key in rng.sample(KEYS, rng.randint(0, 3))}
+    return [value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+
+
+def record(rng: random.Random) -> dict[str, Any]:
+    return {key: value(rng) for key in rng.sample(KEYS, rng.randint(1, 6))}
+
+
+def word(rng: random.Random) -> str:
+    """A value for Set/Add/Record: one word, as the config reads it."""
+    return rng.choice(["v1", "v2", "123", "yes", "hello", "1.5"])
+
+
+def modify(rng: random.Random) -> list[str]:
+    one, two = rng.sample(KEYS, 2)
+    conditions = [f"Key_exists {one}", f"Key_does_not_exist {one}", f"A_key_matches {rng.choice(REGEXES)}",
+                  f"No_key_matches {rng.choice(REGEXES)}", f"Key_value_equals {one} {word(rng)}",
+                  f"Key_value_does_not_equal {one} {word(rng)}", f"Key_value_matches {one} {rng.choice(REGEXES)}",
+                  f"Key_value_does_not_match {one} {rng.choice(REGEXES)}"]
+    # Copying or renaming a key onto itself is a Fluent Bit fault the README names: never generated.
+    rules = [f"Set {one} {word(rng)}", f"Add {one} {word(rng)}", f"Remove {one}",
+             f"Remove_wildcard {rng.choice(PREFIXES)}", f"Remove_regex {rng.choice(REGEXES)}", f"Rename {one} {two}",
+             f"Hard_rename {one} {two}", f"Copy {one} {two}", f"Hard_copy {one} {two}",
+             f"Move_to_start {rng.choice(PREFIXES)}", f"Move_to_end {rng.choice(PREFIXES)}"]
+    chosen = [f"Condition {rng.choice(conditions)}" for _ in range(rng.randint(0, 2))]
+    return ["Name modify", *chosen, *(rng.choice(rules) for _ in range(rng.randint(1, 4)))]
+
+
+def nest(rng: random.Random) -> list[str]:
+    if rng.random() < 0.5:
+        wildcards = [f"Wildcard {rng.choice(['k*', 'Mem*', 'a', 'log', '*', 'x_*'])}" for _ in range(rng.randint(1, 2))]
+        lines = ["Name nest", "Operation nest", *wildcards, f"Nest_under {rng.choice(['nested', 'sub', 'a'])}"]
+        if rng.random() < 0.4:
+            lines.append(f"Remove_prefix {rng.choice(['k', 'Mem', 'x_'])}")
+        return lines
+    lines = ["Name nest", "Operation lift", f"Nested_under {rng.choice(['nested', 'a', 'b'])}"]
+    if rng.random() < 0.5:
+        lines.append(f"Add_prefix {rng.choice(['p_', 'n.'])}")
+    return lines
+
+
+def grep(rng: random.Random) -> list[str]:
+    kind = rng.choice(["Regex", "Exclude"])
+    rules = []
+    for _ in range(rng.randint(1, 2)):
+        key = rng.choice(KEYS) if rng.random() < 0.8 else f"$nested['{rng.choice(KEYS)}']"
+        rules.append(f"{kind} {key} {rng.choice(REGEXES)}")
+    if len(rules) > 1 and rng.random() < 0.5:
+        rules.append(f"Logical_Op {rng.choice(['and', 'or'])}")
+    return ["Name grep", *rules]
+
+
+def record_modifier(rng: random.Random) -> list[str]:
+    kind = rng.choice(["Remove_key", "Allowlist_key", None])
+    lines = ["Name record_modifier"]
+    for _ in range(rng.randint(1, 3)):
+        if kind is None or rng.random() < 0.4:
+            lines.append(f"Record {rng.choice(KEYS)} {word(rng)}")
+        else:
+            lines.append(f"{kind} {rng.choice(KEYS)}")
+    return lines
+
+
+def parser(rng: random.Random) -> list[str]:
+    lines = ["Name parser", f"Key_Name {rng.choice(['log', 'msg', 'a'])}", f"Parser {rng.choice(['json', 'kv'])}"]
+    for option in ("Reserve_Data", "Preserve_Key"):
+        if rng.random() < 0.5:
+            lines.append(f"{option} {rng.choice(['On', 'Off'])}")
+    return lines
+
+
+FILTERS: list[Callable[[random.Random], list[str]]] = [grep, modify, nest, record_modifier, parser]
+PARSERS = """\
+[PARSER]
+    Name   json
+    Format json
+
+[PARSER]
+    Name   kv
+    Format regex
+    Regex  ^(?<key>[a-z]+)=(?<val>.*)$
+"""
+
+
+def filter_sections(rng: random.Random) -> list[list[str]]:
+    return [rng.choice(FILTERS)(rng) for _ in range(rng.randint(1, 3))]
+
+
+def lua_section(rng: random.Random) -> list[str]:
+    """A lua filter calling ``cb`` in ``script.lua``."""
+    lines = ["Name lua", "script script.lua", "call cb"]
+    if rng.random() < 0.3:
+        lines.append(f"type_int_key {rng.choice(['a', 'i', 'k1 k2'])}")
+    if rng.random() < 0.3:
+        lines.append(f"type_array_key {rng.choice(['a', 't', 'b'])}")
+    return lines
+
+
+def write_case(folder: Path, seed: int, kind: str) -> None:
+    """The case of ``seed``: the same folder for the same seed and kind."""
+    rng = random.Random(f"{kind}-{seed}")
+    records = [record(rng) for _ in range(RECORDS_PER_CASE)]
+    if kind == "lua":
+        # Integers Fluent Bit hands to Lua through an undefined cast (README): not generated.
+        records = [json.loads(json.dumps(r).replace(str(2**63 - 1), "77")) for r in records]
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "lua":
+        (folder / "script.lua").write_text(LUA_SCRIPTS[rng.choice(sorted(LUA_SCRIPTS))] + "\n")
+        sections = [lua_section(rng)]
+    else:
+        sections = filter_sections(rng)
+    (folder / "input.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    (folder / "parsers.conf").write_text(PARSERS)
+    lines = ["[SERVICE]", "Flush 0.2", "Grace 1", "Log_Level error", "Parsers_File parsers.conf",
+             "[INPUT]", "Name tail", "Path input.jsonl", "Tag app.log", "Parser json", "Read_From_Head On",
+             "Exit_On_Eof On"]
+    for section in sections:
+        lines += ["[FILTER]", *section, "Match *"]
+    lines += ["[OUTPUT]", "Name stdout", "Match *", "Format json_lines", "json_date_key false"]
+    (folder / "fluent-bit.conf").write_text("".join(
+        f"{line}\n" if line.startswith("[") else f"    {line}\n" for line in lines))
+
+
+def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
+    """The agent's exit status and the JSON lines it printed."""
+    run = subprocess.run([*command, "-q", "-c", "fluent-bit.conf"], cwd=folder, capture_output=True,
+                         stdin=subprocess.DEVNULL, timeout=RUN_SECONDS)
+    return run.returncode, [line for line in run.stdout.decode("utf-8", "replace").splitlines() if line.startswith("{")]
+
+
+def first_difference(fluent_bit: list[str], flb_fast: list[str], ordered: bool) -> tuple[str, str] | None:
+    def same(one: str, two: str) -> bool:
+        return one == two if ordered else json.loads(one) == json.loads(two)
+
+    for index in range(max(len(fluent_bit), len(flb_fast))):
+        one = fluent_bit[index] if index < len(fluent_bit) else "(none)"
+        two = flb_fast[index] if index < len(flb_fast) else "(none)"
+        if "(none)" in (one, two) or not same(one, two):
+            return one, two
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser_ = argparse.ArgumentParser(prog="python -m tools.generated", description=__doc__.split("\n")[0])
+    parser_.add_argument("kind", choices=["filters", "lua"])
+    parser_.add_argument("--fluent-bit", type=Path, required=True)
+    parser_.add_argument("--seeds", default="0:100", help="first:end (end excluded)")
+    parser_.add_argument("--keep", type=Path, default=None, help="where the folders of differing seeds stay")
+    args = parser_.parse_args(argv)
+    first, end = (int(part) for part in args.seeds.split(":"))
+    keep = args.keep or Path(tempfile.mkdtemp(prefix="flb-generated-"))
+    differing = 0
+    with tempfile.TemporaryDirectory(prefix="flb-generated-") as work:
+        for seed in range(first, end):
+            folder = Path(work) / f"{args.kind}-{seed}"
+            write_case(folder, seed, args.kind)
+            status_fb, lines_fb = printed([str(args.fluent_bit)], folder)
+            status_ours, lines_ours = printed([sys.executable, "-m", "flb_fast"], folder)
+            difference = first_difference(lines_fb, lines_ours, ordered=args.kind != "lua")
+            if status_fb == status_ours and difference is None:
+                continue
+            differing += 1
+            shutil.copytree(folder, keep / folder.name, dirs_exist_ok=True)
+            print(f"seed {seed} ({keep / folder.name}): exit {status_fb} / {status_ours}")
+            if difference is not None:
+                print(f"  fluent-bit: {difference[0]}\n  flb-fast:   {difference[1]}")
+    print(f"{end - first} seeds, {differing} differing")
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
