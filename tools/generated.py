@@ -207,10 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser_.add_argument("kind", choices=["filters", "lua"])
     parser_.add_argument("--fluent-bit", type=Path, required=True)
     parser_.add_argument("--seeds", default="0:100", help="first:end (end excluded)")
-    parser_.add_argument("--keep", type=Path, default=None, help="where the folders of differing seeds stay")
+    parser_.add_argument("--keep", type=Path, default=None,
+                         help="where the folders of differing seeds are copied (default: a new temporary folder)")
     args = parser_.parse_args(argv)
     first, end = (int(part) for part in args.seeds.split(":"))
-    keep = args.keep or Path(tempfile.mkdtemp(prefix="flb-generated-"))
+    keep: Path | None = args.keep
     differing = 0
     with tempfile.TemporaryDirectory(prefix="flb-generated-") as work:
         for seed in range(first, end):
@@ -222,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status_fb == status_ours and difference is None:
                 continue
             differing += 1
+            if keep is None:
+                keep = Path(tempfile.mkdtemp(prefix="flb-generated-differing-"))
             shutil.copytree(folder, keep / folder.name, dirs_exist_ok=True)
             print(f"seed {seed} ({keep / folder.name}): exit {status_fb} / {status_ours}")
             if difference is not None:
