@@ -286,10 +286,8 @@ def fluent_bit_version(binary: Path) -> str:
 
 def record(case: Path, binary: Path) -> dict:
     """Run Fluent Bit on ``case`` and write its ``expected.json``."""
-    options = _case_options(case)
-    seconds = options.get("record_seconds")
-    done = None if options.get("exits") else after(seconds) if seconds else quiet_for(QUIET_SECONDS)
-    outputs = run_case(case, [str(binary)], done)
+    seconds = _case_options(case).get("record_seconds")
+    outputs = run_case(case, [str(binary)], _unless_it_exits(case, after(seconds) if seconds else quiet_for(QUIET_SECONDS)))
     expected = {
         "fluent_bit": fluent_bit_version(binary),
         "command": f"python -m tools.differential record --fluent-bit {binary} {case.name}",
@@ -303,6 +301,11 @@ def _case_options(case: Path) -> dict[str, Any]:
     return json.loads((case / "case.json").read_text())
 
 
+def _unless_it_exits(case: Path, done: Callable[[Run], bool]) -> Callable[[Run], bool] | None:
+    """``done``, or None for an ``exits`` case: its agent is waited for until it exits."""
+    return None if _case_options(case).get("exits") else done
+
+
 def expected_for(case: Path) -> dict:
     """What flb-fast must produce on ``case``: Fluent Bit's recording, or ours where we differ on purpose."""
     ours = case / "expected-flb-fast.json"
@@ -310,8 +313,7 @@ def expected_for(case: Path) -> dict:
 
 
 def run_flb_fast(case: Path) -> dict[str, list]:
-    done = None if _case_options(case).get("exits") else at_least(_count(expected_for(case)["outputs"]))
-    return run_case(case, FLB_FAST, done)
+    return run_case(case, FLB_FAST, _unless_it_exits(case, at_least(_count(expected_for(case)["outputs"]))))
 
 
 def differences(expected: dict[str, list], actual: dict[str, list]) -> list[str]:
@@ -351,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         case = CASES_DIR / args.case
         if not _case_options(case).get("differs"):
             parser.error(f"{args.case}: case.json must say why flb-fast differs (\"differs\") first")
-        outputs = run_case(case, FLB_FAST, None if _case_options(case).get("exits") else quiet_for(QUIET_SECONDS))
+        outputs = run_case(case, FLB_FAST, _unless_it_exits(case, quiet_for(QUIET_SECONDS)))
         ours = {"command": f"python -m tools.differential accept {args.case}", "outputs": outputs}
         (case / "expected-flb-fast.json").write_text(json.dumps(ours, indent=1) + "\n")
         print(f"{args.case}: {_count(outputs)} records")
