@@ -25,11 +25,11 @@ DOCKER_PARSER = [("name", "docker"), ("format", "json"), ("time_key", "time"),
 FIRSTLINE_PARSER = [("name", "firstline"), ("format", "regex"), ("regex", r'^\{"log":"(?<start>\d{4}-\d\d-\d\d) ')]
 
 
-def registry() -> ParserRegistry:
-    """The stock ``docker`` parser (Fluent Bit's conf/parsers.conf), a first-line regex parser and
-    the built-in multiline parsers (go, java, python, ruby)."""
+def registry(more: list[list[tuple[str, str]]] | None = None) -> ParserRegistry:
+    """The stock ``docker`` parser (Fluent Bit's conf/parsers.conf), a first-line regex parser,
+    the ``[PARSER]`` sections in ``more`` and the built-in multiline parsers (go, java, python, ruby)."""
     parsers = ParserRegistry()
-    for spec in (DOCKER_PARSER, FIRSTLINE_PARSER):
+    for spec in (DOCKER_PARSER, FIRSTLINE_PARSER, *(more or [])):
         parsers.add(create_parser(Section("parser", [Property(key, value) for key, value in spec])))
     for multiline in builtin_multiline_parsers():
         parsers.add_multiline(multiline)
@@ -53,7 +53,7 @@ class Harness:
     """
 
     def __init__(self, properties: list[tuple[str, str]], on_emit: Callable[[Chunk], None] | None = None,
-                 acknowledge: bool = True) -> None:
+                 acknowledge: bool = True, parsers: list[list[tuple[str, str]]] | None = None) -> None:
         self.chunks: list[Chunk] = []
         self.on_emit = on_emit
         self.acknowledge = acknowledge
@@ -61,7 +61,7 @@ class Harness:
         self.exit_requests: list[int] = []
         self.ctx = PluginContext(
             kind="input", plugin="tail", instance="tail.0", display_name="tail.0",
-            log=plugin_logger("input", "tail", "tail.0"), metrics=self.metrics, parsers=registry(),
+            log=plugin_logger("input", "tail", "tail.0"), metrics=self.metrics, parsers=registry(parsers),
             service=SERVICE_OPTIONS.bind([], "[SERVICE]")[0], emit=self._emit,
             request_exit=lambda: self.exit_requests.append(len(self.records)),
         )

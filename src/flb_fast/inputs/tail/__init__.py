@@ -31,8 +31,9 @@ from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy, later_copies
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
-from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, line_offsets
 from flb_fast.inputs.tail.file import Position, ReadBuffer, TailFile, name_of, new_splitter, open_readonly
+from flb_fast.inputs.tail.firstline import FirstlineMultiline
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
 from flb_fast.inputs.tail.multiline import RUNTIME_PARSERS, RulesMultiline, RuntimeMultiline
 from flb_fast.inputs.tail.records import RecordBuilder
@@ -102,6 +103,10 @@ class TailInput(Input):
         self.docker_mode_flush = max(1, options.docker_mode_flush)
         # (option, message) the engine reports as warnings at the option's file:line.
         self.config_warnings: list[tuple[str, str]] = []
+        self.firstline_parsers = self._lookup_firstline_parsers()
+        if self.firstline_parsers is not None and parser is not None:
+            self.config_warnings.append(("parser", "on multiline mode 'Parser' is not allowed (parser disabled)"))
+            parser = None
         if self.rule_parsers and len(self.rule_parsers) != len(self.multiline_parsers):
             self.config_warnings.append(("multiline.parser", "combining docker/cri with other multiline parsers is "
                                          "not supported yet by flb_fast: only docker and cri are applied"))
@@ -138,6 +143,31 @@ class TailInput(Input):
         self.tasks: list[asyncio.Task[None]] = []
         self.wake = asyncio.Event()
         self.stopping = False
+
+    def _lookup_firstline_parsers(self) -> list[Any] | None:
+        """``Multiline On``: the firstline parser, then each ``Parser_N`` in config order (tail_multiline.c
+        ``flb_tail_mult_create``); ``None`` when the old multiline mode is off, or when
+        ``multiline.parser`` or Docker_Mode takes the lines before it (tail_file.c ``process_content``)."""
+        options = self.options
+        if not options.multiline:
+            return None
+        if not options.parser_firstline:
+            raise PluginConfigError("multiline", "multiline: no parser defined for firstline")
+        parsers = [self._lookup_parser("parser_firstline", options.parser_firstline)]
+        for entry in options.sequence:
+            if entry.field != "parser_":
+                continue
+            parser = self.ctx.parsers.get(entry.value)
+            if parser is None:
+                raise PluginConfigError(entry.prop.key, f"multiline: invalid parser '{entry.value}'", entry.prop)
+            parsers.append(parser)
+        if self.multiline_parsers:
+            return None
+        if self.docker_mode:
+            self.config_warnings.append(("multiline", "Multiline with Docker_Mode is not supported yet by flb_fast: "
+                                         "lines are joined by Docker_Mode only"))
+            return None
+        return parsers
 
     def _lookup_multiline_parsers(self) -> list[Any]:
         """The rule-based multiline parsers named (go, java, ... or [MULTILINE_PARSER] sections)."""
@@ -329,6 +359,11 @@ class TailInput(Input):
 
     def _new_joiner(self) -> Any:
         """The Docker_Mode/multiline joiner each file gets, or ``None``."""
+        if self.firstline_parsers is not None:
+            options = self.options
+            return FirstlineMultiline(self.firstline_parsers[0], self.firstline_parsers[1:], options.key,
+                                      options.path_key, options.offset_key, max(1, options.multiline_flush),
+                                      options.ignore_older)
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
             return RulesMultiline(self.rule_parsers, self.ctx.service.multiline_buffer_limit)
         if self.multiline_parsers:
@@ -532,6 +567,10 @@ class TailInput(Input):
         if joiner is None:
             timestamps, records = self.builder.build(lines, starts, now_ns, file.path, file.splitter.crlf_lines)
             held_offset = None
+        elif isinstance(joiner, FirstlineMultiline):
+            timestamps, records, held_offset = joiner.process(
+                lines, starts if starts is not None else line_offsets(lines, first_offset), now_ns, time.monotonic(),
+                file.path)
         elif isinstance(joiner, DockerModeJoiner):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
             timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)
@@ -716,6 +755,9 @@ class TailInput(Input):
             line = joiner.flush()
             timestamps, records = self.builder.build([line], [offset or 0], time.time_ns(), file.path)
             size = len(line)
+        elif isinstance(joiner, FirstlineMultiline):
+            timestamps, records = joiner.flush(file.path)
+            size = sum(len(value) for record in records for value in record.values() if type(value) is str)
         else:
             offsets: list[int] = []
             timestamps, records = joiner.flush(offsets)
@@ -745,7 +787,12 @@ class TailInput(Input):
                                _resume_offset(file))
                 self._advance(file, joiner.held_offset)
                 continue
-            timeout = self.docker_mode_flush if isinstance(joiner, DockerModeJoiner) else MULTILINE_FLUSH_SECONDS
+            if isinstance(joiner, DockerModeJoiner):
+                timeout: float = self.docker_mode_flush
+            elif isinstance(joiner, FirstlineMultiline):
+                timeout = joiner.flush_seconds
+            else:
+                timeout = MULTILINE_FLUSH_SECONDS
             since = joiner.held_since if joiner is not None else None
             if since is None or now - since >= timeout:
                 self._flush_joined(file)
@@ -846,13 +893,11 @@ OPTIONS = OptionTable(
     Option("db.locking", BOOL, "false", "lock the DB exclusively"),
     Option("db.journal_mode", STR, "WAL", "SQLite journal mode: DELETE, TRUNCATE, PERSIST, MEMORY, WAL or OFF"),
     Option("db.compare_filename", BOOL, "false", "match DB rows by inode and file name (guards against inode reuse)"),
-    Option("multiline", BOOL, "false", "old multiline mode (Parser_Firstline)",
-           unsupported="lines are not joined: use multiline.parser"),
-    Option("multiline_flush", TIME, "4", "seconds to wait before flushing an old-mode multiline record"),
-    Option("parser_firstline", STR, None, "old multiline mode: parser matching a record's first line",
-           unsupported="lines are not joined: use multiline.parser"),
-    Option("parser_", STR, None, "old multiline mode: more parsers, Parser_1 ... Parser_N", multi=True, prefix=True,
-           unsupported="lines are not joined: use multiline.parser"),
+    Option("multiline", BOOL, "false", "old multiline mode: join the lines after a Parser_Firstline match to it"),
+    Option("multiline_flush", TIME, "4", "seconds after its first line an old-mode multiline record is flushed"),
+    Option("parser_firstline", STR, None, "old multiline mode: parser matching a record's first line"),
+    Option("parser_", STR, None, "old multiline mode: parsers adding the fields of the lines that follow, "
+           "Parser_1 ... Parser_N", multi=True, prefix=True),
     Option("multiline.parser", CLIST, None, "multiline parsers tried in order: docker, cri, ...", multi=True),
     Option("unicode.encoding", STR, None, "input encoding to convert to UTF-8 (UTF-16LE, UTF-16BE, auto)",
            unsupported="lines are read as UTF-8"),

@@ -1,0 +1,187 @@
+"""Tail's old multiline mode: ``Multiline On`` with ``Parser_Firstline`` and ``Parser_1`` ... ``Parser_N``.
+
+Follows Fluent Bit's plugins/in_tail/tail_multiline.c. Each line is first tried with the
+firstline parser: a match closes the record held (it is emitted) and opens a new one, the
+match's fields, stamped with the match's time (the read time when it has none). A line that
+does not match is tried with the ``Parser_N`` parsers in config order; the first that matches
+adds its fields to the record held. A line none matches is added to the record held as text,
+joined with ``"\\n"`` to the last field of the match before it, when the firstline match ended
+with a string field (``is_last_key_val_string``); otherwise, or before any firstline match, it
+is a record of its own, ``{Key: line}``, as a line without a parser is.
+
+A held record is emitted when the next firstline match comes, when ``Multiline_Flush`` seconds
+have passed since its first line (tail_multiline.c ``file_pending_flush``), at the end of the
+files with ``Exit_On_Eof``, and at stop. It has Path_Key first and no Offset_Key
+(``flb_tail_mult_pack_line_body``). Within one read, the records a firstline match closes come
+before the records of lines of their own (Fluent Bit appends the first to the input at once and
+the others when the read is processed: recorded, tests/data/inputs/tail/old-multiline-order).
+
+Where Fluent Bit loses lines, flb-fast keeps them (README, "What was seen and is not matched"):
+a record with an empty continuation line (Fluent Bit 4.2.8 logs ``error packing event : -4`` and
+drops it, recorded: tests/data/inputs/tail/old-multiline-empty-line), lines a ``Parser_N``
+matches before any firstline match (Fluent Bit packs them into a buffer it never sends; here a
+record of its own each), and text added after a ``Parser_N`` match whose last field is no string
+(skipped when Fluent Bit writes the record; here a record of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flb_fast.parsers.base import Parser
+from flb_fast.text import INVALID_UTF8
+
+# tail.c's config map: Multiline_Flush "4"; tail_multiline.c raises a value <= 0 to 1.
+FLUSH_SECONDS_DEFAULT = 4
+
+
+class _Held:
+    """The record held: the firstline match, then each ``Parser_N`` match (a dict) and each line
+    no parser matched (text), in the order read."""
+
+    __slots__ = ("timestamp", "parts", "since", "offset", "appends")
+
+    def __init__(self, timestamp: int, fields: dict[str, Any], since: float, offset: int) -> None:
+        self.timestamp = timestamp
+        self.parts: list[dict[str, Any] | str] = [fields]
+        self.since = since
+        self.offset = offset
+        # Text may be joined to the last match only when it ends with a string field.
+        self.appends = _ends_with_string(fields)
+
+    def record(self, path_key: str | None, path: str) -> dict[str, Any] | None:
+        """The record Fluent Bit writes: Path_Key, then every match's fields, a match's last string
+        field followed by the text after it; ``None`` when the matches hold no field."""
+        if not any(isinstance(part, dict) and part for part in self.parts):
+            return None  # tail_multiline.c flb_tail_mult_flush: mult_keys == 0, nothing written
+        record: dict[str, Any] = {} if path_key is None else {path_key: path}
+        index = 0
+        while index < len(self.parts):
+            fields = self.parts[index]
+            index += 1
+            assert isinstance(fields, dict)
+            for key, value in fields.items():
+                # A key matched twice: Fluent Bit's record holds both, and its JSON writer keeps
+                # the later at its own place (flb_pack.c msgpack2json), as the nest filter's lift.
+                record.pop(key, None)
+                record[key] = value
+            texts = []
+            while index < len(self.parts) and isinstance(self.parts[index], str):
+                texts.append(self.parts[index])
+                index += 1
+            if texts:
+                last = next(reversed(fields))
+                record[last] = "\n".join([fields[last], *texts])  # type: ignore[list-item]
+        return record
+
+
+def _ends_with_string(fields: dict[str, Any]) -> bool:
+    return bool(fields) and type(fields[next(reversed(fields))]) is str
+
+
+class FirstlineMultiline:
+    """One file's old-mode multiline state."""
+
+    __slots__ = ("firstline", "parsers", "key", "path_key", "offset_key", "flush_seconds", "ignore_older", "held")
+
+    def __init__(
+        self,
+        firstline: Parser,
+        parsers: Sequence[Parser],
+        key: str,
+        path_key: str | None,
+        offset_key: str | None,
+        flush_seconds: float,
+        ignore_older: float = 0,
+    ) -> None:
+        self.firstline = firstline
+        self.parsers = list(parsers)
+        self.key = key
+        self.path_key = path_key
+        self.offset_key = offset_key
+        self.flush_seconds = flush_seconds
+        self.ignore_older = ignore_older
+        # None: nothing held; False: a firstline match older than Ignore_Older is being skipped.
+        self.held: _Held | None | bool = None
+
+    @property
+    def holding(self) -> bool:
+        return isinstance(self.held, _Held)
+
+    @property
+    def held_since(self) -> float | None:
+        return self.held.since if isinstance(self.held, _Held) else None
+
+    @property
+    def held_offset(self) -> int | None:
+        """File offset of the held record's first line (``None`` if none): the offset to commit."""
+        return self.held.offset if isinstance(self.held, _Held) else None
+
+    def process(
+        self, lines: list[bytes], starts: Sequence[int], read_time_ns: int, now: float, path: str,
+    ) -> tuple[list[int], list[dict[str, Any]], int | None]:
+        """Records completed by these lines (``starts``: each line's file offset), the records a
+        firstline match closed first, and ``held_offset`` afterwards."""
+        closed_ts: list[int] = []
+        closed: list[dict[str, Any]] = []
+        own_ts: list[int] = []
+        own: list[dict[str, Any]] = []
+        firsts = self.firstline.parse_batch(lines)
+        for line, start, first in zip(lines, starts, firsts, strict=True):
+            if first is not None:
+                self._close(closed_ts, closed, path)
+                timestamp = first[0] if first[0] not in (-1, 0) else read_time_ns
+                if self.ignore_older > 0 and timestamp < read_time_ns - self.ignore_older * 1_000_000_000:
+                    self.held = False  # tail_multiline.c: skipped with the lines that follow it
+                else:
+                    self.held = _Held(timestamp, first[1], now, start)
+                continue
+            if self.held is False:
+                continue
+            fields = self._parse_more(line)
+            held = self.held
+            if isinstance(held, _Held) and fields is not None:
+                held.parts.append(fields)
+                continue
+            if isinstance(held, _Held) and held.appends and _ends_with_string(_last_fields(held)):
+                held.parts.append(line.decode("utf-8", INVALID_UTF8))
+                continue
+            own_ts.append(read_time_ns)
+            own.append(self._own(line, start, path))
+        return closed_ts + own_ts, closed + own, self.held_offset
+
+    def flush(self, path: str) -> tuple[list[int], list[dict[str, Any]]]:
+        """The record held, emitted (timeout, file end or stop)."""
+        timestamps: list[int] = []
+        records: list[dict[str, Any]] = []
+        self._close(timestamps, records, path)
+        return timestamps, records
+
+    def _close(self, timestamps: list[int], records: list[dict[str, Any]], path: str) -> None:
+        held, self.held = self.held, None
+        if isinstance(held, _Held) and (record := held.record(self.path_key, path)) is not None:
+            timestamps.append(held.timestamp)
+            records.append(record)
+
+    def _parse_more(self, line: bytes) -> dict[str, Any] | None:
+        for parser in self.parsers:
+            result = parser.parse_batch([line])[0]
+            if result is not None:
+                return result[1]
+        return None
+
+    def _own(self, line: bytes, start: int, path: str) -> dict[str, Any]:
+        """A line of its own: Path_Key, Offset_Key, then Key (tail_file.c flb_tail_file_pack_line)."""
+        record: dict[str, Any] = {}
+        if self.path_key is not None:
+            record[self.path_key] = path
+        if self.offset_key is not None:
+            record[self.offset_key] = start
+        record[self.key] = line.decode("utf-8", INVALID_UTF8)
+        return record
+
+
+def _last_fields(held: _Held) -> dict[str, Any]:
+    """The last match of the record held: the fields text after it would be joined to."""
+    return next(part for part in reversed(held.parts) if isinstance(part, dict))
