@@ -8,12 +8,16 @@ stdout differs is printed with the first record that differs, and its folder is 
 
     python -m tools.generated filters --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated lua --fluent-bit /path/to/fluent-bit --seeds 0:200 --keep /tmp/cases
+    python -m tools.generated multiline --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
 records, compared without regard to key order (Fluent Bit's order there follows LuaJIT's table
-order, which changes from one run to the next). The differences known and not followed are
-listed in the README (Fluent Bit's faults, and what its duplicate keys do to later filters).
+order, which changes from one run to the next); ``multiline`` tails generated lines (stack-trace
+shapes, JSON, text that is not UTF-8, carriage returns) with the old multiline mode: a firstline
+parser ending with a string, a number or JSON, zero to two ``Parser_N``, and Path_Key, Offset_Key,
+Key or Skip_Empty_Lines. The differences known and not followed are listed in the README (Fluent
+Bit's faults, and what its duplicate keys do to later filters).
 """
 
 from __future__ import annotations
@@ -158,9 +162,80 @@ def lua_section(rng: random.Random) -> list[str]:
     return lines
 
 
+MULTILINE_PARSERS = """\
+[PARSER]
+    Name        first
+    Format      regex
+    Regex       ^(?<time>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) (?<level>[A-Z]+) (?<log>.*)$
+    Time_Key    time
+    Time_Format %Y-%m-%d %H:%M:%S
+
+[PARSER]
+    Name        typed
+    Format      regex
+    Regex       ^(?<time>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) (?<msg>.*) code=(?<code>\\d+)$
+    Time_Key    time
+    Time_Format %Y-%m-%d %H:%M:%S
+    Types       code:integer
+
+[PARSER]
+    Name        json
+    Format      json
+
+[PARSER]
+    Name        frame
+    Format      regex
+    Regex       ^\\s+at (?<frame>\\S+)$
+
+[PARSER]
+    Name        cause
+    Format      regex
+    Regex       ^Caused by: (?<cause>.*)$
+"""
+# Lines for the old multiline mode: first lines of each firstline parser, lines Parser_N match,
+# and text (escapes, non-ASCII, bytes that are not UTF-8, JSON, carriage returns).
+MULTILINE_FIRSTS = {
+    "first": [b"2026-01-02 03:04:05 ERROR boom", b"2026-01-02 03:04:06 INFO ok \xc3\xa9", b"2026-01-02 03:04:07 WARN ",
+              b"2026-01-02 03:04:08 DEBUG {\"a\":1}"],
+    "typed": [b"2026-01-02 03:04:05 boom code=500", b"2026-01-02 03:04:06 ok code=200",
+              b"2026-01-02 03:04:07 x code=18446744073709551615"],
+    "json": [b'{"log":"a json first","n":1}', b'{"msg":"tab\\there","lvl":"E"}', b'{"a":{"b":2},"z":"last"}'],
+}
+MULTILINE_MORE = [b"  at com.example.Handler", b"\tat x.Y", b"Caused by: timeout", b"plain text", b"with \xff byte",
+                  b"quote \" and \\ backslash", b"\xe6\x97\xa5\xe6\x9c\xac", b"trailing cr\r", b"{\"k\":\"v\"}", b"x"]
+
+
+def multiline_case(rng: random.Random, folder: Path) -> list[str]:
+    """``input.log`` and the tail options of an old-multiline case (Fluent Bit's known losses,
+    README, are not generated: no empty line it sees, no Parser_N line before the first match)."""
+    firstline = rng.choice(sorted(MULTILINE_FIRSTS))
+    more = rng.sample(["frame", "cause"], rng.randint(0, 2))
+    # Empty lines only where Skip_Empty_Lines drops them before the multiline mode sees them.
+    skip_empty = rng.random() < 0.3
+    continuations = MULTILINE_MORE + [b"", b"\r"] if skip_empty else MULTILINE_MORE
+    lines = [rng.choice([b"plain text", b"junk before", b"with \xff byte"]) for _ in range(rng.randint(0, 2))]
+    for _ in range(rng.randint(1, 6)):
+        lines.append(rng.choice(MULTILINE_FIRSTS[firstline]))
+        lines += [rng.choice(continuations) for _ in range(rng.randint(0, 4))]
+    (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in lines))
+    options = ["Multiline On", f"Parser_Firstline {firstline}",
+               *(f"Parser_{index} {name}" for index, name in enumerate(more, 1))]
+    if skip_empty:
+        options.append("Skip_Empty_Lines On")
+    for option, values in (("Path_Key", ["file"]), ("Offset_Key", ["offset"]), ("Key", ["message"])):
+        if rng.random() < 0.3:
+            options.append(f"{option} {rng.choice(values)}")
+    return options
+
+
 def write_case(folder: Path, seed: int, kind: str) -> None:
     """The case of ``seed``: the same folder for the same seed and kind."""
     rng = random.Random(f"{kind}-{seed}")
+    if kind == "multiline":
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "parsers.conf").write_text(MULTILINE_PARSERS)
+        _write_config(folder, ["Path input.log", *multiline_case(rng, folder)], [])
+        return
     records = [record(rng) for _ in range(RECORDS_PER_CASE)]
     if kind == "lua":
         # Integers Fluent Bit hands to Lua through an undefined cast (README): not generated.
@@ -173,9 +248,13 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
         sections = filter_sections(rng)
     (folder / "input.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     (folder / "parsers.conf").write_text(PARSERS)
+    _write_config(folder, ["Path input.jsonl", "Parser json"], sections)
+
+
+def _write_config(folder: Path, tail_options: list[str], sections: list[list[str]]) -> None:
+    """``fluent-bit.conf``: tail with ``tail_options`` until the end of its file, the filters, stdout."""
     lines = ["[SERVICE]", "Flush 0.2", "Grace 1", "Log_Level error", "Parsers_File parsers.conf",
-             "[INPUT]", "Name tail", "Path input.jsonl", "Tag app.log", "Parser json", "Read_From_Head On",
-             "Exit_On_Eof On"]
+             "[INPUT]", "Name tail", *tail_options, "Tag app.log", "Read_From_Head On", "Exit_On_Eof On"]
     for section in sections:
         lines += ["[FILTER]", *section, "Match *"]
     lines += ["[OUTPUT]", "Name stdout", "Match *", "Format json_lines", "json_date_key false"]
@@ -190,9 +269,20 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
     return run.returncode, [line for line in run.stdout.decode("utf-8", "replace").splitlines() if line.startswith("{")]
 
 
-def first_difference(fluent_bit: list[str], flb_fast: list[str], ordered: bool) -> tuple[str, str] | None:
+# How each kind's lines are compared: as text (how numbers and characters are written counts), as
+# JSON with its key order (multiline's bytes that are not UTF-8 become U+E000 + byte, which
+# Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
+# without regard to key order (lua, above).
+COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered"}
+
+
+def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: str) -> tuple[str, str] | None:
     def same(one: str, two: str) -> bool:
-        return one == two if ordered else json.loads(one) == json.loads(two)
+        if compared_as == "text":
+            return one == two
+        if compared_as == "ordered":
+            return list(json.loads(one).items()) == list(json.loads(two).items())
+        return json.loads(one) == json.loads(two)
 
     for index in range(max(len(fluent_bit), len(flb_fast))):
         one = fluent_bit[index] if index < len(fluent_bit) else "(none)"
@@ -204,7 +294,7 @@ def first_difference(fluent_bit: list[str], flb_fast: list[str], ordered: bool) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser_ = argparse.ArgumentParser(prog="python -m tools.generated", description=__doc__.split("\n")[0])
-    parser_.add_argument("kind", choices=["filters", "lua"])
+    parser_.add_argument("kind", choices=sorted(COMPARED_AS))
     parser_.add_argument("--fluent-bit", type=Path, required=True)
     parser_.add_argument("--seeds", default="0:100", help="first:end (end excluded)")
     parser_.add_argument("--keep", type=Path, default=None,
@@ -219,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_case(folder, seed, args.kind)
             status_fb, lines_fb = printed([str(args.fluent_bit)], folder)
             status_ours, lines_ours = printed([sys.executable, "-m", "flb_fast"], folder)
-            difference = first_difference(lines_fb, lines_ours, ordered=args.kind != "lua")
+            difference = first_difference(lines_fb, lines_ours, COMPARED_AS[args.kind])
             if status_fb == status_ours and difference is None:
                 continue
             differing += 1
