@@ -9,6 +9,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated filters --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated lua --fluent-bit /path/to/fluent-bit --seeds 0:200 --keep /tmp/cases
     python -m tools.generated multiline --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated rules --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -16,8 +17,11 @@ records, compared without regard to key order (Fluent Bit's order there follows 
 order, which changes from one run to the next); ``multiline`` tails generated lines (stack-trace
 shapes, JSON, text that is not UTF-8, carriage returns) with the old multiline mode: a firstline
 parser ending with a string, a number or JSON, zero to two ``Parser_N``, and Path_Key, Offset_Key,
-Key or Skip_Empty_Lines. The differences known and not followed are listed in the README (Fluent
-Bit's faults, and what its duplicate keys do to later filters).
+Key or Skip_Empty_Lines; ``rules`` tails blocks of java, python, go and ruby traces, stamped
+lines, JSON and text through ``multiline.parser`` naming the built-in parsers, a generated
+``[MULTILINE_PARSER]`` (regex rules, maybe a parser and its ``key_content``) or both. The
+differences known and not followed are listed in the README (Fluent Bit's faults, and what its
+duplicate keys do to later filters).
 """
 
 from __future__ import annotations
@@ -228,6 +232,63 @@ def multiline_case(rng: random.Random, folder: Path) -> list[str]:
     return options
 
 
+# Blocks of lines for multiline.parser: the built-in parsers' traces, stamped lines, JSON, text.
+RULES_BLOCKS = [
+    [b"Exception in thread \"main\" java.lang.IllegalStateException: boom", b"\tat com.example.A.run(A.java:10)",
+     b"\tat com.example.B.main(B.java:5)"],
+    [b"java.lang.RuntimeException: outer", b"\tat x.Y.z(Y.java:1)", b"Caused by: java.io.IOException: inner",
+     b"\tat a.B.c(B.java:2)", b"\t... 3 more"],
+    [b"Traceback (most recent call last):", b'  File "app.py", line 3, in <module>', b"    main()",
+     b"ValueError: bad \xc3\xa9"],
+    [b"panic: runtime error: index out of range", b"", b"goroutine 1 [running]:", b"main.main()",
+     b"\t/app/main.go:7 +0x1d", b"exit status 2"],
+    [b"app.rb:3:in `/': divided by 0 (ZeroDivisionError)", b"\tfrom app.rb:3:in `<main>'"],
+    [b"2026-01-02T03:04:05Z Exception: stamped", b"2026-01-02T03:04:06Z   at stamped.frame", b"2026-01-02T03:04:07Z done"],
+    [b"plain text"], [b"with \xff byte"], [b""], [b"  indented text"], [b"[INFO] bracketed"],
+    [b'{"log":"Exception: in json","n":1}'], [b'{"log":"  at json.frame"}'],
+]
+RULES_STARTS = [r"/^Exception/", r"/^[A-Z][a-z]+/", r"/^\[/", r"/^\d{4}-/", r"/^(Exception|Traceback|panic)/"]
+RULES_CONTINUATIONS = [r"/^\s+at /", r"/^\s/", r"/^Caused by/", r"/^\t/", r"/^$/", r"/^[a-z]/"]
+RULES_PARSERS = """\
+[PARSER]
+    Name        stamped
+    Format      regex
+    Regex       ^(?<time>\\d{4}-\\d{2}-\\d{2}T[^ ]+) (?<message>.*)$
+    Time_Key    time
+    Time_Format %Y-%m-%dT%H:%M:%SZ
+
+[PARSER]
+    Name        json
+    Format      json
+"""
+
+
+def rules_case(rng: random.Random, folder: Path) -> list[str]:
+    """``input.log``, ``parsers.conf`` and the tail options of a ``multiline.parser`` case: the
+    built-in java, python, go and ruby parsers, or a generated ``[MULTILINE_PARSER]`` (regex rules,
+    maybe a parser first and its ``key_content``), or both."""
+    lines = [line for _ in range(rng.randint(2, 8)) for line in rng.choice(RULES_BLOCKS)]
+    # A last line no rule continues: Fluent Bit 4.2.8 crashes (SIGSEGV) when it stops with a group
+    # still open after Exit_On_Eof.
+    lines.append(b"# END")
+    (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in lines))
+    names = rng.sample(["java", "python", "go", "ruby"], rng.randint(0, 2))
+    sections = RULES_PARSERS
+    if not names or rng.random() < 0.4:
+        rules = [f'rule "start_state" "{rng.choice(RULES_STARTS)}" "cont"']
+        rules += [f'rule "cont" "{pattern}" "cont"' for pattern in rng.sample(RULES_CONTINUATIONS, rng.randint(1, 3))]
+        header = ["name custom", "type regex", "flush_timeout 1000"]
+        choice = rng.choice([None, "stamped", "json"])
+        if choice == "stamped":
+            header += ["parser stamped", "key_content message"]
+        elif choice == "json":
+            header += ["parser json", "key_content log"]
+        sections += "\n[MULTILINE_PARSER]\n" + "".join(f"    {line}\n" for line in header + rules)
+        names.insert(rng.randint(0, len(names)), "custom")
+    (folder / "parsers.conf").write_text(sections)
+    return [f"multiline.parser {', '.join(names)}"]
+
+
 def write_case(folder: Path, seed: int, kind: str) -> None:
     """The case of ``seed``: the same folder for the same seed and kind."""
     rng = random.Random(f"{kind}-{seed}")
@@ -235,6 +296,10 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "parsers.conf").write_text(MULTILINE_PARSERS)
         _write_config(folder, ["Path input.log", *multiline_case(rng, folder)], [])
+        return
+    if kind == "rules":
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_config(folder, ["Path input.log", *rules_case(rng, folder)], [])
         return
     records = [record(rng) for _ in range(RECORDS_PER_CASE)]
     if kind == "lua":
@@ -273,7 +338,7 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
 # JSON with its key order (multiline's bytes that are not UTF-8 become U+E000 + byte, which
 # Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
 # without regard to key order (lua, above).
-COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered"}
+COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered"}
 
 
 def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: str) -> tuple[str, str] | None:

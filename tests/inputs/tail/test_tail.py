@@ -597,6 +597,21 @@ def test_multiline_parser_java_joins_a_stack_trace_through_the_rule_engine(tmp_p
     assert harness.records == [{"log": trace + "\n"}, {"log": "next line\n"}]
 
 
+def test_a_multiline_group_still_open_at_stop_is_sent(tmp_path: Path, run) -> None:
+    """Fluent Bit 4.2.8 crashes (SIGSEGV) when it stops with a group open, and the trace is lost."""
+    log = tmp_path / "app.log"
+    trace = 'Exception in thread "main" java.lang.IllegalStateException: boom\n    at com.example.App.main(App.java:10)\n'
+    write(log, trace)
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "java")])
+
+    async def scenario() -> None:
+        await harness.wait_for(lambda: harness.input.joining)
+        assert harness.records == []
+
+    run(tailing(harness, scenario))
+    assert harness.records == [{"log": trace}]
+
+
 def test_a_multiline_group_past_the_buffer_limit_is_counted_as_multiline_truncated(tmp_path: Path, run) -> None:
     """tail_file.c: a line flb_ml_append_text cuts at the multiline buffer limit (2 MiB by default) is
     logged and counted as ``multiline_truncated``."""
