@@ -10,6 +10,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated lua --fluent-bit /path/to/fluent-bit --seeds 0:200 --keep /tmp/cases
     python -m tools.generated multiline --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated rules --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated multiline_filter --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -19,9 +20,10 @@ shapes, JSON, text that is not UTF-8, carriage returns) with the old multiline m
 parser ending with a string, a number or JSON, zero to two ``Parser_N``, and Path_Key, Offset_Key,
 Key or Skip_Empty_Lines; ``rules`` tails blocks of java, python, go and ruby traces, stamped
 lines, JSON and text through ``multiline.parser`` naming the built-in parsers, a generated
-``[MULTILINE_PARSER]`` (regex rules, maybe a parser and its ``key_content``) or both. The
-differences known and not followed are listed in the README (Fluent Bit's faults, and what its
-duplicate keys do to later filters).
+``[MULTILINE_PARSER]`` (regex rules, maybe a parser and its ``key_content``) or both;
+``multiline_filter`` sends the same lines as records (``log``, ``stream``) through the multiline
+filter with those parsers, buffered or not. The differences known and not followed are listed in
+the README (Fluent Bit's faults, and what its duplicate keys do to later filters).
 """
 
 from __future__ import annotations
@@ -263,15 +265,35 @@ RULES_PARSERS = """\
 """
 
 
+def rules_lines(rng: random.Random) -> list[bytes]:
+    """Blocks of trace lines, then a last line no rule continues: Fluent Bit 4.2.8 crashes
+    (SIGSEGV) when it stops with a group still open, and these cases stop at the end of the file."""
+    return [*(line for _ in range(rng.randint(2, 8)) for line in rng.choice(RULES_BLOCKS)), b"# END"]
+
+
 def rules_case(rng: random.Random, folder: Path) -> list[str]:
-    """``input.log``, ``parsers.conf`` and the tail options of a ``multiline.parser`` case: the
-    built-in java, python, go and ruby parsers, or a generated ``[MULTILINE_PARSER]`` (regex rules,
-    maybe a parser first and its ``key_content``), or both."""
-    lines = [line for _ in range(rng.randint(2, 8)) for line in rng.choice(RULES_BLOCKS)]
-    # A last line no rule continues: Fluent Bit 4.2.8 crashes (SIGSEGV) when it stops with a group
-    # still open after Exit_On_Eof.
-    lines.append(b"# END")
-    (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in lines))
+    """``input.log``, ``parsers.conf`` and the tail options of a ``multiline.parser`` case."""
+    (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in rules_lines(rng)))
+    return [f"multiline.parser {rules_parsers(rng, folder)}"]
+
+
+def filter_rules_case(rng: random.Random, folder: Path) -> list[str]:
+    """``input.jsonl`` (each line a record's ``log``, with a ``stream``) and ``parsers.conf`` of a
+    multiline filter case; the filter's section."""
+    records = [{"log": line.decode("utf-8", "surrogateescape"), "stream": rng.choice(["stdout", "stdout", "stderr"])}
+               for line in rules_lines(rng)]
+    (folder / "input.jsonl").write_bytes(b"".join(
+        json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n" for record in records))
+    section = ["Name multiline", "multiline.key_content log", f"multiline.parser {rules_parsers(rng, folder)}"]
+    if rng.random() < 0.4:
+        section.append("buffer off")
+    return section
+
+
+def rules_parsers(rng: random.Random, folder: Path) -> str:
+    """``parsers.conf`` with a generated ``[MULTILINE_PARSER]`` or not, and the multiline parsers to
+    name: the built-in java, python, go and ruby, the generated one (regex rules, maybe a parser
+    first and its ``key_content``), or both."""
     names = rng.sample(["java", "python", "go", "ruby"], rng.randint(0, 2))
     sections = RULES_PARSERS
     if not names or rng.random() < 0.4:
@@ -286,7 +308,7 @@ def rules_case(rng: random.Random, folder: Path) -> list[str]:
         sections += "\n[MULTILINE_PARSER]\n" + "".join(f"    {line}\n" for line in header + rules)
         names.insert(rng.randint(0, len(names)), "custom")
     (folder / "parsers.conf").write_text(sections)
-    return [f"multiline.parser {', '.join(names)}"]
+    return ", ".join(names)
 
 
 def write_case(folder: Path, seed: int, kind: str) -> None:
@@ -300,6 +322,10 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
     if kind == "rules":
         folder.mkdir(parents=True, exist_ok=True)
         _write_config(folder, ["Path input.log", *rules_case(rng, folder)], [])
+        return
+    if kind == "multiline_filter":
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_config(folder, ["Path input.jsonl", "Parser json"], [filter_rules_case(rng, folder)])
         return
     records = [record(rng) for _ in range(RECORDS_PER_CASE)]
     if kind == "lua":
@@ -338,7 +364,8 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
 # JSON with its key order (multiline's bytes that are not UTF-8 become U+E000 + byte, which
 # Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
 # without regard to key order (lua, above).
-COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered"}
+COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
+               "multiline_filter": "ordered"}
 
 
 def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: str) -> tuple[str, str] | None:

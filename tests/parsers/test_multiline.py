@@ -136,6 +136,27 @@ def test_multiline_parser_applies_its_parser_to_raw_lines_first() -> None:
     assert out + ml.flush_all() == [(5, {"msg": "start here\n  more", "lvl": "e"})]
 
 
+def test_multiline_parser_parses_a_records_key_content_and_the_result_becomes_the_record() -> None:
+    """ml_append_try_parser_type_map (the multiline filter): the key_content value is parsed, the
+    rules see the parsed record's key_content, and the parsed record replaces the original one
+    (recorded: tests/data/filters/multiline/parser-on-records)."""
+    registry = build_registry(Config())
+    parser = create_multiline_parser(_section(r'"start_state" "/^start/" "cont"', r'"cont" "/^\s/" "cont"',
+                                              name="m", type="regex", parser="json", key_content="log"), registry)
+    ml = Multiline([parser])
+    out = (ml.feed("s", 5, {"log": '{"log":"start here","lvl":"e"}', "stream": "stderr"})
+           + ml.feed("s", 6, {"log": '{"log":"  more"}', "stream": "stderr"}))
+    assert out + ml.flush_all() == [(5, {"log": "start here\n  more", "lvl": "e"})]
+
+
+@pytest.mark.parametrize("record", [{"log": "not json"}, {"log": 7}, {"other": '{"log":"start"}'}])
+def test_a_record_whose_key_content_its_parser_cannot_read_passes_unchanged(record: dict) -> None:
+    registry = build_registry(Config())
+    parser = create_multiline_parser(_section(r'"start_state" "/^start/" "cont"', name="m", type="regex",
+                                              parser="json", key_content="log"), registry)
+    assert Multiline([parser]).feed("s", 3, record) == [(3, record)]
+
+
 def test_endswith_flushes_on_a_line_ending_with_match_string() -> None:
     """flb_ml.c package_content: in endswith mode "a rule match means flush the content"."""
     parser = create_multiline_parser(_section(name="e", type="endswith", match_string=";", key_content="log"),

@@ -247,7 +247,9 @@ class Multiline:
         return min((group.position for group in self._groups.values() if group.position is not None), default=None)
 
     def feed(self, stream: Hashable, timestamp: int, record: dict[str, Any]) -> Completed:
-        """A record (the multiline filter's path); its ``key_content`` field is what the rules see."""
+        """A record (the multiline filter's path); its ``key_content`` field is what the rules see,
+        or, when the multiline parser names a ``parser``, the ``key_content`` of the record that
+        parser makes of that field, which then stands for the record."""
         return self._feed(stream, timestamp, record, None)
 
     def _feed(self, stream: Hashable, timestamp: int, record: dict[str, Any] | None, text: str | None,
@@ -290,6 +292,17 @@ class Multiline:
                 content = context.get(key)
             else:
                 content = text
+        elif parser.parser is not None:
+            # ml_append_try_parser_type_map: the key_content value is parsed, and the rules see the
+            # key_content of what it gives, which becomes the record (the other fields are gone).
+            value = record.get(parser.key_content) if parser.key_content else None
+            if not isinstance(value, str):
+                return False
+            parsed = self._parse_raw(parser, value, timestamp)
+            if parsed is None:
+                return False
+            context, ts = parsed
+            content = context.get(key)
         else:
             content = record.get(key)
         if not isinstance(content, str):
