@@ -9,6 +9,7 @@ class LineSplitter:
     truncate_long_lines: bool
     truncated_lines: int
     crlf_lines: list[int]
+    cut_lines: list[int]
     skipped_lines: int
     skipped_bytes: int
     long_line: bool

@@ -315,3 +315,11 @@ def test_crlf_lines_names_the_lines_of_the_last_feed_that_lost_a_carriage_return
     assert splitter.crlf_lines == [0, 3]
     assert splitter.feed(b"d\n") == [b"d"]
     assert splitter.crlf_lines == []
+
+
+def test_cut_lines_names_the_lines_of_the_last_feed_that_truncate_long_lines_cut():
+    splitter = LineSplitter(8, False, False, True)
+    assert splitter.feed(b"a\n" + b"x" * 20 + b"\nb\n" + b"y" * 9) == [b"a", b"x" * 7, b"b", b"y" * 7]
+    assert splitter.cut_lines == [1, 3]
+    assert splitter.feed(b"yy\nc\n") == [b"c"]
+    assert splitter.cut_lines == []

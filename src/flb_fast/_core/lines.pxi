@@ -51,7 +51,8 @@ cdef class LineSplitter:
     (a list), ``base`` being the file offset of the first pending byte (``bytes_read - pending``
     before this feed). ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
     ``flush``) that lost a ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
-    did not parse.
+    did not parse. ``cut_lines`` lists those of the last ``feed`` that Truncate_Long_Lines cut:
+    Fluent Bit's old multiline mode sends such a line on its own.
     """
 
     cdef readonly Py_ssize_t buffer_max_size
@@ -59,6 +60,7 @@ cdef class LineSplitter:
     cdef readonly bint skip_empty_lines
     cdef readonly bint truncate_long_lines
     cdef readonly list crlf_lines
+    cdef readonly list cut_lines
     cdef readonly Py_ssize_t truncated_lines
     cdef readonly Py_ssize_t skipped_lines
     cdef readonly Py_ssize_t skipped_bytes
@@ -81,6 +83,7 @@ cdef class LineSplitter:
         self.skip_empty_lines = skip_empty_lines
         self.truncate_long_lines = truncate_long_lines
         self.crlf_lines = []
+        self.cut_lines = []
         self._max_line = buffer_max_size - 2
 
     def __dealloc__(self):
@@ -172,6 +175,8 @@ cdef class LineSplitter:
             raise RuntimeError("this file was abandoned at a line longer than buffer_max_size")
         if self.crlf_lines:
             self.crlf_lines = []
+        if self.cut_lines:
+            self.cut_lines = []
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             base_ptr = <const char *> view.buf
@@ -218,6 +223,7 @@ cdef class LineSplitter:
         self._emit(out, data, min(self._max_line + 1 - self._held_len, size))
         if offsets is not None:
             offsets.append(offset)
+        self.cut_lines.append(len(out) - 1)
         self.truncated_lines += 1
         return 0
 
@@ -266,6 +272,8 @@ cdef class LineSplitter:
         cdef list out = []
         if self.crlf_lines:
             self.crlf_lines = []
+        if self.cut_lines:
+            self.cut_lines = []
         if self.long_line:
             return None
         if self._discarding:

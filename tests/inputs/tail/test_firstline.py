@@ -133,6 +133,16 @@ def test_a_match_older_than_ignore_older_is_skipped_with_its_lines() -> None:
     assert (records, held, join.holding, join.flush("p")) == ([], None, False, ([], []))
 
 
+def test_a_line_truncate_long_lines_cut_closes_the_record_held_and_stands_alone_between_its_neighbours() -> None:
+    join = joiner(offset_key="offset")
+    lines = [b"junk", b"2026-01-02 03:04:05 ERROR one", b"  more", b"x" * 20, b"  after", b"2026-01-02 03:04:06 INFO two"]
+    starts = [0, 5, 35, 42, 63, 71]
+    timestamps, records, held_offset = join.process(lines, starts, READ_NS, 100.0, "p", cut=[3])
+    assert records == [{"offset": 0, "log": "junk"}, {"level": "ERROR", "log": "one\n  more"},
+                       {"offset": 42, "log": "x" * 20}, {"offset": 63, "log": "  after"}]
+    assert (timestamps, held_offset) == ([READ_NS, T1_NS, READ_NS, READ_NS], 71)
+
+
 def test_bytes_that_are_not_utf8_in_joined_text_are_kept_for_the_outputs_as_elsewhere() -> None:
     join = joiner()
     feed(join, b"2026-01-02 03:04:05 ERROR one", b"bad \xff byte")

@@ -570,7 +570,7 @@ class TailInput(Input):
         elif isinstance(joiner, FirstlineMultiline):
             timestamps, records, held_offset = joiner.process(
                 lines, starts if starts is not None else line_offsets(lines, first_offset), now_ns, time.monotonic(),
-                file.path)
+                file.path, file.splitter.cut_lines)
         elif isinstance(joiner, DockerModeJoiner):
             ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
             timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)

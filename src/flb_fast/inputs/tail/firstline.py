@@ -14,11 +14,15 @@ have passed since its first line (tail_multiline.c ``file_pending_flush``), at t
 files with ``Exit_On_Eof``, and at stop. It has Path_Key first and no Offset_Key
 (``flb_tail_mult_pack_line_body``). Within one read, the records a firstline match closes come
 before the records of lines of their own (Fluent Bit appends the first to the input at once and
-the others when the read is processed: recorded, tests/data/inputs/tail/old-multiline-order).
+the others when the read is processed: recorded, tests/data/fluent-bit/tail_old_multiline). A
+Fluent Bit read fills a buffer of Buffer_Chunk_Size bytes (growing to Buffer_Max_Size for a
+long line), one here up to 256 KiB, so where lines of their own and joined records meet across
+Fluent Bit's buffer boundaries, the two agents may order them differently; the records are the
+same.
 
-Where Fluent Bit loses lines, flb-fast keeps them (README, "What was seen and is not matched"):
+Where Fluent Bit loses lines, flb-fast keeps them (README, the deliberate differences):
 a record with an empty continuation line (Fluent Bit 4.2.8 logs ``error packing event : -4`` and
-drops it, recorded: tests/data/inputs/tail/old-multiline-empty-line), lines a ``Parser_N``
+drops it, recorded: tests/data/fluent-bit/tail_old_multiline_empty_line), lines a ``Parser_N``
 matches before any firstline match (Fluent Bit packs them into a buffer it never sends; here a
 record of its own each), and text added after a ``Parser_N`` match whose last field is no string
 (skipped when Fluent Bit writes the record; here a record of its own).
@@ -26,7 +30,7 @@ record of its own each), and text added after a ``Parser_N`` match whose last fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from flb_fast.parsers.base import Parser
@@ -120,15 +124,36 @@ class FirstlineMultiline:
 
     def process(
         self, lines: list[bytes], starts: Sequence[int], read_time_ns: int, now: float, path: str,
+        cut: Collection[int] = (),
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Records completed by these lines (``starts``: each line's file offset), the records a
-        firstline match closed first, and ``held_offset`` afterwards."""
+        firstline match closed first, and ``held_offset`` afterwards.
+
+        ``cut`` holds the indexes of the lines Truncate_Long_Lines cut. Fluent Bit cuts such a
+        line alone in a read of its own (tail_file.c ``process_content``): the record held is
+        closed, and the line is a record of its own, between what came before and after it.
+        """
+        timestamps: list[int] = []
+        records: list[dict[str, Any]] = []
         closed_ts: list[int] = []
         closed: list[dict[str, Any]] = []
         own_ts: list[int] = []
         own: list[dict[str, Any]] = []
+
+        def end_read() -> None:
+            timestamps.extend(closed_ts + own_ts)
+            records.extend(closed + own)
+            for done in (closed_ts, closed, own_ts, own):
+                done.clear()
+
         firsts = self.firstline.parse_batch(lines)
-        for line, start, first in zip(lines, starts, firsts, strict=True):
+        for index, (line, start, first) in enumerate(zip(lines, starts, firsts, strict=True)):
+            if index in cut:
+                end_read()
+                self._close(timestamps, records, path)
+                timestamps.append(read_time_ns)
+                records.append(self._own(line, start, path))
+                continue
             if first is not None:
                 self._close(closed_ts, closed, path)
                 timestamp = first[0] if first[0] not in (-1, 0) else read_time_ns
@@ -149,7 +174,8 @@ class FirstlineMultiline:
                 continue
             own_ts.append(read_time_ns)
             own.append(self._own(line, start, path))
-        return closed_ts + own_ts, closed + own, self.held_offset
+        end_read()
+        return timestamps, records, self.held_offset
 
     def flush(self, path: str) -> tuple[list[int], list[dict[str, Any]]]:
         """The record held, emitted (timeout, file end or stop)."""
