@@ -36,9 +36,6 @@ from typing import Any
 from flb_fast.parsers.base import Parser
 from flb_fast.text import INVALID_UTF8
 
-# tail.c's config map: Multiline_Flush "4"; tail_multiline.c raises a value <= 0 to 1.
-FLUSH_SECONDS_DEFAULT = 4
-
 
 class _Held:
     """The record held: the firstline match, then each ``Parser_N`` match (a dict) and each line
@@ -87,7 +84,8 @@ def _ends_with_string(fields: dict[str, Any]) -> bool:
 class FirstlineMultiline:
     """One file's old-mode multiline state."""
 
-    __slots__ = ("firstline", "parsers", "key", "path_key", "offset_key", "flush_seconds", "ignore_older", "held")
+    __slots__ = ("firstline", "parsers", "key", "path_key", "offset_key", "flush_seconds", "ignore_older", "held",
+                 "skipping")
 
     def __init__(
         self,
@@ -106,21 +104,23 @@ class FirstlineMultiline:
         self.offset_key = offset_key
         self.flush_seconds = flush_seconds
         self.ignore_older = ignore_older
-        # None: nothing held; False: a firstline match older than Ignore_Older is being skipped.
-        self.held: _Held | None | bool = None
+        self.held: _Held | None = None
+        # A firstline match older than Ignore_Older is being skipped with the lines after it
+        # (tail_multiline.c ``mult_skipping``).
+        self.skipping = False
 
     @property
     def holding(self) -> bool:
-        return isinstance(self.held, _Held)
+        return self.held is not None
 
     @property
     def held_since(self) -> float | None:
-        return self.held.since if isinstance(self.held, _Held) else None
+        return self.held.since if self.held is not None else None
 
     @property
     def held_offset(self) -> int | None:
         """File offset of the held record's first line (``None`` if none): the offset to commit."""
-        return self.held.offset if isinstance(self.held, _Held) else None
+        return self.held.offset if self.held is not None else None
 
     def process(
         self, lines: list[bytes], starts: Sequence[int], read_time_ns: int, now: float, path: str,
@@ -157,19 +157,18 @@ class FirstlineMultiline:
             if first is not None:
                 self._close(closed_ts, closed, path)
                 timestamp = first[0] if first[0] not in (-1, 0) else read_time_ns
-                if self.ignore_older > 0 and timestamp < read_time_ns - self.ignore_older * 1_000_000_000:
-                    self.held = False  # tail_multiline.c: skipped with the lines that follow it
-                else:
+                self.skipping = 0 < self.ignore_older and timestamp < read_time_ns - self.ignore_older * 1_000_000_000
+                if not self.skipping:
                     self.held = _Held(timestamp, first[1], now, start)
                 continue
-            if self.held is False:
+            if self.skipping:
                 continue
             fields = self._parse_more(line)
             held = self.held
-            if isinstance(held, _Held) and fields is not None:
+            if held is not None and fields is not None:
                 held.parts.append(fields)
                 continue
-            if isinstance(held, _Held) and held.appends and _ends_with_string(_last_fields(held)):
+            if held is not None and held.appends and _ends_with_string(_last_fields(held)):
                 held.parts.append(line.decode("utf-8", INVALID_UTF8))
                 continue
             own_ts.append(read_time_ns)
@@ -185,8 +184,8 @@ class FirstlineMultiline:
         return timestamps, records
 
     def _close(self, timestamps: list[int], records: list[dict[str, Any]], path: str) -> None:
-        held, self.held = self.held, None
-        if isinstance(held, _Held) and (record := held.record(self.path_key, path)) is not None:
+        held, self.held, self.skipping = self.held, None, False
+        if held is not None and (record := held.record(self.path_key, path)) is not None:
             timestamps.append(held.timestamp)
             records.append(record)
 
