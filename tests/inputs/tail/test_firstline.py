@@ -16,7 +16,7 @@ from flb_fast.parsers import create_parser
 from flb_fast.parsers.base import Parser
 from flb_fast.text import INVALID_UTF8
 from tests.inputs.tail.harness import Harness
-from tests.inputs.tail.test_tail import stored_offset, tailing, write
+from tests.inputs.tail.test_tail import db_offsets_around_stop, tailing, write
 
 T1_NS = 1767323045_000000000  # 2026-01-02 03:04:05 UTC
 READ_NS = 1795611600_000000000
@@ -174,17 +174,7 @@ def test_the_db_offset_stays_before_a_record_still_held(tmp_path: Path, run) -> 
     write(log, "2026-01-02 03:04:05 ERROR one\n2026-01-02 03:04:06 INFO two\n  at a.B\n")
     harness = Harness([("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("multiline", "on"),
                        ("parser_firstline", "first"), ("multiline_flush", "3600")], parsers=PARSERS)
-    offsets = []
-
-    async def scenario() -> None:
-        await harness.input.start()
-        await harness.wait_for(lambda: len(harness.records) == 1)
-        await harness.settle()
-        offsets.append(stored_offset(db))
-        await harness.stop()
-        offsets.append(stored_offset(db))
-
-    run(scenario())
+    offsets = db_offsets_around_stop(harness, db, run, 1)
     assert harness.logs() == ["one", "two\n  at a.B"]
     assert offsets == [len("2026-01-02 03:04:05 ERROR one\n"), log.stat().st_size]
 

@@ -1371,22 +1371,28 @@ def test_db_compare_filename_ignores_a_row_of_another_name_with_the_same_inode(t
     assert harness.logs() == ["first line of a new file"]
 
 
-def test_docker_mode_offset_stays_before_a_record_still_being_joined(tmp_path: Path, run) -> None:
-    log, db = tmp_path / "app.log", tmp_path / "tail.db"
-    write(log, docker("whole\n") + docker("part one "))
-    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("parser", "docker"),
-                       ("docker_mode", "on"), ("docker_mode_flush", "3600")])
+def db_offsets_around_stop(harness: Harness, db: Path, run, records: int) -> list[int]:
+    """The DB offset once ``records`` records are out and the next is held, then after the stop."""
     offsets = []
 
     async def scenario() -> None:
         await harness.input.start()
-        await harness.wait_for(lambda: len(harness.records) == 1)
+        await harness.wait_for(lambda: len(harness.records) == records)
         await harness.settle()
         offsets.append(stored_offset(db))
         await harness.stop()
         offsets.append(stored_offset(db))
 
     run(scenario())
+    return offsets
+
+
+def test_docker_mode_offset_stays_before_a_record_still_being_joined(tmp_path: Path, run) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    write(log, docker("whole\n") + docker("part one "))
+    harness = Harness([("path", str(log)), ("read_from_head", "on"), ("db", str(db)), ("parser", "docker"),
+                       ("docker_mode", "on"), ("docker_mode_flush", "3600")])
+    offsets = db_offsets_around_stop(harness, db, run, 1)
     assert harness.logs() == ["whole\n", "part one "]
     assert offsets == [len(docker("whole\n")), log.stat().st_size]
 
