@@ -11,6 +11,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated multiline --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated rules --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated multiline_filter --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated docker --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -22,8 +23,11 @@ Key or Skip_Empty_Lines; ``rules`` tails blocks of java, python, go and ruby tra
 lines, JSON and text through ``multiline.parser`` naming the built-in parsers, a generated
 ``[MULTILINE_PARSER]`` (regex rules, maybe a parser and its ``key_content``) or both;
 ``multiline_filter`` sends the same lines as records (``log``, ``stream``) through the multiline
-filter with those parsers, buffered or not. The differences known and not followed are listed in
-the README (Fluent Bit's faults, and what its duplicate keys do to later filters).
+filter with those parsers, buffered or not; ``docker`` tails Docker json-file entries (escapes,
+non-ASCII, control characters, lines over 16 KiB split as Docker splits them, stdout and stderr)
+through ``Parser docker`` and Docker_Mode, with or without Docker_Mode_Parser. The differences
+known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
+do to later filters).
 """
 
 from __future__ import annotations
@@ -311,6 +315,51 @@ def rules_parsers(rng: random.Random, folder: Path) -> str:
     return ", ".join(names)
 
 
+DOCKER_PARSERS = """\
+[PARSER]
+    Name        docker
+    Format      json
+    Time_Key    time
+    Time_Format %Y-%m-%dT%H:%M:%S.%L
+    Time_Keep   On
+
+[PARSER]
+    Name        firstline
+    Format      regex
+    Regex       ^\\{"log":"\\d{4}-
+"""
+# What a container writes: first lines of a record (dated), continuation lines, text with
+# escapes, non-ASCII and control characters, and long lines Docker splits into 16 KiB parts.
+DOCKER_TEXTS = ["2026-01-02 03:04:05 ERROR boom", "2026-01-02 03:04:06 INFO ok", "\tat com.example.A",
+                "  continued", "plain", "", "caf\u00e9 \u65e5\u672c", 'quote " and \\', "ctrl \u0001 \t end",
+                "{\"inner\":\"json\"}", "a <b> & c"]
+
+
+def docker_case(rng: random.Random, folder: Path) -> list[str]:
+    """``input.log`` (Docker json-file entries, some split as Docker splits lines over 16 KiB) and
+    the tail options of a Docker_Mode case, with or without Docker_Mode_Parser."""
+    entries = []
+    for second in range(rng.randint(3, 12)):
+        stream = rng.choice(["stdout", "stdout", "stderr"])
+        time_text = f"2026-01-02T03:04:{second:02d}.{rng.randint(0, 999999999):09d}Z"
+        text = rng.choice(DOCKER_TEXTS)
+        if rng.random() < 0.25:
+            text += rng.choice("xyz") * rng.randint(16384, 40000)
+        parts = [text[start:start + 16384] for start in range(0, max(len(text), 1), 16384)] or [""]
+        for index, part in enumerate(parts):
+            log = part + ("\n" if index == len(parts) - 1 else "")
+            entry = json.dumps({"log": log, "stream": stream, "time": time_text}, separators=(",", ":"),
+                               ensure_ascii=False)
+            # Docker (Go's encoding/json) writes non-ASCII as it is and escapes <, > and &.
+            entries.append(entry.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    (folder / "input.log").write_text("".join(entry + "\n" for entry in entries))
+    (folder / "parsers.conf").write_text(DOCKER_PARSERS)
+    options = ["Parser docker", "Docker_Mode On", "Docker_Mode_Flush 1", "Buffer_Max_Size 128k"]
+    if rng.random() < 0.5:
+        options.append("Docker_Mode_Parser firstline")
+    return options
+
+
 def write_case(folder: Path, seed: int, kind: str) -> None:
     """The case of ``seed``: the same folder for the same seed and kind."""
     rng = random.Random(f"{kind}-{seed}")
@@ -322,6 +371,10 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
     if kind == "rules":
         folder.mkdir(parents=True, exist_ok=True)
         _write_config(folder, ["Path input.log", *rules_case(rng, folder)], [])
+        return
+    if kind == "docker":
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_config(folder, ["Path input.log", *docker_case(rng, folder)], [])
         return
     if kind == "multiline_filter":
         folder.mkdir(parents=True, exist_ok=True)
@@ -365,7 +418,7 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
 # Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
-               "multiline_filter": "ordered"}
+               "multiline_filter": "ordered", "docker": "ordered"}
 
 
 def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: str) -> tuple[str, str] | None:
