@@ -23,7 +23,8 @@ Key or Skip_Empty_Lines; ``rules`` tails blocks of java, python, go and ruby tra
 lines, JSON and text through ``multiline.parser`` naming the built-in parsers, a generated
 ``[MULTILINE_PARSER]`` (regex rules, maybe a parser and its ``key_content``) or both;
 ``multiline_filter`` sends the same lines as records (``log``, ``stream``) through the multiline
-filter with those parsers, buffered or not; ``docker`` tails Docker json-file entries (escapes,
+filter with those parsers, buffered or not, or messages a Docker logging driver split through its
+``partial_message`` mode; ``docker`` tails Docker json-file entries (escapes,
 non-ASCII, control characters, lines over 16 KiB split as Docker splits them, stdout and stderr)
 through ``Parser docker`` and Docker_Mode, with or without Docker_Mode_Parser. The differences
 known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
@@ -281,9 +282,38 @@ def rules_case(rng: random.Random, folder: Path) -> list[str]:
     return [f"multiline.parser {rules_parsers(rng, folder)}"]
 
 
+def partial_message_records(rng: random.Random) -> list[dict[str, Any]]:
+    """Messages a Docker logging driver split (``partial_message``, ``partial_id``,
+    ``partial_ordinal``, ``partial_last``), interleaved with each other and with whole lines."""
+    pending: list[list[dict[str, Any]]] = []
+    for number in range(rng.randint(1, 5)):
+        stream = rng.choice(["stdout", "stderr"])
+        count = rng.randint(1, 4)
+        pending.append([{"log": f"m{number} part {ordinal} {rng.choice(STRINGS)}", "partial_message": "true",
+                         "partial_id": f"id{number}", "partial_ordinal": str(ordinal),
+                         "partial_last": "true" if ordinal == count else "false", "stream": stream}
+                        for ordinal in range(1, count + 1)])
+    records: list[dict[str, Any]] = []
+    while pending:
+        if rng.random() < 0.2:
+            records.append({"log": rng.choice(STRINGS), "stream": rng.choice(["stdout", "stderr"])})
+        message = rng.choice(pending)
+        records.append(message.pop(0))
+        if not message:
+            pending.remove(message)
+    return records
+
+
 def filter_rules_case(rng: random.Random, folder: Path) -> list[str]:
     """``input.jsonl`` (each line a record's ``log``, with a ``stream``) and ``parsers.conf`` of a
-    multiline filter case; the filter's section."""
+    multiline filter case; the filter's section: multiline parsers on traces, or partial_message
+    mode on split messages."""
+    if rng.random() < 0.3:
+        (folder / "parsers.conf").write_text(RULES_PARSERS)
+        (folder / "input.jsonl").write_text("".join(
+            json.dumps(record, ensure_ascii=False) + "\n" for record in partial_message_records(rng)))
+        # Buffer Off: Fluent Bit crashes when a message's parts time out (the filter's warning).
+        return ["Name multiline", "multiline.key_content log", "mode partial_message"]
     records = [{"log": line.decode("utf-8", "surrogateescape"), "stream": rng.choice(["stdout", "stdout", "stderr"])}
                for line in rules_lines(rng)]
     (folder / "input.jsonl").write_bytes(b"".join(

@@ -113,6 +113,19 @@ def test_partial_messages_are_concatenated_and_idle_ones_flushed_after_flush_ms(
     assert records_of(built) == want
 
 
+def test_partial_message_with_buffer_off_is_a_warning_and_buffers_as_fluent_bit_does(run, pipeline):
+    """Fluent Bit 4.2.8 logs the error and joins the parts anyway; a message whose parts time out
+    crashes it there (no emitter). Here it is a warning, and timed-out parts go through the emitter."""
+    built, warnings = pipeline(config(tail("partial", Parser="json"),
+                                      multiline(mode="partial_message", flush_ms=1000, buffer="off"), SCRIPTED,
+                                      flush=0.05))
+    assert [(w.option, w.message) for w in warnings] == [
+        ("buffer", "multiline.0: 'partial_message' 'Mode' requires 'Buffer' to be 'On': Buffer On is used")]
+    want = expected("partial")
+    drive(run, built, lambda _: None, lambda b: len(records_of(b)) >= len(want))
+    assert records_of(built) == want
+
+
 def part(log: str, last: bool) -> dict:
     return {"log": log, "partial_message": "true", "partial_id": "m1", "partial_last": "true" if last else "false"}
 
@@ -180,7 +193,6 @@ def test_joined_records_keep_the_first_lines_fields(run, pipeline):
     ({"mode": "lines", "multiline.parser": "java"}, "'Mode' must be 'partial_message' or 'parser'"),
     ({"mode": "partial_message", "multiline.key_content": None},
      "'Mode' 'partial_message' requires 'multiline.key_content'"),
-    ({"mode": "partial_message", "buffer": "off"}, "'partial_message' 'Mode' requires 'Buffer' to be 'On'"),
     ({"multiline.parser": "java", "flush_ms": 100}, "flush timeout '100' is too low"),
     ({}, "The default 'Mode' 'parser' requires at least one 'multiline.parser'"),
     ({"multiline.parser": "cobol"}, "multiline parser 'cobol' is not registered"),

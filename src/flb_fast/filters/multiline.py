@@ -127,13 +127,18 @@ class MultilineFilter(Filter):
         if options.debug_flush:
             self.config_warnings.append(("debug_flush", "option 'debug_flush' is not supported yet by flb_fast: "
                                                         "ignored"))
-        if self.partial_mode and not self.buffered:
-            raise PluginConfigError("buffer", "'partial_message' 'Mode' requires 'Buffer' to be 'On'")
         if self.partial_mode and not self.key_content:
             raise PluginConfigError("multiline.key_content",
                                     "'Mode' 'partial_message' requires 'multiline.key_content'")
         if self.buffered and options.flush_ms < MIN_FLUSH_MS:
             raise PluginConfigError("flush_ms", f"flush timeout '{options.flush_ms}' is too low")
+        if self.partial_mode and not self.buffered:
+            # Fluent Bit 4.2.8 logs this and starts anyway: ml_filter_partial joins the parts as
+            # with Buffer On, and a message whose parts time out crashes it (its emitter was never
+            # made). Here such a message goes out through the emitter, as with Buffer On.
+            self.config_warnings.append(("buffer", "'partial_message' 'Mode' requires 'Buffer' to be 'On': "
+                                                   "Buffer On is used"))
+            self.buffered = True
         names = [name for group in options.multiline_parser for name in group]
         if not self.partial_mode and not names:
             raise PluginConfigError("multiline.parser",
