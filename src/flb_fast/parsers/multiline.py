@@ -282,29 +282,20 @@ class Multiline:
         parser = self.parsers[index]
         key = parser.key_content or self.default_key
         context, ts = record, timestamp
-        if record is None:
-            assert text is not None
-            if parser.parser is not None:
-                parsed = self._parse_raw(parser, text, timestamp)
-                if parsed is None:  # its parser does not read the line: the next parser may
-                    return False
-                context, ts = parsed
-                content = context.get(key)
-            else:
-                content = text
-        elif parser.parser is not None:
-            # ml_append_try_parser_type_map: the key_content value is parsed, and the rules see the
-            # key_content of what it gives, which becomes the record (the other fields are gone).
-            value = record.get(parser.key_content) if parser.key_content else None
-            if not isinstance(value, str):
+        if parser.parser is not None:
+            # ml_append_try_parser_type_text / _type_map: a raw line, or a record's key_content value,
+            # is parsed first; the rules see the key_content of what that gives, which stands for the
+            # record (a record's other fields are gone). What it cannot read, the next parser may.
+            raw = text if record is None else record.get(parser.key_content) if parser.key_content else None
+            if not isinstance(raw, str):
                 return False
-            parsed = self._parse_raw(parser, value, timestamp)
+            parsed = self._parse_raw(parser, raw, timestamp)
             if parsed is None:
                 return False
             context, ts = parsed
             content = context.get(key)
         else:
-            content = record.get(key)
+            content = text if record is None else record.get(key)
         if not isinstance(content, str):
             return False
         group_value = context.get(parser.key_group) if parser.key_group and context is not None else None
