@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 from flb_fast.inputs.db_writer import LatestWriter
+from tests.waiting import until
 
 WAIT_SECONDS = 30
 
@@ -16,6 +18,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[dict[str, int]] = []
+        self.written_at: list[float] = []
         self.threads: set[int] = set()
         self.entered = threading.Event()
         self.release = threading.Event()
@@ -30,6 +33,7 @@ class Recorder:
             self.failures -= 1
             raise OSError(28, "No space left on device")
         self.batches.append(dict(batch))
+        self.written_at.append(time.monotonic())
 
 
 class Log:
@@ -112,3 +116,65 @@ def test_values_given_together_are_written_in_one_batch() -> None:
     asyncio.run(writer.flush())
     writer.close()
     assert write.batches == [{"a.log": 1, "b.log": 2}]
+
+
+def test_transactions_are_at_least_the_interval_apart() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log(), interval=0.3)
+
+    async def two_writes() -> None:
+        writer.put({"a.log": 1})
+        await until(lambda: len(write.batches) == 1, "the first write")
+        writer.put({"a.log": 2})
+        await until(lambda: len(write.batches) == 2, "the second write")
+
+    asyncio.run(two_writes())
+    writer.close()
+    assert write.batches == [{"a.log": 1}, {"a.log": 2}]
+    assert write.written_at[1] - write.written_at[0] >= 0.3
+
+
+def test_values_given_within_the_interval_wait_for_one_transaction() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log(), interval=WAIT_SECONDS)
+
+    async def puts() -> None:
+        writer.put({"a.log": 1})
+        await until(lambda: len(write.batches) == 1, "the first write")
+        for offset in range(2, 6):
+            writer.put({"a.log": offset})
+            await asyncio.sleep(0)
+        writer.put({"b.log": 7})
+        await writer.flush()
+
+    asyncio.run(puts())
+    writer.close()
+    assert write.batches == [{"a.log": 1}, {"a.log": 5, "b.log": 7}]
+
+
+def test_flush_does_not_wait_for_the_interval() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log(), interval=10 * WAIT_SECONDS)
+    writer.put({"a.log": 1})
+    asyncio.run(writer.flush())
+    writer.put({"a.log": 2})  # its turn waits for the interval on the writer's thread
+
+    async def flush_in_time() -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            await writer.flush()
+
+    asyncio.run(flush_in_time())
+    writer.close()
+    assert write.batches == [{"a.log": 1}, {"a.log": 2}]
+
+
+def test_close_ends_the_writers_thread_without_waiting_for_the_interval() -> None:
+    write = Recorder()
+    writer: LatestWriter[str, int] = LatestWriter("close-test.db", write, Log(), interval=10 * WAIT_SECONDS)
+    writer.put({"a.log": 1})
+    asyncio.run(writer.flush())
+    writer.put({"a.log": 2})  # its turn waits for the interval on the writer's thread
+    writer.close()
+    asyncio.run(until(lambda: not any(thread.name.startswith("flb-close-test.db") for thread in threading.enumerate()),
+                      "the writer's thread to end"))
+    assert write.batches == [{"a.log": 1}, {"a.log": 2}]

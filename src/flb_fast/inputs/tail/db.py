@@ -5,7 +5,7 @@ keeps its place when a user switches to flb_fast (and back). The table is read o
 opens (on the scan thread); from then on the input works on its copy in memory, and every change
 to a row (made when a file opens, its offset after each pass, a rotation, a deletion) is handed
 to the writer (``flb_fast.inputs.db_writer``), which writes the latest state of each changed row,
-all in one transaction, on its own thread: one commit per pass at most, not per line, and no
+all in one transaction, on its own thread: at most one commit per pass and ten a second, and no
 statement on the event loop. With ``DB.Sync full`` every commit is an fsync, and a file opened or
 rotated on the loop would otherwise wait for one.
 
