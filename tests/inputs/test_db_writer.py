@@ -152,12 +152,19 @@ def test_values_given_within_the_interval_wait_for_one_transaction() -> None:
     assert write.batches == [{"a.log": 1}, {"a.log": 5, "b.log": 7}]
 
 
-def test_flush_does_not_wait_for_the_interval() -> None:
-    write = Recorder()
-    writer: LatestWriter[str, int] = LatestWriter("test.db", write, Log(), interval=10 * WAIT_SECONDS)
+def writer_with_a_turn_waiting(write: Recorder, name: str = "test.db") -> LatestWriter[str, int]:
+    """A writer with a long interval that wrote ``{"a.log": 1}`` and holds ``{"a.log": 2}`` for its
+    next turn, which waits for the interval on the writer's thread."""
+    writer: LatestWriter[str, int] = LatestWriter(name, write, Log(), interval=10 * WAIT_SECONDS)
     writer.put({"a.log": 1})
     asyncio.run(writer.flush())
-    writer.put({"a.log": 2})  # its turn waits for the interval on the writer's thread
+    writer.put({"a.log": 2})
+    return writer
+
+
+def test_flush_does_not_wait_for_the_interval() -> None:
+    write = Recorder()
+    writer = writer_with_a_turn_waiting(write)
 
     async def flush_in_time() -> None:
         async with asyncio.timeout(WAIT_SECONDS):
@@ -170,10 +177,7 @@ def test_flush_does_not_wait_for_the_interval() -> None:
 
 def test_close_ends_the_writers_thread_without_waiting_for_the_interval() -> None:
     write = Recorder()
-    writer: LatestWriter[str, int] = LatestWriter("close-test.db", write, Log(), interval=10 * WAIT_SECONDS)
-    writer.put({"a.log": 1})
-    asyncio.run(writer.flush())
-    writer.put({"a.log": 2})  # its turn waits for the interval on the writer's thread
+    writer = writer_with_a_turn_waiting(write, "close-test.db")
     writer.close()
     asyncio.run(until(lambda: not any(thread.name.startswith("flb-close-test.db") for thread in threading.enumerate()),
                       "the writer's thread to end"))

@@ -12,8 +12,9 @@ known), so what waits is bounded by the number of keys.
 Transactions are at least ``WRITE_INTERVAL_SECONDS`` apart (``flush`` and ``close`` do not wait
 for it). Each one costs the writer's thread a wake-up, the GIL handed to it and back, and SQLite's
 locks and writes; at one a pass (227 transactions in the 2.3 s of ``python -m bench.bench_pipeline
---lines 1000000``) they took about a tenth of the agent's CPU. A crash may lose the offsets of the
-last interval: their lines are read again at the next start, never lost.
+--lines 1000000``) the writer's thread and its wake-ups took about 5% of the agent's CPU samples
+(perf; bench/README.md "The DB writer"). A crash may lose the offsets of the last interval: their
+lines are read again at the next start, never lost.
 
 The tail input hands the writer every change to its rows (a file's row made when it opens, its
 offset, a rotation, a deletion), keyed by row, and reads its rows from its own copy, so it runs no
