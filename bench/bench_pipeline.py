@@ -1,7 +1,7 @@
 """The Kubernetes pipeline (tail, docker parser, kubernetes filter) end to end, measured from outside the real agent process, side by side with Fluent Bit.
 
     python -m bench.bench_pipeline --lines 200000 --files 20 --variant cloudwatch \
-        [--fluent-bit /path/to/fluent-bit] [--repeat N] [--json] [--save] [--plot PNG]
+        [--fluent-bit /path/to/fluent-bit] [--repeat N] [--json] [--save [--series NAME]] [--plot PNG]
 
 Variants (each the config of the AWS for Fluent Bit Kubernetes set-up; only the output differs):
   docker                tail (Parser docker, Docker_Mode On, Mem_Buf_Limit 5MB, Skip_Long_Lines On, DB) -> null
@@ -594,6 +594,13 @@ def _line(name: str, result: dict[str, Any], measured: dict[str, Any]) -> str:
     )
 
 
+def result_name(args: argparse.Namespace, day: str, machine: str) -> str:
+    """The file name of a saved result: ``<day>-<machine>-<variant>-<N>-lines-<F>-files[-<series>].json``,
+    the series keeping a run from replacing the day's earlier result of the same variant."""
+    series = f"-{args.series}" if args.series else ""
+    return f"{day}-{machine}-{args.variant}-{args.lines}-lines-{args.files}-files{series}.json"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -610,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
     parser.add_argument("--save", action="store_true", help="write the raw result to bench/results/")
+    parser.add_argument("--series", default="",
+                        help="with --save: a name the file ends in, one for every run of a series (round7)")
     parser.add_argument("--plot", type=Path, help="write a PNG of flb-fast's throughput and RSS over time")
     args = parser.parse_args(argv)
     result = run(args)
@@ -619,8 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         result["versions"]["fluent-bit"] = version.stdout.split("\n", 1)[0]
     if args.save:
         RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-        name = f"{stamp}-{platform.node() or 'machine'}-{args.variant}-{args.lines}-lines-{args.files}-files.json"
+        name = result_name(args, datetime.now(UTC).strftime("%Y-%m-%d"), platform.node() or "machine")
         (RESULTS / name).write_text(json.dumps(result, indent=1))
     if args.plot:
         plot(result, args.plot)

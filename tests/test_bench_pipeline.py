@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from bench.bench_pipeline import result_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,3 +55,10 @@ def test_the_fast_cloudwatch_variant_counts_every_line_at_the_endpoint_with_vali
     endpoint = json.loads(done.stdout)["flb-fast"]["endpoint"]
     assert (endpoint["events"], endpoint["streams"], endpoint["signature_failures"]) == (3000, 3, 0)
     assert endpoint["calls"]["PutLogEvents"] >= 3 and endpoint["cpu_s"] >= 0
+
+
+def test_a_saved_result_is_named_after_its_day_machine_variant_and_series() -> None:
+    args = argparse.Namespace(variant="cloudwatch-fast", lines=200000, files=20, series="")
+    assert result_name(args, "2026-12-07", "vm") == "2026-12-07-vm-cloudwatch-fast-200000-lines-20-files.json"
+    args.series = "round7"
+    assert result_name(args, "2026-12-07", "vm") == "2026-12-07-vm-cloudwatch-fast-200000-lines-20-files-round7.json"
