@@ -12,6 +12,8 @@ import pytest
 from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.model import Property, Section
 from flb_fast.inputs.tail.firstline import FirstlineMultiline
+from flb_fast.inputs.tail.records import RecordBuilder
+from flb_fast.metrics import Counters
 from flb_fast.parsers import create_parser
 from flb_fast.parsers.base import Parser
 from flb_fast.text import INVALID_UTF8
@@ -35,9 +37,10 @@ def parser(spec: list[tuple[str, str]]) -> Parser:
 
 
 def joiner(firstline: list[tuple[str, str]] = FIRSTLINE, *more: list[tuple[str, str]], path_key: str | None = None,
-           offset_key: str | None = None, ignore_older: float = 0) -> FirstlineMultiline:
-    return FirstlineMultiline(parser(firstline), [parser(spec) for spec in more], "log", path_key, offset_key, 4,
-                              ignore_older)
+           offset_key: str | None = None, ignore_older: float = 0, counters: Counters | None = None,
+           ) -> FirstlineMultiline:
+    builder = RecordBuilder(None, "log", path_key, offset_key, counters if counters is not None else Counters())
+    return FirstlineMultiline(parser(firstline), [parser(spec) for spec in more], builder, 4, ignore_older)
 
 
 def feed(join: FirstlineMultiline, *lines: bytes, first_offset: int = 0):
@@ -147,6 +150,15 @@ def test_bytes_that_are_not_utf8_in_joined_text_are_kept_for_the_outputs_as_else
     join = joiner()
     feed(join, b"2026-01-02 03:04:05 ERROR one", b"bad \xff byte")
     assert join.flush("p")[1] == [{"level": "ERROR", "log": "one\n" + b"bad \xff byte".decode("utf-8", INVALID_UTF8)}]
+
+
+def test_lines_that_are_not_utf8_joined_or_of_their_own_are_counted_as_tail_counts_them() -> None:
+    counters = Counters()
+    join = joiner(counters=counters)
+    _, records, _ = feed(join, b"alone \xff here", b"2026-01-02 03:04:05 ERROR one", b"joined \xfe here")
+    assert records == [{"log": "alone \ue0ff here"}]
+    assert join.flush("p")[1] == [{"level": "ERROR", "log": "one\njoined \ue0fe here"}]
+    assert counters["lines_invalid_utf8"] == 2
 
 
 # ---- the input -------------------------------------------------------------------------------

@@ -361,9 +361,8 @@ class TailInput(Input):
         """The Docker_Mode/multiline joiner each file gets, or ``None``."""
         if self.firstline_parsers is not None:
             options = self.options
-            return FirstlineMultiline(self.firstline_parsers[0], self.firstline_parsers[1:], options.key,
-                                      options.path_key, options.offset_key, max(1, options.multiline_flush),
-                                      options.ignore_older)
+            return FirstlineMultiline(self.firstline_parsers[0], self.firstline_parsers[1:], self.builder,
+                                      max(1, options.multiline_flush), options.ignore_older)
         if self.rule_parsers and len(self.rule_parsers) == len(self.multiline_parsers):
             return RulesMultiline(self.rule_parsers, self.ctx.service.multiline_buffer_limit)
         if self.multiline_parsers:

@@ -33,8 +33,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from flb_fast.inputs.tail.records import RecordBuilder
 from flb_fast.parsers.base import Parser
-from flb_fast.text import INVALID_UTF8
 
 
 class _Held:
@@ -82,26 +82,23 @@ def _ends_with_string(fields: dict[str, Any]) -> bool:
 
 
 class FirstlineMultiline:
-    """One file's old-mode multiline state."""
+    """One file's old-mode multiline state. Lines of their own and the text joined to a match are
+    made by the input's ``builder`` (no parser: Key, Path_Key, Offset_Key, invalid UTF-8 counted),
+    as every other line tail reads."""
 
-    __slots__ = ("firstline", "parsers", "key", "path_key", "offset_key", "flush_seconds", "ignore_older", "held",
-                 "skipping")
+    __slots__ = ("firstline", "parsers", "builder", "flush_seconds", "ignore_older", "held", "skipping")
 
     def __init__(
         self,
         firstline: Parser,
         parsers: Sequence[Parser],
-        key: str,
-        path_key: str | None,
-        offset_key: str | None,
+        builder: RecordBuilder,
         flush_seconds: float,
         ignore_older: float = 0,
     ) -> None:
         self.firstline = firstline
         self.parsers = list(parsers)
-        self.key = key
-        self.path_key = path_key
-        self.offset_key = offset_key
+        self.builder = builder
         self.flush_seconds = flush_seconds
         self.ignore_older = ignore_older
         self.held: _Held | None = None
@@ -151,8 +148,7 @@ class FirstlineMultiline:
             if index in cut:
                 end_read()
                 self._close(timestamps, records, path)
-                timestamps.append(read_time_ns)
-                records.append(self._own(line, start, path))
+                self._own(line, start, read_time_ns, path, timestamps, records)
                 continue
             if first is not None:
                 self._close(closed_ts, closed, path)
@@ -169,10 +165,9 @@ class FirstlineMultiline:
                 held.parts.append(fields)
                 continue
             if held is not None and held.appends and _ends_with_string(_last_fields(held)):
-                held.parts.append(line.decode("utf-8", INVALID_UTF8))
+                held.parts.extend(self.builder.decode([line]))
                 continue
-            own_ts.append(read_time_ns)
-            own.append(self._own(line, start, path))
+            self._own(line, start, read_time_ns, path, own_ts, own)
         end_read()
         return timestamps, records, self.held_offset
 
@@ -185,7 +180,7 @@ class FirstlineMultiline:
 
     def _close(self, timestamps: list[int], records: list[dict[str, Any]], path: str) -> None:
         held, self.held, self.skipping = self.held, None, False
-        if held is not None and (record := held.record(self.path_key, path)) is not None:
+        if held is not None and (record := held.record(self.builder.path_key, path)) is not None:
             timestamps.append(held.timestamp)
             records.append(record)
 
@@ -196,15 +191,12 @@ class FirstlineMultiline:
                 return result[1]
         return None
 
-    def _own(self, line: bytes, start: int, path: str) -> dict[str, Any]:
+    def _own(self, line: bytes, start: int, read_time_ns: int, path: str,
+             timestamps: list[int], records: list[dict[str, Any]]) -> None:
         """A line of its own: Path_Key, Offset_Key, then Key (tail_file.c flb_tail_file_pack_line)."""
-        record: dict[str, Any] = {}
-        if self.path_key is not None:
-            record[self.path_key] = path
-        if self.offset_key is not None:
-            record[self.offset_key] = start
-        record[self.key] = line.decode("utf-8", INVALID_UTF8)
-        return record
+        stamps, made = self.builder.build([line], [start], read_time_ns, path)
+        timestamps.extend(stamps)
+        records.extend(made)
 
 
 def _last_fields(held: _Held) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class RecordBuilder:
             if self.path_key is not None or offsets is not None:
                 records = self._add_keys(records, offsets, path, unparsed)
             return timestamps, records
-        texts = self._decode(lines)
+        texts = self.decode(lines)
         timestamps = [read_time_ns] * len(texts)
         key = self.key
         if self.path_key is None and offsets is None:
@@ -71,7 +71,9 @@ class RecordBuilder:
             return records
         return self._add_keys(records, offsets if self.offset_key else None, path, set())
 
-    def _decode(self, lines: list[bytes]) -> list[str]:
+    def decode(self, lines: list[bytes]) -> list[str]:
+        """The lines as text, bytes that are not UTF-8 kept as U+E000 + byte (``text.INVALID_UTF8``)
+        and each such line counted in ``lines_invalid_utf8``."""
         try:
             return b"\n".join(lines).decode("utf-8").split("\n")
         except UnicodeDecodeError:
