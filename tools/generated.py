@@ -52,6 +52,10 @@ NUMBERS = [0, 1, -3, 42, 2**40, 2**63 - 1, 1.5, -0.25, 3.0, 1e20, 0.1]
 REGEXES = ["^h", "o$", "^$", ".*", "err|warn", "^[0-9]+$", "\\d", "^a", "\u00fc", "b.*", "^(a|b)$", "^M.*", "x_"]
 PREFIXES = ["M", "Mem", "k", "a", "x"]
 RECORDS_PER_CASE = 25
+# A case's tail options and its filter sections (``_write_config``).
+Case = tuple[list[str], list[list[str]]]
+# The tail options of the cases whose input is records, one JSON object a line.
+JSONL_TAIL = ["Path input.jsonl", "Parser json"]
 # An agent's run on one case ends in well under a second; this bounds a stuck one.
 RUN_SECONDS = 60
 LUA_SCRIPTS = {
@@ -216,9 +220,11 @@ MULTILINE_MORE = [b"  at com.example.Handler", b"\tat x.Y", b"Caused by: timeout
                   b"quote \" and \\ backslash", b"\xe6\x97\xa5\xe6\x9c\xac", b"trailing cr\r", b"{\"k\":\"v\"}", b"x"]
 
 
-def multiline_case(rng: random.Random, folder: Path) -> list[str]:
-    """``input.log`` and the tail options of an old-multiline case (Fluent Bit's known losses,
-    README, are not generated: no empty line it sees, no Parser_N line before the first match)."""
+def multiline_case(rng: random.Random, folder: Path) -> Case:
+    """``input.log``, ``parsers.conf`` and the tail options of an old-multiline case (Fluent Bit's
+    known losses, README, are not generated: no empty line it sees, no Parser_N line before the
+    first match)."""
+    (folder / "parsers.conf").write_text(MULTILINE_PARSERS)
     firstline = rng.choice(sorted(MULTILINE_FIRSTS))
     more = rng.sample(["frame", "cause"], rng.randint(0, 2))
     # Empty lines only where Skip_Empty_Lines drops them before the multiline mode sees them.
@@ -236,7 +242,7 @@ def multiline_case(rng: random.Random, folder: Path) -> list[str]:
     for option, values in (("Path_Key", ["file"]), ("Offset_Key", ["offset"]), ("Key", ["message"])):
         if rng.random() < 0.3:
             options.append(f"{option} {rng.choice(values)}")
-    return options
+    return ["Path input.log", *options], []
 
 
 # Blocks of lines for multiline.parser: the built-in parsers' traces, stamped lines, JSON, text.
@@ -276,10 +282,10 @@ def rules_lines(rng: random.Random) -> list[bytes]:
     return [*(line for _ in range(rng.randint(2, 8)) for line in rng.choice(RULES_BLOCKS)), b"# END"]
 
 
-def rules_case(rng: random.Random, folder: Path) -> list[str]:
+def rules_case(rng: random.Random, folder: Path) -> Case:
     """``input.log``, ``parsers.conf`` and the tail options of a ``multiline.parser`` case."""
     (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in rules_lines(rng)))
-    return [f"multiline.parser {rules_parsers(rng, folder)}"]
+    return ["Path input.log", f"multiline.parser {rules_parsers(rng, folder)}"], []
 
 
 def partial_message_records(rng: random.Random) -> list[dict[str, Any]]:
@@ -304,7 +310,7 @@ def partial_message_records(rng: random.Random) -> list[dict[str, Any]]:
     return records
 
 
-def filter_rules_case(rng: random.Random, folder: Path) -> list[str]:
+def filter_rules_case(rng: random.Random, folder: Path) -> Case:
     """``input.jsonl`` (each line a record's ``log``, with a ``stream``) and ``parsers.conf`` of a
     multiline filter case; the filter's section: multiline parsers on traces, or partial_message
     mode on split messages."""
@@ -313,7 +319,7 @@ def filter_rules_case(rng: random.Random, folder: Path) -> list[str]:
         (folder / "input.jsonl").write_text("".join(
             json.dumps(record, ensure_ascii=False) + "\n" for record in partial_message_records(rng)))
         # Buffer Off: Fluent Bit crashes when a message's parts time out (the filter's warning).
-        return ["Name multiline", "multiline.key_content log", "mode partial_message"]
+        return JSONL_TAIL, [["Name multiline", "multiline.key_content log", "mode partial_message"]]
     records = [{"log": line.decode("utf-8", "surrogateescape"), "stream": rng.choice(["stdout", "stdout", "stderr"])}
                for line in rules_lines(rng)]
     (folder / "input.jsonl").write_bytes(b"".join(
@@ -321,7 +327,7 @@ def filter_rules_case(rng: random.Random, folder: Path) -> list[str]:
     section = ["Name multiline", "multiline.key_content log", f"multiline.parser {rules_parsers(rng, folder)}"]
     if rng.random() < 0.4:
         section.append("buffer off")
-    return section
+    return JSONL_TAIL, [section]
 
 
 def rules_parsers(rng: random.Random, folder: Path) -> str:
@@ -365,7 +371,7 @@ DOCKER_TEXTS = ["2026-01-02 03:04:05 ERROR boom", "2026-01-02 03:04:06 INFO ok",
                 "{\"inner\":\"json\"}", "a <b> & c"]
 
 
-def docker_case(rng: random.Random, folder: Path) -> list[str]:
+def docker_case(rng: random.Random, folder: Path) -> Case:
     """``input.log`` (Docker json-file entries, some split as Docker splits lines over 16 KiB) and
     the tail options of a Docker_Mode case, with or without Docker_Mode_Parser."""
     entries = []
@@ -384,31 +390,24 @@ def docker_case(rng: random.Random, folder: Path) -> list[str]:
             entries.append(entry.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     (folder / "input.log").write_text("".join(entry + "\n" for entry in entries))
     (folder / "parsers.conf").write_text(DOCKER_PARSERS)
-    options = ["Parser docker", "Docker_Mode On", "Docker_Mode_Flush 1", "Buffer_Max_Size 128k"]
+    options = ["Path input.log", "Parser docker", "Docker_Mode On", "Docker_Mode_Flush 1", "Buffer_Max_Size 128k"]
     if rng.random() < 0.5:
         options.append("Docker_Mode_Parser firstline")
-    return options
+    return options, []
+
+
+# The kinds whose case writes its own input: each gives the tail options and the filter sections.
+TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
+    "multiline": multiline_case, "rules": rules_case, "docker": docker_case, "multiline_filter": filter_rules_case,
+}
 
 
 def write_case(folder: Path, seed: int, kind: str) -> None:
     """The case of ``seed``: the same folder for the same seed and kind."""
     rng = random.Random(f"{kind}-{seed}")
-    if kind == "multiline":
+    if kind in TAILED_CASES:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "parsers.conf").write_text(MULTILINE_PARSERS)
-        _write_config(folder, ["Path input.log", *multiline_case(rng, folder)], [])
-        return
-    if kind == "rules":
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_config(folder, ["Path input.log", *rules_case(rng, folder)], [])
-        return
-    if kind == "docker":
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_config(folder, ["Path input.log", *docker_case(rng, folder)], [])
-        return
-    if kind == "multiline_filter":
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_config(folder, ["Path input.jsonl", "Parser json"], [filter_rules_case(rng, folder)])
+        _write_config(folder, *TAILED_CASES[kind](rng, folder))
         return
     records = [record(rng) for _ in range(RECORDS_PER_CASE)]
     if kind == "lua":
@@ -422,7 +421,7 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
         sections = filter_sections(rng)
     (folder / "input.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     (folder / "parsers.conf").write_text(PARSERS)
-    _write_config(folder, ["Path input.jsonl", "Parser json"], sections)
+    _write_config(folder, JSONL_TAIL, sections)
 
 
 def _write_config(folder: Path, tail_options: list[str], sections: list[list[str]]) -> None:
