@@ -156,6 +156,47 @@ def test_a_batch_holding_the_first_part_of_a_split_message_waits_for_the_joined_
     assert gated.records == [{"log": "first second"}]
 
 
+def first_part_only(built) -> None:
+    built.inputs[0].plugin.push([part("first ", last=False), {"log": "alone"}])
+
+
+def test_partial_message_mode_takes_a_flush_ms_below_500_and_times_parts_out_after_it(run, pipeline):
+    """Fluent Bit 4.2.8 checks the 500 ms floor only in parser mode: with flush_ms 100 it prints
+    the record without its last part about 0.1 s after it."""
+    built, warnings = pipeline(config(section("INPUT", Name="manual", Tag="app"),
+                                      multiline(mode="partial_message", flush_ms=100), SCRIPTED, flush=0.05))
+    drive(run, built, first_part_only, lambda b: len(records_of(b)) >= 2)
+    assert warnings == []
+    assert records_of(built) == [{"log": "alone"}, {"log": "first "}]
+
+
+@pytest.mark.parametrize("flush_ms", [1, 0, -5])
+def test_partial_message_flush_ms_below_2_never_times_parts_out_and_stopping_emits_them(run, pipeline, flush_ms):
+    """Fluent Bit 4.2.8 arms its timer every flush_ms / 2 ms: 0 never fires, a negative period
+    fails ("cannot do timeout_create()"); it prints only the record that was not split."""
+    built, warnings = pipeline(config(section("INPUT", Name="manual", Tag="app"),
+                                      multiline(mode="partial_message", flush_ms=flush_ms), SCRIPTED, flush=0.05))
+    while_running = []
+
+    async def scenario():
+        engine = Engine(built)
+        await engine.start()
+        try:
+            first_part_only(built)
+            await until(lambda: len(records_of(built)) >= 1)
+            await asyncio.sleep(0.2)
+            while_running.extend(records_of(built))
+        finally:
+            await engine.stop()
+
+    run(scenario())
+    assert [(w.option, w.message) for w in warnings] == [
+        ("flush_ms", f"multiline.0: flush_ms {flush_ms} in 'partial_message' 'Mode': split messages never time "
+                     "out; one whose last part does not arrive is emitted when the agent stops")]
+    assert while_running == [{"log": "alone"}]
+    assert records_of(built) == [{"log": "alone"}, {"log": "first "}]
+
+
 def manual_java(built) -> None:
     built.inputs[0].plugin.push([{"log": "java.lang.IllegalStateException: boom"},
                                  {"log": "    at a.B.c(B.java:1)"}])

@@ -20,7 +20,10 @@ replaces each parser's own ``key_content``; a parser left without one passes rec
   ``partial_last``, ml_concat.c): the parts' ``multiline.key_content`` values are concatenated, the
   first part's other fields (without ``partial_*`` keys) kept; a group whose last part arrived
   returns in the same chunk, one idle for ``flush_ms`` is re-emitted through the emitter. The
-  batches a message's parts came from are acknowledged only once that chunk is done.
+  batches a message's parts came from are acknowledged only once that chunk is done. The idle
+  messages are looked for every ``flush_ms / 2`` milliseconds (``partial_timer_cb``); with a
+  ``flush_ms`` below 2 Fluent Bit's timer never fires, and a message whose last part does not
+  arrive waits until the agent stops (Fluent Bit drops it then).
 
 Counters as Fluent Bit's: ``emit_records`` (records fed in buffered mode), ``emit_truncated``
 (groups cut at ``multiline_buffer_limit``).
@@ -46,7 +49,8 @@ from flb_fast.storage.joint_ack import JointAck, current_batch
 from flb_fast.tasks import cancel_and_wait
 
 MODES = ("parser", "partial_message")
-# flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds.
+# flb_ml_auto_flush_init: "flush timeout '%i' is too low" below this many milliseconds, checked
+# only in parser mode with buffer on (partial_message mode never calls it).
 MIN_FLUSH_MS = 500
 # ml_concat.h: FLB_MULTILINE_PARTIAL_{MESSAGE,ID,LAST}_KEY and the prefix of keys not copied.
 PARTIAL_MESSAGE_KEY = "partial_message"
@@ -123,6 +127,8 @@ class MultilineFilter(Filter):
         self.buffered: bool = options.buffer
         self.key_content: str | None = options.multiline_key_content
         self.flush_seconds = options.flush_ms / 1000
+        # The partial_message timer's period: the C int division of ml.c's flb_sched_timer_cb_create call.
+        self.partial_period_ms = int(options.flush_ms / 2)
         self.config_warnings: list[tuple[str, str]] = []
         if options.debug_flush:
             self.config_warnings.append(("debug_flush", "option 'debug_flush' is not supported yet by flb_fast: "
@@ -130,8 +136,12 @@ class MultilineFilter(Filter):
         if self.partial_mode and not self.key_content:
             raise PluginConfigError("multiline.key_content",
                                     "'Mode' 'partial_message' requires 'multiline.key_content'")
-        if self.buffered and options.flush_ms < MIN_FLUSH_MS:
+        if self.buffered and not self.partial_mode and options.flush_ms < MIN_FLUSH_MS:
             raise PluginConfigError("flush_ms", f"flush timeout '{options.flush_ms}' is too low")
+        if self.partial_mode and self.partial_period_ms <= 0:
+            self.config_warnings.append(("flush_ms", f"flush_ms {options.flush_ms} in 'partial_message' 'Mode': "
+                                                     "split messages never time out; one whose last part does "
+                                                     "not arrive is emitted when the agent stops"))
         if self.partial_mode and not self.buffered:
             # Fluent Bit 4.2.8 logs this and starts anyway: ml_filter_partial joins the parts as
             # with Buffer On, and a message whose parts time out crashes it (its emitter was never
@@ -172,7 +182,7 @@ class MultilineFilter(Filter):
     async def start(self) -> None:
         if self.emitter is not None:
             self.emitter.on_stop = self.flush_pending
-        if self.buffered:
+        if self.buffered and (not self.partial_mode or self.partial_period_ms > 0):
             self._timer = asyncio.get_running_loop().create_task(self._tick())
 
     async def stop(self) -> None:
@@ -181,7 +191,7 @@ class MultilineFilter(Filter):
 
     async def _tick(self) -> None:
         # Partial messages are looked at twice per flush_ms (partial_timer_cb), groups once.
-        period = self.flush_seconds / 2 if self.partial_mode else self.flush_seconds
+        period = self.partial_period_ms / 1000 if self.partial_mode else self.flush_seconds
         while True:
             await asyncio.sleep(period)
             if self.partial_mode:
