@@ -246,18 +246,17 @@ def test_hostile_buffers_keep_the_offset_at_a_line_start_and_never_return_a_long
 def test_truncate_long_lines_emits_the_first_buffer_max_size_minus_one_bytes_and_drops_the_rest():
     # Fluent Bit 4.2.8 (recorded: tests/data/fluent-bit/tail_truncate_long_lines): a full buffer.
     splitter = LineSplitter(10, False, truncate_long_lines=True)
-    offsets: list[int] = []
-    assert splitter.feed(b"ok\n" + b"L" * 30 + b"\nafter\n", offsets, 0) == [b"ok", b"L" * 9, b"after"]
-    assert offsets == [0, 3, 34]
+    assert splitter.feed(b"ok\n" + b"L" * 30 + b"\nafter\n", 0) == [b"ok", b"L" * 9, b"after"]
+    assert list(splitter.take_starts()) == [0, 3, 34]
     assert (splitter.truncated_lines, splitter.skipped_lines, splitter.long_line) == (1, 0, False)
 
 
 def test_truncate_long_lines_cuts_a_line_whose_newline_is_not_read_yet():
     splitter = LineSplitter(10, True, truncate_long_lines=True)
     offsets: list[int] = []
-    assert splitter.feed(b"ok\n12345", offsets, 0) == [b"ok"]
-    assert splitter.feed(b"67890abc", offsets, 3) == [b"123456789"]
-    assert splitter.feed(b"def\nnext\n", offsets, 3) == [b"next"]
+    for data, base in ((b"ok\n12345", 0), (b"67890abc", 3), (b"def\nnext\n", 3)):
+        splitter.feed(data, base)
+        offsets.extend(splitter.take_starts())
     assert offsets == [0, 3, 20]
     assert (splitter.truncated_lines, splitter.skipped_lines, splitter.pending) == (1, 0, 0)
 
@@ -297,16 +296,31 @@ def test_each_line_comes_with_the_file_offset_of_its_first_byte(data, cuts, buff
     offsets: list[int] = []
     read = 0
     for piece in cut(data, cuts):
-        lines.extend(splitter.feed(piece, offsets, read - splitter.pending))
+        lines.extend(splitter.feed(piece, read - splitter.pending))
+        offsets.extend(splitter.take_starts())
         read += len(piece)
     assert list(zip(lines, offsets, strict=True)) == oracle_offsets(data, buffer_max_size, skip_empty, truncate)
 
 
 def test_offsets_count_the_nul_bytes_skipped_at_the_head_of_a_read():
     splitter = LineSplitter(32768, True)
-    offsets: list[int] = []
-    assert splitter.feed(b"\0\0\0abc\n", offsets, 100) == [b"abc"]
-    assert offsets == [103]
+    assert splitter.feed(b"\0\0\0abc\n", 100) == [b"abc"]
+    assert list(splitter.take_starts()) == [103]
+
+
+def test_read_positions_are_where_the_line_before_ended_skipped_empty_lines_not_counted_yet():
+    """in_tail's stream_offset + last_processed_bytes (recorded: tests/data/fluent-bit/
+    multiline_cri_offset_key): a "\\r" counts, empty lines skipped just before a line do not."""
+    splitter = LineSplitter(32768, True, skip_empty_lines=True)
+    assert splitter.feed(b"\0\0a\r\n\n\r\nb\nc\n", 100) == [b"a", b"b", b"c"]
+    assert list(splitter.take_starts(read_positions=True)) == [100, 105, 110]
+
+
+def test_starts_are_let_go_of_once_taken():
+    splitter = LineSplitter(32768, True)
+    splitter.feed(b"a\nb\n", 0)
+    assert list(splitter.take_starts(read_positions=True)) == [0, 2]
+    assert list(splitter.take_starts()) == []
 
 
 def test_crlf_lines_names_the_lines_of_the_last_feed_that_lost_a_carriage_return():

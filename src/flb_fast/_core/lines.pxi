@@ -22,8 +22,59 @@
 #   passes `data, len`, not the trimmed `line, line_len`): crlf_lines says which lines lost one.
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Realloc, PyMem_Free
 from libc.string cimport memchr, memcpy, memmove
+
+
+# Each feed's line starts and read positions (see LineSplitter), written here as lines are cut
+# (one feed at a time: the GIL is held throughout), then copied into the splitter's bytes. At most
+# one entry per byte of a read; room for more than _STARTS_ROOM_KEPT lines (a read of short
+# lines) is given back after the feed.
+cdef enum:
+    _STARTS_ROOM_KEPT = 8192
+cdef long long *_starts_buffer = NULL
+cdef long long *_positions_buffer = NULL
+cdef Py_ssize_t _starts_count = 0
+cdef Py_ssize_t _starts_room = 0
+
+
+cdef int _start_at(long long start, long long position) except -1:
+    """Record where the line just cut starts, and where reading stood when it was read."""
+    global _starts_buffer, _positions_buffer, _starts_room, _starts_count
+    cdef Py_ssize_t room
+    cdef long long *grown
+    if _starts_count == _starts_room:
+        room = max(2 * _starts_room, 1024)
+        grown = <long long *> PyMem_Realloc(_starts_buffer, room * sizeof(long long))
+        if grown == NULL:
+            raise MemoryError()
+        _starts_buffer = grown
+        grown = <long long *> PyMem_Realloc(_positions_buffer, room * sizeof(long long))
+        if grown == NULL:
+            raise MemoryError()
+        _positions_buffer = grown
+        _starts_room = room
+    _starts_buffer[_starts_count] = start
+    _positions_buffer[_starts_count] = position
+    _starts_count += 1
+    return 0
+
+
+cdef tuple _taken_starts():
+    """The starts and read positions recorded since the feed began, as bytes; the buffers shrink
+    back if they grew."""
+    global _starts_buffer, _positions_buffer, _starts_room, _starts_count
+    cdef Py_ssize_t size = _starts_count * sizeof(long long)
+    cdef tuple taken = (PyBytes_FromStringAndSize(<char *> _starts_buffer, size),
+                        PyBytes_FromStringAndSize(<char *> _positions_buffer, size))
+    _starts_count = 0
+    if _starts_room > _STARTS_ROOM_KEPT:
+        PyMem_Free(_starts_buffer)
+        PyMem_Free(_positions_buffer)
+        _starts_buffer = _positions_buffer = NULL
+        _starts_room = 0
+    return taken
 
 
 cdef class LineSplitter:
@@ -47,9 +98,16 @@ cdef class LineSplitter:
     abandon it; lines before the long one are returned, ``pending`` then counts every byte
     from the long line's start to the end of what was fed, and further ``feed`` calls raise.
 
-    ``feed(buffer, offsets, base)`` also appends each returned line's file offset to ``offsets``
-    (a list), ``base`` being the file offset of the first pending byte (``bytes_read - pending``
-    before this feed). ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
+    ``take_starts()`` gives the file offset of each line the last ``feed`` returned (a memoryview
+    of int64), ``base`` being the file offset of the first pending byte (``bytes_read - pending``
+    before that feed): counting every byte before the line, a ``"\\r"`` dropped, empty and long
+    lines skipped, head NULs, as in_tail's ``processed_bytes`` does. ``take_starts(True)`` gives
+    instead where reading stood as each line was read, in_tail's ``stream_offset +
+    last_processed_bytes`` (what its multiline flush callback writes as Offset_Key): the end of
+    the line before it in the same feed, ``base`` for the first, so empty lines skipped just
+    before a line, and head NULs, are not counted yet (recorded:
+    tests/data/fluent-bit/multiline_cri_offset_key). Both are recorded for every feed (eight
+    bytes a line each, no object a line) and let go of once taken. ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
     ``flush``) that lost a ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
     did not parse. ``cut_lines`` lists those of the last ``feed`` that Truncate_Long_Lines cut:
     Fluent Bit's old multiline mode sends such a line on its own.
@@ -73,6 +131,7 @@ cdef class LineSplitter:
     cdef bint _discarding_truncated
     cdef Py_ssize_t _discarded
     cdef Py_ssize_t _stalled
+    cdef tuple _starts
 
     def __cinit__(self, Py_ssize_t buffer_max_size, bint skip_long_lines, bint skip_empty_lines=False,
                   bint truncate_long_lines=False):
@@ -85,9 +144,17 @@ cdef class LineSplitter:
         self.crlf_lines = []
         self.cut_lines = []
         self._max_line = buffer_max_size - 2
+        self._starts = (b"", b"")
 
     def __dealloc__(self):
         PyMem_Free(self._held)
+
+    def take_starts(self, bint read_positions=False) -> memoryview:
+        """The file offset of each line the last ``feed`` returned (int64), in order, or where
+        reading stood as each was read (see the class doc); the splitter lets go of both (an
+        idle file holds none)."""
+        starts, self._starts = self._starts, (b"", b"")
+        return memoryview(starts[1] if read_positions else starts[0]).cast("q")
 
     @property
     def pending(self) -> int:
@@ -161,8 +228,9 @@ cdef class LineSplitter:
         out.append(line)
         return 0
 
-    def feed(self, data, list offsets=None, long long base=0) -> list:
+    def feed(self, data, long long base=0) -> list:
         """The complete lines of this read buffer, in order (see the class doc for the rules)."""
+        global _starts_count
         cdef Py_buffer view
         cdef const char *base_ptr
         cdef const char *newline
@@ -170,6 +238,8 @@ cdef class LineSplitter:
         cdef Py_ssize_t pending = self._held_len + self._discarded
         cdef Py_ssize_t held = self._held_len
         cdef Py_ssize_t start
+        # Where the line before the current one ended (in_tail's last_processed_bytes), from ``base``.
+        cdef Py_ssize_t read_to = 0
         cdef list out = []
         if self.long_line:
             raise RuntimeError("this file was abandoned at a line longer than buffer_max_size")
@@ -177,6 +247,7 @@ cdef class LineSplitter:
             self.crlf_lines = []
         if self.cut_lines:
             self.cut_lines = []
+        _starts_count = 0
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             base_ptr = <const char *> view.buf
@@ -188,15 +259,16 @@ cdef class LineSplitter:
             while pos < size:
                 newline = <const char *> memchr(base_ptr + pos, b'\n', size - pos)
                 if newline == NULL:
-                    self._tail_without_newline(out, offsets, base + start, base_ptr + pos, size - pos)
+                    self._tail_without_newline(out, base + start, base + read_to, base_ptr + pos, size - pos)
                     break
                 end = newline - base_ptr
                 length = end - pos
                 if self._discarding:
                     self._end_discard(length + 1)
+                    read_to = pending + end + 1
                 elif self._held_len + length > self._max_line:
                     if self.truncate_long_lines:
-                        self._truncate(out, offsets, base + start, base_ptr + pos, length)
+                        self._truncate(out, base + start, base + read_to, base_ptr + pos, length)
                         self._held_len = 0
                     elif not self.skip_long_lines:
                         self._abandon(size - pos)
@@ -205,36 +277,39 @@ cdef class LineSplitter:
                         self.skipped_lines += 1
                         self.skipped_bytes += self._held_len + length + 1
                         self._held_len = 0
+                    read_to = pending + end + 1
                 else:
                     emitted = len(out)
                     self._emit(out, base_ptr + pos, length)
-                    if offsets is not None and len(out) > emitted:
-                        offsets.append(base + start)
+                    if len(out) > emitted:
+                        _start_at(base + start, base + read_to)
+                        read_to = pending + end + 1
                     self._held_len = 0
                 pos = end + 1
                 start = pending + pos
         finally:
             PyBuffer_Release(&view)
+        self._starts = _taken_starts()
         return out
 
-    cdef int _truncate(self, list out, list offsets, long long offset, const char *data, Py_ssize_t size) except -1:
+    cdef int _truncate(self, list out, long long offset, long long position, const char *data,
+                       Py_ssize_t size) except -1:
         """Truncate_Long_Lines: the held bytes and ``data[:size]`` are over-long; emit their
         first ``buffer_max_size - 1`` bytes (Fluent Bit's full buffer) as the line."""
         self._emit(out, data, min(self._max_line + 1 - self._held_len, size))
-        if offsets is not None:
-            offsets.append(offset)
+        _start_at(offset, position)
         self.cut_lines.append(len(out) - 1)
         self.truncated_lines += 1
         return 0
 
-    cdef int _tail_without_newline(self, list out, list offsets, long long offset, const char *data,
+    cdef int _tail_without_newline(self, list out, long long offset, long long position, const char *data,
                                    Py_ssize_t size) except -1:
         """Keep (or discard) the start of a line whose newline has not been read yet."""
         if self._discarding:
             self._discarded += size
         elif self._held_len + size > self._max_line:
             if self.truncate_long_lines:
-                self._truncate(out, offsets, offset, data, size)
+                self._truncate(out, offset, position, data, size)
                 self._discarding = True
                 self._discarding_truncated = True
                 self._discarded = self._held_len + size

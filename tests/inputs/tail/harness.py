@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 from flb_fast.config.common import plugin_table
@@ -23,6 +24,12 @@ DOCKER_PARSER = [("name", "docker"), ("format", "json"), ("time_key", "time"),
                  ("time_format", "%Y-%m-%dT%H:%M:%S.%L"), ("time_keep", "On")]
 # Docker_Mode_Parser sees the raw JSON line (Fluent Bit 4.2.8), so a first line is matched there.
 FIRSTLINE_PARSER = [("name", "firstline"), ("format", "regex"), ("regex", r'^\{"log":"(?<start>\d{4}-\d\d-\d\d) ')]
+
+
+def consecutive_starts(lines: list[bytes], first_offset: int) -> list[int]:
+    """Each line's file offset when the lines follow one another from ``first_offset``, each
+    ended by a newline alone (no ``"\\r"``, no line skipped between them)."""
+    return list(accumulate((len(line) + 1 for line in lines[:-1]), initial=first_offset)) if lines else []
 
 
 def registry(more: list[list[tuple[str, str]]] | None = None) -> ParserRegistry:

@@ -13,11 +13,16 @@ from flb_fast.config.model import Property, Section
 from flb_fast.inputs.tail import docker_mode
 from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, log_value
 from flb_fast.parsers import create_parser
-from tests.inputs.tail.harness import registry
+from tests.inputs.tail.harness import consecutive_starts, registry
 
 
 def entry(log: str, time: str = "t1", stream: str = "stdout") -> bytes:
     return json.dumps({"log": log, "stream": stream, "time": time}, separators=(",", ":")).encode()
+
+
+def join(joiner: DockerModeJoiner, lines: list[bytes], first_offset: int, now: float) -> tuple[list[bytes], int | None]:
+    """``joiner.join`` of lines that follow one another in the file from ``first_offset``."""
+    return joiner.join(lines, consecutive_starts(lines, first_offset), now)
 
 
 def test_log_value_of_docker_lines_and_others() -> None:
@@ -33,43 +38,43 @@ def test_a_line_that_does_not_start_with_its_object_has_no_log_value() -> None:
 def test_the_joined_log_is_spliced_into_the_last_entry_keeping_its_other_bytes() -> None:
     joiner = DockerModeJoiner(None)
     last = b'{"log":"two\\n","stream":"stdout","n":1e400,"t":"\\u00e9"}'
-    assert joiner.join([entry("one "), last], 0, 0.0) == (
+    assert join(joiner, [entry("one "), last], 0, 0.0) == (
         [b'{"log":"one two\\n","stream":"stdout","n":1e400,"t":"\\u00e9"}'], None)
 
 
 def test_a_line_ending_in_an_escaped_backslash_and_n_is_not_mistaken_for_complete() -> None:
     joiner = DockerModeJoiner(None)
-    assert joiner.join([entry("ends with \\n"), entry("rest\n")], 0, 0.0) == ([entry("ends with \\nrest\n")], None)
+    assert join(joiner, [entry("ends with \\n"), entry("rest\n")], 0, 0.0) == ([entry("ends with \\nrest\n")], None)
 
 
 def test_complete_entries_pass_through_unchanged() -> None:
     lines = [entry("a\n"), entry("b\n")]
-    assert DockerModeJoiner(None).join(lines, 100, 0.0) == (lines, None)
+    assert join(DockerModeJoiner(None), lines, 100, 0.0) == (lines, None)
 
 
 def test_parts_are_joined_into_the_last_entry() -> None:
     joiner = DockerModeJoiner(None)
-    out, held_offset = joiner.join([entry("x\n"), entry("one ", "t1"), entry("two ", "t2")], 100, 0.0)
+    out, held_offset = join(joiner, [entry("x\n"), entry("one ", "t1"), entry("two ", "t2")], 100, 0.0)
     assert (out, held_offset) == ([entry("x\n")], 100 + len(entry("x\n")) + 1)
-    out, held_offset = joiner.join([entry("three\n", "t3", "stderr")], 500, 1.0)
+    out, held_offset = join(joiner, [entry("three\n", "t3", "stderr")], 500, 1.0)
     assert (out, held_offset) == ([entry("one two three\n", "t3", "stderr")], None)
 
 
 def test_a_record_held_from_an_earlier_batch_keeps_its_first_offset() -> None:
     joiner = DockerModeJoiner(None)
-    joiner.join([entry("one ")], 100, 0.0)
-    assert joiner.join([entry("two ")], 200, 1.0) == ([], 100)
+    join(joiner, [entry("one ")], 100, 0.0)
+    assert join(joiner, [entry("two ")], 200, 1.0) == ([], 100)
 
 
 def test_a_non_json_line_flushes_what_is_held_then_passes() -> None:
     joiner = DockerModeJoiner(None)
-    joiner.join([entry("part ", "t1")], 0, 0.0)
-    assert joiner.join([b"plain"], 50, 1.0) == ([entry("part ", "t1"), b"plain"], None)
+    join(joiner, [entry("part ", "t1")], 0, 0.0)
+    assert join(joiner, [b"plain"], 50, 1.0) == ([entry("part ", "t1"), b"plain"], None)
 
 
 def test_flush_writes_the_parts_into_the_last_entry() -> None:
     joiner = DockerModeJoiner(None)
-    joiner.join([entry("a", "t1"), entry("b", "t2")], 0, 0.0)
+    join(joiner, [entry("a", "t1"), entry("b", "t2")], 0, 0.0)
     assert (joiner.holding, joiner.held_since, joiner.held_offset) == (True, 0.0, 0)
     assert joiner.flush() == entry("ab", "t2")
     assert not joiner.holding
@@ -77,15 +82,15 @@ def test_flush_writes_the_parts_into_the_last_entry() -> None:
 
 def test_the_flush_timeout_runs_from_the_last_part_held() -> None:
     joiner = DockerModeJoiner(None)
-    joiner.join([entry("a")], 0, 10.0)
-    joiner.join([entry("b")], 50, 13.0)
+    join(joiner, [entry("a")], 0, 10.0)
+    join(joiner, [entry("b")], 50, 13.0)
     assert (joiner.held_since, joiner.held_offset) == (13.0, 0)
 
 
 def test_with_a_first_line_parser_continuations_join_their_first_line() -> None:
     joiner = DockerModeJoiner(registry().get("firstline"))
     lines = [entry("2026-11-25 boom\n"), entry("  at a\n"), entry("2026-11-25 next\n")]
-    out, held_offset = joiner.join(lines, 0, 0.0)
+    out, held_offset = join(joiner, lines, 0, 0.0)
     assert (out, held_offset) == ([entry("2026-11-25 boom\n  at a\n")], len(lines[0]) + len(lines[1]) + 2)
     assert joiner.flush() == entry("2026-11-25 next\n")
 
@@ -94,7 +99,7 @@ def test_a_joined_record_is_flushed_at_its_size_bound_and_joining_starts_afresh(
     monkeypatch.setattr(docker_mode, "JOINED_MAX_BYTES", 6)
     joiner = DockerModeJoiner(None)
     lines = [entry("abc", "t1"), entry("def", "t2"), entry("gh", "t3"), entry("i\n", "t4")]
-    out, held_offset = joiner.join(lines, 0, 0.0)
+    out, held_offset = join(joiner, lines, 0, 0.0)
     assert (out, held_offset) == ([entry("abcdef", "t2"), entry("ghi\n", "t4")], None)
 
 
@@ -104,14 +109,14 @@ def test_docker_mode_parser_reads_the_raw_json_line_not_its_log() -> None:
     spec = [("name", "text"), ("format", "regex"), ("regex", r"^2026-11-25 ")]
     joiner = DockerModeJoiner(create_parser(Section("parser", [Property(key, value) for key, value in spec])))
     lines = [entry("2026-11-25 bo"), entry("om\n"), entry("  at a\n"), entry("2026-11-25 next\n")]
-    out, held_offset = joiner.join(lines, 0, 0.0)
+    out, held_offset = join(joiner, lines, 0, 0.0)
     assert (out, held_offset) == ([entry("2026-11-25 boom\n"), entry("  at a\n"), entry("2026-11-25 next\n")], None)
 
 
 def test_entries_before_the_first_matching_one_pass_alone() -> None:
     joiner = DockerModeJoiner(registry().get("firstline"))
     lines = [entry("  orphan\n"), entry("2026-11-25 boom\n"), entry("  at a\n")]
-    out, held_offset = joiner.join(lines, 0, 0.0)
+    out, held_offset = join(joiner, lines, 0, 0.0)
     assert (out, held_offset) == ([entry("  orphan\n")], len(lines[0]) + 1)
     assert joiner.flush() == entry("2026-11-25 boom\n  at a\n")
 
@@ -173,5 +178,5 @@ def test_joining_gives_the_same_lines_with_or_without_the_compiled_search(batche
     compiled, python = DockerModeJoiner(None), DockerModeJoiner(None)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(docker_mode, "_core_unmarked", None)
-        expected = [python.join(batch, 0, 0.0) for batch in batches]
-    assert [compiled.join(batch, 0, 0.0) for batch in batches] == expected
+        expected = [join(python, batch, 0, 0.0) for batch in batches]
+    assert [join(compiled, batch, 0, 0.0) for batch in batches] == expected

@@ -422,9 +422,11 @@ def test_offset_key_of_a_docker_mode_record_is_its_last_entrys(tmp_path: Path, r
         (0, "a\n"), (len(first) + len(split), "part end\n")]
 
 
-def test_offset_key_of_a_joined_cri_record_is_its_first_lines(tmp_path: Path, run) -> None:
+def test_offset_key_of_a_joined_cri_record_is_where_its_last_line_starts(tmp_path: Path, run) -> None:
+    """Fluent Bit 4.2.8 (recorded: tests/data/fluent-bit/multiline_cri_offset_key): in_tail's
+    multiline flush callback writes where reading stood when the group completed."""
     log = tmp_path / "app.log"
-    lines = ["2026-11-25T13:00:00.1Z stdout F one\n", "2026-11-25T13:00:00.2Z stdout P tw\n",
+    lines = ["2026-11-25T13:00:00.1Z stdout F one\r\n", "2026-11-25T13:00:00.2Z stdout P tw\r\n",
              "2026-11-25T13:00:00.3Z stdout F o\n"]
     write(log, "".join(lines))
     harness = Harness([("path", str(log)), ("read_from_head", "on"), ("multiline.parser", "cri"),
@@ -434,7 +436,8 @@ def test_offset_key_of_a_joined_cri_record_is_its_first_lines(tmp_path: Path, ru
         await harness.wait_for(lambda: len(harness.records) == 2)
 
     run(tailing(harness, scenario))
-    assert [(record["off"], record["log"]) for record in harness.records] == [(0, "one"), (len(lines[0]), "two")]
+    assert [(record["off"], record["log"]) for record in harness.records] == [
+        (0, "one"), (len(lines[0]) + len(lines[1]), "two")]
 
 
 # ---- parsers -------------------------------------------------------------------------------

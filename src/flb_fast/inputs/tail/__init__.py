@@ -20,7 +20,7 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flb_fast.config.errors import PluginConfigError
@@ -31,7 +31,7 @@ from flb_fast.inputs.db_writer import DBOpenError
 from flb_fast.inputs.tail import scan as scan_module
 from flb_fast.inputs.tail.copytruncate import RotatedCopy, find_copy, later_copies
 from flb_fast.inputs.tail.db import JOURNAL_MODES, SYNC_LEVELS, OffsetsDB
-from flb_fast.inputs.tail.docker_mode import DockerModeJoiner, line_offsets
+from flb_fast.inputs.tail.docker_mode import DockerModeJoiner
 from flb_fast.inputs.tail.file import Position, ReadBuffer, TailFile, name_of, new_splitter, open_readonly
 from flb_fast.inputs.tail.firstline import FirstlineMultiline
 from flb_fast.inputs.tail.multiline import FLUSH_SECONDS as MULTILINE_FLUSH_SECONDS
@@ -498,9 +498,9 @@ class TailInput(Input):
             if file.truncated():
                 self._restart_truncated(file)
                 return 0
-            starts: list[int] | None = [] if self.builder.wants_offsets else None
             room = self.ctx.room() if self.ctx.room is not None else None
-            lines, first_offset, count = file.read_into(self.read_buffer, self._read_limit(room), starts)
+            lines, starts, count = file.read_into(self.read_buffer, self._read_limit(room),
+                                                  isinstance(file.joiner, (RuntimeMultiline, RulesMultiline)))
         except OSError as exc:
             self.ctx.metrics.inc("read_errors")
             self.ctx.log.error("cannot read %s: %s", file.path, exc.strerror)
@@ -518,7 +518,7 @@ class TailInput(Input):
             self.ctx.log.warning("file=%s have long lines. Skipping long lines.", file.path)
         if truncated:
             self.ctx.metrics.inc("long_line_truncated", truncated)
-        self._emit_lines(file, lines, first_offset, count, starts)
+        self._emit_lines(file, lines, starts, count)
         if room is not None and count >= MIN_READ_BYTES:
             self._learn_held_per_byte(room, count)
         if file.splitter.long_line:
@@ -557,9 +557,9 @@ class TailInput(Input):
         self.held_per_byte = rate if not self.held_per_byte else (
             self.held_per_byte + (rate - self.held_per_byte) / HELD_PER_BYTE_READS)
 
-    def _emit_lines(self, file: TailFile, lines: list[bytes], first_offset: int, size: int,
-                    starts: list[int] | None) -> None:
-        """``starts``: each line's file offset, as the splitter counted it (with Offset_Key)."""
+    def _emit_lines(self, file: TailFile, lines: list[bytes], starts: Sequence[int], size: int) -> None:
+        """``starts``: each line's file offset as the splitter counted it (where reading stood as
+        it was read, for ``multiline.parser``'s joiners: ``TailFile.read_into``)."""
         now_ns = time.time_ns()
         joiner = file.joiner
         offsets: list[int] | None = [] if self.builder.wants_offsets else None
@@ -568,13 +568,12 @@ class TailInput(Input):
             held_offset = None
         elif isinstance(joiner, FirstlineMultiline):
             timestamps, records, held_offset = joiner.process(
-                lines, starts if starts is not None else line_offsets(lines, first_offset), now_ns, time.monotonic(),
-                file.path, file.splitter.cut_lines)
+                lines, starts, now_ns, time.monotonic(), file.path, file.splitter.cut_lines)
         elif isinstance(joiner, DockerModeJoiner):
-            ready_lines, held_offset = joiner.join(lines, first_offset, time.monotonic(), offsets)
+            ready_lines, held_offset = joiner.join(lines, starts, time.monotonic(), offsets)
             timestamps, records = self.builder.build(ready_lines, offsets, now_ns, file.path)
         else:
-            timestamps, records, held_offset = joiner.process(lines, first_offset, now_ns, time.monotonic(), offsets)
+            timestamps, records, held_offset = joiner.process(lines, starts, now_ns, time.monotonic(), offsets)
             records = self.builder.build_records(records, offsets, file.path)
             if cut := joiner.newly_truncated():
                 self.ctx.metrics.inc("multiline_truncated", cut)
@@ -758,9 +757,9 @@ class TailInput(Input):
             timestamps, records = joiner.flush(file.path)
             size = sum(len(value) for record in records for value in record.values() if type(value) is str)
         else:
-            offsets: list[int] = []
-            timestamps, records = joiner.flush(offsets)
-            records = self.builder.build_records(records, offsets, file.path)
+            # in_tail's flush callback, called outside a read: the offset where reading stands.
+            timestamps, records = joiner.flush()
+            records = self.builder.build_records(records, [file.line_start()] * len(records), file.path)
             size = sum(len(record.get("log", "")) for record in records)
         if records:
             self._emit(file, timestamps, records, size, _resume_offset(file))
@@ -779,11 +778,10 @@ class TailInput(Input):
                 continue
             joiner = file.joiner
             if isinstance(joiner, RulesMultiline):
-                offsets: list[int] = []
-                timestamps, records = joiner.flush_expired(now, offsets)
+                timestamps, records = joiner.flush_expired(now)
                 if records:
-                    self._emit(file, timestamps, self.builder.build_records(records, offsets, file.path), 0,
-                               _resume_offset(file))
+                    records = self.builder.build_records(records, [file.line_start()] * len(records), file.path)
+                    self._emit(file, timestamps, records, 0, _resume_offset(file))
                 self._advance(file, joiner.held_offset)
                 continue
             if isinstance(joiner, DockerModeJoiner):

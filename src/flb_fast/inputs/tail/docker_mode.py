@@ -14,7 +14,7 @@ entry that matches starts the next one. Entries outside such a record are joined
 
 from __future__ import annotations
 
-from itertools import accumulate
+from collections.abc import Sequence
 
 import msgspec
 
@@ -60,11 +60,6 @@ def log_value(line: bytes) -> str | None:
         return None
 
 
-def line_offsets(lines: list[bytes], first_offset: int) -> list[int]:
-    """The file offset of each line, given the first one's (each line was followed by a newline)."""
-    return list(accumulate((len(line) + 1 for line in lines[:-1]), initial=first_offset)) if lines else []
-
-
 class _Sink:
     """Lines handed on, with their file offsets when Offset_Key wants them."""
 
@@ -79,10 +74,10 @@ class _Sink:
         if self.offsets is not None:
             self.offsets.append(offset)
 
-    def extend(self, lines: list[bytes], first_offset: int) -> None:
+    def extend(self, lines: list[bytes], starts: Sequence[int]) -> None:
         self.lines.extend(lines)
         if self.offsets is not None:
-            self.offsets.extend(line_offsets(lines, first_offset))
+            self.offsets.extend(starts)
 
 
 class DockerModeJoiner:
@@ -106,11 +101,11 @@ class DockerModeJoiner:
         return self.last_line is not None
 
     def join(
-        self, lines: list[bytes], first_offset: int, now: float, offsets: list[int] | None = None
+        self, lines: list[bytes], starts: Sequence[int], now: float, offsets: list[int] | None = None
     ) -> tuple[list[bytes], int | None]:
         """Lines ready for the parser, and the file offset where what is still held begins.
 
-        ``first_offset`` is the offset of ``lines[0]``; the second value is ``None`` when
+        ``starts`` holds each line's file offset; the second value is ``None`` when
         nothing is held (the caller may commit past every line). When ``offsets`` is a list,
         the file offset of each returned line is appended to it (Offset_Key): a joined record
         has its last entry's, as in Fluent Bit. Without Docker_Mode_Parser only the lines that
@@ -119,10 +114,8 @@ class DockerModeJoiner:
         """
         out = _Sink(offsets)
         if self.firstline is not None or _core_unmarked is None and _FAKE_MARK in b"\n".join(lines):
-            offset = first_offset
-            for line in lines:
+            for line, offset in zip(lines, starts, strict=True):
                 self._step(line, offset, now, out)
-                offset += len(line) + 1
             return out.lines, self.held_offset
         if _core_unmarked is not None:
             suspects: list[int] = _core_unmarked(lines)
@@ -130,20 +123,17 @@ class DockerModeJoiner:
             suspects = []
             _unmarked(lines, 0, len(lines), suspects)
         if not suspects and not self.holding:
-            out.extend(lines, first_offset)
+            out.extend(lines, starts)
             return lines, None
-        offset, start = first_offset, 0
+        start = 0
         for stop in [*suspects, len(lines)]:
             if start < stop and self.holding:
-                self._step(lines[start], offset, now, out)
-                offset += len(lines[start]) + 1
+                self._step(lines[start], starts[start], now, out)
                 start += 1
             if start < stop:
-                out.extend(lines[start:stop], offset)
-                offset += sum(map(len, lines[start:stop])) + stop - start
+                out.extend(lines[start:stop], starts[start:stop])
             if stop < len(lines):
-                self._step(lines[stop], offset, now, out)
-                offset += len(lines[stop]) + 1
+                self._step(lines[stop], starts[stop], now, out)
             start = stop + 1
         return out.lines, self.held_offset
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast import _core
@@ -141,23 +142,27 @@ class TailFile:
         """File offset of the first byte the splitter has not returned as a line yet."""
         return self.read_pos - self.splitter.pending
 
-    def read_into(self, buffer: ReadBuffer, limit: int, starts: list[int] | None = None) -> tuple[list[bytes], int, int]:
-        """Read up to ``limit`` bytes at ``read_pos``: ``(complete lines, offset of the first, bytes read)``.
+    def read_into(self, buffer: ReadBuffer, limit: int,
+                  read_positions: bool = False) -> tuple[list[bytes], Sequence[int], int]:
+        """Read up to ``limit`` bytes at ``read_pos``: ``(complete lines, each one's file offset,
+        bytes read)``.
 
         ``bytes read`` is 0 at end of file; at most ``buffer.size`` bytes are read. The caller owns
-        ``buffer`` and may reuse it at once: the splitter copies what it keeps. ``starts``, when given,
-        receives each line's file offset.
+        ``buffer`` and may reuse it at once: the splitter copies what it keeps. The offsets count
+        every byte before a line (a ``"\\r"`` dropped, lines skipped), as the splitter cut them;
+        with ``read_positions``, where reading stood as each line was read instead (the value
+        in_tail's multiline mode writes, ``LineSplitter.take_starts``).
         """
         first_offset = self.line_start()
         window = buffer.window(self.read_pos, limit)
         count = os.preadv(self.fd, [window], self.read_pos)
         if count == 0:
-            return [], first_offset, 0
+            return [], (), 0
         self.read_pos += count
         end = window[max(0, count - FINGERPRINT_BYTES):count]
         self.fingerprint = bytes(end) if count >= FINGERPRINT_BYTES else (self.fingerprint + end)[-FINGERPRINT_BYTES:]
-        lines = self.splitter.feed(window[:count], starts, first_offset)
-        return lines, first_offset, count
+        lines = self.splitter.feed(window[:count], first_offset)
+        return lines, self.splitter.take_starts(read_positions), count
 
     def drop_cached_file(self) -> None:
         """``POSIX_FADV_DONTNEED`` for the whole file."""

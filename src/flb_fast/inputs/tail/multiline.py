@@ -18,10 +18,11 @@ tests/data/inputs/tail/multiline-buffer-limit). A group is emitted when it reach
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flb_fast import _core
-from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES, line_offsets
+from flb_fast.inputs.tail.docker_mode import JOINED_MAX_BYTES
 from flb_fast.json_line import JSON_SPACE, decode_json_object
 from flb_fast.parsers.multiline_defaults import BUFFER_LIMIT_CHARS
 from flb_fast.text import INVALID_UTF8
@@ -125,15 +126,17 @@ class RuntimeMultiline:
         return min((group.offset for group in self.groups.values()), default=None)
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, now: float,
+        self, lines: list[bytes], starts: Sequence[int], read_time_ns: int, now: float,
         offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Records completed by these lines, and ``held_offset`` afterwards.
 
-        ``first_offset`` is the file offset of ``lines[0]``; when ``offsets`` is a list, each
-        record's file offset is appended to it (a joined record has its first line's). A batch
-        of CRI lines is decoded in one compiled call; when none is partial and nothing is held,
-        its records are the result.
+        ``starts`` holds where reading stood as each line was read (``TailFile.read_into``'s read
+        positions); when ``offsets`` is a list, each record's Offset_Key is appended to it: that
+        of the line being read when the record was made (the line that completed a joined
+        record, or that closed the groups held), as in_tail's flush callback writes
+        ``stream_offset + last_processed_bytes``. A batch of CRI lines is decoded in one compiled
+        call; when none is partial and nothing is held, its records are the result.
         """
         if self.use_cri and not (self.use_docker and _has_json_line(lines)):
             timestamps, records, partials, failed = _core.decode_cri_lines(lines, read_time_ns)
@@ -143,7 +146,7 @@ class RuntimeMultiline:
                         if len(record) == 1:
                             record["log"] = self._cut(record["log"])
                 if offsets is not None:
-                    offsets.extend(line_offsets(lines, first_offset))
+                    offsets.extend(starts)
                 return timestamps, records, None
             partial_at = set(partials)
             parsed: list[tuple[int | None, dict[str, Any], bool] | None] = [
@@ -154,27 +157,26 @@ class RuntimeMultiline:
             parsed = [self._parse_docker(line) for line in lines]
             if self.use_cri:
                 self._parse_cri_rest(lines, parsed, read_time_ns)
-        return self._group(lines, parsed, first_offset, read_time_ns, now, offsets)
+        return self._group(lines, parsed, starts, read_time_ns, now, offsets)
 
     def _group(
         self,
         lines: list[bytes],
         parsed: list[tuple[int | None, dict[str, Any], bool] | None],
-        first_offset: int,
+        starts: Sequence[int],
         read_time_ns: int,
         now: float,
         offsets: list[int] | None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
-        offset = first_offset
-        for line, entry in zip(lines, parsed, strict=True):
-            line_offset = offset
-            offset += len(line) + 1
+        for line, entry, line_offset in zip(lines, parsed, starts, strict=True):
             if entry is None:
-                held_ts, held_records = self.flush(offsets)
+                held_ts, held_records = self.flush()
                 timestamps.extend(held_ts)
                 records.extend(held_records)
+                if offsets is not None:
+                    offsets.extend([line_offset] * len(held_records))
                 if not line:
                     # flb_ml.c flb_ml_append_text: a line no parser claims flushes what is held,
                     # then is a record of its own, but an empty one flushes as nothing.
@@ -208,7 +210,7 @@ class RuntimeMultiline:
                 timestamps.append(ts)
                 records.append(joined)
                 if offsets is not None:
-                    offsets.append(group.offset)
+                    offsets.append(line_offset)
         return timestamps, records, self.held_offset
 
     def _cut(self, text: str) -> str:
@@ -218,13 +220,11 @@ class RuntimeMultiline:
             return text[: self.buffer_limit]
         return text
 
-    def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+    def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
         """Every held group as a record (a line no parser claims, timeout or stop), in Fluent Bit's
         group order (flb_ml.c flb_ml_flush_parser_instance walks the groups of the stream)."""
         groups = [self.groups[stream] for stream in self.group_order if stream in self.groups]
         self.groups = {}
-        if offsets is not None:
-            offsets.extend(group.offset for group in groups)
         finished = [group.finish() for group in groups]
         return [ts for ts, _ in finished], [record for _, record in finished]
 
@@ -302,7 +302,7 @@ class RulesMultiline:
         return self.engine.pending() > 0
 
     def process(
-        self, lines: list[bytes], first_offset: int, read_time_ns: int, now: float,
+        self, lines: list[bytes], starts: Sequence[int], read_time_ns: int, now: float,
         offsets: list[int] | None = None,
     ) -> tuple[list[int], list[dict[str, Any]], int | None]:
         """Same contract as ``RuntimeMultiline.process``: completed records and ``held_offset``
@@ -313,8 +313,7 @@ class RulesMultiline:
         """
         timestamps: list[int] = []
         records: list[dict[str, Any]] = []
-        offset = first_offset
-        for line in lines:
+        for line, offset in zip(lines, starts, strict=True):
             completed = self.engine.feed_text(0, read_time_ns, line.decode("utf-8", INVALID_UTF8), offset)
             self.held_offset = self.engine.held_position()
             for timestamp, record in completed:
@@ -322,19 +321,14 @@ class RulesMultiline:
                 records.append(record)
                 if offsets is not None:
                     offsets.append(offset)
-            offset += len(line) + 1
         return timestamps, records, self.held_offset
 
-    def flush_expired(self, now: float, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
-        return self._split(self.engine.flush_expired(now), offsets)
+    def flush_expired(self, now: float) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_expired(now))
 
-    def flush(self, offsets: list[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
-        return self._split(self.engine.flush_all(), offsets)
+    def flush(self) -> tuple[list[int], list[dict[str, Any]]]:
+        return self._split(self.engine.flush_all())
 
-    def _split(
-        self, completed: list[tuple[int, dict[str, Any]]], offsets: list[int] | None
-    ) -> tuple[list[int], list[dict[str, Any]]]:
-        if offsets is not None:
-            offsets.extend([self.held_offset or 0] * len(completed))
+    def _split(self, completed: list[tuple[int, dict[str, Any]]]) -> tuple[list[int], list[dict[str, Any]]]:
         self.held_offset = self.engine.held_position()
         return [ts for ts, _ in completed], [record for _, record in completed]
