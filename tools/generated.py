@@ -12,6 +12,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated rules --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated multiline_filter --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated docker --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated cri --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -26,7 +27,9 @@ lines, JSON and text through ``multiline.parser`` naming the built-in parsers, a
 filter with those parsers, buffered or not, or messages a Docker logging driver split through its
 ``partial_message`` mode; ``docker`` tails Docker json-file entries (escapes,
 non-ASCII, control characters, lines over 16 KiB split as Docker splits them, stdout and stderr)
-through ``Parser docker`` and Docker_Mode, with or without Docker_Mode_Parser. The differences
+through ``Parser docker`` and Docker_Mode, with or without Docker_Mode_Parser; ``cri`` tails
+containerd's CRI lines (messages split into ``P`` parts, streams interleaved, lines containerd
+would not write) through ``multiline.parser cri`` or ``Parser cri``. The differences
 known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
 do to later filters).
 """
@@ -396,9 +399,57 @@ def docker_case(rng: random.Random, folder: Path) -> Case:
     return options, []
 
 
+CRI_PARSERS = """\
+[PARSER]
+    Name        cri
+    Format      regex
+    Regex       ^(?<time>[^ ]+) (?<stream>stdout|stderr) (?<logtag>[^ ]*) (?<message>.*)$
+    Time_Key    time
+    Time_Format %Y-%m-%dT%H:%M:%S.%L%z
+    Time_Keep   On
+"""
+# What containerd writes after its time, stream and tag: text with escapes, non-ASCII, bytes that
+# are not UTF-8, JSON, tabs, carriage returns, nothing at all.
+CRI_TEXTS = [b"2026-01-02 03:04:05 ERROR boom", b"\tat com.example.A", b"plain", b"", b"caf\xc3\xa9 \xe6\x97\xa5",
+             b'{"inner":"json","n":1}', b'quote " and \\', b"with \xff byte", b"trailing cr\r", b"two  spaces ",
+             b"F P stdout"]
+CRI_TIMES = ["2026-01-02T03:04:{second:02d}.{fraction}Z", "2026-01-02T03:04:{second:02d}.{fraction}+02:00",
+             "2026-01-02T03:04:{second:02d}Z", "2026-01-02T03:04:{second:02d}.{fraction}-07:30"]
+# Lines containerd would not write: no tag, an unknown stream, a time that does not parse, text.
+CRI_ODD_LINES = [b"2026-01-02T03:04:05.1Z stdout", b"2026-01-02T03:04:05.1Z stdlog F text", b"yesterday stdout F text",
+                 b"not a cri line", b"2026-01-02T03:04:05.1Z stderr X tagged", b""]
+
+
+def cri_case(rng: random.Random, folder: Path) -> Case:
+    """``input.log`` (containerd's CRI lines: messages split into ``P`` parts ended by an ``F``,
+    stdout and stderr interleaved, some lines containerd would not write) and the tail options:
+    ``multiline.parser cri`` (alone, after ``docker`` or with Path_Key, Offset_Key, Key) or
+    ``Parser cri``."""
+    lines: list[bytes] = []
+    for second in range(rng.randint(3, 12)):
+        if rng.random() < 0.1:
+            lines.append(rng.choice(CRI_ODD_LINES))
+            continue
+        stream = rng.choice([b"stdout", b"stdout", b"stderr"])
+        stamp = rng.choice(CRI_TIMES).format(second=second, fraction=rng.randint(0, 999999999)).encode()
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            lines.append(b"%s %s P %s" % (stamp, stream, rng.choice(CRI_TEXTS)))
+        lines.append(b"%s %s F %s" % (stamp, stream, rng.choice(CRI_TEXTS)))
+    (folder / "input.log").write_bytes(b"".join(line + b"\n" for line in lines))
+    (folder / "parsers.conf").write_text(CRI_PARSERS)
+    mode = rng.choice(["multiline.parser cri", "multiline.parser docker, cri", "Parser cri"])
+    options = ["Path input.log", mode]
+    if mode != "Parser cri":
+        for option, values in (("Path_Key", ["file"]), ("Offset_Key", ["offset"]), ("Key", ["message"])):
+            if rng.random() < 0.2:
+                options.append(f"{option} {rng.choice(values)}")
+    return options, []
+
+
 # The kinds whose case writes its own input: each gives the tail options and the filter sections.
 TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
     "multiline": multiline_case, "rules": rules_case, "docker": docker_case, "multiline_filter": filter_rules_case,
+    "cri": cri_case,
 }
 
 
@@ -447,7 +498,7 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
 # Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
-               "multiline_filter": "ordered", "docker": "ordered"}
+               "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered"}
 
 
 def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: str) -> tuple[str, str] | None:
