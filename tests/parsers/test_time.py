@@ -186,3 +186,16 @@ def test_common_log_format_times_beyond_the_canonical_form_are_read_as_strptime_
     assert compiled._core_clf is not None and compiled._core_clf("5/Nov/2026:13:00:00 +0000") is None
     assert compiled.parse("5/Nov/2026:13:00:00 +0000") == ns(2026, 11, 5, 13)
     assert compiled.parse("05/november/2026:13:00:00   -01:30") == ns(2026, 11, 5, 14, 30)
+
+
+def test_a_lenient_time_that_stops_matching_is_read_without_time_offset() -> None:
+    """flb_parser_time_lookup returns before it sets the zone to Time_Offset (recorded:
+    tests/data/fluent-bit/parser_time_partial)."""
+    fmt = TimeFormat("%Y-%m-%d %H:%M:%S", offset=7200, strict=False)
+    assert fmt.parse("2026-01-02 03:04:05") == ns(2026, 1, 2, 1, 4, 5)
+    assert fmt.parse("2026-01-02 03:60:05") == ns(2026, 1, 2, 3, 6, 0)
+
+
+def test_a_lenient_time_that_stops_matching_after_its_zone_keeps_the_zone() -> None:
+    fmt = TimeFormat("%z %Y-%m-%d %H:%M:%S.%L", strict=False)
+    assert fmt.parse("+0300 2026-01-02 03:04:xx") == ns(2026, 1, 2, 0, 4, 0)

@@ -468,7 +468,7 @@ class TimeFormat:
             working = f"{today.tm_year} {text}"
         pos = strptime(working, 0, self.head, tm)
         if pos < 0:
-            return None if self.strict else self._to_ns(tm, 0)
+            return None if self.strict else self._partial_ns(tm, 0)
         if not self.has_fraction:
             return self._to_ns(tm, 0)
         if self._prefix_cacheable:
@@ -483,14 +483,22 @@ class TimeFormat:
         while digits_end < len(text) and digits_end - pos < 9 and "0" <= text[digits_end] <= "9":
             digits_end += 1
         if digits_end == pos:
-            return None if self.strict else self._to_ns(tm, 0)
+            return None if self.strict else self._partial_ns(tm, 0)
         frac_ns = int(float("0." + text[pos:digits_end]) * NS)
         if self.tail:
             if strptime(text, digits_end, self.tail, tm) < 0:
-                return None if self.strict else self._to_ns(tm, frac_ns)
+                return None if self.strict else self._partial_ns(tm, frac_ns)
         else:
             tm[_GMTOFF] = 0
         return self._to_ns(tm, frac_ns)
+
+    def _partial_ns(self, tm: list[int], frac_ns: int) -> int:
+        """A time that stopped matching, with Time_Strict off: flb_parser_time_lookup returns the
+        fields read before it sets the zone to Time_Offset, so the zone is what a ``%z`` read
+        before the mismatch gave, or none (recorded: tests/data/fluent-bit/parser_time_partial)."""
+        if self.system_timezone:
+            return self._to_ns(tm, frac_ns)
+        return (_timegm(tm) - tm[_GMTOFF]) * NS + frac_ns
 
     def _to_ns(self, tm: list[int], frac_ns: int) -> int:
         if self.system_timezone:
