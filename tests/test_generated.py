@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tools.generated import COMPARED_AS, write_case
+from tools.generated import COMPARED_AS, as_fluent_bit_holds_times, write_case
 
 from flb_fast.config.loader import load_config
 from flb_fast.engine.pipeline import build
@@ -32,3 +32,14 @@ def test_every_generated_config_builds_without_an_error_or_a_warning(tmp_path: P
         config, load_warnings = load_config(str(folder / "fluent-bit.conf"))
         _pipeline, build_warnings = build(config)
         assert (seed, load_warnings, build_warnings) == (seed, [], [])
+
+
+def test_times_fluent_bit_cannot_hold_are_compared_as_it_holds_them() -> None:
+    """1900 wraps to 2036 in Fluent Bit's 32 bits; second -1 and 2038 read negative there and are
+    dropped; the record after second -1 carries Fluent Bit's group key."""
+    fluent_bit = ['{"date":2101530496.25,"msg":"a"}', '{"date":5.0,"__internal__":{"group_attributes":{}},"msg":"b"}']
+    flb_fast = ['{"date":-2193436799.75,"msg":"a"}', '{"date":-1.0,"msg":"e"}', '{"date":2147483648.5,"msg":"c"}',
+                '{"date":5.0,"msg":"b"}']
+    assert as_fluent_bit_holds_times(fluent_bit, flb_fast) == (
+        ['{"date": 2101530496.25, "msg": "a"}', '{"date": 5.0, "msg": "b"}'],
+        ['{"date": 2101530496.25, "msg": "a"}', '{"date": 5.0, "msg": "b"}'])
