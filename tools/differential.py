@@ -258,11 +258,11 @@ def run_case(case: Path, command: Sequence[str], done: Callable[[Run], bool] | N
         env: dict[str, str] = {}
         kube = case / "kube.json"
         if kube.exists():
-            env = _start_kube_api(stack, work, json.loads(kube.read_text()))
+            env = start_kube_api(stack, work, json.loads(kube.read_text()))
         return Run(case, command, work).execute(env, done)
 
 
-def _start_kube_api(stack: ExitStack, work: Path, content: dict) -> dict[str, str]:
+def start_kube_api(stack: ExitStack, work: Path, content: dict) -> dict[str, str]:
     from tests.fakes.certs import make_certs
     from tests.fakes.kube_api_server import KubeApiServer
 

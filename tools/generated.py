@@ -14,6 +14,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated docker --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated cri --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated times --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated kube --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -33,7 +34,11 @@ containerd's CRI lines (messages split into ``P`` parts, streams interleaved, li
 would not write) through ``multiline.parser cri`` or ``Parser cri``; ``times`` reads times written
 by one of ``TIME_FORMATS`` (fields past their range, cut short, more after them) through a regex
 parser with or without Time_Keep, Time_Strict and Time_Offset, printing each record's time and
-comparing a read time (a time the parser did not read) as the same. The differences
+comparing a read time (a time the parser did not read) as the same; ``kube`` tails Docker logs of
+generated pods (labels, annotations, the ``fluentbit.io/parser`` and ``exclude`` annotations,
+owner references, pods without an IP) through the kubernetes filter with a random choice of its
+options, against the tests' Kubernetes API server (one per case), the records of its files
+compared in any order of files. The differences
 known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
 do to later filters).
 """
@@ -43,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -50,8 +56,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from tools.differential import start_kube_api
 
 KEYS = ["a", "b", "log", "msg", "k1", "k2", "Mem", "Mem.used", "nested", "x_y", "level"]
 STRINGS = ["hello", "", "a b", "123", "1.5", "true", "\u00fcn\u00ef", "tab\there", 'qu"ote', "error", "warn", "-7",
@@ -537,11 +546,103 @@ def times_case(rng: random.Random, folder: Path) -> Case:
     return ["Path input.log", "Parser times"], []
 
 
+KUBE_PARSERS = """\
+[PARSER]
+    Name        docker
+    Format      json
+    Time_Key    time
+    Time_Format %Y-%m-%dT%H:%M:%S.%L
+    Time_Keep   On
+
+[PARSER]
+    Name        json
+    Format      json
+
+[PARSER]
+    Name        nginx
+    Format      regex
+    Regex       ^(?<remote>[^ ]*) (?<host>[^ ]*) (?<user>[^ ]*) \\[(?<time>[^\\]]*)\\] "(?<method>\\S+)(?: +(?<path>[^\\"]*?)(?: +\\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>[^\\"]*)" "(?<agent>[^\\"]*)")
+    Time_Key    time
+    Time_Format %d/%b/%Y:%H:%M:%S %z
+"""
+KUBE_LABEL_KEYS = ["app", "tier", "app.kubernetes.io/name", "k8s-app", "team", "version", "a.b/c-d"]
+KUBE_VALUES = ["web", "", "v1.2", "front-end", "x_y", "UPPER", "a.b", "caf\u00e9", 'quote"d']
+KUBE_ANNOTATION_KEYS = ["team", "prometheus.io/scrape", "kubernetes.io/psp", "note"]
+KUBE_TEXTS = ['127.0.0.1 - - [25/Nov/2026:13:00:00 +0000] "GET /a HTTP/1.1" 200 12 "-" "curl/8"',
+              "plain text", "", "  {\"x\":1}  ", '{"level":"info","msg":"x\\ny"}', "[1,2]", '{"a":1,"a":2}',
+              '{"log":"inner","stream":"x"}', '{"kubernetes":"mine"}', "{not json", '{"n":1e400}']
+# The kubernetes filter's options a case may set, with the values it picks from.
+KUBE_OPTIONS = {"Merge_Log": ["On", "Off"], "Merge_Log_Key": ["data", "app"], "Merge_Log_Trim": ["On", "Off"],
+                "Keep_Log": ["On", "Off"], "Labels": ["On", "Off"], "Annotations": ["On", "Off"],
+                "K8S-Logging.Parser": ["On", "Off"], "K8S-Logging.Exclude": ["On", "Off"],
+                "Namespace_Labels": ["On", "Off"], "Owner_References": ["On", "Off"]}
+
+
+def kube_pod(rng: random.Random, name: str, namespace: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A pod's JSON as the API server answers it, and its (container, container id) pairs."""
+    containers = [(f"c{index}", "".join(rng.choice("0123456789abcdef") for _ in range(64)))
+                  for index in range(rng.randint(1, 2))]
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "uid": f"uid-{name}", "resourceVersion": "1"}
+    if rng.random() < 0.8:
+        metadata["labels"] = {key: rng.choice(KUBE_VALUES) for key in rng.sample(KUBE_LABEL_KEYS, rng.randint(0, 4))}
+    annotations = {key: rng.choice(KUBE_VALUES) for key in rng.sample(KUBE_ANNOTATION_KEYS, rng.randint(0, 2))}
+    if rng.random() < 0.3:
+        annotations["fluentbit.io/parser"] = rng.choice(["json", "nginx", "missing"])
+    if rng.random() < 0.15:
+        annotations["fluentbit.io/exclude"] = rng.choice(["true", "false"])
+    if annotations:
+        metadata["annotations"] = annotations
+    if rng.random() < 0.5:
+        metadata["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-rs",
+                                        "uid": "rs-uid", "controller": True}]
+    status: dict[str, Any] = {"phase": "Running", "containerStatuses": [
+        {"name": container, "containerID": f"docker://{cid}", "image": f"registry/{container}:1",
+         "imageID": f"registry/{container}@sha256:" + "ab" * 32, "ready": True, "restartCount": 0}
+        for container, cid in containers]}
+    if rng.random() < 0.8:
+        status["podIP"] = f"10.0.0.{rng.randint(1, 250)}"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "status": status,
+           "spec": {"nodeName": "node-1", "containers": [{"name": c, "image": f"registry/{c}:1"} for c, _ in containers]}}
+    return pod, containers
+
+
+def kube_case(rng: random.Random, folder: Path) -> Case:
+    """Pods (``kube.json``, served by the tests' Kubernetes API server), their containers' Docker
+    logs (nginx lines, JSON, text that is no JSON object) and a kubernetes filter with a random
+    choice of its options."""
+    pods, namespaces = [], {}
+    (folder / "logs").mkdir()
+    for index in range(rng.randint(1, 3)):
+        namespace = rng.choice(["default", "prod", "kube-system"])
+        namespaces[namespace] = {"apiVersion": "v1", "kind": "Namespace",
+                                 "metadata": {"name": namespace, "uid": f"ns-{namespace}",
+                                              "labels": {"env": rng.choice(KUBE_VALUES)}}}
+        pod, containers = kube_pod(rng, f"app{index}-{rng.randint(0, 99)}", namespace)
+        pods.append(pod)
+        for container, cid in containers:
+            texts = [rng.choice(KUBE_TEXTS) if rng.random() < 0.6 else json.dumps(record(rng))
+                     for _ in range(rng.randint(1, 5))]
+            entries = [json.dumps({"log": text + "\n", "stream": rng.choice(["stdout", "stderr"]),
+                                   "time": f"2026-11-25T13:00:0{second}.5Z"}) for second, text in enumerate(texts)]
+            name = f"{pod['metadata']['name']}_{namespace}_{container}-{cid}.log"
+            (folder / "logs" / name).write_text("".join(entry + "\n" for entry in entries))
+    (folder / "kube.json").write_text(json.dumps({"pods": pods, "namespaces": list(namespaces.values())}))
+    (folder / "parsers.conf").write_text(KUBE_PARSERS)
+    section = ["Name kubernetes", "Kube_URL ${KUBE_URL}", "Kube_CA_File ${KUBE_CA_FILE}",
+               "Kube_Token_File ${KUBE_TOKEN_FILE}", "Kube_Tag_Prefix kube.logs."]
+    for option in rng.sample(sorted(KUBE_OPTIONS), rng.randint(0, 5)):
+        section.append(f"{option} {rng.choice(KUBE_OPTIONS[option])}")
+    return ["Path logs/*.log", "Parser docker"], [section]
+
+
 # The kinds whose case writes its own input: each gives the tail options and the filter sections.
 TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
     "multiline": multiline_case, "rules": rules_case, "docker": docker_case, "multiline_filter": filter_rules_case,
-    "cri": cri_case, "times": times_case,
+    "cri": cri_case, "times": times_case, "kube": kube_case,
 }
+# The kinds whose case has a kube.json: both agents run against the tests' Kubernetes API server
+# serving it (tools/differential.py), one server per case.
+KUBE_KINDS = frozenset({"kube"})
 # The kinds whose records are printed with their time (``date``): a time the parser did not read
 # is the time the line was read, which two runs do not share (``first_difference``).
 DATED_KINDS = frozenset({"times"})
@@ -574,8 +675,9 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
 def _write_config(folder: Path, tail_options: list[str], sections: list[list[str]], dated: bool = False) -> None:
     """``fluent-bit.conf``: tail with ``tail_options`` until the end of its file, the filters, stdout
     (printing each record's time as ``date`` when ``dated``)."""
+    tag = "kube.*" if (folder / "kube.json").exists() else "app.log"
     lines = ["[SERVICE]", "Flush 0.2", "Grace 1", "Log_Level error", "Parsers_File parsers.conf",
-             "[INPUT]", "Name tail", *tail_options, "Tag app.log", "Read_From_Head On", "Exit_On_Eof On"]
+             "[INPUT]", "Name tail", *tail_options, f"Tag {tag}", "Read_From_Head On", "Exit_On_Eof On"]
     for section in sections:
         lines += ["[FILTER]", *section, "Match *"]
     lines += ["[OUTPUT]", "Name stdout", "Match *", "Format json_lines",
@@ -584,10 +686,10 @@ def _write_config(folder: Path, tail_options: list[str], sections: list[list[str
         f"{line}\n" if line.startswith("[") else f"    {line}\n" for line in lines))
 
 
-def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
-    """The agent's exit status and the JSON lines it printed."""
+def printed(command: Sequence[str], folder: Path, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """The agent's exit status and the JSON lines it printed (``env`` added to its environment)."""
     run = subprocess.run([*command, "-q", "-c", "fluent-bit.conf"], cwd=folder, capture_output=True,
-                         stdin=subprocess.DEVNULL, timeout=RUN_SECONDS)
+                         stdin=subprocess.DEVNULL, timeout=RUN_SECONDS, env={**os.environ, **(env or {})})
     return run.returncode, [line for line in run.stdout.decode("utf-8", "replace").splitlines() if line.startswith("{")]
 
 
@@ -596,7 +698,8 @@ def printed(command: Sequence[str], folder: Path) -> tuple[int, list[str]]:
 # Fluent Bit writes as UTF-8 and flb-fast as a \u escape: the same text once read), or as JSON
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
-               "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered", "times": "ordered"}
+               "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered", "times": "ordered",
+               "kube": "sorted"}
 
 
 def as_fluent_bit_holds_times(fluent_bit: list[str], flb_fast: list[str]) -> tuple[list[str], list[str]]:
@@ -636,10 +739,12 @@ def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: st
     def same(one: str, two: str) -> bool:
         if compared_as == "text":
             return one == two
-        if compared_as == "ordered":
+        if compared_as in ("ordered", "sorted"):
             return list(_read_times_alike(json.loads(one)).items()) == list(_read_times_alike(json.loads(two)).items())
         return json.loads(one) == json.loads(two)
 
+    if compared_as == "sorted":  # files read in either order: each file's records keep theirs
+        fluent_bit, flb_fast = sorted(fluent_bit), sorted(flb_fast)
     for index in range(max(len(fluent_bit), len(flb_fast))):
         one = fluent_bit[index] if index < len(fluent_bit) else "(none)"
         two = flb_fast[index] if index < len(flb_fast) else "(none)"
@@ -663,8 +768,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in range(first, end):
             folder = Path(work) / f"{args.kind}-{seed}"
             write_case(folder, seed, args.kind)
-            status_fb, lines_fb = printed([str(args.fluent_bit)], folder)
-            status_ours, lines_ours = printed([sys.executable, "-m", "flb_fast"], folder)
+            with ExitStack() as stack:
+                env = None
+                if args.kind in KUBE_KINDS:
+                    kube_work = Path(work) / f"api-{seed}"
+                    kube_work.mkdir()
+                    env = start_kube_api(stack, kube_work, json.loads((folder / "kube.json").read_text()))
+                status_fb, lines_fb = printed([str(args.fluent_bit)], folder, env)
+                status_ours, lines_ours = printed([sys.executable, "-m", "flb_fast"], folder, env)
             if args.kind in DATED_KINDS:
                 lines_fb, lines_ours = as_fluent_bit_holds_times(lines_fb, lines_ours)
             difference = first_difference(lines_fb, lines_ours, COMPARED_AS[args.kind])
