@@ -70,7 +70,7 @@ NUMBERS = [0, 1, -3, 42, 2**40, 2**63 - 1, 1.5, -0.25, 3.0, 1e20, 0.1]
 REGEXES = ["^h", "o$", "^$", ".*", "err|warn", "^[0-9]+$", "\\d", "^a", "\u00fc", "b.*", "^(a|b)$", "^M.*", "x_"]
 PREFIXES = ["M", "Mem", "k", "a", "x"]
 RECORDS_PER_CASE = 25
-# A case's tail options and its filter sections (``_write_config``).
+# A case's tail options and its filter sections (``write_config``).
 Case = tuple[list[str], list[list[str]]]
 # The tail options of the cases whose input is records, one JSON object a line.
 JSONL_TAIL = ["Path input.jsonl", "Parser json"]
@@ -635,6 +635,38 @@ def kube_case(rng: random.Random, folder: Path) -> Case:
     return ["Path logs/*.log", "Parser docker"], [section]
 
 
+TIMED_PARSERS = PARSERS + """
+[PARSER]
+    Name        timed
+    Format      json
+    Time_Key    t
+    Time_Format %Y-%m-%dT%H:%M:%S.%L
+"""
+
+
+def cloudwatch_output(rng: random.Random) -> list[str]:
+    """A cloudwatch_logs output to the tests' endpoint (``CWL_PORT``, ``CWL_CA_FILE``): a group,
+    a stream name or prefix, maybe ``log_key`` and group or stream templates."""
+    lines = ["Name cloudwatch_logs", "region us-east-1", "endpoint 127.0.0.1", "port ${CWL_PORT}",
+             "tls.ca_file ${CWL_CA_FILE}", "auto_create_group true", "log_group_name group-1"]
+    lines.append(rng.choice(["log_stream_name stream-1", "log_stream_prefix prefix-"]))
+    # log_key on a key whose value is no string, or that is no record key but starts with one,
+    # meets Fluent Bit's faults (README): every record's log is a string.
+    if rng.random() < 0.4:
+        lines.append("log_key log")
+    if rng.random() < 0.3:
+        lines.append("log_group_template " + rng.choice(["g-$route", "$route", "g.$TAG", "$absent"]))
+    if rng.random() < 0.3:
+        lines.append("log_stream_template " + rng.choice(["s-$route", "$TAG[1]", "$route.$TAG[0]"]))
+    return lines
+
+
+# Values of the key the cloudwatch kind's templates read. Fluent Bit writes a template's value into
+# CreateLogStream's JSON without escaping it (a tab or a quote fails the whole flush) and takes an
+# empty one as the name: neither is generated.
+ROUTES = ["alpha", "beta-1", "x.y", 7, 1.5, True]
+
+
 # The kinds whose case writes its own input: each gives the tail options and the filter sections.
 TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
     "multiline": multiline_case, "rules": rules_case, "docker": docker_case, "multiline_filter": filter_rules_case,
@@ -643,6 +675,8 @@ TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
 # The kinds whose case has a kube.json: both agents run against the tests' Kubernetes API server
 # serving it (tools/differential.py), one server per case.
 KUBE_KINDS = frozenset({"kube"})
+# The kinds whose records go to the tests' CloudWatch Logs endpoint (``run_both``).
+CLOUDWATCH_KINDS = frozenset({"cloudwatch"})
 # The kinds whose records are printed with their time (``date``): a time the parser did not read
 # is the time the line was read, which two runs do not share (``first_difference``).
 DATED_KINDS = frozenset({"times"})
@@ -655,33 +689,41 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
     rng = random.Random(f"{kind}-{seed}")
     if kind in TAILED_CASES:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_config(folder, *TAILED_CASES[kind](rng, folder), dated=kind in DATED_KINDS)
+        write_config(folder, *TAILED_CASES[kind](rng, folder), dated=kind in DATED_KINDS)
         return
     records = [record(rng) for _ in range(RECORDS_PER_CASE)]
     if kind == "lua":
         # Integers Fluent Bit hands to Lua through an undefined cast (README): not generated.
         records = [json.loads(json.dumps(r).replace(str(2**63 - 1), "77")) for r in records]
     folder.mkdir(parents=True, exist_ok=True)
+    output = None
+    tail = JSONL_TAIL
     if kind == "lua":
         (folder / "script.lua").write_text(LUA_SCRIPTS[rng.choice(sorted(LUA_SCRIPTS))] + "\n")
         sections = [lua_section(rng)]
+    elif kind in CLOUDWATCH_KINDS:
+        # Each record its own time, one millisecond after the one before: the events' timestamps.
+        records = [{**r, "log": rng.choice(STRINGS), "route": rng.choice(ROUTES), "t": f"2026-11-25T13:00:00.{index:03d}"}
+                   for index, r in enumerate(records)]
+        sections, output, tail = [], cloudwatch_output(rng), ["Path input.jsonl", "Parser timed"]
     else:
         sections = filter_sections(rng)
     (folder / "input.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    (folder / "parsers.conf").write_text(PARSERS)
-    _write_config(folder, JSONL_TAIL, sections)
+    (folder / "parsers.conf").write_text(TIMED_PARSERS)
+    write_config(folder, tail, sections, output=output)
 
 
-def _write_config(folder: Path, tail_options: list[str], sections: list[list[str]], dated: bool = False) -> None:
-    """``fluent-bit.conf``: tail with ``tail_options`` until the end of its file, the filters, stdout
-    (printing each record's time as ``date`` when ``dated``)."""
+def write_config(folder: Path, tail_options: list[str], sections: list[list[str]], dated: bool = False,
+                  output: list[str] | None = None) -> None:
+    """``fluent-bit.conf``: tail with ``tail_options`` until the end of its file, the filters, and
+    ``output``'s section or stdout (printing each record's time as ``date`` when ``dated``)."""
     tag = "kube.*" if (folder / "kube.json").exists() else "app.log"
     lines = ["[SERVICE]", "Flush 0.2", "Grace 1", "Log_Level error", "Parsers_File parsers.conf",
              "[INPUT]", "Name tail", *tail_options, f"Tag {tag}", "Read_From_Head On", "Exit_On_Eof On"]
     for section in sections:
         lines += ["[FILTER]", *section, "Match *"]
-    lines += ["[OUTPUT]", "Name stdout", "Match *", "Format json_lines",
-              "json_date_key date" if dated else "json_date_key false"]
+    lines += ["[OUTPUT]", "Match *", *(output or ["Name stdout", "Format json_lines",
+                                                  "json_date_key date" if dated else "json_date_key false"])]
     (folder / "fluent-bit.conf").write_text("".join(
         f"{line}\n" if line.startswith("[") else f"    {line}\n" for line in lines))
 
@@ -699,7 +741,10 @@ def printed(command: Sequence[str], folder: Path, env: dict[str, str] | None = N
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
                "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered", "times": "ordered",
-               "kube": "sorted"}
+               "kube": "ordered", "cloudwatch": "text"}
+# The kinds whose lines are compared in any order of their files (kube) or of their log streams
+# (cloudwatch: ``[group, stream, timestamp, message]`` sorts by stream, then time).
+SORTED_KINDS = frozenset({"kube", "cloudwatch"})
 
 
 def as_fluent_bit_holds_times(fluent_bit: list[str], flb_fast: list[str]) -> tuple[list[str], list[str]]:
@@ -739,18 +784,51 @@ def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: st
     def same(one: str, two: str) -> bool:
         if compared_as == "text":
             return one == two
-        if compared_as in ("ordered", "sorted"):
+        if compared_as == "ordered":
             return list(_read_times_alike(json.loads(one)).items()) == list(_read_times_alike(json.loads(two)).items())
         return json.loads(one) == json.loads(two)
 
-    if compared_as == "sorted":  # files read in either order: each file's records keep theirs
-        fluent_bit, flb_fast = sorted(fluent_bit), sorted(flb_fast)
     for index in range(max(len(fluent_bit), len(flb_fast))):
         one = fluent_bit[index] if index < len(fluent_bit) else "(none)"
         two = flb_fast[index] if index < len(flb_fast) else "(none)"
         if "(none)" in (one, two) or not same(one, two):
             return one, two
     return None
+
+
+def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple[int, list[str], int, list[str]]:
+    """Each agent's exit status and lines on the case in ``folder``: what it printed, or for
+    ``cloudwatch`` the events the endpoint accepted from it (``[group, stream, timestamp,
+    message]``, in order). Services a case needs run in ``services``, the same for both agents."""
+    agents = [[str(fluent_bit)], [sys.executable, "-m", "flb_fast"]]
+    results: list[tuple[int, list[str]]] = []
+    with ExitStack() as stack:
+        env: dict[str, str] | None = None
+        endpoint = None
+        if kind in KUBE_KINDS:
+            services.mkdir()
+            env = start_kube_api(stack, services, json.loads((folder / "kube.json").read_text()))
+        elif kind in CLOUDWATCH_KINDS:
+            env, endpoint = start_cloudwatch_logs(stack, services)
+        for command in agents:
+            status, lines = printed(command, folder, env)
+            if endpoint is not None:
+                lines = [json.dumps(event, ensure_ascii=False) for event in endpoint.kept_events]
+                endpoint.reset()
+            results.append((status, lines))
+    return results[0][0], results[0][1], results[1][0], results[1][1]
+
+
+def start_cloudwatch_logs(stack: ExitStack, services: Path) -> tuple[dict[str, str], Any]:
+    """The tests' CloudWatch Logs endpoint over TLS, keeping the events it accepts, and the
+    environment a ``cloudwatch`` case's config and credentials read."""
+    from tests.fakes.certs import make_certs
+    from tests.fakes.cloudwatch_logs_server import CloudWatchLogsServer
+    from tests.fakes.moto_server import FAKE_CREDENTIALS
+
+    certs = make_certs(services / "certs", "cloudwatch")
+    endpoint = stack.enter_context(CloudWatchLogsServer(tls=certs, keep_events=True))
+    return {**FAKE_CREDENTIALS, "CWL_PORT": str(endpoint.port), "CWL_CA_FILE": str(certs.ca_file)}, endpoint
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -768,16 +846,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in range(first, end):
             folder = Path(work) / f"{args.kind}-{seed}"
             write_case(folder, seed, args.kind)
-            with ExitStack() as stack:
-                env = None
-                if args.kind in KUBE_KINDS:
-                    kube_work = Path(work) / f"api-{seed}"
-                    kube_work.mkdir()
-                    env = start_kube_api(stack, kube_work, json.loads((folder / "kube.json").read_text()))
-                status_fb, lines_fb = printed([str(args.fluent_bit)], folder, env)
-                status_ours, lines_ours = printed([sys.executable, "-m", "flb_fast"], folder, env)
+            status_fb, lines_fb, status_ours, lines_ours = run_both(
+                args.kind, folder, Path(work) / f"services-{seed}", args.fluent_bit)
             if args.kind in DATED_KINDS:
                 lines_fb, lines_ours = as_fluent_bit_holds_times(lines_fb, lines_ours)
+            if args.kind in SORTED_KINDS:
+                lines_fb, lines_ours = sorted(lines_fb), sorted(lines_ours)
             difference = first_difference(lines_fb, lines_ours, COMPARED_AS[args.kind])
             if status_fb == status_ours and difference is None:
                 continue

@@ -9,7 +9,8 @@ a SigV4 signature that botocore's own signer does not reproduce for the same req
 signatures are counted and answered 403), a missing group or stream (ResourceNotFoundException),
 one that exists already (ResourceAlreadyExistsException), and a PutLogEvents batch out of
 chronological order, over 10,000 events or over 1,048,576 bytes (messages in UTF-8 + 26 bytes
-per event; InvalidParameterException). Accepted events are counted per stream, not kept.
+per event; InvalidParameterException). Accepted events are counted per stream, not kept, unless
+``keep_events`` asks for them (``kept_events``: what a comparison of two agents reads back).
 Connections stay open (HTTP/1.1 keep-alive), as AWS endpoints keep them.
 
 In a test: ``with CloudWatchLogsServer(tls=certs) as server`` (a thread). For a benchmark, run it
@@ -61,7 +62,8 @@ class CloudWatchLogsServer:
     COUNTED_OPERATIONS = frozenset({"PutLogEvents"})
 
     def __init__(self, tls: CertFiles | None = None, port: int | None = None,
-                 credentials: tuple[str, str] = (ACCESS_KEY, SECRET_KEY), region: str = REGION) -> None:
+                 credentials: tuple[str, str] = (ACCESS_KEY, SECRET_KEY), region: str = REGION,
+                 keep_events: bool = False) -> None:
         self.credentials = credentials
         self.region = region
         self.port = port or free_port()
@@ -75,6 +77,9 @@ class CloudWatchLogsServer:
         self.body_bytes = 0
         self.signature_failures: list[str] = []
         self.connections = 0
+        self.keep_events = keep_events
+        # With keep_events: (group, stream, timestamp, message) of each event accepted, in order.
+        self.kept_events: list[tuple[str, str, int, str]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -155,6 +160,7 @@ class CloudWatchLogsServer:
             self.body_bytes = 0
             self.signature_failures.clear()
             self.connections = 0
+            self.kept_events.clear()
 
     def wait_for_events(self, count: int, timeout: float = 30.0) -> int:
         """The events accepted once at least ``count`` arrived (or what arrived by ``timeout``)."""
@@ -240,6 +246,9 @@ class CloudWatchLogsServer:
                            "Log events in a single PutLogEvents request must be in chronological order.")
         streams[stream] += len(events)
         self.events += len(events)
+        if self.keep_events:
+            group = params["logGroupName"]
+            self.kept_events.extend((group, stream, event["timestamp"], event["message"]) for event in events)
         return {"nextSequenceToken": str(self.events)}
 
     def _signature_problem(self, path: str, headers: dict[str, str], raw: bytes, service: str) -> str | None:
