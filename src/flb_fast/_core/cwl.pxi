@@ -62,13 +62,14 @@ cdef class CwlEvents:
 
     cdef list items
     cdef object encode, fallback
+    cdef bint fluent_bit
     cdef Py_ssize_t n
     cdef long long *times
     # None when the items already are in chronological order (the usual case: a file is read in
     # order), else the index of each event in that order.
     cdef list order
 
-    def __cinit__(self, list items, list timestamps_ns, object encode, object fallback):
+    def __cinit__(self, list items, list timestamps_ns, object encode, object fallback, bint fluent_bit=False):
         cdef Py_ssize_t i, n = len(items)
         cdef long long ns, ms
         cdef bint ordered = True
@@ -77,6 +78,7 @@ cdef class CwlEvents:
         self.items = items
         self.encode = encode
         self.fallback = fallback
+        self.fluent_bit = fluent_bit
         self.n = n
         self.times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
         if self.times == NULL:
@@ -125,13 +127,14 @@ cdef class CwlBodyWriter:
     def __dealloc__(self):
         PyMem_Free(self.out.data)
 
-    def events(self, list items, list timestamps_ns, object encode, object fallback):
+    def events(self, list items, list timestamps_ns, object encode, object fallback, bint fluent_bit=False):
         """The events ``body`` takes. An item is a record (a dict, written as its JSON as
-        ``encode``, msgspec's encoder, writes it; a map or list several records reference is
-        written once a body and copied after) or its message as UTF-8 bytes. A record that cannot
-        be written here (a value msgspec refuses or writes its own way, a message over
-        ``max_event_bytes``) or an item of another type is sent as ``fallback(index)``'s bytes."""
-        return CwlEvents(items, timestamps_ns, encode, fallback)
+        ``encode``, msgspec's encoder, writes it, or with ``fluent_bit`` as Fluent Bit writes it,
+        jsonw.pxi; a map or list several records reference is written once a body and copied
+        after) or its message as UTF-8 bytes. A record that cannot be written here (a value msgspec
+        refuses or writes its own way, a message over ``max_event_bytes``) or an item of another
+        type is sent as ``fallback(index)``'s bytes."""
+        return CwlEvents(items, timestamps_ns, encode, fallback, fluent_bit)
 
     def body(self, bytes head, CwlEvents events not None, Py_ssize_t first):
         """``(body, count, truncated)``: the PutLogEvents body of ``events`` from the ``first``
@@ -157,7 +160,7 @@ cdef class CwlBodyWriter:
         cdef char digits[32]
         cdef Py_ssize_t digits_size, tail = _bytes_size(_CWL_TAIL)
         cdef list items = events.items, order = events.order
-        cdef _JsonWriter writer = _JsonWriter(events.encode, True)
+        cdef _JsonWriter writer = _JsonWriter(events.encode, True, events.fluent_bit)
         cdef object item
         # Room for the most a body's events may count, and their escapes (a body whose escapes
         # need more grows the buffer).

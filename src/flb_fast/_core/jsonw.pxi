@@ -1,5 +1,5 @@
 # Records written as JSON by hand, in one pass from their dicts: the one writer the AWS outputs
-# share, in two modes.
+# share, in two modes, each in one of two renderings.
 #
 # - plain: the record's JSON byte for byte as msgspec writes it (msgspec.json.Encoder().encode:
 #   no spaces, '"', '\\' and the control characters escaped, \u00XX in lowercase hex, DEL and
@@ -10,8 +10,16 @@
 #   escape, a surrogate pair above U+FFFF; DEL as \u007f; every '\\' and '"' escaped again): the
 #   messages of CloudWatch Logs events (cwl.pxi CwlBodyWriter).
 #
-# A value the writer does not write itself (a float, an int past 64 bits, any other type) is
-# written as the caller's msgspec encoder writes it. The writer gives up on a record (the caller
+# The rendering is msgspec's (the AWS Go plugins' outputs) or, with ``fluent_bit``, Fluent Bit's
+# msgpack2json with json.escape_unicode on, its default (flb_pack.c, flb_utils_write_str; what its
+# cloudwatch_logs, kinesis_firehose and kinesis_streams plugins send, recorded:
+# tests/data/outputs/cloudwatch_logs): every non-ASCII character and DEL as a lowercase \uXXXX
+# escape in the record's JSON (a surrogate pair above U+FFFF; in body mode that escape is then
+# escaped again, so the message holds the six characters), and a float as %.1f when it holds an
+# integer below 2^63, else as %.16g (outputs/fluent_json.py format_double).
+#
+# A value the writer does not write itself (a float in msgspec's rendering, an int past 64 bits,
+# any other type) is written as the caller's encoder writes it. The writer gives up on a record (the caller
 # then takes its Python path) on a key that is not a str, a str holding a lone surrogate (msgspec
 # refuses both), a record nested deeper than _JSON_MAX_DEPTH, or a value msgspec refuses.
 #
@@ -22,6 +30,9 @@
 # referenced once (a map a parser made for one record) can only be met once and is not kept.
 
 from cpython.dict cimport PyDict_Next
+from cpython.float cimport PyFloat_AS_DOUBLE
+from libc.math cimport fabs
+from libc.stdio cimport snprintf
 from cpython.mem cimport PyMem_Realloc
 from cpython.ref cimport PyObject
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
@@ -152,6 +163,14 @@ cdef inline Py_ssize_t _json_int(char *out, long long value) noexcept:
         out[length] = digits[n]
         length += 1
     return length
+
+
+cdef inline Py_ssize_t _json_double(char *out, double value) noexcept:
+    """A float as Fluent Bit's msgpack2json writes it (outputs/fluent_json.py format_double): %.1f
+    when it holds an integer a long long holds, else %.16g. ``out`` has room for 32 bytes."""
+    if value == value and fabs(value) < 9223372036854775808.0 and value == <double>(<long long>value):
+        return snprintf(out, 32, "%.1f", value)
+    return snprintf(out, 32, "%.16g", value)
 
 
 cdef inline char _json_short_escape(unsigned char c) noexcept:
@@ -380,7 +399,13 @@ cdef void _json_init_ascii() noexcept:
 _json_init_ascii()
 
 
-cdef int _json_str_body(_JsonOut *out, str text) except -1:
+cdef inline char *_json_u_escape_body(char *w, unsigned int unit, const char *hex) noexcept:
+    """A \\uXXXX escape of the record's JSON, escaped again as the body's string holds it."""
+    w[0] = 92
+    return _json_u_escape(w + 1, unit, hex)
+
+
+cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
     """A JSON string (quotes included), body mode; 1 when the text holds a lone surrogate."""
     cdef Py_ssize_t n = _str_length(text), i, raw = 2, run
     cdef int kind = _str_kind(text)
@@ -389,9 +414,9 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
     cdef const char *hex = _bytes_data(_JSON_HEX)
     cdef uint32_t cp
     cdef char *w
-    # 12 bytes a character at most (a surrogate pair), the quotes, and room for the 8-byte
-    # stores past the end (_json_clean_run, the tables).
-    _json_reserve(out, 12 * n + 16)
+    # 14 bytes a character at most (a surrogate pair escaped twice), the quotes, and room for
+    # the 8-byte stores past the end (_json_clean_run, the tables).
+    _json_reserve(out, 14 * n + 16)
     w = out.data + out.size
     w[0] = 92
     w[1] = 34
@@ -409,7 +434,10 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
                 break
             cp = latin[i]
             i += 1
-            if cp < 0x80:
+            if fluent_bit and cp >= 0x7F:
+                w = _json_u_escape_body(w, cp, hex)
+                raw += 6
+            elif cp < 0x80:
                 memcpy(w, &_JSON_BODY_OUT[cp], 8)
                 w += _JSON_BODY_LEN[cp]
                 raw += _JSON_BODY_RAW[cp]
@@ -419,7 +447,7 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
     else:
         for i in range(n):
             cp = _str_read(kind, data, i)
-            if cp < 0x80:
+            if cp < 0x7F or cp == 0x7F and not fluent_bit:
                 memcpy(w, &_JSON_BODY_OUT[cp], 8)
                 w += _JSON_BODY_LEN[cp]
                 raw += _JSON_BODY_RAW[cp]
@@ -427,9 +455,17 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
                 return 1
             elif cp > 0xFFFF:
                 cp -= 0x10000
-                w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
-                w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
-                raw += 4
+                if fluent_bit:
+                    w = _json_u_escape_body(w, 0xD800 | (cp >> 10), hex)
+                    w = _json_u_escape_body(w, 0xDC00 | (cp & 0x3FF), hex)
+                    raw += 12
+                else:
+                    w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
+                    w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
+                    raw += 4
+            elif fluent_bit:
+                w = _json_u_escape_body(w, cp, hex)
+                raw += 6
             else:
                 w = _json_u_escape(w, cp, hex)
                 raw += 2 if cp < 0x800 else 3
@@ -440,7 +476,7 @@ cdef int _json_str_body(_JsonOut *out, str text) except -1:
     return 0
 
 
-cdef int _json_str_plain(_JsonOut *out, str text) except -1:
+cdef int _json_str_plain(_JsonOut *out, str text, bint fluent_bit) except -1:
     """A JSON string (quotes included), plain mode; 1 when the text holds a lone surrogate."""
     cdef Py_ssize_t n = _str_length(text), i, run
     cdef int kind = _str_kind(text)
@@ -449,9 +485,10 @@ cdef int _json_str_plain(_JsonOut *out, str text) except -1:
     cdef uint32_t cp
     cdef char *w
     cdef char *begin
-    # 6 bytes a character at most (\u00XX), the quotes, and room for the 8-byte stores past
-    # the end (_json_clean_run, the tables).
-    _json_reserve(out, 6 * n + 16)
+    cdef const char *hex = _bytes_data(_JSON_HEX)
+    # 12 bytes a character at most (a surrogate pair), the quotes, and room for the 8-byte stores
+    # past the end (_json_clean_run, the tables).
+    _json_reserve(out, 12 * n + 16)
     begin = w = out.data + out.size
     w[0] = 34
     w += 1
@@ -466,7 +503,9 @@ cdef int _json_str_plain(_JsonOut *out, str text) except -1:
                 break
             cp = latin[i]
             i += 1
-            if cp < 0x80:
+            if fluent_bit and cp >= 0x7F:
+                w = _json_u_escape(w, cp, hex)
+            elif cp < 0x80:
                 memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
                 w += _JSON_PLAIN_LEN[cp]
             else:
@@ -476,9 +515,18 @@ cdef int _json_str_plain(_JsonOut *out, str text) except -1:
     else:
         for i in range(n):
             cp = _str_read(kind, data, i)
-            if cp < 0x80:
+            if cp < 0x7F or cp == 0x7F and not fluent_bit:
                 memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
                 w += _JSON_PLAIN_LEN[cp]
+            elif 0xD800 <= cp < 0xE000:
+                return 1
+            elif fluent_bit:
+                if cp > 0xFFFF:
+                    cp -= 0x10000
+                    w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
+                    w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
+                else:
+                    w = _json_u_escape(w, cp, hex)
             elif cp < 0x800:
                 w[0] = <char>(0xC0 | (cp >> 6))
                 w[1] = <char>(0x80 | (cp & 0x3F))
@@ -509,15 +557,17 @@ cdef class _JsonWriter:
 
     cdef object encode
     cdef bint body
+    cdef bint fluent_bit
     cdef Py_ssize_t count
     cdef Py_ssize_t kept_bytes
     cdef PyObject *objects[_JSON_MEMO_ENTRIES]
     cdef Py_ssize_t raws[_JSON_MEMO_ENTRIES]
     cdef list fragments
 
-    def __cinit__(self, object encode, bint body):
+    def __cinit__(self, object encode, bint body, bint fluent_bit):
         self.encode = encode
         self.body = body
+        self.fluent_bit = fluent_bit
         self.count = 0
         self.kept_bytes = 0
         self.fragments = []
@@ -525,8 +575,8 @@ cdef class _JsonWriter:
 
 cdef inline int _json_str(_JsonOut *out, str text, _JsonWriter writer) except -1:
     if writer.body:
-        return _json_str_body(out, text)
-    return _json_str_plain(out, text)
+        return _json_str_body(out, text, writer.fluent_bit)
+    return _json_str_plain(out, text, writer.fluent_bit)
 
 
 cdef int _json_escaped(_JsonOut *out, const unsigned char *s, Py_ssize_t n) except -1:
@@ -575,6 +625,11 @@ cdef int _json_value(_JsonOut *out, object value, _JsonWriter writer, int depth,
     if value is False:
         _json_reserve(out, 5)
         _json_put(out, b"false", 5, 5)
+        return 0
+    if type(value) is float and writer.fluent_bit:
+        n = _json_double(digits, PyFloat_AS_DOUBLE(value))
+        _json_reserve(out, n)
+        _json_put(out, digits, n, n)
         return 0
     if type(value) is int:
         number = _long_as_long_long_overflow(value, &overflow)

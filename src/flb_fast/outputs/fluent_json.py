@@ -14,6 +14,7 @@ only floats (rare in logs) need a Python pass, and non-ASCII escaping runs once 
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -41,8 +42,11 @@ _NOT_PLAIN_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
 def format_double(value: float) -> str:
-    """A float as ``msgpack2json`` prints it (the integer test mirrors C's ``(long long)`` cast)."""
-    if value == value and abs(value) < _INT64_LIMIT and value == int(value):
+    """A float as ``msgpack2json`` prints it (the integer test mirrors C's ``(long long)`` cast;
+    C's ``%.16g`` writes a NaN with its sign bit as ``-nan``)."""
+    if value != value:
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    if abs(value) < _INT64_LIMIT and value == int(value):
         return f"{value:.1f}"
     return f"{value:.16g}"
 

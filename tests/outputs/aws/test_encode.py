@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from typing import Any
 
 import msgspec
@@ -121,17 +122,19 @@ def _records_sharing_containers(draw: st.DrawFn) -> list[dict[Any, Any]]:
     return draw(st.lists(st.dictionaries(keys, value, max_size=5), max_size=12))
 
 
-def write(records: list[Any], suffix: bytes = b"") -> list[bytes]:
+def write(records: list[Any], suffix: bytes = b"", fluent_bit: bool = False) -> list[bytes]:
     """``_core.records_json`` as ``RecordEncoder.encode_all`` calls it."""
-    encoder = RecordEncoder()
-    return _core.records_json(records, encoder.encode_value, lambda index: encoder.encode(records[index], TS), suffix)
+    encoder = RecordEncoder(fluent_bit=fluent_bit)
+    return _core.records_json(records, encoder.encode_value, lambda index: encoder.encode(records[index], TS), suffix,
+                              fluent_bit)
 
 
 @compiled
 @settings(max_examples=300)
-@given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]))
-def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[dict[Any, Any]], suffix: bytes) -> None:
-    assert write(records, suffix) == RecordEncoder().encode_slices(records, suffix)
+@given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]), fluent_bit=st.booleans())
+def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[dict[Any, Any]], suffix: bytes,
+                                                                 fluent_bit: bool) -> None:
+    assert write(records, suffix, fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, suffix)
 
 
 # Runs of characters msgspec writes as they are, of every length around the 8- and 16-byte steps
@@ -145,10 +148,18 @@ _long_text = st.lists(
 
 @compiled
 @settings(max_examples=300)
-@given(texts=st.lists(_long_text, min_size=1, max_size=8))
-def test_strings_of_every_length_with_escapes_anywhere_are_written_as_msgspec_writes_them(texts: list[str]) -> None:
+@given(texts=st.lists(_long_text, min_size=1, max_size=8), fluent_bit=st.booleans())
+def test_strings_of_every_length_with_escapes_anywhere_are_written_as_msgspec_writes_them(texts: list[str],
+                                                                                          fluent_bit: bool) -> None:
     records = [{text: text} for text in texts]
-    assert write(records) == RecordEncoder().encode_slices(records, b"")
+    assert write(records, b"", fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, b"")
+
+
+@compiled
+def test_fluent_bits_rendering_escapes_non_ascii_and_del_and_writes_its_floats() -> None:
+    records = [{"t": "caf\u00e9 \U0001F600 \x7f", "f": [1e20, 3.0, 0.1, 9.5e18, -math.nan]}]
+    expected = [b'{"t":"caf\\u00e9 \\ud83d\\ude00 \\u007f","f":[1e+20,3.0,0.1,9.5e+18,-nan]}']
+    assert write(records, b"", True) == RecordEncoder(fluent_bit=True).encode_slices(records) == expected
 
 
 @compiled

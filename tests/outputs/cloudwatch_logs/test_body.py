@@ -70,10 +70,10 @@ def fallback_json(items: list[Any]) -> Any:
 
 
 def every_body(writer: Any, items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE,
-               fallback: Any = None) -> tuple[list[bytes], list[int], int]:
+               fallback: Any = None, fluent_bit: bool = False) -> tuple[list[bytes], list[int], int]:
     """``(bodies, counts, truncated)``: the bodies ``writer`` writes one after the other, each from
     the first event the one before left out, as the output sends them."""
-    events = writer.events(items, times, encode, fallback or fallback_json(items))
+    events = writer.events(items, times, encode, fallback or fallback_json(items), fluent_bit)
     bodies, counts, truncated = [], [], 0
     while first < len(items):
         body, count, cut = writer.body(HEAD, events, first)
@@ -84,22 +84,26 @@ def every_body(writer: Any, items: list[Any], times: list[int], first: int = 0, 
     return bodies, counts, truncated
 
 
-def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE) -> Any:
+def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE, fluent_bit: bool = False) -> Any:
     """The compiled writer's and the reference's bodies of the same events, checked equal. The
-    compiled writer is used twice, so that the bodies it writes after others are checked too."""
+    compiled writer is used twice, so that the bodies it writes after others are checked too.
+    With ``fluent_bit`` both write records as Fluent Bit does (``encode`` is then its encoder's)."""
+    if fluent_bit:
+        encode = RecordEncoder(fluent_bit=True).encode_value
     compiled = body_writer()
-    ours = every_body(compiled, items, times, first, encode)
-    assert ours == every_body(BodyWriter(), items, times, first, encode)
-    assert every_body(compiled, items, times, first, encode) == ours
+    ours = every_body(compiled, items, times, first, encode, fluent_bit=fluent_bit)
+    assert ours == every_body(BodyWriter(), items, times, first, encode, fluent_bit=fluent_bit)
+    assert every_body(compiled, items, times, first, encode, fluent_bit=fluent_bit) == ours
     return ours
 
 
+@pytest.mark.parametrize("fluent_bit", [False, True], ids=["msgspec", "fluent-bit"])
 @pytest.mark.parametrize("seed", range(6))
-def test_the_compiled_bodies_of_random_records_are_the_reference_bodies(seed: int) -> None:
+def test_the_compiled_bodies_of_random_records_are_the_reference_bodies(seed: int, fluent_bit: bool) -> None:
     records = random_records(seed, 300)
     rng = random.Random(seed)
     times = [rng.randrange(-(10**12), 10**12) for _ in records]
-    bodies, counts, truncated = both(records, times)
+    bodies, counts, truncated = both(records, times, fluent_bit=fluent_bit)
     assert (len(bodies), counts, truncated) == (1, [300], 0)
 
 
@@ -116,10 +120,11 @@ _item = st.one_of(
     items=st.lists(_item, max_size=30),
     times=st.lists(st.integers(-(10**15), 10**17), min_size=30, max_size=30),
     first=st.integers(0, 32),
+    fluent_bit=st.booleans(),
 )
 def test_the_compiled_bodies_are_the_reference_bodies_byte_for_byte(items: list[Any], times: list[int],
-                                                                     first: int) -> None:
-    both(items, times[: len(items)], first)
+                                                                     first: int, fluent_bit: bool) -> None:
+    both(items, times[: len(items)], first, fluent_bit=fluent_bit)
 
 
 # Runs of characters a JSON string holds as they are, of every length around the 8- and 16-byte

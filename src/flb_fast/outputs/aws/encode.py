@@ -1,9 +1,13 @@
 """Record bodies as the AWS outputs send them: one JSON encode per record, key order kept.
 
-``log_key`` sends only that key's value, raw when it is a string (Fluent Bit strips the JSON
-quotes); ``time_key`` appends the formatted record time as the last key, spliced into the
-encoded bytes rather than copying the record. The Go plugins' ``data_keys`` and
-``replace_dots`` are applied here as well so every output shares one encoder.
+The record's JSON is Fluent Bit's (``fluent_bit``: the C plugins cloudwatch_logs,
+kinesis_firehose and kinesis_streams write it with msgpack2json, json.escape_unicode on: every
+non-ASCII character and DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes
+them) or msgspec's (the AWS Go plugins' names). ``log_key`` sends only that key's value, raw when
+it is a string (Fluent Bit strips the JSON quotes); ``time_key`` appends the formatted record
+time as the last key, spliced into the encoded bytes rather than copying the record. The Go
+plugins' ``data_keys`` and ``replace_dots`` are applied here as well so every output shares one
+encoder.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import msgspec
 
 from flb_fast.compiled import core_part
+from flb_fast.outputs.fluent_json import escape_unicode, jsonable
 
 # Fluent Bit's time_key_format extensions: %3N milliseconds, %9N and %L nanoseconds
 # (plugins/out_kinesis_firehose docs); everything else is strftime.
@@ -68,8 +73,10 @@ class RecordEncoder:
         time_key_format: str | None = None,
         data_keys: list[str] | None = None,
         replace_dots: str | None = None,
+        fluent_bit: bool = False,
     ) -> None:
         self.log_key = log_key
+        self.fluent_bit = fluent_bit
         self.time_key = time_key
         self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
         self.data_keys = frozenset(data_keys) if data_keys else None
@@ -78,12 +85,16 @@ class RecordEncoder:
         self.whole_records = all(option is None for option in (log_key, time_key, self.data_keys, replace_dots))
         self._encoder = msgspec.json.Encoder()
         # JSON of one value as this encoder writes it (raises on a value msgspec refuses).
-        self.encode_value = self._encoder.encode
+        self.encode_value = self._fluent_bit_json if fluent_bit else self._encoder.encode
         self._time_suffix_prefix = b',"' + self._encoder.encode(time_key)[1:-1] + b'":' if time_key else b""
+
+    def _fluent_bit_json(self, value: Any) -> bytes:
+        """``value``'s JSON as Fluent Bit's msgpack2json writes it (raises where msgspec does)."""
+        return escape_unicode(self._encoder.encode(jsonable(value)))
 
     def _json(self, value: Any) -> bytes:
         try:
-            return self._encoder.encode(value)
+            return self.encode_value(value)
         except (UnicodeEncodeError, TypeError):
             return json_fallback(value)
 
@@ -98,7 +109,8 @@ class RecordEncoder:
             encoded = [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
             return [data + suffix if data else data for data in encoded] if suffix else encoded
         if _records_json is not None:
-            return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix)
+            return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix,
+                                 self.fluent_bit)
         return self.encode_slices(records, suffix)
 
     def encode_slices(self, records: list[dict[str, Any]], suffix: bytes = b"") -> list[bytes | None]:
@@ -110,7 +122,10 @@ class RecordEncoder:
         for start in range(0, len(records), ENCODE_SLICE_RECORDS):
             part = records[start : start + ENCODE_SLICE_RECORDS]
             try:
-                lines = self._encoder.encode_lines(part).split(b"\n")[:-1]
+                if self.fluent_bit:
+                    lines = escape_unicode(self._encoder.encode_lines([jsonable(r) for r in part])).split(b"\n")[:-1]
+                else:
+                    lines = self._encoder.encode_lines(part).split(b"\n")[:-1]
             except (UnicodeEncodeError, TypeError):
                 lines = [self._json(record) for record in part]
             encoded += [line + suffix for line in lines] if suffix else lines

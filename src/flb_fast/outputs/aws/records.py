@@ -185,6 +185,9 @@ class RecordsOutput(AwsOutput):
     RECORD_NEWLINE: ClassVar[bool] = False
     # Whether a simple aggregate ends with one more newline (kinesis_firehose does).
     AGGREGATE_FINAL_NEWLINE: ClassVar[bool] = False
+    # Whether records are written as Fluent Bit's C plugins write them (aws/encode.py), not as the
+    # Go plugins do.
+    FLUENT_BIT_JSON: ClassVar[bool] = True
     # The botocore method, the request's stream name field, and the response's count of failed records and its
     # per-record results (in request order, an ``ErrorCode`` on each failed one).
     METHOD: ClassVar[str]
@@ -211,6 +214,7 @@ class RecordsOutput(AwsOutput):
             time_key_format=options.time_key_format,
             data_keys=getattr(options, "data_keys", None),
             replace_dots=getattr(options, "replace_dots", None),
+            fluent_bit=self.FLUENT_BIT_JSON,
         )
         self.simple_aggregation = bool(getattr(options, "simple_aggregation", False))
         # Aggregated records are always newline-terminated: the newline is their delimiter.

@@ -95,7 +95,7 @@ class CloudWatchLogsOutput(AwsOutput):
         super().__init__(ctx, options)
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
-        self.encoder = RecordEncoder(log_key=options.log_key)
+        self.encoder = RecordEncoder(log_key=options.log_key, fluent_bit=not self.GO)
         self._writer = body_writer()
         self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
@@ -133,7 +133,7 @@ class CloudWatchLogsOutput(AwsOutput):
         return FlushResult.OK
 
     def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress
-                ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes]]:
+                ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes], bool]:
         """What the body writer makes one destination's events of: the items (whole records, or
         the ``log_key`` values encoded first, empty and missing ones skipped as Fluent Bit skips
         them), their timestamps, the encoder of values, and the fallback that encodes a record
@@ -160,7 +160,7 @@ class CloudWatchLogsOutput(AwsOutput):
         def fallback(index: int) -> bytes:
             return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
 
-        return items, timestamps, self.encoder.encode_value, fallback
+        return items, timestamps, self.encoder.encode_value, fallback, self.encoder.fluent_bit
 
     def _count_truncated(self, truncated: int) -> None:
         self.ctx.metrics.inc("truncated_events", truncated)

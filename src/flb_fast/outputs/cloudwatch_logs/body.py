@@ -102,12 +102,15 @@ class BodyWriter:
     bodies: PutLogEvents bodies one at a time, cut within the batch limits (``split_batches``)."""
 
     def events(
-        self, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes], fallback: Callable[[int], bytes]
+        self, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes], fallback: Callable[[int], bytes],
+        fluent_bit: bool = False,
     ) -> Events:
         """The events ``body`` takes. An item is a record (a dict, its message its JSON as
         ``encode`` writes it) or its message as UTF-8 bytes; a record ``record_messages`` leaves,
         or an item of another type, is sent as ``fallback(index)``'s bytes. Messages over
-        MAX_EVENT_BYTES are cut."""
+        MAX_EVENT_BYTES are cut. ``fluent_bit`` tells the compiled writer to write records as
+        Fluent Bit does, which ``encode`` then does too (``RecordEncoder.encode_value``): here
+        ``encode`` writes every record, so both give the same bodies."""
         if len(timestamps_ns) != len(items):
             raise ValueError("cwl events: one timestamp per item")
         order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)

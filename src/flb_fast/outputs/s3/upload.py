@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from flb_fast.outputs.aws.encode import json_fallback
+from flb_fast.outputs.fluent_json import escape_unicode, jsonable
 
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PART_BYTES = 50_000_000
@@ -45,7 +46,8 @@ def format_date(timestamp_ns: int, date_format: str) -> bytes:
 
 class LineEncoder:
     """Records as JSON lines with the date key first (as flb_pack_msgpack_to_json_format puts
-    it), or only the ``log_key`` value per line."""
+    it), or only the ``log_key`` value per line. The JSON is Fluent Bit's (json.escape_unicode
+    on: non-ASCII and DEL as \\u escapes, its floats: ``outputs/fluent_json.py``)."""
 
     def __init__(self, date_key: str | None, date_format: str, log_key: str | None) -> None:
         self._encoder = msgspec.json.Encoder()
@@ -55,7 +57,7 @@ class LineEncoder:
 
     def _json(self, value: object) -> bytes:
         try:
-            return self._encoder.encode(value)
+            return escape_unicode(self._encoder.encode(jsonable(value)))
         except (UnicodeEncodeError, TypeError):
             return json_fallback(value)
 
