@@ -132,6 +132,10 @@ cdef enum:
     # worth beside the body being written. Pod metadata is a few hundred bytes to a few KiB
     # (Kubernetes caps an object's annotations at 256 KiB: apimachinery TotalAnnotationSizeLimitB).
     _JSON_MEMO_BYTES = 1048576
+    # Characters of a string written per reserve of the room they may take at most (14 bytes each
+    # in body mode): about 28 KiB, which the room beyond a CloudWatch body's limit holds
+    # (cwl.pxi CWL_BODY_ROOM), so that a long string never makes the buffer double.
+    _JSON_SEGMENT_CHARS = 2048
 
 # The bounds as Python ints, for the tests that reach them.
 JSON_MEMO_ENTRIES = _JSON_MEMO_ENTRIES
@@ -406,148 +410,162 @@ cdef inline char *_json_u_escape_body(char *w, unsigned int unit, const char *he
 
 
 cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
-    """A JSON string (quotes included), body mode; 1 when the text holds a lone surrogate."""
-    cdef Py_ssize_t n = _str_length(text), i, raw = 2, run
+    """A JSON string (quotes included), body mode; 1 when the text holds a lone surrogate.
+
+    Written _JSON_SEGMENT_CHARS characters at a time, each with room reserved for the most they
+    may take (14 bytes a character: a surrogate pair escaped twice), so that a long string does
+    not reserve fourteen times its length at once (the body's buffer would double)."""
+    cdef Py_ssize_t n = _str_length(text), i = 0, end, raw = 2, run
     cdef int kind = _str_kind(text)
     cdef void *data = _str_data(text)
-    cdef const unsigned char *latin
+    cdef const unsigned char *latin = NULL
     cdef const char *hex = _bytes_data(_JSON_HEX)
     cdef uint32_t cp
     cdef char *w
-    # 14 bytes a character at most (a surrogate pair escaped twice), the quotes, and room for
-    # the 8-byte stores past the end (_json_clean_run, the tables).
-    _json_reserve(out, 14 * n + 16)
+    if kind == 1 and _str_is_compact(text):
+        latin = <const unsigned char *>data
+    # The quotes, and room for the 8-byte stores past the end (_json_clean_run, the tables).
+    _json_reserve(out, 16)
     w = out.data + out.size
     w[0] = 92
     w[1] = 34
-    w += 2
-    if kind == 1 and _str_is_compact(text):
-        latin = <const unsigned char *>data
-        i = 0
-        while True:
-            # The characters up to the next one that needs escaping, copied as they are.
-            run = _json_clean_run(latin + i, n - i, <unsigned char *>w)
-            w += run
-            raw += run
-            i += run
-            if i == n:
-                break
-            cp = latin[i]
-            i += 1
-            if fluent_bit and cp >= 0x7F:
-                w = _json_u_escape_body(w, cp, hex)
-                raw += 6
-            elif cp < 0x80:
-                memcpy(w, &_JSON_BODY_OUT[cp], 8)
-                w += _JSON_BODY_LEN[cp]
-                raw += _JSON_BODY_RAW[cp]
-            else:
-                w = _json_u_escape(w, cp, hex)
-                raw += 2
-    else:
-        for i in range(n):
-            cp = _str_read(kind, data, i)
-            if cp < 0x7F or cp == 0x7F and not fluent_bit:
-                memcpy(w, &_JSON_BODY_OUT[cp], 8)
-                w += _JSON_BODY_LEN[cp]
-                raw += _JSON_BODY_RAW[cp]
-            elif 0xD800 <= cp < 0xE000:
-                return 1
-            elif cp > 0xFFFF:
-                cp -= 0x10000
-                if fluent_bit:
-                    w = _json_u_escape_body(w, 0xD800 | (cp >> 10), hex)
-                    w = _json_u_escape_body(w, 0xDC00 | (cp & 0x3FF), hex)
-                    raw += 12
+    out.size += 2
+    while i < n:
+        end = min(n, i + _JSON_SEGMENT_CHARS)
+        _json_reserve(out, 14 * (end - i) + 16)
+        w = out.data + out.size
+        if latin != NULL:
+            while True:
+                # The characters up to the next one that needs escaping, copied as they are.
+                run = _json_clean_run(latin + i, end - i, <unsigned char *>w)
+                w += run
+                raw += run
+                i += run
+                if i == end:
+                    break
+                cp = latin[i]
+                i += 1
+                if fluent_bit and cp >= 0x7F:
+                    w = _json_u_escape_body(w, cp, hex)
+                    raw += 6
+                elif cp < 0x80:
+                    memcpy(w, &_JSON_BODY_OUT[cp], 8)
+                    w += _JSON_BODY_LEN[cp]
+                    raw += _JSON_BODY_RAW[cp]
                 else:
-                    w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
-                    w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
-                    raw += 4
-            elif fluent_bit:
-                w = _json_u_escape_body(w, cp, hex)
-                raw += 6
-            else:
-                w = _json_u_escape(w, cp, hex)
-                raw += 2 if cp < 0x800 else 3
+                    w = _json_u_escape(w, cp, hex)
+                    raw += 2
+        else:
+            while i < end:
+                cp = _str_read(kind, data, i)
+                i += 1
+                if cp < 0x7F or cp == 0x7F and not fluent_bit:
+                    memcpy(w, &_JSON_BODY_OUT[cp], 8)
+                    w += _JSON_BODY_LEN[cp]
+                    raw += _JSON_BODY_RAW[cp]
+                elif 0xD800 <= cp < 0xE000:
+                    return 1
+                elif cp > 0xFFFF:
+                    cp -= 0x10000
+                    if fluent_bit:
+                        w = _json_u_escape_body(w, 0xD800 | (cp >> 10), hex)
+                        w = _json_u_escape_body(w, 0xDC00 | (cp & 0x3FF), hex)
+                        raw += 12
+                    else:
+                        w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
+                        w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
+                        raw += 4
+                elif fluent_bit:
+                    w = _json_u_escape_body(w, cp, hex)
+                    raw += 6
+                else:
+                    w = _json_u_escape(w, cp, hex)
+                    raw += 2 if cp < 0x800 else 3
+        out.size = w - out.data
+    _json_reserve(out, 16)
+    w = out.data + out.size
     w[0] = 92
     w[1] = 34
-    out.size = w + 2 - out.data
+    out.size += 2
     out.raw += raw
     return 0
 
 
 cdef int _json_str_plain(_JsonOut *out, str text, bint fluent_bit) except -1:
-    """A JSON string (quotes included), plain mode; 1 when the text holds a lone surrogate."""
-    cdef Py_ssize_t n = _str_length(text), i, run
+    """A JSON string (quotes included), plain mode; 1 when the text holds a lone surrogate.
+    Written _JSON_SEGMENT_CHARS characters at a time, as ``_json_str_body``."""
+    cdef Py_ssize_t n = _str_length(text), i = 0, end, run, begin = out.size
     cdef int kind = _str_kind(text)
     cdef void *data = _str_data(text)
-    cdef const unsigned char *latin
+    cdef const unsigned char *latin = NULL
     cdef uint32_t cp
     cdef char *w
-    cdef char *begin
     cdef const char *hex = _bytes_data(_JSON_HEX)
-    # 12 bytes a character at most (a surrogate pair), the quotes, and room for the 8-byte stores
-    # past the end (_json_clean_run, the tables).
-    _json_reserve(out, 12 * n + 16)
-    begin = w = out.data + out.size
-    w[0] = 34
-    w += 1
     if kind == 1 and _str_is_compact(text):
         latin = <const unsigned char *>data
-        i = 0
-        while True:
-            run = _json_clean_run(latin + i, n - i, <unsigned char *>w)
-            w += run
-            i += run
-            if i == n:
-                break
-            cp = latin[i]
-            i += 1
-            if fluent_bit and cp >= 0x7F:
-                w = _json_u_escape(w, cp, hex)
-            elif cp < 0x80:
-                memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
-                w += _JSON_PLAIN_LEN[cp]
-            else:
-                w[0] = <char>(0xC0 | (cp >> 6))
-                w[1] = <char>(0x80 | (cp & 0x3F))
-                w += 2
-    else:
-        for i in range(n):
-            cp = _str_read(kind, data, i)
-            if cp < 0x7F or cp == 0x7F and not fluent_bit:
-                memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
-                w += _JSON_PLAIN_LEN[cp]
-            elif 0xD800 <= cp < 0xE000:
-                return 1
-            elif fluent_bit:
-                if cp > 0xFFFF:
-                    cp -= 0x10000
-                    w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
-                    w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
-                else:
+    # The quotes, and room for the 8-byte stores past the end (_json_clean_run, the tables).
+    _json_reserve(out, 16)
+    out.data[out.size] = 34
+    out.size += 1
+    while i < n:
+        end = min(n, i + _JSON_SEGMENT_CHARS)
+        # 12 bytes a character at most (a surrogate pair).
+        _json_reserve(out, 12 * (end - i) + 16)
+        w = out.data + out.size
+        if latin != NULL:
+            while True:
+                run = _json_clean_run(latin + i, end - i, <unsigned char *>w)
+                w += run
+                i += run
+                if i == end:
+                    break
+                cp = latin[i]
+                i += 1
+                if fluent_bit and cp >= 0x7F:
                     w = _json_u_escape(w, cp, hex)
-            elif cp < 0x800:
-                w[0] = <char>(0xC0 | (cp >> 6))
-                w[1] = <char>(0x80 | (cp & 0x3F))
-                w += 2
-            elif 0xD800 <= cp < 0xE000:
-                return 1
-            elif cp < 0x10000:
-                w[0] = <char>(0xE0 | (cp >> 12))
-                w[1] = <char>(0x80 | ((cp >> 6) & 0x3F))
-                w[2] = <char>(0x80 | (cp & 0x3F))
-                w += 3
-            else:
-                w[0] = <char>(0xF0 | (cp >> 18))
-                w[1] = <char>(0x80 | ((cp >> 12) & 0x3F))
-                w[2] = <char>(0x80 | ((cp >> 6) & 0x3F))
-                w[3] = <char>(0x80 | (cp & 0x3F))
-                w += 4
-    w[0] = 34
-    w += 1
-    out.size = w - out.data
-    out.raw += w - begin
+                elif cp < 0x80:
+                    memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
+                    w += _JSON_PLAIN_LEN[cp]
+                else:
+                    w[0] = <char>(0xC0 | (cp >> 6))
+                    w[1] = <char>(0x80 | (cp & 0x3F))
+                    w += 2
+        else:
+            while i < end:
+                cp = _str_read(kind, data, i)
+                i += 1
+                if cp < 0x7F or cp == 0x7F and not fluent_bit:
+                    memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
+                    w += _JSON_PLAIN_LEN[cp]
+                elif 0xD800 <= cp < 0xE000:
+                    return 1
+                elif fluent_bit:
+                    if cp > 0xFFFF:
+                        cp -= 0x10000
+                        w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
+                        w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
+                    else:
+                        w = _json_u_escape(w, cp, hex)
+                elif cp < 0x800:
+                    w[0] = <char>(0xC0 | (cp >> 6))
+                    w[1] = <char>(0x80 | (cp & 0x3F))
+                    w += 2
+                elif cp < 0x10000:
+                    w[0] = <char>(0xE0 | (cp >> 12))
+                    w[1] = <char>(0x80 | ((cp >> 6) & 0x3F))
+                    w[2] = <char>(0x80 | (cp & 0x3F))
+                    w += 3
+                else:
+                    w[0] = <char>(0xF0 | (cp >> 18))
+                    w[1] = <char>(0x80 | ((cp >> 12) & 0x3F))
+                    w[2] = <char>(0x80 | ((cp >> 6) & 0x3F))
+                    w[3] = <char>(0x80 | (cp & 0x3F))
+                    w += 4
+        out.size = w - out.data
+    _json_reserve(out, 16)
+    out.data[out.size] = 34
+    out.size += 1
+    out.raw += out.size - begin
     return 0
 
 

@@ -155,6 +155,19 @@ def test_strings_of_every_length_with_escapes_anywhere_are_written_as_msgspec_wr
     assert write(records, b"", fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, b"")
 
 
+# Strings longer than the compiled writer's segment (_JSON_SEGMENT_CHARS), with characters to
+# escape or encode on either side of each segment's end.
+LONG_TEXTS = ["a" * 2047 + "\u00e9" + "b" * 2047 + "\U0001F600" + '"' * 3 + "c" * 5000,
+              "\u65e5" * 4100 + "\x7f", "x" * 2048 + "\\" + "\n" * 2049]
+
+
+@compiled
+@pytest.mark.parametrize("fluent_bit", [False, True])
+def test_strings_longer_than_a_segment_are_written_as_the_python_path(fluent_bit: bool) -> None:
+    records = [{"log": text, text[:3]: [text]} for text in LONG_TEXTS]
+    assert write(records, b"", fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, b"")
+
+
 @compiled
 def test_fluent_bits_rendering_escapes_non_ascii_and_del_and_writes_its_floats() -> None:
     records = [{"t": "caf\u00e9 \U0001F600 \x7f", "f": [1e20, 3.0, 0.1, 9.5e18, -math.nan]}]

@@ -133,6 +133,13 @@ _SPECIAL = st.sampled_from(['"', "\\", "\x00", "\x1f", "\n", "\x7f", "\x80", "é
 _long_text = st.lists(st.one_of(st.text("ab/ {}:z~", min_size=1, max_size=40), _SPECIAL), max_size=6).map("".join)
 
 
+@pytest.mark.parametrize("fluent_bit", [False, True], ids=["msgspec", "fluent-bit"])
+def test_strings_longer_than_a_segment_are_the_reference_bodies(fluent_bit: bool) -> None:
+    """The compiled writer writes a string 2,048 characters at a time (jsonw.pxi)."""
+    texts = ["a" * 2047 + "\u00e9" + "b" * 2047 + "\U0001F600" + '"' * 3 + "c" * 5000, "\u65e5" * 4100 + "\x7f"]
+    both([{"log": text} for text in texts], [0, 1], fluent_bit=fluent_bit)
+
+
 @settings(max_examples=300)
 @given(texts=st.lists(_long_text, min_size=1, max_size=8))
 def test_strings_of_every_length_with_escapes_anywhere_are_the_reference_bodies(texts: list[str]) -> None:
