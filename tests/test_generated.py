@@ -28,12 +28,12 @@ def test_a_seed_writes_the_same_case_every_time(tmp_path: Path, kind: str) -> No
 @pytest.mark.parametrize("kind", sorted(COMPARED_AS))
 def test_every_generated_config_builds_without_an_error_or_a_warning(tmp_path: Path, kind: str, monkeypatch) -> None:
     # What the run gives the kubernetes filter and cloudwatch_logs from the services it starts
-    # (tools/differential.start_kube_api, tools/generated.start_cloudwatch_logs).
-    for name in ("KUBE_CA_FILE", "KUBE_TOKEN_FILE", "CWL_CA_FILE"):
+    # (tools/differential.start_kube_api, tools/generated.start_endpoint).
+    for name in ("KUBE_CA_FILE", "KUBE_TOKEN_FILE", "ENDPOINT_CA_FILE"):
         (tmp_path / name).write_text("unused")
         monkeypatch.setenv(name, str(tmp_path / name))
     monkeypatch.setenv("KUBE_URL", "https://127.0.0.1:6443")
-    monkeypatch.setenv("CWL_PORT", "4443")
+    monkeypatch.setenv("ENDPOINT_PORT", "4443")
     for seed in SEEDS:
         folder = tmp_path / f"{kind}-{seed}"
         write_case(folder, seed, kind)

@@ -15,6 +15,8 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated cri --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated times --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated kube --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated cloudwatch --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated firehose --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -38,7 +40,9 @@ comparing a read time (a time the parser did not read) as the same; ``kube`` tai
 generated pods (labels, annotations, the ``fluentbit.io/parser`` and ``exclude`` annotations,
 owner references, pods without an IP) through the kubernetes filter with a random choice of its
 options, against the tests' Kubernetes API server (one per case), the records of its files
-compared in any order of files. The differences
+compared in any order of files; ``cloudwatch`` and ``firehose`` send generated records (each with
+its own time) through cloudwatch_logs or kinesis_firehose to the tests' endpoints, which keep
+what they accept, and compare the events or records each agent's requests put. The differences
 known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
 do to later filters).
 """
@@ -645,10 +649,10 @@ TIMED_PARSERS = PARSERS + """
 
 
 def cloudwatch_output(rng: random.Random) -> list[str]:
-    """A cloudwatch_logs output to the tests' endpoint (``CWL_PORT``, ``CWL_CA_FILE``): a group,
+    """A cloudwatch_logs output to the tests' endpoint (``ENDPOINT_PORT``, ``ENDPOINT_CA_FILE``): a group,
     a stream name or prefix, maybe ``log_key`` and group or stream templates."""
-    lines = ["Name cloudwatch_logs", "region us-east-1", "endpoint 127.0.0.1", "port ${CWL_PORT}",
-             "tls.ca_file ${CWL_CA_FILE}", "auto_create_group true", "log_group_name group-1"]
+    lines = ["Name cloudwatch_logs", "region us-east-1", "endpoint 127.0.0.1", "port ${ENDPOINT_PORT}",
+             "tls.ca_file ${ENDPOINT_CA_FILE}", "auto_create_group true", "log_group_name group-1"]
     lines.append(rng.choice(["log_stream_name stream-1", "log_stream_prefix prefix-"]))
     # log_key on a key whose value is no string, or that is no record key but starts with one,
     # meets Fluent Bit's faults (README): every record's log is a string.
@@ -658,6 +662,23 @@ def cloudwatch_output(rng: random.Random) -> list[str]:
         lines.append("log_group_template " + rng.choice(["g-$route", "$route", "g.$TAG", "$absent"]))
     if rng.random() < 0.3:
         lines.append("log_stream_template " + rng.choice(["s-$route", "$TAG[1]", "$route.$TAG[0]"]))
+    return lines
+
+
+FIREHOSE_STREAM = "stream-1"
+
+
+def firehose_output(rng: random.Random) -> list[str]:
+    """A kinesis_firehose output to the tests' Firehose endpoint, maybe with ``log_key`` or
+    ``time_key`` (and its format)."""
+    lines = ["Name kinesis_firehose", "region us-east-1", f"delivery_stream {FIREHOSE_STREAM}", "endpoint 127.0.0.1",
+             "tls.ca_file ${ENDPOINT_CA_FILE}"]
+    if rng.random() < 0.3:
+        lines.append("log_key log")
+    elif rng.random() < 0.4:
+        lines.append(f"time_key {rng.choice(['time', 'log', 'ts'])}")
+        if rng.random() < 0.5:
+            lines.append(f"time_key_format {rng.choice(['%Y-%m-%dT%H:%M:%S.%3N', '%s', '%Y%m%d %H:%M:%S.%L'])}")
     return lines
 
 
@@ -675,8 +696,10 @@ TAILED_CASES: dict[str, Callable[[random.Random, Path], Case]] = {
 # The kinds whose case has a kube.json: both agents run against the tests' Kubernetes API server
 # serving it (tools/differential.py), one server per case.
 KUBE_KINDS = frozenset({"kube"})
-# The kinds whose records go to the tests' CloudWatch Logs endpoint (``run_both``).
-CLOUDWATCH_KINDS = frozenset({"cloudwatch"})
+# The kinds whose records go to one of the tests' AWS endpoints, and the output each case has
+# (``run_both`` compares what the endpoint accepted).
+ENDPOINT_OUTPUTS: dict[str, Callable[[random.Random], list[str]]] = {"cloudwatch": cloudwatch_output,
+                                                                      "firehose": firehose_output}
 # The kinds whose records are printed with their time (``date``): a time the parser did not read
 # is the time the line was read, which two runs do not share (``first_difference``).
 DATED_KINDS = frozenset({"times"})
@@ -701,11 +724,11 @@ def write_case(folder: Path, seed: int, kind: str) -> None:
     if kind == "lua":
         (folder / "script.lua").write_text(LUA_SCRIPTS[rng.choice(sorted(LUA_SCRIPTS))] + "\n")
         sections = [lua_section(rng)]
-    elif kind in CLOUDWATCH_KINDS:
+    elif kind in ENDPOINT_OUTPUTS:
         # Each record its own time, one millisecond after the one before: the events' timestamps.
         records = [{**r, "log": rng.choice(STRINGS), "route": rng.choice(ROUTES), "t": f"2026-11-25T13:00:00.{index:03d}"}
                    for index, r in enumerate(records)]
-        sections, output, tail = [], cloudwatch_output(rng), ["Path input.jsonl", "Parser timed"]
+        sections, output, tail = [], ENDPOINT_OUTPUTS[kind](rng), ["Path input.jsonl", "Parser timed"]
     else:
         sections = filter_sections(rng)
     (folder / "input.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
@@ -741,10 +764,10 @@ def printed(command: Sequence[str], folder: Path, env: dict[str, str] | None = N
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
                "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered", "times": "ordered",
-               "kube": "ordered", "cloudwatch": "text"}
+               "kube": "ordered", "cloudwatch": "text", "firehose": "text"}
 # The kinds whose lines are compared in any order of their files (kube) or of their log streams
 # (cloudwatch: ``[group, stream, timestamp, message]`` sorts by stream, then time).
-SORTED_KINDS = frozenset({"kube", "cloudwatch"})
+SORTED_KINDS = frozenset({"kube", "cloudwatch", "firehose"})
 
 
 def as_fluent_bit_holds_times(fluent_bit: list[str], flb_fast: list[str]) -> tuple[list[str], list[str]]:
@@ -797,9 +820,10 @@ def first_difference(fluent_bit: list[str], flb_fast: list[str], compared_as: st
 
 
 def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple[int, list[str], int, list[str]]:
-    """Each agent's exit status and lines on the case in ``folder``: what it printed, or for
-    ``cloudwatch`` the events the endpoint accepted from it (``[group, stream, timestamp,
-    message]``, in order). Services a case needs run in ``services``, the same for both agents."""
+    """Each agent's exit status and lines on the case in ``folder``: what it printed, or for the
+    kinds of ``ENDPOINT_OUTPUTS`` what the endpoint accepted from it (``[group, stream,
+    timestamp, message]`` of each CloudWatch event, ``[stream, "", 0, data]`` of each Firehose
+    record, in order). Services a case needs run in ``services``, the same for both agents."""
     agents = [[str(fluent_bit)], [sys.executable, "-m", "flb_fast"]]
     results: list[tuple[int, list[str]]] = []
     with ExitStack() as stack:
@@ -808,8 +832,8 @@ def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple
         if kind in KUBE_KINDS:
             services.mkdir()
             env = start_kube_api(stack, services, json.loads((folder / "kube.json").read_text()))
-        elif kind in CLOUDWATCH_KINDS:
-            env, endpoint = start_cloudwatch_logs(stack, services)
+        elif kind in ENDPOINT_OUTPUTS:
+            env, endpoint = start_endpoint(stack, services, firehose=kind == "firehose")
         for command in agents:
             status, lines = printed(command, folder, env)
             if endpoint is not None:
@@ -819,16 +843,20 @@ def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple
     return results[0][0], results[0][1], results[1][0], results[1][1]
 
 
-def start_cloudwatch_logs(stack: ExitStack, services: Path) -> tuple[dict[str, str], Any]:
-    """The tests' CloudWatch Logs endpoint over TLS, keeping the events it accepts, and the
-    environment a ``cloudwatch`` case's config and credentials read."""
+def start_endpoint(stack: ExitStack, services: Path, firehose: bool = False) -> tuple[dict[str, str], Any]:
+    """The tests' CloudWatch Logs endpoint, or with ``firehose`` their Firehose endpoint (on port
+    443, where Fluent Bit's kinesis_firehose connects whatever its endpoint says), over TLS,
+    keeping what it accepts, and the environment a case's config and credentials read."""
     from tests.fakes.certs import make_certs
     from tests.fakes.cloudwatch_logs_server import CloudWatchLogsServer
     from tests.fakes.moto_server import FAKE_CREDENTIALS
+    from tests.fakes.stream_server import StreamServer
 
-    certs = make_certs(services / "certs", "cloudwatch")
-    endpoint = stack.enter_context(CloudWatchLogsServer(tls=certs, keep_events=True))
-    return {**FAKE_CREDENTIALS, "CWL_PORT": str(endpoint.port), "CWL_CA_FILE": str(certs.ca_file)}, endpoint
+    certs = make_certs(services / "certs", "endpoint")
+    server = StreamServer(tls=certs, port=443, streams=[FIREHOSE_STREAM], keep_events=True) if firehose \
+        else CloudWatchLogsServer(tls=certs, keep_events=True)
+    endpoint = stack.enter_context(server)
+    return {**FAKE_CREDENTIALS, "ENDPOINT_PORT": str(endpoint.port), "ENDPOINT_CA_FILE": str(certs.ca_file)}, endpoint
 
 
 def main(argv: Sequence[str] | None = None) -> int:

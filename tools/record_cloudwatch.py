@@ -3,7 +3,7 @@
 
 The records are tailed (``Parser`` json, each record's ``t`` its time) into ``cloudwatch_logs``
 against the tests' CloudWatch Logs endpoint, which keeps what it accepts
-(``tools/generated.py start_cloudwatch_logs``). The suite then checks flb-fast's messages against
+(``tools/generated.py start_endpoint``). The suite then checks flb-fast's messages against
 Fluent Bit's without needing the binary (tests/outputs/cloudwatch_logs/test_fluent_bit_messages.py):
 
     python -m tools.record_cloudwatch --fluent-bit /path/to/fluent-bit
@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from tools.generated import TIMED_PARSERS, printed, start_cloudwatch_logs, write_config
+from tools.generated import TIMED_PARSERS, printed, start_endpoint, write_config
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "outputs" / "cloudwatch_logs"
-OUTPUT = ["Name cloudwatch_logs", "region us-east-1", "endpoint 127.0.0.1", "port ${CWL_PORT}",
-          "tls.ca_file ${CWL_CA_FILE}", "auto_create_group true", "log_group_name group-1",
+OUTPUT = ["Name cloudwatch_logs", "region us-east-1", "endpoint 127.0.0.1", "port ${ENDPOINT_PORT}",
+          "tls.ca_file ${ENDPOINT_CA_FILE}", "auto_create_group true", "log_group_name group-1",
           "log_stream_name stream-1"]
 
 
@@ -37,7 +37,7 @@ def sent_events(command: Sequence[str]) -> list[list[object]]:
         shutil.copy(DATA / "records.jsonl", folder / "input.jsonl")
         (folder / "parsers.conf").write_text(TIMED_PARSERS)
         write_config(folder, ["Path input.jsonl", "Parser timed"], [], output=OUTPUT)
-        env, endpoint = start_cloudwatch_logs(stack, Path(work) / "services")
+        env, endpoint = start_endpoint(stack, Path(work) / "services")
         status, _ = printed(command, folder, env)
         if status != 0:
             raise SystemExit(f"{command[0]} exited with {status}")

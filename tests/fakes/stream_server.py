@@ -11,7 +11,8 @@ Kinesis record). It checks what the services refuse: a stream it does not hold
 over its total (Firehose: 1,000 KiB and 4 MiB of data; Kinesis: 1 MiB and 5 MiB of data plus
 partition keys), Data that is not base64, a partition key not 1 to 256 characters
 (InvalidArgumentException / ValidationException). Records accepted are counted, and their lines
-(newline-ended pieces of the decoded data) counted as ``events``.
+(newline-ended pieces of the decoded data) counted as ``events``; with ``keep_events`` each
+record's data is kept too (``kept_events``: ``(stream, "", 0, data as text)``).
 
 ``fail_every``: every n-th record of the server's lifetime is answered as failed with the
 service's throttling code (``ServiceUnavailableException`` / ``ProvisionedThroughputExceededException``),
@@ -120,6 +121,8 @@ class StreamServer(CloudWatchLogsServer):
                 continue
             self.records += 1
             self.events += data.count(b"\n")
+            if self.keep_events:
+                self.kept_events.append((name, "", 0, data.decode(errors="replace")))
             answers.append(self._success(firehose))
         self.failed += failed
         if firehose:
