@@ -26,6 +26,13 @@ def test_log_key_string_values_are_sent_raw() -> None:
     assert RecordEncoder(log_key="log").encode({"log": 'say "hi"\n', "x": 1}, TS) == b'say "hi"\n'
 
 
+def test_log_key_strings_of_fluent_bits_kinesis_plugins_are_their_json_without_the_quotes() -> None:
+    """firehose_api.c / kinesis_api.c strip the first and last character of the value's JSON
+    (Fluent Bit 4.2.8 sent these to the tests' Firehose endpoint: tools/generated.py firehose)."""
+    encoder = RecordEncoder(log_key="log", fluent_bit=True, log_key_json=True)
+    assert encoder.encode({"log": 'caf\u00e9 qu"ote\ttab'}, TS) == b'caf\\u00e9 qu\\"ote\\ttab'
+
+
 def test_log_key_other_values_are_json() -> None:
     assert RecordEncoder(log_key="log").encode({"log": {"a": [1]}}, TS) == b'{"a":[1]}'
 

@@ -3,8 +3,11 @@
 The record's JSON is Fluent Bit's (``fluent_bit``: the C plugins cloudwatch_logs,
 kinesis_firehose and kinesis_streams write it with msgpack2json, json.escape_unicode on: every
 non-ASCII character and DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes
-them) or msgspec's (the AWS Go plugins' names). ``log_key`` sends only that key's value, raw when
-it is a string (Fluent Bit strips the JSON quotes); ``time_key`` appends the formatted record
+them) or msgspec's (the AWS Go plugins' names). ``log_key`` sends only that key's value, a string
+as it is or, with ``log_key_json`` (kinesis_firehose and kinesis_streams), as its JSON without the
+quotes, which is what Fluent Bit's C plugins send: they strip the first and last character of the
+value's JSON (firehose_api.c / kinesis_api.c process_event; cloudwatch_logs puts the same text in
+its body's JSON string, where it reads as the value again). ``time_key`` appends the formatted record
 time as the last key, spliced into the encoded bytes rather than copying the record. The Go
 plugins' ``data_keys`` and ``replace_dots`` are applied here as well so every output shares one
 encoder.
@@ -74,9 +77,11 @@ class RecordEncoder:
         data_keys: list[str] | None = None,
         replace_dots: str | None = None,
         fluent_bit: bool = False,
+        log_key_json: bool = False,
     ) -> None:
         self.log_key = log_key
         self.fluent_bit = fluent_bit
+        self.log_key_json = log_key_json
         self.time_key = time_key
         self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
         self.data_keys = frozenset(data_keys) if data_keys else None
@@ -142,7 +147,7 @@ class RecordEncoder:
             value = record[self.log_key]
             # Always valid UTF-8 (CloudWatch Logs requires it): undecodable input becomes U+FFFD.
             if isinstance(value, str):
-                return value.encode(errors="replace")
+                return self._json(value)[1:-1] if self.log_key_json else value.encode(errors="replace")
             if isinstance(value, (bytes, bytearray)):
                 return bytes(value).decode(errors="replace").encode()
             return self._json(value)

@@ -215,6 +215,7 @@ class RecordsOutput(AwsOutput):
             data_keys=getattr(options, "data_keys", None),
             replace_dots=getattr(options, "replace_dots", None),
             fluent_bit=self.FLUENT_BIT_JSON,
+            log_key_json=self.FLUENT_BIT_JSON,
         )
         self.simple_aggregation = bool(getattr(options, "simple_aggregation", False))
         # Aggregated records are always newline-terminated: the newline is their delimiter.
