@@ -373,14 +373,16 @@ def rules_parsers(rng: random.Random, folder: Path) -> str:
     return ", ".join(names)
 
 
-DOCKER_PARSERS = """\
+# The docker parser of Fluent Bit's parsers.conf.
+DOCKER_PARSER = """\
 [PARSER]
     Name        docker
     Format      json
     Time_Key    time
     Time_Format %Y-%m-%dT%H:%M:%S.%L
     Time_Keep   On
-
+"""
+DOCKER_PARSERS = DOCKER_PARSER + """
 [PARSER]
     Name        firstline
     Format      regex
@@ -550,14 +552,7 @@ def times_case(rng: random.Random, folder: Path) -> Case:
     return ["Path input.log", "Parser times"], []
 
 
-KUBE_PARSERS = """\
-[PARSER]
-    Name        docker
-    Format      json
-    Time_Key    time
-    Time_Format %Y-%m-%dT%H:%M:%S.%L
-    Time_Keep   On
-
+KUBE_PARSERS = DOCKER_PARSER + """
 [PARSER]
     Name        json
     Format      json
