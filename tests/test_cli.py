@@ -178,6 +178,26 @@ def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_pat
         f"{path}:3: [SERVICE]: option 'daemon' is not supported yet by flb_fast: run flb-fast under a supervisor instead"]
 
 
+def test_json_escape_unicode_off_is_not_supported_yet_and_on_needs_no_word(tmp_path: Path) -> None:
+    """Fluent Bit's default (On) is what the outputs write: non-ASCII as \\u escapes."""
+    lines = []
+    for value in ("Off", "On"):
+        path = write(tmp_path / f"{value}.conf", f"""
+            [SERVICE]
+                json.escape_unicode  {value}
+            [INPUT]
+                Name         dummy
+            [OUTPUT]
+                Name         null
+                Match        *
+        """)
+        dry_run = flb_fast("-c", path, "--dry-run")
+        assert dry_run.returncode == 0, dry_run.stderr
+        lines.append(log_lines(dry_run.stderr, " warn", "config"))
+    assert lines == [[f"{tmp_path / 'Off.conf'}:2: [SERVICE]: option 'json.escape_unicode' is not supported yet by "
+                      "flb_fast: non-ASCII characters are escaped, as with On"], []]
+
+
 def test_unknown_option_stops_the_start_as_in_fluent_bit_and_names_the_closest_option(tmp_path: Path) -> None:
     path = write(tmp_path / "f.conf", """
         [INPUT]

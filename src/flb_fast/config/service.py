@@ -38,4 +38,6 @@ SERVICE_OPTIONS = OptionTable(
     Option("dns.mode", STR, None, "DNS transport"),
     Option("dns.resolver", STR, None, "DNS resolver"),
     Option("dns.prefer_ipv4", BOOL, "off", "prefer IPv4 addresses"),
+    Option("json.escape_unicode", BOOL, "on", "write every non-ASCII character as a \\u escape in the JSON "
+           "the outputs write", unsupported="non-ASCII characters are escaped, as with On"),
 )
