@@ -161,41 +161,28 @@ def test_dry_run_of_a_valid_config_succeeds_and_logs_its_warnings(tmp_path: Path
     assert result.stdout == ""
 
 
-def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_path: Path) -> None:
-    path = write(tmp_path / "f.conf", """
-        [SERVICE]
-            Log_Level    error
-            Daemon       On
-        [INPUT]
-            Name         dummy
-        [OUTPUT]
-            Name         null
-            Match        *
-    """)
-    dry_run = flb_fast("-c", path, "--dry-run")
+def dry_run_config_warnings(path: Path, *service: str) -> list[str]:
+    """The config warnings ``--dry-run`` shows for a dummy -> null config whose [SERVICE] holds
+    the ``service`` lines (its first on line 2 of the file)."""
+    write(path, "\n[SERVICE]\n" + "".join(f"    {line}\n" for line in service)
+          + "[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n")
+    dry_run = flb_fast("-c", str(path), "--dry-run")
     assert dry_run.returncode == 0, dry_run.stderr
-    assert log_lines(dry_run.stderr, " warn", "config") == [
-        f"{path}:3: [SERVICE]: option 'daemon' is not supported yet by flb_fast: run flb-fast under a supervisor instead"]
+    return log_lines(dry_run.stderr, " warn", "config")
+
+
+def test_dry_run_shows_options_not_supported_yet_whatever_log_level_says(tmp_path: Path) -> None:
+    path = tmp_path / "f.conf"
+    assert dry_run_config_warnings(path, "Daemon On", "Log_Level error") == [
+        f"{path}:2: [SERVICE]: option 'daemon' is not supported yet by flb_fast: run flb-fast under a supervisor instead"]
 
 
 def test_json_escape_unicode_off_is_not_supported_yet_and_on_needs_no_word(tmp_path: Path) -> None:
     """Fluent Bit's default (On) is what the outputs write: non-ASCII as \\u escapes."""
-    lines = []
-    for value in ("Off", "On"):
-        path = write(tmp_path / f"{value}.conf", f"""
-            [SERVICE]
-                json.escape_unicode  {value}
-            [INPUT]
-                Name         dummy
-            [OUTPUT]
-                Name         null
-                Match        *
-        """)
-        dry_run = flb_fast("-c", path, "--dry-run")
-        assert dry_run.returncode == 0, dry_run.stderr
-        lines.append(log_lines(dry_run.stderr, " warn", "config"))
-    assert lines == [[f"{tmp_path / 'Off.conf'}:2: [SERVICE]: option 'json.escape_unicode' is not supported yet by "
-                      "flb_fast: non-ASCII characters are escaped, as with On"], []]
+    off, on = tmp_path / "off.conf", tmp_path / "on.conf"
+    assert [dry_run_config_warnings(off, "json.escape_unicode Off"), dry_run_config_warnings(on, "json.escape_unicode On")] == [
+        [f"{off}:2: [SERVICE]: option 'json.escape_unicode' is not supported yet by flb_fast: non-ASCII characters "
+         "are escaped, as with On"], []]
 
 
 def test_unknown_option_stops_the_start_as_in_fluent_bit_and_names_the_closest_option(tmp_path: Path) -> None:
