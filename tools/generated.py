@@ -17,6 +17,7 @@ stdout differs is printed with the first record that differs, and its folder is 
     python -m tools.generated kube --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated cloudwatch --fluent-bit /path/to/fluent-bit --seeds 0:200
     python -m tools.generated firehose --fluent-bit /path/to/fluent-bit --seeds 0:200
+    python -m tools.generated kinesis --fluent-bit /path/to/fluent-bit --seeds 0:200
 
 ``filters`` chains one to three of grep, modify (with conditions), nest, record_modifier and the
 parser filter; ``lua`` runs one of a few scripts (keep, change, add values, split, drop) over the
@@ -40,9 +41,10 @@ comparing a read time (a time the parser did not read) as the same; ``kube`` tai
 generated pods (labels, annotations, the ``fluentbit.io/parser`` and ``exclude`` annotations,
 owner references, pods without an IP) through the kubernetes filter with a random choice of its
 options, against the tests' Kubernetes API server (one per case), the records of its files
-compared in any order of files; ``cloudwatch`` and ``firehose`` send generated records (each with
-its own time) through cloudwatch_logs or kinesis_firehose to the tests' endpoints, which keep
-what they accept, and compare the events or records each agent's requests put. The differences
+compared in any order of files; ``cloudwatch``, ``firehose`` and ``kinesis`` send generated
+records (each with its own time) through cloudwatch_logs, kinesis_firehose or kinesis_streams to
+the tests' endpoints, which keep what they accept, and compare the events or records' data each
+agent's requests put. The differences
 known and not followed are listed in the README (Fluent Bit's faults, and what its duplicate keys
 do to later filters).
 """
@@ -660,14 +662,24 @@ def cloudwatch_output(rng: random.Random) -> list[str]:
     return lines
 
 
+# The delivery stream or stream the firehose and kinesis kinds send to.
 FIREHOSE_STREAM = "stream-1"
 
 
 def firehose_output(rng: random.Random) -> list[str]:
     """A kinesis_firehose output to the tests' Firehose endpoint, maybe with ``log_key`` or
     ``time_key`` (and its format)."""
-    lines = ["Name kinesis_firehose", "region us-east-1", f"delivery_stream {FIREHOSE_STREAM}", "endpoint 127.0.0.1",
-             "tls.ca_file ${ENDPOINT_CA_FILE}"]
+    return ["Name kinesis_firehose", f"delivery_stream {FIREHOSE_STREAM}", *_stream_options(rng)]
+
+
+def kinesis_output(rng: random.Random) -> list[str]:
+    """A kinesis_streams output to the tests' Kinesis endpoint, options as ``firehose_output``'s.
+    Its partition keys are random (kinesis_api.c): the records' data are compared, not the keys."""
+    return ["Name kinesis_streams", f"stream {FIREHOSE_STREAM}", *_stream_options(rng)]
+
+
+def _stream_options(rng: random.Random) -> list[str]:
+    lines = ["region us-east-1", "endpoint 127.0.0.1", "tls.ca_file ${ENDPOINT_CA_FILE}"]
     if rng.random() < 0.3:
         lines.append("log_key log")
     elif rng.random() < 0.4:
@@ -694,7 +706,8 @@ KUBE_KINDS = frozenset({"kube"})
 # The kinds whose records go to one of the tests' AWS endpoints, and the output each case has
 # (``run_both`` compares what the endpoint accepted).
 ENDPOINT_OUTPUTS: dict[str, Callable[[random.Random], list[str]]] = {"cloudwatch": cloudwatch_output,
-                                                                      "firehose": firehose_output}
+                                                                      "firehose": firehose_output,
+                                                                      "kinesis": kinesis_output}
 # The kinds whose records are printed with their time (``date``): a time the parser did not read
 # is the time the line was read, which two runs do not share (``first_difference``).
 DATED_KINDS = frozenset({"times"})
@@ -759,10 +772,10 @@ def printed(command: Sequence[str], folder: Path, env: dict[str, str] | None = N
 # without regard to key order (lua, above).
 COMPARED_AS = {"filters": "text", "lua": "unordered", "multiline": "ordered", "rules": "ordered",
                "multiline_filter": "ordered", "docker": "ordered", "cri": "ordered", "times": "ordered",
-               "kube": "ordered", "cloudwatch": "text", "firehose": "text"}
+               "kube": "ordered", "cloudwatch": "text", "firehose": "text", "kinesis": "text"}
 # The kinds whose lines are compared in any order of their files (kube) or of their log streams
 # (cloudwatch: ``[group, stream, timestamp, message]`` sorts by stream, then time).
-SORTED_KINDS = frozenset({"kube", "cloudwatch", "firehose"})
+SORTED_KINDS = frozenset({"kube", "cloudwatch", "firehose", "kinesis"})
 
 
 def as_fluent_bit_holds_times(fluent_bit: list[str], flb_fast: list[str]) -> tuple[list[str], list[str]]:
@@ -828,7 +841,7 @@ def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple
             services.mkdir()
             env = start_kube_api(stack, services, json.loads((folder / "kube.json").read_text()))
         elif kind in ENDPOINT_OUTPUTS:
-            env, endpoint = start_endpoint(stack, services, firehose=kind == "firehose")
+            env, endpoint = start_endpoint(stack, services, streams=kind != "cloudwatch")
         for command in agents:
             status, lines = printed(command, folder, env)
             if endpoint is not None:
@@ -838,17 +851,18 @@ def run_both(kind: str, folder: Path, services: Path, fluent_bit: Path) -> tuple
     return results[0][0], results[0][1], results[1][0], results[1][1]
 
 
-def start_endpoint(stack: ExitStack, services: Path, firehose: bool = False) -> tuple[dict[str, str], Any]:
-    """The tests' CloudWatch Logs endpoint, or with ``firehose`` their Firehose endpoint (on port
-    443, where Fluent Bit's kinesis_firehose connects whatever its endpoint says), over TLS,
-    keeping what it accepts, and the environment a case's config and credentials read."""
+def start_endpoint(stack: ExitStack, services: Path, streams: bool = False) -> tuple[dict[str, str], Any]:
+    """The tests' CloudWatch Logs endpoint, or with ``streams`` their Firehose and Kinesis endpoint
+    (on port 443, where Fluent Bit's kinesis_firehose and kinesis_streams connect whatever their
+    endpoint says), over TLS, keeping what it accepts, and the environment a case's config and
+    credentials read."""
     from tests.fakes.certs import make_certs
     from tests.fakes.cloudwatch_logs_server import CloudWatchLogsServer
     from tests.fakes.moto_server import FAKE_CREDENTIALS
     from tests.fakes.stream_server import StreamServer
 
     certs = make_certs(services / "certs", "endpoint")
-    server = StreamServer(tls=certs, port=443, streams=[FIREHOSE_STREAM], keep_events=True) if firehose \
+    server = StreamServer(tls=certs, port=443, streams=[FIREHOSE_STREAM], keep_events=True) if streams \
         else CloudWatchLogsServer(tls=certs, keep_events=True)
     endpoint = stack.enter_context(server)
     return {**FAKE_CREDENTIALS, "ENDPOINT_PORT": str(endpoint.port), "ENDPOINT_CA_FILE": str(certs.ca_file)}, endpoint
