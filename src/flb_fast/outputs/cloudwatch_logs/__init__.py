@@ -136,8 +136,8 @@ class CloudWatchLogsOutput(AwsOutput):
                 ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes], bool]:
         """What the body writer makes one destination's events of: the items (whole records, or
         the ``log_key`` values encoded first, empty and missing ones skipped as Fluent Bit skips
-        them), their timestamps, the encoder of values, and the fallback that encodes a record
-        the writer cannot."""
+        them), their timestamps, the encoder of values, the fallback that encodes a record the
+        writer cannot, and whether records are written as Fluent Bit's C plugin writes them."""
         records, timestamps = chunk.records, chunk.timestamps
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
