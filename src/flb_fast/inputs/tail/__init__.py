@@ -757,13 +757,18 @@ class TailInput(Input):
             timestamps, records = joiner.flush(file.path)
             size = sum(len(value) for record in records for value in record.values() if type(value) is str)
         else:
-            # in_tail's flush callback, called outside a read: the offset where reading stands.
             timestamps, records = joiner.flush()
-            records = self.builder.build_records(records, [file.line_start()] * len(records), file.path)
+            records = self._flushed_outside_a_read(file, records)
             size = sum(len(record.get("log", "")) for record in records)
         if records:
             self._emit(file, timestamps, records, size, _resume_offset(file))
         self._advance(file, joiner.held_offset)
+
+    def _flushed_outside_a_read(self, file: TailFile, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Records a multiline.parser joiner flushed on a timeout, a file's end or stop, with
+        Path_Key and Offset_Key: in_tail's flush callback, called outside a read, writes where
+        reading stands."""
+        return self.builder.build_records(records, [file.line_start()] * len(records), file.path)
 
     def _housekeeping(self) -> None:
         """Flush joined records past their timeout; revisit closing files so they drain and close."""
@@ -780,8 +785,7 @@ class TailInput(Input):
             if isinstance(joiner, RulesMultiline):
                 timestamps, records = joiner.flush_expired(now)
                 if records:
-                    records = self.builder.build_records(records, [file.line_start()] * len(records), file.path)
-                    self._emit(file, timestamps, records, 0, _resume_offset(file))
+                    self._emit(file, timestamps, self._flushed_outside_a_read(file, records), 0, _resume_offset(file))
                 self._advance(file, joiner.held_offset)
                 continue
             if isinstance(joiner, DockerModeJoiner):
