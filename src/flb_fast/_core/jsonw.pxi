@@ -19,9 +19,10 @@
 # integer below 2^63, else as %.16g (outputs/fluent_json.py format_double).
 #
 # A value the writer does not write itself (a float in msgspec's rendering, an int past 64 bits,
-# any other type) is written as the caller's encoder writes it. The writer gives up on a record (the caller
-# then takes its Python path) on a key that is not a str, a str holding a lone surrogate (msgspec
-# refuses both), a record nested deeper than _JSON_MAX_DEPTH, or a value msgspec refuses.
+# any other type) is written as the caller's encoder writes it. The writer gives up on a record
+# (the caller then takes its Python path) on a key that is not a str, a str holding a lone
+# surrogate (msgspec refuses both), a record nested deeper than _JSON_MAX_DEPTH, or a value
+# msgspec refuses.
 #
 # A dict or list referenced from more than one place (the pod metadata map the kubernetes filter
 # attaches to every record of a pod and keeps in its cache: DESIGN.md, shared metadata is
@@ -31,11 +32,11 @@
 
 from cpython.dict cimport PyDict_Next
 from cpython.float cimport PyFloat_AS_DOUBLE
-from libc.math cimport fabs
-from libc.stdio cimport snprintf
 from cpython.mem cimport PyMem_Realloc
 from cpython.ref cimport PyObject
+from libc.math cimport fabs
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
+from libc.stdio cimport snprintf
 from libc.string cimport memcpy, memset
 
 cdef extern from *:

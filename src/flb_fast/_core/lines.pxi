@@ -107,8 +107,10 @@ cdef class LineSplitter:
     the line before it in the same feed, ``base`` for the first, so empty lines skipped just
     before a line, and head NULs, are not counted yet (recorded:
     tests/data/fluent-bit/multiline_cri_offset_key). Both are recorded for every feed (eight
-    bytes a line each, no object a line) and let go of once taken. ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or
-    ``flush``) that lost a ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
+    bytes a line each, no object a line) and let go of once taken.
+
+    ``crlf_lines`` lists the indexes of the lines of the last ``feed`` (or ``flush``) that lost a
+    ``"\\r"``: Fluent Bit keeps it in the raw record of a line its parser
     did not parse. ``cut_lines`` lists those of the last ``feed`` that Truncate_Long_Lines cut:
     Fluent Bit's old multiline mode sends such a line on its own.
     """
