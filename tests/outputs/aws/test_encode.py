@@ -56,13 +56,48 @@ def test_time_key_format_fractions() -> None:
     assert format_time(TS, "%S.%L") == "20.123456789"
 
 
-def test_data_keys_keep_only_the_listed_keys() -> None:
-    assert RecordEncoder(data_keys=["b", "c"]).encode({"a": 1, "b": 2, "c": 3}, TS) == b'{"b":2,"c":3}'
+def test_go_data_keys_keep_only_the_listed_keys() -> None:
+    assert RecordEncoder(data_keys=["c", "b"], go=True).encode({"c": 3, "a": 1, "b": 2}, TS) == b'{"b":2,"c":3}'
 
 
-def test_replace_dots_rewrites_nested_keys() -> None:
+def test_go_replace_dots_rewrites_keys_of_nested_maps_not_of_maps_in_lists() -> None:
     record = {"a.b": {"c.d": 1}, "l": [{"e.f": 2}]}
-    assert RecordEncoder(replace_dots="_").encode(record, TS) == b'{"a_b":{"c_d":1},"l":[{"e_f":2}]}'
+    assert RecordEncoder(replace_dots="_", go=True).encode(record, TS) == b'{"a_b":{"c_d":1},"l":[{"e.f":2}]}'
+
+
+def test_go_time_key_is_sorted_with_the_other_keys() -> None:
+    encoded = RecordEncoder(time_key="b", go=True).encode({"c": 1, "a": 2}, TS)
+    assert encoded == b'{"a":2,"b":"2023-11-14T22:13:20","c":1}'
+
+
+def test_go_time_key_is_set_before_data_keys_which_may_leave_it_out() -> None:
+    assert RecordEncoder(time_key="t", data_keys=["a"], go=True).encode({"a": 1, "b": 2}, TS) == b'{"a":1}'
+
+
+def test_go_time_key_replaces_a_key_of_the_same_name() -> None:
+    assert RecordEncoder(time_key="t", go=True).encode({"t": "old"}, TS) == b'{"t":"2023-11-14T22:13:20"}'
+
+
+def test_go_records_are_written_as_the_go_plugins_write_them() -> None:
+    record = {"z": 3.0, "a": "<é>", "m": {"y": 1e21, "x": None}}
+    assert RecordEncoder(go=True).encode_all([record], [TS]) == [
+        '{"a":"\\u003cé\\u003e","m":{"x":null,"y":1e+21},"z":3}'.encode()
+    ]
+
+
+def test_go_a_record_the_go_plugins_cannot_write_is_none_and_counted_as_refused() -> None:
+    encoder = RecordEncoder(go=True)
+    assert encoder.encode_all([{"a": float("nan")}, {"a": 1}], [TS, TS]) == [None, b'{"a":1}']
+    assert encoder.take_refused() == (1, "unsupported value: nan")
+    assert encoder.take_refused() == (0, "unsupported value: nan")
+
+
+def test_go_log_key_string_is_sent_as_it_is_and_a_map_is_refused() -> None:
+    encoder = RecordEncoder(log_key="log", go=True)
+    assert encoder.encode({"log": " a<b\n"}, TS) == b" a<b\n"
+    assert encoder.encode({"log": [1.5e-7, "<"]}, TS) == b'[1.5e-7,"\\u003c"]'
+    assert encoder.encode({"log": {"k": 1}}, TS) is None
+    assert encoder.take_refused() == (1, "json: unsupported type: map[interface {}]interface {}")
 
 
 def test_undecodable_text_is_still_encoded() -> None:

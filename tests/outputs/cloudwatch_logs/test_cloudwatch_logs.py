@@ -185,8 +185,21 @@ def test_go_templates_and_default_names(moto, run) -> None:
     )
     records = [{"log": "a", "kubernetes": {"namespace_name": "prod", "container_name": "web"}}, {"log": "b"}]
     assert run(flush_all(output, chunk_of(records, tag="kube.node1"))) == [FlushResult.OK]
-    assert events(moto, "/eks/prod", "node1-web") == [json.dumps(records[0], separators=(",", ":"))]
+    assert events(moto, "/eks/prod", "node1-web") == [
+        '{"kubernetes":{"container_name":"web","namespace_name":"prod"},"log":"a"}'
+    ]
     assert events(moto, "fallback-group", "/fluentbit-default") == ['{"log":"b"}']
+
+
+def test_go_messages_are_trimmed_and_records_it_cannot_write_are_dropped_and_counted(moto, run) -> None:
+    output = cwl(moto.url, GoCloudWatchOutput, log_group_name="g", log_stream_name="s", auto_create_group="true",
+                 log_key="log")
+    records = [{"log": "  a <b>\n"}, {"log": " \n"}, {"log": {"map": 1}}, {"log": 2.5}]
+    assert run(flush_all(output, chunk_of(records))) == [FlushResult.OK]
+    assert events(moto, "g", "s") == ["a <b>", "2.5"]
+    assert output.ctx.metrics["empty_records"] == 1
+    assert output.ctx.metrics["unencodable_records"] == 1
+    assert "log_key_missing_records" not in output.ctx.metrics
 
 
 def test_go_auto_create_stream_false_never_creates_streams(moto, run) -> None:

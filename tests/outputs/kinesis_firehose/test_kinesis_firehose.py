@@ -76,6 +76,13 @@ def test_go_data_keys_and_replace_dots(moto, run) -> None:
     assert delivered(moto) == [b'{"a_b":1,"c":2}\n']
 
 
+def test_go_records_are_written_as_the_go_plugin_writes_them(moto, run) -> None:
+    delivery_stream(moto)
+    output = firehose(moto.url, GoFirehoseOutput)
+    assert run(flush_all(output, chunk_of([{"z": 1.0, "a": "<&>"}]))) == [FlushResult.OK]
+    assert delivered(moto) == [b'{"a":"\\u003c\\u0026\\u003e","z":1}\n']
+
+
 def test_more_than_500_records_go_in_several_requests_and_all_arrive(moto, run) -> None:
     delivery_stream(moto)
     output = firehose(moto.url)

@@ -202,8 +202,11 @@ class AwsOutput(Output):
         self.ctx.log.error("%s: %s", action, describe(exc))
         return FlushResult.RETRY
 
-    def count_skipped(self, missing_log_key: int, empty: int, too_large: int = 0) -> None:
-        """Count and report records not sent: without ``log_key``, empty, or over the service's size."""
+    def count_skipped(
+        self, missing_log_key: int, empty: int, too_large: int = 0, refused: int = 0, refusal: str = ""
+    ) -> None:
+        """Count and report records not sent: without ``log_key``, empty, over the service's size,
+        or (the Go plugins' names) refused by their JSON encoder, ``refusal`` saying why."""
         if missing_log_key:
             self.ctx.metrics.inc("log_key_missing_records", missing_log_key)
             self.ctx.log.error("could not find log_key '%s' in %d record(s)", self.options.log_key, missing_log_key)
@@ -213,4 +216,7 @@ class AwsOutput(Output):
         if too_large:
             self.ctx.metrics.inc("too_large_records", too_large)
             self.ctx.log.warning("discarded %d record(s) larger than the service allows", too_large)
+        if refused:
+            self.ctx.metrics.inc("unencodable_records", refused)
+            self.ctx.log.error("discarded %d record(s) that cannot be written as JSON: %s", refused, refusal)
 

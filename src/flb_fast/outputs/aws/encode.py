@@ -1,16 +1,19 @@
-"""Record bodies as the AWS outputs send them: one JSON encode per record, key order kept.
+"""Record bodies as the AWS outputs send them: one JSON encode per record.
 
 The record's JSON is Fluent Bit's (``fluent_bit``: the C plugins cloudwatch_logs,
 kinesis_firehose and kinesis_streams write it with msgpack2json, json.escape_unicode on: every
 non-ASCII character and DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes
-them) or msgspec's (the AWS Go plugins' names). ``log_key`` sends only that key's value, a string
-as it is or, with ``log_key_json`` (kinesis_firehose and kinesis_streams), as its JSON without the
+them, key order kept), the AWS Go plugins' (``go``: ``cloudwatch``, ``firehose``, ``kinesis``;
+keys sorted, HTML characters escaped, Go's floats: ``outputs/aws/go_json.py``), or msgspec's
+(key order kept, non-ASCII as UTF-8). ``log_key`` sends only that key's value, a string as it
+is or, with ``log_key_json`` (kinesis_firehose and kinesis_streams), as its JSON without the
 quotes, which is what Fluent Bit's C plugins send: they strip the first and last character of the
 value's JSON (firehose_api.c / kinesis_api.c process_event; cloudwatch_logs puts the same text in
 its body's JSON string, where it reads as the value again). ``time_key`` appends the formatted record
-time as the last key, spliced into the encoded bytes rather than copying the record. The Go
-plugins' ``data_keys`` and ``replace_dots`` are applied here as well so every output shares one
-encoder.
+time as the last key, spliced into the encoded bytes rather than copying the record; the Go
+plugins set it in the record before anything else (``AddRecord``), so there it is sorted with the
+other keys and ``data_keys`` may leave it out. The Go plugins' ``data_keys`` and ``replace_dots``
+are applied here as well so every output shares one encoder.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import msgspec
 
 from flb_fast.compiled import core_part
+from flb_fast.outputs.aws.go_json import GoJsonError, go_json, go_log_key_json
 from flb_fast.outputs.fluent_json import escape_unicode, jsonable
 
 # Fluent Bit's time_key_format extensions: %3N milliseconds, %9N and %L nanoseconds
@@ -54,19 +58,22 @@ def json_fallback(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=True, default=str, separators=(",", ":")).encode()
 
 
-def _replace_dots(value: Any, replacement: str) -> Any:
-    if isinstance(value, dict):
-        return {key.replace(".", replacement): _replace_dots(val, replacement) for key, val in value.items()}
-    if isinstance(value, list):
-        return [_replace_dots(item, replacement) for item in value]
-    return value
+def _replace_dots(record: dict[str, Any], replacement: str) -> dict[str, Any]:
+    """The Go plugins' ``replaceDots``: dots in the keys of the record and of the maps nested in
+    it as map values (not those inside lists) replaced."""
+    return {
+        key.replace(".", replacement): _replace_dots(value, replacement) if isinstance(value, dict) else value
+        for key, value in record.items()
+    }
 
 
 class RecordEncoder:
     """Encodes records for one output; reuses one msgspec encoder and one buffer.
 
     ``encode`` returns the bytes to send, ``b""`` for an empty message (the outputs skip those, as
-    Fluent Bit does), or ``None`` when ``log_key`` is set and the record lacks it.
+    Fluent Bit does), or ``None`` when ``log_key`` is set and the record lacks it or (``go``) when
+    the Go plugins could not write it, which they drop (counted in ``refused``, the last reason in
+    ``refusal``, until ``take_refused``).
     """
 
     def __init__(
@@ -78,16 +85,23 @@ class RecordEncoder:
         replace_dots: str | None = None,
         fluent_bit: bool = False,
         log_key_json: bool = False,
+        go: bool = False,
     ) -> None:
         self.log_key = log_key
         self.fluent_bit = fluent_bit
+        self.go = go
+        self.refused = 0
+        self.refusal = ""
         self.log_key_json = log_key_json
         self.time_key = time_key
         self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
         self.data_keys = frozenset(data_keys) if data_keys else None
         self.replace_dots = replace_dots
         # Records go out whole, as their JSON: what outputs may write in one pass themselves.
-        self.whole_records = all(option is None for option in (log_key, time_key, self.data_keys, replace_dots))
+        # (The Go plugins' rendering has no one-pass writer: its records are encoded one by one.)
+        self.whole_records = not go and all(
+            option is None for option in (log_key, time_key, self.data_keys, replace_dots)
+        )
         self._encoder = msgspec.json.Encoder()
         # JSON of one value as this encoder writes it (raises on a value msgspec refuses).
         self.encode_value = self._fluent_bit_json if fluent_bit else self._encoder.encode
@@ -136,7 +150,14 @@ class RecordEncoder:
             encoded += [line + suffix for line in lines] if suffix else lines
         return encoded
 
+    def take_refused(self) -> tuple[int, str]:
+        """How many records the Go plugins' rendering refused since the last call, and why."""
+        refused, self.refused = self.refused, 0
+        return refused, self.refusal
+
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
+        if self.go:
+            return self._encode_go(record, timestamp_ns)
         if self.data_keys is not None:
             record = {key: value for key, value in record.items() if key in self.data_keys}
         if self.replace_dots is not None:
@@ -158,3 +179,28 @@ class RecordEncoder:
         if len(body) == 2:  # "{}"
             return b"{" + self._time_suffix_prefix[1:] + stamp + b"}"
         return body[:-1] + self._time_suffix_prefix + stamp + b"}"
+
+    def _encode_go(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
+        """As the Go plugins' ``AddRecord`` and ``processRecord``: ``time_key`` set first, then
+        ``data_keys`` (kept as the record names them), ``replace_dots``, then the JSON."""
+        if self.time_key is not None:
+            record = {**record, self.time_key: format_time(timestamp_ns, self.time_key_format)}
+        if self.data_keys is not None:
+            record = {key: value for key, value in record.items() if key in self.data_keys}
+        if self.replace_dots is not None:
+            record = _replace_dots(record, self.replace_dots)
+        try:
+            if self.log_key is None:
+                return go_json(record)
+            if self.log_key not in record:
+                return None
+            value = record[self.log_key]
+            if isinstance(value, str):
+                return value.encode(errors="replace")
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value)
+            return go_log_key_json(value)
+        except GoJsonError as error:
+            self.refused += 1
+            self.refusal = str(error)
+            return None

@@ -185,9 +185,9 @@ class RecordsOutput(AwsOutput):
     RECORD_NEWLINE: ClassVar[bool] = False
     # Whether a simple aggregate ends with one more newline (kinesis_firehose does).
     AGGREGATE_FINAL_NEWLINE: ClassVar[bool] = False
-    # Whether records are written as Fluent Bit's C plugins write them (aws/encode.py), not as the
-    # Go plugins do.
-    FLUENT_BIT_JSON: ClassVar[bool] = True
+    # Whether this is the AWS Go plugin's name, whose records are written as the Go plugins write
+    # them (aws/go_json.py), not as Fluent Bit's C plugins do (aws/encode.py).
+    GO: ClassVar[bool] = False
     # The botocore method, the request's stream name field, and the response's count of failed records and its
     # per-record results (in request order, an ``ErrorCode`` on each failed one).
     METHOD: ClassVar[str]
@@ -214,8 +214,9 @@ class RecordsOutput(AwsOutput):
             time_key_format=options.time_key_format,
             data_keys=getattr(options, "data_keys", None),
             replace_dots=getattr(options, "replace_dots", None),
-            fluent_bit=self.FLUENT_BIT_JSON,
-            log_key_json=self.FLUENT_BIT_JSON,
+            fluent_bit=not self.GO,
+            log_key_json=not self.GO,
+            go=self.GO,
         )
         self.simple_aggregation = bool(getattr(options, "simple_aggregation", False))
         # Aggregated records are always newline-terminated: the newline is their delimiter.
@@ -244,8 +245,9 @@ class RecordsOutput(AwsOutput):
                 else:
                     datas.append(data)
                     records.append(record)
+        refused, refusal = self.encoder.take_refused()
         datas, keys, too_large = self._pack(datas, records)
-        self.count_skipped(missing, empty, too_large)
+        self.count_skipped(missing - refused, empty, too_large, refused, refusal)
         return _Pending(datas, keys)
 
     def compress(self, data: bytes) -> bytes:

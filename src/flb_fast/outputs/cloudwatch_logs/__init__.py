@@ -34,6 +34,7 @@ from flb_fast.outputs.cloudwatch_logs.api import (
 )
 from flb_fast.outputs.cloudwatch_logs.batch import MAX_EVENT_BYTES
 from flb_fast.outputs.cloudwatch_logs.body import body_writer, request_head
+from flb_fast.outputs.cloudwatch_logs.go_message import GO_MAX_EVENT_BYTES, go_message
 from flb_fast.outputs.cloudwatch_logs.streams import StreamNamer, Target
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -95,7 +96,7 @@ class CloudWatchLogsOutput(AwsOutput):
         super().__init__(ctx, options)
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
-        self.encoder = RecordEncoder(log_key=options.log_key, fluent_bit=not self.GO)
+        self.encoder = RecordEncoder(log_key=options.log_key, fluent_bit=not self.GO, go=self.GO)
         self._writer = body_writer()
         self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
@@ -145,7 +146,7 @@ class CloudWatchLogsOutput(AwsOutput):
         missing = empty = 0
         items: list[Any] = records
         if not self.encoder.whole_records:
-            encoded = self.encoder.encode_all(records, timestamps)
+            encoded = self.messages(self.encoder.encode_all(records, timestamps))
             missing = encoded.count(None)
             empty = encoded.count(b"")
             if missing or empty:
@@ -153,14 +154,19 @@ class CloudWatchLogsOutput(AwsOutput):
                 encoded = [message for message, _ in kept]
                 timestamps = [timestamp for _, timestamp in kept]
             items = encoded
+        refused, refusal = self.encoder.take_refused()
         if target not in progress.counted:
             progress.counted.add(target)
-            self.count_skipped(missing, empty)
+            self.count_skipped(missing - refused, empty, 0, refused, refusal)
 
         def fallback(index: int) -> bytes:
             return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
 
         return items, timestamps, self.encoder.encode_value, fallback, self.encoder.fluent_bit
+
+    def messages(self, encoded: list[bytes | None]) -> list[bytes | None]:
+        """The event messages of records encoded one by one (``None``: a record not sent)."""
+        return encoded
 
     def _count_truncated(self, truncated: int) -> None:
         self.ctx.metrics.inc("truncated_events", truncated)
@@ -330,3 +336,20 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
                         f"ECS metadata variables $(ecs_...) in '{option}' are not supported yet: the default name is used",
                     )
                 )
+
+    def messages(self, encoded: list[bytes | None]) -> list[bytes | None]:
+        """As the Go plugin makes messages (``go_message``): white space trimmed, over 256 KiB
+        truncated with its suffix."""
+        messages: list[bytes | None] = []
+        truncated = 0
+        for data in encoded:
+            if data is None:
+                messages.append(None)
+                continue
+            message, cut = go_message(data)
+            messages.append(message)
+            truncated += cut
+        if truncated:
+            self.ctx.metrics.inc("truncated_events", truncated)
+            self.ctx.log.warning("truncated %d log event(s) to %d bytes", truncated, GO_MAX_EVENT_BYTES)
+        return messages

@@ -44,7 +44,7 @@ class GoFirehoseOutput(KinesisFirehoseOutput):
     name = "firehose"
     description = "Send logs to Amazon Data Firehose (AWS Go plugin options)"
     AGGREGATE_FINAL_NEWLINE = False
-    FLUENT_BIT_JSON = False
+    GO = True
 
     OPTIONS = KinesisFirehoseOutput.OPTIONS + OptionTable(
         Option("data_keys", CLIST, None, "send only these keys of each record"),

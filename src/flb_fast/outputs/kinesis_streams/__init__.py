@@ -68,7 +68,7 @@ class GoKinesisOutput(KinesisStreamsOutput):
     name = "kinesis"
     description = "Send logs to Amazon Kinesis Data Streams (AWS Go plugin options)"
     RECORD_NEWLINE = False  # the Go plugin adds one only with append_newline
-    FLUENT_BIT_JSON = False
+    GO = True
 
     OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
         Option("partition_key", STR, None, "record key whose value is the partition key; a->b for nested keys"),
