@@ -127,7 +127,7 @@ class CwlBodyWriter:
     def __init__(self, max_event_bytes: int, max_batch_bytes: int, event_overhead: int, max_batch_events: int,
                  max_span_ms: int) -> None: ...
     def events(self, items: list[object], timestamps_ns: list[int], encode: Callable[[object], bytes],
-               fallback: Callable[[int], bytes], fluent_bit: bool = False) -> CwlEvents: ...
+               fallback: Callable[[int], bytes]) -> CwlEvents: ...
     def body(self, head: bytes, events: CwlEvents, first: int) -> tuple[bytes, int, int]: ...
 
 JSON_MEMO_ENTRIES: int
@@ -138,7 +138,6 @@ def records_json(
     encode: Callable[[object], bytes],
     fallback: Callable[[int], bytes],
     suffix: bytes,
-    fluent_bit: bool = False,
 ) -> list[bytes]: ...
 def records_batch_end(
     datas: list[bytes], keys: list[str | None] | None, start: int, max_records: int, max_bytes: int

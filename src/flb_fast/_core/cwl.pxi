@@ -1,5 +1,5 @@
 # PutLogEvents request bodies (outputs/cloudwatch_logs/body.py BodyWriter is the Python
-# reference): each record's message (its JSON as msgspec writes it) is written once, already
+# reference): each record's message (its JSON as Fluent Bit writes it) is written once, already
 # escaped as the body's string, in one pass from the record's dict (jsonw.pxi, body mode: a map
 # shared by many records, the pod metadata the kubernetes filter attaches, is written once per
 # body and copied after). Events go in chronological order (no sort when they already are, the usual
@@ -62,14 +62,13 @@ cdef class CwlEvents:
 
     cdef list items
     cdef object encode, fallback
-    cdef bint fluent_bit
     cdef Py_ssize_t n
     cdef long long *times
     # None when the items already are in chronological order (the usual case: a file is read in
     # order), else the index of each event in that order.
     cdef list order
 
-    def __cinit__(self, list items, list timestamps_ns, object encode, object fallback, bint fluent_bit=False):
+    def __cinit__(self, list items, list timestamps_ns, object encode, object fallback):
         cdef Py_ssize_t i, n = len(items)
         cdef long long ns, ms
         cdef bint ordered = True
@@ -78,7 +77,6 @@ cdef class CwlEvents:
         self.items = items
         self.encode = encode
         self.fallback = fallback
-        self.fluent_bit = fluent_bit
         self.n = n
         self.times = <long long *>PyMem_Malloc((n if n > 0 else 1) * sizeof(long long))
         if self.times == NULL:
@@ -127,14 +125,14 @@ cdef class CwlBodyWriter:
     def __dealloc__(self):
         PyMem_Free(self.out.data)
 
-    def events(self, list items, list timestamps_ns, object encode, object fallback, bint fluent_bit=False):
-        """The events ``body`` takes. An item is a record (a dict, written as its JSON as
-        ``encode``, msgspec's encoder, writes it, or with ``fluent_bit`` as Fluent Bit writes it,
-        jsonw.pxi; a map or list several records reference is written once a body and copied
-        after) or its message as UTF-8 bytes. A record that cannot be written here (a value msgspec
-        refuses or writes its own way, a message over ``max_event_bytes``) or an item of another
-        type is sent as ``fallback(index)``'s bytes."""
-        return CwlEvents(items, timestamps_ns, encode, fallback, fluent_bit)
+    def events(self, list items, list timestamps_ns, object encode, object fallback):
+        """The events ``body`` takes. An item is a record (a dict, written as its JSON as Fluent
+        Bit writes it, jsonw.pxi, ``encode`` writing the values the writer leaves to it; a map or
+        list several records reference is written once a body and copied after) or its message as
+        UTF-8 bytes. A record that cannot be written here (a value ``encode`` refuses, a message
+        over ``max_event_bytes``) or an item of another type is sent as ``fallback(index)``'s
+        bytes."""
+        return CwlEvents(items, timestamps_ns, encode, fallback)
 
     def body(self, bytes head, CwlEvents events not None, Py_ssize_t first):
         """``(body, count, truncated)``: the PutLogEvents body of ``events`` from the ``first``
@@ -160,7 +158,7 @@ cdef class CwlBodyWriter:
         cdef char digits[32]
         cdef Py_ssize_t digits_size, tail = _bytes_size(_CWL_TAIL)
         cdef list items = events.items, order = events.order
-        cdef _JsonWriter writer = _JsonWriter(events.encode, True, events.fluent_bit)
+        cdef _JsonWriter writer = _JsonWriter(events.encode, True)
         cdef object item
         # Room for the most a body's events may count, and their escapes (a body whose escapes
         # need more grows the buffer).

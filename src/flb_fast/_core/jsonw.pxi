@@ -1,28 +1,23 @@
-# Records written as JSON by hand, in one pass from their dicts: the one writer the AWS outputs
-# share, in two modes, each in one of two renderings.
+# Records written as JSON by hand, in one pass from their dicts: the one writer Fluent Bit's AWS
+# output plugins share (cloudwatch_logs, kinesis_firehose, kinesis_streams), in two modes.
 #
-# - plain: the record's JSON byte for byte as msgspec writes it (msgspec.json.Encoder().encode:
-#   no spaces, '"', '\\' and the control characters escaped, \u00XX in lowercase hex, DEL and
-#   every non-ASCII character as UTF-8): the data of kinesis_firehose and kinesis_streams
-#   records (records.pxi records_json).
+# The JSON is Fluent Bit's msgpack2json with json.escape_unicode on, its default (flb_pack.c,
+# flb_utils_write_str; what those plugins send, recorded: tests/data/outputs/cloudwatch_logs): no
+# spaces, '"', '\\' and the control characters escaped (\b \t \n \f \r, else \u00XX in
+# lowercase hex), every non-ASCII character and DEL as a lowercase \uXXXX escape (a surrogate
+# pair above U+FFFF), and a float as %.1f when it holds an integer below 2^63, else as %.16g
+# (outputs/fluent_json.py format_double).
+#
+# - plain: that JSON as it is: the data of kinesis_firehose and kinesis_streams records
+#   (records.pxi records_json).
 # - body: that same JSON already escaped as a JSON string holds it in a body botocore writes
-#   (json.dumps defaults: ensure_ascii, so every non-ASCII character as a lowercase \uXXXX
-#   escape, a surrogate pair above U+FFFF; DEL as \u007f; every '\\' and '"' escaped again): the
-#   messages of CloudWatch Logs events (cwl.pxi CwlBodyWriter).
+#   (every '\\' and '"' escaped again, so a \uXXXX escape of the record's JSON is seven
+#   characters there): the messages of CloudWatch Logs events (cwl.pxi CwlBodyWriter).
 #
-# The rendering is msgspec's (the AWS Go plugins' outputs) or, with ``fluent_bit``, Fluent Bit's
-# msgpack2json with json.escape_unicode on, its default (flb_pack.c, flb_utils_write_str; what its
-# cloudwatch_logs, kinesis_firehose and kinesis_streams plugins send, recorded:
-# tests/data/outputs/cloudwatch_logs): every non-ASCII character and DEL as a lowercase \uXXXX
-# escape in the record's JSON (a surrogate pair above U+FFFF; in body mode that escape is then
-# escaped again, so the message holds the six characters), and a float as %.1f when it holds an
-# integer below 2^63, else as %.16g (outputs/fluent_json.py format_double).
-#
-# A value the writer does not write itself (a float in msgspec's rendering, an int past 64 bits,
-# any other type) is written as the caller's encoder writes it. The writer gives up on a record
-# (the caller then takes its Python path) on a key that is not a str, a str holding a lone
-# surrogate (msgspec refuses both), a record nested deeper than _JSON_MAX_DEPTH, or a value
-# msgspec refuses.
+# A value the writer does not write itself (an int past 64 bits, any other type) is written as
+# the caller's encoder writes it. The writer gives up on a record (the caller then takes its
+# Python path) on a key that is not a str, a str holding a lone surrogate (msgspec refuses both),
+# a record nested deeper than _JSON_MAX_DEPTH, or a value the caller's encoder refuses.
 #
 # A dict or list referenced from more than one place (the pod metadata map the kubernetes filter
 # attaches to every record of a pod and keeps in its cache: DESIGN.md, shared metadata is
@@ -350,9 +345,9 @@ cdef unsigned char _JSON_PLAIN_LEN[128]
 
 
 cdef char *_json_ascii_plain(char *w, unsigned int c, const char *hex) noexcept:
-    """One ASCII character of a string value as msgspec writes it: '"', '\\' and the control
-    characters escaped, DEL as is."""
-    if (0x20 <= c <= 0x7F) and c != 34 and c != 92:
+    """One ASCII character of a string value as Fluent Bit writes it: '"', '\\', the control
+    characters and DEL escaped."""
+    if (0x20 <= c < 0x7F) and c != 34 and c != 92:
         w[0] = <char>c
         return w + 1
     if c == 34 or c == 92:
@@ -368,12 +363,10 @@ cdef char *_json_ascii_plain(char *w, unsigned int c, const char *hex) noexcept:
 
 cdef char *_json_ascii_body(char *w, unsigned int c, const char *hex) noexcept:
     """The same character once the JSON is escaped again as a string of the body (every '\\'
-    and '"' escaped, DEL as \\u007f)."""
+    and '"' escaped)."""
     cdef char plain[8]
     cdef char *end = _json_ascii_plain(plain, c, hex)
     cdef char *p = plain
-    if c == 0x7F:
-        return _json_u_escape(w, c, hex)
     while p < end:
         if p[0] == 92 or p[0] == 34:
             w[0] = 92
@@ -410,7 +403,7 @@ cdef inline char *_json_u_escape_body(char *w, unsigned int unit, const char *he
     return _json_u_escape(w + 1, unit, hex)
 
 
-cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
+cdef int _json_str_body(_JsonOut *out, str text) except -1:
     """A JSON string (quotes included), body mode; 1 when the text holds a lone surrogate.
 
     Written _JSON_SEGMENT_CHARS characters at a time, each with room reserved for the most they
@@ -446,21 +439,18 @@ cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
                     break
                 cp = latin[i]
                 i += 1
-                if fluent_bit and cp >= 0x7F:
-                    w = _json_u_escape_body(w, cp, hex)
-                    raw += 6
-                elif cp < 0x80:
+                if cp < 0x80:
                     memcpy(w, &_JSON_BODY_OUT[cp], 8)
                     w += _JSON_BODY_LEN[cp]
                     raw += _JSON_BODY_RAW[cp]
                 else:
-                    w = _json_u_escape(w, cp, hex)
-                    raw += 2
+                    w = _json_u_escape_body(w, cp, hex)
+                    raw += 6
         else:
             while i < end:
                 cp = _str_read(kind, data, i)
                 i += 1
-                if cp < 0x7F or cp == 0x7F and not fluent_bit:
+                if cp < 0x80:
                     memcpy(w, &_JSON_BODY_OUT[cp], 8)
                     w += _JSON_BODY_LEN[cp]
                     raw += _JSON_BODY_RAW[cp]
@@ -468,20 +458,12 @@ cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
                     return 1
                 elif cp > 0xFFFF:
                     cp -= 0x10000
-                    if fluent_bit:
-                        w = _json_u_escape_body(w, 0xD800 | (cp >> 10), hex)
-                        w = _json_u_escape_body(w, 0xDC00 | (cp & 0x3FF), hex)
-                        raw += 12
-                    else:
-                        w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
-                        w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
-                        raw += 4
-                elif fluent_bit:
+                    w = _json_u_escape_body(w, 0xD800 | (cp >> 10), hex)
+                    w = _json_u_escape_body(w, 0xDC00 | (cp & 0x3FF), hex)
+                    raw += 12
+                else:
                     w = _json_u_escape_body(w, cp, hex)
                     raw += 6
-                else:
-                    w = _json_u_escape(w, cp, hex)
-                    raw += 2 if cp < 0x800 else 3
         out.size = w - out.data
     _json_reserve(out, 16)
     w = out.data + out.size
@@ -492,7 +474,7 @@ cdef int _json_str_body(_JsonOut *out, str text, bint fluent_bit) except -1:
     return 0
 
 
-cdef int _json_str_plain(_JsonOut *out, str text, bint fluent_bit) except -1:
+cdef int _json_str_plain(_JsonOut *out, str text) except -1:
     """A JSON string (quotes included), plain mode; 1 when the text holds a lone surrogate.
     Written _JSON_SEGMENT_CHARS characters at a time, as ``_json_str_body``."""
     cdef Py_ssize_t n = _str_length(text), i = 0, end, run, begin = out.size
@@ -522,46 +504,26 @@ cdef int _json_str_plain(_JsonOut *out, str text, bint fluent_bit) except -1:
                     break
                 cp = latin[i]
                 i += 1
-                if fluent_bit and cp >= 0x7F:
-                    w = _json_u_escape(w, cp, hex)
-                elif cp < 0x80:
+                if cp < 0x80:
                     memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
                     w += _JSON_PLAIN_LEN[cp]
                 else:
-                    w[0] = <char>(0xC0 | (cp >> 6))
-                    w[1] = <char>(0x80 | (cp & 0x3F))
-                    w += 2
+                    w = _json_u_escape(w, cp, hex)
         else:
             while i < end:
                 cp = _str_read(kind, data, i)
                 i += 1
-                if cp < 0x7F or cp == 0x7F and not fluent_bit:
+                if cp < 0x80:
                     memcpy(w, &_JSON_PLAIN_OUT[cp], 8)
                     w += _JSON_PLAIN_LEN[cp]
                 elif 0xD800 <= cp < 0xE000:
                     return 1
-                elif fluent_bit:
-                    if cp > 0xFFFF:
-                        cp -= 0x10000
-                        w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
-                        w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
-                    else:
-                        w = _json_u_escape(w, cp, hex)
-                elif cp < 0x800:
-                    w[0] = <char>(0xC0 | (cp >> 6))
-                    w[1] = <char>(0x80 | (cp & 0x3F))
-                    w += 2
-                elif cp < 0x10000:
-                    w[0] = <char>(0xE0 | (cp >> 12))
-                    w[1] = <char>(0x80 | ((cp >> 6) & 0x3F))
-                    w[2] = <char>(0x80 | (cp & 0x3F))
-                    w += 3
+                elif cp > 0xFFFF:
+                    cp -= 0x10000
+                    w = _json_u_escape(w, 0xD800 | (cp >> 10), hex)
+                    w = _json_u_escape(w, 0xDC00 | (cp & 0x3FF), hex)
                 else:
-                    w[0] = <char>(0xF0 | (cp >> 18))
-                    w[1] = <char>(0x80 | ((cp >> 12) & 0x3F))
-                    w[2] = <char>(0x80 | ((cp >> 6) & 0x3F))
-                    w[3] = <char>(0x80 | (cp & 0x3F))
-                    w += 4
+                    w = _json_u_escape(w, cp, hex)
         out.size = w - out.data
     _json_reserve(out, 16)
     out.data[out.size] = 34
@@ -571,22 +533,20 @@ cdef int _json_str_plain(_JsonOut *out, str text, bint fluent_bit) except -1:
 
 
 cdef class _JsonWriter:
-    """One call's writing: its mode, the caller's msgspec encoder (``encode``) and the memo of
+    """One call's writing: its mode, the caller's encoder of values (``encode``) and the memo of
     shared containers (their addresses, written bytes and JSON sizes)."""
 
     cdef object encode
     cdef bint body
-    cdef bint fluent_bit
     cdef Py_ssize_t count
     cdef Py_ssize_t kept_bytes
     cdef PyObject *objects[_JSON_MEMO_ENTRIES]
     cdef Py_ssize_t raws[_JSON_MEMO_ENTRIES]
     cdef list fragments
 
-    def __cinit__(self, object encode, bint body, bint fluent_bit):
+    def __cinit__(self, object encode, bint body):
         self.encode = encode
         self.body = body
-        self.fluent_bit = fluent_bit
         self.count = 0
         self.kept_bytes = 0
         self.fragments = []
@@ -594,8 +554,8 @@ cdef class _JsonWriter:
 
 cdef inline int _json_str(_JsonOut *out, str text, _JsonWriter writer) except -1:
     if writer.body:
-        return _json_str_body(out, text, writer.fluent_bit)
-    return _json_str_plain(out, text, writer.fluent_bit)
+        return _json_str_body(out, text)
+    return _json_str_plain(out, text)
 
 
 cdef int _json_escaped(_JsonOut *out, const unsigned char *s, Py_ssize_t n) except -1:
@@ -608,12 +568,12 @@ cdef int _json_escaped(_JsonOut *out, const unsigned char *s, Py_ssize_t n) exce
 
 
 cdef int _json_encoded(_JsonOut *out, object value, _JsonWriter writer) except -1:
-    """``value`` as the caller's msgspec encoder writes it; 1 when it refuses."""
+    """``value`` as the caller's encoder writes it; 1 when it refuses."""
     cdef bytes text
     try:
         text = writer.encode(value)
     except Exception:
-        # Whatever msgspec refuses, the record takes the Python path, which has its fallback.
+        # Whatever the encoder refuses, the record takes the Python path, which has its fallback.
         return 1
     cdef const unsigned char *s = <const unsigned char *>_bytes_data(text)
     cdef Py_ssize_t n = _bytes_size(text)
@@ -645,7 +605,7 @@ cdef int _json_value(_JsonOut *out, object value, _JsonWriter writer, int depth,
         _json_reserve(out, 5)
         _json_put(out, b"false", 5, 5)
         return 0
-    if type(value) is float and writer.fluent_bit:
+    if type(value) is float:
         n = _json_double(digits, PyFloat_AS_DOUBLE(value))
         _json_reserve(out, n)
         _json_put(out, digits, n, n)

@@ -189,15 +189,14 @@ def records_body(bytes head, list datas, object keys, Py_ssize_t start, Py_ssize
     return body
 
 
-def records_json(list records, object encode, object fallback, bytes suffix, bint fluent_bit=False):
-    """Each record's JSON byte for byte as ``encode`` (a ``msgspec.json.Encoder``'s ``encode``)
-    writes it, or with ``fluent_bit`` as Fluent Bit writes it (jsonw.pxi), followed by ``suffix``,
-    in one pass (plain mode: a map or list several records reference is written once and copied
-    after). A record not written here (not a dict, or holding what the writer gives up on) is
+def records_json(list records, object encode, object fallback, bytes suffix):
+    """Each record's JSON as Fluent Bit writes it (jsonw.pxi; ``encode`` writes the values the
+    writer leaves to it), followed by ``suffix``, in one pass (plain mode: a map or list several
+    records reference is written once and copied after). A record not written here (not a dict, or holding what the writer gives up on) is
     ``fallback(index)``'s bytes, then ``suffix``."""
     cdef Py_ssize_t n = len(records), i, suffix_size = _bytes_size(suffix)
     cdef list encoded = [None] * n
-    cdef _JsonWriter writer = _JsonWriter(encode, False, fluent_bit)
+    cdef _JsonWriter writer = _JsonWriter(encode, False)
     cdef _JsonOut out
     cdef object record
     out.data = NULL

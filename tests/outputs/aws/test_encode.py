@@ -7,7 +7,6 @@ import json
 import math
 from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,8 +17,8 @@ from flb_fast.outputs.aws.encode import ENCODE_SLICE_RECORDS, RecordEncoder, for
 TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
 
 
-def test_whole_records_are_json_in_key_order() -> None:
-    assert RecordEncoder().encode({"z": 1, "a": "é", "m": [1, None]}, TS) == '{"z":1,"a":"é","m":[1,null]}'.encode()
+def test_whole_records_are_fluent_bits_json_in_key_order() -> None:
+    assert RecordEncoder().encode({"z": 1, "a": "é", "m": [1, None]}, TS) == b'{"z":1,"a":"\\u00e9","m":[1,null]}'
 
 
 def test_log_key_string_values_are_sent_raw() -> None:
@@ -29,7 +28,7 @@ def test_log_key_string_values_are_sent_raw() -> None:
 def test_log_key_strings_of_fluent_bits_kinesis_plugins_are_their_json_without_the_quotes() -> None:
     """firehose_api.c / kinesis_api.c strip the first and last character of the value's JSON
     (Fluent Bit 4.2.8 sent these to the tests' Firehose endpoint: tools/generated.py firehose)."""
-    encoder = RecordEncoder(log_key="log", fluent_bit=True, log_key_json=True)
+    encoder = RecordEncoder(log_key="log", log_key_json=True)
     assert encoder.encode({"log": 'caf\u00e9 qu"ote\ttab'}, TS) == b'caf\\u00e9 qu\\"ote\\ttab'
 
 
@@ -136,7 +135,8 @@ def test_a_suffix_follows_every_non_empty_encoding() -> None:
 
 
 compiled = pytest.mark.skipif(not hasattr(_core, "records_json"), reason="flb_fast._core is not built")
-ENCODE = msgspec.json.Encoder().encode
+# Fluent Bit's JSON of a value, as the output hands it to the compiled writer.
+ENCODE = RecordEncoder().encode_value
 
 _text = st.text(alphabet=st.characters(), max_size=12)
 _scalar = st.one_of(
@@ -164,22 +164,20 @@ def _records_sharing_containers(draw: st.DrawFn) -> list[dict[Any, Any]]:
     return draw(st.lists(st.dictionaries(keys, value, max_size=5), max_size=12))
 
 
-def write(records: list[Any], suffix: bytes = b"", fluent_bit: bool = False) -> list[bytes]:
+def write(records: list[Any], suffix: bytes = b"") -> list[bytes]:
     """``_core.records_json`` as ``RecordEncoder.encode_all`` calls it."""
-    encoder = RecordEncoder(fluent_bit=fluent_bit)
-    return _core.records_json(records, encoder.encode_value, lambda index: encoder.encode(records[index], TS), suffix,
-                              fluent_bit)
+    encoder = RecordEncoder()
+    return _core.records_json(records, encoder.encode_value, lambda index: encoder.encode(records[index], TS), suffix)
 
 
 @compiled
 @settings(max_examples=300)
-@given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]), fluent_bit=st.booleans())
-def test_the_compiled_writer_writes_records_as_the_msgspec_path(records: list[dict[Any, Any]], suffix: bytes,
-                                                                 fluent_bit: bool) -> None:
-    assert write(records, suffix, fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, suffix)
+@given(records=_records_sharing_containers(), suffix=st.sampled_from([b"", b"\n"]))
+def test_the_compiled_writer_writes_records_as_the_python_path(records: list[dict[Any, Any]], suffix: bytes) -> None:
+    assert write(records, suffix) == RecordEncoder().encode_slices(records, suffix)
 
 
-# Runs of characters msgspec writes as they are, of every length around the 8- and 16-byte steps
+# Runs of characters Fluent Bit writes as they are, of every length around the 8- and 16-byte steps
 # the compiled writer copies them in, between characters it must escape or encode.
 _long_text = st.lists(
     st.one_of(st.text("ab/ {}:z~", min_size=1, max_size=40),
@@ -190,11 +188,10 @@ _long_text = st.lists(
 
 @compiled
 @settings(max_examples=300)
-@given(texts=st.lists(_long_text, min_size=1, max_size=8), fluent_bit=st.booleans())
-def test_strings_of_every_length_with_escapes_anywhere_are_written_as_msgspec_writes_them(texts: list[str],
-                                                                                          fluent_bit: bool) -> None:
+@given(texts=st.lists(_long_text, min_size=1, max_size=8))
+def test_strings_of_every_length_with_escapes_anywhere_are_written_as_the_python_path(texts: list[str]) -> None:
     records = [{text: text} for text in texts]
-    assert write(records, b"", fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, b"")
+    assert write(records, b"") == RecordEncoder().encode_slices(records, b"")
 
 
 # Strings longer than the compiled writer's segment (_JSON_SEGMENT_CHARS), with characters to
@@ -204,17 +201,16 @@ LONG_TEXTS = ["a" * 2047 + "\u00e9" + "b" * 2047 + "\U0001F600" + '"' * 3 + "c" 
 
 
 @compiled
-@pytest.mark.parametrize("fluent_bit", [False, True])
-def test_strings_longer_than_a_segment_are_written_as_the_python_path(fluent_bit: bool) -> None:
+def test_strings_longer_than_a_segment_are_written_as_the_python_path() -> None:
     records = [{"log": text, text[:3]: [text]} for text in LONG_TEXTS]
-    assert write(records, b"", fluent_bit) == RecordEncoder(fluent_bit=fluent_bit).encode_slices(records, b"")
+    assert write(records, b"") == RecordEncoder().encode_slices(records, b"")
 
 
 @compiled
 def test_fluent_bits_rendering_escapes_non_ascii_and_del_and_writes_its_floats() -> None:
     records = [{"t": "caf\u00e9 \U0001F600 \x7f", "f": [1e20, 3.0, 0.1, 9.5e18, -math.nan]}]
     expected = [b'{"t":"caf\\u00e9 \\ud83d\\ude00 \\u007f","f":[1e+20,3.0,0.1,9.5e+18,-nan]}']
-    assert write(records, b"", True) == RecordEncoder(fluent_bit=True).encode_slices(records) == expected
+    assert write(records, b"") == RecordEncoder().encode_slices(records) == expected
 
 
 @compiled

@@ -8,7 +8,6 @@ import json
 import random
 from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +19,8 @@ from flb_fast.outputs.cloudwatch_logs.body import BodyWriter, body_writer, escap
 
 pytestmark = pytest.mark.skipif(not hasattr(_core, "CwlBodyWriter"), reason="flb_fast._core is not built")
 
-ENCODE = msgspec.json.Encoder().encode
+# Fluent Bit's JSON of a value, as the output hands it to the writers.
+ENCODE = RecordEncoder().encode_value
 HEAD = request_head("group é", 'stream "1"')
 
 
@@ -65,15 +65,15 @@ def random_records(seed: int, count: int) -> list[dict[str, Any]]:
 
 
 def fallback_json(items: list[Any]) -> Any:
-    """The output's fallback: the record as its encoder writes it (msgspec, else the standard library)."""
+    """The output's fallback: the record as its encoder writes it (Fluent Bit's JSON, else the standard library's)."""
     return lambda index: RecordEncoder().encode(items[index], 0)
 
 
 def every_body(writer: Any, items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE,
-               fallback: Any = None, fluent_bit: bool = False) -> tuple[list[bytes], list[int], int]:
+               fallback: Any = None) -> tuple[list[bytes], list[int], int]:
     """``(bodies, counts, truncated)``: the bodies ``writer`` writes one after the other, each from
     the first event the one before left out, as the output sends them."""
-    events = writer.events(items, times, encode, fallback or fallback_json(items), fluent_bit)
+    events = writer.events(items, times, encode, fallback or fallback_json(items))
     bodies, counts, truncated = [], [], 0
     while first < len(items):
         body, count, cut = writer.body(HEAD, events, first)
@@ -84,26 +84,22 @@ def every_body(writer: Any, items: list[Any], times: list[int], first: int = 0, 
     return bodies, counts, truncated
 
 
-def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE, fluent_bit: bool = False) -> Any:
+def both(items: list[Any], times: list[int], first: int = 0, encode: Any = ENCODE) -> Any:
     """The compiled writer's and the reference's bodies of the same events, checked equal. The
-    compiled writer is used twice, so that the bodies it writes after others are checked too.
-    With ``fluent_bit`` both write records as Fluent Bit does (``encode`` is then its encoder's)."""
-    if fluent_bit:
-        encode = RecordEncoder(fluent_bit=True).encode_value
+    compiled writer is used twice, so that the bodies it writes after others are checked too."""
     compiled = body_writer()
-    ours = every_body(compiled, items, times, first, encode, fluent_bit=fluent_bit)
-    assert ours == every_body(BodyWriter(), items, times, first, encode, fluent_bit=fluent_bit)
-    assert every_body(compiled, items, times, first, encode, fluent_bit=fluent_bit) == ours
+    ours = every_body(compiled, items, times, first, encode)
+    assert ours == every_body(BodyWriter(), items, times, first, encode)
+    assert every_body(compiled, items, times, first, encode) == ours
     return ours
 
 
-@pytest.mark.parametrize("fluent_bit", [False, True], ids=["msgspec", "fluent-bit"])
 @pytest.mark.parametrize("seed", range(6))
-def test_the_compiled_bodies_of_random_records_are_the_reference_bodies(seed: int, fluent_bit: bool) -> None:
+def test_the_compiled_bodies_of_random_records_are_the_reference_bodies(seed: int) -> None:
     records = random_records(seed, 300)
     rng = random.Random(seed)
     times = [rng.randrange(-(10**12), 10**12) for _ in records]
-    bodies, counts, truncated = both(records, times, fluent_bit=fluent_bit)
+    bodies, counts, truncated = both(records, times)
     assert (len(bodies), counts, truncated) == (1, [300], 0)
 
 
@@ -120,11 +116,10 @@ _item = st.one_of(
     items=st.lists(_item, max_size=30),
     times=st.lists(st.integers(-(10**15), 10**17), min_size=30, max_size=30),
     first=st.integers(0, 32),
-    fluent_bit=st.booleans(),
 )
 def test_the_compiled_bodies_are_the_reference_bodies_byte_for_byte(items: list[Any], times: list[int],
-                                                                     first: int, fluent_bit: bool) -> None:
-    both(items, times[: len(items)], first, fluent_bit=fluent_bit)
+                                                                     first: int) -> None:
+    both(items, times[: len(items)], first)
 
 
 # Runs of characters a JSON string holds as they are, of every length around the 8- and 16-byte
@@ -133,11 +128,10 @@ _SPECIAL = st.sampled_from(['"', "\\", "\x00", "\x1f", "\n", "\x7f", "\x80", "é
 _long_text = st.lists(st.one_of(st.text("ab/ {}:z~", min_size=1, max_size=40), _SPECIAL), max_size=6).map("".join)
 
 
-@pytest.mark.parametrize("fluent_bit", [False, True], ids=["msgspec", "fluent-bit"])
-def test_strings_longer_than_a_segment_are_the_reference_bodies(fluent_bit: bool) -> None:
+def test_strings_longer_than_a_segment_are_the_reference_bodies() -> None:
     """The compiled writer writes a string 2,048 characters at a time (jsonw.pxi)."""
     texts = ["a" * 2047 + "\u00e9" + "b" * 2047 + "\U0001F600" + '"' * 3 + "c" * 5000, "\u65e5" * 4100 + "\x7f"]
-    both([{"log": text} for text in texts], [0, 1], fluent_bit=fluent_bit)
+    both([{"log": text} for text in texts], [0, 1])
 
 
 @settings(max_examples=300)
@@ -224,9 +218,9 @@ def test_a_shared_map_nested_deeper_than_the_limit_is_sent_as_the_fallback() -> 
         {"k": {"nested": [{"deep": "\ud800"}]}},
         {"f": 1.5, "big": 2**80, "raw": b"\x00\xff"},
     ],
-    ids=["lone-surrogate", "non-str-key", "nested-surrogate", "values-msgspec-writes"],
+    ids=["lone-surrogate", "non-str-key", "nested-surrogate", "values-the-encoder-writes"],
 )
-def test_records_not_written_in_one_pass_are_sent_as_the_fallback_or_msgspec_writes_them(record: Any) -> None:
+def test_records_not_written_in_one_pass_are_sent_as_the_fallback_or_the_encoder_writes_them(record: Any) -> None:
     [body], _, _ = both([{"ok": 1}, record], [0, 0])
     assert json.loads(body)["logEvents"][0]["message"] == '{"ok":1}'
 

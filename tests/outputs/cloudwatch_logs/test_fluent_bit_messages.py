@@ -32,9 +32,9 @@ def records_and_times() -> tuple[list[dict[str, Any]], list[int]]:
 @pytest.mark.parametrize("writer", [body_writer(), BodyWriter()], ids=["compiled", "reference"])
 def test_messages_are_the_records_json_as_fluent_bit_writes_it(writer: Any) -> None:
     records, times = records_and_times()
-    encoder = RecordEncoder(fluent_bit=True)
+    encoder = RecordEncoder()
     events = writer.events(records, times, encoder.encode_value,
-                           lambda index: encoder.encode(records[index], times[index]), True)
+                           lambda index: encoder.encode(records[index], times[index]))
     body, count, _ = writer.body(request_head("group-1", "stream-1"), events, 0)
     sent = [[event["timestamp"], event["message"]] for event in json.loads(body)["logEvents"]]
     recorded = json.loads((DATA / "events.json").read_text())["events"]

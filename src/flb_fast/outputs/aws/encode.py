@@ -1,11 +1,10 @@
 """Record bodies as the AWS outputs send them: one JSON encode per record.
 
-The record's JSON is Fluent Bit's (``fluent_bit``: the C plugins cloudwatch_logs,
-kinesis_firehose and kinesis_streams write it with msgpack2json, json.escape_unicode on: every
-non-ASCII character and DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes
-them, key order kept), the AWS Go plugins' (``go``: ``cloudwatch``, ``firehose``, ``kinesis``;
-keys sorted, HTML characters escaped, Go's floats: ``outputs/aws/go_json.py``), or msgspec's
-(key order kept, non-ASCII as UTF-8). ``log_key`` sends only that key's value, a string as it
+The record's JSON is Fluent Bit's (the C plugins cloudwatch_logs, kinesis_firehose and
+kinesis_streams write it with msgpack2json, json.escape_unicode on: every non-ASCII character and
+DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes them, key order kept) or,
+with ``go``, the AWS Go plugins' (``cloudwatch``, ``firehose``, ``kinesis``: keys sorted, HTML
+characters escaped, Go's floats: ``outputs/aws/go_json.py``). ``log_key`` sends only that key's value, a string as it
 is or, with ``log_key_json`` (kinesis_firehose and kinesis_streams), as its JSON without the
 quotes, which is what Fluent Bit's C plugins send: they strip the first and last character of the
 value's JSON (firehose_api.c / kinesis_api.c process_event; cloudwatch_logs puts the same text in
@@ -83,12 +82,10 @@ class RecordEncoder:
         time_key_format: str | None = None,
         data_keys: list[str] | None = None,
         replace_dots: str | None = None,
-        fluent_bit: bool = False,
         log_key_json: bool = False,
         go: bool = False,
     ) -> None:
         self.log_key = log_key
-        self.fluent_bit = fluent_bit
         self.go = go
         self.refused = 0
         self.refusal = ""
@@ -103,9 +100,9 @@ class RecordEncoder:
             option is None for option in (log_key, time_key, self.data_keys, replace_dots)
         )
         self._encoder = msgspec.json.Encoder()
-        # JSON of one value as this encoder writes it (raises on a value msgspec refuses).
-        self.encode_value = self._fluent_bit_json if fluent_bit else self._encoder.encode
-        self._time_suffix_prefix = b',"' + self._encoder.encode(time_key)[1:-1] + b'":' if time_key else b""
+        # JSON of one value as this encoder writes it (raises on a value it refuses).
+        self.encode_value = go_json if go else self._fluent_bit_json
+        self._time_suffix_prefix = b',"' + self._fluent_bit_json(time_key)[1:-1] + b'":' if time_key else b""
 
     def _fluent_bit_json(self, value: Any) -> bytes:
         """``value``'s JSON as Fluent Bit's msgpack2json writes it (raises where msgspec does)."""
@@ -122,14 +119,13 @@ class RecordEncoder:
     ) -> list[bytes | None]:
         """``encode`` of each record, each non-empty one followed by ``suffix``. Records sent
         whole (no ``log_key``, ``time_key``, ``data_keys`` or ``replace_dots``) are written by
-        ``_core.records_json`` when it is built, byte for byte as msgspec writes them (a record it
-        does not write goes through ``encode``), else by ``encode_slices``."""
+        ``_core.records_json`` when it is built (a record it does not write goes through
+        ``encode``), else by ``encode_slices``."""
         if not self.whole_records:
             encoded = [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
             return [data + suffix if data else data for data in encoded] if suffix else encoded
         if _records_json is not None:
-            return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix,
-                                 self.fluent_bit)
+            return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix)
         return self.encode_slices(records, suffix)
 
     def encode_slices(self, records: list[dict[str, Any]], suffix: bytes = b"") -> list[bytes | None]:
@@ -141,10 +137,7 @@ class RecordEncoder:
         for start in range(0, len(records), ENCODE_SLICE_RECORDS):
             part = records[start : start + ENCODE_SLICE_RECORDS]
             try:
-                if self.fluent_bit:
-                    lines = escape_unicode(self._encoder.encode_lines([jsonable(r) for r in part])).split(b"\n")[:-1]
-                else:
-                    lines = self._encoder.encode_lines(part).split(b"\n")[:-1]
+                lines = escape_unicode(self._encoder.encode_lines([jsonable(r) for r in part])).split(b"\n")[:-1]
             except (UnicodeEncodeError, TypeError):
                 lines = [self._json(record) for record in part]
             encoded += [line + suffix for line in lines] if suffix else lines
@@ -175,7 +168,7 @@ class RecordEncoder:
         body = self._json(record)
         if self.time_key is None:
             return body
-        stamp = self._encoder.encode(format_time(timestamp_ns, self.time_key_format))
+        stamp = self._fluent_bit_json(format_time(timestamp_ns, self.time_key_format))
         if len(body) == 2:  # "{}"
             return b"{" + self._time_suffix_prefix[1:] + stamp + b"}"
         return body[:-1] + self._time_suffix_prefix + stamp + b"}"

@@ -214,7 +214,6 @@ class RecordsOutput(AwsOutput):
             time_key_format=options.time_key_format,
             data_keys=getattr(options, "data_keys", None),
             replace_dots=getattr(options, "replace_dots", None),
-            fluent_bit=not self.GO,
             log_key_json=not self.GO,
             go=self.GO,
         )

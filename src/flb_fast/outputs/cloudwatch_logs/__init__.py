@@ -96,7 +96,7 @@ class CloudWatchLogsOutput(AwsOutput):
         super().__init__(ctx, options)
         self._validate(options)
         self.namer = StreamNamer(options, go=self.GO)
-        self.encoder = RecordEncoder(log_key=options.log_key, fluent_bit=not self.GO, go=self.GO)
+        self.encoder = RecordEncoder(log_key=options.log_key, go=self.GO)
         self._writer = body_writer()
         self._put_headers = {EMF_HEADER: options.log_format} if options.log_format else None
         self.create_stream = True
@@ -134,11 +134,11 @@ class CloudWatchLogsOutput(AwsOutput):
         return FlushResult.OK
 
     def _events(self, chunk: Chunk, indexes: list[int], target: Target, progress: _Progress
-                ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes], bool]:
+                ) -> tuple[list[Any], list[int], Callable[[Any], bytes], Callable[[int], bytes]]:
         """What the body writer makes one destination's events of: the items (whole records, or
-        the ``log_key`` values encoded first, empty and missing ones skipped as Fluent Bit skips
-        them), their timestamps, the encoder of values, the fallback that encodes a record the
-        writer cannot, and whether records are written as Fluent Bit's C plugin writes them."""
+        records encoded first, with ``log_key`` or the Go plugin's JSON, empty and missing ones
+        skipped as Fluent Bit skips them), their timestamps, the encoder of values, and the
+        fallback that encodes a record the writer cannot."""
         records, timestamps = chunk.records, chunk.timestamps
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
@@ -162,7 +162,7 @@ class CloudWatchLogsOutput(AwsOutput):
         def fallback(index: int) -> bytes:
             return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
 
-        return items, timestamps, self.encoder.encode_value, fallback, self.encoder.fluent_bit
+        return items, timestamps, self.encoder.encode_value, fallback
 
     def messages(self, encoded: list[bytes | None]) -> list[bytes | None]:
         """The event messages of records encoded one by one (``None``: a record not sent)."""

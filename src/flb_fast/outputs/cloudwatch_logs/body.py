@@ -47,15 +47,15 @@ def escape_all(messages: list[bytes], max_event_bytes: int) -> tuple[list[bytes]
 def record_messages(
     records: list[Any], encode: Callable[[Any], bytes], max_event_bytes: int
 ) -> tuple[list[bytes | None], list[int]]:
-    """``(fragments, sizes)`` of whole records: each record's JSON (``encode``, msgspec's
-    encoder) escaped, with its size. ``None`` (size 0) where the record needs the encoder's
-    fallback (a value msgspec refuses) or its message is over ``max_event_bytes``."""
+    """``(fragments, sizes)`` of whole records: each record's JSON (``encode``) escaped, with its
+    size. ``None`` (size 0) where the record needs the encoder's fallback (a value ``encode``
+    refuses) or its message is over ``max_event_bytes``."""
     fragments: list[bytes | None] = []
     sizes: list[int] = []
     for record in records:
         try:
             message = encode(record)
-        except Exception:  # noqa: BLE001 - whatever msgspec refuses goes to the encoder's fallback
+        except Exception:  # noqa: BLE001 - whatever encode refuses goes to the encoder's fallback
             message = None
         if message is None or len(message) > max_event_bytes:
             fragments.append(None)
@@ -103,14 +103,12 @@ class BodyWriter:
 
     def events(
         self, items: list[Any], timestamps_ns: list[int], encode: Callable[[Any], bytes], fallback: Callable[[int], bytes],
-        fluent_bit: bool = False,
     ) -> Events:
         """The events ``body`` takes. An item is a record (a dict, its message its JSON as
-        ``encode`` writes it) or its message as UTF-8 bytes; a record ``record_messages`` leaves,
-        or an item of another type, is sent as ``fallback(index)``'s bytes. Messages over
-        MAX_EVENT_BYTES are cut. ``fluent_bit`` tells the compiled writer to write records as
-        Fluent Bit does, which ``encode`` then does too (``RecordEncoder.encode_value``): here
-        ``encode`` writes every record, so both give the same bodies."""
+        ``encode`` writes it: ``RecordEncoder.encode_value``, Fluent Bit's JSON, as the compiled
+        writer writes it) or its message as UTF-8 bytes; a record ``record_messages`` leaves, or
+        an item of another type, is sent as ``fallback(index)``'s bytes. Messages over
+        MAX_EVENT_BYTES are cut."""
         if len(timestamps_ns) != len(items):
             raise ValueError("cwl events: one timestamp per item")
         order = sorted(range(len(items)), key=lambda index: timestamps_ns[index] // 1_000_000)
