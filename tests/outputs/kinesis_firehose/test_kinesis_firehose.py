@@ -76,6 +76,13 @@ def test_go_data_keys_and_replace_dots(moto, run) -> None:
     assert delivered(moto) == [b'{"a_b":1,"c":2}\n']
 
 
+def test_go_data_keys_entries_are_the_keys_as_written_between_the_commas(moto, run) -> None:
+    delivery_stream(moto)
+    output = firehose(moto.url, GoFirehoseOutput, data_keys=" a, c ")
+    assert run(flush_all(output, chunk_of([{"a": 1, "c": 2, " c": 3}]))) == [FlushResult.OK]
+    assert delivered(moto) == [b'{" c":3,"a":1}\n']
+
+
 def test_go_records_are_written_as_the_go_plugin_writes_them(moto, run) -> None:
     delivery_stream(moto)
     output = firehose(moto.url, GoFirehoseOutput)

@@ -57,6 +57,12 @@ def json_fallback(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=True, default=str, separators=(",", ":")).encode()
 
 
+def go_data_keys(value: str | None) -> list[str] | None:
+    """The Go plugins' ``data_keys``: the value trimmed and split at its commas, the entries kept
+    as written (plugins.DataKeys: ``a, b`` names the keys ``a`` and `` b``)."""
+    return value.strip().split(",") if value else None
+
+
 def _replace_dots(record: dict[str, Any], replacement: str) -> dict[str, Any]:
     """The Go plugins' ``replaceDots``: dots in the keys of the record and of the maps nested in
     it as map values (not those inside lists) replaced."""

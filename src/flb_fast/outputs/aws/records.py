@@ -29,7 +29,7 @@ from flb_fast.config.errors import PluginConfigError
 from flb_fast.config.options import STR, Option, OptionTable
 from flb_fast.outputs.aws.aggregation import aggregate_groups, compressed_aggregates
 from flb_fast.outputs.aws.base import AwsOutput
-from flb_fast.outputs.aws.encode import RecordEncoder
+from flb_fast.outputs.aws.encode import RecordEncoder, go_data_keys
 from flb_fast.outputs.aws.errors import THROTTLE_CODES
 from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
@@ -212,7 +212,7 @@ class RecordsOutput(AwsOutput):
             log_key=options.log_key,
             time_key=options.time_key,
             time_key_format=options.time_key_format,
-            data_keys=getattr(options, "data_keys", None),
+            data_keys=go_data_keys(getattr(options, "data_keys", None)),
             replace_dots=getattr(options, "replace_dots", None),
             log_key_json=not self.GO,
             go=self.GO,

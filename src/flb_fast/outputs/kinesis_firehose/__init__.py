@@ -8,7 +8,7 @@ a partly failed batch is retried for its failed records only (see ``outputs.aws.
 
 from __future__ import annotations
 
-from flb_fast.config.options import BOOL, CLIST, STR, Option, OptionTable
+from flb_fast.config.options import BOOL, STR, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
 from flb_fast.outputs.aws.records import RECORD_OPTIONS, RecordsOutput
 from flb_fast.outputs.kinesis_firehose.batch import LIMITS
@@ -47,6 +47,6 @@ class GoFirehoseOutput(KinesisFirehoseOutput):
     GO = True
 
     OPTIONS = KinesisFirehoseOutput.OPTIONS + OptionTable(
-        Option("data_keys", CLIST, None, "send only these keys of each record"),
+        Option("data_keys", STR, None, "send only these keys of each record: a,b (a space is part of a key)"),
         Option("replace_dots", STR, None, "replace dots in key names with this string"),
     )

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from flb_fast.config.errors import PluginConfigError
-from flb_fast.config.options import BOOL, CLIST, INT, STR, TIME, Option, OptionTable
+from flb_fast.config.options import BOOL, INT, STR, TIME, Option, OptionTable
 from flb_fast.outputs.aws.options import AWS_COMMON_OPTIONS
 from flb_fast.outputs.aws.records import RECORD_OPTIONS, RecordsOutput
 from flb_fast.outputs.kinesis_streams.batch import LIMITS, MAX_PARTITION_KEY_CHARS
@@ -72,7 +72,7 @@ class GoKinesisOutput(KinesisStreamsOutput):
 
     OPTIONS = KinesisStreamsOutput.OPTIONS + OptionTable(
         Option("partition_key", STR, None, "record key whose value is the partition key; a->b for nested keys"),
-        Option("data_keys", CLIST, None, "send only these keys of each record"),
+        Option("data_keys", STR, None, "send only these keys of each record: a,b (a space is part of a key)"),
         Option("append_newline", BOOL, "false", "end each record with a newline"),
         Option("replace_dots", STR, None, "replace dots in key names with this string"),
         Option("aggregation", BOOL, "false", "pack records into KPL aggregated records"),
