@@ -73,6 +73,11 @@ def test_go_time_key_is_set_before_data_keys_which_may_leave_it_out() -> None:
     assert RecordEncoder(time_key="t", data_keys=["a"], go=True).encode({"a": 1, "b": 2}, TS) == b'{"a":1}'
 
 
+def test_go_time_key_format_reads_l_as_milliseconds_and_f_as_microseconds() -> None:
+    encoded = RecordEncoder(time_key="t", time_key_format="%H:%M:%S.%L|%f", go=True).encode({}, TS)
+    assert encoded == b'{"t":"22:13:20.123|123456"}'
+
+
 def test_go_time_key_replaces_a_key_of_the_same_name() -> None:
     assert RecordEncoder(time_key="t", go=True).encode({"t": "old"}, TS) == b'{"t":"2023-11-14T22:13:20"}'
 

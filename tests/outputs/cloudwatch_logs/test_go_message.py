@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flb_fast.outputs.cloudwatch_logs.go_message import GO_MAX_EVENT_BYTES, TRUNCATED_SUFFIX, go_message
+from flb_fast.outputs.aws.go_json import TRUNCATED_SUFFIX
+from flb_fast.outputs.cloudwatch_logs.go_message import GO_MAX_EVENT_BYTES, go_message
 
 # 256 KiB less the suffix and the event's 26 bytes: where the plugin cuts.
 CUT = GO_MAX_EVENT_BYTES - len(TRUNCATED_SUFFIX) - 26

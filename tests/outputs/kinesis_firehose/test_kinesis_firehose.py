@@ -109,6 +109,16 @@ def test_a_record_over_the_size_limit_is_discarded_and_counted(moto, run) -> Non
     assert output.ctx.metrics["too_large_records"] == 1
 
 
+def test_go_a_record_over_the_size_limit_is_cut_to_it_with_the_go_plugins_suffix(moto, run) -> None:
+    delivery_stream(moto)
+    output = firehose(moto.url, GoFirehoseOutput, log_key="log")
+    chunk = chunk_of([{"log": "x" * MAX_RECORD_BYTES}, {"log": "y"}])
+    assert run(flush_all(output, chunk)) == [FlushResult.OK]
+    cut = b"x" * (MAX_RECORD_BYTES - len(b"[Truncated...]")) + b"[Truncated...]"
+    assert delivered(moto) == [cut + b"y\n"]
+    assert output.ctx.metrics["truncated_records"] == 1
+
+
 def test_a_partial_failure_retries_only_the_failed_records(moto, fault_proxy, run) -> None:
     delivery_stream(moto)
     output = firehose(fault_proxy.url)

@@ -58,6 +58,15 @@ def test_go_partition_key_reads_nested_keys_and_falls_back_to_random(moto, run) 
     assert len(second["key"]) == 32
 
 
+def test_go_a_record_over_the_size_limit_with_its_key_is_cut_to_fit_with_the_go_plugins_suffix(moto, run) -> None:
+    create_stream(moto)
+    output = kinesis(moto.url, GoKinesisOutput, partition_key="k", log_key="log")
+    assert run(flush_all(output, chunk_of([{"k": "key", "log": "x" * 1024 * 1024}]))) == [FlushResult.OK]
+    [record] = arrived(moto)
+    assert record == {"data": b"x" * (1024 * 1024 - 3 - 14) + b"[Truncated...]", "key": "key"}
+    assert output.ctx.metrics["truncated_records"] == 1
+
+
 def test_a_partial_failure_retries_only_the_failed_records(moto, fault_proxy, run) -> None:
     create_stream(moto)
     output = kinesis(fault_proxy.url)

@@ -31,6 +31,9 @@ from flb_fast.outputs.fluent_json import escape_unicode, jsonable
 # Fluent Bit's time_key_format extensions: %3N milliseconds, %9N and %L nanoseconds
 # (plugins/out_kinesis_firehose docs); everything else is strftime.
 _FRACTION_RE = re.compile(r"%(3N|9N|L)")
+# The Go plugins' (lestrrat-go/strftime with WithMilliseconds('L') and WithMicroseconds('f')):
+# %L milliseconds, %f microseconds.
+_GO_FRACTION_RE = re.compile(r"%([Lf])")
 DEFAULT_TIME_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Records encoded per msgspec call by ``encode_all``: the joined text of a slice is a transient
 # copy of its records' JSON, so a slice (about 1 MB of kubernetes records) bounds that copy
@@ -47,6 +50,15 @@ def format_time(timestamp_ns: int, fmt: str) -> str:
     seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
     if "%" in fmt and ("N" in fmt or "%L" in fmt):
         fmt = _FRACTION_RE.sub(lambda m: f"{nanos // 1_000_000:03d}" if m.group(1) == "3N" else f"{nanos:09d}", fmt)
+    return datetime.fromtimestamp(seconds, UTC).strftime(fmt)
+
+
+def format_go_time(timestamp_ns: int, fmt: str) -> str:
+    """``strftime`` in UTC of a nanosecond timestamp, with the Go plugins' fraction specifiers."""
+    seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
+    if "%L" in fmt or "%f" in fmt:
+        fmt = _GO_FRACTION_RE.sub(lambda m: f"{nanos // 1_000_000:03d}" if m.group(1) == "L" else f"{nanos // 1000:06d}",
+                                  fmt)
     return datetime.fromtimestamp(seconds, UTC).strftime(fmt)
 
 
@@ -183,7 +195,7 @@ class RecordEncoder:
         """As the Go plugins' ``AddRecord`` and ``processRecord``: ``time_key`` set first, then
         ``data_keys`` (kept as the record names them), ``replace_dots``, then the JSON."""
         if self.time_key is not None:
-            record = {**record, self.time_key: format_time(timestamp_ns, self.time_key_format)}
+            record = {**record, self.time_key: format_go_time(timestamp_ns, self.time_key_format)}
         if self.data_keys is not None:
             record = {key: value for key, value in record.items() if key in self.data_keys}
         if self.replace_dots is not None:

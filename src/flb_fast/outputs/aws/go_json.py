@@ -28,6 +28,9 @@ import math
 import re
 from typing import Any
 
+# What the Go plugins append to a record they cut to the service's size (processRecord).
+TRUNCATED_SUFFIX = b"[Truncated...]"
+
 
 class GoJsonError(ValueError):
     """A value the Go plugins cannot write; they drop the record and log the error."""

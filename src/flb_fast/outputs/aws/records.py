@@ -31,6 +31,7 @@ from flb_fast.outputs.aws.aggregation import aggregate_groups, compressed_aggreg
 from flb_fast.outputs.aws.base import AwsOutput
 from flb_fast.outputs.aws.encode import RecordEncoder, go_data_keys
 from flb_fast.outputs.aws.errors import THROTTLE_CODES
+from flb_fast.outputs.aws.go_json import TRUNCATED_SUFFIX
 from flb_fast.outputs.base import FlushResult
 from flb_fast.plugin import PluginContext
 from flb_fast.record import Chunk
@@ -42,7 +43,8 @@ COMPRESSIONS = ("gzip", "zlib")
 
 RECORD_OPTIONS = OptionTable(
     Option("time_key", STR, None, "add the record time under this key"),
-    Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S", "strftime format of time_key; %3N ms, %9N or %L ns"),
+    Option("time_key_format", STR, "%Y-%m-%dT%H:%M:%S",
+           "strftime format of time_key; %3N ms, %9N or %L ns (the Go plugins' names: %L ms, %f us)"),
     Option("log_key", STR, None, "send only this key's value (raw) instead of the whole record as JSON"),
     Option("compression", STR, None, "compress each record: gzip or zlib"),
 )
@@ -272,11 +274,28 @@ class RecordsOutput(AwsOutput):
         key_bound = max(map(len, filter(None, counted)), default=0) * UTF8_MAX_BYTES if counted is not None else 0
         if max(map(len, datas), default=0) + key_bound <= limit:
             return datas, keys, 0
+        if self.GO and self.compression is None:
+            datas = self._go_truncated(datas, counted, limit)
         sizes = record_sizes(datas, counted)
         if max(sizes, default=0) <= limit:
             return datas, keys, 0
         kept = [index for index, size in enumerate(sizes) if size <= limit]
         return [datas[i] for i in kept], [keys[i] for i in kept] if keys is not None else None, len(datas) - len(kept)
+
+    def _go_truncated(self, datas: list[bytes], keys: list[str | None] | None, limit: int) -> list[bytes]:
+        """As the Go plugins' processRecord: a record over ``limit`` bytes (with its partition
+        key's, where the service counts them) is cut to fit with TRUNCATED_SUFFIX at its end, at
+        a byte, as they cut it, and counted (``truncated_records``)."""
+        truncated = 0
+        for index, data in enumerate(datas):
+            key_bytes = len(keys[index].encode()) if keys is not None and keys[index] else 0  # type: ignore[union-attr]
+            if len(data) + key_bytes > limit:
+                datas[index] = data[: limit - key_bytes - len(TRUNCATED_SUFFIX)] + TRUNCATED_SUFFIX
+                truncated += 1
+        if truncated:
+            self.ctx.metrics.inc("truncated_records", truncated)
+            self.ctx.log.warning("truncated %d record(s) to the %d bytes the service takes", truncated, limit)
+        return datas
 
     def _simple_aggregates(
         self, datas: list[bytes], records: list[dict[str, Any]]

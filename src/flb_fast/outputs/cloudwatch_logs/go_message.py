@@ -10,10 +10,10 @@ empty.
 
 from __future__ import annotations
 
+from flb_fast.outputs.aws.go_json import TRUNCATED_SUFFIX
 from flb_fast.outputs.cloudwatch_logs.batch import EVENT_OVERHEAD_BYTES
 
 GO_MAX_EVENT_BYTES = 256 * 1024
-TRUNCATED_SUFFIX = b"[Truncated...]"
 # What Go's unicode.IsSpace calls white space (strings.TrimSpace trims it): Python's str.strip
 # would also trim U+001C-U+001F, which Go keeps.
 GO_WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
