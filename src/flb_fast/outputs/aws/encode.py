@@ -139,6 +139,12 @@ class RecordEncoder:
         whole (no ``log_key``, ``time_key``, ``data_keys`` or ``replace_dots``) are written by
         ``_core.records_json`` when it is built (a record it does not write goes through
         ``encode``), else by ``encode_slices``."""
+        if self.go:
+            # The maps inside the records stay alive for the call unless replace_dots copies them.
+            memo: dict[int, str] | None = {} if self.replace_dots is None else None
+            encoded = [self._encode_go(record, timestamp, memo)
+                       for record, timestamp in zip(records, timestamps_ns, strict=True)]
+            return [data + suffix if data else data for data in encoded] if suffix else encoded
         if not self.whole_records:
             encoded = [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
             return [data + suffix if data else data for data in encoded] if suffix else encoded
@@ -191,9 +197,10 @@ class RecordEncoder:
             return b"{" + self._time_suffix_prefix[1:] + stamp + b"}"
         return body[:-1] + self._time_suffix_prefix + stamp + b"}"
 
-    def _encode_go(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
+    def _encode_go(self, record: dict[str, Any], timestamp_ns: int, memo: dict[int, str] | None = None) -> bytes | None:
         """As the Go plugins' ``AddRecord`` and ``processRecord``: ``time_key`` set first, then
-        ``data_keys`` (kept as the record names them), ``replace_dots``, then the JSON."""
+        ``data_keys`` (kept as the record names them), ``replace_dots``, then the JSON (``memo``:
+        ``go_json``'s)."""
         if self.time_key is not None:
             record = {**record, self.time_key: format_go_time(timestamp_ns, self.time_key_format)}
         if self.data_keys is not None:
@@ -202,7 +209,7 @@ class RecordEncoder:
             record = _replace_dots(record, self.replace_dots)
         try:
             if self.log_key is None:
-                return go_json(record)
+                return go_json(record, memo)
             if self.log_key not in record:
                 return None
             value = record[self.log_key]
