@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from flb_fast.outputs.aws.go_json import GoJsonError, go_float, go_json, go_log_key_json, go_string
+from flb_fast.outputs.aws.go_json import MAX_KEPT_MAPS, GoJsonError, go_float, go_json, go_log_key_json, go_string
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "outputs" / "go_json"
 RECORDS: list[dict[str, Any]] = msgspec.msgpack.decode((DATA / "records.msgpack").read_bytes())
@@ -99,3 +99,21 @@ def test_a_map_is_refused_as_a_log_key_value_alone_or_inside_a_list() -> None:
     for value in ({"a": 1}, [1, {"a": 1}]):
         with pytest.raises(GoJsonError, match="unsupported type"):
             go_log_key_json(value)
+
+
+def test_a_map_records_share_is_written_once_a_call_and_the_record_itself_is_not_kept() -> None:
+    pod = {"pod_name": "web", "labels": {"b": "2", "a": "1"}}
+    memo: dict[int, str] = {}
+    records = [{"log": str(n), "kubernetes": pod} for n in range(3)]
+    written = [go_json(record, memo) for record in records]
+    assert written == [go_json(record) for record in records]
+    assert written[0] == b'{"kubernetes":{"labels":{"a":"1","b":"2"},"pod_name":"web"},"log":"0"}'
+    assert set(memo) == {id(pod), id(pod["labels"])}
+
+
+def test_a_call_keeps_at_most_max_kept_maps() -> None:
+    memo: dict[int, str] = {}
+    maps = [{"n": n} for n in range(MAX_KEPT_MAPS + 5)]
+    for inner in maps:
+        go_json({"m": inner}, memo)
+    assert len(memo) == MAX_KEPT_MAPS

@@ -53,6 +53,9 @@ _ENCODE = msgspec.json.Encoder().encode
 # log content (a Merge_Log map) need not repeat.
 MAX_KEPT_KEYS = 4096
 _KEY_JSON: dict[str, str] = {}
+# Maps whose JSON a call keeps (``go_json``'s memo): the first met are the pod metadata maps of
+# the chunk's pod (a chunk holds one container's records), the rest maps a record holds alone.
+MAX_KEPT_MAPS = 256
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Go's strconv writes exponents with at least two digits; jsoniter 1.1.12 keeps them so and
 # encoding/json trims a negative one below ten to one digit (encode.go floatEncoder).
@@ -155,7 +158,7 @@ def _object(value: dict[Any, Any], memo: dict[int, str] | None, std: bool, remem
                          key=_first)
     text = "{" + ",".join([(_KEY_JSON.get(key) or _key_json(key)) + ":" + _value(item, memo, std)
                            for key, item in entries]) + "}"
-    if remember:
+    if remember and len(memo) < MAX_KEPT_MAPS:  # type: ignore[arg-type]
         memo[id(value)] = text  # type: ignore[index]
     return text
 
