@@ -202,6 +202,14 @@ def test_go_messages_are_trimmed_and_records_it_cannot_write_are_dropped_and_cou
     assert "log_key_missing_records" not in output.ctx.metrics
 
 
+def test_go_a_message_over_256_kib_is_cut_with_the_go_plugins_suffix_and_counted(moto, run) -> None:
+    output = cwl(moto.url, GoCloudWatchOutput, log_group_name="g", log_stream_name="s", auto_create_group="true",
+                 log_key="log")
+    assert run(flush_all(output, chunk_of([{"log": "x" * 300_000}]))) == [FlushResult.OK]
+    assert events(moto, "g", "s") == ["x" * (256 * 1024 - 14 - 26) + "[Truncated...]"]
+    assert output.ctx.metrics["truncated_events"] == 1
+
+
 def test_go_auto_create_stream_false_never_creates_streams(moto, run) -> None:
     moto.client("logs").create_log_group(logGroupName="g")
     output = cwl(moto.url, GoCloudWatchOutput, log_group_name="g", log_stream_name="s", auto_create_stream="false")

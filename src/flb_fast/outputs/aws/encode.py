@@ -4,15 +4,17 @@ The record's JSON is Fluent Bit's (the C plugins cloudwatch_logs, kinesis_fireho
 kinesis_streams write it with msgpack2json, json.escape_unicode on: every non-ASCII character and
 DEL as a \\uXXXX escape, floats as ``outputs/fluent_json.py`` writes them, key order kept) or,
 with ``go``, the AWS Go plugins' (``cloudwatch``, ``firehose``, ``kinesis``: keys sorted, HTML
-characters escaped, Go's floats: ``outputs/aws/go_json.py``). ``log_key`` sends only that key's value, a string as it
-is or, with ``log_key_json`` (kinesis_firehose and kinesis_streams), as its JSON without the
-quotes, which is what Fluent Bit's C plugins send: they strip the first and last character of the
-value's JSON (firehose_api.c / kinesis_api.c process_event; cloudwatch_logs puts the same text in
-its body's JSON string, where it reads as the value again). ``time_key`` appends the formatted record
-time as the last key, spliced into the encoded bytes rather than copying the record; the Go
-plugins set it in the record before anything else (``AddRecord``), so there it is sorted with the
-other keys and ``data_keys`` may leave it out. The Go plugins' ``data_keys`` and ``replace_dots``
-are applied here as well so every output shares one encoder.
+characters escaped, Go's floats: ``outputs/aws/go_json.py``).
+
+``log_key`` sends only that key's value, a string as it is or, with ``log_key_json``
+(kinesis_firehose and kinesis_streams), as its JSON without the quotes, which is what Fluent Bit's
+C plugins send: they strip the first and last character of the value's JSON (firehose_api.c /
+kinesis_api.c process_event; cloudwatch_logs puts the same text in its body's JSON string, where
+it reads as the value again). ``time_key`` appends the formatted record time as the last key,
+spliced into the encoded bytes rather than copying the record; the Go plugins set it in the record
+before anything else (``AddRecord``), so there it is sorted with the other keys and ``data_keys``
+may leave it out. The Go plugins' ``data_keys`` and ``replace_dots`` are applied here as well so
+every output shares one encoder.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ def format_go_time(timestamp_ns: int, fmt: str) -> str:
     """``strftime`` in UTC of a nanosecond timestamp, with the Go plugins' fraction specifiers."""
     seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
     if "%L" in fmt or "%f" in fmt:
-        fmt = _GO_FRACTION_RE.sub(lambda m: f"{nanos // 1_000_000:03d}" if m.group(1) == "L" else f"{nanos // 1000:06d}",
-                                  fmt)
+        millis, micros = f"{nanos // 1_000_000:03d}", f"{nanos // 1000:06d}"
+        fmt = _GO_FRACTION_RE.sub(lambda m: millis if m.group(1) == "L" else micros, fmt)
     return datetime.fromtimestamp(seconds, UTC).strftime(fmt)
 
 

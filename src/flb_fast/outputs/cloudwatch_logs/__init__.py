@@ -143,10 +143,10 @@ class CloudWatchLogsOutput(AwsOutput):
         if len(indexes) != len(records):
             records = [records[index] for index in indexes]
             timestamps = [timestamps[index] for index in indexes]
-        missing = empty = 0
+        missing = empty = cut = 0
         items: list[Any] = records
         if not self.encoder.whole_records:
-            encoded = self.messages(self.encoder.encode_all(records, timestamps))
+            encoded, cut = self.messages(self.encoder.encode_all(records, timestamps))
             missing = encoded.count(None)
             empty = encoded.count(b"")
             if missing or empty:
@@ -158,20 +158,23 @@ class CloudWatchLogsOutput(AwsOutput):
         if target not in progress.counted:
             progress.counted.add(target)
             self.count_skipped(missing - refused, empty, 0, refused, refusal)
+            if cut:
+                self._count_truncated(cut, GO_MAX_EVENT_BYTES)
 
         def fallback(index: int) -> bytes:
             return self.encoder.encode(records[index], timestamps[index])  # type: ignore[return-value]
 
         return items, timestamps, self.encoder.encode_value, fallback
 
-    def messages(self, encoded: list[bytes | None]) -> list[bytes | None]:
-        """The event messages of records encoded one by one (``None``: a record not sent)."""
-        return encoded
+    def messages(self, encoded: list[bytes | None]) -> tuple[list[bytes | None], int]:
+        """The event messages of records encoded one by one (``None``: a record not sent), and
+        how many of them were cut."""
+        return encoded, 0
 
-    def _count_truncated(self, truncated: int) -> None:
+    def _count_truncated(self, truncated: int, limit: int = MAX_EVENT_BYTES) -> None:
         self.ctx.metrics.inc("truncated_events", truncated)
         self.ctx.log.warning(
-            "truncated %d log event(s) longer than the %d bytes CloudWatch Logs accepts", truncated, MAX_EVENT_BYTES
+            "truncated %d log event(s) longer than the %d bytes CloudWatch Logs accepts", truncated, limit
         )
 
     async def _deliver(self, target: Target, chunk: Chunk, indexes: list[int], progress: _Progress) -> FlushResult:
@@ -337,9 +340,9 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
                     )
                 )
 
-    def messages(self, encoded: list[bytes | None]) -> list[bytes | None]:
+    def messages(self, encoded: list[bytes | None]) -> tuple[list[bytes | None], int]:
         """As the Go plugin makes messages (``go_message``): white space trimmed, over 256 KiB
-        truncated with its suffix."""
+        (its limit) truncated with its suffix."""
         messages: list[bytes | None] = []
         truncated = 0
         for data in encoded:
@@ -349,7 +352,4 @@ class GoCloudWatchOutput(CloudWatchLogsOutput):
             message, cut = go_message(data)
             messages.append(message)
             truncated += cut
-        if truncated:
-            self.ctx.metrics.inc("truncated_events", truncated)
-            self.ctx.log.warning("truncated %d log event(s) to %d bytes", truncated, GO_MAX_EVENT_BYTES)
-        return messages
+        return messages, truncated
