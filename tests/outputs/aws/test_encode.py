@@ -247,3 +247,10 @@ def test_a_record_the_writer_gives_up_on_is_the_fallbacks() -> None:
     shared = {"bad": "lone \udcff"}
     records = [{"a": shared}, {"ok": 1}, {"b": shared}, {2: "int key"}, {"f": 1.5, "big": 2**80}]
     assert write(records, b"\n") == [RecordEncoder().encode(record, TS) + b"\n" for record in records]  # type: ignore[operator]
+
+
+def test_data_keys_and_replace_dots_without_go_are_refused() -> None:
+    with pytest.raises(ValueError, match="need go"):
+        RecordEncoder(data_keys=["a"])
+    with pytest.raises(ValueError, match="need go"):
+        RecordEncoder(replace_dots="_")

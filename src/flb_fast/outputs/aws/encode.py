@@ -13,8 +13,8 @@ kinesis_api.c process_event; cloudwatch_logs puts the same text in its body's JS
 it reads as the value again). ``time_key`` appends the formatted record time as the last key,
 spliced into the encoded bytes rather than copying the record; the Go plugins set it in the record
 before anything else (``AddRecord``), so there it is sorted with the other keys and ``data_keys``
-may leave it out. The Go plugins' ``data_keys`` and ``replace_dots`` are applied here as well so
-every output shares one encoder.
+may leave it out. The Go plugins' ``data_keys`` and ``replace_dots`` (options of their names
+only) are applied here as well, with ``go``, so every output shares one encoder.
 """
 
 from __future__ import annotations
@@ -114,11 +114,11 @@ class RecordEncoder:
         self.time_key_format = time_key_format or DEFAULT_TIME_KEY_FORMAT
         self.data_keys = frozenset(data_keys) if data_keys else None
         self.replace_dots = replace_dots
+        if not go and (self.data_keys is not None or replace_dots is not None):
+            raise ValueError("data_keys and replace_dots are the Go plugins' options: they need go")
         # Records go out whole, as their JSON: what outputs may write in one pass themselves.
         # (The Go plugins' rendering has no one-pass writer: its records are encoded one by one.)
-        self.whole_records = not go and all(
-            option is None for option in (log_key, time_key, self.data_keys, replace_dots)
-        )
+        self.whole_records = not go and log_key is None and time_key is None
         self._encoder = msgspec.json.Encoder()
         # JSON of one value as this encoder writes it (raises on a value it refuses).
         self.encode_value = go_json if go else self._fluent_bit_json
@@ -138,17 +138,18 @@ class RecordEncoder:
         self, records: list[dict[str, Any]], timestamps_ns: list[int], suffix: bytes = b""
     ) -> list[bytes | None]:
         """``encode`` of each record, each non-empty one followed by ``suffix``. Records sent
-        whole (no ``log_key``, ``time_key``, ``data_keys`` or ``replace_dots``) are written by
-        ``_core.records_json`` when it is built (a record it does not write goes through
-        ``encode``), else by ``encode_slices``."""
-        if self.go:
-            # The maps inside the records stay alive for the call unless replace_dots copies them.
-            memo: dict[int, str] | None = {} if self.replace_dots is None else None
-            encoded = [self._encode_go(record, timestamp, memo)
-                       for record, timestamp in zip(records, timestamps_ns, strict=True)]
-            return [data + suffix if data else data for data in encoded] if suffix else encoded
+        whole (no ``go``, ``log_key`` or ``time_key``) are written by ``_core.records_json`` when
+        it is built (a record it does not write goes through ``encode``), else by
+        ``encode_slices``."""
         if not self.whole_records:
-            encoded = [self.encode(record, timestamp) for record, timestamp in zip(records, timestamps_ns, strict=True)]
+            if self.go:
+                # The maps inside the records stay alive for the call unless replace_dots copies them.
+                memo: dict[int, str] | None = {} if self.replace_dots is None else None
+                encoded = [self._encode_go(record, timestamp, memo)
+                           for record, timestamp in zip(records, timestamps_ns, strict=True)]
+            else:
+                encoded = [self.encode(record, timestamp)
+                           for record, timestamp in zip(records, timestamps_ns, strict=True)]
             return [data + suffix if data else data for data in encoded] if suffix else encoded
         if _records_json is not None:
             return _records_json(records, self.encode_value, lambda index: self._json(records[index]), suffix)
@@ -177,10 +178,6 @@ class RecordEncoder:
     def encode(self, record: dict[str, Any], timestamp_ns: int) -> bytes | None:
         if self.go:
             return self._encode_go(record, timestamp_ns)
-        if self.data_keys is not None:
-            record = {key: value for key, value in record.items() if key in self.data_keys}
-        if self.replace_dots is not None:
-            record = _replace_dots(record, self.replace_dots)
         if self.log_key is not None:
             if self.log_key not in record:
                 return None
